@@ -1,0 +1,166 @@
+"""Pure analysis: source text in, :class:`~ark_lsp.models.ModuleReport` out.
+
+Nothing here touches the disk, the database or the network, and
+:func:`analyze` never raises on bad input: a file that cannot be read or
+parsed yields an ARK000 violation at the fault's position together with
+whatever is still knowable (its tier and line counts).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import PurePosixPath
+
+from ark_lsp.analysis.collector import Collector, cc_rank, resolve_relative
+from ark_lsp.analysis.source import (
+    Source,
+    SourceDecodeError,
+    count_lines,
+    first_invalid_utf8,
+    line_and_column,
+    read_source,
+)
+from ark_lsp.config import Settings
+from ark_lsp.models import LineCounts, ModuleReport, Severity, Span, Tier, Violation
+
+SYNTAX_ERROR_RULE = "ARK000"
+
+_DEFAULT_SETTINGS = Settings()
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """Dotted module name of a workspace-relative path, and whether it is a package.
+
+    The name is made of the trailing folders that are valid identifiers, so
+    ``django-5.2/django/db/models/base.py`` is ``django.db.models.base``; a
+    leading ``src`` folder (the src layout) is not part of it.
+    """
+    pure = PurePosixPath(path)
+    parts = [*pure.parent.parts, pure.name.partition(".")[0]]
+    is_package = parts[-1] == "__init__"
+    if is_package:
+        parts.pop()
+    kept: list[str] = []
+    for part in reversed(parts):
+        if not part.isidentifier():
+            break
+        kept.append(part)
+    kept.reverse()
+    if len(kept) > 1 and kept[0] == "src":
+        kept.pop(0)
+    return ".".join(kept), is_package
+
+
+def analyze(
+    source: bytes | str,
+    path: str,
+    settings: Settings | None = None,
+    *,
+    module: str | None = None,
+) -> ModuleReport:
+    """Analyse one file's source; ``path`` is workspace-relative (POSIX)."""
+    settings = settings or _DEFAULT_SETTINGS
+    tier = settings.tier_for(path)
+    derived_module, is_package = module_name(path)
+    module = derived_module if module is None else module
+
+    try:
+        prepared = read_source(source)
+    except SourceDecodeError as error:
+        raw = source if isinstance(source, bytes) else source.encode("utf-8", "replace")
+        return ModuleReport(
+            path=path,
+            module=module,
+            tier=tier,
+            lines=count_lines(raw),
+            violations=(_syntax_violation(str(error), error.line, error.column),),
+            parsed=False,
+        )
+
+    lines = count_lines(prepared.data)
+    try:
+        tree = ast.parse(prepared.parse_input, filename=path)
+    except (SyntaxError, ValueError) as error:
+        violation = (
+            _decode_violation(prepared)
+            or _null_byte_violation(prepared)
+            or _violation_from_syntax_error(error)
+        )
+        return _unparsed(path, module, tier, lines, prepared, violation)
+    except (RecursionError, MemoryError):
+        violation = _syntax_violation("source is nested too deeply for the Python parser", 1, 0)
+        return _unparsed(path, module, tier, lines, prepared, violation)
+
+    collector = Collector(prepared, module, is_package)
+    collector.collect(tree)
+    return ModuleReport(
+        path=path,
+        module=module,
+        tier=tier,
+        lines=lines,
+        symbols=tuple(collector.symbols),
+        imports=tuple(collector.imports),
+        encoding=prepared.encoding,
+    )
+
+
+def _unparsed(
+    path: str, module: str, tier: Tier, lines: LineCounts, source: Source, violation: Violation
+) -> ModuleReport:
+    return ModuleReport(
+        path=path,
+        module=module,
+        tier=tier,
+        lines=lines,
+        violations=(violation,),
+        parsed=False,
+        encoding=source.encoding,
+    )
+
+
+def _syntax_violation(
+    message: str, line: int, column: int, end_column: int | None = None
+) -> Violation:
+    line = max(line, 1)
+    column = max(column, 0)
+    end = column + 1 if end_column is None or end_column <= column else end_column
+    return Violation(
+        rule=SYNTAX_ERROR_RULE,
+        severity=Severity.ERROR,
+        message=message,
+        span=Span(line, column, line, end),
+    )
+
+
+def _violation_from_syntax_error(error: SyntaxError | ValueError) -> Violation:
+    if not isinstance(error, SyntaxError):
+        return _syntax_violation(f"source cannot be parsed: {error}", 1, 0)
+    line = error.lineno or 1
+    column = (error.offset or 1) - 1
+    end_column = None
+    if error.end_lineno == line and error.end_offset:
+        end_column = error.end_offset - 1
+    return _syntax_violation(f"syntax error: {error.msg}", line, column, end_column)
+
+
+def _null_byte_violation(source: Source) -> Violation | None:
+    offset = source.data.find(b"\0")
+    if offset < 0:
+        return None
+    line, byte_column = line_and_column(source.data, offset)
+    column = source.column(line, byte_column)
+    return _syntax_violation("source contains a null byte", line, column)
+
+
+def _decode_violation(source: Source) -> Violation | None:
+    invalid = first_invalid_utf8(source.data)
+    if invalid is None:
+        return None
+    line, byte_column, byte = invalid
+    column = source.column(line, byte_column)
+    return _syntax_violation(
+        f"file is not valid UTF-8: byte {byte:#04x} at line {line} cannot be decoded", line, column
+    )
+
+
+__all__ = ["SYNTAX_ERROR_RULE", "analyze", "cc_rank", "module_name", "resolve_relative"]

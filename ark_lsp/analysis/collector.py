@@ -1,0 +1,373 @@
+"""The single walk over a module's tree.
+
+One iterative pass (an explicit stack, so no input nests deep enough to
+overflow Python's recursion) collects definitions, imports and McCabe
+complexity. Complexity follows radon's ``ComplexityVisitor`` rule for rule,
+so ``ark symbols`` and ``radon cc`` agree function by function:
+
+* a function is ``1`` plus the decisions in its body; nested functions and
+  classes are measured on their own and add nothing to it; decorators,
+  defaults and annotations are not part of it;
+* decisions: ``if``/``elif`` and conditional expressions 1 each; ``for``
+  and ``while`` 1, plus 1 for an ``else``; each ``except`` handler 1, plus
+  1 for a ``try``'s ``else``; a boolean operator chain ``len(values) - 1``;
+  a comprehension 1 plus its ``if`` clauses; ``assert`` 1 (its expression
+  is not looked into); ``match`` the number of cases, less one when a case
+  is a bare capture or ``_``;
+* a class is ``1`` plus the decisions of its own body plus the sum of its
+  methods' complexities, reported (as radon does) averaged over its
+  methods: ``real // methods + (methods > 1)``.
+
+One deliberate difference: ``except*`` handlers (``TryStar``) count like
+``except`` handlers; radon 6 does not recognise the node and counts nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable
+
+from ark_lsp.analysis.source import Source
+from ark_lsp.models import (
+    Import,
+    Parameter,
+    ParameterKind,
+    Signature,
+    Span,
+    Symbol,
+    SymbolKind,
+)
+
+_LEAVES: frozenset[type] = frozenset(
+    {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Global, ast.Nonlocal}
+)
+_IGNORED_FIELDS = frozenset({"ctx", "op", "type_comment", "type_ignores"})
+
+
+def _child_fields() -> dict[type, tuple[str, ...]]:
+    table: dict[type, tuple[str, ...]] = {}
+    for value in vars(ast).values():
+        if isinstance(value, type) and issubclass(value, ast.AST):
+            table[value] = tuple(f for f in value._fields if f not in _IGNORED_FIELDS)
+    return table
+
+
+_FIELDS = _child_fields()
+_WALKABLE = frozenset(_FIELDS) - _LEAVES
+"""Node types worth pushing: everything but leaves (and never ``None`` or ``str``)."""
+_DEFINITION_KEYWORD = re.compile(rb"(?:def|class)\s+")
+
+
+def cc_rank(complexity: int) -> str:
+    """Rank a complexity score A (simple) to F (error-prone), as radon does."""
+    if complexity < 0:
+        raise ValueError("complexity cannot be negative")
+    step = math.ceil(complexity / 10) or 1
+    return chr(min(step - (1 if complexity <= 5 else 0), 5) + ord("A"))
+
+
+class _Scope:
+    """A function, class or module whose decisions are being counted."""
+
+    __slots__ = ("decisions", "kind", "methods", "node", "parent", "qualname")
+
+    def __init__(
+        self, node: ast.AST | None, kind: SymbolKind | None, qualname: str, parent: _Scope | None
+    ) -> None:
+        self.node = node
+        self.kind = kind
+        self.qualname = qualname
+        self.parent = parent
+        self.decisions = 0
+        self.methods: list[_Scope] = []
+
+    def child_qualname(self, name: str) -> str:
+        return f"{self.qualname}.{name}" if self.qualname else name
+
+
+# Expressions radon never looks into (decorators, defaults, annotations, an
+# assert's test) are still walked, so later passes can inspect them; their
+# decisions land here and are dropped.
+_UNCOUNTED = _Scope(None, None, "", None)
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
+    """Absolute module of ``from <level dots><target> import ...`` in ``module``."""
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    climb = level - 1
+    if climb > len(parts) or (climb == len(parts) and not target):
+        return None
+    base = parts[: len(parts) - climb]
+    if target:
+        base.append(target)
+    return ".".join(base)
+
+
+class Collector:
+    """Walks one parsed module; read the results from its attributes."""
+
+    def __init__(self, source: Source, module: str, is_package: bool) -> None:
+        self.source = source
+        self.module = module
+        self.is_package = is_package
+        self.symbols: list[Symbol] = []
+        self.imports: list[Import] = []
+        self._definitions: list[
+            tuple[_Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
+        ] = []
+        self._handlers: dict[
+            type, Callable[[ast.AST, _Scope, list[tuple[ast.AST, _Scope]]], None]
+        ] = {
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.ClassDef: self._class,
+            ast.Import: self._import,
+            ast.ImportFrom: self._import_from,
+            ast.Assert: self._assert,
+        }
+
+    def collect(self, tree: ast.Module) -> None:
+        """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
+        module_scope = _Scope(tree, None, "", None)
+        stack: list[tuple[ast.AST, _Scope]] = [(tree, module_scope)]
+        pop, push = stack.pop, stack.append
+        fields, walkable, handlers = _FIELDS, _WALKABLE, self._handlers
+        counted = _COUNTED
+        while stack:
+            node, scope = pop()
+            node_type = type(node)
+            handler = handlers.get(node_type)
+            if handler is not None:
+                handler(node, scope, stack)
+                continue
+            count = counted.get(node_type)
+            if count is not None:
+                scope.decisions += count(node)
+            for name in fields[node_type]:
+                value = getattr(node, name)
+                if type(value) is list:
+                    for item in value:
+                        if type(item) in walkable:
+                            push((item, scope))
+                elif type(value) in walkable:
+                    push((value, scope))
+        self._finish()
+
+    # -- definitions -----------------------------------------------------
+
+    def _function(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
+        assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        kind = SymbolKind.METHOD if scope.kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+        inner = _Scope(node, kind, scope.child_qualname(node.name), scope)
+        if kind is SymbolKind.METHOD:
+            scope.methods.append(inner)
+        self._definitions.append((inner, node))
+        stack.extend((statement, inner) for statement in reversed(node.body))
+        stack.extend((decorator, _UNCOUNTED) for decorator in node.decorator_list)
+        stack.append((node.args, _UNCOUNTED))
+        if node.returns is not None:
+            stack.append((node.returns, _UNCOUNTED))
+
+    def _class(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
+        assert isinstance(node, ast.ClassDef)
+        inner = _Scope(node, SymbolKind.CLASS, scope.child_qualname(node.name), scope)
+        self._definitions.append((inner, node))
+        stack.extend((statement, inner) for statement in reversed(node.body))
+        stack.extend((expression, _UNCOUNTED) for expression in node.decorator_list)
+        stack.extend((expression, _UNCOUNTED) for expression in node.bases)
+        stack.extend((keyword.value, _UNCOUNTED) for keyword in node.keywords)
+
+    def _assert(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
+        assert isinstance(node, ast.Assert)
+        scope.decisions += 1
+        stack.append((node.test, _UNCOUNTED))
+        if node.msg is not None:
+            stack.append((node.msg, _UNCOUNTED))
+
+    # -- imports ---------------------------------------------------------
+
+    def _import(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
+        assert isinstance(node, ast.Import)
+        for alias in node.names:
+            bound = alias.asname or alias.name.partition(".")[0]
+            self.imports.append(
+                Import(
+                    module=alias.name,
+                    name=None,
+                    bound=bound,
+                    line=node.lineno,
+                    column=self.source.column(node.lineno, node.col_offset),
+                )
+            )
+
+    def _import_from(
+        self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]
+    ) -> None:
+        assert isinstance(node, ast.ImportFrom)
+        level = node.level or 0
+        if level:
+            absolute = resolve_relative(self.module, self.is_package, level, node.module)
+            module = absolute if absolute is not None else "." * level + (node.module or "")
+        else:
+            absolute, module = node.module, node.module or ""
+        column = self.source.column(node.lineno, node.col_offset)
+        for alias in node.names:
+            self.imports.append(
+                Import(
+                    module=module,
+                    name=alias.name,
+                    bound=alias.asname or alias.name,
+                    line=node.lineno,
+                    column=column,
+                    level=level,
+                    resolved=absolute is not None,
+                )
+            )
+
+    # -- results ---------------------------------------------------------
+
+    def _finish(self) -> None:
+        complexity: dict[_Scope, int] = {}
+        # Definitions were met parents first, so in reverse every method is
+        # measured before the class that sums it.
+        for scope, node in reversed(self._definitions):
+            if isinstance(node, ast.ClassDef):
+                methods = [complexity[m] for m in scope.methods]
+                real = 1 + scope.decisions + sum(methods)
+                complexity[scope] = real // len(methods) + (len(methods) > 1) if methods else real
+            else:
+                complexity[scope] = 1 + scope.decisions
+        for scope, node in self._definitions:
+            self.symbols.append(self._symbol(scope, node, complexity[scope]))
+        self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
+        self.imports.sort(key=lambda i: (i.line, i.column))
+
+    def _symbol(
+        self,
+        scope: _Scope,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+        complexity: int,
+    ) -> Symbol:
+        assert scope.kind is not None
+        source = self.source
+        end_line = node.end_lineno or node.lineno
+        span = Span(
+            node.lineno,
+            source.column(node.lineno, node.col_offset),
+            end_line,
+            source.column(end_line, node.end_col_offset or 0),
+        )
+        is_class = isinstance(node, ast.ClassDef)
+        return Symbol(
+            name=node.name,
+            qualname=scope.qualname,
+            kind=scope.kind,
+            span=span,
+            name_span=self._name_span(node, span),
+            complexity=complexity,
+            rank=cc_rank(complexity),
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            signature=None if is_class else self._signature(node.args, node.returns),  # type: ignore[union-attr]
+            bases=tuple(self._text(base) for base in node.bases) if is_class else (),  # type: ignore[union-attr]
+            decorators=tuple(self._text(d) for d in node.decorator_list),
+            docstring=_first_docstring_line(node),
+            parent=scope.parent.qualname or None if scope.parent else None,
+        )
+
+    def _name_span(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, span: Span
+    ) -> Span:
+        line_text = self.source.line_bytes(node.lineno)
+        keyword = _DEFINITION_KEYWORD.search(line_text, node.col_offset)
+        name = node.name.encode()
+        if keyword is None or not line_text.startswith(name, keyword.end()):
+            return span
+        start = self.source.column(node.lineno, keyword.end())
+        return Span(node.lineno, start, node.lineno, start + len(node.name))
+
+    def _signature(self, args: ast.arguments, returns: ast.expr | None) -> Signature:
+        parameters: list[Parameter] = []
+        positional = args.posonlyargs + args.args
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults += args.defaults
+        for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
+            kind = (
+                ParameterKind.POSITIONAL_ONLY
+                if index < len(args.posonlyargs)
+                else ParameterKind.POSITIONAL_OR_KEYWORD
+            )
+            parameters.append(self._parameter(arg, kind, default))
+        if args.vararg is not None:
+            parameters.append(self._parameter(args.vararg, ParameterKind.VAR_POSITIONAL, None))
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            parameters.append(self._parameter(arg, ParameterKind.KEYWORD_ONLY, kw_default))
+        if args.kwarg is not None:
+            parameters.append(self._parameter(args.kwarg, ParameterKind.VAR_KEYWORD, None))
+        return Signature(
+            parameters=tuple(parameters),
+            returns=None if returns is None else self._text(returns),
+        )
+
+    def _parameter(self, arg: ast.arg, kind: ParameterKind, default: ast.expr | None) -> Parameter:
+        return Parameter(
+            name=arg.arg,
+            kind=kind,
+            annotation=None if arg.annotation is None else self._text(arg.annotation),
+            default=None if default is None else self._text(default),
+        )
+
+    def _text(self, node: ast.expr) -> str:
+        """The source text of an expression, as written."""
+        end_line = node.end_lineno or node.lineno
+        if end_line == node.lineno:
+            return self.source.segment(
+                node.lineno, node.col_offset, end_line, node.end_col_offset or 0
+            )
+        try:
+            return ast.unparse(node)
+        except RecursionError:
+            return "..."
+
+
+def _first_docstring_line(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+) -> str | None:
+    if not node.body:
+        return None
+    first = node.body[0]
+    if not (
+        type(first) is ast.Expr
+        and type(first.value) is ast.Constant
+        and isinstance(first.value.value, str)
+    ):
+        return None
+    for line in first.value.value.splitlines():
+        if stripped := line.strip():
+            return stripped
+    return None
+
+
+def _match_decisions(node: ast.AST) -> int:
+    assert isinstance(node, ast.Match)
+    has_catch_all = any(
+        type(case.pattern) is ast.MatchAs and case.pattern.pattern is None for case in node.cases
+    )
+    return max(0, len(node.cases) - has_catch_all)
+
+
+_COUNTED: dict[type, Callable[[ast.AST], int]] = {
+    ast.If: lambda node: 1,
+    ast.IfExp: lambda node: 1,
+    ast.For: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
+    ast.AsyncFor: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
+    ast.While: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
+    ast.Try: lambda node: len(node.handlers) + bool(node.orelse),  # type: ignore[attr-defined]
+    ast.TryStar: lambda node: len(node.handlers) + bool(node.orelse),  # type: ignore[attr-defined]
+    ast.BoolOp: lambda node: len(node.values) - 1,  # type: ignore[attr-defined]
+    ast.comprehension: lambda node: 1 + len(node.ifs),  # type: ignore[attr-defined]
+    ast.Match: _match_decisions,
+}

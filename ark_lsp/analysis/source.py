@@ -1,0 +1,135 @@
+"""Source bytes as the parser sees them: encoding, lines, positions.
+
+The analysis works on UTF-8 bytes because that is what :mod:`ast` positions
+count in; text is decoded only where a human will read it (a non-ASCII line
+whose columns must be counted in code points, an annotation's text).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+from ark_lsp.models import LineCounts
+
+_BLANK_LINE = re.compile(rb"^[ \t\f\r]*$", re.MULTILINE)
+_COMMENT_LINE = re.compile(rb"^[ \t\f]*#", re.MULTILINE)
+_NEWLINE = re.compile(rb"\r\n|\r|\n")
+
+
+class SourceDecodeError(Exception):
+    """The bytes cannot be read as Python source text."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+@dataclass(slots=True)
+class Source:
+    """UTF-8 source bytes with what is needed to turn positions into text."""
+
+    data: bytes
+    """The file as UTF-8, without a byte-order mark."""
+    encoding: str
+    """The encoding the file declared or implied."""
+    parse_input: bytes | str
+    """What to hand :func:`ast.parse`: bytes, or text when the file is not UTF-8."""
+
+    _lines: list[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def lines(self) -> list[bytes]:
+        """Physical lines, split the way the parser counts them."""
+        if self._lines is None:
+            data = self.data
+            self._lines = data.split(b"\n") if b"\r" not in data else _NEWLINE.split(data)
+        return self._lines
+
+    def line_bytes(self, line: int) -> bytes:
+        """The 1-based line, or empty bytes past the end."""
+        lines = self.lines
+        return lines[line - 1] if 0 < line <= len(lines) else b""
+
+    def column(self, line: int, byte_offset: int) -> int:
+        """Convert a UTF-8 byte offset on ``line`` to a code-point column."""
+        raw = self.line_bytes(line)
+        if raw.isascii():
+            return byte_offset
+        return len(raw[:byte_offset].decode("utf-8", "replace"))
+
+    def segment(self, line: int, start: int, end_line: int, end: int) -> str:
+        """Text between two byte positions (1-based lines)."""
+        if line == end_line:
+            return self.line_bytes(line)[start:end].decode("utf-8", "replace")
+        parts = [self.line_bytes(line)[start:]]
+        parts += [self.line_bytes(n) for n in range(line + 1, end_line)]
+        parts.append(self.line_bytes(end_line)[:end])
+        return b"\n".join(parts).decode("utf-8", "replace")
+
+
+def read_source(raw: bytes | str) -> Source:
+    """Prepare source for parsing, honouring a BOM or a PEP 263 coding line.
+
+    Raises :class:`SourceDecodeError` when the bytes are not valid in the
+    encoding they declare.
+    """
+    if isinstance(raw, str):
+        data = raw.encode("utf-8", "surrogateescape")
+        return Source(data=data.removeprefix(codecs.BOM_UTF8), encoding="utf-8", parse_input=data)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        invalid = first_invalid_utf8(raw)
+        if invalid is not None:
+            line, column, byte = invalid
+            message = f"file is not valid UTF-8: byte {byte:#04x} at line {line} cannot be decoded"
+            raise SourceDecodeError(message, line=line, column=column) from None
+        raise SourceDecodeError(f"cannot read source: {error}", line=1, column=0) from None
+    if encoding == "utf-8":
+        return Source(data=raw, encoding=encoding, parse_input=raw)
+    if encoding == "utf-8-sig":
+        data = raw.removeprefix(codecs.BOM_UTF8)
+        return Source(data=data, encoding=encoding, parse_input=data)
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line, column = line_and_column(raw, error.start)
+        raise SourceDecodeError(
+            f"file is not valid {encoding}: byte {raw[error.start]:#04x} cannot be decoded",
+            line=line,
+            column=column,
+        ) from None
+    # The parser is handed text, so the coding line no longer applies and
+    # its positions are UTF-8 offsets into this re-encoding.
+    return Source(data=text.encode("utf-8"), encoding=encoding, parse_input=text)
+
+
+def count_lines(data: bytes) -> LineCounts:
+    """Count total, code, comment and blank lines of UTF-8 source."""
+    if not data:
+        return LineCounts()
+    if b"\r" in data:
+        data = _NEWLINE.sub(b"\n", data)
+    total = data.count(b"\n") + (not data.endswith(b"\n"))
+    blank = len(_BLANK_LINE.findall(data)) - data.endswith(b"\n")
+    comment = len(_COMMENT_LINE.findall(data))
+    return LineCounts(total=total, code=total - blank - comment, comment=comment, blank=blank)
+
+
+def first_invalid_utf8(data: bytes) -> tuple[int, int, int] | None:
+    """Return ``(line, column, byte)`` of the first byte that is not UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return (*line_and_column(data, error.start), data[error.start])
+    return None
+
+
+def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and 0-based byte column of a byte offset."""
+    return data.count(b"\n", 0, offset) + 1, offset - (data.rfind(b"\n", 0, offset) + 1)

@@ -1,0 +1,250 @@
+"""One settings model, read from ``[tool.ark]`` of a workspace's pyproject.toml.
+
+Keys may be written in kebab-case (``max-file-size``, as pyproject files
+usually are), snake_case or camelCase (as editors send them); all three
+normalise to the field names below. An invalid value never stops the tool:
+it is reported in :attr:`LoadedSettings.problems` and the default applies.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pathspec
+
+from ark_lsp.models import Tier
+
+GENERATED_DIR = "ark_generated"
+"""Folder, relative to the workspace root, where ARK writes generated code."""
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    ".tox/",
+    ".nox/",
+    "node_modules/",
+    "build/",
+    "dist/",
+    "__pycache__/",
+    ".ark/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    ".pytest_cache/",
+    "*.egg-info/",
+)
+
+DEFAULT_TIER_PATTERNS: tuple[tuple[str, Tier], ...] = (
+    ("tests/", Tier.TESTING),
+    ("test/", Tier.TESTING),
+    ("test_*.py", Tier.TESTING),
+    ("*_test.py", Tier.TESTING),
+    ("conftest.py", Tier.TESTING),
+    (f"/{GENERATED_DIR}/", Tier.SANDBOX),
+)
+"""Applied after the workspace's own ``[tool.ark.tiers]``; first match wins."""
+
+DATABASE_ENV = "ARK_DATABASE"
+"""Environment variable that overrides where the index database lives."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """ARK's settings, every field defaulted."""
+
+    exclude: tuple[str, ...] = ()
+    """Extra gitignore-style patterns to leave out of the index."""
+
+    respect_gitignore: bool = True
+    """Leave out what ``.gitignore`` files exclude."""
+
+    tiers: tuple[tuple[str, Tier], ...] = ()
+    """Ordered ``(glob, tier)`` pairs, tried before the defaults; first match wins."""
+
+    database: str | None = None
+    """Path of the index database; relative paths are taken from the workspace root."""
+
+    jobs: int | None = None
+    """Processes used to analyse files; ``None`` means one per core."""
+
+    max_file_size: int = 10_000_000
+    """Files larger than this many bytes are skipped by the indexer."""
+
+    busy_timeout: float = 5.0
+    """Seconds to wait for a database another process holds locked."""
+
+    def tier_for(self, relative_path: str) -> Tier:
+        """Return the trust tier of a workspace-relative POSIX path."""
+        return _tier_matcher(self.tiers)(relative_path)
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings plus what was wrong with their source, for the user to see."""
+
+    settings: Settings
+    problems: tuple[str, ...] = ()
+    source: Path | None = None
+
+
+def _normalise_key(key: str) -> str:
+    key = key.replace("-", "_")
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+
+
+def _as_str_tuple(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise TypeError("expected a list of strings")
+    if not all(isinstance(item, str) for item in value):
+        raise TypeError("expected a list of strings")
+    return tuple(value)
+
+
+def _as_tiers(value: Any) -> tuple[tuple[str, Tier], ...]:
+    if not isinstance(value, Mapping):
+        raise TypeError('expected a table of glob = "tier"')
+    pairs: list[tuple[str, Tier]] = []
+    for pattern, tier in value.items():
+        try:
+            pairs.append((str(pattern), Tier(tier)))
+        except ValueError:
+            choices = ", ".join(t.value for t in Tier)
+            raise TypeError(f"{pattern!r}: tier must be one of {choices}, got {tier!r}") from None
+    return tuple(pairs)
+
+
+def _as_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
+
+
+def _as_optional_str(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _as_positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError("expected a positive integer")
+    return value
+
+
+def _as_optional_positive_int(value: Any) -> int | None:
+    return None if value is None else _as_positive_int(value)
+
+
+def _as_positive_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise TypeError("expected a positive number")
+    return float(value)
+
+
+_DECODERS = {
+    "exclude": _as_str_tuple,
+    "respect_gitignore": _as_bool,
+    "tiers": _as_tiers,
+    "database": _as_optional_str,
+    "jobs": _as_optional_positive_int,
+    "max_file_size": _as_positive_int,
+    "busy_timeout": _as_positive_number,
+}
+assert set(_DECODERS) == {f.name for f in fields(Settings)}, "every setting needs a decoder"
+
+
+def settings_from_mapping(
+    raw: Mapping[str, Any], *, base: Settings | None = None, where: str = "tool.ark"
+) -> LoadedSettings:
+    """Apply ``raw`` over ``base``; bad or unknown keys become problems, not errors."""
+    problems: list[str] = []
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = _normalise_key(key)
+        decoder = _DECODERS.get(name)
+        if decoder is None:
+            problems.append(f"{where}.{key}: unknown setting, ignored")
+            continue
+        try:
+            changes[name] = decoder(value)
+        except TypeError as error:
+            problems.append(f"{where}.{key}: {error}; using the default")
+    settings = replace(base or Settings(), **changes)
+    return LoadedSettings(settings=settings, problems=tuple(problems))
+
+
+def load_settings(root: Path) -> LoadedSettings:
+    """Read ``[tool.ark]`` from ``root/pyproject.toml``; defaults when absent."""
+    pyproject = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return LoadedSettings(settings=Settings())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return LoadedSettings(
+            settings=Settings(),
+            problems=(f"{pyproject}: cannot read ({error}); using defaults",),
+            source=pyproject,
+        )
+    section = data.get("tool", {}).get("ark", {})
+    if not isinstance(section, Mapping):
+        return LoadedSettings(
+            settings=Settings(),
+            problems=(f"{pyproject}: [tool.ark] must be a table; using defaults",),
+            source=pyproject,
+        )
+    loaded = settings_from_mapping(section)
+    return replace(loaded, source=pyproject)
+
+
+def database_path(root: Path, settings: Settings) -> Path:
+    """Where the index of the workspace at ``root`` lives."""
+    configured = os.environ.get(DATABASE_ENV) or settings.database
+    if configured:
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else root / path
+    return root / ".ark" / "index.db"
+
+
+def compile_patterns(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    """Compile gitignore-style patterns once, for repeated matching."""
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+@functools.lru_cache(maxsize=32)
+def _tier_matcher(user_tiers: tuple[tuple[str, Tier], ...]) -> Callable[[str], Tier]:
+    ordered = [(compile_patterns([pattern]), tier) for pattern, tier in user_tiers]
+    ordered += [(compile_patterns([pattern]), tier) for pattern, tier in DEFAULT_TIER_PATTERNS]
+
+    @functools.lru_cache(maxsize=65536)
+    def tier_for(relative_path: str) -> Tier:
+        posix = str(PurePosixPath(relative_path))
+        for spec, tier in ordered:
+            if spec.match_file(posix):
+                return tier
+        return Tier.TRUSTED
+
+    return tier_for
+
+
+__all__ = [
+    "DATABASE_ENV",
+    "DEFAULT_EXCLUDES",
+    "DEFAULT_TIER_PATTERNS",
+    "GENERATED_DIR",
+    "LoadedSettings",
+    "Settings",
+    "compile_patterns",
+    "database_path",
+    "load_settings",
+    "settings_from_mapping",
+]
