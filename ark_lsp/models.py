@@ -5,6 +5,10 @@ them, the store persists them, and the front ends (CLI, language server)
 translate them into their own formats. Nothing here imports anything heavier
 than the standard library.
 
+The records the analysis makes by the thousand (spans, symbols, imports) are
+plain slotted dataclasses rather than frozen ones, which cost four times as
+much to build; treat every instance as immutable all the same.
+
 Positions follow one convention throughout: lines are 1-based, columns are
 0-based offsets in code points of the line's text (not UTF-8 bytes, which is
 what :mod:`ast` reports). Front ends convert to what their audience expects.
@@ -51,7 +55,7 @@ class ParameterKind(enum.StrEnum):
     VAR_KEYWORD = "var_keyword"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Span:
     """A region of a file: 1-based lines, 0-based code-point columns."""
 
@@ -61,7 +65,7 @@ class Span:
     end_column: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Parameter:
     """One parameter of a function, with its annotation and default as source text."""
 
@@ -85,7 +89,7 @@ class Parameter:
         return text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signature:
     """A function's full signature."""
 
@@ -114,7 +118,7 @@ class Signature:
         return rendered
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Symbol:
     """A function, method or class definition and its measurements."""
 
@@ -139,7 +143,7 @@ class Symbol:
         return self.span.end_line - self.span.line + 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Import:
     """One name bound by an ``import`` or ``from ... import`` statement."""
 
@@ -164,7 +168,7 @@ class Import:
         return f"{self.module}.{self.name}" if self.module else self.name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineCounts:
     """Physical line counts of a file.
 
@@ -179,7 +183,7 @@ class LineCounts:
     blank: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Violation:
     """A rule broken at a place in a file."""
 

@@ -25,6 +25,7 @@ One deliberate difference: ``except*`` handlers (``TryStar``) count like
 from __future__ import annotations
 
 import ast
+import enum
 import math
 import re
 from collections.abc import Callable
@@ -43,7 +44,28 @@ from ark_lsp.models import (
 _LEAVES: frozenset[type] = frozenset(
     {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Global, ast.Nonlocal}
 )
-_IGNORED_FIELDS = frozenset({"ctx", "op", "type_comment", "type_ignores"})
+_IGNORED_FIELDS = frozenset(
+    # Fields that never hold a node worth visiting: contexts, operators,
+    # identifiers and flags.
+    {
+        "ctx",
+        "op",
+        "type_comment",
+        "type_ignores",
+        "attr",
+        "id",
+        "arg",
+        "name",
+        "module",
+        "level",
+        "is_async",
+        "kind",
+        "conversion",
+        "simple",
+        "kwd_attrs",
+        "names",
+    }
+)
 
 
 def _child_fields() -> dict[type, tuple[str, ...]]:
@@ -58,14 +80,26 @@ _FIELDS = _child_fields()
 _WALKABLE = frozenset(_FIELDS) - _LEAVES
 """Node types worth pushing: everything but leaves (and never ``None`` or ``str``)."""
 _DEFINITION_KEYWORD = re.compile(rb"(?:def|class)\s+")
+_KEYWORD_WIDTH = {
+    ast.FunctionDef: len("def "),
+    ast.AsyncFunctionDef: len("async def "),
+    ast.ClassDef: len("class "),
+}
+
+
+def _rank(complexity: int) -> str:
+    step = math.ceil(complexity / 10) or 1
+    return chr(min(step - (1 if complexity <= 5 else 0), 5) + ord("A"))
+
+
+_RANKS = [_rank(score) for score in range(41)]
 
 
 def cc_rank(complexity: int) -> str:
     """Rank a complexity score A (simple) to F (error-prone), as radon does."""
     if complexity < 0:
         raise ValueError("complexity cannot be negative")
-    step = math.ceil(complexity / 10) or 1
-    return chr(min(step - (1 if complexity <= 5 else 0), 5) + ord("A"))
+    return _RANKS[complexity] if complexity <= 40 else "F"
 
 
 class _Scope:
@@ -119,94 +153,117 @@ class Collector:
         self._definitions: list[
             tuple[_Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
-        self._handlers: dict[
-            type, Callable[[ast.AST, _Scope, list[tuple[ast.AST, _Scope]]], None]
-        ] = {
-            ast.FunctionDef: self._function,
-            ast.AsyncFunctionDef: self._function,
-            ast.ClassDef: self._class,
-            ast.Import: self._import,
-            ast.ImportFrom: self._import_from,
-            ast.Assert: self._assert,
-        }
 
     def collect(self, tree: ast.Module) -> None:
         """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
-        module_scope = _Scope(tree, None, "", None)
-        stack: list[tuple[ast.AST, _Scope]] = [(tree, module_scope)]
+        # Each scope's nodes are walked on their own stack, so a node costs
+        # no bookkeeping of which scope its decisions belong to.
+        pending: list[tuple[_Scope, list[ast.AST]]] = [
+            (_Scope(tree, None, "", None), list(tree.body))
+        ]
+        while pending:
+            scope, nodes = pending.pop()
+            scope.decisions += self._walk(scope, nodes, pending)
+        self._finish()
+
+    def _walk(
+        self, scope: _Scope, stack: list[ast.AST], pending: list[tuple[_Scope, list[ast.AST]]]
+    ) -> int:
+        decisions = 0
         pop, push = stack.pop, stack.append
-        fields, walkable, handlers = _FIELDS, _WALKABLE, self._handlers
-        counted = _COUNTED
+        fields, walkable, roles, counted = _FIELDS, _WALKABLE, _ROLES, _COUNTED
+        attribute, call = ast.Attribute, ast.Call
         while stack:
-            node, scope = pop()
+            node = pop()
             node_type = type(node)
-            handler = handlers.get(node_type)
-            if handler is not None:
-                handler(node, scope, stack)
+            # The two commonest nodes by far, taken without the generic loop;
+            # an attribute chain is followed down to its root in one go.
+            if node_type is attribute:
+                value = node.value  # type: ignore[attr-defined]
+                while type(value) is attribute:
+                    value = value.value
+                if type(value) in walkable:
+                    push(value)
                 continue
-            count = counted.get(node_type)
-            if count is not None:
-                scope.decisions += count(node)
+            if node_type is call:
+                value = node.func  # type: ignore[attr-defined]
+                while type(value) is attribute:
+                    value = value.value
+                if type(value) in walkable:
+                    push(value)
+                for value in node.args:  # type: ignore[attr-defined]
+                    if type(value) in walkable:
+                        push(value)
+                for keyword in node.keywords:  # type: ignore[attr-defined]
+                    if type(keyword.value) in walkable:
+                        push(keyword.value)
+                continue
+            role = roles.get(node_type)
+            if role is not None:
+                if role is _Role.DECISION:
+                    decisions += counted[node_type](node)
+                elif role is _Role.DEFINITION:
+                    self._definition(node, scope, pending)  # type: ignore[arg-type]
+                    continue
+                elif role is _Role.ASSERT:
+                    decisions += 1
+                    pending.append((_UNCOUNTED, [node.test, node.msg] if node.msg else [node.test]))  # type: ignore[attr-defined]
+                    continue
+                else:
+                    self._import(node)  # type: ignore[arg-type]
+                    continue
             for name in fields[node_type]:
                 value = getattr(node, name)
                 if type(value) is list:
                     for item in value:
                         if type(item) in walkable:
-                            push((item, scope))
+                            push(item)
                 elif type(value) in walkable:
-                    push((value, scope))
-        self._finish()
+                    push(value)
+        return decisions
 
     # -- definitions -----------------------------------------------------
 
-    def _function(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
-        assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        kind = SymbolKind.METHOD if scope.kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+    def _definition(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+        scope: _Scope,
+        pending: list[tuple[_Scope, list[ast.AST]]],
+    ) -> None:
+        uncounted: list[ast.AST] = list(node.decorator_list)
+        if type(node) is ast.ClassDef:
+            kind = SymbolKind.CLASS
+            uncounted += node.bases
+            uncounted += [keyword.value for keyword in node.keywords]
+        else:
+            assert not isinstance(node, ast.ClassDef)
+            kind = SymbolKind.METHOD if scope.kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+            uncounted.append(node.args)
+            if node.returns is not None:
+                uncounted.append(node.returns)
         inner = _Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
             scope.methods.append(inner)
         self._definitions.append((inner, node))
-        stack.extend((statement, inner) for statement in reversed(node.body))
-        stack.extend((decorator, _UNCOUNTED) for decorator in node.decorator_list)
-        stack.append((node.args, _UNCOUNTED))
-        if node.returns is not None:
-            stack.append((node.returns, _UNCOUNTED))
-
-    def _class(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
-        assert isinstance(node, ast.ClassDef)
-        inner = _Scope(node, SymbolKind.CLASS, scope.child_qualname(node.name), scope)
-        self._definitions.append((inner, node))
-        stack.extend((statement, inner) for statement in reversed(node.body))
-        stack.extend((expression, _UNCOUNTED) for expression in node.decorator_list)
-        stack.extend((expression, _UNCOUNTED) for expression in node.bases)
-        stack.extend((keyword.value, _UNCOUNTED) for keyword in node.keywords)
-
-    def _assert(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
-        assert isinstance(node, ast.Assert)
-        scope.decisions += 1
-        stack.append((node.test, _UNCOUNTED))
-        if node.msg is not None:
-            stack.append((node.msg, _UNCOUNTED))
+        pending.append((inner, list(node.body)))
+        pending.append((_UNCOUNTED, uncounted))
 
     # -- imports ---------------------------------------------------------
 
-    def _import(self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]) -> None:
-        assert isinstance(node, ast.Import)
-        for alias in node.names:
-            bound = alias.asname or alias.name.partition(".")[0]
-            self.imports.append(
-                Import(
-                    module=alias.name,
-                    name=None,
-                    bound=bound,
-                    line=node.lineno,
-                    column=self.source.column(node.lineno, node.col_offset),
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        column = self.source.column(node.lineno, node.col_offset)
+        if type(node) is ast.Import:
+            for alias in node.names:
+                self.imports.append(
+                    Import(
+                        module=alias.name,
+                        name=None,
+                        bound=alias.asname or alias.name.partition(".")[0],
+                        line=node.lineno,
+                        column=column,
+                    )
                 )
-            )
-
-    def _import_from(
-        self, node: ast.AST, scope: _Scope, stack: list[tuple[ast.AST, _Scope]]
-    ) -> None:
+            return
         assert isinstance(node, ast.ImportFrom)
         level = node.level or 0
         if level:
@@ -214,7 +271,6 @@ class Collector:
             module = absolute if absolute is not None else "." * level + (node.module or "")
         else:
             absolute, module = node.module, node.module or ""
-        column = self.source.column(node.lineno, node.col_offset)
         for alias in node.names:
             self.imports.append(
                 Import(
@@ -282,11 +338,14 @@ class Collector:
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, span: Span
     ) -> Span:
         line_text = self.source.line_bytes(node.lineno)
-        keyword = _DEFINITION_KEYWORD.search(line_text, node.col_offset)
         name = node.name.encode()
-        if keyword is None or not line_text.startswith(name, keyword.end()):
-            return span
-        start = self.source.column(node.lineno, keyword.end())
+        offset = node.col_offset + _KEYWORD_WIDTH[type(node)]
+        if not line_text.startswith(name, offset):  # unusual spacing after the keyword
+            keyword = _DEFINITION_KEYWORD.search(line_text, node.col_offset)
+            if keyword is None or not line_text.startswith(name, keyword.end()):
+                return span
+            offset = keyword.end()
+        start = self.source.column(node.lineno, offset)
         return Span(node.lineno, start, node.lineno, start + len(node.name))
 
     def _signature(self, args: ast.arguments, returns: ast.expr | None) -> Signature:
@@ -359,6 +418,13 @@ def _match_decisions(node: ast.AST) -> int:
     return max(0, len(node.cases) - has_catch_all)
 
 
+class _Role(enum.Enum):
+    DECISION = enum.auto()
+    DEFINITION = enum.auto()
+    ASSERT = enum.auto()
+    IMPORT = enum.auto()
+
+
 _COUNTED: dict[type, Callable[[ast.AST], int]] = {
     ast.If: lambda node: 1,
     ast.IfExp: lambda node: 1,
@@ -371,3 +437,14 @@ _COUNTED: dict[type, Callable[[ast.AST], int]] = {
     ast.comprehension: lambda node: 1 + len(node.ifs),  # type: ignore[attr-defined]
     ast.Match: _match_decisions,
 }
+
+_ROLES: dict[type, _Role] = {
+    **dict.fromkeys(_COUNTED, _Role.DECISION),
+    ast.FunctionDef: _Role.DEFINITION,
+    ast.AsyncFunctionDef: _Role.DEFINITION,
+    ast.ClassDef: _Role.DEFINITION,
+    ast.Assert: _Role.ASSERT,
+    ast.Import: _Role.IMPORT,
+    ast.ImportFrom: _Role.IMPORT,
+}
+"""What the walk does with a node type beyond descending into it."""

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from ark_lsp.models import LineCounts
 
-_BLANK_LINE = re.compile(rb"^[ \t\f\r]*$", re.MULTILINE)
-_COMMENT_LINE = re.compile(rb"^[ \t\f]*#", re.MULTILINE)
+# Anchored on a literal newline rather than ``^``: the regex engine then
+# jumps between newlines instead of trying every position.
+_BLANK_LINE = re.compile(rb"\n[ \t\f\r]*(?=\n)")
+_COMMENT_LINE = re.compile(rb"\n[ \t\f]*#")
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
@@ -40,7 +42,12 @@ class Source:
     parse_input: bytes | str
     """What to hand :func:`ast.parse`: bytes, or text when the file is not UTF-8."""
 
+    is_ascii: bool = field(init=False, repr=False)
+    """Whether byte offsets and code-point columns coincide everywhere."""
     _lines: list[bytes] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.is_ascii = self.data.isascii()
 
     @property
     def lines(self) -> list[bytes]:
@@ -57,6 +64,8 @@ class Source:
 
     def column(self, line: int, byte_offset: int) -> int:
         """Convert a UTF-8 byte offset on ``line`` to a code-point column."""
+        if self.is_ascii:
+            return byte_offset
         raw = self.line_bytes(line)
         if raw.isascii():
             return byte_offset
@@ -116,8 +125,9 @@ def count_lines(data: bytes) -> LineCounts:
     if b"\r" in data:
         data = _NEWLINE.sub(b"\n", data)
     total = data.count(b"\n") + (not data.endswith(b"\n"))
-    blank = len(_BLANK_LINE.findall(data)) - data.endswith(b"\n")
-    comment = len(_COMMENT_LINE.findall(data))
+    framed = b"\n" + data + b"\n"
+    blank = len(_BLANK_LINE.findall(framed)) - data.endswith(b"\n")
+    comment = len(_COMMENT_LINE.findall(framed))
     return LineCounts(total=total, code=total - blank - comment, comment=comment, blank=blank)
 
 

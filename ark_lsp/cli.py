@@ -1,0 +1,355 @@
+"""The ``ark`` command line: a thin front end over the same engine as the server.
+
+Exit codes: 0 success; 1 findings (``ark check`` found an error-severity
+result); 2 usage error; 3 the database cannot be used (corrupt, locked, from
+a newer ARK); 4 any other failure, reported in one line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from ark_lsp import __version__
+
+if TYPE_CHECKING:
+    from ark_lsp.config import Settings
+    from ark_lsp.store import Store, SymbolRecord
+    from ark_lsp.workspace import IndexFigures
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_DATABASE = 3
+EXIT_FAILURE = 4
+
+PLAIN_PROGRESS_FROM = 500
+"""Without a terminal, progress lines are printed only for runs this large."""
+
+_PATHS = click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
+)
+_DATABASE = click.option(
+    "--database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ARK_DATABASE",
+    help="Index database to use [default: <workspace>/.ark/index.db; env ARK_DATABASE].",
+)
+_JOBS = click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: one per core]."
+)
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    click.echo(f"ark: error: {message}", err=True)
+    sys.exit(code)
+
+
+@dataclass
+class _Workspace:
+    root: Path
+    settings: Settings
+    store: Store
+    targets: list[Path]
+
+    def display_path(self, relative: str) -> str:
+        """A workspace path as the user would type it from the current folder."""
+        return os.path.relpath(self.root / relative)
+
+
+@contextmanager
+def _workspace(
+    paths: Sequence[Path], database: Path | None, *, rebuild: bool = False
+) -> Iterator[_Workspace]:
+    """Open the workspace holding ``paths`` and its index; turn faults into one line."""
+    from ark_lsp.config import database_path, load_settings
+    from ark_lsp.store import Store as StoreClass
+    from ark_lsp.store import StoreError, move_aside
+    from ark_lsp.workspace import find_root
+
+    targets = [p.resolve() for p in paths] or [Path.cwd()]
+    root = find_root(targets[0])
+    outside = [str(p) for p in targets if not p.is_relative_to(root)]
+    if outside:
+        _fail(f"{', '.join(outside)} is not inside the workspace {root}", EXIT_USAGE)
+    loaded = load_settings(root)
+    for problem in loaded.problems:
+        click.echo(f"ark: warning: {problem}", err=True)
+    settings = loaded.settings
+    location = database.resolve() if database else database_path(root, settings)
+    try:
+        if rebuild and location.exists():
+            moved = move_aside(location)
+            click.echo(f"ark: moved the previous database to {moved}", err=True)
+        with StoreClass.open(location, busy_timeout=settings.busy_timeout) as store:
+            yield _Workspace(root, settings, store, [p for p in targets if p != root])
+    except StoreError as error:
+        _fail(str(error), EXIT_DATABASE)
+
+
+def _refresh(workspace: _Workspace, jobs: int | None, *, show_progress: bool) -> IndexFigures:
+    from ark_lsp.workspace import index_workspace
+
+    with _progress_reporter(show_progress) as progress:
+        return index_workspace(
+            workspace.root,
+            workspace.settings,
+            workspace.store,
+            targets=workspace.targets,
+            jobs=jobs,
+            progress=progress,
+        )
+
+
+@contextmanager
+def _progress_reporter(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on a terminal, a few plain lines otherwise."""
+    if not enabled:
+        yield None
+        return
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("indexing", total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield update
+        return
+
+    reported = -1
+
+    def print_quarters(done: int, total: int) -> None:
+        nonlocal reported
+        quarter = 4 * done // total if total else 4
+        if total >= PLAIN_PROGRESS_FROM and quarter > reported:
+            reported = quarter
+            click.echo(f"ark: indexed {done}/{total} changed files", err=True)
+
+    yield print_quarters
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ark")
+def main() -> None:
+    """ARK: index, check, generate and sandbox Python code."""
+
+
+@main.command()
+@_PATHS
+@_JOBS
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--rebuild", is_flag=True, help="Move the current database aside and start anew.")
+@_DATABASE
+def index(
+    paths: tuple[Path, ...],
+    jobs: int | None,
+    output_format: str,
+    rebuild: bool,
+    database: Path | None,
+) -> None:
+    """Build or refresh the index of the workspace holding PATH (default: here)."""
+    with _workspace(paths, database, rebuild=rebuild) as workspace:
+        figures = _refresh(workspace, jobs, show_progress=output_format == "text")
+        location = workspace.store.path
+    if output_format == "json":
+        click.echo(json.dumps({**figures.as_dict(), "database": str(location)}, indent=2))
+        return
+    for problem in figures.problems[:20]:
+        click.echo(f"ark: {problem}", err=True)
+    if len(figures.problems) > 20:
+        click.echo(f"ark: ... and {len(figures.problems) - 20} more", err=True)
+    rows = [
+        ("files scanned", f"{figures.files_scanned:,}"),
+        ("indexed", f"{figures.files_indexed:,}"),
+        ("unchanged", f"{figures.files_unchanged:,}"),
+        ("skipped", f"{figures.files_skipped:,}"),
+        ("errors", f"{figures.files_errors:,}"),
+        ("removed", f"{figures.files_removed:,}"),
+        ("lines", f"{figures.lines:,}"),
+        ("average complexity", f"{figures.average_complexity:.2f}"),
+        ("duration", f"{figures.duration_ms / 1000:.2f} s ({figures.jobs} jobs)"),
+        ("database", os.path.relpath(location)),
+    ]
+    click.echo(f"Indexed {os.path.relpath(figures.root)}")
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"  {label:<{width}}  {value}")
+
+
+def _symbol_json(workspace: _Workspace, record: SymbolRecord) -> dict[str, Any]:
+    return {
+        "path": workspace.display_path(record.path),
+        "name": record.name,
+        "qualname": record.qualname,
+        "kind": record.kind,
+        "line": record.line,
+        "end_line": record.end_line,
+        "complexity": record.complexity,
+        "rank": record.rank,
+        "tier": record.tier,
+    }
+
+
+def _print_symbols(
+    workspace: _Workspace, records: Sequence[SymbolRecord], output_format: str
+) -> None:
+    if output_format == "json":
+        click.echo(json.dumps([_symbol_json(workspace, r) for r in records], indent=2))
+        return
+    if not records:
+        click.echo("no symbols found", err=True)
+        return
+    locations = [f"{workspace.display_path(r.path)}:{r.line}" for r in records]
+    width = max(len(location) for location in locations)
+    for record, location in zip(records, locations, strict=True):
+        click.echo(
+            f"{record.complexity:>4} {record.rank}  {location:<{width}}  "
+            f"{record.qualname}  [{record.kind}, {record.tier}]"
+        )
+
+
+@main.command()
+@_PATHS
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--sort", type=click.Choice(["complexity", "name", "line"]), default="line", show_default=True
+)
+@click.option(
+    "--min-complexity", type=click.IntRange(min=0), help="Only symbols at least this complex."
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many symbols.")
+@_JOBS
+@_DATABASE
+def symbols(
+    paths: tuple[Path, ...],
+    output_format: str,
+    sort: str,
+    min_complexity: int | None,
+    limit: int | None,
+    jobs: int | None,
+    database: Path | None,
+) -> None:
+    """List functions, methods and classes under PATH with their complexity."""
+    from ark_lsp.workspace import relative_posix
+
+    with _workspace(paths, database) as workspace:
+        _refresh(workspace, jobs, show_progress=output_format == "text")
+        prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
+        records = workspace.store.symbols(
+            path_prefixes=prefixes,
+            min_complexity=min_complexity,
+            sort=sort,  # type: ignore[arg-type]
+            limit=limit,
+        )
+        _print_symbols(workspace, records, output_format)
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Workspace to search [default: the one holding the current folder].",
+)
+@_DATABASE
+def search(
+    query: tuple[str, ...],
+    output_format: str,
+    limit: int,
+    root: Path | None,
+    database: Path | None,
+) -> None:
+    """Find symbols by name, qualified name or docstring words, best first."""
+    with _workspace([root] if root else [], database) as workspace:
+        _refresh(workspace, None, show_progress=False)
+        records = workspace.store.search(" ".join(query), limit=limit)
+        _print_symbols(workspace, records, output_format)
+
+
+@main.command()
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "dot"]), default="text"
+)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Workspace to describe [default: the one holding the current folder].",
+)
+@_DATABASE
+def graph(output_format: str, root: Path | None, database: Path | None) -> None:
+    """Print the workspace's module dependency graph (importer -> imported)."""
+    with _workspace([root] if root else [], database) as workspace:
+        _refresh(workspace, None, show_progress=False)
+        edges = workspace.store.module_edges()
+    if output_format == "json":
+        click.echo(json.dumps([{"from": a, "to": b} for a, b in edges], indent=2))
+    elif output_format == "dot":
+        click.echo("digraph imports {")
+        for importer, imported in edges:
+            click.echo(f'  "{importer}" -> "{imported}";')
+        click.echo("}")
+    else:
+        for importer, imported in edges:
+            click.echo(f"{importer} -> {imported}")
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default).")
+@click.option("--tcp", "address", metavar="HOST:PORT", help="Listen on a TCP socket instead.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Log here.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+)
+def serve(stdio: bool, address: str | None, log_file: Path | None, log_level: str) -> None:
+    """Run the language server (stdio by default)."""
+    import logging
+
+    host, _, port = (address or "").rpartition(":")
+    if address and not (host and port.isdigit()):
+        _fail(f"--tcp takes HOST:PORT, got {address!r}", EXIT_USAGE)
+    # Never log to stdout: in stdio mode it carries the protocol.
+    logging.basicConfig(
+        filename=log_file,
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from ark_lsp.server import create_server
+
+    server = create_server()
+    if address:
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+
+
+def serve_main() -> None:
+    """Entry point of the ``ark-lsp`` script."""
+    main(["serve", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,365 @@
+"""The :class:`Store`: ARK's one SQLite file, and the queries the engine asks of it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Concatenate, Literal, ParamSpec, Self, TypeVar
+
+from sqlite_utils import Database
+
+from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.store import rows
+from ark_lsp.store.connection import configure, connect, utc_now, write_transaction
+from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
+from ark_lsp.store.records import SYMBOL_RECORD_COLUMNS, SymbolRecord, Totals, symbol_record
+from ark_lsp.store.schema import LATEST, migrate, schema_version
+
+SymbolSort = Literal["complexity", "name", "line"]
+
+_ORDER_BY: dict[str, str] = {
+    "line": 's.path, s.line, s."column", s.id',
+    "name": "s.name, s.path, s.line, s.id",
+    "complexity": "s.complexity DESC, s.path, s.line, s.id",
+}
+_SEARCH_WORD = re.compile(r"[^\W_]+")
+# Weights of name, qualname and docstring in the ranking of search results.
+_BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0)"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_JSON_COLUMNS = frozenset({"command", "limits", "problems"})
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(method: Callable[Concatenate[Store, _P], _R]) -> Callable[Concatenate[Store, _P], _R]:
+    """Turn any sqlite3 error out of ``method`` into a one-line :class:`StoreError`."""
+
+    @functools.wraps(method)
+    def wrapper(store: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(store, *args, **kwargs)
+        except sqlite3.Error as error:
+            raise translate(error, store.path, store.busy_timeout) from error
+
+    return wrapper
+
+
+def _prefix_clause(column: str, prefixes: Sequence[str] | None) -> tuple[str, list[object]]:
+    """SQL restricting ``column`` to paths equal to or under any prefix ("" means all)."""
+    if prefixes is None:
+        return "1", []
+    clauses: list[str] = []
+    params: list[object] = []
+    for prefix in prefixes:
+        cleaned = prefix.strip().removeprefix("./").strip("/")
+        if cleaned in ("", "."):
+            return "1", []
+        # A range on the raw bytes, not LIKE, which folds case and needs escaping.
+        clauses.append(f"({column} = ? OR ({column} >= ? AND {column} < ?))")
+        params += [cleaned, cleaned + "/", cleaned + "0"]
+    return ("(" + " OR ".join(clauses) + ")" if clauses else "0"), params
+
+
+def _to_column(value: object, name: str) -> object:
+    if name in _JSON_COLUMNS and not isinstance(value, str | bytes | None):
+        return json.dumps(value, default=str)
+    return value
+
+
+class Store:
+    """The index database of one workspace, over one connection.
+
+    Make one Store per thread. Every method raises :class:`StoreError` (one of
+    its subclasses when the file is corrupt, locked or too new), never a raw
+    :mod:`sqlite3` error.
+    """
+
+    def __init__(self, db: Database, path: Path, busy_timeout: float) -> None:
+        """Wrap an open, migrated database; use :meth:`open` instead."""
+        self.db = db
+        """The sqlite-utils Database, for features that read or write their own tables."""
+        self.path = path
+        self.busy_timeout = busy_timeout
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        path = Path(path)
+        _prepare_folder(path)
+        _check_header(path)
+        try:
+            db = connect(path, busy_timeout)
+        except sqlite3.Error as error:
+            raise translate(error, path, busy_timeout) from error
+        try:
+            found = schema_version(db)
+            if found > LATEST:
+                raise DatabaseTooNew(path, found, LATEST)
+            if found == 0 and db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                # Unversioned but not empty: another program's database.
+                raise DatabaseCorrupt(path, "it holds another program's tables")
+            configure(db)
+            migrate(db)
+        except sqlite3.Error as error:
+            db.close()
+            raise translate(error, path, busy_timeout) from error
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, path, busy_timeout)
+
+    def close(self) -> None:
+        """Close the connection; the Store cannot be used afterwards."""
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @_guarded
+    def schema_version(self) -> int:
+        """The schema version of the file (:data:`LATEST` once opened)."""
+        return schema_version(self.db)
+
+    @_guarded
+    def file_states(self) -> dict[str, FileState]:
+        """What the index remembers of each file: size, mtime and content hash."""
+        cursor = self.db.conn.execute("SELECT path, size, mtime_ns, sha256 FROM code_index")
+        return {path: FileState(size, mtime, sha) for path, size, mtime, sha in cursor}
+
+    @_guarded
+    def write_files(self, files: Sequence[IndexedFile], removed: Sequence[str] = ()) -> None:
+        """Replace the index of ``files`` and drop ``removed``, in one transaction."""
+        latest = list({file.path: file for file in files}.values())
+        conn = self.db.conn
+        with write_transaction(self.db):
+            self._forget([file.path for file in latest] + list(removed))
+            conn.executemany(rows.CODE_INDEX_INSERT, rows.code_index_rows(latest, utc_now()))
+            (last_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM symbols").fetchone()
+            conn.executemany(rows.SYMBOLS_INSERT, rows.symbol_rows(latest))
+            conn.execute(rows.SEARCH_ADD, (last_id,))
+            conn.executemany(rows.IMPORTS_INSERT, rows.import_rows(latest))
+            conn.executemany(rows.VIOLATIONS_INSERT, rows.violation_rows(latest))
+
+    def _forget(self, paths: Sequence[str]) -> None:
+        """Delete files with everything indexed from them; call inside a transaction."""
+        if not paths:
+            return
+        # One set-wise statement per table: per-row triggers cost several
+        # times more. The search index goes first, while its rows still exist.
+        doomed = json.dumps(list(paths))
+        self.db.conn.execute(rows.SEARCH_FORGET, (doomed,))
+        self.db.conn.execute(rows.FILES_DELETE, (doomed,))
+
+    @_guarded
+    def touch_files(self, states: Mapping[str, FileState]) -> None:
+        """Record the new size and mtime of files whose content did not change."""
+        with write_transaction(self.db):
+            self.db.conn.executemany(
+                "UPDATE code_index SET size = ?, mtime_ns = ?, sha256 = ? WHERE path = ?",
+                ((s.size, s.mtime_ns, s.sha256, path) for path, s in states.items()),
+            )
+
+    @_guarded
+    def remove_files(self, paths: Sequence[str]) -> None:
+        """Forget files, with everything indexed from them."""
+        with write_transaction(self.db):
+            self._forget(paths)
+
+    @_guarded
+    def record_index_run(self, figures: Mapping[str, object]) -> None:
+        """Keep the figures of an ``ark index`` run in ``code_quality_reports``."""
+        self._insert("code_quality_reports", figures)
+
+    @_guarded
+    def record_execution(self, execution: Mapping[str, object]) -> int:
+        """Record a sandbox run in ``sandbox_executions``; return its id.
+
+        Keys are column names; ``command`` and ``limits`` may be given as
+        lists or dicts and are stored as JSON. The ``code_performance`` row of
+        the target is updated by a trigger in the same transaction.
+        """
+        return self._insert("sandbox_executions", execution)
+
+    def _insert(self, table: str, values: Mapping[str, object]) -> int:
+        columns = set(self.db.table(table).columns_dict)
+        # None means "not known": leave it to the column's default.
+        row = {
+            k: _to_column(v, k)
+            for k, v in values.items()
+            if k in columns and k != "id" and v is not None
+        }
+        names = ", ".join(f'"{name}"' for name in row)
+        marks = ", ".join("?" for _ in row)
+        sql = (
+            f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+            if row
+            else f'INSERT INTO "{table}" DEFAULT VALUES'
+        )
+        with write_transaction(self.db):
+            cursor = self.db.conn.execute(sql, list(row.values()))
+        return int(cursor.lastrowid or 0)
+
+    @_guarded
+    def symbols(
+        self,
+        *,
+        path_prefixes: Sequence[str] | None = None,
+        min_complexity: int | None = None,
+        sort: SymbolSort = "line",
+        limit: int | None = None,
+    ) -> list[SymbolRecord]:
+        """Symbols of the files equal to or under ``path_prefixes`` (all by default).
+
+        ``sort="complexity"`` puts the most complex first (ties by path and
+        line); ``"name"`` and ``"line"`` are ascending.
+        """
+        if sort not in _ORDER_BY:
+            raise ValueError(f"sort must be one of {', '.join(_ORDER_BY)}, not {sort!r}")
+        where, params = _prefix_clause("s.path", path_prefixes)
+        if min_complexity is not None:
+            where += " AND s.complexity >= ?"
+            params.append(min_complexity)
+        sql = (
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
+            f"JOIN code_index AS c ON c.path = s.path WHERE {where} ORDER BY {_ORDER_BY[sort]}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [symbol_record(row) for row in self.db.conn.execute(sql, params)]
+
+    @_guarded
+    def search(self, query: str, limit: int = 20) -> list[SymbolRecord]:
+        """Symbols whose name, qualified name or docstring match ``query``, best first.
+
+        Every word of the query must match the start of a word (``pars``
+        finds ``parse_file``; ``Store.open`` finds the method). Punctuation is
+        ignored, so no input is a syntax error.
+        """
+        words = _SEARCH_WORD.findall(query)
+        if not words or limit <= 0:
+            return []
+        match = " ".join(f'"{word}"*' for word in words)
+        exact = query.strip()
+        sql = (
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols_fts "
+            "JOIN symbols AS s ON s.id = symbols_fts.rowid "
+            "JOIN code_index AS c ON c.path = s.path "
+            "WHERE symbols_fts MATCH ? "
+            "ORDER BY (s.name = ? COLLATE NOCASE) DESC, (s.qualname = ? COLLATE NOCASE) DESC, "
+            f"{_BM25}, s.path, s.line LIMIT ?"
+        )
+        cursor = self.db.conn.execute(sql, (match, exact, exact, limit))
+        return [symbol_record(row) for row in cursor]
+
+    @_guarded
+    def module_edges(self) -> list[tuple[str, str]]:
+        """The workspace's import graph: sorted, distinct (importer, imported) module pairs.
+
+        An import points at the longest indexed module that prefixes its
+        target: ``from a.b import c`` is an edge to ``a.b.c`` when that is a
+        module of the workspace, else to ``a.b``, else to ``a``. Imports of
+        modules outside the workspace make no edge.
+        """
+        conn = self.db.conn
+        modules = {m for (m,) in conn.execute("SELECT DISTINCT module FROM code_index") if m}
+        cursor = conn.execute(
+            "SELECT DISTINCT c.module, i.module, i.name FROM imports AS i "
+            "JOIN code_index AS c ON c.path = i.path WHERE i.resolved AND c.module != ''"
+        )
+        edges: set[tuple[str, str]] = set()
+        for importer, module, name in cursor:
+            imported = _longest_indexed(module, name, modules)
+            if imported is not None and imported != importer:
+                edges.add((importer, imported))
+        return sorted(edges)
+
+    @_guarded
+    def totals(self, scopes: Sequence[str] | None = None) -> Totals:
+        """Files, lines, symbols and mean function complexity under ``scopes`` (all by default)."""
+        conn = self.db.conn
+        where, params = _prefix_clause("path", scopes)
+        files, lines = conn.execute(
+            f"SELECT count(*), coalesce(sum(lines_total), 0) FROM code_index WHERE {where}", params
+        ).fetchone()
+        symbols, average = conn.execute(
+            "SELECT count(*), avg(CASE WHEN kind != 'class' THEN complexity END) "
+            f"FROM symbols WHERE {where}",
+            params,
+        ).fetchone()
+        return Totals(files, lines, symbols, float(average or 0.0))
+
+    @_guarded
+    def stats(self) -> dict[str, int]:
+        """Row counts: files, symbols, imports, violations, and the schema version."""
+        conn = self.db.conn
+        counts = {
+            key: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+            for key, table in (
+                ("files", "code_index"),
+                ("symbols", "symbols"),
+                ("imports", "imports"),
+                ("violations", "violations"),
+            )
+        }
+        counts["schema_version"] = schema_version(self.db)
+        return counts
+
+
+def _longest_indexed(module: str, name: str | None, modules: set[str]) -> str | None:
+    target = module if name is None or name == "*" else f"{module}.{name}" if module else name
+    parts = target.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in modules:
+            return candidate
+    return None
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite before SQLite opens it.
+
+    SQLite would open such a file, fail, and on closing delete a ``-wal``
+    file lying next to it, which may be all that is left worth recovering.
+    """
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return  # missing is fine; otherwise SQLite reports the problem in its own words
+    if header and header != _SQLITE_HEADER:
+        raise DatabaseCorrupt(path, "file is not a database")
+
+
+def _prepare_folder(path: Path) -> None:
+    """Create the database's folder; a new ``.ark`` folder keeps itself out of git."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            path, f"{path}: cannot create the folder {folder} ({error.strerror or error})"
+        ) from error
+    ignore = folder / ".gitignore"
+    if folder.name == ".ark" and not ignore.exists():
+        # A missing .gitignore only makes git noisier; the index still works.
+        with suppress(OSError):
+            ignore.write_text("*\n", encoding="utf-8")

@@ -1,0 +1,52 @@
+"""What the store hands back from its queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolRecord:
+    """One indexed function, method or class, as the front ends list it.
+
+    Lines are 1-based and columns 0-based code points, as in
+    :mod:`ark_lsp.models`; ``column``/``end_column`` complete the span of
+    the definition for editors.
+    """
+
+    path: str
+    name: str
+    qualname: str
+    kind: str
+    line: int
+    end_line: int
+    complexity: int
+    rank: str
+    tier: str
+    signature: str | None = None
+    docstring: str | None = None
+    column: int = 0
+    end_column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums over the indexed files of a part of the workspace."""
+
+    files: int = 0
+    lines: int = 0
+    symbols: int = 0
+    average_complexity: float = 0.0
+    """Mean complexity of functions and methods (classes excluded), as ``radon cc -a``."""
+
+
+SYMBOL_RECORD_COLUMNS = (
+    "s.path, s.name, s.qualname, s.kind, s.line, s.end_line, s.complexity, s.rank, "
+    'c.tier, s.signature, s.docstring, s."column", s.end_column'
+)
+"""The select list, in field order, that :func:`symbol_record` reads."""
+
+
+def symbol_record(row: tuple[object, ...]) -> SymbolRecord:
+    """Build a record from a row selected with :data:`SYMBOL_RECORD_COLUMNS`."""
+    return SymbolRecord(*row)  # type: ignore[arg-type]

@@ -1,0 +1,345 @@
+"""Finding a workspace's Python files and keeping their index current.
+
+Discovery honours ``.gitignore`` files (at any depth, plus
+``.git/info/exclude``), ARK's default excludes and the ``exclude`` setting.
+Indexing is incremental: a file whose size and mtime are unchanged is not
+read; one whose bytes hash the same is not parsed. Changed files are analysed
+in a process pool and written to the store in batches, each batch one
+transaction, so an interrupted run keeps everything written before it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import stat
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from ark_lsp.analysis import analyze
+from ark_lsp.config import DEFAULT_EXCLUDES, Settings, compile_patterns
+from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.store import Store
+
+ROOT_MARKERS = ("pyproject.toml", ".git", ".ark", "setup.py", "setup.cfg")
+BATCH_SIZE = 256
+"""Files per write transaction: large enough to amortise a commit."""
+CHUNK_SIZE = 32
+"""Files per task handed to a worker process: amortises the inter-process hop."""
+IN_PROCESS_BELOW = 48
+"""Fewer changed files than this are analysed without starting workers."""
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def find_root(path: Path) -> Path:
+    """The workspace a path belongs to: the nearest folder with a root marker."""
+    start = path.resolve()
+    if not start.is_dir():
+        start = start.parent
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+            return folder
+    return start
+
+
+def relative_posix(root: Path, path: Path) -> str:
+    """``path`` relative to ``root`` as a POSIX string ("" for the root itself)."""
+    relative = path.resolve().relative_to(root)
+    return "" if relative == Path() else relative.as_posix()
+
+
+@dataclass
+class _IgnoreRules:
+    """Everything that can leave a path out, checked folder by folder."""
+
+    root: Path
+    settings: Settings
+    defaults: pathspec.GitIgnoreSpec = field(init=False)
+    configured: pathspec.GitIgnoreSpec = field(init=False)
+    gitignores: dict[str, pathspec.GitIgnoreSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.defaults = compile_patterns(DEFAULT_EXCLUDES)
+        self.configured = compile_patterns(self.settings.exclude)
+        if self.settings.respect_gitignore:
+            self._load_gitignore("", self.root / ".git" / "info" / "exclude")
+
+    def enter(self, folder: str) -> None:
+        """Read the ``.gitignore`` of a folder about to be walked."""
+        if self.settings.respect_gitignore:
+            self._load_gitignore(folder, self.root / folder / ".gitignore")
+
+    def _load_gitignore(self, folder: str, file: Path) -> None:
+        try:
+            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        spec = compile_patterns(lines)
+        if folder in self.gitignores:
+            spec = self.gitignores[folder] + spec
+        self.gitignores[folder] = spec
+
+    def excluded(self, relative: str, is_dir: bool) -> bool:
+        """Whether a workspace-relative path is left out."""
+        candidate = relative + "/" if is_dir else relative
+        if self.defaults.match_file(candidate) or self.configured.match_file(candidate):
+            return True
+        for folder, spec in self.gitignores.items():
+            if not folder:
+                if spec.match_file(candidate):
+                    return True
+            elif candidate.startswith(folder + "/") and spec.match_file(
+                candidate[len(folder) + 1 :]
+            ):
+                return True
+        return False
+
+
+def discover(root: Path, settings: Settings, targets: Sequence[Path] = ()) -> Iterator[str]:
+    """Yield workspace-relative paths of the Python files to index, sorted per folder.
+
+    Files named explicitly in ``targets`` are yielded even when excluded, as
+    ruff and pytest do; folders are walked with every exclusion applied.
+    """
+    rules = _IgnoreRules(root, settings)
+    for target in targets or (root,):
+        relative = relative_posix(root, target)
+        if target.is_file():
+            yield relative
+            continue
+        # Load the .gitignore files between the root and the target first.
+        parts = relative.split("/") if relative else []
+        for depth in range(len(parts)):
+            rules.enter("/".join(parts[:depth]))
+        yield from _walk(root, relative, rules)
+
+
+def _walk(root: Path, start: str, rules: _IgnoreRules) -> Iterator[str]:
+    pending = [start]
+    while pending:
+        folder = pending.pop()
+        rules.enter(folder)
+        try:
+            entries = sorted(os.scandir(root / folder), key=lambda e: e.name)
+        except OSError:
+            continue  # vanished or unreadable: nothing to index there
+        subfolders: list[str] = []
+        for entry in entries:
+            relative = f"{folder}/{entry.name}" if folder else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if not rules.excluded(relative, is_dir=True):
+                    subfolders.append(relative)
+            elif entry.name.endswith(".py") and not rules.excluded(relative, is_dir=False):
+                yield relative
+        pending.extend(reversed(subfolders))
+
+
+@dataclass
+class IndexFigures:
+    """What an indexing run did, for people (``ark index``) and machines."""
+
+    root: str
+    files_scanned: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_skipped: int = 0
+    files_errors: int = 0
+    files_removed: int = 0
+    lines: int = 0
+    average_complexity: float = 0.0
+    duration_ms: int = 0
+    jobs: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for JSON output and the run's database record."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    path: str
+    indexed: IndexedFile | None = None
+    same_content: FileState | None = None
+    problem: str | None = None
+    vanished: bool = False
+
+
+def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str | None) -> _Outcome:
+    """Read, hash and (when the content is new) analyse one file."""
+    try:
+        with open(os.path.join(root, relative), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            data = handle.read()
+    except FileNotFoundError:
+        return _Outcome(relative, vanished=True)
+    except OSError as error:
+        return _Outcome(relative, problem=f"{relative}: cannot read ({error.strerror or error})")
+    state = FileState(len(data), status.st_mtime_ns, hashlib.sha256(data).hexdigest())
+    if state.sha256 == known_sha:
+        return _Outcome(relative, same_content=state)
+    report = analyze(data, relative, settings)
+    return _Outcome(relative, indexed=IndexedFile(path=relative, state=state, report=report))
+
+
+def _analyse_chunk(
+    root: str, chunk: list[tuple[str, str | None]], settings: Settings
+) -> list[_Outcome]:
+    return [_analyse_file(root, relative, settings, sha) for relative, sha in chunk]
+
+
+def default_jobs() -> int:
+    """One worker per core the process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def index_workspace(
+    root: Path,
+    settings: Settings,
+    store: Store,
+    *,
+    targets: Sequence[Path] = (),
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> IndexFigures:
+    """Bring the index of ``root`` (or of ``targets`` inside it) up to date."""
+    started = time.perf_counter()
+    jobs = jobs or settings.jobs or default_jobs()
+    figures = IndexFigures(root=str(root), jobs=jobs)
+    known = store.file_states()
+    scopes = [relative_posix(root, t) for t in targets] or [""]
+
+    seen: set[str] = set()
+    to_read: list[tuple[str, str | None]] = []
+    for relative in discover(root, settings, targets):
+        if relative in seen:
+            continue
+        seen.add(relative)
+        figures.files_scanned += 1
+        try:
+            status = os.stat(root / relative)
+        except OSError:
+            figures.files_skipped += 1
+            continue
+        if not stat.S_ISREG(status.st_mode) or status.st_size > settings.max_file_size:
+            figures.files_skipped += 1
+            continue
+        previous = known.get(relative)
+        if previous and (previous.size, previous.mtime_ns) == (status.st_size, status.st_mtime_ns):
+            figures.files_unchanged += 1
+            continue
+        to_read.append((relative, previous.sha256 if previous else None))
+
+    gone = [path for path in known if path not in seen and _within(path, scopes)]
+    _run_analysis(root, settings, store, to_read, jobs, figures, progress)
+    if gone:
+        store.remove_files(gone)
+        figures.files_removed += len(gone)
+
+    totals = store.totals(scopes)
+    figures.lines = totals.lines
+    figures.average_complexity = round(totals.average_complexity, 2)
+    figures.duration_ms = round((time.perf_counter() - started) * 1000)
+    store.record_index_run(figures.as_dict())
+    return figures
+
+
+def _within(path: str, scopes: Sequence[str]) -> bool:
+    return any(not scope or path == scope or path.startswith(scope + "/") for scope in scopes)
+
+
+def _run_analysis(
+    root: Path,
+    settings: Settings,
+    store: Store,
+    to_read: list[tuple[str, str | None]],
+    jobs: int,
+    figures: IndexFigures,
+    progress: ProgressCallback | None,
+) -> None:
+    total = len(to_read)
+    if progress:
+        progress(0, total)
+    writer = _BatchWriter(store, figures)
+    done = 0
+    for outcomes in _outcomes(str(root), settings, to_read, jobs):
+        for outcome in outcomes:
+            writer.add(outcome)
+        done += len(outcomes)
+        if progress:
+            progress(done, total)
+    writer.flush()
+
+
+def _outcomes(
+    root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
+) -> Iterator[list[_Outcome]]:
+    if jobs == 1 or len(to_read) < IN_PROCESS_BELOW:
+        for start in range(0, len(to_read), CHUNK_SIZE):
+            yield _analyse_chunk(root, to_read[start : start + CHUNK_SIZE], settings)
+        return
+    # Workers are forked from a clean server process, never from this one,
+    # which may be running threads (a progress bar, the language server).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ark_lsp.analysis"])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures: list[Future[list[_Outcome]]] = [
+            pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
+            for start in range(0, len(to_read), CHUNK_SIZE)
+        ]
+        for future in futures:
+            yield future.result()
+
+
+class _BatchWriter:
+    """Collects outcomes and writes them a transaction at a time."""
+
+    def __init__(self, store: Store, figures: IndexFigures) -> None:
+        self.store = store
+        self.figures = figures
+        self.indexed: list[IndexedFile] = []
+        self.touched: dict[str, FileState] = {}
+        self.vanished: list[str] = []
+
+    def add(self, outcome: _Outcome) -> None:
+        figures = self.figures
+        if outcome.indexed is not None:
+            self.indexed.append(outcome.indexed)
+            figures.files_indexed += 1
+            if not outcome.indexed.report.parsed:
+                figures.files_errors += 1
+                (first, *_) = outcome.indexed.report.violations
+                figures.problems.append(f"{outcome.path}:{first.span.line}: {first.message}")
+        elif outcome.same_content is not None:
+            self.touched[outcome.path] = outcome.same_content
+            figures.files_unchanged += 1
+        elif outcome.vanished:
+            self.vanished.append(outcome.path)
+            figures.files_skipped += 1
+        else:
+            figures.files_errors += 1
+            figures.problems.append(outcome.problem or f"{outcome.path}: unreadable")
+        if len(self.indexed) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.indexed or self.vanished:
+            self.store.write_files(self.indexed, removed=self.vanished)
+            self.figures.files_removed += len(self.vanished)
+        if self.touched:
+            self.store.touch_files(self.touched)
+        self.indexed, self.touched, self.vanished = [], {}, []

@@ -1,0 +1,189 @@
+"""Discovery and incremental, parallel indexing of a workspace on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ark_lsp import workspace
+from ark_lsp.config import Settings
+from ark_lsp.store import Store
+from ark_lsp.workspace import discover, find_root, index_workspace
+
+
+def write(root: Path, relative: str, text: str = "def f():\n    return 1\n") -> Path:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    write(tmp_path, "pyproject.toml", "[tool.ark]\nexclude = ['generated_*.py']\n")
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/core.py")
+    write(tmp_path, "pkg/generated_stub.py")
+    write(tmp_path, "pkg/notes.txt", "not python")
+    write(tmp_path, "tests/test_core.py")
+    write(tmp_path, ".gitignore", "secret/\n*.tmp.py\n")
+    write(tmp_path, "secret/keys.py")
+    write(tmp_path, "pkg/scratch.tmp.py")
+    write(tmp_path, "vendor/.gitignore", "old.py\n")
+    write(tmp_path, "vendor/old.py")
+    write(tmp_path, "vendor/new.py")
+    for excluded in (
+        ".venv/lib/x.py",
+        "node_modules/a/b.py",
+        "build/lib/c.py",
+        "dist/d.py",
+        "pkg/__pycache__/e.py",
+        ".ark/f.py",
+        ".git/hooks/g.py",
+        "venv/h.py",
+    ):
+        write(tmp_path, excluded)
+    return tmp_path
+
+
+def settings_of(root: Path) -> Settings:
+    from ark_lsp.config import load_settings
+
+    return load_settings(root).settings
+
+
+def test_discovery_honours_gitignore_defaults_and_configured_excludes(tree: Path) -> None:
+    assert sorted(discover(tree, settings_of(tree))) == [
+        "pkg/__init__.py",
+        "pkg/core.py",
+        "tests/test_core.py",
+        "vendor/new.py",
+    ]
+
+
+def test_gitignore_can_be_switched_off(tree: Path) -> None:
+    settings = Settings(respect_gitignore=False)
+    found = set(discover(tree, settings))
+    assert {"secret/keys.py", "vendor/old.py", "pkg/scratch.tmp.py"} <= found
+    assert ".venv/lib/x.py" not in found
+
+
+def test_a_file_named_explicitly_is_indexed_even_if_excluded(tree: Path) -> None:
+    assert list(discover(tree, settings_of(tree), [tree / "secret" / "keys.py"])) == [
+        "secret/keys.py"
+    ]
+
+
+def test_discovery_of_a_subfolder_applies_the_gitignore_above_it(tree: Path) -> None:
+    assert list(discover(tree, settings_of(tree), [tree / "vendor"])) == ["vendor/new.py"]
+
+
+def test_symlink_loops_are_not_followed(tmp_path: Path) -> None:
+    write(tmp_path, "a/mod.py")
+    os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
+    assert list(discover(tmp_path, Settings())) == ["a/mod.py"]
+
+
+def test_root_is_the_nearest_folder_with_a_marker(tree: Path) -> None:
+    assert find_root(tree / "pkg" / "core.py") == tree.resolve()
+    assert find_root(tree / "vendor") == tree.resolve()
+
+
+def run(root: Path, store: Store, **options: object):
+    return index_workspace(root, settings_of(root), store, **options)  # type: ignore[arg-type]
+
+
+def test_second_run_reads_nothing_and_changes_are_picked_up(tree: Path) -> None:
+    with Store.open(tree / ".ark" / "index.db") as store:
+        first = run(tree, store)
+        assert (first.files_scanned, first.files_indexed, first.files_unchanged) == (4, 4, 0)
+        assert first.lines == 2 * 3  # three two-line files and an empty one
+
+        second = run(tree, store)
+        assert (second.files_indexed, second.files_unchanged) == (0, 4)
+
+        # Same bytes, new mtime: hashed, not parsed; the new mtime is remembered.
+        core = tree / "pkg" / "core.py"
+        os.utime(core, ns=(1, 1))
+        third = run(tree, store)
+        assert (third.files_indexed, third.files_unchanged) == (0, 4)
+        assert store.file_states()["pkg/core.py"].mtime_ns == 1
+
+        core.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
+        fourth = run(tree, store)
+        assert fourth.files_indexed == 1
+        assert [
+            (r.qualname, r.complexity) for r in store.symbols(path_prefixes=["pkg/core.py"])
+        ] == [("f", 2)]
+
+        (tree / "vendor" / "new.py").unlink()
+        fifth = run(tree, store)
+        assert fifth.files_removed == 1
+        assert store.symbols(path_prefixes=["vendor"]) == []
+
+
+def test_indexing_a_subfolder_leaves_the_rest_of_the_index_alone(tree: Path) -> None:
+    with Store.open(tree / ".ark" / "index.db") as store:
+        run(tree, store)
+        figures = run(tree, store, targets=[tree / "vendor"])
+        assert (figures.files_scanned, figures.files_removed) == (1, 0)
+        assert len(store.file_states()) == 4
+
+
+def test_parallel_and_serial_runs_build_the_same_index(tmp_path: Path) -> None:
+    for n in range(120):
+        write(tmp_path, f"pkg/mod_{n}.py", f"def f_{n}(x):\n    return x if x else {n}\n")
+    results = []
+    for jobs in (1, 2):
+        with Store.open(tmp_path / f"index-{jobs}.db") as store:
+            figures = run(tmp_path, store, jobs=jobs)
+            assert figures.files_indexed == 120
+            results.append([(r.path, r.qualname, r.complexity) for r in store.symbols()])
+    assert results[0] == results[1]
+    assert len(results[0]) == 120
+
+
+def test_a_file_that_vanishes_before_it_is_read_is_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "kept.py")
+    outcome = workspace._analyse_file(str(tmp_path), "gone.py", Settings(), None)
+    assert outcome.vanished
+
+
+def test_a_file_that_vanishes_after_discovery_leaves_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "kept.py")
+    doomed = write(tmp_path, "doomed.py")
+    with Store.open(tmp_path / "index.db") as store:
+        run(tmp_path, store)
+        doomed.write_text("def g():\n    pass\n")
+        real_analyse = workspace._analyse_file
+
+        def delete_then_read(root: str, relative: str, settings: Settings, sha: str | None):
+            if relative == "doomed.py":
+                doomed.unlink()
+            return real_analyse(root, relative, settings, sha)
+
+        monkeypatch.setattr(workspace, "_analyse_file", delete_then_read)
+        figures = run(tmp_path, store)
+        assert figures.files_skipped == 1
+        assert sorted(store.file_states()) == ["kept.py"]
+
+
+def test_syntax_errors_are_counted_and_named(tmp_path: Path) -> None:
+    write(tmp_path, "good.py")
+    write(tmp_path, "bad.py", "def broken(:\n")
+    with Store.open(tmp_path / "index.db") as store:
+        figures = run(tmp_path, store)
+    assert (figures.files_indexed, figures.files_errors) == (2, 1)
+    assert figures.problems == ["bad.py:1: syntax error: invalid syntax"]
+
+
+def test_oversized_files_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "big.py", "x = 1\n" * 1000)
+    write(tmp_path, "small.py")
+    with Store.open(tmp_path / "index.db") as store:
+        figures = index_workspace(tmp_path, Settings(max_file_size=1000), store)
+    assert (figures.files_indexed, figures.files_skipped) == (1, 1)
