@@ -24,7 +24,7 @@ from ark_lsp.models import Tier
 GENERATED_DIR = "ark_generated"
 """Folder, relative to the workspace root, where ARK writes generated code."""
 
-DEFAULT_EXCLUDES: tuple[str, ...] = (
+DEFAULT_EXCLUDES: tuple[str, ...] = (  # folders only: discovery relies on it
     ".git/",
     ".hg/",
     ".svn/",

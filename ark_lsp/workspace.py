@@ -17,7 +17,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pathspec
@@ -26,6 +26,8 @@ from ark_lsp.analysis import analyze
 from ark_lsp.config import DEFAULT_EXCLUDES, Settings, compile_patterns
 from ark_lsp.models import FileState, IndexedFile
 from ark_lsp.store import Store
+from ark_lsp.store.connection import utc_now
+from ark_lsp.store.rows import RowBatch, prepare_rows
 
 ROOT_MARKERS = ("pyproject.toml", ".git", ".ark", "setup.py", "setup.cfg")
 BATCH_SIZE = 256
@@ -89,7 +91,10 @@ class _IgnoreRules:
     def excluded(self, relative: str, is_dir: bool) -> bool:
         """Whether a workspace-relative path is left out."""
         candidate = relative + "/" if is_dir else relative
-        if self.defaults.match_file(candidate) or self.configured.match_file(candidate):
+        # The defaults name only folders, and a walk never enters an excluded one.
+        if is_dir and self.defaults.match_file(candidate):
+            return True
+        if self.settings.exclude and self.configured.match_file(candidate):
             return True
         for folder, spec in self.gitignores.items():
             if not folder:
@@ -170,10 +175,19 @@ class IndexFigures:
 @dataclass(frozen=True)
 class _Outcome:
     path: str
-    indexed: IndexedFile | None = None
+    file: IndexedFile | None = None
+    """The analysis, until the worker turns it into rows."""
+    indexed: bool = False
     same_content: FileState | None = None
     problem: str | None = None
+    """Why the file could not be read, or the syntax error of one that was."""
     vanished: bool = False
+
+
+@dataclass
+class _Chunk:
+    outcomes: list[_Outcome]
+    rows: RowBatch
 
 
 def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str | None) -> _Outcome:
@@ -190,13 +204,21 @@ def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str |
     if state.sha256 == known_sha:
         return _Outcome(relative, same_content=state)
     report = analyze(data, relative, settings)
-    return _Outcome(relative, indexed=IndexedFile(path=relative, state=state, report=report))
+    problem = None
+    if not report.parsed:
+        first = report.violations[0]
+        problem = f"{relative}:{first.span.line}: {first.message}"
+    file = IndexedFile(path=relative, state=state, report=report)
+    return _Outcome(relative, file=file, indexed=True, problem=problem)
 
 
-def _analyse_chunk(
-    root: str, chunk: list[tuple[str, str | None]], settings: Settings
-) -> list[_Outcome]:
-    return [_analyse_file(root, relative, settings, sha) for relative, sha in chunk]
+def _analyse_chunk(root: str, chunk: list[tuple[str, str | None]], settings: Settings) -> _Chunk:
+    outcomes = [_analyse_file(root, relative, settings, sha) for relative, sha in chunk]
+    files = [outcome.file for outcome in outcomes if outcome.file is not None]
+    return _Chunk(
+        outcomes=[replace(outcome, file=None) for outcome in outcomes],
+        rows=prepare_rows(files, utc_now()),
+    )
 
 
 def default_jobs() -> int:
@@ -274,20 +296,18 @@ def _run_analysis(
     total = len(to_read)
     if progress:
         progress(0, total)
-    writer = _BatchWriter(store, figures)
-    done = 0
-    for outcomes in _outcomes(str(root), settings, to_read, jobs):
-        for outcome in outcomes:
-            writer.add(outcome)
-        done += len(outcomes)
-        if progress:
-            progress(done, total)
-    writer.flush()
+    with _BatchWriter(store, figures) as writer:
+        done = 0
+        for chunk in _chunks(str(root), settings, to_read, jobs):
+            writer.add(chunk)
+            done += len(chunk.outcomes)
+            if progress:
+                progress(done, total)
 
 
-def _outcomes(
+def _chunks(
     root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
-) -> Iterator[list[_Outcome]]:
+) -> Iterator[_Chunk]:
     if jobs == 1 or len(to_read) < IN_PROCESS_BELOW:
         for start in range(0, len(to_read), CHUNK_SIZE):
             yield _analyse_chunk(root, to_read[start : start + CHUNK_SIZE], settings)
@@ -295,9 +315,9 @@ def _outcomes(
     # Workers are forked from a clean server process, never from this one,
     # which may be running threads (a progress bar, the language server).
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["ark_lsp.analysis"])
+    context.set_forkserver_preload(["ark_lsp.workspace"])
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures: list[Future[list[_Outcome]]] = [
+        futures: list[Future[_Chunk]] = [
             pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
             for start in range(0, len(to_read), CHUNK_SIZE)
         ]
@@ -306,40 +326,44 @@ def _outcomes(
 
 
 class _BatchWriter:
-    """Collects outcomes and writes them a transaction at a time."""
+    """Collects analysed chunks and writes them a transaction at a time."""
 
     def __init__(self, store: Store, figures: IndexFigures) -> None:
         self.store = store
         self.figures = figures
-        self.indexed: list[IndexedFile] = []
+        self.rows = RowBatch()
         self.touched: dict[str, FileState] = {}
         self.vanished: list[str] = []
 
-    def add(self, outcome: _Outcome) -> None:
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.flush()
+
+    def add(self, chunk: _Chunk) -> None:
         figures = self.figures
-        if outcome.indexed is not None:
-            self.indexed.append(outcome.indexed)
-            figures.files_indexed += 1
-            if not outcome.indexed.report.parsed:
+        for outcome in chunk.outcomes:
+            if outcome.indexed:
+                figures.files_indexed += 1
+            elif outcome.same_content is not None:
+                self.touched[outcome.path] = outcome.same_content
+                figures.files_unchanged += 1
+            elif outcome.vanished:
+                self.vanished.append(outcome.path)
+                figures.files_skipped += 1
+            if outcome.problem is not None:
                 figures.files_errors += 1
-                (first, *_) = outcome.indexed.report.violations
-                figures.problems.append(f"{outcome.path}:{first.span.line}: {first.message}")
-        elif outcome.same_content is not None:
-            self.touched[outcome.path] = outcome.same_content
-            figures.files_unchanged += 1
-        elif outcome.vanished:
-            self.vanished.append(outcome.path)
-            figures.files_skipped += 1
-        else:
-            figures.files_errors += 1
-            figures.problems.append(outcome.problem or f"{outcome.path}: unreadable")
-        if len(self.indexed) >= BATCH_SIZE:
+                figures.problems.append(outcome.problem)
+        self.rows.extend(chunk.rows)
+        if len(self.rows) >= BATCH_SIZE:
             self.flush()
 
     def flush(self) -> None:
-        if self.indexed or self.vanished:
-            self.store.write_files(self.indexed, removed=self.vanished)
+        if self.rows or self.vanished:
+            self.store.write_rows(self.rows, removed=self.vanished)
             self.figures.files_removed += len(self.vanished)
         if self.touched:
             self.store.touch_files(self.touched)
-        self.indexed, self.touched, self.vanished = [], {}, []
+        self.rows, self.touched, self.vanished = RowBatch(), {}, []

@@ -819,15 +819,22 @@ from ark_lsp.store import Store, rows
 store = Store.open(__import__("pathlib").Path({path!r}))
 # A tiny page cache makes SQLite spill the unfinished transaction into the WAL.
 store.db.conn.execute("PRAGMA cache_size = 1")
-original = rows.symbol_rows
+original = rows.prepare_rows
 
-def dying(files):
-    for number, row in enumerate(original(files)):
-        if number == 1500:
-            os._exit(17)
-        yield row
+def dying_batch(files, indexed_at):
+    batch = original(files, indexed_at)
+    symbols = batch.symbols
 
-rows.symbol_rows = dying
+    def dying():
+        for number, row in enumerate(symbols):
+            if number == 1500:
+                os._exit(17)
+            yield row
+
+    batch.symbols = dying()
+    return batch
+
+rows.prepare_rows = dying_batch
 files = [
     make_file(f"pkg/m{{i}}.py", sha="new", symbols=[sym(f"new_{{i}}_{{j}}") for j in range(50)])
     for i in range(40)

@@ -144,19 +144,22 @@ class Store:
         cursor = self.db.conn.execute("SELECT path, size, mtime_ns, sha256 FROM code_index")
         return {path: FileState(size, mtime, sha) for path, size, mtime, sha in cursor}
 
-    @_guarded
     def write_files(self, files: Sequence[IndexedFile], removed: Sequence[str] = ()) -> None:
         """Replace the index of ``files`` and drop ``removed``, in one transaction."""
-        latest = list({file.path: file for file in files}.values())
+        self.write_rows(rows.prepare_rows(files, utc_now()), removed)
+
+    @_guarded
+    def write_rows(self, batch: rows.RowBatch, removed: Sequence[str] = ()) -> None:
+        """Replace the index of the batch's files and drop ``removed``, in one transaction."""
         conn = self.db.conn
         with write_transaction(self.db):
-            self._forget([file.path for file in latest] + list(removed))
-            conn.executemany(rows.CODE_INDEX_INSERT, rows.code_index_rows(latest, utc_now()))
+            self._forget([*batch.paths, *removed])
+            conn.executemany(rows.CODE_INDEX_INSERT, batch.code_index)
             (last_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM symbols").fetchone()
-            conn.executemany(rows.SYMBOLS_INSERT, rows.symbol_rows(latest))
+            conn.executemany(rows.SYMBOLS_INSERT, batch.symbols)
             conn.execute(rows.SEARCH_ADD, (last_id,))
-            conn.executemany(rows.IMPORTS_INSERT, rows.import_rows(latest))
-            conn.executemany(rows.VIOLATIONS_INSERT, rows.violation_rows(latest))
+            conn.executemany(rows.IMPORTS_INSERT, batch.imports)
+            conn.executemany(rows.VIOLATIONS_INSERT, batch.violations)
 
     def _forget(self, paths: Sequence[str]) -> None:
         """Delete files with everything indexed from them; call inside a transaction."""

@@ -1,0 +1,123 @@
+"""Pinned real-world corpora for the benchmarks and demos, fetched once and cached.
+
+The corpus is django's source from its PyPI sdist, pinned by version and
+sha256 so every run (and every machine) measures the same bytes. It is
+downloaded with urllib into ``benchmarks/.cache/`` (git-ignored), verified,
+and extracted once with tarfile's ``"data"`` filter (no absolute paths, no
+links out of the tree, no device files).
+
+Usage from another script::
+
+    from benchmarks.corpus import django_source   # or: from corpus import ...
+    root = django_source()   # .../benchmarks/.cache/django-5.2.9
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+DJANGO_VERSION = "5.2.9"
+DJANGO_URL = (
+    "https://files.pythonhosted.org/packages/eb/1c/"
+    "188ce85ee380f714b704283013434976df8d3a2df8e735221a02605b6794/"
+    f"django-{DJANGO_VERSION}.tar.gz"
+)
+DJANGO_SHA256 = "16b5ccfc5e8c27e6c0561af551d2ea32852d7352c67d452ae3e76b4f6b2ca495"
+
+_CHUNK = 1 << 20
+
+
+class CorpusError(Exception):
+    """A corpus could not be fetched, verified or extracted (one-line message)."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch(url: str, sha256: str, name: str) -> Path:
+    """Return the cached file ``name``, downloading it from ``url`` first if needed.
+
+    The file is verified against ``sha256`` whether it was just downloaded or
+    already cached; a download goes to a temporary file renamed into place
+    only once verified, so an interrupted run leaves no half file behind.
+    """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    target = CACHE / name
+    if target.exists():
+        actual = _sha256(target)
+        if actual == sha256:
+            return target
+        raise CorpusError(
+            f"{target} has sha256 {actual}, expected {sha256}; delete it to download again"
+        )
+    print(f"corpus: downloading {url}", file=sys.stderr)
+    descriptor, partial_name = tempfile.mkstemp(dir=CACHE, prefix=f".{name}.", suffix=".part")
+    partial = Path(partial_name)
+    try:
+        with os.fdopen(descriptor, "wb") as sink:
+            request = urllib.request.Request(url, headers={"User-Agent": "ark-benchmarks"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                shutil.copyfileobj(response, sink, _CHUNK)
+        actual = _sha256(partial)
+        if actual != sha256:
+            raise CorpusError(f"{url} has sha256 {actual}, expected {sha256}")
+        partial.replace(target)
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+        raise CorpusError(f"cannot download {url}: {error}") from error
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def extract(archive: Path, folder_name: str) -> Path:
+    """Extract ``archive`` into the cache once; return ``CACHE / folder_name``.
+
+    Extraction goes to a temporary folder renamed into place at the end, so
+    a folder that exists is always complete.
+    """
+    destination = CACHE / folder_name
+    if destination.is_dir():
+        return destination
+    print(f"corpus: extracting {archive.name}", file=sys.stderr)
+    staging = Path(tempfile.mkdtemp(dir=CACHE, prefix=f".{folder_name}."))
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(staging, filter="data")
+        extracted = staging / folder_name
+        if not extracted.is_dir():
+            raise CorpusError(f"{archive.name} holds no top-level folder {folder_name}")
+        extracted.replace(destination)
+    except (tarfile.TarError, OSError) as error:
+        raise CorpusError(f"cannot extract {archive}: {error}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return destination
+
+
+def django_source() -> Path:
+    """The extracted ``django-5.2.9`` sdist folder, fetched and verified on first use."""
+    archive = fetch(DJANGO_URL, DJANGO_SHA256, f"django-{DJANGO_VERSION}.tar.gz")
+    return extract(archive, f"django-{DJANGO_VERSION}")
+
+
+if __name__ == "__main__":
+    try:
+        print(django_source())
+    except CorpusError as error:
+        sys.exit(f"corpus: {error}")
