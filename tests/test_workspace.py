@@ -187,3 +187,25 @@ def test_oversized_files_are_skipped(tmp_path: Path) -> None:
     with Store.open(tmp_path / "index.db") as store:
         figures = index_workspace(tmp_path, Settings(max_file_size=1000), store)
     assert (figures.files_indexed, figures.files_skipped) == (1, 1)
+
+
+def test_a_file_changed_while_it_is_indexed_is_indexed_again_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moving = write(tmp_path, "moving.py", "def before():\n    pass\n")
+    real_analyse = workspace._analyse_file
+
+    def read_then_edit(root: str, relative: str, settings: Settings, sha: str | None):
+        outcome = real_analyse(root, relative, settings, sha)
+        moving.write_text("def after():\n    pass\n")
+        os.utime(moving, ns=(10**18, 10**18))
+        return outcome
+
+    with Store.open(tmp_path / "index.db") as store:
+        monkeypatch.setattr(workspace, "_analyse_file", read_then_edit)
+        run(tmp_path, store)
+        assert [r.qualname for r in store.symbols()] == ["before"]  # what was read
+        monkeypatch.setattr(workspace, "_analyse_file", real_analyse)
+        again = run(tmp_path, store)
+        assert again.files_indexed == 1
+        assert [r.qualname for r in store.symbols()] == ["after"]
