@@ -9,6 +9,7 @@ it is reported in :attr:`LoadedSettings.problems` and the default applies.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import tomllib
@@ -19,7 +20,8 @@ from typing import Any
 
 import pathspec
 
-from ark_lsp.models import Tier
+from ark_lsp.models import Severity, Tier
+from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleKind, RuleSet
 
 GENERATED_DIR = "ark_generated"
 """Folder, relative to the workspace root, where ARK writes generated code."""
@@ -82,9 +84,63 @@ class Settings:
     busy_timeout: float = 5.0
     """Seconds to wait for a database another process holds locked."""
 
+    select: tuple[str, ...] = ()
+    """Check only rules whose id starts with one of these (all when empty)."""
+
+    ignore: tuple[str, ...] = ()
+    """Never check rules whose id starts with one of these."""
+
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """``(glob, rule ids)`` pairs: rules not checked in the matching files."""
+
+    forbidden_imports: tuple[tuple[Tier, tuple[str, ...]], ...] = ()
+    """Per-tier modules whose import raises ARK010, replacing that tier's defaults."""
+
+    rules: tuple[Rule, ...] = ()
+    """Rules of the workspace's own, checked with the built-in ones."""
+
+    base_rules: tuple[Rule, ...] = DEFAULT_RULES
+    """The rule pack the others apply to: the database's copy when there is one."""
+
     def tier_for(self, relative_path: str) -> Tier:
         """Return the trust tier of a workspace-relative POSIX path."""
         return _tier_matcher(self.tiers)(relative_path)
+
+    @functools.cached_property
+    def ruleset(self) -> RuleSet:
+        """The rules in force everywhere in the workspace."""
+        forbidden = dict(DEFAULT_FORBIDDEN_IMPORTS)
+        forbidden.update(self.forbidden_imports)
+        return RuleSet(rules=self.base_rules + self.rules, forbidden_imports=forbidden).only(
+            self.select, self.ignore
+        )
+
+    @functools.cached_property
+    def analysis_key(self) -> str:
+        """A fingerprint of everything that changes what analysing a file yields."""
+        from ark_lsp import __version__
+
+        decisive = (
+            __version__,
+            self.tiers,
+            self.select,
+            self.ignore,
+            self.per_file_ignores,
+            self.forbidden_imports,
+            self.rules,
+            self.base_rules,
+        )
+        return hashlib.sha256(repr(decisive).encode()).hexdigest()[:16]
+
+    def ruleset_for(self, relative_path: str) -> RuleSet:
+        """The rules in force in one file, its per-file ignores applied."""
+        ignored = [
+            rule_id
+            for pattern, rule_ids in self.per_file_ignores
+            if compile_patterns([pattern]).match_file(relative_path)
+            for rule_id in rule_ids
+        ]
+        return self.ruleset.only(ignore=ignored) if ignored else self.ruleset
 
 
 @dataclass(frozen=True)
@@ -150,6 +206,65 @@ def _as_positive_number(value: Any) -> float:
     return float(value)
 
 
+def _as_rule_ids(value: Any) -> tuple[str, ...]:
+    ids = _as_str_tuple(value)
+    if not all(re.fullmatch(r"[A-Z]+[0-9]*", rule_id) for rule_id in ids):
+        raise TypeError("expected rule ids or id prefixes such as ARK001 or ARK0")
+    return ids
+
+
+def _as_per_file_ignores(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise TypeError('expected a table of glob = ["ARK001", ...]')
+    return tuple((str(pattern), _as_rule_ids(ids)) for pattern, ids in value.items())
+
+
+def _as_forbidden_imports(value: Any) -> tuple[tuple[Tier, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise TypeError('expected a table of tier = ["module", ...]')
+    pairs = []
+    for tier, modules in value.items():
+        try:
+            pairs.append((Tier(tier), _as_str_tuple(modules)))
+        except ValueError:
+            raise TypeError(f"{tier!r} is not a tier") from None
+    return tuple(pairs)
+
+
+def _as_user_rules(value: Any) -> tuple[Rule, ...]:
+    if not isinstance(value, list):
+        raise TypeError("expected an array of tables ([[tool.ark.rules]])")
+    rules = []
+    for number, raw in enumerate(value, 1):
+        if not isinstance(raw, Mapping):
+            raise TypeError(f"rule {number}: expected a table")
+        try:
+            kind = RuleKind(raw["kind"])
+            if kind not in (RuleKind.CALL, RuleKind.CALL_KWARG, RuleKind.IMPORT):
+                raise ValueError(f"kind must be call, call-kwarg or import, not {kind}")
+            rule_id, pattern = str(raw["id"]), str(raw["pattern"])
+            rules.append(
+                Rule(
+                    id=rule_id,
+                    name=str(raw.get("name", rule_id.lower())),
+                    description=str(raw.get("description", raw.get("message", ""))),
+                    severity=Severity(raw.get("severity", "error")),
+                    kind=kind,
+                    pattern=pattern,
+                    message=str(raw.get("message", f"{pattern} is not allowed here")),
+                    keyword=raw.get("keyword"),
+                    tiers=tuple(Tier(t) for t in raw.get("tiers", ())),
+                    fix=raw.get("fix"),
+                    builtin=False,
+                )
+            )
+        except KeyError as missing:
+            raise TypeError(f"rule {number}: {missing} is required") from None
+        except ValueError as error:
+            raise TypeError(f"rule {number}: {error}") from None
+    return tuple(rules)
+
+
 _DECODERS = {
     "exclude": _as_str_tuple,
     "respect_gitignore": _as_bool,
@@ -158,8 +273,16 @@ _DECODERS = {
     "jobs": _as_optional_positive_int,
     "max_file_size": _as_positive_int,
     "busy_timeout": _as_positive_number,
+    "select": _as_rule_ids,
+    "ignore": _as_rule_ids,
+    "per_file_ignores": _as_per_file_ignores,
+    "forbidden_imports": _as_forbidden_imports,
+    "rules": _as_user_rules,
 }
-assert set(_DECODERS) == {f.name for f in fields(Settings)}, "every setting needs a decoder"
+_INTERNAL = {"base_rules"}
+assert set(_DECODERS) | _INTERNAL == {f.name for f in fields(Settings)}, (
+    "every setting needs a decoder"
+)
 
 
 def settings_from_mapping(

@@ -217,7 +217,7 @@ def _analyse_chunk(root: str, chunk: list[tuple[str, str | None]], settings: Set
     files = [outcome.file for outcome in outcomes if outcome.file is not None]
     return _Chunk(
         outcomes=[replace(outcome, file=None) for outcome in outcomes],
-        rows=prepare_rows(files, utc_now()),
+        rows=prepare_rows(files, utc_now(), settings.analysis_key),
     )
 
 
@@ -242,7 +242,7 @@ def index_workspace(
     started = time.perf_counter()
     jobs = jobs or settings.jobs or default_jobs()
     figures = IndexFigures(root=str(root), jobs=jobs)
-    known = store.file_states()
+    known = store.file_states(settings.analysis_key)
     scopes = [relative_posix(root, t) for t in targets] or [""]
 
     seen: set[str] = set()

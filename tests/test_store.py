@@ -219,7 +219,7 @@ def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
         conn = store.db.conn
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
-        assert store.schema_version() == LATEST == 2
+        assert store.schema_version() == LATEST == 3
         assert set(store.db.table_names()) >= ARK_TABLES
         assert {"symbols", "imports", "violations", "symbols_fts"} <= set(store.db.table_names())
         assert set(store.db.view_names()) == {
@@ -233,7 +233,7 @@ def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
             "symbols": 0,
             "imports": 0,
             "violations": 0,
-            "schema_version": 2,
+            "schema_version": LATEST,
         }
     assert (path.parent / ".gitignore").read_text() == "*\n"
 
@@ -318,7 +318,7 @@ def test_write_files_stores_every_field(store: Store) -> None:
         "symbols": 6,
         "imports": 8,
         "violations": 3,
-        "schema_version": 2,
+        "schema_version": LATEST,
     }
 
 
@@ -626,8 +626,8 @@ def test_migrate_is_idempotent_and_checks_its_target(tmp_path: Path) -> None:
     assert migrate(db) == LATEST
     assert migrate(db) == LATEST
     assert migrate(db, target=1) == LATEST  # never downgrades
-    with pytest.raises(ValueError, match="between 0 and 2"):
-        migrate(db, target=3)
+    with pytest.raises(ValueError, match=f"between 0 and {LATEST}"):
+        migrate(db, target=LATEST + 1)
     db.close()
 
 
@@ -638,7 +638,7 @@ def test_a_newer_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatabaseTooNew) as caught:
         Store.open(path)
     assert str(caught.value) == (
-        f"{path} was written by a newer ARK (schema 7, this ARK knows 2); "
+        f"{path} was written by a newer ARK (schema 7, this ARK knows {LATEST}); "
         "upgrade ARK or use another --database"
     )
     with sqlite3.connect(path) as conn:  # untouched
@@ -870,3 +870,25 @@ def test_a_writer_killed_mid_transaction_leaves_the_previous_index(tmp_path: Pat
         assert store.symbols() == before_symbols
         assert store.search("new") == []
         assert [r.name for r in store.search("kept")] == ["kept"]
+
+
+def test_rules_are_seeded_once_and_edits_survive(tmp_path: Path) -> None:
+    from ark_lsp.rules import DEFAULT_RULES, Rule, RuleKind
+
+    path = tmp_path / "index.db"
+    with Store.open(path) as store:
+        stored = store.rules()
+        assert [r.name for r in stored] == [r.name for r in DEFAULT_RULES]
+        assert stored == DEFAULT_RULES
+        assert store.set_rule_enabled("ARK004", False) == 4
+        assert store.set_rule_enabled("ARK999", False) == 0
+        store.add_rule(
+            Rule("CO001", "no-pickle", "", Severity.ERROR, RuleKind.CALL, "pickle.loads",
+                 "pickle.loads() runs code from its input", builtin=False)
+        )
+    with Store.open(path) as store:
+        again = {r.name: r for r in store.rules()}
+    assert not again["os-system"].enabled and not again["os-popen"].enabled
+    assert again["eval"].enabled
+    assert again["no-pickle"].pattern == "pickle.loads"
+    assert len(again) == len(DEFAULT_RULES) + 1

@@ -109,7 +109,7 @@ def test_second_run_reads_nothing_and_changes_are_picked_up(tree: Path) -> None:
         os.utime(core, ns=(1, 1))
         third = run(tree, store)
         assert (third.files_indexed, third.files_unchanged) == (0, 4)
-        assert store.file_states()["pkg/core.py"].mtime_ns == 1
+        assert store.file_states(settings_of(tree).analysis_key)["pkg/core.py"].mtime_ns == 1
 
         core.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
         fourth = run(tree, store)
@@ -209,3 +209,14 @@ def test_a_file_changed_while_it_is_indexed_is_indexed_again_next_time(
         again = run(tmp_path, store)
         assert again.files_indexed == 1
         assert [r.qualname for r in store.symbols()] == ["after"]
+
+
+def test_a_change_of_rules_reanalyses_unchanged_files(tmp_path: Path) -> None:
+    write(tmp_path, "app.py", "def run(code):\n    return eval(code)\n")
+    with Store.open(tmp_path / "index.db") as store:
+        first = index_workspace(tmp_path, Settings(), store)
+        assert first.files_indexed == 1
+        assert index_workspace(tmp_path, Settings(), store).files_indexed == 0
+        quieter = Settings(ignore=("ARK001",))
+        assert index_workspace(tmp_path, quieter, store).files_indexed == 1
+        assert store.stats()["violations"] == 0

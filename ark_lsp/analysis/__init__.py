@@ -22,8 +22,7 @@ from ark_lsp.analysis.source import (
 )
 from ark_lsp.config import Settings
 from ark_lsp.models import LineCounts, ModuleReport, Severity, Span, Tier, Violation
-
-SYNTAX_ERROR_RULE = "ARK000"
+from ark_lsp.rules import SYNTAX_ERROR
 
 _DEFAULT_SETTINGS = Settings()
 
@@ -91,7 +90,7 @@ def analyze(
         violation = _syntax_violation("source is nested too deeply for the Python parser", 1, 0)
         return _unparsed(path, module, tier, lines, prepared, violation)
 
-    collector = Collector(prepared, module, is_package)
+    collector = Collector(prepared, module, is_package, tier, settings.ruleset_for(path))
     collector.collect(tree)
     return ModuleReport(
         path=path,
@@ -100,6 +99,7 @@ def analyze(
         lines=lines,
         symbols=tuple(collector.symbols),
         imports=tuple(collector.imports),
+        violations=tuple(collector.violations),
         encoding=prepared.encoding,
     )
 
@@ -125,7 +125,7 @@ def _syntax_violation(
     column = max(column, 0)
     end = column + 1 if end_column is None or end_column <= column else end_column
     return Violation(
-        rule=SYNTAX_ERROR_RULE,
+        rule=SYNTAX_ERROR,
         severity=Severity.ERROR,
         message=message,
         span=Span(line, column, line, end),
@@ -163,4 +163,4 @@ def _decode_violation(source: Source) -> Violation | None:
     )
 
 
-__all__ = ["SYNTAX_ERROR_RULE", "analyze", "cc_rank", "module_name", "resolve_relative"]
+__all__ = ["analyze", "cc_rank", "module_name", "resolve_relative"]

@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable
 
+from ark_lsp.analysis import checks
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import (
     Import,
@@ -39,10 +40,13 @@ from ark_lsp.models import (
     Span,
     Symbol,
     SymbolKind,
+    Tier,
+    Violation,
 )
+from ark_lsp.rules import RuleSet
 
 _LEAVES: frozenset[type] = frozenset(
-    {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Global, ast.Nonlocal}
+    {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Nonlocal}
 )
 _IGNORED_FIELDS = frozenset(
     # Fields that never hold a node worth visiting: contexts, operators,
@@ -105,7 +109,7 @@ def cc_rank(complexity: int) -> str:
 class _Scope:
     """A function, class or module whose decisions are being counted."""
 
-    __slots__ = ("decisions", "kind", "methods", "node", "parent", "qualname")
+    __slots__ = ("bound", "decisions", "imported", "kind", "methods", "node", "parent", "qualname")
 
     def __init__(
         self, node: ast.AST | None, kind: SymbolKind | None, qualname: str, parent: _Scope | None
@@ -116,15 +120,22 @@ class _Scope:
         self.parent = parent
         self.decisions = 0
         self.methods: list[_Scope] = []
+        self.bound: set[str] = set()
+        """Names the scope binds other than by import (definitions, assignments, parameters)."""
+        self.imported: dict[str, str] = {}
+        """Names the scope binds by import, to what they import."""
 
     def child_qualname(self, name: str) -> str:
         return f"{self.qualname}.{name}" if self.qualname else name
 
 
-# Expressions radon never looks into (decorators, defaults, annotations, an
-# assert's test) are still walked, so later passes can inspect them; their
-# decisions land here and are dropped.
-_UNCOUNTED = _Scope(None, None, "", None)
+def _uncounted(scope: _Scope) -> _Scope:
+    """A scope whose decisions are dropped, for what radon never looks into.
+
+    Decorators, defaults, annotations and an assert's test are still walked,
+    so rules see their calls, which resolve names in ``scope``.
+    """
+    return _Scope(None, None, scope.qualname, scope)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
@@ -144,12 +155,18 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
 class Collector:
     """Walks one parsed module; read the results from its attributes."""
 
-    def __init__(self, source: Source, module: str, is_package: bool) -> None:
+    def __init__(
+        self, source: Source, module: str, is_package: bool, tier: Tier, rules: RuleSet
+    ) -> None:
         self.source = source
         self.module = module
         self.is_package = is_package
+        self.tier = tier
+        self.rules = rules
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
+        self.violations: list[Violation] = []
+        self._calls: list[tuple[_Scope, ast.Call]] = []
         self._definitions: list[
             tuple[_Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
@@ -172,7 +189,8 @@ class Collector:
         decisions = 0
         pop, push = stack.pop, stack.append
         fields, walkable, roles, counted = _FIELDS, _WALKABLE, _ROLES, _COUNTED
-        attribute, call = ast.Attribute, ast.Call
+        attribute, call, bare_name = ast.Attribute, ast.Call, ast.Name
+        calls = self._calls
         while stack:
             node = pop()
             node_type = type(node)
@@ -189,7 +207,9 @@ class Collector:
                 value = node.func  # type: ignore[attr-defined]
                 while type(value) is attribute:
                     value = value.value
-                if type(value) in walkable:
+                if type(value) is bare_name:
+                    calls.append((scope, node))  # type: ignore[arg-type]
+                elif type(value) in walkable:
                     push(value)
                 for value in node.args:  # type: ignore[attr-defined]
                     if type(value) in walkable:
@@ -207,13 +227,19 @@ class Collector:
                     continue
                 elif role is _Role.ASSERT:
                     decisions += 1
-                    pending.append((_UNCOUNTED, [node.test, node.msg] if node.msg else [node.test]))  # type: ignore[attr-defined]
+                    expressions = [node.test, node.msg] if node.msg else [node.test]  # type: ignore[attr-defined]
+                    pending.append((_uncounted(scope), expressions))
+                    continue
+                elif role is _Role.ASSIGNMENT:
+                    self._bind_targets(node, scope)  # type: ignore[arg-type]
+                elif role is _Role.GLOBAL:
+                    self._statement(node, "global")  # type: ignore[arg-type]
                     continue
                 else:
-                    self._import(node)  # type: ignore[arg-type]
+                    self._import(node, scope)  # type: ignore[arg-type]
                     continue
-            for name in fields[node_type]:
-                value = getattr(node, name)
+            for field_name in fields[node_type]:
+                value = getattr(node, field_name)
                 if type(value) is list:
                     for item in value:
                         if type(item) in walkable:
@@ -244,13 +270,51 @@ class Collector:
         inner = _Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
             scope.methods.append(inner)
+        scope.bound.add(node.name)
+        if type(node) is not ast.ClassDef:
+            arguments = node.args  # type: ignore[union-attr]
+            inner.bound.update(
+                arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+            )
+            inner.bound.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a)
         self._definitions.append((inner, node))
         pending.append((inner, list(node.body)))
-        pending.append((_UNCOUNTED, uncounted))
+        pending.append((_uncounted(scope), uncounted))
+
+    def _bind_targets(
+        self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: _Scope
+    ) -> None:
+        targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[union-attr]
+        for target in targets:
+            if type(target) is ast.Name:
+                scope.bound.add(target.id)
+            elif isinstance(target, ast.Tuple | ast.List):
+                scope.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+
+    def _statement(self, node: ast.stmt, pattern: str) -> None:
+        self.violations.extend(
+            checks.statement_violations(self.source, node, pattern, self.rules, self.tier)
+        )
 
     # -- imports ---------------------------------------------------------
 
-    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
+        first = len(self.imports)
+        self._record_import(node)
+        added = self.imports[first:]
+        if type(node) is ast.Import:
+            for alias in node.names:
+                # `import a.b` binds `a` to the package `a`; `import a.b as c` binds c to a.b.
+                root = alias.name.partition(".")[0]
+                scope.imported[alias.asname or root] = alias.name if alias.asname else root
+        else:
+            scope.imported.update((i.bound, i.target) for i in added if i.name != "*")
+        targets = [t for item in added for t in (item.module, item.target) if item.resolved]
+        self.violations.extend(
+            checks.import_violations(self.source, node, targets, self.rules, self.tier)
+        )
+
+    def _record_import(self, node: ast.Import | ast.ImportFrom) -> None:
         column = self.source.column(node.lineno, node.col_offset)
         if type(node) is ast.Import:
             for alias in node.names:
@@ -301,6 +365,11 @@ class Collector:
             self.symbols.append(self._symbol(scope, node, complexity[scope]))
         self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
         self.imports.sort(key=lambda i: (i.line, i.column))
+        self.violations.extend(
+            checks.call_violations(self.source, self._calls, self.rules, self.tier)
+        )
+        self.violations = [v for v in self.violations if not checks.suppressed(self.source, v)]
+        self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
 
     def _symbol(
         self,
@@ -423,6 +492,8 @@ class _Role(enum.Enum):
     DEFINITION = enum.auto()
     ASSERT = enum.auto()
     IMPORT = enum.auto()
+    ASSIGNMENT = enum.auto()
+    GLOBAL = enum.auto()
 
 
 _COUNTED: dict[type, Callable[[ast.AST], int]] = {
@@ -446,5 +517,9 @@ _ROLES: dict[type, _Role] = {
     ast.Assert: _Role.ASSERT,
     ast.Import: _Role.IMPORT,
     ast.ImportFrom: _Role.IMPORT,
+    ast.Assign: _Role.ASSIGNMENT,
+    ast.AnnAssign: _Role.ASSIGNMENT,
+    ast.AugAssign: _Role.ASSIGNMENT,
+    ast.Global: _Role.GLOBAL,
 }
 """What the walk does with a node type beyond descending into it."""

@@ -15,7 +15,9 @@ from typing import Concatenate, Literal, ParamSpec, Self, TypeVar
 from sqlite_utils import Database
 
 from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.rules import DEFAULT_RULES, Rule
 from ark_lsp.store import rows
+from ark_lsp.store import rules as stored_rules
 from ark_lsp.store.connection import configure, connect, utc_now, write_transaction
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
 from ark_lsp.store.records import SYMBOL_RECORD_COLUMNS, SymbolRecord, Totals, symbol_record
@@ -139,10 +141,40 @@ class Store:
         return schema_version(self.db)
 
     @_guarded
-    def file_states(self) -> dict[str, FileState]:
-        """What the index remembers of each file: size, mtime and content hash."""
-        cursor = self.db.conn.execute("SELECT path, size, mtime_ns, sha256 FROM code_index")
-        return {path: FileState(size, mtime, sha) for path, size, mtime, sha in cursor}
+    def rules(self) -> tuple[Rule, ...]:
+        """The rule pack, the built-in rules added on first use and kept as edited."""
+        with write_transaction(self.db):
+            stored_rules.seed(self.db, DEFAULT_RULES)
+        return stored_rules.load(self.db)
+
+    @_guarded
+    def set_rule_enabled(self, rule_id: str, enabled: bool) -> int:
+        """Switch a rule on or off; return the rows changed (0: no such rule)."""
+        with write_transaction(self.db):
+            stored_rules.seed(self.db, DEFAULT_RULES)
+            return stored_rules.set_enabled(self.db, rule_id, enabled)
+
+    @_guarded
+    def add_rule(self, rule: Rule) -> None:
+        """Store a rule of the user's own (replacing one of the same name)."""
+        with write_transaction(self.db):
+            stored_rules.add(self.db, rule)
+
+    @_guarded
+    def file_states(self, analysis_key: str = "") -> dict[str, FileState]:
+        """What the index remembers of each file: size, mtime and content hash.
+
+        A file analysed under another ``analysis_key`` (other rules, other
+        settings, another ARK) comes back with no size, mtime or hash, so the
+        indexer analyses it again even though its bytes did not change.
+        """
+        cursor = self.db.conn.execute(
+            "SELECT path, size, mtime_ns, sha256, analysis_key FROM code_index"
+        )
+        return {
+            path: FileState(size, mtime, sha) if key == analysis_key else FileState(-1, -1, "")
+            for path, size, mtime, sha, key in cursor
+        }
 
     def write_files(self, files: Sequence[IndexedFile], removed: Sequence[str] = ()) -> None:
         """Replace the index of ``files`` and drop ``removed``, in one transaction."""

@@ -30,8 +30,8 @@ FILES_DELETE = "DELETE FROM code_index WHERE path IN (SELECT value FROM json_eac
 
 CODE_INDEX_INSERT = (
     "INSERT INTO code_index (path, module, tier, size, mtime_ns, sha256, lines_total, "
-    "lines_code, lines_comment, lines_blank, parsed, encoding, indexed_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "lines_code, lines_comment, lines_blank, parsed, encoding, indexed_at, analysis_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 SYMBOLS_INSERT = (
     'INSERT INTO symbols (path, name, qualname, kind, is_async, line, "column", end_line, '
@@ -79,7 +79,9 @@ def _signature_columns(
     return rendered, parameters, signature.returns
 
 
-def code_index_rows(files: Sequence[IndexedFile], indexed_at: str) -> Iterator[Row]:
+def code_index_rows(
+    files: Sequence[IndexedFile], indexed_at: str, analysis_key: str
+) -> Iterator[Row]:
     """One ``code_index`` row per file."""
     for file in files:
         report, state, lines = file.report, file.state, file.report.lines
@@ -97,6 +99,7 @@ def code_index_rows(files: Sequence[IndexedFile], indexed_at: str) -> Iterator[R
             report.parsed,
             report.encoding,
             indexed_at,
+            analysis_key,
         )
 
 
@@ -194,12 +197,14 @@ class RowBatch:
         self.violations += other.violations
 
 
-def prepare_rows(files: Sequence[IndexedFile], indexed_at: str) -> RowBatch:
+def prepare_rows(
+    files: Sequence[IndexedFile], indexed_at: str, analysis_key: str = ""
+) -> RowBatch:
     """Every row of ``files``; a path given twice keeps its last version."""
     latest = list({file.path: file for file in files}.values())
     return RowBatch(
         paths=[file.path for file in latest],
-        code_index=list(code_index_rows(latest, indexed_at)),
+        code_index=list(code_index_rows(latest, indexed_at, analysis_key)),
         symbols=list(symbol_rows(latest)),
         imports=list(import_rows(latest)),
         violations=list(violation_rows(latest)),

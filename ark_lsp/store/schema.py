@@ -310,9 +310,35 @@ def _v2_search_and_views(db: Database) -> None:
     db.execute(_PERFORMANCE_TRIGGER)
 
 
+def _v3_rule_rows(db: Database) -> None:
+    """Rules keyed by name (one id, ARK004, watches several callees); analysis keys."""
+    db.execute("DROP TABLE validation_rules")
+    db.execute(
+        f"""CREATE TABLE validation_rules (
+            name TEXT PRIMARY KEY,
+            id TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            severity TEXT NOT NULL CHECK (severity IN ('error', 'warning', 'info')),
+            kind TEXT NOT NULL,
+            pattern TEXT NOT NULL DEFAULT '',
+            message TEXT NOT NULL DEFAULT '',
+            keyword TEXT,
+            condition TEXT,
+            tiers TEXT NOT NULL DEFAULT '[]',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            fix TEXT,
+            builtin INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL DEFAULT {_NOW}
+        )"""
+    )
+    db.execute("CREATE INDEX validation_rules_id ON validation_rules (id)")
+    # What the file was analysed under: a change of rules or settings re-analyses it.
+    db.execute("ALTER TABLE code_index ADD COLUMN analysis_key TEXT NOT NULL DEFAULT ''")
+
+
 Migration = Callable[[Database], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_and_views)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_and_views, _v3_rule_rows)
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""
 

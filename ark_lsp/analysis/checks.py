@@ -1,0 +1,186 @@
+"""Turning what the walk recorded into rule violations.
+
+The collector notes every call whose callee is rooted in a plain name, the
+names each scope binds, and the statements rules care about; this module
+resolves callees to qualified names through the scopes' imports (so
+``import subprocess as sp; sp.run`` is ``subprocess.run`` and a module-level
+``def eval`` is not the builtin), matches them against the rule set, and
+drops what a ``# ark: ignore`` or ``# noqa`` comment suppresses.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from ark_lsp.models import Severity, Span, SymbolKind, Tier, Violation
+from ark_lsp.rules import (
+    FORBIDDEN_IMPORTS,
+    SHELLS,
+    Condition,
+    Rule,
+    RuleKind,
+    RuleSet,
+    import_is_forbidden,
+)
+
+if TYPE_CHECKING:
+    from ark_lsp.analysis.collector import _Scope
+    from ark_lsp.analysis.source import Source
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+_SUPPRESSION = re.compile(
+    rb"#\s*(?:ark:\s*ignore(?:\[(?P<ark>[A-Za-z0-9,\s]*)\])?|noqa(?::\s*(?P<noqa>[A-Z0-9,\s]+))?)"
+)
+
+
+def span_of(source: Source, node: ast.expr | ast.stmt) -> Span:
+    """A node's span in code-point columns."""
+    end_line = node.end_lineno or node.lineno
+    return Span(
+        node.lineno,
+        source.column(node.lineno, node.col_offset),
+        end_line,
+        source.column(end_line, node.end_col_offset or 0),
+    )
+
+
+def resolve_name(scope: _Scope, name: str) -> str | None:
+    """What a bare name refers to at ``scope``: a qualified name, or ``None`` if local."""
+    current: _Scope | None = scope
+    inside_function = False
+    while current is not None:
+        # A class body's names are not visible from the functions inside it.
+        if not (inside_function and current.kind is SymbolKind.CLASS):
+            target = current.imported.get(name)
+            if target is not None:
+                return target
+            if name in current.bound:
+                return None
+        inside_function = inside_function or current.kind in (
+            SymbolKind.FUNCTION,
+            SymbolKind.METHOD,
+        )
+        current = current.parent
+    return f"builtins.{name}" if name in BUILTIN_NAMES else None
+
+
+def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
+    """The qualified name a call's callee resolves to, if it names something importable."""
+    attributes: list[str] = []
+    while type(func) is ast.Attribute:
+        attributes.append(func.attr)
+        func = func.value
+    if type(func) is not ast.Name:
+        return None
+    root = resolve_name(scope, func.id)
+    if root is None:
+        return None
+    attributes.reverse()
+    return ".".join([root, *attributes]) if attributes else root
+
+
+def call_violations(
+    source: Source, calls: Iterable[tuple[_Scope, ast.Call]], rules: RuleSet, tier: Tier
+) -> Iterator[Violation]:
+    """Violations of the call rules among the recorded calls."""
+    if not rules.calls and not rules.call_prefixes:
+        return
+    for scope, call in calls:
+        qualified = resolve_callee(scope, call.func)
+        if qualified is None:
+            continue
+        for rule in rules.for_call(qualified):
+            if not rule.applies_to(tier):
+                continue
+            verdict = _triggered(rule, call)
+            if verdict is not None:
+                severity, message = verdict
+                yield Violation(rule.id, severity, message, span_of(source, call))
+
+
+def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:
+    """The severity and message a matching call earns under ``rule``, if any."""
+    if rule.kind is RuleKind.CALL_KWARG:
+        value = next((k.value for k in call.keywords if k.arg == rule.keyword), None)
+        if value is None:
+            return None
+        if type(value) is ast.Constant:
+            return (rule.severity, rule.message) if value.value else None
+        # Not a literal: it may be true at run time, which is worth a look.
+        return Severity.WARNING, f"{rule.keyword}= is not a literal; {rule.message} when true"
+    severity = _severity_for_condition(rule, call)
+    return None if severity is None else (severity, rule.message)
+
+
+def _severity_for_condition(rule: Rule, call: ast.Call) -> Severity | None:
+    if rule.condition is Condition.NON_LITERAL_NAME:
+        if len(call.args) < 2:
+            return None
+        name = call.args[1]
+        is_literal = type(name) is ast.Constant and isinstance(name.value, str)
+        return None if is_literal else rule.severity
+    if rule.condition is Condition.SHELL_PROGRAM:
+        programs = [
+            arg.value
+            for arg in call.args[:2]
+            if type(arg) is ast.Constant and isinstance(arg.value, str)
+        ]
+        is_shell = any(p.replace("\\", "/").rsplit("/", 1)[-1] in SHELLS for p in programs)
+        return rule.severity if is_shell else None
+    return rule.severity
+
+
+def import_violations(
+    source: Source,
+    node: ast.Import | ast.ImportFrom,
+    targets: list[str],
+    rules: RuleSet,
+    tier: Tier,
+) -> Iterator[Violation]:
+    """Import rules (ARK010 and the workspace's own) and ARK022 for a wildcard."""
+    for rule in rules.imports:
+        if not rule.applies_to(tier):
+            continue
+        tier_policy = rule.pattern == FORBIDDEN_IMPORTS
+        modules = rules.forbidden_imports.get(tier, ()) if tier_policy else (rule.pattern,)
+        for target in targets:
+            banned = import_is_forbidden(target, modules)
+            if banned is not None:
+                message = (
+                    f"import of {banned} is forbidden in the {tier} tier"
+                    if tier_policy
+                    else rule.message
+                )
+                yield Violation(rule.id, rule.severity, message, span_of(source, node))
+                break
+    if type(node) is ast.ImportFrom and any(alias.name == "*" for alias in node.names):
+        yield from statement_violations(source, node, "wildcard-import", rules, tier)
+
+
+def statement_violations(
+    source: Source, node: ast.stmt, pattern: str, rules: RuleSet, tier: Tier
+) -> Iterator[Violation]:
+    """Violations of the statement rules named ``pattern`` at ``node``."""
+    for rule in rules.statements.get(pattern, ()):
+        if rule.applies_to(tier):
+            yield Violation(rule.id, rule.severity, rule.message, span_of(source, node))
+
+
+def suppressed(source: Source, violation: Violation) -> bool:
+    """Whether the violation's first line carries a comment that silences it."""
+    line = source.line_bytes(violation.span.line)
+    if b"#" not in line:
+        return False
+    for match in _SUPPRESSION.finditer(line):
+        listed = match.group("ark") if match.group("ark") is not None else match.group("noqa")
+        if listed is None:
+            return True  # a bare ark-ignore or noqa comment silences every rule
+        codes = {code.strip().decode() for code in listed.split(b",") if code.strip()}
+        if not codes or violation.rule in codes:
+            return True
+    return False

@@ -1,0 +1,324 @@
+"""Security rules as data, and the lookup tables the walk matches them with.
+
+A rule is a row: what to look for (``kind`` and ``pattern``), how bad it is
+and which tiers it applies to. Most rules need nothing else: a ``call`` rule
+names the callee by qualified name (``builtins.eval``, ``os.system``,
+``subprocess.*``), which the collector resolves through the module's
+imports, so matching costs a dict lookup per call. The few checks a pattern
+cannot express are named by ``condition`` and implemented once, here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from ark_lsp.models import Severity, Tier
+
+SYNTAX_ERROR = "ARK000"
+FORBIDDEN_IMPORTS = "forbidden-imports"
+"""Pattern of the import rule that applies each tier's ``forbidden_imports``."""
+
+DOCS_URL = "https://ark-lsp.dev/rules/{rule}"
+"""Where each rule's documentation lives (``{rule}`` is its id)."""
+
+
+class RuleKind(enum.StrEnum):
+    """What a rule's pattern is matched against."""
+
+    CALL = "call"
+    CALL_KWARG = "call-kwarg"
+    IMPORT = "import"
+    STATEMENT = "statement"
+
+
+class Condition(enum.StrEnum):
+    """Checks beyond the pattern, for the rules that need code."""
+
+    NON_LITERAL_NAME = "non-literal-name"
+    """The attribute name (second argument) is not a string literal."""
+    SHELL_PROGRAM = "shell-program"
+    """The program run (first or second argument) is a shell."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the validator."""
+
+    id: str
+    name: str
+    description: str
+    severity: Severity
+    kind: RuleKind
+    pattern: str
+    """Qualified callee (``*`` ends a prefix), module, or statement name."""
+    message: str
+    keyword: str | None = None
+    """For ``call-kwarg``: the keyword whose truthy literal value triggers the rule."""
+    condition: Condition | None = None
+    tiers: tuple[Tier, ...] = ()
+    """Tiers the rule applies to; empty means every tier."""
+    enabled: bool = True
+    fix: str | None = None
+    """What to do about it, in words."""
+    builtin: bool = True
+
+    def applies_to(self, tier: Tier) -> bool:
+        """Whether the rule is checked in files of ``tier``."""
+        return self.enabled and (not self.tiers or tier in self.tiers)
+
+
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe"})
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "ARK000",
+        "syntax-error",
+        "The file cannot be parsed; nothing else in it is checked.",
+        Severity.ERROR,
+        RuleKind.STATEMENT,
+        "syntax-error",
+        "syntax error",
+        fix="Correct the syntax at the position shown.",
+    ),
+    Rule(
+        "ARK001",
+        "eval",
+        "eval() runs arbitrary expressions given as text.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "builtins.eval",
+        "eval() evaluates arbitrary code",
+        fix="Parse literals with ast.literal_eval(); dispatch on values, never evaluate code.",
+    ),
+    Rule(
+        "ARK002",
+        "exec",
+        "exec() runs arbitrary statements given as text.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "builtins.exec",
+        "exec() executes arbitrary code",
+        fix="Call the code directly, or look the behaviour up in a table of functions.",
+    ),
+    Rule(
+        "ARK003",
+        "compile",
+        "compile() turns text into code objects that can then be run.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "builtins.compile",
+        "compile() builds code from text",
+        fix="Parse with ast.parse() if the tree is all you need; never run compiled input.",
+    ),
+    Rule(
+        "ARK004",
+        "os-system",
+        "os.system() and os.popen() hand their argument to a shell.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "os.system",
+        "os.system() runs its argument in a shell",
+        fix="Use subprocess.run([...], check=False) with an argument list.",
+    ),
+    Rule(
+        "ARK004",
+        "os-popen",
+        "os.system() and os.popen() hand their argument to a shell.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "os.popen",
+        "os.popen() runs its argument in a shell",
+        fix="Use subprocess.run([...], capture_output=True, check=False) with an argument list.",
+    ),
+    Rule(
+        "ARK004",
+        "os-spawn-shell",
+        "os.spawn*() and os.exec*() started with a shell program.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "os.spawn*",
+        "os.spawn*() starts a shell",
+        condition=Condition.SHELL_PROGRAM,
+        fix="Run the program itself with an argument list, not through a shell.",
+    ),
+    Rule(
+        "ARK004",
+        "os-exec-shell",
+        "os.spawn*() and os.exec*() started with a shell program.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "os.exec*",
+        "os.exec*() starts a shell",
+        condition=Condition.SHELL_PROGRAM,
+        fix="Run the program itself with an argument list, not through a shell.",
+    ),
+    Rule(
+        "ARK005",
+        "subprocess-shell",
+        "A subprocess call with shell=True runs its command in a shell.",
+        Severity.ERROR,
+        RuleKind.CALL_KWARG,
+        "subprocess.*",
+        "subprocess call with shell=True runs its command in a shell",
+        keyword="shell",
+        fix="Pass the command as an argument list with shell=False.",
+    ),
+    Rule(
+        "ARK006",
+        "dunder-import",
+        "__import__() imports a module named at run time.",
+        Severity.ERROR,
+        RuleKind.CALL,
+        "builtins.__import__",
+        "__import__() imports a module chosen at run time",
+        fix="Import the module statically, or choose among known modules from a table.",
+    ),
+    Rule(
+        "ARK010",
+        "forbidden-import",
+        "The file's trust tier forbids importing this module.",
+        Severity.ERROR,
+        RuleKind.IMPORT,
+        FORBIDDEN_IMPORTS,
+        "import forbidden in this tier",
+        fix="Move the code to a more trusted tier, or do without the module.",
+    ),
+    Rule(
+        "ARK020",
+        "global-statement",
+        "A global statement makes functions rebind module state.",
+        Severity.WARNING,
+        RuleKind.STATEMENT,
+        "global",
+        "global statement rebinds module state",
+        fix="Pass the value in and return it, or keep the state on an object.",
+    ),
+    Rule(
+        "ARK021",
+        "dynamic-setattr",
+        "setattr()/delattr() with a computed attribute name.",
+        Severity.WARNING,
+        RuleKind.CALL,
+        "builtins.setattr",
+        "setattr() with a non-literal attribute name",
+        condition=Condition.NON_LITERAL_NAME,
+        fix="Assign the attribute directly, or check the name against an allow-list.",
+    ),
+    Rule(
+        "ARK021",
+        "dynamic-delattr",
+        "setattr()/delattr() with a computed attribute name.",
+        Severity.WARNING,
+        RuleKind.CALL,
+        "builtins.delattr",
+        "delattr() with a non-literal attribute name",
+        condition=Condition.NON_LITERAL_NAME,
+        fix="Delete the attribute directly, or check the name against an allow-list.",
+    ),
+    Rule(
+        "ARK022",
+        "wildcard-import",
+        "A wildcard import binds names nobody can see.",
+        Severity.WARNING,
+        RuleKind.STATEMENT,
+        "wildcard-import",
+        "wildcard import hides what it binds",
+        fix="Import the names you use explicitly.",
+    ),
+)
+
+DEFAULT_FORBIDDEN_IMPORTS: dict[Tier, tuple[str, ...]] = {
+    Tier.SANDBOX: (
+        "os",
+        "sys",
+        "subprocess",
+        "socket",
+        "shutil",
+        "ctypes",
+        "importlib",
+        "pickle",
+        "marshal",
+        "builtins",
+        "multiprocessing",
+        "signal",
+        "pty",
+        "asyncio.subprocess",
+    ),
+    Tier.TESTING: (),
+    Tier.TRUSTED: (),
+    Tier.CORE: (),
+}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules in force, compiled into the lookups the collector uses."""
+
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    forbidden_imports: dict[Tier, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_FORBIDDEN_IMPORTS)
+    )
+    calls: dict[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+    call_prefixes: tuple[tuple[str, Rule], ...] = field(init=False, repr=False, compare=False)
+    statements: dict[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
+    imports: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        calls: dict[str, list[Rule]] = {}
+        prefixes: list[tuple[str, Rule]] = []
+        statements: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            if not rule.enabled:
+                continue
+            if rule.kind in (RuleKind.CALL, RuleKind.CALL_KWARG):
+                if rule.pattern.endswith("*"):
+                    prefixes.append((rule.pattern[:-1], rule))
+                else:
+                    calls.setdefault(rule.pattern, []).append(rule)
+            elif rule.kind is RuleKind.STATEMENT:
+                statements.setdefault(rule.pattern, []).append(rule)
+        object.__setattr__(self, "calls", {k: tuple(v) for k, v in calls.items()})
+        object.__setattr__(self, "call_prefixes", tuple(prefixes))
+        object.__setattr__(self, "statements", {k: tuple(v) for k, v in statements.items()})
+        imports = tuple(r for r in self.rules if r.enabled and r.kind is RuleKind.IMPORT)
+        object.__setattr__(self, "imports", imports)
+
+    def for_call(self, qualified: str) -> Iterable[Rule]:
+        """Rules whose pattern matches a resolved callee."""
+        yield from self.calls.get(qualified, ())
+        for prefix, rule in self.call_prefixes:
+            if qualified.startswith(prefix):
+                yield rule
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The first rule with this id, if any."""
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def only(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> RuleSet:
+        """The same rules, less those not selected or ignored (ids or id prefixes).
+
+        ARK000 stays: a file that does not parse has nothing else to say.
+        """
+        selected, ignored = tuple(select), tuple(ignore)
+        if not selected and not ignored:
+            return self
+
+        def keep(rule: Rule) -> bool:
+            if rule.id == SYNTAX_ERROR:
+                return True
+            return (not selected or rule.id.startswith(selected)) and not rule.id.startswith(
+                ignored
+            )
+
+        rules = tuple(rule if keep(rule) else replace(rule, enabled=False) for rule in self.rules)
+        return RuleSet(rules=rules, forbidden_imports=self.forbidden_imports)
+
+
+def import_is_forbidden(module: str, forbidden: Iterable[str]) -> str | None:
+    """The forbidden module that ``module`` is, or is inside of."""
+    for banned in forbidden:
+        if module == banned or module.startswith(banned + "."):
+            return banned
+    return None
