@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -90,6 +90,8 @@ def _workspace(
             moved = move_aside(location)
             click.echo(f"ark: moved the previous database to {moved}", err=True)
         with StoreClass.open(location, busy_timeout=settings.busy_timeout) as store:
+            # The database's rule pack, as users edited it, is the one in force.
+            settings = replace(settings, base_rules=store.rules())
             yield _Workspace(root, settings, store, [p for p in targets if p != root])
     except StoreError as error:
         _fail(str(error), EXIT_DATABASE)
@@ -225,6 +227,72 @@ def _print_symbols(
             f"{record.complexity:>4} {record.rank}  {location:<{width}}  "
             f"{record.qualname}  [{record.kind}, {record.tier}]"
         )
+
+
+def _rule_ids(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+@main.command()
+@_PATHS
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text"
+)
+@click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids or prefixes).")
+@click.option("--ignore", metavar="IDS", help="Not these rules (comma-separated ids or prefixes).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@_JOBS
+@_DATABASE
+def check(
+    paths: tuple[Path, ...],
+    output_format: str,
+    select: str | None,
+    ignore: str | None,
+    exit_zero: bool,
+    jobs: int | None,
+    database: Path | None,
+) -> None:
+    """Check PATH (default: here) against the security rules.
+
+    Exits 1 when an error-severity result is found or a file cannot be read.
+    """
+    from ark_lsp.reporting import CheckResult, as_json, as_sarif, as_text
+    from ark_lsp.rules import SYNTAX_ERROR
+    from ark_lsp.workspace import relative_posix
+
+    selected, ignored = _rule_ids(select), _rule_ids(ignore)
+    with _workspace(paths, database) as workspace:
+        figures = _refresh(workspace, jobs, show_progress=output_format == "text")
+        prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
+        records = workspace.store.violations(path_prefixes=prefixes)
+        files_checked = workspace.store.totals(prefixes).files
+        rules = workspace.settings.ruleset.rules
+    results = [
+        CheckResult(
+            path=workspace.display_path(v.path),
+            line=v.line,
+            column=v.column + 1,
+            end_line=v.end_line,
+            end_column=v.end_column + 1,
+            rule=v.rule,
+            severity=v.severity,
+            message=v.message,
+        )
+        for v in records
+        if v.rule == SYNTAX_ERROR
+        or ((not selected or v.rule.startswith(selected)) and not v.rule.startswith(ignored))
+    ]
+    unreadable = [p for p in figures.problems if "cannot read" in p]
+    for problem in unreadable:
+        click.echo(f"ark: error: {problem}", err=True)
+    if output_format == "json":
+        click.echo(as_json(results, files_checked))
+    elif output_format == "sarif":
+        click.echo(as_sarif(results, [r for r in rules if r.enabled]))
+    else:
+        click.echo(as_text(results, files_checked))
+    failed = unreadable or any(r.severity == "error" for r in results)
+    sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
 
 
 @main.command()

@@ -883,8 +883,16 @@ def test_rules_are_seeded_once_and_edits_survive(tmp_path: Path) -> None:
         assert store.set_rule_enabled("ARK004", False) == 4
         assert store.set_rule_enabled("ARK999", False) == 0
         store.add_rule(
-            Rule("CO001", "no-pickle", "", Severity.ERROR, RuleKind.CALL, "pickle.loads",
-                 "pickle.loads() runs code from its input", builtin=False)
+            Rule(
+                "CO001",
+                "no-pickle",
+                "",
+                Severity.ERROR,
+                RuleKind.CALL,
+                "pickle.loads",
+                "pickle.loads() runs code from its input",
+                builtin=False,
+            )
         )
     with Store.open(path) as store:
         again = {r.name: r for r in store.rules()}

@@ -16,7 +16,7 @@ from ark_lsp.store.errors import (
     StoreError,
     move_aside,
 )
-from ark_lsp.store.records import SymbolRecord, Totals
+from ark_lsp.store.records import SymbolRecord, Totals, ViolationRecord
 from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "SymbolRecord",
     "SymbolSort",
     "Totals",
+    "ViolationRecord",
     "migrate",
     "move_aside",
 ]

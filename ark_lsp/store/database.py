@@ -20,7 +20,13 @@ from ark_lsp.store import rows
 from ark_lsp.store import rules as stored_rules
 from ark_lsp.store.connection import configure, connect, utc_now, write_transaction
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
-from ark_lsp.store.records import SYMBOL_RECORD_COLUMNS, SymbolRecord, Totals, symbol_record
+from ark_lsp.store.records import (
+    SYMBOL_RECORD_COLUMNS,
+    SymbolRecord,
+    Totals,
+    ViolationRecord,
+    symbol_record,
+)
 from ark_lsp.store.schema import LATEST, migrate, schema_version
 
 SymbolSort = Literal["complexity", "name", "line"]
@@ -280,6 +286,18 @@ class Store:
             sql += " LIMIT ?"
             params.append(limit)
         return [symbol_record(row) for row in self.db.conn.execute(sql, params)]
+
+    @_guarded
+    def violations(self, *, path_prefixes: Sequence[str] | None = None) -> list[ViolationRecord]:
+        """Violations in the files equal to or under ``path_prefixes``, in file order."""
+        where, params = _prefix_clause("v.path", path_prefixes)
+        cursor = self.db.conn.execute(
+            'SELECT v.path, v.rule, v.severity, v.message, v.line, v."column", v.end_line, '
+            f"v.end_column, c.tier FROM violations AS v JOIN code_index AS c ON c.path = v.path "
+            f'WHERE {where} ORDER BY v.path, v.line, v."column", v.rule',
+            params,
+        )
+        return [ViolationRecord(*row) for row in cursor]
 
     @_guarded
     def search(self, query: str, limit: int = 20) -> list[SymbolRecord]:

@@ -50,3 +50,18 @@ SYMBOL_RECORD_COLUMNS = (
 def symbol_record(row: tuple[object, ...]) -> SymbolRecord:
     """Build a record from a row selected with :data:`SYMBOL_RECORD_COLUMNS`."""
     return SymbolRecord(*row)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationRecord:
+    """A stored violation with the tier of its file (lines 1-based, columns 0-based)."""
+
+    path: str
+    rule: str
+    severity: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    tier: str

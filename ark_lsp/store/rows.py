@@ -197,9 +197,7 @@ class RowBatch:
         self.violations += other.violations
 
 
-def prepare_rows(
-    files: Sequence[IndexedFile], indexed_at: str, analysis_key: str = ""
-) -> RowBatch:
+def prepare_rows(files: Sequence[IndexedFile], indexed_at: str, analysis_key: str = "") -> RowBatch:
     """Every row of ``files``; a path given twice keeps its last version."""
     latest = list({file.path: file for file in files}.values())
     return RowBatch(
