@@ -184,6 +184,24 @@ class LineCounts:
 
 
 @dataclass(slots=True)
+class TextEdit:
+    """Replace the text of ``span`` (empty for an insertion) with ``new_text``."""
+
+    span: Span
+    new_text: str
+
+
+@dataclass(slots=True)
+class Fix:
+    """A way to resolve a violation, as edits of the file's text."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+    safe: bool = True
+    """Whether applying it keeps the program's behaviour; only safe fixes are automatic."""
+
+
+@dataclass(slots=True)
 class Violation:
     """A rule broken at a place in a file."""
 
@@ -191,6 +209,7 @@ class Violation:
     severity: Severity
     message: str
     span: Span
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True, slots=True)

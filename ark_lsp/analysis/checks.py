@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 _SUPPRESSION = re.compile(
-    rb"#\s*(?:ark:\s*ignore(?:\[(?P<ark>[A-Za-z0-9,\s]*)\])?|noqa(?::\s*(?P<noqa>[A-Z0-9,\s]+))?)"
+    rb"#\s*(?:ark:\s*ignore(?:\[(?P<ark>[A-Za-z0-9,\s]*)\])?|noqa(?::\s*(?P<noqa>[A-Za-z0-9,\s]+))?)",
+    re.IGNORECASE,
 )
 
 
@@ -49,24 +50,32 @@ def span_of(source: Source, node: ast.expr | ast.stmt) -> Span:
     )
 
 
-def resolve_name(scope: _Scope, name: str) -> str | None:
-    """What a bare name refers to at ``scope``: a qualified name, or ``None`` if local."""
+def resolve_name(scope: _Scope, name: str, line: int) -> str | None:
+    """What a bare name used at ``line`` refers to: a qualified name, or ``None`` if local.
+
+    A function's names are local wherever they are bound in it; a module's or
+    class's only once bound, so ``eval(x)`` above a module-level ``def eval``
+    still calls the builtin, unless the call runs later, from a function.
+    """
     current: _Scope | None = scope
-    inside_function = False
+    deferred = False
     while current is not None:
         # A class body's names are not visible from the functions inside it.
-        if not (inside_function and current.kind is SymbolKind.CLASS):
+        if not (deferred and current.kind is SymbolKind.CLASS):
             target = current.imported.get(name)
             if target is not None:
                 return target
-            if name in current.bound:
+            bound_at = current.bound.get(name)
+            if bound_at is not None and (deferred or _runs_later(current) or bound_at <= line):
                 return None
-        inside_function = inside_function or current.kind in (
-            SymbolKind.FUNCTION,
-            SymbolKind.METHOD,
-        )
+        deferred = deferred or _runs_later(current)
         current = current.parent
     return f"builtins.{name}" if name in BUILTIN_NAMES else None
+
+
+def _runs_later(scope: _Scope) -> bool:
+    """Whether the scope's code runs when called, not where it is written."""
+    return scope.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD) or type(scope.node) is ast.Lambda
 
 
 def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
@@ -77,7 +86,7 @@ def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
         func = func.value
     if type(func) is not ast.Name:
         return None
-    root = resolve_name(scope, func.id)
+    root = resolve_name(scope, func.id, func.lineno)
     if root is None:
         return None
     attributes.reverse()
@@ -173,14 +182,16 @@ def statement_violations(
 
 def suppressed(source: Source, violation: Violation) -> bool:
     """Whether the violation's first line carries a comment that silences it."""
-    line = source.line_bytes(violation.span.line)
-    if b"#" not in line:
+    if b"#" not in source.line_bytes(violation.span.line):
         return False
-    for match in _SUPPRESSION.finditer(line):
+    comment = source.comment_on(violation.span.line)  # a real comment, not text in a string
+    if comment is None:
+        return False
+    for match in _SUPPRESSION.finditer(comment):
         listed = match.group("ark") if match.group("ark") is not None else match.group("noqa")
         if listed is None:
             return True  # a bare ark-ignore or noqa comment silences every rule
-        codes = {code.strip().decode() for code in listed.split(b",") if code.strip()}
+        codes = {code.strip().decode().upper() for code in listed.split(b",") if code.strip()}
         if not codes or violation.rule in codes:
             return True
     return False

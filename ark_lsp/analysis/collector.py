@@ -109,21 +109,50 @@ def cc_rank(complexity: int) -> str:
 class _Scope:
     """A function, class or module whose decisions are being counted."""
 
-    __slots__ = ("bound", "decisions", "imported", "kind", "methods", "node", "parent", "qualname")
+    __slots__ = (
+        "bound",
+        "decisions",
+        "forward",
+        "imported",
+        "kind",
+        "methods",
+        "node",
+        "parent",
+        "qualname",
+    )
 
     def __init__(
-        self, node: ast.AST | None, kind: SymbolKind | None, qualname: str, parent: _Scope | None
+        self,
+        node: ast.AST | None,
+        kind: SymbolKind | None,
+        qualname: str,
+        parent: _Scope | None,
+        *,
+        forward: bool = False,
     ) -> None:
         self.node = node
         self.kind = kind
         self.qualname = qualname
         self.parent = parent
+        self.forward = forward
+        """A lambda or comprehension: names of its own, but its decisions are its parent's."""
         self.decisions = 0
         self.methods: list[_Scope] = []
-        self.bound: set[str] = set()
-        """Names the scope binds other than by import (definitions, assignments, parameters)."""
+        self.bound: dict[str, int] = {}
+        """Names bound other than by import (definitions, assignments, parameters), each
+        to the line of its first binding."""
         self.imported: dict[str, str] = {}
         """Names the scope binds by import, to what they import."""
+
+    def bind(self, name: str, line: int) -> None:
+        self.bound.setdefault(name, line)
+
+    def owner(self) -> _Scope:
+        """The scope whose decisions this one's count toward."""
+        scope = self
+        while scope.forward and scope.parent is not None:
+            scope = scope.parent
+        return scope
 
     def child_qualname(self, name: str) -> str:
         return f"{self.qualname}.{name}" if self.qualname else name
@@ -175,12 +204,12 @@ class Collector:
         """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        pending: list[tuple[_Scope, list[ast.AST]]] = [
-            (_Scope(tree, None, "", None), list(tree.body))
-        ]
+        self.module_scope = _Scope(tree, None, "", None)
+        self.import_line = _import_line(tree)
+        pending: list[tuple[_Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
         while pending:
             scope, nodes = pending.pop()
-            scope.decisions += self._walk(scope, nodes, pending)
+            scope.owner().decisions += self._walk(scope, nodes, pending)
         self._finish()
 
     def _walk(
@@ -230,8 +259,14 @@ class Collector:
                     expressions = [node.test, node.msg] if node.msg else [node.test]  # type: ignore[attr-defined]
                     pending.append((_uncounted(scope), expressions))
                     continue
-                elif role is _Role.ASSIGNMENT:
-                    self._bind_targets(node, scope)  # type: ignore[arg-type]
+                elif role is _Role.BINDING:
+                    self._bind(node, scope)
+                    count = counted.get(node_type)
+                    if count is not None:
+                        decisions += count(node)
+                elif role is _Role.NESTED_SCOPE:
+                    self._nested_scope(node, scope, stack, pending)
+                    continue
                 elif role is _Role.GLOBAL:
                     self._statement(node, "global")  # type: ignore[arg-type]
                     continue
@@ -270,26 +305,55 @@ class Collector:
         inner = _Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
             scope.methods.append(inner)
-        scope.bound.add(node.name)
+        scope.bind(node.name, node.lineno)
         if type(node) is not ast.ClassDef:
-            arguments = node.args  # type: ignore[union-attr]
-            inner.bound.update(
-                arg.arg for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
-            )
-            inner.bound.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a)
+            parameters = _parameter_names(node.args)  # type: ignore[union-attr]
+            inner.bound.update(dict.fromkeys(parameters, node.lineno))
         self._definitions.append((inner, node))
         pending.append((inner, list(node.body)))
         pending.append((_uncounted(scope), uncounted))
 
-    def _bind_targets(
-        self, node: ast.Assign | ast.AnnAssign | ast.AugAssign, scope: _Scope
-    ) -> None:
-        targets = node.targets if type(node) is ast.Assign else [node.target]  # type: ignore[union-attr]
+    def _bind(self, node: ast.AST, scope: _Scope) -> None:
+        """Note the names a statement or expression binds in ``scope``."""
+        node_type = type(node)
+        line: int = node.lineno  # type: ignore[attr-defined]
+        if node_type is ast.Assign:
+            targets: list[ast.expr] = node.targets  # type: ignore[attr-defined]
+        elif node_type in (ast.With, ast.AsyncWith):
+            items: list[ast.withitem] = node.items  # type: ignore[attr-defined]
+            targets = [item.optional_vars for item in items if item.optional_vars]
+        elif node_type is ast.ExceptHandler:
+            name: str | None = node.name  # type: ignore[attr-defined]
+            if name:
+                scope.bind(name, line)
+            return
+        else:  # AnnAssign, AugAssign, For, AsyncFor, NamedExpr
+            targets = [node.target]  # type: ignore[attr-defined]
         for target in targets:
-            if type(target) is ast.Name:
-                scope.bound.add(target.id)
-            elif isinstance(target, ast.Tuple | ast.List):
-                scope.bound.update(e.id for e in target.elts if isinstance(e, ast.Name))
+            _bind_target(target, scope, line)
+
+    def _nested_scope(
+        self,
+        node: ast.AST,
+        scope: _Scope,
+        stack: list[ast.AST],
+        pending: list[tuple[_Scope, list[ast.AST]]],
+    ) -> None:
+        """A lambda or comprehension: names of its own, decisions of its parent's."""
+        inner = _Scope(node, None, scope.qualname, scope, forward=True)
+        line: int = node.lineno  # type: ignore[attr-defined]
+        if type(node) is ast.Lambda:
+            arguments = node.args
+            inner.bound.update(dict.fromkeys(_parameter_names(arguments), line))
+            stack.extend(arguments.defaults)
+            stack.extend(default for default in arguments.kw_defaults if default is not None)
+            pending.append((inner, [node.body]))
+            return
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        for generator in generators:
+            _bind_target(generator.target, inner, line)
+        parts = [getattr(node, part) for part in ("elt", "key", "value") if hasattr(node, part)]
+        pending.append((inner, [*generators, *parts]))
 
     def _statement(self, node: ast.stmt, pattern: str) -> None:
         self.violations.extend(
@@ -492,8 +556,40 @@ class _Role(enum.Enum):
     DEFINITION = enum.auto()
     ASSERT = enum.auto()
     IMPORT = enum.auto()
-    ASSIGNMENT = enum.auto()
+    BINDING = enum.auto()
+    NESTED_SCOPE = enum.auto()
     GLOBAL = enum.auto()
+
+
+def _parameter_names(arguments: ast.arguments) -> list[str]:
+    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+    names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return names
+
+
+def _bind_target(target: ast.expr, scope: _Scope, line: int) -> None:
+    if type(target) is ast.Name:
+        scope.bind(target.id, line)
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            _bind_target(element, scope, line)
+    elif type(target) is ast.Starred:
+        _bind_target(target.value, scope, line)
+
+
+def _import_line(tree: ast.Module) -> int:
+    """The line before which an added import goes: after the docstring and __future__."""
+    for index, statement in enumerate(tree.body):
+        is_docstring = (
+            index == 0
+            and type(statement) is ast.Expr
+            and type(statement.value) is ast.Constant
+            and isinstance(statement.value.value, str)
+        )
+        is_future = type(statement) is ast.ImportFrom and statement.module == "__future__"
+        if not (is_docstring or is_future):
+            return statement.lineno
+    return (tree.body[-1].end_lineno or 0) + 1 if tree.body else 1
 
 
 _COUNTED: dict[type, Callable[[ast.AST], int]] = {
@@ -517,9 +613,20 @@ _ROLES: dict[type, _Role] = {
     ast.Assert: _Role.ASSERT,
     ast.Import: _Role.IMPORT,
     ast.ImportFrom: _Role.IMPORT,
-    ast.Assign: _Role.ASSIGNMENT,
-    ast.AnnAssign: _Role.ASSIGNMENT,
-    ast.AugAssign: _Role.ASSIGNMENT,
+    ast.Assign: _Role.BINDING,
+    ast.AnnAssign: _Role.BINDING,
+    ast.AugAssign: _Role.BINDING,
+    ast.For: _Role.BINDING,
+    ast.AsyncFor: _Role.BINDING,
+    ast.With: _Role.BINDING,
+    ast.AsyncWith: _Role.BINDING,
+    ast.ExceptHandler: _Role.BINDING,
+    ast.NamedExpr: _Role.BINDING,
+    ast.Lambda: _Role.NESTED_SCOPE,
+    ast.ListComp: _Role.NESTED_SCOPE,
+    ast.SetComp: _Role.NESTED_SCOPE,
+    ast.DictComp: _Role.NESTED_SCOPE,
+    ast.GeneratorExp: _Role.NESTED_SCOPE,
     ast.Global: _Role.GLOBAL,
 }
 """What the walk does with a node type beyond descending into it."""
