@@ -241,6 +241,7 @@ def _rule_ids(value: str | None) -> tuple[str, ...]:
 @click.option("--select", metavar="IDS", help="Only these rules (comma-separated ids or prefixes).")
 @click.option("--ignore", metavar="IDS", help="Not these rules (comma-separated ids or prefixes).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
 @_JOBS
 @_DATABASE
 def check(
@@ -249,6 +250,7 @@ def check(
     select: str | None,
     ignore: str | None,
     exit_zero: bool,
+    fix: bool,
     jobs: int | None,
     database: Path | None,
 ) -> None:
@@ -264,6 +266,10 @@ def check(
     with _workspace(paths, database) as workspace:
         figures = _refresh(workspace, jobs, show_progress=output_format == "text")
         prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
+        if fix:
+            records = workspace.store.violations(path_prefixes=prefixes)
+            _fix_files(workspace, sorted({v.path for v in records}))
+            figures = _refresh(workspace, jobs, show_progress=False)
         records = workspace.store.violations(path_prefixes=prefixes)
         files_checked = workspace.store.totals(prefixes).files
         rules = workspace.settings.ruleset.rules
@@ -293,6 +299,26 @@ def check(
         click.echo(as_text(results, files_checked))
     failed = unreadable or any(r.severity == "error" for r in results)
     sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
+
+
+def _fix_files(workspace: _Workspace, relative_paths: Sequence[str]) -> None:
+    """Apply the safe fixes to files, in place; say what was done on stderr."""
+    from ark_lsp.analysis import fix_all
+
+    fixed_files = fixes_made = 0
+    for relative in relative_paths:
+        path = workspace.root / relative
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # unreadable or not UTF-8: reported by the check itself
+        new_text, applied = fix_all(text, relative, workspace.settings)
+        if applied and new_text != text:
+            path.write_bytes(new_text.encode("utf-8"))
+            fixed_files += 1
+            fixes_made += applied
+    if fixes_made:
+        click.echo(f"ark: fixed {fixes_made} problem(s) in {fixed_files} file(s)", err=True)
 
 
 @main.command()

@@ -12,6 +12,7 @@ import ast
 from pathlib import PurePosixPath
 
 from ark_lsp.analysis.collector import Collector, cc_rank, resolve_relative
+from ark_lsp.analysis.fixes import apply_fixes
 from ark_lsp.analysis.source import (
     Source,
     SourceDecodeError,
@@ -104,6 +105,32 @@ def analyze(
     )
 
 
+def fix_all(text: str, path: str, settings: Settings | None = None) -> tuple[str, int]:
+    """Apply every safe fix until none is left; return the new text and the fixes made.
+
+    Fixes that would leave the file unparsable are not made; a fix can enable
+    another (two edits in one call), hence the rounds.
+    """
+    total = 0
+    for _ in range(_FIX_ROUNDS):
+        report = analyze(text, path, settings)
+        fixes = [v.fix for v in report.violations if v.fix is not None and v.fix.safe]
+        if not fixes:
+            break
+        fixed, applied = apply_fixes(text, fixes)
+        try:
+            ast.parse(fixed)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            break
+        if fixed == text:
+            break
+        text, total = fixed, total + applied
+    return text, total
+
+
+_FIX_ROUNDS = 5
+
+
 def _unparsed(
     path: str, module: str, tier: Tier, lines: LineCounts, source: Source, violation: Violation
 ) -> ModuleReport:
@@ -163,4 +190,4 @@ def _decode_violation(source: Source) -> Violation | None:
     )
 
 
-__all__ = ["analyze", "cc_rank", "module_name", "resolve_relative"]
+__all__ = ["analyze", "cc_rank", "fix_all", "module_name", "resolve_relative"]

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from ark_lsp.analysis.fixes import FixContext, fix_for_call
 from ark_lsp.models import Severity, Span, SymbolKind, Tier, Violation
 from ark_lsp.rules import (
     FORBIDDEN_IMPORTS,
@@ -94,9 +95,13 @@ def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
 
 
 def call_violations(
-    source: Source, calls: Iterable[tuple[_Scope, ast.Call]], rules: RuleSet, tier: Tier
+    source: Source,
+    calls: Iterable[tuple[_Scope, ast.Call]],
+    rules: RuleSet,
+    tier: Tier,
+    context: FixContext,
 ) -> Iterator[Violation]:
-    """Violations of the call rules among the recorded calls."""
+    """Violations of the call rules among the recorded calls, with their fixes."""
     if not rules.calls and not rules.call_prefixes:
         return
     for scope, call in calls:
@@ -109,7 +114,8 @@ def call_violations(
             verdict = _triggered(rule, call)
             if verdict is not None:
                 severity, message = verdict
-                yield Violation(rule.id, severity, message, span_of(source, call))
+                fix = fix_for_call(rule.id, call, source, context)
+                yield Violation(rule.id, severity, message, span_of(source, call), fix)
 
 
 def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:

@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable
 
 from ark_lsp.analysis import checks
+from ark_lsp.analysis.fixes import FixContext
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import (
     Import,
@@ -430,7 +431,13 @@ class Collector:
         self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
         self.imports.sort(key=lambda i: (i.line, i.column))
         self.violations.extend(
-            checks.call_violations(self.source, self._calls, self.rules, self.tier)
+            checks.call_violations(
+                self.source,
+                self._calls,
+                self.rules,
+                self.tier,
+                FixContext(self.module_scope.imported, self.import_line),
+            )
         )
         self.violations = [v for v in self.violations if not checks.suppressed(self.source, v)]
         self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
