@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -22,6 +22,7 @@ from ark_lsp import __version__
 
 if TYPE_CHECKING:
     from ark_lsp.config import Settings
+    from ark_lsp.rules import Rule
     from ark_lsp.store import Store, SymbolRecord
     from ark_lsp.workspace import IndexFigures
 
@@ -438,6 +439,159 @@ def serve(stdio: bool, address: str | None, log_file: Path | None, log_level: st
         server.start_tcp(host, int(port))
     else:
         server.start_io()
+
+
+@main.group()
+def rules() -> None:
+    """List, explain, switch and add the rules of the workspace's rule pack."""
+
+
+def _rules_database(root: Path | None, database: Path | None) -> AbstractContextManager[_Workspace]:
+    return _workspace([root] if root else [], database)
+
+
+_ROOT = click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Workspace [default: the one holding the current folder].",
+)
+
+
+@rules.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@_ROOT
+@_DATABASE
+def rules_list(output_format: str, root: Path | None, database: Path | None) -> None:
+    """Every rule with its state, severity and pattern."""
+    with _rules_database(root, database) as workspace:
+        stored = workspace.store.rules()
+    if output_format == "json":
+        click.echo(json.dumps([_rule_json(rule) for rule in stored], indent=2))
+        return
+    for rule in stored:
+        state = "on " if rule.enabled else "off"
+        click.echo(
+            f"{rule.id:<7} {state} {rule.severity.value:<8} {rule.kind.value:<10} "
+            f"{rule.pattern:<22} {rule.name}"
+        )
+
+
+def _rule_json(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "description": rule.description,
+        "severity": rule.severity.value,
+        "kind": rule.kind.value,
+        "pattern": rule.pattern,
+        "keyword": rule.keyword,
+        "message": rule.message,
+        "tiers": [tier.value for tier in rule.tiers],
+        "enabled": rule.enabled,
+        "fix": rule.fix,
+        "builtin": rule.builtin,
+    }
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@_ROOT
+@_DATABASE
+def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Explain one rule: what it matches, why it matters, how to fix it."""
+    from ark_lsp.rules import DOCS_URL
+
+    with _rules_database(root, database) as workspace:
+        matching = [rule for rule in workspace.store.rules() if rule.id == rule_id.upper()]
+    if not matching:
+        _fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
+    first = matching[0]
+    click.echo(f"{first.id}: {first.description}")
+    click.echo(f"  severity: {first.severity.value}")
+    for rule in matching:
+        state = "enabled" if rule.enabled else "disabled"
+        detail = f" (keyword {rule.keyword})" if rule.keyword else ""
+        click.echo(f"  {rule.kind.value} {rule.pattern}{detail}: {rule.message} [{state}]")
+    for fix in dict.fromkeys(rule.fix for rule in matching if rule.fix):
+        click.echo(f"  fix: {fix}")
+    click.echo(f"  docs: {DOCS_URL.format(rule=first.id)}")
+
+
+def _switch(rule_id: str, enabled: bool, root: Path | None, database: Path | None) -> None:
+    with _rules_database(root, database) as workspace:
+        changed = workspace.store.set_rule_enabled(rule_id.upper(), enabled)
+    if not changed:
+        _fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
+    click.echo(f"{rule_id.upper()} {'enabled' if enabled else 'disabled'}")
+
+
+@rules.command("enable")
+@click.argument("rule_id")
+@_ROOT
+@_DATABASE
+def rules_enable(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Switch a rule on."""
+    _switch(rule_id, True, root, database)
+
+
+@rules.command("disable")
+@click.argument("rule_id")
+@_ROOT
+@_DATABASE
+def rules_disable(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Switch a rule off."""
+    _switch(rule_id, False, root, database)
+
+
+@rules.command("add")
+@click.argument("rule_id")
+@click.option("--kind", type=click.Choice(["call", "call-kwarg", "import"]), required=True)
+@click.option("--pattern", required=True, help="Qualified callee (pkg.* for a prefix) or module.")
+@click.option("--message", required=True, help="What the diagnostic says.")
+@click.option("--keyword", help="For call-kwarg: the keyword whose true value is flagged.")
+@click.option(
+    "--severity",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+)
+@click.option("--name", help="A short name [default: the id in lower case].")
+@click.option("--fix", "fix_text", help="What to do about it.")
+@_ROOT
+@_DATABASE
+def rules_add(
+    rule_id: str,
+    kind: str,
+    pattern: str,
+    message: str,
+    keyword: str | None,
+    severity: str,
+    name: str | None,
+    fix_text: str | None,
+    root: Path | None,
+    database: Path | None,
+) -> None:
+    """Add a rule of the workspace's own; no code change needed."""
+    from ark_lsp.models import Severity
+    from ark_lsp.rules import Rule, RuleKind
+
+    if kind == "call-kwarg" and not keyword:
+        _fail("a call-kwarg rule needs --keyword", EXIT_USAGE)
+    rule = Rule(
+        id=rule_id.upper(),
+        name=name or rule_id.lower(),
+        description=message,
+        severity=Severity(severity),
+        kind=RuleKind(kind),
+        pattern=pattern,
+        message=message,
+        keyword=keyword,
+        fix=fix_text,
+        builtin=False,
+    )
+    with _rules_database(root, database) as workspace:
+        workspace.store.add_rule(rule)
+    click.echo(f"added {rule.id} ({rule.name})")
 
 
 def serve_main() -> None:

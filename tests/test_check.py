@@ -132,3 +132,48 @@ def test_pyproject_rules_apply(project: Path) -> None:
     rules = {(r["path"], r["rule"]) for r in json.loads(result.stdout)["results"]}
     assert ("store.py", "CO001") in rules
     assert ("app.py", "ARK020") not in rules
+
+
+def test_rules_commands_edit_the_pack_that_check_uses(project: Path) -> None:
+    listed = json.loads(ark("rules", "list", "--format", "json", cwd=project).stdout)
+    assert {r["id"] for r in listed} >= {"ARK001", "ARK005", "ARK010", "ARK022"}
+    assert all(r["enabled"] for r in listed)
+
+    shown = ark("rules", "show", "ark005", cwd=project).stdout
+    assert "subprocess.*" in shown and "fix: Pass the command as an argument list" in shown
+
+    assert ark("rules", "disable", "ARK001", cwd=project).stdout.strip() == "ARK001 disabled"
+    text = ark("rules", "list", cwd=project).stdout
+    assert any(line.startswith("ARK001  off") for line in text.splitlines())
+    rules_found = {
+        r["rule"]
+        for r in json.loads(ark("check", "--format", "json", cwd=project, check=False).stdout)[
+            "results"
+        ]
+    }
+    assert "ARK001" not in rules_found and "ARK005" in rules_found
+    ark("rules", "enable", "ARK001", cwd=project)
+
+    added = ark(
+        "rules",
+        "add",
+        "CO002",
+        "--kind",
+        "call",
+        "--pattern",
+        "yaml.load",
+        "--message",
+        "yaml.load() can build arbitrary objects",
+        cwd=project,
+    )
+    assert added.stdout.strip() == "added CO002 (co002)"
+    (project / "config.py").write_text("import yaml\n\n\ndef read(f):\n    return yaml.load(f)\n")
+    results = json.loads(
+        ark("check", "config.py", "--format", "json", cwd=project, check=False).stdout
+    )["results"]
+    assert [(r["rule"], r["line"], r["message"]) for r in results] == [
+        ("CO002", 5, "yaml.load() can build arbitrary objects")
+    ]
+
+    missing = ark("rules", "disable", "ARK999", cwd=project, check=False)
+    assert missing.returncode == 2 and "no rule ARK999" in missing.stderr
