@@ -177,3 +177,28 @@ def test_rules_commands_edit_the_pack_that_check_uses(project: Path) -> None:
 
     missing = ark("rules", "disable", "ARK999", cwd=project, check=False)
     assert missing.returncode == 2 and "no rule ARK999" in missing.stderr
+
+
+def test_an_unreadable_file_is_reported_and_fails_the_check(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root here, where no permission makes a file unreadable, so the
+    # failure of the read itself is injected; the rest runs as it does for users.
+    import builtins
+
+    from click.testing import CliRunner
+
+    from ark_lsp.cli import main
+
+    real_open = builtins.open
+
+    def failing_open(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file).endswith("clean.py"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", failing_open)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["check", "clean.py", "--jobs", "1"])
+    assert result.exit_code == 1
+    assert "ark: error: clean.py: cannot read (Permission denied)" in result.stderr
