@@ -154,6 +154,35 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         condition=Condition.SHELL_PROGRAM,
         fix="Run the program itself with an argument list, not through a shell.",
     ),
+    *(
+        Rule(
+            "ARK004",
+            name,
+            "These functions always hand their command to a shell.",
+            Severity.ERROR,
+            RuleKind.CALL,
+            callee,
+            f"{callee.rpartition('.')[2]}() runs its command in a shell",
+            fix=replacement,
+        )
+        for name, callee, replacement in (
+            (
+                "subprocess-getoutput",
+                "subprocess.getoutput",
+                "Use subprocess.run([...], capture_output=True, text=True).stdout.",
+            ),
+            (
+                "subprocess-getstatusoutput",
+                "subprocess.getstatusoutput",
+                "Use subprocess.run([...], capture_output=True, text=True) and its returncode.",
+            ),
+            (
+                "asyncio-shell",
+                "asyncio.create_subprocess_shell",
+                "Use asyncio.create_subprocess_exec() with an argument list.",
+            ),
+        )
+    ),
     Rule(
         "ARK005",
         "subprocess-shell",

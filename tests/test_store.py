@@ -880,7 +880,9 @@ def test_rules_are_seeded_once_and_edits_survive(tmp_path: Path) -> None:
         stored = store.rules()
         assert [r.name for r in stored] == [r.name for r in DEFAULT_RULES]
         assert stored == DEFAULT_RULES
-        assert store.set_rule_enabled("ARK004", False) == 4
+        assert store.set_rule_enabled("ARK004", False) == sum(
+            r.id == "ARK004" for r in DEFAULT_RULES
+        )
         assert store.set_rule_enabled("ARK999", False) == 0
         store.add_rule(
             Rule(

@@ -126,6 +126,10 @@ def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:
             return None
         if type(value) is ast.Constant:
             return (rule.severity, rule.message) if value.value else None
+        if isinstance(value, ast.List | ast.Tuple | ast.Set):
+            return (rule.severity, rule.message) if value.elts else None
+        if type(value) is ast.Dict:
+            return (rule.severity, rule.message) if value.keys else None
         # Not a literal: it may be true at run time, which is worth a look.
         return Severity.WARNING, f"{rule.keyword}= is not a literal; {rule.message} when true"
     severity = _severity_for_condition(rule, call)
