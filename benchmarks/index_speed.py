@@ -283,7 +283,8 @@ def find_peers(notes: list[str]) -> list[Peer]:
     if bandit is None:
         notes.append("bandit is not installed: no bandit row")
     else:
-        command = [str(bandit), "-q", "-f", "json", "-o", os.devnull]
+        # -r: the fallback to the folder needs it; named files are read either way.
+        command = [str(bandit), "-q", "-r", "-f", "json", "-o", os.devnull]
         peers.append(Peer("bandit", "bandit", command, ok_codes=(0, 1)))  # 1: issues found
     return peers
 
