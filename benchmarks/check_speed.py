@@ -35,8 +35,6 @@ Run: ``.venv/bin/python benchmarks/check_speed.py [--runs 5] [--corpus PATH] [--
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import os
 import shutil
@@ -50,7 +48,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus import CorpusError, django_source
 from index_speed import (
     BIN,
     CHILD_ENV,
@@ -60,14 +57,12 @@ from index_speed import (
     Row,
     find_bandit,
     last_line,
-    load_average,
-    load_corpus,
-    machine,
-    positive,
+    run_cli,
+    run_json,
+    table_header,
     time_floor_parse,
     time_floor_read_parse,
     tool_command,
-    version_of,
 )
 
 FLOOR_GOAL = 1.5
@@ -335,30 +330,9 @@ def agreement(reports: dict[str, Report]) -> dict[str, Any]:
 def as_json(
     corpus: Corpus, results: Results, runs: int, when: str, load_at_start: list[float] | None
 ) -> dict[str, Any]:
-    floor = results.rows[PARSE_FLOOR].median
+    tools = ("ark-lsp", "bandit", "ruff")
     return {
-        "date": when,
-        "corpus": str(corpus.target),
-        "workspace": str(corpus.root),
-        "files": len(corpus.files),
-        "lines": corpus.lines,
-        "bytes": corpus.size,
-        "syntax_errors": corpus.syntax_errors,
-        "runs": runs,
-        "machine": machine(),
-        "load_average": {"start": load_at_start, "end": load_average()},
-        "versions": {name: version_of(name) for name in ("ark-lsp", "bandit", "ruff")},
-        "results": [
-            {
-                "key": row.key,
-                "name": row.name,
-                "median_s": round(row.median, 4),
-                "min_s": round(min(row.samples), 4),
-                "ratio_to_floor": round(row.median / floor, 3),
-                "samples_s": [round(s, 4) for s in row.samples],
-            }
-            for row in results.rows.values()
-        ],
+        **run_json(corpus, results.rows, runs, when, load_at_start, tools),
         "goals": goals(results.rows),
         "reports": {
             key: {"files": r.files, "findings": r.findings, "errors": r.errors}
@@ -370,17 +344,7 @@ def as_json(
 
 
 def as_table(data: dict[str, Any]) -> str:
-    m, load = data["machine"], data["load_average"]
-    lines = [
-        f"ARK check speed: {data['corpus']}",
-        f"  {data['files']:,} files, {data['lines']:,} lines, {data['bytes'] / 1e6:.1f} MB"
-        f" ({data['syntax_errors']} that do not parse)",
-        f"  {m['cpu']}, {m['usable_cores']}/{m['cores']} cores, {m['implementation']}"
-        f" {m['python']}, {m['system']}",
-        f"  {data['date']}, median of {data['runs']} runs,"
-        f" load average {load['start']} at start, {load['end']} at the end",
-        "",
-    ]
+    lines = table_header("ARK check speed", data)
     width = max(len(r["name"]) for r in data["results"])
     # findings: every result the tool reported (all of its rules), from the last round.
     lines.append(
@@ -417,27 +381,14 @@ def as_table(data: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=positive, default=5, help="rounds; medians are reported")
-    parser.add_argument(
-        "--corpus", type=Path, help="folder to check instead of django's pinned sdist"
+    return run_cli(
+        argv,
+        name="check_speed",
+        verb="check",
+        benchmark=benchmark,
+        as_json=as_json,
+        as_table=as_table,
     )
-    parser.add_argument("--json", action="store_true", help="print machine-readable results")
-    args = parser.parse_args(argv)
-    try:
-        target = args.corpus or django_source()
-        progress(f"discovering and reading the files under {target}")
-        corpus = load_corpus(target)
-        progress(f"{len(corpus.files):,} files, {corpus.lines:,} lines")
-        when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        load_at_start = load_average()
-        results = benchmark(corpus, args.runs)
-    except (CorpusError, BenchmarkError) as error:
-        print(f"check_speed: {error}", file=sys.stderr)
-        return 1
-    data = as_json(corpus, results, args.runs, when, load_at_start)
-    print(json.dumps(data, indent=2) if args.json else as_table(data))
-    return 0
 
 
 if __name__ == "__main__":

@@ -448,10 +448,16 @@ def load_average() -> list[float] | None:
         return None
 
 
-def as_json(
-    corpus: Corpus, results: Results, runs: int, when: str, load_at_start: list[float] | None
+def run_json(
+    corpus: Corpus,
+    rows: dict[str, Row],
+    runs: int,
+    when: str,
+    load_at_start: list[float] | None,
+    tools: Sequence[str],
 ) -> dict[str, Any]:
-    floor = results.rows[PARSE_FLOOR].median
+    """What every benchmark reports: corpus, machine, versions, rows and goals."""
+    floor = rows[PARSE_FLOOR].median
     return {
         "date": when,
         "corpus": str(corpus.target),
@@ -463,7 +469,7 @@ def as_json(
         "runs": runs,
         "machine": machine(),
         "load_average": {"start": load_at_start, "end": load_average()},
-        "versions": {name: version_of(name) for name in ("ark-lsp", "radon", "bandit")},
+        "versions": {name: version_of(name) for name in tools},
         "results": [
             {
                 "key": row.key,
@@ -473,8 +479,16 @@ def as_json(
                 "ratio_to_floor": round(row.median / floor, 3),
                 "samples_s": [round(s, 4) for s in row.samples],
             }
-            for row in results.rows.values()
+            for row in rows.values()
         ],
+    }
+
+
+def as_json(
+    corpus: Corpus, results: Results, runs: int, when: str, load_at_start: list[float] | None
+) -> dict[str, Any]:
+    return {
+        **run_json(corpus, results.rows, runs, when, load_at_start, ("ark-lsp", "radon", "bandit")),
         "goals": goals(results.rows),
         "ark_reports": {
             key: {k: v for k, v in report.items() if k != "problems"}
@@ -485,10 +499,11 @@ def as_json(
     }
 
 
-def as_table(data: dict[str, Any]) -> str:
+def table_header(title: str, data: dict[str, Any]) -> list[str]:
+    """The lines naming the corpus, the machine and the run, above every table."""
     m, load = data["machine"], data["load_average"]
-    lines = [
-        f"ARK index speed: {data['corpus']}",
+    return [
+        f"{title}: {data['corpus']}",
         f"  {data['files']:,} files, {data['lines']:,} lines, {data['bytes'] / 1e6:.1f} MB"
         f" ({data['syntax_errors']} that do not parse)",
         f"  {m['cpu']}, {m['usable_cores']}/{m['cores']} cores, {m['implementation']}"
@@ -497,6 +512,10 @@ def as_table(data: dict[str, Any]) -> str:
         f" load average {load['start']} at start, {load['end']} at the end",
         "",
     ]
+
+
+def as_table(data: dict[str, Any]) -> str:
+    lines = table_header("ARK index speed", data)
     width = max(len(r["name"]) for r in data["results"])
     lines.append(f"{'name':<{width}}  {'median s':>9}  {'x floor':>8}  {'min s':>8}")
     lines.append(f"{'-' * width}  {'-' * 9}  {'-' * 8}  {'-' * 8}")
@@ -523,11 +542,20 @@ def positive(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_cli(
+    argv: Sequence[str] | None,
+    *,
+    name: str,
+    verb: str,
+    benchmark: Callable[[Corpus, int], Any],
+    as_json: Callable[[Corpus, Any, int, str, list[float] | None], dict[str, Any]],
+    as_table: Callable[[dict[str, Any]], str],
+) -> int:
+    """The command line every benchmark script shares."""
+    parser = argparse.ArgumentParser(prog=name)
     parser.add_argument("--runs", type=positive, default=5, help="rounds; medians are reported")
     parser.add_argument(
-        "--corpus", type=Path, help="folder to index instead of django's pinned sdist"
+        "--corpus", type=Path, help=f"folder to {verb} instead of django's pinned sdist"
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     args = parser.parse_args(argv)
@@ -540,11 +568,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_at_start = load_average()
         results = benchmark(corpus, args.runs)
     except (CorpusError, BenchmarkError) as error:
-        print(f"index_speed: {error}", file=sys.stderr)
+        print(f"{name}: {error}", file=sys.stderr)
         return 1
     data = as_json(corpus, results, args.runs, when, load_at_start)
     print(json.dumps(data, indent=2) if args.json else as_table(data))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_cli(
+        argv,
+        name="index_speed",
+        verb="index",
+        benchmark=benchmark,
+        as_json=as_json,
+        as_table=as_table,
+    )
 
 
 if __name__ == "__main__":

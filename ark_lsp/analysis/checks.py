@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ark_lsp.analysis.fixes import FixContext, fix_for_call
-from ark_lsp.models import Severity, Span, SymbolKind, Tier, Violation
+from ark_lsp.models import Severity, SymbolKind, Tier, Violation
 from ark_lsp.rules import (
     FORBIDDEN_IMPORTS,
     SHELLS,
@@ -38,17 +38,6 @@ _SUPPRESSION = re.compile(
     rb"#\s*(?:ark:\s*ignore(?:\[(?P<ark>[A-Za-z0-9,\s]*)\])?|noqa(?::\s*(?P<noqa>[A-Za-z0-9,\s]+))?)",
     re.IGNORECASE,
 )
-
-
-def span_of(source: Source, node: ast.expr | ast.stmt) -> Span:
-    """A node's span in code-point columns."""
-    end_line = node.end_lineno or node.lineno
-    return Span(
-        node.lineno,
-        source.column(node.lineno, node.col_offset),
-        end_line,
-        source.column(end_line, node.end_col_offset or 0),
-    )
 
 
 def resolve_name(scope: _Scope, name: str, line: int) -> str | None:
@@ -115,7 +104,7 @@ def call_violations(
             if verdict is not None:
                 severity, message = verdict
                 fix = fix_for_call(rule.id, call, source, context)
-                yield Violation(rule.id, severity, message, span_of(source, call), fix)
+                yield Violation(rule.id, severity, message, source.span(call), fix)
 
 
 def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:
@@ -175,7 +164,7 @@ def import_violations(
                     if tier_policy
                     else rule.message
                 )
-                yield Violation(rule.id, rule.severity, message, span_of(source, node))
+                yield Violation(rule.id, rule.severity, message, source.span(node))
                 break
     if type(node) is ast.ImportFrom and any(alias.name == "*" for alias in node.names):
         yield from statement_violations(source, node, "wildcard-import", rules, tier)
@@ -187,7 +176,7 @@ def statement_violations(
     """Violations of the statement rules named ``pattern`` at ``node``."""
     for rule in rules.statements.get(pattern, ()):
         if rule.applies_to(tier):
-            yield Violation(rule.id, rule.severity, rule.message, span_of(source, node))
+            yield Violation(rule.id, rule.severity, rule.message, source.span(node))
 
 
 def suppressed(source: Source, violation: Violation) -> bool:

@@ -450,13 +450,7 @@ class Collector:
     ) -> Symbol:
         assert scope.kind is not None
         source = self.source
-        end_line = node.end_lineno or node.lineno
-        span = Span(
-            node.lineno,
-            source.column(node.lineno, node.col_offset),
-            end_line,
-            source.column(end_line, node.end_col_offset or 0),
-        )
+        span = source.span(node)
         is_class = isinstance(node, ast.ClassDef)
         return Symbol(
             name=node.name,
@@ -521,11 +515,8 @@ class Collector:
 
     def _text(self, node: ast.expr) -> str:
         """The source text of an expression, as written."""
-        end_line = node.end_lineno or node.lineno
-        if end_line == node.lineno:
-            return self.source.segment(
-                node.lineno, node.col_offset, end_line, node.end_col_offset or 0
-            )
+        if (node.end_lineno or node.lineno) == node.lineno:
+            return self.source.text(node)
         try:
             return ast.unparse(node)
         except RecursionError:

@@ -62,22 +62,6 @@ def _list_literal(words: list[str], like: str) -> str:
     return "[" + ", ".join(rendered) + "]"
 
 
-def _span(source: Source, node: ast.expr) -> Span:
-    end_line = node.end_lineno or node.lineno
-    return Span(
-        node.lineno,
-        source.column(node.lineno, node.col_offset),
-        end_line,
-        source.column(end_line, node.end_col_offset or 0),
-    )
-
-
-def _text(source: Source, node: ast.expr) -> str:
-    return source.segment(
-        node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0
-    )
-
-
 def fix_for_call(rule_id: str, call: ast.Call, source: Source, context: FixContext) -> Fix | None:
     """The mechanical fix of a call that broke ``rule_id``, if there is a safe one."""
     if rule_id == "ARK001":
@@ -108,7 +92,7 @@ def _literal_eval(call: ast.Call, source: Source, context: FixContext) -> Fix | 
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
     module, imports = _module_reference("ast", context)
-    edit = TextEdit(_span(source, call.func), f"{module}.literal_eval")
+    edit = TextEdit(source.span(call.func), f"{module}.literal_eval")
     return Fix("Replace eval() with ast.literal_eval()", (*imports, edit))
 
 
@@ -125,8 +109,8 @@ def _shell_false(call: ast.Call, source: Source) -> Fix | None:
     return Fix(
         "Pass the command as an argument list with shell=False",
         (
-            TextEdit(_span(source, command), _list_literal(words, _text(source, command))),
-            TextEdit(_span(source, shell.value), "False"),
+            TextEdit(source.span(command), _list_literal(words, source.text(command))),
+            TextEdit(source.span(shell.value), "False"),
         ),
     )
 
@@ -139,11 +123,11 @@ def _os_system_to_subprocess(call: ast.Call, source: Source, context: FixContext
     if words is None:
         return None
     module, imports = _module_reference("subprocess", context)
-    quoted_like = _text(source, call.args[0])
+    quoted_like = source.text(call.args[0])
     replacement = f"{module}.run({_list_literal(words, quoted_like)}, check=False)"
     return Fix(
         "Run the command with subprocess.run() and an argument list",
-        (*imports, TextEdit(_span(source, call), replacement)),
+        (*imports, TextEdit(source.span(call), replacement)),
     )
 
 

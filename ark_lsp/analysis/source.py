@@ -7,13 +7,14 @@ whose columns must be counted in code points, an annotation's text).
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import re
 import tokenize
 from dataclasses import dataclass, field
 
-from ark_lsp.models import LineCounts
+from ark_lsp.models import LineCounts, Span
 
 # Anchored on a literal newline rather than ``^``: the regex engine then
 # jumps between newlines instead of trying every position.
@@ -87,6 +88,22 @@ class Source:
         if raw.isascii():
             return byte_offset
         return len(raw[:byte_offset].decode("utf-8", "replace"))
+
+    def span(self, node: ast.expr | ast.stmt) -> Span:
+        """A node's span, in code-point columns."""
+        end_line = node.end_lineno or node.lineno
+        return Span(
+            node.lineno,
+            self.column(node.lineno, node.col_offset),
+            end_line,
+            self.column(end_line, node.end_col_offset or 0),
+        )
+
+    def text(self, node: ast.expr) -> str:
+        """A node's source text, as written."""
+        return self.segment(
+            node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0
+        )
 
     def segment(self, line: int, start: int, end_line: int, end: int) -> str:
         """Text between two byte positions (1-based lines)."""
