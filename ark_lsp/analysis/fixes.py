@@ -192,6 +192,9 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
             if start < end:
                 taken.append((start, end))
         applied += 1
-    for start, end, new_text in sorted(chosen, key=lambda key: (key[0], key[1]), reverse=True):
+    # From the end of the text backwards, so earlier offsets stay valid; edits at
+    # one place go in the order their fixes came.
+    ordered = sorted(enumerate(chosen), key=lambda item: (item[1][0], item[1][1], item[0]))
+    for _, (start, end, new_text) in reversed(ordered):
         text = text[:start] + new_text + text[end:]
     return text, applied

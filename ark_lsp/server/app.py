@@ -18,8 +18,9 @@ class ArkServer(LanguageServer):
 
 def create_server() -> ArkServer:
     """Build a server with every feature registered."""
-    from ark_lsp.server import diagnostics
+    from ark_lsp.server import code_actions, diagnostics
 
     server = ArkServer()
     diagnostics.register(server)
+    code_actions.register(server)
     return server
