@@ -289,9 +289,10 @@ def check(
         if v.rule == SYNTAX_ERROR
         or ((not selected or v.rule.startswith(selected)) and not v.rule.startswith(ignored))
     ]
-    unreadable = [p for p in figures.problems if "cannot read" in p]
-    for problem in unreadable:
-        click.echo(f"ark: error: {problem}", err=True)
+    unreadable = set(figures.unreadable)
+    for problem in figures.problems:
+        if problem.partition(":")[0] in unreadable:
+            click.echo(f"ark: error: {problem}", err=True)
     if output_format == "json":
         click.echo(as_json(results, files_checked))
     elif output_format == "sarif":
@@ -572,23 +573,22 @@ def rules_add(
     database: Path | None,
 ) -> None:
     """Add a rule of the workspace's own; no code change needed."""
-    from ark_lsp.models import Severity
-    from ark_lsp.rules import Rule, RuleKind
+    from ark_lsp.rules import user_rule
 
-    if kind == "call-kwarg" and not keyword:
-        _fail("a call-kwarg rule needs --keyword", EXIT_USAGE)
-    rule = Rule(
-        id=rule_id.upper(),
-        name=name or rule_id.lower(),
-        description=message,
-        severity=Severity(severity),
-        kind=RuleKind(kind),
-        pattern=pattern,
-        message=message,
-        keyword=keyword,
-        fix=fix_text,
-        builtin=False,
-    )
+    raw = {
+        "id": rule_id.upper(),
+        "kind": kind,
+        "pattern": pattern,
+        "message": message,
+        "keyword": keyword,
+        "severity": severity,
+        "name": name,
+        "fix": fix_text,
+    }
+    try:
+        rule = user_rule({key: value for key, value in raw.items() if value is not None})
+    except ValueError as error:
+        _fail(str(error), EXIT_USAGE)
     with _rules_database(root, database) as workspace:
         workspace.store.add_rule(rule)
     click.echo(f"added {rule.id} ({rule.name})")

@@ -20,8 +20,8 @@ from typing import Any
 
 import pathspec
 
-from ark_lsp.models import Severity, Tier
-from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleKind, RuleSet
+from ark_lsp.models import Tier
+from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet, user_rule
 
 GENERATED_DIR = "ark_generated"
 """Folder, relative to the workspace root, where ARK writes generated code."""
@@ -239,27 +239,7 @@ def _as_user_rules(value: Any) -> tuple[Rule, ...]:
         if not isinstance(raw, Mapping):
             raise TypeError(f"rule {number}: expected a table")
         try:
-            kind = RuleKind(raw["kind"])
-            if kind not in (RuleKind.CALL, RuleKind.CALL_KWARG, RuleKind.IMPORT):
-                raise ValueError(f"kind must be call, call-kwarg or import, not {kind}")
-            rule_id, pattern = str(raw["id"]), str(raw["pattern"])
-            rules.append(
-                Rule(
-                    id=rule_id,
-                    name=str(raw.get("name", rule_id.lower())),
-                    description=str(raw.get("description", raw.get("message", ""))),
-                    severity=Severity(raw.get("severity", "error")),
-                    kind=kind,
-                    pattern=pattern,
-                    message=str(raw.get("message", f"{pattern} is not allowed here")),
-                    keyword=raw.get("keyword"),
-                    tiers=tuple(Tier(t) for t in raw.get("tiers", ())),
-                    fix=raw.get("fix"),
-                    builtin=False,
-                )
-            )
-        except KeyError as missing:
-            raise TypeError(f"rule {number}: {missing} is required") from None
+            rules.append(user_rule(raw))
         except ValueError as error:
             raise TypeError(f"rule {number}: {error}") from None
     return tuple(rules)

@@ -11,8 +11,9 @@ cannot express are named by ``condition`` and implemented once, here.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ark_lsp.models import Severity, Tier
 
@@ -321,10 +322,6 @@ class RuleSet:
             if qualified.startswith(prefix):
                 yield rule
 
-    def rule(self, rule_id: str) -> Rule | None:
-        """The first rule with this id, if any."""
-        return next((r for r in self.rules if r.id == rule_id), None)
-
     def only(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> RuleSet:
         """The same rules, less those not selected or ignored (ids or id prefixes).
 
@@ -343,6 +340,36 @@ class RuleSet:
 
         rules = tuple(rule if keep(rule) else replace(rule, enabled=False) for rule in self.rules)
         return RuleSet(rules=rules, forbidden_imports=self.forbidden_imports)
+
+
+def user_rule(raw: Mapping[str, Any]) -> Rule:
+    """A workspace's own rule from its fields (``[[tool.ark.rules]]``, ``ark rules add``).
+
+    Raises :class:`ValueError` naming what is missing or wrong.
+    """
+    try:
+        kind = RuleKind(raw["kind"])
+        rule_id, pattern = str(raw["id"]), str(raw["pattern"])
+    except KeyError as missing:
+        raise ValueError(f"{missing} is required") from None
+    if kind not in (RuleKind.CALL, RuleKind.CALL_KWARG, RuleKind.IMPORT):
+        raise ValueError(f"kind must be call, call-kwarg or import, not {kind}")
+    if kind is RuleKind.CALL_KWARG and not raw.get("keyword"):
+        raise ValueError("a call-kwarg rule needs a keyword")
+    message = str(raw.get("message", f"{pattern} is not allowed here"))
+    return Rule(
+        id=rule_id,
+        name=str(raw.get("name", rule_id.lower())),
+        description=str(raw.get("description", message)),
+        severity=Severity(raw.get("severity", "error")),
+        kind=kind,
+        pattern=pattern,
+        message=message,
+        keyword=raw.get("keyword"),
+        tiers=tuple(Tier(tier) for tier in raw.get("tiers", ())),
+        fix=raw.get("fix"),
+        builtin=False,
+    )
 
 
 def import_is_forbidden(module: str, forbidden: Iterable[str]) -> str | None:

@@ -166,6 +166,8 @@ class IndexFigures:
     duration_ms: int = 0
     jobs: int = 1
     problems: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    """Workspace-relative paths of files that could not be read."""
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for JSON output and the run's database record."""
@@ -181,6 +183,7 @@ class _Outcome:
     same_content: FileState | None = None
     problem: str | None = None
     """Why the file could not be read, or the syntax error of one that was."""
+    unreadable: bool = False
     vanished: bool = False
 
 
@@ -199,7 +202,8 @@ def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str |
     except FileNotFoundError:
         return _Outcome(relative, vanished=True)
     except OSError as error:
-        return _Outcome(relative, problem=f"{relative}: cannot read ({error.strerror or error})")
+        reason = f"{relative}: cannot read ({error.strerror or error})"
+        return _Outcome(relative, problem=reason, unreadable=True)
     state = FileState(len(data), status.st_mtime_ns, hashlib.sha256(data).hexdigest())
     if state.sha256 == known_sha:
         return _Outcome(relative, same_content=state)
@@ -356,6 +360,8 @@ class _BatchWriter:
             if outcome.problem is not None:
                 figures.files_errors += 1
                 figures.problems.append(outcome.problem)
+            if outcome.unreadable:
+                figures.unreadable.append(outcome.path)
         self.rows.extend(chunk.rows)
         if len(self.rows) >= BATCH_SIZE:
             self.flush()

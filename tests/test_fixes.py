@@ -154,14 +154,16 @@ def test_suppression_fix_appends_or_extends_the_comment() -> None:
         ("ARK002", 1),
         ("ARK001", 2),
     ]
-    appended, _ = apply_fixes(text, [suppression_fix(violations[2], text)])
+    appended, _ = apply_fixes(text, [suppression_fix(violations[2], text.splitlines()[1])])
     assert appended == "eval(a); exec(b)\neval(c)  # ark: ignore[ARK001]\n"
 
     commented = "eval(a); exec(b)  # ark: ignore[ARK002]\neval(c)\n"
-    extended, _ = apply_fixes(commented, [suppression_fix(violations[0], commented)])
+    extended, _ = apply_fixes(
+        commented, [suppression_fix(violations[0], commented.splitlines()[0])]
+    )
     assert extended.splitlines()[0] == "eval(a); exec(b)  # ark: ignore[ARK002, ARK001]"
     assert [v.span.line for v in analyze(extended, "m.py").violations] == [2]
-    assert not suppression_fix(violations[0], text).safe
+    assert not suppression_fix(violations[0], text.splitlines()[0]).safe
 
 
 def test_overlapping_fixes_apply_once_and_shared_edits_are_not_repeated() -> None:

@@ -30,6 +30,7 @@ from ark_lsp.models import (
     Tier,
     Violation,
 )
+from ark_lsp.rules import DEFAULT_RULES
 from ark_lsp.store import (
     LATEST,
     DatabaseCorrupt,
@@ -902,3 +903,17 @@ def test_rules_are_seeded_once_and_edits_survive(tmp_path: Path) -> None:
     assert again["eval"].enabled
     assert again["no-pickle"].pattern == "pickle.loads"
     assert len(again) == len(DEFAULT_RULES) + 1
+
+
+def test_reading_the_seeded_rules_needs_no_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "index.db"
+    with Store.open(path) as store:
+        store.rules()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with Store.open(path, busy_timeout=0.2) as store:
+            assert len(store.rules()) == len(DEFAULT_RULES)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -143,11 +143,10 @@ def _is_whole_statement(call: ast.Call, source: Source) -> bool:
 _IGNORE_LIST = re.compile(r"#\s*ark:\s*ignore\[([^\]]*)\]")
 
 
-def suppression_fix(violation: Violation, text: str) -> Fix:
-    """A fix adding ``# ark: ignore[RULE]`` to the violation's first line."""
-    lines = text.split("\n")
+def suppression_fix(violation: Violation, line: str) -> Fix:
+    """A fix adding ``# ark: ignore[RULE]`` to ``line``, the violation's first line."""
     number = violation.span.line
-    line = lines[number - 1].rstrip("\r") if number <= len(lines) else ""
+    line = line.rstrip("\r\n")
     title = f"Suppress {violation.rule} on this line"
     existing = _IGNORE_LIST.search(line)
     if existing is not None:

@@ -50,9 +50,9 @@ def lsp_diagnostic(document: TextDocument, violation: Violation) -> types.Diagno
     Its ``data`` carries the engine's fix and a suppression comment, so a code
     action needs no second analysis.
     """
-    data: dict[str, Any] = {
-        "suppress": fix_payload(document, suppression_fix(violation, document.source))
-    }
+    lines = document.lines
+    line = lines[violation.span.line - 1] if violation.span.line <= len(lines) else ""
+    data: dict[str, Any] = {"suppress": fix_payload(document, suppression_fix(violation, line))}
     if violation.fix is not None:
         data["fix"] = fix_payload(document, violation.fix)
     return types.Diagnostic(

@@ -149,9 +149,13 @@ class Store:
     @_guarded
     def rules(self) -> tuple[Rule, ...]:
         """The rule pack, the built-in rules added on first use and kept as edited."""
-        with write_transaction(self.db):
-            stored_rules.seed(self.db, DEFAULT_RULES)
-        return stored_rules.load(self.db)
+        stored = stored_rules.load(self.db)
+        if {r.name for r in DEFAULT_RULES} - {r.name for r in stored}:
+            # Only then a write: read-only commands must not need the write lock.
+            with write_transaction(self.db):
+                stored_rules.seed(self.db, DEFAULT_RULES)
+            stored = stored_rules.load(self.db)
+        return stored
 
     @_guarded
     def set_rule_enabled(self, rule_id: str, enabled: bool) -> int:
