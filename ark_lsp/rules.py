@@ -294,6 +294,8 @@ class RuleSet:
     call_prefixes: tuple[tuple[str, Rule], ...] = field(init=False, repr=False, compare=False)
     statements: dict[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
     imports: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
+    builtin_callees: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    """Builtins some call rule names; ``None`` when a pattern covers them all."""
 
     def __post_init__(self) -> None:
         calls: dict[str, list[Rule]] = {}
@@ -314,6 +316,16 @@ class RuleSet:
         object.__setattr__(self, "statements", {k: tuple(v) for k, v in statements.items()})
         imports = tuple(r for r in self.rules if r.enabled and r.kind is RuleKind.IMPORT)
         object.__setattr__(self, "imports", imports)
+        covers_all = any(
+            "builtins.".startswith(prefix) or prefix.startswith("builtins.")
+            for prefix, _ in prefixes
+        )
+        builtins = frozenset(
+            pattern.removeprefix("builtins.")
+            for pattern in calls
+            if pattern.startswith("builtins.")
+        )
+        object.__setattr__(self, "builtin_callees", None if covers_all else builtins)
 
     def for_call(self, qualified: str) -> Iterable[Rule]:
         """Rules whose pattern matches a resolved callee."""

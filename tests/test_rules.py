@@ -638,3 +638,13 @@ def test_call_before_a_shadowing_definition_still_flags() -> None:
 )
 def test_other_binding_forms_shadow_builtins(source: str) -> None:
     assert found(source) == set()
+
+
+def test_a_prefix_rule_within_builtins_reaches_every_builtin_it_covers() -> None:
+    settings = settings_from_mapping(
+        {"rules": [{"id": "CO009", "kind": "call", "pattern": "builtins.ma*", "message": "m"}]}
+    ).settings
+    assert found("max(1, 2)\nmap(f, xs)\nlen(xs)\n", settings=settings) == {
+        ("CO009", 1),
+        ("CO009", 2),
+    }

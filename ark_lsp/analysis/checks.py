@@ -83,6 +83,21 @@ def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
     return ".".join([root, *attributes]) if attributes else root
 
 
+def candidate_calls(
+    calls: Iterable[tuple[_Scope, ast.Call, str]], imported: set[str], rules: RuleSet
+) -> Iterator[tuple[_Scope, ast.Call]]:
+    """The calls that may resolve to a rule's callee, without resolving them.
+
+    Only a root name bound by an import, or a builtin some rule names, can
+    resolve to a rule's pattern; most calls (``self.save()``, ``len(x)``, a
+    local helper) are neither, and are passed over with a set lookup.
+    """
+    builtins = rules.builtin_callees
+    for scope, call, root in calls:
+        if root in imported or builtins is None or root in builtins:
+            yield scope, call
+
+
 def call_violations(
     source: Source,
     calls: Iterable[tuple[_Scope, ast.Call]],

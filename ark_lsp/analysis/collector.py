@@ -196,7 +196,10 @@ class Collector:
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
         self.violations: list[Violation] = []
-        self._calls: list[tuple[_Scope, ast.Call]] = []
+        self._calls: list[tuple[_Scope, ast.Call, str]] = []
+        """Calls whose callee is rooted in a plain name, with that name."""
+        self._imported_names: set[str] = set()
+        """Every name any scope of the module binds by import."""
         self._definitions: list[
             tuple[_Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
@@ -238,7 +241,7 @@ class Collector:
                 while type(value) is attribute:
                     value = value.value
                 if type(value) is bare_name:
-                    calls.append((scope, node))  # type: ignore[arg-type]
+                    calls.append((scope, node, value.id))  # type: ignore[arg-type]
                 elif type(value) in walkable:
                     push(value)
                 for value in node.args:  # type: ignore[attr-defined]
@@ -374,6 +377,7 @@ class Collector:
                 scope.imported[alias.asname or root] = alias.name if alias.asname else root
         else:
             scope.imported.update((i.bound, i.target) for i in added if i.name != "*")
+        self._imported_names.update(i.bound for i in added)
         targets = [t for item in added for t in (item.module, item.target) if item.resolved]
         self.violations.extend(
             checks.import_violations(self.source, node, targets, self.rules, self.tier)
@@ -433,7 +437,7 @@ class Collector:
         self.violations.extend(
             checks.call_violations(
                 self.source,
-                self._calls,
+                checks.candidate_calls(self._calls, self._imported_names, self.rules),
                 self.rules,
                 self.tier,
                 FixContext(self.module_scope.imported, self.import_line),
