@@ -1,0 +1,38 @@
+"""The ``ark`` command line: a thin front end over the same engine as the server.
+
+Exit codes: 0 success; 1 findings (``ark check`` found an error-severity
+result); 2 usage error; 3 the database cannot be used (corrupt, locked, from
+a newer ARK); 4 any other failure, reported in one line.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ark_lsp import __version__
+from ark_lsp.cli import check, index, rules, serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ark")
+def main() -> None:
+    """ARK: index, check, generate and sandbox Python code."""
+
+
+for command in (
+    index.index,
+    index.symbols,
+    index.search,
+    index.graph,
+    check.check,
+    rules.rules,
+    serve.serve,
+):
+    main.add_command(command)
+
+
+def serve_main() -> None:
+    """Entry point of the ``ark-lsp`` script."""
+    main(["serve", *sys.argv[1:]])

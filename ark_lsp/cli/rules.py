@@ -1,0 +1,160 @@
+"""``ark rules``: the workspace's rule pack, listed, explained, switched and extended."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ark_lsp.cli.common import DATABASE, EXIT_USAGE, ROOT, Workspace, fail, open_workspace
+
+if TYPE_CHECKING:
+    from ark_lsp.rules import Rule
+
+
+@click.group()
+def rules() -> None:
+    """List, explain, switch and add the rules of the workspace's rule pack."""
+
+
+def _rules_database(root: Path | None, database: Path | None) -> AbstractContextManager[Workspace]:
+    return open_workspace([root] if root else [], database)
+
+
+@rules.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@ROOT
+@DATABASE
+def rules_list(output_format: str, root: Path | None, database: Path | None) -> None:
+    """Every rule with its state, severity and pattern."""
+    with _rules_database(root, database) as workspace:
+        stored = workspace.store.rules()
+    if output_format == "json":
+        click.echo(json.dumps([_rule_json(rule) for rule in stored], indent=2))
+        return
+    for rule in stored:
+        state = "on " if rule.enabled else "off"
+        click.echo(
+            f"{rule.id:<7} {state} {rule.severity.value:<8} {rule.kind.value:<10} "
+            f"{rule.pattern:<22} {rule.name}"
+        )
+
+
+def _rule_json(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "description": rule.description,
+        "severity": rule.severity.value,
+        "kind": rule.kind.value,
+        "pattern": rule.pattern,
+        "keyword": rule.keyword,
+        "message": rule.message,
+        "tiers": [tier.value for tier in rule.tiers],
+        "enabled": rule.enabled,
+        "fix": rule.fix,
+        "builtin": rule.builtin,
+    }
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@ROOT
+@DATABASE
+def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Explain one rule: what it matches, why it matters, how to fix it."""
+    from ark_lsp.rules import DOCS_URL
+
+    with _rules_database(root, database) as workspace:
+        matching = [rule for rule in workspace.store.rules() if rule.id == rule_id.upper()]
+    if not matching:
+        fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
+    first = matching[0]
+    click.echo(f"{first.id}: {first.description}")
+    click.echo(f"  severity: {first.severity.value}")
+    for rule in matching:
+        state = "enabled" if rule.enabled else "disabled"
+        detail = f" (keyword {rule.keyword})" if rule.keyword else ""
+        click.echo(f"  {rule.kind.value} {rule.pattern}{detail}: {rule.message} [{state}]")
+    for fix in dict.fromkeys(rule.fix for rule in matching if rule.fix):
+        click.echo(f"  fix: {fix}")
+    click.echo(f"  docs: {DOCS_URL.format(rule=first.id)}")
+
+
+def _switch(rule_id: str, enabled: bool, root: Path | None, database: Path | None) -> None:
+    with _rules_database(root, database) as workspace:
+        changed = workspace.store.set_rule_enabled(rule_id.upper(), enabled)
+    if not changed:
+        fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
+    click.echo(f"{rule_id.upper()} {'enabled' if enabled else 'disabled'}")
+
+
+@rules.command("enable")
+@click.argument("rule_id")
+@ROOT
+@DATABASE
+def rules_enable(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Switch a rule on."""
+    _switch(rule_id, True, root, database)
+
+
+@rules.command("disable")
+@click.argument("rule_id")
+@ROOT
+@DATABASE
+def rules_disable(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Switch a rule off."""
+    _switch(rule_id, False, root, database)
+
+
+@rules.command("add")
+@click.argument("rule_id")
+@click.option("--kind", type=click.Choice(["call", "call-kwarg", "import"]), required=True)
+@click.option("--pattern", required=True, help="Qualified callee (pkg.* for a prefix) or module.")
+@click.option("--message", required=True, help="What the diagnostic says.")
+@click.option("--keyword", help="For call-kwarg: the keyword whose true value is flagged.")
+@click.option(
+    "--severity",
+    type=click.Choice(["error", "warning", "info"]),
+    default="error",
+    show_default=True,
+)
+@click.option("--name", help="A short name [default: the id in lower case].")
+@click.option("--fix", "fix_text", help="What to do about it.")
+@ROOT
+@DATABASE
+def rules_add(
+    rule_id: str,
+    kind: str,
+    pattern: str,
+    message: str,
+    keyword: str | None,
+    severity: str,
+    name: str | None,
+    fix_text: str | None,
+    root: Path | None,
+    database: Path | None,
+) -> None:
+    """Add a rule of the workspace's own; no code change needed."""
+    from ark_lsp.rules import user_rule
+
+    raw = {
+        "id": rule_id.upper(),
+        "kind": kind,
+        "pattern": pattern,
+        "message": message,
+        "keyword": keyword,
+        "severity": severity,
+        "name": name,
+        "fix": fix_text,
+    }
+    try:
+        rule = user_rule({key: value for key, value in raw.items() if value is not None})
+    except ValueError as error:
+        fail(str(error), EXIT_USAGE)
+    with _rules_database(root, database) as workspace:
+        workspace.store.add_rule(rule)
+    click.echo(f"added {rule.id} ({rule.name})")
