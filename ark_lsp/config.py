@@ -20,7 +20,7 @@ from typing import Any
 
 import pathspec
 
-from ark_lsp.models import Tier
+from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet, user_rule
 
 GENERATED_DIR = "ark_generated"
@@ -57,6 +57,41 @@ DEFAULT_TIER_PATTERNS: tuple[tuple[str, Tier], ...] = (
 
 DATABASE_ENV = "ARK_DATABASE"
 """Environment variable that overrides where the index database lives."""
+
+
+SANDBOX_BACKENDS = ("auto", "docker", "local")
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """Where and within what limits ARK runs code (``[tool.ark.sandbox]``)."""
+
+    backend: str = "auto"
+    """``docker``, ``local``, or ``auto``: docker when an engine answers, else local."""
+
+    image: str | None = None
+    """Docker image; ``None`` means the slim Python image of the host's minor version."""
+
+    timeout: float = 10.0
+    """Wall-clock seconds before a run is killed."""
+
+    memory: int = 256 * 1024 * 1024
+    """Memory limit in bytes (``"256m"``-style strings accepted)."""
+
+    cpus: float = 1.0
+    """CPU quota, in cores."""
+
+    pids: int = 64
+    """Most processes (and threads) a run may have at once."""
+
+    network: bool = False
+    """Let runs reach the network."""
+
+    pool_size: int = 2
+    """Docker containers kept started and ready for the next run."""
+
+    mount_workspace: bool = False
+    """Mount the workspace read-only into docker runs instead of copying files in."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +134,18 @@ class Settings:
     rules: tuple[Rule, ...] = ()
     """Rules of the workspace's own, checked with the built-in ones."""
 
+    severities: tuple[tuple[str, Severity], ...] = ()
+    """``(rule id, severity)`` pairs overriding the rule pack's severities."""
+
+    code_lens_threshold: int = 10
+    """Functions more complex than this get a code lens in the editor."""
+
+    workspace_diagnostics: bool = False
+    """Keep publishing a file's diagnostics after the editor closes it."""
+
+    sandbox: SandboxSettings = SandboxSettings()
+    """How code and tests are run."""
+
     base_rules: tuple[Rule, ...] = DEFAULT_RULES
     """The rule pack the others apply to: the database's copy when there is one."""
 
@@ -111,9 +158,12 @@ class Settings:
         """The rules in force everywhere in the workspace."""
         forbidden = dict(DEFAULT_FORBIDDEN_IMPORTS)
         forbidden.update(self.forbidden_imports)
-        return RuleSet(rules=self.base_rules + self.rules, forbidden_imports=forbidden).only(
-            self.select, self.ignore
+        severity_of = dict(self.severities)
+        rules = tuple(
+            replace(rule, severity=severity_of[rule.id]) if rule.id in severity_of else rule
+            for rule in self.base_rules + self.rules
         )
+        return RuleSet(rules=rules, forbidden_imports=forbidden).only(self.select, self.ignore)
 
     @functools.cached_property
     def analysis_key(self) -> str:
@@ -128,6 +178,7 @@ class Settings:
             self.per_file_ignores,
             self.forbidden_imports,
             self.rules,
+            self.severities,
             self.base_rules,
         )
         return hashlib.sha256(repr(decisive).encode()).hexdigest()[:16]
@@ -245,7 +296,73 @@ def _as_user_rules(value: Any) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-_DECODERS = {
+def _as_severities(value: Any) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, Mapping):
+        raise TypeError('expected a table of rule id = "error" | "warning" | "info"')
+    pairs = []
+    for rule_id, severity in value.items():
+        try:
+            pairs.append((str(rule_id).upper(), Severity(severity)))
+        except ValueError:
+            raise TypeError(f"{rule_id!r}: {severity!r} is not error, warning or info") from None
+    return tuple(pairs)
+
+
+_SIZE_SUFFIXES = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from an int or a ``"512m"``-style string (k, m, g; optional ``b``/``ib``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", value.lower())
+        if match and float(match.group(1)) > 0:
+            return int(float(match.group(1)) * _SIZE_SUFFIXES[match.group(2)])
+    raise TypeError('expected a size such as 268435456, "256m" or "1g"')
+
+
+def _as_backend(value: Any) -> str:
+    if value not in SANDBOX_BACKENDS:
+        raise TypeError(f"expected one of {', '.join(SANDBOX_BACKENDS)}")
+    return str(value)
+
+
+_SANDBOX_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "backend": _as_backend,
+    "image": _as_optional_str,
+    "timeout": _as_positive_number,
+    "memory": parse_size,
+    "cpus": _as_positive_number,
+    "pids": _as_positive_int,
+    "network": _as_bool,
+    "pool_size": lambda value: 0 if value == 0 else _as_positive_int(value),
+    "mount_workspace": _as_bool,
+}
+assert set(_SANDBOX_DECODERS) == {f.name for f in fields(SandboxSettings)}
+
+
+def _decode(
+    raw: Mapping[str, Any],
+    decoders: Mapping[str, Callable[[Any], Any]],
+    where: str,
+    problems: list[str],
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = _normalise_key(key)
+        decoder = decoders.get(name)
+        if decoder is None:
+            problems.append(f"{where}.{key}: unknown setting, ignored")
+            continue
+        try:
+            changes[name] = decoder(value)
+        except TypeError as error:
+            problems.append(f"{where}.{key}: {error}; using the default")
+    return changes
+
+
+_DECODERS: dict[str, Callable[[Any], Any]] = {
     "exclude": _as_str_tuple,
     "respect_gitignore": _as_bool,
     "tiers": _as_tiers,
@@ -258,8 +375,11 @@ _DECODERS = {
     "per_file_ignores": _as_per_file_ignores,
     "forbidden_imports": _as_forbidden_imports,
     "rules": _as_user_rules,
+    "severities": _as_severities,
+    "code_lens_threshold": _as_positive_int,
+    "workspace_diagnostics": _as_bool,
 }
-_INTERNAL = {"base_rules"}
+_INTERNAL = {"base_rules", "sandbox"}
 assert set(_DECODERS) | _INTERNAL == {f.name for f in fields(Settings)}, (
     "every setting needs a decoder"
 )
@@ -270,18 +390,16 @@ def settings_from_mapping(
 ) -> LoadedSettings:
     """Apply ``raw`` over ``base``; bad or unknown keys become problems, not errors."""
     problems: list[str] = []
-    changes: dict[str, Any] = {}
-    for key, value in raw.items():
-        name = _normalise_key(key)
-        decoder = _DECODERS.get(name)
-        if decoder is None:
-            problems.append(f"{where}.{key}: unknown setting, ignored")
-            continue
-        try:
-            changes[name] = decoder(value)
-        except TypeError as error:
-            problems.append(f"{where}.{key}: {error}; using the default")
-    settings = replace(base or Settings(), **changes)
+    base = base or Settings()
+    sandbox_raw = raw.get("sandbox")
+    changes = _decode({k: v for k, v in raw.items() if k != "sandbox"}, _DECODERS, where, problems)
+    if sandbox_raw is not None:
+        if isinstance(sandbox_raw, Mapping):
+            sandbox_changes = _decode(sandbox_raw, _SANDBOX_DECODERS, f"{where}.sandbox", problems)
+            changes["sandbox"] = replace(base.sandbox, **sandbox_changes)
+        else:
+            problems.append(f"{where}.sandbox: expected a table; using the defaults")
+    settings = replace(base, **changes)
     return LoadedSettings(settings=settings, problems=tuple(problems))
 
 
@@ -345,9 +463,11 @@ __all__ = [
     "DEFAULT_TIER_PATTERNS",
     "GENERATED_DIR",
     "LoadedSettings",
+    "SandboxSettings",
     "Settings",
     "compile_patterns",
     "database_path",
     "load_settings",
+    "parse_size",
     "settings_from_mapping",
 ]
