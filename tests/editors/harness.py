@@ -24,6 +24,9 @@ REPO = HERE.parent.parent
 SAMPLE = HERE / "sample"
 TAP = HERE / "lsp_tap.py"
 
+FAILED: set[str] = set()
+"""Names of the fixtures that a failed test used (filled by conftest.py)."""
+
 
 def required(variable: str) -> bool:
     """Whether a missing tool must fail the run rather than skip."""
