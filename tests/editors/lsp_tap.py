@@ -43,12 +43,13 @@ def pump(
     source: BinaryIO, sink: BinaryIO, origin: str, log: BinaryIO, lock: threading.Lock
 ) -> None:
     while (body := read_message(source)) is not None:
-        sink.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        sink.flush()
+        # Log before passing on: whatever the other side has seen is in the log.
         record = {"from": origin, "message": json.loads(body)}
         with lock:
             log.write(json.dumps(record).encode() + b"\n")
             log.flush()
+        sink.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        sink.flush()
     sink.close()
 
 

@@ -118,6 +118,8 @@ def test_the_plugin_starts_one_server_with_the_configured_python(session: Sessio
     assert not session.report["errors"], session.explain()
     assert session.report["attached"], session.explain()
     assert session.report["client_count"] == 1
+    # For statuslines: "ARK", then "ARK <state> · sandbox <backend>" once the server says.
+    assert re.fullmatch(r"ARK( \w+ · sandbox \w+)?", session.report["statusline"])
     # setup({ python = ... }) runs `python -m ark_lsp`; the restart starts a second one.
     assert session.wire.starts() == [["-m", "ark_lsp"], ["-m", "ark_lsp"]]
 

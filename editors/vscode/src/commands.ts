@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import type { ServerSession } from './session';
-import type { StatusItem } from './status';
+import { CANCEL_COMMAND, type StatusItem } from './status';
 
 type Result = Record<string, unknown>;
 
@@ -163,6 +163,8 @@ export function registerCommands(
     runs,
     vscode.commands.registerCommand('ark.restart', () => session.restart('requested by the user')),
     vscode.commands.registerCommand('ark.showOutput', () => log.show()),
+    // Not in the palette: the status bar item runs it while a cancellable run shows.
+    vscode.commands.registerCommand(CANCEL_COMMAND, () => session.cancelProgress()),
     vscode.commands.registerCommand('ark.generateFunctionAtCursor', async () => {
       const editor = activePython();
       if (editor) {

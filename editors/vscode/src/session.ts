@@ -18,6 +18,7 @@ import {
   type StaticFeature,
   TransportKind,
   WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageclient/node';
 
@@ -29,9 +30,11 @@ import {
   resolveInterpreter,
 } from './interpreter';
 import { section, serverSettings } from './settings';
-import type { StatusItem } from './status';
+import type { ServerStatus, StatusItem } from './status';
 
 export const INSTALL_DOCS = 'https://ark-lsp.dev/install';
+/** The server's index state per folder and its sandbox backend, for the status bar. */
+const STATUS_NOTIFICATION = 'ark/status';
 const RESTART_DEBOUNCE_MS = 300;
 
 /**
@@ -57,7 +60,7 @@ class StatusProgressFeature implements StaticFeature {
         const key = String(token);
         const listener = this.client.onProgress(WorkDoneProgress.type, token, (value) => {
           if (value.kind === 'begin') {
-            this.status.progressBegin(key, value.title, value.message, value.percentage);
+            this.status.progressBegin(key, value.title, value.message, value.percentage, value.cancellable);
           } else if (value.kind === 'report') {
             this.status.progressReport(key, value.message, value.percentage);
           } else {
@@ -125,6 +128,14 @@ export class ServerSession implements vscode.Disposable {
 
   stop(): Promise<void> {
     return this.serialise(() => this.doStop());
+  }
+
+  /** Ask the server to stop the newest cancellable run the status bar shows. */
+  cancelProgress(): void {
+    const token = this.status.cancellableToken;
+    if (token && this.client?.isRunning()) {
+      void this.client.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+    }
   }
 
   /** Run one of the server's `workspace/executeCommand` commands; errors become messages. */
@@ -223,6 +234,7 @@ export class ServerSession implements vscode.Disposable {
     };
     const client = new LanguageClient('ark', 'ARK', serverOptions, clientOptions);
     client.registerFeature(new StatusProgressFeature(client, this.status));
+    client.onNotification(STATUS_NOTIFICATION, (status: ServerStatus) => this.status.setServerStatus(status));
     client.onDidChangeState(({ newState }) => {
       if (this.client !== client) {
         return; // a client being replaced by a restart

@@ -15,13 +15,24 @@ interface Progress {
   title: string;
   message?: string;
   percentage?: number;
+  cancellable?: boolean;
 }
+
+/** The server's `ark/status` notification: where each folder's index stands. */
+export interface ServerStatus {
+  folders?: { root: string; state: string; detail?: string; indexed?: number | null }[];
+  sandboxBackend?: string;
+}
+
+/** The command the item runs while a cancellable run is shown. */
+export const CANCEL_COMMAND = 'ark.cancelProgress';
 
 export class StatusItem implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private state: ServerState = { kind: 'stopped' };
   private readonly progress = new Map<string, Progress>();
   private indexSummary = 'not indexed yet';
+  private indexFailed = false;
   /** The configured backend until a run reports the one it used. */
   private sandbox = 'auto';
   private sandboxFromRun = false;
@@ -58,8 +69,33 @@ export class StatusItem implements vscode.Disposable {
     this.render();
   }
 
-  progressBegin(token: string, title: string, message?: string, percentage?: number): void {
-    this.progress.set(token, { title, message, percentage });
+  progressBegin(token: string, title: string, message?: string, percentage?: number, cancellable?: boolean): void {
+    // The server titles its work "ARK: indexing <folder>"; the item says ARK already.
+    this.progress.set(token, { title: title.replace(/^ARK:\s*/, ''), message, percentage, cancellable });
+    this.render();
+  }
+
+  /** The newest run the user may cancel, if any. */
+  get cancellableToken(): string | undefined {
+    return [...this.progress.entries()].reverse().find(([, progress]) => progress.cancellable)?.[0];
+  }
+
+  /** What `ark/status` says: index state per folder and the sandbox backend. */
+  setServerStatus(status: ServerStatus): void {
+    const folders = status.folders ?? [];
+    const name = (root: string): string => root.split(/[\\/]/).pop() ?? root;
+    const failed = folders.filter((folder) => folder.state === 'failed');
+    if (failed.length > 0) {
+      this.indexSummary = failed.map((folder) => `${name(folder.root)} failed: ${folder.detail ?? ''}`).join('; ');
+    } else if (folders.length > 0) {
+      this.indexSummary = folders
+        .map((folder) => `${name(folder.root)} ${folder.state}${folder.detail ? ` (${folder.detail})` : ''}`)
+        .join('; ');
+    }
+    this.indexFailed = failed.length > 0;
+    if (status.sandboxBackend && !this.sandboxFromRun) {
+      this.sandbox = status.sandboxBackend;
+    }
     this.render();
   }
 
@@ -93,6 +129,7 @@ export class StatusItem implements vscode.Disposable {
     const running = [...this.progress.values()].pop();
     const tooltip = new vscode.MarkdownString(undefined, true);
     this.item.backgroundColor = undefined;
+    this.item.command = this.cancellableToken ? CANCEL_COMMAND : 'ark.showOutput';
     switch (this.state.kind) {
       case 'starting':
         this.item.text = '$(loading~spin) ARK';
@@ -102,6 +139,9 @@ export class StatusItem implements vscode.Disposable {
         if (running) {
           const percent = running.percentage === undefined ? '' : ` ${Math.round(running.percentage)}%`;
           this.item.text = `$(sync~spin) ARK: ${running.title}${percent}`;
+        } else if (this.indexFailed) {
+          this.item.text = `$(warning) ARK · sandbox: ${this.sandbox}`;
+          this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         } else {
           this.item.text = `$(shield) ARK · sandbox: ${this.sandbox}`;
         }
@@ -109,6 +149,9 @@ export class StatusItem implements vscode.Disposable {
         tooltip.appendMarkdown(
           `Index: ${running ? `${running.title}${running.message ? ` (${running.message})` : ''}` : this.indexSummary}\n\n`,
         );
+        if (this.cancellableToken) {
+          tooltip.appendMarkdown('Click to cancel.\n\n');
+        }
         break;
       case 'not-installed':
         this.item.text = '$(warning) ARK: not installed';

@@ -119,6 +119,7 @@ local function main()
     local client = ark_clients(buf)[1]
     report.offset_encoding = client and client.offset_encoding
     report.client_count = #ark_clients(buf)
+    report.statusline = require('ark').status(buf)
   end)
 
   step('hover', function()

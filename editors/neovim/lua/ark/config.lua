@@ -180,6 +180,12 @@ function M.client_config(options)
     settings = unless_empty(settings) and { ark = settings } or {},
     on_attach = options.on_attach,
     capabilities = options.capabilities,
+    handlers = {
+      -- The server's index state per folder and its sandbox backend.
+      ['ark/status'] = function(err, result, ctx)
+        return require('ark')._on_status(err, result, ctx)
+      end,
+    },
   }
 end
 

@@ -109,6 +109,11 @@ local function check_clients(ark)
         client.offset_encoding or '?'
       )
     )
+    local status = ark._status_of(client.id)
+    for _, folder in ipairs(type(status) == 'table' and status.folders or {}) do
+      local report = folder.state == 'failed' and warn or info
+      report(('index of %s: %s %s'):format(folder.root, folder.state, folder.detail or ''))
+    end
   end
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     local attached = ark.clients(bufnr)

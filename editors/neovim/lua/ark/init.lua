@@ -196,4 +196,38 @@ function M.configure(settings)
   end
 end
 
+-- The last `ark/status` of each client.
+local statuses = {}
+
+function M._on_status(_, result, ctx)
+  statuses[ctx.client_id] = result
+end
+
+--- What the ARK server of a buffer reports, for statuslines:
+--- "ARK ready · sandbox auto", "ARK indexing", "ARK failed", or "" without a server.
+function M.status(bufnr)
+  local client = M.clients(bufnr or vim.api.nvim_get_current_buf())[1]
+  if client == nil then
+    return ''
+  end
+  local status = statuses[client.id]
+  if type(status) ~= 'table' then
+    return 'ARK'
+  end
+  local state = 'ready'
+  for _, folder in ipairs(status.folders or {}) do
+    if folder.state == 'failed' then
+      state = 'failed'
+    elseif folder.state ~= 'ready' and state ~= 'failed' then
+      state = folder.state
+    end
+  end
+  return ('ARK %s · sandbox %s'):format(state, status.sandboxBackend or 'auto')
+end
+
+--- The raw `ark/status` a client last sent, for :checkhealth ark.
+function M._status_of(client_id)
+  return statuses[client_id]
+end
+
 return M
