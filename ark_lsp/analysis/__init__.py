@@ -101,6 +101,7 @@ def analyze(
         symbols=tuple(collector.symbols),
         imports=tuple(collector.imports),
         violations=tuple(collector.violations),
+        called=collector.called_names(),
         encoding=prepared.encoding,
     )
 
