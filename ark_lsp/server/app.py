@@ -36,6 +36,7 @@ class ArkServer(LanguageServer):
         self.documents = Documents(self)
         self.publisher = Publisher(self)
         self.indexer = Indexer(self)
+        self.indexer.on_indexed.append(self.publisher.publish_workspace)
         self._analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-analysis")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._configured: asyncio.Event | None = None
