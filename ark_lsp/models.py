@@ -223,6 +223,8 @@ class ModuleReport:
     symbols: tuple[Symbol, ...] = ()
     imports: tuple[Import, ...] = ()
     violations: tuple[Violation, ...] = ()
+    called: tuple[tuple[str, int], ...] = ()
+    """How often each name is called here: ``f(...)`` and ``x.f(...)`` both count for ``f``."""
     parsed: bool = True
     """False when the file could not be parsed; see the ARK000 violation."""
     encoding: str = "utf-8"

@@ -325,8 +325,12 @@ def _chunks(
             pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
             for start in range(0, len(to_read), CHUNK_SIZE)
         ]
-        for future in futures:
-            yield future.result()
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            # A consumer that stops early (a cancelled run) must not wait for the rest.
+            pool.shutdown(cancel_futures=True)
 
 
 class _BatchWriter:

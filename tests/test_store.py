@@ -220,9 +220,11 @@ def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
         conn = store.db.conn
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
-        assert store.schema_version() == LATEST == 3
+        assert store.schema_version() == LATEST == 4
         assert set(store.db.table_names()) >= ARK_TABLES
-        assert {"symbols", "imports", "violations", "symbols_fts"} <= set(store.db.table_names())
+        assert {"symbols", "imports", "violations", "calls", "symbols_fts"} <= set(
+            store.db.table_names()
+        )
         assert set(store.db.view_names()) == {
             "complexity_hotspots",
             "violations_by_tier_rule",
@@ -917,3 +919,54 @@ def test_reading_the_seeded_rules_needs_no_write_lock(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+# --- what hover asks ----------------------------------------------------------------------
+
+
+def analysed_file(path: str, text: str) -> IndexedFile:
+    from ark_lsp.analysis import analyze
+
+    report = analyze(text, path)
+    return IndexedFile(path=path, state=FileState(len(text), 1, f"sha-{path}"), report=report)
+
+
+def test_calls_are_counted_by_callee_name_across_files(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "i.db") as store:
+        store.write_files(
+            [
+                analysed_file("a.py", "def parse(x):\n    return x\n\nparse(1)\nparse(2)\n"),
+                analysed_file("b.py", "import a\na.parse(3)\nobj.parse()\nprint(a)\n"),
+            ]
+        )
+        assert store.call_count("parse") == 4
+        assert store.call_count("print") == 1
+        assert store.call_count("unknown") == 0
+        store.remove_files(["a.py"])
+        assert store.call_count("parse") == 2
+
+
+def test_a_module_and_a_symbol_are_found_where_they_are_written(store: Store) -> None:
+    assert store.module_file("pkg.parser") == ("pkg/parser.py", "trusted")
+    assert store.module_file("pkg") == ("pkg/__init__.py", "trusted")
+    assert store.module_file("nowhere") is None
+    found = store.symbol_named_at("pkg/parser.py", 4, "parse_file")
+    assert found is not None and (found.qualname, found.complexity) == ("parse_file", 12)
+    assert store.symbol_named_at("pkg/parser.py", 5, "parse_file") is None
+
+
+def test_performance_of_a_target_follows_its_runs(store: Store) -> None:
+    assert store.performance("pkg/parser.py", "parse_file") is None
+    for outcome in ("passed", "failed"):
+        store.record_execution(
+            {
+                "backend": "local",
+                "target_path": "pkg/parser.py",
+                "target_name": "parse_file",
+                "outcome": outcome,
+                "duration_ms": 10.0,
+            }
+        )
+    record = store.performance("pkg/parser.py", "parse_file")
+    assert record is not None
+    assert (record.runs, record.passed, record.failed, record.last_outcome) == (2, 1, 1, "failed")

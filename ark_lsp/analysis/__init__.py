@@ -22,7 +22,7 @@ from ark_lsp.analysis.source import (
     read_source,
 )
 from ark_lsp.config import Settings
-from ark_lsp.models import LineCounts, ModuleReport, Severity, Span, Tier, Violation
+from ark_lsp.models import Fix, LineCounts, ModuleReport, Severity, Span, Tier, Violation
 from ark_lsp.rules import SYNTAX_ERROR
 
 _DEFAULT_SETTINGS = Settings()
@@ -101,6 +101,7 @@ def analyze(
         symbols=tuple(collector.symbols),
         imports=tuple(collector.imports),
         violations=tuple(collector.violations),
+        called=collector.called_names(),
         encoding=prepared.encoding,
     )
 
@@ -129,6 +130,16 @@ def fix_all(text: str, path: str, settings: Settings | None = None) -> tuple[str
 
 
 _FIX_ROUNDS = 5
+
+
+def fix_keeps_code_valid(text: str, fix: Fix) -> bool:
+    """Whether applying ``fix`` to ``text`` leaves a file that still parses."""
+    fixed, _ = apply_fixes(text, [fix])
+    try:
+        ast.parse(fixed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _unparsed(
@@ -190,4 +201,11 @@ def _decode_violation(source: Source) -> Violation | None:
     )
 
 
-__all__ = ["analyze", "cc_rank", "fix_all", "module_name", "resolve_relative"]
+__all__ = [
+    "analyze",
+    "cc_rank",
+    "fix_all",
+    "fix_keeps_code_valid",
+    "module_name",
+    "resolve_relative",
+]

@@ -28,6 +28,7 @@ import ast
 import enum
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 
 from ark_lsp.analysis import checks
@@ -418,6 +419,15 @@ class Collector:
             )
 
     # -- results ---------------------------------------------------------
+
+    def called_names(self) -> tuple[tuple[str, int], ...]:
+        """How many calls each callee name has in the module, for "called from N places"."""
+        names: Counter[str] = Counter()
+        for _, call, _ in self._calls:
+            # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
+            func = call.func
+            names[func.attr if isinstance(func, ast.Attribute) else func.id] += 1  # type: ignore[attr-defined]
+        return tuple(sorted(names.items()))
 
     def _finish(self) -> None:
         complexity: dict[_Scope, int] = {}

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from ark_lsp import __version__
 from ark_lsp.cli.common import EXIT_USAGE, fail
 
 
 @click.command()
+@click.version_option(__version__, prog_name="ark-lsp")
 @click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default).")
 @click.option("--tcp", "address", metavar="HOST:PORT", help="Listen on a TCP socket instead.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Log here.")

@@ -1,26 +1,119 @@
-"""The server object and the factory that wires its features."""
+"""The server object: per-instance state and the factory that wires its features."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from ark_lsp import __version__
-from ark_lsp.config import Settings
+from ark_lsp.server.documents import Documents
+from ark_lsp.server.projects import Projects
+
+logger = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "ark/status"
+"""Sent whenever an index run starts or ends, for editors' status bars."""
+
+_T = TypeVar("_T")
 
 
 class ArkServer(LanguageServer):
-    """ARK's language server; per-instance state, so tests can make many."""
+    """ARK's language server; all state lives on the instance, so tests can make many."""
 
     def __init__(self) -> None:
+        from ark_lsp.server.diagnostics import Publisher
+        from ark_lsp.server.indexing import Indexer
+
         super().__init__(name="ark", version=__version__)
-        self.settings = Settings()
+        self.initialization_options: dict[str, Any] = {}
+        self.projects = Projects()
+        self.documents = Documents(self)
+        self.publisher = Publisher(self)
+        self.indexer = Indexer(self)
+        self.indexer.on_indexed.append(self.publisher.publish_workspace)
+        self._analysis_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-analysis")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._configured: asyncio.Event | None = None
+
+    def bind_loop(self) -> None:
+        """Remember the event loop the protocol runs on; call from a handler."""
+        self._loop = asyncio.get_running_loop()
+        self._configured = asyncio.Event()
+
+    def mark_configured(self, done: bool = True) -> None:
+        """Every folder has its settings (or, with ``done=False``, is about to get new ones)."""
+        if self._configured is not None:
+            if done:
+                self._configured.set()
+            else:
+                self._configured.clear()
+
+    async def wait_configured(self) -> None:
+        """Return once start-up has given every folder its settings."""
+        if self._configured is not None:
+            await self._configured.wait()
+
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback`` on the server's thread; safe from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    async def in_analysis_thread(self, function: Callable[..., _T], *args: object) -> _T:
+        """Run an analysis off the server's thread, one at a time and in order."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._analysis_pool, function, *args
+        )
+
+    def warn(self, message: str) -> None:
+        """Tell the user something went wrong that they can act on."""
+        logger.warning(message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    def send_status(self) -> None:
+        """Tell the editor where each folder's index stands."""
+        folders = [
+            {
+                "root": str(p.root),
+                "state": p.state.value,
+                "detail": p.detail,
+                "indexed": p.figures.files_indexed if p.figures else None,
+                "unchanged": p.figures.files_unchanged if p.figures else None,
+            }
+            for p in self.projects.all()
+        ]
+        backends = {p.settings.sandbox.backend for p in self.projects.all()} or {"auto"}
+        self.protocol.notify(
+            STATUS_NOTIFICATION, {"folders": folders, "sandboxBackend": ", ".join(sorted(backends))}
+        )
+
+    def stop_work(self) -> None:
+        """Cancel background work and close connections; the server answers no more."""
+        self.indexer.stop()
+        self._analysis_pool.shutdown(wait=False, cancel_futures=True)
+        self.projects.close()
 
 
 def create_server() -> ArkServer:
     """Build a server with every feature registered."""
-    from ark_lsp.server import code_actions, diagnostics
+    from ark_lsp.server import (
+        code_actions,
+        code_lens,
+        commands,
+        diagnostics,
+        hover,
+        lifecycle,
+        symbols,
+    )
 
     server = ArkServer()
-    diagnostics.register(server)
-    code_actions.register(server)
+    for feature in (lifecycle, diagnostics, code_actions, hover, symbols, code_lens, commands):
+        feature.register(server)
     return server

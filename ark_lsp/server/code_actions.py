@@ -1,15 +1,19 @@
-"""Quick fixes and fix-all from the fixes the engine put on each diagnostic."""
+"""Quick fixes, suppressions and fix-all, from the engine's fixes for the current text.
+
+Every edit offered is checked first: a fix that would leave the file
+unparsable is not offered.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from lsprotocol import types
 
-from ark_lsp.analysis import fix_all
+from ark_lsp.analysis import fix_all, fix_keeps_code_valid
+from ark_lsp.analysis.fixes import suppression_fix
+from ark_lsp.models import Violation
 from ark_lsp.server.app import ArkServer
-from ark_lsp.server.convert import edits_from_payload
-from ark_lsp.server.diagnostics import workspace_relative
+from ark_lsp.server.convert import lsp_range, workspace_edit
+from ark_lsp.server.documents import Snapshot
 
 FIX_ALL = "source.fixAll.ark"
 
@@ -19,46 +23,59 @@ def _wanted(params: types.CodeActionParams, kind: str) -> bool:
     return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
 
-def quick_fixes(params: types.CodeActionParams) -> list[types.CodeAction]:
+def _violation_of(snapshot: Snapshot, diagnostic: types.Diagnostic) -> Violation | None:
+    """The violation a diagnostic of this text was made from; None if it is stale."""
+    for violation in snapshot.report.violations:
+        if violation.rule == diagnostic.code and (
+            lsp_range(snapshot.document, violation.span) == diagnostic.range
+        ):
+            return violation
+    return None
+
+
+def quick_fixes(snapshot: Snapshot, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
     """The engine's fix, then a suppression comment, for each of ARK's diagnostics."""
     actions = []
-    for diagnostic in params.context.diagnostics:
-        if diagnostic.source != "ark" or not isinstance(diagnostic.data, dict):
+    text = snapshot.document.source
+    lines = snapshot.document.lines
+    for diagnostic in diagnostics:
+        if diagnostic.source != "ark":
             continue
-        for key in ("fix", "suppress"):
-            payload: dict[str, Any] | None = diagnostic.data.get(key)
-            if payload is None:
+        violation = _violation_of(snapshot, diagnostic)
+        if violation is None:
+            continue
+        line = lines[violation.span.line - 1] if violation.span.line <= len(lines) else ""
+        candidates = [(violation.fix, True), (suppression_fix(violation, line), False)]
+        for fix, is_engine_fix in candidates:
+            if fix is None or not fix_keeps_code_valid(text, fix):
                 continue
-            edit = types.WorkspaceEdit(
-                changes={params.text_document.uri: edits_from_payload(payload)}
-            )
             actions.append(
                 types.CodeAction(
-                    title=payload["title"],
+                    title=fix.title,
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
-                    is_preferred=key == "fix" and bool(payload["safe"]),
-                    edit=edit,
+                    is_preferred=is_engine_fix and fix.safe,
+                    edit=workspace_edit(snapshot.document, fix),
                 )
             )
     return actions
 
 
-def fix_all_action(server: ArkServer, uri: str) -> types.CodeAction | None:
+def fix_all_action(snapshot: Snapshot) -> types.CodeAction | None:
     """Every safe fix in the document at once, if there is any."""
-    document = server.workspace.get_text_document(uri)
-    fixed, applied = fix_all(document.source, workspace_relative(server, uri), server.settings)
+    text = snapshot.document.source
+    fixed, applied = fix_all(text, snapshot.relative, snapshot.settings)
     if not applied:
         return None
-    lines = document.lines
     whole = types.Range(
         start=types.Position(line=0, character=0),
-        end=types.Position(line=len(lines), character=0),
+        end=types.Position(line=len(snapshot.document.lines), character=0),
     )
+    edit = types.TextEdit(range=whole, new_text=fixed)
     return types.CodeAction(
         title=f"Fix all safely fixable ARK problems ({applied})",
         kind=FIX_ALL,
-        edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=fixed)]}),
+        edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
     )
 
 
@@ -70,9 +87,14 @@ def register(server: ArkServer) -> None:
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
     )
     def code_action(ls: ArkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        actions = quick_fixes(params) if _wanted(params, types.CodeActionKind.QuickFix) else []
+        snapshot = ls.documents.latest(params.text_document.uri)
+        if snapshot is None:
+            return []
+        actions = []
+        if _wanted(params, types.CodeActionKind.QuickFix):
+            actions += quick_fixes(snapshot, list(params.context.diagnostics))
         if _wanted(params, FIX_ALL):
-            everything = fix_all_action(ls, params.text_document.uri)
+            everything = fix_all_action(snapshot)
             if everything is not None:
                 actions.append(everything)
         return actions

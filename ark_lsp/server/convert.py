@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from lsprotocol import converters, types
+from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
-from ark_lsp.analysis.fixes import suppression_fix
 from ark_lsp.models import Fix, Severity, Span, Violation
 from ark_lsp.rules import DOCS_URL
-
-_CONVERTER = converters.get_converter()
+from ark_lsp.store import ViolationRecord
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -30,37 +26,42 @@ def lsp_range(document: TextDocument, span: Span) -> types.Range:
     return document.range_to_client_units(server_range)
 
 
-def fix_payload(document: TextDocument, fix: Fix) -> dict[str, Any]:
-    """A fix as JSON for a diagnostic's ``data``, its ranges in the client's encoding."""
+def server_position(document: TextDocument, position: types.Position) -> tuple[int, int]:
+    """A client position as the engine counts: 1-based line, code-point column."""
+    converted = document.position_from_client_units(position)
+    return converted.line + 1, converted.character
+
+
+def workspace_edit(document: TextDocument, fix: Fix) -> types.WorkspaceEdit:
+    """A fix as an edit of the document, in the client's position encoding."""
     edits = [
         types.TextEdit(range=lsp_range(document, edit.span), new_text=edit.new_text)
         for edit in fix.edits
     ]
-    return {"title": fix.title, "safe": fix.safe, "edits": _CONVERTER.unstructure(edits)}
+    return types.WorkspaceEdit(changes={document.uri: edits})
 
 
-def edits_from_payload(payload: dict[str, Any]) -> list[types.TextEdit]:
-    """The text edits of a fix carried in a diagnostic's ``data``."""
-    return list(_CONVERTER.structure(payload["edits"], list[types.TextEdit]))
+def _diagnostic(
+    document: TextDocument, span: Span, rule: str, severity: Severity, message: str
+) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=lsp_range(document, span),
+        message=message,
+        severity=_SEVERITY[severity],
+        code=rule,
+        code_description=types.CodeDescription(href=DOCS_URL.format(rule=rule)),
+        source="ark",
+    )
 
 
 def lsp_diagnostic(document: TextDocument, violation: Violation) -> types.Diagnostic:
-    """A violation as an LSP diagnostic: ARK as its source, the rule as its code.
-
-    Its ``data`` carries the engine's fix and a suppression comment, so a code
-    action needs no second analysis.
-    """
-    lines = document.lines
-    line = lines[violation.span.line - 1] if violation.span.line <= len(lines) else ""
-    data: dict[str, Any] = {"suppress": fix_payload(document, suppression_fix(violation, line))}
-    if violation.fix is not None:
-        data["fix"] = fix_payload(document, violation.fix)
-    return types.Diagnostic(
-        range=lsp_range(document, violation.span),
-        message=violation.message,
-        severity=_SEVERITY[violation.severity],
-        code=violation.rule,
-        code_description=types.CodeDescription(href=DOCS_URL.format(rule=violation.rule)),
-        source="ark",
-        data=data,
+    """A violation as an LSP diagnostic: ARK as its source, the rule as its code."""
+    return _diagnostic(
+        document, violation.span, violation.rule, violation.severity, violation.message
     )
+
+
+def stored_diagnostic(document: TextDocument, record: ViolationRecord) -> types.Diagnostic:
+    """A violation read from the index as an LSP diagnostic."""
+    span = Span(record.line, record.column, record.end_line, record.end_column)
+    return _diagnostic(document, span, record.rule, Severity(record.severity), record.message)

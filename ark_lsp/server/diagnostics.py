@@ -1,56 +1,199 @@
-"""Publish the engine's violations for open documents."""
+"""The engine's violations as diagnostics: pushed as text changes, or pulled by the client.
+
+Clients that can pull (``textDocument/diagnostic``) get pull only, so no
+editor shows a problem twice. For the others, a change is analysed in a
+worker thread; a burst of changes is coalesced into one analysis of the
+latest text, and a result is published only if its version is still the
+document's current one.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path
+from pygls.workspace import TextDocument
 
-from ark_lsp.analysis import analyze
-from ark_lsp.server.app import ArkServer
-from ark_lsp.server.convert import lsp_diagnostic
+from ark_lsp.server.convert import lsp_diagnostic, stored_diagnostic
+from ark_lsp.server.documents import Snapshot, frozen_copy, path_of
+from ark_lsp.server.projects import Project
+from ark_lsp.workspace import IndexFigures
+
+if TYPE_CHECKING:
+    from ark_lsp.server.app import ArkServer
+
+logger = logging.getLogger(__name__)
+
+BURST_WINDOW = 0.05
+"""Seconds: a change this soon after the previous one waits this long for the next."""
 
 
-def workspace_relative(server: ArkServer, uri: str) -> str:
-    """The document's path relative to its workspace root, as tiers are matched."""
-    path = Path(to_fs_path(uri) or uri)
-    root = server.workspace.root_path
-    if root and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
-    return path.name
+def client_pulls(server: ArkServer) -> bool:
+    """Whether the client asks for diagnostics itself (LSP 3.17 pull model)."""
+    text_document = server.client_capabilities.text_document
+    return bool(text_document and text_document.diagnostic)
 
 
-def publish(server: ArkServer, uri: str) -> None:
-    """Analyse the document's current text and publish what is wrong with it."""
-    document = server.workspace.get_text_document(uri)
-    report = analyze(document.source, workspace_relative(server, uri), server.settings)
-    server.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(
-            uri=uri,
-            version=document.version,
-            diagnostics=[lsp_diagnostic(document, v) for v in report.violations],
+def diagnostics_of(snapshot: Snapshot) -> list[types.Diagnostic]:
+    """The snapshot's violations in the client's terms."""
+    return [lsp_diagnostic(snapshot.document, v) for v in snapshot.report.violations]
+
+
+class Publisher:
+    """Pushes each open document's diagnostics, newest text first and only."""
+
+    def __init__(self, server: ArkServer) -> None:
+        self._server = server
+        self._scheduled: dict[str, asyncio.Task[None]] = {}
+        self._last_change: dict[str, float] = {}
+        self._published_version: dict[str, int] = {}
+        self._workspace_uris: dict[Path, set[str]] = {}
+
+    def changed(self, uri: str, *, at_once: bool = False) -> None:
+        """The document's text changed (or was opened or saved): publish for it soon."""
+        if client_pulls(self._server):
+            return
+        now = time.monotonic()
+        in_burst = now - self._last_change.get(uri, 0.0) < BURST_WINDOW
+        self._last_change[uri] = now
+        if uri in self._scheduled:
+            return  # the scheduled analysis will read the newest text
+        delay = BURST_WINDOW if in_burst and not at_once else 0.0
+        self._scheduled[uri] = asyncio.ensure_future(self._publish_after(uri, delay))
+
+    async def _publish_after(self, uri: str, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            # From here on, a new change schedules a new analysis.
+            self._scheduled.pop(uri, None)
+        document = self._server.workspace.text_documents.get(uri)
+        if document is None:
+            return
+        copy = frozen_copy(document)
+        snapshot = await self._server.in_analysis_thread(self._server.documents.analyse, copy)
+        current = self._server.workspace.text_documents.get(uri)
+        if current is None or current.version != snapshot.version:
+            return  # stale: the change that made it so has scheduled a newer analysis
+        self._server.documents.remember(snapshot)
+        self.publish(snapshot)
+
+    def publish(self, snapshot: Snapshot) -> None:
+        """Send a snapshot's diagnostics unless newer ones were sent already."""
+        version = snapshot.version or 0
+        if version < self._published_version.get(snapshot.uri, -1):
+            return
+        self._published_version[snapshot.uri] = version
+        self._server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=snapshot.uri, version=snapshot.version, diagnostics=diagnostics_of(snapshot)
+            )
         )
-    )
+
+    def closed(self, uri: str) -> None:
+        """The editor closed the document: its diagnostics go, unless workspace-wide."""
+        task = self._scheduled.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        self._last_change.pop(uri, None)
+        self._published_version.pop(uri, None)
+        settings, _ = self._server.projects.settings_for(uri)
+        if client_pulls(self._server) or settings.workspace_diagnostics:
+            return
+        self._server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+    def republish_open(self) -> None:
+        """Settings changed: analyse every open document again."""
+        if client_pulls(self._server):
+            refresh = self._server.client_capabilities.workspace
+            if refresh and refresh.diagnostics and refresh.diagnostics.refresh_support:
+                self._server.workspace_diagnostic_refresh(None)
+            return
+        for uri in list(self._server.workspace.text_documents):
+            self.changed(uri, at_once=True)
+
+    def publish_workspace(self, project: Project, figures: IndexFigures) -> None:
+        """With workspace diagnostics on, publish the index's findings for unopened files."""
+        if client_pulls(self._server):
+            return
+        previous = self._workspace_uris.pop(project.root, set())
+        current: set[str] = set()
+        store = project.reader() if project.settings.workspace_diagnostics else None
+        if store is not None:
+            by_path: dict[str, list[types.Diagnostic]] = {}
+            records = store.violations()
+            for record in records:
+                uri = from_fs_path(str(project.root / record.path)) or ""
+                if uri in self._server.workspace.text_documents:
+                    continue
+                document = _document_on_disk(uri, project.root / record.path, self._server)
+                by_path.setdefault(uri, []).append(stored_diagnostic(document, record))
+            for uri, diagnostics in by_path.items():
+                self._server.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+                )
+            current = set(by_path)
+        for uri in previous - current:
+            if uri not in self._server.workspace.text_documents:
+                self._server.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+                )
+        self._workspace_uris[project.root] = current
+
+
+def _document_on_disk(uri: str, path: Path, server: ArkServer) -> TextDocument:
+    try:
+        source = path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        source = ""
+    return TextDocument(uri, source=source, position_codec=server.workspace.position_codec)
 
 
 def register(server: ArkServer) -> None:
-    """Wire the document lifecycle notifications to :func:`publish`."""
+    """Wire the document lifecycle, and the pull request, to the engine."""
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ArkServer, params: types.DidOpenTextDocumentParams) -> None:
-        publish(ls, params.text_document.uri)
+        ls.publisher.changed(params.text_document.uri, at_once=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ArkServer, params: types.DidChangeTextDocumentParams) -> None:
-        publish(ls, params.text_document.uri)
+        ls.publisher.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ArkServer, params: types.DidSaveTextDocumentParams) -> None:
-        publish(ls, params.text_document.uri)
+        ls.publisher.changed(params.text_document.uri, at_once=True)
+        project, _ = ls.projects.locate(params.text_document.uri)
+        path = path_of(params.text_document.uri)
+        if project is not None and path is not None:
+            ls.indexer.request(project, [path])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ArkServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
-        )
+        ls.documents.forget(params.text_document.uri)
+        ls.publisher.closed(params.text_document.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="ark", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )
+    async def pull(
+        ls: ArkServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        await ls.wait_configured()
+        document = ls.documents.text(params.text_document.uri)
+        if document is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        snapshot = await ls.in_analysis_thread(ls.documents.analyse, document)
+        if params.text_document.uri in ls.workspace.text_documents:
+            ls.documents.remember(snapshot)
+        return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_of(snapshot))

@@ -22,6 +22,7 @@ from ark_lsp.store.connection import configure, connect, utc_now, write_transact
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
 from ark_lsp.store.records import (
     SYMBOL_RECORD_COLUMNS,
+    PerformanceRecord,
     SymbolRecord,
     Totals,
     ViolationRecord,
@@ -202,6 +203,7 @@ class Store:
             conn.execute(rows.SEARCH_ADD, (last_id,))
             conn.executemany(rows.IMPORTS_INSERT, batch.imports)
             conn.executemany(rows.VIOLATIONS_INSERT, batch.violations)
+            conn.executemany(rows.CALLS_INSERT, batch.calls)
 
     def _forget(self, paths: Sequence[str]) -> None:
         """Delete files with everything indexed from them; call inside a transaction."""
@@ -326,6 +328,45 @@ class Store:
         )
         cursor = self.db.conn.execute(sql, (match, exact, exact, limit))
         return [symbol_record(row) for row in cursor]
+
+    @_guarded
+    def call_count(self, name: str) -> int:
+        """How many calls of ``name`` (as ``name(...)`` or ``x.name(...)``) the index holds."""
+        (count,) = self.db.conn.execute(
+            "SELECT coalesce(sum(count), 0) FROM calls WHERE name = ?", (name,)
+        ).fetchone()
+        return int(count)
+
+    @_guarded
+    def module_file(self, module: str) -> tuple[str, str] | None:
+        """The indexed file of a module, with its tier, if the workspace has it."""
+        row = self.db.conn.execute(
+            "SELECT path, tier FROM code_index WHERE module = ? ORDER BY length(path) LIMIT 1",
+            (module,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    @_guarded
+    def symbol_named_at(self, path: str, line: int, name: str) -> SymbolRecord | None:
+        """The symbol whose name is written on ``line`` of ``path``."""
+        row = self.db.conn.execute(
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
+            "JOIN code_index AS c ON c.path = s.path "
+            "WHERE s.path = ? AND s.name_line = ? AND s.name = ? LIMIT 1",
+            (path, line, name),
+        ).fetchone()
+        return symbol_record(row) if row else None
+
+    @_guarded
+    def performance(self, path: str, name: str = "") -> PerformanceRecord | None:
+        """What the sandbox runs of a target came to, if it was ever run."""
+        row = self.db.conn.execute(
+            "SELECT target_path, target_name, runs, passed, failed, timeouts, errors, "
+            "avg_duration_ms, max_peak_memory_bytes, last_outcome, last_run_at "
+            "FROM code_performance WHERE target_path = ? AND target_name = ?",
+            (path, name),
+        ).fetchone()
+        return PerformanceRecord(*row) if row else None
 
     @_guarded
     def module_edges(self) -> list[tuple[str, str]]:

@@ -65,3 +65,20 @@ class ViolationRecord:
     end_line: int
     end_column: int
     tier: str
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceRecord:
+    """The sandbox record of one target (a file, or a function in it)."""
+
+    target_path: str
+    target_name: str
+    runs: int
+    passed: int
+    failed: int
+    timeouts: int
+    errors: int
+    avg_duration_ms: float | None
+    max_peak_memory_bytes: int | None
+    last_outcome: str | None
+    last_run_at: str | None

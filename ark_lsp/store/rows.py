@@ -48,6 +48,8 @@ VIOLATIONS_INSERT = (
     "end_column) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
+CALLS_INSERT = "INSERT INTO calls (path, name, count) VALUES (?, ?, ?)"
+
 Row = tuple[object, ...]
 
 
@@ -171,6 +173,14 @@ def violation_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
             )
 
 
+def call_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
+    """One ``calls`` row per callee name of every file."""
+    for file in files:
+        path = file.path
+        for name, count in file.report.called:
+            yield (path, name, count)
+
+
 @dataclass
 class RowBatch:
     """Rows of several files, ready for :meth:`Store.write_rows`.
@@ -184,6 +194,7 @@ class RowBatch:
     symbols: list[Row] = field(default_factory=list)
     imports: list[Row] = field(default_factory=list)
     violations: list[Row] = field(default_factory=list)
+    calls: list[Row] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -195,6 +206,7 @@ class RowBatch:
         self.symbols += other.symbols
         self.imports += other.imports
         self.violations += other.violations
+        self.calls += other.calls
 
 
 def prepare_rows(files: Sequence[IndexedFile], indexed_at: str, analysis_key: str = "") -> RowBatch:
@@ -206,4 +218,5 @@ def prepare_rows(files: Sequence[IndexedFile], indexed_at: str, analysis_key: st
         symbols=list(symbol_rows(latest)),
         imports=list(import_rows(latest)),
         violations=list(violation_rows(latest)),
+        calls=list(call_rows(latest)),
     )

@@ -336,9 +336,29 @@ def _v3_rule_rows(db: Database) -> None:
     db.execute("ALTER TABLE code_index ADD COLUMN analysis_key TEXT NOT NULL DEFAULT ''")
 
 
+def _v4_calls(db: Database) -> None:
+    """Callee names per file, so hover can say how many places call a function."""
+    db.execute(
+        """CREATE TABLE calls (
+            path TEXT NOT NULL REFERENCES code_index (path) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            count INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX calls_path ON calls (path)")
+    db.execute("CREATE INDEX calls_name ON calls (name)")
+    # Files indexed before this version have no call rows: analyse them again.
+    db.execute("UPDATE code_index SET analysis_key = ''")
+
+
 Migration = Callable[[Database], None]
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_and_views, _v3_rule_rows)
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_tables,
+    _v2_search_and_views,
+    _v3_rule_rows,
+    _v4_calls,
+)
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""
 

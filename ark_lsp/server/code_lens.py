@@ -1,0 +1,39 @@
+"""Code lenses over functions more complex than the configured threshold."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from ark_lsp.models import Span, SymbolKind
+from ark_lsp.server.app import ArkServer
+from ark_lsp.server.convert import lsp_range
+from ark_lsp.server.documents import Snapshot
+
+
+def complexity_lenses(snapshot: Snapshot) -> list[types.CodeLens]:
+    """A "complexity 23 (D)" lens above each function over the threshold."""
+    threshold = snapshot.settings.code_lens_threshold
+    lenses = []
+    for symbol in snapshot.report.symbols:
+        if symbol.kind is SymbolKind.CLASS or symbol.complexity <= threshold:
+            continue
+        line = symbol.name_span.line
+        lenses.append(
+            types.CodeLens(
+                range=lsp_range(snapshot.document, Span(line, 0, line, 0)),
+                # An empty command id makes a label the user cannot click by mistake.
+                command=types.Command(
+                    title=f"complexity {symbol.complexity} ({symbol.rank})", command=""
+                ),
+            )
+        )
+    return lenses
+
+
+def register(server: ArkServer) -> None:
+    """Answer code lens requests."""
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    def code_lens(ls: ArkServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+        snapshot = ls.documents.latest(params.text_document.uri)
+        return complexity_lenses(snapshot) if snapshot else []

@@ -1,0 +1,131 @@
+"""The engine's report of each open document, one analysis per version, shared by features."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from ark_lsp.analysis import analyze
+from ark_lsp.config import Settings
+from ark_lsp.models import ModuleReport
+from ark_lsp.server.projects import Project
+
+if TYPE_CHECKING:
+    from ark_lsp.server.app import ArkServer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of a document with what the engine found in it.
+
+    ``document`` is a private copy of the text, so positions convert
+    against exactly the text that was analysed even while edits arrive.
+    """
+
+    document: TextDocument
+    report: ModuleReport
+    settings: Settings
+    project: Project | None
+    relative: str
+
+    @property
+    def uri(self) -> str:
+        """The document's URI."""
+        return self.document.uri
+
+    @property
+    def version(self) -> int | None:
+        """The editor's version of the text analysed."""
+        return self.document.version
+
+    @property
+    def path(self) -> Path | None:
+        """The file on disk, when the document is one."""
+        return path_of(self.document.uri)
+
+
+def path_of(uri: str) -> Path | None:
+    """The local file a URI names, if it names one."""
+    fs_path = to_fs_path(uri)
+    return Path(fs_path) if fs_path else None
+
+
+def frozen_copy(document: TextDocument) -> TextDocument:
+    """A copy of the document's current text that later edits leave alone."""
+    return TextDocument(
+        document.uri,
+        source=document.source,
+        version=document.version,
+        language_id=document.language_id,
+        position_codec=document.position_codec,
+    )
+
+
+class Documents:
+    """Analyses documents on demand and keeps the latest report of each."""
+
+    def __init__(self, server: ArkServer) -> None:
+        self._server = server
+        self._latest: dict[str, Snapshot] = {}
+
+    def text(self, uri: str) -> TextDocument | None:
+        """The open document, or the file on disk for an unopened one; None if neither."""
+        document = self._server.workspace.text_documents.get(uri)
+        if document is not None:
+            return frozen_copy(document)
+        fs_path = to_fs_path(uri)
+        if fs_path is None:
+            return None
+        try:
+            source = Path(fs_path).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return None
+        return TextDocument(
+            uri, source=source, position_codec=self._server.workspace.position_codec
+        )
+
+    def analyse(self, document: TextDocument) -> Snapshot:
+        """Analyse a (frozen) document; safe to call from a worker thread."""
+        project, relative = self._server.projects.locate(document.uri)
+        settings = (project or self._server.projects.loose).settings
+        report = analyze(document.source, relative, settings)
+        return Snapshot(document, report, settings, project, relative)
+
+    def remember(self, snapshot: Snapshot) -> None:
+        """Keep a snapshot unless a newer version of its document is already kept."""
+        kept = self._latest.get(snapshot.uri)
+        if kept is None or (snapshot.version or 0) >= (kept.version or 0):
+            self._latest[snapshot.uri] = snapshot
+
+    def latest(self, uri: str) -> Snapshot | None:
+        """The report of the document's current text, analysing it now if needed."""
+        document = self.text(uri)
+        if document is None:
+            return None
+        kept = self._latest.get(uri)
+        if (
+            kept is not None
+            and kept.version == document.version
+            and kept.settings is self._server.projects.settings_for(uri)[0]
+            and kept.document.source == document.source
+        ):
+            return kept
+        snapshot = self.analyse(document)
+        if uri in self._server.workspace.text_documents:
+            self.remember(snapshot)
+        return snapshot
+
+    def forget(self, uri: str) -> None:
+        """Drop what is kept of a closed document."""
+        self._latest.pop(uri, None)
+
+    def invalidate(self) -> None:
+        """Settings changed: every kept report may be wrong now."""
+        self._latest.clear()

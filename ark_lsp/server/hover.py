@@ -1,0 +1,310 @@
+"""Hover: what ARK knows of the function, class or import under the cursor.
+
+A definition is found in the document's own report; a call site is
+resolved by jedi, then looked up in the index (or, outside the workspace,
+in a report of the file it lives in).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jedi
+from lsprotocol import types
+
+from ark_lsp.analysis import analyze
+from ark_lsp.models import Import, Span, Symbol
+from ark_lsp.rules import import_is_forbidden
+from ark_lsp.server.app import ArkServer
+from ark_lsp.server.convert import lsp_range, server_position
+from ark_lsp.server.documents import Snapshot
+from ark_lsp.server.projects import Project
+from ark_lsp.store import PerformanceRecord, SymbolRecord
+
+logger = logging.getLogger(__name__)
+
+_IDENTIFIER = re.compile(r"\w+")
+OUTSIDE = "outside the workspace"
+
+
+@dataclass(frozen=True)
+class SymbolFacts:
+    """What a hover says about a function, method or class."""
+
+    kind: str
+    qualname: str
+    signature: str | None
+    docstring: str | None
+    complexity: int
+    rank: str
+    lines: int
+    tier: str
+    location: str
+    callers: int | None = None
+    last_run: PerformanceRecord | None = None
+
+    @classmethod
+    def of_symbol(cls, symbol: Symbol, tier: str, location: str) -> SymbolFacts:
+        """Facts from a symbol of a fresh report."""
+        return cls(
+            kind=symbol.kind.value,
+            qualname=symbol.qualname,
+            signature=symbol.signature.render() if symbol.signature else None,
+            docstring=symbol.docstring,
+            complexity=symbol.complexity,
+            rank=symbol.rank,
+            lines=symbol.lines,
+            tier=tier,
+            location=location,
+        )
+
+    @classmethod
+    def of_record(cls, record: SymbolRecord) -> SymbolFacts:
+        """Facts from the index."""
+        return cls(
+            kind=record.kind,
+            qualname=record.qualname,
+            signature=record.signature,
+            docstring=record.docstring,
+            complexity=record.complexity,
+            rank=record.rank,
+            lines=record.end_line - record.line + 1,
+            tier=record.tier,
+            location=f"{record.path}:{record.line}",
+        )
+
+
+def _first_line(docstring: str | None) -> str | None:
+    if not docstring:
+        return None
+    return next((line.strip() for line in docstring.splitlines() if line.strip()), None)
+
+
+def _declaration(facts: SymbolFacts) -> str:
+    keyword = "class" if facts.kind == "class" else "def"
+    return f"{keyword} {facts.qualname}{facts.signature or ('' if keyword == 'class' else '()')}"
+
+
+def render_symbol(facts: SymbolFacts, markdown: bool) -> str:
+    """The hover text for a symbol."""
+    summary = [
+        f"complexity {facts.complexity} ({facts.rank})",
+        f"{facts.lines} lines",
+        f"tier {facts.tier}",
+    ]
+    if facts.callers is not None:
+        summary.append(f"called from {facts.callers} place{'s' * (facts.callers != 1)}")
+    parts = [f"```python\n{_declaration(facts)}\n```" if markdown else _declaration(facts)]
+    first_line = _first_line(facts.docstring)
+    if first_line:
+        parts.append(first_line)
+    parts.append(" · ".join(summary))
+    if facts.last_run is not None:
+        run = facts.last_run
+        parts.append(
+            f"last sandbox run: {run.last_outcome} ({run.passed} of {run.runs} runs passed)"
+        )
+    parts.append(facts.location)
+    return "\n\n".join(parts)
+
+
+def render_import(
+    item: Import, module_file: tuple[str, str] | None, forbidden_by: str | None, own_tier: str
+) -> str:
+    """The hover text for an import."""
+    where = f"`{module_file[0]}`, tier {module_file[1]}" if module_file else OUTSIDE
+    lines = [f"module `{item.target}` — {where}"]
+    if forbidden_by:
+        lines.append(f"forbidden in this file's tier ({own_tier}): `{forbidden_by}` (ARK010)")
+    else:
+        lines.append(f"allowed in this file's tier ({own_tier})")
+    return "\n\n".join(lines)
+
+
+def _word_at(line_text: str, column: int) -> tuple[str, int] | None:
+    for match in _IDENTIFIER.finditer(line_text):
+        if match.start() <= column <= match.end():
+            return match.group(), match.start()
+    return None
+
+
+def _definition_at(snapshot: Snapshot, line: int, column: int) -> Symbol | None:
+    for symbol in snapshot.report.symbols:
+        start = symbol.name_span
+        if start.line == line and start.column <= column <= start.column + len(symbol.name):
+            return symbol
+    return None
+
+
+def _import_at(snapshot: Snapshot, line: int, word: str) -> Import | None:
+    for item in snapshot.report.imports:
+        if item.line == line and (item.bound == word or word in item.target.split(".")):
+            return item
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _report_of_file(path: Path, mtime_ns: int) -> tuple[Symbol, ...]:
+    del mtime_ns  # part of the cache key: a changed file is read again
+    try:
+        return analyze(path.read_bytes(), path.name).symbols
+    except OSError:
+        return ()
+
+
+class HoverProvider:
+    """Builds hovers; keeps one jedi project per workspace folder."""
+
+    def __init__(self, server: ArkServer) -> None:
+        self._server = server
+        self._jedi_projects: dict[Path, jedi.Project] = {}
+
+    def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
+        """The hover at a position of a document, if ARK has something to say."""
+        line, column = server_position(snapshot.document, position)
+        lines = snapshot.document.lines
+        if not 1 <= line <= len(lines):
+            return None
+        found = _word_at(lines[line - 1], column)
+        if found is None:
+            return None
+        word, start = found
+        text = self._describe(snapshot, line, column, word)
+        if text is None:
+            return None
+        markdown = self._client_reads_markdown()
+        return types.Hover(
+            contents=types.MarkupContent(
+                kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
+                value=text if markdown else text.replace("`", ""),
+            ),
+            range=lsp_range(snapshot.document, Span(line, start, line, start + len(word))),
+        )
+
+    def _client_reads_markdown(self) -> bool:
+        text_document = self._server.client_capabilities.text_document
+        formats = (
+            text_document.hover.content_format if text_document and text_document.hover else None
+        )
+        return bool(formats) and types.MarkupKind.Markdown in (formats or ())
+
+    def _describe(self, snapshot: Snapshot, line: int, column: int, word: str) -> str | None:
+        markdown = self._client_reads_markdown()
+        project = snapshot.project
+        symbol = _definition_at(snapshot, line, column)
+        if symbol is not None:
+            facts = SymbolFacts.of_symbol(
+                symbol, snapshot.report.tier.value, f"{snapshot.relative}:{symbol.span.line}"
+            )
+            return render_symbol(
+                self._with_index_facts(facts, project, snapshot.relative), markdown
+            )
+        item = _import_at(snapshot, line, word)
+        if item is not None:
+            return self._describe_import(snapshot, item)
+        called = self._resolve_call(snapshot, line, column)
+        return render_symbol(called, markdown) if called is not None else None
+
+    def _describe_import(self, snapshot: Snapshot, item: Import) -> str:
+        project = snapshot.project
+        store = project.reader() if project else None
+        module_file = None
+        if store is not None:
+            module_file = store.module_file(item.target) or store.module_file(item.module)
+        tier = snapshot.report.tier
+        forbidden = snapshot.settings.ruleset.forbidden_imports.get(tier, ())
+        for candidate in (item.target, item.module):
+            forbidden_by = import_is_forbidden(candidate, forbidden)
+            if forbidden_by:
+                break
+        return render_import(item, module_file, forbidden_by, tier.value)
+
+    def _with_index_facts(
+        self, facts: SymbolFacts, project: Project | None, relative: str
+    ) -> SymbolFacts:
+        store = project.reader() if project else None
+        if store is None:
+            return facts
+        name = facts.qualname.rsplit(".", 1)[-1]
+        return SymbolFacts(
+            **{
+                **facts.__dict__,
+                "callers": store.call_count(name),
+                "last_run": store.performance(relative, facts.qualname),
+            }
+        )
+
+    def _resolve_call(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
+        path = snapshot.path
+        project = snapshot.project
+        try:
+            script = jedi.Script(
+                snapshot.document.source,
+                path=path,
+                project=self._jedi_project(project.root) if project else None,
+            )
+            definitions = script.goto(line, column, follow_imports=True)
+        except Exception:  # jedi's inference can fail on half-typed code; no hover then
+            logger.debug(
+                "jedi could not resolve %s:%s:%s", snapshot.uri, line, column, exc_info=True
+            )
+            return None
+        for definition in definitions:
+            if definition.type not in ("function", "class") or definition.line is None:
+                continue
+            facts = self._facts_at(
+                snapshot, definition.module_path, definition.line, definition.name
+            )
+            if facts is not None:
+                return facts
+        return None
+
+    def _facts_at(
+        self, snapshot: Snapshot, module_path: Path | None, line: int, name: str
+    ) -> SymbolFacts | None:
+        project = snapshot.project
+        if module_path is None or (snapshot.path is not None and module_path == snapshot.path):
+            for symbol in snapshot.report.symbols:
+                if symbol.name == name and symbol.name_span.line == line:
+                    facts = SymbolFacts.of_symbol(
+                        symbol,
+                        snapshot.report.tier.value,
+                        f"{snapshot.relative}:{symbol.span.line}",
+                    )
+                    return self._with_index_facts(facts, project, snapshot.relative)
+            return None
+        if project is not None and module_path.is_relative_to(project.root):
+            relative = project.relative(module_path)
+            store = project.reader()
+            record = store.symbol_named_at(relative, line, name) if store else None
+            if record is not None:
+                return self._with_index_facts(SymbolFacts.of_record(record), project, relative)
+        try:
+            mtime = module_path.stat().st_mtime_ns
+        except OSError:
+            return None
+        for symbol in _report_of_file(module_path, mtime):
+            if symbol.name == name and symbol.name_span.line == line:
+                return SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
+        return None
+
+    def _jedi_project(self, root: Path) -> jedi.Project:
+        if root not in self._jedi_projects:
+            self._jedi_projects[root] = jedi.Project(path=root)
+        return self._jedi_projects[root]
+
+
+def register(server: ArkServer) -> None:
+    """Answer hover requests."""
+    provider = HoverProvider(server)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: ArkServer, params: types.HoverParams) -> types.Hover | None:
+        snapshot = ls.documents.latest(params.text_document.uri)
+        if snapshot is None:
+            return None
+        return provider.hover(snapshot, params.position)

@@ -1,0 +1,137 @@
+"""Keeping each project's index current, off the server's thread, one run at a time.
+
+Requests that arrive while a run is going are merged: ten saved files make
+one follow-up run over ten targets, not ten runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ark_lsp.server.progress import WorkDone
+from ark_lsp.server.projects import IndexState, Project
+from ark_lsp.store import Store, StoreError
+from ark_lsp.workspace import IndexFigures, index_workspace
+
+if TYPE_CHECKING:
+    from ark_lsp.server.app import ArkServer
+
+logger = logging.getLogger(__name__)
+
+
+class IndexCancelled(Exception):
+    """Raised inside a run when the server is stopping."""
+
+
+@dataclass
+class _Request:
+    everything: bool = False
+    targets: set[Path] = field(default_factory=set)
+    waiters: list[asyncio.Future[IndexFigures | None]] = field(default_factory=list)
+
+
+class Indexer:
+    """Runs :func:`index_workspace` for projects in a worker thread."""
+
+    def __init__(self, server: ArkServer) -> None:
+        self._server = server
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-index")
+        self._waiting: dict[Path, _Request] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = threading.Event()
+        self.on_indexed: list[Callable[[Project, IndexFigures], None]] = []
+        """Called on the server's thread after each successful run."""
+
+    def request(
+        self, project: Project, targets: Iterable[Path] | None = None
+    ) -> asyncio.Future[IndexFigures | None]:
+        """Refresh the project (or only ``targets`` in it); resolves when a run has covered it."""
+        pending = self._waiting.setdefault(project.root, _Request())
+        if targets is None:
+            pending.everything = True
+        else:
+            pending.targets.update(targets)
+        waiter: asyncio.Future[IndexFigures | None] = asyncio.get_running_loop().create_future()
+        pending.waiters.append(waiter)
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._drain())
+        return waiter
+
+    def stop(self) -> None:
+        """Cancel the run in progress and refuse new ones; returns at once."""
+        self._stopping.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _drain(self) -> None:
+        while self._waiting and not self._stopping.is_set():
+            root = next(iter(self._waiting))
+            pending = self._waiting.pop(root)
+            project = self._server.projects.get(root)
+            figures = await self._run(project, pending) if project is not None else None
+            for waiter in pending.waiters:
+                if not waiter.done():
+                    waiter.set_result(figures)
+
+    async def _run(self, project: Project, pending: _Request) -> IndexFigures | None:
+        targets = () if pending.everything else sorted(pending.targets)
+        project.state, project.detail = IndexState.INDEXING, ""
+        self._server.send_status()
+        work = WorkDone(self._server, f"ARK: indexing {project.root.name}")
+        await work.begin()
+        loop = asyncio.get_running_loop()
+        figures: IndexFigures | None = None
+        try:
+            figures = await loop.run_in_executor(self._pool, self._index, project, targets, work)
+        except IndexCancelled:
+            project.state, project.detail = IndexState.WAITING, "cancelled"
+        except StoreError as error:
+            project.state, project.detail = IndexState.FAILED, str(error)
+            self._server.warn(f"ARK cannot index {project.root.name}: {error}")
+        except Exception as error:  # a fault here must not take the server with it
+            logger.exception("indexing %s failed", project.root)
+            project.state, project.detail = IndexState.FAILED, f"{type(error).__name__}: {error}"
+        else:
+            project.state, project.figures = IndexState.READY, figures
+            project.detail = f"{figures.files_scanned:,} files"
+        finally:
+            work.end(project.detail)
+        self._server.send_status()
+        if figures is not None:
+            for listener in self.on_indexed:
+                listener(project, figures)
+        return figures
+
+    def _index(self, project: Project, targets: Iterable[Path], work: WorkDone) -> IndexFigures:
+        """The run itself, in the worker thread."""
+
+        def progress(done: int, total: int) -> None:
+            if self._stopping.is_set():
+                raise IndexCancelled
+            if total:
+                work.report(f"{done:,}/{total:,} files", percentage=100 * done // total)
+
+        settings = project.settings
+        existing = [t for t in targets if t.exists()]
+        gone = [project.relative(t) for t in targets if not t.exists()]
+        with Store.open(project.database, busy_timeout=settings.busy_timeout) as store:
+            if gone:
+                # A deleted folder takes every file indexed under it.
+                store.remove_files(
+                    [
+                        path
+                        for path in store.file_states()
+                        if any(path == g or path.startswith(f"{g}/") for g in gone)
+                    ]
+                )
+            if targets and not existing:
+                return IndexFigures(root=str(project.root), files_removed=len(gone))
+            return index_workspace(
+                project.root, settings, store, targets=existing, progress=progress
+            )

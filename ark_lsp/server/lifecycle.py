@@ -1,0 +1,176 @@
+"""Start-up, settings, workspace folders, files changed on disk, and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from ark_lsp.config import settings_from_mapping
+from ark_lsp.server.app import ArkServer
+from ark_lsp.server.documents import path_of
+from ark_lsp.server.projects import Project, editor_settings
+
+logger = logging.getLogger(__name__)
+
+WATCHED_FILES = ("**/*.py", "**/pyproject.toml", "**/.gitignore")
+"""What ARK re-reads when it changes on disk: code, settings and ignore files."""
+
+_SETTINGS_FILES = {"pyproject.toml", ".gitignore"}
+_reported_problems: set[str] = set()
+
+
+def _client_sends_configuration(server: ArkServer) -> bool:
+    workspace = server.client_capabilities.workspace
+    return bool(workspace and workspace.configuration)
+
+
+async def configure(server: ArkServer, projects: Sequence[Project], pushed: Any = None) -> None:
+    """Give projects their settings: pyproject, then initializationOptions, then the editor's.
+
+    ``pushed`` is what a ``didChangeConfiguration`` carried, used when the
+    client cannot be asked (``workspace/configuration``).
+    """
+    sections: Sequence[Any] = [pushed] * len(projects)
+    if _client_sends_configuration(server) and projects:
+        try:
+            sections = await server.workspace_configuration_async(
+                types.ConfigurationParams(
+                    items=[
+                        types.ConfigurationItem(scope_uri=p.uri, section="ark") for p in projects
+                    ]
+                )
+            )
+        except Exception as error:  # a client that fails here still gets a working server
+            logger.warning("workspace/configuration failed: %s", error)
+    for project, section in zip(projects, sections, strict=False):
+        project.configure(server.initialization_options, editor_settings(section))
+        _report_problems(server, project.problems)
+    loose = settings_from_mapping(server.initialization_options, where="initializationOptions")
+    server.projects.loose.settings = loose.settings
+
+
+def settings_applied(server: ArkServer) -> None:
+    """New settings: what open documents show is analysed again, lenses redrawn."""
+    server.documents.invalidate()
+    server.publisher.republish_open()
+    workspace = server.client_capabilities.workspace
+    if workspace and workspace.code_lens and workspace.code_lens.refresh_support:
+        server.workspace_code_lens_refresh(None)
+
+
+def _report_problems(server: ArkServer, problems: Sequence[str]) -> None:
+    fresh = [p for p in problems if p not in _reported_problems]
+    _reported_problems.update(fresh)
+    if fresh:
+        server.warn("ARK settings: " + "; ".join(fresh))
+
+
+async def _watch_files(server: ArkServer) -> None:
+    workspace = server.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED_FILES]
+    )
+    try:
+        await server.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id="ark-watched-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=options,
+                    )
+                ]
+            )
+        )
+    except Exception as error:
+        logger.warning("could not register file watchers: %s", error)
+
+
+async def files_changed(server: ArkServer, paths: Sequence[Path]) -> None:
+    """Bring the index up to date with files changed outside the editor."""
+    by_project: dict[Path, list[Path]] = {}
+    for path in paths:
+        project, _ = server.projects.locate(path.as_uri())
+        if project is not None:
+            by_project.setdefault(project.root, []).append(path)
+    for root, changed in by_project.items():
+        project = server.projects.get(root)
+        if project is None:
+            continue
+        if any(path.name in _SETTINGS_FILES for path in changed):
+            await configure(server, [project])
+            settings_applied(server)
+            server.indexer.request(project)
+        else:
+            server.indexer.request(project, changed)
+
+
+def register(server: ArkServer) -> None:
+    """Wire the lifecycle and workspace notifications."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: ArkServer, params: types.InitializeParams) -> None:
+        ls.bind_loop()
+        ls.initialization_options = editor_settings(params.initialization_options)
+        folders = list(params.workspace_folders or [])
+        root_uri = params.root_uri or (
+            Path(params.root_path).as_uri() if params.root_path else None
+        )
+        if not folders and root_uri:
+            folders = [types.WorkspaceFolder(uri=root_uri, name=root_uri.rsplit("/", 1)[-1])]
+        for folder in folders:
+            ls.projects.add(folder.uri)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: ArkServer, params: types.InitializedParams) -> None:
+        await configure(ls, ls.projects.all())
+        settings_applied(ls)
+        for project in ls.projects.all():
+            ls.indexer.request(project)
+        ls.mark_configured()
+        await _watch_files(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: ArkServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        # Requests arriving meanwhile wait for the new settings rather than use the old.
+        ls.mark_configured(done=False)
+        try:
+            await configure(ls, ls.projects.all(), pushed=params.settings)
+        finally:
+            ls.mark_configured()
+        settings_applied(ls)
+        for project in ls.projects.all():
+            # Unchanged files are re-analysed only if the settings change what analysis yields.
+            ls.indexer.request(project)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_workspace_folders(
+        ls: ArkServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        for folder in params.event.removed:
+            ls.projects.remove(folder.uri)
+        added = [p for f in params.event.added if (p := ls.projects.add(f.uri)) is not None]
+        await configure(ls, added)
+        for project in added:
+            ls.indexer.request(project)
+        ls.send_status()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: ArkServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        paths = [path for change in params.changes if (path := path_of(change.uri)) is not None]
+        await files_changed(ls, paths)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: ArkServer, params: None) -> None:
+        ls.stop_work()

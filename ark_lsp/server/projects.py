@@ -1,0 +1,176 @@
+"""One project per workspace folder: its settings, its index and the state of that index."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pygls.uris import from_fs_path, to_fs_path
+
+from ark_lsp.config import Settings, database_path, load_settings, settings_from_mapping
+from ark_lsp.store import Store, StoreError
+from ark_lsp.workspace import IndexFigures
+
+logger = logging.getLogger(__name__)
+
+CLIENT_ONLY_SETTINGS = frozenset({"interpreter", "trace", "serverArgs"})
+"""Keys editors keep in the ``ark`` section for themselves; the server ignores them."""
+
+
+class IndexState(enum.StrEnum):
+    """Where a project's index stands, as the status bar shows it."""
+
+    WAITING = "waiting"
+    INDEXING = "indexing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+def editor_settings(raw: Any) -> dict[str, Any]:
+    """An editor's ``ark`` section made fit for the settings model.
+
+    Editors send ``null`` for a setting left unset and keep keys of their
+    own in the same section; neither is a problem to report. Some wrap the
+    section as ``{"ark": {...}}``.
+    """
+    if not isinstance(raw, Mapping):
+        return {}
+    if set(raw) == {"ark"} and isinstance(raw["ark"], Mapping):
+        raw = raw["ark"]
+    cleaned: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value is None or key in CLIENT_ONLY_SETTINGS:
+            continue
+        cleaned[key] = (
+            editor_settings(value) if isinstance(value, Mapping) and key != "tiers" else value
+        )
+    return cleaned
+
+
+@dataclass
+class Project:
+    """A workspace folder with its own settings and index database."""
+
+    root: Path
+    settings: Settings = field(default_factory=Settings)
+    problems: tuple[str, ...] = ()
+    state: IndexState = IndexState.WAITING
+    detail: str = ""
+    figures: IndexFigures | None = None
+    _reader: Store | None = field(default=None, repr=False)
+
+    @property
+    def uri(self) -> str:
+        """The folder's URI."""
+        return from_fs_path(str(self.root)) or self.root.as_uri()
+
+    @property
+    def database(self) -> Path:
+        """Where this project's index lives."""
+        return database_path(self.root, self.settings)
+
+    def relative(self, path: Path) -> str:
+        """A path inside the project as the index names it."""
+        return path.relative_to(self.root).as_posix()
+
+    def configure(
+        self, initialization_options: Mapping[str, Any], client_section: Mapping[str, Any]
+    ) -> None:
+        """Layer the settings: defaults, ``[tool.ark]``, then what the editor sends."""
+        loaded = load_settings(self.root)
+        settings, problems = loaded.settings, list(loaded.problems)
+        for where, raw in (
+            ("initializationOptions", initialization_options),
+            ("ark (editor settings)", client_section),
+        ):
+            if raw:
+                layered = settings_from_mapping(raw, base=settings, where=where)
+                settings, problems = layered.settings, problems + list(layered.problems)
+        self.close_reader()
+        try:
+            with Store.open(database_path(self.root, settings)) as store:
+                # The database's rule pack, as users edited it, is the one in force.
+                settings = replace(settings, base_rules=store.rules())
+        except StoreError as error:
+            problems.append(f"index database: {error}")
+        self.settings, self.problems = settings, tuple(problems)
+
+    def reader(self) -> Store | None:
+        """A connection for queries from the server's own thread; None if unusable."""
+        if self._reader is None:
+            try:
+                self._reader = Store.open(self.database, busy_timeout=0.2)
+            except StoreError as error:
+                logger.warning("index of %s unavailable: %s", self.root, error)
+                return None
+        return self._reader
+
+    def close_reader(self) -> None:
+        """Let go of the query connection (settings may point at another database)."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+class Projects:
+    """The workspace folders the editor opened, each a :class:`Project`."""
+
+    def __init__(self) -> None:
+        self._by_root: dict[Path, Project] = {}
+        self.loose = Project(root=Path.cwd())
+        """Settings for files outside every folder; never indexed."""
+
+    def all(self) -> list[Project]:
+        """Every folder's project, outermost first."""
+        return sorted(self._by_root.values(), key=lambda p: len(p.root.parts))
+
+    def get(self, root: Path) -> Project | None:
+        """The project of a folder, if it is still open."""
+        return self._by_root.get(root)
+
+    def add(self, uri: str) -> Project | None:
+        """Start tracking a folder; None when the URI is not a local folder."""
+        path = to_fs_path(uri)
+        if path is None:
+            return None
+        root = Path(path).resolve()
+        if root not in self._by_root:
+            self._by_root[root] = Project(root=root)
+        return self._by_root[root]
+
+    def remove(self, uri: str) -> Project | None:
+        """Stop tracking a folder; return it so its work can be wound down."""
+        path = to_fs_path(uri)
+        project = self._by_root.pop(Path(path).resolve(), None) if path else None
+        if project is not None:
+            project.close_reader()
+        return project
+
+    def locate(self, uri: str) -> tuple[Project | None, str]:
+        """The project holding a document, and the document's path as it would index it.
+
+        The deepest folder wins, so a nested project's settings apply inside it.
+        """
+        fs_path = to_fs_path(uri)
+        if fs_path is None:
+            return None, uri.rsplit("/", 1)[-1]
+        path = Path(fs_path)
+        resolved = path.resolve() if path.is_absolute() else path
+        for root in sorted(self._by_root, key=lambda r: len(r.parts), reverse=True):
+            if resolved.is_relative_to(root):
+                return self._by_root[root], resolved.relative_to(root).as_posix()
+        return None, path.name
+
+    def settings_for(self, uri: str) -> tuple[Settings, str]:
+        """The settings in force for a document, and its indexed path."""
+        project, relative = self.locate(uri)
+        return (project or self.loose).settings, relative
+
+    def close(self) -> None:
+        """Close every connection the server holds."""
+        for project in self.all():
+            project.close_reader()
