@@ -21,6 +21,7 @@ from harness import (
     DEBIAN_NVIM,
     HEADLESS,
     REPO,
+    SAMPLE,
     Wire,
     any_neovim,
     copy_sample,
@@ -31,6 +32,7 @@ from harness import (
 )
 
 import ark_lsp
+from ark_lsp.analysis import analyze
 
 PLUGIN = REPO / "editors" / "neovim"
 SCENARIO = Path(__file__).parent / "nvim" / "scenario.lua"
@@ -118,8 +120,9 @@ def test_the_plugin_starts_one_server_with_the_configured_python(session: Sessio
     assert not session.report["errors"], session.explain()
     assert session.report["attached"], session.explain()
     assert session.report["client_count"] == 1
-    # For statuslines: "ARK", then "ARK <state> · sandbox <backend>" once the server says.
-    assert re.fullmatch(r"ARK( \w+ · sandbox \w+)?", session.report["statusline"])
+    # For statuslines, from the server's ark/status.
+    assert re.fullmatch(r"ARK( \w+ · sandbox auto)?", session.report["statusline"])
+    assert session.report["statusline_ready"] == "ARK ready · sandbox auto"
     # setup({ python = ... }) runs `python -m ark_lsp`; the restart starts a second one.
     assert session.wire.starts() == [["-m", "ark_lsp"], ["-m", "ark_lsp"]]
 
@@ -134,6 +137,16 @@ def test_eval_is_flagged_where_it_is_despite_non_ascii_before_it(session: Sessio
     where = session.report["eval_position"]
     assert (diagnostic["lnum"], diagnostic["col"]) == (where["lnum"], where["col"])
     assert session.report["offset_encoding"] == ENCODING[session.release]
+
+
+def test_hover_shows_complexity_rank_and_trust_tier(session: Session) -> None:
+    (load,) = analyze((SAMPLE / "app" / "loader.py").read_text(), "app/loader.py").symbols
+    assert session.report["hover_provider"]
+    assert session.report["hover"]["text"] is not None, session.report["hover"]
+    hover = session.report["hover"]["text"]
+    assert "def load(text, strict=False)" in hover
+    assert f"complexity {load.complexity} ({load.rank})" in hover
+    assert "tier trusted" in hover
 
 
 def test_the_quick_fix_from_the_code_action_menu_fixes_the_file(session: Session) -> None:
@@ -200,6 +213,7 @@ def test_checkhealth_ark_reports_setup_server_and_docker(session: Session) -> No
     # Docker is optional: reachable is OK, anything else a warning, never an error.
     docker = r"(OK:? Docker .* reachable|WARNING:? (Docker not reachable|docker not found))"
     assert re.search(docker, health), health
+    assert re.search(r"index of .*workspace: ready", health), health
     assert "ERROR" not in health, health
 
 

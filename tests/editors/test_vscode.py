@@ -30,6 +30,8 @@ from typing import Any
 import pytest
 from harness import FAILED, REPO, SAMPLE, copy_sample, isolated_env, missing_tool
 
+from ark_lsp.analysis import analyze
+
 EXTENSION = REPO / "editors" / "vscode"
 DRIVER = EXTENSION / "test" / "e2e" / "drive.mjs"
 CODE_SERVER_VERSION = "4.100.3"
@@ -311,6 +313,16 @@ def test_hovering_the_squiggle_shows_the_problem_and_its_quick_fix(workbench: Wo
     assert "eval() evaluates arbitrary code" in hover
     assert "ARK001" in hover
     assert "Quick Fix" in hover
+
+
+def test_hovering_a_function_shows_its_complexity_rank_and_trust_tier(
+    workbench: Workbench,
+) -> None:
+    (load,) = analyze(workbench.text, "app/loader.py").symbols
+    hover = workbench.step("hover")["onFunction"]
+    assert "def load(text, strict=False)" in hover
+    assert f"complexity {load.complexity} ({load.rank})" in hover
+    assert "tier trusted" in hover
 
 
 def test_the_quick_fix_rewrites_eval_and_the_problem_goes(workbench: Workbench) -> None:

@@ -196,6 +196,11 @@ local function main()
   end)
 
   step('checkhealth', function()
+    -- The restarted server indexes the project, then says so in ark/status.
+    vim.wait(30000, function()
+      return require('ark').status(buf):find('ready', 1, true) ~= nil
+    end, 50)
+    report.statusline_ready = require('ark').status(buf)
     vim.cmd('checkhealth ark')
     report.checkhealth = vim.api.nvim_buf_get_lines(0, 0, -1, false)
   end)

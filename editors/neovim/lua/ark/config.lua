@@ -170,7 +170,7 @@ end
 --- The client config for vim.lsp.config / vim.lsp.start / vim.lsp.start_client.
 function M.client_config(options)
   local settings = vim.deepcopy(options.settings or {})
-  return {
+  local client = {
     name = 'ark',
     cmd = M.server_cmd(options),
     filetypes = options.filetypes,
@@ -187,6 +187,12 @@ function M.client_config(options)
       end,
     },
   }
+  local compat = require('ark.compat')
+  if compat.needs_original_diagnostics then
+    client.handlers['textDocument/publishDiagnostics'] = compat.publish_diagnostics
+    client.on_init = compat.on_init
+  end
+  return client
 end
 
 M.validate_settings = function(settings)

@@ -129,18 +129,25 @@ async function hoverAt(needle) {
   await page.keyboard.press('Control+i');
   const hover = page.locator('.monaco-hover:not(.hidden)').first();
   await hover.waitFor({ state: 'visible', timeout: 8_000 });
-  // Let every provider's part arrive before reading.
-  await page.waitForTimeout(500);
-  return (await hover.innerText()).trim();
+  // The hover fills in as providers answer: read it once it stops changing and
+  // VS Code has finished looking for quick fixes.
+  let text = '';
+  for (let settled = 0, waited = 0; settled < 3 && waited < 100; waited += 1) {
+    await page.waitForTimeout(100);
+    const now = (await hover.innerText()).trim();
+    settled = now === text && !now.includes('Checking for quick fixes') ? settled + 1 : 0;
+    text = now;
+  }
+  return text;
 }
 
 await step('hover', async () => {
   const onFunction = await hoverAt('load(').catch((error) => `no hover: ${error.message.split('\n')[0]}`);
-  await page.keyboard.press('Escape');
-  // The squiggle's hover, with the Problems panel open: the README's screenshot.
-  const onEval = await hoverAt('eval(');
+  // ARK's hover over the squiggled file with the Problems panel open: the README's screenshot.
   const readme = path.join(options.out, 'readme.png');
   await page.screenshot({ path: readme });
+  await page.keyboard.press('Escape');
+  const onEval = await hoverAt('eval(');
   await page.keyboard.press('Escape');
   return { onFunction, onEval, readme };
 });

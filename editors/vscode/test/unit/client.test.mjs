@@ -75,6 +75,10 @@ function wire(log) {
     sent: (method) => records().filter((r) => r.from === 'client' && r.message.method === method).map((r) => r.message),
     answerTo: (request) =>
       records().find((r) => r.from === 'server' && r.message.id === request.id && !r.message.method)?.message,
+    // Requests the server sent the editor, and the editor's answers.
+    asked: (method) => records().filter((r) => r.from === 'server' && r.message.method === method).map((r) => r.message),
+    answered: (request) =>
+      records().find((r) => r.from === 'client' && r.message.id === request.id && !r.message.method)?.message,
   };
 }
 
@@ -127,8 +131,20 @@ test('starts `python -m ark_lsp --stdio` from ark.interpreter and sends only wha
   assert.equal(eval_.source, 'ark');
   assert.equal(eval_.severity, vscode.DiagnosticSeverity.Error);
 
+  // The server asks for its settings per folder; the answer is again only what was set.
+  const [asked] = await waitFor('workspace/configuration', () => wire.asked('workspace/configuration').length && wire.asked('workspace/configuration'));
+  assert.deepEqual(asked.params.items, [{ scopeUri: vscode.Uri.file(workspace).toString(), section: 'ark' }]);
+  const answer = await waitFor('the answer', () => wire.answered(asked));
+  assert.deepEqual(answer.result, [{ codeLensThreshold: 3, sandbox: { poolSize: 0 } }]);
+
+  // The status bar item: indexing progress from $/progress, then ready, with the sandbox backend.
   const [status] = control.recorded.statusItems;
+  await waitFor('the index to be ready', () => /Index: workspace ready/.test(status.tooltip?.value ?? ''));
   assert.equal(status.text, '$(shield) ARK · sandbox: auto');
+  assert.ok(
+    status.texts.some((text) => /^\$\(sync~spin\) ARK: indexing workspace \d+%$/.test(text)),
+    JSON.stringify(status.texts),
+  );
 
   // A changed setting reaches the running server; no restart.
   control.set('ark.codeLensThreshold', 5);
@@ -137,7 +153,8 @@ test('starts `python -m ark_lsp --stdio` from ark.interpreter and sends only wha
   assert.deepEqual(change.params.settings, { ark: { codeLensThreshold: 5, sandbox: { poolSize: 0 } } });
   control.set('ark.sandbox.backend', 'docker', 'globalValue');
   control.changeSettings('ark.sandbox.backend');
-  assert.equal(status.text, '$(shield) ARK · sandbox: docker');
+  // New settings make the server index again; then the item settles on the new backend.
+  await waitFor('the docker backend in the status bar', () => status.text === '$(shield) ARK · sandbox: docker');
   assert.equal(wire.starts().length, 1);
 
   // Commands send the server's ids with the editor's file and cursor.

@@ -156,6 +156,11 @@ for (const [name, value] of Object.entries({
 })) {
   CodeActionKind[name] = new CodeActionKind(value);
 }
+class TabInputText {
+  constructor(uri) {
+    this.uri = uri;
+  }
+}
 class ThemeColor {
   constructor(id) {
     this.id = id;
@@ -303,7 +308,8 @@ function createFake() {
   const window = {
     activeTextEditor: undefined,
     visibleTextEditors: [],
-    tabGroups: { all: [] },
+    // vscode-languageclient pulls diagnostics only for documents shown in tabs.
+    tabGroups: { all: [{ tabs: [] }], onDidChangeTabs: new EventEmitter().event },
     onDidChangeActiveTextEditor: new EventEmitter().event,
     onDidChangeVisibleTextEditors: new EventEmitter().event,
     onDidCloseTerminal: new EventEmitter().event,
@@ -317,7 +323,22 @@ function createFake() {
       return channel;
     },
     createStatusBarItem: () => {
-      const item = { text: '', tooltip: undefined, show() {}, hide() {}, dispose() {} };
+      // Every text the item showed, in order, as a user watching it would have seen.
+      let text = '';
+      const item = {
+        texts: [],
+        get text() {
+          return text;
+        },
+        set text(value) {
+          text = value;
+          if (item.texts[item.texts.length - 1] !== value) item.texts.push(value);
+        },
+        tooltip: undefined,
+        show() {},
+        hide() {},
+        dispose() {},
+      };
       recorded.statusItems.push(item);
       return item;
     },
@@ -405,6 +426,7 @@ function createFake() {
     MarkdownString,
     CodeActionKind,
     ThemeColor,
+    TabInputText,
     Disposable,
     EventEmitter,
     CancellationTokenSource,
@@ -490,6 +512,7 @@ function createFake() {
         lineAt: (line) => ({ text: lines[line] }),
       };
       documents.push(document);
+      window.tabGroups.all[0].tabs.push({ input: new TabInputText(uri) });
       openedDocument.fire(document);
       return document;
     },
