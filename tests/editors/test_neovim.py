@@ -178,7 +178,7 @@ def test_settings_reach_the_server_at_start_and_without_restart(session: Session
 
 
 def test_ark_run_in_sandbox_sends_the_file_and_shows_the_answer(session: Session) -> None:
-    (request,) = session.wire.sent("workspace/executeCommand")
+    request = session.wire.sent("workspace/executeCommand")[0]
     assert request["params"] == {
         "command": "ark.runInSandbox",
         "arguments": [session.file.as_uri()],
@@ -191,6 +191,21 @@ def test_ark_run_in_sandbox_sends_the_file_and_shows_the_answer(session: Session
         assert shown == [f"ARK: ark.runInSandbox failed: {answer['error']['message']}"]
     else:
         assert any(message.startswith("ARK: loader.py ") for message in shown), shown
+
+
+def test_ark_reindex_reindexes_the_project_and_says_what_it_did(session: Session) -> None:
+    (request,) = session.wire.sent("workspace/executeCommand", process=0)[1:]
+    assert request["params"] == {
+        "command": "ark.reindex",
+        "arguments": [session.file.parent.parent.as_uri()],
+    }
+    answer = session.wire.answer_to(request)
+    assert answer is not None and "result" in answer, answer
+    (shown,) = [n["message"] for n in session.report["reindex"]["notifications"]]
+    assert re.fullmatch(
+        r"ARK: re-indexed workspace: 2 files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s",
+        shown,
+    ), shown
 
 
 def test_ark_restart_replaces_the_client(session: Session) -> None:

@@ -200,6 +200,7 @@ def keep_artifacts(out: Path, user_data: Path, server_log: Path) -> None:
 def workbench(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
     """What a user sees in VS Code 1.100 with ARK installed, one session for the module."""
     binary = code_server_binary()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # what is there must be from this run
     root = tmp_path_factory.mktemp("code-server")
     workspace = copy_sample(root)
     (workspace / ".vscode").mkdir()
@@ -333,3 +334,11 @@ def test_the_quick_fix_rewrites_eval_and_the_problem_goes(workbench: Workbench) 
     assert line.replace("eval(", "ast.literal_eval(") in fix["lines"]
     assert fix["errors"] == 0
     assert fix["problems"] == "No problems have been detected in the workspace."
+
+
+def test_re_index_workspace_from_the_command_palette_reports_the_run(
+    workbench: Workbench,
+) -> None:
+    notification = workbench.step("reindex")["notification"]
+    figures = r"\d+ files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s"
+    assert re.search(rf"ARK: re-indexed workspace: {figures}", notification), notification

@@ -85,6 +85,24 @@ async function reveal(result: unknown, what: string, log: vscode.LogOutputChanne
   }
 }
 
+/** `ark.reindex`'s answer, `{folders: {root: figures}}`, as one line per folder. */
+export function reindexSummary(result: unknown): string | undefined {
+  const folders = (result as { folders?: Record<string, Record<string, unknown>> } | undefined)?.folders;
+  if (!folders || typeof folders !== 'object') {
+    return undefined;
+  }
+  return Object.entries(folders)
+    .map(([root, figures]) => {
+      const name = root.split(/[\\/]/).pop() ?? root;
+      if (typeof figures.files_scanned !== 'number') {
+        return `${name}: ${String(figures.state ?? 'not indexed')}${figures.detail ? ` (${String(figures.detail)})` : ''}`;
+      }
+      const seconds = typeof figures.duration_ms === 'number' ? ` in ${(figures.duration_ms / 1000).toFixed(2)} s` : '';
+      return `${name}: ${figures.files_scanned} files scanned, ${String(figures.files_indexed)} indexed, ${String(figures.files_unchanged)} unchanged${seconds}`;
+    })
+    .join('; ');
+}
+
 /** Shows what a sandboxed run printed and how it ended. */
 class RunReport {
   private channel: vscode.OutputChannel | undefined;
@@ -194,7 +212,13 @@ export function registerCommands(
         folder ? [folder.uri.toString()] : [],
         'Re-index Workspace',
       );
-      await reveal(result, 'Re-index Workspace', log);
+      const summary = reindexSummary(result);
+      if (summary) {
+        log.info(`Re-index Workspace: ${JSON.stringify(result)}`);
+        void vscode.window.showInformationMessage(`ARK: re-indexed ${summary}`);
+      } else {
+        await reveal(result, 'Re-index Workspace', log);
+      }
     }),
   ];
 }

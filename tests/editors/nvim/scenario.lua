@@ -180,6 +180,15 @@ local function main()
     report.run_in_sandbox = { notifications = vim.list_slice(report.notifications, before + 1) }
   end)
 
+  step('reindex', function()
+    local before = #report.notifications
+    vim.cmd('ArkReindex')
+    vim.wait(60000, function()
+      return #report.notifications > before
+    end, 50)
+    report.reindex = { notifications = vim.list_slice(report.notifications, before + 1) }
+  end)
+
   step('configure', function()
     require('ark').configure({ codeLensThreshold = 5 })
   end)

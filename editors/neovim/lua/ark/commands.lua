@@ -161,13 +161,47 @@ end
 M.run_in_sandbox = run('ark.runInSandbox')
 M.run_tests_in_sandbox = run('ark.runTestsInSandbox')
 
+-- `ark.reindex`'s answer, {folders = {root = figures}}, as one line per folder.
+local function reindex_summary(result)
+  if type(result) ~= 'table' or type(result.folders) ~= 'table' then
+    return nil
+  end
+  local parts = {}
+  for root, figures in pairs(result.folders) do
+    local name = vim.fn.fnamemodify(root, ':t')
+    if type(figures.files_scanned) == 'number' then
+      table.insert(
+        parts,
+        ('%s: %d files scanned, %d indexed, %d unchanged in %.2f s'):format(
+          name,
+          figures.files_scanned,
+          figures.files_indexed or 0,
+          figures.files_unchanged or 0,
+          (figures.duration_ms or 0) / 1000
+        )
+      )
+    else
+      table.insert(parts, ('%s: %s %s'):format(name, tostring(figures.state), tostring(figures.detail or '')))
+    end
+  end
+  table.sort(parts)
+  return table.concat(parts, '; ')
+end
+
 function M.reindex()
   local client = current_client(0)
   if client == nil then
     return
   end
   local root = client.config.root_dir
-  M.execute('ark.reindex', root and { vim.uri_from_fname(root) } or {}, open_result('re-indexed'))
+  M.execute('ark.reindex', root and { vim.uri_from_fname(root) } or {}, function(result)
+    local summary = reindex_summary(result)
+    if summary then
+      notify('re-indexed ' .. summary)
+    else
+      open_result('re-indexed')(result)
+    end
+  end)
 end
 
 return M

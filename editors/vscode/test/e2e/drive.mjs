@@ -17,7 +17,7 @@ const { values: options } = parseArgs({
     file: { type: 'string' },
     'text-file': { type: 'string' },
     out: { type: 'string' },
-    steps: { type: 'string', default: 'open,squiggle,problems,hover,quickfix' },
+    steps: { type: 'string', default: 'open,squiggle,problems,hover,quickfix,reindex' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
   },
 });
@@ -182,6 +182,17 @@ await step('quickfix', async () => {
     errors: await editor().locator('.squiggly-error').count(),
     problems: (await page.locator('.markers-panel').innerText()).replace(/\s+/g, ' ').trim(),
   };
+});
+
+await step('reindex', async () => {
+  // From the command palette, as a user runs any ARK command.
+  await page.keyboard.press('Control+1');
+  await command('F1', '>ARK: Re-index Workspace');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'ARK: Re-index Workspace' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const toast = page.locator('.notification-toast', { hasText: 're-indexed' }).first();
+  await toast.waitFor({ timeout: 60_000 });
+  return { notification: (await toast.innerText()).replace(/\s+/g, ' ').trim() };
 });
 
 report.status = await statusText();

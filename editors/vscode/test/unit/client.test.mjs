@@ -169,7 +169,8 @@ test('starts `python -m ark_lsp --stdio` from ark.interpreter and sends only wha
   const opened = (_texts, documents) => documents.length > 0;
   const ran = (texts) => texts.some((text) => text.startsWith('ARK: loader.py '));
   const done = (texts) => texts.some((text) => text.startsWith('ARK: '));
-  const shownOnSuccess = { 'Generate Tests': opened, 'Generate Function': done, 'Run File in Sandbox': ran, 'Run Tests in Sandbox': ran, 'Re-index Workspace': done };
+  const reindexed = (texts) => texts.some((text) => /^ARK: re-indexed workspace: \d+ files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s$/.test(text));
+  const shownOnSuccess = { 'Generate Tests': opened, 'Generate Function': done, 'Run File in Sandbox': ran, 'Run Tests in Sandbox': ran, 'Re-index Workspace': reindexed };
   for (const [vscodeCommand, serverCommand, args, title] of calls) {
     await vscode.commands.executeCommand(vscodeCommand);
     const request = wire.sent('workspace/executeCommand').find((m) => m.params.command === serverCommand);
