@@ -87,6 +87,7 @@ export class ServerSession implements vscode.Disposable {
   private interpreter: Interpreter | undefined;
   private lastSettings = '';
   private restartTimer: NodeJS.Timeout | undefined;
+  private restartWaiters: (() => void)[] = [];
   private pending: Promise<void> = Promise.resolve();
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -103,25 +104,24 @@ export class ServerSession implements vscode.Disposable {
     void this.watchPythonExtension();
   }
 
-  get languageClient(): LanguageClient | undefined {
-    return this.client;
-  }
-
   /** Start the server, unless it runs already. Serialised with stop and restart. */
   start(): Promise<void> {
     return this.serialise(() => this.doStart());
   }
 
-  /** Restart after a short pause, so a burst of setting changes restarts once. */
+  /** Restart after a short pause, so a burst of changes restarts once; every caller waits for it. */
   restart(reason: string): Promise<void> {
     clearTimeout(this.restartTimer);
     return new Promise((resolve) => {
+      this.restartWaiters.push(resolve);
       this.restartTimer = setTimeout(() => {
+        const waiters = this.restartWaiters.splice(0);
         this.log.info(`Restarting the server: ${reason}`);
-        void this.serialise(async () => {
+        const done = (): void => waiters.forEach((waiter) => waiter());
+        this.serialise(async () => {
           await this.doStop();
           await this.doStart();
-        }).then(resolve);
+        }).then(done, done);
       }, RESTART_DEBOUNCE_MS);
     });
   }
@@ -350,6 +350,7 @@ export class ServerSession implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.restartTimer);
+    this.restartWaiters.splice(0).forEach((waiter) => waiter());
     this.subscriptions.splice(0).forEach((subscription) => subscription.dispose());
     void this.stop();
   }
