@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jedi
 from lsprotocol import types
 
 from ark_lsp.analysis import analyze
@@ -24,6 +24,9 @@ from ark_lsp.server.convert import lsp_range, server_position
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.projects import Project
 from ark_lsp.store import PerformanceRecord, SymbolRecord
+
+if TYPE_CHECKING:
+    import jedi
 
 logger = logging.getLogger(__name__)
 
@@ -230,15 +233,15 @@ class HoverProvider:
         if store is None:
             return facts
         name = facts.qualname.rsplit(".", 1)[-1]
-        return SymbolFacts(
-            **{
-                **facts.__dict__,
-                "callers": store.call_count(name),
-                "last_run": store.performance(relative, facts.qualname),
-            }
+        return replace(
+            facts,
+            callers=store.call_count(name),
+            last_run=store.performance(relative, facts.qualname),
         )
 
     def _resolve_call(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
+        import jedi  # imported on first use: it costs the server's start-up 50 ms
+
         path = snapshot.path
         project = snapshot.project
         try:
@@ -293,6 +296,8 @@ class HoverProvider:
         return None
 
     def _jedi_project(self, root: Path) -> jedi.Project:
+        import jedi
+
         if root not in self._jedi_projects:
             self._jedi_projects[root] = jedi.Project(path=root)
         return self._jedi_projects[root]
