@@ -208,3 +208,18 @@ def test_python_m_ark_lsp_starts_the_server_entry_point() -> None:
     )
     assert result.returncode == 0
     assert "language server" in result.stdout
+
+
+def test_the_database_can_be_put_elsewhere_by_environment(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "index.db"
+    result = subprocess.run(
+        [str(ARK), "index", ".", "--format", "json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ARK_DATABASE": str(elsewhere)},
+        check=True,
+    )
+    assert json.loads(result.stdout)["database"] == str(elsewhere)
+    assert elsewhere.exists()
+    assert not (project / ".ark" / "index.db").exists()
