@@ -16,7 +16,7 @@ from ark_lsp.store.errors import (
     StoreError,
     move_aside,
 )
-from ark_lsp.store.records import SymbolRecord, Totals, ViolationRecord
+from ark_lsp.store.records import ExecutionRecord, SymbolRecord, Totals, ViolationRecord
 from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "DatabaseCorrupt",
     "DatabaseLocked",
     "DatabaseTooNew",
+    "ExecutionRecord",
     "Store",
     "StoreError",
     "SymbolRecord",
