@@ -61,16 +61,19 @@ class BackendChoice:
     image: ImageChoice | None = None
 
 
-def choose_backend(requested: str, image_setting: str | None) -> BackendChoice:
+def choose_backend(
+    requested: str, image_setting: str | None, engine: Engine | None = None
+) -> BackendChoice:
     """Resolve ``docker``, ``local`` or ``auto`` to a backend, saying why.
 
     ``auto`` takes docker when an engine answers and has the image, the local
     backend otherwise. ``docker`` is docker even when it cannot work, so the
-    run fails with the reason instead of silently isolating less.
+    run fails with the reason instead of silently isolating less. ``engine``
+    saves a second connection when the caller has one.
     """
     if requested == "local":
-        return BackendChoice("local", "asked for the local backend")
-    engine = connect()
+        return BackendChoice("local", "asked for the local backend", engine)
+    engine = engine or connect()
     if not engine.answers:
         if requested == "docker":
             return BackendChoice("docker", engine.error or "no engine", engine)
