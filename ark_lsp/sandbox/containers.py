@@ -18,17 +18,51 @@ SANDBOX_USER = "1000:1000"
 """Numeric, so any image works, with or without a passwd entry for it."""
 LABEL = "ark.sandbox"
 OWNER_LABEL = "ark.owner"
+INSTANCE_LABEL = "ark.instance"
+"""Which sandbox (one process may hold several) made a container."""
 WORK_TMPFS = "rw,nosuid,nodev,size=64m,uid=1000,gid=1000,mode=0700"
 TMP_TMPFS = "rw,nosuid,nodev,size=64m,mode=1777"
 READ_CHUNK = 256 * 1024
+SILENCE_CHECK_SECONDS = 1.0
+"""After this long without output a run asks the engine whether its container still runs."""
 POLL_SECONDS = 0.05
 """How often a waiting run looks at its deadline and its cancel check."""
+
+
+def _close_failed_unix_connects() -> None:
+    """Make docker-py close its socket when connecting to a unix engine socket fails.
+
+    docker-py 7's ``UnixHTTPConnection.connect`` leaves the socket open when
+    ``connect`` raises, so every call to a stopped engine leaks a file
+    descriptor: fatal for a language server whose pool retries, and a
+    ResourceWarning in tests. This is the same method with the socket closed
+    on failure.
+    """
+    from docker.transport import unixconn
+
+    connection = unixconn.UnixHTTPConnection
+    if getattr(connection, "_ark_closes_failed_connects", False):
+        return
+
+    def connect(self: Any) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect(self.unix_socket)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+    connection.connect = connect
+    connection._ark_closes_failed_connects = True
 
 
 def _engine_errors() -> tuple[type[BaseException], ...]:
     from docker.errors import DockerException
     from requests.exceptions import RequestException
 
+    _close_failed_unix_connects()
     return (DockerException, RequestException, OSError)
 
 
@@ -59,7 +93,7 @@ def owner_is_gone(owner: str) -> bool:
     return _process_start(int(pid)) != start
 
 
-def container_config(image: str, limits: Limits) -> dict[str, Any]:
+def container_config(image: str, limits: Limits, instance: str = "") -> dict[str, Any]:
     """Arguments of ``containers.create`` for a hardened sandbox container."""
     from docker.types import LogConfig
 
@@ -80,7 +114,7 @@ def container_config(image: str, limits: Limits) -> dict[str, Any]:
         # Output reaches ARK through the attached stream; keeping a log copy
         # would only write 50 MB outputs to the engine's disk.
         "log_config": LogConfig(type=LogConfig.types.NONE),
-        "labels": {LABEL: "1", OWNER_LABEL: owner_label()},
+        "labels": {LABEL: "1", OWNER_LABEL: owner_label(), INSTANCE_LABEL: instance},
         "environment": {"HOME": "/tmp"},
     }
     if limits.network:
@@ -130,9 +164,9 @@ class Box:
         self.limits = limits
 
     @classmethod
-    def start(cls, client: Any, image: str, limits: Limits) -> Box:
+    def start(cls, client: Any, image: str, limits: Limits, instance: str = "") -> Box:
         """Create, attach and start a container; remove it again if any step fails."""
-        container = client.containers.create(**container_config(image, limits))
+        container = client.containers.create(**container_config(image, limits, instance))
         try:
             attached = client.api.attach_socket(
                 container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
@@ -155,17 +189,27 @@ class Box:
             self.socket.sendall(payload)
         except OSError as error:
             return Ending(stream_lost=f"cannot send the run to the container ({error})")
+        heard = time.monotonic()
         while True:
             if cancelled():
                 return Ending(cancelled=True)
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 return Ending(deadline=True)
+            if now - heard >= SILENCE_CHECK_SECONDS:
+                # With stdin attached the engine may keep the stream open after the
+                # container died, and a remote engine can vanish without a word: ask.
+                heard = now
+                if not self._running():
+                    collector.finish()
+                    return Ending(stream_lost="the container stopped while the run was silent")
             try:
                 chunk = self.socket.recv(READ_CHUNK)
             except TimeoutError:
                 continue
             except OSError as error:
                 return Ending(stream_lost=f"the container's stream broke ({error})")
+            heard = time.monotonic()
             if not chunk:
                 collector.finish()
                 return Ending(stream_lost="the container's stream ended")
@@ -176,6 +220,12 @@ class Box:
                     collector.feed_stdout(data)
             if collector.done:
                 return Ending(reported=True)
+
+    def _running(self) -> bool:
+        try:
+            return bool(self.state().get("Running"))
+        except ENGINE_ERRORS:
+            return False  # the caller asks again and reports the engine's fault
 
     def state(self) -> dict[str, Any]:
         """The container's ``State`` as the engine reports it now (raises on engine faults)."""
@@ -190,8 +240,10 @@ class Box:
 
     def dispose(self) -> None:
         """Remove the container and its anonymous volumes; quiet if the engine is gone."""
-        with contextlib.suppress(OSError):
-            self.socket.close()
+        # The socket is only released once every file object made from it is closed.
+        for stream in (self.attached, self.socket):
+            with contextlib.suppress(OSError):
+                stream.close()
         with contextlib.suppress(*ENGINE_ERRORS):
             self.container.remove(force=True, v=True)
 
@@ -208,11 +260,6 @@ def reap_leftovers(client: Any) -> int:
     return reaped
 
 
-def count_owned(client: Any) -> int:
-    """How many sandbox containers this process has on the engine now."""
-    mine = owner_label()
-    return sum(
-        1
-        for summary in client.api.containers(all=True, filters={"label": LABEL})
-        if (summary.get("Labels") or {}).get(OWNER_LABEL) == mine
-    )
+def count_instance(client: Any, instance: str) -> int:
+    """How many containers one sandbox instance has on the engine now."""
+    return len(client.api.containers(all=True, filters={"label": f"{INSTANCE_LABEL}={instance}"}))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -72,12 +73,14 @@ class DockerSandbox:
         self.client = client
         self.image = image
         self.pool_limits = pool_limits or Limits()
+        self.instance = uuid.uuid4().hex
+        """Labels this sandbox's containers (``ark.instance``)."""
         self.reaped = reap_leftovers(client)
         """Containers of crashed ARK processes removed on the way in."""
         self.pool: WarmPool | None = None
         if pool_size > 0:
             limits = self.pool_limits
-            self.pool = WarmPool(lambda: Box.start(client, image, limits), pool_size)
+            self.pool = WarmPool(lambda: Box.start(client, image, limits, self.instance), pool_size)
         self._removers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-docker-remove")
         self._closed = threading.Event()
 
@@ -101,7 +104,7 @@ class DockerSandbox:
             box = self.pool.take()
         try:
             if box is None:
-                box = Box.start(self.client, self.image, request.limits)
+                box = Box.start(self.client, self.image, request.limits, self.instance)
         except ENGINE_ERRORS as error:
             return failed(f"cannot start a sandbox container from {self.image}: {one_line(error)}")
         try:

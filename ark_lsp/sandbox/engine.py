@@ -34,10 +34,16 @@ class Engine:
         """Whether runs can go to this engine."""
         return self.client is not None
 
+    def close(self) -> None:
+        """Close the connections to the engine."""
+        if self.client is not None:
+            self.client.close()
+
 
 def connect(timeout: float = CLIENT_TIMEOUT) -> Engine:
     """Connect through ``docker.from_env`` (DOCKER_HOST, DOCKER_TLS_VERIFY, ...) and ping."""
     host = docker_host()
+    client = None
     try:
         import docker
 
@@ -46,6 +52,8 @@ def connect(timeout: float = CLIENT_TIMEOUT) -> Engine:
         version = str(client.version().get("Version", "?"))
         client.api.timeout = timeout
     except ENGINE_ERRORS as error:
+        if client is not None:
+            client.close()
         reason = " ".join(str(error).split()) or type(error).__name__
         return Engine(host, error=f"no Docker engine answers at {host} ({reason})")
     return Engine(host, client=client, version=version)

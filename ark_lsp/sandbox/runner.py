@@ -207,5 +207,8 @@ class SandboxRunner:
         """Remove the pool's containers; the runner cannot be used afterwards."""
         with self._lock:
             sandbox, self._sandbox = self._sandbox, None
+            choice = self._choice
         if sandbox is not None:
             sandbox.close()
+        if choice is not None and choice.engine is not None:
+            choice.engine.close()

@@ -38,4 +38,5 @@ def sandbox_status(start: Path) -> dict[str, object]:
             report["sandbox_containers"] = len(found)
         except ENGINE_ERRORS as error:
             report["sandbox_containers"] = f"cannot list ({error})"
+    engine.close()
     return report
