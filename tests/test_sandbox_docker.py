@@ -99,6 +99,20 @@ def test_the_pool_serves_each_container_once_and_close_leaves_none(
     sandbox.close()  # idempotent
 
 
+def test_a_pool_container_that_died_while_idle_is_replaced_not_blamed(
+    docker_setup: DockerSetup,
+) -> None:
+    sandbox = DockerSandbox(docker_setup.client, docker_setup.image, pool_size=1)
+    try:
+        assert sandbox.pool is not None and sandbox.pool.wait_ready(60)
+        for container in _running_of(docker_setup.client, sandbox):
+            container.remove(force=True)  # as an engine restart or a `docker rm -f` would
+        result = sandbox.run(HOSTNAME)
+    finally:
+        sandbox.close()
+    assert result.outcome is Outcome.PASSED, result.error
+
+
 def test_runs_with_other_limits_than_the_pool_get_their_own_container(
     docker_sandbox: DockerSandbox,
 ) -> None:

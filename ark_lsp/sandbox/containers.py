@@ -200,7 +200,7 @@ class Box:
                 # With stdin attached the engine may keep the stream open after the
                 # container died, and a remote engine can vanish without a word: ask.
                 heard = now
-                if not self._running():
+                if not self.running():
                     collector.finish()
                     return Ending(stream_lost="the container stopped while the run was silent")
             try:
@@ -221,7 +221,8 @@ class Box:
             if collector.done:
                 return Ending(reported=True)
 
-    def _running(self) -> bool:
+    def running(self) -> bool:
+        """Whether the engine says the container runs (False when the engine does not answer)."""
         try:
             return bool(self.state().get("Running"))
         except ENGINE_ERRORS:

@@ -102,6 +102,10 @@ class DockerSandbox:
         box = None
         if self.pool is not None and request.limits == self.pool_limits:
             box = self.pool.take()
+            if box is not None and not box.running():
+                # Died while idle (an engine restart, a `docker rm -f`): not the code's fault.
+                self._dispose(box)
+                box = None
         try:
             if box is None:
                 box = Box.start(self.client, self.image, request.limits, self.instance)
