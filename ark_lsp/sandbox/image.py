@@ -109,6 +109,7 @@ def _ensure_debootstrap(log: Callable[[str], None]) -> str:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise ImageBuildError("debootstrap is missing; install it (apt-get install debootstrap)")
     log("installing debootstrap from Debian")
+    _run(["apt-get", "update", "-qq"], log)  # a fresh machine has no package lists yet
     _run(["apt-get", "install", "-y", "-qq", "debootstrap"], log)
     found = shutil.which("debootstrap", path="/usr/sbin:/sbin:/usr/bin")
     if not found:
