@@ -150,11 +150,13 @@ class OutputCollector:
 
     def _add_trailer(self, data: bytes) -> None:
         assert self._trailer is not None
-        self._trailer += data
-        line, newline, _ = self._trailer.partition(b"\n")
-        if newline:
+        if self.report is not None:
+            return  # output of processes that outlived the report is not the run's
+        end = data.find(b"\n")  # only the new bytes: a report with artifacts spans many chunks
+        self._trailer += data if end < 0 else data[:end]
+        if end >= 0:
             try:
-                report = json.loads(line)
+                report = json.loads(self._trailer)
             except ValueError:
                 report = None
             self.report = report if isinstance(report, dict) else {"error": "garbled report"}
