@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,37 @@ def test_sandbox_status_names_the_engine_image_pool_and_backend(
 def test_sandbox_options_are_checked(shop: Path) -> None:
     bad = ark("run", "shop/prices.py", "--memory", "lots", cwd=shop, check=False)
     assert bad.returncode == 2 and "expected a size" in bad.stderr
+
+
+@pytest.fixture
+def readable_shop() -> Iterator[Path]:
+    """The shop in a folder the sandbox's uid 1000 may enter (pytest's tmp_path is root's only)."""
+    folder = Path(tempfile.mkdtemp(prefix="ark-mount-", dir="/var/tmp"))
+    folder.chmod(0o755)
+    for relative, text in PROJECT.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_mount_workspace_binds_it_read_only_instead_of_copying(
+    readable_shop: Path, docker_setup: DockerSetup
+) -> None:
+    shop = readable_shop
+    (shop / "pyproject.toml").write_text(
+        PROJECT["pyproject.toml"] + "\n[tool.ark.sandbox]\nmount-workspace = true\n"
+    )
+    (shop / "shop" / "writer.py").write_text(
+        "import os\nprint(os.getcwd(), sorted(os.listdir('shop'))[:2])\nopen('new.txt', 'w')\n"
+    )
+    run = ark("run", "shop/writer.py", "--backend", "docker", cwd=shop, check=False)
+    assert run.returncode == 1
+    assert run.stdout == "/workspace ['__init__.py', 'forever.py']\n"
+    assert "Read-only file system: 'new.txt'" in run.stderr
+    assert not (shop / "new.txt").exists()
+    report = json.loads(
+        ark("test", "--backend", "docker", "--format", "json", cwd=shop, check=False).stdout
+    )
+    assert report["summary"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ark_lsp.sandbox.channel import OutputCollector, agent_source
-from ark_lsp.sandbox.models import WORKDIR, CancelCheck, Limits
+from ark_lsp.sandbox.models import MOUNTED_WORKSPACE, WORKDIR, CancelCheck, Limits
 
 SANDBOX_USER = "1000:1000"
 """Numeric, so any image works, with or without a passwd entry for it."""
@@ -93,9 +93,11 @@ def owner_is_gone(owner: str) -> bool:
     return _process_start(int(pid)) != start
 
 
-def container_config(image: str, limits: Limits, instance: str = "") -> dict[str, Any]:
+def container_config(
+    image: str, limits: Limits, instance: str = "", mount: str | None = None
+) -> dict[str, Any]:
     """Arguments of ``containers.create`` for a hardened sandbox container."""
-    from docker.types import LogConfig
+    from docker.types import LogConfig, Mount
 
     config: dict[str, Any] = {
         "image": image,
@@ -117,6 +119,8 @@ def container_config(image: str, limits: Limits, instance: str = "") -> dict[str
         "labels": {LABEL: "1", OWNER_LABEL: owner_label(), INSTANCE_LABEL: instance},
         "environment": {"HOME": "/tmp"},
     }
+    if mount is not None:
+        config["mounts"] = [Mount(MOUNTED_WORKSPACE, mount, type="bind", read_only=True)]
     if limits.network:
         config["network_mode"] = "bridge"
     else:
@@ -164,9 +168,12 @@ class Box:
         self.limits = limits
 
     @classmethod
-    def start(cls, client: Any, image: str, limits: Limits, instance: str = "") -> Box:
+    def start(
+        cls, client: Any, image: str, limits: Limits, instance: str = "", mount: str | None = None
+    ) -> Box:
         """Create, attach and start a container; remove it again if any step fails."""
-        container = client.containers.create(**container_config(image, limits, instance))
+        config = container_config(image, limits, instance, mount)
+        container = client.containers.create(**config)
         try:
             attached = client.api.attach_socket(
                 container.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}

@@ -34,8 +34,15 @@ from ark_lsp.sandbox.channel import (
     new_nonce,
     rank_limits,
 )
-from ark_lsp.sandbox.containers import ENGINE_ERRORS, Box, Ending, reap_leftovers
+from ark_lsp.sandbox.containers import (
+    ENGINE_ERRORS,
+    SANDBOX_USER,
+    Box,
+    Ending,
+    reap_leftovers,
+)
 from ark_lsp.sandbox.models import (
+    MOUNTED_WORKSPACE,
     WORKDIR,
     CancelCheck,
     KilledBy,
@@ -100,7 +107,7 @@ class DockerSandbox:
         if self._closed.is_set():
             return failed("the docker sandbox was closed")
         box = None
-        if self.pool is not None and request.limits == self.pool_limits:
+        if self.pool is not None and request.limits == self.pool_limits and not request.mount:
             box = self.pool.take()
             if box is not None and not box.running():
                 # Died while idle (an engine restart, a `docker rm -f`): not the code's fault.
@@ -108,7 +115,9 @@ class DockerSandbox:
                 box = None
         try:
             if box is None:
-                box = Box.start(self.client, self.image, request.limits, self.instance)
+                box = Box.start(
+                    self.client, self.image, request.limits, self.instance, request.mount
+                )
         except ENGINE_ERRORS as error:
             return failed(f"cannot start a sandbox container from {self.image}: {one_line(error)}")
         try:
@@ -131,7 +140,7 @@ class DockerSandbox:
         env = {**SCRUBBED_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", **request.env}
         payload = header(
             command=request.command,
-            cwd=WORKDIR,
+            cwd=MOUNTED_WORKSPACE if request.mount else WORKDIR,
             env=env,
             timeout=request.limits.timeout,
             nonce=nonce,
@@ -149,7 +158,8 @@ class DockerSandbox:
 
         if ending.reported:
             assert collector.report is not None
-            return self._from_report(AgentReport.parse(collector.report), request.limits, result)
+            report = AgentReport.parse(collector.report)
+            return self._from_report(report, request.limits, result, bool(request.mount))
         box.kill()
         if ending.cancelled:
             return result(Outcome.CANCELLED, error="cancelled by the caller")
@@ -186,7 +196,11 @@ class DockerSandbox:
         )
 
     def _from_report(
-        self, report: AgentReport, limits: Limits, result: Callable[..., RunResult]
+        self,
+        report: AgentReport,
+        limits: Limits,
+        result: Callable[..., RunResult],
+        mounted: bool = False,
     ) -> RunResult:
         ranked = rank_limits(cgroup_limits_hit(report, limits))
         cpu_ns = report.counter_delta("cpu_ns")
@@ -196,7 +210,10 @@ class DockerSandbox:
             "artifacts": report.artifacts,
         }
         if report.error and report.exit_code is None and not report.timed_out:
-            return result(Outcome.ERROR, error=report.error, **measures)
+            error = report.error
+            if mounted and "Permission denied" in error:
+                error += f" (the sandbox's uid {SANDBOX_USER} must be able to read the workspace)"
+            return result(Outcome.ERROR, error=error, **measures)
         if report.timed_out:
             outcome = Outcome.TIMEOUT
         else:

@@ -13,6 +13,9 @@ from ark_lsp.config import SandboxSettings
 WORKDIR = "/work"
 """Where a run's files are, and its current folder, inside a docker sandbox."""
 
+MOUNTED_WORKSPACE = "/workspace"
+"""Where a docker run finds the workspace when it is mounted (read-only) instead of copied."""
+
 OUTPUT_CAP = 256 * 1024
 """Bytes of each of stdout and stderr a result keeps; the rest is counted and dropped."""
 
@@ -108,6 +111,9 @@ class RunRequest:
     """Work-folder-relative files whose content the result brings back (e.g. a JUnit report)."""
     kind: str = "run"
     """``run``, ``function`` or ``test``: what the records say was asked."""
+    mount: str | None = None
+    """A host folder that docker binds read-only at :data:`MOUNTED_WORKSPACE`, where the run
+    then starts, instead of ``files`` copied in (``mount-workspace``; a local engine only)."""
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,9 @@ PYTEST_ARGS: tuple[str, ...] = (
     "no:cacheprovider",
     "-o",
     "junit_family=xunit1",
-    f"--junitxml={JUNIT_REPORT}",
     "-q",
 )
-"""What ARK adds to every pytest command line it runs."""
+"""What ARK adds to every pytest command line it runs, besides ``--junitxml``."""
 
 DETAIL_CAP = 8000
 _CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+): ", re.MULTILINE)

@@ -117,13 +117,22 @@ def pytest_request(
     files: dict[str, bytes],
     limits: Limits,
     extra_arguments: Sequence[str] = (),
+    report: str = JUNIT_REPORT,
 ) -> RunRequest:
     """Run pytest on workspace-relative ``targets`` (all when empty), keeping its JUnit report."""
     return RunRequest(
-        command=("python3", "-m", "pytest", *targets, *PYTEST_ARGS, *extra_arguments),
+        command=(
+            "python3",
+            "-m",
+            "pytest",
+            *targets,
+            *PYTEST_ARGS,
+            f"--junitxml={report}",
+            *extra_arguments,
+        ),
         files=files,
         limits=limits,
         target_path=" ".join(targets) or ".",
         kind="test",
-        collect=(JUNIT_REPORT,),
+        collect=(report,),
     )

@@ -141,8 +141,14 @@ class SandboxRunner:
             result = sandbox.run(request, cancel)
         return result
 
-    def _files(self) -> dict[str, bytes]:
-        return workspace_files(self.root, self.settings)
+    def _with_workspace(self, request: RunRequest) -> RunRequest | str:
+        """The request with the workspace copied in (or mounted), or why that cannot be."""
+        if self.settings.sandbox.mount_workspace and self.choice.name == "docker":
+            return dataclasses.replace(request, mount=str(self.root))
+        try:
+            return dataclasses.replace(request, files=workspace_files(self.root, self.settings))
+        except ValueError as error:
+            return str(error)
 
     def _refused(self, request: RunRequest, reason: str) -> RunResult:
         now = utc_now()
@@ -155,15 +161,17 @@ class SandboxRunner:
         )
         return self._record(request, result)
 
+    def _run_in_workspace(self, request: RunRequest, cancel: Cancel) -> RunResult:
+        ready = self._with_workspace(request)
+        if isinstance(ready, str):
+            return self._refused(request, ready)
+        return self.run(ready, cancel)
+
     def run_file(
         self, relative: str, arguments: Sequence[str] = (), cancel: Cancel = None
     ) -> RunResult:
         """Run a workspace file (relative POSIX path) as a script, the workspace copied in."""
-        try:
-            files = self._files()
-        except ValueError as error:
-            return self._refused(file_request(relative, {}, self.limits, arguments), str(error))
-        return self.run(file_request(relative, files, self.limits, arguments), cancel)
+        return self._run_in_workspace(file_request(relative, {}, self.limits, arguments), cancel)
 
     def run_function(
         self,
@@ -173,23 +181,20 @@ class SandboxRunner:
         cancel: Cancel = None,
     ) -> RunResult:
         """Call one function of a workspace file; its return value's ``repr`` is the stdout."""
-        try:
-            files = self._files()
-        except ValueError as error:
-            request = function_request(relative, qualname, {}, self.limits, arguments)
-            return self._refused(request, str(error))
-        request = function_request(relative, qualname, files, self.limits, arguments)
-        return self.run(request, cancel)
+        request = function_request(relative, qualname, {}, self.limits, arguments)
+        return self._run_in_workspace(request, cancel)
 
     def run_tests(self, targets: Sequence[str] = (), cancel: Cancel = None) -> TestRun:
         """Run pytest on workspace-relative targets; per-test results with files and lines."""
-        try:
-            files = self._files()
-        except ValueError as error:
-            return TestRun(self._refused(pytest_request(targets, {}, self.limits), str(error)))
-        request = pytest_request(targets, files, self.limits)
+        # A mounted workspace is read-only: the report goes to the container's private /tmp.
+        mounted = self.settings.sandbox.mount_workspace and self.choice.name == "docker"
+        report = f"/tmp/{JUNIT_REPORT}" if mounted else JUNIT_REPORT
+        ready = self._with_workspace(pytest_request(targets, {}, self.limits, report=report))
+        if isinstance(ready, str):
+            return TestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
+        request = ready
         result = self._execute(request, cancel)
-        cases = parse_junit(result.artifacts.get(JUNIT_REPORT, b""))
+        cases = parse_junit(result.artifacts.get(report, b""))
         if (
             result.outcome is Outcome.FAILED
             and not cases
