@@ -135,8 +135,9 @@ def test_a_cancelled_run_stops_promptly(docker_sandbox: DockerSandbox) -> None:
     assert result.duration_ms < 5000
 
 
-def _running_of(client: Any, sandbox: DockerSandbox) -> list[Any]:
-    return client.containers.list(filters={"label": f"{INSTANCE_LABEL}={sandbox.instance}"})
+def _running_of(client: Any, sandbox: DockerSandbox, *, stopped: bool = False) -> list[Any]:
+    label = f"{INSTANCE_LABEL}={sandbox.instance}"
+    return client.containers.list(all=stopped, filters={"label": label})
 
 
 def test_a_container_stopped_from_outside_is_an_error_outcome(
@@ -247,8 +248,10 @@ def test_an_engine_that_vanishes_mid_run_is_a_recorded_error(
     finally:
         sandbox.close()
         client.close()
-        for container in _running_of(docker_setup.client, sandbox):
+        leftovers = _running_of(docker_setup.client, sandbox, stopped=True)
+        for container in leftovers:
             container.remove(force=True)  # what ARK could not remove once its engine was gone
+    assert len(leftovers) == 1, "the vanished engine's container should still be there"
 
 
 def _run_until_the_engine_vanishes(
