@@ -70,14 +70,16 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def ark(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def ark(
+    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(ARK), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "ARK_DATABASE": ""},
+        env={**(os.environ if env is None else env), "ARK_DATABASE": ""},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"ark {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
