@@ -9,31 +9,15 @@ none, the docker tests skip, saying why, unless ``ARK_REQUIRE_DOCKER=1`` (as
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 import pytest_lsp
 from lsp_session import PRESETS, SERVER, start, write_workspace
 from pytest_lsp import ClientServerConfig, LanguageClient
-
-REQUIRE_DOCKER = os.environ.get("ARK_REQUIRE_DOCKER") == "1"
-
-
-def docker_missing(reason: str) -> NoReturn:
-    """Fail when docker is required, skip otherwise."""
-    if REQUIRE_DOCKER:
-        pytest.fail(f"ARK_REQUIRE_DOCKER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@dataclass(frozen=True)
-class DockerSetup:
-    client: Any
-    image: str
+from sandbox_support import DockerSetup, docker_missing
 
 
 @pytest.fixture(scope="session")

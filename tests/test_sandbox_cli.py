@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DockerSetup
+from sandbox_support import DockerSetup
 from test_cli import ark
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -14,6 +14,9 @@ from pygls.lsp.server import LanguageServer
 from ark_lsp import __version__
 from ark_lsp.server.documents import Documents
 from ark_lsp.server.projects import Projects
+
+if TYPE_CHECKING:
+    from ark_lsp.server.sandbox import SandboxCommands
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,8 @@ class ArkServer(LanguageServer):
 
         super().__init__(name="ark", version=__version__)
         self.initialization_options: dict[str, Any] = {}
+        self.sandbox: SandboxCommands | None = None
+        """The sandbox commands, once registered."""
         self.reported_problems: set[str] = set()
         """Settings problems already shown, so a reload does not repeat them."""
         self.projects = Projects()
@@ -99,6 +104,8 @@ class ArkServer(LanguageServer):
     def stop_work(self) -> None:
         """Cancel background work and close connections; the server answers no more."""
         self.indexer.stop()
+        if self.sandbox is not None:
+            self.sandbox.close()
         self._analysis_pool.shutdown(wait=False, cancel_futures=True)
         self.projects.close()
 
@@ -112,10 +119,12 @@ def create_server() -> ArkServer:
         diagnostics,
         hover,
         lifecycle,
+        sandbox,
         symbols,
     )
 
     server = ArkServer()
-    for feature in (lifecycle, diagnostics, code_actions, hover, symbols, code_lens, commands):
+    features = (lifecycle, diagnostics, code_actions, hover, symbols, code_lens, commands, sandbox)
+    for feature in features:
         feature.register(server)
     return server
