@@ -245,6 +245,36 @@ class Store:
         """
         return self._insert("sandbox_executions", execution)
 
+    @_guarded
+    def record_generation(
+        self,
+        *,
+        kind: str,
+        target: str,
+        template: str,
+        text: str,
+        validation: Mapping[str, object],
+        test_outcome: Mapping[str, object] | None = None,
+    ) -> int:
+        """Record a generated text in ``generated_code``; return its id.
+
+        ``validation`` and ``test_outcome`` are stored as JSON: what the
+        analysis said of the text, and what running its tests came to.
+        """
+        return self._insert(
+            "generated_code",
+            {
+                "kind": kind,
+                "target": target,
+                "template": template,
+                "text": text,
+                "validation": json.dumps(validation, default=str),
+                "test_outcome": None
+                if test_outcome is None
+                else json.dumps(test_outcome, default=str),
+            },
+        )
+
     def _insert(self, table: str, values: Mapping[str, object]) -> int:
         columns = set(self.db.table(table).columns_dict)
         # None means "not known": leave it to the column's default.
