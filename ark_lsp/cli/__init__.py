@@ -12,7 +12,7 @@ import sys
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, index, rules, serve
+from ark_lsp.cli import check, generate, index, rules, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,6 +27,7 @@ for command in (
     index.search,
     index.graph,
     check.check,
+    generate.generate,
     rules.rules,
     serve.serve,
 ):
