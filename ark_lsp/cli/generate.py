@@ -7,6 +7,7 @@ written or refused, is recorded in the index database's ``generated_code``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -253,3 +254,95 @@ def generate_module(
         except TemplateError as error:
             fail(str(error))
         _emit(workspace, generation, output_format, write=True)
+
+
+@generate.command("tests")
+@click.argument("target", metavar="PATH[::NAME]")
+@click.option("--no-run", is_flag=True, help="Write the tests without running them afterwards.")
+@FORMAT
+@DATABASE
+def generate_tests_command(
+    target: str, no_run: bool, output_format: str, database: Path | None
+) -> None:
+    """Tests for the functions of PATH (or only NAME, Class or Class.method), from observed runs.
+
+    Each function is run on sample inputs in the sandbox; what it returned
+    or raised becomes a pytest.mark.parametrize table in the module's test
+    file (created, or extended without repeating tests it has). The new
+    tests are then run in the sandbox and counted. Without a sandbox the
+    tests are skipped skeletons with TODOs.
+    """
+    from ark_lsp.cli.common import refresh
+    from ark_lsp.generate import TemplateError, record
+    from ark_lsp.generate.runner import runner_for
+    from ark_lsp.generate.testgen import NothingToTest, generate_tests
+
+    raw_path, _, name = target.partition("::")
+    path = Path(raw_path)
+    if not path.is_file():
+        fail(f"{raw_path} is not a file", EXIT_USAGE)
+    with open_workspace([path], database) as workspace:
+        refresh(workspace, None, show_progress=False)  # call sites come from a current index
+        store = workspace.store
+
+        def call_sites(function: str) -> list[str]:
+            texts = []
+            for relative in store.files_calling(function):
+                try:
+                    texts.append((workspace.root / relative).read_text(encoding="utf-8"))
+                except (OSError, UnicodeDecodeError):
+                    continue
+            return texts
+
+        runner = runner_for(workspace.root, workspace.settings)
+        relative = path.resolve().relative_to(workspace.root).as_posix()
+        try:
+            result = generate_tests(
+                workspace.root,
+                relative,
+                settings=workspace.settings,
+                templates=_templates(workspace),
+                runner=runner,
+                name=name or None,
+                call_sites=call_sites,
+                run_tests=not no_run,
+                progress=lambda message: click.echo(f"ark: {message}", err=True),
+            )
+        except NothingToTest as error:
+            if error.already_tested:
+                click.echo(f"ark: nothing new to test: {error}", err=True)
+                return
+            fail(str(error), EXIT_USAGE)
+        except TemplateError as error:
+            fail(str(error))
+        finally:
+            if runner is not None:
+                runner.close()
+        generation, outcome = result.generation, result.outcome
+        record(store, generation, outcome.as_dict())
+        written = generation.offered
+        if written:
+            destination = workspace.root / generation.change.path
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_text(generation.change.new_text, encoding="utf-8")
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    **_as_json(workspace, generation, written),
+                    "tests": {**outcome.as_dict(), "path": workspace.display_path(outcome.path)},
+                },
+                indent=2,
+            )
+        )
+    elif written:
+        shown = dataclasses.replace(outcome, path=workspace.display_path(outcome.path))
+        click.echo(shown.summary[:1].upper() + shown.summary[1:])
+    for skipped in outcome.already_tested:
+        click.echo(f"ark: note: already tested, left alone: {skipped}", err=True)
+    for note in generation.notes:
+        click.echo(f"ark: note: {note}", err=True)
+    if not generation.offered:
+        fail(
+            f"the generated tests were not written: {generation.validation.summary}", EXIT_FINDINGS
+        )

@@ -133,4 +133,18 @@ def body_indent(text: str, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunct
     return line[: len(line) - len(line.lstrip())]
 
 
-__all__ = ["Insertion", "append", "body_indent", "indent_block", "insert_after", "insert_before"]
+def whole_file(old_text: str, new_text: str) -> TextEdit:
+    """An edit replacing all of ``old_text`` with ``new_text``."""
+    lines = _lines(old_text)
+    return TextEdit(Span(1, 0, len(lines), len(lines[-1])), new_text)
+
+
+__all__ = [
+    "Insertion",
+    "append",
+    "body_indent",
+    "indent_block",
+    "insert_after",
+    "insert_before",
+    "whole_file",
+]

@@ -368,6 +368,15 @@ class Store:
         return int(count)
 
     @_guarded
+    def files_calling(self, name: str, limit: int = 20) -> list[str]:
+        """Indexed files calling ``name`` (``name(...)`` or ``x.name(...)``), most calls first."""
+        cursor = self.db.conn.execute(
+            "SELECT path FROM calls WHERE name = ? ORDER BY count DESC, path LIMIT ?",
+            (name, limit),
+        )
+        return [path for (path,) in cursor]
+
+    @_guarded
     def module_file(self, module: str) -> tuple[str, str] | None:
         """The indexed file of a module, with its tier, if the workspace has it."""
         row = self.db.conn.execute(

@@ -1,0 +1,166 @@
+"""How test generation runs code: a small interface in front of the sandbox.
+
+Characterization and the check of the generated tests need one thing from
+the sandbox: run a command over the workspace's files plus a few of ours,
+and bring back its output and some files it wrote. :class:`CodeRunner` is
+that; :func:`runner_for` gives the one the workspace's settings ask for, or
+``None`` when there is none to be had, and test generation then falls back
+to skeletons.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ark_lsp.config import Settings
+
+CancelCheck = Callable[[], bool]
+"""Returns True once the caller wants the work stopped."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run: ``command`` in a copy of the workspace with ``files`` added or replaced."""
+
+    command: tuple[str, ...]
+    """``python3`` first means the sandbox's Python."""
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    """Workspace-relative POSIX paths and their bytes, on top of the workspace's own files."""
+    collect: tuple[str, ...] = ()
+    """Files the run writes whose bytes come back in :attr:`Execution.artifacts`."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    target_path: str = ""
+    target_name: str = ""
+    kind: str = "function"
+    """``function`` (characterization) or ``test`` (running generated tests), for the records."""
+    timeout: float | None = None
+    """Wall-clock seconds; ``None`` keeps the sandbox settings' limit."""
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What a run came to."""
+
+    backend: str
+    ran: bool
+    """False when the sandbox could not run it at all (see ``error``)."""
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    artifacts: Mapping[str, bytes] = field(default_factory=dict)
+    timed_out: bool = False
+    error: str | None = None
+    isolation: str = ""
+
+
+class CodeRunner(Protocol):
+    """Runs jobs in isolation for one workspace."""
+
+    backend: str
+    """Which sandbox runs the jobs, as the user would recognise it."""
+
+    def run(self, job: Job, cancel: CancelCheck | None = None) -> Execution:
+        """Run ``job`` to its end, a limit or a cancel; never raises for the code's faults."""
+        ...
+
+    def close(self) -> None:
+        """Release what the runner holds."""
+        ...
+
+
+def runner_for(root: Path, settings: Settings, record: bool = True) -> CodeRunner | None:
+    """The sandbox the workspace's settings choose, or None when there is none.
+
+    Every run is recorded in ``sandbox_executions`` when ``record``.
+    """
+    del root, settings, record  # the sandbox backends land with issue 5
+    return None
+
+
+JUNIT_REPORT = ".ark-generated-junit.xml"
+"""Where, relative to the work folder, pytest writes the report of a generated test run."""
+
+
+@dataclass(frozen=True)
+class TestCounts:
+    """How the tests of one run ended."""
+
+    __test__ = False  # a library class, not a test class for pytest to collect
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every test that was collected."""
+        return self.passed + self.failed + self.errors + self.skipped
+
+
+def count_junit(report: bytes, names: Collection[str] | None = None) -> TestCounts:
+    """Count outcomes in a JUnit XML report; zeros for a missing or unreadable one.
+
+    With ``names``, only test functions of those names count (each
+    parametrized case once): the file may hold tests of its own.
+    """
+    if not report:
+        return TestCounts()
+    try:
+        tree = ElementTree.fromstring(report)
+    except ElementTree.ParseError:
+        return TestCounts()
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    for case in tree.iter("testcase"):
+        if names is not None and case.get("name", "").split("[", 1)[0] not in names:
+            continue
+        tags = {child.tag for child in case}
+        if "failure" in tags:
+            counts["failed"] += 1
+        elif "error" in tags:
+            counts["errors"] += 1
+        elif "skipped" in tags:
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
+    return TestCounts(**counts)
+
+
+def pytest_job(test_path: str, text: str, timeout: float | None = None) -> Job:
+    """A run of one (generated) test file, given as text, under pytest."""
+    return Job(
+        command=(
+            "python3",
+            "-m",
+            "pytest",
+            test_path,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit1",
+            f"--junitxml={JUNIT_REPORT}",
+        ),
+        files={test_path: text.encode("utf-8")},
+        collect=(JUNIT_REPORT,),
+        target_path=test_path,
+        kind="test",
+        timeout=timeout,
+    )
+
+
+__all__ = [
+    "JUNIT_REPORT",
+    "CancelCheck",
+    "CodeRunner",
+    "Execution",
+    "Job",
+    "TestCounts",
+    "count_junit",
+    "pytest_job",
+    "runner_for",
+]
