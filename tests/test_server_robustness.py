@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from lsp_session import (
+    SERVER,
     diagnostics,
     hover_text,
     open_file,
@@ -18,6 +21,7 @@ from lsp_session import (
 )
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.lsp.client import LanguageClient as PlainClient
 from pytest_lsp import LanguageClient
 from test_cli import ark
 
@@ -223,3 +227,43 @@ async def test_rapid_edits_while_hovering_keep_both_correct(
     assert all("complexity 5 (A)" in text for text in await asyncio.gather(*hovers))
     final = await diagnostics(client, path.as_uri(), 201, 0)
     assert [d.code for d in final] == ["ARK001"]
+
+
+@pytest.mark.asyncio
+async def test_the_server_also_listens_on_tcp(workspace: Path, unused_tcp_port: int) -> None:
+    server = await asyncio.create_subprocess_exec(
+        *SERVER[:-1], "--tcp", f"127.0.0.1:{unused_tcp_port}"
+    )
+    client = PlainClient("tcp-test", "1")
+    try:
+        for _ in range(100):  # until the server listens
+            try:
+                await client.start_tcp("127.0.0.1", unused_tcp_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        result = await client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(), root_uri=workspace.as_uri()
+            )
+        )
+        assert result.server_info is not None and result.server_info.name == "ark"
+        await client.shutdown_async(None)
+        client.exit(None)
+        assert await asyncio.wait_for(server.wait(), timeout=10) == 0
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
+        await client.stop()
+
+
+def test_version_and_bad_addresses_answer_on_the_command_line(workspace: Path) -> None:
+    ark_lsp = Path(sys.executable).with_name("ark-lsp")
+    version = subprocess.run(
+        [str(ark_lsp), "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("ark-lsp, version ")
+    bad = subprocess.run([str(ark_lsp), "--tcp", "nowhere"], capture_output=True, text=True)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "ark: error: --tcp takes HOST:PORT, got 'nowhere'"

@@ -9,10 +9,13 @@ whatever is still knowable (its tier and line counts).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
+from ark_lsp.analysis import incremental
 from ark_lsp.analysis.collector import Collector, cc_rank, resolve_relative
 from ark_lsp.analysis.fixes import apply_fixes
+from ark_lsp.analysis.incremental import ParsedText
 from ark_lsp.analysis.source import (
     Source,
     SourceDecodeError,
@@ -59,6 +62,42 @@ def analyze(
     module: str | None = None,
 ) -> ModuleReport:
     """Analyse one file's source; ``path`` is workspace-relative (POSIX)."""
+    return _analyze(source, path, settings, module, lambda prepared: _parse_whole(prepared, path))
+
+
+def analyze_edit(
+    text: str, path: str, settings: Settings | None, previous: ParsedText | None
+) -> tuple[ModuleReport, ParsedText | None]:
+    """Analyse a new version of an edited text, re-parsing only what changed since ``previous``.
+
+    Returns the report and the parse to pass as ``previous`` next time (None
+    when the text does not parse). ``previous`` is updated in place: use it
+    once, from one thread.
+    """
+    kept: list[ParsedText] = []
+
+    def parse_edit(prepared: Source) -> ast.Module:
+        if not isinstance(prepared.parse_input, bytes):
+            return _parse_whole(prepared, path)
+        parsed = incremental.parse(prepared.parse_input, previous, filename=path)
+        kept.append(parsed)
+        return parsed.tree
+
+    report = _analyze(text, path, settings, None, parse_edit)
+    return report, kept[0] if kept and report.parsed else None
+
+
+def _parse_whole(prepared: Source, path: str) -> ast.Module:
+    return ast.parse(prepared.parse_input, filename=path)
+
+
+def _analyze(
+    source: bytes | str,
+    path: str,
+    settings: Settings | None,
+    module: str | None,
+    parse: Callable[[Source], ast.Module],
+) -> ModuleReport:
     settings = settings or _DEFAULT_SETTINGS
     tier = settings.tier_for(path)
     derived_module, is_package = module_name(path)
@@ -79,7 +118,7 @@ def analyze(
 
     lines = count_lines(prepared.data)
     try:
-        tree = ast.parse(prepared.parse_input, filename=path)
+        tree = parse(prepared)
     except (SyntaxError, ValueError) as error:
         violation = (
             _decode_violation(prepared)
@@ -202,7 +241,9 @@ def _decode_violation(source: Source) -> Violation | None:
 
 
 __all__ = [
+    "ParsedText",
     "analyze",
+    "analyze_edit",
     "cc_rank",
     "fix_all",
     "fix_keeps_code_valid",

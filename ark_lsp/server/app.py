@@ -32,6 +32,8 @@ class ArkServer(LanguageServer):
 
         super().__init__(name="ark", version=__version__)
         self.initialization_options: dict[str, Any] = {}
+        self.reported_problems: set[str] = set()
+        """Settings problems already shown, so a reload does not repeat them."""
         self.projects = Projects()
         self.documents = Documents(self)
         self.publisher = Publisher(self)

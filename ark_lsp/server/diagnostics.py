@@ -76,7 +76,7 @@ class Publisher:
         if document is None:
             return
         copy = frozen_copy(document)
-        snapshot = await self._server.in_analysis_thread(self._server.documents.analyse, copy)
+        snapshot = await self._server.in_analysis_thread(self._server.documents.analyse_edit, copy)
         current = self._server.workspace.text_documents.get(uri)
         if current is None or current.version != snapshot.version:
             return  # stale: the change that made it so has scheduled a newer analysis
@@ -193,7 +193,9 @@ def register(server: ArkServer) -> None:
         document = ls.documents.text(params.text_document.uri)
         if document is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        snapshot = await ls.in_analysis_thread(ls.documents.analyse, document)
-        if params.text_document.uri in ls.workspace.text_documents:
+        is_open = params.text_document.uri in ls.workspace.text_documents
+        analyse = ls.documents.analyse_edit if is_open else ls.documents.analyse
+        snapshot = await ls.in_analysis_thread(analyse, document)
+        if is_open:
             ls.documents.remember(snapshot)
         return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_of(snapshot))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
-from ark_lsp.analysis import analyze
+from ark_lsp.analysis import ParsedText, analyze, analyze_edit
 from ark_lsp.config import Settings
 from ark_lsp.models import ModuleReport
 from ark_lsp.server.projects import Project
@@ -74,6 +74,7 @@ class Documents:
     def __init__(self, server: ArkServer) -> None:
         self._server = server
         self._latest: dict[str, Snapshot] = {}
+        self._parsed: dict[str, ParsedText] = {}
 
     def text(self, uri: str) -> TextDocument | None:
         """The open document, or the file on disk for an unopened one; None if neither."""
@@ -91,12 +92,27 @@ class Documents:
             uri, source=source, position_codec=self._server.workspace.position_codec
         )
 
-    def analyse(self, document: TextDocument) -> Snapshot:
-        """Analyse a (frozen) document; safe to call from a worker thread."""
+    def analyse(self, document: TextDocument, *, incremental: bool = False) -> Snapshot:
+        """Analyse a (frozen) document.
+
+        ``incremental`` re-parses only what changed since the last incremental
+        analysis of the document; only the analysis thread may ask for it, as
+        the kept parse is updated in place.
+        """
         project, relative = self._server.projects.locate(document.uri)
         settings = (project or self._server.projects.loose).settings
-        report = analyze(document.source, relative, settings)
+        if incremental:
+            previous = self._parsed.pop(document.uri, None)
+            report, parsed = analyze_edit(document.source, relative, settings, previous)
+            if parsed is not None:
+                self._parsed[document.uri] = parsed
+        else:
+            report = analyze(document.source, relative, settings)
         return Snapshot(document, report, settings, project, relative)
+
+    def analyse_edit(self, document: TextDocument) -> Snapshot:
+        """:meth:`analyse` re-parsing only what changed; for the analysis thread."""
+        return self.analyse(document, incremental=True)
 
     def remember(self, snapshot: Snapshot) -> None:
         """Keep a snapshot unless a newer version of its document is already kept."""
@@ -125,6 +141,7 @@ class Documents:
     def forget(self, uri: str) -> None:
         """Drop what is kept of a closed document."""
         self._latest.pop(uri, None)
+        self._parsed.pop(uri, None)
 
     def invalidate(self) -> None:
         """Settings changed: every kept report may be wrong now."""

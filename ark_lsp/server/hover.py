@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -233,12 +233,10 @@ class HoverProvider:
         if store is None:
             return facts
         name = facts.qualname.rsplit(".", 1)[-1]
-        return SymbolFacts(
-            **{
-                **facts.__dict__,
-                "callers": store.call_count(name),
-                "last_run": store.performance(relative, facts.qualname),
-            }
+        return replace(
+            facts,
+            callers=store.call_count(name),
+            last_run=store.performance(relative, facts.qualname),
         )
 
     def _resolve_call(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:

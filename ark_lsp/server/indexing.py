@@ -121,17 +121,19 @@ class Indexer:
         existing = [t for t in targets if t.exists()]
         gone = [project.relative(t) for t in targets if not t.exists()]
         with Store.open(project.database, busy_timeout=settings.busy_timeout) as store:
-            if gone:
-                # A deleted folder takes every file indexed under it.
-                store.remove_files(
-                    [
-                        path
-                        for path in store.file_states()
-                        if any(path == g or path.startswith(f"{g}/") for g in gone)
-                    ]
-                )
+            # A deleted folder takes every file indexed under it.
+            doomed = (
+                [
+                    path
+                    for path in store.file_states()
+                    if any(path == g or path.startswith(f"{g}/") for g in gone)
+                ]
+                if gone
+                else []
+            )
+            store.remove_files(doomed)
             if targets and not existing:
-                return IndexFigures(root=str(project.root), files_removed=len(gone))
+                return IndexFigures(root=str(project.root), files_removed=len(doomed))
             return index_workspace(
                 project.root, settings, store, targets=existing, progress=progress
             )

@@ -20,7 +20,6 @@ WATCHED_FILES = ("**/*.py", "**/pyproject.toml", "**/.gitignore")
 """What ARK re-reads when it changes on disk: code, settings and ignore files."""
 
 _SETTINGS_FILES = {"pyproject.toml", ".gitignore"}
-_reported_problems: set[str] = set()
 
 
 def _client_sends_configuration(server: ArkServer) -> bool:
@@ -63,8 +62,8 @@ def settings_applied(server: ArkServer) -> None:
 
 
 def _report_problems(server: ArkServer, problems: Sequence[str]) -> None:
-    fresh = [p for p in problems if p not in _reported_problems]
-    _reported_problems.update(fresh)
+    fresh = [p for p in problems if p not in server.reported_problems]
+    server.reported_problems.update(fresh)
     if fresh:
         server.warn("ARK settings: " + "; ".join(fresh))
 
