@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -15,12 +15,20 @@ from ark_lsp import __version__
 from ark_lsp.server.documents import Documents
 from ark_lsp.server.projects import Projects
 
+if TYPE_CHECKING:
+    from ark_lsp.server.documents import Snapshot
+
 logger = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "ark/status"
 """Sent whenever an index run starts or ends, for editors' status bars."""
 
 _T = TypeVar("_T")
+
+CodeActionProvider = Callable[
+    ["Snapshot", types.CodeActionParams], Awaitable[list[types.CodeAction]]
+]
+"""A feature's code actions for a document; ``code_actions`` asks every one it is given."""
 
 
 class ArkServer(LanguageServer):
@@ -34,6 +42,10 @@ class ArkServer(LanguageServer):
         self.initialization_options: dict[str, Any] = {}
         self.reported_problems: set[str] = set()
         """Settings problems already shown, so a reload does not repeat them."""
+        self.code_action_providers: list[CodeActionProvider] = []
+        """Code actions of features other than the quick fixes (generation)."""
+        self.on_stop: list[Callable[[], None]] = []
+        """Called when the server stops, so features can wind their own work down."""
         self.projects = Projects()
         self.documents = Documents(self)
         self.publisher = Publisher(self)
@@ -99,6 +111,8 @@ class ArkServer(LanguageServer):
     def stop_work(self) -> None:
         """Cancel background work and close connections; the server answers no more."""
         self.indexer.stop()
+        for stop in self.on_stop:
+            stop()
         self._analysis_pool.shutdown(wait=False, cancel_futures=True)
         self.projects.close()
 
@@ -110,12 +124,22 @@ def create_server() -> ArkServer:
         code_lens,
         commands,
         diagnostics,
+        generation,
         hover,
         lifecycle,
         symbols,
     )
 
     server = ArkServer()
-    for feature in (lifecycle, diagnostics, code_actions, hover, symbols, code_lens, commands):
+    for feature in (
+        lifecycle,
+        diagnostics,
+        code_actions,
+        hover,
+        symbols,
+        code_lens,
+        commands,
+        generation,
+    ):
         feature.register(server)
     return server
