@@ -17,10 +17,11 @@ from local_runner import LocalRunner
 
 from ark_lsp.config import Settings
 from ark_lsp.generate import Templates
+from ark_lsp.generate.characterize import Observation
 from ark_lsp.generate.samples import candidates, make_cases, plan
 from ark_lsp.generate.stubs import signature_from_text
 from ark_lsp.generate.testfile import file_for_tests
-from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
+from ark_lsp.generate.testgen import NothingToTest, TestGeneration, _choose, generate_tests
 
 SHAPES = textwrap.dedent(
     '''\
@@ -46,6 +47,11 @@ SHAPES = textwrap.dedent(
     def words(text: str):
         for word in text.split():
             yield word.upper()
+
+
+    def inverses(numbers: list[int]):
+        for number in numbers:
+            yield 1 / number
 
 
     def roll(sides: int) -> int:
@@ -153,6 +159,35 @@ def test_iterators_are_compared_as_lists_and_methods_on_a_fresh_instance(project
     assert "assert Counter().add(n) == expected" in text
 
 
+def test_a_generator_is_consumed_to_see_what_it_raises(project: Path) -> None:
+    text = generate(project, name="inverses").generation.change.new_text
+    assert "list(inverses(numbers))" in text
+    assert "ZeroDivisionError" in text  # raised by the first item, not by the call
+    done = subprocess.run(
+        [sys.executable, "-c", "import ast, sys; ast.parse(sys.stdin.read())"],
+        input=text,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+
+
+def test_rows_are_chosen_to_run_the_most_lines() -> None:
+    def seen(values: str, *lines: int, kind: str = "value", name: str = "") -> Observation:
+        return Observation((values,), kind, text="1", name=name, lines=frozenset(lines))
+
+    rows = [seen("a", 1, 2), seen("b", 1, 2), seen("c", 1, 3), seen("d", 1, 2, 3, 4)]
+    assert [o.values[0] for o in _choose(rows, 1)] == ["d"]  # runs every line alone
+    assert [o.values[0] for o in _choose(rows, 2)] == ["a", "d"]  # then the table fills in order
+    assert [o.values[0] for o in _choose(rows, 3)] == ["a", "b", "d"]
+    errors = [
+        seen("x", 1, kind="raises", name="ValueError"),
+        seen("y", 1, kind="raises", name="ValueError"),
+        seen("z", 1, kind="raises", name="TypeError"),
+    ]
+    assert [o.values[0] for o in _choose(errors, 2)] == ["x", "z"]
+
+
 def test_results_that_do_not_repeat_are_left_out_and_said_so(project: Path) -> None:
     result = generate(project, name="roll")
     text = result.generation.change.new_text
@@ -192,7 +227,7 @@ def test_an_existing_test_file_is_extended_without_repeating_its_tests(project: 
     assert result.outcome.already_tested == ("area (test_area)",)
     new_text = result.generation.change.new_text
     assert new_text.startswith(
-        "import pytest\n\nfrom geo.shapes import Counter, Needy, area, roll, words\n"
+        "import pytest\n\nfrom geo.shapes import Counter, Needy, area, inverses, roll, words\n"
     )
     assert new_text.count("def test_area(") == 1
     assert "def test_words(" in new_text

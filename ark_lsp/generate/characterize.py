@@ -10,6 +10,7 @@ so the test file can say so.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,12 @@ class Observation:
     """For ``raises`` and ``type``: the class's qualified name in that module."""
     consumed: bool = False
     """The result was an iterator; ``text`` is the list of what it yielded."""
+    lines: frozenset[int] = frozenset()
+    """The lines of the target's file the call ran."""
+
+    def same_result(self, other: Observation | None) -> bool:
+        """Whether ``other`` saw the same outcome (the lines run may differ: caches)."""
+        return other is not None and dataclasses.replace(other, lines=self.lines) == self
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Observation:
@@ -54,6 +61,7 @@ class Observation:
             module=str(raw.get("module", "")),
             name=str(raw.get("name", "")),
             consumed=bool(raw.get("consumed", False)),
+            lines=frozenset(int(n) for n in raw.get("lines", ())),
         )
 
 
@@ -193,7 +201,9 @@ def characterize(
                 unwritable += 1
             elif observation.kind == "bad_input":
                 continue
-            elif observation.kind == "unstable" or repeated.get(observation.values) != observation:
+            elif observation.kind == "unstable" or not observation.same_result(
+                repeated.get(observation.values)
+            ):
                 unstable += 1
             else:
                 kept.append(observation)

@@ -9,7 +9,10 @@ target, so a run killed half way still reports what it saw.
 For each target it either runs the exact cases it is given (the second,
 checking run) or explores: docstring and call-site examples first, then a
 search for a base case that returns normally, then every candidate value of
-each parameter in turn around that base, then pairs.
+each parameter in turn around that base, then pairs, then random changes of
+the cases that reached lines no other case did, while that keeps finding
+new ones. The lines each call runs in the target's own file are recorded,
+so that the tests can be chosen to cover the most with the fewest rows.
 
 An observation is one of: ``value`` (the result's ``repr``, which reads
 back as an equal literal), ``raises`` (the exception's importable class),
@@ -36,8 +39,9 @@ SPEC = ".ark-characterize.json"
 OUT = ".ark-observed.json"
 CALL_TIMEOUT = 2.0
 TARGET_SECONDS = 10.0
-MAX_CALLS = 90
-MAX_KEPT = 48
+MAX_CALLS = 150
+MUTATION_PATIENCE = 25
+"""Mutations in a row that reach no new line before the search stops."""
 MAX_REPR = 1500
 MAX_ITEMS = 200
 SEARCH_TRIES = 60
@@ -130,6 +134,16 @@ class Target:
         self.name = order["name"]
         if getattr(owner, self.name, None) is None:
             raise LookupError("{} not found".format(order["qualname"]))
+        self.filename = getattr(module, "__file__", None)
+        self.lines: set[int] = set()
+
+    def _tracer(self, frame: Any, event: str, arg: object) -> Any:
+        """Record the lines run in the target's own file; other files are not traced."""
+        if frame.f_code.co_filename != self.filename:
+            return None
+        if event == "line":
+            self.lines.add(frame.f_lineno)
+        return self._tracer
 
     def function(self) -> Any:
         if self.binding == "method":
@@ -142,7 +156,11 @@ class Target:
         if first["kind"] not in ("value", "type"):
             return first
         second = self.call_once(values)
-        return first if second == first else {"kind": "unstable"}
+        # The lines run may differ (a cache hit the second time); the result may not.
+        same = {k: v for k, v in second.items() if k != "lines"} == {
+            k: v for k, v in first.items() if k != "lines"
+        }
+        return first if same else {"kind": "unstable"}
 
     def call_once(self, values: "list[str]") -> "dict[str, Any]":
         try:
@@ -160,24 +178,36 @@ class Target:
                 positional.append(value)
         sink = io.StringIO()
         timer = hasattr(signal, "setitimer")
+        consuming = False
+        self.lines = set()
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 if timer:
                     signal.setitimer(signal.ITIMER_REAL, CALL_TIMEOUT)
+                sys.settrace(self._tracer)
                 try:
                     result = self.function()(*positional, **keywords)
                     if self.is_async or inspect.iscoroutine(result):
                         result = asyncio.run(result)
+                    # A generator fails when it is consumed, not when it is called.
+                    consuming = _is_iterator(result)
                     observed = observe(result)
                 finally:
+                    sys.settrace(None)
                     if timer:
                         signal.setitimer(signal.ITIMER_REAL, 0)
         except CallTimeout:
             return {"kind": "timeout"}
         except BaseException as error:  # the function's own failure is the observation
             named = reference(type(error)) or {"module": "builtins", "name": "BaseException"}
-            return {"kind": "raises", "module": named["module"], "name": named["name"]}
-        return observed
+            return {
+                "kind": "raises",
+                "module": named["module"],
+                "name": named["name"],
+                "consumed": consuming,
+                "lines": sorted(self.lines),
+            }
+        return {**observed, "lines": sorted(self.lines)}
 
 
 def _vary(base: "list[str]", pools: "list[list[str]]") -> "list[list[str]]":
@@ -243,8 +273,34 @@ def explore(target: Target, order: "dict[str, Any]") -> "list[dict[str, Any]]":
     for case in _vary(base or [pool[0] for pool in pools], pools):
         if attempt(case) is None:
             break
-    kept = [{"values": list(key), **observation} for key, observation in done.items()]
-    return kept[:MAX_KEPT] if len(kept) > MAX_KEPT else kept
+    # Then mutate the cases that reached new lines, while that still pays.
+    rng = random.Random(1)
+    seen: set[int] = set()
+    fruitful: list[list[str]] = []
+    for key, observation in done.items():
+        new = set(observation.get("lines", ())) - seen
+        if new:
+            seen |= new
+            fruitful.append(list(key))
+    misses = 0
+    while fruitful and pools and misses < MUTATION_PATIENCE:
+        candidate = list(rng.choice(fruitful))
+        index = rng.randrange(len(pools))
+        candidate[index] = rng.choice(pools[index])
+        if tuple(candidate) in done:
+            misses += 1
+            continue
+        observation = attempt(candidate)
+        if observation is None:
+            break
+        new = set(observation.get("lines", ())) - seen
+        if new:
+            seen |= new
+            fruitful.append(candidate)
+            misses = 0
+        else:
+            misses += 1
+    return [{"values": list(key), **observation} for key, observation in done.items()]
 
 
 def main() -> None:

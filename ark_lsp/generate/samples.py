@@ -24,7 +24,7 @@ MAX_CASES = 32
 """Most cases tried per function; the sandbox runs each twice."""
 
 _POOLS: dict[str, tuple[str, ...]] = {
-    "int": ("0", "1", "2", "-1", "10", "255", "-7"),
+    "int": ("0", "1", "2", "-1", "10", "255", "-7", "3", "100000"),
     "float": ("0.0", "1.0", "0.5", "-2.5", "3.75", "100.0"),
     "complex": ("0j", "(1+2j)"),
     "str": (
@@ -37,17 +37,37 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "'*.py'",
         "'x'",
         "'ünïcödé'",
+        "'http://user@example.com:8080/a/b?q=1&r=two#top'",
+        "'/usr/local/../lib/./python3'",
+        "'<p class=\"x\">Tom &amp; Jerry</p>'",
+        "'a=1&b=2;c'",
+        "'CamelCase_snake-kebab'",
+        "'3.14'",
+        "'\\t\\x00\\u2603'",
     ),
-    "bytes": ("b'abc'", "b''", "b'\\x00\\xff'"),
+    "bytes": ("b'abc'", "b''", "b'\\x00\\xff'", "b'hello world'", "b'aGVsbG8='", "b'=3D\\r\\n'"),
     "bool": ("True", "False"),
     "None": ("None",),
     "list": ("[1, 2, 3]", "[]", "['a', 'b']", "[3, 1, 2]"),
     "tuple": ("(1, 2)", "()", "('a', 'b')"),
     "set": ("{1, 2}", "set()"),
-    "frozenset": ("frozenset({1, 2})",),
     "dict": ("{'a': 1}", "{}", "{'x': 'y', 'n': 2}"),
 }
-_ANY = ("1", "'abc'", "0", "''", "[1, 2]", "None", "2.5", "-1", "('a', 1)", "{'k': 1}", "True")
+_ANY = (
+    "1",
+    "'abc'",
+    "0",
+    "''",
+    "[1, 2]",
+    "None",
+    "2.5",
+    "-1",
+    "('a', 1)",
+    "{'k': 1}",
+    "True",
+    "['one\\n', 'two\\n']",
+    "b'abc'",
+)
 _CONTAINERS = {
     "list": "list",
     "List": "list",
@@ -62,8 +82,8 @@ _CONTAINERS = {
     "Set": "set",
     "AbstractSet": "set",
     "MutableSet": "set",
-    "frozenset": "frozenset",
-    "FrozenSet": "frozenset",
+    "frozenset": "set",
+    "FrozenSet": "set",
     "dict": "dict",
     "Dict": "dict",
     "Mapping": "dict",
@@ -215,9 +235,75 @@ def _sequence(container: str, items: list[str]) -> str:
         return f"[{joined}]"
     if container == "tuple":
         return f"({joined},)" if len(items) == 1 else f"({joined})"
-    if not items:
-        return "set()" if container == "set" else "frozenset()"
-    return f"{{{joined}}}" if container == "set" else f"frozenset({{{joined}}})"
+    return f"{{{joined}}}" if items else "set()"
+
+
+_DOMAIN_STRINGS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (
+        re.compile(r"url|uri|href|link|netloc|query|fragment|scheme"),
+        (
+            "'http://user:pw@example.com:8080/a/b;p?q=1&r=two#top'",
+            "'https://example.org/'",
+            "'mailto:jane@example.com'",
+            "'//host/path?x'",
+            "'a%20b%2Fc'",
+            "'x=1&y=2&x=3'",
+        ),
+    ),
+    (
+        re.compile(r"mail|addr|sender|recipient|from|to$"),
+        (
+            "'Jane Doe <jane@example.com>'",
+            "'jane@example.com'",
+            "'\"Doe, Jane\" <jane.doe@mail.example.org>, bob@example.net'",
+            "'undisclosed-recipients:;'",
+        ),
+    ),
+    (
+        re.compile(r"path|file|dir|folder|root"),
+        (
+            "'/usr/local/../lib/./python3'",
+            "'a/b/c.txt'",
+            "'C:\\\\Users\\\\name\\\\file.txt'",
+            "'~/notes.md'",
+            "'.hidden'",
+            "'//server/share/x'",
+        ),
+    ),
+    (re.compile(r"date|time"), ("'Mon, 20 Nov 1995 19:12:08 -0500'", "'1995-11-20T19:12:08'")),
+    (
+        re.compile(r"^ip|host|address|network|net$"),
+        ("'192.168.0.1'", "'::1'", "'10.0.0.0/8'", "'2001:db8::/32'", "'example.com'"),
+    ),
+    (re.compile(r"pat|glob|wild"), ("'*.py'", "'[a-c]?.txt'", "'[!x]*'", "'a*b'", "'**/x'")),
+    (re.compile(r"html|markup|xml"), ("'<p class=\"x\">Tom &amp; Jerry &#62; &gt</p>'",)),
+)
+
+
+_DOMAIN_NUMBERS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"year"), ("2024", "1900", "2000", "2023", "1")),
+    (re.compile(r"month"), ("1", "2", "12", "13", "0")),
+    (re.compile(r"day"), ("1", "29", "31", "0")),
+    (re.compile(r"hour"), ("0", "23", "24")),
+    (re.compile(r"minute|second"), ("0", "59", "60")),
+    (re.compile(r"port"), ("80", "8080", "65536")),
+)
+
+
+def _domain_numbers(name: str) -> list[str]:
+    """Numbers of the kind a parameter's name asks for: years for ``year``, months for ``month``."""
+    return [
+        value for pattern, values in _DOMAIN_NUMBERS if pattern.search(name) for value in values
+    ]
+
+
+def _domain_strings(name: str) -> list[str]:
+    """Strings of the kind a parameter's name asks for: URLs for ``url``, paths for ``path``."""
+    found: list[str] = []
+    for pattern, values in _DOMAIN_STRINGS:
+        if pattern.search(name):
+            found += values
+    return found
 
 
 def _values_for_name(name: str) -> list[str]:
@@ -252,6 +338,10 @@ def candidates(parameter: Parameter | Column, annotation: str | None) -> list[st
             typed += ["-1", "2"]
     if typed is None:
         typed = _values_for_name(parameter.name)
+    if "'abc'" in typed:  # a string parameter: the kind its name asks for, early
+        typed = typed[:1] + _domain_strings(parameter.name.lower()) + typed[1:]
+    if "0" in typed and "'abc'" not in typed:  # a number: the same
+        typed = _domain_numbers(parameter.name.lower()) + typed
     values += typed
     if parameter.kind is ParameterKind.VAR_POSITIONAL:
         element = [v for v in values if v != "None"]

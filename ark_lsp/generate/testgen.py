@@ -32,6 +32,7 @@ from ark_lsp.generate.validation import validate
 from ark_lsp.models import ParameterKind
 
 MAX_VALUE_ROWS = 24
+"""Rows of returned values per function: the ones that run the most lines first."""
 MAX_RAISE_ROWS = 6
 MAX_TYPE_ROWS = 6
 SKELETON_ROWS = 3
@@ -239,30 +240,38 @@ def _block(
         error=_free("error", names),
     )
     observations = characterization.observations if characterization else ()
-    values = [o for o in observations if o.kind == "value"]
     if characterization is not None:
         block.notes += _notes(characterization)
+    # One call expression serves every table. Iterators are compared as lists, and a
+    # generator raises only while it is consumed: such calls are wrapped in list(),
+    # which raises what the call itself raises too.
+    consumed = sum(1 for o in observations if o.consumed)
+    plain = sum(1 for o in observations if o.kind in ("value", "type") and not o.consumed)
+    if consumed and consumed >= plain:
+        block.call = f"list({block.call})"
+        left_out = plain
+        observations = tuple(o for o in observations if o.consumed or o.kind == "raises")
+    else:
+        left_out = consumed
+        observations = tuple(o for o in observations if not o.consumed)
+    if left_out:
+        block.notes.append(f"{left_out} result(s) of the other kind (iterator or not) left out")
+    values = [o for o in observations if o.kind == "value"]
     if values and target.depends_on:
         block.notes.append(
             f"{len(values)} result(s) left out: {target.name} reads "
             f"{', '.join(target.depends_on)}, so they need not repeat"
         )
         values = []
-    if values and any(o.consumed for o in values):
-        # One call expression per table: keep the iterator results, as lists.
-        dropped = sum(1 for o in values if not o.consumed)
-        values = [o for o in values if o.consumed]
-        block.call = f"list({block.call})"
-        if dropped:
-            block.notes.append(f"{dropped} non-iterator result(s) left out")
-    block.returns = [[*map(style.literal, o.values), style.literal(o.text)] for o in values][
-        :MAX_VALUE_ROWS
+    block.returns = [
+        [*map(style.literal, o.values), style.literal(o.text)]
+        for o in _choose(values, MAX_VALUE_ROWS)
     ]
     for kind, limit, rows in (
         ("type", MAX_TYPE_ROWS, block.types),
         ("raises", MAX_RAISE_ROWS, block.raises),
     ):
-        chosen = _distinct([o for o in observations if o.kind == kind], limit)
+        chosen = _choose([o for o in observations if o.kind == kind], limit)
         rows += [[*map(style.literal, o.values), imports.reference(o)] for o in chosen]
     if block.rows == 0:
         reason = no_sandbox or (characterization.problem if characterization else None)
@@ -276,19 +285,33 @@ def _block(
     return block
 
 
-def _distinct(observations: list[Observation], limit: int) -> list[Observation]:
-    """Up to ``limit`` observations, one per class first, then more of each."""
-    by_class: dict[str, list[Observation]] = {}
-    for observation in observations:
-        by_class.setdefault(f"{observation.module}.{observation.name}", []).append(observation)
-    chosen: list[Observation] = []
-    depth = 0
-    while len(chosen) < limit and any(depth < len(group) for group in by_class.values()):
-        for group in by_class.values():
-            if depth < len(group) and len(chosen) < limit:
-                chosen.append(group[depth])
-        depth += 1
-    return chosen
+def _choose(observations: list[Observation], limit: int) -> list[Observation]:
+    """Up to ``limit`` rows that run the most lines between them, in the order they were seen.
+
+    Greedy set cover: each pick runs the most lines no earlier pick ran,
+    then (for exceptions and result types) shows a class not shown yet; when
+    nothing new is left, the table is filled in the order of observation.
+    """
+    chosen: list[int] = []
+    lines: set[int] = set()
+    classes: set[str] = set()
+    remaining = list(range(len(observations)))
+    while remaining and len(chosen) < limit:
+        best = max(remaining, key=lambda i: _gain(observations[i], lines, classes))
+        if _gain(observations[best], lines, classes) == (0, 0):
+            break
+        chosen.append(best)
+        remaining.remove(best)
+        lines |= observations[best].lines
+        classes.add(f"{observations[best].module}.{observations[best].name}")
+    chosen += remaining[: limit - len(chosen)]
+    return [observations[index] for index in sorted(chosen)]
+
+
+def _gain(observation: Observation, lines: set[int], classes: set[str]) -> tuple[int, int]:
+    """New lines a row would run, and whether it shows a class not shown yet."""
+    new_class = bool(observation.name) and f"{observation.module}.{observation.name}" not in classes
+    return len(observation.lines - lines), int(new_class)
 
 
 def _notes(characterization: Characterization) -> list[str]:
@@ -340,6 +363,7 @@ def generate_tests(
     runner: CodeRunner | None,
     name: str | None = None,
     line: int | None = None,
+    only: Callable[[Target], bool] | None = None,
     call_sites: Callable[[str], list[str]] | None = None,
     read_text: ReadText = read_disk,
     cancel: CancelCheck | None = None,
@@ -349,7 +373,8 @@ def generate_tests(
     """Write (or extend) the test file of ``relative`` with characterization tests.
 
     The targets are the function or method named ``name`` (``Class.method``),
-    the one defined at ``line``, or else every public one of the file.
+    the one defined at ``line``, or else every public one of the file (those
+    ``only`` accepts, when given).
     ``call_sites`` gives the texts of files calling a name, for the literal
     arguments they pass. Raises :class:`NothingToTest` when there is nothing
     new to test and :class:`~ark_lsp.generate.templating.TemplateError` for a
@@ -366,6 +391,8 @@ def generate_tests(
         targets = [found] if found is not None else []
     else:
         targets = find_targets(text, name)
+    if only is not None:
+        targets = [t for t in targets if only(t)]
     if not targets:
         what = f"no function or method {name}" if name else "no public function or method"
         raise NothingToTest(f"{relative} has {what} to test")
