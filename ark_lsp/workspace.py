@@ -107,8 +107,21 @@ class _IgnoreRules:
         return False
 
 
-def discover(root: Path, settings: Settings, targets: Sequence[Path] = ()) -> Iterator[str]:
+def is_python(name: str) -> bool:
+    """Whether a file name is one the indexer reads."""
+    return name.endswith(".py")
+
+
+def discover(
+    root: Path,
+    settings: Settings,
+    targets: Sequence[Path] = (),
+    include: Callable[[str], bool] = is_python,
+) -> Iterator[str]:
     """Yield workspace-relative paths of the Python files to index, sorted per folder.
+
+    ``include`` picks files by name: the sandbox copies every file in, not
+    only Python's.
 
     Files named explicitly in ``targets`` are yielded even when excluded, as
     ruff and pytest do; folders are walked with every exclusion applied.
@@ -123,10 +136,12 @@ def discover(root: Path, settings: Settings, targets: Sequence[Path] = ()) -> It
         parts = relative.split("/") if relative else []
         for depth in range(len(parts)):
             rules.enter("/".join(parts[:depth]))
-        yield from _walk(root, relative, rules)
+        yield from _walk(root, relative, rules, include)
 
 
-def _walk(root: Path, start: str, rules: _IgnoreRules) -> Iterator[str]:
+def _walk(
+    root: Path, start: str, rules: _IgnoreRules, include: Callable[[str], bool]
+) -> Iterator[str]:
     pending = [start]
     while pending:
         folder = pending.pop()
@@ -145,7 +160,7 @@ def _walk(root: Path, start: str, rules: _IgnoreRules) -> Iterator[str]:
             if is_dir:
                 if not rules.excluded(relative, is_dir=True):
                     subfolders.append(relative)
-            elif entry.name.endswith(".py") and not rules.excluded(relative, is_dir=False):
+            elif include(entry.name) and not rules.excluded(relative, is_dir=False):
                 yield relative
         pending.extend(reversed(subfolders))
 

@@ -1,14 +1,50 @@
-"""Fixtures shared by the language-server tests: a sample workspace and started clients."""
+"""Fixtures shared across test modules.
+
+The language-server tests get a sample workspace and started clients. The
+sandbox tests get a real Docker engine and the sandbox image: ``scripts/test``
+starts an engine and builds the image when it can. Where there is still
+none, the docker tests skip, saying why, unless ``ARK_REQUIRE_DOCKER=1`` (as
+``.ci/run`` sets), where they fail instead.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_lsp
 from lsp_session import PRESETS, SERVER, start, write_workspace
 from pytest_lsp import ClientServerConfig, LanguageClient
+from sandbox_support import DockerSetup, docker_missing
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> DockerSetup:
+    from ark_lsp.sandbox.engine import connect
+    from ark_lsp.sandbox.image import choose_image
+
+    engine = connect()
+    if not engine.answers:
+        docker_missing(engine.error or "no Docker engine answers")
+    image = choose_image(engine.client, None)
+    if not image.present:
+        docker_missing(image.reason)
+    return DockerSetup(engine.client, image.name)
+
+
+@pytest.fixture(scope="session")
+def docker_sandbox(docker_setup: DockerSetup) -> Iterator[Any]:
+    """One docker sandbox with a warm pool for the whole session, closed at its end."""
+    from ark_lsp.sandbox.docker_backend import DockerSandbox
+
+    sandbox = DockerSandbox(docker_setup.client, docker_setup.image, pool_size=2)
+    yield sandbox
+    sandbox.close()
+
+
+# --- language server -------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -70,14 +70,16 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def ark(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+def ark(
+    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(ARK), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "ARK_DATABASE": ""},
+        env={**(os.environ if env is None else env), "ARK_DATABASE": ""},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"ark {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
@@ -208,3 +210,18 @@ def test_python_m_ark_lsp_starts_the_server_entry_point() -> None:
     )
     assert result.returncode == 0
     assert "language server" in result.stdout
+
+
+def test_the_database_can_be_put_elsewhere_by_environment(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "index.db"
+    result = subprocess.run(
+        [str(ARK), "index", ".", "--format", "json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ARK_DATABASE": str(elsewhere)},
+        check=True,
+    )
+    assert json.loads(result.stdout)["database"] == str(elsewhere)
+    assert elsewhere.exists()
+    assert not (project / ".ark" / "index.db").exists()

@@ -306,6 +306,12 @@ async def test_initial_index_reports_progress_and_status(
         if isinstance(report, types.WorkDoneProgressBegin)
     ]
     assert "ARK: indexing sample" in titles
+    assert all(
+        report.cancellable
+        for reports in client.progress_reports.values()
+        for report in reports
+        if isinstance(report, types.WorkDoneProgressBegin)
+    )
     ends = [
         report
         for reports in client.progress_reports.values()
@@ -423,3 +429,25 @@ async def test_a_start_on_a_warm_index_parses_nothing_again(
         if folder.state == "ready"
     )
     assert (first_run.indexed, first_run.unchanged) == (0, 3)
+
+
+@pytest.mark.asyncio
+async def test_quick_fixes_survive_a_client_that_sends_ranges_back_in_bytes(
+    client: LanguageClient, workspace: Path
+) -> None:
+    # Neovim before 0.10 returns a diagnostic's range in bytes, not in the units it received.
+    path = workspace / "accents.py"
+    text = 'label = "été"; value = eval("[1, 2]")\n'
+    (shown,) = await open_file(client, path, text)
+    in_bytes = types.Range(
+        start=types.Position(line=0, character=text.encode().index(b"eval")),
+        end=types.Position(line=0, character=text.encode().index(b"eval") + 14),
+    )
+    sent_back = types.Diagnostic(
+        range=in_bytes, message=shown.message, code=shown.code, source=shown.source
+    )
+    actions = await code_actions(client, path, [sent_back], [types.CodeActionKind.QuickFix])
+    assert [a.title for a in actions] == [
+        "Replace eval() with ast.literal_eval()",
+        "Suppress ARK001 on this line",
+    ]

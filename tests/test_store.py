@@ -220,7 +220,7 @@ def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
         conn = store.db.conn
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
-        assert store.schema_version() == LATEST == 4
+        assert store.schema_version() == LATEST == 5
         assert set(store.db.table_names()) >= ARK_TABLES
         assert {"symbols", "imports", "violations", "calls", "symbols_fts"} <= set(
             store.db.table_names()

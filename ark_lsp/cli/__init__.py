@@ -1,8 +1,10 @@
 """The ``ark`` command line: a thin front end over the same engine as the server.
 
 Exit codes: 0 success; 1 findings (``ark check`` found an error-severity
-result); 2 usage error; 3 the database cannot be used (corrupt, locked, from
-a newer ARK); 4 any other failure, reported in one line.
+result; ``ark run``/``ark test``: the code failed, timed out or hit a limit);
+2 usage error; 3 the database cannot be used (corrupt, locked, from a newer
+ARK); 4 any other failure, reported in one line (for the sandbox commands:
+the sandbox could not run the code at all).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, generate, index, rules, serve
+from ark_lsp.cli import check, generate, index, rules, sandbox, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +32,7 @@ for command in (
     generate.generate,
     rules.rules,
     serve.serve,
+    *sandbox.COMMANDS,
 ):
     main.add_command(command)
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
-EXITDATABASE = 3
+EXIT_DATABASE = 3
 EXIT_FAILURE = 4
 
 PLAIN_PROGRESS_FROM = 500
@@ -32,8 +32,8 @@ PATHS = click.argument(
 DATABASE = click.option(
     "--database",
     type=click.Path(dir_okay=False, path_type=Path),
-    envvar="ARKDATABASE",
-    help="Index database to use [default: <workspace>/.ark/index.db; env ARKDATABASE].",
+    envvar="ARK_DATABASE",
+    help="Index database to use [default: <workspace>/.ark/index.db; env ARK_DATABASE].",
 )
 JOBS = click.option(
     "--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: one per core]."
@@ -93,7 +93,7 @@ def open_workspace(
             settings = replace(settings, base_rules=store.rules())
             yield Workspace(root, settings, store, [p for p in targets if p != root])
     except StoreError as error:
-        fail(str(error), EXITDATABASE)
+        fail(str(error), EXIT_DATABASE)
 
 
 def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> IndexFigures:

@@ -17,6 +17,7 @@ from ark_lsp.server.projects import Projects
 
 if TYPE_CHECKING:
     from ark_lsp.server.documents import Snapshot
+    from ark_lsp.server.sandbox import SandboxCommands
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class ArkServer(LanguageServer):
 
         super().__init__(name="ark", version=__version__)
         self.initialization_options: dict[str, Any] = {}
+        self.sandbox: SandboxCommands | None = None
+        """The sandbox commands, once registered."""
         self.reported_problems: set[str] = set()
         """Settings problems already shown, so a reload does not repeat them."""
         self.code_action_providers: list[CodeActionProvider] = []
@@ -111,6 +114,8 @@ class ArkServer(LanguageServer):
     def stop_work(self) -> None:
         """Cancel background work and close connections; the server answers no more."""
         self.indexer.stop()
+        if self.sandbox is not None:
+            self.sandbox.close()
         for stop in self.on_stop:
             stop()
         self._analysis_pool.shutdown(wait=False, cancel_futures=True)
@@ -127,11 +132,12 @@ def create_server() -> ArkServer:
         generation,
         hover,
         lifecycle,
+        sandbox,
         symbols,
     )
 
     server = ArkServer()
-    for feature in (
+    features = (
         lifecycle,
         diagnostics,
         code_actions,
@@ -139,7 +145,9 @@ def create_server() -> ArkServer:
         symbols,
         code_lens,
         commands,
+        sandbox,
         generation,
-    ):
+    )
+    for feature in features:
         feature.register(server)
     return server

@@ -28,13 +28,24 @@ def _wanted(params: types.CodeActionParams, kind: str) -> bool:
 
 
 def _violation_of(snapshot: Snapshot, diagnostic: types.Diagnostic) -> Violation | None:
-    """The violation a diagnostic of this text was made from; None if it is stale."""
-    for violation in snapshot.report.violations:
-        if violation.rule == diagnostic.code and (
-            lsp_range(snapshot.document, violation.span) == diagnostic.range
-        ):
+    """The violation a diagnostic of this text was made from; None if it is stale.
+
+    Matched by rule, line and message: some clients (Neovim before 0.10)
+    send ranges back in other units than they received them, so a range
+    alone cannot be trusted. The range only breaks ties on one line.
+    """
+    line = diagnostic.range.start.line + 1
+    candidates = [
+        violation
+        for violation in snapshot.report.violations
+        if violation.rule == diagnostic.code
+        and violation.span.line == line
+        and violation.message == diagnostic.message
+    ]
+    for violation in candidates:
+        if lsp_range(snapshot.document, violation.span) == diagnostic.range:
             return violation
-    return None
+    return candidates[0] if candidates else None
 
 
 def quick_fixes(snapshot: Snapshot, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:

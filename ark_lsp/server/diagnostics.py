@@ -39,9 +39,15 @@ def client_pulls(server: ArkServer) -> bool:
     return bool(text_document and text_document.diagnostic)
 
 
-def diagnostics_of(snapshot: Snapshot) -> list[types.Diagnostic]:
-    """The snapshot's violations in the client's terms."""
-    return [lsp_diagnostic(snapshot.document, v) for v in snapshot.report.violations]
+def diagnostics_of(server: ArkServer, snapshot: Snapshot) -> list[types.Diagnostic]:
+    """The snapshot's violations in the client's terms, and its failing tests if any."""
+    found = [lsp_diagnostic(snapshot.document, v) for v in snapshot.report.violations]
+    return found + test_failures(server, snapshot.uri)
+
+
+def test_failures(server: ArkServer, uri: str) -> list[types.Diagnostic]:
+    """The failing tests the last sandbox test run found in a document."""
+    return list(server.sandbox.test_failures.get(uri, [])) if server.sandbox else []
 
 
 class Publisher:
@@ -91,7 +97,9 @@ class Publisher:
         self._published_version[snapshot.uri] = version
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
-                uri=snapshot.uri, version=snapshot.version, diagnostics=diagnostics_of(snapshot)
+                uri=snapshot.uri,
+                version=snapshot.version,
+                diagnostics=diagnostics_of(self._server, snapshot),
             )
         )
 
@@ -109,12 +117,28 @@ class Publisher:
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
 
+    def publish_extra(self, uri: str) -> None:
+        """The document's failing tests changed: show them with its other diagnostics."""
+        if client_pulls(self._server):
+            self._refresh_pulls()
+        elif uri in self._server.workspace.text_documents:
+            self.changed(uri, at_once=True)
+        else:
+            self._server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, diagnostics=test_failures(self._server, uri)
+                )
+            )
+
+    def _refresh_pulls(self) -> None:
+        workspace = self._server.client_capabilities.workspace
+        if workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
+            self._server.workspace_diagnostic_refresh(None)
+
     def republish_open(self) -> None:
         """Settings changed: analyse every open document again."""
         if client_pulls(self._server):
-            refresh = self._server.client_capabilities.workspace
-            if refresh and refresh.diagnostics and refresh.diagnostics.refresh_support:
-                self._server.workspace_diagnostic_refresh(None)
+            self._refresh_pulls()
             return
         for uri in list(self._server.workspace.text_documents):
             self.changed(uri, at_once=True)
@@ -198,4 +222,4 @@ def register(server: ArkServer) -> None:
         snapshot = await ls.in_analysis_thread(analyse, document)
         if is_open:
             ls.documents.remember(snapshot)
-        return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_of(snapshot))
+        return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_of(ls, snapshot))

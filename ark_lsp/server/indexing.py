@@ -83,7 +83,7 @@ class Indexer:
         targets = () if pending.everything else sorted(pending.targets)
         project.state, project.detail = IndexState.INDEXING, ""
         self._server.send_status()
-        work = WorkDone(self._server, f"ARK: indexing {project.root.name}")
+        work = WorkDone(self._server, f"ARK: indexing {project.root.name}", cancellable=True)
         await work.begin()
         loop = asyncio.get_running_loop()
         figures: IndexFigures | None = None
@@ -112,7 +112,7 @@ class Indexer:
         """The run itself, in the worker thread."""
 
         def progress(done: int, total: int) -> None:
-            if self._stopping.is_set():
+            if self._stopping.is_set() or work.cancelled.is_set():
                 raise IndexCancelled
             if total:
                 work.report(f"{done:,}/{total:,} files", percentage=100 * done // total)

@@ -16,7 +16,13 @@ from ark_lsp.store.errors import (
     StoreError,
     move_aside,
 )
-from ark_lsp.store.records import PerformanceRecord, SymbolRecord, Totals, ViolationRecord
+from ark_lsp.store.records import (
+    ExecutionRecord,
+    PerformanceRecord,
+    SymbolRecord,
+    Totals,
+    ViolationRecord,
+)
 from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
@@ -24,6 +30,7 @@ __all__ = [
     "DatabaseCorrupt",
     "DatabaseLocked",
     "DatabaseTooNew",
+    "ExecutionRecord",
     "PerformanceRecord",
     "Store",
     "StoreError",

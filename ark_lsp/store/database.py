@@ -21,11 +21,14 @@ from ark_lsp.store import rules as stored_rules
 from ark_lsp.store.connection import configure, connect, utc_now, write_transaction
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
 from ark_lsp.store.records import (
+    EXECUTION_RECORD_COLUMNS,
     SYMBOL_RECORD_COLUMNS,
+    ExecutionRecord,
     PerformanceRecord,
     SymbolRecord,
     Totals,
     ViolationRecord,
+    execution_record,
     symbol_record,
 )
 from ark_lsp.store.schema import LATEST, migrate, schema_version
@@ -41,7 +44,7 @@ _SEARCH_WORD = re.compile(r"[^\W_]+")
 # Weights of name, qualname and docstring in the ranking of search results.
 _BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0)"
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_JSON_COLUMNS = frozenset({"command", "limits", "problems"})
+_JSON_COLUMNS = frozenset({"command", "limits", "problems", "limits_hit"})
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -274,6 +277,19 @@ class Store:
                 else json.dumps(test_outcome, default=str),
             },
         )
+
+    @_guarded
+    def executions(
+        self, *, limit: int = 20, target_path: str | None = None
+    ) -> list[ExecutionRecord]:
+        """The most recent sandbox runs, newest first (of one target, when given)."""
+        where, params = ("WHERE target_path = ?", [target_path]) if target_path else ("", [])
+        cursor = self.db.conn.execute(
+            f"SELECT {EXECUTION_RECORD_COLUMNS} FROM sandbox_executions {where} "
+            "ORDER BY started_at DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [execution_record(row) for row in cursor]
 
     def _insert(self, table: str, values: Mapping[str, object]) -> int:
         columns = set(self.db.table(table).columns_dict)

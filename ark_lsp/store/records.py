@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -82,3 +83,48 @@ class PerformanceRecord:
     max_peak_memory_bytes: int | None
     last_outcome: str | None
     last_run_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRecord:
+    """One recorded sandbox run, as ``ark history`` lists it."""
+
+    id: int
+    started_at: str
+    backend: str
+    image: str | None
+    kind: str
+    target_path: str
+    target_name: str
+    command: list[str]
+    outcome: str
+    exit_code: int | None
+    killed_by: str | None
+    limits_hit: list[str]
+    duration_ms: float | None
+    peak_memory_bytes: int | None
+    cpu_time_ms: float | None
+    detail: str | None
+
+
+EXECUTION_RECORD_COLUMNS = (
+    "id, started_at, backend, image, kind, target_path, target_name, command, outcome, "
+    "exit_code, killed_by, limits_hit, duration_ms, peak_memory_bytes, cpu_time_ms, detail"
+)
+"""The select list, in field order, that :func:`execution_record` reads."""
+
+
+def _json_list(text: object) -> list[str]:
+    try:
+        value = json.loads(text) if isinstance(text, str) else []
+    except ValueError:
+        return []
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def execution_record(row: tuple[object, ...]) -> ExecutionRecord:
+    """Build a record from a row selected with :data:`EXECUTION_RECORD_COLUMNS`."""
+    values = list(row)
+    values[7] = _json_list(values[7])
+    values[11] = _json_list(values[11])
+    return ExecutionRecord(*values)  # type: ignore[arg-type]

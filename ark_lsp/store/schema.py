@@ -351,6 +351,18 @@ def _v4_calls(db: Database) -> None:
     db.execute("UPDATE code_index SET analysis_key = ''")
 
 
+def _v5_sandbox_details(db: Database) -> None:
+    """What a sandbox run was, which limits it reached, how isolated it was, why it erred."""
+    for column in (
+        "kind TEXT NOT NULL DEFAULT 'run'",
+        "limits_hit TEXT NOT NULL DEFAULT '[]'",
+        "isolation TEXT",
+        "detail TEXT",
+    ):
+        db.execute(f"ALTER TABLE sandbox_executions ADD COLUMN {column}")
+    db.execute("CREATE INDEX sandbox_executions_started ON sandbox_executions (started_at)")
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -358,6 +370,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v2_search_and_views,
     _v3_rule_rows,
     _v4_calls,
+    _v5_sandbox_details,
 )
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""

@@ -1,0 +1,322 @@
+"""``ark run``, ``ark test``, ``ark history`` and ``ark sandbox``: code and tests in a sandbox.
+
+Exit codes, as for every ``ark`` command (see :mod:`ark_lsp.cli`):
+
+- 0: the run passed (exit code 0; every test passed);
+- 1: the code failed: a non-zero exit, a failing test, a limit reached
+  (timeout, memory, processes) or a cancelled run;
+- 2: usage error;
+- 3: the database cannot be used;
+- 4: the sandbox could not run the code at all (no engine answers for
+  ``--backend docker``, the image is missing, the engine vanished mid-run)
+  or the image could not be built.
+
+Every run, whatever its outcome, is recorded in ``sandbox_executions``.
+The run's own stdout and stderr go to stdout and stderr; ARK's summary line
+goes to stderr, so ``ark run f.py > out.txt`` keeps only the program's output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ark_lsp.cli.common import (
+    DATABASE,
+    EXIT_FAILURE,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    ROOT,
+    Workspace,
+    fail,
+    open_workspace,
+)
+
+if TYPE_CHECKING:
+    from ark_lsp.sandbox import RunResult, SandboxRunner
+
+
+def _size(value: str | None) -> int | None:
+    from ark_lsp.config import parse_size
+
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except TypeError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``ark run`` and ``ark test`` share."""
+    for option in reversed(
+        (
+            click.option(
+                "--backend",
+                type=click.Choice(["docker", "local", "auto"]),
+                help="Where to run [default: [tool.ark.sandbox] backend, else auto].",
+            ),
+            click.option(
+                "--timeout", type=click.FloatRange(min=0, min_open=True), help="Wall-clock seconds."
+            ),
+            click.option("--memory", help='Memory limit, e.g. "256m" or "1g".'),
+            click.option("--cpus", type=click.FloatRange(min=0, min_open=True), help="CPU quota."),
+            click.option(
+                "--network/--no-network",
+                default=None,
+                help="Let the code reach the network [default: off].",
+            ),
+            click.option(
+                "--format",
+                "output_format",
+                type=click.Choice(["text", "json"]),
+                default="text",
+                show_default=True,
+            ),
+            DATABASE,
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _runner(workspace: Workspace, options: dict[str, Any]) -> SandboxRunner:
+    from ark_lsp.sandbox import Limits, SandboxRunner, record_run
+
+    limits = Limits.from_settings(workspace.settings.sandbox)
+    changes: dict[str, Any] = {
+        "timeout": options.get("timeout"),
+        "memory": _size(options.get("memory")),
+        "cpus": options.get("cpus"),
+        "network": options.get("network"),
+    }
+    limits = replace(limits, **{k: v for k, v in changes.items() if v is not None})
+    store = workspace.store
+    return SandboxRunner(
+        workspace.root,
+        workspace.settings,
+        backend=options.get("backend"),
+        limits=limits,
+        pool_size=0,  # one run per command: a pool would only start containers to remove them
+        recorder=lambda request, result: record_run(store, request, result),
+    )
+
+
+def _relative(workspace: Workspace, path: Path) -> str:
+    return path.resolve().relative_to(workspace.root).as_posix()
+
+
+def _megabytes(value: int | None) -> str:
+    return "?" if value is None else f"{value / (1024 * 1024):.1f} MiB"
+
+
+def _summary(result: RunResult) -> str:
+    where = result.backend + (f", {result.image}" if result.image else "")
+    parts = [f"{result.outcome.value} in {result.duration_ms:.0f} ms ({where})"]
+    if result.exit_code is not None:
+        parts.append(f"exit {result.exit_code}")
+    if result.killed_by.value != "none":
+        parts.append(f"killed by {result.killed_by.value}")
+    parts.append(f"peak {_megabytes(result.peak_memory_bytes)}")
+    if result.cpu_time_ms is not None:
+        parts.append(f"cpu {result.cpu_time_ms:.0f} ms")
+    if result.execution_id is not None:
+        parts.append(f"run #{result.execution_id}")
+    return "; ".join(parts)
+
+
+def _exit_code(result: RunResult) -> int:
+    if result.outcome.value == "passed":
+        return EXIT_OK
+    return EXIT_FAILURE if result.outcome.value == "error" else EXIT_FINDINGS
+
+
+def _report_text(result: RunResult) -> None:
+    from ark_lsp.sandbox.models import OUTPUT_CAP
+
+    if result.stdout:
+        click.echo(result.stdout, nl=False)
+    if result.stderr:
+        click.echo(result.stderr, nl=False, err=True)
+    for stream, truncated in (
+        ("stdout", result.stdout_truncated),
+        ("stderr", result.stderr_truncated),
+    ):
+        if truncated:
+            click.echo(
+                f"ark: {stream} was cut at {OUTPUT_CAP} bytes; the rest was dropped", err=True
+            )
+    if result.backend == "local":
+        click.echo(f"ark: note: {result.isolation}", err=True)
+    if result.error:
+        label = "error" if result.outcome.value == "error" else "note"
+        click.echo(f"ark: {label}: {result.error}", err=True)
+    click.echo(f"ark: {_summary(result)}", err=True)
+
+
+@click.command("run")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+@click.option("--function", "qualname", help="Call this function of FILE instead of running it.")
+@sandbox_options
+def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options: Any) -> None:
+    """Run FILE in a sandbox, the workspace copied in: ark run FILE [-- ARGS]...
+
+    With --function NAME, import FILE's module and call NAME (ARGS are
+    passed as strings); its return value's repr is printed.
+    """
+    with open_workspace([file], options.pop("database")) as workspace:
+        runner = _runner(workspace, options)
+        try:
+            relative = _relative(workspace, file)
+            if qualname:
+                result = runner.run_function(relative, qualname, list(arguments))
+            else:
+                result = runner.run_file(relative, arguments)
+        finally:
+            runner.close()
+    if options["output_format"] == "json":
+        click.echo(json.dumps({"target": relative, **result.as_dict()}, indent=2))
+    else:
+        _report_text(result)
+    raise SystemExit(_exit_code(result))
+
+
+@click.command("test")
+@click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
+)
+@sandbox_options
+def test(paths: tuple[Path, ...], **options: Any) -> None:
+    """Run pytest on PATHs (default: the workspace) in a sandbox; per-test results."""
+    with open_workspace(list(paths), options.pop("database")) as workspace:
+        targets = [_relative(workspace, path) for path in workspace.targets]
+        runner = _runner(workspace, options)
+        try:
+            test_run = runner.run_tests(targets)
+        finally:
+            runner.close()
+        display = workspace.display_path
+    result = test_run.result
+    if options["output_format"] == "json":
+        click.echo(json.dumps(test_run.as_dict(), indent=2))
+        raise SystemExit(_exit_code(result))
+    for case in test_run.cases:
+        if case.outcome.value in ("failed", "error"):
+            line = case.failure_line or case.line
+            where = f"{display(case.path)}:{line}" if line else display(case.path)
+            click.echo(f"{case.outcome.value.upper()} {where} {case.nodeid}: {case.message}")
+    counts = test_run.counts
+    if result.outcome.value == "error" or not test_run.cases:
+        _report_text(result)
+    else:
+        if result.backend == "local":
+            click.echo(f"ark: note: {result.isolation}", err=True)
+        labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
+        click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
+        click.echo(f"ark: {_summary(result)}", err=True)
+    raise SystemExit(_exit_code(result))
+
+
+@click.command("history")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--target", help="Only runs of this workspace-relative path.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@ROOT
+@DATABASE
+def history(
+    limit: int, target: str | None, output_format: str, root: Path | None, database: Path | None
+) -> None:
+    """Recent sandbox runs, newest first."""
+    from dataclasses import asdict
+
+    with open_workspace([root] if root else [], database) as workspace:
+        records = workspace.store.executions(limit=limit, target_path=target)
+    if output_format == "json":
+        click.echo(json.dumps([asdict(record) for record in records], indent=2))
+        return
+    for record in records:
+        name = record.target_path + (f"::{record.target_name}" if record.target_name else "")
+        killed = f" killed by {record.killed_by}" if record.killed_by not in (None, "none") else ""
+        duration = "?" if record.duration_ms is None else f"{record.duration_ms:.0f} ms"
+        click.echo(
+            f"#{record.id:<5} {record.started_at}  {record.backend:<6} {record.kind:<8} "
+            f"{record.outcome:<9} {duration:>8}{killed}  {name}"
+        )
+
+
+@click.group("sandbox")
+def sandbox() -> None:
+    """The sandbox's engine, image and backend."""
+
+
+@sandbox.command("status")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@ROOT
+def status(output_format: str, root: Path | None) -> None:
+    """Which engine, image, pool and backend runs use, and why."""
+    from ark_lsp.sandbox.status import sandbox_status
+
+    report = sandbox_status(root or Path.cwd())
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    for key, value in report.items():
+        click.echo(f"{key.replace('_', ' ')}: {value}")
+
+
+@sandbox.group("image")
+def image() -> None:
+    """The docker image runs use."""
+
+
+@image.command("build")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the image is already there.")
+@click.option(
+    "--suite", default="bookworm", show_default=True, help="Debian release to build from."
+)
+@click.option(
+    "--mirror", help="Debian mirror [default: env ARK_DEBIAN_MIRROR, else deb.debian.org]."
+)
+@click.option("--tag", help="Image tag [default: ark-sandbox:pythonX.Y of the built Python].")
+def image_build(if_missing: bool, suite: str, mirror: str | None, tag: str | None) -> None:
+    """Build the sandbox image offline from Debian packages (debootstrap + docker import)."""
+    from ark_lsp.sandbox.engine import connect
+    from ark_lsp.sandbox.image import ImageBuildError, ark_image, build_image
+
+    engine = connect(timeout=600)
+    if not engine.answers:
+        fail(engine.error or "no Docker engine answers", EXIT_FAILURE)
+    wanted = tag or ark_image()
+    if if_missing:
+        from docker.errors import ImageNotFound
+
+        try:
+            engine.client.images.get(wanted)
+        except ImageNotFound:
+            pass
+        else:
+            click.echo(f"{wanted} is already there")
+            return
+    try:
+        built = build_image(
+            engine.client,
+            suite=suite,
+            mirror=mirror,
+            tag=tag,
+            log=lambda line: click.echo(f"ark: {line}", err=True),
+        )
+    except ImageBuildError as error:
+        fail(str(error), EXIT_FAILURE)
+    if tag is None and built != wanted:
+        click.echo(f"ark: warning: built {built}, but this Python looks for {wanted}", err=True)
+    click.echo(f"built {built}")
+
+
+COMMANDS = (run, test, history, sandbox)
+"""What :mod:`ark_lsp.cli` registers from this module."""

@@ -1,0 +1,250 @@
+"""The host's side of the agent protocol (see :mod:`ark_lsp.sandbox.agent`), for both backends."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import json
+import secrets
+import tarfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from ark_lsp.sandbox.models import OUTPUT_CAP, KilledBy, Limits
+
+MARKER = b"\x1eARK-END "
+ARTIFACT_CAP = 4 * 1024 * 1024
+"""Bytes of each collected file the agent sends back."""
+
+SCRUBBED_ENV: Mapping[str, str] = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONIOENCODING": "utf-8",
+}
+"""All a sandboxed process finds in its environment, besides HOME, TMPDIR and the request's own."""
+
+
+@functools.cache
+def agent_source() -> str:
+    """The agent's code, for ``python3 -I -c``."""
+    return resources.files("ark_lsp.sandbox").joinpath("agent.py").read_text(encoding="utf-8")
+
+
+def new_nonce() -> str:
+    """A per-run secret that the agent's trailer carries, so output cannot fake it."""
+    return secrets.token_hex(12)
+
+
+def build_archive(files: Mapping[str, bytes]) -> bytes:
+    """An uncompressed tar of ``files`` (relative POSIX paths), readable by the sandbox user."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name in sorted(files):
+            data = files[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def header(
+    *,
+    command: Sequence[str],
+    cwd: str,
+    env: Mapping[str, str],
+    timeout: float,
+    nonce: str,
+    archive_size: int = 0,
+    collect: Sequence[str] = (),
+    cgroup: bool = False,
+    linger: bool = False,
+    rlimits: Mapping[str, int] | None = None,
+) -> bytes:
+    """The agent's header line."""
+    fields: dict[str, Any] = {
+        "command": list(command),
+        "cwd": cwd,
+        "env": dict(env),
+        "timeout": timeout,
+        "nonce": nonce,
+        "archive_size": archive_size,
+        "collect": list(collect),
+        "collect_limit": ARTIFACT_CAP,
+        "cgroup": cgroup,
+        "linger": linger,
+        "rlimits": dict(rlimits) if rlimits else None,
+    }
+    return json.dumps(fields).encode() + b"\n"
+
+
+@dataclass
+class _Stream:
+    kept: bytearray = field(default_factory=bytearray)
+    total: int = 0
+
+    def keep(self, data: bytes, cap: int) -> None:
+        room = cap - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+        self.total += len(data)
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", errors="replace")
+
+    def truncated(self, cap: int) -> bool:
+        return self.total > cap
+
+
+class OutputCollector:
+    """Keeps the first :data:`OUTPUT_CAP` bytes of each stream and finds the agent's trailer.
+
+    Everything after the cap is counted and dropped, so 50 MB of output costs
+    reading it, not holding it.
+    """
+
+    def __init__(self, nonce: str, cap: int = OUTPUT_CAP) -> None:
+        self.cap = cap
+        self._needle = b"\n" + MARKER + nonce.encode() + b" "
+        self._pending = b""
+        self._trailer: bytearray | None = None
+        self.stdout = _Stream()
+        self.stderr = _Stream()
+        self.report: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the agent's trailer has arrived in full."""
+        return self.report is not None
+
+    def feed_stderr(self, data: bytes) -> None:
+        """Take a chunk of stderr."""
+        self.stderr.keep(data, self.cap)
+
+    def feed_stdout(self, data: bytes) -> None:
+        """Take a chunk of stdout, which ends with the agent's trailer."""
+        if self._trailer is not None:
+            self._add_trailer(data)
+            return
+        buffer = self._pending + data
+        found = buffer.find(self._needle)
+        if found >= 0:
+            self.stdout.keep(buffer[:found], self.cap)
+            self._pending = b""
+            self._trailer = bytearray()
+            self._add_trailer(buffer[found + len(self._needle) :])
+            return
+        # Hold back a tail that could be the start of the needle split across chunks.
+        hold = next(
+            (n for n in range(min(len(self._needle) - 1, len(buffer)), 0, -1)
+             if buffer.endswith(self._needle[:n])),
+            0,
+        )  # fmt: skip
+        self.stdout.keep(buffer[: len(buffer) - hold], self.cap)
+        self._pending = buffer[len(buffer) - hold :]
+
+    def _add_trailer(self, data: bytes) -> None:
+        assert self._trailer is not None
+        if self.report is not None:
+            return  # output of processes that outlived the report is not the run's
+        end = data.find(b"\n")  # only the new bytes: a report with artifacts spans many chunks
+        self._trailer += data if end < 0 else data[:end]
+        if end >= 0:
+            try:
+                report = json.loads(self._trailer)
+            except ValueError:
+                report = None
+            self.report = report if isinstance(report, dict) else {"error": "garbled report"}
+
+    def finish(self) -> None:
+        """The stream ended: what was held back was output after all."""
+        if self._trailer is None and self._pending:
+            self.stdout.keep(self._pending, self.cap)
+            self._pending = b""
+
+
+@dataclass(frozen=True)
+class AgentReport:
+    """The agent's trailer, typed."""
+
+    exit_code: int | None = None
+    timed_out: bool = False
+    error: str | None = None
+    elapsed_ms: float | None = None
+    maxrss_bytes: int | None = None
+    cpu_ms: float | None = None
+    cgroup_before: Mapping[str, int | None] = field(default_factory=dict)
+    cgroup_after: Mapping[str, int | None] = field(default_factory=dict)
+    pids_at_timeout: int | None = None
+    artifacts: Mapping[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> AgentReport:
+        """Build from the trailer's JSON, ignoring anything malformed."""
+
+        def number(value: object) -> int | None:
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        def counters(value: object) -> dict[str, int | None]:
+            if not isinstance(value, dict):
+                return {}
+            return {str(k): number(v) for k, v in value.items()}
+
+        artifacts: dict[str, bytes] = {}
+        raw_artifacts = raw.get("artifacts")
+        if isinstance(raw_artifacts, dict):
+            for name, encoded in raw_artifacts.items():
+                try:
+                    artifacts[str(name)] = base64.b64decode(str(encoded), validate=True)
+                except ValueError:
+                    continue
+        maxrss_kb = number(raw.get("maxrss_kb"))
+        cpu_ms = raw.get("cpu_ms")
+        elapsed = raw.get("elapsed_ms")
+        error = raw.get("error")
+        return cls(
+            exit_code=number(raw.get("exit_code")),
+            timed_out=raw.get("timed_out") is True,
+            error=str(error) if error else None,
+            elapsed_ms=float(elapsed) if isinstance(elapsed, int | float) else None,
+            maxrss_bytes=None if maxrss_kb is None else maxrss_kb * 1024,
+            cpu_ms=float(cpu_ms) if isinstance(cpu_ms, int | float) else None,
+            cgroup_before=counters(raw.get("cgroup_before")),
+            cgroup_after=counters(raw.get("cgroup_after")),
+            pids_at_timeout=number(raw.get("pids_at_timeout")),
+            artifacts=artifacts,
+        )
+
+    def counter_delta(self, name: str) -> int | None:
+        """How much a cgroup counter grew during the run."""
+        after = self.cgroup_after.get(name)
+        before = self.cgroup_before.get(name)
+        if after is None:
+            return None
+        return after - (before or 0)
+
+
+def rank_limits(hit: set[KilledBy]) -> tuple[KilledBy, ...]:
+    """Limits reached, most specific first: memory, then processes, then the clock."""
+    order = (KilledBy.MEMORY, KilledBy.PIDS, KilledBy.TIMEOUT)
+    return tuple(limit for limit in order if limit in hit)
+
+
+def cgroup_limits_hit(report: AgentReport, limits: Limits) -> set[KilledBy]:
+    """The limits the container's own counters say the run reached."""
+    hit: set[KilledBy] = set()
+    if report.timed_out:
+        hit.add(KilledBy.TIMEOUT)
+    if (report.counter_delta("oom_kills") or 0) > 0:
+        hit.add(KilledBy.MEMORY)
+    at_timeout = report.pids_at_timeout
+    if (report.counter_delta("pids_max_events") or 0) > 0 or (
+        at_timeout is not None and at_timeout >= limits.pids
+    ):
+        hit.add(KilledBy.PIDS)
+    return hit

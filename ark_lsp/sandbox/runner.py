@@ -1,0 +1,219 @@
+"""The one entry point the front ends call: choose a backend, run, parse, record."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ark_lsp.config import Settings
+from ark_lsp.sandbox.docker_backend import DockerSandbox
+from ark_lsp.sandbox.engine import BackendChoice, choose_backend
+from ark_lsp.sandbox.local_backend import LocalSandbox
+from ark_lsp.sandbox.models import (
+    CancelCheck,
+    Limits,
+    Outcome,
+    RunRequest,
+    RunResult,
+    Sandbox,
+)
+from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, TestCase, parse_junit, summary
+from ark_lsp.sandbox.requests import (
+    file_request,
+    function_request,
+    pytest_request,
+    workspace_files,
+)
+from ark_lsp.store.connection import utc_now
+
+Recorder = Callable[[RunRequest, RunResult], RunResult]
+"""Stores a run and returns its result with ``execution_id`` (see :func:`records.record_run`)."""
+
+Cancel = threading.Event | CancelCheck | None
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """A pytest run in the sandbox: the run itself and one result per test."""
+
+    __test__ = False  # a library class, not a test class for pytest to collect
+
+    result: RunResult
+    cases: list[TestCase] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Tests per outcome."""
+        return summary(self.cases)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for ``--format json``."""
+        return {
+            **self.result.as_dict(),
+            "summary": self.counts,
+            "tests": [c.as_dict() for c in self.cases],
+        }
+
+
+class SandboxRunner:
+    """Runs requests on the backend the settings choose, and records every run.
+
+    Make one per workspace. It is safe to share between threads: the
+    language server keeps one for its lifetime (so the docker pool stays
+    warm) and calls it from worker threads; the CLI makes one per command
+    with no pool. Every ``run*`` method returns a result for every outcome,
+    cancellation and engine faults included, and never raises for them.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        backend: str | None = None,
+        limits: Limits | None = None,
+        pool_size: int | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        """Run in workspace ``root``; ``backend``, ``limits``, ``pool_size`` override settings."""
+        self.root = root
+        self.settings = settings
+        self.requested = backend or settings.sandbox.backend
+        self.limits = limits or Limits.from_settings(settings.sandbox)
+        self.pool_size = settings.sandbox.pool_size if pool_size is None else pool_size
+        self.recorder = recorder
+        self._lock = threading.Lock()
+        self._choice: BackendChoice | None = None
+        self._sandbox: Sandbox | None = None
+
+    @property
+    def choice(self) -> BackendChoice:
+        """The backend in use and why (looked up once, on first use)."""
+        with self._lock:
+            if self._choice is None:
+                self._choice = choose_backend(self.requested, self.settings.sandbox.image)
+            return self._choice
+
+    def _backend(self) -> Sandbox | None:
+        choice = self.choice
+        with self._lock:
+            if self._sandbox is None:
+                if choice.name == "local":
+                    self._sandbox = LocalSandbox()
+                elif (
+                    choice.engine
+                    and choice.engine.answers
+                    and choice.image
+                    and choice.image.present
+                ):
+                    self._sandbox = DockerSandbox(
+                        choice.engine.client,
+                        choice.image.name,
+                        pool_size=self.pool_size,
+                        pool_limits=self.limits,
+                    )
+            return self._sandbox
+
+    def run(self, request: RunRequest, cancel: Cancel = None) -> RunResult:
+        """Run one request and record it."""
+        return self._record(request, self._execute(request, cancel))
+
+    def _record(self, request: RunRequest, result: RunResult) -> RunResult:
+        return self.recorder(request, result) if self.recorder else result
+
+    def _execute(self, request: RunRequest, cancel: Cancel) -> RunResult:
+        sandbox = self._backend()
+        if sandbox is None:
+            now = utc_now()
+            image = self.choice.image.name if self.choice.image else None
+            result = RunResult(
+                outcome=Outcome.ERROR,
+                backend=self.choice.name,
+                image=image,
+                error=self.choice.reason,
+                started_at=now,
+                finished_at=now,
+            )
+        else:
+            result = sandbox.run(request, cancel)
+        return result
+
+    def _with_workspace(self, request: RunRequest) -> RunRequest | str:
+        """The request with the workspace copied in (or mounted), or why that cannot be."""
+        if self.settings.sandbox.mount_workspace and self.choice.name == "docker":
+            return dataclasses.replace(request, mount=str(self.root))
+        try:
+            return dataclasses.replace(request, files=workspace_files(self.root, self.settings))
+        except ValueError as error:
+            return str(error)
+
+    def _refused(self, request: RunRequest, reason: str) -> RunResult:
+        now = utc_now()
+        result = RunResult(
+            outcome=Outcome.ERROR,
+            backend=self.choice.name,
+            error=reason,
+            started_at=now,
+            finished_at=now,
+        )
+        return self._record(request, result)
+
+    def _run_in_workspace(self, request: RunRequest, cancel: Cancel) -> RunResult:
+        ready = self._with_workspace(request)
+        if isinstance(ready, str):
+            return self._refused(request, ready)
+        return self.run(ready, cancel)
+
+    def run_file(
+        self, relative: str, arguments: Sequence[str] = (), cancel: Cancel = None
+    ) -> RunResult:
+        """Run a workspace file (relative POSIX path) as a script, the workspace copied in."""
+        return self._run_in_workspace(file_request(relative, {}, self.limits, arguments), cancel)
+
+    def run_function(
+        self,
+        relative: str,
+        qualname: str,
+        arguments: Sequence[object] = (),
+        cancel: Cancel = None,
+    ) -> RunResult:
+        """Call one function of a workspace file; its return value's ``repr`` is the stdout."""
+        request = function_request(relative, qualname, {}, self.limits, arguments)
+        return self._run_in_workspace(request, cancel)
+
+    def run_tests(self, targets: Sequence[str] = (), cancel: Cancel = None) -> TestRun:
+        """Run pytest on workspace-relative targets; per-test results with files and lines."""
+        # A mounted workspace is read-only: the report goes to the container's private /tmp.
+        mounted = self.settings.sandbox.mount_workspace and self.choice.name == "docker"
+        report = f"/tmp/{JUNIT_REPORT}" if mounted else JUNIT_REPORT
+        ready = self._with_workspace(pytest_request(targets, {}, self.limits, report=report))
+        if isinstance(ready, str):
+            return TestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
+        request = ready
+        result = self._execute(request, cancel)
+        cases = parse_junit(result.artifacts.get(report, b""))
+        if (
+            result.outcome is Outcome.FAILED
+            and not cases
+            and "No module named pytest" in result.stderr
+        ):
+            result = dataclasses.replace(
+                result,
+                outcome=Outcome.ERROR,
+                error=f"pytest is not installed in the sandbox ({result.image or 'local Python'}); "
+                "`ark sandbox image build` makes an image that has it",
+            )
+        return TestRun(self._record(request, result), cases)
+
+    def close(self) -> None:
+        """Remove the pool's containers; the runner cannot be used afterwards."""
+        with self._lock:
+            sandbox, self._sandbox = self._sandbox, None
+            choice = self._choice
+        if sandbox is not None:
+            sandbox.close()
+        if choice is not None and choice.engine is not None:
+            choice.engine.close()

@@ -1,0 +1,42 @@
+"""What ``ark sandbox status`` shows: engine, image, pool, backend and the reasons for each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ark_lsp.sandbox.containers import ENGINE_ERRORS, LABEL
+from ark_lsp.sandbox.engine import choose_backend, connect, docker_host
+from ark_lsp.sandbox.local_backend import namespaces_work
+
+
+def sandbox_status(start: Path) -> dict[str, object]:
+    """The sandbox set-up of the workspace holding ``start``, as plain data."""
+    from ark_lsp.config import load_settings
+    from ark_lsp.workspace import find_root
+
+    settings = load_settings(find_root(start)).settings.sandbox
+    engine = connect()
+    choice = choose_backend(settings.backend, settings.image, engine)
+    report: dict[str, object] = {
+        "docker_host": docker_host(),
+        "docker_host_from": "DOCKER_HOST" if os.environ.get("DOCKER_HOST") else "default socket",
+        "engine": f"Docker {engine.version}" if engine.answers else engine.error,
+        "image": choice.image.name if choice.image else settings.image,
+        "image_present": choice.image.present if choice.image else None,
+        "image_reason": choice.image.reason if choice.image else None,
+        "pool_size": settings.pool_size,
+        "backend_setting": settings.backend,
+        "backend": choice.name,
+        "backend_reason": choice.reason,
+        "local_namespaces": namespaces_work(settings.network),
+        "local_cgroups": os.geteuid() == 0,
+    }
+    if engine.answers:
+        try:
+            found = engine.client.api.containers(all=True, filters={"label": LABEL})
+            report["sandbox_containers"] = len(found)
+        except ENGINE_ERRORS as error:
+            report["sandbox_containers"] = f"cannot list ({error})"
+    engine.close()
+    return report

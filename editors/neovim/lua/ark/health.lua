@@ -1,0 +1,165 @@
+-- :checkhealth ark
+local M = {}
+
+-- vim.health.start/ok/... from 0.10; report_* in the `health` module before.
+local health = vim.health or require('health')
+local start = health.start or health.report_start
+local ok = health.ok or health.report_ok
+local info = health.info or health.report_info
+local warn = health.warn or health.report_warn
+local error = health.error or health.report_error
+
+-- Run a command for at most `timeout_ms`; returns exit code (nil on time-out) and output.
+local function run(cmd, timeout_ms)
+  local output = {}
+  local function collect(_, data)
+    for _, line in ipairs(data or {}) do
+      if line ~= '' then
+        table.insert(output, line)
+      end
+    end
+  end
+  local ok_start, job = pcall(vim.fn.jobstart, cmd, {
+    stdout_buffered = true,
+    stderr_buffered = true,
+    on_stdout = collect,
+    on_stderr = collect,
+  })
+  if not ok_start or job <= 0 then
+    return -1, { 'could not start ' .. cmd[1] }
+  end
+  local code = vim.fn.jobwait({ job }, timeout_ms)[1]
+  if code == -1 then
+    vim.fn.jobstop(job)
+    return nil, output
+  end
+  return code, output
+end
+
+local function check_setup(ark)
+  local calls = ark._state.setup_calls
+  if calls == 1 then
+    ok("require('ark').setup() ran once")
+  elseif calls > 1 then
+    warn(
+      ("require('ark').setup() ran %d times; the last options win"):format(calls),
+      { 'Call setup() once, from one place in your config.' }
+    )
+  elseif vim.lsp.config then
+    info("require('ark').setup() not called: vim.lsp.enable('ark') alone uses the defaults of lsp/ark.lua")
+  else
+    warn("require('ark').setup() not called: the server does not start", { "Add require('ark').setup() to your config." })
+  end
+  for _, problem in ipairs(ark._state.problems or {}) do
+    warn('option ' .. problem)
+  end
+end
+
+-- The command the server starts with: vim.lsp.config's (0.11+, which setup()
+-- also writes), else the one setup() built.
+local function server_cmd(ark, config)
+  if vim.lsp.config and vim.lsp.config.ark then
+    return vim.lsp.config.ark.cmd
+  end
+  return config.server_cmd(ark._state.options or (config.resolve({})))
+end
+
+local function check_server(ark, config)
+  local cmd = server_cmd(ark, config)
+  if type(cmd) ~= 'table' then
+    info('the server command is a function; not checked')
+    return
+  end
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    error(('server command %s: %s is not executable'):format(table.concat(cmd, ' '), cmd[1]), {
+      "Set `python` in require('ark').setup() to a Python that has ARK: python -m pip install ark-lsp",
+    })
+    return
+  end
+  ok(('server command: %s (%s)'):format(table.concat(cmd, ' '), vim.fn.exepath(cmd[1])))
+  if cmd[2] == '-m' and cmd[3] == 'ark_lsp' then
+    local code, output = run({
+      cmd[1],
+      '-c',
+      'import sys; assert sys.version_info >= (3, 11), sys.version; import ark_lsp; print(ark_lsp.__version__)',
+    }, 20000)
+    if code == 0 then
+      ok(('%s imports ark_lsp %s'):format(cmd[1], output[#output] or '?'))
+    else
+      error(('%s cannot import ark_lsp: %s'):format(cmd[1], output[#output] or 'timed out'), {
+        ('Install ARK into that Python: %s -m pip install ark-lsp (Python 3.11+)'):format(cmd[1]),
+      })
+    end
+  end
+end
+
+local function check_clients(ark)
+  local clients = ark.clients()
+  if #clients == 0 then
+    info('no ARK server running (open a Python file to start one)')
+  end
+  for _, client in ipairs(clients) do
+    local server = client.server_info or {}
+    ok(
+      ('server %s %s running for %s (client %d, %s positions)'):format(
+        server.name or 'ark',
+        server.version or '',
+        client.config.root_dir or '?',
+        client.id,
+        client.offset_encoding or '?'
+      )
+    )
+    local status = ark._status_of(client.id)
+    for _, folder in ipairs(type(status) == 'table' and status.folders or {}) do
+      local report = folder.state == 'failed' and warn or info
+      report(('index of %s: %s %s'):format(folder.root, folder.state, folder.detail or ''))
+    end
+  end
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    local attached = ark.clients(bufnr)
+    if #attached > 1 then
+      warn(
+        ('buffer %d (%s) has %d ARK clients attached'):format(
+          bufnr,
+          vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ':~:.'),
+          #attached
+        ),
+        { "ARK is set up twice: use either require('ark').setup() or vim.lsp.enable('ark') / nvim-lspconfig, not both." }
+      )
+    end
+  end
+end
+
+local function check_docker()
+  if vim.fn.executable('docker') ~= 1 then
+    warn('docker not found: sandboxed runs use the local backend, which isolates less', {
+      'Install Docker for isolated runs, or set settings.sandbox.backend = "local" to silence this.',
+    })
+    return
+  end
+  local code, output = run({ 'docker', 'info', '--format', '{{.ServerVersion}}' }, 5000)
+  if code == 0 then
+    ok(('Docker %s reachable: sandboxed runs are isolated in containers'):format(output[#output] or ''))
+  else
+    warn(
+      ('Docker not reachable (%s): sandboxed runs use the local backend, which isolates less'):format(
+        code == nil and 'no answer in 5 s' or (output[#output] or 'error')
+      ),
+      { 'Start the Docker engine, or point DOCKER_HOST at one.' }
+    )
+  end
+end
+
+function M.check()
+  local ark = require('ark')
+  local config = require('ark.config')
+  start('ARK set-up')
+  check_setup(ark)
+  start('ARK server')
+  check_server(ark, config)
+  check_clients(ark)
+  start('ARK sandbox')
+  check_docker()
+end
+
+return M

@@ -1,0 +1,238 @@
+// The built bundle (dist/extension.js) with a stand-in `vscode` module and the
+// real ARK server: interpreter choice, what the server is sent (settings,
+// command arguments), what the user is shown. The server runs behind
+// tests/editors/lsp_tap.py, which records every message it receives.
+//
+// Needs: `npm run bundle`, and a Python that can import ark_lsp
+// (ARK_TEST_PYTHON, default: the repository's .venv).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { createFake } = require('./fake-vscode.cjs');
+
+const extensionRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repo = path.resolve(extensionRoot, '../..');
+const bundle = path.join(extensionRoot, 'dist', 'extension.js');
+const python = process.env.ARK_TEST_PYTHON || path.join(repo, '.venv', 'bin', 'python');
+const tap = path.join(repo, 'tests', 'editors', 'lsp_tap.py');
+const sampleText = fs.readFileSync(path.join(repo, 'tests', 'editors', 'sample', 'app', 'loader.py'), 'utf8');
+const packageJson = JSON.parse(fs.readFileSync(path.join(extensionRoot, 'package.json'), 'utf8'));
+
+let active; // the extension under test, deactivated after each test
+
+afterEach(async () => {
+  if (active) {
+    await active.deactivate();
+    active = undefined;
+  }
+});
+
+function load() {
+  const { vscode, control } = createFake();
+  const original = Module._load;
+  Module._load = function (request, ...rest) {
+    return request === 'vscode' ? vscode : original.call(this, request, ...rest);
+  };
+  try {
+    delete require.cache[bundle];
+    active = require(bundle);
+  } finally {
+    Module._load = original;
+  }
+  return { vscode, control, extension: active };
+}
+
+function context() {
+  return { subscriptions: [], extension: { packageJSON: packageJson }, extensionPath: extensionRoot };
+}
+
+/** A folder with the sample file, and a "python" that records what the server receives. */
+function setUp() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ark-vscode-unit-'));
+  const workspace = path.join(dir, 'workspace');
+  fs.mkdirSync(path.join(workspace, 'app'), { recursive: true });
+  const file = path.join(workspace, 'app', 'loader.py');
+  fs.writeFileSync(file, sampleText);
+  const log = path.join(dir, 'wire.jsonl');
+  const interpreter = path.join(dir, 'python');
+  fs.writeFileSync(interpreter, `#!/bin/sh\nexec "${python}" "${tap}" "${log}" "${python}" "$@"\n`, { mode: 0o755 });
+  return { dir, workspace, file, interpreter, wire: wire(log) };
+}
+
+function wire(log) {
+  const records = () =>
+    fs.existsSync(log)
+      ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line))
+      : [];
+  return {
+    starts: () => records().filter((r) => r.argv).map((r) => r.argv),
+    sent: (method) => records().filter((r) => r.from === 'client' && r.message.method === method).map((r) => r.message),
+    answerTo: (request) =>
+      records().find((r) => r.from === 'server' && r.message.id === request.id && !r.message.method)?.message,
+    // Requests the server sent the editor, and the editor's answers.
+    asked: (method) => records().filter((r) => r.from === 'server' && r.message.method === method).map((r) => r.message),
+    answered: (request) =>
+      records().find((r) => r.from === 'client' && r.message.id === request.id && !r.message.method)?.message,
+  };
+}
+
+async function waitFor(what, predicate, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = predicate();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The user saw the server's error, or what the command produced: never silence. */
+function assertAnswered(control, answer, title, shownOnSuccess) {
+  const texts = control.recorded.messages.map((m) => m.text);
+  if (answer.error) {
+    assert.ok(texts.includes(`ARK: ${title} failed: ${answer.error.message}`), `error not shown: ${JSON.stringify(texts)}`);
+  } else {
+    assert.ok(shownOnSuccess(texts, control.recorded.openedDocuments), `result not shown: ${JSON.stringify(texts)}`);
+  }
+}
+
+test('starts `python -m ark_lsp --stdio` from ark.interpreter and sends only what the user set', { timeout: 90_000 }, async () => {
+  const { control, vscode } = load();
+  const { workspace, file, interpreter, wire } = setUp();
+  control.addFolder(workspace);
+  control.set('ark.interpreter', interpreter);
+  control.set('ark.codeLensThreshold', 3);
+  control.set('ark.sandbox.poolSize', 0, 'globalValue');
+  const document = control.openDocument(file, sampleText);
+
+  await active.activate(context());
+
+  assert.deepEqual(wire.starts(), [['-m', 'ark_lsp', '--stdio']]);
+  const [initialize] = wire.sent('initialize');
+  assert.deepEqual(initialize.params.initializationOptions, { codeLensThreshold: 3, sandbox: { poolSize: 0 } });
+
+  // The server's diagnostic lands in VS Code's Problems, at the UTF-16 column of eval.
+  const diagnostics = await waitFor('ARK001', () => control.recorded.diagnostics.get(document.uri.toString())?.length && control.recorded.diagnostics.get(document.uri.toString()));
+  assert.equal(diagnostics.length, 1);
+  const [eval_] = diagnostics;
+  const line = sampleText.split('\n').findIndex((text) => text.includes('eval('));
+  assert.deepEqual(eval_.range.start, new vscode.Position(line, sampleText.split('\n')[line].indexOf('eval(')));
+  assert.equal(eval_.code.value ?? eval_.code, 'ARK001');
+  assert.equal(eval_.source, 'ark');
+  assert.equal(eval_.severity, vscode.DiagnosticSeverity.Error);
+
+  // The server asks for its settings per folder; the answer is again only what was set.
+  const [asked] = await waitFor('workspace/configuration', () => wire.asked('workspace/configuration').length && wire.asked('workspace/configuration'));
+  assert.deepEqual(asked.params.items, [{ scopeUri: vscode.Uri.file(workspace).toString(), section: 'ark' }]);
+  const answer = await waitFor('the answer', () => wire.answered(asked));
+  assert.deepEqual(answer.result, [{ codeLensThreshold: 3, sandbox: { poolSize: 0 } }]);
+
+  // The status bar item: indexing progress from $/progress, then ready, with the sandbox backend.
+  const [status] = control.recorded.statusItems;
+  await waitFor('the index to be ready', () => /Index: workspace ready/.test(status.tooltip?.value ?? ''));
+  assert.equal(status.text, '$(shield) ARK · sandbox: auto');
+  assert.ok(
+    status.texts.some((text) => /^\$\(sync~spin\) ARK: indexing workspace \d+%$/.test(text)),
+    JSON.stringify(status.texts),
+  );
+
+  // A changed setting reaches the running server; no restart.
+  control.set('ark.codeLensThreshold', 5);
+  control.changeSettings('ark.codeLensThreshold');
+  const [change] = await waitFor('didChangeConfiguration', () => wire.sent('workspace/didChangeConfiguration').length && wire.sent('workspace/didChangeConfiguration'));
+  assert.deepEqual(change.params.settings, { ark: { codeLensThreshold: 5, sandbox: { poolSize: 0 } } });
+  control.set('ark.sandbox.backend', 'docker', 'globalValue');
+  control.changeSettings('ark.sandbox.backend');
+  // New settings make the server index again; then the item settles on the new backend.
+  await waitFor('the docker backend in the status bar', () => status.text === '$(shield) ARK · sandbox: docker');
+  assert.equal(wire.starts().length, 1);
+
+  // Commands send the server's ids with the editor's file and cursor.
+  control.focus(document, 6, 4);
+  const calls = [
+    ['ark.generateTestsAtCursor', 'ark.generateTests', [{ uri: document.uri.toString(), position: { line: 6, character: 4 } }], 'Generate Tests'],
+    ['ark.generateFunctionAtCursor', 'ark.generateFunction', [{ uri: document.uri.toString(), position: { line: 6, character: 4 } }], 'Generate Function'],
+    ['ark.runFileInSandbox', 'ark.runInSandbox', [document.uri.toString()], 'Run File in Sandbox'],
+    ['ark.runFileTestsInSandbox', 'ark.runTestsInSandbox', [document.uri.toString()], 'Run Tests in Sandbox'],
+    ['ark.reindexWorkspace', 'ark.reindex', [vscode.Uri.file(workspace).toString()], 'Re-index Workspace'],
+  ];
+  const opened = (_texts, documents) => documents.length > 0;
+  const ran = (texts) => texts.some((text) => text.startsWith('ARK: loader.py '));
+  const done = (texts) => texts.some((text) => text.startsWith('ARK: '));
+  const reindexed = (texts) => texts.some((text) => /^ARK: re-indexed workspace: \d+ files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s$/.test(text));
+  const shownOnSuccess = { 'Generate Tests': opened, 'Generate Function': done, 'Run File in Sandbox': ran, 'Run Tests in Sandbox': ran, 'Re-index Workspace': reindexed };
+  for (const [vscodeCommand, serverCommand, args, title] of calls) {
+    await vscode.commands.executeCommand(vscodeCommand);
+    const request = wire.sent('workspace/executeCommand').find((m) => m.params.command === serverCommand);
+    assert.ok(request, `${vscodeCommand} sent no ${serverCommand}`);
+    assert.deepEqual(request.params.arguments, args);
+    const answer = wire.answerTo(request);
+    assert.ok(answer, `the server never answered ${serverCommand}`);
+    assertAnswered(control, answer, title, shownOnSuccess[title]);
+  }
+
+  // A new interpreter means a new server process.
+  control.changeSettings('ark.interpreter');
+  await waitFor('a restart', () => wire.starts().length === 2);
+  await waitFor('the restarted server', () => status.text.startsWith('$(shield)'));
+});
+
+test("uses the Python extension's active environment when ark.interpreter is unset", { timeout: 90_000 }, async () => {
+  const { control, vscode } = load();
+  const { workspace, interpreter, wire } = setUp();
+  control.addFolder(workspace);
+  const changed = new vscode.EventEmitter();
+  control.setPythonExtension({
+    isActive: true,
+    exports: {
+      environments: {
+        getActiveEnvironmentPath: () => ({ path: 'the-active-env' }),
+        resolveEnvironment: async (env) =>
+          env.path === 'the-active-env' ? { executable: { uri: vscode.Uri.file(interpreter) } } : undefined,
+        onDidChangeActiveEnvironmentPath: changed.event,
+      },
+    },
+  });
+
+  await active.activate(context());
+
+  assert.deepEqual(wire.starts(), [['-m', 'ark_lsp', '--stdio']]);
+  const log = control.recorded.channels.get('ARK').lines.join('\n');
+  assert.match(log, new RegExp(`Python for the server: ${interpreter} \\(from Python extension\\)`));
+  // Choosing another environment in the Python extension restarts ARK with it.
+  changed.fire({});
+  await waitFor('a restart', () => wire.starts().length === 2);
+});
+
+test('an interpreter without ARK: the user is told what to run, and the button runs it', { timeout: 60_000 }, async () => {
+  const { control } = load();
+  const { dir, workspace } = setUp();
+  const bare = path.join(dir, 'bare-python');
+  fs.writeFileSync(bare, "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'ark_lsp'\" >&2\nexit 1\n", { mode: 0o755 });
+  control.addFolder(workspace);
+  control.set('ark.interpreter', bare);
+  control.answerNextMessage('Install in Terminal');
+
+  await active.activate(context());
+
+  const [shown] = control.recorded.messages;
+  assert.equal(shown.kind, 'error');
+  assert.equal(
+    shown.text,
+    `ARK cannot start: ModuleNotFoundError: No module named 'ark_lsp'. Install ARK into ${bare} (from ark.interpreter) with: ${bare} -m pip install --upgrade ark-lsp`,
+  );
+  assert.deepEqual(shown.items, ['Install in Terminal', 'Choose Interpreter', 'Open Install Docs']);
+  const [terminal] = await waitFor('the install terminal', () => control.recorded.terminals.length && control.recorded.terminals);
+  assert.deepEqual(terminal.sent, [`${bare} -m pip install --upgrade ark-lsp`]);
+  assert.equal(control.recorded.statusItems[0].text, '$(warning) ARK: not installed');
+});

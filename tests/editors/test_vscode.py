@@ -1,0 +1,344 @@
+"""The VS Code extension: typecheck, bundle, package, unit test, and real VS Code.
+
+The fast tier runs the extension's own build (``npm run typecheck|bundle|
+package``) and its ``node --test`` unit test. The end-to-end tests install
+the built ``.vsix`` into code-server 4.100.3 (VS Code 1.100.3 with its Node
+extension host), open the sample project in headless Chromium through
+playwright-core (``editors/vscode/test/e2e/drive.mjs``) and check what the
+workbench shows. When one of them fails, its screenshots, the driver's report
+and the VS Code logs are kept in ``.artifacts/vscode-e2e/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import FAILED, REPO, SAMPLE, copy_sample, isolated_env, missing_tool
+
+from ark_lsp.analysis import analyze
+
+EXTENSION = REPO / "editors" / "vscode"
+DRIVER = EXTENSION / "test" / "e2e" / "drive.mjs"
+CODE_SERVER_VERSION = "4.100.3"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("ARK_ARTIFACTS_DIR") or REPO / ".artifacts") / "vscode-e2e"
+README_SCREENSHOT = EXTENSION / "images" / "screenshot.png"
+REQUIRE = "ARK_REQUIRE_VSCODE"
+
+
+def tools_dir() -> Path:
+    """Where scripts/editor-deps installs code-server (the same default as there)."""
+    configured = os.environ.get("ARK_TOOLS_DIR")
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "ark-tools"
+
+
+def run(command: list[str], timeout: float, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=EXTENSION, capture_output=True, text=True, timeout=timeout, **kwargs
+    )
+
+
+def shown(done: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.fixture(scope="session")
+def node_packages() -> None:
+    for tool in ("node", "npm"):
+        if shutil.which(tool) is None:
+            missing_tool(f"{tool} is not on PATH", REQUIRE)
+    if not (EXTENSION / "node_modules" / ".package-lock.json").exists():
+        missing_tool("the extension's node packages are not installed (npm ci)", REQUIRE)
+
+
+@pytest.fixture(scope="session")
+def bundle(node_packages: None) -> Path:
+    done = run(["npm", "run", "bundle"], timeout=300)
+    assert done.returncode == 0, shown(done)
+    return EXTENSION / "dist" / "extension.js"
+
+
+@pytest.fixture(scope="session")
+def vsix(bundle: Path) -> Path:
+    done = run(["npm", "run", "package"], timeout=300)
+    assert done.returncode == 0, shown(done)
+    return EXTENSION / "dist" / "ark.vsix"
+
+
+def test_the_typescript_typechecks_in_strict_mode(node_packages: None) -> None:
+    assert json.loads((EXTENSION / "tsconfig.json").read_text())["compilerOptions"]["strict"]
+    done = run(["npm", "run", "typecheck"], timeout=300)
+    assert done.returncode == 0, shown(done)
+
+
+def test_the_bundle_needs_nothing_but_vscode_at_run_time(bundle: Path) -> None:
+    # The .vsix ships no node_modules: everything but Node's own modules must be inside.
+    required = set(re.findall(r"require\(\"([^\"]+)\"\)", bundle.read_text()))
+    listed = run(["node", "-p", "JSON.stringify(require('module').builtinModules)"], timeout=60)
+    builtins = set(json.loads(listed.stdout))
+    external = {name for name in required if name.removeprefix("node:") not in builtins}
+    assert external == {"vscode"}, sorted(required)
+
+
+def test_the_vsix_holds_only_what_users_need_and_installs_on_vscode_1_100(vsix: Path) -> None:
+    with zipfile.ZipFile(vsix) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("extension/package.json"))
+    assert names == {
+        "extension.vsixmanifest",
+        "[Content_Types].xml",
+        "extension/package.json",
+        "extension/readme.md",
+        "extension/LICENSE.txt",
+        "extension/images/icon.png",
+        "extension/dist/extension.js",
+    }
+    match = re.fullmatch(r"\^1\.(\d+)\.\d+", manifest["engines"]["vscode"])
+    assert match and int(match.group(1)) <= 100, manifest["engines"]
+    # vsce refuses @types/vscode newer than engines; VS Code refuses engines newer than itself.
+    types = json.loads((EXTENSION / "package-lock.json").read_text())["packages"][
+        "node_modules/@types/vscode"
+    ]["version"]
+    assert tuple(map(int, types.split("."))) <= (1, int(match.group(1)), 999)
+
+
+def test_the_client_wiring_unit_tests_pass(bundle: Path) -> None:
+    env = dict(os.environ, ARK_TEST_PYTHON=sys.executable)
+    done = run(["node", "--test", "test/unit/"], timeout=600, env=env)
+    assert done.returncode == 0, shown(done)
+    passed = re.search(r"^# pass (\d+)$", done.stdout, re.MULTILINE)
+    assert passed and int(passed.group(1)) >= 3, shown(done)
+    assert re.search(r"^# fail 0$", done.stdout, re.MULTILINE), shown(done)
+
+
+# --- VS Code itself -------------------------------------------------------------------
+
+
+def code_server_binary() -> Path:
+    binary = tools_dir() / f"code-server-{CODE_SERVER_VERSION}" / "node_modules" / ".bin"
+    binary = binary / "code-server"
+    if not binary.exists():
+        missing_tool(f"code-server {CODE_SERVER_VERSION} is not installed at {binary}", REQUIRE)
+    if not CHROMIUM.exists():
+        missing_tool("Debian's chromium is not installed", REQUIRE)
+    return binary
+
+
+USER_SETTINGS = {
+    # A quiet workbench: no welcome page, tips, update checks or trust prompt.
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "workbench.enableExperiments": False,
+    "security.workspace.trust.enabled": False,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "update.mode": "none",
+    "git.enabled": False,
+    "chat.commandCenter.enabled": False,
+    "window.commandCenter": False,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"code-server exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"code-server did not answer at {url}:\n{log.read_text()}")
+
+
+@dataclass
+class Workbench:
+    report: dict[str, Any]
+    text: str
+
+    def step(self, name: str) -> dict[str, Any]:
+        step = self.report["steps"].get(name)
+        assert step is not None, f"the driver never ran {name!r}: {self.report}"
+        assert step["ok"], f"{name}: {step['error']}\n(screenshots in {ARTIFACTS})"
+        return dict(step)
+
+
+def keep_artifacts(out: Path, user_data: Path, server_log: Path) -> None:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    shutil.copytree(out, ARTIFACTS)
+    shutil.copy(server_log, ARTIFACTS / "code-server.log")
+    shutil.copytree(user_data / "logs", ARTIFACTS / "logs", dirs_exist_ok=True)
+
+
+@pytest.fixture(scope="module")
+def workbench(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workbench]:
+    """What a user sees in VS Code 1.100 with ARK installed, one session for the module."""
+    binary = code_server_binary()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # what is there must be from this run
+    root = tmp_path_factory.mktemp("code-server")
+    workspace = copy_sample(root)
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "settings.json").write_text(
+        json.dumps({"ark.interpreter": sys.executable})
+    )
+    user_data, extensions, out = root / "user-data", root / "extensions", root / "out"
+    (user_data / "User").mkdir(parents=True)
+    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS))
+    config = root / "config.yaml"
+    config.write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
+    env = isolated_env(root / "home")
+    env["HOME"] = str(root / "home")  # code-server writes under ~ otherwise
+    common = [f"--config={config}", f"--user-data-dir={user_data}"]
+    common.append(f"--extensions-dir={extensions}")
+
+    installed = subprocess.run(
+        [binary, *common, "--install-extension", str(vsix)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert "was successfully installed" in installed.stdout, shown(installed)
+
+    port = free_port()
+    server_log = root / "code-server.log"
+    with server_log.open("wb") as log:
+        # Its own session, so the file watchers it forks are stopped with it.
+        server = subprocess.Popen(
+            [
+                binary,
+                *common,
+                f"--bind-addr=127.0.0.1:{port}",
+                "--auth=none",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                str(workspace),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/healthz", server, server_log)
+        file = workspace / "app" / "loader.py"
+        driven = subprocess.run(
+            [
+                "node",
+                DRIVER,
+                f"--url=http://127.0.0.1:{port}/?folder={workspace}",
+                "--file=app/loader.py",
+                f"--text-file={file}",
+                f"--out={out}",
+            ],
+            cwd=EXTENSION,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        report_file = out / "report.json"
+        if not report_file.exists():
+            keep_artifacts(out, user_data, server_log)
+            pytest.fail(f"the driver wrote no report:\n{shown(driven)}")
+        yield Workbench(json.loads(report_file.read_text()), (SAMPLE / "app/loader.py").read_text())
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    if "workbench" in FAILED:
+        keep_artifacts(out, user_data, server_log)
+    elif (out / "readme.png").exists() and os.environ.get("ARK_UPDATE_SCREENSHOT") == "1":
+        shutil.copy(out / "readme.png", README_SCREENSHOT)
+
+
+def utf16_column(line: str, needle: str) -> int:
+    """VS Code's 1-based column of ``needle``: it counts UTF-16 code units."""
+    return len(line[: line.index(needle)].encode("utf-16-le")) // 2 + 1
+
+
+def eval_line(text: str) -> tuple[int, str]:
+    lines = text.split("\n")
+    index = next(i for i, line in enumerate(lines) if "eval(" in line)
+    return index + 1, lines[index]
+
+
+def test_vscode_activates_ark_and_shows_the_eval_squiggle(workbench: Workbench) -> None:
+    workbench.step("open")
+    squiggle = workbench.step("squiggle")
+    assert squiggle["errors"] == 1
+    # The status bar item: the server runs, and runs code in the configured sandbox.
+    assert squiggle["status"].strip() == "ARK · sandbox: auto"
+
+
+def test_the_problems_panel_lists_ark001_at_its_line_and_column(workbench: Workbench) -> None:
+    rows = workbench.step("problems")["rows"]
+    number, line = eval_line(workbench.text)
+    expected = f"eval() evaluates arbitrary code ark ARK001 [Ln {number}, Col "
+    expected += f"{utf16_column(line, 'eval(')}]"
+    assert expected in rows, rows
+
+
+def test_hovering_the_squiggle_shows_the_problem_and_its_quick_fix(workbench: Workbench) -> None:
+    hover = workbench.step("hover")["onEval"]
+    assert "eval() evaluates arbitrary code" in hover
+    assert "ARK001" in hover
+    assert "Quick Fix" in hover
+
+
+def test_hovering_a_function_shows_its_complexity_rank_and_trust_tier(
+    workbench: Workbench,
+) -> None:
+    (load,) = analyze(workbench.text, "app/loader.py").symbols
+    hover = workbench.step("hover")["onFunction"]
+    assert "def load(text, strict=False)" in hover
+    assert f"complexity {load.complexity} ({load.rank})" in hover
+    assert "tier trusted" in hover
+
+
+def test_the_quick_fix_rewrites_eval_and_the_problem_goes(workbench: Workbench) -> None:
+    fix = workbench.step("quickfix")
+    assert "Replace eval() with ast.literal_eval()" in fix["offered"]
+    assert "Suppress ARK001 on this line" in fix["offered"]
+    _, line = eval_line(workbench.text)
+    assert line.replace("eval(", "ast.literal_eval(") in fix["lines"]
+    assert fix["errors"] == 0
+    assert fix["problems"] == "No problems have been detected in the workspace."
+
+
+def test_re_index_workspace_from_the_command_palette_reports_the_run(
+    workbench: Workbench,
+) -> None:
+    notification = workbench.step("reindex")["notification"]
+    figures = r"\d+ files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s"
+    assert re.search(rf"ARK: re-indexed workspace: {figures}", notification), notification

@@ -1,0 +1,144 @@
+"""The sandbox's pure parts: the agent's trailer, pytest's report, images, requests, records."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from ark_lsp.config import Settings, settings_from_mapping
+from ark_lsp.sandbox import KilledBy, Limits, Outcome, RunResult, record_run
+from ark_lsp.sandbox.channel import MARKER, OutputCollector
+from ark_lsp.sandbox.image import candidates
+from ark_lsp.sandbox.pytest_results import TestOutcome, parse_junit
+from ark_lsp.sandbox.requests import WorkspaceTooLarge, file_request, workspace_files
+from ark_lsp.store import Store
+
+
+def trailer(nonce: str, report: dict[str, object]) -> bytes:
+    return b"\n" + MARKER + nonce.encode() + b" " + json.dumps(report).encode() + b"\n"
+
+
+@pytest.mark.parametrize("split", range(0, 60, 3))
+def test_the_trailer_is_found_wherever_the_stream_splits_it(split: int) -> None:
+    stream = b"partial line without newline" + trailer("abc123", {"exit_code": 3})
+    collector = OutputCollector("abc123")
+    collector.feed_stdout(stream[:split])
+    assert not collector.done
+    collector.feed_stdout(stream[split:])
+    assert collector.done and collector.report == {"exit_code": 3}
+    assert collector.stdout.text() == "partial line without newline"
+
+
+def test_a_forged_trailer_without_the_nonce_is_plain_output() -> None:
+    collector = OutputCollector("secret")
+    forged = trailer("guess", {"exit_code": 0})
+    collector.feed_stdout(forged)
+    assert not collector.done
+    collector.finish()
+    assert collector.stdout.kept == forged
+
+
+def test_output_past_the_cap_is_counted_and_dropped() -> None:
+    collector = OutputCollector("n", cap=10)
+    collector.feed_stderr(b"0123456789abcdef")
+    assert (collector.stderr.text(), collector.stderr.total) == ("0123456789", 16)
+    assert collector.stderr.truncated(10)
+
+
+JUNIT = b"""<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="3">
+<testcase classname="tests.test_calc" name="test_ok" file="tests/test_calc.py" line="3"
+  time="0.001"/>
+<testcase classname="tests.test_calc.TestSums" name="test_bad" file="tests/test_calc.py" line="10"
+  time="0.002"><failure message="assert 2 == 3">def test_bad(self):
+&gt;       assert add(1, 1) == 3
+E       assert 2 == 3
+
+tests/test_calc.py:12: AssertionError</failure></testcase>
+<testcase classname="tests.test_calc" name="test_later" file="tests/test_calc.py" line="20"
+  time="0">
+<skipped type="pytest.skip" message="not yet">tests/test_calc.py:21: not yet</skipped></testcase>
+</testsuite></testsuites>"""
+
+
+def test_junit_cases_carry_node_ids_lines_and_the_failing_line() -> None:
+    ok, bad, later = parse_junit(JUNIT)
+    assert (ok.nodeid, ok.line, ok.outcome) == (
+        "tests/test_calc.py::test_ok",
+        4,
+        TestOutcome.PASSED,
+    )
+    assert bad.nodeid == "tests/test_calc.py::TestSums::test_bad"
+    assert (bad.outcome, bad.line, bad.failure_line) == (TestOutcome.FAILED, 11, 12)
+    assert bad.message == "assert 2 == 3"
+    assert (later.outcome, later.message) == (TestOutcome.SKIPPED, "not yet")
+    assert parse_junit(b"not xml") == []
+
+
+def test_the_default_image_is_arks_then_the_official_slim_one_of_this_python() -> None:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert candidates(None) == (f"ark-sandbox:python{version}", f"python:{version}-slim")
+    assert candidates("registry.example/py:1") == ("registry.example/py:1",)
+
+
+def test_limits_come_from_the_sandbox_settings() -> None:
+    settings = settings_from_mapping(
+        {"sandbox": {"timeout": 3, "memory": "128m", "pids": 20, "network": True}}
+    ).settings
+    assert Limits.from_settings(settings.sandbox) == Limits(
+        timeout=3.0, memory=128 * 1024 * 1024, cpus=1.0, pids=20, network=True
+    )
+
+
+def test_workspace_files_leave_out_what_indexing_excludes(tmp_path: Path) -> None:
+    for relative in ("pkg/mod.py", "data/table.csv", ".git/HEAD", ".ark/index.db", "skip.log"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(relative)
+    (tmp_path / ".gitignore").write_text("*.log\n")
+    files = workspace_files(tmp_path, Settings())
+    assert set(files) == {"pkg/mod.py", "data/table.csv", ".gitignore"}
+    with pytest.raises(WorkspaceTooLarge, match="MiB"):
+        workspace_files(tmp_path, Settings(), max_bytes=10)
+
+
+def test_a_recorded_run_updates_history_and_the_target_aggregates(tmp_path: Path) -> None:
+    request = file_request("app/main.py", {}, Limits(timeout=2))
+    outcomes = [
+        RunResult(Outcome.PASSED, "docker", exit_code=0, duration_ms=100, peak_memory_bytes=10),
+        RunResult(
+            Outcome.TIMEOUT,
+            "local",
+            killed_by=KilledBy.PIDS,
+            limits_hit=(KilledBy.PIDS, KilledBy.TIMEOUT),
+            duration_ms=300,
+            peak_memory_bytes=30,
+        ),
+        RunResult(Outcome.ERROR, "docker", error="no engine", duration_ms=0),
+    ]
+    with Store.open(tmp_path / "index.db") as store:
+        ids = [record_run(store, request, result).execution_id for result in outcomes]
+        history = store.executions(limit=10)
+        performance = store.performance("app/main.py")
+    assert [row.id for row in history] == sorted(ids, reverse=True)  # type: ignore[type-var]
+    newest = history[0]
+    assert (newest.outcome, newest.detail, newest.command) == (
+        "error",
+        "no engine",
+        ["python3", "app/main.py"],
+    )
+    assert history[1].limits_hit == ["pids", "timeout"]
+    assert performance is not None
+    assert {
+        k: getattr(performance, k) for k in ("runs", "passed", "failed", "timeouts", "errors")
+    } == {
+        "runs": 3,
+        "passed": 1,
+        "failed": 0,
+        "timeouts": 1,
+        "errors": 1,
+    }
+    assert performance.max_peak_memory_bytes == 30
+    assert performance.avg_duration_ms == pytest.approx(400 / 3)
