@@ -35,7 +35,8 @@ class Observation:
 
     values: tuple[str, ...]
     kind: str
-    """``value``, ``raises``, ``type``, ``timeout``, ``unstable``, ``unwritable``, ``bad_input``."""
+    """``value``, ``raises``, ``type``, ``timeout``, ``unstable``, ``unwritable``, ``crashed``,
+    ``bad_input``."""
     text: str = ""
     """For a value: its ``repr``, a literal."""
     module: str = ""
@@ -46,6 +47,8 @@ class Observation:
     """The result was an iterator; ``text`` is the list of what it yielded."""
     lines: frozenset[int] = frozenset()
     """The lines of the target's file the call ran."""
+    stateful: bool = False
+    """The call changed the module's globals: in one test process, it would change others."""
 
     def same_result(self, other: Observation | None) -> bool:
         """Whether ``other`` saw the same outcome (the lines run may differ: caches)."""
@@ -62,6 +65,7 @@ class Observation:
             name=str(raw.get("name", "")),
             consumed=bool(raw.get("consumed", False)),
             lines=frozenset(int(n) for n in raw.get("lines", ())),
+            stateful=bool(raw.get("stateful", False)),
         )
 
 
@@ -77,6 +81,10 @@ class Characterization:
     timeouts: int = 0
     unwritable: int = 0
     """Calls whose result cannot be written down as test data."""
+    crashed: int = 0
+    """Calls that ended the process (``os._exit``, a signal, the memory limit)."""
+    stateful: int = 0
+    """Calls that changed the module's global state."""
     problem: str | None = None
     """Why the target could not be run at all (no instance could be made, say)."""
 
@@ -193,9 +201,13 @@ def characterize(
         again = second_report["targets"].get(target.qualname, {}).get("cases", [])
         repeated = {tuple(c["values"]): Observation.from_json(c) for c in again}
         kept: list[Observation] = []
-        unstable = timeouts = unwritable = 0
+        unstable = timeouts = unwritable = crashed = stateful = 0
         for observation in made[target.qualname]:
-            if observation.kind == "timeout":
+            if observation.stateful:
+                stateful += 1
+            elif observation.kind == "crashed":
+                crashed += 1
+            elif observation.kind == "timeout":
                 timeouts += 1
             elif observation.kind == "unwritable":
                 unwritable += 1
@@ -208,7 +220,7 @@ def characterize(
             else:
                 kept.append(observation)
         results[target.qualname] = Characterization(
-            target, plan, tuple(kept), unstable, timeouts, unwritable
+            target, plan, tuple(kept), unstable, timeouts, unwritable, crashed, stateful
         )
     return CharacterizationRun(runner.backend, results)
 

@@ -18,7 +18,10 @@ An observation is one of: ``value`` (the result's ``repr``, which reads
 back as an equal literal), ``raises`` (the exception's importable class),
 ``type`` (a result that is not a literal: its importable class), ``timeout``,
 ``unstable`` (two calls in a row gave different results), ``unwritable`` (a
-result that cannot be written down), ``bad_input``.
+result that cannot be written down), ``crashed`` (the call ended the
+process), ``bad_input``. Each call runs in a forked child, so a call that
+changes the module's globals does not change what the next one sees; such
+a call is marked ``stateful``, since in a test run it would.
 """
 
 import ast
@@ -131,6 +134,7 @@ class Target:
         if owner is None:
             raise LookupError("{} not found in the module".format(order["class_name"]))
         self.owner = owner
+        self.module = module
         self.name = order["name"]
         if getattr(owner, self.name, None) is None:
             raise LookupError("{} not found".format(order["qualname"]))
@@ -151,6 +155,28 @@ class Target:
         return getattr(self.owner, self.name)
 
     def call(self, values: "list[str]") -> "dict[str, Any]":
+        """Call in a child process, so that what the call changes does not reach the next one."""
+        if not hasattr(os, "fork"):
+            return self.call_twice(values)
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: call, report, and leave without cleaning up after the parent
+            os.close(reading)
+            try:
+                before = _state(self.module)
+                observed = self.call_twice(values)
+                if _state(self.module) != before:
+                    observed = {**observed, "stateful": True}
+                data = json.dumps(observed).encode("utf-8")
+            except BaseException:
+                data = b'{"kind": "bad_input"}'
+            with os.fdopen(writing, "wb") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        os.close(writing)
+        return _wait_for(pid, reading)
+
+    def call_twice(self, values: "list[str]") -> "dict[str, Any]":
         """Call twice: a result that changes from one call to the next is not kept."""
         first = self.call_once(values)
         if first["kind"] not in ("value", "type"):
@@ -208,6 +234,43 @@ class Target:
                 "lines": sorted(self.lines),
             }
         return {**observed, "lines": sorted(self.lines)}
+
+
+def _state(module: Any) -> "dict[str, tuple[int, int]]":
+    """What a module's globals are bound to, and how big its containers are (caches aside)."""
+    state = {}
+    for name, value in list(vars(module).items()):
+        if "cache" in name.lower() or name.startswith("__"):
+            continue
+        size = len(value) if isinstance(value, (dict, list, set, bytearray)) else -1
+        state[name] = (id(value), size)
+    return state
+
+
+def _wait_for(pid: int, reading: int) -> "dict[str, Any]":
+    """The child's report; a child that outlives both calls' time is killed."""
+    import select
+
+    deadline = time.monotonic() + 2 * CALL_TIMEOUT + 2.0
+    chunks = []
+    with os.fdopen(reading, "rb") as pipe:
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([pipe], [], [], max(left, 0))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {"kind": "timeout"}
+            chunk = os.read(pipe.fileno(), 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if not chunks:
+        # The call ended the process itself (os._exit, a signal, the memory limit).
+        return {"kind": "crashed", "status": status}
+    observed: dict[str, Any] = json.loads(b"".join(chunks))
+    return observed
 
 
 def _vary(base: "list[str]", pools: "list[list[str]]") -> "list[list[str]]":

@@ -275,6 +275,8 @@ def _block(
         rows += [[*map(style.literal, o.values), imports.reference(o)] for o in chosen]
     if block.rows == 0:
         reason = no_sandbox or (characterization.problem if characterization else None)
+        if reason is None and characterization is not None and characterization.stateful:
+            reason = "its calls change the module's global state"
         reason = reason or "no reproducible result was observed"
         block.reason = f"ARK could not observe {target.qualname}: {reason}."
         _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
@@ -325,6 +327,13 @@ def _notes(characterization: Characterization) -> list[str]:
         notes.append(
             f"{characterization.timeouts} input(s) left out: no result within {CALL_TIMEOUT:g} s"
         )
+    if characterization.stateful:
+        notes.append(
+            f"{characterization.stateful} input(s) left out: the call changes the module's "
+            "global state, which would leak into other tests"
+        )
+    if characterization.crashed:
+        notes.append(f"{characterization.crashed} input(s) left out: the call ended the process")
     if characterization.unwritable:
         notes.append(
             f"{characterization.unwritable} result(s) left out: they cannot be written as test data"
