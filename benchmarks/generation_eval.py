@@ -6,8 +6,10 @@ is copied into a scratch workspace as ``corpus/<name>.py``, and ARK
 generates tests for every public top-level function with at least one
 parameter, exactly as ``ark generate tests`` does: characterized in the
 sandbox, written to ``tests/test_<name>.py``, then run there. The script
-then runs every generated test file once more in the sandbox under
-coverage.py and reads the line coverage each reaches on its module.
+then runs every generated test file once more under coverage.py and reads
+the line coverage each reaches on its module; that run is a measurement and
+uses the local sandbox, whose Python (ARK's) has coverage.py, whatever
+``--backend`` the generation used.
 
 Reported per module and in total: the functions targeted, the test cases
 written (parametrize rows), how many are skeletons (nothing could be
@@ -154,7 +156,9 @@ def coverage_of(runner: CodeRunner, root: Path, module: str) -> tuple[int, int, 
     return 0, 0, "the module was never imported under coverage"
 
 
-def evaluate(module: str, root: Path, runner: CodeRunner, settings: Settings) -> ModuleResult:
+def evaluate(
+    module: str, root: Path, runner: CodeRunner, settings: Settings, measure: CodeRunner
+) -> ModuleResult:
     result = ModuleResult(module)
     started = time.perf_counter()
     relative = f"corpus/{stem(module)}.py"
@@ -180,7 +184,7 @@ def evaluate(module: str, root: Path, runner: CodeRunner, settings: Settings) ->
     path = root / generated.generation.change.path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(generated.generation.change.new_text)
-    result.statements, result.covered, problem = coverage_of(runner, root, module)
+    result.statements, result.covered, problem = coverage_of(measure, root, module)
     result.problem = problem or "; ".join(n for n in generated.generation.notes if "sandbox" in n)
     result.seconds = time.perf_counter() - started
     return result
@@ -233,7 +237,7 @@ def summary(results: list[ModuleResult]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=["auto", "docker", "local"], default="local")
+    parser.add_argument("--backend", choices=["auto", "docker", "local"], default="auto")
     parser.add_argument("--modules", help="Comma-separated subset of the module list.")
     parser.add_argument("--keep", type=Path, help="Build the workspace here and keep it.")
     parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
@@ -256,16 +260,18 @@ def main(argv: list[str] | None = None) -> int:
         make_workspace(root, modules)
         settings = Settings(sandbox=replace(SandboxSettings(), backend=args.backend, timeout=300))
         runner = runner_for(root, settings, record=False)
-        if runner is None:
-            print("generation_eval: no sandbox is available", file=sys.stderr)
-            return 1
+        # coverage.py is in ARK's environment (the test extras), not in the sandbox image:
+        # the coverage run is a measurement, made in the local sandbox whatever --backend says.
+        local = Settings(sandbox=replace(settings.sandbox, backend="local"))
+        measure = runner_for(root, local, record=False)
         results = []
         try:
             for module in modules:
                 print(f"generation_eval: {module}", file=sys.stderr)
-                results.append(evaluate(module, root, runner, settings))
+                results.append(evaluate(module, root, runner, settings, measure))
         finally:
             runner.close()
+            measure.close()
         if args.json:
             payload = {
                 "backend": runner.backend,

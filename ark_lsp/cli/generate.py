@@ -316,8 +316,7 @@ def generate_tests_command(
         except TemplateError as error:
             fail(str(error))
         finally:
-            if runner is not None:
-                runner.close()
+            runner.close()
         generation, outcome = result.generation, result.outcome
         record(store, generation, outcome.as_dict())
         written = generation.offered

@@ -3,20 +3,26 @@
 Characterization and the check of the generated tests need one thing from
 the sandbox: run a command over the workspace's files plus a few of ours,
 and bring back its output and some files it wrote. :class:`CodeRunner` is
-that; :func:`runner_for` gives the one the workspace's settings ask for, or
-``None`` when there is none to be had, and test generation then falls back
-to skeletons.
+that; :class:`SandboxCodeRunner` implements it over the sandbox's
+:class:`~ark_lsp.sandbox.SandboxRunner`, and :func:`runner_for` makes the
+one a workspace's settings ask for. When the sandbox cannot run anything
+(no engine for ``backend = "docker"``, say), characterization says why and
+test generation falls back to skeletons.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ark_lsp.config import Settings
+
+if TYPE_CHECKING:
+    from ark_lsp.sandbox import SandboxRunner
 
 CancelCheck = Callable[[], bool]
 """Returns True once the caller wants the work stopped."""
@@ -60,8 +66,10 @@ class Execution:
 class CodeRunner(Protocol):
     """Runs jobs in isolation for one workspace."""
 
-    backend: str
-    """Which sandbox runs the jobs, as the user would recognise it."""
+    @property
+    def backend(self) -> str:
+        """Which sandbox runs the jobs, as the user would recognise it."""
+        ...
 
     def run(self, job: Job, cancel: CancelCheck | None = None) -> Execution:
         """Run ``job`` to its end, a limit or a cancel; never raises for the code's faults."""
@@ -72,13 +80,89 @@ class CodeRunner(Protocol):
         ...
 
 
-def runner_for(root: Path, settings: Settings, record: bool = True) -> CodeRunner | None:
-    """The sandbox the workspace's settings choose, or None when there is none.
+class SandboxCodeRunner:
+    """Jobs run by the sandbox (:class:`ark_lsp.sandbox.SandboxRunner`), the workspace copied in.
 
-    Every run is recorded in ``sandbox_executions`` when ``record``.
+    The workspace is always copied, even where ``mount-workspace`` is set:
+    a job's own files (the driver, a generated test file) must sit next to
+    the workspace's in one writable folder.
     """
-    del root, settings, record  # the sandbox backends land with issue 5
-    return None
+
+    def __init__(self, runner: SandboxRunner, *, owned: bool = True) -> None:
+        """Wrap ``runner``; close it with this one only when ``owned``."""
+        self.runner = runner
+        self.owned = owned
+
+    @property
+    def backend(self) -> str:
+        """The backend the sandbox settings chose (``docker`` or ``local``)."""
+        return self.runner.choice.name
+
+    def run(self, job: Job, cancel: CancelCheck | None = None) -> Execution:
+        """Run ``job`` in the sandbox; the sandbox records the run."""
+        from ark_lsp.sandbox import Outcome, RunRequest
+        from ark_lsp.sandbox.requests import workspace_files
+
+        runner = self.runner
+        try:
+            files = {**workspace_files(runner.root, runner.settings), **job.files}
+        except ValueError as error:  # the workspace is too large to copy
+            return Execution(self.backend, ran=False, error=str(error))
+        limits = runner.limits
+        if job.timeout is not None:
+            limits = dataclasses.replace(limits, timeout=max(limits.timeout, job.timeout))
+        request = RunRequest(
+            command=job.command,
+            files=files,
+            limits=limits,
+            target_path=job.target_path,
+            target_name=job.target_name,
+            env=dict(job.env),
+            collect=job.collect,
+            kind=job.kind,
+        )
+        result = runner.run(request, cancel)
+        return Execution(
+            backend=result.backend,
+            ran=result.outcome not in (Outcome.ERROR, Outcome.CANCELLED),
+            exit_code=result.exit_code,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            artifacts=result.artifacts,
+            timed_out=result.outcome is Outcome.TIMEOUT,
+            error=result.error,
+            isolation=result.isolation,
+        )
+
+    def close(self) -> None:
+        """Release the sandbox (its warm containers) if this runner made it."""
+        if self.owned:
+            self.runner.close()
+
+
+def runner_for(root: Path, settings: Settings, record: bool = True) -> CodeRunner:
+    """The sandbox the workspace's settings choose, recording every run when ``record``.
+
+    The runner keeps no warm containers: a command line run makes one and
+    closes it. (The language server wraps its own long-lived runner.)
+    """
+    from ark_lsp.sandbox import RunRequest, RunResult, SandboxRunner, record_run
+
+    def recorder(request: RunRequest, result: RunResult) -> RunResult:
+        from ark_lsp.config import database_path
+        from ark_lsp.store import Store, StoreError
+
+        try:
+            with Store.open(
+                database_path(root, settings), busy_timeout=settings.busy_timeout
+            ) as store:
+                return record_run(store, request, result)
+        except StoreError:  # the run happened; failing to record it must not hide it
+            return result
+
+    return SandboxCodeRunner(
+        SandboxRunner(root, settings, pool_size=0, recorder=recorder if record else None)
+    )
 
 
 JUNIT_REPORT = ".ark-generated-junit.xml"
@@ -159,6 +243,7 @@ __all__ = [
     "CodeRunner",
     "Execution",
     "Job",
+    "SandboxCodeRunner",
     "TestCounts",
     "count_junit",
     "pytest_job",

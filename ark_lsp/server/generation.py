@@ -27,7 +27,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ark_lsp.generate import Generation, TemplateError, Templates, function_for_call, record
-from ark_lsp.generate.runner import runner_for
+from ark_lsp.generate.runner import CodeRunner, SandboxCodeRunner, runner_for
 from ark_lsp.generate.targets import target_at
 from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
 from ark_lsp.models import Tier
@@ -249,10 +249,20 @@ class GenerationFeature:
             "applied": applied,
             "kind": generation.kind,
             "name": generation.target,
+            "uri": self._uri(snapshot, generation),
             "path": generation.change.path,
             "line": generation.line,
             "notes": list(generation.notes),
+            "message": f"generated {generation.kind} {generation.target} "
+            f"at {generation.change.path}:{generation.line}",
         }
+
+    def _uri(self, snapshot: Snapshot, generation: Generation) -> str | None:
+        root = self._root(snapshot)
+        if root is None:
+            return None
+        target = root / generation.change.path
+        return from_fs_path(str(target)) or target.as_uri()
 
     async def _apply(self, edit: types.WorkspaceEdit, label: str) -> bool:
         result = await self._server.workspace_apply_edit_async(
@@ -302,7 +312,12 @@ class GenerationFeature:
             texts = [self._read_text(root / caller) for caller in store.files_calling(name)]
             return [text for text in texts if text]
 
-        runner = runner_for(root, snapshot.settings)
+        sandbox = self._server.sandbox
+        if sandbox is not None and project is not None:
+            # The server's own runner for the folder: its containers stay warm.
+            runner: CodeRunner = SandboxCodeRunner(sandbox.runner(project), owned=False)
+        else:
+            runner = runner_for(root, snapshot.settings)
         try:
             result = generate_tests(
                 root,
@@ -320,8 +335,7 @@ class GenerationFeature:
                 record(store, result.generation, result.outcome.as_dict())
             return result
         finally:
-            if runner is not None:
-                runner.close()
+            runner.close()
             if store is not None:
                 store.close()
 
@@ -361,7 +375,12 @@ class GenerationFeature:
         self._server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Info, message=f"ARK: {outcome.summary}")
         )
-        return {"applied": applied, **outcome.as_dict(), "message": outcome.summary}
+        return {
+            "applied": applied,
+            **outcome.as_dict(),
+            "uri": self._uri(snapshot, generation),
+            "message": outcome.summary,
+        }
 
     async def _write_tests(self, snapshot: Snapshot, generation: Generation) -> bool:
         """Apply the test file's change through the editor, or on disk if it cannot create files."""
