@@ -111,3 +111,45 @@ def test_a_broken_workspace_template_is_one_clear_line(workspace: Path) -> None:
         f"ark: error: template class.py.j2 ({templates / 'class.py.j2'}), line 2: "
         "undefined variable: 'missing' is undefined\n"
     )
+
+
+PRICING = textwrap.dedent(
+    '''\
+    def discount(price: float, percent: int = 10) -> float:
+        """Price after a discount.
+
+        >>> discount(200.0, 25)
+        150.0
+        """
+        if not 0 <= percent <= 100:
+            raise ValueError(percent)
+        return price * (100 - percent) / 100
+    '''
+)
+
+
+def test_generate_tests_writes_runs_and_records(workspace: Path) -> None:
+    (workspace / "shop" / "pricing.py").write_text(PRICING)
+    result = ark("generate", "tests", "shop/pricing.py::discount", cwd=workspace)
+    (line,) = result.stdout.splitlines()
+    written = int(line.split()[1])
+    assert line == (
+        f"Wrote {written} tests to tests/test_pricing.py; "
+        f"{written} of {written} pass in the sandbox ({line.rsplit('(', 1)[1]}"
+    )
+    text = (workspace / "tests" / "test_pricing.py").read_text()
+    assert "(200.0, 25, 150.0)," in text  # the docstring's example
+    assert "ValueError" in text
+
+    with sqlite3.connect(workspace / ".ark" / "index.db") as db:
+        kinds = [k for (k,) in db.execute("SELECT kind FROM sandbox_executions ORDER BY id")]
+        (outcome,) = [
+            json.loads(o) for (o,) in db.execute("SELECT test_outcome FROM generated_code")
+        ]
+    assert kinds == ["function", "function", "test"]  # explore, check, run the tests
+    assert outcome["written"] == outcome["passed"] == written
+
+    again = ark("generate", "tests", "shop/pricing.py", cwd=workspace)
+    assert again.stderr == (
+        "ark: nothing new to test: tests/test_pricing.py already tests discount (test_discount)\n"
+    )
