@@ -165,7 +165,7 @@ class Target:
             try:
                 before = _state(self.module)
                 observed = self.call_twice(values)
-                if _state(self.module) != before:
+                if _changed(before, _state(self.module)):
                     observed = {**observed, "stateful": True}
                 data = json.dumps(observed).encode("utf-8")
             except BaseException:
@@ -243,8 +243,27 @@ def _state(module: Any) -> "dict[str, tuple[int, int]]":
         if "cache" in name.lower() or name.startswith("__"):
             continue
         size = len(value) if isinstance(value, (dict, list, set, bytearray)) else -1
-        state[name] = (id(value), size)
+        state[name] = (-1 if value is None or size == 0 else id(value), size)
     return state
+
+
+def _changed(before: "dict[str, tuple[int, int]]", after: "dict[str, tuple[int, int]]") -> bool:
+    """Whether a call changed state later calls could see.
+
+    Filling a global that was ``None`` or empty is taken for lazy
+    initialisation (``base64`` builds its tables on first use), which
+    changes no result; rebinding or resizing a global that held something,
+    or deleting one, is not.
+    """
+    for name, (identity, size) in before.items():
+        now = after.get(name)
+        if now is None:
+            return True
+        if identity == -1:
+            continue  # was None or empty: initialised now, if anything
+        if now[0] != identity or (size > 0 and now[1] != size):
+            return True
+    return False
 
 
 def _wait_for(pid: int, reading: int) -> "dict[str, Any]":

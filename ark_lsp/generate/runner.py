@@ -13,6 +13,7 @@ test generation falls back to skeletons.
 from __future__ import annotations
 
 import dataclasses
+import json
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -214,8 +215,57 @@ def count_junit(report: bytes, names: Collection[str] | None = None) -> TestCoun
     return TestCounts(**counts)
 
 
-def pytest_job(test_path: str, text: str, timeout: float | None = None) -> Job:
-    """A run of one (generated) test file, given as text, under pytest."""
+REHEARSAL_REPORT = ".ark-rehearsal.json"
+"""Where the rehearsal plugin writes which parametrized rows failed."""
+
+REHEARSAL_PLUGIN = "ark_rehearsal_plugin"
+REHEARSAL_SOURCE = f"""\
+import json
+
+import pytest
+
+FAILED = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    callspec = getattr(item, "callspec", None)
+    if report.failed and callspec is not None and callspec.indices:
+        name = getattr(item, "originalname", None) or item.name
+        FAILED.append([name, next(iter(callspec.indices.values()))])
+
+
+def pytest_sessionfinish(session):
+    with open({REHEARSAL_REPORT!r}, "w", encoding="utf-8") as report:
+        json.dump(FAILED, report)
+"""
+"""A pytest plugin naming each failed row as (test function, index in its parametrize list)."""
+
+
+def failed_rows(report: bytes) -> list[tuple[str, int]]:
+    """The (test function, row index) pairs the rehearsal plugin saw fail."""
+    if not report:
+        return []
+    try:
+        raw = json.loads(report)
+    except ValueError:
+        return []
+    return [(str(name), int(index)) for name, index in raw if isinstance(index, int)]
+
+
+def pytest_job(
+    test_path: str, text: str, timeout: float | None = None, rehearse: bool = False
+) -> Job:
+    """A run of one (generated) test file, given as text, under pytest.
+
+    With ``rehearse``, a plugin also reports which parametrized rows failed.
+    """
+    plugin = ("-p", REHEARSAL_PLUGIN) if rehearse else ()
+    files = {test_path: text.encode("utf-8")}
+    if rehearse:
+        files[f"{REHEARSAL_PLUGIN}.py"] = REHEARSAL_SOURCE.encode("utf-8")
     return Job(
         command=(
             "python3",
@@ -225,12 +275,13 @@ def pytest_job(test_path: str, text: str, timeout: float | None = None) -> Job:
             "-q",
             "-p",
             "no:cacheprovider",
+            *plugin,
             "-o",
             "junit_family=xunit1",
             f"--junitxml={JUNIT_REPORT}",
         ),
-        files={test_path: text.encode("utf-8")},
-        collect=(JUNIT_REPORT,),
+        files=files,
+        collect=(JUNIT_REPORT, REHEARSAL_REPORT) if rehearse else (JUNIT_REPORT,),
         target_path=test_path,
         kind="test",
         timeout=timeout,
@@ -239,6 +290,7 @@ def pytest_job(test_path: str, text: str, timeout: float | None = None) -> Job:
 
 __all__ = [
     "JUNIT_REPORT",
+    "REHEARSAL_REPORT",
     "CancelCheck",
     "CodeRunner",
     "Execution",
@@ -246,6 +298,7 @@ __all__ = [
     "SandboxCodeRunner",
     "TestCounts",
     "count_junit",
+    "failed_rows",
     "pytest_job",
     "runner_for",
 ]

@@ -11,6 +11,7 @@ how many pass. Without a sandbox it writes skeletons, skipped, with TODOs.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,15 @@ from ark_lsp.generate.characterize import Characterization, Observation, charact
 from ark_lsp.generate.driver import CALL_TIMEOUT
 from ark_lsp.generate.engine import ReadText, read_disk
 from ark_lsp.generate.results import FileChange, Generation
-from ark_lsp.generate.runner import JUNIT_REPORT, CancelCheck, CodeRunner, count_junit, pytest_job
+from ark_lsp.generate.runner import (
+    JUNIT_REPORT,
+    REHEARSAL_REPORT,
+    CancelCheck,
+    CodeRunner,
+    count_junit,
+    failed_rows,
+    pytest_job,
+)
 from ark_lsp.generate.samples import Plan, make_cases, plan
 from ark_lsp.generate.style import Style, detect_style
 from ark_lsp.generate.targets import Target, find_targets
@@ -69,6 +78,9 @@ class TestOutcome:
     already_tested: tuple[str, ...] = ()
     """Targets left alone because the test file already tests them."""
     notes: tuple[str, ...] = field(default=())
+    first_run: tuple[int, int] | None = None
+    """Passed and run cases of the first sandbox run, before rows that failed only in
+    sequence with the others were left out."""
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for the records and JSON output."""
@@ -112,6 +124,9 @@ class _Block:
     skeleton: list[list[str]] = field(default_factory=list)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    qualname: str = ""
+    spare: list[list[str]] = field(default_factory=list)
+    """Skeleton rows, for when every observed row has to go."""
 
     @property
     def rows(self) -> int:
@@ -231,6 +246,7 @@ def _block(
 ) -> _Block:
     names = _column_names(target, plan_)
     call = _call(target, list(zip(names, [c.kind for c in plan_.columns], strict=True)), imports)
+    _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
     block = _Block(
         name=target.test_name,
         columns=names,
@@ -238,6 +254,8 @@ def _block(
         expected=_free("expected", names),
         expected_type=_free("expected_type", names),
         error=_free("error", names),
+        qualname=target.qualname,
+        spare=[[*map(style.literal, c.values), "..."] for c in cases],
     )
     observations = characterization.observations if characterization else ()
     if characterization is not None:
@@ -279,8 +297,7 @@ def _block(
             reason = "its calls change the module's global state"
         reason = reason or "no reproducible result was observed"
         block.reason = f"ARK could not observe {target.qualname}: {reason}."
-        _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
-        block.skeleton = [[*map(style.literal, c.values), "..."] for c in cases]
+        block.skeleton = block.spare
         block.notes = [n for n in block.notes if "left out" in n]
     if style.typed:
         imports.any = True
@@ -432,35 +449,9 @@ def generate_tests(
     style = detect_style(old_text) if old_text else detect_style(text)
     imports = _Imports(module)
     blocks = [_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans]
-    observed = any(not b.skeleton for b in blocks)
-    if old_text is None:
-        new_text, label = _render(templates, style, blocks, imports, module, True, observed)
-        generated = new_text
-        change = FileChange.new_file(test_path, new_text)
-        first_line = 1
-    else:
-        generated, label = _render(templates, style, blocks, imports, module, False, observed)
-        with_imports = testfile.add_imports(
-            old_text,
-            testfile.imports_missing(old_text, imports.lines()),
-            style,
-            own=module.split(".")[0],
-        )
-        inserted = placement.append(with_imports, generated, 2, style.newline)
-        new_text, first_line = inserted.new_text, inserted.line
-        change = FileChange(
-            test_path, old_text, new_text, (placement.whole_file(old_text, new_text),)
-        )
-    generation = Generation(
-        kind="tests",
-        target=f"{relative}::{name}" if name else relative,
-        template=label,
-        text=generated,
-        change=change,
-        validation=validate(new_text, test_path, settings, old_text),
-        line=first_line,
-    )
-    written = sum(b.rows for b in blocks)
+    label = f"{relative}::{name}" if name else relative
+    compose = _Composer(templates, style, imports, module, test_path, old_text, settings, label)
+    generation = compose(blocks)
     skeletons = sum(len(b.skeleton) for b in blocks)
     if no_sandbox is not None:
         notes = [f"{no_sandbox}: the tests are skipped skeletons with TODOs"]
@@ -469,23 +460,139 @@ def generate_tests(
     outcome = TestOutcome(
         path=test_path,
         targets=tuple(t.qualname for t in targets),
-        written=written,
+        written=sum(b.rows for b in blocks),
         skeletons=skeletons,
         backend=backend,
         already_tested=skipped,
     )
-    if runner is not None and run_tests and generation.offered and written > skeletons:
-        say(f"running the {written - skeletons} generated tests in the sandbox")
-        execution = runner.run(pytest_job(test_path, new_text), cancel)
-        names = set().union(*(b.test_names for b in blocks if not b.skeleton))
-        counts = count_junit(execution.artifacts.get(JUNIT_REPORT, b""), names)
-        outcome = dataclasses.replace(
-            outcome, passed=counts.passed, failed=counts.failed + counts.errors
-        )
-        if not execution.ran:
-            notes.append(f"the generated tests could not be run: {execution.error}")
+    if runner is not None and run_tests and generation.offered and outcome.written > skeletons:
+        say(f"running the {outcome.written - skeletons} generated tests in the sandbox")
+        generation, outcome = _run_generated(runner, compose, blocks, generation, outcome, cancel)
+        notes += outcome.notes
     generation = dataclasses.replace(generation, notes=tuple(notes))
     return TestGeneration(generation, dataclasses.replace(outcome, notes=tuple(notes)))
+
+
+@dataclass(frozen=True)
+class _Composer:
+    """Renders blocks into the test file (new, or the existing one extended) and validates it."""
+
+    templates: Templates
+    style: Style
+    imports: _Imports
+    module: str
+    test_path: str
+    old_text: str | None
+    settings: Settings
+    target: str
+
+    def __call__(self, blocks: list[_Block]) -> Generation:
+        observed = any(not b.skeleton for b in blocks)
+        render = functools.partial(
+            _render, self.templates, self.style, blocks, self.imports, self.module
+        )
+        if self.old_text is None:
+            new_text, label = render(True, observed)
+            generated = new_text
+            change = FileChange.new_file(self.test_path, new_text)
+            first_line = 1
+        else:
+            generated, label = render(False, observed)
+            with_imports = testfile.add_imports(
+                self.old_text,
+                testfile.imports_missing(self.old_text, self.imports.lines()),
+                self.style,
+                own=self.module.split(".")[0],
+            )
+            inserted = placement.append(with_imports, generated, 2, self.style.newline)
+            new_text, first_line = inserted.new_text, inserted.line
+            edit = placement.whole_file(self.old_text, new_text)
+            change = FileChange(self.test_path, self.old_text, new_text, (edit,))
+        return Generation(
+            kind="tests",
+            target=self.target,
+            template=label,
+            text=generated,
+            change=change,
+            validation=validate(new_text, self.test_path, self.settings, self.old_text),
+            line=first_line,
+        )
+
+
+def _run_generated(
+    runner: CodeRunner,
+    compose: _Composer,
+    blocks: list[_Block],
+    generation: Generation,
+    outcome: TestOutcome,
+    cancel: CancelCheck | None,
+) -> tuple[Generation, TestOutcome]:
+    """Run the new tests in the sandbox; rows that fail only there are left out and run again.
+
+    A row can pass on its own (the driver called it in a fresh process) yet
+    fail after the other tests, when they share state (``gettext``'s domain
+    registry). Such rows are dropped and the file is run once more; the
+    counts are those of the file as written, with the first run's kept too.
+    """
+    names = set().union(*(b.test_names for b in blocks if not b.skeleton))
+    job = pytest_job(compose.test_path, generation.change.new_text, rehearse=True)
+    first = runner.run(job, cancel)
+    if not first.ran:
+        return generation, dataclasses.replace(
+            outcome, notes=(f"the generated tests could not be run: {first.error}",)
+        )
+    counts = count_junit(first.artifacts.get(JUNIT_REPORT, b""), names)
+    outcome = dataclasses.replace(
+        outcome,
+        passed=counts.passed,
+        failed=counts.failed + counts.errors,
+        first_run=(counts.passed, counts.total - counts.skipped),
+    )
+    failing = failed_rows(first.artifacts.get(REHEARSAL_REPORT, b""))
+    dropped = _drop_rows(blocks, failing)
+    if not dropped:
+        return generation, outcome
+    pruned = compose(blocks)
+    if not pruned.offered:
+        return generation, outcome
+    second = runner.run(pytest_job(compose.test_path, pruned.change.new_text), cancel)
+    if not second.ran:
+        return generation, outcome
+    counts = count_junit(second.artifacts.get(JUNIT_REPORT, b""), names)
+    return pruned, dataclasses.replace(
+        outcome,
+        written=sum(b.rows for b in blocks),
+        skeletons=sum(len(b.skeleton) for b in blocks),
+        passed=counts.passed,
+        failed=counts.failed + counts.errors,
+    )
+
+
+def _drop_rows(blocks: list[_Block], failing: list[tuple[str, int]]) -> int:
+    """Remove the failing parametrize rows from their tables; return how many went."""
+    tables: dict[str, tuple[_Block, list[list[str]]]] = {}
+    for block in blocks:
+        tables[f"test_{block.name}"] = (block, block.returns)
+        tables[f"test_{block.name}_raises"] = (block, block.raises)
+        tables[f"test_{block.name}_result_type"] = (block, block.types)
+    doomed: dict[str, set[int]] = {}
+    for function, index in failing:
+        if function in tables and 0 <= index < len(tables[function][1]):
+            doomed.setdefault(function, set()).add(index)
+    for function, indices in doomed.items():
+        block, rows = tables[function]
+        rows[:] = [row for i, row in enumerate(rows) if i not in indices]
+        block.notes.append(
+            f"{len(indices)} row(s) of {function} left out: they failed when run after "
+            "the other tests (state shared between tests)"
+        )
+        if block.rows == 0:
+            block.skeleton = block.spare
+            block.reason = (
+                f"ARK could not observe {block.qualname}: its results depend on state "
+                "that other tests change."
+            )
+    return sum(len(indices) for indices in doomed.values())
 
 
 __all__ = ["NothingToTest", "TestGeneration", "TestOutcome", "generate_tests"]
