@@ -190,8 +190,9 @@ def evaluate(
     result.passed, result.failed = outcome.passed or 0, outcome.failed
     result.first_passed, result.first_total = outcome.first_run or (0, 0)
     # A sandbox fault (an engine gone, a container killed from outside) is not a test result.
-    result.ran = outcome.passed is not None and not any(
-        "sandbox" in note and "skeleton" in note for note in generated.generation.notes
+    result.ran = not any(
+        "could not be run" in note or "skipped skeletons with TODOs" in note
+        for note in generated.generation.notes
     )
     if not generated.generation.offered:
         result.problem = f"refused: {generated.generation.validation.summary}"
