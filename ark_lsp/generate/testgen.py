@@ -293,6 +293,8 @@ def _block(
         rows += [[*map(style.literal, o.values), imports.reference(o)] for o in chosen]
     if block.rows == 0:
         reason = no_sandbox or (characterization.problem if characterization else None)
+        if reason is None and target.depends_on:
+            reason = f"its results depend on {', '.join(target.depends_on)}"
         if reason is None and characterization is not None and characterization.stateful:
             reason = "its calls change the module's global state"
         reason = reason or "no reproducible result was observed"
