@@ -96,8 +96,8 @@ class Signature:
     parameters: tuple[Parameter, ...] = ()
     returns: str | None = None
 
-    def render(self) -> str:
-        """Render as ``(a, /, b: int = 1, *args, c, **kw) -> str``."""
+    def parts(self) -> list[str]:
+        """The parameters as written in a ``def``, with the ``*`` and ``/`` markers."""
         parts: list[str] = []
         kinds = [p.kind for p in self.parameters]
         for index, parameter in enumerate(self.parameters):
@@ -112,7 +112,11 @@ class Signature:
             )
             if is_last_positional_only:
                 parts.append("/")
-        rendered = f"({', '.join(parts)})"
+        return parts
+
+    def render(self) -> str:
+        """Render as ``(a, /, b: int = 1, *args, c, **kw) -> str``."""
+        rendered = f"({', '.join(self.parts())})"
         if self.returns is not None:
             rendered += f" -> {self.returns}"
         return rendered

@@ -14,7 +14,7 @@ import sys
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, index, rules, sandbox, serve
+from ark_lsp.cli import check, generate, index, rules, sandbox, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +29,7 @@ for command in (
     index.search,
     index.graph,
     check.check,
+    generate.generate,
     rules.rules,
     serve.serve,
     *sandbox.COMMANDS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,6 +16,7 @@ from ark_lsp.server.documents import Documents
 from ark_lsp.server.projects import Projects
 
 if TYPE_CHECKING:
+    from ark_lsp.server.documents import Snapshot
     from ark_lsp.server.sandbox import SandboxCommands
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,11 @@ STATUS_NOTIFICATION = "ark/status"
 """Sent whenever an index run starts or ends, for editors' status bars."""
 
 _T = TypeVar("_T")
+
+CodeActionProvider = Callable[
+    ["Snapshot", types.CodeActionParams], Awaitable[list[types.CodeAction]]
+]
+"""A feature's code actions for a document; ``code_actions`` asks every one it is given."""
 
 
 class ArkServer(LanguageServer):
@@ -39,6 +45,10 @@ class ArkServer(LanguageServer):
         """The sandbox commands, once registered."""
         self.reported_problems: set[str] = set()
         """Settings problems already shown, so a reload does not repeat them."""
+        self.code_action_providers: list[CodeActionProvider] = []
+        """Code actions of features other than the quick fixes (generation)."""
+        self.on_stop: list[Callable[[], None]] = []
+        """Called when the server stops, so features can wind their own work down."""
         self.projects = Projects()
         self.documents = Documents(self)
         self.publisher = Publisher(self)
@@ -106,6 +116,8 @@ class ArkServer(LanguageServer):
         self.indexer.stop()
         if self.sandbox is not None:
             self.sandbox.close()
+        for stop in self.on_stop:
+            stop()
         self._analysis_pool.shutdown(wait=False, cancel_futures=True)
         self.projects.close()
 
@@ -117,6 +129,7 @@ def create_server() -> ArkServer:
         code_lens,
         commands,
         diagnostics,
+        generation,
         hover,
         lifecycle,
         sandbox,
@@ -124,7 +137,17 @@ def create_server() -> ArkServer:
     )
 
     server = ArkServer()
-    features = (lifecycle, diagnostics, code_actions, hover, symbols, code_lens, commands, sandbox)
+    features = (
+        lifecycle,
+        diagnostics,
+        code_actions,
+        hover,
+        symbols,
+        code_lens,
+        commands,
+        sandbox,
+        generation,
+    )
     for feature in features:
         feature.register(server)
     return server

@@ -6,6 +6,8 @@ unparsable is not offered.
 
 from __future__ import annotations
 
+import logging
+
 from lsprotocol import types
 
 from ark_lsp.analysis import fix_all, fix_keeps_code_valid
@@ -16,6 +18,8 @@ from ark_lsp.server.convert import lsp_range, workspace_edit
 from ark_lsp.server.documents import Snapshot
 
 FIX_ALL = "source.fixAll.ark"
+
+logger = logging.getLogger(__name__)
 
 
 def _wanted(params: types.CodeActionParams, kind: str) -> bool:
@@ -91,13 +95,20 @@ def fix_all_action(snapshot: Snapshot) -> types.CodeAction | None:
 
 
 def register(server: ArkServer) -> None:
-    """Offer code actions for ARK's own diagnostics."""
+    """Offer code actions: ARK's quick fixes, then those of ``server.code_action_providers``."""
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
+        types.CodeActionOptions(
+            code_action_kinds=[
+                types.CodeActionKind.QuickFix,
+                types.CodeActionKind.Refactor,
+                FIX_ALL,
+            ],
+            resolve_provider=True,
+        ),
     )
-    def code_action(ls: ArkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def code_action(ls: ArkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         snapshot = ls.documents.latest(params.text_document.uri)
         if snapshot is None:
             return []
@@ -108,4 +119,9 @@ def register(server: ArkServer) -> None:
             everything = fix_all_action(snapshot)
             if everything is not None:
                 actions.append(everything)
+        for provider in ls.code_action_providers:
+            try:
+                actions += await provider(snapshot, params)
+            except Exception:  # one feature's fault must not cost the others their actions
+                logger.exception("code action provider %r failed", provider)
         return actions

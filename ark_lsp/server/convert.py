@@ -6,6 +6,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
+from ark_lsp.generate.results import FileChange
 from ark_lsp.models import Fix, Severity, Span, Violation
 from ark_lsp.rules import DOCS_URL
 from ark_lsp.store import ViolationRecord
@@ -39,6 +40,43 @@ def workspace_edit(document: TextDocument, fix: Fix) -> types.WorkspaceEdit:
         for edit in fix.edits
     ]
     return types.WorkspaceEdit(changes={document.uri: edits})
+
+
+def generation_edit(
+    uri: str, document: TextDocument | None, change: FileChange, can_create: bool
+) -> types.WorkspaceEdit | None:
+    """A generated file change as an edit; None when it creates a file the client cannot.
+
+    ``document`` is the target's current text (for the client's position
+    encoding); a new file is created and filled in one edit.
+    """
+    if change.creates:
+        if not can_create:
+            return None
+        insert = types.TextEdit(
+            range=types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+            ),
+            new_text=change.new_text,
+        )
+        return types.WorkspaceEdit(
+            document_changes=[
+                types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)),
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=None
+                    ),
+                    edits=[insert],
+                ),
+            ]
+        )
+    if document is None:
+        return None
+    edits = [
+        types.TextEdit(range=lsp_range(document, edit.span), new_text=edit.new_text)
+        for edit in change.edits
+    ]
+    return types.WorkspaceEdit(changes={uri: edits})
 
 
 def _diagnostic(

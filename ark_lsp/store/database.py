@@ -249,6 +249,36 @@ class Store:
         return self._insert("sandbox_executions", execution)
 
     @_guarded
+    def record_generation(
+        self,
+        *,
+        kind: str,
+        target: str,
+        template: str,
+        text: str,
+        validation: Mapping[str, object],
+        test_outcome: Mapping[str, object] | None = None,
+    ) -> int:
+        """Record a generated text in ``generated_code``; return its id.
+
+        ``validation`` and ``test_outcome`` are stored as JSON: what the
+        analysis said of the text, and what running its tests came to.
+        """
+        return self._insert(
+            "generated_code",
+            {
+                "kind": kind,
+                "target": target,
+                "template": template,
+                "text": text,
+                "validation": json.dumps(validation, default=str),
+                "test_outcome": None
+                if test_outcome is None
+                else json.dumps(test_outcome, default=str),
+            },
+        )
+
+    @_guarded
     def executions(
         self, *, limit: int = 20, target_path: str | None = None
     ) -> list[ExecutionRecord]:
@@ -352,6 +382,15 @@ class Store:
             "SELECT coalesce(sum(count), 0) FROM calls WHERE name = ?", (name,)
         ).fetchone()
         return int(count)
+
+    @_guarded
+    def files_calling(self, name: str, limit: int = 20) -> list[str]:
+        """Indexed files calling ``name`` (``name(...)`` or ``x.name(...)``), most calls first."""
+        cursor = self.db.conn.execute(
+            "SELECT path FROM calls WHERE name = ? ORDER BY count DESC, path LIMIT ?",
+            (name, limit),
+        )
+        return [path for (path,) in cursor]
 
     @_guarded
     def module_file(self, module: str) -> tuple[str, str] | None:

@@ -1,0 +1,434 @@
+"""Calls functions on sample inputs and writes down what they did; runs inside the sandbox.
+
+This file is copied into the sandbox and run there as a script by the
+sandbox's own Python, so it imports nothing but the standard library and
+keeps to what Python 3.10 reads. It reads its orders from
+``.ark-characterize.json`` and writes ``.ark-observed.json`` after each
+target, so a run killed half way still reports what it saw.
+
+For each target it either runs the exact cases it is given (the second,
+checking run) or explores: docstring and call-site examples first, then a
+search for a base case that returns normally, then every candidate value of
+each parameter in turn around that base, then pairs, then random changes of
+the cases that reached lines no other case did, while that keeps finding
+new ones. The lines each call runs in the target's own file are recorded,
+so that the tests can be chosen to cover the most with the fewest rows.
+
+An observation is one of: ``value`` (the result's ``repr``, which reads
+back as an equal literal), ``raises`` (the exception's importable class),
+``type`` (a result that is not a literal: its importable class), ``timeout``,
+``unstable`` (two calls in a row gave different results), ``unwritable`` (a
+result that cannot be written down), ``crashed`` (the call ended the
+process), ``bad_input``. Each call runs in a forked child, so a call that
+changes the module's globals does not change what the next one sees; such
+a call is marked ``stateful``, since in a test run it would.
+"""
+
+import ast
+import asyncio
+import contextlib
+import inspect
+import io
+import itertools
+import json
+import os
+import random
+import signal
+import sys
+import time
+from typing import Any
+
+SPEC = ".ark-characterize.json"
+OUT = ".ark-observed.json"
+CALL_TIMEOUT = 2.0
+TARGET_SECONDS = 10.0
+MAX_CALLS = 150
+MUTATION_PATIENCE = 25
+"""Mutations in a row that reach no new line before the search stops."""
+MAX_REPR = 1500
+MAX_ITEMS = 200
+SEARCH_TRIES = 60
+
+
+class CallTimeout(BaseException):
+    """Raised in a call that ran past its time."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise CallTimeout()
+
+
+def _resolve(module: Any, qualname: str) -> Any:
+    value = module
+    for part in qualname.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+def reference(cls: type) -> "dict[str, str] | None":
+    """The first class in ``cls``'s MRO a test can name by importing its module."""
+    import builtins
+
+    for klass in cls.__mro__:
+        module, qualname = klass.__module__, klass.__qualname__
+        if "<" in qualname or klass is object:
+            continue
+        if module == "builtins":
+            if getattr(builtins, qualname, None) is klass:
+                return {"module": "builtins", "name": qualname}
+            continue
+        if any(part.startswith("_") for part in module.split(".")):
+            continue
+        loaded = sys.modules.get(module)
+        if loaded is not None and _resolve(loaded, qualname) is klass:
+            return {"module": module, "name": qualname}
+    return None
+
+
+def _is_iterator(value: object) -> bool:
+    return (
+        hasattr(value, "__next__")
+        and hasattr(value, "__iter__")
+        and not isinstance(value, io.IOBase)
+    )
+
+
+def observe(result: object) -> "dict[str, Any]":
+    """What a returned value looks like as test data."""
+    consumed = False
+    if _is_iterator(result):
+        items = list(itertools.islice(result, MAX_ITEMS + 1))  # type: ignore[call-overload]
+        if len(items) > MAX_ITEMS:
+            return {"kind": "unwritable", "why": f"an iterator of more than {MAX_ITEMS} items"}
+        result, consumed = items, True
+    try:
+        text = repr(result)
+    except Exception:
+        return {"kind": "unwritable", "why": "its repr() fails"}
+    if len(text) > MAX_REPR:
+        return {"kind": "unwritable", "why": f"a result longer than {MAX_REPR} characters"}
+    try:
+        back = ast.literal_eval(text)
+        same = type(back) is type(result) and bool(back == result)
+    except Exception:
+        same = False
+    if same:
+        return {"kind": "value", "text": text, "consumed": consumed}
+    named = reference(type(result))
+    if named is None:
+        return {"kind": "unwritable", "why": f"a {type(result).__name__}"}
+    return {"kind": "type", "module": named["module"], "name": named["name"]}
+
+
+class Target:
+    """One function or method and how to call it."""
+
+    def __init__(self, module: Any, order: "dict[str, Any]") -> None:
+        self.order = order
+        self.columns = order["columns"]
+        self.binding = order["binding"]
+        self.is_async = order["is_async"]
+        owner = _resolve(module, order["class_name"]) if order["class_name"] else module
+        if owner is None:
+            raise LookupError("{} not found in the module".format(order["class_name"]))
+        self.owner = owner
+        self.module = module
+        self.name = order["name"]
+        if getattr(owner, self.name, None) is None:
+            raise LookupError("{} not found".format(order["qualname"]))
+        self.filename = getattr(module, "__file__", None)
+        self.lines: set[int] = set()
+
+    def _tracer(self, frame: Any, event: str, arg: object) -> Any:
+        """Record the lines run in the target's own file; other files are not traced."""
+        if frame.f_code.co_filename != self.filename:
+            return None
+        if event == "line":
+            self.lines.add(frame.f_lineno)
+        return self._tracer
+
+    def function(self) -> Any:
+        if self.binding == "method":
+            return getattr(self.owner(), self.name)
+        return getattr(self.owner, self.name)
+
+    def call(self, values: "list[str]") -> "dict[str, Any]":
+        """Call in a child process, so that what the call changes does not reach the next one."""
+        if not hasattr(os, "fork"):
+            return self.call_twice(values)
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: call, report, and leave without cleaning up after the parent
+            os.close(reading)
+            try:
+                before = _state(self.module)
+                observed = self.call_twice(values)
+                if _changed(before, _state(self.module)):
+                    observed = {**observed, "stateful": True}
+                data = json.dumps(observed).encode("utf-8")
+            except BaseException:
+                data = b'{"kind": "bad_input"}'
+            with os.fdopen(writing, "wb") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        os.close(writing)
+        return _wait_for(pid, reading)
+
+    def call_twice(self, values: "list[str]") -> "dict[str, Any]":
+        """Call twice: a result that changes from one call to the next is not kept."""
+        first = self.call_once(values)
+        if first["kind"] not in ("value", "type"):
+            return first
+        second = self.call_once(values)
+        # The lines run may differ (a cache hit the second time); the result may not.
+        same = {k: v for k, v in second.items() if k != "lines"} == {
+            k: v for k, v in first.items() if k != "lines"
+        }
+        return first if same else {"kind": "unstable"}
+
+    def call_once(self, values: "list[str]") -> "dict[str, Any]":
+        try:
+            parsed = [ast.literal_eval(v) for v in values]
+        except Exception:
+            return {"kind": "bad_input"}
+        positional: list[Any] = []
+        keywords: dict[str, Any] = {}
+        for column, value in zip(self.columns, parsed, strict=False):
+            if column["kind"] == "var_positional":
+                positional.extend(value)
+            elif column["kind"] == "keyword_only":
+                keywords[column["name"]] = value
+            else:
+                positional.append(value)
+        sink = io.StringIO()
+        timer = hasattr(signal, "setitimer")
+        consuming = False
+        self.lines = set()
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                if timer:
+                    signal.setitimer(signal.ITIMER_REAL, CALL_TIMEOUT)
+                sys.settrace(self._tracer)
+                try:
+                    result = self.function()(*positional, **keywords)
+                    if self.is_async or inspect.iscoroutine(result):
+                        result = asyncio.run(result)
+                    # A generator fails when it is consumed, not when it is called.
+                    consuming = _is_iterator(result)
+                    observed = observe(result)
+                finally:
+                    sys.settrace(None)
+                    if timer:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+        except CallTimeout:
+            return {"kind": "timeout"}
+        except BaseException as error:  # the function's own failure is the observation
+            named = reference(type(error)) or {"module": "builtins", "name": "BaseException"}
+            return {
+                "kind": "raises",
+                "module": named["module"],
+                "name": named["name"],
+                "consumed": consuming,
+                "lines": sorted(self.lines),
+            }
+        return {**observed, "lines": sorted(self.lines)}
+
+
+def _state(module: Any) -> "dict[str, tuple[int, int]]":
+    """What a module's globals are bound to, and how big its containers are (caches aside)."""
+    state = {}
+    for name, value in list(vars(module).items()):
+        if "cache" in name.lower() or name.startswith("__"):
+            continue
+        size = len(value) if isinstance(value, (dict, list, set, bytearray)) else -1
+        state[name] = (-1 if value is None or size == 0 else id(value), size)
+    return state
+
+
+def _changed(before: "dict[str, tuple[int, int]]", after: "dict[str, tuple[int, int]]") -> bool:
+    """Whether a call changed state later calls could see.
+
+    Filling a global that was ``None`` or empty is taken for lazy
+    initialisation (``base64`` builds its tables on first use), which
+    changes no result; rebinding or resizing a global that held something,
+    or deleting one, is not.
+    """
+    for name, (identity, size) in before.items():
+        now = after.get(name)
+        if now is None:
+            return True
+        if identity == -1:
+            continue  # was None or empty: initialised now, if anything
+        if now[0] != identity or (size > 0 and now[1] != size):
+            return True
+    return False
+
+
+def _wait_for(pid: int, reading: int) -> "dict[str, Any]":
+    """The child's report; a child that outlives both calls' time is killed."""
+    import select
+
+    deadline = time.monotonic() + 2 * CALL_TIMEOUT + 2.0
+    chunks = []
+    with os.fdopen(reading, "rb") as pipe:
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([pipe], [], [], max(left, 0))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {"kind": "timeout"}
+            chunk = os.read(pipe.fileno(), 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if not chunks:
+        # The call ended the process itself (os._exit, a signal, the memory limit).
+        return {"kind": "crashed", "status": status}
+    observed: dict[str, Any] = json.loads(b"".join(chunks))
+    return observed
+
+
+def _vary(base: "list[str]", pools: "list[list[str]]") -> "list[list[str]]":
+    cases = []
+    for depth in range(1, max([len(p) for p in pools] + [1])):
+        for index, pool in enumerate(pools):
+            if depth < len(pool):
+                cases.append([*base[:index], pool[depth], *base[index + 1 :]])
+    for (i, first), (j, second) in itertools.combinations(enumerate(pools), 2):
+        for a, b in itertools.product(first[1:3], second[1:3]):
+            case = list(base)
+            case[i], case[j] = a, b
+            cases.append(case)
+    return cases
+
+
+def explore(target: Target, order: "dict[str, Any]") -> "list[dict[str, Any]]":
+    """Try seeds, find a base case that returns, then vary it; every call is kept."""
+    deadline = time.monotonic() + TARGET_SECONDS
+    done: dict[tuple[str, ...], dict[str, Any]] = {}
+
+    def attempt(values: "list[str]") -> "dict[str, Any] | None":
+        key = tuple(values)
+        if key in done:
+            return done[key]
+        if len(done) >= MAX_CALLS or time.monotonic() > deadline:
+            return None
+        done[key] = target.call(values)
+        return done[key]
+
+    def returns(observation: "dict[str, Any] | None") -> bool:
+        return observation is not None and observation["kind"] in ("value", "type")
+
+    pools: list[list[str]] = order["pools"]
+    base = None
+    for seed in order["seeds"]:
+        if returns(attempt(seed)) and base is None:
+            base = list(seed)
+    if base is None:
+        candidate = [pool[0] for pool in pools]
+        if returns(attempt(candidate)):
+            base = candidate
+    if base is None:
+        for index, pool in enumerate(pools):
+            for value in pool[1:]:
+                candidate = [p[0] for p in pools]
+                candidate[index] = value
+                if returns(attempt(candidate)):
+                    base = candidate
+                    break
+            if base is not None:
+                break
+    if base is None:
+        rng = random.Random(0)
+        for _ in range(SEARCH_TRIES):
+            candidate = [rng.choice(pool) for pool in pools]
+            observation = attempt(candidate)
+            if observation is None:
+                break
+            if returns(observation):
+                base = candidate
+                break
+    for case in _vary(base or [pool[0] for pool in pools], pools):
+        if attempt(case) is None:
+            break
+    # Then mutate the cases that reached new lines, while that still pays.
+    rng = random.Random(1)
+    seen: set[int] = set()
+    fruitful: list[list[str]] = []
+    for key, observation in done.items():
+        new = set(observation.get("lines", ())) - seen
+        if new:
+            seen |= new
+            fruitful.append(list(key))
+    misses = 0
+    while fruitful and pools and misses < MUTATION_PATIENCE:
+        candidate = list(rng.choice(fruitful))
+        index = rng.randrange(len(pools))
+        candidate[index] = rng.choice(pools[index])
+        if tuple(candidate) in done:
+            misses += 1
+            continue
+        observation = attempt(candidate)
+        if observation is None:
+            break
+        new = set(observation.get("lines", ())) - seen
+        if new:
+            seen |= new
+            fruitful.append(candidate)
+            misses = 0
+        else:
+            misses += 1
+    return [{"values": list(key), **observation} for key, observation in done.items()]
+
+
+def main() -> None:
+    with open(SPEC, encoding="utf-8") as file:
+        spec = json.load(file)
+    for extra in reversed(spec.get("sys_path", [])):
+        sys.path.insert(0, os.path.abspath(extra))
+    sys.path.insert(0, os.getcwd())
+    report: dict[str, Any] = {"import_error": None, "targets": {}}
+    out = os.path.abspath(OUT)  # a function under test may change the current folder
+
+    def write() -> None:
+        with open(out + ".tmp", "w", encoding="utf-8") as file:
+            json.dump(report, file)
+        os.replace(out + ".tmp", out)
+
+    if hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _on_alarm)
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            import importlib
+
+            module = importlib.import_module(spec["module"])
+    except BaseException as error:
+        report["import_error"] = f"{type(error).__name__}: {error}"
+        write()
+        return
+    for order in spec["targets"]:
+        entry: dict[str, Any] = {"problem": None, "cases": []}
+        report["targets"][order["qualname"]] = entry
+        try:
+            target = Target(module, order)
+            if target.binding == "method":
+                target.owner()
+        except BaseException as error:
+            entry["problem"] = f"{type(error).__name__}: {error}"
+            write()
+            continue
+        if order.get("cases") is not None:
+            entry["cases"] = [{"values": v, **target.call(v)} for v in order["cases"]]
+        else:
+            entry["cases"] = explore(target, order)
+        write()
+    write()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""What tests can be generated for: a file's top-level functions and its classes' methods."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from ark_lsp.generate.stubs import signature_of
+from ark_lsp.models import Signature
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function or method to characterize."""
+
+    name: str
+    qualname: str
+    """``name``, or ``Class.name`` for a method."""
+    signature: Signature
+    """Without the ``self``/``cls`` of a method."""
+    line: int
+    docstring: str | None = None
+    class_name: str | None = None
+    binding: str = "function"
+    """``function``, ``method`` (called on an instance), ``staticmethod`` or ``classmethod``."""
+    is_async: bool = False
+    depends_on: tuple[str, ...] = ()
+    """What its results depend on besides its arguments: ``time``, ``random``, ``os.getcwd``."""
+
+    @property
+    def test_name(self) -> str:
+        """The stem of its tests' names: ``dedent``, ``text_wrapper_wrap``."""
+        if self.class_name is None:
+            return self.name
+        return f"{_snake(self.class_name)}_{self.name}"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z])(?=[a-z])", r"_\1\2", name).lower()
+
+
+_UNSTABLE_MODULES = frozenset({"random", "time", "datetime", "uuid", "secrets"})
+_UNSTABLE_CALLS = frozenset(
+    {"os.getcwd", "os.getcwdb", "os.environ", "os.getenv", "os.getpid", "os.urandom", "os.times"}
+)
+
+
+def _bound_modules(tree: ast.Module) -> dict[str, str]:
+    """What each top-level import binds: ``{"rnd": "random", "randint": "random.randint"}``."""
+    bound: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    bound[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return bound
+
+
+def _depends_on(node: ast.AST, bound: dict[str, str]) -> tuple[str, ...]:
+    """The sources of time, randomness or environment a function's body reads directly."""
+    found: list[str] = []
+    for child in ast.walk(node):
+        if (
+            isinstance(child, ast.Attribute)
+            and isinstance(child.value, ast.Name)
+            and child.value.id in bound
+        ):
+            target = f"{bound[child.value.id]}.{child.attr}"
+        elif isinstance(child, ast.Name) and child.id in bound:
+            target = bound[child.id]
+        else:
+            continue
+        module = target.split(".")[0]
+        name = module if module in _UNSTABLE_MODULES else target
+        if (module in _UNSTABLE_MODULES or target in _UNSTABLE_CALLS) and name not in found:
+            found.append(name)
+    return tuple(found)
+
+
+_SKIPPED_DECORATORS = frozenset({"property", "cached_property", "abstractmethod", "overload"})
+
+
+def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    names = set()
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, ast.Attribute):
+            names.add(target.attr)
+    return names
+
+
+def _target(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | None, bound: dict[str, str]
+) -> Target | None:
+    decorators = _decorator_names(node)
+    if decorators & _SKIPPED_DECORATORS or any(d.endswith("setter") for d in decorators):
+        return None
+    signature = signature_of(node.args, node.returns)
+    binding = "function"
+    if class_name is not None:
+        if "staticmethod" in decorators:
+            binding = "staticmethod"
+        else:
+            binding = "classmethod" if "classmethod" in decorators else "method"
+            if not signature.parameters:
+                return None  # no self: not callable as a method
+            signature = Signature(signature.parameters[1:], signature.returns)
+    return Target(
+        name=node.name,
+        qualname=f"{class_name}.{node.name}" if class_name else node.name,
+        signature=signature,
+        line=node.lineno,
+        docstring=ast.get_docstring(node),
+        class_name=class_name,
+        binding=binding,
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        depends_on=_depends_on(node, bound),
+    )
+
+
+def find_targets(text: str, name: str | None = None) -> list[Target]:
+    """The public functions and methods of public classes in ``text`` (or the one called ``name``).
+
+    ``name`` may be ``function``, ``Class.method`` or ``Class`` (its methods);
+    a named private function is found too.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[Target] = []
+    bound = _bound_modules(tree)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            wanted = node.name == name if name else not node.name.startswith("_")
+            target = _target(node, None, bound) if wanted else None
+            if target is not None:
+                found.append(target)
+        elif isinstance(node, ast.ClassDef):
+            class_wanted = name == node.name or (name is None and not node.name.startswith("_"))
+            for item in node.body:
+                if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                if name and name == f"{node.name}.{item.name}":
+                    wanted = True
+                else:
+                    wanted = class_wanted and not item.name.startswith("_")
+                target = _target(item, node.name, bound) if wanted else None
+                if target is not None:
+                    found.append(target)
+    return found
+
+
+def target_at(text: str, line: int) -> Target | None:
+    """The function or method whose ``def`` (or decorator) lines include ``line``."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    bound = _bound_modules(tree)
+    candidates: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str | None]] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            candidates.append((node, None))
+        elif isinstance(node, ast.ClassDef):
+            candidates += [
+                (item, node.name)
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            ]
+    for node, class_name in candidates:
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        body_start = node.body[0].lineno if node.body else node.lineno
+        if first <= line <= max(node.lineno, body_start - 1):
+            return _target(node, class_name, bound)
+    return None
+
+
+__all__ = ["Target", "find_targets", "target_at"]

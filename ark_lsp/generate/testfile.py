@@ -1,0 +1,327 @@
+"""Where a module's tests live, which tests it already has, and how new ones join them.
+
+The tests folder is the first of pytest's ``testpaths`` (read from
+``pytest.ini``, ``pyproject.toml``, ``tox.ini`` or ``setup.cfg``, in the
+order pytest reads them), else an existing ``tests/`` or ``test/``, else a
+new ``tests/``. The file name follows ``python_files`` (``test_*.py`` by
+default; ``*_test.py`` when that is all a project collects). An existing
+file for the module anywhere under the folder is extended; otherwise a
+folder mirroring the package (``tests/pkg/``) is used when the project has
+one.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ark_lsp.analysis import module_name
+from ark_lsp.generate import placement
+from ark_lsp.generate.style import Style
+from ark_lsp.generate.targets import Target
+
+_IGNORED_FOLDERS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ark", ".tox"}
+
+
+@dataclass(frozen=True)
+class PytestConfig:
+    """The parts of a project's pytest configuration that decide where tests go."""
+
+    testpaths: tuple[str, ...] = ()
+    python_files: tuple[str, ...] = ("test_*.py", "*_test.py")
+
+
+def _words(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list):
+        return tuple(str(item) for item in value)
+    return ()
+
+
+def read_pytest_config(root: Path) -> PytestConfig:
+    """The project's pytest settings, from the first file that has a pytest section."""
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        (".pytest.ini", "pytest"),
+        ("pyproject.toml", None),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            if section is None:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                options = data.get("tool", {}).get("pytest", {}).get("ini_options")
+                if not isinstance(options, dict):
+                    continue
+            else:
+                parser = configparser.ConfigParser(interpolation=None)
+                parser.read_string(path.read_text(encoding="utf-8"))
+                if not parser.has_section(section):
+                    continue
+                options = dict(parser.items(section))
+        except (OSError, UnicodeDecodeError, ValueError, configparser.Error):
+            continue
+        files = _words(options.get("python_files")) or PytestConfig.python_files
+        return PytestConfig(_words(options.get("testpaths")), files)
+    return PytestConfig()
+
+
+def _file_name(stem: str, patterns: tuple[str, ...]) -> str:
+    for pattern in patterns:
+        if pattern == "test_*.py":
+            return f"test_{stem}.py"
+    for pattern in patterns:
+        if pattern.count("*") == 1 and pattern.endswith(".py"):
+            return pattern.replace("*", stem)
+    return f"test_{stem}.py"
+
+
+def _walk(folder: Path) -> list[Path]:
+    found = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = sorted(current.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir() and entry.name not in _IGNORED_FOLDERS:
+                pending.append(entry)
+            elif entry.suffix == ".py":
+                found.append(entry)
+    return found
+
+
+def file_for_tests(root: Path, relative: str) -> str:
+    """The workspace-relative path of the test file for the module at ``relative``."""
+    config = read_pytest_config(root)
+    module, _ = module_name(relative)
+    parts = module.split(".") if module else [PurePosixPath(relative).stem]
+    stem = parts[-1]
+    # pytest collects only its testpaths when they are set, existing or not yet.
+    configured = [p.strip("/") for p in config.testpaths if "*" not in p]
+    folder = next((p for p in configured if (root / p).is_dir()), None)
+    if folder is None and configured:
+        folder = configured[0]
+    if folder is None:
+        folder = next((f for f in ("tests", "test") if (root / f).is_dir()), "tests")
+    name = _file_name(stem, config.python_files)
+    tests_root = root / folder
+    candidates = [p for p in _walk(tests_root) if p.name == name] if tests_root.is_dir() else []
+    if candidates:
+        # Several modules may share a name: prefer the file importing this one.
+        importing = [p for p in candidates if _imports(p, module)]
+        chosen = (importing or candidates)[0]
+        return chosen.relative_to(root).as_posix()
+    packages = parts[:-1]
+    for depth in range(len(packages), 0, -1):
+        mirror = tests_root.joinpath(*packages[:depth])
+        if mirror.is_dir():
+            return (mirror / name).relative_to(root).as_posix()
+    return f"{folder}/{name}"
+
+
+def _imports(path: Path, module: str) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(re.search(rf"^\s*(from|import)\s+{re.escape(module)}\b", text, re.MULTILINE))
+
+
+def existing_tests(text: str | None) -> set[str]:
+    """Names of the test functions and classes a test file defines (methods included)."""
+    if not text:
+        return set()
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            names.update(
+                item.name
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            )
+    return names
+
+
+def tested_by(target: Target, names: set[str]) -> str | None:
+    """The existing test that already covers ``target``, if any."""
+    stem = f"test_{target.test_name}"
+    for name in sorted(names):
+        if name == stem or name.startswith(f"{stem}_"):
+            return name
+    camel = "Test" + "".join(part[:1].upper() + part[1:] for part in target.test_name.split("_"))
+    if camel in names:
+        return camel
+    return None
+
+
+def imports_missing(text: str | None, wanted: list[str]) -> list[str]:
+    """The import lines of ``wanted`` whose names ``text`` does not import yet."""
+    if not text:
+        return [line for line in wanted if line.strip()]
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [line for line in wanted if line.strip()]
+    have: set[tuple[str | None, str]] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            have.update((None, alias.asname or alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            have.update((node.module, alias.asname or alias.name) for alias in node.names)
+    missing = []
+    for line in wanted:
+        if not line.strip():
+            continue
+        statement = ast.parse(line).body[0]
+        if isinstance(statement, ast.Import):
+            names = [alias.name for alias in statement.names if (None, alias.name) not in have]
+            missing += [f"import {name}" for name in names]
+        elif isinstance(statement, ast.ImportFrom) and statement.module:
+            module = statement.module
+            names = [alias.name for alias in statement.names if (module, alias.name) not in have]
+            if names:
+                missing.append(import_from(module, names))
+    return missing
+
+
+def import_from(module: str, names: list[str], width: int = 100) -> str:
+    """``from module import a, b``, wrapped one name a line when it is too long."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= width:
+        return line
+    inner = "".join(f"    {name},\n" for name in names)
+    return f"from {module} import (\n{inner})"
+
+
+def _section(module: str, own: str) -> int:
+    top = module.split(".")[0]
+    if top == "__future__":
+        return -1
+    return 0 if top in sys.stdlib_module_names else 2 if top == own else 1
+
+
+def add_imports(text: str, lines: list[str], style: Style, own: str = "") -> str:
+    """Add import lines to a test file the way a person would.
+
+    A name from a module the file already imports from joins that
+    statement; any other import goes after the last import of its section
+    (standard library, third party, ``own`` package), or after the
+    docstring of a file with no imports.
+    """
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return text
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "\n".join(lines) + style.newline + text
+    rows = text.split("\n")
+    imports = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    # Edits from the bottom up, so that earlier line numbers stay valid.
+    edits: list[tuple[int, int, list[str]]] = []
+    pending: list[str] = []
+    for line in lines:
+        statement = ast.parse(line).body[0]
+        if isinstance(statement, ast.ImportFrom) and statement.module:
+            joined = next(
+                (
+                    n
+                    for n in imports
+                    if isinstance(n, ast.ImportFrom)
+                    and n.module == statement.module
+                    and not n.level
+                    and all(a.asname is None for a in n.names)
+                ),
+                None,
+            )
+            if joined is not None:
+                names = [a.name for a in joined.names] + [a.name for a in statement.names]
+                unique = sorted(
+                    dict.fromkeys(names),
+                    key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n),
+                )
+                edits.append(
+                    (
+                        joined.lineno,
+                        joined.end_lineno or joined.lineno,
+                        import_from(statement.module, unique).split("\n"),
+                    )
+                )
+                continue
+        pending.append(line)
+    for line in pending:
+        statement = ast.parse(line).body[0]
+        module = (
+            statement.names[0].name
+            if isinstance(statement, ast.Import)
+            else (statement.module if isinstance(statement, ast.ImportFrom) else "") or ""
+        )
+        section = _section(module, own)
+        same = [n for n in imports if _section(_module_of(n), own) == section]
+        plain = [n for n in same if isinstance(n, ast.Import)]
+        earlier = [n for n in imports if _section(_module_of(n), own) < section]
+        if plain or (same and isinstance(statement, ast.ImportFrom)):
+            anchor = (plain if isinstance(statement, ast.Import) and plain else same)[-1]
+            after = anchor.end_lineno or anchor.lineno
+            edits.append((after + 1, after, [line]))
+        elif same:  # a plain import goes before the section's from-imports
+            edits.append((same[0].lineno, same[0].lineno - 1, [line]))
+        elif earlier:
+            after = earlier[-1].end_lineno or earlier[-1].lineno
+            edits.append((after + 1, after, ["", line]))
+        elif imports:
+            edits.append((imports[0].lineno, imports[0].lineno - 1, [line, ""]))
+        else:
+            return _after_docstring(text, tree, "\n".join(pending), style)
+    for first, last, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        rows[first - 1 : last] = replacement
+    return "\n".join(rows)
+
+
+def _module_of(node: ast.Import | ast.ImportFrom) -> str:
+    if isinstance(node, ast.Import):
+        return node.names[0].name
+    return node.module or ""
+
+
+def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> str:
+    first = tree.body[0] if tree.body else None
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return placement.insert_after(
+            text, first.end_lineno or first.lineno, block, 1, style.newline
+        ).new_text
+    return block + style.newline * 2 + text
+
+
+__all__ = [
+    "PytestConfig",
+    "add_imports",
+    "existing_tests",
+    "file_for_tests",
+    "import_from",
+    "imports_missing",
+    "read_pytest_config",
+    "tested_by",
+]

@@ -1,0 +1,439 @@
+"""Generating code from the editor: a function for an undefined call, tests for a function.
+
+Code actions: "Generate function `name`" on a call of a name nothing
+defines (a quick fix, its edit validated before it is offered; computed
+lazily where the client resolves code actions), and "Generate tests for
+`name`" on a function or method's ``def`` line (a command: it runs the
+function in the sandbox, which takes seconds). The commands
+``ark.generateFunction`` and ``ark.generateTests`` take ``[{"uri": ...,
+"position": {"line": ..., "character": ...}}]``, run off the server's
+thread with ``$/progress`` reports, apply their edit with
+``workspace/applyEdit`` and answer with what they did. Every generation is
+recorded in the project's ``generated_code``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from ark_lsp.generate import Generation, TemplateError, Templates, function_for_call, record
+from ark_lsp.generate.runner import CodeRunner, SandboxCodeRunner, runner_for
+from ark_lsp.generate.targets import target_at
+from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
+from ark_lsp.models import Tier
+from ark_lsp.server.app import ArkServer
+from ark_lsp.server.convert import generation_edit, server_position
+from ark_lsp.server.documents import Snapshot
+from ark_lsp.server.progress import WorkDone
+from ark_lsp.store import Store, StoreError
+from ark_lsp.workspace import find_root
+
+logger = logging.getLogger(__name__)
+
+GENERATE_FUNCTION = "ark.generateFunction"
+GENERATE_TESTS = "ark.generateTests"
+_DATA_KEY = "arkGenerateFunction"
+_OFFERS_KEPT = 16
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Where:
+    """A document position from a command's arguments or a code action's data."""
+
+    uri: str
+    position: types.Position
+
+
+def _where(arguments: tuple[Any, ...]) -> _Where:
+    """Read ``[{"uri": ..., "position": {"line": ..., "character": ...}}]``."""
+    if len(arguments) != 1 or not isinstance(arguments[0], Mapping):
+        raise ValueError('expected one argument: {"uri": ..., "position": {...}}')
+    raw = arguments[0]
+    uri = raw.get("uri") or (raw.get("textDocument") or {}).get("uri")
+    position = raw.get("position")
+    if not isinstance(uri, str) or not isinstance(position, Mapping):
+        raise ValueError('expected {"uri": ..., "position": {"line": ..., "character": ...}}')
+    try:
+        line, character = int(position["line"]), int(position["character"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("position needs integer line and character") from None
+    return _Where(uri, types.Position(line=line, character=character))
+
+
+class GenerationFeature:
+    """Offers and runs generation for one server; work runs in its own thread."""
+
+    def __init__(self, server: ArkServer) -> None:
+        self._server = server
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-generate")
+        self._offers: OrderedDict[tuple[str, int | None, int, int], Generation | None] = (
+            OrderedDict()
+        )
+
+    async def _off_thread(self, function: Callable[..., _T], *args: object) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+
+    def stop(self) -> None:
+        """Refuse new work; work in progress ends on its own."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- where things are ---------------------------------------------------------------
+
+    def _root(self, snapshot: Snapshot) -> Path | None:
+        if snapshot.project is not None:
+            return snapshot.project.root
+        path = snapshot.path
+        return find_root(path) if path is not None else None
+
+    def _read_text(self, path: Path) -> str | None:
+        uri = from_fs_path(str(path)) or path.as_uri()
+        document = self._server.documents.text(uri)
+        return document.source if document is not None else None
+
+    def _record(self, snapshot: Snapshot, generation: Generation, outcome: Any = None) -> None:
+        """Keep the generation in the project's database; a failure is logged, not raised."""
+        project = snapshot.project
+        if project is None:
+            return
+        try:
+            with Store.open(project.database, busy_timeout=project.settings.busy_timeout) as store:
+                record(store, generation, outcome)
+        except StoreError as error:
+            logger.warning("generation not recorded: %s", error)
+
+    # --- generate function --------------------------------------------------------------
+
+    def _function(self, snapshot: Snapshot, line: int, column: int) -> Generation | None:
+        """The stub for an undefined call at a position (in the worker thread)."""
+        key = (snapshot.uri, snapshot.version, line, column)
+        if key in self._offers:
+            return self._offers[key]
+        root, path = self._root(snapshot), snapshot.path
+        generation = None
+        if root is not None and path is not None:
+            try:
+                generation = function_for_call(
+                    snapshot.document.source,
+                    path,
+                    line,
+                    column,
+                    root=root,
+                    settings=snapshot.settings,
+                    templates=Templates(root),
+                    read_text=self._read_text,
+                )
+            except TemplateError as error:
+                self._server.call_soon(self._server.warn, f"ARK cannot generate: {error}")
+            except ValueError as error:  # a file outside the workspace, a class gone
+                logger.info("no stub at %s:%s: %s", snapshot.uri, line, error)
+        self._offers[key] = generation
+        while len(self._offers) > _OFFERS_KEPT:
+            self._offers.popitem(last=False)
+        return generation
+
+    def _edit(self, snapshot: Snapshot, generation: Generation) -> types.WorkspaceEdit | None:
+        root = self._root(snapshot)
+        if root is None:
+            return None
+        target = root / generation.change.path
+        uri = from_fs_path(str(target)) or target.as_uri()
+        document = snapshot.document if uri == snapshot.uri else self._server.documents.text(uri)
+        return generation_edit(uri, document, generation.change, self._creates_files())
+
+    def _creates_files(self) -> bool:
+        workspace = self._server.client_capabilities.workspace
+        edits = workspace.workspace_edit if workspace else None
+        return bool(
+            edits
+            and edits.document_changes
+            and types.ResourceOperationKind.Create in (edits.resource_operations or ())
+        )
+
+    def _resolves_edits(self) -> bool:
+        text_document = self._server.client_capabilities.text_document
+        action = text_document.code_action if text_document else None
+        support = action.resolve_support if action else None
+        return bool(support and "edit" in support.properties)
+
+    def _shows_disabled(self) -> bool:
+        text_document = self._server.client_capabilities.text_document
+        action = text_document.code_action if text_document else None
+        return bool(action and action.disabled_support)
+
+    async def function_action(
+        self, snapshot: Snapshot, position: types.Position
+    ) -> types.CodeAction | None:
+        """The "Generate function" action for the undefined call at ``position``, if any."""
+        line, column = server_position(snapshot.document, position)
+        generation = await self._off_thread(self._function, snapshot, line, column)
+        if generation is None:
+            return None
+        name = generation.target.rsplit(".", 1)[-1]
+        kind = "method" if generation.kind == "method" else "function"
+        title = f"Generate {kind} `{name}`"
+        if not generation.offered:
+            if not self._shows_disabled():
+                return None
+            reason = f"the generated code has a violation: {generation.validation.summary}"
+            return types.CodeAction(
+                title=title,
+                kind=types.CodeActionKind.QuickFix,
+                disabled=types.CodeActionDisabled(reason=reason),
+            )
+        action = types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix)
+        if self._resolves_edits():
+            action.data = {
+                _DATA_KEY: {
+                    "uri": snapshot.uri,
+                    "version": snapshot.version,
+                    "line": line,
+                    "column": column,
+                }
+            }
+        else:
+            action.edit = self._edit(snapshot, generation)
+            await self._off_thread(self._record, snapshot, generation)
+        return action
+
+    async def resolve(self, action: types.CodeAction) -> types.CodeAction:
+        """Fill in the edit of a "Generate function" action, and record it."""
+        data = action.data.get(_DATA_KEY) if isinstance(action.data, Mapping) else None
+        if not isinstance(data, Mapping) or action.edit is not None:
+            return action
+        snapshot = self._server.documents.latest(str(data.get("uri")))
+        if snapshot is None or snapshot.version != data.get("version"):
+            return action  # the text changed since: no edit rather than a wrong one
+        generation = await self._off_thread(
+            self._function, snapshot, int(data["line"]), int(data["column"])
+        )
+        if generation is None or not generation.offered:
+            return action
+        action.edit = self._edit(snapshot, generation)
+        await self._off_thread(self._record, snapshot, generation)
+        return action
+
+    async def generate_function(self, where: _Where) -> dict[str, Any]:
+        """The ``ark.generateFunction`` command."""
+        snapshot = self._server.documents.latest(where.uri)
+        if snapshot is None:
+            raise ValueError(f"no document {where.uri}")
+        line, column = server_position(snapshot.document, where.position)
+        work = WorkDone(self._server, "ARK: generating a function")
+        await work.begin()
+        try:
+            generation = await self._off_thread(self._function, snapshot, line, column)
+        finally:
+            work.end()
+        if generation is None:
+            return {"applied": False, "reason": "no call of an undefined name there"}
+        await self._off_thread(self._record, snapshot, generation)
+        if not generation.offered:
+            reason = f"the generated code has a violation: {generation.validation.summary}"
+            self._server.warn(f"ARK did not generate {generation.target}: {reason}")
+            return {"applied": False, "reason": reason}
+        edit = self._edit(snapshot, generation)
+        applied = edit is not None and await self._apply(edit, f"Generate {generation.target}")
+        return {
+            "applied": applied,
+            "kind": generation.kind,
+            "name": generation.target,
+            "uri": self._uri(snapshot, generation),
+            "path": generation.change.path,
+            "line": generation.line,
+            "notes": list(generation.notes),
+            "message": f"generated {generation.kind} {generation.target} "
+            f"at {generation.change.path}:{generation.line}",
+        }
+
+    def _uri(self, snapshot: Snapshot, generation: Generation) -> str | None:
+        root = self._root(snapshot)
+        if root is None:
+            return None
+        target = root / generation.change.path
+        return from_fs_path(str(target)) or target.as_uri()
+
+    async def _apply(self, edit: types.WorkspaceEdit, label: str) -> bool:
+        result = await self._server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        )
+        return bool(result.applied)
+
+    # --- generate tests -----------------------------------------------------------------
+
+    def tests_action(self, snapshot: Snapshot, position: types.Position) -> types.CodeAction | None:
+        """The "Generate tests" action on the ``def`` line of a function or method."""
+        if snapshot.report.tier is Tier.TESTING or snapshot.path is None:
+            return None
+        line, _ = server_position(snapshot.document, position)
+        target = target_at(snapshot.document.source, line)
+        if target is None:
+            return None
+        title = f"Generate tests for `{target.qualname}`"
+        argument = {
+            "uri": snapshot.uri,
+            "position": {"line": position.line, "character": position.character},
+        }
+        return types.CodeAction(
+            title=title,
+            kind=types.CodeActionKind.Refactor,
+            command=types.Command(title=title, command=GENERATE_TESTS, arguments=[argument]),
+        )
+
+    def _tests(self, snapshot: Snapshot, line: int, work: WorkDone) -> TestGeneration:
+        """Generate, validate, run and record the tests (in the worker thread)."""
+        root = self._root(snapshot)
+        path = snapshot.path
+        if root is None or path is None:
+            raise NothingToTest("the document is not a file of a workspace")
+        relative = path.resolve().relative_to(root).as_posix()
+        project = snapshot.project
+        store = None
+        if project is not None:
+            try:
+                store = Store.open(project.database, busy_timeout=project.settings.busy_timeout)
+            except StoreError as error:
+                logger.warning("no call sites for test inputs: %s", error)
+
+        def call_sites(name: str) -> list[str]:
+            if store is None:
+                return []
+            texts = [self._read_text(root / caller) for caller in store.files_calling(name)]
+            return [text for text in texts if text]
+
+        sandbox = self._server.sandbox
+        if sandbox is not None and project is not None:
+            # The server's own runner for the folder: its containers stay warm.
+            runner: CodeRunner = SandboxCodeRunner(sandbox.runner(project), owned=False)
+        else:
+            runner = runner_for(root, snapshot.settings)
+        try:
+            result = generate_tests(
+                root,
+                relative,
+                settings=snapshot.settings,
+                templates=Templates(root),
+                runner=runner,
+                line=line,
+                call_sites=call_sites,
+                read_text=self._read_text,
+                cancel=work.cancelled.is_set,
+                progress=lambda message: work.report(message),
+            )
+            if store is not None:
+                record(store, result.generation, result.outcome.as_dict())
+            return result
+        finally:
+            runner.close()
+            if store is not None:
+                store.close()
+
+    async def generate_tests(self, where: _Where) -> dict[str, Any]:
+        """The ``ark.generateTests`` command."""
+        snapshot = self._server.documents.latest(where.uri)
+        if snapshot is None:
+            raise ValueError(f"no document {where.uri}")
+        line, _ = server_position(snapshot.document, where.position)
+        target = target_at(snapshot.document.source, line)
+        if target is None:
+            raise ValueError("no function or method is defined on that line")
+        work = WorkDone(
+            self._server, f"ARK: generating tests for {target.qualname}", cancellable=True
+        )
+        await work.begin(f"characterizing {target.qualname}")
+        try:
+            result = await self._off_thread(self._tests, snapshot, line, work)
+        except NothingToTest as error:
+            work.end(str(error))
+            self._server.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Info, message=f"ARK: {error}")
+            )
+            return {"applied": False, "reason": str(error)}
+        except TemplateError as error:
+            work.end("failed")
+            self._server.warn(f"ARK cannot generate tests: {error}")
+            return {"applied": False, "reason": str(error)}
+        generation, outcome = result.generation, result.outcome
+        if not generation.offered:
+            reason = f"the generated tests have a violation: {generation.validation.summary}"
+            work.end(reason)
+            self._server.warn(f"ARK did not write the tests: {reason}")
+            return {"applied": False, "reason": reason}
+        applied = await self._write_tests(snapshot, generation)
+        work.end(outcome.summary)
+        self._server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=f"ARK: {outcome.summary}")
+        )
+        return {
+            "applied": applied,
+            **outcome.as_dict(),
+            "uri": self._uri(snapshot, generation),
+            "message": outcome.summary,
+        }
+
+    async def _write_tests(self, snapshot: Snapshot, generation: Generation) -> bool:
+        """Apply the test file's change through the editor, or on disk if it cannot create files."""
+        root = self._root(snapshot)
+        assert root is not None
+        target = root / generation.change.path
+        if generation.change.creates and not self._creates_files():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(generation.change.new_text, encoding="utf-8")
+            return True
+        edit = self._edit(snapshot, generation)
+        return edit is not None and await self._apply(edit, f"Generate tests ({generation.target})")
+
+
+def register(server: ArkServer) -> None:
+    """Offer generation as code actions and commands."""
+    feature = GenerationFeature(server)
+    server.code_action_providers.append(feature_actions(feature))
+    server.on_stop.append(feature.stop)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: ArkServer, action: types.CodeAction) -> types.CodeAction:
+        return await feature.resolve(action)
+
+    @server.command(GENERATE_FUNCTION)
+    async def generate_function(ls: ArkServer, *args: Any) -> dict[str, Any]:
+        return await feature.generate_function(_where(args))
+
+    @server.command(GENERATE_TESTS)
+    async def generate_tests_command(ls: ArkServer, *args: Any) -> dict[str, Any]:
+        return await feature.generate_tests(_where(args))
+
+
+def feature_actions(
+    feature: GenerationFeature,
+) -> Callable[[Snapshot, types.CodeActionParams], Any]:
+    """The code-action provider of the feature, as the code-action handler calls it."""
+
+    async def provide(snapshot: Snapshot, params: types.CodeActionParams) -> list[types.CodeAction]:
+        only = params.context.only
+        actions: list[types.CodeAction] = []
+        position = params.range.start
+        if not only or any(types.CodeActionKind.QuickFix.startswith(k) for k in only):
+            action = await feature.function_action(snapshot, position)
+            if action is not None:
+                actions.append(action)
+        if not only or any(types.CodeActionKind.Refactor.startswith(k) for k in only):
+            action = feature.tests_action(snapshot, position)
+            if action is not None:
+                actions.append(action)
+        return actions
+
+    return provide
+
+
+__all__ = ["GENERATE_FUNCTION", "GENERATE_TESTS", "GenerationFeature", "register"]
