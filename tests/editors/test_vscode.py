@@ -342,3 +342,16 @@ def test_re_index_workspace_from_the_command_palette_reports_the_run(
     notification = workbench.step("reindex")["notification"]
     figures = r"\d+ files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s"
     assert re.search(rf"ARK: re-indexed workspace: {figures}", notification), notification
+
+
+def test_generate_tests_from_the_command_palette_opens_a_passing_test_file(
+    workbench: Workbench,
+) -> None:
+    generated = workbench.step("generate")
+    assert "test_loader.py" in generated["tab"]
+    assert "from app.loader import load" in generated["lines"], generated["lines"]
+    assert any("@pytest.mark.parametrize(" in line for line in generated["lines"])
+    passed = re.search(r"wrote (\d+) tests? to \S+; (\d+) of (\d+) pass", generated["notification"])
+    assert passed, generated["notification"]
+    written, passing, checked = map(int, passed.groups())
+    assert written > 0 and passing == checked == written, generated["notification"]

@@ -17,7 +17,7 @@ const { values: options } = parseArgs({
     file: { type: 'string' },
     'text-file': { type: 'string' },
     out: { type: 'string' },
-    steps: { type: 'string', default: 'open,squiggle,problems,hover,quickfix,reindex' },
+    steps: { type: 'string', default: 'open,squiggle,problems,hover,quickfix,reindex,generate' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
   },
 });
@@ -193,6 +193,32 @@ await step('reindex', async () => {
   const toast = page.locator('.notification-toast', { hasText: 're-indexed' }).first();
   await toast.waitFor({ timeout: 60_000 });
   return { notification: (await toast.innerText()).replace(/\s+/g, ' ').trim() };
+});
+
+await step('generate', async () => {
+  // On the function's name, found as a user finds it (the quick fix above moved
+  // the lines), then from the palette: the tests are written, run, and opened.
+  await page.keyboard.press('Control+1');
+  await page.keyboard.press('Control+f');
+  const find = page.locator('.find-widget textarea, .find-widget input').first();
+  await find.waitFor({ state: 'visible' });
+  await find.fill('load(text');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape'); // the match stays selected, the cursor on the name
+  await command('F1', '>ARK: Generate Tests');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'ARK: Generate Tests' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const tab = page.locator('.tab', { hasText: 'test_loader.py' }).first();
+  await tab.waitFor({ timeout: 180_000 });
+  await editor().locator('.view-lines', { hasText: 'from app.loader import load' }).waitFor({ timeout: 30_000 });
+  const toast = page.locator('.notification-toast', { hasText: 'pass in the sandbox' }).first();
+  await toast.waitFor({ timeout: 30_000 });
+  const lines = await editor().locator('.view-lines').innerText();
+  return {
+    tab: (await tab.innerText()).trim(),
+    lines: lines.split('\n').map((line) => line.replace(/\u00a0/g, ' ')),
+    notification: (await toast.innerText()).replace(/\s+/g, ' ').trim(),
+  };
 });
 
 report.status = await statusText();
