@@ -237,7 +237,9 @@ class GenerationFeature:
         finally:
             work.end()
         if generation is None:
-            return {"applied": False, "reason": "no call of an undefined name there"}
+            reason = "no call of an undefined name there"
+            self._tell(f"ARK: {reason}")
+            return {"applied": False, "reason": reason}
         await self._off_thread(self._record, snapshot, generation)
         if not generation.offered:
             reason = f"the generated code has a violation: {generation.validation.summary}"
@@ -245,6 +247,12 @@ class GenerationFeature:
             return {"applied": False, "reason": reason}
         edit = self._edit(snapshot, generation)
         applied = edit is not None and await self._apply(edit, f"Generate {generation.target}")
+        message = (
+            f"generated {generation.kind} {generation.target} "
+            f"at {generation.change.path}:{generation.line}"
+        )
+        if applied:
+            self._tell(f"ARK: {message}")
         return {
             "applied": applied,
             "kind": generation.kind,
@@ -253,9 +261,14 @@ class GenerationFeature:
             "path": generation.change.path,
             "line": generation.line,
             "notes": list(generation.notes),
-            "message": f"generated {generation.kind} {generation.target} "
-            f"at {generation.change.path}:{generation.line}",
+            "message": message,
         }
+
+    def _tell(self, message: str) -> None:
+        """How a command ended, said once by the server, so every editor shows it alike."""
+        self._server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=message)
+        )
 
     def _uri(self, snapshot: Snapshot, generation: Generation) -> str | None:
         root = self._root(snapshot)
@@ -356,9 +369,7 @@ class GenerationFeature:
             result = await self._off_thread(self._tests, snapshot, line, work)
         except NothingToTest as error:
             work.end(str(error))
-            self._server.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Info, message=f"ARK: {error}")
-            )
+            self._tell(f"ARK: {error}")
             return {"applied": False, "reason": str(error)}
         except TemplateError as error:
             work.end("failed")
@@ -372,9 +383,7 @@ class GenerationFeature:
             return {"applied": False, "reason": reason}
         applied = await self._write_tests(snapshot, generation)
         work.end(outcome.summary)
-        self._server.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Info, message=f"ARK: {outcome.summary}")
-        )
+        self._tell(f"ARK: {outcome.summary}")
         return {
             "applied": applied,
             **outcome.as_dict(),

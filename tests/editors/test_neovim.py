@@ -89,7 +89,7 @@ def run_session(release: str, mode: str, folder: Path) -> Session:
         cwd=workspace,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
     )
     output = f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
     assert report_path.exists(), f"nvim wrote no report\n{output}"
@@ -186,15 +186,36 @@ def test_ark_run_in_sandbox_sends_the_file_and_shows_the_answer(session: Session
     answer = session.wire.answer_to(request)
     assert answer is not None, "the server never answered"
     shown = [n["message"] for n in session.report["run_in_sandbox"]["notifications"]]
-    assert shown, "the user was told nothing"
     if "error" in answer:
         assert shown == [f"ARK: ark.runInSandbox failed: {answer['error']['message']}"]
     else:
-        assert any(message.startswith("ARK: loader.py ") for message in shown), shown
+        # Said once, by the server: the plugin does not repeat it.
+        (message,) = shown
+        assert re.match(r"ARK sandbox \(.+\): app/loader\.py passed in \d+ ms", message), shown
+
+
+def test_ark_generate_test_opens_the_tests_and_says_how_many_pass(session: Session) -> None:
+    generated = session.report["generate_tests"]
+    (message,) = [n["message"] for n in generated["notifications"]]
+    passed = re.fullmatch(
+        r"ARK: wrote (\d+) tests? to tests/test_loader\.py; "
+        r"(\d+) of (\d+) pass in the sandbox \(\w+\)",
+        message,
+    )
+    assert passed, message
+    written, passing, checked = map(int, passed.groups())
+    assert written > 0 and passing == checked == written, message
+    assert generated["buffer"].endswith("tests/test_loader.py"), generated["buffer"]
+    assert "from app.loader import load" in generated["lines"], generated["lines"]
+    assert any(line.startswith("def test_") for line in generated["lines"]), generated["lines"]
 
 
 def test_ark_reindex_reindexes_the_project_and_says_what_it_did(session: Session) -> None:
-    (request,) = session.wire.sent("workspace/executeCommand", process=0)[1:]
+    (request,) = [
+        request
+        for request in session.wire.sent("workspace/executeCommand", process=0)
+        if request["params"]["command"] == "ark.reindex"
+    ]
     assert request["params"] == {
         "command": "ark.reindex",
         "arguments": [session.file.parent.parent.as_uri()],

@@ -12,8 +12,6 @@ import * as vscode from 'vscode';
 import type { ServerSession } from './session';
 import { CANCEL_COMMAND, type StatusItem } from './status';
 
-type Result = Record<string, unknown>;
-
 function activePython(): vscode.TextEditor | undefined {
   const editor = vscode.window.activeTextEditor;
   if (!editor || editor.document.languageId !== 'python') {
@@ -29,59 +27,22 @@ function atCursor(editor: vscode.TextEditor): { uri: string; position: { line: n
   return { uri: editor.document.uri.toString(), position: { line, character } };
 }
 
-function pick(result: Result, ...keys: string[]): unknown {
-  for (const key of keys) {
-    if (result[key] !== undefined && result[key] !== null) {
-      return result[key];
-    }
-  }
-  return undefined;
+/** What the generate commands answer: the file they wrote to, when they did. */
+interface Generated {
+  applied?: boolean;
+  uri?: string | null;
 }
 
-/** Files a command's result names (`uri`, `uris`, `path`, ...), as URIs. */
-export function resultFiles(result: unknown): vscode.Uri[] {
-  const toUri = (value: unknown): vscode.Uri | undefined => {
-    if (typeof value !== 'string' || value === '') {
-      return undefined;
-    }
-    return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? vscode.Uri.parse(value) : vscode.Uri.file(value);
-  };
-  if (typeof result === 'string') {
-    return [toUri(result)].filter((uri): uri is vscode.Uri => uri !== undefined);
-  }
-  if (result === null || typeof result !== 'object') {
-    return [];
-  }
-  const record = result as Result;
-  const found: vscode.Uri[] = [];
-  for (const key of ['uri', 'path', 'file', 'testFile', 'test_file', 'uris', 'paths', 'files']) {
-    const value = record[key];
-    for (const item of Array.isArray(value) ? value : [value]) {
-      const uri = toUri(item);
-      if (uri) {
-        found.push(uri);
-      }
-    }
-  }
-  return found;
-}
-
+/** Open the file a generation wrote; the server's own message says what it did. */
 async function reveal(result: unknown, what: string, log: vscode.LogOutputChannel): Promise<void> {
   if (result === undefined) {
     return; // the failure has been shown already
   }
   log.info(`${what}: ${JSON.stringify(result)}`);
-  const [first] = resultFiles(result);
-  if (first) {
-    const document = await vscode.workspace.openTextDocument(first);
+  const { applied, uri } = (result ?? {}) as Generated;
+  if (applied && uri) {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
     await vscode.window.showTextDocument(document, { preview: false });
-  }
-  const message =
-    result && typeof result === 'object' ? pick(result as Result, 'message', 'summary') : undefined;
-  if (typeof message === 'string') {
-    void vscode.window.showInformationMessage(`ARK: ${message}`);
-  } else if (!first) {
-    void vscode.window.showInformationMessage(`ARK: ${what} done.`);
   }
 }
 
@@ -103,55 +64,52 @@ export function reindexSummary(result: unknown): string | undefined {
     .join('; ');
 }
 
-/** Shows what a sandboxed run printed and how it ended. */
+/** A sandboxed run as the server answers it (RunResult.as_dict). */
+interface RunAnswer {
+  backend: string;
+  outcome: string;
+  exit_code: number | null;
+  stdout: string;
+  stderr: string;
+  duration_ms: number;
+  killed_by: string;
+  isolation: string;
+}
+
+/**
+ * What sandboxed runs printed, in an output channel shown beside the editor.
+ * How a run ended is the server's message, shown once by the language client.
+ */
 class RunReport {
   private channel: vscode.OutputChannel | undefined;
 
   show(result: unknown, target: string, status: StatusItem): void {
-    if (result === undefined) {
+    if (result === undefined || result === null || typeof result !== 'object') {
       return;
     }
-    const record: Result = result && typeof result === 'object' ? (result as Result) : { output: result };
+    const run = result as RunAnswer;
     this.channel ??= vscode.window.createOutputChannel('ARK Sandbox');
     const channel = this.channel;
-    const backend = pick(record, 'backend');
-    if (typeof backend === 'string') {
-      status.setSandboxUsed(backend);
-    }
-    channel.appendLine(`── ${target}${typeof backend === 'string' ? ` (${backend})` : ''}`);
-    for (const key of ['stdout', 'stderr', 'output']) {
-      const text = record[key];
-      if (typeof text === 'string' && text !== '') {
-        channel.appendLine(`[${key}]`);
+    status.setSandboxUsed(run.backend);
+    channel.appendLine(`── ${target} (${run.backend})`);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const text = run[stream];
+      if (text) {
+        channel.appendLine(`[${stream}]`);
         channel.append(text.endsWith('\n') ? text : `${text}\n`);
       }
     }
-    const exitCode = pick(record, 'exit_code', 'exitCode', 'returncode');
-    const duration = pick(record, 'duration', 'duration_s', 'durationSeconds');
-    const limit = pick(record, 'killed_by', 'killedBy', 'limit_hit', 'timed_out', 'timedOut');
-    // The server says killed_by "none" when no limit stopped the run.
-    const killed = limit === 'none' ? undefined : limit;
-    const notes = pick(record, 'warning', 'warnings', 'note', 'isolation');
-    const ending = [
-      exitCode === undefined ? undefined : `exit ${String(exitCode)}`,
-      typeof duration === 'number' ? `in ${duration.toFixed(2)} s` : undefined,
-      killed ? `stopped by a limit (${String(killed)})` : undefined,
-    ]
-      .filter((part) => part !== undefined)
-      .join(' ');
-    if (notes) {
-      channel.appendLine(`note: ${Array.isArray(notes) ? notes.join('; ') : String(notes)}`);
+    if (run.isolation) {
+      channel.appendLine(`note: ${run.isolation}`);
     }
-    channel.appendLine(ending || JSON.stringify(record));
-    const failed = (typeof exitCode === 'number' && exitCode !== 0) || Boolean(killed);
-    const message = `ARK: ${target} ${ending || 'finished'}${typeof backend === 'string' ? ` (${backend})` : ''}`;
-    const showOutput = 'Show Output';
-    const notify = failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-    void Promise.resolve(notify(message, showOutput)).then((answer) => {
-      if (answer === showOutput) {
-        channel.show(true);
-      }
-    });
+    const ending = [
+      run.outcome,
+      run.exit_code === null ? undefined : `exit ${run.exit_code}`,
+      run.killed_by === 'none' ? undefined : `stopped by the ${run.killed_by} limit`,
+      `in ${run.duration_ms.toFixed(0)} ms`,
+    ];
+    channel.appendLine(ending.filter((part) => part !== undefined).join(', '));
+    channel.show(true);
   }
 
   dispose(): void {

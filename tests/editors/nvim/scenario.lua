@@ -189,6 +189,26 @@ local function main()
     report.reindex = { notifications = vim.list_slice(report.notifications, before + 1) }
   end)
 
+  step('generate_tests', function()
+    local line, col = line_of(buf, 'def load')
+    vim.api.nvim_win_set_cursor(0, { line, col + #'def ' })
+    local before = #report.notifications
+    vim.cmd('ArkGenerateTest')
+    -- The server writes the tests, runs them in the sandbox, says how many pass;
+    -- then the plugin opens the file.
+    vim.wait(120000, function()
+      return #report.notifications > before
+    end, 50)
+    vim.wait(10000, function()
+      return vim.api.nvim_buf_get_name(0):find('test_loader.py', 1, true) ~= nil
+    end, 50)
+    report.generate_tests = {
+      notifications = vim.list_slice(report.notifications, before + 1),
+      buffer = vim.api.nvim_buf_get_name(0),
+      lines = vim.api.nvim_buf_get_lines(0, 0, -1, false),
+    }
+  end)
+
   step('configure', function()
     require('ark').configure({ codeLensThreshold = 5 })
   end)

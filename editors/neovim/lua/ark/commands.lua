@@ -16,61 +16,30 @@ local function current_client(bufnr)
   return client
 end
 
--- Files a command's result names (`uri`, `path`, `uris`, ...), as file names.
-local function result_files(result)
-  local files = {}
-  local function add(value)
-    if type(value) == 'string' and value ~= '' then
-      table.insert(files, value:match('^%a[%w+.-]*://') and vim.uri_to_fname(value) or value)
-    end
-  end
-  if type(result) == 'string' then
-    add(result)
-  elseif type(result) == 'table' then
-    for _, key in ipairs({ 'uri', 'path', 'file', 'testFile', 'test_file', 'uris', 'paths', 'files' }) do
-      local value = result[key]
-      if type(value) == 'table' then
-        for _, item in ipairs(value) do
-          add(item)
-        end
-      else
-        add(value)
-      end
-    end
-  end
-  return files
-end
-
-local function pick(tbl, ...)
-  for _, key in ipairs({ ... }) do
-    if tbl[key] ~= nil and tbl[key] ~= vim.NIL then
-      return tbl[key]
-    end
-  end
-  return nil
-end
-
--- One scratch buffer collects what sandboxed runs print.
+-- One scratch buffer collects what sandboxed runs print; the server's own
+-- message says how the run ended.
 local function show_run(result, target)
-  local record = type(result) == 'table' and result or { output = result }
-  local lines = { ('── %s%s'):format(target, record.backend and (' (' .. tostring(record.backend) .. ')') or '') }
-  for _, key in ipairs({ 'stdout', 'stderr', 'output' }) do
-    if type(record[key]) == 'string' and record[key] ~= '' then
-      table.insert(lines, '[' .. key .. ']')
-      vim.list_extend(lines, vim.split(record[key]:gsub('\n$', ''), '\n', true))
+  if type(result) ~= 'table' then
+    return
+  end
+  local lines = { ('── %s (%s)'):format(target, tostring(result.backend)) }
+  for _, stream in ipairs({ 'stdout', 'stderr' }) do
+    if type(result[stream]) == 'string' and result[stream] ~= '' then
+      table.insert(lines, '[' .. stream .. ']')
+      vim.list_extend(lines, vim.split(result[stream]:gsub('\n$', ''), '\n', true))
     end
   end
-  local exit_code = pick(record, 'exit_code', 'exitCode', 'returncode')
-  local duration = pick(record, 'duration', 'duration_s', 'durationSeconds')
-  local ending = {}
-  if exit_code ~= nil then
-    table.insert(ending, 'exit ' .. tostring(exit_code))
+  local ending = { tostring(result.outcome) }
+  if type(result.exit_code) == 'number' then
+    table.insert(ending, 'exit ' .. result.exit_code)
   end
-  if type(duration) == 'number' then
-    table.insert(ending, ('in %.2f s'):format(duration))
+  if result.killed_by and result.killed_by ~= 'none' then
+    table.insert(ending, 'stopped by the ' .. result.killed_by .. ' limit')
   end
-  local summary = #ending > 0 and table.concat(ending, ' ') or 'finished'
-  table.insert(lines, summary)
+  if type(result.duration_ms) == 'number' then
+    table.insert(ending, ('in %.0f ms'):format(result.duration_ms))
+  end
+  table.insert(lines, table.concat(ending, ', '))
 
   local name = 'ARK Sandbox'
   local bufnr = vim.fn.bufnr(name)
@@ -85,8 +54,6 @@ local function show_run(result, target)
     vim.cmd('botright sbuffer ' .. bufnr)
     vim.cmd('wincmd p')
   end
-  local failed = type(exit_code) == 'number' and exit_code ~= 0
-  notify(('%s %s'):format(target, summary), failed and vim.log.levels.WARN or vim.log.levels.INFO)
 end
 
 --- Send `command` to the ARK server of the current buffer; `on_result` gets the answer.
@@ -116,18 +83,11 @@ local function at_cursor()
   return { uri = params.textDocument.uri, position = params.position }
 end
 
-local function open_result(what)
-  return function(result)
-    local files = result_files(result)
-    if files[1] then
-      vim.cmd('edit ' .. vim.fn.fnameescape(files[1]))
-    end
-    local message = type(result) == 'table' and pick(result, 'message', 'summary') or nil
-    if type(message) == 'string' then
-      notify(message)
-    elseif files[1] == nil then
-      notify(what .. ' done')
-    end
+-- Open the file a generation wrote; the server's own message says what it did.
+local function open_result(result)
+  if type(result) == 'table' and type(result.uri) == 'string' and result.applied then
+    -- :drop splits rather than abandon a buffer with unsaved changes.
+    vim.cmd('drop ' .. vim.fn.fnameescape(vim.uri_to_fname(result.uri)))
   end
 end
 
@@ -147,14 +107,14 @@ end
 function M.generate_tests()
   local where = at_cursor()
   if where then
-    M.execute('ark.generateTests', { where }, open_result('tests generated'))
+    M.execute('ark.generateTests', { where }, open_result)
   end
 end
 
 function M.generate_function()
   local where = at_cursor()
   if where then
-    M.execute('ark.generateFunction', { where }, open_result('function generated'))
+    M.execute('ark.generateFunction', { where }, open_result)
   end
 end
 
@@ -196,11 +156,7 @@ function M.reindex()
   local root = client.config.root_dir
   M.execute('ark.reindex', root and { vim.uri_from_fname(root) } or {}, function(result)
     local summary = reindex_summary(result)
-    if summary then
-      notify('re-indexed ' .. summary)
-    else
-      open_result('re-indexed')(result)
-    end
+    notify('re-indexed ' .. (summary or vim.inspect(result)))
   end)
 end
 

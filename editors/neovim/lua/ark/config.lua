@@ -185,6 +185,11 @@ function M.client_config(options)
       ['ark/status'] = function(err, result, ctx)
         return require('ark')._on_status(err, result, ctx)
       end,
+      -- The server tells the user how each command ended; through vim.notify on
+      -- every release (0.7 would echo it), so a notification plugin shows it too.
+      ['window/showMessage'] = function(_, result)
+        return require('ark')._on_message(result)
+      end,
     },
   }
   local compat = require('ark.compat')

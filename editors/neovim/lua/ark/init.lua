@@ -196,6 +196,17 @@ function M.configure(settings)
   end
 end
 
+local message_levels = {
+  [1] = vim.log.levels.ERROR,
+  [2] = vim.log.levels.WARN,
+  [3] = vim.log.levels.INFO,
+  [4] = vim.log.levels.DEBUG,
+}
+
+function M._on_message(result)
+  vim.notify(result.message, message_levels[result.type] or vim.log.levels.INFO)
+end
+
 -- The last `ark/status` of each client.
 local statuses = {}
 
