@@ -151,6 +151,22 @@ async def wait_for_version(session: Session, version: int) -> float:
     return session.published[version]
 
 
+def edit_point(text: str) -> tuple[int, str]:
+    """Where a user would type: after the one-line assignment nearest the middle.
+
+    The edit adds a line there (then retypes it), indented like its
+    neighbour, so the file stays valid as it would between keystrokes.
+    """
+    middle = text.count("\n") // 2
+    statements = [
+        node
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Assign) and node.lineno == node.end_lineno
+    ]
+    nearest = min(statements, key=lambda node: abs(node.lineno - middle))
+    return nearest.lineno, " " * nearest.col_offset
+
+
 def resident_mb(pid: int) -> tuple[float, float]:
     """The process's resident set and its peak, in MB."""
     values = {}
@@ -223,10 +239,10 @@ async def measure(root: Path, edits: int) -> dict[str, Any]:
 
         progress(f"{edits} edits of a {text.count(chr(10)):,}-line file")
         lines = text.splitlines(keepends=True)
-        middle = len(lines) // 2
+        middle, indent = edit_point(text)
         latencies = []
         for version in range(2, edits + 2):
-            edited_line = f"x_{version} = {version}  # edit\n"
+            edited_line = f"{indent}x_{version} = {version}  # edit\n"
             change = types.TextDocumentContentChangePartial(
                 range=types.Range(
                     start=types.Position(line=middle, character=0),
@@ -242,10 +258,12 @@ async def measure(root: Path, edits: int) -> dict[str, Any]:
                 )
             )
             latencies.append((await wait_for_version(session, version) - began) * 1000)
+            lines[middle : middle + (version > 2)] = [edited_line]
             # A user pauses between keystrokes; back-to-back edits are coalesced instead.
             await asyncio.sleep(0.06)
 
-        definitions, calls = hover_points(text)
+        # Hover where the names are in the edited text, not where they were.
+        definitions, calls = hover_points("".join(lines))
         progress(f"hovers: {len(definitions)} definitions, {min(len(calls), 100)} call sites")
         await time_hovers(client, uri, definitions[:10], 1)  # jedi and caches warm up
         definition_ms = await time_hovers(client, uri, definitions, 3)

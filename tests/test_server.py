@@ -451,3 +451,20 @@ async def test_quick_fixes_survive_a_client_that_sends_ranges_back_in_bytes(
         "Replace eval() with ast.literal_eval()",
         "Suppress ARK001 on this line",
     ]
+
+
+@pytest.mark.asyncio
+async def test_builtins_get_no_hover_but_a_shadowing_definition_does(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "shadow.py"
+    text = "def len(items):\n    return 0\n\n\nlen([1])\nprint(len)\n"
+    await open_file(client, path, text)
+    assert "def len(items)" in await hover_text(client, path, line=4, character=1)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+            position=types.Position(line=5, character=2),
+        )
+    )
+    assert hover is None

@@ -20,7 +20,7 @@ from pygls.uris import from_fs_path
 from pygls.workspace import TextDocument
 
 from ark_lsp.server.convert import lsp_diagnostic, stored_diagnostic
-from ark_lsp.server.documents import Snapshot, frozen_copy, path_of
+from ark_lsp.server.documents import FrozenDocument, Snapshot, frozen_copy, path_of
 from ark_lsp.server.projects import Project
 from ark_lsp.workspace import IndexFigures
 
@@ -177,7 +177,7 @@ def _document_on_disk(uri: str, path: Path, server: ArkServer) -> TextDocument:
         source = path.read_bytes().decode("utf-8", "replace")
     except OSError:
         source = ""
-    return TextDocument(uri, source=source, position_codec=server.workspace.position_codec)
+    return FrozenDocument(uri, source=source, position_codec=server.workspace.position_codec)
 
 
 def register(server: ArkServer) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,9 +59,22 @@ def path_of(uri: str) -> Path | None:
     return Path(fs_path) if fs_path else None
 
 
+class FrozenDocument(TextDocument):
+    """A document's text at one version, which later edits leave alone.
+
+    pygls splits a document into lines on every position conversion; this
+    text never changes, so it is split once.
+    """
+
+    @functools.cached_property
+    def lines(self) -> Sequence[str]:
+        """The text's lines, line endings kept."""
+        return tuple(self.source.splitlines(True))
+
+
 def frozen_copy(document: TextDocument) -> TextDocument:
     """A copy of the document's current text that later edits leave alone."""
-    return TextDocument(
+    return FrozenDocument(
         document.uri,
         source=document.source,
         version=document.version,
@@ -88,7 +103,7 @@ class Documents:
             source = Path(fs_path).read_bytes().decode("utf-8", "replace")
         except OSError:
             return None
-        return TextDocument(
+        return FrozenDocument(
             uri, source=source, position_codec=self._server.workspace.position_codec
         )
 
@@ -122,19 +137,21 @@ class Documents:
 
     def latest(self, uri: str) -> Snapshot | None:
         """The report of the document's current text, analysing it now if needed."""
+        kept = self._latest.get(uri)
+        open_document = self._server.workspace.text_documents.get(uri)
+        if (
+            kept is not None
+            and open_document is not None
+            and kept.version == open_document.version
+            and kept.settings is self._server.projects.settings_for(uri)[0]
+            and kept.document.source == open_document.source
+        ):
+            return kept  # no copy of the text: hovers come often and must stay cheap
         document = self.text(uri)
         if document is None:
             return None
-        kept = self._latest.get(uri)
-        if (
-            kept is not None
-            and kept.version == document.version
-            and kept.settings is self._server.projects.settings_for(uri)[0]
-            and kept.document.source == document.source
-        ):
-            return kept
         snapshot = self.analyse(document)
-        if uri in self._server.workspace.text_documents:
+        if open_document is not None:
             self.remember(snapshot)
         return snapshot
 

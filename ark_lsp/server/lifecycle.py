@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -135,6 +136,9 @@ def register(server: ArkServer) -> None:
             ls.indexer.request(project)
         ls.mark_configured()
         await _watch_files(ls)
+        # What start-up loaded (protocol types, jedi, the settings) lives as long as
+        # the server: keep the cyclic collector from walking it on every full pass.
+        gc.freeze()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(

@@ -128,7 +128,9 @@ class RunReport {
     }
     const exitCode = pick(record, 'exit_code', 'exitCode', 'returncode');
     const duration = pick(record, 'duration', 'duration_s', 'durationSeconds');
-    const killed = pick(record, 'killed_by', 'killedBy', 'limit_hit', 'timed_out', 'timedOut');
+    const limit = pick(record, 'killed_by', 'killedBy', 'limit_hit', 'timed_out', 'timedOut');
+    // The server says killed_by "none" when no limit stopped the run.
+    const killed = limit === 'none' ? undefined : limit;
     const notes = pick(record, 'warning', 'warnings', 'note', 'isolation');
     const ending = [
       exitCode === undefined ? undefined : `exit ${String(exitCode)}`,
