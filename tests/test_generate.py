@@ -365,6 +365,25 @@ def test_self_calls_become_methods_and_defined_names_are_left_alone(tmp_path: Pa
         assert undefined_call_at(text, line, column, path=path, root=tmp_path, typed=True) is None
 
 
+def test_a_capitalised_name_gets_a_class(tmp_path: Path) -> None:
+    text = "def area(width: float):\n    shape = Rectangle(width, height=2.0)\n    return shape\n"
+    new_text = stub_at(tmp_path, text, 2, 12)
+    assert new_text.startswith(text)
+    assert (
+        dedent(
+            '''
+        class Rectangle:
+            """Rectangle."""
+
+            def __init__(self, width: float, height: float) -> None:
+                self.width = width
+                self.height = height
+        '''
+        )
+        in new_text
+    )
+
+
 def test_positional_names_come_from_the_argument_expressions() -> None:
     text = "def f(rows, user):\n    g(rows[0], user.name, get_rate(), 'x', 3, len(rows), rows[0])\n"
     call = undefined_call_at(text, 2, 4, path=None, root=None, typed=False)

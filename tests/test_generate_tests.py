@@ -18,10 +18,12 @@ from local_runner import LocalRunner
 from ark_lsp.config import Settings
 from ark_lsp.generate import Templates
 from ark_lsp.generate.characterize import Observation
-from ark_lsp.generate.samples import candidates, make_cases, plan
+from ark_lsp.generate.pools import candidates
+from ark_lsp.generate.samples import make_cases, plan
 from ark_lsp.generate.stubs import signature_from_text
+from ark_lsp.generate.tables import choose
 from ark_lsp.generate.testfile import file_for_tests
-from ark_lsp.generate.testgen import NothingToTest, TestGeneration, _choose, generate_tests
+from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
 
 SHAPES = textwrap.dedent(
     '''\
@@ -177,15 +179,15 @@ def test_rows_are_chosen_to_run_the_most_lines() -> None:
         return Observation((values,), kind, text="1", name=name, lines=frozenset(lines))
 
     rows = [seen("a", 1, 2), seen("b", 1, 2), seen("c", 1, 3), seen("d", 1, 2, 3, 4)]
-    assert [o.values[0] for o in _choose(rows, 1)] == ["d"]  # runs every line alone
-    assert [o.values[0] for o in _choose(rows, 2)] == ["a", "d"]  # then the table fills in order
-    assert [o.values[0] for o in _choose(rows, 3)] == ["a", "b", "d"]
+    assert [o.values[0] for o in choose(rows, 1)] == ["d"]  # runs every line alone
+    assert [o.values[0] for o in choose(rows, 2)] == ["a", "d"]  # then the table fills in order
+    assert [o.values[0] for o in choose(rows, 3)] == ["a", "b", "d"]
     errors = [
         seen("x", 1, kind="raises", name="ValueError"),
         seen("y", 1, kind="raises", name="ValueError"),
         seen("z", 1, kind="raises", name="TypeError"),
     ]
-    assert [o.values[0] for o in _choose(errors, 2)] == ["x", "z"]
+    assert [o.values[0] for o in choose(errors, 2)] == ["x", "z"]
 
 
 STATEFUL = textwrap.dedent(

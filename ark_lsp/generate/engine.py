@@ -59,15 +59,29 @@ def function_for_call(
 ) -> Generation | None:
     """The stub an undefined call at a position of ``path`` (holding ``text``) needs.
 
-    None when there is no call of an undefined name there. A method of a
-    class defined in another file is generated into that file, read with
-    ``read_text``.
+    None when there is no call of an undefined name there. A capitalised
+    name gets a class whose ``__init__`` takes the call's arguments. A
+    method of a class defined in another file is generated into that file,
+    read with ``read_text``.
     """
     style = detect_style(text)
     call = undefined_call_at(text, line, column, path=path, root=root, typed=style.typed)
     if call is None:
         return None
     relative = relative_to(root, path)
+    if call.class_name is None and call.name[:1].isupper() and not call.spec.is_async:
+        # ``Point(1, 2)``: by PEP 8's naming, a class is being made.
+        spec = ClassSpec(call.name, signature=Signature(call.spec.signature.parameters), summary="")
+        return place_class(
+            spec,
+            relative,
+            text,
+            settings,
+            templates,
+            where=call.where,
+            line=call.line,
+            notes=call.notes,
+        )
     if call.class_name is None:
         return place_function(
             call.spec,
@@ -129,7 +143,7 @@ def named_function(
             generated = function_for_call(
                 text, path, line, column, root=root, settings=settings, templates=templates
             )
-            if generated is not None:
+            if generated is not None and generated.kind == "function":
                 return generated
     return place_function(spec, relative, text, settings, templates)
 

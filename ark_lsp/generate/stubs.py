@@ -236,13 +236,26 @@ def place_function(
 
 
 def place_class(
-    spec: ClassSpec, path: str, text: str, settings: Settings, templates: Templates
+    spec: ClassSpec,
+    path: str,
+    text: str,
+    settings: Settings,
+    templates: Templates,
+    *,
+    where: Where = "end",
+    line: int = 0,
+    notes: tuple[str, ...] = (),
 ) -> Generation:
-    """Render a class at the end of ``text`` and validate the result."""
+    """Render a class into ``text`` (at the ``end``, or ``after``/``before`` line ``line``)."""
     style = detect_style(text)
     styled = ClassSpec(spec.name, spec.bases, _styled(spec.signature, style), spec.summary)
     rendered = templates.render("class.py.j2", {"cls": styled.context()}, style)
-    inserted = placement.append(text, rendered.text, 2, style.newline)
+    if where == "after":
+        inserted = placement.insert_after(text, line, rendered.text, 2, style.newline)
+    elif where == "before":
+        inserted = placement.insert_before(text, line, rendered.text, 2, style.newline)
+    else:
+        inserted = placement.append(text, rendered.text, 2, style.newline)
     return Generation(
         kind="class",
         target=spec.name,
@@ -251,6 +264,7 @@ def place_class(
         change=FileChange(path, text, inserted.new_text, (inserted.edit,)),
         validation=validate(inserted.new_text, path, settings, text),
         line=inserted.line,
+        notes=notes,
     )
 
 

@@ -181,7 +181,7 @@ class GenerationFeature:
         if generation is None:
             return None
         name = generation.target.rsplit(".", 1)[-1]
-        kind = "method" if generation.kind == "method" else "function"
+        kind = generation.kind if generation.kind in ("method", "class") else "function"
         title = f"Generate {kind} `{name}`"
         if not generation.offered:
             if not self._shows_disabled():

@@ -1,0 +1,321 @@
+"""The tables of a generated test file: rows from observations, and the imports they need.
+
+A :class:`Block` is one target's tests as ``test.py.j2`` sees them: its
+columns, the call under test, and tables of returned values, result types
+and raised exceptions, chosen from the characterization to run the most
+lines with the fewest rows; or a skipped skeleton when nothing could be
+observed. :class:`Imports` gathers the names the rows refer to.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ark_lsp.generate import testfile
+from ark_lsp.generate.characterize import Characterization, Observation
+from ark_lsp.generate.driver import CALL_TIMEOUT
+from ark_lsp.generate.samples import Plan, make_cases
+from ark_lsp.generate.style import Style
+from ark_lsp.generate.targets import Target
+from ark_lsp.models import ParameterKind
+
+MAX_VALUE_ROWS = 24
+"""Rows of returned values per function: the ones that run the most lines first."""
+MAX_RAISE_ROWS = 6
+MAX_TYPE_ROWS = 6
+SKELETON_ROWS = 3
+
+
+@dataclass
+class Block:
+    """One target's tests, as the test template sees them."""
+
+    name: str
+    columns: list[str]
+    call: str
+    expected: str = "expected"
+    expected_type: str = "expected_type"
+    error: str = "error"
+    returns: list[list[str]] = field(default_factory=list)
+    raises: list[list[str]] = field(default_factory=list)
+    types: list[list[str]] = field(default_factory=list)
+    skeleton: list[list[str]] = field(default_factory=list)
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    qualname: str = ""
+    spare: list[list[str]] = field(default_factory=list)
+    """Skeleton rows, for when every observed row has to go."""
+
+    @property
+    def rows(self) -> int:
+        return len(self.returns) + len(self.raises) + len(self.types) + len(self.skeleton)
+
+    @property
+    def test_names(self) -> set[str]:
+        names = {f"test_{self.name}"}
+        if self.types:
+            names.add(f"test_{self.name}_result_type")
+        if self.raises:
+            names.add(f"test_{self.name}_raises")
+        return names
+
+
+class Imports:
+    """The names a test file needs, gathered while its blocks are made."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.from_module: list[str] = []
+        self.modules: list[str] = []
+        self.pytest = True
+        self.any = False
+
+    def target(self, name: str) -> None:
+        if name not in self.from_module:
+            self.from_module.append(name)
+
+    def reference(self, observation: Observation) -> str:
+        """How a test names the class of a raised exception or a result."""
+        if observation.module == "builtins":
+            return observation.name
+        if observation.module == self.module and "." not in observation.name:
+            self.target(observation.name)
+            return observation.name
+        if observation.module not in self.modules:
+            self.modules.append(observation.module)
+        return f"{observation.module}.{observation.name}"
+
+    def lines(self) -> list[str]:
+        """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own."""
+        own = self.module.split(".")[0]
+        groups: list[list[str]] = [[], [], []]
+        for name in sorted({"pytest", *self.modules}):
+            top = name.split(".")[0]
+            section = 0 if top in sys.stdlib_module_names else 2 if top == own else 1
+            groups[section].append(f"import {name}")
+        if self.any:
+            groups[0].append("from typing import Any")
+        if self.from_module:
+            groups[2].append(
+                testfile.import_from(self.module, sorted(self.from_module, key=_by_type))
+            )
+        lines: list[str] = []
+        for group in groups:
+            if group:
+                lines += [*([""] if lines else []), *group]
+        return lines
+
+
+def _by_type(name: str) -> tuple[int, str]:
+    """The order isort gives imported names: CONSTANTS, then Classes, then functions."""
+    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name
+
+
+def _call(target: Target, columns: Sequence[tuple[str, ParameterKind]], imports: Imports) -> str:
+    arguments = []
+    for name, kind in columns:
+        if kind is ParameterKind.VAR_POSITIONAL:
+            arguments.append(f"*{name}")
+        elif kind is ParameterKind.KEYWORD_ONLY:
+            arguments.append(f"{name}={name}")
+        else:
+            arguments.append(name)
+    joined = ", ".join(arguments)
+    if target.class_name is None:
+        imports.target(target.name)
+        call = f"{target.name}({joined})"
+    else:
+        imports.target(target.class_name.split(".")[0])
+        owner = f"{target.class_name}()" if target.binding == "method" else target.class_name
+        call = f"{owner}.{target.name}({joined})"
+    if target.is_async:
+        if "asyncio" not in imports.modules:
+            imports.modules.append("asyncio")
+        call = f"asyncio.run({call})"
+    return call
+
+
+def _column_names(target: Target, plan_: Plan) -> list[str]:
+    taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any"}
+    names = []
+    for column in plan_.columns:
+        name = column.name
+        while name in taken:
+            name = f"{name}_arg"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def _free(name: str, columns: list[str]) -> str:
+    while name in columns:
+        name = f"{name}_"
+    return name
+
+
+def make_block(
+    characterization: Characterization | None,
+    target: Target,
+    plan_: Plan,
+    imports: Imports,
+    style: Style,
+    no_sandbox: str | None,
+) -> Block:
+    names = _column_names(target, plan_)
+    call = _call(target, list(zip(names, [c.kind for c in plan_.columns], strict=True)), imports)
+    _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
+    block = Block(
+        name=target.test_name,
+        columns=names,
+        call=call,
+        expected=_free("expected", names),
+        expected_type=_free("expected_type", names),
+        error=_free("error", names),
+        qualname=target.qualname,
+        spare=[[*map(style.literal, c.values), "..."] for c in cases],
+    )
+    observations = characterization.observations if characterization else ()
+    if characterization is not None:
+        block.notes += notes_for(characterization)
+    # One call expression serves every table. Iterators are compared as lists, and a
+    # generator raises only while it is consumed: such calls are wrapped in list(),
+    # which raises what the call itself raises too.
+    consumed = sum(1 for o in observations if o.consumed)
+    plain = sum(1 for o in observations if o.kind in ("value", "type") and not o.consumed)
+    if consumed and consumed >= plain:
+        block.call = f"list({block.call})"
+        left_out = plain
+        observations = tuple(o for o in observations if o.consumed or o.kind == "raises")
+    else:
+        left_out = consumed
+        observations = tuple(o for o in observations if not o.consumed)
+    if left_out:
+        block.notes.append(f"{left_out} result(s) of the other kind (iterator or not) left out")
+    values = [o for o in observations if o.kind == "value"]
+    if values and target.depends_on:
+        block.notes.append(
+            f"{len(values)} result(s) left out: {target.name} reads "
+            f"{', '.join(target.depends_on)}, so they need not repeat"
+        )
+        values = []
+    block.returns = [
+        [*map(style.literal, o.values), style.literal(o.text)]
+        for o in choose(values, MAX_VALUE_ROWS)
+    ]
+    for kind, limit, rows in (
+        ("type", MAX_TYPE_ROWS, block.types),
+        ("raises", MAX_RAISE_ROWS, block.raises),
+    ):
+        chosen = choose([o for o in observations if o.kind == kind], limit)
+        rows += [[*map(style.literal, o.values), imports.reference(o)] for o in chosen]
+    if block.rows == 0:
+        reason = no_sandbox or (characterization.problem if characterization else None)
+        if reason is None and target.depends_on:
+            reason = f"its results depend on {', '.join(target.depends_on)}"
+        if reason is None and characterization is not None and characterization.stateful:
+            reason = "its calls change the module's global state"
+        reason = reason or "no reproducible result was observed"
+        block.reason = f"ARK could not observe {target.qualname}: {reason}."
+        block.skeleton = block.spare
+        block.notes = [n for n in block.notes if "left out" in n]
+    if style.typed:
+        imports.any = True
+    return block
+
+
+def choose(observations: list[Observation], limit: int) -> list[Observation]:
+    """Up to ``limit`` rows that run the most lines between them, in the order they were seen.
+
+    Greedy set cover: each pick runs the most lines no earlier pick ran,
+    then (for exceptions and result types) shows a class not shown yet; when
+    nothing new is left, the table is filled in the order of observation.
+    """
+    chosen: list[int] = []
+    lines: set[int] = set()
+    classes: set[str] = set()
+    remaining = list(range(len(observations)))
+    while remaining and len(chosen) < limit:
+        best = max(remaining, key=lambda i: _gain(observations[i], lines, classes))
+        if _gain(observations[best], lines, classes) == (0, 0):
+            break
+        chosen.append(best)
+        remaining.remove(best)
+        lines |= observations[best].lines
+        classes.add(f"{observations[best].module}.{observations[best].name}")
+    chosen += remaining[: limit - len(chosen)]
+    return [observations[index] for index in sorted(chosen)]
+
+
+def _gain(observation: Observation, lines: set[int], classes: set[str]) -> tuple[int, int]:
+    """New lines a row would run, and whether it shows a class not shown yet."""
+    new_class = bool(observation.name) and f"{observation.module}.{observation.name}" not in classes
+    return len(observation.lines - lines), int(new_class)
+
+
+def notes_for(characterization: Characterization) -> list[str]:
+    notes = []
+    if characterization.unstable:
+        notes.append(
+            f"{characterization.unstable} input(s) left out: their results differ between runs "
+            "(time, randomness, hash order or I/O)"
+        )
+    if characterization.timeouts:
+        notes.append(
+            f"{characterization.timeouts} input(s) left out: no result within {CALL_TIMEOUT:g} s"
+        )
+    if characterization.stateful:
+        notes.append(
+            f"{characterization.stateful} input(s) left out: the call changes the module's "
+            "global state, which would leak into other tests"
+        )
+    if characterization.crashed:
+        notes.append(f"{characterization.crashed} input(s) left out: the call ended the process")
+    if characterization.unwritable:
+        notes.append(
+            f"{characterization.unwritable} result(s) left out: they cannot be written as test data"
+        )
+    return notes
+
+
+def drop_rows(blocks: list[Block], failing: list[tuple[str, int]]) -> int:
+    """Remove the failing parametrize rows from their tables; return how many went."""
+    tables: dict[str, tuple[Block, list[list[str]]]] = {}
+    for block in blocks:
+        tables[f"test_{block.name}"] = (block, block.returns)
+        tables[f"test_{block.name}_raises"] = (block, block.raises)
+        tables[f"test_{block.name}_result_type"] = (block, block.types)
+    doomed: dict[str, set[int]] = {}
+    for function, index in failing:
+        if function in tables and 0 <= index < len(tables[function][1]):
+            doomed.setdefault(function, set()).add(index)
+    for function, indices in doomed.items():
+        block, rows = tables[function]
+        rows[:] = [row for i, row in enumerate(rows) if i not in indices]
+        block.notes.append(
+            f"{len(indices)} row(s) of {function} left out: they failed when run after "
+            "the other tests (state shared between tests)"
+        )
+        if block.rows == 0:
+            block.skeleton = block.spare
+            block.reason = (
+                f"ARK could not observe {block.qualname}: its results depend on state "
+                "that other tests change."
+            )
+    return sum(len(indices) for indices in doomed.values())
+
+
+__all__ = [
+    "MAX_RAISE_ROWS",
+    "MAX_TYPE_ROWS",
+    "MAX_VALUE_ROWS",
+    "SKELETON_ROWS",
+    "Block",
+    "Imports",
+    "choose",
+    "drop_rows",
+    "make_block",
+    "notes_for",
+]
