@@ -7,6 +7,7 @@ sandbox, so that these tests need no sandbox backend.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import textwrap
@@ -74,6 +75,14 @@ SHAPES = textwrap.dedent(
 
         def get(self):
             return self.a
+
+
+    class Broken:
+        def __init__(self, a):
+            raise RuntimeError("never made")
+
+        def get(self):
+            return 1
     '''
 )
 
@@ -267,11 +276,30 @@ def test_results_that_do_not_repeat_are_left_out_and_said_so(project: Path) -> N
     assert "def test_roll_raises(" in text  # randint(1, 0) raises whatever the seed
 
 
+def test_a_method_is_called_on_an_instance_made_as_its_callers_make_it(project: Path) -> None:
+    def call_sites(name: str) -> list[str]:
+        return ['needy = Needy("from a caller")'] if name == "Needy" else []
+
+    result = generate(project, name="Needy.get", call_sites=call_sites)
+    path = write(project, result)
+    assert 'Needy("from a caller").get()' in path.read_text()
+    assert result.outcome.passed == result.outcome.written == 1
+    assert run_pytest(project, str(path)).returncode == 0
+
+
+def test_without_callers_the_instance_is_made_from_the_constructors_parameters(
+    project: Path,
+) -> None:
+    text = generate(project, name="Needy.get").generation.change.new_text
+    assert "@pytest.mark.skip(" not in text
+    assert re.search(r"Needy\(.+\)\.get\(\)", text), text
+
+
 def test_a_class_that_cannot_be_made_gets_a_skipped_skeleton(project: Path) -> None:
-    result = generate(project, name="Needy.get")
+    result = generate(project, name="Broken.get")
     text = result.generation.change.new_text
     assert "@pytest.mark.skip(" in text
-    assert "# TODO: ARK could not observe Needy.get: TypeError" in text
+    assert "# TODO: ARK could not observe Broken.get: RuntimeError: never made" in text
     assert result.outcome.skeletons == result.outcome.written == 1
 
 
@@ -298,7 +326,8 @@ def test_an_existing_test_file_is_extended_without_repeating_its_tests(project: 
     assert result.outcome.already_tested == ("area (test_area)",)
     new_text = result.generation.change.new_text
     assert new_text.startswith(
-        "import pytest\n\nfrom geo.shapes import Counter, Needy, area, inverses, roll, words\n"
+        "import pytest\n\n"
+        "from geo.shapes import Broken, Counter, Needy, area, inverses, roll, words\n"
     )
     assert new_text.count("def test_area(") == 1
     assert "def test_words(" in new_text

@@ -87,6 +87,8 @@ class Characterization:
     """Calls that changed the module's global state."""
     problem: str | None = None
     """Why the target could not be run at all (no instance could be made, say)."""
+    construction: str = ""
+    """For a method: the arguments its instance was made with."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,12 @@ class CharacterizationRun:
     """Why nothing could be observed: no sandbox run, an import that fails."""
 
 
-def _order(target: Target, plan: Plan, cases: Sequence[tuple[str, ...]] | None) -> dict[str, Any]:
+def _order(
+    target: Target,
+    plan: Plan,
+    cases: Sequence[tuple[str, ...]] | None,
+    constructions: Sequence[str] | None = None,
+) -> dict[str, Any]:
     return {
         "qualname": target.qualname,
         "name": target.name,
@@ -110,6 +117,7 @@ def _order(target: Target, plan: Plan, cases: Sequence[tuple[str, ...]] | None) 
         "pools": [list(pool) for pool in plan.pools],
         "seeds": [list(seed.values) for seed in plan.seeds],
         "cases": None if cases is None else [list(case) for case in cases],
+        "constructions": list(plan.constructions if constructions is None else constructions),
     }
 
 
@@ -171,6 +179,7 @@ def characterize(
         return CharacterizationRun(runner.backend, error=error)
     made: dict[str, list[Observation]] = {}
     problems: dict[str, str] = {}
+    constructed: dict[str, str] = {}
     for target, _ in targets:
         entry = explored["targets"].get(target.qualname)
         if entry is None:
@@ -179,8 +188,14 @@ def characterize(
             problems[target.qualname] = str(entry["problem"])
         else:
             made[target.qualname] = [Observation.from_json(c) for c in entry["cases"]]
+            constructed[target.qualname] = str(entry.get("construction") or "")
     checking = [
-        _order(t, p, [o.values for o in made[t.qualname] if o.kind in _REPEATED])
+        _order(
+            t,
+            p,
+            [o.values for o in made[t.qualname] if o.kind in _REPEATED],
+            [constructed[t.qualname]],
+        )
         for t, p in targets
         if t.qualname in made
     ]
@@ -220,7 +235,15 @@ def characterize(
             else:
                 kept.append(observation)
         results[target.qualname] = Characterization(
-            target, plan, tuple(kept), unstable, timeouts, unwritable, crashed, stateful
+            target,
+            plan,
+            tuple(kept),
+            unstable,
+            timeouts,
+            unwritable,
+            crashed,
+            stateful,
+            construction=constructed[target.qualname],
         )
     return CharacterizationRun(runner.backend, results)
 

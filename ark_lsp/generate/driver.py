@@ -27,6 +27,7 @@ a call is marked ``stateful``, since in a test run it would.
 import ast
 import asyncio
 import contextlib
+import functools
 import inspect
 import io
 import itertools
@@ -140,6 +141,32 @@ class Target:
             raise LookupError("{} not found".format(order["qualname"]))
         self.filename = getattr(module, "__file__", None)
         self.lines: set[int] = set()
+        self.make_instance: Any = owner
+
+    def construct(self, constructions: "list[str]") -> str:
+        """The first argument list that makes an instance; each call then gets a fresh one."""
+        failure: BaseException = LookupError("no way to make an instance was given")
+        for text in constructions or [""]:
+            timer = hasattr(signal, "setitimer")
+            try:
+                args, kwargs = _literal_arguments(text)
+                with (
+                    contextlib.redirect_stdout(io.StringIO()),
+                    contextlib.redirect_stderr(io.StringIO()),
+                ):
+                    if timer:
+                        signal.setitimer(signal.ITIMER_REAL, CALL_TIMEOUT)
+                    try:
+                        self.owner(*args, **kwargs)
+                    finally:
+                        if timer:
+                            signal.setitimer(signal.ITIMER_REAL, 0)
+            except BaseException as error:  # any failure: try the next arguments
+                failure = error
+                continue
+            self.make_instance = functools.partial(self.owner, *args, **kwargs)
+            return text
+        raise failure
 
     def _tracer(self, frame: Any, event: str, arg: object) -> Any:
         """Record the lines run in the target's own file; other files are not traced."""
@@ -151,7 +178,7 @@ class Target:
 
     def function(self) -> Any:
         if self.binding == "method":
-            return getattr(self.owner(), self.name)
+            return getattr(self.make_instance(), self.name)
         return getattr(self.owner, self.name)
 
     def call(self, values: "list[str]") -> "dict[str, Any]":
@@ -234,6 +261,19 @@ class Target:
                 "lines": sorted(self.lines),
             }
         return {**observed, "lines": sorted(self.lines)}
+
+
+def _literal_arguments(text: str) -> "tuple[list[Any], dict[str, Any]]":
+    """The values of an argument list of literals: ``1, *(2,), key='a'``."""
+    call = ast.parse(f"f({text})", mode="eval").body
+    assert isinstance(call, ast.Call)
+    args: list[Any] = []
+    for node in call.args:
+        if isinstance(node, ast.Starred):
+            args.extend(ast.literal_eval(node.value))
+        else:
+            args.append(ast.literal_eval(node))
+    return args, {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
 
 
 def _state(module: Any) -> "dict[str, tuple[int, int]]":
@@ -417,7 +457,7 @@ def main() -> None:
         try:
             target = Target(module, order)
             if target.binding == "method":
-                target.owner()
+                entry["construction"] = target.construct(order["constructions"])
         except BaseException as error:
             entry["problem"] = f"{type(error).__name__}: {error}"
             write()

@@ -127,6 +127,7 @@ def bind(columns: Sequence[Column], args: Sequence[str], kwargs: dict[str, str])
 
 _POSITIONAL = (ParameterKind.POSITIONAL_ONLY, ParameterKind.POSITIONAL_OR_KEYWORD)
 _KEYWORD = (ParameterKind.POSITIONAL_OR_KEYWORD, ParameterKind.KEYWORD_ONLY)
+_VARIADIC = (ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class Plan:
     columns: tuple[Column, ...]
     pools: tuple[tuple[str, ...], ...]
     seeds: tuple[Case, ...] = ()
+    constructions: tuple[str, ...] = ()
+    """For a method: the arguments to try, in order, to make the instance it is called on."""
 
 
 def plan(
@@ -162,6 +165,41 @@ def plan(
 
 MAX_SEEDS = 12
 """Most docstring and call-site examples tried per function."""
+
+MAX_CONSTRUCTIONS = 8
+"""Most argument lists tried to make a method's instance."""
+
+
+def constructions(
+    signature: Signature | None, class_name: str, call_sites: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Argument lists to make an instance with: ``("3", "size=0")``; ``("",)`` without ``__init__``.
+
+    The class's literal constructions at its call sites come first, then
+    values from the parameters' annotations and defaults.
+    """
+    if signature is None:
+        return ("",)
+    found = plan(signature, class_name, None, call_sites)
+    _, cases = make_cases(signature, found.seeds, limit=MAX_CONSTRUCTIONS)
+    tried = [arguments(found.columns, case.values) for case in cases]
+    if all(p.default is not None or p.kind in _VARIADIC for p in signature.parameters):
+        # Nothing is required: the plainest instance, as most callers make it.
+        tried.insert(len(found.seeds), "")
+    return tuple(dict.fromkeys(tried))
+
+
+def arguments(columns: Sequence[Column], values: Sequence[str]) -> str:
+    """A call's argument list from one value per column: ``1, *(2, 3), key='a'``."""
+    parts = []
+    for column, value in zip(columns, values, strict=True):
+        if column.kind is ParameterKind.VAR_POSITIONAL:
+            parts.append(f"*{value}")
+        elif column.kind is ParameterKind.KEYWORD_ONLY:
+            parts.append(f"{column.name}={value}")
+        else:
+            parts.append(value)
+    return ", ".join(parts)
 
 
 def make_cases(
@@ -207,9 +245,11 @@ __all__ = [
     "Case",
     "Column",
     "Plan",
+    "arguments",
     "bind",
     "candidates",
     "columns_of",
+    "constructions",
     "docstring_calls",
     "is_literal",
     "literal_calls",

@@ -114,7 +114,12 @@ def _by_type(name: str) -> tuple[int, str]:
     return kind, name
 
 
-def _call(target: Target, columns: Sequence[tuple[str, ParameterKind]], imports: Imports) -> str:
+def _call(
+    target: Target,
+    columns: Sequence[tuple[str, ParameterKind]],
+    imports: Imports,
+    construction: str = "",
+) -> str:
     arguments = []
     for name, kind in columns:
         if kind is ParameterKind.VAR_POSITIONAL:
@@ -129,7 +134,11 @@ def _call(target: Target, columns: Sequence[tuple[str, ParameterKind]], imports:
         call = f"{target.name}({joined})"
     else:
         imports.target(target.class_name.split(".")[0])
-        owner = f"{target.class_name}()" if target.binding == "method" else target.class_name
+        owner = (
+            f"{target.class_name}({construction})"
+            if target.binding == "method"
+            else target.class_name
+        )
         call = f"{owner}.{target.name}({joined})"
     if target.is_async:
         if "asyncio" not in imports.modules:
@@ -165,7 +174,14 @@ def make_block(
     no_sandbox: str | None,
 ) -> Block:
     names = _column_names(target, plan_)
-    call = _call(target, list(zip(names, [c.kind for c in plan_.columns], strict=True)), imports)
+    # How the instance of a method is made: as it was when observed, else the first guess.
+    construction = (
+        characterization.construction
+        if characterization is not None and characterization.observations
+        else next(iter(plan_.constructions), "")
+    )
+    kinds = [c.kind for c in plan_.columns]
+    call = _call(target, list(zip(names, kinds, strict=True)), imports, style.literal(construction))
     _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
     block = Block(
         name=target.test_name,

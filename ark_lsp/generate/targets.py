@@ -27,6 +27,8 @@ class Target:
     is_async: bool = False
     depends_on: tuple[str, ...] = ()
     """What its results depend on besides its arguments: ``time``, ``random``, ``os.getcwd``."""
+    constructor: Signature | None = None
+    """For a method: the parameters of its class's own ``__init__``, without ``self``."""
 
     @property
     def test_name(self) -> str:
@@ -98,9 +100,21 @@ def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return names
 
 
+def _constructor(node: ast.ClassDef) -> Signature | None:
+    """The parameters a class's own ``__init__`` takes after ``self``; None if it has none."""
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__" and item.args.args:
+            signature = signature_of(item.args, None)
+            return Signature(signature.parameters[1:], None)
+    return None
+
+
 def _target(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, class_name: str | None, bound: dict[str, str]
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    owner: ast.ClassDef | None,
+    bound: dict[str, str],
 ) -> Target | None:
+    class_name = owner.name if owner else None
     decorators = _decorator_names(node)
     if decorators & _SKIPPED_DECORATORS or any(d.endswith("setter") for d in decorators):
         return None
@@ -124,6 +138,7 @@ def _target(
         binding=binding,
         is_async=isinstance(node, ast.AsyncFunctionDef),
         depends_on=_depends_on(node, bound),
+        constructor=_constructor(owner) if owner and binding == "method" else None,
     )
 
 
@@ -154,7 +169,7 @@ def find_targets(text: str, name: str | None = None) -> list[Target]:
                     wanted = True
                 else:
                     wanted = class_wanted and not item.name.startswith("_")
-                target = _target(item, node.name, bound) if wanted else None
+                target = _target(item, node, bound) if wanted else None
                 if target is not None:
                     found.append(target)
     return found
@@ -167,21 +182,21 @@ def target_at(text: str, line: int) -> Target | None:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     bound = _bound_modules(tree)
-    candidates: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str | None]] = []
+    candidates: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             candidates.append((node, None))
         elif isinstance(node, ast.ClassDef):
             candidates += [
-                (item, node.name)
+                (item, node)
                 for item in node.body
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
             ]
-    for node, class_name in candidates:
+    for node, owner in candidates:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         body_start = node.body[0].lineno if node.body else node.lineno
         if first <= line <= max(node.lineno, body_start - 1):
-            return _target(node, class_name, bound)
+            return _target(node, owner, bound)
     return None
 
 

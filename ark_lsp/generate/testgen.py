@@ -31,7 +31,7 @@ from ark_lsp.generate.runner import (
     failed_rows,
     pytest_job,
 )
-from ark_lsp.generate.samples import plan
+from ark_lsp.generate.samples import constructions, plan
 from ark_lsp.generate.style import Style, detect_style
 from ark_lsp.generate.tables import Block, Imports, drop_rows, make_block
 from ark_lsp.generate.targets import Target, find_targets
@@ -174,10 +174,18 @@ def generate_tests(
     if not targets:
         raise NothingToTest(f"{test_path} already tests {', '.join(skipped)}", already_tested=True)
 
+    def sites_of(name: str) -> list[str]:
+        return call_sites(name) if call_sites else []
+
     plans = []
     for target in targets:
-        sites = call_sites(target.name) if call_sites else []
-        plans.append((target, plan(target.signature, target.name, target.docstring, sites)))
+        made = plan(target.signature, target.name, target.docstring, sites_of(target.name))
+        if target.binding == "method" and target.class_name:
+            owner = target.class_name
+            made = dataclasses.replace(
+                made, constructions=constructions(target.constructor, owner, sites_of(owner))
+            )
+        plans.append((target, made))
     no_sandbox: str | None = None
     results: dict[str, Characterization] = {}
     backend = runner.backend if runner else None
