@@ -56,6 +56,14 @@ def test_without_a_file_the_stub_is_printed(workspace: Path) -> None:
     )
 
 
+def test_annotations_the_user_writes_are_kept_in_a_file_without_hints(workspace: Path) -> None:
+    (workspace / "shop" / "plain.py").write_text("def tally(items):\n    return len(items)\n")
+    ark("generate", "function", "score", "--params", "total: float, weight=2", "--returns",
+        "float", "--in", "shop/plain.py", cwd=workspace)  # fmt: skip
+    text = (workspace / "shop" / "plain.py").read_text()
+    assert "def score(total: float, weight=2) -> float:" in text
+
+
 def test_a_method_goes_into_its_class_and_a_class_into_its_file(workspace: Path) -> None:
     ark("generate", "class", "Point", "--params", "x: float, y: float = 0.0", "--in",
         "shop/geo.py", cwd=workspace)  # fmt: skip

@@ -151,7 +151,12 @@ def generate_function(
         fail(f"{name!r} is not a function name (or Class.method)", EXIT_USAGE)
     if "." in name and in_file is None:
         fail("a method needs --in FILE, the file defining its class", EXIT_USAGE)
-    spec = FunctionSpec(name=name, signature=_signature(params, returns), is_async=is_async)
+    spec = FunctionSpec(
+        name=name,
+        signature=_signature(params, returns),
+        is_async=is_async,
+        annotated_by_user=params is not None or returns is not None,
+    )
     anchor = _existing(in_file or Path.cwd())
     with open_workspace([anchor], database) as workspace:
         path, write = _destination(workspace, in_file)
@@ -192,7 +197,12 @@ def generate_class(
     if not name.isidentifier():
         fail(f"{name!r} is not a class name", EXIT_USAGE)
     base_names = tuple(b.strip() for b in (bases or "").split(",") if b.strip())
-    spec = ClassSpec(name=name, bases=base_names, signature=_signature(params, None))
+    spec = ClassSpec(
+        name=name,
+        bases=base_names,
+        signature=_signature(params, None),
+        annotated_by_user=params is not None,
+    )
     anchor = _existing(in_file or Path.cwd())
     with open_workspace([anchor], database) as workspace:
         path, write = _destination(workspace, in_file)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ark_lsp.config import Settings
@@ -38,6 +38,8 @@ class FunctionSpec:
     """Further docstring lines."""
     is_async: bool = False
     decorators: tuple[str, ...] = ()
+    annotated_by_user: bool = False
+    """The user wrote the annotations (``--params``): kept even in a file without hints."""
 
     def context(self) -> dict[str, object]:
         """What the function template sees as ``function``."""
@@ -63,6 +65,8 @@ class ClassSpec:
     bases: tuple[str, ...] = ()
     signature: Signature = field(default_factory=Signature)
     summary: str = ""
+    annotated_by_user: bool = False
+    """The user wrote the annotations (``--params``): kept even in a file without hints."""
 
     def context(self) -> dict[str, object]:
         """What the class template sees as ``cls``."""
@@ -157,8 +161,9 @@ def signature_of(args: ast.arguments, returns: ast.expr | None) -> Signature:
     return Signature(tuple(parameters), ast.unparse(returns) if returns is not None else None)
 
 
-def _styled(signature: Signature, style: Style) -> Signature:
-    signature = signature if style.typed else without_annotations(signature)
+def _styled(signature: Signature, style: Style, *, annotated_by_user: bool) -> Signature:
+    if not (style.typed or annotated_by_user):
+        signature = without_annotations(signature)
     return Signature(
         tuple(
             Parameter(p.name, p.kind, p.annotation, style.literal(p.default) if p.default else None)
@@ -188,13 +193,8 @@ def place_function(
     top-level class (``self`` is the caller's to include).
     """
     style = detect_style(text)
-    styled = FunctionSpec(
-        spec.name,
-        _styled(spec.signature, style),
-        spec.summary,
-        spec.details,
-        spec.is_async,
-        spec.decorators,
+    styled = replace(
+        spec, signature=_styled(spec.signature, style, annotated_by_user=spec.annotated_by_user)
     )
     rendered = templates.render("function.py.j2", {"function": styled.context()}, style)
     kind = "function"
@@ -248,7 +248,8 @@ def place_class(
 ) -> Generation:
     """Render a class into ``text`` (at the ``end``, or ``after``/``before`` line ``line``)."""
     style = detect_style(text)
-    styled = ClassSpec(spec.name, spec.bases, _styled(spec.signature, style), spec.summary)
+    signature = _styled(spec.signature, style, annotated_by_user=spec.annotated_by_user)
+    styled = replace(spec, signature=signature)
     rendered = templates.render("class.py.j2", {"cls": styled.context()}, style)
     if where == "after":
         inserted = placement.insert_after(text, line, rendered.text, 2, style.newline)
@@ -274,14 +275,8 @@ def new_module(
     """Render a new module file (``style`` from its neighbours) and validate it."""
     stubs = []
     for function in spec.functions:
-        styled = FunctionSpec(
-            function.name,
-            _styled(function.signature, style),
-            function.summary,
-            function.details,
-            function.is_async,
-            function.decorators,
-        )
+        signature = _styled(function.signature, style, annotated_by_user=function.annotated_by_user)
+        styled = replace(function, signature=signature)
         stubs.append(templates.render("function.py.j2", {"function": styled.context()}, style).text)
     context = {
         "module": {
