@@ -25,11 +25,15 @@ const sampleText = fs.readFileSync(path.join(repo, 'tests', 'editors', 'sample',
 const packageJson = JSON.parse(fs.readFileSync(path.join(extensionRoot, 'package.json'), 'utf8'));
 
 let active; // the extension under test, deactivated after each test
+const scratch = []; // folders setUp made, removed once their server has stopped
 
 afterEach(async () => {
   if (active) {
     await active.deactivate();
     active = undefined;
+  }
+  for (const dir of scratch.splice(0)) {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -55,6 +59,7 @@ function context() {
 /** A folder with the sample file, and a "python" that records what the server receives. */
 function setUp() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ark-vscode-unit-'));
+  scratch.push(dir);
   const workspace = path.join(dir, 'workspace');
   fs.mkdirSync(path.join(workspace, 'app'), { recursive: true });
   const file = path.join(workspace, 'app', 'loader.py');
