@@ -60,6 +60,22 @@ async def test_running_a_file_and_a_function_reports_and_records_the_outcome(
 
 
 @pytest.mark.asyncio
+async def test_the_status_names_the_backend_auto_chose_once_a_run_has_chosen(
+    bare_client: LanguageClient, workspace: Path
+) -> None:
+    script = workspace / "hello.py"
+    script.write_text('print("hello")\n')
+    await start(bare_client, "visual-studio-code", [workspace], {"sandbox": {"poolSize": 0}})
+    await open_file(bare_client, script)
+    statuses: list[Any] = bare_client.statuses  # type: ignore[attr-defined]
+    assert statuses and statuses[-1].sandboxBackend == "auto"
+
+    result = await execute(bare_client, "ark.runInSandbox", script.as_uri())
+    assert result["backend"] in ("docker", "local")
+    assert statuses[-1].sandboxBackend == result["backend"]
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("preset", ["visual-studio-code", "neovim"])
 async def test_failing_tests_become_diagnostics_at_the_test(
     bare_client: LanguageClient, workspace: Path, preset: str

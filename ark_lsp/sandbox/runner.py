@@ -97,6 +97,12 @@ class SandboxRunner:
                 self._choice = choose_backend(self.requested, self.settings.sandbox.image)
             return self._choice
 
+    @property
+    def chosen(self) -> str | None:
+        """The backend's name once a run has chosen it; None before (choosing may be slow)."""
+        with self._lock:
+            return None if self._choice is None else self._choice.name
+
     def _backend(self) -> Sandbox | None:
         choice = self.choice
         with self._lock:

@@ -106,7 +106,10 @@ class ArkServer(LanguageServer):
             }
             for p in self.projects.all()
         ]
-        backends = {p.settings.sandbox.backend for p in self.projects.all()} or {"auto"}
+        backends = {
+            self.sandbox.backend_of(p) if self.sandbox else p.settings.sandbox.backend
+            for p in self.projects.all()
+        } or {"auto"}
         self.protocol.notify(
             STATUS_NOTIFICATION, {"folders": folders, "sandboxBackend": ", ".join(sorted(backends))}
         )

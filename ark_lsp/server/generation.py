@@ -367,6 +367,7 @@ class GenerationFeature:
         await work.begin(f"characterizing {target.qualname}")
         try:
             result = await self._off_thread(self._tests, snapshot, line, work)
+            self._server.send_status()  # the run chose "auto"'s backend
         except NothingToTest as error:
             work.end(str(error))
             self._tell(f"ARK: {error}")

@@ -55,6 +55,12 @@ class SandboxCommands:
             self._runners[project.root] = runner
         return runner
 
+    def backend_of(self, project: Project) -> str:
+        """The backend the folder's runs use: the configured one until a run has chosen."""
+        runner = self._runners.get(project.root)
+        chosen = runner.chosen if runner is not None else None
+        return chosen or project.settings.sandbox.backend
+
     def close(self) -> None:
         """Remove every warm container; called at shutdown."""
         for runner in self._runners.values():
@@ -71,6 +77,7 @@ class SandboxCommands:
             return await loop.run_in_executor(self._pool, work, progress)
         finally:
             progress.end()
+            self._server.send_status()  # the first run chooses "auto"'s backend
 
 
 def _record(project: Project, request: RunRequest, result: RunResult) -> RunResult:
