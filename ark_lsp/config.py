@@ -183,12 +183,18 @@ class Settings:
         )
         return hashlib.sha256(repr(decisive).encode()).hexdigest()[:16]
 
+    @functools.cached_property
+    def _compiled_per_file_ignores(
+        self,
+    ) -> tuple[tuple[pathspec.GitIgnoreSpec, tuple[str, ...]], ...]:
+        return tuple((compile_patterns([pattern]), ids) for pattern, ids in self.per_file_ignores)
+
     def ruleset_for(self, relative_path: str) -> RuleSet:
         """The rules in force in one file, its per-file ignores applied."""
         ignored = [
             rule_id
-            for pattern, rule_ids in self.per_file_ignores
-            if compile_patterns([pattern]).match_file(relative_path)
+            for spec, rule_ids in self._compiled_per_file_ignores
+            if spec.match_file(relative_path)
             for rule_id in rule_ids
         ]
         return self.ruleset.only(ignore=ignored) if ignored else self.ruleset
