@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import struct
@@ -29,7 +30,7 @@ POLL_SECONDS = 0.05
 """How often a waiting run looks at its deadline and its cancel check."""
 
 
-def _close_failed_unix_connects() -> None:
+def close_failed_unix_connects() -> None:
     """Make docker-py close its socket when connecting to a unix engine socket fails.
 
     docker-py 7's ``UnixHTTPConnection.connect`` leaves the socket open when
@@ -58,16 +59,17 @@ def _close_failed_unix_connects() -> None:
     connection._ark_closes_failed_connects = True
 
 
-def _engine_errors() -> tuple[type[BaseException], ...]:
+@functools.cache
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """What a call to the engine raises when the engine, not the code, is at fault.
+
+    A function, so that importing the sandbox (as the language server does at
+    start) does not import docker-py and requests: a tenth of a warm start.
+    """
     from docker.errors import DockerException
     from requests.exceptions import RequestException
 
-    _close_failed_unix_connects()
     return (DockerException, RequestException, OSError)
-
-
-ENGINE_ERRORS = _engine_errors()
-"""What a call to the engine raises when the engine, not the code, is at fault."""
 
 
 def _process_start(pid: int) -> str:
@@ -180,7 +182,7 @@ class Box:
             )
             container.start()
         except BaseException:
-            with contextlib.suppress(*ENGINE_ERRORS):
+            with contextlib.suppress(*engine_errors()):
                 container.remove(force=True, v=True)
             raise
         box = cls(container, attached, image, limits)
@@ -232,7 +234,7 @@ class Box:
         """Whether the engine says the container runs (False when the engine does not answer)."""
         try:
             return bool(self.state().get("Running"))
-        except ENGINE_ERRORS:
+        except engine_errors():
             return False  # the caller asks again and reports the engine's fault
 
     def state(self) -> dict[str, Any]:
@@ -243,7 +245,7 @@ class Box:
 
     def kill(self) -> None:
         """Stop everything in the container now; quiet if it is already gone."""
-        with contextlib.suppress(*ENGINE_ERRORS):
+        with contextlib.suppress(*engine_errors()):
             self.container.kill()
 
     def dispose(self) -> None:
@@ -252,7 +254,7 @@ class Box:
         for stream in (self.attached, self.socket):
             with contextlib.suppress(OSError):
                 stream.close()
-        with contextlib.suppress(*ENGINE_ERRORS):
+        with contextlib.suppress(*engine_errors()):
             self.container.remove(force=True, v=True)
 
 
@@ -262,7 +264,7 @@ def reap_leftovers(client: Any) -> int:
     for summary in client.api.containers(all=True, filters={"label": LABEL}):
         owner = (summary.get("Labels") or {}).get(OWNER_LABEL, "")
         if owner and owner_is_gone(owner):
-            with contextlib.suppress(*ENGINE_ERRORS):
+            with contextlib.suppress(*engine_errors()):
                 client.api.remove_container(summary["Id"], force=True, v=True)
                 reaped += 1
     return reaped

@@ -35,10 +35,10 @@ from ark_lsp.sandbox.channel import (
     rank_limits,
 )
 from ark_lsp.sandbox.containers import (
-    ENGINE_ERRORS,
     SANDBOX_USER,
     Box,
     Ending,
+    engine_errors,
     reap_leftovers,
 )
 from ark_lsp.sandbox.models import (
@@ -118,11 +118,11 @@ class DockerSandbox:
                 box = Box.start(
                     self.client, self.image, request.limits, self.instance, request.mount
                 )
-        except ENGINE_ERRORS as error:
+        except engine_errors() as error:
             return failed(f"cannot start a sandbox container from {self.image}: {one_line(error)}")
         try:
             return self._drive(box, request, cancelled, started_at, clock)
-        except ENGINE_ERRORS as error:
+        except engine_errors() as error:
             return failed(f"the Docker engine failed during the run: {one_line(error)}")
         finally:
             self._dispose(box)
@@ -176,7 +176,7 @@ class DockerSandbox:
         """The stream ended without a report: ask the engine what became of the container."""
         try:
             state = box.state()
-        except ENGINE_ERRORS as error:
+        except engine_errors() as error:
             return result(
                 Outcome.ERROR,
                 error=f"the Docker engine stopped answering mid-run ({ending.stream_lost}; "

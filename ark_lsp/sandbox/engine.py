@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ark_lsp.sandbox.containers import ENGINE_ERRORS
+from ark_lsp.sandbox.containers import close_failed_unix_connects, engine_errors
 from ark_lsp.sandbox.image import ImageChoice, choose_image
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -47,11 +47,12 @@ def connect(timeout: float = CLIENT_TIMEOUT) -> Engine:
     try:
         import docker
 
+        close_failed_unix_connects()
         client = docker.from_env(timeout=int(PING_TIMEOUT))
         client.ping()
         version = str(client.version().get("Version", "?"))
         client.api.timeout = timeout
-    except ENGINE_ERRORS as error:
+    except engine_errors() as error:
         if client is not None:
             client.close()
         reason = " ".join(str(error).split()) or type(error).__name__
@@ -88,7 +89,7 @@ def choose_backend(
         return BackendChoice("local", f"{engine.error}; using the local backend", engine)
     try:
         image = choose_image(engine.client, image_setting)
-    except ENGINE_ERRORS as error:
+    except engine_errors() as error:
         image = ImageChoice(image_setting or "?", False, f"cannot list images ({error})")
     where = f"Docker {engine.version} at {engine.host}"
     if image.present:

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from ark_lsp.sandbox.containers import ENGINE_ERRORS, Box
+from ark_lsp.sandbox.containers import Box, engine_errors
 
 
 class WarmPool:
@@ -53,7 +53,7 @@ class WarmPool:
     def _add_one(self) -> None:
         try:
             box = self._start_box()
-        except ENGINE_ERRORS as error:
+        except engine_errors() as error:
             self.last_error = " ".join(str(error).split()) or type(error).__name__
             with self._lock:
                 self._starting -= 1

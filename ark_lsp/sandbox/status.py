@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ark_lsp.sandbox.containers import ENGINE_ERRORS, LABEL
+from ark_lsp.sandbox.containers import LABEL, engine_errors
 from ark_lsp.sandbox.engine import choose_backend, connect, docker_host
 from ark_lsp.sandbox.local_backend import namespaces_work
 
@@ -36,7 +36,7 @@ def sandbox_status(start: Path) -> dict[str, object]:
         try:
             found = engine.client.api.containers(all=True, filters={"label": LABEL})
             report["sandbox_containers"] = len(found)
-        except ENGINE_ERRORS as error:
+        except engine_errors() as error:
             report["sandbox_containers"] = f"cannot list ({error})"
     engine.close()
     return report
