@@ -25,14 +25,22 @@ One deliberate difference: ``except*`` handlers (``TryStar``) count like
 from __future__ import annotations
 
 import ast
-import enum
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
 
 from ark_lsp.analysis import checks
 from ark_lsp.analysis.fixes import FixContext
+from ark_lsp.analysis.scopes import (
+    DECISION_COUNTS,
+    ROLES,
+    Role,
+    Scope,
+    bind_names,
+    bind_target,
+    parameter_names,
+    uncounted,
+)
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import (
     Import,
@@ -108,67 +116,6 @@ def cc_rank(complexity: int) -> str:
     return _RANKS[complexity] if complexity <= 40 else "F"
 
 
-class _Scope:
-    """A function, class or module whose decisions are being counted."""
-
-    __slots__ = (
-        "bound",
-        "decisions",
-        "forward",
-        "imported",
-        "kind",
-        "methods",
-        "node",
-        "parent",
-        "qualname",
-    )
-
-    def __init__(
-        self,
-        node: ast.AST | None,
-        kind: SymbolKind | None,
-        qualname: str,
-        parent: _Scope | None,
-        *,
-        forward: bool = False,
-    ) -> None:
-        self.node = node
-        self.kind = kind
-        self.qualname = qualname
-        self.parent = parent
-        self.forward = forward
-        """A lambda or comprehension: names of its own, but its decisions are its parent's."""
-        self.decisions = 0
-        self.methods: list[_Scope] = []
-        self.bound: dict[str, int] = {}
-        """Names bound other than by import (definitions, assignments, parameters), each
-        to the line of its first binding."""
-        self.imported: dict[str, str] = {}
-        """Names the scope binds by import, to what they import."""
-
-    def bind(self, name: str, line: int) -> None:
-        self.bound.setdefault(name, line)
-
-    def owner(self) -> _Scope:
-        """The scope whose decisions this one's count toward."""
-        scope = self
-        while scope.forward and scope.parent is not None:
-            scope = scope.parent
-        return scope
-
-    def child_qualname(self, name: str) -> str:
-        return f"{self.qualname}.{name}" if self.qualname else name
-
-
-def _uncounted(scope: _Scope) -> _Scope:
-    """A scope whose decisions are dropped, for what radon never looks into.
-
-    Decorators, defaults, annotations and an assert's test are still walked,
-    so rules see their calls, which resolve names in ``scope``.
-    """
-    return _Scope(None, None, scope.qualname, scope)
-
-
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
     """Absolute module of ``from <level dots><target> import ...`` in ``module``."""
     parts = module.split(".") if module else []
@@ -197,32 +144,32 @@ class Collector:
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
         self.violations: list[Violation] = []
-        self._calls: list[tuple[_Scope, ast.Call, str]] = []
+        self._calls: list[tuple[Scope, ast.Call, str]] = []
         """Calls whose callee is rooted in a plain name, with that name."""
         self._imported_names: set[str] = set()
         """Every name any scope of the module binds by import."""
         self._definitions: list[
-            tuple[_Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
+            tuple[Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
 
     def collect(self, tree: ast.Module) -> None:
         """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        self.module_scope = _Scope(tree, None, "", None)
+        self.module_scope = Scope(tree, None, "", None)
         self.import_line = _import_line(tree)
-        pending: list[tuple[_Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
+        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
         while pending:
             scope, nodes = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, pending)
         self._finish()
 
     def _walk(
-        self, scope: _Scope, stack: list[ast.AST], pending: list[tuple[_Scope, list[ast.AST]]]
+        self, scope: Scope, stack: list[ast.AST], pending: list[tuple[Scope, list[ast.AST]]]
     ) -> int:
         decisions = 0
         pop, push = stack.pop, stack.append
-        fields, walkable, roles, counted = _FIELDS, _WALKABLE, _ROLES, _COUNTED
+        fields, walkable, roles, counted = _FIELDS, _WALKABLE, ROLES, DECISION_COUNTS
         attribute, call, bare_name = ast.Attribute, ast.Call, ast.Name
         calls = self._calls
         while stack:
@@ -254,25 +201,25 @@ class Collector:
                 continue
             role = roles.get(node_type)
             if role is not None:
-                if role is _Role.DECISION:
+                if role is Role.DECISION:
                     decisions += counted[node_type](node)
-                elif role is _Role.DEFINITION:
+                elif role is Role.DEFINITION:
                     self._definition(node, scope, pending)  # type: ignore[arg-type]
                     continue
-                elif role is _Role.ASSERT:
+                elif role is Role.ASSERT:
                     decisions += 1
                     expressions = [node.test, node.msg] if node.msg else [node.test]  # type: ignore[attr-defined]
-                    pending.append((_uncounted(scope), expressions))
+                    pending.append((uncounted(scope), expressions))
                     continue
-                elif role is _Role.BINDING:
-                    self._bind(node, scope)
+                elif role is Role.BINDING:
+                    bind_names(node, scope)
                     count = counted.get(node_type)
                     if count is not None:
                         decisions += count(node)
-                elif role is _Role.NESTED_SCOPE:
+                elif role is Role.NESTED_SCOPE:
                     self._nested_scope(node, scope, stack, pending)
                     continue
-                elif role is _Role.GLOBAL:
+                elif role is Role.GLOBAL:
                     self._statement(node, "global")  # type: ignore[arg-type]
                     continue
                 else:
@@ -293,70 +240,51 @@ class Collector:
     def _definition(
         self,
         node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
-        scope: _Scope,
-        pending: list[tuple[_Scope, list[ast.AST]]],
+        scope: Scope,
+        pending: list[tuple[Scope, list[ast.AST]]],
     ) -> None:
-        uncounted: list[ast.AST] = list(node.decorator_list)
+        unmeasured: list[ast.AST] = list(node.decorator_list)
         if type(node) is ast.ClassDef:
             kind = SymbolKind.CLASS
-            uncounted += node.bases
-            uncounted += [keyword.value for keyword in node.keywords]
+            unmeasured += node.bases
+            unmeasured += [keyword.value for keyword in node.keywords]
         else:
             assert not isinstance(node, ast.ClassDef)
             kind = SymbolKind.METHOD if scope.kind is SymbolKind.CLASS else SymbolKind.FUNCTION
-            uncounted.append(node.args)
+            unmeasured.append(node.args)
             if node.returns is not None:
-                uncounted.append(node.returns)
-        inner = _Scope(node, kind, scope.child_qualname(node.name), scope)
+                unmeasured.append(node.returns)
+        inner = Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
             scope.methods.append(inner)
         scope.bind(node.name, node.lineno)
         if type(node) is not ast.ClassDef:
-            parameters = _parameter_names(node.args)  # type: ignore[union-attr]
+            parameters = parameter_names(node.args)  # type: ignore[union-attr]
             inner.bound.update(dict.fromkeys(parameters, node.lineno))
         self._definitions.append((inner, node))
         pending.append((inner, list(node.body)))
-        pending.append((_uncounted(scope), uncounted))
-
-    def _bind(self, node: ast.AST, scope: _Scope) -> None:
-        """Note the names a statement or expression binds in ``scope``."""
-        node_type = type(node)
-        line: int = node.lineno  # type: ignore[attr-defined]
-        if node_type is ast.Assign:
-            targets: list[ast.expr] = node.targets  # type: ignore[attr-defined]
-        elif node_type in (ast.With, ast.AsyncWith):
-            items: list[ast.withitem] = node.items  # type: ignore[attr-defined]
-            targets = [item.optional_vars for item in items if item.optional_vars]
-        elif node_type is ast.ExceptHandler:
-            name: str | None = node.name  # type: ignore[attr-defined]
-            if name:
-                scope.bind(name, line)
-            return
-        else:  # AnnAssign, AugAssign, For, AsyncFor, NamedExpr
-            targets = [node.target]  # type: ignore[attr-defined]
-        for target in targets:
-            _bind_target(target, scope, line)
+        pending.append((uncounted(scope), unmeasured))
 
     def _nested_scope(
         self,
         node: ast.AST,
-        scope: _Scope,
+        scope: Scope,
         stack: list[ast.AST],
-        pending: list[tuple[_Scope, list[ast.AST]]],
+        pending: list[tuple[Scope, list[ast.AST]]],
     ) -> None:
         """A lambda or comprehension: names of its own, decisions of its parent's."""
-        inner = _Scope(node, None, scope.qualname, scope, forward=True)
+        inner = Scope(node, None, scope.qualname, scope, forward=True)
         line: int = node.lineno  # type: ignore[attr-defined]
         if type(node) is ast.Lambda:
             arguments = node.args
-            inner.bound.update(dict.fromkeys(_parameter_names(arguments), line))
+            inner.bound.update(dict.fromkeys(parameter_names(arguments), line))
             stack.extend(arguments.defaults)
             stack.extend(default for default in arguments.kw_defaults if default is not None)
             pending.append((inner, [node.body]))
             return
         generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
         for generator in generators:
-            _bind_target(generator.target, inner, line)
+            bind_target(generator.target, inner, line)
         parts = [getattr(node, part) for part in ("elt", "key", "value") if hasattr(node, part)]
         pending.append((inner, [*generators, *parts]))
 
@@ -367,7 +295,7 @@ class Collector:
 
     # -- imports ---------------------------------------------------------
 
-    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         first = len(self.imports)
         self._record_import(node)
         added = self.imports[first:]
@@ -430,7 +358,7 @@ class Collector:
         return tuple(sorted(names.items()))
 
     def _finish(self) -> None:
-        complexity: dict[_Scope, int] = {}
+        complexity: dict[Scope, int] = {}
         # Definitions were met parents first, so in reverse every method is
         # measured before the class that sums it.
         for scope, node in reversed(self._definitions):
@@ -458,7 +386,7 @@ class Collector:
 
     def _symbol(
         self,
-        scope: _Scope,
+        scope: Scope,
         node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
         complexity: int,
     ) -> Symbol:
@@ -555,40 +483,6 @@ def _first_docstring_line(
     return None
 
 
-def _match_decisions(node: ast.AST) -> int:
-    assert isinstance(node, ast.Match)
-    has_catch_all = any(
-        type(case.pattern) is ast.MatchAs and case.pattern.pattern is None for case in node.cases
-    )
-    return max(0, len(node.cases) - has_catch_all)
-
-
-class _Role(enum.Enum):
-    DECISION = enum.auto()
-    DEFINITION = enum.auto()
-    ASSERT = enum.auto()
-    IMPORT = enum.auto()
-    BINDING = enum.auto()
-    NESTED_SCOPE = enum.auto()
-    GLOBAL = enum.auto()
-
-
-def _parameter_names(arguments: ast.arguments) -> list[str]:
-    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
-    names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
-    return names
-
-
-def _bind_target(target: ast.expr, scope: _Scope, line: int) -> None:
-    if type(target) is ast.Name:
-        scope.bind(target.id, line)
-    elif isinstance(target, ast.Tuple | ast.List):
-        for element in target.elts:
-            _bind_target(element, scope, line)
-    elif type(target) is ast.Starred:
-        _bind_target(target.value, scope, line)
-
-
 def _import_line(tree: ast.Module) -> int:
     """The line before which an added import goes: after the docstring and __future__."""
     for index, statement in enumerate(tree.body):
@@ -602,43 +496,3 @@ def _import_line(tree: ast.Module) -> int:
         if not (is_docstring or is_future):
             return statement.lineno
     return (tree.body[-1].end_lineno or 0) + 1 if tree.body else 1
-
-
-_COUNTED: dict[type, Callable[[ast.AST], int]] = {
-    ast.If: lambda node: 1,
-    ast.IfExp: lambda node: 1,
-    ast.For: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.AsyncFor: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.While: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.Try: lambda node: len(node.handlers) + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.TryStar: lambda node: len(node.handlers) + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.BoolOp: lambda node: len(node.values) - 1,  # type: ignore[attr-defined]
-    ast.comprehension: lambda node: 1 + len(node.ifs),  # type: ignore[attr-defined]
-    ast.Match: _match_decisions,
-}
-
-_ROLES: dict[type, _Role] = {
-    **dict.fromkeys(_COUNTED, _Role.DECISION),
-    ast.FunctionDef: _Role.DEFINITION,
-    ast.AsyncFunctionDef: _Role.DEFINITION,
-    ast.ClassDef: _Role.DEFINITION,
-    ast.Assert: _Role.ASSERT,
-    ast.Import: _Role.IMPORT,
-    ast.ImportFrom: _Role.IMPORT,
-    ast.Assign: _Role.BINDING,
-    ast.AnnAssign: _Role.BINDING,
-    ast.AugAssign: _Role.BINDING,
-    ast.For: _Role.BINDING,
-    ast.AsyncFor: _Role.BINDING,
-    ast.With: _Role.BINDING,
-    ast.AsyncWith: _Role.BINDING,
-    ast.ExceptHandler: _Role.BINDING,
-    ast.NamedExpr: _Role.BINDING,
-    ast.Lambda: _Role.NESTED_SCOPE,
-    ast.ListComp: _Role.NESTED_SCOPE,
-    ast.SetComp: _Role.NESTED_SCOPE,
-    ast.DictComp: _Role.NESTED_SCOPE,
-    ast.GeneratorExp: _Role.NESTED_SCOPE,
-    ast.Global: _Role.GLOBAL,
-}
-"""What the walk does with a node type beyond descending into it."""
