@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from ark_lsp.analysis import incremental
-from ark_lsp.analysis.collector import Collector, cc_rank, resolve_relative
+from ark_lsp.analysis.collector import Collector, resolve_relative
 from ark_lsp.analysis.fixes import apply_fixes
 from ark_lsp.analysis.incremental import ParsedText
 from ark_lsp.analysis.source import (
@@ -24,6 +24,7 @@ from ark_lsp.analysis.source import (
     line_and_column,
     read_source,
 )
+from ark_lsp.analysis.symbols import cc_rank
 from ark_lsp.config import Settings
 from ark_lsp.models import Fix, LineCounts, ModuleReport, Severity, Span, Tier, Violation
 from ark_lsp.rules import SYNTAX_ERROR

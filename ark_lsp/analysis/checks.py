@@ -29,7 +29,7 @@ from ark_lsp.rules import (
 )
 
 if TYPE_CHECKING:
-    from ark_lsp.analysis.collector import _Scope
+    from ark_lsp.analysis.scopes import Scope
     from ark_lsp.analysis.source import Source
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -40,14 +40,14 @@ _SUPPRESSION = re.compile(
 )
 
 
-def resolve_name(scope: _Scope, name: str, line: int) -> str | None:
+def resolve_name(scope: Scope, name: str, line: int) -> str | None:
     """What a bare name used at ``line`` refers to: a qualified name, or ``None`` if local.
 
     A function's names are local wherever they are bound in it; a module's or
     class's only once bound, so ``eval(x)`` above a module-level ``def eval``
     still calls the builtin, unless the call runs later, from a function.
     """
-    current: _Scope | None = scope
+    current: Scope | None = scope
     deferred = False
     while current is not None:
         # A class body's names are not visible from the functions inside it.
@@ -63,12 +63,12 @@ def resolve_name(scope: _Scope, name: str, line: int) -> str | None:
     return f"builtins.{name}" if name in BUILTIN_NAMES else None
 
 
-def _runs_later(scope: _Scope) -> bool:
+def _runs_later(scope: Scope) -> bool:
     """Whether the scope's code runs when called, not where it is written."""
     return scope.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD) or type(scope.node) is ast.Lambda
 
 
-def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
+def resolve_callee(scope: Scope, func: ast.expr) -> str | None:
     """The qualified name a call's callee resolves to, if it names something importable."""
     attributes: list[str] = []
     while type(func) is ast.Attribute:
@@ -84,8 +84,8 @@ def resolve_callee(scope: _Scope, func: ast.expr) -> str | None:
 
 
 def candidate_calls(
-    calls: Iterable[tuple[_Scope, ast.Call, str]], imported: set[str], rules: RuleSet
-) -> Iterator[tuple[_Scope, ast.Call]]:
+    calls: Iterable[tuple[Scope, ast.Call, str]], imported: set[str], rules: RuleSet
+) -> Iterator[tuple[Scope, ast.Call]]:
     """The calls that may resolve to a rule's callee, without resolving them.
 
     Only a root name bound by an import, or a builtin some rule names, can
@@ -100,7 +100,7 @@ def candidate_calls(
 
 def call_violations(
     source: Source,
-    calls: Iterable[tuple[_Scope, ast.Call]],
+    calls: Iterable[tuple[Scope, ast.Call]],
     rules: RuleSet,
     tier: Tier,
     context: FixContext,

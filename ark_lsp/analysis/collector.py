@@ -20,31 +20,32 @@ so ``ark symbols`` and ``radon cc`` agree function by function:
 
 One deliberate difference: ``except*`` handlers (``TryStar``) count like
 ``except`` handlers; radon 6 does not recognise the node and counts nothing.
+
+The per-node decision counts are tabled in :mod:`ark_lsp.analysis.scopes`,
+next to the scopes they are added to; :mod:`ark_lsp.analysis.symbols` turns
+each measured definition into its record.
 """
 
 from __future__ import annotations
 
 import ast
-import enum
-import math
-import re
 from collections import Counter
-from collections.abc import Callable
 
 from ark_lsp.analysis import checks
 from ark_lsp.analysis.fixes import FixContext
-from ark_lsp.analysis.source import Source
-from ark_lsp.models import (
-    Import,
-    Parameter,
-    ParameterKind,
-    Signature,
-    Span,
-    Symbol,
-    SymbolKind,
-    Tier,
-    Violation,
+from ark_lsp.analysis.scopes import (
+    DECISION_COUNTS,
+    ROLES,
+    Role,
+    Scope,
+    bind_names,
+    bind_target,
+    parameter_names,
+    uncounted,
 )
+from ark_lsp.analysis.source import Source
+from ark_lsp.analysis.symbols import SymbolBuilder
+from ark_lsp.models import Import, Symbol, SymbolKind, Tier, Violation
 from ark_lsp.rules import RuleSet
 
 _LEAVES: frozenset[type] = frozenset(
@@ -85,88 +86,6 @@ def _child_fields() -> dict[type, tuple[str, ...]]:
 _FIELDS = _child_fields()
 _WALKABLE = frozenset(_FIELDS) - _LEAVES
 """Node types worth pushing: everything but leaves (and never ``None`` or ``str``)."""
-_DEFINITION_KEYWORD = re.compile(rb"(?:def|class)\s+")
-_KEYWORD_WIDTH = {
-    ast.FunctionDef: len("def "),
-    ast.AsyncFunctionDef: len("async def "),
-    ast.ClassDef: len("class "),
-}
-
-
-def _rank(complexity: int) -> str:
-    step = math.ceil(complexity / 10) or 1
-    return chr(min(step - (1 if complexity <= 5 else 0), 5) + ord("A"))
-
-
-_RANKS = [_rank(score) for score in range(41)]
-
-
-def cc_rank(complexity: int) -> str:
-    """Rank a complexity score A (simple) to F (error-prone), as radon does."""
-    if complexity < 0:
-        raise ValueError("complexity cannot be negative")
-    return _RANKS[complexity] if complexity <= 40 else "F"
-
-
-class _Scope:
-    """A function, class or module whose decisions are being counted."""
-
-    __slots__ = (
-        "bound",
-        "decisions",
-        "forward",
-        "imported",
-        "kind",
-        "methods",
-        "node",
-        "parent",
-        "qualname",
-    )
-
-    def __init__(
-        self,
-        node: ast.AST | None,
-        kind: SymbolKind | None,
-        qualname: str,
-        parent: _Scope | None,
-        *,
-        forward: bool = False,
-    ) -> None:
-        self.node = node
-        self.kind = kind
-        self.qualname = qualname
-        self.parent = parent
-        self.forward = forward
-        """A lambda or comprehension: names of its own, but its decisions are its parent's."""
-        self.decisions = 0
-        self.methods: list[_Scope] = []
-        self.bound: dict[str, int] = {}
-        """Names bound other than by import (definitions, assignments, parameters), each
-        to the line of its first binding."""
-        self.imported: dict[str, str] = {}
-        """Names the scope binds by import, to what they import."""
-
-    def bind(self, name: str, line: int) -> None:
-        self.bound.setdefault(name, line)
-
-    def owner(self) -> _Scope:
-        """The scope whose decisions this one's count toward."""
-        scope = self
-        while scope.forward and scope.parent is not None:
-            scope = scope.parent
-        return scope
-
-    def child_qualname(self, name: str) -> str:
-        return f"{self.qualname}.{name}" if self.qualname else name
-
-
-def _uncounted(scope: _Scope) -> _Scope:
-    """A scope whose decisions are dropped, for what radon never looks into.
-
-    Decorators, defaults, annotations and an assert's test are still walked,
-    so rules see their calls, which resolve names in ``scope``.
-    """
-    return _Scope(None, None, scope.qualname, scope)
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
@@ -197,32 +116,32 @@ class Collector:
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
         self.violations: list[Violation] = []
-        self._calls: list[tuple[_Scope, ast.Call, str]] = []
+        self._calls: list[tuple[Scope, ast.Call, str]] = []
         """Calls whose callee is rooted in a plain name, with that name."""
         self._imported_names: set[str] = set()
         """Every name any scope of the module binds by import."""
         self._definitions: list[
-            tuple[_Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
+            tuple[Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
 
     def collect(self, tree: ast.Module) -> None:
         """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        self.module_scope = _Scope(tree, None, "", None)
+        self.module_scope = Scope(tree, None, "", None)
         self.import_line = _import_line(tree)
-        pending: list[tuple[_Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
+        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
         while pending:
             scope, nodes = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, pending)
         self._finish()
 
     def _walk(
-        self, scope: _Scope, stack: list[ast.AST], pending: list[tuple[_Scope, list[ast.AST]]]
+        self, scope: Scope, stack: list[ast.AST], pending: list[tuple[Scope, list[ast.AST]]]
     ) -> int:
         decisions = 0
         pop, push = stack.pop, stack.append
-        fields, walkable, roles, counted = _FIELDS, _WALKABLE, _ROLES, _COUNTED
+        fields, walkable, roles, counted = _FIELDS, _WALKABLE, ROLES, DECISION_COUNTS
         attribute, call, bare_name = ast.Attribute, ast.Call, ast.Name
         calls = self._calls
         while stack:
@@ -254,25 +173,25 @@ class Collector:
                 continue
             role = roles.get(node_type)
             if role is not None:
-                if role is _Role.DECISION:
+                if role is Role.DECISION:
                     decisions += counted[node_type](node)
-                elif role is _Role.DEFINITION:
+                elif role is Role.DEFINITION:
                     self._definition(node, scope, pending)  # type: ignore[arg-type]
                     continue
-                elif role is _Role.ASSERT:
+                elif role is Role.ASSERT:
                     decisions += 1
                     expressions = [node.test, node.msg] if node.msg else [node.test]  # type: ignore[attr-defined]
-                    pending.append((_uncounted(scope), expressions))
+                    pending.append((uncounted(scope), expressions))
                     continue
-                elif role is _Role.BINDING:
-                    self._bind(node, scope)
+                elif role is Role.BINDING:
+                    bind_names(node, scope)
                     count = counted.get(node_type)
                     if count is not None:
                         decisions += count(node)
-                elif role is _Role.NESTED_SCOPE:
+                elif role is Role.NESTED_SCOPE:
                     self._nested_scope(node, scope, stack, pending)
                     continue
-                elif role is _Role.GLOBAL:
+                elif role is Role.GLOBAL:
                     self._statement(node, "global")  # type: ignore[arg-type]
                     continue
                 else:
@@ -293,70 +212,51 @@ class Collector:
     def _definition(
         self,
         node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
-        scope: _Scope,
-        pending: list[tuple[_Scope, list[ast.AST]]],
+        scope: Scope,
+        pending: list[tuple[Scope, list[ast.AST]]],
     ) -> None:
-        uncounted: list[ast.AST] = list(node.decorator_list)
+        unmeasured: list[ast.AST] = list(node.decorator_list)
         if type(node) is ast.ClassDef:
             kind = SymbolKind.CLASS
-            uncounted += node.bases
-            uncounted += [keyword.value for keyword in node.keywords]
+            unmeasured += node.bases
+            unmeasured += [keyword.value for keyword in node.keywords]
         else:
             assert not isinstance(node, ast.ClassDef)
             kind = SymbolKind.METHOD if scope.kind is SymbolKind.CLASS else SymbolKind.FUNCTION
-            uncounted.append(node.args)
+            unmeasured.append(node.args)
             if node.returns is not None:
-                uncounted.append(node.returns)
-        inner = _Scope(node, kind, scope.child_qualname(node.name), scope)
+                unmeasured.append(node.returns)
+        inner = Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
             scope.methods.append(inner)
         scope.bind(node.name, node.lineno)
         if type(node) is not ast.ClassDef:
-            parameters = _parameter_names(node.args)  # type: ignore[union-attr]
+            parameters = parameter_names(node.args)  # type: ignore[union-attr]
             inner.bound.update(dict.fromkeys(parameters, node.lineno))
         self._definitions.append((inner, node))
         pending.append((inner, list(node.body)))
-        pending.append((_uncounted(scope), uncounted))
-
-    def _bind(self, node: ast.AST, scope: _Scope) -> None:
-        """Note the names a statement or expression binds in ``scope``."""
-        node_type = type(node)
-        line: int = node.lineno  # type: ignore[attr-defined]
-        if node_type is ast.Assign:
-            targets: list[ast.expr] = node.targets  # type: ignore[attr-defined]
-        elif node_type in (ast.With, ast.AsyncWith):
-            items: list[ast.withitem] = node.items  # type: ignore[attr-defined]
-            targets = [item.optional_vars for item in items if item.optional_vars]
-        elif node_type is ast.ExceptHandler:
-            name: str | None = node.name  # type: ignore[attr-defined]
-            if name:
-                scope.bind(name, line)
-            return
-        else:  # AnnAssign, AugAssign, For, AsyncFor, NamedExpr
-            targets = [node.target]  # type: ignore[attr-defined]
-        for target in targets:
-            _bind_target(target, scope, line)
+        pending.append((uncounted(scope), unmeasured))
 
     def _nested_scope(
         self,
         node: ast.AST,
-        scope: _Scope,
+        scope: Scope,
         stack: list[ast.AST],
-        pending: list[tuple[_Scope, list[ast.AST]]],
+        pending: list[tuple[Scope, list[ast.AST]]],
     ) -> None:
         """A lambda or comprehension: names of its own, decisions of its parent's."""
-        inner = _Scope(node, None, scope.qualname, scope, forward=True)
+        inner = Scope(node, None, scope.qualname, scope, forward=True)
         line: int = node.lineno  # type: ignore[attr-defined]
         if type(node) is ast.Lambda:
             arguments = node.args
-            inner.bound.update(dict.fromkeys(_parameter_names(arguments), line))
+            inner.bound.update(dict.fromkeys(parameter_names(arguments), line))
             stack.extend(arguments.defaults)
             stack.extend(default for default in arguments.kw_defaults if default is not None)
             pending.append((inner, [node.body]))
             return
         generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
         for generator in generators:
-            _bind_target(generator.target, inner, line)
+            bind_target(generator.target, inner, line)
         parts = [getattr(node, part) for part in ("elt", "key", "value") if hasattr(node, part)]
         pending.append((inner, [*generators, *parts]))
 
@@ -367,7 +267,7 @@ class Collector:
 
     # -- imports ---------------------------------------------------------
 
-    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         first = len(self.imports)
         self._record_import(node)
         added = self.imports[first:]
@@ -430,7 +330,7 @@ class Collector:
         return tuple(sorted(names.items()))
 
     def _finish(self) -> None:
-        complexity: dict[_Scope, int] = {}
+        complexity: dict[Scope, int] = {}
         # Definitions were met parents first, so in reverse every method is
         # measured before the class that sums it.
         for scope, node in reversed(self._definitions):
@@ -440,8 +340,9 @@ class Collector:
                 complexity[scope] = real // len(methods) + (len(methods) > 1) if methods else real
             else:
                 complexity[scope] = 1 + scope.decisions
+        builder = SymbolBuilder(self.source)
         for scope, node in self._definitions:
-            self.symbols.append(self._symbol(scope, node, complexity[scope]))
+            self.symbols.append(builder.build(scope, node, complexity[scope]))
         self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
         self.imports.sort(key=lambda i: (i.line, i.column))
         self.violations.extend(
@@ -455,138 +356,6 @@ class Collector:
         )
         self.violations = [v for v in self.violations if not checks.suppressed(self.source, v)]
         self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
-
-    def _symbol(
-        self,
-        scope: _Scope,
-        node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
-        complexity: int,
-    ) -> Symbol:
-        assert scope.kind is not None
-        source = self.source
-        span = source.span(node)
-        is_class = isinstance(node, ast.ClassDef)
-        return Symbol(
-            name=node.name,
-            qualname=scope.qualname,
-            kind=scope.kind,
-            span=span,
-            name_span=self._name_span(node, span),
-            complexity=complexity,
-            rank=cc_rank(complexity),
-            is_async=isinstance(node, ast.AsyncFunctionDef),
-            signature=None if is_class else self._signature(node.args, node.returns),  # type: ignore[union-attr]
-            bases=tuple(self._text(base) for base in node.bases) if is_class else (),  # type: ignore[union-attr]
-            decorators=tuple(self._text(d) for d in node.decorator_list),
-            docstring=_first_docstring_line(node),
-            parent=scope.parent.qualname or None if scope.parent else None,
-        )
-
-    def _name_span(
-        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, span: Span
-    ) -> Span:
-        line_text = self.source.line_bytes(node.lineno)
-        name = node.name.encode()
-        offset = node.col_offset + _KEYWORD_WIDTH[type(node)]
-        if not line_text.startswith(name, offset):  # unusual spacing after the keyword
-            keyword = _DEFINITION_KEYWORD.search(line_text, node.col_offset)
-            if keyword is None or not line_text.startswith(name, keyword.end()):
-                return span
-            offset = keyword.end()
-        start = self.source.column(node.lineno, offset)
-        return Span(node.lineno, start, node.lineno, start + len(node.name))
-
-    def _signature(self, args: ast.arguments, returns: ast.expr | None) -> Signature:
-        parameters: list[Parameter] = []
-        positional = args.posonlyargs + args.args
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-        defaults += args.defaults
-        for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
-            kind = (
-                ParameterKind.POSITIONAL_ONLY
-                if index < len(args.posonlyargs)
-                else ParameterKind.POSITIONAL_OR_KEYWORD
-            )
-            parameters.append(self._parameter(arg, kind, default))
-        if args.vararg is not None:
-            parameters.append(self._parameter(args.vararg, ParameterKind.VAR_POSITIONAL, None))
-        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            parameters.append(self._parameter(arg, ParameterKind.KEYWORD_ONLY, kw_default))
-        if args.kwarg is not None:
-            parameters.append(self._parameter(args.kwarg, ParameterKind.VAR_KEYWORD, None))
-        return Signature(
-            parameters=tuple(parameters),
-            returns=None if returns is None else self._text(returns),
-        )
-
-    def _parameter(self, arg: ast.arg, kind: ParameterKind, default: ast.expr | None) -> Parameter:
-        return Parameter(
-            name=arg.arg,
-            kind=kind,
-            annotation=None if arg.annotation is None else self._text(arg.annotation),
-            default=None if default is None else self._text(default),
-        )
-
-    def _text(self, node: ast.expr) -> str:
-        """The source text of an expression, as written."""
-        if (node.end_lineno or node.lineno) == node.lineno:
-            return self.source.text(node)
-        try:
-            return ast.unparse(node)
-        except RecursionError:
-            return "..."
-
-
-def _first_docstring_line(
-    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
-) -> str | None:
-    if not node.body:
-        return None
-    first = node.body[0]
-    if not (
-        type(first) is ast.Expr
-        and type(first.value) is ast.Constant
-        and isinstance(first.value.value, str)
-    ):
-        return None
-    for line in first.value.value.splitlines():
-        if stripped := line.strip():
-            return stripped
-    return None
-
-
-def _match_decisions(node: ast.AST) -> int:
-    assert isinstance(node, ast.Match)
-    has_catch_all = any(
-        type(case.pattern) is ast.MatchAs and case.pattern.pattern is None for case in node.cases
-    )
-    return max(0, len(node.cases) - has_catch_all)
-
-
-class _Role(enum.Enum):
-    DECISION = enum.auto()
-    DEFINITION = enum.auto()
-    ASSERT = enum.auto()
-    IMPORT = enum.auto()
-    BINDING = enum.auto()
-    NESTED_SCOPE = enum.auto()
-    GLOBAL = enum.auto()
-
-
-def _parameter_names(arguments: ast.arguments) -> list[str]:
-    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
-    names += [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
-    return names
-
-
-def _bind_target(target: ast.expr, scope: _Scope, line: int) -> None:
-    if type(target) is ast.Name:
-        scope.bind(target.id, line)
-    elif isinstance(target, ast.Tuple | ast.List):
-        for element in target.elts:
-            _bind_target(element, scope, line)
-    elif type(target) is ast.Starred:
-        _bind_target(target.value, scope, line)
 
 
 def _import_line(tree: ast.Module) -> int:
@@ -602,43 +371,3 @@ def _import_line(tree: ast.Module) -> int:
         if not (is_docstring or is_future):
             return statement.lineno
     return (tree.body[-1].end_lineno or 0) + 1 if tree.body else 1
-
-
-_COUNTED: dict[type, Callable[[ast.AST], int]] = {
-    ast.If: lambda node: 1,
-    ast.IfExp: lambda node: 1,
-    ast.For: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.AsyncFor: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.While: lambda node: 1 + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.Try: lambda node: len(node.handlers) + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.TryStar: lambda node: len(node.handlers) + bool(node.orelse),  # type: ignore[attr-defined]
-    ast.BoolOp: lambda node: len(node.values) - 1,  # type: ignore[attr-defined]
-    ast.comprehension: lambda node: 1 + len(node.ifs),  # type: ignore[attr-defined]
-    ast.Match: _match_decisions,
-}
-
-_ROLES: dict[type, _Role] = {
-    **dict.fromkeys(_COUNTED, _Role.DECISION),
-    ast.FunctionDef: _Role.DEFINITION,
-    ast.AsyncFunctionDef: _Role.DEFINITION,
-    ast.ClassDef: _Role.DEFINITION,
-    ast.Assert: _Role.ASSERT,
-    ast.Import: _Role.IMPORT,
-    ast.ImportFrom: _Role.IMPORT,
-    ast.Assign: _Role.BINDING,
-    ast.AnnAssign: _Role.BINDING,
-    ast.AugAssign: _Role.BINDING,
-    ast.For: _Role.BINDING,
-    ast.AsyncFor: _Role.BINDING,
-    ast.With: _Role.BINDING,
-    ast.AsyncWith: _Role.BINDING,
-    ast.ExceptHandler: _Role.BINDING,
-    ast.NamedExpr: _Role.BINDING,
-    ast.Lambda: _Role.NESTED_SCOPE,
-    ast.ListComp: _Role.NESTED_SCOPE,
-    ast.SetComp: _Role.NESTED_SCOPE,
-    ast.DictComp: _Role.NESTED_SCOPE,
-    ast.GeneratorExp: _Role.NESTED_SCOPE,
-    ast.Global: _Role.GLOBAL,
-}
-"""What the walk does with a node type beyond descending into it."""
