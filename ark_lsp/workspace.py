@@ -66,6 +66,8 @@ class _IgnoreRules:
     defaults: pathspec.GitIgnoreSpec = field(init=False)
     configured: pathspec.GitIgnoreSpec = field(init=False)
     gitignores: dict[str, pathspec.GitIgnoreSpec] = field(default_factory=dict)
+    excluded_names: dict[str, bool] = field(default_factory=dict)
+    """Folder names the defaults leave out, looked up once per name."""
 
     def __post_init__(self) -> None:
         self.defaults = compile_patterns(DEFAULT_EXCLUDES)
@@ -91,9 +93,15 @@ class _IgnoreRules:
     def excluded(self, relative: str, is_dir: bool) -> bool:
         """Whether a workspace-relative path is left out."""
         candidate = relative + "/" if is_dir else relative
-        # The defaults name only folders, and a walk never enters an excluded one.
-        if is_dir and self.defaults.match_file(candidate):
-            return True
+        # The defaults are folder names (a walk never enters an excluded folder),
+        # so a folder's own name decides, and names repeat across a tree.
+        if is_dir:
+            name = relative.rpartition("/")[2]
+            excluded = self.excluded_names.get(name)
+            if excluded is None:
+                excluded = self.excluded_names[name] = self.defaults.match_file(name + "/")
+            if excluded:
+                return True
         if self.settings.exclude and self.configured.match_file(candidate):
             return True
         for folder, spec in self.gitignores.items():
@@ -142,14 +150,17 @@ def discover(
 def _walk(
     root: Path, start: str, rules: _IgnoreRules, include: Callable[[str], bool]
 ) -> Iterator[str]:
+    # Strings, not Paths, on this path: a warm start walks every folder of the workspace.
+    top = os.fspath(root)
     pending = [start]
     while pending:
         folder = pending.pop()
-        rules.enter(folder)
         try:
-            entries = sorted(os.scandir(root / folder), key=lambda e: e.name)
+            entries = sorted(os.scandir(f"{top}/{folder}" if folder else top), key=_by_name)
         except OSError:
             continue  # vanished or unreadable: nothing to index there
+        if any(entry.name == ".gitignore" for entry in entries):
+            rules.enter(folder)
         subfolders: list[str] = []
         for entry in entries:
             relative = f"{folder}/{entry.name}" if folder else entry.name
@@ -163,6 +174,10 @@ def _walk(
             elif include(entry.name) and not rules.excluded(relative, is_dir=False):
                 yield relative
         pending.extend(reversed(subfolders))
+
+
+def _by_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 @dataclass
@@ -264,6 +279,7 @@ def index_workspace(
     known = store.file_states(settings.analysis_key)
     scopes = [relative_posix(root, t) for t in targets] or [""]
 
+    top = os.fspath(root)
     seen: set[str] = set()
     to_read: list[tuple[str, str | None]] = []
     for relative in discover(root, settings, targets):
@@ -272,7 +288,7 @@ def index_workspace(
         seen.add(relative)
         figures.files_scanned += 1
         try:
-            status = os.stat(root / relative)
+            status = os.stat(f"{top}/{relative}")
         except OSError:
             figures.files_skipped += 1
             continue

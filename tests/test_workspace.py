@@ -43,6 +43,8 @@ def tree(tmp_path: Path) -> Path:
         ".ark/f.py",
         ".git/hooks/g.py",
         "venv/h.py",
+        "src/ark.egg-info/i.py",
+        "pkg/deep/__pycache__/j.py",
     ):
         write(tmp_path, excluded)
     return tmp_path
