@@ -295,6 +295,14 @@ def test_without_callers_the_instance_is_made_from_the_constructors_parameters(
     assert re.search(r"Needy\(.+\)\.get\(\)", text), text
 
 
+def test_a_one_column_table_has_one_name_and_bare_values(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "calc"\n')
+    (tmp_path / "answer.py").write_text("def answer():\n    return (4, 2)\n")
+    result = generate(tmp_path, "answer.py")
+    assert '    "expected",\n    [\n        (4, 2),\n    ],\n' in result.generation.change.new_text
+    assert result.outcome.passed == result.outcome.written == 1
+
+
 def test_a_class_that_cannot_be_made_gets_a_skipped_skeleton(project: Path) -> None:
     result = generate(project, name="Broken.get")
     text = result.generation.change.new_text
