@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 import type { ServerSession } from './session';
-import { CANCEL_COMMAND, type StatusItem } from './status';
+import { CANCEL_COMMAND } from './status';
 
 function activePython(): vscode.TextEditor | undefined {
   const editor = vscode.window.activeTextEditor;
@@ -83,14 +83,13 @@ interface RunAnswer {
 class RunReport {
   private channel: vscode.OutputChannel | undefined;
 
-  show(result: unknown, target: string, status: StatusItem): void {
+  show(result: unknown, target: string): void {
     if (result === undefined || result === null || typeof result !== 'object') {
       return;
     }
     const run = result as RunAnswer;
     this.channel ??= vscode.window.createOutputChannel('ARK Sandbox');
     const channel = this.channel;
-    status.setSandboxUsed(run.backend);
     channel.appendLine(`── ${target} (${run.backend})`);
     for (const stream of ['stdout', 'stderr'] as const) {
       const text = run[stream];
@@ -117,11 +116,7 @@ class RunReport {
   }
 }
 
-export function registerCommands(
-  session: ServerSession,
-  log: vscode.LogOutputChannel,
-  status: StatusItem,
-): vscode.Disposable[] {
+export function registerCommands(session: ServerSession, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const runs = new RunReport();
 
   const runFile = async (serverCommand: string, title: string): Promise<void> => {
@@ -134,7 +129,7 @@ export function registerCommands(
       return;
     }
     const result = await session.execute(serverCommand, [editor.document.uri.toString()], title);
-    runs.show(result, path.basename(editor.document.uri.fsPath), status);
+    runs.show(result, path.basename(editor.document.uri.fsPath));
   };
 
   return [

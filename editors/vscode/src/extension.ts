@@ -12,7 +12,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('ARK', { log: true });
   const status = new StatusItem();
   session = new ServerSession(serverSettingNames(context.extension.packageJSON), log, status);
-  context.subscriptions.push(log, status, session, ...registerCommands(session, log, status));
+  context.subscriptions.push(log, status, session, ...registerCommands(session, log));
   await session.start();
 }
 

@@ -35,7 +35,6 @@ export class StatusItem implements vscode.Disposable {
   private indexFailed = false;
   /** The configured backend until a run reports the one it used. */
   private sandbox = 'auto';
-  private sandboxFromRun = false;
 
   constructor() {
     this.item = vscode.window.createStatusBarItem('ark.status', vscode.StatusBarAlignment.Right, 100);
@@ -53,19 +52,9 @@ export class StatusItem implements vscode.Disposable {
     this.render();
   }
 
-  /** The sandbox backend from the settings (`auto` until a run tells which it chose). */
+  /** The sandbox backend from the settings, until the server says which one runs use. */
   setConfiguredSandbox(backend: string): void {
-    if (!this.sandboxFromRun || backend !== 'auto') {
-      this.sandbox = backend;
-      this.sandboxFromRun = false;
-    }
-    this.render();
-  }
-
-  /** The backend a sandboxed run actually used. */
-  setSandboxUsed(backend: string): void {
     this.sandbox = backend;
-    this.sandboxFromRun = true;
     this.render();
   }
 
@@ -93,7 +82,8 @@ export class StatusItem implements vscode.Disposable {
         .join('; ');
     }
     this.indexFailed = failed.length > 0;
-    if (status.sandboxBackend && !this.sandboxFromRun) {
+    if (status.sandboxBackend) {
+      // The backend "auto" chose, once a run has chosen.
       this.sandbox = status.sandboxBackend;
     }
     this.render();
@@ -168,7 +158,7 @@ export class StatusItem implements vscode.Disposable {
         tooltip.appendMarkdown('ARK: server stopped');
         break;
     }
-    tooltip.appendMarkdown(`\n\nSandbox: ${this.sandbox}${this.sandboxFromRun ? ' (last run)' : ''}`);
+    tooltip.appendMarkdown(`\n\nSandbox: ${this.sandbox}`);
     this.item.tooltip = tooltip;
     this.item.accessibilityInformation = {
       label: `ARK ${this.state.kind}${running ? `, ${running.title}` : ''}, sandbox ${this.sandbox}`,
