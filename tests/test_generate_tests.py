@@ -303,6 +303,14 @@ def test_a_one_column_table_has_one_name_and_bare_values(tmp_path: Path) -> None
     assert result.outcome.passed == result.outcome.written == 1
 
 
+def test_a_keyword_named_like_its_function_is_passed_by_its_own_name(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "calc"\n')
+    (tmp_path / "joined.py").write_text("def sep(words, *, sep='-'):\n    return sep.join(words)\n")
+    result = generate(tmp_path, "joined.py")
+    assert "assert sep(words, sep=sep_arg) == expected" in result.generation.change.new_text
+    assert result.outcome.passed == result.outcome.written > 0
+
+
 def test_a_class_that_cannot_be_made_gets_a_skipped_skeleton(project: Path) -> None:
     result = generate(project, name="Broken.get")
     text = result.generation.change.new_text

@@ -10,16 +10,14 @@ observed. :class:`Imports` gathers the names the rows refer to.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ark_lsp.generate import testfile
 from ark_lsp.generate.characterize import Characterization, Observation
 from ark_lsp.generate.driver import CALL_TIMEOUT
-from ark_lsp.generate.samples import Plan, make_cases
+from ark_lsp.generate.samples import Plan, arguments, make_cases
 from ark_lsp.generate.style import Style
 from ark_lsp.generate.targets import Target
-from ark_lsp.models import ParameterKind
 
 MAX_VALUE_ROWS = 24
 """Rows of returned values per function: the ones that run the most lines first."""
@@ -114,21 +112,8 @@ def _by_type(name: str) -> tuple[int, str]:
     return kind, name
 
 
-def _call(
-    target: Target,
-    columns: Sequence[tuple[str, ParameterKind]],
-    imports: Imports,
-    construction: str = "",
-) -> str:
-    arguments = []
-    for name, kind in columns:
-        if kind is ParameterKind.VAR_POSITIONAL:
-            arguments.append(f"*{name}")
-        elif kind is ParameterKind.KEYWORD_ONLY:
-            arguments.append(f"{name}={name}")
-        else:
-            arguments.append(name)
-    joined = ", ".join(arguments)
+def _call(target: Target, joined: str, imports: Imports, construction: str = "") -> str:
+    """The target called with ``joined``; a method on an instance made with ``construction``."""
     if target.class_name is None:
         imports.target(target.name)
         call = f"{target.name}({joined})"
@@ -180,8 +165,9 @@ def make_block(
         if characterization is not None and characterization.observations
         else next(iter(plan_.constructions), "")
     )
-    kinds = [c.kind for c in plan_.columns]
-    call = _call(target, list(zip(names, kinds, strict=True)), imports, style.literal(construction))
+    # The test's parameters passed as the target's: a renamed keyword keeps its own name.
+    passed = arguments(plan_.columns, names)
+    call = _call(target, passed, imports, style.literal(construction))
     _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
     block = Block(
         name=target.test_name,
