@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from ark_lsp.sandbox.models import OUTPUT_CAP, KilledBy, Limits
+from ark_lsp.sandbox.models import OUTPUT_CAP, KilledBy, Limits, Outcome
 
 MARKER = b"\x1eARK-END "
 ARTIFACT_CAP = 4 * 1024 * 1024
@@ -182,6 +182,13 @@ class AgentReport:
     cgroup_after: Mapping[str, int | None] = field(default_factory=dict)
     pids_at_timeout: int | None = None
     artifacts: Mapping[str, bytes] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> Outcome:
+        """How the code's run ended, once it ran (an agent error is the backend's to judge)."""
+        if self.timed_out:
+            return Outcome.TIMEOUT
+        return Outcome.PASSED if self.exit_code == 0 else Outcome.FAILED
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> AgentReport:

@@ -214,12 +214,8 @@ class DockerSandbox:
             if mounted and "Permission denied" in error:
                 error += f" (the sandbox's uid {SANDBOX_USER} must be able to read the workspace)"
             return result(Outcome.ERROR, error=error, **measures)
-        if report.timed_out:
-            outcome = Outcome.TIMEOUT
-        else:
-            outcome = Outcome.PASSED if report.exit_code == 0 else Outcome.FAILED
         return result(
-            outcome,
+            report.outcome,
             exit_code=report.exit_code,
             killed_by=ranked[0] if ranked else KilledBy.NONE,
             limits_hit=ranked,

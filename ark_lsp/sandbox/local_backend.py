@@ -295,12 +295,8 @@ class LocalSandbox:
             if any(sign in stderr_tail for sign in _PIDS_SIGNS):
                 hit.add(KilledBy.PIDS)
         ranked = rank_limits(hit)
-        if report.timed_out:
-            outcome = Outcome.TIMEOUT
-        else:
-            outcome = Outcome.PASSED if report.exit_code == 0 else Outcome.FAILED
         return result(
-            outcome,
+            report.outcome,
             exit_code=report.exit_code,
             killed_by=ranked[0] if ranked else KilledBy.NONE,
             limits_hit=ranked,
