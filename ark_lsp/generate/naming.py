@@ -80,6 +80,15 @@ def name_for(node: ast.expr, class_name: str | None = None) -> str:
     return candidate
 
 
+def last_name(node: ast.expr) -> str | None:
+    """The name an expression ends in: ``f`` of ``f``, ``g`` of ``a.b.g``; None otherwise."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
 def _raw_name(node: ast.expr, class_name: str | None) -> str:
     if isinstance(node, ast.Name):
         if node.id in ("self", "cls"):
@@ -88,14 +97,7 @@ def _raw_name(node: ast.expr, class_name: str | None) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     if isinstance(node, ast.Call):
-        function = node.func
-        called = (
-            function.id
-            if isinstance(function, ast.Name)
-            else function.attr
-            if isinstance(function, ast.Attribute)
-            else ""
-        )
+        called = last_name(node.func) or ""
         if called in _CALL_NAMES:
             return _CALL_NAMES[called]
         for prefix in _VERB_PREFIXES:
@@ -180,4 +182,4 @@ def _common(elements: list[ast.expr]) -> str | None:
     return None
 
 
-__all__ = ["literal_type", "name_for", "unique"]
+__all__ = ["last_name", "literal_type", "name_for", "unique"]

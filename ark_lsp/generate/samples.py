@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ark_lsp.generate.naming import last_name
 from ark_lsp.generate.pools import candidates, is_literal, sequence
 from ark_lsp.models import ParameterKind, Signature
 
@@ -76,14 +77,7 @@ def literal_calls(text: str, name: str) -> list[tuple[list[str], dict[str, str]]
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        function = node.func
-        called = (
-            function.id
-            if isinstance(function, ast.Name)
-            else function.attr
-            if isinstance(function, ast.Attribute)
-            else None
-        )
+        called = last_name(node.func)
         if called != name or any(isinstance(a, ast.Starred) for a in node.args):
             continue
         args = [ast.unparse(a) for a in node.args]

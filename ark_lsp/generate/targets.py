@@ -6,6 +6,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from ark_lsp.generate.naming import last_name
 from ark_lsp.generate.stubs import signature_of
 from ark_lsp.models import Signature
 
@@ -90,14 +91,8 @@ _SKIPPED_DECORATORS = frozenset({"property", "cached_property", "abstractmethod"
 
 
 def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    names = set()
-    for decorator in node.decorator_list:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if isinstance(target, ast.Name):
-            names.add(target.id)
-        elif isinstance(target, ast.Attribute):
-            names.add(target.attr)
-    return names
+    called = (d.func if isinstance(d, ast.Call) else d for d in node.decorator_list)
+    return {name for name in map(last_name, called) if name}
 
 
 def _constructor(node: ast.ClassDef) -> Signature | None:
