@@ -174,8 +174,9 @@ def generate_tests(
     if not targets:
         raise NothingToTest(f"{test_path} already tests {', '.join(skipped)}", already_tested=True)
 
-    def sites_of(name: str) -> list[str]:
-        return call_sites(name) if call_sites else []
+    @functools.cache  # a class's methods all ask for its constructions: read its callers once
+    def sites_of(name: str) -> tuple[str, ...]:
+        return tuple(call_sites(name)) if call_sites else ()
 
     plans = []
     for target in targets:
