@@ -87,6 +87,12 @@ class ArkServer(LanguageServer):
             self._analysis_pool, function, *args
         )
 
+    def inform(self, message: str) -> None:
+        """Tell the user how something they asked for ended: said once, here, for every editor."""
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=message)
+        )
+
     def warn(self, message: str) -> None:
         """Tell the user something went wrong that they can act on."""
         logger.warning(message)

@@ -238,7 +238,7 @@ class GenerationFeature:
             work.end()
         if generation is None:
             reason = "no call of an undefined name there"
-            self._tell(f"ARK: {reason}")
+            self._server.inform(f"ARK: {reason}")
             return {"applied": False, "reason": reason}
         await self._off_thread(self._record, snapshot, generation)
         if not generation.offered:
@@ -252,7 +252,7 @@ class GenerationFeature:
             f"at {generation.change.path}:{generation.line}"
         )
         if applied:
-            self._tell(f"ARK: {message}")
+            self._server.inform(f"ARK: {message}")
         return {
             "applied": applied,
             "kind": generation.kind,
@@ -263,12 +263,6 @@ class GenerationFeature:
             "notes": list(generation.notes),
             "message": message,
         }
-
-    def _tell(self, message: str) -> None:
-        """How a command ended, said once by the server, so every editor shows it alike."""
-        self._server.window_show_message(
-            types.ShowMessageParams(type=types.MessageType.Info, message=message)
-        )
 
     def _uri(self, snapshot: Snapshot, generation: Generation) -> str | None:
         root = self._root(snapshot)
@@ -370,7 +364,7 @@ class GenerationFeature:
             self._server.send_status()  # the run chose "auto"'s backend
         except NothingToTest as error:
             work.end(str(error))
-            self._tell(f"ARK: {error}")
+            self._server.inform(f"ARK: {error}")
             return {"applied": False, "reason": str(error)}
         except TemplateError as error:
             work.end("failed")
@@ -384,7 +378,7 @@ class GenerationFeature:
             return {"applied": False, "reason": reason}
         applied = await self._write_tests(snapshot, generation)
         work.end(outcome.summary)
-        self._tell(f"ARK: {outcome.summary}")
+        self._server.inform(f"ARK: {outcome.summary}")
         return {
             "applied": applied,
             **outcome.as_dict(),
