@@ -160,8 +160,9 @@ export class StatusItem implements vscode.Disposable {
     }
     tooltip.appendMarkdown(`\n\nSandbox: ${this.sandbox}`);
     this.item.tooltip = tooltip;
+    // What the tooltip says, for screen readers: the server, the index, the sandbox.
     this.item.accessibilityInformation = {
-      label: `ARK ${this.state.kind}${running ? `, ${running.title}` : ''}, sandbox ${this.sandbox}`,
+      label: `ARK ${this.state.kind}, index: ${running ? running.title : this.indexSummary}, sandbox ${this.sandbox}`,
     };
   }
 

@@ -110,6 +110,8 @@ await step('open', async () => {
 await step('squiggle', async () => {
   // The extension activates on Python, checks the interpreter, starts the server.
   await editor().locator('.squiggly-error').first().waitFor({ timeout: 120_000 });
+  // The first index is done when the item's label (what a screen reader reads) says so.
+  await page.locator('[aria-label*="index: workspace ready"]').first().waitFor({ timeout: 60_000 });
   await page.locator('.statusbar-item', { hasText: 'sandbox:' }).first().waitFor({ timeout: 30_000 });
   return { errors: await editor().locator('.squiggly-error').count(), status: await statusText() };
 });
