@@ -1,20 +1,30 @@
-"""One settings model, read from ``[tool.ark]`` of a workspace's pyproject.toml.
+"""One settings model, layered from the user's settings and the workspace's ``[tool.ark]``.
 
 Keys may be written in kebab-case (``max-file-size``, as pyproject files
 usually are), snake_case or camelCase (as editors send them); all three
 normalise to the field names below. An invalid value never stops the tool:
 it is reported in :attr:`LoadedSettings.problems` and the default applies.
+
+The layers, lowest first: the defaults; the user's ``config.toml``
+(:func:`ark_lsp.trust.user_config_file`); the workspace's ``[tool.ark]``;
+what the editor sends. A workspace is a repository somebody else may have
+written, so only its safe settings apply at once; its privileged ones
+(:data:`PRIVILEGED_KEYS`, and template overrides) wait until the user
+trusts it (see :mod:`ark_lsp.trust`). The user's own layers are always
+trusted.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
+import stat
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -22,6 +32,7 @@ import pathspec
 
 from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet, user_rule
+from ark_lsp.trust import TrustStore, user_cache_folder, user_config_file
 
 GENERATED_DIR = "ark_generated"
 """Folder, relative to the workspace root, where ARK writes generated code."""
@@ -57,6 +68,20 @@ DEFAULT_TIER_PATTERNS: tuple[tuple[str, Tier], ...] = (
 
 DATABASE_ENV = "ARK_DATABASE"
 """Environment variable that overrides where the index database lives."""
+
+STATE_DIR = ".ark"
+"""The workspace folder ARK owns: its index, and the workspace's template overrides."""
+
+WORKSPACE_TEMPLATES = Path(STATE_DIR) / "templates"
+"""Where, relative to the workspace root, a workspace keeps its own templates."""
+
+PRIVILEGED_KEYS = frozenset({"database", "jobs", "sandbox"})
+"""Settings a workspace may set only once its user trusts it.
+
+Each decides where ARK writes, what runs on the machine and with which
+limits (``sandbox`` is the whole ``[tool.ark.sandbox]`` table): a
+repository that could set them could turn ARK against its user.
+"""
 
 
 SANDBOX_BACKENDS = ("auto", "docker", "local")
@@ -201,12 +226,70 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class PrivilegedRequest:
+    """What a workspace's own files ask for that only its user may grant."""
+
+    settings: tuple[tuple[str, str], ...] = ()
+    """``(dotted key, value as JSON)`` pairs, e.g. ``("sandbox.backend", '"local"')``."""
+    templates: tuple[tuple[str, str], ...] = ()
+    """``(workspace-relative path, sha256)`` of each file in ``.ark/templates/``."""
+
+    def __bool__(self) -> bool:
+        return bool(self.settings or self.templates)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """What is asked for, as the user would look it up: ``sandbox.backend``, a template."""
+        return tuple(key for key, _ in self.settings) + tuple(path for path, _ in self.templates)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever any privileged value or template changes."""
+        text = json.dumps([self.settings, self.templates])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TrustDecision:
+    """Whether a workspace's privileged settings apply, and why."""
+
+    trusted: bool
+    reason: str
+    restricted: bool = False
+    """The editor keeps the folder in a restricted mode: nothing of it runs at all."""
+
+
+@dataclass(frozen=True)
 class LoadedSettings:
     """Settings plus what was wrong with their source, for the user to see."""
 
     settings: Settings
     problems: tuple[str, ...] = ()
     source: Path | None = None
+    request: PrivilegedRequest = field(default_factory=PrivilegedRequest)
+    """The privileged settings the workspace asks for, applied or not."""
+    trust: TrustDecision = TrustDecision(trusted=True, reason="no workspace settings")
+    ignored: tuple[str, ...] = ()
+    """Privileged keys of the workspace left out because it is not trusted."""
+
+    @property
+    def workspace_templates(self) -> bool:
+        """Whether the workspace's ``.ark/templates/`` overrides are in force."""
+        return self.trust.trusted and bool(self.request.templates)
+
+    def ignored_note(self, root: Path) -> str | None:
+        """One line saying what was ignored and how to trust the workspace, if anything was."""
+        if not self.ignored:
+            return None
+        how = (
+            "trust the folder in VS Code"
+            if self.trust.restricted
+            else f"review them, then run `ark trust {root}`"
+        )
+        return (
+            f"{root} is not trusted ({self.trust.reason}): ignored its privileged settings "
+            f"{', '.join(self.ignored)}; {how}"
+        )
 
 
 def _normalise_key(key: str) -> str:
@@ -409,37 +492,203 @@ def settings_from_mapping(
     return LoadedSettings(settings=settings, problems=tuple(problems))
 
 
-def load_settings(root: Path) -> LoadedSettings:
-    """Read ``[tool.ark]`` from ``root/pyproject.toml``; defaults when absent."""
-    pyproject = root / "pyproject.toml"
+def _read_toml(path: Path) -> tuple[Mapping[str, Any] | None, str | None]:
+    """A TOML file's tables, or why it cannot be read; ``(None, None)`` when it is absent."""
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8")), None
     except FileNotFoundError:
-        return LoadedSettings(settings=Settings())
+        return None, None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        return LoadedSettings(
-            settings=Settings(),
-            problems=(f"{pyproject}: cannot read ({error}); using defaults",),
-            source=pyproject,
-        )
-    section = data.get("tool", {}).get("ark", {})
+        return None, f"{path}: cannot read ({error}); using defaults"
+
+
+def _workspace_section(pyproject: Path, problems: list[str]) -> Mapping[str, Any]:
+    data, problem = _read_toml(pyproject)
+    if problem:
+        problems.append(problem)
+    section = (data or {}).get("tool", {}).get("ark", {})
     if not isinstance(section, Mapping):
-        return LoadedSettings(
-            settings=Settings(),
-            problems=(f"{pyproject}: [tool.ark] must be a table; using defaults",),
-            source=pyproject,
+        problems.append(f"{pyproject}: [tool.ark] must be a table; using defaults")
+        return {}
+    return section
+
+
+_TEMPLATE_LISTING_CAP = 200
+_TEMPLATE_HASH_CAP = 1024 * 1024
+
+
+def _template_files(root: Path) -> tuple[tuple[str, str], ...]:
+    """Each entry under ``.ark/templates/`` with a digest of what it holds.
+
+    Bounded, and following no link: a link is listed by where it points (a
+    folder linked elsewhere is not walked), a special file by its kind, a
+    file too large to be a template by its size.
+    """
+    folder = root / WORKSPACE_TEMPLATES
+    found: list[tuple[str, str]] = []
+    for path in (folder.parent, folder):
+        if path.is_symlink():
+            return ((path.relative_to(root).as_posix(), "link:" + os.readlink(path)),)
+    if not folder.is_dir():
+        return ()
+    for parent, folders, files in os.walk(folder):
+        for name in sorted(folders + files):
+            path = Path(parent) / name
+            try:
+                info = path.lstat()
+                if stat.S_ISLNK(info.st_mode):
+                    digest = "link:" + os.readlink(path)
+                elif stat.S_ISDIR(info.st_mode):
+                    continue
+                elif not stat.S_ISREG(info.st_mode):
+                    digest = f"special:{stat.S_IFMT(info.st_mode):o}"
+                elif info.st_size > _TEMPLATE_HASH_CAP:
+                    digest = f"size:{info.st_size}"
+                else:
+                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                continue
+            found.append((path.relative_to(root).as_posix(), digest))
+            if len(found) >= _TEMPLATE_LISTING_CAP:
+                return tuple(sorted(found))
+    return tuple(sorted(found))
+
+
+def privileged_request(root: Path, section: Mapping[str, Any]) -> PrivilegedRequest:
+    """The privileged settings a ``[tool.ark]`` table and the workspace's templates ask for."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in section.items():
+        name = _normalise_key(key)
+        if name not in PRIVILEGED_KEYS:
+            continue
+        if name == "sandbox" and isinstance(value, Mapping):
+            pairs += [
+                (f"sandbox.{_normalise_key(k)}", json.dumps(v, default=str, sort_keys=True))
+                for k, v in value.items()
+            ]
+        else:
+            pairs.append((name, json.dumps(value, default=str, sort_keys=True)))
+    return PrivilegedRequest(settings=tuple(sorted(pairs)), templates=_template_files(root))
+
+
+def decide_trust(
+    root: Path,
+    request: PrivilegedRequest,
+    *,
+    editor_trust: bool | None = None,
+    store: TrustStore | None = None,
+) -> TrustDecision:
+    """Whether ``root``'s privileged settings apply: the editor's word, else ``ark trust``'s."""
+    if editor_trust is False:
+        return TrustDecision(False, "VS Code keeps it in restricted mode", restricted=True)
+    if editor_trust:
+        return TrustDecision(True, "the editor trusts the folder")
+    if not request:
+        return TrustDecision(True, "it asks for nothing privileged")
+    record = (store or TrustStore()).find(root)
+    if record is None:
+        return TrustDecision(False, "never trusted")
+    if record.fingerprint != request.fingerprint:
+        return TrustDecision(
+            False, f"its privileged settings changed since you trusted it on {record.trusted_at}"
         )
-    loaded = settings_from_mapping(section)
-    return replace(loaded, source=pyproject)
+    return TrustDecision(True, f"trusted with `ark trust` on {record.trusted_at}")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _repository_database(root: Path, value: Any, problems: list[str]) -> bool:
+    """Whether a workspace may put its index where ``value`` says: inside its own ``.ark/``."""
+    if not isinstance(value, str):
+        return True  # the decoder reports the type
+    location = root / Path(value)  # an absolute value replaces root
+    state = root / STATE_DIR
+    if value.startswith("~") or not (_inside(state, root) and _inside(location, state)):
+        problems.append(
+            f"tool.ark.database: {value!r} is outside the workspace's {STATE_DIR}/ folder; "
+            "a workspace keeps its index there (set another place in your own settings)"
+        )
+        return False
+    return True
+
+
+def load_settings(
+    root: Path,
+    *,
+    layers: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    editor_trust: bool | None = None,
+    store: TrustStore | None = None,
+) -> LoadedSettings:
+    """The settings in force in the workspace at ``root``, layer over layer.
+
+    ``layers`` are the user's own (initialization options, editor settings),
+    applied last, as ``(where, table)`` pairs. ``editor_trust`` is the
+    editor's word on the folder (VS Code's workspace trust), when it has one.
+    """
+    problems: list[str] = []
+    settings = Settings()
+    user_file = user_config_file()
+    user_data, problem = _read_toml(user_file)
+    if problem:
+        problems.append(problem)
+    if user_data:
+        loaded = settings_from_mapping(user_data, base=settings, where=str(user_file))
+        settings, problems = loaded.settings, problems + list(loaded.problems)
+
+    pyproject = root / "pyproject.toml"
+    section = _workspace_section(pyproject, problems)
+    request = privileged_request(root, section)
+    trust = decide_trust(root, request, editor_trust=editor_trust, store=store)
+    applied = {
+        key: value
+        for key, value in section.items()
+        if _normalise_key(key) not in PRIVILEGED_KEYS
+        or (
+            trust.trusted
+            and (_normalise_key(key) != "database" or _repository_database(root, value, problems))
+        )
+    }
+    loaded = settings_from_mapping(applied, base=settings)
+    settings, problems = loaded.settings, problems + list(loaded.problems)
+    for where, raw in layers:
+        if raw:
+            loaded = settings_from_mapping(raw, base=settings, where=where)
+            settings, problems = loaded.settings, problems + list(loaded.problems)
+    return LoadedSettings(
+        settings=settings,
+        problems=tuple(problems),
+        source=pyproject if pyproject.exists() else None,
+        request=request,
+        trust=trust,
+        ignored=() if trust.trusted else request.keys,
+    )
 
 
 def database_path(root: Path, settings: Settings) -> Path:
-    """Where the index of the workspace at ``root`` lives."""
+    """Where the index of the workspace at ``root`` lives.
+
+    ``ARK_DATABASE`` or the ``database`` setting when given (a workspace can
+    only set it inside its own ``.ark/``, see :func:`load_settings`); else
+    ``.ark/index.db``, unless the workspace's ``.ark`` is not a real folder
+    of its own (a link out of it, say), when the index goes to the user's
+    cache instead, so that opening a folder never writes outside it.
+    """
     configured = os.environ.get(DATABASE_ENV) or settings.database
     if configured:
         path = Path(configured).expanduser()
         return path if path.is_absolute() else root / path
-    return root / ".ark" / "index.db"
+    state = root / STATE_DIR
+    if state.is_symlink() or not _inside(state, root):
+        return cached_database_path(root)
+    return state / "index.db"
+
+
+def cached_database_path(root: Path) -> Path:
+    """The index of ``root`` in the user's cache, for workspaces ARK may not write in."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    return user_cache_folder() / "indexes" / f"{root.name or 'root'}-{key}" / "index.db"
 
 
 def compile_patterns(patterns: Iterable[str]) -> pathspec.GitIgnoreSpec:
@@ -468,12 +717,20 @@ __all__ = [
     "DEFAULT_EXCLUDES",
     "DEFAULT_TIER_PATTERNS",
     "GENERATED_DIR",
+    "PRIVILEGED_KEYS",
+    "STATE_DIR",
+    "WORKSPACE_TEMPLATES",
     "LoadedSettings",
+    "PrivilegedRequest",
     "SandboxSettings",
     "Settings",
+    "TrustDecision",
+    "cached_database_path",
     "compile_patterns",
     "database_path",
+    "decide_trust",
     "load_settings",
     "parse_size",
+    "privileged_request",
     "settings_from_mapping",
 ]

@@ -9,6 +9,8 @@ none, the docker tests skip, saying why, unless ``ARK_REQUIRE_DOCKER=1`` (as
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,12 @@ import pytest_lsp
 from lsp_session import PRESETS, SERVER, start, write_workspace
 from pytest_lsp import ClientServerConfig, LanguageClient
 from sandbox_support import DockerSetup, docker_missing
+
+# The run's own user folders, for every test and every server or command it starts:
+# trust records and user settings never come from, or land in, the machine's own.
+_USER_FOLDERS = Path(tempfile.mkdtemp(prefix="ark-test-user-"))
+os.environ["XDG_DATA_HOME"] = str(_USER_FOLDERS / "data")
+os.environ["XDG_CONFIG_HOME"] = str(_USER_FOLDERS / "config")
 
 
 @pytest.fixture(scope="session")

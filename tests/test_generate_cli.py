@@ -113,6 +113,11 @@ def test_a_broken_workspace_template_is_one_clear_line(workspace: Path) -> None:
     templates = workspace / ".ark" / "templates"
     templates.mkdir(parents=True)
     (templates / "class.py.j2").write_text("class {{ cls.name }}:\n    x = {{ missing }}\n")
+    untrusted = ark("generate", "class", "A", cwd=workspace)
+    assert untrusted.stdout.startswith("class A:")  # the built-in template, until trusted
+    assert "ignored its privileged settings .ark/templates/class.py.j2" in untrusted.stderr
+
+    ark("trust", cwd=workspace)
     result = ark("generate", "class", "A", cwd=workspace, check=False)
     assert result.returncode == 4
     assert result.stderr == (

@@ -193,6 +193,7 @@ def test_mount_workspace_binds_it_read_only_instead_of_copying(
     (shop / "pyproject.toml").write_text(
         PROJECT["pyproject.toml"] + "\n[tool.ark.sandbox]\nmount-workspace = true\n"
     )
+    ark("trust", cwd=shop)
     (shop / "shop" / "writer.py").write_text(
         "import os\nprint(os.getcwd(), sorted(os.listdir('shop'))[:2])\nopen('new.txt', 'w')\n"
     )

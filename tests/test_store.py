@@ -690,11 +690,34 @@ def test_another_programs_database_is_left_alone(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
 
-def test_an_empty_file_becomes_a_database(tmp_path: Path) -> None:
-    path = tmp_path / "index.db"
+def test_an_empty_file_in_ark_folder_becomes_a_database(tmp_path: Path) -> None:
+    # SQLite creates the file before its first write: a run killed in between leaves it empty.
+    path = tmp_path / ".ark" / "index.db"
+    path.parent.mkdir()
     path.write_bytes(b"")
     with Store.open(path) as store:
         assert store.schema_version() == LATEST
+
+
+def test_a_file_that_is_not_arks_database_is_never_written(tmp_path: Path) -> None:
+    empty = tmp_path / "authorized_keys"
+    empty.write_bytes(b"")
+    with pytest.raises(DatabaseCorrupt, match="empty file"):
+        Store.open(empty)
+    assert empty.read_bytes() == b""
+
+    target = tmp_path / "target"
+    target.write_text("ssh-ed25519 AAAA user@host\n")
+    link = tmp_path / ".ark" / "index.db"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    with pytest.raises(DatabaseCorrupt, match="is a link"):
+        Store.open(link)
+    (tmp_path / ".ark" / "index.db").unlink()
+    (tmp_path / ".ark" / "index.db-wal").symlink_to(target)
+    with pytest.raises(DatabaseCorrupt, match=r"index\.db-wal is a link"):
+        Store.open(tmp_path / ".ark" / "index.db")
+    assert target.read_text() == "ssh-ed25519 AAAA user@host\n"
 
 
 def test_move_aside_of_a_missing_file_is_a_store_error(tmp_path: Path) -> None:
@@ -765,7 +788,7 @@ def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot create the folder"):
         Store.open(tmp_path / "file" / "index.db")
     (tmp_path / "dir.db").mkdir()
-    with pytest.raises(StoreError, match=r"dir\.db: database error"):
+    with pytest.raises(StoreError, match=r"dir\.db is not a regular file"):
         Store.open(tmp_path / "dir.db")
 
 

@@ -14,7 +14,7 @@ import sys
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, generate, index, rules, sandbox, serve
+from ark_lsp.cli import check, generate, index, rules, sandbox, serve, trust
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +31,7 @@ for command in (
     check.check,
     generate.generate,
     rules.rules,
+    trust.trust,
     serve.serve,
     *sandbox.COMMANDS,
 ):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 if TYPE_CHECKING:
-    from ark_lsp.config import Settings
+    from ark_lsp.config import LoadedSettings, Settings
     from ark_lsp.store import Store
     from ark_lsp.workspace import IndexFigures
 
@@ -58,6 +58,8 @@ class Workspace:
     settings: Settings
     store: Store
     targets: list[Path]
+    templates_root: Path | None = None
+    """The root whose ``.ark/templates/`` overrides apply: only a trusted workspace's."""
 
     def display_path(self, relative: str) -> str:
         """A workspace path as the user would type it from the current folder."""
@@ -69,7 +71,6 @@ def open_workspace(
     paths: Sequence[Path], database: Path | None, *, rebuild: bool = False
 ) -> Iterator[Workspace]:
     """Open the workspace holding ``paths`` and its index; turn faults into one line."""
-    from ark_lsp.config import database_path, load_settings
     from ark_lsp.store import Store as StoreClass
     from ark_lsp.store import StoreError, move_aside
     from ark_lsp.workspace import find_root
@@ -79,21 +80,61 @@ def open_workspace(
     outside = [str(p) for p in targets if not p.is_relative_to(root)]
     if outside:
         fail(f"{', '.join(outside)} is not inside the workspace {root}", EXIT_USAGE)
-    loaded = load_settings(root)
-    for problem in loaded.problems:
-        click.echo(f"ark: warning: {problem}", err=True)
+    loaded = workspace_settings(root)
     settings = loaded.settings
-    location = database.resolve() if database else database_path(root, settings)
+    location = database.resolve() if database else database_path_of(root, settings)
     try:
         if rebuild and location.exists():
             moved = move_aside(location)
             click.echo(f"ark: moved the previous database to {moved}", err=True)
         with StoreClass.open(location, busy_timeout=settings.busy_timeout) as store:
-            # The database's rule pack, as users edited it, is the one in force.
-            settings = replace(settings, base_rules=store.rules())
-            yield Workspace(root, settings, store, [p for p in targets if p != root])
+            settings = with_rule_pack(settings, store)
+            yield Workspace(
+                root,
+                settings,
+                store,
+                [p for p in targets if p != root],
+                templates_root=root if loaded.workspace_templates else None,
+            )
     except StoreError as error:
         fail(str(error), EXIT_DATABASE)
+
+
+def workspace_settings(root: Path) -> LoadedSettings:
+    """The settings in force at ``root``, each problem and ignored key said on stderr."""
+    from ark_lsp.config import load_settings
+
+    loaded = load_settings(root)
+    for problem in loaded.problems:
+        click.echo(f"ark: warning: {problem}", err=True)
+    note = loaded.ignored_note(root)
+    if note:
+        click.echo(f"ark: warning: {note}", err=True)
+    return loaded
+
+
+def database_path_of(root: Path, settings: Settings) -> Path:
+    """Where the workspace's index lives, saying so when it is not in the workspace."""
+    from ark_lsp.config import STATE_DIR, cached_database_path, database_path
+
+    location = database_path(root, settings)
+    if location == cached_database_path(root):
+        click.echo(
+            f"ark: note: {root / STATE_DIR} is not a folder of the workspace's own; "
+            f"the index is kept in {location}",
+            err=True,
+        )
+    return location
+
+
+def with_rule_pack(settings: Settings, store: Store) -> Settings:
+    """``settings`` with the database's rule pack in force, when the user made it."""
+    from ark_lsp.trust import rules_in_force
+
+    rules, problem = rules_in_force(store.rules(), store.path)
+    if problem:
+        click.echo(f"ark: warning: {problem}", err=True)
+    return replace(settings, base_rules=rules)
 
 
 def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> IndexFigures:

@@ -112,7 +112,7 @@ def _signature(params: str | None, returns: str | None) -> Any:
 def _templates(workspace: Workspace) -> Any:
     from ark_lsp.generate import Templates
 
-    return Templates(workspace.root)
+    return Templates(workspace.templates_root)
 
 
 def _destination(workspace: Workspace, in_file: Path | None) -> tuple[Path, bool]:

@@ -84,9 +84,27 @@ def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
     click.echo(f"  docs: {DOCS_URL.format(rule=first.id)}")
 
 
+def _check_editable(workspace: Workspace) -> None:
+    """Refuse to build on a rule pack ARK did not leave so for this user."""
+    from ark_lsp.trust import rules_in_force
+
+    _, problem = rules_in_force(workspace.store.rules(), workspace.store.path)
+    if problem:
+        fail(f"not editing a rule pack you did not make: {problem}")
+
+
+def _adopt(workspace: Workspace) -> None:
+    """Remember the pack as the user's own, so that it stays in force."""
+    from ark_lsp.trust import adopt_rule_pack
+
+    adopt_rule_pack(workspace.store.rules(), workspace.store.path)
+
+
 def _switch(rule_id: str, enabled: bool, root: Path | None, database: Path | None) -> None:
     with _rules_database(root, database) as workspace:
+        _check_editable(workspace)
         changed = workspace.store.set_rule_enabled(rule_id.upper(), enabled)
+        _adopt(workspace)
     if not changed:
         fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
     click.echo(f"{rule_id.upper()} {'enabled' if enabled else 'disabled'}")
@@ -156,5 +174,7 @@ def rules_add(
     except ValueError as error:
         fail(str(error), EXIT_USAGE)
     with _rules_database(root, database) as workspace:
+        _check_editable(workspace)
         workspace.store.add_rule(rule)
+        _adopt(workspace)
     click.echo(f"added {rule.id} ({rule.name})")

@@ -26,11 +26,10 @@ import jinja2
 import jinja2.sandbox
 from jinja2.exceptions import SecurityError
 
+from ark_lsp.config import WORKSPACE_TEMPLATES
 from ark_lsp.generate.style import Style
 
 TEMPLATE_NAMES = ("function.py.j2", "class.py.j2", "module.py.j2", "test.py.j2")
-WORKSPACE_TEMPLATES = Path(".ark") / "templates"
-"""Where, relative to the workspace root, a workspace keeps its own templates."""
 
 _BUILTIN_FOLDER = Path(__file__).parent / "templates"
 

@@ -41,6 +41,8 @@ class ArkServer(LanguageServer):
 
         super().__init__(name="ark", version=__version__)
         self.initialization_options: dict[str, Any] = {}
+        self.editor_trust: bool | None = None
+        """The editor's word on whether the folders are trusted (VS Code's workspace trust)."""
         self.sandbox: SandboxCommands | None = None
         """The sandbox commands, once registered."""
         self.reported_problems: set[str] = set()

@@ -35,6 +35,7 @@ from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import generation_edit, server_position
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.progress import WorkDone
+from ark_lsp.server.projects import RESTRICTED
 from ark_lsp.store import Store, StoreError
 from ark_lsp.workspace import find_root
 
@@ -131,7 +132,7 @@ class GenerationFeature:
                     column,
                     root=root,
                     settings=snapshot.settings,
-                    templates=Templates(root),
+                    templates=_templates(snapshot),
                     read_text=self._read_text,
                 )
             except TemplateError as error:
@@ -306,6 +307,8 @@ class GenerationFeature:
             raise NothingToTest("the document is not a file of a workspace")
         relative = path.resolve().relative_to(root).as_posix()
         project = snapshot.project
+        if project is not None and project.restricted:
+            raise NothingToTest(RESTRICTED)
         store = None
         if project is not None:
             try:
@@ -330,7 +333,7 @@ class GenerationFeature:
                 root,
                 relative,
                 settings=snapshot.settings,
-                templates=Templates(root),
+                templates=_templates(snapshot),
                 runner=runner,
                 line=line,
                 call_sites=call_sites,
@@ -397,6 +400,12 @@ class GenerationFeature:
             return True
         edit = self._edit(snapshot, generation)
         return edit is not None and await self._apply(edit, f"Generate tests ({generation.target})")
+
+
+def _templates(snapshot: Snapshot) -> Templates:
+    """The templates in force for a document: a trusted workspace's overrides, else built-ins."""
+    project = snapshot.project
+    return Templates(project.templates_root if project is not None else None)
 
 
 def register(server: ArkServer) -> None:

@@ -47,8 +47,11 @@ async def configure(server: ArkServer, projects: Sequence[Project], pushed: Any 
         except Exception as error:  # a client that fails here still gets a working server
             logger.warning("workspace/configuration failed: %s", error)
     for project, section in zip(projects, sections, strict=False):
-        project.configure(server.initialization_options, editor_settings(section))
-        _report_problems(server, project.problems)
+        project.configure(
+            server.initialization_options, editor_settings(section), server.editor_trust
+        )
+        note = project.loaded.ignored_note(project.root)
+        _report_problems(server, [*project.problems, *([note] if note else [])])
     loose = settings_from_mapping(server.initialization_options, where="initializationOptions")
     server.projects.loose.settings = loose.settings
 
@@ -119,6 +122,9 @@ def register(server: ArkServer) -> None:
     def initialize(ls: ArkServer, params: types.InitializeParams) -> None:
         ls.bind_loop()
         ls.initialization_options = editor_settings(params.initialization_options)
+        raw = params.initialization_options
+        trusted = raw.get("workspaceTrusted") if isinstance(raw, dict) else None
+        ls.editor_trust = trusted if isinstance(trusted, bool) else None
         folders = list(params.workspace_folders or [])
         root_uri = params.root_uri or (
             Path(params.root_path).as_uri() if params.root_path else None

@@ -11,14 +11,23 @@ from typing import Any
 
 from pygls.uris import from_fs_path, to_fs_path
 
-from ark_lsp.config import Settings, database_path, load_settings, settings_from_mapping
+from ark_lsp.config import LoadedSettings, Settings, database_path, load_settings
 from ark_lsp.store import Store, StoreError
+from ark_lsp.trust import rules_in_force
 from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
 
-CLIENT_ONLY_SETTINGS = frozenset({"interpreter", "trace", "serverArgs"})
-"""Keys editors keep in the ``ark`` section for themselves; the server ignores them."""
+CLIENT_ONLY_SETTINGS = frozenset({"interpreter", "trace", "serverArgs", "workspaceTrusted"})
+"""Keys editors keep in the ``ark`` section for themselves; the server ignores them.
+
+(``workspaceTrusted`` is VS Code's workspace trust, which the server reads on its own.)
+"""
+
+RESTRICTED = (
+    "this folder is in VS Code's restricted mode: ARK runs none of its code "
+    "until you trust the folder"
+)
 
 
 class IndexState(enum.StrEnum):
@@ -61,6 +70,8 @@ class Project:
     state: IndexState = IndexState.WAITING
     detail: str = ""
     figures: IndexFigures | None = None
+    loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(Settings()))
+    """How the settings came to be: what the workspace asked for, and whether it is trusted."""
     _reader: Store | None = field(default=None, repr=False)
 
     @property
@@ -78,26 +89,41 @@ class Project:
         return path.relative_to(self.root).as_posix()
 
     def configure(
-        self, initialization_options: Mapping[str, Any], client_section: Mapping[str, Any]
+        self,
+        initialization_options: Mapping[str, Any],
+        client_section: Mapping[str, Any],
+        editor_trust: bool | None = None,
     ) -> None:
-        """Layer the settings: defaults, ``[tool.ark]``, then what the editor sends."""
-        loaded = load_settings(self.root)
+        """Layer the settings: the user's, ``[tool.ark]`` as trusted, then what the editor sends."""
+        loaded = load_settings(
+            self.root,
+            layers=(
+                ("initializationOptions", initialization_options),
+                ("ark (editor settings)", client_section),
+            ),
+            editor_trust=editor_trust,
+        )
         settings, problems = loaded.settings, list(loaded.problems)
-        for where, raw in (
-            ("initializationOptions", initialization_options),
-            ("ark (editor settings)", client_section),
-        ):
-            if raw:
-                layered = settings_from_mapping(raw, base=settings, where=where)
-                settings, problems = layered.settings, problems + list(layered.problems)
         self.close_reader()
         try:
             with Store.open(database_path(self.root, settings)) as store:
-                # The database's rule pack, as users edited it, is the one in force.
-                settings = replace(settings, base_rules=store.rules())
+                rules, problem = rules_in_force(store.rules(), store.path)
+                settings = replace(settings, base_rules=rules)
+                if problem:
+                    problems.append(problem)
         except StoreError as error:
             problems.append(f"index database: {error}")
-        self.settings, self.problems = settings, tuple(problems)
+        self.settings, self.problems, self.loaded = settings, tuple(problems), loaded
+
+    @property
+    def templates_root(self) -> Path | None:
+        """The root whose ``.ark/templates/`` overrides apply: only a trusted workspace's."""
+        return self.root if self.loaded.workspace_templates else None
+
+    @property
+    def restricted(self) -> bool:
+        """The editor keeps this folder in restricted mode: ARK runs none of its code."""
+        return self.loaded.trust.restricted
 
     def reader(self) -> Store | None:
         """A connection for queries from the server's own thread; None if unusable."""

@@ -23,7 +23,7 @@ from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import lsp_range, server_position
 from ark_lsp.server.documents import Snapshot, path_of
 from ark_lsp.server.progress import WorkDone
-from ark_lsp.server.projects import Project
+from ark_lsp.server.projects import RESTRICTED, Project
 from ark_lsp.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -179,6 +179,8 @@ def register(server: ArkServer) -> None:
         project, relative = ls.projects.locate(uri)
         if project is None or path_of(uri) is None:
             raise ValueError(f"{uri} is not in a workspace folder ARK knows")
+        if project.restricted:
+            raise ValueError(RESTRICTED)
         snapshot = ls.documents.latest(uri) if position is not None else None
         function = function_at(snapshot, position) if snapshot and position else None
         runner = commands.runner(project)
@@ -204,6 +206,8 @@ def register(server: ArkServer) -> None:
         project = project or next(iter(ls.projects.all()), None)
         if project is None:
             raise ValueError("no workspace folder to run tests in")
+        if project.restricted:
+            raise ValueError(RESTRICTED)
         runner = commands.runner(project)
         targets = [relative] if uri and relative else []
         run: TestRun = await commands.in_worker(

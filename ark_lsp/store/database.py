@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -488,18 +490,36 @@ def _longest_indexed(module: str, name: str | None, modules: set[str]) -> str | 
 
 
 def _check_header(path: Path) -> None:
-    """Refuse a file that is not SQLite before SQLite opens it.
+    """Refuse a file that is not an SQLite database of its own before SQLite opens it.
 
     SQLite would open such a file, fail, and on closing delete a ``-wal``
     file lying next to it, which may be all that is left worth recovering.
+    It would also follow a link, block on a FIFO, and turn an empty file of
+    somebody else's into a database: ARK writes only to a database file, or
+    creates a new one where nothing is.
     """
+    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        try:
+            mode = candidate.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return  # SQLite reports the problem in its own words
+        if stat.S_ISLNK(mode):
+            reason = f"{candidate.name} is a link; ARK opens only a file of its own"
+            raise DatabaseCorrupt(path, reason)
+        if not stat.S_ISREG(mode):
+            raise DatabaseCorrupt(path, f"{candidate.name} is not a regular file")
     try:
         with path.open("rb") as file:
             header = file.read(len(_SQLITE_HEADER))
     except OSError:
         return  # missing is fine; otherwise SQLite reports the problem in its own words
-    if header and header != _SQLITE_HEADER:
-        raise DatabaseCorrupt(path, "file is not a database")
+    if not header and path.parent.name == ".ark":
+        return  # SQLite makes the file before its first write: a run killed in between
+    if header != _SQLITE_HEADER:
+        reason = "it is an empty file, not ARK's" if not header else "file is not a database"
+        raise DatabaseCorrupt(path, reason)
 
 
 def _prepare_folder(path: Path) -> None:
@@ -511,8 +531,11 @@ def _prepare_folder(path: Path) -> None:
         raise StoreError(
             path, f"{path}: cannot create the folder {folder} ({error.strerror or error})"
         ) from error
-    ignore = folder / ".gitignore"
-    if folder.name == ".ark" and not ignore.exists():
-        # A missing .gitignore only makes git noisier; the index still works.
+    if folder.name == ".ark":
+        # A missing .gitignore only makes git noisier; the index still works. Never
+        # through a link or over an existing file: either may be the repository's.
         with suppress(OSError):
-            ignore.write_text("*\n", encoding="utf-8")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+            descriptor = os.open(folder / ".gitignore", flags, 0o644)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as ignore:
+                ignore.write("*\n")
