@@ -22,7 +22,6 @@ import click
 from ark_lsp.cli.common import EXIT_FINDINGS, EXIT_OK, fail
 
 if TYPE_CHECKING:
-    from ark_lsp.config import Settings
     from ark_lsp.trust import TrustStore
 
 
@@ -47,6 +46,7 @@ def trust(path: Path | None, revoke: bool, check: bool, list_all: bool, output_f
     """
     from ark_lsp.config import load_settings
     from ark_lsp.trust import TrustStore
+    from ark_lsp.workflows.trust import trust_workspace
     from ark_lsp.workspace import find_root
 
     store = TrustStore()
@@ -64,11 +64,12 @@ def trust(path: Path | None, revoke: bool, check: bool, list_all: bool, output_f
         _say_status(root, request.keys, loaded.trust.trusted, loaded.trust.reason, output_format)
         raise SystemExit(EXIT_OK if loaded.trust.trusted else EXIT_FINDINGS)
     try:
-        store.record(root, request.fingerprint)
+        trusted = trust_workspace(root, store)
     except OSError as error:
         fail(f"cannot record the trust in {store.path}: {error.strerror or error}")
-    # Now trusted, the workspace may have moved its database: adopt the one in force.
-    adopted = _adopt_rule_pack(root, load_settings(root, store=store).settings, store)
+    if trusted.problem:
+        click.echo(f"ark: warning: {trusted.problem}", err=True)
+    adopted = str(trusted.adopted_rule_pack) if trusted.adopted_rule_pack else None
     if output_format == "json":
         report = {
             "root": str(root),
@@ -87,27 +88,6 @@ def trust(path: Path | None, revoke: bool, check: bool, list_all: bool, output_f
         click.echo("  (it asks for nothing privileged today; a change will ask again)")
     if adopted:
         click.echo(f"ark: the rule pack of {adopted}, as it stands, is now in force")
-
-
-def _adopt_rule_pack(root: Path, settings: Settings, trust_store: TrustStore) -> str | None:
-    """Make the database's rule pack the one in force; its path, if it differs from built-in."""
-    from ark_lsp.config import database_path
-    from ark_lsp.store import Store, StoreError
-    from ark_lsp.trust import adopt_rule_pack, weakened_rules
-
-    location = database_path(root, settings)
-    if not location.is_file():
-        return None
-    try:
-        with Store.open(location, busy_timeout=settings.busy_timeout) as store:
-            stored = store.rules()
-    except StoreError as error:
-        click.echo(f"ark: warning: {error}", err=True)
-        return None
-    if not weakened_rules(stored):
-        return None
-    adopt_rule_pack(stored, location, trust_store)
-    return str(location)
 
 
 def _say_status(

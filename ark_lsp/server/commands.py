@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from ark_lsp.server.app import ArkServer
+from ark_lsp.server.lifecycle import configure, settings_applied
+from ark_lsp.workflows.trust import trust_workspace
 
 REINDEX = "ark.reindex"
+TRUST = "ark.trust"
 
 
 def register(server: ArkServer) -> None:
@@ -30,3 +33,34 @@ def register(server: ArkServer) -> None:
                 else {"state": project.state.value, "detail": project.detail}
             )
         return {"folders": results}
+
+    @server.command(TRUST)
+    async def trust(ls: ArkServer, *args: Any) -> dict[str, Any]:
+        """Trust the folder of a URI (every folder without one), as ``ark trust`` does."""
+        await ls.wait_configured()
+        uri = args[0] if args and isinstance(args[0], str) else None
+        if uri is None and args and isinstance(args[0], dict):
+            uri = args[0].get("uri")
+        if uri is not None:
+            project, _ = ls.projects.locate(str(uri))
+            if project is None:
+                raise ValueError(f"{uri} is not in a workspace folder ARK knows")
+            projects = [project]
+        else:
+            projects = ls.projects.all()
+        granted = {}
+        for project in projects:
+            if project.restricted:
+                raise ValueError(f"{project.root}: trust the folder in VS Code instead")
+            trusted = trust_workspace(project.root)
+            granted[str(project.root)] = {
+                "privileged": dict(trusted.request.settings),
+                "templates": [name for name, _ in trusted.request.templates],
+                "adopted_rule_pack": str(trusted.adopted_rule_pack or "") or None,
+            }
+        await configure(ls, projects)
+        settings_applied(ls)
+        for project in projects:
+            ls.indexer.request(project)
+        ls.inform(f"ARK: trusted {', '.join(granted) or 'no folder'}")
+        return {"trusted": granted}
