@@ -14,10 +14,12 @@ import hashlib
 import multiprocessing
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pathspec
@@ -351,7 +353,9 @@ def _chunks(
     # which may be running threads (a progress bar, the language server).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["ark_lsp.workspace"])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=exit_with_parent
+    ) as pool:
         futures: list[Future[_Chunk]] = [
             pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
             for start in range(0, len(to_read), CHUNK_SIZE)
@@ -362,6 +366,30 @@ def _chunks(
         finally:
             # A consumer that stops early (a cancelled run) must not wait for the rest.
             pool.shutdown(cancel_futures=True)
+
+
+def exit_with_parent() -> None:
+    """Pool worker initializer: the worker exits as soon as the process that started it dies.
+
+    A worker is forked by the forkserver, not by ARK, so a parent-death
+    signal would tie it to the forkserver; and left alone it would wait on
+    its task queue for ever after a ``kill -9`` of ARK, holding open the pipes
+    that keep the forkserver and the resource tracker alive. What does end
+    with ARK is the parent sentinel multiprocessing gives every child: a pipe
+    whose only writer is ARK's process, so the kernel closes it when ARK dies,
+    however it dies. Once the workers are gone, the forkserver and the tracker
+    see their own pipes close and exit by themselves.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_when_gone, args=(parent,), name="ark-parent-watch", daemon=True
+        ).start()
+
+
+def _exit_when_gone(parent: BaseProcess) -> None:
+    parent.join()  # returns when the sentinel reads end-of-file: the parent is gone
+    os._exit(1)
 
 
 class _BatchWriter:
