@@ -20,6 +20,7 @@ from typing import Any
 
 import pathspec
 
+from ark_lsp.files import read_contained
 from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet, user_rule
 
@@ -413,7 +414,10 @@ def load_settings(root: Path) -> LoadedSettings:
     """Read ``[tool.ark]`` from ``root/pyproject.toml``; defaults when absent."""
     pyproject = root / "pyproject.toml"
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        # A repository's pyproject.toml may be a FIFO, a device or a link out of it;
+        # capped at the default size, its own setting being what is read here.
+        raw = read_contained(pyproject, [root], Settings.max_file_size)
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         return LoadedSettings(settings=Settings())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

@@ -26,6 +26,7 @@ import pathspec
 
 from ark_lsp.analysis import analyze
 from ark_lsp.config import DEFAULT_EXCLUDES, Settings, compile_patterns
+from ark_lsp.files import read_contained
 from ark_lsp.models import FileState, IndexedFile
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
@@ -84,7 +85,8 @@ class _IgnoreRules:
 
     def _load_gitignore(self, folder: str, file: Path) -> None:
         try:
-            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            data = read_contained(file, [self.root], self.settings.max_file_size)
+            lines = data.decode("utf-8", "replace").splitlines()
         except OSError:
             return
         spec = compile_patterns(lines)
