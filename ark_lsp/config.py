@@ -30,6 +30,7 @@ from typing import Any
 
 import pathspec
 
+from ark_lsp.files import read_contained
 from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet, user_rule
 from ark_lsp.trust import TrustStore, user_cache_folder, user_config_file
@@ -492,10 +493,21 @@ def settings_from_mapping(
     return LoadedSettings(settings=settings, problems=tuple(problems))
 
 
-def _read_toml(path: Path) -> tuple[Mapping[str, Any] | None, str | None]:
-    """A TOML file's tables, or why it cannot be read; ``(None, None)`` when it is absent."""
+def _read_toml(
+    path: Path, within: Path | None = None
+) -> tuple[Mapping[str, Any] | None, str | None]:
+    """A TOML file's tables, or why it cannot be read; ``(None, None)`` when it is absent.
+
+    ``within``: a folder the file must be a regular file inside (a workspace's).
+    """
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), None
+        if within is None:
+            raw = path.read_bytes()
+        else:
+            # A repository's pyproject.toml may be a FIFO, a device or a link out of it;
+            # capped at the default size, its own setting being what is read here.
+            raw = read_contained(path, [within], Settings.max_file_size)
+        return tomllib.loads(raw.decode("utf-8")), None
     except FileNotFoundError:
         return None, None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
@@ -503,7 +515,7 @@ def _read_toml(path: Path) -> tuple[Mapping[str, Any] | None, str | None]:
 
 
 def _workspace_section(pyproject: Path, problems: list[str]) -> Mapping[str, Any]:
-    data, problem = _read_toml(pyproject)
+    data, problem = _read_toml(pyproject, within=pyproject.parent)
     if problem:
         problems.append(problem)
     section = (data or {}).get("tool", {}).get("ark", {})

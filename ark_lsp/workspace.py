@@ -14,16 +14,19 @@ import hashlib
 import multiprocessing
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pathspec
 
 from ark_lsp.analysis import analyze
 from ark_lsp.config import DEFAULT_EXCLUDES, Settings, compile_patterns
+from ark_lsp.files import read_contained
 from ark_lsp.models import FileState, IndexedFile
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
@@ -82,7 +85,8 @@ class _IgnoreRules:
 
     def _load_gitignore(self, folder: str, file: Path) -> None:
         try:
-            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            data = read_contained(file, [self.root], self.settings.max_file_size)
+            lines = data.decode("utf-8", "replace").splitlines()
         except OSError:
             return
         spec = compile_patterns(lines)
@@ -351,7 +355,9 @@ def _chunks(
     # which may be running threads (a progress bar, the language server).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["ark_lsp.workspace"])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=exit_with_parent
+    ) as pool:
         futures: list[Future[_Chunk]] = [
             pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
             for start in range(0, len(to_read), CHUNK_SIZE)
@@ -362,6 +368,30 @@ def _chunks(
         finally:
             # A consumer that stops early (a cancelled run) must not wait for the rest.
             pool.shutdown(cancel_futures=True)
+
+
+def exit_with_parent() -> None:
+    """Pool worker initializer: the worker exits as soon as the process that started it dies.
+
+    A worker is forked by the forkserver, not by ARK, so a parent-death
+    signal would tie it to the forkserver; and left alone it would wait on
+    its task queue for ever after a ``kill -9`` of ARK, holding open the pipes
+    that keep the forkserver and the resource tracker alive. What does end
+    with ARK is the parent sentinel multiprocessing gives every child: a pipe
+    whose only writer is ARK's process, so the kernel closes it when ARK dies,
+    however it dies. Once the workers are gone, the forkserver and the tracker
+    see their own pipes close and exit by themselves.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_when_gone, args=(parent,), name="ark-parent-watch", daemon=True
+        ).start()
+
+
+def _exit_when_gone(parent: BaseProcess) -> None:
+    parent.join()  # returns when the sentinel reads end-of-file: the parent is gone
+    os._exit(1)
 
 
 class _BatchWriter:

@@ -62,6 +62,23 @@ def test_unknown_coding_is_reported() -> None:
     assert "no-such-codec" in report.violations[0].message
 
 
+@pytest.mark.parametrize("codec", ["rot13", "zlib_codec", "hex", "base64", "uu", "bz2"])
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "editor-text"])
+def test_a_coding_line_naming_no_text_encoding_is_refused(codec: str, as_text: bool) -> None:
+    source = f"#!/usr/bin/env python\n# -*- coding: {codec} -*-\nx = 1\n"
+    report = analyze(source if as_text else source.encode(), "m.py")
+    assert syntax_errors(report) == [
+        ("ARK000", 2, 0, f"unsupported encoding {codec!r}: not a text encoding")
+    ]
+
+
+@pytest.mark.parametrize("codec", ["punycode", "undefined"])
+def test_a_text_codec_failing_without_a_position_is_reported_at_the_top(codec: str) -> None:
+    report = analyze(f"# coding: {codec}\nx = 1\n".encode(), "m.py")
+    assert [(v.rule, v.span.line) for v in report.violations] == [("ARK000", 1)]
+    assert f"file is not valid {codec}" in report.violations[0].message
+
+
 def test_null_byte_is_reported_where_it_is() -> None:
     report = analyze(b"a = 1\nb = 2\0\n", "m.py")
     assert syntax_errors(report) == [("ARK000", 2, 5, "source contains a null byte")]

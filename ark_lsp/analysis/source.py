@@ -23,7 +23,7 @@ _COMMENT_LINE = re.compile(rb"\n[ \t\f]*#")
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
-class SourceDecodeError(Exception):
+class SourceDecodeError(ValueError):
     """The bytes cannot be read as Python source text."""
 
     def __init__(self, message: str, line: int, column: int) -> None:
@@ -119,20 +119,20 @@ def read_source(raw: bytes | str) -> Source:
     """Prepare source for parsing, honouring a BOM or a PEP 263 coding line.
 
     Raises :class:`SourceDecodeError` when the bytes are not valid in the
-    encoding they declare.
+    encoding they declare, or declare one that cannot decode source.
     """
     if isinstance(raw, str):
         data = raw.encode("utf-8", "surrogateescape")
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError:
+            pass  # the parser reports it, where it is
+        else:
+            # The parser is handed these bytes and honours their coding line:
+            # refuse one that cannot decode, with the message a file on disk gets.
+            _require_text_encoding(encoding, data)
         return Source(data=data.removeprefix(codecs.BOM_UTF8), encoding="utf-8", parse_input=data)
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError as error:
-        invalid = first_invalid_utf8(raw)
-        if invalid is not None:
-            line, column, byte = invalid
-            message = f"file is not valid UTF-8: byte {byte:#04x} at line {line} cannot be decoded"
-            raise SourceDecodeError(message, line=line, column=column) from None
-        raise SourceDecodeError(f"cannot read source: {error}", line=1, column=0) from None
+    encoding = declared_encoding(raw)
     if encoding == "utf-8":
         return Source(data=raw, encoding=encoding, parse_input=raw)
     if encoding == "utf-8-sig":
@@ -147,9 +147,44 @@ def read_source(raw: bytes | str) -> Source:
             line=line,
             column=column,
         ) from None
+    except ValueError as error:  # codecs that fail without saying where: punycode, undefined
+        raise SourceDecodeError(
+            f"file is not valid {encoding}: {error}", line=1, column=0
+        ) from None
     # The parser is handed text, so the coding line no longer applies and
     # its positions are UTF-8 offsets into this re-encoding.
     return Source(data=text.encode("utf-8"), encoding=encoding, parse_input=text)
+
+
+def declared_encoding(raw: bytes) -> str:
+    """The encoding a BOM or coding line declares (UTF-8 when none does).
+
+    Only a text encoding may decode source, as CPython's own tokenizer
+    insists: a coding line naming a bytes-to-bytes or str-to-str codec
+    (``rot13``, ``zlib_codec``, ``hex``, ``base64``, ``uu``, ``bz2``) is
+    refused, never run on the file. Raises :class:`SourceDecodeError`.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        invalid = first_invalid_utf8(raw)
+        if invalid is not None:
+            line, column, byte = invalid
+            message = f"file is not valid UTF-8: byte {byte:#04x} at line {line} cannot be decoded"
+            raise SourceDecodeError(message, line=line, column=column) from None
+        raise SourceDecodeError(f"cannot read source: {error}", line=1, column=0) from None
+    _require_text_encoding(encoding, raw)
+    return encoding
+
+
+def _require_text_encoding(encoding: str, raw: bytes) -> None:
+    # ``_is_text_encoding`` is private, but it is the very flag str.decode() and
+    # the tokenizer check; a codec without it is a text one.
+    if not getattr(codecs.lookup(encoding), "_is_text_encoding", True):
+        line = 1 if b"coding" in raw[: raw.find(b"\n")] else 2
+        raise SourceDecodeError(
+            f"unsupported encoding {encoding!r}: not a text encoding", line=line, column=0
+        )
 
 
 def count_lines(data: bytes) -> LineCounts:

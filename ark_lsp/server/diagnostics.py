@@ -174,7 +174,7 @@ class Publisher:
 
 def _document_on_disk(uri: str, path: Path, server: ArkServer) -> TextDocument:
     try:
-        source = path.read_bytes().decode("utf-8", "replace")
+        source = server.documents.read_disk(path).decode("utf-8", "replace")
     except OSError:
         source = ""
     return FrozenDocument(uri, source=source, position_codec=server.workspace.position_codec)

@@ -14,6 +14,7 @@ from pygls.workspace import TextDocument
 
 from ark_lsp.analysis import ParsedText, analyze, analyze_edit
 from ark_lsp.config import Settings
+from ark_lsp.files import ReadRefused, read_contained
 from ark_lsp.models import ModuleReport
 from ark_lsp.server.projects import Project
 
@@ -92,7 +93,10 @@ class Documents:
         self._parsed: dict[str, ParsedText] = {}
 
     def text(self, uri: str) -> TextDocument | None:
-        """The open document, or the file on disk for an unopened one; None if neither."""
+        """The open document, or the file on disk for an unopened one; None if neither.
+
+        A file on disk is read only as :meth:`read_disk` allows.
+        """
         document = self._server.workspace.text_documents.get(uri)
         if document is not None:
             return frozen_copy(document)
@@ -100,12 +104,30 @@ class Documents:
         if fs_path is None:
             return None
         try:
-            source = Path(fs_path).read_bytes().decode("utf-8", "replace")
+            source = self.read_disk(Path(fs_path)).decode("utf-8", "replace")
         except OSError:
             return None
         return FrozenDocument(
             uri, source=source, position_codec=self._server.workspace.position_codec
         )
+
+    def read_disk(self, path: Path, also_within: Sequence[Path] = ()) -> bytes:
+        """Every read the server makes of a file the editor has not opened.
+
+        A client can name any URI, and a repository any link: only a regular
+        file inside the workspace folders (or ``also_within``), links
+        resolved, is read, without waiting on a FIFO and up to the
+        ``max_file_size`` setting. Anything else raises :class:`ReadRefused`
+        (an :class:`OSError`), logged with its reason; the caller answers
+        with nothing.
+        """
+        folders = [project.root for project in self._server.projects.all()]
+        settings, _ = self._server.projects.settings_for(path.absolute().as_uri())
+        try:
+            return read_contained(path, [*folders, *also_within], settings.max_file_size)
+        except ReadRefused as refused:
+            logger.warning("not reading %s: %s", path, refused)
+            raise
 
     def analyse(self, document: TextDocument, *, incremental: bool = False) -> Snapshot:
         """Analyse a (frozen) document.

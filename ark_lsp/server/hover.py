@@ -11,6 +11,8 @@ import builtins
 import functools
 import logging
 import re
+import sysconfig
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,11 +161,19 @@ def _is_builtin(snapshot: Snapshot, word: str) -> bool:
     return word not in bound
 
 
+LIBRARY_FOLDERS = tuple(
+    Path(folder)
+    for kind in ("stdlib", "platstdlib", "purelib", "platlib")
+    if (folder := sysconfig.get_paths().get(kind))
+)
+"""The interpreter's own libraries: a call into them is hovered from their files too."""
+
+
 @functools.lru_cache(maxsize=64)
-def _report_of_file(path: Path, mtime_ns: int) -> tuple[Symbol, ...]:
+def _report_of_file(path: Path, mtime_ns: int, read: Callable[[Path], bytes]) -> tuple[Symbol, ...]:
     del mtime_ns  # part of the cache key: a changed file is read again
     try:
-        return analyze(path.read_bytes(), path.name).symbols
+        return analyze(read(path), path.name).symbols
     except OSError:
         return ()
 
@@ -340,10 +350,13 @@ class HoverProvider:
             mtime = module_path.stat().st_mtime_ns
         except OSError:
             return None
-        for symbol in _report_of_file(module_path, mtime):
+        for symbol in _report_of_file(module_path, mtime, self._read_module):
             if symbol.name == name and symbol.name_span.line == line:
                 return SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
         return None
+
+    def _read_module(self, path: Path) -> bytes:
+        return self._server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)
 
     def _jedi_project(self, root: Path) -> jedi.Project:
         import jedi

@@ -1,0 +1,71 @@
+"""Reading a file that untrusted input named: a regular file, inside given folders, bounded.
+
+A repository, or a client speaking for one, can name any path: a FIFO that
+never answers, ``/dev/zero`` that never ends, ``/etc/shadow``, a symbolic
+link to any of them. :func:`read_contained` reads only what is safe to read:
+the path with every link resolved must lie inside one of the folders given,
+the file is opened without blocking (a FIFO opens at once, and is then
+refused as not a regular file), and no more than ``max_size`` bytes are read.
+Everything else raises :class:`ReadRefused`, an :class:`OSError`, so code
+that already copes with an unreadable file copes with a refused one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+"""Opening never waits for a FIFO's writer, takes a terminal, or follows a last-moment link."""
+
+
+class ReadRefused(OSError):
+    """ARK will not read this file; the message says why, for the user."""
+
+
+def within(path: Path, folders: Iterable[Path]) -> bool:
+    """Whether ``path`` (already resolved) lies inside one of ``folders`` (resolved too)."""
+    return any(path.is_relative_to(folder) for folder in folders)
+
+
+def read_contained(path: Path, folders: Iterable[Path], max_size: int) -> bytes:
+    """The bytes of a regular file inside ``folders``, at most ``max_size`` of them.
+
+    Raises :class:`ReadRefused` for a file outside the folders (links
+    resolved), one that is not a regular file, or one larger than
+    ``max_size``; :class:`OSError` when it cannot be read at all.
+    """
+    folders = [folder.resolve() for folder in folders]
+    try:
+        resolved = path.resolve()
+        if not within(resolved, folders):
+            raise ReadRefused("not inside the workspace folders")
+        descriptor = os.open(resolved, _OPEN_FLAGS)
+    except ValueError:  # a NUL byte in the name: no file has it
+        raise ReadRefused("not a valid file name") from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise ReadRefused("not a regular file")
+        # What was opened, not what the name meant a moment ago: a folder on the
+        # way may have been swapped for a link between resolving and opening.
+        opened = Path(f"/proc/self/fd/{descriptor}")
+        if opened.is_symlink() and not within(Path(os.readlink(opened)), folders):
+            raise ReadRefused("not inside the workspace folders")
+        if status.st_size > max_size:
+            raise ReadRefused(f"larger than max_file_size ({max_size:,} bytes)")
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            data = handle.read(max_size + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > max_size:  # it grew while being read
+        raise ReadRefused(f"larger than max_file_size ({max_size:,} bytes)")
+    return data
