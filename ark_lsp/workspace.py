@@ -54,6 +54,11 @@ def find_root(path: Path) -> Path:
     return start
 
 
+def inside(root: str, real: str) -> bool:
+    """Whether the resolved path ``real`` lies in the resolved folder ``root`` (or is it)."""
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def relative_posix(root: Path, path: Path) -> str:
     """``path`` relative to ``root`` as a POSIX string ("" for the root itself)."""
     relative = path.resolve().relative_to(root)
@@ -284,6 +289,7 @@ def index_workspace(
     scopes = [relative_posix(root, t) for t in targets] or [""]
 
     top = os.fspath(root)
+    real_top = os.path.realpath(top)
     seen: set[str] = set()
     to_read: list[tuple[str, str | None]] = []
     for relative in discover(root, settings, targets):
@@ -291,8 +297,16 @@ def index_workspace(
             continue
         seen.add(relative)
         figures.files_scanned += 1
+        path = f"{top}/{relative}"
         try:
-            status = os.stat(f"{top}/{relative}")
+            status = os.lstat(path)
+            if stat.S_ISLNK(status.st_mode):
+                # A link is indexed only when it stays inside the workspace: one leading
+                # out would put a host file's symbols and snippets in the index.
+                if not inside(real_top, os.path.realpath(path)):
+                    figures.files_skipped += 1
+                    continue
+                status = os.stat(path)
         except OSError:
             figures.files_skipped += 1
             continue

@@ -25,6 +25,7 @@ from ark_lsp.generate.stubs import signature_from_text
 from ark_lsp.generate.tables import choose
 from ark_lsp.generate.testfile import file_for_tests
 from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
+from ark_lsp.generate.untrusted import literal_source
 
 SHAPES = textwrap.dedent(
     '''\
@@ -181,6 +182,35 @@ def test_a_generator_is_consumed_to_see_what_it_raises(project: Path) -> None:
         check=False,
     )
     assert done.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1, -2.5, 1e300, 3j, -(1 + 2j), "it's", b"\x00\xff", (1,), [[], {}], {1, 2}, set(), None],
+)
+def test_every_repr_the_driver_keeps_reads_as_a_literal(value: object) -> None:
+    assert literal_source(repr(value)) == repr(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "open('x', 'w').write('y')",
+        "__import__('os')",
+        "os.environ",
+        "x",
+        "inf",
+        "1 # a comment eats the rest of the row",
+        "1, 2",  # a bare tuple would be two columns
+        "[1,\n2]",
+        "f'{1}'",
+        "(lambda: 1)()",
+        "1 if True else 2",
+        "1" * 5000,
+    ],
+)
+def test_anything_but_a_literal_is_not_a_value(text: str) -> None:
+    assert literal_source(text) is None
 
 
 def test_rows_are_chosen_to_run_the_most_lines() -> None:

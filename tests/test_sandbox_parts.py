@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,51 @@ def test_junit_cases_carry_node_ids_lines_and_the_failing_line() -> None:
     assert parse_junit(b"not xml") == []
 
 
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">'
+    + b"".join(b'<!ENTITY l%d "%s">' % (n, b"&l%d;" % (n - 1) * 10) for n in range(1, 10))
+    + b']><testsuites><testcase name="&l9;" file="a.py"/></testsuites>'
+)
+EXTERNAL = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    b'<testsuites><testcase name="t" file="a.py"><failure message="&e;"/></testcase></testsuites>'
+)
+WIDE = (
+    '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE x [<!ENTITY e "boom">]>'
+    '<testsuites><testcase name="&e;" file="a.py"/></testsuites>'
+).encode("utf-16")
+
+
+def test_a_junit_report_with_a_dtd_is_refused_and_expat_stops_entity_bombs_anyway() -> None:
+    for report in (LAUGHS, EXTERNAL, WIDE):
+        assert parse_junit(report) == []
+    # Under the refusal, the standard parser holds on its own (no defusedxml needed):
+    # expat >= 2.4 stops a billion laughs, and ElementTree never fetches external entities.
+    with pytest.raises(ElementTree.ParseError, match="amplification"):
+        ElementTree.fromstring(LAUGHS)
+    with pytest.raises(ElementTree.ParseError, match="external entity"):
+        ElementTree.fromstring(EXTERNAL)
+
+
+def test_junit_fields_are_capped_and_paths_kept_only_inside_the_work_folder() -> None:
+    cases = [
+        f'<testcase classname="c" name="{name}" file="{path}" line="{line}" time="nan">'
+        '<failure message="m&#x202e;txt.exe">x</failure></testcase>'
+        for name, path, line in (
+            ("t1", "/etc/shadow", "1"),
+            ("t2", "../../etc/passwd", "2"),
+            ("t3", "tests/ok.py", "9" * 40),
+            ("x" * 5000, "tests/ok.py", "3"),
+        )
+    ]
+    report = f"<testsuites>{''.join(cases)}</testsuites>".encode()
+    shadow, passwd, huge_line, long_name = parse_junit(report)
+    assert (shadow.path, shadow.nodeid, passwd.path) == ("", "c::t1", "")
+    assert (huge_line.path, huge_line.line, huge_line.duration_s) == ("tests/ok.py", None, 0.0)
+    assert len(long_name.name) == 1000 and long_name.message == "mtxt.exe"
+    assert [case.path for case in parse_junit(report, files={"other.py"})] == [""] * 4
+
+
 def test_the_default_image_is_arks_then_the_official_slim_one_of_this_python() -> None:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert candidates(None) == (f"ark-sandbox:python{version}", f"python:{version}-slim")
@@ -100,7 +146,7 @@ def test_workspace_files_leave_out_what_indexing_excludes(tmp_path: Path) -> Non
     (tmp_path / ".gitignore").write_text("*.log\n")
     files = workspace_files(tmp_path, Settings())
     assert set(files) == {"pkg/mod.py", "data/table.csv", ".gitignore"}
-    with pytest.raises(WorkspaceTooLarge, match="MiB"):
+    with pytest.raises(WorkspaceTooLarge, match=r"largest: data/table.csv \(0.0 MiB\)"):
         workspace_files(tmp_path, Settings(), max_bytes=10)
 
 

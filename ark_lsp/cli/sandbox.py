@@ -136,6 +136,11 @@ def _exit_code(result: RunResult) -> int:
     return EXIT_FAILURE if result.outcome.value == "error" else EXIT_FINDINGS
 
 
+def _report_notes(result: RunResult) -> None:
+    for note in result.notes:
+        click.echo(f"ark: note: {note}", err=True)
+
+
 def _report_text(result: RunResult) -> None:
     from ark_lsp.sandbox.models import OUTPUT_CAP
 
@@ -153,6 +158,7 @@ def _report_text(result: RunResult) -> None:
             )
     if result.backend == "local":
         click.echo(f"ark: note: {result.isolation}", err=True)
+    _report_notes(result)
     if result.error:
         label = "error" if result.outcome.value == "error" else "note"
         click.echo(f"ark: {label}: {result.error}", err=True)
@@ -209,14 +215,18 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
     for case in test_run.cases:
         if case.outcome.value in ("failed", "error"):
             line = case.failure_line or case.line
-            where = f"{display(case.path)}:{line}" if line else display(case.path)
-            click.echo(f"{case.outcome.value.upper()} {where} {case.nodeid}: {case.message}")
+            where = display(case.path) if case.path else ""  # no path: the report's was not kept
+            if where and line:
+                where += f":{line}"
+            words = (case.outcome.value.upper(), where, case.nodeid)
+            click.echo(" ".join(word for word in words if word) + f": {case.message}")
     counts = test_run.counts
     if result.outcome.value == "error" or not test_run.cases:
         _report_text(result)
     else:
         if result.backend == "local":
             click.echo(f"ark: note: {result.isolation}", err=True)
+        _report_notes(result)
         labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
         click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
         click.echo(f"ark: {_summary(result)}", err=True)

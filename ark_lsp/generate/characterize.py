@@ -6,6 +6,12 @@ it made. The second run makes exactly those calls again under another hash
 seed. A call whose two observations differ depends on time, randomness,
 hash order or the outside world; it is left out of the tests, and counted
 so the test file can say so.
+
+The report is the sandbox's word (the code under test can overwrite it), so
+it is read as data (see :mod:`~ark_lsp.generate.untrusted`): a call's
+arguments must be values ARK planned, a value a literal, a class a dotted
+name of an importable module, an instance made with arguments ARK gave;
+anything else is dropped and counted.
 """
 
 from __future__ import annotations
@@ -21,12 +27,66 @@ from ark_lsp.generate import driver
 from ark_lsp.generate.runner import CancelCheck, CodeRunner, Execution, Job
 from ark_lsp.generate.samples import Plan
 from ark_lsp.generate.targets import Target
+from ark_lsp.generate.untrusted import dotted_name, importable_module, literal_source, one_line
 
 _REPEATED = frozenset({"value", "raises", "type"})
 """Observations the checking run repeats; timeouts are not worth waiting for twice."""
 
 DRIVER_FILE = ".ark_characterize.py"
 """The driver's name in the sandbox's work folder (hidden from pytest's collection)."""
+
+KINDS = frozenset(
+    {"value", "raises", "type", "timeout", "unstable", "unwritable", "crashed", "bad_input"}
+)
+"""What an observation can be; a report saying anything else is not the driver's."""
+
+MAX_OBSERVATIONS = 1000
+"""Calls read per target; the driver makes at most a few hundred."""
+
+MAX_LINE = 10_000_000
+MAX_LINES = 100_000
+"""Bounds on the lines a call reports having run (numbers, and how many)."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What ARK asked the driver to try on one target: all a report may say was called."""
+
+    values: tuple[frozenset[str], ...]
+    """Per column, every value ARK gave the driver (candidates and examples)."""
+    constructions: frozenset[str]
+    """The argument lists ARK gave for making an instance (``""`` when none was given)."""
+
+    @classmethod
+    def of(cls, plan: Plan) -> Planned:
+        """What ``plan`` gives the driver."""
+        per_column = [set(pool) for pool in plan.pools]
+        for seed in plan.seeds:
+            for column, value in zip(per_column, seed.values, strict=False):
+                column.add(value)
+        return cls(
+            tuple(frozenset(column) for column in per_column),
+            frozenset(plan.constructions or ("",)),
+        )
+
+    def arguments(self, raw: object) -> tuple[str, ...] | None:
+        """``raw`` as a call's arguments when it is one ARK planned; None otherwise."""
+        if not isinstance(raw, list) or len(raw) != len(self.values):
+            return None
+        pairs = zip(raw, self.values, strict=True)
+        if not all(isinstance(value, str) and value in kept for value, kept in pairs):
+            return None
+        return tuple(raw)
+
+
+def _lines(raw: object) -> frozenset[int] | None:
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, list) or len(raw) > MAX_LINES:
+        return None
+    if not all(type(n) is int and 0 < n <= MAX_LINE for n in raw):
+        return None
+    return frozenset(raw)
 
 
 @dataclass(frozen=True)
@@ -55,17 +115,39 @@ class Observation:
         return other is not None and dataclasses.replace(other, lines=self.lines) == self
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Observation:
-        """Read one observation the driver wrote."""
+    def from_json(cls, raw: object, planned: Planned) -> Observation | None:
+        """Read one observation the driver wrote; None when it is not well-formed data.
+
+        The arguments must be ones ARK planned (not what the sandbox claims
+        it called), a value a literal, a class a dotted name in a module a
+        test may import, and the lines run bounded numbers.
+        """
+        if not isinstance(raw, dict):
+            return None
+        values = planned.arguments(raw.get("values"))
+        kind = raw.get("kind")
+        lines = _lines(raw.get("lines"))
+        if values is None or kind not in KINDS or lines is None:
+            return None
+        text = module = name = ""
+        if kind == "value":
+            text = literal_source(raw.get("text")) or ""
+            if not text:
+                return None
+        elif kind in ("raises", "type"):
+            module = importable_module(raw.get("module")) or ""
+            name = dotted_name(raw.get("name")) or ""
+            if not module or not name:
+                return None
         return cls(
-            values=tuple(str(v) for v in raw.get("values", ())),
-            kind=str(raw.get("kind", "")),
-            text=str(raw.get("text", "")),
-            module=str(raw.get("module", "")),
-            name=str(raw.get("name", "")),
-            consumed=bool(raw.get("consumed", False)),
-            lines=frozenset(int(n) for n in raw.get("lines", ())),
-            stateful=bool(raw.get("stateful", False)),
+            values=values,
+            kind=str(kind),
+            text=text,
+            module=module,
+            name=name,
+            consumed=raw.get("consumed") is True,
+            lines=lines,
+            stateful=raw.get("stateful") is True,
         )
 
 
@@ -89,6 +171,8 @@ class Characterization:
     """Why the target could not be run at all (no instance could be made, say)."""
     construction: str = ""
     """For a method: the arguments its instance was made with."""
+    dropped: int = 0
+    """Observations the sandbox reported that were not well-formed data."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +183,8 @@ class CharacterizationRun:
     results: dict[str, Characterization] = field(default_factory=dict)
     error: str | None = None
     """Why nothing could be observed: no sandbox run, an import that fails."""
+    notes: tuple[str, ...] = ()
+    """What the sandbox runs' input left out (see :attr:`Execution.notes`)."""
 
 
 def _order(
@@ -146,19 +232,57 @@ def _job(relative: str, module: str, orders: list[dict[str, Any]], seed: str) ->
 def _report(execution: Execution) -> tuple[dict[str, Any] | None, str | None]:
     """The driver's report, or why there is none."""
     if not execution.ran:
-        return None, execution.error or f"the {execution.backend} sandbox could not run"
+        return None, one_line(execution.error or f"the {execution.backend} sandbox could not run")
     raw = execution.artifacts.get(driver.OUT)
     if not raw:
         tail = execution.stderr.strip().splitlines()[-1:] or ["no output"]
         reason = "it timed out" if execution.timed_out else f"exit {execution.exit_code}"
-        return None, f"the characterization run wrote nothing ({reason}: {tail[0]})"
+        return None, f"the characterization run wrote nothing ({reason}: {one_line(tail[0])})"
     try:
         report = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
+        report = None
+    if not isinstance(report, dict) or not isinstance(report.get("targets"), dict):
         return None, "the characterization run wrote an unreadable report"
     if report.get("import_error"):
-        return None, f"the module cannot be imported in the sandbox: {report['import_error']}"
+        return None, (
+            f"the module cannot be imported in the sandbox: {one_line(report['import_error'])}"
+        )
     return report, None
+
+
+@dataclass
+class _Read:
+    """One target's part of a report, read as data."""
+
+    observations: list[Observation] = field(default_factory=list)
+    construction: str = ""
+    problem: str | None = None
+    dropped: int = 0
+
+
+def _read_entry(entry: object, target: Target, planned: Planned) -> _Read:
+    if not isinstance(entry, dict):
+        return _Read(problem="the sandbox run ended before reaching it")
+    if entry.get("problem"):
+        return _Read(problem=one_line(entry["problem"]))
+    raw_cases = entry.get("cases")
+    cases = raw_cases if isinstance(raw_cases, list) else []
+    read = _Read(dropped=max(0, len(cases) - MAX_OBSERVATIONS))
+    construction = entry.get("construction") or ""
+    if target.binding == "method" and construction not in planned.constructions:
+        # An instance made some other way than ARK asked: none of its calls can be written.
+        read.problem = "the sandbox reported an instance made with arguments ARK did not give"
+        read.dropped = len(cases)
+        return read
+    read.construction = construction if target.binding == "method" else ""
+    for raw in cases[:MAX_OBSERVATIONS]:
+        observation = Observation.from_json(raw, planned)
+        if observation is None:
+            read.dropped += 1
+        else:
+            read.observations.append(observation)
+    return read
 
 
 def characterize(
@@ -176,25 +300,21 @@ def characterize(
     )
     explored, error = _report(first)
     if explored is None:
-        return CharacterizationRun(runner.backend, error=error)
-    made: dict[str, list[Observation]] = {}
-    problems: dict[str, str] = {}
-    constructed: dict[str, str] = {}
-    for target, _ in targets:
-        entry = explored["targets"].get(target.qualname)
-        if entry is None:
-            problems[target.qualname] = "the sandbox run ended before reaching it"
-        elif entry.get("problem"):
-            problems[target.qualname] = str(entry["problem"])
-        else:
-            made[target.qualname] = [Observation.from_json(c) for c in entry["cases"]]
-            constructed[target.qualname] = str(entry.get("construction") or "")
+        return CharacterizationRun(runner.backend, error=error, notes=first.notes)
+    planned = {target.qualname: Planned.of(plan) for target, plan in targets}
+    read = {
+        target.qualname: _read_entry(
+            explored["targets"].get(target.qualname), target, planned[target.qualname]
+        )
+        for target, _ in targets
+    }
+    made = {q: r for q, r in read.items() if r.problem is None}
     checking = [
         _order(
             t,
             p,
-            [o.values for o in made[t.qualname] if o.kind in _REPEATED],
-            [constructed[t.qualname]],
+            [o.values for o in made[t.qualname].observations if o.kind in _REPEATED],
+            [made[t.qualname].construction],
         )
         for t, p in targets
         if t.qualname in made
@@ -204,20 +324,23 @@ def characterize(
         second = runner.run(_job(relative, module, checking, "1"), cancel)
         checked, error = _report(second)
         if checked is None:
-            return CharacterizationRun(runner.backend, error=error)
+            return CharacterizationRun(runner.backend, error=error, notes=first.notes)
         second_report = checked
     results: dict[str, Characterization] = {}
     for target, plan in targets:
+        mine = read[target.qualname]
         if target.qualname not in made:
             results[target.qualname] = Characterization(
-                target, plan, problem=problems.get(target.qualname)
+                target, plan, problem=mine.problem, dropped=mine.dropped
             )
             continue
-        again = second_report["targets"].get(target.qualname, {}).get("cases", [])
-        repeated = {tuple(c["values"]): Observation.from_json(c) for c in again}
+        again = _read_entry(
+            second_report["targets"].get(target.qualname), target, planned[target.qualname]
+        )
+        repeated = {o.values: o for o in again.observations}
         kept: list[Observation] = []
         unstable = timeouts = unwritable = crashed = stateful = 0
-        for observation in made[target.qualname]:
+        for observation in mine.observations:
             if observation.stateful:
                 stateful += 1
             elif observation.kind == "crashed":
@@ -243,9 +366,10 @@ def characterize(
             unwritable,
             crashed,
             stateful,
-            construction=constructed[target.qualname],
+            construction=mine.construction,
+            dropped=mine.dropped,
         )
-    return CharacterizationRun(runner.backend, results)
+    return CharacterizationRun(runner.backend, results, notes=first.notes)
 
 
-__all__ = ["Characterization", "CharacterizationRun", "Observation", "characterize"]
+__all__ = ["Characterization", "CharacterizationRun", "Observation", "Planned", "characterize"]

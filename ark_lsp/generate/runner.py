@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +61,8 @@ class Execution:
     timed_out: bool = False
     error: str | None = None
     isolation: str = ""
+    notes: tuple[str, ...] = ()
+    """What the user should know about the run's input (files the workspace copy left out)."""
 
 
 class CodeRunner(Protocol):
@@ -102,13 +103,14 @@ class SandboxCodeRunner:
     def run(self, job: Job, cancel: CancelCheck | None = None) -> Execution:
         """Run ``job`` in the sandbox; the sandbox records the run."""
         from ark_lsp.sandbox import Outcome, RunRequest
-        from ark_lsp.sandbox.requests import workspace_files
+        from ark_lsp.sandbox.requests import copy_workspace
 
         runner = self.runner
         try:
-            files = {**workspace_files(runner.root, runner.settings), **job.files}
+            copy = copy_workspace(runner.root, runner.settings)
         except ValueError as error:  # the workspace is too large to copy
             return Execution(self.backend, ran=False, error=str(error))
+        files = {**copy.files, **job.files}
         limits = runner.limits
         if job.timeout is not None:
             limits = dataclasses.replace(limits, timeout=max(limits.timeout, job.timeout))
@@ -133,6 +135,7 @@ class SandboxCodeRunner:
             timed_out=result.outcome is Outcome.TIMEOUT,
             error=result.error,
             isolation=result.isolation,
+            notes=copy.notes,
         )
 
     def close(self) -> None:
@@ -191,16 +194,17 @@ def count_junit(report: bytes, names: Collection[str] | None = None) -> TestCoun
     """Count outcomes in a JUnit XML report; zeros for a missing or unreadable one.
 
     With ``names``, only test functions of those names count (each
-    parametrized case once): the file may hold tests of its own.
+    parametrized case once): the file may hold tests of its own. The report
+    comes from the sandbox, so it is read as data, with caps (see
+    :func:`ark_lsp.sandbox.pytest_results.read_report`).
     """
-    if not report:
-        return TestCounts()
-    try:
-        tree = ElementTree.fromstring(report)
-    except ElementTree.ParseError:
+    from ark_lsp.sandbox.pytest_results import read_report, report_cases
+
+    tree = read_report(report)
+    if tree is None:
         return TestCounts()
     counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
-    for case in tree.iter("testcase"):
+    for case in report_cases(tree):
         if names is not None and case.get("name", "").split("[", 1)[0] not in names:
             continue
         tags = {child.tag for child in case}
@@ -244,15 +248,34 @@ def pytest_sessionfinish(session):
 """A pytest plugin naming each failed row as (test function, index in its parametrize list)."""
 
 
+MAX_FAILED_ROWS = 10_000
+"""Failed rows read from a rehearsal report; a generated file has far fewer."""
+
+
 def failed_rows(report: bytes) -> list[tuple[str, int]]:
-    """The (test function, row index) pairs the rehearsal plugin saw fail."""
+    """The (test function, row index) pairs the rehearsal plugin saw fail.
+
+    The report is the sandbox's word: anything but a list of ``[name, index]``
+    pairs is ignored.
+    """
     if not report:
         return []
     try:
         raw = json.loads(report)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
-    return [(str(name), int(index)) for name, index in raw if isinstance(index, int)]
+    if not isinstance(raw, list):
+        return []
+    rows = []
+    for item in raw[:MAX_FAILED_ROWS]:
+        if (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and type(item[1]) is int
+        ):
+            rows.append((item[0], item[1]))
+    return rows
 
 
 def pytest_job(

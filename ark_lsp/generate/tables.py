@@ -18,6 +18,7 @@ from ark_lsp.generate.driver import CALL_TIMEOUT
 from ark_lsp.generate.samples import Plan, arguments, make_cases
 from ark_lsp.generate.style import Style
 from ark_lsp.generate.targets import Target
+from ark_lsp.generate.untrusted import one_line
 
 MAX_VALUE_ROWS = 24
 """Rows of returned values per function: the ones that run the most lines first."""
@@ -220,7 +221,8 @@ def make_block(
         if reason is None and characterization is not None and characterization.stateful:
             reason = "its calls change the module's global state"
         reason = reason or "no reproducible result was observed"
-        block.reason = f"ARK could not observe {target.qualname}: {reason}."
+        # The reason may quote the sandbox, and it is written in a comment: one line only.
+        block.reason = one_line(f"ARK could not observe {target.qualname}: {reason}.", 500)
         block.skeleton = block.spare
         block.notes = [n for n in block.notes if "left out" in n]
     if style.typed:
@@ -278,6 +280,11 @@ def notes_for(characterization: Characterization) -> list[str]:
     if characterization.unwritable:
         notes.append(
             f"{characterization.unwritable} result(s) left out: they cannot be written as test data"
+        )
+    if characterization.dropped:
+        notes.append(
+            f"{characterization.dropped} observation(s) from the sandbox left out: "
+            "they were not well-formed data"
         )
     return notes
 

@@ -189,13 +189,14 @@ def generate_tests(
         plans.append((target, made))
     no_sandbox: str | None = None
     results: dict[str, Characterization] = {}
+    copy_notes: tuple[str, ...] = ()
     backend = runner.backend if runner else None
     if runner is None:
         no_sandbox = "no sandbox is available to run the code in"
     else:
         say(f"running {len(targets)} function(s) on sample inputs in the {runner.backend} sandbox")
         run = characterize(plans, relative, module, runner, cancel)
-        no_sandbox, results = run.error, run.results
+        no_sandbox, results, copy_notes = run.error, run.results, run.notes
 
     style = detect_style(old_text) if old_text else detect_style(text)
     imports = Imports(module)
@@ -210,6 +211,7 @@ def generate_tests(
         notes = [f"{no_sandbox}: the tests are skipped skeletons with TODOs"]
     else:
         notes = [b.reason for b in blocks if b.skeleton]
+    notes = [*copy_notes, *notes]
     outcome = TestOutcome(
         path=test_path,
         targets=tuple(t.qualname for t in targets),

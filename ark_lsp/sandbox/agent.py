@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tarfile
@@ -163,13 +164,25 @@ def _wait(pid: int, deadline: float) -> tuple[int | None, object]:
 
 
 def _artifacts(cwd: str, names: list[str], limit: int) -> dict[str, str]:
+    """The collected files the run left, regular files only, never blocking.
+
+    The run may have put a link (to a file it could not read itself) or a
+    FIFO (to block the agent) in a report's place.
+    """
     found = {}
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     for name in names:
         try:
-            with open(os.path.join(cwd, name), "rb") as handle:
-                found[name] = base64.b64encode(handle.read(limit)).decode("ascii")
+            descriptor = os.open(os.path.join(cwd, name), flags)
         except OSError:
             continue
+        with os.fdopen(descriptor, "rb") as handle:
+            try:
+                if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                    continue
+                found[name] = base64.b64encode(handle.read(limit)).decode("ascii")
+            except OSError:
+                continue
     return found
 
 

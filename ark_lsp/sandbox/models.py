@@ -140,7 +140,9 @@ class RunResult:
     error: str | None = None
     """Why the sandbox could not run the code, when ``outcome`` is ``error``."""
     artifacts: Mapping[str, bytes] = field(default_factory=dict)
-    """The ``collect``-ed files that existed after the run."""
+    """The ``collect``-ed files that existed after the run (only those, each capped)."""
+    notes: tuple[str, ...] = ()
+    """What the user should know about the run's input: files the workspace copy left out."""
     started_at: str = ""
     finished_at: str = ""
     execution_id: int | None = None
@@ -164,6 +166,7 @@ class RunResult:
             "stderr": self.stderr,
             "stdout_truncated": self.stdout_truncated,
             "stderr_truncated": self.stderr_truncated,
+            "notes": list(self.notes),
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "execution_id": self.execution_id,

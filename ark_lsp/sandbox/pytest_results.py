@@ -3,14 +3,25 @@
 pytest is run with ``-o junit_family=xunit1``, whose test cases carry the
 file and the (0-based) line of each test. A failure's own line comes from
 the end of its traceback, which pytest writes as ``path:line: Exception``.
+
+The report is written by code in the sandbox, so it is read as untrusted
+data: at most :data:`REPORT_CAP` bytes, no DTD (so no entities, internal or
+external: pytest writes none, and expat's own limits stop a "billion laughs"
+anyway), at most :data:`MAX_CASES` cases, every field capped and stripped of
+control characters, and a file path kept only when it is relative and stays
+inside the work folder.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import re
+import unicodedata
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 JUNIT_REPORT = ".ark-pytest-junit.xml"
 """Where, relative to the work folder, pytest writes the report ARK reads back."""
@@ -24,8 +35,16 @@ PYTEST_ARGS: tuple[str, ...] = (
 )
 """What ARK adds to every pytest command line it runs, besides ``--junitxml``."""
 
+REPORT_CAP = 4 * 1024 * 1024
+"""Bytes of a report that are read at all: the agent sends no more of a collected file."""
+MAX_CASES = 20_000
+"""Test cases read from one report; the rest are dropped."""
+FIELD_CAP = 1000
+"""Characters kept of a name, class name, path or message."""
 DETAIL_CAP = 8000
-_CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+): ", re.MULTILINE)
+_LINE_DIGITS = 7
+"""No test file has ten million lines: a longer number is not a line."""
+_CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d{1,7}): ", re.MULTILINE)
 
 
 class TestOutcome(enum.StrEnum):
@@ -88,19 +107,86 @@ def _failure_line(text: str, path: str) -> int | None:
     return lines[-1] if lines else None
 
 
-def parse_junit(data: bytes) -> list[TestCase]:
-    """The test cases of a pytest JUnit XML report (xunit1); ``[]`` when it cannot be read."""
+class _NoDoctype(ElementTree.TreeBuilder):
+    """Builds the tree, refusing any DTD before its declarations are read."""
+
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        raise ValueError("a report with a DTD is not pytest's")
+
+
+def read_report(data: bytes) -> ElementTree.Element | None:
+    """The root element of a JUnit XML report; None when it is not one ARK reads."""
+    if not data or len(data) > REPORT_CAP:
+        return None
+    parser = ElementTree.XMLParser(target=_NoDoctype())
     try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError:
+        parser.feed(data)
+        root: ElementTree.Element = parser.close()
+    except (ElementTree.ParseError, ValueError, RecursionError, MemoryError):
+        return None
+    return root
+
+
+def report_cases(root: ElementTree.Element) -> list[ElementTree.Element]:
+    """The report's ``testcase`` elements, at most :data:`MAX_CASES` of them."""
+    cases: list[ElementTree.Element] = []
+    for case in root.iter("testcase"):
+        if len(cases) >= MAX_CASES:
+            break
+        cases.append(case)
+    return cases
+
+
+def clean(text: str | None, cap: int = FIELD_CAP, *, lines: bool = False) -> str:
+    """``text`` capped, without control characters (terminal escapes); newlines kept if asked."""
+    kept = []
+    for char in (text or "")[:cap]:
+        if (lines and char in "\n\t") or unicodedata.category(char)[0] != "C":
+            kept.append(char)
+    return "".join(kept)
+
+
+def work_path(text: str | None) -> str:
+    """A relative POSIX path inside the work folder, or ``""`` for anything else."""
+    if not text or len(text) > FIELD_CAP or clean(text) != text or "\\" in text:
+        return ""
+    path = PurePosixPath(text)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        return ""
+    return path.as_posix()
+
+
+def _line(text: str | None) -> int | None:
+    if text and text.isdigit() and len(text) <= _LINE_DIGITS:
+        return int(text) + 1
+    return None
+
+
+def _duration(text: str | None) -> float:
+    try:
+        seconds = float(text or "0")
+    except ValueError:
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds >= 0 else 0.0
+
+
+def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[TestCase]:
+    """The test cases of a pytest JUnit XML report (xunit1); ``[]`` when it cannot be read.
+
+    With ``files``, a case's path is kept only when it names one of them
+    (the files copied into the run); a case whose path is dropped still
+    counts, at no file.
+    """
+    root = read_report(data)
+    if root is None:
         return []
     cases: list[TestCase] = []
-    for case in root.iter("testcase"):
-        path = case.get("file", "")
-        name = case.get("name", "")
-        classname = case.get("classname", "")
-        line_text = case.get("line")
-        line = int(line_text) + 1 if line_text and line_text.isdigit() else None
+    for case in report_cases(root):
+        path = work_path(case.get("file"))
+        if files is not None and path not in files:
+            path = ""
+        name = clean(case.get("name"))
+        classname = clean(case.get("classname"))
         outcome, message, details = TestOutcome.PASSED, "", ""
         for child, kind in (
             (case.find("failure"), TestOutcome.FAILED),
@@ -109,23 +195,19 @@ def parse_junit(data: bytes) -> list[TestCase]:
         ):
             if child is not None:
                 outcome = kind
-                message = child.get("message", "")
-                details = (child.text or "")[-DETAIL_CAP:]
+                message = clean(child.get("message"), lines=True)
+                details = clean((child.text or "")[-DETAIL_CAP:], DETAIL_CAP, lines=True)
                 break
-        try:
-            duration = float(case.get("time", "0"))
-        except ValueError:
-            duration = 0.0
         cases.append(
             TestCase(
                 nodeid=_nodeid(path, classname, name) if path else f"{classname}::{name}",
                 path=path,
                 name=name,
-                line=line,
+                line=_line(case.get("line")),
                 outcome=outcome,
                 message=message,
-                failure_line=_failure_line(details, path) if details else None,
-                duration_s=duration,
+                failure_line=_failure_line(details, path) if details and path else None,
+                duration_s=_duration(case.get("time")),
                 details=details,
             )
         )

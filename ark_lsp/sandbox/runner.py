@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ark_lsp.config import Settings
+from ark_lsp.sandbox.channel import ARTIFACT_CAP
 from ark_lsp.sandbox.docker_backend import DockerSandbox
 from ark_lsp.sandbox.engine import BackendChoice, choose_backend
 from ark_lsp.sandbox.local_backend import LocalSandbox
@@ -22,10 +23,10 @@ from ark_lsp.sandbox.models import (
 )
 from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, TestCase, parse_junit, summary
 from ark_lsp.sandbox.requests import (
+    copy_workspace,
     file_request,
     function_request,
     pytest_request,
-    workspace_files,
 )
 from ark_lsp.store.connection import utc_now
 
@@ -145,16 +146,20 @@ class SandboxRunner:
             )
         else:
             result = sandbox.run(request, cancel)
-        return result
+        return _collected_only(request, result)
 
-    def _with_workspace(self, request: RunRequest) -> RunRequest | str:
-        """The request with the workspace copied in (or mounted), or why that cannot be."""
+    def _with_workspace(self, request: RunRequest) -> tuple[RunRequest, tuple[str, ...]] | str:
+        """The request with the workspace copied in (or mounted), and what the copy left out.
+
+        A string instead says why the workspace cannot be copied.
+        """
         if self.settings.sandbox.mount_workspace and self.choice.name == "docker":
-            return dataclasses.replace(request, mount=str(self.root))
+            return dataclasses.replace(request, mount=str(self.root)), ()
         try:
-            return dataclasses.replace(request, files=workspace_files(self.root, self.settings))
+            copy = copy_workspace(self.root, self.settings)
         except ValueError as error:
             return str(error)
+        return dataclasses.replace(request, files=copy.files), copy.notes
 
     def _refused(self, request: RunRequest, reason: str) -> RunResult:
         now = utc_now()
@@ -171,7 +176,8 @@ class SandboxRunner:
         ready = self._with_workspace(request)
         if isinstance(ready, str):
             return self._refused(request, ready)
-        return self.run(ready, cancel)
+        copied, notes = ready
+        return _noted(self.run(copied, cancel), notes)
 
     def run_file(
         self, relative: str, arguments: Sequence[str] = (), cancel: Cancel = None
@@ -198,9 +204,11 @@ class SandboxRunner:
         ready = self._with_workspace(pytest_request(targets, {}, self.limits, report=report))
         if isinstance(ready, str):
             return TestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
-        request = ready
+        request, notes = ready
         result = self._execute(request, cancel)
-        cases = parse_junit(result.artifacts.get(report, b""))
+        # The report is the sandbox's word: a test is placed only at a file that was
+        # copied in, never at a host path (or a FIFO) it names.
+        cases = parse_junit(result.artifacts.get(report, b""), request.files or None)
         if (
             result.outcome is Outcome.FAILED
             and not cases
@@ -212,7 +220,7 @@ class SandboxRunner:
                 error=f"pytest is not installed in the sandbox ({result.image or 'local Python'}); "
                 "`ark sandbox image build` makes an image that has it",
             )
-        return TestRun(self._record(request, result), cases)
+        return TestRun(_noted(self._record(request, result), notes), cases)
 
     def close(self) -> None:
         """Remove the pool's containers; the runner cannot be used afterwards."""
@@ -223,3 +231,20 @@ class SandboxRunner:
             sandbox.close()
         if choice is not None and choice.engine is not None:
             choice.engine.close()
+
+
+def _noted(result: RunResult, notes: tuple[str, ...]) -> RunResult:
+    return dataclasses.replace(result, notes=(*notes, *result.notes)) if notes else result
+
+
+def _collected_only(request: RunRequest, result: RunResult) -> RunResult:
+    """The result with only the files the request asked to collect, each capped.
+
+    Whatever a backend brings back is the sandbox's to forge: nothing but
+    the named reports, and no more of each than the agent is asked to send.
+    """
+    wanted = set(request.collect)
+    if all(name in wanted and len(data) <= ARTIFACT_CAP for name, data in result.artifacts.items()):
+        return result
+    kept = {name: data[:ARTIFACT_CAP] for name, data in result.artifacts.items() if name in wanted}
+    return dataclasses.replace(result, artifacts=kept)

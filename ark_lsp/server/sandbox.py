@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import stat
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,8 +123,8 @@ def function_at(snapshot: Snapshot, position: types.Position) -> str | None:
     return max(around, key=lambda s: s.span.line).qualname if around else None
 
 
-def describe_run(what: str, result: RunResult) -> str:
-    """One line for the user: what ran, where, and how it ended."""
+def describe_run(what: str, result: RunResult, counts: str = "") -> str:
+    """One line for the user: what ran, where, how it ended, and what its copy left out."""
     where = result.backend + (f", {result.image}" if result.image else "")
     ending = result.outcome.value
     if result.error:
@@ -132,11 +133,32 @@ def describe_run(what: str, result: RunResult) -> str:
         ending += f" (stopped by the {result.killed_by.value} limit)"
     elif result.exit_code:
         ending += f" (exit code {result.exit_code})"
-    return f"ARK sandbox ({where}): {what} {ending} in {result.duration_ms:.0f} ms"
+    counts = f" ({counts})" if counts else ""
+    notes = "".join(f"; {note}" for note in result.notes)
+    return f"ARK sandbox ({where}): {what} {ending} in {result.duration_ms:.0f} ms{counts}{notes}"
 
 
 def _message_type(result: RunResult) -> types.MessageType:
     return types.MessageType.Info if result.outcome.value == "passed" else types.MessageType.Warning
+
+
+def regular_file_in(root: Path, relative: str) -> Path | None:
+    """``root / relative`` when it is a regular file inside ``root``, links resolved; else None.
+
+    The path comes from a report written inside the sandbox: it is data,
+    and may name ``/dev/zero``, ``../../etc/passwd`` or a FIFO.
+    """
+    if not relative or "\0" in relative:
+        return None
+    candidate = root / relative
+    try:
+        real = candidate.resolve(strict=True)
+        status = real.stat()
+    except (OSError, RuntimeError):  # missing, unreadable, or a loop of links
+        return None
+    if not real.is_relative_to(root.resolve()) or not stat.S_ISREG(status.st_mode):
+        return None
+    return candidate
 
 
 def failure_diagnostics(
@@ -147,7 +169,10 @@ def failure_diagnostics(
     for case in run.cases:
         if case.outcome not in (TestOutcome.FAILED, TestOutcome.ERROR) or case.line is None:
             continue
-        uri = from_fs_path(str(project.root / case.path)) or ""
+        path = regular_file_in(project.root, case.path)
+        if path is None:
+            continue  # a report naming a host file or a FIFO: nothing there is opened
+        uri = from_fs_path(str(path)) or ""
         document = server.documents.text(uri)
         if document is None:
             continue
@@ -223,7 +248,7 @@ def register(server: ArkServer) -> None:
         ls.window_show_message(
             types.ShowMessageParams(
                 type=_message_type(run.result),
-                message=describe_run(" ".join(targets) or "tests", run.result) + f" ({summary})",
+                message=describe_run(" ".join(targets) or "tests", run.result, summary),
             )
         )
         return run.as_dict()
