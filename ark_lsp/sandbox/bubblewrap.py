@@ -1,0 +1,306 @@
+"""The local backend's isolation: bubblewrap (``bwrap``), and whether it can isolate here.
+
+A run sees a private, read-only view of only what it needs (``/usr``, the
+interpreter's prefix, the virtual environment ARK runs from) and its scratch
+folder, writable, at :data:`WORK_CANDIDATES`' first free path. It has no
+``/etc``, ``/home``, ``/root``, workspace, docker socket or ``/sys``; its
+``/proc`` is its own pid namespace's, with ``/proc/sys`` read-only; it runs
+as uid and gid 65534 in new user, pid, ipc, uts, cgroup and (unless
+``network``) network namespaces, with no capabilities and no further user
+namespaces; it dies with ARK (``--die-with-parent``) and has no terminal to
+type into (``--new-session``).
+
+When ARK runs as root, bubblewrap would map the run's uid to host root,
+which owns most of the system's files. So root first bind-mounts the paths
+the run needs into the scratch folder, in a mount namespace of its own
+(util-linux ``unshare --mount``), then drops to uid 65534 on the host too
+(``setpriv``) before starting bubblewrap unprivileged: the run is nobody
+inside and outside, and root-only paths such as ``/root/.pyenv`` can still
+be lent read-only. The throwaway cgroup (see :mod:`ark_lsp.sandbox.cgroups`)
+is entered before any of that, so the run is born inside it and, without
+cgroupfs in its view, cannot leave it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SANDBOX_UID = 65534
+"""The run's uid and gid, inside the sandbox and, when ARK is root, on the host (nobody)."""
+
+WORK_CANDIDATES = ("/work", "/sandbox/work", "/ark-sandbox/work")
+"""Where the run's files appear: docker's ``/work`` unless a read-only path lies there."""
+
+_MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_NETWORK_ETC = ("/etc/ssl", "/etc/ca-certificates", "/etc/pki")
+"""Public certificates a run with network needs for TLS; nothing else of /etc is lent."""
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def python_paths(python: str) -> list[str]:
+    """The folders ``python`` needs read-only: its prefixes and the venv, outermost only."""
+    found = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
+    if os.path.realpath(python) != os.path.realpath(sys.executable):
+        # Another interpreter: its installation is the folder above its bin/.
+        found.add(str(Path(os.path.realpath(python)).parent.parent))
+        found.add(str(Path(os.path.abspath(python)).parent.parent))
+    folders = sorted({os.path.abspath(p) for p in found if p}, key=len)
+    kept: list[str] = []
+    for folder in folders:
+        if folder == "/" or _inside(folder, "/usr"):
+            continue  # /usr is lent whole; "/" would lend everything
+        if not any(_inside(folder, outer) for outer in kept):
+            kept.append(folder)
+    return kept
+
+
+@dataclass
+class Plan:
+    """The command line of one bubblewrap run, and the folders it needs in the scratch."""
+
+    argv: list[str]
+    work: str
+    """The work folder's path inside the sandbox."""
+    drop_to_nobody: bool
+    """Whether ARK is root and the run becomes uid 65534 on the host too."""
+    stage: list[Path] = field(default_factory=list)
+    """Empty scratch folders that root's private bind mounts use (root only)."""
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The programs a bubblewrap run needs, found on ``PATH`` (or given)."""
+
+    bwrap: str | None
+    unshare: str | None = None
+    setpriv: str | None = None
+    mount: str | None = None
+    sh: str | None = None
+
+    @classmethod
+    def find(cls, bwrap: str | None = None) -> Tools:
+        """Look each up; ``bwrap`` overrides the lookup of bubblewrap."""
+        return cls(
+            bwrap=bwrap if bwrap is not None else shutil.which("bwrap"),
+            unshare=shutil.which("unshare"),
+            setpriv=shutil.which("setpriv"),
+            mount=shutil.which("mount"),
+            sh=shutil.which("sh"),
+        )
+
+    def missing(self, as_root: bool) -> list[str]:
+        """The names of the programs that were not found."""
+        wanted = {"bwrap": self.bwrap}
+        if as_root:
+            wanted |= {
+                "unshare": self.unshare,
+                "setpriv": self.setpriv,
+                "mount": self.mount,
+                "sh": self.sh,
+            }
+        return [name for name, path in wanted.items() if not path or not os.access(path, os.X_OK)]
+
+
+def _supports(bwrap: str, option: str) -> bool:
+    try:
+        shown = subprocess.run(
+            [bwrap, "--help"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option in shown.stdout
+
+
+@functools.cache
+def _disable_userns_supported(bwrap: str) -> bool:
+    # bubblewrap 0.8 added it; older ones still isolate, but let the run nest namespaces.
+    return _supports(bwrap, "--disable-userns")
+
+
+def plan(
+    tools: Tools,
+    scratch: Path,
+    python: str,
+    command: Sequence[str],
+    *,
+    network: bool,
+    cgroup_enter: str | None = None,
+    as_root: bool | None = None,
+) -> Plan:
+    """The command line that runs ``command`` under bubblewrap, with ``scratch``'s folders.
+
+    ``scratch`` must hold ``work`` and ``tmp`` (made writable for the run by
+    the caller) and, for a run with network, ``etc/hosts``. ``cgroup_enter``
+    is a shell command that moves the shell into the run's cgroup.
+    """
+    assert tools.bwrap is not None
+    root = os.geteuid() == 0 if as_root is None else as_root
+    lent: list[tuple[str, str]] = []  # (host source, sandbox path), read-only
+    words: list[str] = ["--ro-bind", "/usr", "/usr"]
+    for name in _MERGED_USR:
+        if os.path.islink(name):
+            words += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            lent.append((name, name))
+    for folder in python_paths(python):
+        lent.append((folder, folder))
+    if network:
+        lent += [(path, path) for path in _NETWORK_ETC if os.path.isdir(path)]
+    work = next(
+        c
+        for c in WORK_CANDIDATES
+        if not any(_inside(dest, c) or _inside(c, dest) for _, dest in lent)
+    )
+    stage: list[Path] = []
+    mounts: list[str] = []
+    for source, dest in lent:
+        if root:
+            # Root's private bind mount is what nobody's bubblewrap lends on.
+            staged = scratch / "stage" / str(len(stage))
+            stage.append(staged)
+            mounts.append(
+                f"{shlex.quote(tools.mount or 'mount')} --rbind "
+                f"{shlex.quote(source)} {shlex.quote(str(staged))}"
+            )
+            source = str(staged)
+        words += ["--ro-bind", source, dest]
+    words += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--bind", str(scratch / "tmp"), "/tmp",
+        "--bind", str(scratch / "work"), work,
+        "--chdir", work,
+    ]  # fmt: skip
+    if network:
+        words += ["--ro-bind", str(scratch / "etc" / "hosts"), "/etc/hosts"]
+        if os.path.exists("/etc/resolv.conf"):
+            words += ["--ro-bind", os.path.realpath("/etc/resolv.conf"), "/etc/resolv.conf"]
+    words += ["--unshare-all", "--unshare-user"]
+    if network:
+        words.append("--share-net")
+    if _disable_userns_supported(tools.bwrap):
+        words.append("--disable-userns")
+    words += [
+        "--uid", str(SANDBOX_UID),
+        "--gid", str(SANDBOX_UID),
+        "--hostname", "ark-sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--as-pid-1",  # the agent is the namespace's init: unkillable from inside, reaps all
+        "--cap-drop", "ALL",
+    ]  # fmt: skip
+    argv: list[str] = []
+    if cgroup_enter:
+        argv += [tools.sh or "sh", "-c", cgroup_enter + ' && exec "$@"', "sh"]
+    if root:
+        argv += [tools.unshare or "unshare", "--mount", "--propagation", "private", "--"]
+        argv += [tools.sh or "sh", "-c", " && ".join([*mounts, 'exec "$@"']), "sh"]
+        argv += [
+            tools.setpriv or "setpriv",
+            f"--reuid={SANDBOX_UID}",
+            f"--regid={SANDBOX_UID}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
+    argv += [tools.bwrap, *words, "--", *command]
+    return Plan(argv=argv, work=work, drop_to_nobody=root, stage=stage)
+
+
+def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
+    """Make the folders ``built`` binds, writable by the run where they must be."""
+    for folder in (scratch / "work", scratch / "tmp"):
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o700)
+        if built.drop_to_nobody:
+            os.chown(folder, SANDBOX_UID, SANDBOX_UID)
+    for folder in built.stage:
+        folder.mkdir(parents=True, exist_ok=True)
+    if network:
+        (scratch / "etc").mkdir(exist_ok=True)
+        (scratch / "etc" / "hosts").write_text("127.0.0.1 localhost ark-sandbox\n::1 localhost\n")
+    if built.drop_to_nobody:
+        # nobody's bubblewrap must reach work/, tmp/ and stage/ through the scratch root.
+        scratch.chmod(0o711)
+        if built.stage:
+            built.stage[0].parent.chmod(0o711)
+
+
+@functools.cache
+def _probe(tools: Tools, python: str, network: bool, as_root: bool) -> str | None:
+    scratch = Path(tempfile.mkdtemp(prefix="ark-bwrap-probe-"))
+    try:
+        built = plan(tools, scratch, python, ["/usr/bin/true"], network=network, as_root=as_root)
+        prepare_scratch(scratch, built, network=network)
+        done = subprocess.run(
+            built.argv, capture_output=True, text=True, timeout=20, check=False, cwd=scratch
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"bubblewrap cannot start here ({error})"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        why = lines[-1] if lines else f"exit {done.returncode}"
+        return f"bubblewrap cannot create its namespaces here ({why})"
+    return None
+
+
+def unavailable(tools: Tools, python: str, network: bool) -> str | None:
+    """Why bubblewrap cannot isolate a run here, or ``None``; found once by a real empty run."""
+    as_root = os.geteuid() == 0
+    missing = tools.missing(as_root)
+    if "bwrap" in missing:
+        return "bubblewrap is not installed"
+    if missing:
+        return f"{', '.join(missing)} not found (util-linux)"
+    return _probe(tools, python, network, as_root)
+
+
+def refusal(problem: str) -> str:
+    """The one-line error of a refused run: why, and what to do."""
+    remedy = (
+        "install it (apt-get install bubblewrap), use the docker backend"
+        if problem == "bubblewrap is not installed"
+        else "use the docker backend"
+    )
+    return (
+        f"the local backend refuses to run code without isolation: {problem}; {remedy}, "
+        "or choose weaker isolation yourself (--weak-isolation)"
+    )
+
+
+def describe(*, network: bool, cgroup: bool, dropped: bool) -> str:
+    """What a bubblewrap run isolates, said plainly for every result."""
+    who = (
+        "uid 65534 inside and on the host"
+        if dropped
+        else "uid 65534 inside (your own uid on the host)"
+    )
+    parts = [
+        f"local bubblewrap sandbox: runs as {who}, no capabilities, "
+        "own user/pid/ipc/uts/cgroup namespaces",
+        "sees only /usr, the Python installation and ARK's environment read-only and its "
+        "scratch folder writable (no /etc, /home, /root, workspace, docker socket or /sys; "
+        "/proc/sys read-only)",
+        "the HOST's network (loopback services included), as asked" if network else "no network",
+        "memory and process limits in a cgroup it cannot see or leave"
+        if cgroup
+        else "memory and process limits by rlimits",
+        "dies with ARK",
+    ]
+    return "; ".join(parts)
