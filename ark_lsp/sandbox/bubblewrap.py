@@ -8,7 +8,10 @@ folder, writable, at :data:`WORK_CANDIDATES`' first free path. It has no
 as uid and gid 65534 in new user, pid, ipc, uts, cgroup and (unless
 ``network``) network namespaces, with no capabilities and no further user
 namespaces; it dies with ARK (``--die-with-parent``) and has no terminal to
-type into (``--new-session``).
+type into (``--new-session``). A run that asks for ``network`` gets its own
+network namespace still, wired by slirp4netns like docker's bridge (see
+:class:`Network`): never the host's, whose loopback services and abstract
+unix sockets (X11, D-Bus, ...) would be in reach.
 
 When ARK runs as root, bubblewrap would map the run's uid to host root,
 which owns most of the system's files. So root first bind-mounts the paths
@@ -23,13 +26,18 @@ cgroupfs in its view, cannot leave it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import json
 import os
+import select
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +47,12 @@ SANDBOX_UID = 65534
 
 WORK_CANDIDATES = ("/work", "/sandbox/work", "/ark-sandbox/work")
 """Where the run's files appear: docker's ``/work`` unless a read-only path lies there."""
+
+SLIRP_DNS = "10.0.2.3"
+NS_GET_USERNS = 0xB701
+"""ioctl(2) on a namespace file: a new file descriptor for its owning user namespace."""
+NETWORK_SETUP_SECONDS = 10.0
+"""Longest wait for bubblewrap's namespaces and slirp4netns's network before giving up."""
 
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _NETWORK_ETC = ("/etc/ssl", "/etc/ca-certificates", "/etc/pki")
@@ -88,6 +102,7 @@ class Tools:
     setpriv: str | None = None
     mount: str | None = None
     sh: str | None = None
+    slirp4netns: str | None = None
 
     @classmethod
     def find(cls, bwrap: str | None = None) -> Tools:
@@ -98,11 +113,14 @@ class Tools:
             setpriv=shutil.which("setpriv"),
             mount=shutil.which("mount"),
             sh=shutil.which("sh"),
+            slirp4netns=shutil.which("slirp4netns"),
         )
 
-    def missing(self, as_root: bool) -> list[str]:
+    def missing(self, as_root: bool, network: bool = False) -> list[str]:
         """The names of the programs that were not found."""
         wanted = {"bwrap": self.bwrap}
+        if network:
+            wanted["slirp4netns"] = self.slirp4netns
         if as_root:
             wanted |= {
                 "unshare": self.unshare,
@@ -138,6 +156,7 @@ def plan(
     network: bool,
     cgroup_enter: str | None = None,
     as_root: bool | None = None,
+    network_fds: tuple[int, int] | None = None,
 ) -> Plan:
     """The command line that runs ``command`` under bubblewrap, with ``scratch``'s folders.
 
@@ -184,12 +203,11 @@ def plan(
         "--chdir", work,
     ]  # fmt: skip
     if network:
-        words += ["--ro-bind", str(scratch / "etc" / "hosts"), "/etc/hosts"]
-        if os.path.exists("/etc/resolv.conf"):
-            words += ["--ro-bind", os.path.realpath("/etc/resolv.conf"), "/etc/resolv.conf"]
+        for name in ("hosts", "resolv.conf"):
+            words += ["--ro-bind", str(scratch / "etc" / name), f"/etc/{name}"]
+        assert network_fds is not None
+        words += ["--info-fd", str(network_fds[0]), "--block-fd", str(network_fds[1])]
     words += ["--unshare-all", "--unshare-user"]
-    if network:
-        words.append("--share-net")
     if _disable_userns_supported(tools.bwrap):
         words.append("--disable-userns")
     words += [
@@ -233,6 +251,8 @@ def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
     if network:
         (scratch / "etc").mkdir(exist_ok=True)
         (scratch / "etc" / "hosts").write_text("127.0.0.1 localhost ark-sandbox\n::1 localhost\n")
+        # slirp4netns answers DNS at 10.0.2.3 with the host's resolver.
+        (scratch / "etc" / "resolv.conf").write_text(f"nameserver {SLIRP_DNS}\n")
     if built.drop_to_nobody:
         # nobody's bubblewrap must reach work/, tmp/ and stage/ through the scratch root.
         scratch.chmod(0o711)
@@ -243,29 +263,197 @@ def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
 @functools.cache
 def _probe(tools: Tools, python: str, network: bool, as_root: bool) -> str | None:
     scratch = Path(tempfile.mkdtemp(prefix="ark-bwrap-probe-"))
+    wiring = Network(tools, as_root) if network else None
     try:
-        built = plan(tools, scratch, python, ["/usr/bin/true"], network=network, as_root=as_root)
-        prepare_scratch(scratch, built, network=network)
-        done = subprocess.run(
-            built.argv, capture_output=True, text=True, timeout=20, check=False, cwd=scratch
+        built = plan(
+            tools,
+            scratch,
+            python,
+            ["/usr/bin/true"],
+            network=network,
+            as_root=as_root,
+            network_fds=wiring.fds if wiring else None,
         )
+        prepare_scratch(scratch, built, network=network)
+        process = subprocess.Popen(
+            built.argv,
+            cwd=scratch,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            pass_fds=wiring.fds if wiring else (),
+        )
+        problem = wiring.connect() if wiring else None
+        if wiring and problem:
+            wiring.close()  # bubblewrap, released, runs the empty command and ends
+        try:
+            _, stderr = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
     except (OSError, subprocess.SubprocessError) as error:
         return f"bubblewrap cannot start here ({error})"
     finally:
+        if wiring:
+            wiring.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        why = lines[-1] if lines else f"exit {done.returncode}"
+    if problem:
+        return problem
+    if process.returncode != 0:
+        lines = stderr.strip().splitlines()
+        why = lines[-1] if lines else f"exit {process.returncode}"
         return f"bubblewrap cannot create its namespaces here ({why})"
     return None
+
+
+class Network:
+    """A run's own network through slirp4netns: outbound only, as docker's bridge.
+
+    bubblewrap reports the sandbox's pid on the info pipe and waits on the
+    block pipe; slirp4netns, itself unprivileged (uid 65534 when ARK is
+    root) and in its own sandbox, joins the run's user and network
+    namespaces, adds ``tap0`` behind a user-mode NAT, and says when it is
+    ready; then the run goes on. ``--disable-host-loopback`` keeps the host's
+    loopback services out of reach; abstract unix sockets stay in the host's
+    network namespace, which the run never joins. slirp4netns ends when ARK
+    closes the exit pipe, or dies.
+    """
+
+    def __init__(self, tools: Tools, as_root: bool) -> None:
+        """Make the pipes; pass :attr:`fds` to the bubblewrap process."""
+        self.tools = tools
+        self.as_root = as_root
+        self._info_read, info_write = os.pipe()
+        block_read, self._block_write = os.pipe()
+        self.fds = (info_write, block_read)
+        self._exit_read, self._exit_write = os.pipe()
+        self.helper: subprocess.Popen[bytes] | None = None
+
+    def _child_pid(self, deadline: float) -> int | None:
+        os.close(self.fds[0])  # bubblewrap holds its own copy: EOF once it ends
+        os.close(self.fds[1])
+        self.fds = (-1, -1)
+        data = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self._info_read], [], [], 0.05)
+            if not ready:
+                continue
+            chunk = os.read(self._info_read, 4096)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                pid = json.loads(data).get("child-pid")
+            except ValueError:
+                continue
+            return pid if isinstance(pid, int) else None
+        return None
+
+    def connect(self) -> str | None:
+        """Give the started sandbox its network and let it go on; why not, on failure."""
+        deadline = time.monotonic() + NETWORK_SETUP_SECONDS
+        pid = self._child_pid(deadline)
+        if pid is None:
+            return "bubblewrap did not report its sandbox for the network"
+        try:
+            # The user namespace that owns the network namespace: bubblewrap nests a second
+            # one (--disable-userns) after reporting, so /proc/PID/ns/user is a moving target.
+            net = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as error:
+            return f"cannot open the sandbox's network namespace ({error.strerror})"
+        try:
+            owner = fcntl.ioctl(net, NS_GET_USERNS)
+        except OSError as error:
+            os.close(net)
+            return f"cannot find the owner of the sandbox's network namespace ({error.strerror})"
+        ready_read, ready_write = os.pipe()
+        words = [
+            self.tools.slirp4netns or "slirp4netns",
+            "--configure",
+            "--mtu=65520",
+            "--disable-host-loopback",
+            "--enable-seccomp",
+            f"--userns-path=/proc/self/fd/{owner}",
+            "--netns-type=path",
+            f"--ready-fd={ready_write}",
+            f"--exit-fd={self._exit_read}",
+            f"/proc/self/fd/{net}",
+            "tap0",
+        ]
+        if self.as_root:
+            words = [
+                self.tools.setpriv or "setpriv",
+                f"--reuid={SANDBOX_UID}",
+                f"--regid={SANDBOX_UID}",
+                "--clear-groups",
+                "--",
+                *words,
+            ]
+        try:
+            self.helper = subprocess.Popen(
+                words,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(ready_write, self._exit_read, net, owner),
+                start_new_session=True,
+            )
+        finally:
+            for fd in (ready_write, net, owner):
+                os.close(fd)
+        try:
+            left = max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([ready_read], [], [], left)
+            answered = os.read(ready_read, 1) if ready else b""
+        finally:
+            os.close(ready_read)
+        if answered != b"1":
+            return "slirp4netns could not give the run its network" + self._helper_said()
+        os.write(self._block_write, b"1")
+        return None
+
+    def _helper_said(self) -> str:
+        if self.helper is None or self.helper.stderr is None:
+            return ""
+        self.helper.kill()
+        self.helper.wait()
+        lines = self.helper.stderr.read().decode(errors="replace").strip().splitlines()
+        return f" ({lines[-1]})" if lines else ""
+
+    def close(self) -> None:
+        """Stop slirp4netns and close every pipe."""
+        for fd in (
+            *self.fds,
+            self._info_read,
+            self._block_write,
+            self._exit_write,
+            self._exit_read,
+        ):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.fds = (-1, -1)
+        self._info_read = self._block_write = self._exit_write = self._exit_read = -1
+        if self.helper is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.helper.wait(timeout=2)  # it ends once the exit pipe closed
+            if self.helper.returncode is None:
+                self.helper.kill()
+                self.helper.wait()
+            if self.helper.stderr is not None:
+                self.helper.stderr.close()
+            self.helper = None
 
 
 def unavailable(tools: Tools, python: str, network: bool) -> str | None:
     """Why bubblewrap cannot isolate a run here, or ``None``; found once by a real empty run."""
     as_root = os.geteuid() == 0
-    missing = tools.missing(as_root)
+    missing = tools.missing(as_root, network)
     if "bwrap" in missing:
         return "bubblewrap is not installed"
+    if "slirp4netns" in missing:
+        return "the run asks for network and slirp4netns is not installed"
     if missing:
         return f"{', '.join(missing)} not found (util-linux)"
     return _probe(tools, python, network, as_root)
@@ -273,11 +461,12 @@ def unavailable(tools: Tools, python: str, network: bool) -> str | None:
 
 def refusal(problem: str) -> str:
     """The one-line error of a refused run: why, and what to do."""
-    remedy = (
-        "install it (apt-get install bubblewrap), use the docker backend"
-        if problem == "bubblewrap is not installed"
-        else "use the docker backend"
-    )
+    if problem == "bubblewrap is not installed":
+        remedy = "install it (apt-get install bubblewrap), use the docker backend"
+    elif "slirp4netns is not installed" in problem:
+        remedy = "install it (apt-get install slirp4netns), run without network, use docker"
+    else:
+        remedy = "use the docker backend"
     return (
         f"the local backend refuses to run code without isolation: {problem}; {remedy}, "
         "or choose weaker isolation yourself (--weak-isolation)"
@@ -297,7 +486,10 @@ def describe(*, network: bool, cgroup: bool, dropped: bool) -> str:
         "sees only /usr, the Python installation and ARK's environment read-only and its "
         "scratch folder writable (no /etc, /home, /root, workspace, docker socket or /sys; "
         "/proc/sys read-only)",
-        "the HOST's network (loopback services included), as asked" if network else "no network",
+        "its own network through slirp4netns, as asked: outbound connections and the host's "
+        "outside addresses, not its loopback services or abstract sockets"
+        if network
+        else "no network",
         "memory and process limits in a cgroup it cannot see or leave"
         if cgroup
         else "memory and process limits by rlimits",

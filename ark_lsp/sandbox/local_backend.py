@@ -150,6 +150,8 @@ class _Launch:
     words: list[str]
     stdin: bytes
     nonce: str
+    network: bubblewrap.Network | None = None
+    """The run's own network, connected once bubblewrap has started."""
 
 
 class LocalSandbox:
@@ -257,6 +259,8 @@ class LocalSandbox:
         limits = request.limits
         files = dict(request.files)
         _check_names(files)
+        as_root = os.geteuid() == 0
+        network = bubblewrap.Network(self.tools, as_root) if limits.network else None
         built = bubblewrap.plan(
             self.tools,
             folder,
@@ -264,6 +268,8 @@ class LocalSandbox:
             [self.python, "-I", "-c", agent_source()],
             network=limits.network,
             cgroup_enter=group.enter_script() if group is not None else None,
+            as_root=as_root,
+            network_fds=network.fds if network else None,
         )
         bubblewrap.prepare_scratch(folder, built, network=limits.network)
         # The agent unpacks the files as the run's own user, as in docker.
@@ -281,7 +287,7 @@ class LocalSandbox:
             collect=request.collect,
             rlimits=self._rlimits(limits, group is not None, uid),
         )
-        return _Launch(built.argv, head + archive, nonce)
+        return _Launch(built.argv, head + archive, nonce, network)
 
     def _weak(
         self,
@@ -328,6 +334,21 @@ class LocalSandbox:
         cancel: threading.Event | CancelCheck | None,
         result: Callable[..., RunResult],
     ) -> RunResult:
+        try:
+            return self._started(folder, launch, request, group, cancel, result)
+        finally:
+            if launch.network is not None:
+                launch.network.close()
+
+    def _started(
+        self,
+        folder: Path,
+        launch: _Launch,
+        request: RunRequest,
+        group: cgroups.RunCgroup | None,
+        cancel: threading.Event | CancelCheck | None,
+        result: Callable[..., RunResult],
+    ) -> RunResult:
         limits = request.limits
         process = subprocess.Popen(
             launch.words,
@@ -337,10 +358,14 @@ class LocalSandbox:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            pass_fds=launch.network.fds if launch.network else (),
         )
         collector = OutputCollector(launch.nonce)
         ending = "reported"
         try:
+            problem = launch.network.connect() if launch.network else None
+            if problem:
+                return result(Outcome.ERROR, error=f"cannot give the run its network: {problem}")
             assert process.stdin is not None
             with contextlib.suppress(BrokenPipeError):
                 process.stdin.write(launch.stdin)
