@@ -36,11 +36,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ark_lsp.sandbox import scratch as scratch_folders
 
 SANDBOX_UID = 65534
 """The run's uid and gid, inside the sandbox and, when ARK is root, on the host (nobody)."""
@@ -262,8 +263,11 @@ def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
 
 @functools.cache
 def _probe(tools: Tools, python: str, network: bool, as_root: bool) -> str | None:
-    scratch = Path(tempfile.mkdtemp(prefix="ark-bwrap-probe-"))
+    scratch = scratch_folders.make()  # named for this process: swept if it is killed here
     wiring = Network(tools, as_root) if network else None
+    process: subprocess.Popen[str] | None = None
+    problem: str | None = None
+    stderr = ""
     try:
         built = plan(
             tools,
@@ -284,27 +288,49 @@ def _probe(tools: Tools, python: str, network: bool, as_root: bool) -> str | Non
             text=True,
             pass_fds=wiring.fds if wiring else (),
         )
-        problem = wiring.connect() if wiring else None
-        if wiring and problem:
-            wiring.close()  # bubblewrap, released, runs the empty command and ends
+        if wiring is not None:
+            problem = wiring.connect()
+            if problem:
+                wiring.close()  # bubblewrap, released, runs the empty command and ends
         try:
             _, stderr = process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             _, stderr = process.communicate()
     except (OSError, subprocess.SubprocessError) as error:
-        return f"bubblewrap cannot start here ({error})"
+        problem = f"bubblewrap cannot start here ({error})"
     finally:
         if wiring:
             wiring.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    if problem:
-        return problem
-    if process.returncode != 0:
-        lines = stderr.strip().splitlines()
-        why = lines[-1] if lines else f"exit {process.returncode}"
-        return f"bubblewrap cannot create its namespaces here ({why})"
-    return None
+        if process is not None and process.returncode is None:
+            process.kill()
+            _, stderr = process.communicate()
+        scratch_folders.remove(scratch)
+    if problem is None and process is not None and process.returncode != 0:
+        problem = f"bubblewrap cannot create its namespaces here (exit {process.returncode})"
+    if problem is None:
+        return None
+    lines = stderr.strip().splitlines()
+    return problem + (f" (bubblewrap: {lines[-1]})" if lines else "")
+
+
+def _loopback_up(pid: int, deadline: float) -> bool:
+    """Wait until bubblewrap has set up the sandbox's ``lo``, which it does after reporting.
+
+    slirp4netns brings ``lo`` up too: started earlier, it makes bubblewrap's
+    own set-up fail ("Can't create loopback device"). An address of an
+    interface that is up has a local route, which the namespace's
+    ``fib_trie`` shows.
+    """
+    trie = Path(f"/proc/{pid}/net/fib_trie")
+    while time.monotonic() < deadline:
+        try:
+            if "127.0.0.1" in trie.read_text():
+                return True
+        except OSError:
+            return False  # the sandbox is gone
+        time.sleep(0.002)
+    return False
 
 
 class Network:
@@ -356,6 +382,8 @@ class Network:
         pid = self._child_pid(deadline)
         if pid is None:
             return "bubblewrap did not report its sandbox for the network"
+        if not _loopback_up(pid, deadline):
+            return "bubblewrap did not bring up the sandbox's loopback"
         try:
             # The user namespace that owns the network namespace: bubblewrap nests a second
             # one (--disable-userns) after reporting, so /proc/PID/ns/user is a moving target.
@@ -410,7 +438,10 @@ class Network:
             os.close(ready_read)
         if answered != b"1":
             return "slirp4netns could not give the run its network" + self._helper_said()
-        os.write(self._block_write, b"1")
+        try:
+            os.write(self._block_write, b"1")
+        except BrokenPipeError:
+            return "bubblewrap ended before its network was ready"
         return None
 
     def _helper_said(self) -> str:
