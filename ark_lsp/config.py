@@ -119,6 +119,11 @@ class SandboxSettings:
     mount_workspace: bool = False
     """Mount the workspace read-only into docker runs instead of copying files in."""
 
+    weak_isolation: bool = False
+    """Let the local backend run code where bubblewrap cannot isolate it (util-linux
+    ``unshare`` only: the host's files stay in reach) instead of refusing. A privileged
+    setting: only the user may choose it, never a repository."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -428,6 +433,7 @@ _SANDBOX_DECODERS: dict[str, Callable[[Any], Any]] = {
     "network": _as_bool,
     "pool_size": lambda value: 0 if value == 0 else _as_positive_int(value),
     "mount_workspace": _as_bool,
+    "weak_isolation": _as_bool,
 }
 assert set(_SANDBOX_DECODERS) == {f.name for f in fields(SandboxSettings)}
 

@@ -14,7 +14,7 @@ capabilities, non-root user):
 - **docker run --rm**: the ``docker`` command line doing the same with the
   same hardening flags: create, start, run, wait, remove. The baseline
   DESIGN.md holds the warm pool to (at least 3x faster).
-- **local backend**: ``LocalSandbox().run()``: scratch folder, namespaces,
+- **local backend**: ``LocalSandbox().run()``: scratch folder, bubblewrap,
   cgroup when root, the same agent.
 - **floor: python3 -c**: ARK's own interpreter started bare on the host, for
   scale.

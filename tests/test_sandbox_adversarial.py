@@ -64,7 +64,7 @@ def test_a_plain_run_passes_with_its_output_and_measures(sandbox: Any) -> None:
     assert result.peak_memory_bytes and 1_000_000 < result.peak_memory_bytes < 256 * 1024 * 1024
     assert result.cpu_time_ms is not None and result.cpu_time_ms > 0
     if sandbox.name == "local":
-        assert "WEAKER isolation" in result.isolation
+        assert result.isolation.startswith("local bubblewrap sandbox: runs as uid 65534")
 
 
 def test_an_infinite_loop_is_killed_at_the_timeout(sandbox: Any) -> None:
@@ -132,19 +132,33 @@ def test_the_network_is_unreachable(sandbox: Any, host_listener: socket.socket) 
         host_listener.accept()  # nothing from the sandbox reached the host
 
 
-def test_the_network_can_be_allowed_on_the_local_backend(host_listener: socket.socket) -> None:
-    port = host_listener.getsockname()[1]
-    allowed = LocalSandbox().run(
-        script(
-            f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3)",
-            Limits(network=True),
-        )
-    )
-    assert allowed.outcome is Outcome.PASSED, allowed.stderr
-    host_listener.setblocking(True)
-    host_listener.settimeout(5)
-    connection, _ = host_listener.accept()  # the control: a connection does arrive
-    connection.close()
+def outside_address() -> str:
+    """This host's address on its default route (a UDP connect sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))
+        return str(probe.getsockname()[0])
+
+
+def test_the_network_can_be_allowed_on_the_local_backend_but_not_the_hosts_loopback() -> None:
+    listener = socket.create_server(("0.0.0.0", 0))
+    listener.settimeout(5)
+    port = listener.getsockname()[1]
+    probe = f"""
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=3)
+            print("loopback reached")
+        except OSError:
+            print("no loopback")
+        socket.create_connection(("{outside_address()}", {port}), timeout=3)
+    """
+    with listener:
+        allowed = LocalSandbox().run(script(probe, Limits(network=True)))
+        assert allowed.outcome is Outcome.PASSED, (allowed.error, allowed.stderr)
+        assert allowed.stdout == "no loopback\n"
+        assert "slirp4netns" in allowed.isolation
+        connection, _ = listener.accept()  # the control: a connection does arrive
+        connection.close()
 
 
 def test_fifty_megabytes_of_output_are_capped_and_the_run_recorded(

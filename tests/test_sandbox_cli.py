@@ -100,13 +100,21 @@ def test_ark_test_reports_every_test_with_its_line(shop: Path, docker_setup: Doc
     ]
 
 
-def test_a_local_run_is_killed_at_its_timeout_and_says_it_isolates_less(shop: Path) -> None:
+def test_a_local_run_is_killed_at_its_timeout_and_says_how_it_was_isolated(shop: Path) -> None:
     run = ark(
         "run", "shop/forever.py", "--backend", "local", "--timeout", "1", cwd=shop, check=False
     )
     assert run.returncode == 1
-    assert "WEAKER isolation" in run.stderr
+    assert "ark: note: local bubblewrap sandbox: runs as uid 65534" in run.stderr
     assert "ark: timeout in" in run.stderr and "killed by timeout" in run.stderr
+
+
+def test_ark_test_runs_pytest_from_arks_environment_on_the_local_backend(shop: Path) -> None:
+    report = json.loads(
+        ark("test", "--backend", "local", "--format", "json", cwd=shop, check=False).stdout
+    )
+    assert report["summary"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+    assert report["backend"] == "local" and "bubblewrap" in report["isolation"]
 
 
 def test_history_lists_runs_newest_first_and_performance_is_aggregated(shop: Path) -> None:
@@ -151,7 +159,7 @@ def test_no_engine_at_docker_host_is_exit_4_recorded_or_a_local_fallback(shop: P
 
     fallback = ark("run", "shop/prices.py", "--backend", "auto", "--", "1", cwd=shop, env=env)
     assert fallback.stdout == "total 1.0\n"
-    assert "WEAKER isolation" in fallback.stderr
+    assert "local bubblewrap sandbox" in fallback.stderr
 
     status = json.loads(ark("sandbox", "status", "--format", "json", cwd=shop, env=env).stdout)
     assert (status["docker_host"], status["docker_host_from"]) == (dead, "DOCKER_HOST")

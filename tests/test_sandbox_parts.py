@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
 
 from ark_lsp.config import Settings, settings_from_mapping
-from ark_lsp.sandbox import KilledBy, Limits, Outcome, RunResult, record_run
+from ark_lsp.sandbox import KilledBy, Limits, Outcome, RunResult, record_run, scratch
 from ark_lsp.sandbox.channel import MARKER, OutputCollector
 from ark_lsp.sandbox.image import candidates
 from ark_lsp.sandbox.pytest_results import TestOutcome, parse_junit
@@ -188,3 +190,32 @@ def test_a_recorded_run_updates_history_and_the_target_aggregates(tmp_path: Path
     }
     assert performance.max_peak_memory_bytes == 30
     assert performance.avg_duration_ms == pytest.approx(400 / 3)
+
+
+def test_weak_isolation_is_off_unless_asked_for() -> None:
+    assert Settings().sandbox.weak_isolation is False
+    asked = settings_from_mapping({"sandbox": {"weak-isolation": True}}).settings
+    assert asked.sandbox.weak_isolation is True
+
+
+def test_only_scratch_folders_whose_owner_is_gone_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen(["sleep", "30"])
+    dead_tag = scratch.owner_tag(ended.pid)
+    ended.kill()
+    ended.wait()
+    stale = tmp_path / f"{scratch.PREFIX}{dead_tag}-abc"
+    (stale / "work" / "locked").mkdir(parents=True)
+    (stale / "work" / "locked").chmod(0o500)  # the run took its own write permission away
+    mine = scratch.make()
+    older_ark = tmp_path / f"{scratch.PREFIX}k2j4h5"  # no owner in the name: not ours to judge
+    older_ark.mkdir()
+    planted = tmp_path / f"{scratch.PREFIX}{dead_tag}-link"
+    planted.symlink_to(mine)
+
+    assert scratch.stale_folders() == [stale]
+    removed = scratch.sweep(force=True)
+    assert str(stale) in removed and not stale.exists()
+    assert mine.is_dir() and older_ark.is_dir() and planted.is_symlink()

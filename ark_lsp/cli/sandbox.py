@@ -72,6 +72,13 @@ def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Let the code reach the network [default: off].",
             ),
             click.option(
+                "--weak-isolation",
+                is_flag=True,
+                default=None,
+                help="Let the local backend run without bubblewrap (util-linux unshare only: "
+                "the host's files stay in reach) instead of refusing.",
+            ),
+            click.option(
                 "--format",
                 "output_format",
                 type=click.Choice(["text", "json"]),
@@ -96,10 +103,13 @@ def _runner(workspace: Workspace, options: dict[str, Any]) -> SandboxRunner:
         "network": options.get("network"),
     }
     limits = replace(limits, **{k: v for k, v in changes.items() if v is not None})
+    settings = workspace.settings
+    if options.get("weak_isolation"):
+        settings = replace(settings, sandbox=replace(settings.sandbox, weak_isolation=True))
     store = workspace.store
     return SandboxRunner(
         workspace.root,
-        workspace.settings,
+        settings,
         backend=options.get("backend"),
         limits=limits,
         pool_size=0,  # one run per command: a pool would only start containers to remove them
@@ -156,7 +166,7 @@ def _report_text(result: RunResult) -> None:
             click.echo(
                 f"ark: {stream} was cut at {OUTPUT_CAP} bytes; the rest was dropped", err=True
             )
-    if result.backend == "local":
+    if result.backend == "local" and not result.isolation.startswith("none"):
         click.echo(f"ark: note: {result.isolation}", err=True)
     _report_notes(result)
     if result.error:

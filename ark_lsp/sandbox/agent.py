@@ -4,7 +4,8 @@ This file is not imported by ARK: its text is handed to the sandbox's own
 ``python3 -I -c``, so it uses only the standard library of Python 3.8 and
 later. In docker it is the container's first process (pid 1), started when a
 pool container is made and waiting on stdin, so a run costs no container
-start. In the local backend it is the first process of the scratch session.
+start. In the local backend it is pid 1 of bubblewrap's pid namespace (or, with
+weak isolation, of ``unshare``'s).
 
 Protocol. The host writes one JSON header line to stdin, then
 ``archive_size`` bytes of an uncompressed tar that the agent extracts into

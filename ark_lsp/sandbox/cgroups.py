@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,26 @@ class RunCgroup:
                 time.sleep(0.01)
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def stale(prefix: str, gone: Callable[[str], bool]) -> list[RunCgroup]:
+    """ARK's run cgroups (named ``prefix...``) whose creating process ``gone`` says has ended."""
+    if os.geteuid() != 0:
+        return []
+    v2 = (CGROUP_ROOT / "cgroup.controllers").exists()
+    parents = [CGROUP_ROOT] if v2 else [CGROUP_ROOT / "pids", CGROUP_ROOT / "memory"]
+    groups: dict[str, RunCgroup] = {}
+    for parent in parents:
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:
+            continue
+        for entry in entries:
+            ours = entry.name.startswith(prefix) and entry.is_dir(follow_symlinks=False)
+            if ours and gone(entry.name):
+                group = groups.setdefault(entry.name, RunCgroup(v2=v2))
+                group.folders.append(Path(entry.path))
+    return list(groups.values())
 
 
 def _write(path: Path, value: str) -> None:

@@ -1,15 +1,22 @@
-"""The embedded backend: a subprocess in a scratch folder, for machines without a Docker engine.
+"""The embedded backend, for machines without a Docker engine: bubblewrap, or a refusal.
 
-It isolates far less than docker, and every result says so. What it does:
-a fresh scratch folder holding only the run's files; a scrubbed
-environment; a new session whose process group is killed at the deadline;
-rlimits on address space, CPU time, processes, file size and open files;
-when the kernel allows, new user, pid, mount and network namespaces through
-util-linux ``unshare`` (no network then, and the agent is the namespace's
-init, so nothing the run leaves behind survives it); and, when ARK runs as
-root (whom process rlimits do not bind), a throwaway cgroup for the memory
-and process limits. The same agent as in docker runs the command and
-reports (see :mod:`ark_lsp.sandbox.agent`).
+A run gets a fresh scratch folder holding only its files, a scrubbed
+environment, rlimits on CPU time, file size and open files, and the same
+agent as in docker (see :mod:`ark_lsp.sandbox.agent`), started under
+bubblewrap as uid 65534 with a private read-only view of the system (see
+:mod:`ark_lsp.sandbox.bubblewrap`). When ARK runs as root (whom process
+rlimits do not bind) the run is born in a throwaway cgroup for memory and
+processes, whose counters give its peak memory; otherwise rlimits bound
+those too.
+
+Where bubblewrap is missing or cannot make its namespaces the backend
+refuses to run (outcome ``error``, saying what to install), unless the user
+chose weaker isolation (``weak_isolation``): then util-linux ``unshare``
+gives new user, pid, mount and (unless ``network``) network namespaces, and
+the result says plainly that the host's files are in reach. Every result's
+``isolation`` says which the run had. Scratch folders and cgroups carry
+their creator's pid, so a killed ARK's are removed by the next one (see
+:mod:`ark_lsp.sandbox.scratch`).
 """
 
 from __future__ import annotations
@@ -23,19 +30,20 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ark_lsp.sandbox import cgroups
+from ark_lsp.sandbox import bubblewrap, cgroups, scratch
 from ark_lsp.sandbox.channel import (
     SCRUBBED_ENV,
     AgentReport,
     OutputCollector,
     agent_source,
+    build_archive,
     header,
     new_nonce,
     rank_limits,
@@ -90,10 +98,14 @@ def _processes_of(uid: int) -> int:
     return count
 
 
-def isolation_note(limits: Limits, *, namespaces: bool, cgroup: bool) -> str:
-    """What a local run isolates, said plainly."""
+REFUSED = "none: the local backend refused to run the code without isolation"
+
+
+def isolation_note(limits: Limits, *, namespaces: bool, cgroup: bool, why: str = "") -> str:
+    """What a weak-isolation local run isolates, said plainly."""
     parts = [
-        "local subprocess: WEAKER isolation than docker",
+        "local subprocess: WEAKER isolation than docker, chosen by the user"
+        + (f" ({why})" if why else ""),
         "scratch folder, scrubbed environment, new session, rlimits",
     ]
     if namespaces:
@@ -107,42 +119,81 @@ def isolation_note(limits: Limits, *, namespaces: bool, cgroup: bool) -> str:
         )
     if cgroup:
         parts.append("cgroup memory and process limits")
-    parts.append("the host's files are readable, and writable where the user may write")
+    parts.append(
+        "the host's files are readable, and writable where the user may write "
+        "(as root: all of them, /proc/sys and the cgroups included)"
+    )
     return "; ".join(parts)
 
 
-def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
+def _check_names(files: dict[str, bytes]) -> None:
+    for name in files:
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts:
             raise ValueError(
                 f"{name}: a sandbox file must be a relative path inside the work folder"
             )
-        target = folder.joinpath(*relative.parts)
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    _check_names(files)
+    for name, data in files.items():
+        target = folder.joinpath(*PurePosixPath(name).parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
 
+@dataclass
+class _Launch:
+    """How one run starts: the command line, what goes to the agent's stdin, its nonce."""
+
+    words: list[str]
+    stdin: bytes
+    nonce: str
+    network: bubblewrap.Network | None = None
+    """The run's own network, connected once bubblewrap has started."""
+
+
 class LocalSandbox:
-    """Runs requests as local subprocesses; see the module docstring for what that isolates."""
+    """Runs requests under bubblewrap, or refuses; see the module docstring."""
 
     name = "local"
 
-    def __init__(self, python: str | None = None) -> None:
-        """Use ``python`` (default: ARK's own) for the agent and for ``python3`` commands."""
+    def __init__(
+        self,
+        python: str | None = None,
+        *,
+        weak_isolation: bool = False,
+        bwrap: str | None = None,
+    ) -> None:
+        """Use ``python`` (default: ARK's own) for the agent and for ``python3`` commands.
+
+        ``weak_isolation`` lets runs go on without bubblewrap; ``bwrap`` is
+        bubblewrap's path (default: found on ``PATH``).
+        """
         self.python = python or sys.executable
+        self.weak_isolation = weak_isolation
+        self.tools = bubblewrap.Tools.find(bwrap)
+
+    def isolation(self, network: bool) -> tuple[str, str | None]:
+        """``("bubblewrap", None)``, else ``("weak", why)`` or ``("refused", why)``."""
+        problem = bubblewrap.unavailable(self.tools, self.python, network)
+        if problem is None:
+            return "bubblewrap", None
+        return ("weak" if self.weak_isolation else "refused"), problem
 
     def run(
         self, request: RunRequest, cancel: threading.Event | CancelCheck | None = None
     ) -> RunResult:
         """Run ``request`` in a fresh scratch folder; never raises for the code's faults."""
+        scratch.sweep()
         started_at = utc_now()
         clock = time.perf_counter()
         limits = request.limits
-        use_namespaces = namespaces_work(limits.network)
-        scratch = Path(tempfile.mkdtemp(prefix="ark-sandbox-"))
-        group = cgroups.create(scratch.name, memory=limits.memory, pids=limits.pids)
-        note = isolation_note(limits, namespaces=use_namespaces, cgroup=group is not None)
+        mode, problem = self.isolation(limits.network)
+        note = REFUSED
+        folder: Path | None = None
+        group: cgroups.RunCgroup | None = None
 
         def result(outcome: Outcome, **fields: Any) -> RunResult:
             return RunResult(
@@ -155,20 +206,34 @@ class LocalSandbox:
                 **fields,
             )
 
+        if mode == "refused":
+            return result(Outcome.ERROR, error=bubblewrap.refusal(problem or "?"))
         try:
-            work = scratch / "work"
-            for folder in (work, scratch / "tmp"):
-                folder.mkdir()
-            _write_files(work, dict(request.files))
-            return self._run_in(scratch, work, request, group, use_namespaces, cancel, result)
+            folder = scratch.make()
+            group = cgroups.create(folder.name, memory=limits.memory, pids=limits.pids)
+            if mode == "bubblewrap":
+                launch = self._bubblewrap(folder, request, group)
+                note = bubblewrap.describe(
+                    network=limits.network,
+                    cgroup=group is not None,
+                    dropped=os.geteuid() == 0,
+                )
+            else:
+                use_namespaces = namespaces_work(limits.network)
+                launch = self._weak(folder, request, group, use_namespaces)
+                note = isolation_note(
+                    limits, namespaces=use_namespaces, cgroup=group is not None, why=problem or ""
+                )
+            return self._run_in(folder, launch, request, group, cancel, result)
         except (OSError, ValueError) as error:
             return result(Outcome.ERROR, error=f"cannot prepare the local sandbox: {error}")
         finally:
             if group is not None:
                 group.remove()
-            shutil.rmtree(scratch, ignore_errors=True)
+            if folder is not None:
+                scratch.remove(folder)
 
-    def _rlimits(self, limits: Limits, cgroup: bool) -> dict[str, int]:
+    def _rlimits(self, limits: Limits, cgroup: bool, uid: int) -> dict[str, int]:
         rlimits = {
             "CPU": math.ceil(limits.timeout) + 1,
             "FSIZE": FILE_SIZE_LIMIT,
@@ -178,39 +243,79 @@ class LocalSandbox:
             # The cgroup counts memory as docker does; the address-space limit
             # is the fallback, stricter (it counts reservations too).
             rlimits["AS"] = limits.memory
-            # RLIMIT_NPROC counts all of the user's processes, not the run's.
-            rlimits["NPROC"] = _processes_of(os.getuid()) + limits.pids
+            # RLIMIT_NPROC counts all of the (host) user's processes, not the run's.
+            rlimits["NPROC"] = _processes_of(uid) + limits.pids
         return rlimits
 
-    def _run_in(
-        self,
-        scratch: Path,
-        work: Path,
-        request: RunRequest,
-        group: cgroups.RunCgroup | None,
-        use_namespaces: bool,
-        cancel: threading.Event | CancelCheck | None,
-        result: Callable[..., RunResult],
-    ) -> RunResult:
-        limits = request.limits
+    def _command(self, request: RunRequest) -> list[str]:
         command = list(request.command)
         if command and command[0] in ("python", "python3"):
             command[0] = self.python
+        return command
+
+    def _bubblewrap(
+        self, folder: Path, request: RunRequest, group: cgroups.RunCgroup | None
+    ) -> _Launch:
+        limits = request.limits
+        files = dict(request.files)
+        _check_names(files)
+        as_root = os.geteuid() == 0
+        network = bubblewrap.Network(self.tools, as_root) if limits.network else None
+        built = bubblewrap.plan(
+            self.tools,
+            folder,
+            self.python,
+            [self.python, "-I", "-c", agent_source()],
+            network=limits.network,
+            cgroup_enter=group.enter_script() if group is not None else None,
+            as_root=as_root,
+            network_fds=network.fds if network else None,
+        )
+        bubblewrap.prepare_scratch(folder, built, network=limits.network)
+        # The agent unpacks the files as the run's own user, as in docker.
+        archive = build_archive(files)
+        env = {**SCRUBBED_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", **request.env}
+        uid = bubblewrap.SANDBOX_UID if built.drop_to_nobody else os.getuid()
+        nonce = new_nonce()
+        head = header(
+            command=self._command(request),
+            cwd=built.work,
+            env=env,
+            timeout=limits.timeout,
+            nonce=nonce,
+            archive_size=len(archive),
+            collect=request.collect,
+            rlimits=self._rlimits(limits, group is not None, uid),
+        )
+        return _Launch(built.argv, head + archive, nonce, network)
+
+    def _weak(
+        self,
+        folder: Path,
+        request: RunRequest,
+        group: cgroups.RunCgroup | None,
+        use_namespaces: bool,
+    ) -> _Launch:
+        limits = request.limits
+        work = folder / "work"
+        for place in (work, folder / "tmp"):
+            place.mkdir()
+        _write_files(work, dict(request.files))
         env = {
             **SCRUBBED_ENV,
-            "HOME": str(scratch / "tmp"),
-            "TMPDIR": str(scratch / "tmp"),
+            "HOME": str(folder / "tmp"),
+            "TMPDIR": str(folder / "tmp"),
             **request.env,
         }
         nonce = new_nonce()
         head = header(
-            command=command,
+            command=self._command(request),
             cwd=str(work),
             env=env,
             timeout=limits.timeout,
             nonce=nonce,
             collect=request.collect,
-            rlimits=self._rlimits(limits, group is not None),
+            rlimits=self._rlimits(limits, group is not None, os.getuid()),
         )
         words: list[str] = []
         if group is not None:
@@ -218,21 +323,52 @@ class LocalSandbox:
         if use_namespaces:
             words += _unshare_words(limits.network)
         words += [self.python, "-I", "-c", agent_source()]
+        return _Launch(words, head, nonce)
+
+    def _run_in(
+        self,
+        folder: Path,
+        launch: _Launch,
+        request: RunRequest,
+        group: cgroups.RunCgroup | None,
+        cancel: threading.Event | CancelCheck | None,
+        result: Callable[..., RunResult],
+    ) -> RunResult:
+        try:
+            return self._started(folder, launch, request, group, cancel, result)
+        finally:
+            if launch.network is not None:
+                launch.network.close()
+
+    def _started(
+        self,
+        folder: Path,
+        launch: _Launch,
+        request: RunRequest,
+        group: cgroups.RunCgroup | None,
+        cancel: threading.Event | CancelCheck | None,
+        result: Callable[..., RunResult],
+    ) -> RunResult:
+        limits = request.limits
         process = subprocess.Popen(
-            words,
-            cwd=work,
+            launch.words,
+            cwd=folder,
             env=dict(SCRUBBED_ENV),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            pass_fds=launch.network.fds if launch.network else (),
         )
-        collector = OutputCollector(nonce)
+        collector = OutputCollector(launch.nonce)
         ending = "reported"
         try:
+            problem = launch.network.connect() if launch.network else None
+            if problem:
+                return result(Outcome.ERROR, error=f"cannot give the run its network: {problem}")
             assert process.stdin is not None
             with contextlib.suppress(BrokenPipeError):
-                process.stdin.write(head)
+                process.stdin.write(launch.stdin)
                 process.stdin.close()
             deadline = time.monotonic() + limits.timeout + AGENT_GRACE
             ending = _read(process, collector, deadline, cancel_check(cancel))

@@ -109,7 +109,9 @@ class SandboxRunner:
         with self._lock:
             if self._sandbox is None:
                 if choice.name == "local":
-                    self._sandbox = LocalSandbox()
+                    self._sandbox = LocalSandbox(
+                        weak_isolation=self.settings.sandbox.weak_isolation
+                    )
                 elif (
                     choice.engine
                     and choice.engine.answers

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ark_lsp.sandbox import bubblewrap, scratch
 from ark_lsp.sandbox.containers import LABEL, engine_errors
 from ark_lsp.sandbox.engine import choose_backend, connect, docker_host
-from ark_lsp.sandbox.local_backend import namespaces_work
+from ark_lsp.sandbox.local_backend import LocalSandbox, namespaces_work
 
 
 def sandbox_status(start: Path) -> dict[str, object]:
@@ -29,8 +30,10 @@ def sandbox_status(start: Path) -> dict[str, object]:
         "backend_setting": settings.backend,
         "backend": choice.name,
         "backend_reason": choice.reason,
+        **_local(settings.weak_isolation, settings.network),
         "local_namespaces": namespaces_work(settings.network),
         "local_cgroups": os.geteuid() == 0,
+        "stale_leftovers_removed": scratch.sweep(force=True),
     }
     if engine.answers:
         try:
@@ -40,3 +43,18 @@ def sandbox_status(start: Path) -> dict[str, object]:
             report["sandbox_containers"] = f"cannot list ({error})"
     engine.close()
     return report
+
+
+def _local(weak_isolation: bool, network: bool) -> dict[str, object]:
+    """Whether bubblewrap is there and what the local backend will do with a run."""
+    local = LocalSandbox(weak_isolation=weak_isolation)
+    mode, problem = local.isolation(network)
+    doing = {
+        "bubblewrap": "runs code under bubblewrap",
+        "weak": f"runs code with WEAKER isolation (chosen): {problem}",
+        "refused": bubblewrap.refusal(problem or "?"),
+    }[mode]
+    return {
+        "bubblewrap": local.tools.bwrap or "not installed (apt-get install bubblewrap)",
+        "local_backend_will": doing,
+    }

@@ -22,6 +22,7 @@ export const RESTRICTED_SETTINGS: readonly string[] = [
   'sandbox.image',
   'sandbox.network',
   'sandbox.mountWorkspace',
+  'sandbox.weakIsolation',
 ];
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

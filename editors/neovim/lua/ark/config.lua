@@ -43,6 +43,7 @@ M.defaults = {
       network = false,
       poolSize = 2,
       mountWorkspace = false,
+      weakIsolation = false,
     },
   },
 }
