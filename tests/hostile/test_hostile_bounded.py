@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import subprocess
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,26 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 from test_cli import ARK
 
+# Ten billion loop turns: hours of CPU, no output, in a template the sandbox accepts.
+RANGE_BOMB = (
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    "def {{ function.name }}():\n    pass\n"
+)
 CATASTROPHIC_GLOB = "a*" * 13 + "b"
 """Python's regex engine backtracks through every split of a long run of ``a``."""
 LONG_NAME = "a" * 64 + ".py"
 BOUNDED = 60
 """Seconds an attacked run may take here: the limits are ~2 s, the rest is a slow machine."""
+SECRET = "AWS_SECRET_ACCESS_KEY=host-only-5f0c1e"
+
+CALLER = textwrap.dedent(
+    """\
+    def build_report(text):
+        config = dict(text=text)
+        total = summarize(config, limit=10)
+        return total
+    """
+)
 
 
 def ark_bounded(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -64,6 +80,104 @@ async def _message(client: LanguageClient, *words: str) -> str:
                 return message.message
         await asyncio.sleep(0.01)
     raise AssertionError(f"no message with {words}: {[m.message for m in client.messages]}")
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+def test_a_range_bomb_template_fails_generate_in_bounded_time(tmp_path: Path) -> None:
+    root = project(tmp_path, {".ark/templates/function.py.j2": RANGE_BOMB})
+    result = ark_bounded("generate", "function", "helper", cwd=root)
+    assert result.returncode == 4
+    line = one_line_error(result.stderr)
+    assert "function.py.j2" in line and "longer than" in line
+
+
+def test_a_template_rendering_megabytes_is_cut_off(tmp_path: Path) -> None:
+    # 20 MB of one Python name: valid, and far past what a stub can be.
+    flood = (
+        "def {{ function.name }}():\n"
+        "    return {% for i in range(2000) %}{{ 'x' * 10000 }}{% endfor %}\n"
+    )
+    root = project(tmp_path, {".ark/templates/function.py.j2": flood})
+    result = ark_bounded("generate", "function", "helper", cwd=root)
+    assert result.returncode == 4
+    line = one_line_error(result.stderr)
+    assert "function.py.j2" in line and "more than 1 MiB" in line
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("link", ["included", "override", "folder"])
+def test_a_linked_template_reads_no_host_file(tmp_path: Path, link: str) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "secret.txt").write_text(SECRET + "\n")
+    (host / "function.py.j2").write_text(f'def {{{{ function.name }}}}():\n    "{SECRET}"\n')
+    root = project(tmp_path / "victim", {})
+    templates = root / ".ark" / "templates"
+    templates.parent.mkdir()
+    if link == "folder":
+        # The whole templates folder is a link out of the workspace.
+        templates.symlink_to(host, target_is_directory=True)
+    else:
+        templates.mkdir()
+        if link == "included":
+            (templates / "notes.txt").symlink_to(host / "secret.txt")
+            (templates / "function.py.j2").write_text(
+                'def {{ function.name }}():\n    """{% include "notes.txt" %}"""\n'
+            )
+        else:
+            (templates / "function.py.j2").symlink_to(host / "function.py.j2")
+    result = ark_bounded("generate", "function", "helper", cwd=root)
+    assert "host-only" not in result.stdout + result.stderr
+    assert result.returncode == 4
+    assert "function.py.j2" in one_line_error(result.stderr)
+
+
+async def _code_actions(
+    client: LanguageClient, path: Path, line: int, character: int
+) -> list[types.CodeAction | types.Command]:
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+            range=types.Range(
+                start=types.Position(line=line, character=character),
+                end=types.Position(line=line, character=character),
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return list(found or [])
+
+
+@pytest.mark.asyncio
+async def test_a_range_bomb_template_does_not_stop_the_server(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    root = tmp_path / "sample"
+    write_workspace(root)
+    (root / ".ark" / "templates").mkdir(parents=True)
+    (root / ".ark" / "templates" / "function.py.j2").write_text(RANGE_BOMB)
+    report = root / "report.py"
+    report.write_text(CALLER)
+    await start(bare_client, "visual-studio-code", [root])
+    await open_file(bare_client, report)
+    parser = root / "pkg" / "parser.py"
+    await open_file(bare_client, parser)
+
+    # The quick fix renders the workspace template off the server's thread...
+    asked = asyncio.ensure_future(_code_actions(bare_client, report, 2, 14))
+    # ...and the server answers a hover meanwhile.
+    hover = await asyncio.wait_for(hover_text(bare_client, parser, 3, 6), BOUNDED)
+    assert "complexity 5 (A)" in hover
+    actions = await asyncio.wait_for(asked, BOUNDED)
+    assert not [a for a in actions if a.title.startswith("Generate function")]
+    warning = await _message(bare_client, "function.py.j2", "longer than")
+    assert warning.startswith("ARK cannot generate: template function.py.j2")
+
+    # Generation keeps working for what comes next (the worker was not left stuck).
+    await asyncio.wait_for(_code_actions(bare_client, report, 2, 14), BOUNDED)
+    assert "complexity 5 (A)" in await hover_text(bare_client, parser, 3, 6)
 
 
 # --- globs and ignore files ---------------------------------------------------------------------
