@@ -25,8 +25,7 @@ from pathlib import Path
 import pathspec
 
 from ark_lsp.analysis import analyze
-from ark_lsp.config import DEFAULT_EXCLUDES, Settings, compile_patterns
-from ark_lsp.files import read_contained
+from ark_lsp.config import DEFAULT_EXCLUDES, InvalidPattern, Settings, compile_patterns
 from ark_lsp.models import FileState, IndexedFile
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
@@ -65,21 +64,44 @@ def relative_posix(root: Path, path: Path) -> str:
     return "" if relative == Path() else relative.as_posix()
 
 
+MAX_IGNORE_FILE = 1024 * 1024
+"""Bytes of a ``.gitignore`` read at most: a larger one is left out, with a warning."""
+
+Warn = Callable[[str], None]
+"""Told, once each, what was wrong with a pattern or an ignore file; the walk goes on."""
+
+
 @dataclass
 class _IgnoreRules:
     """Everything that can leave a path out, checked folder by folder."""
 
     root: Path
     settings: Settings
+    warn: Warn | None = None
     defaults: pathspec.GitIgnoreSpec = field(init=False)
     configured: pathspec.GitIgnoreSpec = field(init=False)
     gitignores: dict[str, pathspec.GitIgnoreSpec] = field(default_factory=dict)
+    gitignore_lines: dict[str, list[str]] = field(default_factory=dict)
+    """Each folder's patterns in order (``.git/info/exclude`` before the root's own)."""
+    loaded: set[Path] = field(default_factory=set)
     excluded_names: dict[str, bool] = field(default_factory=dict)
     """Folder names the defaults leave out, looked up once per name."""
 
     def __post_init__(self) -> None:
         self.defaults = compile_patterns(DEFAULT_EXCLUDES)
-        self.configured = compile_patterns(self.settings.exclude)
+        self.configured = compile_patterns(
+            self.settings.exclude, self._reporter("exclude setting", numbered=False)
+        )
+        # Tiers and per-file ignores are matched file by file in the analysis,
+        # where a pattern left out is only left out: it is told here, once.
+        compile_patterns(
+            [pattern for pattern, _ in self.settings.tiers],
+            self._reporter("tiers setting", numbered=False),
+        )
+        compile_patterns(
+            [pattern for pattern, _ in self.settings.per_file_ignores],
+            self._reporter("per-file-ignores setting", numbered=False),
+        )
         if self.settings.respect_gitignore:
             self._load_gitignore("", self.root / ".git" / "info" / "exclude")
 
@@ -88,15 +110,34 @@ class _IgnoreRules:
         if self.settings.respect_gitignore:
             self._load_gitignore(folder, self.root / folder / ".gitignore")
 
+    def _reporter(self, where: str, *, numbered: bool) -> InvalidPattern:
+        def report(position: int, pattern: str, reason: str) -> None:
+            if self.warn is not None:
+                shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+                place = f"{where}:{position}" if numbered else where
+                self.warn(f"{place}: pattern {shown!r} left out ({reason})")
+
+        return report
+
     def _load_gitignore(self, folder: str, file: Path) -> None:
-        try:
-            data = read_contained(file, [self.root], self.settings.max_file_size)
-            lines = data.decode("utf-8", "replace").splitlines()
-        except OSError:
+        if file in self.loaded:
             return
-        spec = compile_patterns(lines)
-        if folder in self.gitignores:
-            spec = self.gitignores[folder] + spec
+        self.loaded.add(file)
+        where = file.relative_to(self.root).as_posix()
+        data = _read_ignore_file(file)
+        if data is None:
+            return
+        if len(data) > MAX_IGNORE_FILE:
+            if self.warn is not None:
+                self.warn(f"{where}: larger than {MAX_IGNORE_FILE // 1024} KiB, left out")
+            return
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        spec = compile_patterns(lines, self._reporter(where, numbered=True))
+        if folder in self.gitignore_lines:
+            # Both files of the root, in git's order; what was wrong was told already.
+            lines = self.gitignore_lines[folder] + lines
+            spec = compile_patterns(lines)
+        self.gitignore_lines[folder] = lines
         self.gitignores[folder] = spec
 
     def excluded(self, relative: str, is_dir: bool) -> bool:
@@ -124,6 +165,26 @@ class _IgnoreRules:
         return False
 
 
+def _read_ignore_file(file: Path) -> bytes | None:
+    """Up to one byte past :data:`MAX_IGNORE_FILE` of an ignore file; None if there is none.
+
+    As git does, a link is not followed; nor is a FIFO or a device read,
+    which could block the walk or never end.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(file, flags)
+    except OSError:
+        return None  # absent, a link, or unreadable: nothing to apply
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            return handle.read(MAX_IGNORE_FILE + 1)
+        except OSError:
+            return None
+
+
 def is_python(name: str) -> bool:
     """Whether a file name is one the indexer reads."""
     return name.endswith(".py")
@@ -134,16 +195,18 @@ def discover(
     settings: Settings,
     targets: Sequence[Path] = (),
     include: Callable[[str], bool] = is_python,
+    warn: Warn | None = None,
 ) -> Iterator[str]:
-    """Yield workspace-relative paths of the Python files to index, sorted per folder.
+    r"""Yield workspace-relative paths of the Python files to index, sorted per folder.
 
     ``include`` picks files by name: the sandbox copies every file in, not
-    only Python's.
+    only Python's. ``warn`` is told of each pattern left out, once (a lone
+    ``\`` in a ``.gitignore``), and of an ignore file too large to read.
 
     Files named explicitly in ``targets`` are yielded even when excluded, as
     ruff and pytest do; folders are walked with every exclusion applied.
     """
-    rules = _IgnoreRules(root, settings)
+    rules = _IgnoreRules(root, settings, warn)
     for target in targets or (root,):
         relative = relative_posix(root, target)
         if target.is_file():
@@ -205,6 +268,8 @@ class IndexFigures:
     duration_ms: int = 0
     jobs: int = 1
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Patterns left out of ``.gitignore`` files and the settings: the run went on without them."""
     unreadable: list[str] = field(default_factory=list)
     """Workspace-relative paths of files that could not be read."""
 
@@ -292,7 +357,7 @@ def index_workspace(
     real_top = os.path.realpath(top)
     seen: set[str] = set()
     to_read: list[tuple[str, str | None]] = []
-    for relative in discover(root, settings, targets):
+    for relative in discover(root, settings, targets, warn=figures.warnings.append):
         if relative in seen:
             continue
         seen.add(relative)

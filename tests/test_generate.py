@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -152,6 +154,52 @@ def test_workspace_templates_run_sandboxed(tmp_path: Path) -> None:
     )
     with pytest.raises(TemplateError, match=r"not allowed in a workspace template|undefined"):
         place_function(FunctionSpec("f"), "m.py", "", SETTINGS, Templates(tmp_path))
+
+
+def test_a_workspace_template_edited_between_renders_is_read_again(tmp_path: Path) -> None:
+    folder = tmp_path / ".ark" / "templates"
+    folder.mkdir(parents=True)
+    template = folder / "function.py.j2"
+    for body in ("1", "2"):
+        template.write_text(f"def {{{{ function.name }}}}():\n    return {body}\n")
+        os.utime(template, ns=(int(body) * 10**18, int(body) * 10**18))
+        generated = place_function(FunctionSpec("f"), "m.py", "", SETTINGS, Templates(tmp_path))
+        assert generated.text == f"def f():\n    return {body}\n"
+
+
+def test_a_workspace_template_includes_no_fifo_and_no_path_out(tmp_path: Path) -> None:
+    folder = tmp_path / ".ark" / "templates"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "pipe.j2")  # nothing will ever write to it
+    for include, reason in [
+        ("pipe.j2", "pipe.j2 is not a regular file inside .ark/templates"),
+        ("../../secret.txt", "'../../secret.txt' is not a path inside .ark/templates"),
+    ]:
+        (folder / "function.py.j2").write_text(f'{{% include "{include}" %}}def f(): ...\n')
+        with pytest.raises(TemplateError, match=re.escape(reason)):
+            place_function(FunctionSpec("f"), "m.py", "", SETTINGS, Templates(tmp_path))
+
+
+def test_a_workspace_template_cannot_take_the_memory(tmp_path: Path) -> None:
+    folder = tmp_path / ".ark" / "templates"
+    folder.mkdir(parents=True)
+    (folder / "function.py.j2").write_text("def f():\n    return {{ 'x' * 10**11 }}\n")
+    with pytest.raises(TemplateError, match=r"needed more than 512 MiB of memory"):
+        place_function(FunctionSpec("f"), "m.py", "", SETTINGS, Templates(tmp_path))
+
+
+def test_templates_render_again_after_a_render_ran_out_of_time(tmp_path: Path) -> None:
+    slow, fine = tmp_path / "slow", tmp_path / "fine"
+    for root, body in [
+        (slow, "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"),
+        (fine, "def {{ function.name }}():\n    pass\n"),
+    ]:
+        (root / ".ark" / "templates").mkdir(parents=True)
+        (root / ".ark" / "templates" / "function.py.j2").write_text(body)
+    with pytest.raises(TemplateError, match=r"rendering took longer than 2 s"):
+        place_function(FunctionSpec("f"), "m.py", "", SETTINGS, Templates(slow))
+    generated = place_function(FunctionSpec("g"), "m.py", "", SETTINGS, Templates(fine))
+    assert generated.text == "def g():\n    pass\n"
 
 
 def test_generated_code_with_a_violation_is_not_offered() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 
 from ark_lsp import workspace
-from ark_lsp.config import Settings
+from ark_lsp.analysis import analyze
+from ark_lsp.config import Settings, compile_patterns
+from ark_lsp.models import Tier
 from ark_lsp.store import Store
 from ark_lsp.workspace import discover, find_root, index_workspace
 
@@ -222,3 +225,64 @@ def test_a_change_of_rules_reanalyses_unchanged_files(tmp_path: Path) -> None:
         quieter = Settings(ignore=("ARK001",))
         assert index_workspace(tmp_path, quieter, store).files_indexed == 1
         assert store.stats()["violations"] == 0
+
+
+# --- patterns a repository writes ------------------------------------------------------------
+
+
+def test_a_bad_pattern_is_left_out_once_and_the_others_apply(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "*.log\n\\\nvendor/\n")
+    write(tmp_path, "sub/.gitignore", "[z-a]\nold.py\n")
+    write(tmp_path, "app.py")
+    write(tmp_path, "vendor/lib.py")
+    write(tmp_path, "sub/old.py")
+    write(tmp_path, "sub/new.py")
+    settings = Settings(
+        exclude=("!", "*.tmp.py"),
+        tiers=(("[b-a]/", Tier.CORE),),
+        per_file_ignores=(("x" * 5000, ("ARK001",)),),
+    )
+    warnings: list[str] = []
+    found = list(discover(tmp_path, settings, [tmp_path, tmp_path / "sub"], warn=warnings.append))
+    assert found == ["app.py", "sub/new.py", "sub/new.py"]
+    assert warnings == [
+        "exclude setting: pattern '!' left out (not a valid gitignore pattern)",
+        "tiers setting: pattern '[b-a]/' left out "
+        "(not a valid gitignore pattern: invalid character class range: b-a)",
+        f"per-file-ignores setting: pattern {'x' * 77 + '...'!r} left out "
+        "(longer than 4,096 characters)",
+        ".gitignore:2: pattern '\\\\' left out (not a valid gitignore pattern)",
+        "sub/.gitignore:1: pattern '[z-a]' left out "
+        "(not a valid gitignore pattern: invalid character class range: z-a)",
+    ]
+    # The analysis leaves the same patterns out, silently: the walk told the user.
+    assert settings.tier_for("b/x.py") is Tier.TRUSTED
+    assert settings.ruleset_for("x.py") == settings.ruleset
+
+
+def test_a_gitignore_that_is_a_link_or_too_large_is_not_read(tmp_path: Path) -> None:
+    write(tmp_path, "elsewhere", "*.py\n")
+    os.symlink(tmp_path / "elsewhere", tmp_path / ".gitignore")
+    write(tmp_path, "big/.gitignore", "# padding\n" * (workspace.MAX_IGNORE_FILE // 10 + 1))
+    write(tmp_path, "app.py")
+    write(tmp_path, "big/mod.py")
+    warnings: list[str] = []
+    assert list(discover(tmp_path, Settings(), warn=warnings.append)) == ["app.py", "big/mod.py"]
+    assert warnings == ["big/.gitignore: larger than 1024 KiB, left out"]
+
+
+def test_thousands_of_patterns_still_match_as_gitignore_does() -> None:
+    # More patterns than one RE2 automaton holds: each is matched on its own, in order.
+    lines = [f"generated_{n}_*.py" for n in range(8000)] + ["!generated_7999_keep.py"]
+    spec = compile_patterns(lines)
+    assert spec.match_file("pkg/generated_7999_x.py")
+    assert not spec.match_file("pkg/generated_7999_keep.py")
+    assert not spec.match_file("pkg/handwritten.py")
+
+
+def test_settings_holding_compiled_patterns_reach_the_workers() -> None:
+    settings = Settings(per_file_ignores=(("legacy/*.py", ("ARK001",)),))
+    assert not analyze("eval(x)\n", "legacy/old.py", settings).violations  # compiled now
+    arrived = pickle.loads(pickle.dumps(settings))  # as a worker process receives them
+    assert not analyze("eval(x)\n", "legacy/old.py", arrived).violations
+    assert analyze("eval(x)\n", "new.py", arrived).violations

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -60,6 +60,8 @@ class Workspace:
     targets: list[Path]
     templates_root: Path | None = None
     """The root whose ``.ark/templates/`` overrides apply: only a trusted workspace's."""
+    warned: set[str] = field(default_factory=set)
+    """Warnings already printed: a second refresh in one command does not repeat them."""
 
     def display_path(self, relative: str) -> str:
         """A workspace path as the user would type it from the current folder."""
@@ -141,7 +143,7 @@ def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> I
     from ark_lsp.workspace import index_workspace
 
     with progress_reporter(show_progress) as progress:
-        return index_workspace(
+        figures = index_workspace(
             workspace.root,
             workspace.settings,
             workspace.store,
@@ -149,6 +151,11 @@ def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> I
             jobs=jobs,
             progress=progress,
         )
+    for warning in figures.warnings:
+        if warning not in workspace.warned:
+            workspace.warned.add(warning)
+            click.echo(f"ark: warning: {warning}", err=True)
+    return figures
 
 
 @contextmanager

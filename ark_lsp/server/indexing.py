@@ -100,6 +100,7 @@ class Indexer:
         else:
             project.state, project.figures = IndexState.READY, figures
             project.detail = f"{figures.files_scanned:,} files"
+            self._warn_once(project, figures.warnings)
         finally:
             work.end(project.detail)
         self._server.send_status()
@@ -107,6 +108,13 @@ class Indexer:
             for listener in self.on_indexed:
                 listener(project, figures)
         return figures
+
+    def _warn_once(self, project: Project, warnings: list[str]) -> None:
+        """Show what the walk left out (a bad ignore pattern), each only the first time."""
+        fresh = [w for w in warnings if w not in self._server.reported_problems]
+        self._server.reported_problems.update(fresh)
+        if fresh:
+            self._server.warn(f"ARK ({project.root.name}): " + "; ".join(fresh))
 
     def _index(self, project: Project, targets: Iterable[Path], work: WorkDone) -> IndexFigures:
         """The run itself, in the worker thread."""
