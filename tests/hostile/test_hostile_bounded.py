@@ -63,6 +63,12 @@ def project(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def trusted(root: Path) -> Path:
+    """The user trusted the workspace: its templates are in force, and must still be bounded."""
+    assert ark_bounded("trust", cwd=root).returncode == 0
+    return root
+
+
 def one_line_error(stderr: str) -> str:
     lines = stderr.splitlines()
     assert len(lines) == 1, stderr
@@ -86,7 +92,7 @@ async def _message(client: LanguageClient, *words: str) -> str:
 
 
 def test_a_range_bomb_template_fails_generate_in_bounded_time(tmp_path: Path) -> None:
-    root = project(tmp_path, {".ark/templates/function.py.j2": RANGE_BOMB})
+    root = trusted(project(tmp_path, {".ark/templates/function.py.j2": RANGE_BOMB}))
     result = ark_bounded("generate", "function", "helper", cwd=root)
     assert result.returncode == 4
     line = one_line_error(result.stderr)
@@ -99,7 +105,7 @@ def test_a_template_rendering_megabytes_is_cut_off(tmp_path: Path) -> None:
         "def {{ function.name }}():\n"
         "    return {% for i in range(2000) %}{{ 'x' * 10000 }}{% endfor %}\n"
     )
-    root = project(tmp_path, {".ark/templates/function.py.j2": flood})
+    root = trusted(project(tmp_path, {".ark/templates/function.py.j2": flood}))
     result = ark_bounded("generate", "function", "helper", cwd=root)
     assert result.returncode == 4
     line = one_line_error(result.stderr)
@@ -128,6 +134,7 @@ def test_a_linked_template_reads_no_host_file(tmp_path: Path, link: str) -> None
             )
         else:
             (templates / "function.py.j2").symlink_to(host / "function.py.j2")
+    trusted(root)
     result = ark_bounded("generate", "function", "helper", cwd=root)
     assert "host-only" not in result.stdout + result.stderr
     assert result.returncode == 4
@@ -160,6 +167,7 @@ async def test_a_range_bomb_template_does_not_stop_the_server(
     (root / ".ark" / "templates" / "function.py.j2").write_text(RANGE_BOMB)
     report = root / "report.py"
     report.write_text(CALLER)
+    trusted(root)
     await start(bare_client, "visual-studio-code", [root])
     await open_file(bare_client, report)
     parser = root / "pkg" / "parser.py"
