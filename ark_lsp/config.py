@@ -634,6 +634,29 @@ def _repository_database(root: Path, value: Any, problems: list[str]) -> bool:
     return True
 
 
+USER_ONLY_SANDBOX_KEYS = frozenset({"weak_isolation"})
+"""Sandbox settings no workspace may set, trusted or not: only the user's own layers."""
+
+
+def _without_user_only(section: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """``section`` without what only the user may decide, each key left out said."""
+    kept = dict(section)
+    for key, value in section.items():
+        if _normalise_key(key) != "sandbox" or not isinstance(value, Mapping):
+            continue
+        sandbox = {}
+        for name, setting in value.items():
+            if _normalise_key(name) in USER_ONLY_SANDBOX_KEYS:
+                problems.append(
+                    f"tool.ark.sandbox.{name}: only your own settings choose weaker isolation "
+                    "(your config.toml, the editor's settings, --weak-isolation); ignored"
+                )
+            else:
+                sandbox[name] = setting
+        kept[key] = sandbox
+    return kept
+
+
 def load_settings(
     root: Path,
     *,
@@ -670,6 +693,7 @@ def load_settings(
             and (_normalise_key(key) != "database" or _repository_database(root, value, problems))
         )
     }
+    applied = _without_user_only(applied, problems)
     loaded = settings_from_mapping(applied, base=settings)
     settings, problems = loaded.settings, problems + list(loaded.problems)
     for where, raw in layers:

@@ -111,6 +111,9 @@ class ArkServer(LanguageServer):
                 "detail": p.detail,
                 "indexed": p.figures.files_indexed if p.figures else None,
                 "unchanged": p.figures.files_unchanged if p.figures else None,
+                "trusted": p.loaded.trust.trusted,
+                "trust": p.loaded.trust.reason,
+                "ignored": list(p.loaded.ignored),
             }
             for p in self.projects.all()
         ]

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ class Session:
     wire: Wire
     file: Path
     output: str
+    env: dict[str, str]
 
     def explain(self) -> str:
         return f"Neovim {self.release} session:\n{json.dumps(self.report, indent=1)}\n{self.output}"
@@ -71,6 +73,9 @@ class Session:
 def run_session(release: str, mode: str, folder: Path) -> Session:
     binary = neovim(release)
     workspace = copy_sample(folder)
+    # Something privileged for :ArkTrust to grant: ignored until the user trusts it.
+    with (workspace / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("\n[tool.ark.sandbox]\ntimeout = 30\n")
     python, wire = tap_interpreter(folder)
     file = workspace / "app" / "loader.py"
     report_path = folder / "report.json"
@@ -94,7 +99,7 @@ def run_session(release: str, mode: str, folder: Path) -> Session:
     output = f"exit {done.returncode}\nstdout: {done.stdout}\nstderr: {done.stderr}"
     assert report_path.exists(), f"nvim wrote no report\n{output}"
     report = json.loads(report_path.read_text())
-    session = Session(release, report, wire, file, output)
+    session = Session(release, report, wire, file, output, env)
     assert "fatal" not in report, session.explain()
     assert done.returncode == 0, session.explain()
     return session
@@ -227,6 +232,26 @@ def test_ark_reindex_reindexes_the_project_and_says_what_it_did(session: Session
         r"ARK: re-indexed workspace: 2 files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s",
         shown,
     ), shown
+
+
+def test_ark_trust_trusts_the_project_as_ark_trust_does(session: Session) -> None:
+    root = session.file.parent.parent
+    (request,) = [
+        request
+        for request in session.wire.sent("workspace/executeCommand", process=0)
+        if request["params"]["command"] == "ark.trust"
+    ]
+    assert request["params"]["arguments"] == [root.as_uri()]
+    assert f"ARK: trusted {root}" in [n["message"] for n in session.report["trust"]["notifications"]]
+    checked = subprocess.run(
+        [sys.executable, "-m", "ark_lsp", "trust", "--check", str(root)],
+        env=session.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert re.search(r"OK:? .*workspace is trusted", health_lines(session)), health_lines(session)
 
 
 def test_ark_restart_replaces_the_client(session: Session) -> None:

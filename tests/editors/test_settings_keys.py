@@ -123,6 +123,19 @@ def test_the_extension_code_agrees_with_its_manifest() -> None:
     assert ts_string_array("CLIENT_ONLY_SETTINGS") == CLIENT_ONLY
 
 
+def test_vscode_restricts_exactly_the_servers_privileged_settings() -> None:
+    from ark_lsp.config import PRIVILEGED_KEYS
+
+    manifest = json.loads(PACKAGE_JSON.read_text())
+    restricted = set(manifest["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"])
+    privileged = {
+        f"ark.{key}"
+        for key in properties()
+        if re.sub(r"([A-Z])", r"_\1", key).lower().split(".")[0] in PRIVILEGED_KEYS
+    }
+    assert restricted == privileged | {"ark.interpreter"}
+
+
 @pytest.fixture(scope="module")
 def neovim_settings() -> dict[str, Any]:
     return neovim_defaults()

@@ -253,3 +253,19 @@ def test_ark_trust_lists_and_revokes(tmp_path: Path) -> None:
 
     ark("trust", "--revoke", cwd=workspace)
     assert ark("trust", "--check", cwd=workspace, check=False).returncode == 1
+
+
+def test_even_a_trusted_workspace_cannot_choose_weaker_isolation(tmp_path: Path) -> None:
+    workspace = tmp_path / "repo"
+    workspace.mkdir()
+    (workspace / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.ark.sandbox]\nbackend = "local"\nweak-isolation = true\n'
+    )
+    (workspace / "hello.py").write_text("print('hello')\n")
+    ark("trust", cwd=workspace)
+
+    ran = ark("run", "hello.py", "--format", "json", cwd=workspace)
+
+    result = json.loads(ran.stdout)
+    assert result["backend"] == "local" and "WEAKER" not in result["isolation"]
+    assert "only your own settings choose weaker isolation" in ran.stderr

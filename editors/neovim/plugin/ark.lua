@@ -16,6 +16,7 @@ command('ArkGenerateFunction', 'generate_function', 'ARK: generate the function 
 command('ArkRunInSandbox', 'run_in_sandbox', 'ARK: run this file in the sandbox')
 command('ArkRunTestsInSandbox', 'run_tests_in_sandbox', "ARK: run this file's tests in the sandbox")
 command('ArkReindex', 'reindex', 'ARK: re-index the workspace')
+command('ArkTrust', 'trust', "ARK: trust this workspace's privileged settings")
 vim.api.nvim_create_user_command('ArkRestart', function()
   require('ark').restart()
 end, { desc = 'ARK: restart the language server' })

@@ -210,7 +210,9 @@ export class ServerSession implements vscode.Disposable {
       diagnosticCollectionName: 'ark',
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: initial,
+      // The server also hears VS Code's word on the folder: in restricted mode it runs
+      // none of the folder's code and ignores [tool.ark]'s privileged settings.
+      initializationOptions: { ...initial, workspaceTrusted: vscode.workspace.isTrusted },
       middleware: {
         workspace: {
           // Answer `workspace/configuration` for `ark` with what the user set,

@@ -13,14 +13,22 @@ export const CLIENT_ONLY_SETTINGS: readonly string[] = ['interpreter', 'trace.se
 
 /**
  * Settings an untrusted workspace may not set (mirrors
- * `capabilities.untrustedWorkspaces.restrictedConfigurations`): they choose
- * what program runs or loosen the sandbox.
+ * `capabilities.untrustedWorkspaces.restrictedConfigurations`, and the
+ * server's privileged settings): they choose what program runs, where ARK
+ * writes, or loosen the sandbox.
  */
 export const RESTRICTED_SETTINGS: readonly string[] = [
   'interpreter',
   'database',
+  'jobs',
+  'sandbox.backend',
   'sandbox.image',
+  'sandbox.timeout',
+  'sandbox.memory',
+  'sandbox.cpus',
+  'sandbox.pids',
   'sandbox.network',
+  'sandbox.poolSize',
   'sandbox.mountWorkspace',
   'sandbox.weakIsolation',
 ];

@@ -189,6 +189,15 @@ local function main()
     report.reindex = { notifications = vim.list_slice(report.notifications, before + 1) }
   end)
 
+  step('trust', function()
+    local before = #report.notifications
+    vim.cmd('ArkTrust')
+    vim.wait(30000, function()
+      return #report.notifications > before
+    end, 50)
+    report.trust = { notifications = vim.list_slice(report.notifications, before + 1) }
+  end)
+
   step('generate_tests', function()
     local line, col = line_of(buf, 'def load')
     vim.api.nvim_win_set_cursor(0, { line, col + #'def ' })

@@ -148,6 +148,18 @@ local function reindex_summary(result)
   return table.concat(parts, '; ')
 end
 
+-- Trust the buffer's workspace as `ark trust` does, after the user has read
+-- what it asks for: its privileged settings (database, sandbox, templates)
+-- then apply. The server says what it granted.
+function M.trust()
+  local client = current_client(0)
+  if client == nil then
+    return
+  end
+  local root = client.config.root_dir
+  M.execute('ark.trust', root and { vim.uri_from_fname(root) } or {}, function() end)
+end
+
 function M.reindex()
   local client = current_client(0)
   if client == nil then

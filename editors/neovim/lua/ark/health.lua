@@ -113,6 +113,17 @@ local function check_clients(ark)
     for _, folder in ipairs(type(status) == 'table' and status.folders or {}) do
       local report = folder.state == 'failed' and warn or info
       report(('index of %s: %s %s'):format(folder.root, folder.state, folder.detail or ''))
+      if folder.trusted == false then
+        warn(
+          ('%s is not trusted: ARK ignores its %s'):format(
+            folder.root,
+            table.concat(folder.ignored or {}, ', ')
+          ),
+          { 'Read them in its pyproject.toml, then run :ArkTrust (or `ark trust` in a shell).' }
+        )
+      elseif folder.trusted then
+        ok(('%s is trusted (%s)'):format(folder.root, folder.trust or ''))
+      end
     end
   end
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do

@@ -124,7 +124,11 @@ test('starts `python -m ark_lsp --stdio` from ark.interpreter and sends only wha
 
   assert.deepEqual(wire.starts(), [['-m', 'ark_lsp', '--stdio']]);
   const [initialize] = wire.sent('initialize');
-  assert.deepEqual(initialize.params.initializationOptions, { codeLensThreshold: 3, sandbox: { poolSize: 0 } });
+  assert.deepEqual(initialize.params.initializationOptions, {
+    codeLensThreshold: 3,
+    sandbox: { poolSize: 0 },
+    workspaceTrusted: true,
+  });
 
   // The server's diagnostic lands in VS Code's Problems, at the UTF-16 column of eval.
   const diagnostics = await waitFor('ARK001', () => control.recorded.diagnostics.get(document.uri.toString())?.length && control.recorded.diagnostics.get(document.uri.toString()));
