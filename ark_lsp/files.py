@@ -1,4 +1,4 @@
-"""Reading a file that untrusted input named: a regular file, inside given folders, bounded.
+"""Files that untrusted input named: read and written only inside given folders, bounded.
 
 A repository, or a client speaking for one, can name any path: a FIFO that
 never answers, ``/dev/zero`` that never ends, ``/etc/shadow``, a symbolic
@@ -12,8 +12,10 @@ that already copes with an unreadable file copes with a refused one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,3 +71,49 @@ def read_contained(path: Path, folders: Iterable[Path], max_size: int) -> bytes:
     if len(data) > max_size:  # it grew while being read
         raise ReadRefused(f"larger than max_file_size ({max_size:,} bytes)")
     return data
+
+
+class WriteRefused(OSError):
+    """ARK will not write this file; the message says why, for the user."""
+
+
+def write_contained(path: Path, text: str, root: Path) -> Path:
+    """Write ``text`` to ``path``, which must stay inside ``root`` with every link resolved.
+
+    A repository decides what its paths are: a ``tests`` folder or a test
+    file may be a link to ``~/.bashrc``. The file written is where the path
+    really leads, and only if that is inside ``root`` and is a regular file
+    or nothing yet. It is replaced whole (a temporary file renamed over
+    it), keeping its mode, so a reader never sees half of it. Returns the
+    path written.
+    """
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise WriteRefused(f"{path}: leads outside the workspace ({resolved}); not written")
+    try:
+        mode: int | None = stat.S_IMODE(_regular(resolved).st_mode)
+    except FileNotFoundError:
+        mode = None
+    resolved.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=resolved.parent, prefix=f".{resolved.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
+        os.replace(temporary, resolved)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return resolved
+
+
+def _regular(path: Path) -> os.stat_result:
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise WriteRefused(f"{path}: not a regular file; not written")
+    return info

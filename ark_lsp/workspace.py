@@ -43,14 +43,19 @@ ProgressCallback = Callable[[int, int], None]
 
 
 def find_root(path: Path) -> Path:
-    """The workspace a path belongs to: the nearest folder with a root marker."""
-    start = path.resolve()
-    if not start.is_dir():
+    """The workspace a path belongs to: the nearest folder with a root marker, resolved.
+
+    Found from where the path is named, not where a link in it leads: a
+    workspace's link to a file elsewhere belongs to the workspace (and
+    leads out of it), not to the folder of its target.
+    """
+    start = path.absolute()
+    if start.is_symlink() or not start.is_dir():
         start = start.parent
     for folder in (start, *start.parents):
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
-            return folder
-    return start
+            return folder.resolve()
+    return start.resolve()
 
 
 def inside(root: str, real: str) -> bool:

@@ -77,8 +77,10 @@ def open_workspace(
     from ark_lsp.store import StoreError, move_aside
     from ark_lsp.workspace import find_root
 
+    # The workspace is found where the user named the path (see find_root): a link
+    # out of the workspace is then outside it, and refused.
+    root = find_root(paths[0] if paths else Path.cwd())
     targets = [p.resolve() for p in paths] or [Path.cwd()]
-    root = find_root(targets[0])
     outside = [str(p) for p in targets if not p.is_relative_to(root)]
     if outside:
         fail(f"{', '.join(outside)} is not inside the workspace {root}", EXIT_USAGE)

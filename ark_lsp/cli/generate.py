@@ -47,11 +47,25 @@ def generate() -> None:
 
 
 def _existing(path: Path) -> Path:
-    """The nearest existing folder or file at or above ``path``: where its workspace is found."""
-    path = path.resolve()
+    """The nearest existing folder or file at or above ``path``: where its workspace is found.
+
+    Where the user named it, not where a link leads: a workspace's link must
+    not carry ARK's writes into another folder.
+    """
+    path = path.absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
     return path
+
+
+def _write(path: Path, text: str, root: Path) -> None:
+    """Write a generated file, only inside the workspace; a refusal is the command's failure."""
+    from ark_lsp.files import write_contained
+
+    try:
+        write_contained(path, text, root)
+    except OSError as error:
+        fail(str(error))
 
 
 def _emit(workspace: Workspace, generation: Generation, output_format: str, write: bool) -> None:
@@ -62,8 +76,7 @@ def _emit(workspace: Workspace, generation: Generation, output_format: str, writ
     target = workspace.root / generation.change.path
     written = write and generation.offered
     if written:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(generation.change.new_text, encoding="utf-8")
+        _write(target, generation.change.new_text, workspace.root)
     if output_format == "json":
         click.echo(json.dumps(_as_json(workspace, generation, written), indent=2))
     elif not generation.offered:
@@ -118,7 +131,7 @@ def _templates(workspace: Workspace) -> Any:
 def _destination(workspace: Workspace, in_file: Path | None) -> tuple[Path, bool]:
     """The file to render into, and whether to write it (no ``--in``: print only)."""
     if in_file is not None:
-        return in_file.resolve(), True
+        return in_file.absolute(), True
     # Printed only: rendered as if into a new file of the workspace, in its style.
     return workspace.root / "__ark_preview__.py", False
 
@@ -332,8 +345,7 @@ def generate_tests_command(
         written = generation.offered
         if written:
             destination = workspace.root / generation.change.path
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_text(generation.change.new_text, encoding="utf-8")
+            _write(destination, generation.change.new_text, workspace.root)
     if output_format == "json":
         click.echo(
             json.dumps(

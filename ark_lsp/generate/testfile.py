@@ -21,9 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
+from ark_lsp.files import read_contained
 from ark_lsp.generate import placement
 from ark_lsp.generate.style import Style
 from ark_lsp.generate.targets import Target
+
+CONFIG_SIZE_CAP = 1024 * 1024
+"""Largest pytest configuration file read: the repository's, so bounded."""
 
 _IGNORED_FOLDERS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ark", ".tox"}
 
@@ -57,14 +61,15 @@ def read_pytest_config(root: Path) -> PytestConfig:
         if not path.is_file():
             continue
         try:
+            text = read_contained(path, [root], CONFIG_SIZE_CAP).decode("utf-8")
             if section is None:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                data = tomllib.loads(text)
                 options = data.get("tool", {}).get("pytest", {}).get("ini_options")
                 if not isinstance(options, dict):
                     continue
             else:
                 parser = configparser.ConfigParser(interpolation=None)
-                parser.read_string(path.read_text(encoding="utf-8"))
+                parser.read_string(text)
                 if not parser.has_section(section):
                     continue
                 options = dict(parser.items(section))
@@ -95,9 +100,11 @@ def _walk(folder: Path) -> list[Path]:
         except OSError:
             continue
         for entry in entries:
+            if entry.is_symlink():
+                continue  # a test file ARK extends is one of the workspace's own
             if entry.is_dir() and entry.name not in _IGNORED_FOLDERS:
                 pending.append(entry)
-            elif entry.suffix == ".py":
+            elif entry.suffix == ".py" and entry.is_file():
                 found.append(entry)
     return found
 

@@ -166,6 +166,8 @@ def generate_tests(
         raise NothingToTest(f"{relative} has {what} to test")
     module = module_name(relative)[0]
     test_path = testfile.file_for_tests(root, relative)
+    if not (root / test_path).resolve().is_relative_to(root.resolve()):
+        raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
     old_text = read_text(root / test_path)
     existing = testfile.existing_tests(old_text)
     already = [(t, testfile.tested_by(t, existing)) for t in targets]

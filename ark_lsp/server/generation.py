@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from ark_lsp.files import write_contained
 from ark_lsp.generate import Generation, TemplateError, Templates, function_for_call, record
 from ark_lsp.generate.runner import CodeRunner, SandboxCodeRunner, runner_for
 from ark_lsp.generate.targets import target_at
@@ -395,8 +396,7 @@ class GenerationFeature:
         assert root is not None
         target = root / generation.change.path
         if generation.change.creates and not self._creates_files():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(generation.change.new_text, encoding="utf-8")
+            write_contained(target, generation.change.new_text, root)
             return True
         edit = self._edit(snapshot, generation)
         return edit is not None and await self._apply(edit, f"Generate tests ({generation.target})")

@@ -242,7 +242,8 @@ def test_ark_trust_trusts_the_project_as_ark_trust_does(session: Session) -> Non
         if request["params"]["command"] == "ark.trust"
     ]
     assert request["params"]["arguments"] == [root.as_uri()]
-    assert f"ARK: trusted {root}" in [n["message"] for n in session.report["trust"]["notifications"]]
+    shown = [n["message"] for n in session.report["trust"]["notifications"]]
+    assert f"ARK: trusted {root}" in shown, shown
     checked = subprocess.run(
         [sys.executable, "-m", "ark_lsp", "trust", "--check", str(root)],
         env=session.env,
