@@ -111,10 +111,7 @@ def test_a_syntax_error_is_reported_and_the_rest_still_checked(project: Path) ->
 
 
 def test_a_rule_disabled_in_the_database_stays_off(project: Path) -> None:
-    from ark_lsp.store import Store
-
-    with Store.open(project / ".ark" / "index.db") as store:
-        store.set_rule_enabled("ARK001", False)
+    ark("rules", "disable", "ARK001", cwd=project)
     result = ark("check", "--format", "json", cwd=project, check=False)
     assert "ARK001" not in {r["rule"] for r in json.loads(result.stdout)["results"]}
 
