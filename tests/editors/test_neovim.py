@@ -245,7 +245,7 @@ def test_ark_trust_trusts_the_project_as_ark_trust_does(session: Session) -> Non
     shown = [n["message"] for n in session.report["trust"]["notifications"]]
     assert f"ARK: trusted {root}" in shown, shown
     checked = subprocess.run(
-        [sys.executable, "-m", "ark_lsp", "trust", "--check", str(root)],
+        [str(Path(sys.executable).with_name("ark")), "trust", "--check", str(root)],
         env=session.env,
         capture_output=True,
         text=True,
