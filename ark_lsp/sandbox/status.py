@@ -16,7 +16,8 @@ def sandbox_status(start: Path) -> dict[str, object]:
     from ark_lsp.config import load_settings
     from ark_lsp.workspace import find_root
 
-    settings = load_settings(find_root(start)).settings.sandbox
+    loaded = load_settings(find_root(start))
+    settings = loaded.settings.sandbox
     engine = connect()
     choice = choose_backend(settings.backend, settings.image, engine)
     report: dict[str, object] = {
@@ -27,6 +28,9 @@ def sandbox_status(start: Path) -> dict[str, object]:
         "image_present": choice.image.present if choice.image else None,
         "image_reason": choice.image.reason if choice.image else None,
         "pool_size": settings.pool_size,
+        "workspace_trusted": loaded.trust.trusted,
+        "workspace_trust": loaded.trust.reason,
+        "ignored_settings": list(loaded.ignored),
         "backend_setting": settings.backend,
         "backend": choice.name,
         "backend_reason": choice.reason,

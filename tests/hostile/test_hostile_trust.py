@@ -120,6 +120,8 @@ def test_a_repository_cannot_choose_the_sandbox_its_code_runs_in(
     ran = ark("run", "where.py", "--format", "json", cwd=workspace)
 
     assert (status["backend_setting"], status["backend"]) == ("auto", "docker")
+    assert status["workspace_trusted"] is False
+    assert status["ignored_settings"] == ["sandbox.backend", "sandbox.network", "sandbox.timeout"]
     assert json.loads(ran.stdout)["backend"] == "docker"
     assert "sandbox.backend, sandbox.network, sandbox.timeout" in ran.stderr
 
