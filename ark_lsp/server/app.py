@@ -152,11 +152,16 @@ class ArkServer(LanguageServer):
     def start_tcp(self, host: str, port: int) -> None:
         """Serve a client on a TCP socket, read as stdio is; the server ends with the connection."""
         self._stop_event = stop = threading.Event()
+        exits: list[SystemExit] = []
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.protocol.set_writer(writer)
-            await serve_stream(lambda: reader.read(READ_CHUNK_BYTES), self.protocol, stop)
-            self.shutdown()  # type: ignore[no-untyped-call]
+            try:
+                await serve_stream(lambda: reader.read(READ_CHUNK_BYTES), self.protocol, stop)
+            except SystemExit as exit_request:  # LSP's exit: raised in asyncio's callback it
+                exits.append(exit_request)  # would be logged as a crash, so raise it below
+            finally:
+                self.shutdown()  # type: ignore[no-untyped-call]
 
         async def listen() -> None:
             self._server = await asyncio.start_server(connection, host, port)
@@ -165,6 +170,8 @@ class ArkServer(LanguageServer):
 
         with contextlib.suppress(asyncio.CancelledError):  # the connection closed the listener
             asyncio.run(listen())
+        if exits:
+            raise exits[0]
         self._ended()
 
     def _ended(self) -> None:

@@ -331,6 +331,7 @@ def test_requests_out_of_order_are_refused_and_the_exit_is_clean(
         assert raw.error_code("too-late") == -32600
         raw.send({"jsonrpc": "2.0", "method": "exit"})
         assert raw.wait_exit() == 0
+        assert "Traceback" not in raw.log()
     finally:
         raw.close()
 
@@ -465,6 +466,7 @@ def test_tcp_gets_the_same_framing_protection(
             raw.request("shutdown", None, "bye")
             raw.send({"jsonrpc": "2.0", "method": "exit"})
             assert server.wait(timeout=DEADLINE) == 0
+        assert "Traceback" not in log.read_text()
     finally:
         if server.poll() is None:
             server.kill()
