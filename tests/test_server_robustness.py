@@ -25,6 +25,8 @@ from pygls.lsp.client import LanguageClient as PlainClient
 from pytest_lsp import LanguageClient
 from test_cli import ark
 
+from ark_lsp.server.framing import FrameError, Framer
+
 
 def write_raw(client: LanguageClient, body: bytes) -> None:
     """Send bytes to the server as one message, whatever they hold."""
@@ -267,3 +269,36 @@ def test_version_and_bad_addresses_answer_on_the_command_line(workspace: Path) -
     bad = subprocess.run([str(ark_lsp), "--tcp", "nowhere"], capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.strip() == "ark: error: --tcp takes HOST:PORT, got 'nowhere'"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 1000])
+def test_the_framer_resynchronises_however_the_stream_is_split(chunk: int) -> None:
+    def frame(body: bytes) -> bytes:
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    stream = (
+        frame(b"first")
+        + b"Content-Length: abc\r\n\r\nlost"
+        + b"\r\n"  # a blank line between messages is harmless
+        + b"Content-Type: x\r\ncontent-length: 6\r\n\r\nsecond"
+        + b"g" * 200  # no header ends within this framer's 50 bytes
+        + b"Content-Length: 1000\r\n\r\n"  # over this framer's limit of 100
+        + b"x" * 1000
+        + frame(b"third")
+    )
+    framer = Framer(max_message_bytes=100, max_header_bytes=50)
+    seen: list[bytes | FrameError] = []
+    for offset in range(0, len(stream), chunk):
+        framer.feed(stream[offset : offset + chunk])
+        while (item := framer.next()) is not None:
+            seen.append(item)
+        assert len(framer._buffer) <= 100 + 50 + chunk  # never the over-limit body
+    assert [s if isinstance(s, bytes) else type(s) for s in seen] == [
+        b"first",
+        FrameError,
+        b"second",
+        FrameError,
+        FrameError,
+        b"third",
+    ]
+    assert not framer.mid_message

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from ark_lsp import __version__
 from ark_lsp.server.documents import Documents
+from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
 from ark_lsp.server.projects import Projects
+from ark_lsp.server.protocol import ArkProtocol, strict_converter
 
 if TYPE_CHECKING:
     from ark_lsp.server.documents import Snapshot
@@ -35,11 +41,18 @@ CodeActionProvider = Callable[
 class ArkServer(LanguageServer):
     """ARK's language server; all state lives on the instance, so tests can make many."""
 
+    protocol: ArkProtocol
+
     def __init__(self) -> None:
         from ark_lsp.server.diagnostics import Publisher
         from ark_lsp.server.indexing import Indexer
 
-        super().__init__(name="ark", version=__version__)
+        super().__init__(
+            name="ark",
+            version=__version__,
+            protocol_cls=ArkProtocol,
+            converter_factory=strict_converter,
+        )
         self.initialization_options: dict[str, Any] = {}
         self.editor_trust: bool | None = None
         """The editor's word on whether the folders are trusted (VS Code's workspace trust)."""
@@ -124,6 +137,54 @@ class ArkServer(LanguageServer):
         self.protocol.notify(
             STATUS_NOTIFICATION, {"folders": folders, "sandboxBackend": ", ".join(sorted(backends))}
         )
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdin and stdout (ARK's reader, see ``framing``) until exit or the end."""
+        stream = stdin or sys.stdin.buffer
+        # read1 returns what one read of the pipe gives, instead of waiting for a full chunk.
+        read_chunk: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+        reader = ThreadedReader(lambda: read_chunk(READ_CHUNK_BYTES))
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve_stream(reader.read, self.protocol, stop))
+        except BrokenPipeError:
+            logger.warning("the client closed its end of the connection")
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+        self._ended()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve a client on a TCP socket, read as stdio is; the server ends with the connection."""
+        self._stop_event = stop = threading.Event()
+        exits: list[SystemExit] = []
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            try:
+                await serve_stream(lambda: reader.read(READ_CHUNK_BYTES), self.protocol, stop)
+            except SystemExit as exit_request:  # LSP's exit: raised in asyncio's callback it
+                exits.append(exit_request)  # would be logged as a crash, so raise it below
+            finally:
+                self.shutdown()  # type: ignore[no-untyped-call]
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        with contextlib.suppress(asyncio.CancelledError):  # the connection closed the listener
+            asyncio.run(listen())
+        if exits:
+            raise exits[0]
+        self._ended()
+
+    def _ended(self) -> None:
+        """The client's stream ended: without a ``shutdown`` first, exit 1 as LSP's exit does."""
+        if not self.protocol.shut_down:
+            logger.warning("the client went away without shutting the server down")
+            self.stop_work()
+            raise SystemExit(1)
 
     def stop_work(self) -> None:
         """Cancel background work and close connections; the server answers no more."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
 from ark_lsp.files import write_contained
@@ -59,18 +60,20 @@ class _Where:
 
 
 def _where(arguments: tuple[Any, ...]) -> _Where:
-    """Read ``[{"uri": ..., "position": {"line": ..., "character": ...}}]``."""
+    """Read ``[{"uri": ..., "position": {"line": ..., "character": ...}}]``, or refuse them."""
     if len(arguments) != 1 or not isinstance(arguments[0], Mapping):
-        raise ValueError('expected one argument: {"uri": ..., "position": {...}}')
+        raise JsonRpcInvalidParams('expected one argument: {"uri": ..., "position": {...}}')
     raw = arguments[0]
     uri = raw.get("uri") or (raw.get("textDocument") or {}).get("uri")
     position = raw.get("position")
     if not isinstance(uri, str) or not isinstance(position, Mapping):
-        raise ValueError('expected {"uri": ..., "position": {"line": ..., "character": ...}}')
+        raise JsonRpcInvalidParams(
+            'expected {"uri": ..., "position": {"line": ..., "character": ...}}'
+        )
     try:
         line, character = int(position["line"]), int(position["character"])
     except (KeyError, TypeError, ValueError):
-        raise ValueError("position needs integer line and character") from None
+        raise JsonRpcInvalidParams("position needs integer line and character") from None
     return _Where(uri, types.Position(line=line, character=character))
 
 

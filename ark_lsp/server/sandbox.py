@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
 from ark_lsp.models import Span, SymbolKind
@@ -91,9 +92,9 @@ def _record(project: Project, request: RunRequest, result: RunResult) -> RunResu
 
 
 def _target(server: ArkServer, arguments: tuple[Any, ...]) -> tuple[str, types.Position | None]:
-    """The URI and optional position a command was called with."""
+    """The URI and optional position a command was called with; the client's error if neither."""
     if not arguments:
-        raise ValueError("expected a document URI or {uri, position}")
+        raise JsonRpcInvalidParams("expected a document URI or {uri, position}")
     first = arguments[0]
     if isinstance(first, str):
         return first, None
@@ -102,14 +103,17 @@ def _target(server: ArkServer, arguments: tuple[Any, ...]) -> tuple[str, types.P
         first.get("position") if isinstance(first, dict) else None
     )
     if not isinstance(uri, str):
-        raise ValueError("expected a document URI or {uri, position}")
+        raise JsonRpcInvalidParams("expected a document URI or {uri, position}")
     if raw is None:
         return uri, None
     line = getattr(raw, "line", None) if not isinstance(raw, dict) else raw.get("line")
     character = (
         getattr(raw, "character", None) if not isinstance(raw, dict) else raw.get("character")
     )
-    return uri, types.Position(line=int(line or 0), character=int(character or 0))
+    try:
+        return uri, types.Position(line=int(line or 0), character=int(character or 0))
+    except (TypeError, ValueError):
+        raise JsonRpcInvalidParams("position needs integer line and character") from None
 
 
 def function_at(snapshot: Snapshot, position: types.Position) -> str | None:

@@ -1,0 +1,277 @@
+"""pygls's language-server protocol, made to answer every request however malformed.
+
+pygls 2.1.1 turns a message into its type inside ``json.loads``; when that
+fails (params of the wrong shape, a string where an object goes, no
+``jsonrpc``, a batch) it logs and answers nothing, so the editor waits
+forever. ARK checks the envelope first and answers as JSON-RPC says: -32700
+for what is not JSON, -32600 for what is not a request (batches included:
+LSP has none), -32601 for an unknown method, -32602 for params that do not
+fit, each with the request's id or ``null`` when it has none worth the name.
+It also keeps LSP's order: -32002 before ``initialize``, -32600 for a second
+``initialize`` and for requests after ``shutdown``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeGuard, TypeVar
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    LanguageServerProtocol,
+    default_converter,
+)
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+_SHOWN_CHARACTERS = 300
+"""How much of a client's text an error message repeats: the client chose its size."""
+
+
+class _Refusal(Exception):
+    """A message answered with an error instead of being handled."""
+
+    def __init__(self, msg_id: int | str | None, code: int, message: str) -> None:
+        super().__init__(message)
+        self.msg_id = msg_id
+        self.code = code
+        self.message = message
+
+
+def _is_id(value: object) -> TypeGuard[int | str]:
+    """LSP ids are integers or strings (JSON-RPC's null id means 'none')."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "..."
+
+
+def _why_not(error: Exception) -> str:
+    """What did not fit in the params, in one line."""
+    if isinstance(error, cattrs.BaseValidationError):
+        return _cut("; ".join(cattrs.transform_error(error)))
+    return _cut(f"{type(error).__name__}: {error}")
+
+
+def _strictly(kind: type[_T]) -> Callable[[object, type[_T]], _T]:
+    def structure(value: object, target: type[_T]) -> _T:
+        if target is not kind:
+            # A subclass, such as an IntEnum, reaches this hook too: build it as cattrs did.
+            return target(value)  # type: ignore[call-arg]
+        # JSON gives exact types; an int is a fine float, and nothing else is anything else.
+        if type(value) is kind or (kind is float and type(value) is int):
+            return value  # type: ignore[return-value]
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+
+    return structure
+
+
+def strict_converter() -> cattrs.Converter:
+    """Pygls's converter, but a string is not taken for a number, nor a number for a string.
+
+    By default cattrs calls ``str(value)`` and ``int(value)``, so ``"uri": 5`` became
+    ``"5"`` and ``"line": "1"`` became ``1``: params of the wrong type are invalid params.
+    """
+    converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
+    for kind in (str, int, float, bool):
+        converter.register_structure_hook(kind, _strictly(kind))
+    return converter
+
+
+class ArkProtocol(LanguageServerProtocol):
+    """The protocol the server runs: every request gets one response."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._initialize_received = False
+
+    @property
+    def shut_down(self) -> bool:
+        """Whether the client asked the server to shut down."""
+        return bool(self._shutdown)
+
+    def reply_error(self, msg_id: int | str | None, code: int, message: str) -> None:
+        """Send an error response; ``msg_id`` ``None`` is JSON-RPC's ``"id": null``."""
+        # Built by hand: pygls's types leave out an id that is None, and JSON-RPC wants null.
+        error = {"code": code, "message": message}
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+
+    def refuse_unreadable(self, reason: str) -> None:
+        """Answer bytes that could not be read as a message."""
+        self.reply_error(None, types.ErrorCodes.ParseError, f"Parse error: {reason}")
+
+    def receive(self, body: bytes) -> None:
+        """Handle one message body as read off the stream."""
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as error:
+            logger.warning("a message is not JSON: %s", _cut(str(error)))
+            self.refuse_unreadable(f"the message is not JSON: {_cut(str(error))}")
+            return
+        try:
+            message = self._structure(data)
+        except _Refusal as refusal:
+            logger.warning("refused a message: %s", refusal.message)
+            self.reply_error(refusal.msg_id, refusal.code, refusal.message)
+            return
+        if message is not None:
+            self.handle_message(message)
+
+    def _structure(self, data: object) -> Any:
+        """The typed message pygls handles, ``None`` to drop it; raises ``_Refusal``."""
+        if isinstance(data, list):
+            self._refuse_batch(data)
+            return None
+        if not isinstance(data, dict):
+            raise _Refusal(None, types.ErrorCodes.InvalidRequest, "a message must be an object")
+        msg_id = data.get("id")
+        reply_to = msg_id if _is_id(msg_id) else None
+        if data.get("jsonrpc") != self.VERSION:
+            raise _Refusal(
+                reply_to, types.ErrorCodes.InvalidRequest, 'a message must carry "jsonrpc": "2.0"'
+            )
+        if "method" in data:
+            method = data["method"]
+            if not isinstance(method, str):
+                raise _Refusal(reply_to, types.ErrorCodes.InvalidRequest, "method is not a string")
+            if "id" not in data:
+                return self._notification(method, data)
+            if reply_to is None:
+                raise _Refusal(
+                    None,
+                    types.ErrorCodes.InvalidRequest,
+                    "a request id must be an integer or string",
+                )
+            return self._request(reply_to, method, data)
+        if "result" in data or "error" in data:
+            return self._response(data)
+        raise _Refusal(
+            reply_to,
+            types.ErrorCodes.InvalidRequest,
+            "a message must have a method (request) or a result or error (response)",
+        )
+
+    def _refuse_batch(self, batch: list[Any]) -> None:
+        """LSP has no batches: each request in one gets an error, or the batch gets one."""
+        ids = [
+            m["id"] for m in batch if isinstance(m, dict) and "method" in m and _is_id(m.get("id"))
+        ]
+        logger.warning("refused a batch of %d messages", len(batch))
+        for msg_id in dict.fromkeys(ids) or [None]:
+            self.reply_error(
+                msg_id,
+                types.ErrorCodes.InvalidRequest,
+                "LSP has no batches: send each message on its own",
+            )
+
+    def _request(self, msg_id: int | str, method: str, data: dict[str, Any]) -> Any:
+        if self._shutdown:
+            raise _Refusal(msg_id, types.ErrorCodes.InvalidRequest, "the server is shutting down")
+        if method == types.INITIALIZE and self._initialize_received:
+            raise _Refusal(
+                msg_id, types.ErrorCodes.InvalidRequest, "initialize may only be sent once"
+            )
+        if method != types.INITIALIZE and not self._initialize_received:
+            raise _Refusal(
+                msg_id, types.ErrorCodes.ServerNotInitialized, "the server is not initialized yet"
+            )
+        if method not in self.fm.builtin_features and method not in self.fm.features:
+            raise _Refusal(
+                msg_id, types.ErrorCodes.MethodNotFound, f"Method not found: {_cut(method)}"
+            )
+        if data.get("params") is not None and not isinstance(data["params"], dict | list):
+            raise _Refusal(
+                msg_id, types.ErrorCodes.InvalidParams, "params must be an object or an array"
+            )
+        try:
+            message = self._converter.structure(
+                data, self.get_message_type(method) or JsonRPCRequestMessage
+            )
+        except Exception as error:
+            raise _Refusal(
+                msg_id, types.ErrorCodes.InvalidParams, f"Invalid params: {_why_not(error)}"
+            ) from None
+        if method == types.INITIALIZE:
+            self._initialize_received = True
+        return message
+
+    def _notification(self, method: str, data: dict[str, Any]) -> Any:
+        """A notification cannot be answered: one that is wrong is dropped, with a log line."""
+        if method != types.EXIT and not self._initialize_received:
+            logger.warning("dropped %s: the server is not initialized yet", _cut(method))
+            return None
+        try:
+            return self._converter.structure(
+                data, self.get_message_type(method) or JsonRPCNotification
+            )
+        except Exception as error:
+            logger.warning("dropped %s with invalid params: %s", _cut(method), _why_not(error))
+            return None
+
+    def _response(self, data: dict[str, Any]) -> Any:
+        """The client's answer to a request of ours; one we cannot read fails that request."""
+        msg_id = data.get("id")
+        if not _is_id(msg_id) and not (msg_id is None and "error" in data):
+            # Only an error may lack an id: the client could not read our request's.
+            logger.warning("dropped a response with the id %s", _cut(repr(msg_id)))
+            return None
+        expected = self._result_types.pop(msg_id, None) if _is_id(msg_id) else None
+        try:
+            if "error" in data:
+                return self._converter.structure(data, types.ResponseErrorMessage)
+            return self._converter.structure(data, expected or JsonRPCResponseMessage)
+        except Exception as error:
+            logger.warning("the client's response to %r is malformed: %s", msg_id, _why_not(error))
+            if _is_id(msg_id):
+                reason = types.ResponseError(
+                    code=types.ErrorCodes.InvalidParams,
+                    message=f"the client's response is malformed: {_why_not(error)}",
+                )
+                self._handle_response(msg_id, None, reason)
+            return None
+
+    def _send_response(
+        self,
+        msg_id: int | str,
+        result: Any | None = None,
+        error: types.ResponseError | None = None,
+    ) -> None:
+        # pygls serializes while writing and only logs a failure: the request would go
+        # unanswered. Serialize first, and answer an internal error if that fails.
+        if error is not None:
+            super()._send_response(msg_id, error=error)
+            return
+        response_type = self._result_types.pop(msg_id, JsonRPCResponseMessage)
+        try:
+            response = self._converter.unstructure(
+                response_type(id=msg_id, result=result, jsonrpc=self.VERSION)
+            )
+        except Exception:
+            logger.exception("the answer to request %r could not be serialized", msg_id)
+            self.reply_error(
+                msg_id, types.ErrorCodes.InternalError, "the server could not serialize its answer"
+            )
+            return
+        self._send_data(response)
+
+    def _send_handler_result(self, future: Future[Any], *, msg_id: int | str) -> None:
+        # An error the handler raised on purpose (bad arguments to a command, an unknown
+        # command) is the client's, not a bug: answer it in one log line, not a traceback.
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, JsonRpcException):
+            self._request_futures.pop(msg_id, None)
+            logger.warning("request %r: %s", msg_id, error.message)
+            self._send_response(msg_id, error=error.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
