@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -258,6 +259,12 @@ async def test_the_server_also_listens_on_tcp(workspace: Path, unused_tcp_port: 
             server.kill()
             await server.wait()
         await client.stop()
+        # pygls's client never closes its TCP stream; left open, it warns when collected.
+        writer = client.protocol.writer
+        if isinstance(writer, asyncio.StreamWriter):
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
 
 
 def test_version_and_bad_addresses_answer_on_the_command_line(workspace: Path) -> None:
