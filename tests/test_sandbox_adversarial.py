@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
@@ -208,3 +210,15 @@ def test_a_script_that_kills_its_parent_is_reported_and_the_host_survives(sandbo
     assert result.outcome is Outcome.PASSED, (result.error, result.stderr)
     assert result.stdout == "the agent is still there\n"
     assert os.getppid() > 1  # the test process was not re-parented: its parent lives too
+
+
+def test_a_python_installed_under_tmp_is_lent_to_local_runs(tmp_path: Path) -> None:
+    # A clone in /tmp has its virtual environment there: the run's own /tmp must not hide it.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+
+    result = LocalSandbox(python=str(python)).run(script("import sys\nprint(sys.prefix)\n"))
+
+    assert result.outcome is Outcome.PASSED, result.stderr
+    assert result.stdout.strip() == str(venv)

@@ -67,8 +67,9 @@ def _inside(path: str, folder: str) -> bool:
 def python_paths(python: str) -> list[str]:
     """The folders ``python`` needs read-only: its prefixes and the venv, outermost only."""
     found = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix}
-    if os.path.realpath(python) != os.path.realpath(sys.executable):
-        # Another interpreter: its installation is the folder above its bin/.
+    if os.path.abspath(python) != os.path.abspath(sys.executable):
+        # Another interpreter (a venv's links lead to the same binary as ARK's own):
+        # its environment and its installation are the folders above their bin/.
         found.add(str(Path(os.path.realpath(python)).parent.parent))
         found.add(str(Path(os.path.abspath(python)).parent.parent))
     folders = sorted({os.path.abspath(p) for p in found if p}, key=len)
@@ -185,6 +186,9 @@ def plan(
     )
     stage: list[Path] = []
     mounts: list[str] = []
+    # /tmp first: what is lent may live under it (a clone in /tmp and its venv), and a
+    # later mount covers an earlier one.
+    words += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch / "tmp"), "/tmp"]
     for source, dest in lent:
         if root:
             # Root's private bind mount is what nobody's bubblewrap lends on.
@@ -196,13 +200,7 @@ def plan(
             )
             source = str(staged)
         words += ["--ro-bind", source, dest]
-    words += [
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--bind", str(scratch / "tmp"), "/tmp",
-        "--bind", str(scratch / "work"), work,
-        "--chdir", work,
-    ]  # fmt: skip
+    words += ["--bind", str(scratch / "work"), work, "--chdir", work]
     if network:
         for name in ("hosts", "resolv.conf"):
             words += ["--ro-bind", str(scratch / "etc" / name), f"/etc/{name}"]
