@@ -355,7 +355,7 @@ def index_workspace(
     started = time.perf_counter()
     jobs = jobs or settings.jobs or default_jobs()
     figures = IndexFigures(root=str(root), jobs=jobs)
-    known = store.file_states(settings.analysis_key)
+    known = store.index.file_states(settings.analysis_key)
     scopes = [relative_posix(root, t) for t in targets] or [""]
 
     top = os.fspath(root)
@@ -392,14 +392,14 @@ def index_workspace(
     gone = [path for path in known if path not in seen and _within(path, scopes)]
     _run_analysis(root, settings, store, to_read, jobs, figures, progress)
     if gone:
-        store.remove_files(gone)
+        store.index.remove_files(gone)
         figures.files_removed += len(gone)
 
-    totals = store.totals(scopes)
+    totals = store.index.totals(scopes)
     figures.lines = totals.lines
     figures.average_complexity = round(totals.average_complexity, 2)
     figures.duration_ms = round((time.perf_counter() - started) * 1000)
-    store.record_index_run(figures.as_dict())
+    store.index_runs.record(figures.as_dict())
     return figures
 
 
@@ -517,8 +517,8 @@ class _BatchWriter:
 
     def flush(self) -> None:
         if self.rows or self.vanished:
-            self.store.write_rows(self.rows, removed=self.vanished)
+            self.store.index.write_rows(self.rows, removed=self.vanished)
             self.figures.files_removed += len(self.vanished)
         if self.touched:
-            self.store.touch_files(self.touched)
+            self.store.index.touch_files(self.touched)
         self.rows, self.touched, self.vanished = RowBatch(), {}, []

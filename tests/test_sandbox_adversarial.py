@@ -180,7 +180,7 @@ def test_fifty_megabytes_of_output_are_capped_and_the_run_recorded(
     assert result.stderr == "done\n"
     with Store.open(tmp_path / "index.db") as store:
         recorded = record_run(store, script(flood), result)
-        (row,) = store.executions()
+        (row,) = store.runs.history()
     assert row.id == recorded.execution_id
     assert (row.outcome, row.backend, row.target_path) == ("passed", sandbox.name, "main.py")
 

@@ -168,8 +168,8 @@ def test_a_recorded_run_updates_history_and_the_target_aggregates(tmp_path: Path
     ]
     with Store.open(tmp_path / "index.db") as store:
         ids = [record_run(store, request, result).execution_id for result in outcomes]
-        history = store.executions(limit=10)
-        performance = store.performance("app/main.py")
+        history = store.runs.history(limit=10)
+        performance = store.runs.performance("app/main.py")
     assert [row.id for row in history] == sorted(ids, reverse=True)  # type: ignore[type-var]
     newest = history[0]
     assert (newest.outcome, newest.detail, newest.command) == (

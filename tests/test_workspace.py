@@ -114,19 +114,19 @@ def test_second_run_reads_nothing_and_changes_are_picked_up(tree: Path) -> None:
         os.utime(core, ns=(1, 1))
         third = run(tree, store)
         assert (third.files_indexed, third.files_unchanged) == (0, 4)
-        assert store.file_states(settings_of(tree).analysis_key)["pkg/core.py"].mtime_ns == 1
+        assert store.index.file_states(settings_of(tree).analysis_key)["pkg/core.py"].mtime_ns == 1
 
         core.write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
         fourth = run(tree, store)
         assert fourth.files_indexed == 1
         assert [
-            (r.qualname, r.complexity) for r in store.symbols(path_prefixes=["pkg/core.py"])
+            (r.qualname, r.complexity) for r in store.index.symbols(path_prefixes=["pkg/core.py"])
         ] == [("f", 2)]
 
         (tree / "vendor" / "new.py").unlink()
         fifth = run(tree, store)
         assert fifth.files_removed == 1
-        assert store.symbols(path_prefixes=["vendor"]) == []
+        assert store.index.symbols(path_prefixes=["vendor"]) == []
 
 
 def test_indexing_a_subfolder_leaves_the_rest_of_the_index_alone(tree: Path) -> None:
@@ -134,7 +134,7 @@ def test_indexing_a_subfolder_leaves_the_rest_of_the_index_alone(tree: Path) -> 
         run(tree, store)
         figures = run(tree, store, targets=[tree / "vendor"])
         assert (figures.files_scanned, figures.files_removed) == (1, 0)
-        assert len(store.file_states()) == 4
+        assert len(store.index.file_states()) == 4
 
 
 def test_parallel_and_serial_runs_build_the_same_index(tmp_path: Path) -> None:
@@ -145,7 +145,7 @@ def test_parallel_and_serial_runs_build_the_same_index(tmp_path: Path) -> None:
         with Store.open(tmp_path / f"index-{jobs}.db") as store:
             figures = run(tmp_path, store, jobs=jobs)
             assert figures.files_indexed == 120
-            results.append([(r.path, r.qualname, r.complexity) for r in store.symbols()])
+            results.append([(r.path, r.qualname, r.complexity) for r in store.index.symbols()])
     assert results[0] == results[1]
     assert len(results[0]) == 120
 
@@ -174,7 +174,7 @@ def test_a_file_that_vanishes_after_discovery_leaves_the_index(
         monkeypatch.setattr(workspace, "_analyse_file", delete_then_read)
         figures = run(tmp_path, store)
         assert figures.files_skipped == 1
-        assert sorted(store.file_states()) == ["kept.py"]
+        assert sorted(store.index.file_states()) == ["kept.py"]
 
 
 def test_syntax_errors_are_counted_and_named(tmp_path: Path) -> None:
@@ -209,11 +209,11 @@ def test_a_file_changed_while_it_is_indexed_is_indexed_again_next_time(
     with Store.open(tmp_path / "index.db") as store:
         monkeypatch.setattr(workspace, "_analyse_file", read_then_edit)
         run(tmp_path, store)
-        assert [r.qualname for r in store.symbols()] == ["before"]  # what was read
+        assert [r.qualname for r in store.index.symbols()] == ["before"]  # what was read
         monkeypatch.setattr(workspace, "_analyse_file", real_analyse)
         again = run(tmp_path, store)
         assert again.files_indexed == 1
-        assert [r.qualname for r in store.symbols()] == ["after"]
+        assert [r.qualname for r in store.index.symbols()] == ["after"]
 
 
 def test_a_change_of_rules_reanalyses_unchanged_files(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_a_change_of_rules_reanalyses_unchanged_files(tmp_path: Path) -> None:
         assert index_workspace(tmp_path, Settings(), store).files_indexed == 0
         quieter = Settings(ignore=("ARK001",))
         assert index_workspace(tmp_path, quieter, store).files_indexed == 1
-        assert store.stats()["violations"] == 0
+        assert store.index.counts().violations == 0
 
 
 # --- patterns a repository writes ------------------------------------------------------------

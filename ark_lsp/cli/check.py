@@ -58,11 +58,11 @@ def check(
         figures = refresh(workspace, jobs, show_progress=output_format == "text")
         prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
         if fix:
-            records = workspace.store.violations(path_prefixes=prefixes)
+            records = workspace.store.index.violations(path_prefixes=prefixes)
             _fix_files(workspace, sorted({v.path for v in records}))
             figures = refresh(workspace, jobs, show_progress=False)
-        records = workspace.store.violations(path_prefixes=prefixes)
-        files_checked = workspace.store.totals(prefixes).files
+        records = workspace.store.index.violations(path_prefixes=prefixes)
+        files_checked = workspace.store.index.totals(prefixes).files
         rules = workspace.settings.ruleset.rules
     results = [
         CheckResult(

@@ -135,7 +135,7 @@ def with_rule_pack(settings: Settings, store: Store) -> Settings:
     """``settings`` with the database's rule pack in force, when the user made it."""
     from ark_lsp.trust import rules_in_force
 
-    rules, problem = rules_in_force(store.rules(), store.path)
+    rules, problem = rules_in_force(store.rules.load(), store.path)
     if problem:
         click.echo(f"ark: warning: {problem}", err=True)
     return replace(settings, base_rules=rules)

@@ -310,7 +310,7 @@ def generate_tests_command(
 
         def call_sites(function: str) -> list[str]:
             texts = []
-            for relative in store.files_calling(function):
+            for relative in store.index.files_calling(function):
                 try:
                     texts.append((workspace.root / relative).read_text(encoding="utf-8"))
                 except (OSError, UnicodeDecodeError):

@@ -117,7 +117,7 @@ def symbols(
     with open_workspace(paths, database) as workspace:
         refresh(workspace, jobs, show_progress=output_format == "text")
         prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
-        records = workspace.store.symbols(
+        records = workspace.store.index.symbols(
             path_prefixes=prefixes,
             min_complexity=min_complexity,
             sort=sort,  # type: ignore[arg-type]
@@ -142,7 +142,7 @@ def search(
     """Find symbols by name, qualified name or docstring words, best first."""
     with open_workspace([root] if root else [], database) as workspace:
         refresh(workspace, None, show_progress=False)
-        records = workspace.store.search(" ".join(query), limit=limit)
+        records = workspace.store.index.search(" ".join(query), limit=limit)
         _print_symbols(workspace, records, output_format)
 
 
@@ -156,7 +156,7 @@ def graph(output_format: str, root: Path | None, database: Path | None) -> None:
     """Print the workspace's module dependency graph (importer -> imported)."""
     with open_workspace([root] if root else [], database) as workspace:
         refresh(workspace, None, show_progress=False)
-        edges = workspace.store.module_edges()
+        edges = workspace.store.index.module_edges()
     if output_format == "json":
         click.echo(json.dumps([{"from": a, "to": b} for a, b in edges], indent=2))
     elif output_format == "dot":

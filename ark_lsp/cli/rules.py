@@ -31,7 +31,7 @@ def _rules_database(root: Path | None, database: Path | None) -> AbstractContext
 def rules_list(output_format: str, root: Path | None, database: Path | None) -> None:
     """Every rule with its state, severity and pattern."""
     with _rules_database(root, database) as workspace:
-        stored = workspace.store.rules()
+        stored = workspace.store.rules.load()
     if output_format == "json":
         click.echo(json.dumps([_rule_json(rule) for rule in stored], indent=2))
         return
@@ -69,7 +69,7 @@ def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
     from ark_lsp.rules import DOCS_URL
 
     with _rules_database(root, database) as workspace:
-        matching = [rule for rule in workspace.store.rules() if rule.id == rule_id.upper()]
+        matching = [rule for rule in workspace.store.rules.load() if rule.id == rule_id.upper()]
     if not matching:
         fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
     first = matching[0]
@@ -88,7 +88,7 @@ def _check_editable(workspace: Workspace) -> None:
     """Refuse to build on a rule pack ARK did not leave so for this user."""
     from ark_lsp.trust import rules_in_force
 
-    _, problem = rules_in_force(workspace.store.rules(), workspace.store.path)
+    _, problem = rules_in_force(workspace.store.rules.load(), workspace.store.path)
     if problem:
         fail(f"not editing a rule pack you did not make: {problem}")
 
@@ -97,13 +97,13 @@ def _adopt(workspace: Workspace) -> None:
     """Remember the pack as the user's own, so that it stays in force."""
     from ark_lsp.trust import adopt_rule_pack
 
-    adopt_rule_pack(workspace.store.rules(), workspace.store.path)
+    adopt_rule_pack(workspace.store.rules.load(), workspace.store.path)
 
 
 def _switch(rule_id: str, enabled: bool, root: Path | None, database: Path | None) -> None:
     with _rules_database(root, database) as workspace:
         _check_editable(workspace)
-        changed = workspace.store.set_rule_enabled(rule_id.upper(), enabled)
+        changed = workspace.store.rules.set_enabled(rule_id.upper(), enabled)
         _adopt(workspace)
     if not changed:
         fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
@@ -175,6 +175,6 @@ def rules_add(
         fail(str(error), EXIT_USAGE)
     with _rules_database(root, database) as workspace:
         _check_editable(workspace)
-        workspace.store.add_rule(rule)
+        workspace.store.rules.add(rule)
         _adopt(workspace)
     click.echo(f"added {rule.id} ({rule.name})")

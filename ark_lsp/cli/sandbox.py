@@ -256,7 +256,7 @@ def history(
     from dataclasses import asdict
 
     with open_workspace([root] if root else [], database) as workspace:
-        records = workspace.store.executions(limit=limit, target_path=target)
+        records = workspace.store.runs.history(limit=limit, target_path=target)
     if output_format == "json":
         click.echo(json.dumps([asdict(record) for record in records], indent=2))
         return

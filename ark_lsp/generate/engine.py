@@ -190,7 +190,7 @@ def record(
     store: Store, generation: Generation, test_outcome: Mapping[str, object] | None = None
 ) -> int:
     """Keep a generation (offered or refused) in ``generated_code``."""
-    return store.record_generation(
+    return store.generations.record(
         kind=generation.kind,
         target=generation.target,
         template=generation.template,

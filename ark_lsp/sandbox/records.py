@@ -39,5 +39,5 @@ def execution_row(request: RunRequest, result: RunResult) -> dict[str, object]:
 
 def record_run(store: Store, request: RunRequest, result: RunResult) -> RunResult:
     """Store the run; return the result with its ``execution_id``."""
-    execution_id = store.record_execution(execution_row(request, result))
+    execution_id = store.runs.record(execution_row(request, result))
     return dataclasses.replace(result, execution_id=execution_id)

@@ -152,7 +152,7 @@ class Publisher:
         store = project.reader() if project.settings.workspace_diagnostics else None
         if store is not None:
             by_path: dict[str, list[types.Diagnostic]] = {}
-            records = store.violations()
+            records = store.index.violations()
             for record in records:
                 uri = from_fs_path(str(project.root / record.path)) or ""
                 if uri in self._server.workspace.text_documents:

@@ -323,7 +323,7 @@ class GenerationFeature:
         def call_sites(name: str) -> list[str]:
             if store is None:
                 return []
-            texts = [self._read_text(root / caller) for caller in store.files_calling(name)]
+            texts = [self._read_text(root / caller) for caller in store.index.files_calling(name)]
             return [text for text in texts if text]
 
         sandbox = self._server.sandbox

@@ -263,11 +263,13 @@ class HoverProvider:
         store = project.reader() if project else None
         if len(imported) != 1 or store is None or project is None:
             return None
-        module_file = store.module_file(imported[0].module)
+        module_file = store.index.module_file(imported[0].module)
         if module_file is None:
             return None
         name = imported[0].name
-        records = [r for r in store.symbols(path_prefixes=[module_file[0]]) if r.qualname == name]
+        records = [
+            r for r in store.index.symbols(path_prefixes=[module_file[0]]) if r.qualname == name
+        ]
         if len(records) != 1:
             return None
         return self._with_index_facts(SymbolFacts.of_record(records[0]), project, module_file[0])
@@ -277,7 +279,8 @@ class HoverProvider:
         store = project.reader() if project else None
         module_file = None
         if store is not None:
-            module_file = store.module_file(item.target) or store.module_file(item.module)
+            index = store.index
+            module_file = index.module_file(item.target) or index.module_file(item.module)
         tier = snapshot.report.tier
         forbidden = snapshot.settings.ruleset.forbidden_imports.get(tier, ())
         for candidate in (item.target, item.module):
@@ -295,8 +298,8 @@ class HoverProvider:
         name = facts.qualname.rsplit(".", 1)[-1]
         return replace(
             facts,
-            callers=store.call_count(name),
-            last_run=store.performance(relative, facts.qualname),
+            callers=store.index.call_count(name),
+            last_run=store.runs.performance(relative, facts.qualname),
         )
 
     def _resolve_call(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
@@ -343,7 +346,7 @@ class HoverProvider:
         if project is not None and module_path.is_relative_to(project.root):
             relative = project.relative(module_path)
             store = project.reader()
-            record = store.symbol_named_at(relative, line, name) if store else None
+            record = store.index.symbol_named_at(relative, line, name) if store else None
             if record is not None:
                 return self._with_index_facts(SymbolFacts.of_record(record), project, relative)
         try:

@@ -133,13 +133,13 @@ class Indexer:
             doomed = (
                 [
                     path
-                    for path in store.file_states()
+                    for path in store.index.file_states()
                     if any(path == g or path.startswith(f"{g}/") for g in gone)
                 ]
                 if gone
                 else []
             )
-            store.remove_files(doomed)
+            store.index.remove_files(doomed)
             if targets and not existing:
                 return IndexFigures(root=str(project.root), files_removed=len(doomed))
             return index_workspace(

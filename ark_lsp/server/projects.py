@@ -107,7 +107,7 @@ class Project:
         self.close_reader()
         try:
             with Store.open(database_path(self.root, settings)) as store:
-                rules, problem = rules_in_force(store.rules(), store.path)
+                rules, problem = rules_in_force(store.rules.load(), store.path)
                 settings = replace(settings, base_rules=rules)
                 if problem:
                     problems.append(problem)

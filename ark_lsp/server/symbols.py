@@ -56,7 +56,7 @@ def workspace_symbols(server: ArkServer, query: str) -> list[types.WorkspaceSymb
         store = project.reader()
         if store is None:
             continue
-        for record in store.search(query, limit=WORKSPACE_SYMBOL_LIMIT):
+        for record in store.index.search(query, limit=WORKSPACE_SYMBOL_LIMIT):
             uri = from_fs_path(str(project.root / record.path)) or ""
             # Index columns are code points; for a symbol's start line that is
             # what every encoding agrees on in ASCII code, and close enough elsewhere.

@@ -2,13 +2,30 @@
 
 The file (by default ``.ark/index.db``) holds the code index (files, symbols,
 imports, violations, a full-text index over symbols) and the ARK tables
-(sandbox executions, rules, generated code and what follows from them). The
-schema is versioned with ``PRAGMA user_version`` and migrated forward on open.
+(sandbox executions, rules, generated code, index runs and what follows from
+them). The schema is versioned with ``PRAGMA user_version`` and migrated
+forward on open (:mod:`ark_lsp.store.schema`).
+
+A :class:`Store` is one connection to the file; its queries are grouped in
+one repository per concern, each in its own module and reached as an
+attribute of the store:
+
+- ``store.index`` (:mod:`~ark_lsp.store.code_index`): the code index;
+- ``store.rules`` (:mod:`~ark_lsp.store.rule_pack`): the rule pack;
+- ``store.runs`` (:mod:`~ark_lsp.store.sandbox_runs`): sandbox runs, performance;
+- ``store.generations`` (:mod:`~ark_lsp.store.generations`): generated code;
+- ``store.index_runs`` (:mod:`~ark_lsp.store.index_runs`): indexing figures.
+
+The improvement loop's records come next the same way, one module and one
+attribute each: change sets (``changes``), ``approvals``, ``deployments``
+with their health, and the quality gate's reports (``quality``, which owns
+``code_quality_reports``).
 """
 
 from __future__ import annotations
 
-from ark_lsp.store.database import Store, SymbolSort
+from ark_lsp.store.code_index import CodeIndexRepository, SymbolSort
+from ark_lsp.store.database import Store
 from ark_lsp.store.errors import (
     DatabaseCorrupt,
     DatabaseLocked,
@@ -16,22 +33,33 @@ from ark_lsp.store.errors import (
     StoreError,
     move_aside,
 )
+from ark_lsp.store.generations import GenerationRepository
+from ark_lsp.store.index_runs import IndexRunRepository
 from ark_lsp.store.records import (
     ExecutionRecord,
+    IndexCounts,
     PerformanceRecord,
     SymbolRecord,
     Totals,
     ViolationRecord,
 )
+from ark_lsp.store.rule_pack import RulePackRepository
+from ark_lsp.store.sandbox_runs import SandboxRunRepository
 from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
     "LATEST",
+    "CodeIndexRepository",
     "DatabaseCorrupt",
     "DatabaseLocked",
     "DatabaseTooNew",
     "ExecutionRecord",
+    "GenerationRepository",
+    "IndexCounts",
+    "IndexRunRepository",
     "PerformanceRecord",
+    "RulePackRepository",
+    "SandboxRunRepository",
     "Store",
     "StoreError",
     "SymbolRecord",

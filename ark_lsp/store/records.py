@@ -41,6 +41,16 @@ class Totals:
     """Mean complexity of functions and methods (classes excluded), as ``radon cc -a``."""
 
 
+@dataclass(frozen=True, slots=True)
+class IndexCounts:
+    """How many rows of each kind the whole index holds."""
+
+    files: int = 0
+    symbols: int = 0
+    imports: int = 0
+    violations: int = 0
+
+
 SYMBOL_RECORD_COLUMNS = (
     "s.path, s.name, s.qualname, s.kind, s.line, s.end_line, s.complexity, s.rank, "
     'c.tier, s.signature, s.docstring, s."column", s.end_column'

@@ -183,7 +183,7 @@ def call_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
 
 @dataclass
 class RowBatch:
-    """Rows of several files, ready for :meth:`Store.write_rows`.
+    """Rows of several files, ready for :meth:`CodeIndexRepository.write_rows`.
 
     Plain tuples pickle several times faster than the dataclasses they come
     from, so index workers send these, not reports, to the writing process.

@@ -282,8 +282,8 @@ END"""
 SEARCH_COLUMNS = ("name", "qualname", "docstring")
 """Columns of ``symbols`` in the full-text index, in the order bm25 weights them."""
 
-# Inserts and deletes reach symbols_fts through the Store's bulk statements
-# (see database.py): per-row triggers made indexing several times slower.
+# Inserts and deletes reach symbols_fts through the code index's bulk statements
+# (see code_index.py): per-row triggers made indexing several times slower.
 # An update is rare and must not leave the index describing old text.
 _SEARCH_UPDATE_TRIGGER = f"""
 CREATE TRIGGER symbols_fts_update AFTER UPDATE ON symbols
@@ -363,6 +363,44 @@ def _v5_sandbox_details(db: Database) -> None:
     db.execute("CREATE INDEX sandbox_executions_started ON sandbox_executions (started_at)")
 
 
+_INDEX_RUN_COLUMNS = (
+    "id, created_at, root, files_scanned, files_indexed, files_unchanged, files_skipped, "
+    "files_errors, files_removed, lines, average_complexity, duration_ms, jobs, problems"
+)
+
+
+def _v6_index_runs(db: Database) -> None:
+    """Index-run figures in a table of their own: ``code_quality_reports`` is the quality gate's.
+
+    Until now the indexer was the only writer of ``code_quality_reports``, so
+    every row there is an index run: they all move, ids and times kept, and
+    the table is left empty. No view or trigger reads them.
+    """
+    db.execute(
+        f"""CREATE TABLE index_runs (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL DEFAULT {_NOW},
+            root TEXT,
+            files_scanned INTEGER NOT NULL DEFAULT 0,
+            files_indexed INTEGER NOT NULL DEFAULT 0,
+            files_unchanged INTEGER NOT NULL DEFAULT 0,
+            files_skipped INTEGER NOT NULL DEFAULT 0,
+            files_errors INTEGER NOT NULL DEFAULT 0,
+            files_removed INTEGER NOT NULL DEFAULT 0,
+            lines INTEGER NOT NULL DEFAULT 0,
+            average_complexity REAL NOT NULL DEFAULT 0,
+            duration_ms INTEGER NOT NULL DEFAULT 0,
+            jobs INTEGER NOT NULL DEFAULT 1,
+            problems TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute(
+        f"INSERT INTO index_runs ({_INDEX_RUN_COLUMNS}) "
+        f"SELECT {_INDEX_RUN_COLUMNS} FROM code_quality_reports ORDER BY id"
+    )
+    db.execute("DELETE FROM code_quality_reports")
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -371,6 +409,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v3_rule_rows,
     _v4_calls,
     _v5_sandbox_details,
+    _v6_index_runs,
 )
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""

@@ -38,7 +38,7 @@ def trust_workspace(root: Path, store: TrustStore | None = None) -> Trusted:
         return Trusted(root, request)
     try:
         with Store.open(location, busy_timeout=settings.busy_timeout) as database:
-            stored = database.rules()
+            stored = database.rules.load()
     except StoreError as error:
         return Trusted(root, request, problem=str(error))
     if not weakened_rules(stored):

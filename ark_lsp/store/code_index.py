@@ -1,0 +1,279 @@
+"""The code index: files, symbols, imports, violations and calls, written and queried."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.store import rows
+from ark_lsp.store.connection import utc_now, write_transaction
+from ark_lsp.store.records import (
+    SYMBOL_RECORD_COLUMNS,
+    IndexCounts,
+    SymbolRecord,
+    Totals,
+    ViolationRecord,
+    symbol_record,
+)
+from ark_lsp.store.repository import Repository, guarded
+
+SymbolSort = Literal["complexity", "name", "line"]
+
+_ORDER_BY: dict[str, str] = {
+    "line": 's.path, s.line, s."column", s.id',
+    "name": "s.name, s.path, s.line, s.id",
+    "complexity": "s.complexity DESC, s.path, s.line, s.id",
+}
+_SEARCH_WORD = re.compile(r"[^\W_]+")
+# Weights of name, qualname and docstring in the ranking of search results.
+_BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0)"
+
+
+class CodeIndexRepository(Repository):
+    """What the index holds of each file of the workspace (``store.index``)."""
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @guarded
+    def file_states(self, analysis_key: str = "") -> dict[str, FileState]:
+        """What the index remembers of each file: size, mtime and content hash.
+
+        A file analysed under another ``analysis_key`` (other rules, other
+        settings, another ARK) comes back with no size, mtime or hash, so the
+        indexer analyses it again even though its bytes did not change.
+        """
+        cursor = self._db.conn.execute(
+            "SELECT path, size, mtime_ns, sha256, analysis_key FROM code_index"
+        )
+        return {
+            path: FileState(size, mtime, sha) if key == analysis_key else FileState(-1, -1, "")
+            for path, size, mtime, sha, key in cursor
+        }
+
+    def write_files(self, files: Sequence[IndexedFile], removed: Sequence[str] = ()) -> None:
+        """Replace the index of ``files`` and drop ``removed``, in one transaction."""
+        self.write_rows(rows.prepare_rows(files, utc_now()), removed)
+
+    @guarded
+    def write_rows(self, batch: rows.RowBatch, removed: Sequence[str] = ()) -> None:
+        """Replace the index of the batch's files and drop ``removed``, in one transaction."""
+        conn = self._db.conn
+        with write_transaction(self._db):
+            self._forget([*batch.paths, *removed])
+            conn.executemany(rows.CODE_INDEX_INSERT, batch.code_index)
+            (last_id,) = conn.execute("SELECT coalesce(max(id), 0) FROM symbols").fetchone()
+            conn.executemany(rows.SYMBOLS_INSERT, batch.symbols)
+            conn.execute(rows.SEARCH_ADD, (last_id,))
+            conn.executemany(rows.IMPORTS_INSERT, batch.imports)
+            conn.executemany(rows.VIOLATIONS_INSERT, batch.violations)
+            conn.executemany(rows.CALLS_INSERT, batch.calls)
+
+    @guarded
+    def touch_files(self, states: Mapping[str, FileState]) -> None:
+        """Record the new size and mtime of files whose content did not change."""
+        with write_transaction(self._db):
+            self._db.conn.executemany(
+                "UPDATE code_index SET size = ?, mtime_ns = ?, sha256 = ? WHERE path = ?",
+                ((s.size, s.mtime_ns, s.sha256, path) for path, s in states.items()),
+            )
+
+    @guarded
+    def remove_files(self, paths: Sequence[str]) -> None:
+        """Forget files, with everything indexed from them."""
+        with write_transaction(self._db):
+            self._forget(paths)
+
+    def _forget(self, paths: Sequence[str]) -> None:
+        """Delete files with everything indexed from them; call inside a transaction."""
+        if not paths:
+            return
+        # One set-wise statement per table: per-row triggers cost several
+        # times more. The search index goes first, while its rows still exist.
+        doomed = json.dumps(list(paths))
+        self._db.conn.execute(rows.SEARCH_FORGET, (doomed,))
+        self._db.conn.execute(rows.FILES_DELETE, (doomed,))
+
+    # --- symbols and violations ------------------------------------------------------------
+
+    @guarded
+    def symbols(
+        self,
+        *,
+        path_prefixes: Sequence[str] | None = None,
+        min_complexity: int | None = None,
+        sort: SymbolSort = "line",
+        limit: int | None = None,
+    ) -> list[SymbolRecord]:
+        """Symbols of the files equal to or under ``path_prefixes`` (all by default).
+
+        ``sort="complexity"`` puts the most complex first (ties by path and
+        line); ``"name"`` and ``"line"`` are ascending.
+        """
+        if sort not in _ORDER_BY:
+            raise ValueError(f"sort must be one of {', '.join(_ORDER_BY)}, not {sort!r}")
+        where, params = _prefix_clause("s.path", path_prefixes)
+        if min_complexity is not None:
+            where += " AND s.complexity >= ?"
+            params.append(min_complexity)
+        sql = (
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
+            f"JOIN code_index AS c ON c.path = s.path WHERE {where} ORDER BY {_ORDER_BY[sort]}"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [symbol_record(row) for row in self._db.conn.execute(sql, params)]
+
+    @guarded
+    def violations(self, *, path_prefixes: Sequence[str] | None = None) -> list[ViolationRecord]:
+        """Violations in the files equal to or under ``path_prefixes``, in file order."""
+        where, params = _prefix_clause("v.path", path_prefixes)
+        cursor = self._db.conn.execute(
+            'SELECT v.path, v.rule, v.severity, v.message, v.line, v."column", v.end_line, '
+            f"v.end_column, c.tier FROM violations AS v JOIN code_index AS c ON c.path = v.path "
+            f'WHERE {where} ORDER BY v.path, v.line, v."column", v.rule',
+            params,
+        )
+        return [ViolationRecord(*row) for row in cursor]
+
+    @guarded
+    def search(self, query: str, limit: int = 20) -> list[SymbolRecord]:
+        """Symbols whose name, qualified name or docstring match ``query``, best first.
+
+        Every word of the query must match the start of a word (``pars``
+        finds ``parse_file``; ``Store.open`` finds the method). Punctuation is
+        ignored, so no input is a syntax error.
+        """
+        words = _SEARCH_WORD.findall(query)
+        if not words or limit <= 0:
+            return []
+        match = " ".join(f'"{word}"*' for word in words)
+        exact = query.strip()
+        sql = (
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols_fts "
+            "JOIN symbols AS s ON s.id = symbols_fts.rowid "
+            "JOIN code_index AS c ON c.path = s.path "
+            "WHERE symbols_fts MATCH ? "
+            "ORDER BY (s.name = ? COLLATE NOCASE) DESC, (s.qualname = ? COLLATE NOCASE) DESC, "
+            f"{_BM25}, s.path, s.line LIMIT ?"
+        )
+        cursor = self._db.conn.execute(sql, (match, exact, exact, limit))
+        return [symbol_record(row) for row in cursor]
+
+    @guarded
+    def symbol_named_at(self, path: str, line: int, name: str) -> SymbolRecord | None:
+        """The symbol whose name is written on ``line`` of ``path``."""
+        row = self._db.conn.execute(
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
+            "JOIN code_index AS c ON c.path = s.path "
+            "WHERE s.path = ? AND s.name_line = ? AND s.name = ? LIMIT 1",
+            (path, line, name),
+        ).fetchone()
+        return symbol_record(row) if row else None
+
+    # --- calls and modules -----------------------------------------------------------------
+
+    @guarded
+    def call_count(self, name: str) -> int:
+        """How many calls of ``name`` (as ``name(...)`` or ``x.name(...)``) the index holds."""
+        (count,) = self._db.conn.execute(
+            "SELECT coalesce(sum(count), 0) FROM calls WHERE name = ?", (name,)
+        ).fetchone()
+        return int(count)
+
+    @guarded
+    def files_calling(self, name: str, limit: int = 20) -> list[str]:
+        """Indexed files calling ``name`` (``name(...)`` or ``x.name(...)``), most calls first."""
+        cursor = self._db.conn.execute(
+            "SELECT path FROM calls WHERE name = ? ORDER BY count DESC, path LIMIT ?",
+            (name, limit),
+        )
+        return [path for (path,) in cursor]
+
+    @guarded
+    def module_file(self, module: str) -> tuple[str, str] | None:
+        """The indexed file of a module, with its tier, if the workspace has it."""
+        row = self._db.conn.execute(
+            "SELECT path, tier FROM code_index WHERE module = ? ORDER BY length(path) LIMIT 1",
+            (module,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    @guarded
+    def module_edges(self) -> list[tuple[str, str]]:
+        """The workspace's import graph: sorted, distinct (importer, imported) module pairs.
+
+        An import points at the longest indexed module that prefixes its
+        target: ``from a.b import c`` is an edge to ``a.b.c`` when that is a
+        module of the workspace, else to ``a.b``, else to ``a``. Imports of
+        modules outside the workspace make no edge.
+        """
+        conn = self._db.conn
+        modules = {m for (m,) in conn.execute("SELECT DISTINCT module FROM code_index") if m}
+        cursor = conn.execute(
+            "SELECT DISTINCT c.module, i.module, i.name FROM imports AS i "
+            "JOIN code_index AS c ON c.path = i.path WHERE i.resolved AND c.module != ''"
+        )
+        edges: set[tuple[str, str]] = set()
+        for importer, module, name in cursor:
+            imported = _longest_indexed(module, name, modules)
+            if imported is not None and imported != importer:
+                edges.add((importer, imported))
+        return sorted(edges)
+
+    # --- figures ---------------------------------------------------------------------------
+
+    @guarded
+    def totals(self, scopes: Sequence[str] | None = None) -> Totals:
+        """Files, lines, symbols and mean function complexity under ``scopes`` (all by default)."""
+        conn = self._db.conn
+        where, params = _prefix_clause("path", scopes)
+        files, lines = conn.execute(
+            f"SELECT count(*), coalesce(sum(lines_total), 0) FROM code_index WHERE {where}", params
+        ).fetchone()
+        symbols, average = conn.execute(
+            "SELECT count(*), avg(CASE WHEN kind != 'class' THEN complexity END) "
+            f"FROM symbols WHERE {where}",
+            params,
+        ).fetchone()
+        return Totals(files, lines, symbols, float(average or 0.0))
+
+    @guarded
+    def counts(self) -> IndexCounts:
+        """How many files, symbols, imports and violations the whole index holds."""
+        conn = self._db.conn
+        return IndexCounts(
+            *(
+                int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("code_index", "symbols", "imports", "violations")
+            )
+        )
+
+
+def _prefix_clause(column: str, prefixes: Sequence[str] | None) -> tuple[str, list[object]]:
+    """SQL restricting ``column`` to paths equal to or under any prefix ("" means all)."""
+    if prefixes is None:
+        return "1", []
+    clauses: list[str] = []
+    params: list[object] = []
+    for prefix in prefixes:
+        cleaned = prefix.strip().removeprefix("./").strip("/")
+        if cleaned in ("", "."):
+            return "1", []
+        # A range on the raw bytes, not LIKE, which folds case and needs escaping.
+        clauses.append(f"({column} = ? OR ({column} >= ? AND {column} < ?))")
+        params += [cleaned, cleaned + "/", cleaned + "0"]
+    return ("(" + " OR ".join(clauses) + ")" if clauses else "0"), params
+
+
+def _longest_indexed(module: str, name: str | None, modules: set[str]) -> str | None:
+    target = module if name is None or name == "*" else f"{module}.{name}" if module else name
+    parts = target.split(".")
+    for end in range(len(parts), 0, -1):
+        candidate = ".".join(parts[:end])
+        if candidate in modules:
+            return candidate
+    return None
