@@ -46,6 +46,9 @@ class Schema:
         return schema.settings[path[-1]]
 
 
+_SCHEMAS: dict[type[Any], Schema] = {}
+
+
 def schema_of(section: type[Any]) -> Schema:
     """The schema of a section dataclass: a field holding a dataclass is a nested section."""
     known = _SCHEMAS.get(section)
@@ -64,9 +67,6 @@ def schema_of(section: type[Any]) -> Schema:
             settings[item.name] = hint
     _SCHEMAS[section] = Schema(section, settings, sections)
     return _SCHEMAS[section]
-
-
-_SCHEMAS: dict[type[Any], Schema] = {}
 
 
 def normalise_key(key: str) -> str:
