@@ -1,7 +1,7 @@
 """One set of setting names: the server's model, VS Code's package.json, Neovim's defaults.
 
 The server's :class:`~ark_lsp.config.Settings` is the source of truth. The
-editors must name the same keys (camelCase, ``sandbox.*`` nested) and
+editors must name the same keys (camelCase, each section's nested: ``sandbox.*``) and
 declare the same defaults, checked by decoding their defaults with the
 server's own decoder: a default the server would reject or read differently
 fails here, not in a user's editor.
@@ -12,20 +12,16 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from dataclasses import fields
 from typing import Any
 
 import pytest
 from harness import HEADLESS, REPO, any_neovim
 
-from ark_lsp.config import SandboxSettings, Settings, settings_from_mapping
+from ark_lsp.config import Settings, schema_of, settings_from_mapping
 
 PACKAGE_JSON = REPO / "editors" / "vscode" / "package.json"
 SETTINGS_TS = REPO / "editors" / "vscode" / "src" / "settings.ts"
 NEOVIM = REPO / "editors" / "neovim"
-
-INTERNAL = {"base_rules"}
-"""Fields editors never send: the rule pack comes from the database."""
 
 CLIENT_ONLY = {"interpreter", "trace.server"}
 """VS Code settings the extension itself consumes."""
@@ -36,9 +32,11 @@ def camel(name: str) -> str:
 
 
 def server_keys() -> set[str]:
-    keys = {camel(f.name) for f in fields(Settings) if f.name not in INTERNAL | {"sandbox"}}
-    keys |= {f"sandbox.{camel(f.name)}" for f in fields(SandboxSettings)}
-    return keys
+    return {".".join(map(camel, path)) for path in schema_of(Settings).paths()}
+
+
+SECTIONS = {camel(name) for name in schema_of(Settings).sections}
+"""The nested sections, whose settings editors name ``section.key``."""
 
 
 def properties() -> dict[str, dict[str, Any]]:
@@ -64,8 +62,8 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in tree.items():
-        if key == "sandbox" and not prefix:
-            flat.update(flatten(value, "sandbox."))
+        if key in SECTIONS and not prefix:
+            flat.update(flatten(value, f"{key}."))
         else:
             flat[prefix + key] = value
     return flat

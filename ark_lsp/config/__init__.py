@@ -1,0 +1,79 @@
+"""ARK's settings: typed sections, read from every layer by name, decoded by type.
+
+- :mod:`~ark_lsp.config.sections`: the model, one frozen dataclass per
+  section (``[tool.ark]`` is :class:`Settings`, ``[tool.ark.sandbox]``
+  :class:`SandboxSettings`), and what it derives (tiers, the rules in force).
+- :mod:`~ark_lsp.config.values`: what each setting accepts, as annotated types.
+- :mod:`~ark_lsp.config.options`: a layer's raw options, keys named by field
+  (kebab-case, snake_case, camelCase), unknown keys reported with the nearest.
+- :mod:`~ark_lsp.config.decoding`: raw options to resolved settings, with cattrs.
+- :mod:`~ark_lsp.config.privileged`: what a workspace may set only when trusted.
+- :mod:`~ark_lsp.config.loading`: the layers, user's, workspace's, editor's.
+- :mod:`~ark_lsp.config.paths` and :mod:`~ark_lsp.config.patterns`: where ARK
+  keeps its things, and gitignore-style patterns matched in linear time.
+"""
+
+from ark_lsp.config.loading import LoadedSettings, load_settings, settings_from_mapping
+from ark_lsp.config.options import RawOption, RawOptions, Schema, read_options, schema_of
+from ark_lsp.config.paths import (
+    DATABASE_ENV,
+    GENERATED_DIR,
+    STATE_DIR,
+    WORKSPACE_TEMPLATES,
+    cached_database_path,
+    database_path,
+)
+from ark_lsp.config.patterns import (
+    MAX_PATTERN_LENGTH,
+    InvalidPattern,
+    PatternSpec,
+    compile_patterns,
+)
+from ark_lsp.config.privileged import (
+    PRIVILEGED_KEYS,
+    USER_ONLY_KEYS,
+    PrivilegedRequest,
+    TrustDecision,
+    decide_trust,
+    privileged_request,
+)
+from ark_lsp.config.sections import (
+    DEFAULT_EXCLUDES,
+    DEFAULT_TIER_PATTERNS,
+    SandboxSettings,
+    Settings,
+)
+from ark_lsp.config.values import InvalidValue, parse_size
+
+__all__ = [
+    "DATABASE_ENV",
+    "DEFAULT_EXCLUDES",
+    "DEFAULT_TIER_PATTERNS",
+    "GENERATED_DIR",
+    "MAX_PATTERN_LENGTH",
+    "PRIVILEGED_KEYS",
+    "STATE_DIR",
+    "USER_ONLY_KEYS",
+    "WORKSPACE_TEMPLATES",
+    "InvalidPattern",
+    "InvalidValue",
+    "LoadedSettings",
+    "PatternSpec",
+    "PrivilegedRequest",
+    "RawOption",
+    "RawOptions",
+    "SandboxSettings",
+    "Schema",
+    "Settings",
+    "TrustDecision",
+    "cached_database_path",
+    "compile_patterns",
+    "database_path",
+    "decide_trust",
+    "load_settings",
+    "parse_size",
+    "privileged_request",
+    "read_options",
+    "schema_of",
+    "settings_from_mapping",
+]

@@ -1,0 +1,234 @@
+"""The settings, one typed section per feature: ``[tool.ark]`` and its nested tables.
+
+:class:`Settings` is ``[tool.ark]``, the core every feature reads (files,
+tiers, rules, thresholds, the database). A feature with settings of its own
+gets a section: a frozen dataclass, every field defaulted and annotated
+with a type from :mod:`ark_lsp.config.values` (which says what it accepts),
+held by a field of :class:`Settings` named after its table.
+``[tool.ark.sandbox]`` is :class:`SandboxSettings`; the coming stages add
+theirs the same way, e.g. ``[tool.ark.quality]`` is a ``QualitySettings``
+dataclass and the one line ``quality: QualitySettings = QualitySettings()``
+below. Decoding, the names accepted (kebab-case, snake_case, camelCase) and
+the warnings for unknown keys follow from the classes alone; a table no
+section declares is reported like an unknown key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
+from types import MappingProxyType
+
+import pathspec
+
+from ark_lsp.config.paths import GENERATED_DIR
+from ark_lsp.config.patterns import compile_patterns
+from ark_lsp.config.values import (
+    Count,
+    ForbiddenImports,
+    PerFileIgnores,
+    PositiveInt,
+    PositiveNumber,
+    RuleIdPrefixes,
+    SandboxBackend,
+    SeverityOverrides,
+    Size,
+    TierPatterns,
+    UserRules,
+)
+from ark_lsp.models import Tier
+from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet
+
+NOT_A_SETTING: Mapping[str, bool] = MappingProxyType({"setting": False})
+"""Field metadata of what a section holds but no user sets (the database's rule pack)."""
+
+DEFAULT_EXCLUDES: tuple[str, ...] = (  # folders only: discovery relies on it
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    ".tox/",
+    ".nox/",
+    "node_modules/",
+    "build/",
+    "dist/",
+    "__pycache__/",
+    ".ark/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    ".pytest_cache/",
+    "*.egg-info/",
+)
+
+DEFAULT_TIER_PATTERNS: tuple[tuple[str, Tier], ...] = (
+    ("tests/", Tier.TESTING),
+    ("test/", Tier.TESTING),
+    ("test_*.py", Tier.TESTING),
+    ("*_test.py", Tier.TESTING),
+    ("conftest.py", Tier.TESTING),
+    (f"/{GENERATED_DIR}/", Tier.SANDBOX),
+)
+"""Applied after the workspace's own ``[tool.ark.tiers]``; first match wins."""
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """Where and within what limits ARK runs code (``[tool.ark.sandbox]``)."""
+
+    backend: SandboxBackend = "auto"
+    """``docker``, ``local``, or ``auto``: docker when an engine answers, else local."""
+
+    image: str | None = None
+    """Docker image; ``None`` means the slim Python image of the host's minor version."""
+
+    timeout: PositiveNumber = 10.0
+    """Wall-clock seconds before a run is killed."""
+
+    memory: Size = 256 * 1024 * 1024
+    """Memory limit in bytes (``"256m"``-style strings accepted)."""
+
+    cpus: PositiveNumber = 1.0
+    """CPU quota, in cores."""
+
+    pids: PositiveInt = 64
+    """Most processes (and threads) a run may have at once."""
+
+    network: bool = False
+    """Let runs reach the network."""
+
+    pool_size: Count = 2
+    """Docker containers kept started and ready for the next run."""
+
+    mount_workspace: bool = False
+    """Mount the workspace read-only into docker runs instead of copying files in."""
+
+    weak_isolation: bool = False
+    """Let the local backend run code where bubblewrap cannot isolate it (util-linux
+    ``unshare`` only: the host's files stay in reach) instead of refusing. A privileged
+    setting: only the user may choose it, never a repository."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """ARK's settings, every field defaulted: ``[tool.ark]`` and, as fields, its sections."""
+
+    exclude: tuple[str, ...] = ()
+    """Extra gitignore-style patterns to leave out of the index."""
+
+    respect_gitignore: bool = True
+    """Leave out what ``.gitignore`` files exclude."""
+
+    tiers: TierPatterns = ()
+    """Ordered ``(glob, tier)`` pairs, tried before the defaults; first match wins."""
+
+    database: str | None = None
+    """Path of the index database; relative paths are taken from the workspace root."""
+
+    jobs: PositiveInt | None = None
+    """Processes used to analyse files; ``None`` means one per core."""
+
+    max_file_size: PositiveInt = 10_000_000
+    """Files larger than this many bytes are skipped by the indexer."""
+
+    busy_timeout: PositiveNumber = 5.0
+    """Seconds to wait for a database another process holds locked."""
+
+    select: RuleIdPrefixes = ()
+    """Check only rules whose id starts with one of these (all when empty)."""
+
+    ignore: RuleIdPrefixes = ()
+    """Never check rules whose id starts with one of these."""
+
+    per_file_ignores: PerFileIgnores = ()
+    """``(glob, rule ids)`` pairs: rules not checked in the matching files."""
+
+    forbidden_imports: ForbiddenImports = ()
+    """Per-tier modules whose import raises ARK010, replacing that tier's defaults."""
+
+    rules: UserRules = ()
+    """Rules of the workspace's own, checked with the built-in ones."""
+
+    severities: SeverityOverrides = ()
+    """``(rule id, severity)`` pairs overriding the rule pack's severities."""
+
+    code_lens_threshold: PositiveInt = 10
+    """Functions more complex than this get a code lens in the editor."""
+
+    workspace_diagnostics: bool = False
+    """Keep publishing a file's diagnostics after the editor closes it."""
+
+    sandbox: SandboxSettings = SandboxSettings()
+    """How code and tests are run (``[tool.ark.sandbox]``)."""
+
+    base_rules: tuple[Rule, ...] = field(default=DEFAULT_RULES, metadata=NOT_A_SETTING)
+    """The rule pack the others apply to: the database's copy when there is one."""
+
+    def tier_for(self, relative_path: str) -> Tier:
+        """Return the trust tier of a workspace-relative POSIX path."""
+        return _tier_matcher(self.tiers)(relative_path)
+
+    @functools.cached_property
+    def ruleset(self) -> RuleSet:
+        """The rules in force everywhere in the workspace."""
+        forbidden = dict(DEFAULT_FORBIDDEN_IMPORTS)
+        forbidden.update(self.forbidden_imports)
+        severity_of = dict(self.severities)
+        rules = tuple(
+            replace(rule, severity=severity_of[rule.id]) if rule.id in severity_of else rule
+            for rule in self.base_rules + self.rules
+        )
+        return RuleSet(rules=rules, forbidden_imports=forbidden).only(self.select, self.ignore)
+
+    @functools.cached_property
+    def analysis_key(self) -> str:
+        """A fingerprint of everything that changes what analysing a file yields."""
+        from ark_lsp import __version__
+
+        decisive = (
+            __version__,
+            self.tiers,
+            self.select,
+            self.ignore,
+            self.per_file_ignores,
+            self.forbidden_imports,
+            self.rules,
+            self.severities,
+            self.base_rules,
+        )
+        return hashlib.sha256(repr(decisive).encode()).hexdigest()[:16]
+
+    @functools.cached_property
+    def _compiled_per_file_ignores(
+        self,
+    ) -> tuple[tuple[pathspec.GitIgnoreSpec, tuple[str, ...]], ...]:
+        return tuple((compile_patterns([pattern]), ids) for pattern, ids in self.per_file_ignores)
+
+    def ruleset_for(self, relative_path: str) -> RuleSet:
+        """The rules in force in one file, its per-file ignores applied."""
+        ignored = [
+            rule_id
+            for spec, rule_ids in self._compiled_per_file_ignores
+            if spec.match_file(relative_path)
+            for rule_id in rule_ids
+        ]
+        return self.ruleset.only(ignore=ignored) if ignored else self.ruleset
+
+
+@functools.lru_cache(maxsize=32)
+def _tier_matcher(user_tiers: tuple[tuple[str, Tier], ...]) -> Callable[[str], Tier]:
+    ordered = [(compile_patterns([pattern]), tier) for pattern, tier in user_tiers]
+    ordered += [(compile_patterns([pattern]), tier) for pattern, tier in DEFAULT_TIER_PATTERNS]
+
+    @functools.lru_cache(maxsize=65536)
+    def tier_for(relative_path: str) -> Tier:
+        posix = str(PurePosixPath(relative_path))
+        for spec, tier in ordered:
+            if spec.match_file(posix):
+                return tier
+        return Tier.TRUSTED
+
+    return tier_for
