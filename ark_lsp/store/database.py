@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from ark_lsp.models import FileState, IndexedFile
 from ark_lsp.rules import DEFAULT_RULES, Rule
 from ark_lsp.store import rows
-from ark_lsp.store import rules as stored_rules
+from ark_lsp.store import rule_rows as stored_rules
 from ark_lsp.store.connection import configure, connect, utc_now, write_transaction
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
 from ark_lsp.store.records import (
