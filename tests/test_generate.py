@@ -23,7 +23,7 @@ from ark_lsp.generate import (
     signature_from_text,
 )
 from ark_lsp.generate.stubs.calls import undefined_call_at
-from ark_lsp.generate.stubs.placing import new_module, place_class, place_function
+from ark_lsp.generate.stubs.rendering import new_module, place_class, place_function
 from ark_lsp.generate.style import requote
 
 SETTINGS = Settings()

@@ -3,7 +3,7 @@
 - :mod:`~ark_lsp.generate.stubs.specs`: what a stub is to be;
 - :mod:`~ark_lsp.generate.stubs.calls`: a stub's context read off a call of an
   undefined name (with jedi);
-- :mod:`~ark_lsp.generate.stubs.placing`: rendering a spec into a file where it belongs;
+- :mod:`~ark_lsp.generate.stubs.rendering`: rendering a spec into a file where it belongs;
 - :mod:`~ark_lsp.generate.stubs.for_call`: the stub a call needs (the editor's quick fix);
 - :mod:`~ark_lsp.generate.stubs.named`: stubs asked for by name (the command line).
 """

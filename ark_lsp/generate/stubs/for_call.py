@@ -13,7 +13,7 @@ from ark_lsp.config import Settings
 from ark_lsp.generate.file_text import ReadText, read_disk, relative_to
 from ark_lsp.generate.results import Generation
 from ark_lsp.generate.stubs.calls import undefined_call_at
-from ark_lsp.generate.stubs.placing import place_class, place_function
+from ark_lsp.generate.stubs.rendering import place_class, place_function
 from ark_lsp.generate.stubs.specs import ClassSpec
 from ark_lsp.generate.style import detect_style
 from ark_lsp.generate.templating import Templates

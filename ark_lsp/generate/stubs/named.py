@@ -15,7 +15,7 @@ from ark_lsp.generate.file_text import read_disk, relative_to
 from ark_lsp.generate.results import Generation
 from ark_lsp.generate.stubs.calls import calls_of
 from ark_lsp.generate.stubs.for_call import function_for_call
-from ark_lsp.generate.stubs.placing import new_module, place_class, place_function
+from ark_lsp.generate.stubs.rendering import new_module, place_class, place_function
 from ark_lsp.generate.stubs.specs import ClassSpec, FunctionSpec, ModuleSpec
 from ark_lsp.generate.style import PEP8, Style, detect_style
 from ark_lsp.generate.templating import Templates
