@@ -17,6 +17,7 @@ what :mod:`ast` reports). Front ends convert to what their audience expects.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -257,3 +258,7 @@ class IndexedFile:
     """Workspace-relative POSIX path."""
     state: FileState
     report: ModuleReport
+
+
+CancelCheck = Callable[[], bool]
+"""Returns True once the caller wants the work stopped (a sandbox run, a generation)."""

@@ -41,8 +41,8 @@ from typing import Any
 
 from ark_lsp.config import SandboxSettings, Settings
 from ark_lsp.generate import Templates
-from ark_lsp.generate.runner import CodeRunner, Job, runner_for
-from ark_lsp.generate.testgen import NothingToTest, generate_tests
+from ark_lsp.generate.characterize import CharacterizationContext, NothingToTest, generate_tests
+from ark_lsp.sandbox import RunRequest, SandboxRunner
 
 MODULES = (
     "base64",
@@ -141,17 +141,17 @@ def make_workspace(root: Path, modules: list[str]) -> None:
         shutil.copyfile(source_of(module), root / "corpus" / f"{stem(module)}.py")
 
 
-def coverage_of(runner: CodeRunner, root: Path, module: str) -> tuple[int, int, str]:
+def coverage_of(runner: SandboxRunner, root: Path, module: str) -> tuple[int, int, str]:
     """Statements and covered statements of ``corpus/<module>.py`` under its generated tests."""
     test_file = f"tests/test_{stem(module)}.py"
-    execution = runner.run(
-        Job(
+    execution = runner.run_in_workspace(
+        RunRequest(
             command=("python3", ".ark_coverage.py", test_file),
             files={".ark_coverage.py": COVERAGE_DRIVER.encode()},
+            limits=replace(runner.limits, timeout=max(runner.limits.timeout, 300)),
             collect=(".ark-coverage.json",),
             target_path=test_file,
             kind="test",
-            timeout=300,
         )
     )
     raw = execution.artifacts.get(".ark-coverage.json")
@@ -167,18 +167,18 @@ def coverage_of(runner: CodeRunner, root: Path, module: str) -> tuple[int, int, 
 
 
 def evaluate(
-    module: str, root: Path, runner: CodeRunner, settings: Settings, measure: CodeRunner
+    module: str, root: Path, runner: SandboxRunner, settings: Settings, measure: SandboxRunner
 ) -> ModuleResult:
     result = ModuleResult(module)
     started = time.perf_counter()
     relative = f"corpus/{stem(module)}.py"
+    context = CharacterizationContext(
+        root=root, settings=settings, templates=Templates(root), runner=runner
+    )
     try:
         generated = generate_tests(
-            root,
+            context,
             relative,
-            settings=settings,
-            templates=Templates(root),
-            runner=runner,
             only=lambda t: t.class_name is None and bool(t.signature.parameters),
         )
     except NothingToTest as error:
@@ -291,11 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         make_workspace(root, modules)
         settings = Settings(sandbox=replace(SandboxSettings(), backend=args.backend, timeout=300))
-        runner = runner_for(root, settings, record=False)
+        runner = SandboxRunner(root, settings, pool_size=0)
         # coverage.py is in ARK's environment (the test extras), not in the sandbox image:
         # the coverage run is a measurement, made in the local sandbox whatever --backend says.
         local = Settings(sandbox=replace(settings.sandbox, backend="local"))
-        measure = runner_for(root, local, record=False)
+        measure = SandboxRunner(root, local, pool_size=0)
         results = []
         try:
             for module in modules:

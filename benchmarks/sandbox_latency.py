@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 
 from ark_lsp.sandbox import Limits, Outcome, RunRequest
 from ark_lsp.sandbox.docker_backend import DockerSandbox
-from ark_lsp.sandbox.engine import connect
+from ark_lsp.sandbox.docker_engine import connect
 from ark_lsp.sandbox.image import choose_image
 from ark_lsp.sandbox.local_backend import LocalSandbox
 

@@ -30,7 +30,7 @@ os.environ["XDG_CONFIG_HOME"] = str(_USER_FOLDERS / "config")
 
 @pytest.fixture(scope="session")
 def docker_setup() -> DockerSetup:
-    from ark_lsp.sandbox.engine import connect
+    from ark_lsp.sandbox.docker_engine import connect
     from ark_lsp.sandbox.image import choose_image
 
     engine = connect()

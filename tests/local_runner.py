@@ -1,9 +1,11 @@
 """A stand-in for the sandbox in tests of test generation: a plain subprocess, no isolation.
 
-It runs jobs the way the sandbox does (the workspace's files copied into a
-scratch folder with the job's own on top, ``python3`` meaning this Python,
-the job's files collected afterwards) so the generation engine can be
-tested without a sandbox backend. It isolates nothing.
+It implements :class:`ark_lsp.sandbox.WorkspaceRunner` the way
+:meth:`SandboxRunner.run_in_workspace <ark_lsp.sandbox.SandboxRunner.run_in_workspace>`
+does (the workspace's files copied into a scratch folder with the request's
+own on top, ``python3`` meaning this Python, the collected files brought
+back) so the generation engine can be tested without a sandbox backend. It
+isolates nothing.
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
-from ark_lsp.generate.runner import CancelCheck, Execution, Job
+from ark_lsp.models import CancelCheck
+from ark_lsp.sandbox import Limits, Outcome, RunRequest, RunResult
 
 SKIPPED_FOLDERS = {".git", ".ark", ".venv", "__pycache__", ".pytest_cache"}
 
 
 class LocalRunner:
     backend = "test-subprocess"
+    limits = Limits(timeout=60)
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.jobs: list[Job] = []
+        self.requests: list[RunRequest] = []
 
-    def run(self, job: Job, cancel: CancelCheck | None = None) -> Execution:
-        self.jobs.append(job)
+    def run_in_workspace(
+        self, request: RunRequest, cancel: threading.Event | CancelCheck | None = None
+    ) -> RunResult:
+        self.requests.append(request)
         with tempfile.TemporaryDirectory(prefix="ark-test-run-") as scratch:
             work = Path(scratch)
             shutil.copytree(
@@ -37,34 +44,33 @@ class LocalRunner:
                 dirs_exist_ok=True,
                 ignore=lambda folder, names: [n for n in names if n in SKIPPED_FOLDERS],
             )
-            for name, data in job.files.items():
+            for name, data in request.files.items():
                 (work / name).parent.mkdir(parents=True, exist_ok=True)
                 (work / name).write_bytes(data)
-            command = [sys.executable if job.command[0] == "python3" else job.command[0]]
-            env = {"PATH": os.environ.get("PATH", ""), **job.env}
+            command = [sys.executable if request.command[0] == "python3" else request.command[0]]
+            env = {"PATH": os.environ.get("PATH", ""), **request.env}
             try:
                 done = subprocess.run(
-                    [*command, *job.command[1:]],
+                    [*command, *request.command[1:]],
                     cwd=work,
                     capture_output=True,
                     text=True,
-                    timeout=job.timeout or 60,
+                    timeout=request.limits.timeout,
                     env=env,
                     check=False,
                 )
             except subprocess.TimeoutExpired:
-                return Execution(self.backend, ran=True, timed_out=True)
+                return RunResult(Outcome.TIMEOUT, self.backend)
             artifacts = {
-                name: (work / name).read_bytes() for name in job.collect if (work / name).is_file()
+                name: (work / name).read_bytes()
+                for name in request.collect
+                if (work / name).is_file()
             }
-            return Execution(
+            return RunResult(
+                Outcome.PASSED if done.returncode == 0 else Outcome.FAILED,
                 self.backend,
-                ran=True,
                 exit_code=done.returncode,
                 stdout=done.stdout,
                 stderr=done.stderr,
                 artifacts=artifacts,
             )
-
-    def close(self) -> None:
-        pass

@@ -22,8 +22,8 @@ from ark_lsp.generate import (
     function_for_call,
     signature_from_text,
 )
-from ark_lsp.generate.calls import undefined_call_at
-from ark_lsp.generate.stubs import new_module, place_class, place_function
+from ark_lsp.generate.stubs.calls import undefined_call_at
+from ark_lsp.generate.stubs.rendering import new_module, place_class, place_function
 from ark_lsp.generate.style import requote
 
 SETTINGS = Settings()

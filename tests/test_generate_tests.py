@@ -18,14 +18,20 @@ from local_runner import LocalRunner
 
 from ark_lsp.config import Settings
 from ark_lsp.generate import Templates
-from ark_lsp.generate.characterize import Observation
-from ark_lsp.generate.pools import candidates
-from ark_lsp.generate.samples import make_cases, plan
-from ark_lsp.generate.stubs import signature_from_text
-from ark_lsp.generate.tables import choose
-from ark_lsp.generate.testfile import file_for_tests
-from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
-from ark_lsp.generate.untrusted import literal_source
+from ark_lsp.generate.characterize import (
+    CharacterizationContext,
+    GeneratedTests,
+    NothingToTest,
+    generate_tests,
+)
+from ark_lsp.generate.characterize.observe import Observation
+from ark_lsp.generate.characterize.pipeline import CallSites
+from ark_lsp.generate.characterize.pools import candidates
+from ark_lsp.generate.characterize.samples import make_cases, plan
+from ark_lsp.generate.characterize.tables import choose
+from ark_lsp.generate.characterize.testfile import file_for_tests
+from ark_lsp.generate.characterize.untrusted import literal_source
+from ark_lsp.generate.signatures import signature_from_text
 
 SHAPES = textwrap.dedent(
     '''\
@@ -100,20 +106,20 @@ def project(tmp_path: Path) -> Path:
 def generate(
     root: Path,
     relative: str = "geo/shapes.py",
-    runner: LocalRunner | None = None,
-    **options: object,
-) -> TestGeneration:
-    return generate_tests(
-        root,
-        relative,
+    call_sites: CallSites | None = None,
+    **what: str,
+) -> GeneratedTests:
+    context = CharacterizationContext(
+        root=root,
         settings=Settings(),
         templates=Templates(root),
-        runner=runner if runner is not None else LocalRunner(root),
-        **options,  # type: ignore[arg-type]
+        runner=LocalRunner(root),
+        call_sites=call_sites,
     )
+    return generate_tests(context, relative, **what)
 
 
-def write(root: Path, result: TestGeneration) -> Path:
+def write(root: Path, result: GeneratedTests) -> Path:
     path = root / result.generation.change.path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(result.generation.change.new_text)
@@ -350,9 +356,10 @@ def test_a_class_that_cannot_be_made_gets_a_skipped_skeleton(project: Path) -> N
 
 
 def test_without_a_sandbox_the_tests_are_todo_skeletons(project: Path) -> None:
-    result = generate_tests(
-        project, "geo/shapes.py", settings=Settings(), templates=Templates(), runner=None
+    context = CharacterizationContext(
+        root=project, settings=Settings(), templates=Templates(), runner=None
     )
+    result = generate_tests(context, "geo/shapes.py")
     assert result.outcome.passed is None
     assert result.outcome.skeletons == result.outcome.written > 0
     assert result.generation.notes == (

@@ -15,7 +15,7 @@ from ark_lsp.config import Settings, settings_from_mapping
 from ark_lsp.sandbox import KilledBy, Limits, Outcome, RunResult, record_run, scratch
 from ark_lsp.sandbox.channel import MARKER, OutputCollector
 from ark_lsp.sandbox.image import candidates
-from ark_lsp.sandbox.pytest_results import TestOutcome, parse_junit
+from ark_lsp.sandbox.pytest_results import CaseOutcome, parse_junit
 from ark_lsp.sandbox.requests import WorkspaceTooLarge, file_request, workspace_files
 from ark_lsp.store import Store
 
@@ -72,12 +72,12 @@ def test_junit_cases_carry_node_ids_lines_and_the_failing_line() -> None:
     assert (ok.nodeid, ok.line, ok.outcome) == (
         "tests/test_calc.py::test_ok",
         4,
-        TestOutcome.PASSED,
+        CaseOutcome.PASSED,
     )
     assert bad.nodeid == "tests/test_calc.py::TestSums::test_bad"
-    assert (bad.outcome, bad.line, bad.failure_line) == (TestOutcome.FAILED, 11, 12)
+    assert (bad.outcome, bad.line, bad.failure_line) == (CaseOutcome.FAILED, 11, 12)
     assert bad.message == "assert 2 == 3"
-    assert (later.outcome, later.message) == (TestOutcome.SKIPPED, "not yet")
+    assert (later.outcome, later.message) == (CaseOutcome.SKIPPED, "not yet")
     assert parse_junit(b"not xml") == []
 
 

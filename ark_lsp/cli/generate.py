@@ -297,8 +297,12 @@ def generate_tests_command(
     """
     from ark_lsp.cli.common import refresh
     from ark_lsp.generate import TemplateError, record
-    from ark_lsp.generate.runner import runner_for
-    from ark_lsp.generate.testgen import NothingToTest, generate_tests
+    from ark_lsp.generate.characterize import (
+        CharacterizationContext,
+        NothingToTest,
+        generate_tests,
+    )
+    from ark_lsp.sandbox import recording_runner
 
     raw_path, _, name = target.partition("::")
     path = Path(raw_path)
@@ -317,20 +321,19 @@ def generate_tests_command(
                     continue
             return texts
 
-        runner = runner_for(workspace.root, workspace.settings)
+        runner = recording_runner(workspace.root, workspace.settings)
         relative = path.resolve().relative_to(workspace.root).as_posix()
+        context = CharacterizationContext(
+            root=workspace.root,
+            settings=workspace.settings,
+            templates=_templates(workspace),
+            runner=runner,
+            call_sites=call_sites,
+            progress=lambda message: click.echo(f"ark: {message}", err=True),
+            run_tests=not no_run,
+        )
         try:
-            result = generate_tests(
-                workspace.root,
-                relative,
-                settings=workspace.settings,
-                templates=_templates(workspace),
-                runner=runner,
-                name=name or None,
-                call_sites=call_sites,
-                run_tests=not no_run,
-                progress=lambda message: click.echo(f"ark: {message}", err=True),
-            )
+            result = generate_tests(context, relative, name=name or None)
         except NothingToTest as error:
             if error.already_tested:
                 click.echo(f"ark: nothing new to test: {error}", err=True)

@@ -306,7 +306,7 @@ def image() -> None:
 @click.option("--tag", help="Image tag [default: ark-sandbox:pythonX.Y of the built Python].")
 def image_build(if_missing: bool, suite: str, mirror: str | None, tag: str | None) -> None:
     """Build the sandbox image offline from Debian packages (debootstrap + docker import)."""
-    from ark_lsp.sandbox.engine import connect
+    from ark_lsp.sandbox.docker_engine import connect
     from ark_lsp.sandbox.image import ImageBuildError, ark_image, build_image
 
     engine = connect(timeout=600)

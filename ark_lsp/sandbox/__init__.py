@@ -3,43 +3,38 @@
 The front ends use :class:`SandboxRunner`: it picks the backend
 (``[tool.ark.sandbox] backend``: ``docker``, ``local`` or ``auto``), builds
 the request from the workspace, runs it, parses pytest's per-test results
-and hands every run to a recorder (:func:`record_run` into the store).
-Backends implement the :class:`Sandbox` protocol. Nothing here imports
-pygls or click.
+(:mod:`~ark_lsp.sandbox.pytest_results`, the one JUnit reader) and hands
+every run to a recorder (:func:`record_run` into the store). Test
+generation runs through the same runner (:meth:`SandboxRunner.run_in_workspace`,
+the :class:`WorkspaceRunner` protocol). Backends implement the
+:class:`Sandbox` protocol. Nothing here imports pygls or click.
 """
 
 from __future__ import annotations
 
-from ark_lsp.sandbox.engine import BackendChoice, choose_backend, connect, docker_host
-from ark_lsp.sandbox.models import (
-    CancelCheck,
-    KilledBy,
-    Limits,
-    Outcome,
-    RunRequest,
-    RunResult,
-    Sandbox,
-)
-from ark_lsp.sandbox.pytest_results import TestCase, TestOutcome
-from ark_lsp.sandbox.records import record_run
-from ark_lsp.sandbox.runner import Recorder, SandboxRunner, TestRun
+from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend, connect, docker_host
+from ark_lsp.sandbox.models import KilledBy, Limits, Outcome, RunRequest, RunResult, Sandbox
+from ark_lsp.sandbox.pytest_results import CaseOutcome, PytestCase
+from ark_lsp.sandbox.records import record_run, recording_runner
+from ark_lsp.sandbox.runner import PytestRun, Recorder, SandboxRunner, WorkspaceRunner
 
 __all__ = [
     "BackendChoice",
-    "CancelCheck",
+    "CaseOutcome",
     "KilledBy",
     "Limits",
     "Outcome",
+    "PytestCase",
+    "PytestRun",
     "Recorder",
     "RunRequest",
     "RunResult",
     "Sandbox",
     "SandboxRunner",
-    "TestCase",
-    "TestOutcome",
-    "TestRun",
+    "WorkspaceRunner",
     "choose_backend",
     "connect",
     "docker_host",
     "record_run",
+    "recording_runner",
 ]

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox.channel import OutputCollector, agent_source
-from ark_lsp.sandbox.models import MOUNTED_WORKSPACE, WORKDIR, CancelCheck, Limits
+from ark_lsp.sandbox.models import MOUNTED_WORKSPACE, WORKDIR, Limits
 
 SANDBOX_USER = "1000:1000"
 """Numeric, so any image works, with or without a passwd entry for it."""

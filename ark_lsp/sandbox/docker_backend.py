@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox.channel import (
     SCRUBBED_ENV,
     AgentReport,
@@ -44,7 +45,6 @@ from ark_lsp.sandbox.containers import (
 from ark_lsp.sandbox.models import (
     MOUNTED_WORKSPACE,
     WORKDIR,
-    CancelCheck,
     KilledBy,
     Limits,
     Outcome,

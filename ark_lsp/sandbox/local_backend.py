@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox import bubblewrap, cgroups, scratch
 from ark_lsp.sandbox.channel import (
     SCRUBBED_ENV,
@@ -49,7 +50,6 @@ from ark_lsp.sandbox.channel import (
     rank_limits,
 )
 from ark_lsp.sandbox.models import (
-    CancelCheck,
     KilledBy,
     Limits,
     Outcome,

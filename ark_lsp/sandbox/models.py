@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ark_lsp.config import SandboxSettings
+from ark_lsp.models import CancelCheck
 
 WORKDIR = "/work"
 """Where a run's files are, and its current folder, inside a docker sandbox."""
@@ -42,10 +43,6 @@ class Outcome(enum.StrEnum):
     """Stopped because the caller cancelled it."""
     ERROR = "error"
     """The sandbox itself could not run it (no engine, no image, an engine that vanished)."""
-
-
-CancelCheck = Callable[[], bool]
-"""Returns True once the caller wants the run stopped."""
 
 
 def cancel_check(cancel: threading.Event | CancelCheck | None) -> CancelCheck:
@@ -147,6 +144,11 @@ class RunResult:
     finished_at: str = ""
     execution_id: int | None = None
     """The ``sandbox_executions`` row, once recorded."""
+
+    @property
+    def ran(self) -> bool:
+        """Whether the code ran to its own end or a limit's: neither refused nor cancelled."""
+        return self.outcome not in (Outcome.ERROR, Outcome.CANCELLED)
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for ``--format json`` (artifacts by name and size only)."""

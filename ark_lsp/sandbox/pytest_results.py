@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -47,10 +47,8 @@ _LINE_DIGITS = 7
 _CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d{1,7}): ", re.MULTILINE)
 
 
-class TestOutcome(enum.StrEnum):
-    """How one test ended."""
-
-    __test__ = False  # a library class, not a test class for pytest to collect
+class CaseOutcome(enum.StrEnum):
+    """How one test case ended."""
 
     PASSED = "passed"
     FAILED = "failed"
@@ -59,17 +57,15 @@ class TestOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class TestCase:
+class PytestCase:
     """One test's result; lines are 1-based; ``path`` is relative to the work folder."""
-
-    __test__ = False
 
     nodeid: str
     path: str
     name: str
     line: int | None
     """The ``def`` line of the test."""
-    outcome: TestOutcome
+    outcome: CaseOutcome
     message: str = ""
     failure_line: int | None = None
     """Where in ``path`` the failure was raised, when the traceback says."""
@@ -170,7 +166,7 @@ def _duration(text: str | None) -> float:
     return seconds if math.isfinite(seconds) and seconds >= 0 else 0.0
 
 
-def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[TestCase]:
+def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[PytestCase]:
     """The test cases of a pytest JUnit XML report (xunit1); ``[]`` when it cannot be read.
 
     With ``files``, a case's path is kept only when it names one of them
@@ -180,18 +176,18 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[TestC
     root = read_report(data)
     if root is None:
         return []
-    cases: list[TestCase] = []
+    cases: list[PytestCase] = []
     for case in report_cases(root):
         path = work_path(case.get("file"))
         if files is not None and path not in files:
             path = ""
         name = clean(case.get("name"))
         classname = clean(case.get("classname"))
-        outcome, message, details = TestOutcome.PASSED, "", ""
+        outcome, message, details = CaseOutcome.PASSED, "", ""
         for child, kind in (
-            (case.find("failure"), TestOutcome.FAILED),
-            (case.find("error"), TestOutcome.ERROR),
-            (case.find("skipped"), TestOutcome.SKIPPED),
+            (case.find("failure"), CaseOutcome.FAILED),
+            (case.find("error"), CaseOutcome.ERROR),
+            (case.find("skipped"), CaseOutcome.SKIPPED),
         ):
             if child is not None:
                 outcome = kind
@@ -199,7 +195,7 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[TestC
                 details = clean((child.text or "")[-DETAIL_CAP:], DETAIL_CAP, lines=True)
                 break
         cases.append(
-            TestCase(
+            PytestCase(
                 nodeid=_nodeid(path, classname, name) if path else f"{classname}::{name}",
                 path=path,
                 name=name,
@@ -214,9 +210,9 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[TestC
     return cases
 
 
-def summary(cases: list[TestCase]) -> dict[str, int]:
+def summary(cases: Iterable[PytestCase]) -> dict[str, int]:
     """Counts per outcome, every outcome present."""
-    counts = {outcome.value: 0 for outcome in TestOutcome}
+    counts = {outcome.value: 0 for outcome in CaseOutcome}
     for case in cases:
         counts[case.outcome.value] += 1
     return counts

@@ -7,21 +7,16 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from ark_lsp.config import Settings
+from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
 from ark_lsp.sandbox.docker_backend import DockerSandbox
-from ark_lsp.sandbox.engine import BackendChoice, choose_backend
+from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend
 from ark_lsp.sandbox.local_backend import LocalSandbox
-from ark_lsp.sandbox.models import (
-    CancelCheck,
-    Limits,
-    Outcome,
-    RunRequest,
-    RunResult,
-    Sandbox,
-)
-from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, TestCase, parse_junit, summary
+from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult, Sandbox
+from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, PytestCase, parse_junit, summary
 from ark_lsp.sandbox.requests import (
     copy_workspace,
     file_request,
@@ -37,13 +32,11 @@ Cancel = threading.Event | CancelCheck | None
 
 
 @dataclass(frozen=True)
-class TestRun:
+class PytestRun:
     """A pytest run in the sandbox: the run itself and one result per test."""
 
-    __test__ = False  # a library class, not a test class for pytest to collect
-
     result: RunResult
-    cases: list[TestCase] = field(default_factory=list)
+    cases: list[PytestCase] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -57,6 +50,29 @@ class TestRun:
             "summary": self.counts,
             "tests": [c.as_dict() for c in self.cases],
         }
+
+
+class WorkspaceRunner(Protocol):
+    """What test generation needs of the sandbox: a command over the workspace plus some files.
+
+    :class:`SandboxRunner` is the implementation; the protocol exists so that
+    tests of generation can stand a plain subprocess in for the sandbox
+    (``tests/local_runner.py``) and run in seconds without a backend.
+    """
+
+    @property
+    def backend(self) -> str:
+        """Which sandbox runs the requests, as the user would recognise it."""
+        ...
+
+    @property
+    def limits(self) -> Limits:
+        """The limits a request gets unless it asks for others."""
+        ...
+
+    def run_in_workspace(self, request: RunRequest, cancel: Cancel = None) -> RunResult:
+        """Run ``request`` in a copy of the workspace with its own files on top; never raises."""
+        ...
 
 
 class SandboxRunner:
@@ -97,6 +113,11 @@ class SandboxRunner:
             if self._choice is None:
                 self._choice = choose_backend(self.requested, self.settings.sandbox.image)
             return self._choice
+
+    @property
+    def backend(self) -> str:
+        """The backend the settings chose (``docker`` or ``local``); choosing may be slow."""
+        return self.choice.name
 
     @property
     def chosen(self) -> str | None:
@@ -150,34 +171,54 @@ class SandboxRunner:
             result = sandbox.run(request, cancel)
         return _collected_only(request, result)
 
-    def _with_workspace(self, request: RunRequest) -> tuple[RunRequest, tuple[str, ...]] | str:
+    def _with_workspace(
+        self, request: RunRequest, *, may_mount: bool = True
+    ) -> tuple[RunRequest, tuple[str, ...]] | str:
         """The request with the workspace copied in (or mounted), and what the copy left out.
 
-        A string instead says why the workspace cannot be copied.
+        The request's own files go on top of the workspace's. A string
+        instead says why the workspace cannot be copied.
         """
-        if self.settings.sandbox.mount_workspace and self.choice.name == "docker":
+        if may_mount and self.settings.sandbox.mount_workspace and self.choice.name == "docker":
             return dataclasses.replace(request, mount=str(self.root)), ()
         try:
             copy = copy_workspace(self.root, self.settings)
         except ValueError as error:
             return str(error)
-        return dataclasses.replace(request, files=copy.files), copy.notes
+        return dataclasses.replace(request, files={**copy.files, **request.files}), copy.notes
 
-    def _refused(self, request: RunRequest, reason: str) -> RunResult:
+    def _refusal(self, reason: str) -> RunResult:
         now = utc_now()
-        result = RunResult(
+        return RunResult(
             outcome=Outcome.ERROR,
             backend=self.choice.name,
             error=reason,
             started_at=now,
             finished_at=now,
         )
-        return self._record(request, result)
+
+    def _refused(self, request: RunRequest, reason: str) -> RunResult:
+        return self._record(request, self._refusal(reason))
 
     def _run_in_workspace(self, request: RunRequest, cancel: Cancel) -> RunResult:
         ready = self._with_workspace(request)
         if isinstance(ready, str):
             return self._refused(request, ready)
+        copied, notes = ready
+        return _noted(self.run(copied, cancel), notes)
+
+    def run_in_workspace(self, request: RunRequest, cancel: Cancel = None) -> RunResult:
+        """Run ``request`` in a copy of the workspace with the request's own files on top.
+
+        This is what test generation asks of the sandbox: its driver or a
+        generated test file next to the workspace's files, in one writable
+        folder, so the workspace is copied even where ``mount-workspace`` is
+        set. The result's notes say what the copy left out; a workspace too
+        large to copy gives an ``error`` result (unrecorded: nothing ran).
+        """
+        ready = self._with_workspace(request, may_mount=False)
+        if isinstance(ready, str):
+            return self._refusal(ready)
         copied, notes = ready
         return _noted(self.run(copied, cancel), notes)
 
@@ -198,14 +239,14 @@ class SandboxRunner:
         request = function_request(relative, qualname, {}, self.limits, arguments)
         return self._run_in_workspace(request, cancel)
 
-    def run_tests(self, targets: Sequence[str] = (), cancel: Cancel = None) -> TestRun:
+    def run_tests(self, targets: Sequence[str] = (), cancel: Cancel = None) -> PytestRun:
         """Run pytest on workspace-relative targets; per-test results with files and lines."""
         # A mounted workspace is read-only: the report goes to the container's private /tmp.
         mounted = self.settings.sandbox.mount_workspace and self.choice.name == "docker"
         report = f"/tmp/{JUNIT_REPORT}" if mounted else JUNIT_REPORT
         ready = self._with_workspace(pytest_request(targets, {}, self.limits, report=report))
         if isinstance(ready, str):
-            return TestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
+            return PytestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
         request, notes = ready
         result = self._execute(request, cancel)
         # The report is the sandbox's word: a test is placed only at a file that was
@@ -222,7 +263,7 @@ class SandboxRunner:
                 error=f"pytest is not installed in the sandbox ({result.image or 'local Python'}); "
                 "`ark sandbox image build` makes an image that has it",
             )
-        return TestRun(_noted(self._record(request, result), notes), cases)
+        return PytestRun(_noted(self._record(request, result), notes), cases)
 
     def close(self) -> None:
         """Remove the pool's containers; the runner cannot be used afterwards."""

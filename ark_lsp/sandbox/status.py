@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ark_lsp.sandbox import bubblewrap, scratch
 from ark_lsp.sandbox.containers import LABEL, engine_errors
-from ark_lsp.sandbox.engine import choose_backend, connect, docker_host
+from ark_lsp.sandbox.docker_engine import choose_backend, connect, docker_host
 from ark_lsp.sandbox.local_backend import LocalSandbox, namespaces_work
 
 

@@ -29,10 +29,15 @@ from pygls.uris import from_fs_path
 
 from ark_lsp.files import write_contained
 from ark_lsp.generate import Generation, TemplateError, Templates, function_for_call, record
-from ark_lsp.generate.runner import CodeRunner, SandboxCodeRunner, runner_for
-from ark_lsp.generate.targets import target_at
-from ark_lsp.generate.testgen import NothingToTest, TestGeneration, generate_tests
+from ark_lsp.generate.characterize import (
+    CharacterizationContext,
+    GeneratedTests,
+    NothingToTest,
+    generate_tests,
+)
+from ark_lsp.generate.characterize.targets import target_at
 from ark_lsp.models import Tier
+from ark_lsp.sandbox import SandboxRunner, recording_runner
 from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import generation_edit, server_position
 from ark_lsp.server.documents import Snapshot
@@ -303,7 +308,7 @@ class GenerationFeature:
             command=types.Command(title=title, command=GENERATE_TESTS, arguments=[argument]),
         )
 
-    def _tests(self, snapshot: Snapshot, line: int, work: WorkDone) -> TestGeneration:
+    def _tests(self, snapshot: Snapshot, line: int, work: WorkDone) -> GeneratedTests:
         """Generate, validate, run and record the tests (in the worker thread)."""
         root = self._root(snapshot)
         path = snapshot.path
@@ -327,29 +332,30 @@ class GenerationFeature:
             return [text for text in texts if text]
 
         sandbox = self._server.sandbox
+        owned: SandboxRunner | None = None
         if sandbox is not None and project is not None:
             # The server's own runner for the folder: its containers stay warm.
-            runner: CodeRunner = SandboxCodeRunner(sandbox.runner(project), owned=False)
+            runner = sandbox.runner(project)
         else:
-            runner = runner_for(root, snapshot.settings)
+            runner = owned = recording_runner(root, snapshot.settings)
+        context = CharacterizationContext(
+            root=root,
+            settings=snapshot.settings,
+            templates=_templates(snapshot),
+            runner=runner,
+            call_sites=call_sites,
+            read_text=self._read_text,
+            cancel=work.cancelled.is_set,
+            progress=lambda message: work.report(message),
+        )
         try:
-            result = generate_tests(
-                root,
-                relative,
-                settings=snapshot.settings,
-                templates=_templates(snapshot),
-                runner=runner,
-                line=line,
-                call_sites=call_sites,
-                read_text=self._read_text,
-                cancel=work.cancelled.is_set,
-                progress=lambda message: work.report(message),
-            )
+            result = generate_tests(context, relative, line=line)
             if store is not None:
                 record(store, result.generation, result.outcome.as_dict())
             return result
         finally:
-            runner.close()
+            if owned is not None:
+                owned.close()
             if store is not None:
                 store.close()
 

@@ -20,7 +20,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
 from ark_lsp.models import Span, SymbolKind
-from ark_lsp.sandbox import RunRequest, RunResult, SandboxRunner, TestOutcome, TestRun, record_run
+from ark_lsp.sandbox import CaseOutcome, PytestRun, RunRequest, RunResult, SandboxRunner, record_run
 from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import lsp_range, server_position
 from ark_lsp.server.documents import Snapshot, path_of
@@ -166,12 +166,12 @@ def regular_file_in(root: Path, relative: str) -> Path | None:
 
 
 def failure_diagnostics(
-    server: ArkServer, project: Project, run: TestRun
+    server: ArkServer, project: Project, run: PytestRun
 ) -> dict[str, list[types.Diagnostic]]:
     """Each failing or erroring test as a diagnostic at the line that failed."""
     found: dict[str, list[types.Diagnostic]] = {}
     for case in run.cases:
-        if case.outcome not in (TestOutcome.FAILED, TestOutcome.ERROR) or case.line is None:
+        if case.outcome not in (CaseOutcome.FAILED, CaseOutcome.ERROR) or case.line is None:
             continue
         path = regular_file_in(project.root, case.path)
         if path is None:
@@ -239,7 +239,7 @@ def register(server: ArkServer) -> None:
             raise ValueError(RESTRICTED)
         runner = commands.runner(project)
         targets = [relative] if uri and relative else []
-        run: TestRun = await commands.in_worker(
+        run: PytestRun = await commands.in_worker(
             "ARK: running tests",
             lambda progress: runner.run_tests(targets, cancel=progress.cancelled),
         )

@@ -99,17 +99,18 @@ GENERATE = textwrap.dedent(
     from pathlib import Path
     from ark_lsp.config import settings_from_mapping
     from ark_lsp.generate import Templates
-    from ark_lsp.generate.runner import runner_for
-    from ark_lsp.generate.testgen import generate_tests
+    from ark_lsp.generate.characterize import CharacterizationContext, generate_tests
+    from ark_lsp.sandbox import SandboxRunner
 
     root, relative, backend = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     settings = settings_from_mapping({"sandbox": {"backend": backend, "timeout": 60}}).settings
-    runner = runner_for(root, settings, record=False)
+    runner = SandboxRunner(root, settings, pool_size=0)
     try:
-        made = generate_tests(
-            root, relative, settings=settings, templates=Templates(root), runner=runner,
+        context = CharacterizationContext(
+            root=root, settings=settings, templates=Templates(root), runner=runner,
             run_tests=False,
         )
+        made = generate_tests(context, relative)
     finally:
         runner.close()
     print(json.dumps({"text": made.generation.change.new_text,

@@ -1,6 +1,6 @@
 """Characterization: run functions on sample inputs in the sandbox and keep what reproduces.
 
-The driver (:mod:`ark_lsp.generate.driver`) is run twice. The first run
+The driver (:mod:`ark_lsp.generate.characterize.driver`) is run twice. The first run
 explores: it tries the plan's examples and candidates and keeps every call
 it made. The second run makes exactly those calls again under another hash
 seed. A call whose two observations differ depends on time, randomness,
@@ -8,7 +8,7 @@ hash order or the outside world; it is left out of the tests, and counted
 so the test file can say so.
 
 The report is the sandbox's word (the code under test can overwrite it), so
-it is read as data (see :mod:`~ark_lsp.generate.untrusted`): a call's
+it is read as data (see :mod:`~ark_lsp.generate.characterize.untrusted`): a call's
 arguments must be values ARK planned, a value a literal, a class a dotted
 name of an importable module, an instance made with arguments ARK gave;
 anything else is dropped and counted.
@@ -23,11 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ark_lsp.generate import driver
-from ark_lsp.generate.runner import CancelCheck, CodeRunner, Execution, Job
-from ark_lsp.generate.samples import Plan
-from ark_lsp.generate.targets import Target
-from ark_lsp.generate.untrusted import dotted_name, importable_module, literal_source, one_line
+from ark_lsp.generate.characterize import driver
+from ark_lsp.generate.characterize.samples import Plan
+from ark_lsp.generate.characterize.targets import Target
+from ark_lsp.generate.characterize.untrusted import (
+    dotted_name,
+    importable_module,
+    literal_source,
+    one_line,
+)
+from ark_lsp.models import CancelCheck
+from ark_lsp.sandbox.models import Outcome, RunRequest, RunResult
+from ark_lsp.sandbox.runner import WorkspaceRunner
 
 _REPEATED = frozenset({"value", "raises", "type"})
 """Observations the checking run repeats; timeouts are not worth waiting for twice."""
@@ -184,7 +191,7 @@ class CharacterizationRun:
     error: str | None = None
     """Why nothing could be observed: no sandbox run, an import that fails."""
     notes: tuple[str, ...] = ()
-    """What the sandbox runs' input left out (see :attr:`Execution.notes`)."""
+    """What the sandbox runs' input left out (see :attr:`~ark_lsp.sandbox.RunResult.notes`)."""
 
 
 def _order(
@@ -212,31 +219,41 @@ def _sys_path(relative: str) -> list[str]:
     return ["src"] if relative.startswith("src/") else []
 
 
-def _job(relative: str, module: str, orders: list[dict[str, Any]], seed: str) -> Job:
+def _request(
+    runner: WorkspaceRunner,
+    relative: str,
+    module: str,
+    orders: list[dict[str, Any]],
+    seed: str,
+) -> RunRequest:
     spec = {"module": module, "sys_path": _sys_path(relative), "targets": orders}
-    return Job(
+    # The driver needs time for every target; the settings' limit still applies if longer.
+    seconds = min(600.0, 30.0 + driver.TARGET_SECONDS * len(orders))
+    limits = runner.limits
+    return RunRequest(
         command=("python3", DRIVER_FILE),
         files={
             DRIVER_FILE: Path(driver.__file__).read_bytes(),
             driver.SPEC: json.dumps(spec).encode("utf-8"),
         },
-        collect=(driver.OUT,),
-        env={"PYTHONHASHSEED": seed},
+        limits=dataclasses.replace(limits, timeout=max(limits.timeout, seconds)),
         target_path=relative,
         target_name=",".join(o["qualname"] for o in orders),
+        env={"PYTHONHASHSEED": seed},
+        collect=(driver.OUT,),
         kind="function",
-        timeout=min(600.0, 30.0 + driver.TARGET_SECONDS * len(orders)),
     )
 
 
-def _report(execution: Execution) -> tuple[dict[str, Any] | None, str | None]:
+def _report(result: RunResult) -> tuple[dict[str, Any] | None, str | None]:
     """The driver's report, or why there is none."""
-    if not execution.ran:
-        return None, one_line(execution.error or f"the {execution.backend} sandbox could not run")
-    raw = execution.artifacts.get(driver.OUT)
+    if not result.ran:
+        return None, one_line(result.error or f"the {result.backend} sandbox could not run")
+    raw = result.artifacts.get(driver.OUT)
     if not raw:
-        tail = execution.stderr.strip().splitlines()[-1:] or ["no output"]
-        reason = "it timed out" if execution.timed_out else f"exit {execution.exit_code}"
+        tail = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        timed_out = result.outcome is Outcome.TIMEOUT
+        reason = "it timed out" if timed_out else f"exit {result.exit_code}"
         return None, f"the characterization run wrote nothing ({reason}: {one_line(tail[0])})"
     try:
         report = json.loads(raw)
@@ -289,15 +306,14 @@ def characterize(
     targets: Sequence[tuple[Target, Plan]],
     relative: str,
     module: str,
-    runner: CodeRunner,
+    runner: WorkspaceRunner,
     cancel: CancelCheck | None = None,
 ) -> CharacterizationRun:
     """Run every target on its samples twice in the sandbox; keep what both runs agree on."""
     if not targets:
         return CharacterizationRun(runner.backend)
-    first = runner.run(
-        _job(relative, module, [_order(t, p, None) for t, p in targets], "0"), cancel
-    )
+    orders = [_order(t, p, None) for t, p in targets]
+    first = runner.run_in_workspace(_request(runner, relative, module, orders, "0"), cancel)
     explored, error = _report(first)
     if explored is None:
         return CharacterizationRun(runner.backend, error=error, notes=first.notes)
@@ -321,7 +337,7 @@ def characterize(
     ]
     second_report: dict[str, Any] = {"targets": {}}
     if checking:
-        second = runner.run(_job(relative, module, checking, "1"), cancel)
+        second = runner.run_in_workspace(_request(runner, relative, module, checking, "1"), cancel)
         checked, error = _report(second)
         if checked is None:
             return CharacterizationRun(runner.backend, error=error, notes=first.notes)

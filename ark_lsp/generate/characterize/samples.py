@@ -1,7 +1,7 @@
 """Sample inputs for a function, from what its signature and its users say.
 
 Each parameter (each column of its tests) gets candidate values from
-:mod:`~ark_lsp.generate.pools`. Whole calls come first: the examples in the
+:mod:`~ark_lsp.generate.characterize.pools`. Whole calls come first: the examples in the
 docstring (``>>> f(1, 2)``) and the literal calls found where the workspace
 calls the function. :func:`make_cases` makes cases from a base case by
 changing one parameter at a time, so that each value is tried and the table
@@ -15,8 +15,8 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ark_lsp.generate.characterize.pools import candidates, is_literal, sequence
 from ark_lsp.generate.naming import last_name
-from ark_lsp.generate.pools import candidates, is_literal, sequence
 from ark_lsp.models import ParameterKind, Signature
 
 MAX_CASES = 32

@@ -23,8 +23,8 @@ from pathlib import Path, PurePosixPath
 from ark_lsp.analysis import module_name
 from ark_lsp.files import read_contained
 from ark_lsp.generate import placement
+from ark_lsp.generate.characterize.targets import Target
 from ark_lsp.generate.style import Style
-from ark_lsp.generate.targets import Target
 
 CONFIG_SIZE_CAP = 1024 * 1024
 """Largest pytest configuration file read: the repository's, so bounded."""

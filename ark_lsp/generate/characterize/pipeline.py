@@ -2,43 +2,75 @@
 
 :func:`generate_tests` finds the targets (a file's public functions and
 methods, or one of them), plans sample inputs for each, runs them in the
-sandbox (:mod:`~ark_lsp.generate.characterize`), renders ``test.py.j2``
-into the module's test file (created, or extended without repeating a test
-it has), validates the file, and runs the new tests in the sandbox to count
-how many pass. Without a sandbox it writes skeletons, skipped, with TODOs.
+sandbox (:mod:`~ark_lsp.generate.characterize.observe`), renders
+``test.py.j2`` into the module's test file (created, or extended without
+repeating a test it has), validates the file, and runs the new tests in the
+sandbox to count how many pass
+(:mod:`~ark_lsp.generate.characterize.rehearsal`). Without a sandbox it
+writes skeletons, skipped, with TODOs. What it needs of its surroundings
+comes in one :class:`CharacterizationContext`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ark_lsp.analysis import module_name
 from ark_lsp.config import Settings
-from ark_lsp.generate import placement, testfile
-from ark_lsp.generate.characterize import Characterization, characterize
-from ark_lsp.generate.engine import ReadText, read_disk
-from ark_lsp.generate.results import FileChange, Generation
-from ark_lsp.generate.runner import (
-    JUNIT_REPORT,
+from ark_lsp.generate import placement
+from ark_lsp.generate.characterize import testfile
+from ark_lsp.generate.characterize.observe import Characterization, characterize
+from ark_lsp.generate.characterize.rehearsal import (
     REHEARSAL_REPORT,
-    CancelCheck,
-    CodeRunner,
-    count_junit,
+    count_cases,
     failed_rows,
-    pytest_job,
+    generated_tests_request,
 )
-from ark_lsp.generate.samples import constructions, plan
+from ark_lsp.generate.characterize.samples import constructions, plan
+from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make_block
+from ark_lsp.generate.characterize.targets import Target, find_targets, target_at
+from ark_lsp.generate.file_text import ReadText, read_disk
+from ark_lsp.generate.results import FileChange, Generation
 from ark_lsp.generate.style import Style, detect_style
-from ark_lsp.generate.tables import Block, Imports, drop_rows, make_block
-from ark_lsp.generate.targets import Target, find_targets
 from ark_lsp.generate.templating import Templates
 from ark_lsp.generate.validation import validate
+from ark_lsp.models import CancelCheck
+from ark_lsp.sandbox.pytest_results import JUNIT_REPORT
+from ark_lsp.sandbox.runner import WorkspaceRunner
 
 Progress = Callable[[str], None]
+"""Told, in a few words, what the generation is doing now (for a progress bar or a log)."""
+
+CallSites = Callable[[str], Sequence[str]]
+"""The texts of the workspace's files that call a name (their literal arguments are samples)."""
+
+
+@dataclass(frozen=True)
+class CharacterizationContext:
+    """What test generation needs of its surroundings: the workspace, the sandbox, the user."""
+
+    root: Path
+    """The workspace root; paths given to :func:`generate_tests` are relative to it."""
+    settings: Settings
+    templates: Templates
+    runner: WorkspaceRunner | None
+    """Where the code runs; ``None`` writes skipped skeletons with TODOs."""
+    call_sites: CallSites | None = None
+    read_text: ReadText = read_disk
+    """A file's current text: the editor's buffer when it is open."""
+    cancel: CancelCheck | None = None
+    progress: Progress | None = None
+    run_tests: bool = True
+    """Run the written tests in the sandbox afterwards, to count how many pass."""
+
+    def say(self, message: str) -> None:
+        """Report progress, if anyone listens."""
+        if self.progress is not None:
+            self.progress(message)
 
 
 class NothingToTest(ValueError):
@@ -50,10 +82,8 @@ class NothingToTest(ValueError):
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class WrittenTests:
     """What generating tests came to: how many were written and how many pass."""
-
-    __test__ = False  # a library class, not a test class for pytest to collect
 
     path: str
     """The test file, workspace-relative."""
@@ -91,13 +121,11 @@ class TestOutcome:
 
 
 @dataclass(frozen=True)
-class TestGeneration:
+class GeneratedTests:
     """The test file change, and its outcome."""
 
-    __test__ = False
-
     generation: Generation
-    outcome: TestOutcome
+    outcome: WrittenTests
 
 
 def _render(
@@ -123,38 +151,26 @@ def _render(
 
 
 def generate_tests(
-    root: Path,
+    context: CharacterizationContext,
     relative: str,
     *,
-    settings: Settings,
-    templates: Templates,
-    runner: CodeRunner | None,
     name: str | None = None,
     line: int | None = None,
     only: Callable[[Target], bool] | None = None,
-    call_sites: Callable[[str], list[str]] | None = None,
-    read_text: ReadText = read_disk,
-    cancel: CancelCheck | None = None,
-    progress: Progress | None = None,
-    run_tests: bool = True,
-) -> TestGeneration:
+) -> GeneratedTests:
     """Write (or extend) the test file of ``relative`` with characterization tests.
 
     The targets are the function or method named ``name`` (``Class.method``),
     the one defined at ``line``, or else every public one of the file (those
-    ``only`` accepts, when given).
-    ``call_sites`` gives the texts of files calling a name, for the literal
-    arguments they pass. Raises :class:`NothingToTest` when there is nothing
-    new to test and :class:`~ark_lsp.generate.templating.TemplateError` for a
-    broken template.
+    ``only`` accepts, when given). Raises :class:`NothingToTest` when there
+    is nothing new to test and
+    :class:`~ark_lsp.generate.templating.TemplateError` for a broken template.
     """
-    say = progress or (lambda message: None)
+    root, runner, read_text = context.root, context.runner, context.read_text
     text = read_text(root / relative)
     if text is None:
         raise NothingToTest(f"{relative} cannot be read")
     if line is not None:
-        from ark_lsp.generate.targets import target_at
-
         found = target_at(text, line)
         targets = [found] if found is not None else []
     else:
@@ -176,6 +192,8 @@ def generate_tests(
     if not targets:
         raise NothingToTest(f"{test_path} already tests {', '.join(skipped)}", already_tested=True)
 
+    call_sites = context.call_sites
+
     @functools.cache  # a class's methods all ask for its constructions: read its callers once
     def sites_of(name: str) -> tuple[str, ...]:
         return tuple(call_sites(name)) if call_sites else ()
@@ -196,8 +214,10 @@ def generate_tests(
     if runner is None:
         no_sandbox = "no sandbox is available to run the code in"
     else:
-        say(f"running {len(targets)} function(s) on sample inputs in the {runner.backend} sandbox")
-        run = characterize(plans, relative, module, runner, cancel)
+        context.say(
+            f"running {len(targets)} function(s) on sample inputs in the {runner.backend} sandbox"
+        )
+        run = characterize(plans, relative, module, runner, context.cancel)
         no_sandbox, results, copy_notes = run.error, run.results, run.notes
 
     style = detect_style(old_text) if old_text else detect_style(text)
@@ -206,7 +226,9 @@ def generate_tests(
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]
     label = f"{relative}::{name}" if name else relative
-    compose = _Composer(templates, style, imports, module, test_path, old_text, settings, label)
+    compose = _Composer(
+        context.templates, style, imports, module, test_path, old_text, context.settings, label
+    )
     generation = compose(blocks)
     skeletons = sum(len(b.skeleton) for b in blocks)
     if no_sandbox is not None:
@@ -214,7 +236,7 @@ def generate_tests(
     else:
         notes = [b.reason for b in blocks if b.skeleton]
     notes = [*copy_notes, *notes]
-    outcome = TestOutcome(
+    outcome = WrittenTests(
         path=test_path,
         targets=tuple(t.qualname for t in targets),
         written=sum(b.rows for b in blocks),
@@ -222,12 +244,19 @@ def generate_tests(
         backend=backend,
         already_tested=skipped,
     )
-    if runner is not None and run_tests and generation.offered and outcome.written > skeletons:
-        say(f"running the {outcome.written - skeletons} generated tests in the sandbox")
-        generation, outcome = _run_generated(runner, compose, blocks, generation, outcome, cancel)
+    if (
+        runner is not None
+        and context.run_tests
+        and generation.offered
+        and outcome.written > skeletons
+    ):
+        context.say(f"running the {outcome.written - skeletons} generated tests in the sandbox")
+        generation, outcome = _run_generated(
+            runner, compose, blocks, generation, outcome, context.cancel
+        )
         notes += outcome.notes
     generation = dataclasses.replace(generation, notes=tuple(notes))
-    return TestGeneration(generation, dataclasses.replace(outcome, notes=tuple(notes)))
+    return GeneratedTests(generation, dataclasses.replace(outcome, notes=tuple(notes)))
 
 
 @dataclass(frozen=True)
@@ -277,13 +306,13 @@ class _Composer:
 
 
 def _run_generated(
-    runner: CodeRunner,
+    runner: WorkspaceRunner,
     compose: _Composer,
     blocks: list[Block],
     generation: Generation,
-    outcome: TestOutcome,
+    outcome: WrittenTests,
     cancel: CancelCheck | None,
-) -> tuple[Generation, TestOutcome]:
+) -> tuple[Generation, WrittenTests]:
     """Run the new tests in the sandbox; rows that fail only there are left out and run again.
 
     A row can pass on its own (the driver called it in a fresh process) yet
@@ -292,18 +321,18 @@ def _run_generated(
     counts are those of the file as written, with the first run's kept too.
     """
     names = set().union(*(b.test_names for b in blocks if not b.skeleton))
-    job = pytest_job(compose.test_path, generation.change.new_text, rehearse=True)
-    first = runner.run(job, cancel)
+    test_path = compose.test_path
+    request = generated_tests_request(
+        test_path, generation.change.new_text, runner.limits, rehearse=True
+    )
+    first = runner.run_in_workspace(request, cancel)
     if not first.ran:
         return generation, dataclasses.replace(
             outcome, notes=(f"the generated tests could not be run: {first.error}",)
         )
-    counts = count_junit(first.artifacts.get(JUNIT_REPORT, b""), names)
+    counts = count_cases(first.artifacts.get(JUNIT_REPORT, b""), test_path, names)
     outcome = dataclasses.replace(
-        outcome,
-        passed=counts.passed,
-        failed=counts.failed + counts.errors,
-        first_run=(counts.passed, counts.total - counts.skipped),
+        outcome, passed=counts.passed, failed=counts.failed, first_run=(counts.passed, counts.run)
     )
     failing = failed_rows(first.artifacts.get(REHEARSAL_REPORT, b""))
     dropped = drop_rows(blocks, failing)
@@ -312,17 +341,26 @@ def _run_generated(
     pruned = compose(blocks)
     if not pruned.offered:
         return generation, outcome
-    second = runner.run(pytest_job(compose.test_path, pruned.change.new_text), cancel)
+    request = generated_tests_request(test_path, pruned.change.new_text, runner.limits)
+    second = runner.run_in_workspace(request, cancel)
     if not second.ran:
         return generation, outcome
-    counts = count_junit(second.artifacts.get(JUNIT_REPORT, b""), names)
+    counts = count_cases(second.artifacts.get(JUNIT_REPORT, b""), test_path, names)
     return pruned, dataclasses.replace(
         outcome,
         written=sum(b.rows for b in blocks),
         skeletons=sum(len(b.skeleton) for b in blocks),
         passed=counts.passed,
-        failed=counts.failed + counts.errors,
+        failed=counts.failed,
     )
 
 
-__all__ = ["NothingToTest", "TestGeneration", "TestOutcome", "generate_tests"]
+__all__ = [
+    "CallSites",
+    "CharacterizationContext",
+    "GeneratedTests",
+    "NothingToTest",
+    "Progress",
+    "WrittenTests",
+    "generate_tests",
+]

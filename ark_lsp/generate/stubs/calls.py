@@ -3,7 +3,7 @@
 Given a position in a file, :func:`undefined_call_at` finds the call whose
 callee name is under it, makes sure nothing defines that name (a cheap look
 at the tree first, then jedi, which follows imports, star imports and base
-classes), and builds a :class:`~ark_lsp.generate.stubs.FunctionSpec`:
+classes), and builds a :class:`~ark_lsp.generate.stubs.specs.FunctionSpec`:
 parameters named from the arguments, types jedi infers for them, a return
 type when the result is used where a type is known, ``async`` when it is
 awaited. A plain name's stub goes after the top-level definition holding the
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ark_lsp.analysis.source import Source, read_source
 from ark_lsp.generate.naming import literal_type, name_for, unique
-from ark_lsp.generate.stubs import FunctionSpec
+from ark_lsp.generate.stubs.specs import FunctionSpec
 from ark_lsp.models import Parameter, ParameterKind, Signature, Span
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ark_lsp.generate.naming import last_name
-from ark_lsp.generate.stubs import signature_of
+from ark_lsp.generate.signatures import signature_of
 from ark_lsp.models import Signature
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from ark_lsp.generate import testfile
-from ark_lsp.generate.characterize import Characterization, Observation
-from ark_lsp.generate.driver import CALL_TIMEOUT
-from ark_lsp.generate.samples import Plan, arguments, make_cases
+from ark_lsp.generate.characterize import testfile
+from ark_lsp.generate.characterize.driver import CALL_TIMEOUT
+from ark_lsp.generate.characterize.observe import Characterization, Observation
+from ark_lsp.generate.characterize.samples import Plan, arguments, make_cases
+from ark_lsp.generate.characterize.targets import Target
+from ark_lsp.generate.characterize.untrusted import one_line
 from ark_lsp.generate.style import Style
-from ark_lsp.generate.targets import Target
-from ark_lsp.generate.untrusted import one_line
 
 MAX_VALUE_ROWS = 24
 """Rows of returned values per function: the ones that run the most lines first."""
