@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ark_lsp.config import PrivilegedRequest, database_path, load_settings
-from ark_lsp.store import Store, StoreError
+from ark_lsp.config import PrivilegedRequest, load_settings
+from ark_lsp.project import Project
+from ark_lsp.store import StoreError
 from ark_lsp.trust import TrustStore, adopt_rule_pack, weakened_rules
 
 
@@ -32,12 +33,13 @@ def trust_workspace(root: Path, store: TrustStore | None = None) -> Trusted:
     request = load_settings(root, store=store).request
     store.record(root, request.fingerprint)
     # Now trusted, the workspace may keep its index elsewhere in .ark/: adopt the one in force.
-    settings = load_settings(root, store=store).settings
-    location = database_path(root, settings)
+    # Found without opening it: trusting a workspace creates no database.
+    project = Project(root, load_settings(root, store=store), trust_store=store)
+    location = project.database
     if not location.is_file():
         return Trusted(root, request)
     try:
-        with Store.open(location, busy_timeout=settings.busy_timeout) as database:
+        with project.open_store() as database:
             stored = database.rules.load()
     except StoreError as error:
         return Trusted(root, request, problem=str(error))

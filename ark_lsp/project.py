@@ -1,0 +1,248 @@
+"""One workspace as both front ends see it: root, settings in force, store, files, sandbox.
+
+A :class:`Project` is built from a workspace root plus the user's own layers
+(the CLI's ``--database``, the editor's settings and its word on workspace
+trust) by :meth:`Project.load`, which
+
+- layers the settings (:func:`ark_lsp.config.load_settings`: the user's
+  ``config.toml``, ``[tool.ark]`` as far as the workspace is trusted, then
+  the user's layers) and keeps how they came to be (:attr:`Project.loaded`:
+  the trust decision, the privileged keys ignored, the problems);
+- finds the index database (the user's override, else
+  :func:`ark_lsp.config.database_path`, which falls back to the user's cache
+  when the workspace's ``.ark`` is not its own);
+- puts the database's rule pack in force, once, here: as it stands when
+  ARK left it so for this user, else the built-in rules
+  (:func:`ark_lsp.trust.rules_in_force`).
+
+Everything else the use cases need of the workspace goes through it: a
+connection to its store (:meth:`Project.open_store`, the one place outside
+:mod:`ark_lsp.store` that opens one), its files read and written only inside
+the root and bounded (:mod:`ark_lsp.files`), a sandbox runner that records
+every run in the store, and the templates in force (the workspace's
+overrides only when it is trusted). Nothing here imports pygls, lsprotocol
+or click.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ark_lsp.config import (
+    LoadedSettings,
+    Settings,
+    cached_database_path,
+    database_path,
+    load_settings,
+)
+from ark_lsp.files import read_contained, write_contained
+from ark_lsp.store import Store, StoreError, move_aside
+from ark_lsp.trust import TrustStore, rules_in_force
+
+if TYPE_CHECKING:
+    from ark_lsp.generate import Templates
+    from ark_lsp.rules import Rule
+    from ark_lsp.sandbox import Limits, RunRequest, RunResult, SandboxRunner
+
+logger = logging.getLogger(__name__)
+
+Layers = Sequence[tuple[str, Mapping[str, Any]]]
+"""The user's own settings layers, lowest first, as ``(where, table)`` pairs."""
+
+
+@dataclass(frozen=True, eq=False)
+class Project:
+    """One workspace: its root, the settings in force, and the way to its store and files.
+
+    Built by :meth:`load`. Made directly, it holds settings without the
+    database's rule pack (for a folder the editor did not open, or to find
+    where the database is without opening it).
+    """
+
+    root: Path
+    """The workspace root, resolved."""
+    loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(Settings()))
+    """How the settings came to be: the layers, the trust decision, the problems."""
+    rule_pack: tuple[Rule, ...] | None = None
+    """The database's rule pack in force; ``None`` leaves the settings' own."""
+    database_override: Path | None = None
+    """Where the user said the index is (``--database``); else it is found from the settings."""
+    trust_store: TrustStore | None = None
+    """The user's trust records (default: the user's own file)."""
+    rule_pack_problem: str | None = None
+    """Why the database's rule pack is not in force as it stands, if it is not."""
+    database_problem: str | None = None
+    """Why the database could not be opened to read its rule pack, if it could not."""
+    moved_aside: Path | None = None
+    """Where :meth:`load` moved the previous database when asked for a fresh one."""
+
+    @classmethod
+    def load(
+        cls,
+        root: Path,
+        *,
+        database: Path | None = None,
+        layers: Layers = (),
+        editor_trust: bool | None = None,
+        trust_store: TrustStore | None = None,
+        fresh_database: bool = False,
+    ) -> Project:
+        """The workspace at ``root`` with its settings layered and its database's rule pack.
+
+        ``database`` is the user's choice of index (absolute); ``layers`` the
+        user's own settings, applied last; ``editor_trust`` the editor's word
+        on the folder (VS Code's workspace trust). ``fresh_database`` moves
+        the current database aside first (see :func:`ark_lsp.store.move_aside`).
+        A database that cannot be used is not an error here: the project says
+        why in :attr:`database_problem`, and opening its store raises.
+        """
+        loaded = load_settings(root, layers=layers, editor_trust=editor_trust, store=trust_store)
+        project = cls(root, loaded, database_override=database, trust_store=trust_store)
+        location = project.database
+        moved = None
+        try:
+            if fresh_database and location.exists():
+                moved = move_aside(location)
+            with project.open_store() as store:
+                rules, problem = rules_in_force(store.rules.load(), store.path, trust_store)
+        except StoreError as error:
+            return dataclasses.replace(project, database_problem=str(error), moved_aside=moved)
+        return dataclasses.replace(
+            project, rule_pack=rules, rule_pack_problem=problem, moved_aside=moved
+        )
+
+    # --- settings -----------------------------------------------------------------------
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        """The settings in force, with the database's rule pack (the same object every time)."""
+        if self.rule_pack is None:
+            return self.loaded.settings
+        return dataclasses.replace(self.loaded.settings, base_rules=self.rule_pack)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Everything wrong with the settings and the rule pack, one line each."""
+        extra = [self.rule_pack_problem] if self.rule_pack_problem else []
+        if self.database_problem:
+            extra.append(f"index database: {self.database_problem}")
+        return (*self.loaded.problems, *extra)
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the workspace's privileged settings apply."""
+        return self.loaded.trust.trusted
+
+    @property
+    def restricted(self) -> bool:
+        """The editor keeps this folder in restricted mode: ARK runs none of its code."""
+        return self.loaded.trust.restricted
+
+    # --- the store ----------------------------------------------------------------------
+
+    @functools.cached_property
+    def database(self) -> Path:
+        """Where the workspace's index lives."""
+        return self.database_override or database_path(self.root, self.loaded.settings)
+
+    @property
+    def database_in_cache(self) -> bool:
+        """Whether the index is kept in the user's cache, the workspace's ``.ark`` not its own."""
+        return self.database_override is None and self.database == cached_database_path(self.root)
+
+    def open_store(self, *, busy_timeout: float | None = None) -> Store:
+        """A new connection to the workspace's store (one per thread); close it, or use ``with``.
+
+        ``busy_timeout`` defaults to the ``busy-timeout`` setting. Raises
+        :class:`~ark_lsp.store.StoreError` when the database cannot be used.
+        """
+        timeout = self.settings.busy_timeout if busy_timeout is None else busy_timeout
+        return Store.open(self.database, busy_timeout=timeout)
+
+    # --- files --------------------------------------------------------------------------
+
+    def relative(self, path: Path) -> str:
+        """A path inside the workspace as the index names it (links in it resolved)."""
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def read_bytes(self, path: Path) -> bytes:
+        """A regular file inside the root, links resolved, up to ``max-file-size``.
+
+        Raises :class:`~ark_lsp.files.ReadRefused` (an :class:`OSError`) for
+        anything else; see :func:`ark_lsp.files.read_contained`.
+        """
+        return read_contained(path, [self.root], self.settings.max_file_size)
+
+    def read_text(self, path: Path) -> str | None:
+        """A file's UTF-8 text, read as :meth:`read_bytes` allows; None if it cannot be."""
+        try:
+            return self.read_bytes(path).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def write_text(self, path: Path, text: str) -> Path:
+        """Replace a file whole, only where it leads inside the root; returns the path written.
+
+        Raises :class:`~ark_lsp.files.WriteRefused` (an :class:`OSError`)
+        otherwise; see :func:`ark_lsp.files.write_contained`.
+        """
+        return write_contained(path, text, self.root)
+
+    # --- generation and the sandbox -----------------------------------------------------
+
+    def templates(self) -> Templates:
+        """The templates in force: the workspace's ``.ark/templates/`` only when it is trusted."""
+        from ark_lsp.generate import Templates
+
+        return Templates(self.root if self.loaded.workspace_templates else None)
+
+    def sandbox_runner(
+        self,
+        *,
+        backend: str | None = None,
+        limits: Limits | None = None,
+        weak_isolation: bool = False,
+        warm: bool = False,
+    ) -> SandboxRunner:
+        """A runner for the workspace's code that records every run in its store.
+
+        ``backend`` and ``limits`` override ``[tool.ark.sandbox]``;
+        ``weak_isolation`` is the user's own choice of weaker local isolation.
+        ``warm`` keeps the settings' pool of containers for many runs (the
+        server's); without it a run starts no container it does not use. The
+        store is opened for each record only, so the runner serves any thread.
+        """
+        from ark_lsp.sandbox import SandboxRunner
+
+        settings = self.settings
+        if weak_isolation:
+            sandbox = dataclasses.replace(settings.sandbox, weak_isolation=True)
+            settings = dataclasses.replace(settings, sandbox=sandbox)
+        return SandboxRunner(
+            self.root,
+            settings,
+            backend=backend,
+            limits=limits,
+            pool_size=None if warm else 0,
+            recorder=self.record_run,
+        )
+
+    def record_run(self, request: RunRequest, result: RunResult) -> RunResult:
+        """Keep a sandbox run in the store; a failure to is logged and the run still returned."""
+        from ark_lsp.sandbox import record_run
+
+        try:
+            with self.open_store() as store:
+                return record_run(store, request, result)
+        except StoreError as error:  # the run happened; failing to record it must not hide it
+            logger.warning("could not record a sandbox run: %s", error)
+            return result
+
+
+__all__ = ["Layers", "Project"]

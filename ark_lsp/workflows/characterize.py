@@ -1,0 +1,126 @@
+"""Generating tests: characterize a module's functions in the sandbox and write what they did.
+
+``ark generate tests PATH[::NAME]`` and the editor's "Generate tests"
+action come here: sample inputs from the call sites the index knows, the
+functions run in the project's sandbox, the test file rendered, validated,
+recorded in ``generated_code`` with its outcome, written (by the CLI; the
+editor applies the change itself) and run to count how many pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ark_lsp.generate import Generation, ReadText
+from ark_lsp.generate.characterize import (
+    CharacterizationContext,
+    WrittenTests,
+    generate_tests,
+)
+from ark_lsp.generate.characterize.pipeline import CallSites
+from ark_lsp.models import CancelCheck
+from ark_lsp.project import Project
+from ark_lsp.sandbox import WorkspaceRunner
+from ark_lsp.store import Store, StoreError
+from ark_lsp.workflows.generate import record_generation
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+"""Told, in a few words, what the generation is doing now."""
+
+
+@dataclass(frozen=True)
+class CharacterizationResult:
+    """The test file's change, how its tests fared, and whether it was written."""
+
+    generation: Generation
+    outcome: WrittenTests
+    written: bool = False
+
+
+def characterize(
+    project: Project,
+    relative: str,
+    *,
+    name: str | None = None,
+    line: int | None = None,
+    store: Store | None = None,
+    runner: WorkspaceRunner | None = None,
+    read_text: ReadText | None = None,
+    write: bool = False,
+    run_tests: bool = True,
+    progress: Progress | None = None,
+    cancel: CancelCheck | None = None,
+) -> CharacterizationResult:
+    """Write (or extend) the test file of ``relative`` with tests of what its code does today.
+
+    The targets are the function or method ``name``, the one defined at
+    ``line``, or every public one of the file. ``store`` is an open
+    connection of the project's for the call sites and the record (a fault
+    then raises); without one, the workflow opens its own and goes on
+    without call sites or record when it cannot. ``runner`` is the sandbox
+    to use (default: the project's, made and closed for this call);
+    ``read_text`` how files are read (default: the project's bounded read).
+    ``write`` writes the file when the analysis let it through.
+
+    Raises :class:`~ark_lsp.generate.characterize.NothingToTest` when there
+    is nothing new to test, :class:`~ark_lsp.generate.TemplateError` for a
+    broken template, :class:`OSError` when the file cannot be written inside
+    the workspace.
+    """
+    read = read_text or project.read_text
+    with _call_sites(project, store, read) as call_sites:
+        owned_runner = project.sandbox_runner() if runner is None else None
+        context = CharacterizationContext(
+            root=project.root,
+            settings=project.settings,
+            templates=project.templates(),
+            runner=runner or owned_runner,
+            call_sites=call_sites,
+            read_text=read,
+            cancel=cancel,
+            progress=progress,
+            run_tests=run_tests,
+        )
+        try:
+            result = generate_tests(context, relative, name=name, line=line)
+        finally:
+            if owned_runner is not None:
+                owned_runner.close()
+    record_generation(project, result.generation, result.outcome.as_dict(), store=store)
+    generation = result.generation
+    written = write and generation.offered
+    if written:
+        project.write_text(project.root / generation.change.path, generation.change.new_text)
+    return CharacterizationResult(generation, result.outcome, written)
+
+
+@contextmanager
+def _call_sites(project: Project, store: Store | None, read: ReadText) -> Iterator[CallSites]:
+    """The texts of the files calling a name, as the index knows them, while it is open."""
+    if store is not None:
+        yield _calling(project, store, read)
+        return
+    try:
+        opened = project.open_store()
+    except StoreError as error:
+        logger.warning("no call sites for test inputs: %s", error)
+        yield lambda function: []
+        return
+    with opened:
+        yield _calling(project, opened, read)
+
+
+def _calling(project: Project, store: Store, read: ReadText) -> CallSites:
+    def call_sites(function: str) -> list[str]:
+        texts = [read(project.root / caller) for caller in store.index.files_calling(function)]
+        return [text for text in texts if text]
+
+    return call_sites
+
+
+__all__ = ["CharacterizationResult", "Progress", "characterize"]

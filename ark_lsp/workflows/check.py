@@ -1,0 +1,137 @@
+"""Checking: the security rules' findings for paths of a project, with the safe fixes applied.
+
+``ark check`` reports them as text, JSON or SARIF; the server publishes the
+index's findings for files the editor has not opened. Both read them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ark_lsp.analysis import fix_all
+from ark_lsp.project import Project
+from ark_lsp.rules import SYNTAX_ERROR, Rule
+from ark_lsp.store import Store, ViolationRecord
+from ark_lsp.workflows.index import IndexProgress, refresh_index
+from ark_lsp.workspace import IndexFigures, relative_posix
+
+
+@dataclass(frozen=True)
+class FixedFiles:
+    """What ``--fix`` changed."""
+
+    files: int
+    fixes: int
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The findings under the paths checked, and what the index runs met on the way."""
+
+    findings: tuple[ViolationRecord, ...]
+    """In file order; workspace-relative paths, lines 1-based, columns 0-based."""
+    files_checked: int
+    rules: tuple[Rule, ...]
+    """The rules in force and enabled (what SARIF lists as the tool's rules)."""
+    figures: IndexFigures
+    """The last index run's figures."""
+    warnings: tuple[str, ...] = ()
+    """What the index runs left out (bad ignore patterns), each once."""
+    fixed: FixedFiles | None = None
+    """What ``fix`` changed; None when it was not asked for."""
+
+    @property
+    def unreadable(self) -> tuple[str, ...]:
+        """One line for each file that could not be read: a failure of the check."""
+        paths = set(self.figures.unreadable)
+        return tuple(p for p in self.figures.problems if p.partition(":")[0] in paths)
+
+    @property
+    def failed(self) -> bool:
+        """Whether a file could not be read or a finding is an error."""
+        return bool(self.unreadable) or any(f.severity == "error" for f in self.findings)
+
+
+def findings(
+    store: Store,
+    *,
+    path_prefixes: Sequence[str] | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> list[ViolationRecord]:
+    """The index's findings under ``path_prefixes`` (everywhere by default).
+
+    ``select`` and ``ignore`` are rule ids or their prefixes; a syntax error
+    is always a finding, since nothing else in its file was checked.
+    """
+    selected, ignored = tuple(select), tuple(ignore)
+    return [
+        record
+        for record in store.index.violations(path_prefixes=path_prefixes)
+        if record.rule == SYNTAX_ERROR
+        or (
+            (not selected or record.rule.startswith(selected))
+            and not record.rule.startswith(ignored)
+        )
+    ]
+
+
+def check(
+    project: Project,
+    store: Store,
+    *,
+    targets: Sequence[Path] = (),
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fix: bool = False,
+    jobs: int | None = None,
+    progress: IndexProgress | None = None,
+) -> CheckReport:
+    """Refresh the index under ``targets`` (the whole project by default) and read its findings.
+
+    With ``fix``, the safe fixes are applied to the files with findings
+    first (each file replaced whole, only inside the root) and the index
+    refreshed again. ``progress`` follows the first index run.
+    """
+    figures = refresh_index(project, store=store, targets=targets, jobs=jobs, progress=progress)
+    warnings = dict.fromkeys(figures.warnings)
+    prefixes = [relative_posix(project.root, t) for t in targets] or None
+    fixed = None
+    if fix:
+        paths = sorted({v.path for v in store.index.violations(path_prefixes=prefixes)})
+        fixed = fix_files(project, paths)
+        figures = refresh_index(project, store=store, targets=targets, jobs=jobs)
+        warnings.update(dict.fromkeys(figures.warnings))
+    return CheckReport(
+        findings=tuple(findings(store, path_prefixes=prefixes, select=select, ignore=ignore)),
+        files_checked=store.index.totals(prefixes).files,
+        rules=tuple(rule for rule in project.settings.ruleset.rules if rule.enabled),
+        figures=figures,
+        warnings=tuple(warnings),
+        fixed=fixed,
+    )
+
+
+def fix_files(project: Project, relative_paths: Sequence[str]) -> FixedFiles:
+    """Apply the safe fixes to files of the project, each replaced whole, only inside the root."""
+    fixed_files = fixes_made = 0
+    for relative in relative_paths:
+        path = project.root / relative
+        text = project.read_text(path)
+        if text is None:
+            continue  # unreadable or not UTF-8: reported by the check itself
+        new_text, applied = fix_all(text, relative, project.settings)
+        if not applied or new_text == text:
+            continue
+        try:
+            project.write_text(path, new_text)
+        except OSError:
+            continue  # a file that cannot be written keeps its findings, which are reported
+        fixed_files += 1
+        fixes_made += applied
+    return FixedFiles(files=fixed_files, fixes=fixes_made)
+
+
+__all__ = ["CheckReport", "FixedFiles", "check", "findings", "fix_files"]
