@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -14,9 +13,8 @@ from ark_lsp.cli.common import (
     EXIT_OK,
     JOBS,
     PATHS,
-    Workspace,
     open_workspace,
-    refresh,
+    progress_reporter,
 )
 
 
@@ -50,20 +48,26 @@ def check(
     Exits 1 when an error-severity result is found or a file cannot be read.
     """
     from ark_lsp.reporting import CheckResult, as_json, as_sarif, as_text
-    from ark_lsp.rules import SYNTAX_ERROR
-    from ark_lsp.workspace import relative_posix
+    from ark_lsp.workflows.check import check as check_paths
 
-    selected, ignored = _rule_ids(select), _rule_ids(ignore)
-    with open_workspace(paths, database) as workspace:
-        figures = refresh(workspace, jobs, show_progress=output_format == "text")
-        prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
-        if fix:
-            records = workspace.store.index.violations(path_prefixes=prefixes)
-            _fix_files(workspace, sorted({v.path for v in records}))
-            figures = refresh(workspace, jobs, show_progress=False)
-        records = workspace.store.index.violations(path_prefixes=prefixes)
-        files_checked = workspace.store.index.totals(prefixes).files
-        rules = workspace.settings.ruleset.rules
+    with (
+        open_workspace(paths, database) as workspace,
+        progress_reporter(output_format == "text") as progress,
+    ):
+        report = check_paths(
+            workspace.project,
+            workspace.store,
+            targets=workspace.targets,
+            select=_rule_ids(select),
+            ignore=_rule_ids(ignore),
+            fix=fix,
+            jobs=jobs,
+            progress=progress,
+        )
+    workspace.warn_once(report.warnings)
+    if report.fixed is not None and report.fixed.fixes:
+        fixed = report.fixed
+        click.echo(f"ark: fixed {fixed.fixes} problem(s) in {fixed.files} file(s)", err=True)
     results = [
         CheckResult(
             path=workspace.display_path(v.path),
@@ -75,39 +79,14 @@ def check(
             severity=v.severity,
             message=v.message,
         )
-        for v in records
-        if v.rule == SYNTAX_ERROR
-        or ((not selected or v.rule.startswith(selected)) and not v.rule.startswith(ignored))
+        for v in report.findings
     ]
-    unreadable = set(figures.unreadable)
-    for problem in figures.problems:
-        if problem.partition(":")[0] in unreadable:
-            click.echo(f"ark: error: {problem}", err=True)
+    for problem in report.unreadable:
+        click.echo(f"ark: error: {problem}", err=True)
     if output_format == "json":
-        click.echo(as_json(results, files_checked))
+        click.echo(as_json(results, report.files_checked))
     elif output_format == "sarif":
-        click.echo(as_sarif(results, [r for r in rules if r.enabled]))
+        click.echo(as_sarif(results, list(report.rules)))
     else:
-        click.echo(as_text(results, files_checked))
-    failed = unreadable or any(r.severity == "error" for r in results)
-    sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_OK)
-
-
-def _fix_files(workspace: Workspace, relative_paths: Sequence[str]) -> None:
-    """Apply the safe fixes to files, in place; say what was done on stderr."""
-    from ark_lsp.analysis import fix_all
-
-    fixed_files = fixes_made = 0
-    for relative in relative_paths:
-        path = workspace.root / relative
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # unreadable or not UTF-8: reported by the check itself
-        new_text, applied = fix_all(text, relative, workspace.settings)
-        if applied and new_text != text:
-            path.write_bytes(new_text.encode("utf-8"))
-            fixed_files += 1
-            fixes_made += applied
-    if fixes_made:
-        click.echo(f"ark: fixed {fixes_made} problem(s) in {fixed_files} file(s)", err=True)
+        click.echo(as_text(results, report.files_checked))
+    sys.exit(EXIT_FINDINGS if report.failed and not exit_zero else EXIT_OK)

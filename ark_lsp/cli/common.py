@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 if TYPE_CHECKING:
-    from ark_lsp.config import LoadedSettings, Settings
+    from ark_lsp.config import Settings
+    from ark_lsp.project import Project
     from ark_lsp.store import Store
     from ark_lsp.workspace import IndexFigures
 
@@ -54,18 +55,35 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
 
 @dataclass
 class Workspace:
-    root: Path
-    settings: Settings
+    """The project a command works in, with its store open for the command."""
+
+    project: Project
     store: Store
     targets: list[Path]
-    templates_root: Path | None = None
-    """The root whose ``.ark/templates/`` overrides apply: only a trusted workspace's."""
+    """The paths the user named, resolved; empty for the whole workspace."""
     warned: set[str] = field(default_factory=set)
     """Warnings already printed: a second refresh in one command does not repeat them."""
+
+    @property
+    def root(self) -> Path:
+        """The workspace root."""
+        return self.project.root
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force, the database's rule pack applied."""
+        return self.project.settings
 
     def display_path(self, relative: str) -> str:
         """A workspace path as the user would type it from the current folder."""
         return os.path.relpath(self.root / relative)
+
+    def warn_once(self, warnings: Iterable[str]) -> None:
+        """Say each warning on stderr, unless this command said it already."""
+        for warning in warnings:
+            if warning not in self.warned:
+                self.warned.add(warning)
+                click.echo(f"ark: warning: {warning}", err=True)
 
 
 @contextmanager
@@ -73,8 +91,8 @@ def open_workspace(
     paths: Sequence[Path], database: Path | None, *, rebuild: bool = False
 ) -> Iterator[Workspace]:
     """Open the workspace holding ``paths`` and its index; turn faults into one line."""
-    from ark_lsp.store import Store as StoreClass
-    from ark_lsp.store import StoreError, move_aside
+    from ark_lsp.project import Project
+    from ark_lsp.store import StoreError
     from ark_lsp.workspace import find_root
 
     # The workspace is found where the user named the path (see find_root): a link
@@ -84,79 +102,53 @@ def open_workspace(
     outside = [str(p) for p in targets if not p.is_relative_to(root)]
     if outside:
         fail(f"{', '.join(outside)} is not inside the workspace {root}", EXIT_USAGE)
-    loaded = workspace_settings(root)
-    settings = loaded.settings
-    location = database.resolve() if database else database_path_of(root, settings)
+    project = Project.load(
+        root, database=database.resolve() if database else None, fresh_database=rebuild
+    )
+    say_settings(project)
+    if project.moved_aside is not None:
+        click.echo(f"ark: moved the previous database to {project.moved_aside}", err=True)
+    if project.database_problem:
+        fail(project.database_problem, EXIT_DATABASE)
+    if project.rule_pack_problem:
+        click.echo(f"ark: warning: {project.rule_pack_problem}", err=True)
     try:
-        if rebuild and location.exists():
-            moved = move_aside(location)
-            click.echo(f"ark: moved the previous database to {moved}", err=True)
-        with StoreClass.open(location, busy_timeout=settings.busy_timeout) as store:
-            settings = with_rule_pack(settings, store)
-            yield Workspace(
-                root,
-                settings,
-                store,
-                [p for p in targets if p != root],
-                templates_root=root if loaded.workspace_templates else None,
-            )
+        with project.open_store() as store:
+            yield Workspace(project, store, [p for p in targets if p != root])
     except StoreError as error:
         fail(str(error), EXIT_DATABASE)
 
 
-def workspace_settings(root: Path) -> LoadedSettings:
-    """The settings in force at ``root``, each problem and ignored key said on stderr."""
-    from ark_lsp.config import load_settings
+def say_settings(project: Project) -> None:
+    """Each problem of the settings and each ignored key on stderr, and where the index is."""
+    from ark_lsp.config import STATE_DIR
 
-    loaded = load_settings(root)
-    for problem in loaded.problems:
+    for problem in project.loaded.problems:
         click.echo(f"ark: warning: {problem}", err=True)
-    note = loaded.ignored_note(root)
+    note = project.loaded.ignored_note(project.root)
     if note:
         click.echo(f"ark: warning: {note}", err=True)
-    return loaded
-
-
-def database_path_of(root: Path, settings: Settings) -> Path:
-    """Where the workspace's index lives, saying so when it is not in the workspace."""
-    from ark_lsp.config import STATE_DIR, cached_database_path, database_path
-
-    location = database_path(root, settings)
-    if location == cached_database_path(root):
+    if project.database_in_cache:
         click.echo(
-            f"ark: note: {root / STATE_DIR} is not a folder of the workspace's own; "
-            f"the index is kept in {location}",
+            f"ark: note: {project.root / STATE_DIR} is not a folder of the workspace's own; "
+            f"the index is kept in {project.database}",
             err=True,
         )
-    return location
-
-
-def with_rule_pack(settings: Settings, store: Store) -> Settings:
-    """``settings`` with the database's rule pack in force, when the user made it."""
-    from ark_lsp.trust import rules_in_force
-
-    rules, problem = rules_in_force(store.rules.load(), store.path)
-    if problem:
-        click.echo(f"ark: warning: {problem}", err=True)
-    return replace(settings, base_rules=rules)
 
 
 def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> IndexFigures:
-    from ark_lsp.workspace import index_workspace
+    """Bring the workspace's index up to date under the paths named; say what it left out."""
+    from ark_lsp.workflows.index import refresh_index
 
     with progress_reporter(show_progress) as progress:
-        figures = index_workspace(
-            workspace.root,
-            workspace.settings,
-            workspace.store,
+        figures = refresh_index(
+            workspace.project,
+            store=workspace.store,
             targets=workspace.targets,
             jobs=jobs,
             progress=progress,
         )
-    for warning in figures.warnings:
-        if warning not in workspace.warned:
-            workspace.warned.add(warning)
-            click.echo(f"ark: warning: {warning}", err=True)
+    workspace.warn_once(figures.warnings)
     return figures
 
 

@@ -26,6 +26,7 @@ from ark_lsp.cli.common import (
 
 if TYPE_CHECKING:
     from ark_lsp.generate import Generation
+    from ark_lsp.workflows.generate import GeneratedStub
 
 FORMAT = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text"
@@ -58,25 +59,9 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def _write(path: Path, text: str, root: Path) -> None:
-    """Write a generated file, only inside the workspace; a refusal is the command's failure."""
-    from ark_lsp.files import write_contained
-
-    try:
-        write_contained(path, text, root)
-    except OSError as error:
-        fail(str(error))
-
-
-def _emit(workspace: Workspace, generation: Generation, output_format: str, write: bool) -> None:
-    """Record, refuse or write a generation, and say what happened."""
-    from ark_lsp.generate import record
-
-    record(workspace.store, generation)
-    target = workspace.root / generation.change.path
-    written = write and generation.offered
-    if written:
-        _write(target, generation.change.new_text, workspace.root)
+def _emit(workspace: Workspace, stub: GeneratedStub, output_format: str) -> None:
+    """Say what happened to a generation: written, printed or refused."""
+    generation, written = stub.generation, stub.written
     if output_format == "json":
         click.echo(json.dumps(_as_json(workspace, generation, written), indent=2))
     elif not generation.offered:
@@ -122,20 +107,6 @@ def _signature(params: str | None, returns: str | None) -> Any:
         fail(str(error), EXIT_USAGE)
 
 
-def _templates(workspace: Workspace) -> Any:
-    from ark_lsp.generate import Templates
-
-    return Templates(workspace.templates_root)
-
-
-def _destination(workspace: Workspace, in_file: Path | None) -> tuple[Path, bool]:
-    """The file to render into, and whether to write it (no ``--in``: print only)."""
-    if in_file is not None:
-        return in_file.absolute(), True
-    # Printed only: rendered as if into a new file of the workspace, in its style.
-    return workspace.root / "__ark_preview__.py", False
-
-
 @generate.command("function")
 @click.argument("name")
 @IN_FILE
@@ -158,7 +129,8 @@ def generate_function(
     Without --params, a call of NAME in the file gives the stub its
     parameters, their types and its place, as the editor's code action does.
     """
-    from ark_lsp.generate import FunctionSpec, TemplateError, named_function
+    from ark_lsp.generate import FunctionSpec, TemplateError
+    from ark_lsp.workflows.generate import generate_function as generate_stub
 
     if not all(part.isidentifier() for part in name.split(".")) or name.count(".") > 1:
         fail(f"{name!r} is not a function name (or Class.method)", EXIT_USAGE)
@@ -172,21 +144,21 @@ def generate_function(
     )
     anchor = _existing(in_file or Path.cwd())
     with open_workspace([anchor], database) as workspace:
-        path, write = _destination(workspace, in_file)
         try:
-            generation = named_function(
+            stub = generate_stub(
+                workspace.project,
                 spec,
-                path,
-                root=workspace.root,
-                settings=workspace.settings,
-                templates=_templates(workspace),
+                in_file,
                 use_calls=params is None,
+                store=workspace.store,
             )
         except TemplateError as error:
             fail(str(error))
         except ValueError as error:
             fail(str(error), EXIT_USAGE)
-        _emit(workspace, generation, output_format, write)
+        except OSError as error:
+            fail(str(error))
+        _emit(workspace, stub, output_format)
 
 
 @generate.command("class")
@@ -205,7 +177,8 @@ def generate_class(
     database: Path | None,
 ) -> None:
     """A class NAME; --params become its __init__'s parameters and attributes."""
-    from ark_lsp.generate import ClassSpec, TemplateError, named_class
+    from ark_lsp.generate import ClassSpec, TemplateError
+    from ark_lsp.workflows.generate import generate_class as generate_stub
 
     if not name.isidentifier():
         fail(f"{name!r} is not a class name", EXIT_USAGE)
@@ -218,18 +191,11 @@ def generate_class(
     )
     anchor = _existing(in_file or Path.cwd())
     with open_workspace([anchor], database) as workspace:
-        path, write = _destination(workspace, in_file)
         try:
-            generation = named_class(
-                spec,
-                path,
-                root=workspace.root,
-                settings=workspace.settings,
-                templates=_templates(workspace),
-            )
-        except TemplateError as error:
+            stub = generate_stub(workspace.project, spec, in_file, store=workspace.store)
+        except (TemplateError, OSError) as error:
             fail(str(error))
-        _emit(workspace, generation, output_format, write)
+        _emit(workspace, stub, output_format)
 
 
 @generate.command("module")
@@ -246,13 +212,8 @@ def generate_module(
     database: Path | None,
 ) -> None:
     """A new module NAME (dotted, from the workspace root) or the file --in FILE."""
-    from ark_lsp.generate import (
-        FunctionSpec,
-        ModuleSpec,
-        TemplateError,
-        module_file,
-        named_module,
-    )
+    from ark_lsp.generate import FunctionSpec, ModuleSpec, TemplateError
+    from ark_lsp.workflows.generate import generate_module as generate_stub
 
     if not all(part.isidentifier() for part in name.split(".")):
         fail(f"{name!r} is not a module name", EXIT_USAGE)
@@ -263,20 +224,13 @@ def generate_module(
     spec = ModuleSpec(name=name, functions=tuple(FunctionSpec(f) for f in names))
     anchor = _existing(in_file or Path.cwd())
     with open_workspace([anchor], database) as workspace:
-        path = in_file.resolve() if in_file else module_file(workspace.root, name)
-        if path.exists():
-            fail(f"{os.path.relpath(path)} already exists", EXIT_USAGE)
         try:
-            generation = named_module(
-                spec,
-                path,
-                root=workspace.root,
-                settings=workspace.settings,
-                templates=_templates(workspace),
-            )
-        except TemplateError as error:
+            stub = generate_stub(workspace.project, spec, in_file, store=workspace.store)
+        except FileExistsError as error:
+            fail(f"{os.path.relpath(error.filename)} already exists", EXIT_USAGE)
+        except (TemplateError, OSError) as error:
             fail(str(error))
-        _emit(workspace, generation, output_format, write=True)
+        _emit(workspace, stub, output_format)
 
 
 @generate.command("tests")
@@ -296,13 +250,9 @@ def generate_tests_command(
     tests are skipped skeletons with TODOs.
     """
     from ark_lsp.cli.common import refresh
-    from ark_lsp.generate import TemplateError, record
-    from ark_lsp.generate.characterize import (
-        CharacterizationContext,
-        NothingToTest,
-        generate_tests,
-    )
-    from ark_lsp.sandbox import recording_runner
+    from ark_lsp.generate import TemplateError
+    from ark_lsp.generate.characterize import NothingToTest
+    from ark_lsp.workflows.characterize import characterize
 
     raw_path, _, name = target.partition("::")
     path = Path(raw_path)
@@ -310,45 +260,24 @@ def generate_tests_command(
         fail(f"{raw_path} is not a file", EXIT_USAGE)
     with open_workspace([path], database) as workspace:
         refresh(workspace, None, show_progress=False)  # call sites come from a current index
-        store = workspace.store
-
-        def call_sites(function: str) -> list[str]:
-            texts = []
-            for relative in store.index.files_calling(function):
-                try:
-                    texts.append((workspace.root / relative).read_text(encoding="utf-8"))
-                except (OSError, UnicodeDecodeError):
-                    continue
-            return texts
-
-        runner = recording_runner(workspace.root, workspace.settings)
-        relative = path.resolve().relative_to(workspace.root).as_posix()
-        context = CharacterizationContext(
-            root=workspace.root,
-            settings=workspace.settings,
-            templates=_templates(workspace),
-            runner=runner,
-            call_sites=call_sites,
-            progress=lambda message: click.echo(f"ark: {message}", err=True),
-            run_tests=not no_run,
-        )
         try:
-            result = generate_tests(context, relative, name=name or None)
+            result = characterize(
+                workspace.project,
+                workspace.project.relative(path),
+                name=name or None,
+                store=workspace.store,
+                write=True,
+                run_tests=not no_run,
+                progress=lambda message: click.echo(f"ark: {message}", err=True),
+            )
         except NothingToTest as error:
             if error.already_tested:
                 click.echo(f"ark: nothing new to test: {error}", err=True)
                 return
             fail(str(error), EXIT_USAGE)
-        except TemplateError as error:
+        except (TemplateError, OSError) as error:
             fail(str(error))
-        finally:
-            runner.close()
-        generation, outcome = result.generation, result.outcome
-        record(store, generation, outcome.as_dict())
-        written = generation.offered
-        if written:
-            destination = workspace.root / generation.change.path
-            _write(destination, generation.change.new_text, workspace.root)
+    generation, outcome, written = result.generation, result.outcome, result.written
     if output_format == "json":
         click.echo(
             json.dumps(

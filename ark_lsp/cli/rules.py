@@ -86,9 +86,7 @@ def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
 
 def _check_editable(workspace: Workspace) -> None:
     """Refuse to build on a rule pack ARK did not leave so for this user."""
-    from ark_lsp.trust import rules_in_force
-
-    _, problem = rules_in_force(workspace.store.rules.load(), workspace.store.path)
+    problem = workspace.project.rule_pack_problem
     if problem:
         fail(f"not editing a rule pack you did not make: {problem}")
 
@@ -97,7 +95,9 @@ def _adopt(workspace: Workspace) -> None:
     """Remember the pack as the user's own, so that it stays in force."""
     from ark_lsp.trust import adopt_rule_pack
 
-    adopt_rule_pack(workspace.store.rules.load(), workspace.store.path)
+    adopt_rule_pack(
+        workspace.store.rules.load(), workspace.store.path, workspace.project.trust_store
+    )
 
 
 def _switch(rule_id: str, enabled: bool, root: Path | None, database: Path | None) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,8 @@ from ark_lsp.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from ark_lsp.sandbox import RunResult, SandboxRunner
+    from ark_lsp.sandbox import RunResult
+    from ark_lsp.workflows.run import SandboxOptions
 
 
 def _size(value: str | None) -> int | None:
@@ -92,33 +92,22 @@ def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _runner(workspace: Workspace, options: dict[str, Any]) -> SandboxRunner:
-    from ark_lsp.sandbox import Limits, SandboxRunner, record_run
+def _options(options: dict[str, Any]) -> SandboxOptions:
+    """What the command line asked of the sandbox, over the workspace's settings."""
+    from ark_lsp.workflows.run import SandboxOptions
 
-    limits = Limits.from_settings(workspace.settings.sandbox)
-    changes: dict[str, Any] = {
-        "timeout": options.get("timeout"),
-        "memory": _size(options.get("memory")),
-        "cpus": options.get("cpus"),
-        "network": options.get("network"),
-    }
-    limits = replace(limits, **{k: v for k, v in changes.items() if v is not None})
-    settings = workspace.settings
-    if options.get("weak_isolation"):
-        settings = replace(settings, sandbox=replace(settings.sandbox, weak_isolation=True))
-    store = workspace.store
-    return SandboxRunner(
-        workspace.root,
-        settings,
+    return SandboxOptions(
         backend=options.get("backend"),
-        limits=limits,
-        pool_size=0,  # one run per command: a pool would only start containers to remove them
-        recorder=lambda request, result: record_run(store, request, result),
+        timeout=options.get("timeout"),
+        memory=_size(options.get("memory")),
+        cpus=options.get("cpus"),
+        network=options.get("network"),
+        weak_isolation=bool(options.get("weak_isolation")),
     )
 
 
 def _relative(workspace: Workspace, path: Path) -> str:
-    return path.resolve().relative_to(workspace.root).as_posix()
+    return workspace.project.relative(path)
 
 
 def _megabytes(value: int | None) -> str:
@@ -186,16 +175,17 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
     With --function NAME, import FILE's module and call NAME (ARGS are
     passed as strings); its return value's repr is printed.
     """
+    from ark_lsp.workflows.run import run_code
+
     with open_workspace([file], options.pop("database")) as workspace:
-        runner = _runner(workspace, options)
-        try:
-            relative = _relative(workspace, file)
-            if qualname:
-                result = runner.run_function(relative, qualname, list(arguments))
-            else:
-                result = runner.run_file(relative, arguments)
-        finally:
-            runner.close()
+        relative = _relative(workspace, file)
+        result = run_code(
+            workspace.project,
+            relative,
+            function=qualname,
+            arguments=arguments,
+            options=_options(options),
+        )
     if options["output_format"] == "json":
         click.echo(json.dumps({"target": relative, **result.as_dict()}, indent=2))
     else:
@@ -210,13 +200,11 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
 @sandbox_options
 def test(paths: tuple[Path, ...], **options: Any) -> None:
     """Run pytest on PATHs (default: the workspace) in a sandbox; per-test results."""
+    from ark_lsp.workflows.tests import run_tests
+
     with open_workspace(list(paths), options.pop("database")) as workspace:
         targets = [_relative(workspace, path) for path in workspace.targets]
-        runner = _runner(workspace, options)
-        try:
-            test_run = runner.run_tests(targets)
-        finally:
-            runner.close()
+        test_run = run_tests(workspace.project, targets, options=_options(options))
         display = workspace.display_path
     result = test_run.result
     if options["output_format"] == "json":
