@@ -1,12 +1,14 @@
 """Running code and tests in isolation: a docker backend, a local fallback, every run recorded.
 
-The front ends use :class:`SandboxRunner`: it picks the backend
+Every run goes through :class:`SandboxRunner`: it picks the backend
 (``[tool.ark.sandbox] backend``: ``docker``, ``local`` or ``auto``), builds
 the request from the workspace, runs it, parses pytest's per-test results
 (:mod:`~ark_lsp.sandbox.pytest_results`, the one JUnit reader) and hands
-every run to a recorder (:func:`record_run` into the store). Test
-generation runs through the same runner (:meth:`SandboxRunner.run_in_workspace`,
-the :class:`WorkspaceRunner` protocol). Backends implement the
+every run to a recorder (:func:`record_run` into the store). A project
+makes the runner that records into its own store
+(:meth:`ark_lsp.project.Project.sandbox_runner`). Test generation runs
+through the same runner (:meth:`SandboxRunner.run_in_workspace`, the
+:class:`WorkspaceRunner` protocol). Backends implement the
 :class:`Sandbox` protocol. Nothing here imports pygls or click.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend, connect, docker_host
 from ark_lsp.sandbox.models import KilledBy, Limits, Outcome, RunRequest, RunResult, Sandbox
 from ark_lsp.sandbox.pytest_results import CaseOutcome, PytestCase
-from ark_lsp.sandbox.records import record_run, recording_runner
+from ark_lsp.sandbox.records import record_run
 from ark_lsp.sandbox.runner import PytestRun, Recorder, SandboxRunner, WorkspaceRunner
 
 __all__ = [
@@ -36,5 +38,4 @@ __all__ = [
     "connect",
     "docker_host",
     "record_run",
-    "recording_runner",
 ]

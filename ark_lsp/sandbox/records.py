@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-from ark_lsp.config import Settings, database_path
 from ark_lsp.sandbox.models import RunRequest, RunResult
-from ark_lsp.sandbox.runner import SandboxRunner
-from ark_lsp.store import Store, StoreError
+from ark_lsp.store import Store
 
 EXCERPT_CHARS = 4000
 """Characters of each stream kept in the record: stdout's first, stderr's last (the traceback)."""
@@ -44,23 +41,3 @@ def record_run(store: Store, request: RunRequest, result: RunResult) -> RunResul
     """Store the run; return the result with its ``execution_id``."""
     execution_id = store.runs.record(execution_row(request, result))
     return dataclasses.replace(result, execution_id=execution_id)
-
-
-def recording_runner(root: Path, settings: Settings) -> SandboxRunner:
-    """A runner for one command: no warm containers, every run recorded in the workspace's database.
-
-    The database is opened for each record only, so the runner can be used
-    from any thread. (The language server keeps a long-lived runner of its
-    own instead.)
-    """
-
-    def recorder(request: RunRequest, result: RunResult) -> RunResult:
-        try:
-            with Store.open(
-                database_path(root, settings), busy_timeout=settings.busy_timeout
-            ) as store:
-                return record_run(store, request, result)
-        except StoreError:  # the run happened; failing to record it must not hide it
-            return result
-
-    return SandboxRunner(root, settings, pool_size=0, recorder=recorder)

@@ -17,8 +17,8 @@ from pygls.lsp.server import LanguageServer
 
 from ark_lsp import __version__
 from ark_lsp.server.documents import Documents
+from ark_lsp.server.folders import Folders
 from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
-from ark_lsp.server.projects import Projects
 from ark_lsp.server.protocol import ArkProtocol, strict_converter
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class ArkServer(LanguageServer):
         """Code actions of features other than the quick fixes (generation)."""
         self.on_stop: list[Callable[[], None]] = []
         """Called when the server stops, so features can wind their own work down."""
-        self.projects = Projects()
+        self.folders = Folders()
         self.documents = Documents(self)
         self.publisher = Publisher(self)
         self.indexer = Indexer(self)
@@ -128,11 +128,11 @@ class ArkServer(LanguageServer):
                 "trust": p.loaded.trust.reason,
                 "ignored": list(p.loaded.ignored),
             }
-            for p in self.projects.all()
+            for p in self.folders.all()
         ]
         backends = {
             self.sandbox.backend_of(p) if self.sandbox else p.settings.sandbox.backend
-            for p in self.projects.all()
+            for p in self.folders.all()
         } or {"auto"}
         self.protocol.notify(
             STATUS_NOTIFICATION, {"folders": folders, "sandboxBackend": ", ".join(sorted(backends))}
@@ -194,7 +194,7 @@ class ArkServer(LanguageServer):
         for stop in self.on_stop:
             stop()
         self._analysis_pool.shutdown(wait=False, cancel_futures=True)
-        self.projects.close()
+        self.folders.close()
 
 
 def create_server() -> ArkServer:

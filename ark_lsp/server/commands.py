@@ -23,14 +23,14 @@ def register(server: ArkServer) -> None:
     async def reindex(ls: ArkServer, *args: Any) -> dict[str, Any]:
         """Refresh every folder's index; answer with what each run did."""
         await ls.wait_configured()
-        waiters = [(p, ls.indexer.request(p)) for p in ls.projects.all()]
+        waiters = [(f, ls.indexer.request(f)) for f in ls.folders.all()]
         results = {}
-        for project, waiter in waiters:
+        for folder, waiter in waiters:
             figures = await waiter
-            results[str(project.root)] = (
+            results[str(folder.root)] = (
                 figures.as_dict()
                 if figures
-                else {"state": project.state.value, "detail": project.detail}
+                else {"state": folder.state.value, "detail": folder.detail}
             )
         return {"folders": results}
 
@@ -42,25 +42,25 @@ def register(server: ArkServer) -> None:
         if uri is None and args and isinstance(args[0], dict):
             uri = args[0].get("uri")
         if uri is not None:
-            project, _ = ls.projects.locate(str(uri))
-            if project is None:
+            folder, _ = ls.folders.locate(str(uri))
+            if folder is None:
                 raise ValueError(f"{uri} is not in a workspace folder ARK knows")
-            projects = [project]
+            folders = [folder]
         else:
-            projects = ls.projects.all()
+            folders = ls.folders.all()
         granted = {}
-        for project in projects:
-            if project.restricted:
-                raise ValueError(f"{project.root}: trust the folder in VS Code instead")
-            trusted = trust_workspace(project.root)
-            granted[str(project.root)] = {
+        for folder in folders:
+            if folder.restricted:
+                raise ValueError(f"{folder.root}: trust the folder in VS Code instead")
+            trusted = trust_workspace(folder.root)
+            granted[str(folder.root)] = {
                 "privileged": dict(trusted.request.settings),
                 "templates": [name for name, _ in trusted.request.templates],
                 "adopted_rule_pack": str(trusted.adopted_rule_pack or "") or None,
             }
-        await configure(ls, projects)
+        await configure(ls, folders)
         settings_applied(ls)
-        for project in projects:
-            ls.indexer.request(project)
+        for folder in folders:
+            ls.indexer.request(folder)
         ls.inform(f"ARK: trusted {', '.join(granted) or 'no folder'}")
         return {"trusted": granted}

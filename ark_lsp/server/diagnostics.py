@@ -21,7 +21,8 @@ from pygls.workspace import TextDocument
 
 from ark_lsp.server.convert import lsp_diagnostic, stored_diagnostic
 from ark_lsp.server.documents import FrozenDocument, Snapshot, frozen_copy, path_of
-from ark_lsp.server.projects import Project
+from ark_lsp.server.folders import FolderState
+from ark_lsp.workflows.check import findings
 from ark_lsp.workspace import IndexFigures
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class Publisher:
             task.cancel()
         self._last_change.pop(uri, None)
         self._published_version.pop(uri, None)
-        settings, _ = self._server.projects.settings_for(uri)
+        settings, _ = self._server.folders.settings_for(uri)
         if client_pulls(self._server) or settings.workspace_diagnostics:
             return
         self._server.text_document_publish_diagnostics(
@@ -143,21 +144,21 @@ class Publisher:
         for uri in list(self._server.workspace.text_documents):
             self.changed(uri, at_once=True)
 
-    def publish_workspace(self, project: Project, figures: IndexFigures) -> None:
+    def publish_workspace(self, folder: FolderState, figures: IndexFigures) -> None:
         """With workspace diagnostics on, publish the index's findings for unopened files."""
         if client_pulls(self._server):
             return
-        previous = self._workspace_uris.pop(project.root, set())
+        previous = self._workspace_uris.pop(folder.root, set())
         current: set[str] = set()
-        store = project.reader() if project.settings.workspace_diagnostics else None
+        store = folder.reader() if folder.settings.workspace_diagnostics else None
         if store is not None:
             by_path: dict[str, list[types.Diagnostic]] = {}
-            records = store.index.violations()
+            records = findings(store)
             for record in records:
-                uri = from_fs_path(str(project.root / record.path)) or ""
+                uri = from_fs_path(str(folder.root / record.path)) or ""
                 if uri in self._server.workspace.text_documents:
                     continue
-                document = _document_on_disk(uri, project.root / record.path, self._server)
+                document = _document_on_disk(uri, folder.root / record.path, self._server)
                 by_path.setdefault(uri, []).append(stored_diagnostic(document, record))
             for uri, diagnostics in by_path.items():
                 self._server.text_document_publish_diagnostics(
@@ -169,7 +170,7 @@ class Publisher:
                 self._server.text_document_publish_diagnostics(
                     types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
                 )
-        self._workspace_uris[project.root] = current
+        self._workspace_uris[folder.root] = current
 
 
 def _document_on_disk(uri: str, path: Path, server: ArkServer) -> TextDocument:
@@ -194,10 +195,10 @@ def register(server: ArkServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ArkServer, params: types.DidSaveTextDocumentParams) -> None:
         ls.publisher.changed(params.text_document.uri, at_once=True)
-        project, _ = ls.projects.locate(params.text_document.uri)
+        folder, _ = ls.folders.locate(params.text_document.uri)
         path = path_of(params.text_document.uri)
-        if project is not None and path is not None:
-            ls.indexer.request(project, [path])
+        if folder is not None and path is not None:
+            ls.indexer.request(folder, [path])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ArkServer, params: types.DidCloseTextDocumentParams) -> None:

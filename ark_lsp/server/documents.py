@@ -16,7 +16,7 @@ from ark_lsp.analysis import ParsedText, analyze, analyze_edit
 from ark_lsp.config import Settings
 from ark_lsp.files import ReadRefused, read_contained
 from ark_lsp.models import ModuleReport
-from ark_lsp.server.projects import Project
+from ark_lsp.server.folders import FolderState
 
 if TYPE_CHECKING:
     from ark_lsp.server.app import ArkServer
@@ -35,7 +35,7 @@ class Snapshot:
     document: TextDocument
     report: ModuleReport
     settings: Settings
-    project: Project | None
+    folder: FolderState | None
     relative: str
 
     @property
@@ -121,8 +121,8 @@ class Documents:
         (an :class:`OSError`), logged with its reason; the caller answers
         with nothing.
         """
-        folders = [project.root for project in self._server.projects.all()]
-        settings, _ = self._server.projects.settings_for(path.absolute().as_uri())
+        folders = [folder.root for folder in self._server.folders.all()]
+        settings, _ = self._server.folders.settings_for(path.absolute().as_uri())
         try:
             return read_contained(path, [*folders, *also_within], settings.max_file_size)
         except ReadRefused as refused:
@@ -136,8 +136,8 @@ class Documents:
         analysis of the document; only the analysis thread may ask for it, as
         the kept parse is updated in place.
         """
-        project, relative = self._server.projects.locate(document.uri)
-        settings = (project or self._server.projects.loose).settings
+        folder, relative = self._server.folders.locate(document.uri)
+        settings = (folder or self._server.folders.loose).settings
         if incremental:
             previous = self._parsed.pop(document.uri, None)
             report, parsed = analyze_edit(document.source, relative, settings, previous)
@@ -145,7 +145,7 @@ class Documents:
                 self._parsed[document.uri] = parsed
         else:
             report = analyze(document.source, relative, settings)
-        return Snapshot(document, report, settings, project, relative)
+        return Snapshot(document, report, settings, folder, relative)
 
     def analyse_edit(self, document: TextDocument) -> Snapshot:
         """:meth:`analyse` re-parsing only what changed; for the analysis thread."""
@@ -165,7 +165,7 @@ class Documents:
             kept is not None
             and open_document is not None
             and kept.version == open_document.version
-            and kept.settings is self._server.projects.settings_for(uri)[0]
+            and kept.settings is self._server.folders.settings_for(uri)[0]
             and kept.document.source == open_document.source
         ):
             return kept  # no copy of the text: hovers come often and must stay cheap

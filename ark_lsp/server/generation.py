@@ -27,23 +27,19 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
-from ark_lsp.files import write_contained
-from ark_lsp.generate import Generation, TemplateError, Templates, function_for_call, record
-from ark_lsp.generate.characterize import (
-    CharacterizationContext,
-    GeneratedTests,
-    NothingToTest,
-    generate_tests,
-)
+from ark_lsp.config import LoadedSettings
+from ark_lsp.generate import Generation, TemplateError
+from ark_lsp.generate.characterize import NothingToTest
 from ark_lsp.generate.characterize.targets import target_at
 from ark_lsp.models import Tier
-from ark_lsp.sandbox import SandboxRunner, recording_runner
+from ark_lsp.project import Project
 from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import generation_edit, server_position
 from ark_lsp.server.documents import Snapshot
+from ark_lsp.server.folders import RESTRICTED
 from ark_lsp.server.progress import WorkDone
-from ark_lsp.server.projects import RESTRICTED
-from ark_lsp.store import Store, StoreError
+from ark_lsp.workflows.characterize import CharacterizationResult, characterize
+from ark_lsp.workflows.generate import record_generation, stub_for_call
 from ark_lsp.workspace import find_root
 
 logger = logging.getLogger(__name__)
@@ -102,10 +98,17 @@ class GenerationFeature:
     # --- where things are ---------------------------------------------------------------
 
     def _root(self, snapshot: Snapshot) -> Path | None:
-        if snapshot.project is not None:
-            return snapshot.project.root
+        if snapshot.folder is not None:
+            return snapshot.folder.root
         path = snapshot.path
         return find_root(path) if path is not None else None
+
+    def _project(self, snapshot: Snapshot) -> Project | None:
+        """The document's project; for a file outside every folder, one of its settings only."""
+        if snapshot.folder is not None:
+            return snapshot.folder.project
+        root = self._root(snapshot)
+        return Project(root, LoadedSettings(snapshot.settings)) if root is not None else None
 
     def _read_text(self, path: Path) -> str | None:
         uri = from_fs_path(str(path)) or path.as_uri()
@@ -113,15 +116,9 @@ class GenerationFeature:
         return document.source if document is not None else None
 
     def _record(self, snapshot: Snapshot, generation: Generation, outcome: Any = None) -> None:
-        """Keep the generation in the project's database; a failure is logged, not raised."""
-        project = snapshot.project
-        if project is None:
-            return
-        try:
-            with Store.open(project.database, busy_timeout=project.settings.busy_timeout) as store:
-                record(store, generation, outcome)
-        except StoreError as error:
-            logger.warning("generation not recorded: %s", error)
+        """Keep the generation in the folder's database; a failure is logged, not raised."""
+        if snapshot.folder is not None:
+            record_generation(snapshot.folder.project, generation, outcome)
 
     # --- generate function --------------------------------------------------------------
 
@@ -130,18 +127,16 @@ class GenerationFeature:
         key = (snapshot.uri, snapshot.version, line, column)
         if key in self._offers:
             return self._offers[key]
-        root, path = self._root(snapshot), snapshot.path
+        project, path = self._project(snapshot), snapshot.path
         generation = None
-        if root is not None and path is not None:
+        if project is not None and path is not None:
             try:
-                generation = function_for_call(
+                generation = stub_for_call(
+                    project,
                     snapshot.document.source,
                     path,
                     line,
                     column,
-                    root=root,
-                    settings=snapshot.settings,
-                    templates=_templates(snapshot),
                     read_text=self._read_text,
                 )
             except TemplateError as error:
@@ -308,56 +303,27 @@ class GenerationFeature:
             command=types.Command(title=title, command=GENERATE_TESTS, arguments=[argument]),
         )
 
-    def _tests(self, snapshot: Snapshot, line: int, work: WorkDone) -> GeneratedTests:
+    def _tests(self, snapshot: Snapshot, line: int, work: WorkDone) -> CharacterizationResult:
         """Generate, validate, run and record the tests (in the worker thread)."""
-        root = self._root(snapshot)
-        path = snapshot.path
-        if root is None or path is None:
+        project, path = self._project(snapshot), snapshot.path
+        if project is None or path is None:
             raise NothingToTest("the document is not a file of a workspace")
-        relative = path.resolve().relative_to(root).as_posix()
-        project = snapshot.project
-        if project is not None and project.restricted:
+        relative = path.resolve().relative_to(project.root).as_posix()
+        folder = snapshot.folder
+        if folder is not None and folder.restricted:
             raise NothingToTest(RESTRICTED)
-        store = None
-        if project is not None:
-            try:
-                store = Store.open(project.database, busy_timeout=project.settings.busy_timeout)
-            except StoreError as error:
-                logger.warning("no call sites for test inputs: %s", error)
-
-        def call_sites(name: str) -> list[str]:
-            if store is None:
-                return []
-            texts = [self._read_text(root / caller) for caller in store.index.files_calling(name)]
-            return [text for text in texts if text]
-
         sandbox = self._server.sandbox
-        owned: SandboxRunner | None = None
-        if sandbox is not None and project is not None:
-            # The server's own runner for the folder: its containers stay warm.
-            runner = sandbox.runner(project)
-        else:
-            runner = owned = recording_runner(root, snapshot.settings)
-        context = CharacterizationContext(
-            root=root,
-            settings=snapshot.settings,
-            templates=_templates(snapshot),
+        # The server's own runner for the folder: its containers stay warm.
+        runner = sandbox.runner(folder) if sandbox is not None and folder is not None else None
+        return characterize(
+            project,
+            relative,
+            line=line,
             runner=runner,
-            call_sites=call_sites,
             read_text=self._read_text,
             cancel=work.cancelled.is_set,
             progress=lambda message: work.report(message),
         )
-        try:
-            result = generate_tests(context, relative, line=line)
-            if store is not None:
-                record(store, result.generation, result.outcome.as_dict())
-            return result
-        finally:
-            if owned is not None:
-                owned.close()
-            if store is not None:
-                store.close()
 
     async def generate_tests(self, where: _Where) -> dict[str, Any]:
         """The ``ark.generateTests`` command."""
@@ -401,20 +367,13 @@ class GenerationFeature:
 
     async def _write_tests(self, snapshot: Snapshot, generation: Generation) -> bool:
         """Apply the test file's change through the editor, or on disk if it cannot create files."""
-        root = self._root(snapshot)
-        assert root is not None
-        target = root / generation.change.path
+        project = self._project(snapshot)
+        assert project is not None  # the tests were generated for it
         if generation.change.creates and not self._creates_files():
-            write_contained(target, generation.change.new_text, root)
+            project.write_text(project.root / generation.change.path, generation.change.new_text)
             return True
         edit = self._edit(snapshot, generation)
         return edit is not None and await self._apply(edit, f"Generate tests ({generation.target})")
-
-
-def _templates(snapshot: Snapshot) -> Templates:
-    """The templates in force for a document: a trusted workspace's overrides, else built-ins."""
-    project = snapshot.project
-    return Templates(project.templates_root if project is not None else None)
 
 
 def register(server: ArkServer) -> None:

@@ -25,7 +25,7 @@ from ark_lsp.rules import import_is_forbidden
 from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import lsp_range, server_position
 from ark_lsp.server.documents import Snapshot
-from ark_lsp.server.projects import Project
+from ark_lsp.server.folders import FolderState
 from ark_lsp.store import PerformanceRecord, SymbolRecord
 
 if TYPE_CHECKING:
@@ -218,15 +218,13 @@ class HoverProvider:
         self, snapshot: Snapshot, line: int, column: int, word: str, start: int
     ) -> str | None:
         markdown = self._client_reads_markdown()
-        project = snapshot.project
+        folder = snapshot.folder
         symbol = _definition_at(snapshot, line, column)
         if symbol is not None:
             facts = SymbolFacts.of_symbol(
                 symbol, snapshot.report.tier.value, f"{snapshot.relative}:{symbol.span.line}"
             )
-            return render_symbol(
-                self._with_index_facts(facts, project, snapshot.relative), markdown
-            )
+            return render_symbol(self._with_index_facts(facts, folder, snapshot.relative), markdown)
         item = _import_at(snapshot, line, word)
         if item is not None:
             return self._describe_import(snapshot, item)
@@ -250,7 +248,7 @@ class HoverProvider:
         called = text[start + len(word) :].lstrip().startswith("(")
         if text[:start].rstrip().endswith(".") or not called:
             return None
-        project = snapshot.project
+        folder = snapshot.folder
         defined = [s for s in snapshot.report.symbols if s.qualname == word and s.parent is None]
         if len(defined) == 1:
             facts = SymbolFacts.of_symbol(
@@ -258,10 +256,10 @@ class HoverProvider:
                 snapshot.report.tier.value,
                 f"{snapshot.relative}:{defined[0].span.line}",
             )
-            return self._with_index_facts(facts, project, snapshot.relative)
+            return self._with_index_facts(facts, folder, snapshot.relative)
         imported = [i for i in snapshot.report.imports if i.bound == word and i.name]
-        store = project.reader() if project else None
-        if len(imported) != 1 or store is None or project is None:
+        store = folder.reader() if folder else None
+        if len(imported) != 1 or store is None or folder is None:
             return None
         module_file = store.index.module_file(imported[0].module)
         if module_file is None:
@@ -272,11 +270,11 @@ class HoverProvider:
         ]
         if len(records) != 1:
             return None
-        return self._with_index_facts(SymbolFacts.of_record(records[0]), project, module_file[0])
+        return self._with_index_facts(SymbolFacts.of_record(records[0]), folder, module_file[0])
 
     def _describe_import(self, snapshot: Snapshot, item: Import) -> str:
-        project = snapshot.project
-        store = project.reader() if project else None
+        folder = snapshot.folder
+        store = folder.reader() if folder else None
         module_file = None
         if store is not None:
             index = store.index
@@ -290,9 +288,9 @@ class HoverProvider:
         return render_import(item, module_file, forbidden_by, tier.value)
 
     def _with_index_facts(
-        self, facts: SymbolFacts, project: Project | None, relative: str
+        self, facts: SymbolFacts, folder: FolderState | None, relative: str
     ) -> SymbolFacts:
-        store = project.reader() if project else None
+        store = folder.reader() if folder else None
         if store is None:
             return facts
         name = facts.qualname.rsplit(".", 1)[-1]
@@ -306,12 +304,12 @@ class HoverProvider:
         import jedi  # imported on first use: it costs the server's start-up 50 ms
 
         path = snapshot.path
-        project = snapshot.project
+        folder = snapshot.folder
         try:
             script = jedi.Script(
                 snapshot.document.source,
                 path=path,
-                project=self._jedi_project(project.root) if project else None,
+                project=self._jedi_project(folder.root) if folder else None,
             )
             definitions = script.goto(line, column, follow_imports=True)
         except Exception:  # jedi's inference can fail on half-typed code; no hover then
@@ -332,7 +330,7 @@ class HoverProvider:
     def _facts_at(
         self, snapshot: Snapshot, module_path: Path | None, line: int, name: str
     ) -> SymbolFacts | None:
-        project = snapshot.project
+        folder = snapshot.folder
         if module_path is None or (snapshot.path is not None and module_path == snapshot.path):
             for symbol in snapshot.report.symbols:
                 if symbol.name == name and symbol.name_span.line == line:
@@ -341,14 +339,14 @@ class HoverProvider:
                         snapshot.report.tier.value,
                         f"{snapshot.relative}:{symbol.span.line}",
                     )
-                    return self._with_index_facts(facts, project, snapshot.relative)
+                    return self._with_index_facts(facts, folder, snapshot.relative)
             return None
-        if project is not None and module_path.is_relative_to(project.root):
-            relative = project.relative(module_path)
-            store = project.reader()
+        if folder is not None and module_path.is_relative_to(folder.root):
+            relative = folder.relative(module_path)
+            store = folder.reader()
             record = store.index.symbol_named_at(relative, line, name) if store else None
             if record is not None:
-                return self._with_index_facts(SymbolFacts.of_record(record), project, relative)
+                return self._with_index_facts(SymbolFacts.of_record(record), folder, relative)
         try:
             mtime = module_path.stat().st_mtime_ns
         except OSError:

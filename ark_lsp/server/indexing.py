@@ -1,4 +1,4 @@
-"""Keeping each project's index current, off the server's thread, one run at a time.
+"""Keeping each folder's index current, off the server's thread, one run at a time.
 
 Requests that arrive while a run is going are merged: ten saved files make
 one follow-up run over ten targets, not ten runs.
@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ark_lsp.server.folders import FolderState, IndexState
 from ark_lsp.server.progress import WorkDone
-from ark_lsp.server.projects import IndexState, Project
-from ark_lsp.store import Store, StoreError
-from ark_lsp.workspace import IndexFigures, index_workspace
+from ark_lsp.store import StoreError
+from ark_lsp.workflows.index import IndexCancelled, refresh_index
+from ark_lsp.workspace import IndexFigures
 
 if TYPE_CHECKING:
     from ark_lsp.server.app import ArkServer
 
 logger = logging.getLogger(__name__)
-
-
-class IndexCancelled(Exception):
-    """Raised inside a run when the server is stopping."""
 
 
 @dataclass
@@ -38,7 +35,7 @@ class _Request:
 
 
 class Indexer:
-    """Runs :func:`index_workspace` for projects in a worker thread."""
+    """Runs the index workflow (:func:`refresh_index`) for folders in a worker thread."""
 
     def __init__(self, server: ArkServer) -> None:
         self._server = server
@@ -46,14 +43,14 @@ class Indexer:
         self._waiting: dict[Path, _Request] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = threading.Event()
-        self.on_indexed: list[Callable[[Project, IndexFigures], None]] = []
+        self.on_indexed: list[Callable[[FolderState, IndexFigures], None]] = []
         """Called on the server's thread after each successful run."""
 
     def request(
-        self, project: Project, targets: Iterable[Path] | None = None
+        self, folder: FolderState, targets: Iterable[Path] | None = None
     ) -> asyncio.Future[IndexFigures | None]:
-        """Refresh the project (or only ``targets`` in it); resolves when a run has covered it."""
-        pending = self._waiting.setdefault(project.root, _Request())
+        """Refresh the folder (or only ``targets`` in it); resolves when a run has covered it."""
+        pending = self._waiting.setdefault(folder.root, _Request())
         if targets is None:
             pending.everything = True
         else:
@@ -73,75 +70,59 @@ class Indexer:
         while self._waiting and not self._stopping.is_set():
             root = next(iter(self._waiting))
             pending = self._waiting.pop(root)
-            project = self._server.projects.get(root)
-            figures = await self._run(project, pending) if project is not None else None
+            folder = self._server.folders.get(root)
+            figures = await self._run(folder, pending) if folder is not None else None
             for waiter in pending.waiters:
                 if not waiter.done():
                     waiter.set_result(figures)
 
-    async def _run(self, project: Project, pending: _Request) -> IndexFigures | None:
+    async def _run(self, folder: FolderState, pending: _Request) -> IndexFigures | None:
         targets = () if pending.everything else sorted(pending.targets)
-        project.state, project.detail = IndexState.INDEXING, ""
+        folder.state, folder.detail = IndexState.INDEXING, ""
         self._server.send_status()
-        work = WorkDone(self._server, f"ARK: indexing {project.root.name}", cancellable=True)
+        work = WorkDone(self._server, f"ARK: indexing {folder.root.name}", cancellable=True)
         await work.begin()
         loop = asyncio.get_running_loop()
         figures: IndexFigures | None = None
         try:
-            figures = await loop.run_in_executor(self._pool, self._index, project, targets, work)
+            figures = await loop.run_in_executor(self._pool, self._index, folder, targets, work)
         except IndexCancelled:
-            project.state, project.detail = IndexState.WAITING, "cancelled"
+            folder.state, folder.detail = IndexState.WAITING, "cancelled"
         except StoreError as error:
-            project.state, project.detail = IndexState.FAILED, str(error)
-            self._server.warn(f"ARK cannot index {project.root.name}: {error}")
+            folder.state, folder.detail = IndexState.FAILED, str(error)
+            self._server.warn(f"ARK cannot index {folder.root.name}: {error}")
         except Exception as error:  # a fault here must not take the server with it
-            logger.exception("indexing %s failed", project.root)
-            project.state, project.detail = IndexState.FAILED, f"{type(error).__name__}: {error}"
+            logger.exception("indexing %s failed", folder.root)
+            folder.state, folder.detail = IndexState.FAILED, f"{type(error).__name__}: {error}"
         else:
-            project.state, project.figures = IndexState.READY, figures
-            project.detail = f"{figures.files_scanned:,} files"
-            self._warn_once(project, figures.warnings)
+            folder.state, folder.figures = IndexState.READY, figures
+            folder.detail = f"{figures.files_scanned:,} files"
+            self._warn_once(folder, figures.warnings)
         finally:
-            work.end(project.detail)
+            work.end(folder.detail)
         self._server.send_status()
         if figures is not None:
             for listener in self.on_indexed:
-                listener(project, figures)
+                listener(folder, figures)
         return figures
 
-    def _warn_once(self, project: Project, warnings: list[str]) -> None:
+    def _warn_once(self, folder: FolderState, warnings: list[str]) -> None:
         """Show what the walk left out (a bad ignore pattern), each only the first time."""
         fresh = [w for w in warnings if w not in self._server.reported_problems]
         self._server.reported_problems.update(fresh)
         if fresh:
-            self._server.warn(f"ARK ({project.root.name}): " + "; ".join(fresh))
+            self._server.warn(f"ARK ({folder.root.name}): " + "; ".join(fresh))
 
-    def _index(self, project: Project, targets: Iterable[Path], work: WorkDone) -> IndexFigures:
+    def _index(self, folder: FolderState, targets: Iterable[Path], work: WorkDone) -> IndexFigures:
         """The run itself, in the worker thread."""
 
         def progress(done: int, total: int) -> None:
-            if self._stopping.is_set() or work.cancelled.is_set():
-                raise IndexCancelled
             if total:
                 work.report(f"{done:,}/{total:,} files", percentage=100 * done // total)
 
-        settings = project.settings
-        existing = [t for t in targets if t.exists()]
-        gone = [project.relative(t) for t in targets if not t.exists()]
-        with Store.open(project.database, busy_timeout=settings.busy_timeout) as store:
-            # A deleted folder takes every file indexed under it.
-            doomed = (
-                [
-                    path
-                    for path in store.index.file_states()
-                    if any(path == g or path.startswith(f"{g}/") for g in gone)
-                ]
-                if gone
-                else []
-            )
-            store.index.remove_files(doomed)
-            if targets and not existing:
-                return IndexFigures(root=str(project.root), files_removed=len(doomed))
-            return index_workspace(
-                project.root, settings, store, targets=existing, progress=progress
-            )
+        return refresh_index(
+            folder.project,
+            targets=list(targets),
+            progress=progress,
+            cancel=lambda: self._stopping.is_set() or work.cancelled.is_set(),
+        )

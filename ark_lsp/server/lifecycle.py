@@ -11,9 +11,10 @@ from typing import Any
 from lsprotocol import types
 
 from ark_lsp.config import settings_from_mapping
+from ark_lsp.project import Project
 from ark_lsp.server.app import ArkServer
 from ark_lsp.server.documents import path_of
-from ark_lsp.server.projects import Project, editor_settings
+from ark_lsp.server.folders import FolderState, editor_settings
 
 logger = logging.getLogger(__name__)
 
@@ -28,32 +29,31 @@ def _client_sends_configuration(server: ArkServer) -> bool:
     return bool(workspace and workspace.configuration)
 
 
-async def configure(server: ArkServer, projects: Sequence[Project], pushed: Any = None) -> None:
-    """Give projects their settings: pyproject, then initializationOptions, then the editor's.
+async def configure(server: ArkServer, folders: Sequence[FolderState], pushed: Any = None) -> None:
+    """Give folders their settings: pyproject, then initializationOptions, then the editor's.
 
     ``pushed`` is what a ``didChangeConfiguration`` carried, used when the
     client cannot be asked (``workspace/configuration``).
     """
-    sections: Sequence[Any] = [pushed] * len(projects)
-    if _client_sends_configuration(server) and projects:
+    sections: Sequence[Any] = [pushed] * len(folders)
+    if _client_sends_configuration(server) and folders:
         try:
             sections = await server.workspace_configuration_async(
                 types.ConfigurationParams(
-                    items=[
-                        types.ConfigurationItem(scope_uri=p.uri, section="ark") for p in projects
-                    ]
+                    items=[types.ConfigurationItem(scope_uri=f.uri, section="ark") for f in folders]
                 )
             )
         except Exception as error:  # a client that fails here still gets a working server
             logger.warning("workspace/configuration failed: %s", error)
-    for project, section in zip(projects, sections, strict=False):
-        project.configure(
+    for folder, section in zip(folders, sections, strict=False):
+        folder.configure(
             server.initialization_options, editor_settings(section), server.editor_trust
         )
-        note = project.loaded.ignored_note(project.root)
-        _report_problems(server, [*project.problems, *([note] if note else [])])
+        note = folder.loaded.ignored_note(folder.root)
+        _report_problems(server, [*folder.problems, *([note] if note else [])])
     loose = settings_from_mapping(server.initialization_options, where="initializationOptions")
-    server.projects.loose.settings = loose.settings
+    # Files outside every folder: the editor's settings only, and never a database.
+    server.folders.loose.project = Project(server.folders.loose.root, loose)
 
 
 def settings_applied(server: ArkServer) -> None:
@@ -98,21 +98,21 @@ async def _watch_files(server: ArkServer) -> None:
 
 async def files_changed(server: ArkServer, paths: Sequence[Path]) -> None:
     """Bring the index up to date with files changed outside the editor."""
-    by_project: dict[Path, list[Path]] = {}
+    by_folder: dict[Path, list[Path]] = {}
     for path in paths:
-        project, _ = server.projects.locate(path.as_uri())
-        if project is not None:
-            by_project.setdefault(project.root, []).append(path)
-    for root, changed in by_project.items():
-        project = server.projects.get(root)
-        if project is None:
+        folder, _ = server.folders.locate(path.as_uri())
+        if folder is not None:
+            by_folder.setdefault(folder.root, []).append(path)
+    for root, changed in by_folder.items():
+        folder = server.folders.get(root)
+        if folder is None:
             continue
         if any(path.name in _SETTINGS_FILES for path in changed):
-            await configure(server, [project])
+            await configure(server, [folder])
             settings_applied(server)
-            server.indexer.request(project)
+            server.indexer.request(folder)
         else:
-            server.indexer.request(project, changed)
+            server.indexer.request(folder, changed)
 
 
 def register(server: ArkServer) -> None:
@@ -132,14 +132,14 @@ def register(server: ArkServer) -> None:
         if not folders and root_uri:
             folders = [types.WorkspaceFolder(uri=root_uri, name=root_uri.rsplit("/", 1)[-1])]
         for folder in folders:
-            ls.projects.add(folder.uri)
+            ls.folders.add(folder.uri)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ArkServer, params: types.InitializedParams) -> None:
-        await configure(ls, ls.projects.all())
+        await configure(ls, ls.folders.all())
         settings_applied(ls)
-        for project in ls.projects.all():
-            ls.indexer.request(project)
+        for folder in ls.folders.all():
+            ls.indexer.request(folder)
         ls.mark_configured()
         await _watch_files(ls)
         # What start-up loaded (protocol types, jedi, the settings) lives as long as
@@ -153,24 +153,24 @@ def register(server: ArkServer) -> None:
         # Requests arriving meanwhile wait for the new settings rather than use the old.
         ls.mark_configured(done=False)
         try:
-            await configure(ls, ls.projects.all(), pushed=params.settings)
+            await configure(ls, ls.folders.all(), pushed=params.settings)
         finally:
             ls.mark_configured()
         settings_applied(ls)
-        for project in ls.projects.all():
+        for folder in ls.folders.all():
             # Unchanged files are re-analysed only if the settings change what analysis yields.
-            ls.indexer.request(project)
+            ls.indexer.request(folder)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_workspace_folders(
         ls: ArkServer, params: types.DidChangeWorkspaceFoldersParams
     ) -> None:
-        for folder in params.event.removed:
-            ls.projects.remove(folder.uri)
-        added = [p for f in params.event.added if (p := ls.projects.add(f.uri)) is not None]
+        for removed in params.event.removed:
+            ls.folders.remove(removed.uri)
+        added = [new for f in params.event.added if (new := ls.folders.add(f.uri)) is not None]
         await configure(ls, added)
-        for project in added:
-            ls.indexer.request(project)
+        for folder in added:
+            ls.indexer.request(folder)
         ls.send_status()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)

@@ -20,13 +20,15 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
 from ark_lsp.models import Span, SymbolKind
-from ark_lsp.sandbox import CaseOutcome, PytestRun, RunRequest, RunResult, SandboxRunner, record_run
+from ark_lsp.project import Project
+from ark_lsp.sandbox import CaseOutcome, PytestRun, RunResult, SandboxRunner
 from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import lsp_range, server_position
 from ark_lsp.server.documents import Snapshot, path_of
+from ark_lsp.server.folders import RESTRICTED, FolderState
 from ark_lsp.server.progress import WorkDone
-from ark_lsp.server.projects import RESTRICTED, Project
-from ark_lsp.store import Store, StoreError
+from ark_lsp.workflows.run import run_code
+from ark_lsp.workflows.tests import run_tests
 
 logger = logging.getLogger(__name__)
 
@@ -40,32 +42,36 @@ class SandboxCommands:
 
     def __init__(self, server: ArkServer) -> None:
         self._server = server
-        self._runners: dict[Path, SandboxRunner] = {}
+        self._runners: dict[Path, tuple[Project, SandboxRunner]] = {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ark-sandbox")
         self.test_failures: dict[str, list[types.Diagnostic]] = {}
         """Failing tests of the last test run, by document URI."""
 
-    def runner(self, project: Project) -> SandboxRunner:
-        """The folder's runner, replaced when its settings changed."""
-        runner = self._runners.get(project.root)
-        if runner is None or runner.settings.sandbox != project.settings.sandbox:
-            if runner is not None:
-                self._pool.submit(runner.close)
-            runner = SandboxRunner(
-                project.root, project.settings, recorder=lambda q, r: _record(project, q, r)
-            )
-            self._runners[project.root] = runner
+    def runner(self, folder: FolderState) -> SandboxRunner:
+        """The folder's runner, replaced when its sandbox settings or its database changed."""
+        project = folder.project
+        kept = self._runners.get(folder.root)
+        if kept is not None:
+            made_for, runner = kept
+            if (made_for.settings.sandbox, made_for.database) == (
+                project.settings.sandbox,
+                project.database,
+            ):
+                return runner
+            self._pool.submit(runner.close)
+        runner = project.sandbox_runner(warm=True)
+        self._runners[folder.root] = (project, runner)
         return runner
 
-    def backend_of(self, project: Project) -> str:
+    def backend_of(self, folder: FolderState) -> str:
         """The backend the folder's runs use: the configured one until a run has chosen."""
-        runner = self._runners.get(project.root)
-        chosen = runner.chosen if runner is not None else None
-        return chosen or project.settings.sandbox.backend
+        kept = self._runners.get(folder.root)
+        chosen = kept[1].chosen if kept is not None else None
+        return chosen or folder.settings.sandbox.backend
 
     def close(self) -> None:
         """Remove every warm container; called at shutdown."""
-        for runner in self._runners.values():
+        for _, runner in self._runners.values():
             runner.close()
         self._runners.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -80,15 +86,6 @@ class SandboxCommands:
         finally:
             progress.end()
             self._server.send_status()  # the first run chooses "auto"'s backend
-
-
-def _record(project: Project, request: RunRequest, result: RunResult) -> RunResult:
-    try:
-        with Store.open(project.database, busy_timeout=project.settings.busy_timeout) as store:
-            return record_run(store, request, result)
-    except StoreError as error:  # the run happened; failing to record it must not hide it
-        logger.warning("could not record a sandbox run: %s", error)
-        return result
 
 
 def _target(server: ArkServer, arguments: tuple[Any, ...]) -> tuple[str, types.Position | None]:
@@ -166,14 +163,14 @@ def regular_file_in(root: Path, relative: str) -> Path | None:
 
 
 def failure_diagnostics(
-    server: ArkServer, project: Project, run: PytestRun
+    server: ArkServer, folder: FolderState, run: PytestRun
 ) -> dict[str, list[types.Diagnostic]]:
     """Each failing or erroring test as a diagnostic at the line that failed."""
     found: dict[str, list[types.Diagnostic]] = {}
     for case in run.cases:
         if case.outcome not in (CaseOutcome.FAILED, CaseOutcome.ERROR) or case.line is None:
             continue
-        path = regular_file_in(project.root, case.path)
+        path = regular_file_in(folder.root, case.path)
         if path is None:
             continue  # a report naming a host file or a FIFO: nothing there is opened
         uri = from_fs_path(str(path)) or ""
@@ -205,20 +202,24 @@ def register(server: ArkServer) -> None:
         """Run the document as a script, or the function under the cursor."""
         await ls.wait_configured()
         uri, position = _target(ls, arguments)
-        project, relative = ls.projects.locate(uri)
-        if project is None or path_of(uri) is None:
+        folder, relative = ls.folders.locate(uri)
+        if folder is None or path_of(uri) is None:
             raise ValueError(f"{uri} is not in a workspace folder ARK knows")
-        if project.restricted:
+        if folder.restricted:
             raise ValueError(RESTRICTED)
         snapshot = ls.documents.latest(uri) if position is not None else None
         function = function_at(snapshot, position) if snapshot and position else None
-        runner = commands.runner(project)
+        project, runner = folder.project, commands.runner(folder)
         what = f"{relative}::{function}" if function else relative
 
         def work(progress: WorkDone) -> RunResult:
-            if function:
-                return runner.run_function(relative, function, cancel=progress.cancelled)
-            return runner.run_file(relative, cancel=progress.cancelled)
+            return run_code(
+                project,
+                relative,
+                function=function,
+                runner=runner,
+                cancel=progress.cancelled.is_set,
+            )
 
         result: RunResult = await commands.in_worker(f"ARK: running {what}", work)
         ls.window_show_message(
@@ -231,20 +232,22 @@ def register(server: ArkServer) -> None:
         """Run the document's tests (or all tests without a document) with pytest."""
         await ls.wait_configured()
         uri, _ = _target(ls, arguments) if arguments else (None, None)
-        project, relative = ls.projects.locate(uri) if uri else (None, "")
-        project = project or next(iter(ls.projects.all()), None)
-        if project is None:
+        folder, relative = ls.folders.locate(uri) if uri else (None, "")
+        folder = folder or next(iter(ls.folders.all()), None)
+        if folder is None:
             raise ValueError("no workspace folder to run tests in")
-        if project.restricted:
+        if folder.restricted:
             raise ValueError(RESTRICTED)
-        runner = commands.runner(project)
+        project, runner = folder.project, commands.runner(folder)
         targets = [relative] if uri and relative else []
         run: PytestRun = await commands.in_worker(
             "ARK: running tests",
-            lambda progress: runner.run_tests(targets, cancel=progress.cancelled),
+            lambda progress: run_tests(
+                project, targets, runner=runner, cancel=progress.cancelled.is_set
+            ),
         )
         previous = set(commands.test_failures)
-        commands.test_failures = failure_diagnostics(ls, project, run)
+        commands.test_failures = failure_diagnostics(ls, folder, run)
         for failed_uri in previous | set(commands.test_failures):
             ls.publisher.publish_extra(failed_uri)
         counts = run.counts

@@ -52,12 +52,12 @@ def workspace_symbols(server: ArkServer, query: str) -> list[types.WorkspaceSymb
     if not query.strip():
         return []
     found: list[types.WorkspaceSymbol] = []
-    for project in server.projects.all():
-        store = project.reader()
+    for folder in server.folders.all():
+        store = folder.reader()
         if store is None:
             continue
         for record in store.index.search(query, limit=WORKSPACE_SYMBOL_LIMIT):
-            uri = from_fs_path(str(project.root / record.path)) or ""
+            uri = from_fs_path(str(folder.root / record.path)) or ""
             # Index columns are code points; for a symbol's start line that is
             # what every encoding agrees on in ASCII code, and close enough elsewhere.
             start = types.Position(line=record.line - 1, character=record.column)

@@ -1,19 +1,19 @@
-"""One project per workspace folder: its settings, its index and the state of that index."""
+"""The workspace folders the editor opened: each one's engine project and the state of its index."""
 
 from __future__ import annotations
 
 import enum
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pygls.uris import from_fs_path, to_fs_path
 
-from ark_lsp.config import LoadedSettings, Settings, database_path, load_settings
+from ark_lsp.config import LoadedSettings, Settings
+from ark_lsp.project import Project
 from ark_lsp.store import Store, StoreError
-from ark_lsp.trust import rules_in_force
 from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ RESTRICTED = (
 
 
 class IndexState(enum.StrEnum):
-    """Where a project's index stands, as the status bar shows it."""
+    """Where a folder's index stands, as the status bar shows it."""
 
     WAITING = "waiting"
     INDEXING = "indexing"
@@ -61,18 +61,19 @@ def editor_settings(raw: Any) -> dict[str, Any]:
 
 
 @dataclass
-class Project:
-    """A workspace folder with its own settings and index database."""
+class FolderState:
+    """A workspace folder the editor opened: its engine project and the state of its index."""
 
     root: Path
-    settings: Settings = field(default_factory=Settings)
-    problems: tuple[str, ...] = ()
+    project: Project = field(init=False)
+    """The workspace as the engine sees it; settings without the database's until configured."""
     state: IndexState = IndexState.WAITING
     detail: str = ""
     figures: IndexFigures | None = None
-    loaded: LoadedSettings = field(default_factory=lambda: LoadedSettings(Settings()))
-    """How the settings came to be: what the workspace asked for, and whether it is trusted."""
     _reader: Store | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.project = Project(self.root)
 
     @property
     def uri(self) -> str:
@@ -80,12 +81,27 @@ class Project:
         return from_fs_path(str(self.root)) or self.root.as_uri()
 
     @property
-    def database(self) -> Path:
-        """Where this project's index lives."""
-        return database_path(self.root, self.settings)
+    def settings(self) -> Settings:
+        """The settings in force in the folder."""
+        return self.project.settings
+
+    @property
+    def loaded(self) -> LoadedSettings:
+        """How the settings came to be: what the workspace asked for, and whether it is trusted."""
+        return self.project.loaded
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """What is wrong with the folder's settings and its rule pack."""
+        return self.project.problems
+
+    @property
+    def restricted(self) -> bool:
+        """The editor keeps this folder in restricted mode: ARK runs none of its code."""
+        return self.project.restricted
 
     def relative(self, path: Path) -> str:
-        """A path inside the project as the index names it."""
+        """A path inside the folder as the index names it."""
         return path.relative_to(self.root).as_posix()
 
     def configure(
@@ -95,7 +111,8 @@ class Project:
         editor_trust: bool | None = None,
     ) -> None:
         """Layer the settings: the user's, ``[tool.ark]`` as trusted, then what the editor sends."""
-        loaded = load_settings(
+        self.close_reader()
+        self.project = Project.load(
             self.root,
             layers=(
                 ("initializationOptions", initialization_options),
@@ -103,33 +120,12 @@ class Project:
             ),
             editor_trust=editor_trust,
         )
-        settings, problems = loaded.settings, list(loaded.problems)
-        self.close_reader()
-        try:
-            with Store.open(database_path(self.root, settings)) as store:
-                rules, problem = rules_in_force(store.rules.load(), store.path)
-                settings = replace(settings, base_rules=rules)
-                if problem:
-                    problems.append(problem)
-        except StoreError as error:
-            problems.append(f"index database: {error}")
-        self.settings, self.problems, self.loaded = settings, tuple(problems), loaded
-
-    @property
-    def templates_root(self) -> Path | None:
-        """The root whose ``.ark/templates/`` overrides apply: only a trusted workspace's."""
-        return self.root if self.loaded.workspace_templates else None
-
-    @property
-    def restricted(self) -> bool:
-        """The editor keeps this folder in restricted mode: ARK runs none of its code."""
-        return self.loaded.trust.restricted
 
     def reader(self) -> Store | None:
         """A connection for queries from the server's own thread; None if unusable."""
         if self._reader is None:
             try:
-                self._reader = Store.open(self.database, busy_timeout=0.2)
+                self._reader = self.project.open_store(busy_timeout=0.2)
             except StoreError as error:
                 logger.warning("index of %s unavailable: %s", self.root, error)
                 return None
@@ -142,42 +138,42 @@ class Project:
             self._reader = None
 
 
-class Projects:
-    """The workspace folders the editor opened, each a :class:`Project`."""
+class Folders:
+    """The workspace folders the editor opened, each a :class:`FolderState`."""
 
     def __init__(self) -> None:
-        self._by_root: dict[Path, Project] = {}
-        self.loose = Project(root=Path.cwd())
+        self._by_root: dict[Path, FolderState] = {}
+        self.loose = FolderState(root=Path.cwd())
         """Settings for files outside every folder; never indexed."""
 
-    def all(self) -> list[Project]:
-        """Every folder's project, outermost first."""
+    def all(self) -> list[FolderState]:
+        """Every folder, outermost first."""
         return sorted(self._by_root.values(), key=lambda p: len(p.root.parts))
 
-    def get(self, root: Path) -> Project | None:
-        """The project of a folder, if it is still open."""
+    def get(self, root: Path) -> FolderState | None:
+        """A folder, if it is still open."""
         return self._by_root.get(root)
 
-    def add(self, uri: str) -> Project | None:
+    def add(self, uri: str) -> FolderState | None:
         """Start tracking a folder; None when the URI is not a local folder."""
         path = to_fs_path(uri)
         if path is None:
             return None
         root = Path(path).resolve()
         if root not in self._by_root:
-            self._by_root[root] = Project(root=root)
+            self._by_root[root] = FolderState(root=root)
         return self._by_root[root]
 
-    def remove(self, uri: str) -> Project | None:
+    def remove(self, uri: str) -> FolderState | None:
         """Stop tracking a folder; return it so its work can be wound down."""
         path = to_fs_path(uri)
-        project = self._by_root.pop(Path(path).resolve(), None) if path else None
-        if project is not None:
-            project.close_reader()
-        return project
+        folder = self._by_root.pop(Path(path).resolve(), None) if path else None
+        if folder is not None:
+            folder.close_reader()
+        return folder
 
-    def locate(self, uri: str) -> tuple[Project | None, str]:
-        """The project holding a document, and the document's path as it would index it.
+    def locate(self, uri: str) -> tuple[FolderState | None, str]:
+        """The folder holding a document, and the document's path as it would index it.
 
         The deepest folder wins, so a nested project's settings apply inside it.
         """
@@ -193,10 +189,10 @@ class Projects:
 
     def settings_for(self, uri: str) -> tuple[Settings, str]:
         """The settings in force for a document, and its indexed path."""
-        project, relative = self.locate(uri)
-        return (project or self.loose).settings, relative
+        folder, relative = self.locate(uri)
+        return (folder or self.loose).settings, relative
 
     def close(self) -> None:
         """Close every connection the server holds."""
-        for project in self.all():
-            project.close_reader()
+        for folder in self.all():
+            folder.close_reader()
