@@ -1,0 +1,151 @@
+"""The Project: settings layered once with the database's rule pack, its store, files, runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ark_lsp.config import cached_database_path
+from ark_lsp.files import ReadRefused, WriteRefused
+from ark_lsp.project import Project
+from ark_lsp.sandbox import Outcome, RunRequest, RunResult
+from ark_lsp.trust import TrustStore, adopt_rule_pack
+
+
+def test_settings_are_layered_with_the_users_layers_last(
+    shop: Path, trust_store: TrustStore
+) -> None:
+    (shop / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\n[tool.ark]\ncode-lens-threshold = 7\nignore = ["ARK020"]\n'
+    )
+    project = Project.load(
+        shop, layers=[("editor", {"codeLensThreshold": 3})], trust_store=trust_store
+    )
+    assert project.settings.code_lens_threshold == 3
+    assert project.settings.ignore == ("ARK020",)
+    assert project.settings is project.settings  # one object: features compare by identity
+    assert project.problems == ()
+
+
+def test_the_index_lives_in_the_workspace_unless_the_user_says_otherwise(
+    shop: Path, tmp_path: Path, trust_store: TrustStore
+) -> None:
+    project = Project.load(shop, trust_store=trust_store)
+    assert project.database == shop / ".ark" / "index.db" and project.database.is_file()
+    assert not project.database_in_cache
+
+    chosen = tmp_path / "elsewhere" / "mine.db"
+    assert Project.load(shop, database=chosen, trust_store=trust_store).database == chosen
+    assert chosen.is_file()
+
+
+def test_a_state_folder_leading_out_of_the_workspace_sends_the_index_to_the_cache(
+    shop: Path, tmp_path: Path, trust_store: TrustStore
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (shop / ".ark").symlink_to(outside, target_is_directory=True)
+
+    project = Project.load(shop, trust_store=trust_store)
+
+    assert project.database == cached_database_path(shop) and project.database_in_cache
+    assert list(outside.iterdir()) == []
+
+
+def test_a_rule_pack_weakened_behind_arks_back_is_not_in_force(
+    project: Project, trust_store: TrustStore
+) -> None:
+    with project.open_store() as store:
+        store.rules.set_enabled("ARK001", False)
+
+    reloaded = Project.load(project.root, trust_store=trust_store)
+    assert reloaded.rule_pack_problem and "ARK001" in reloaded.rule_pack_problem
+    assert reloaded.rule_pack_problem in reloaded.problems
+    assert "ARK001" in {r.id for r in reloaded.settings.ruleset.rules if r.enabled}
+
+    with project.open_store() as store:
+        adopt_rule_pack(store.rules.load(), store.path, trust_store)
+    adopted = Project.load(project.root, trust_store=trust_store)
+    assert adopted.rule_pack_problem is None
+    assert "ARK001" not in {r.id for r in adopted.settings.ruleset.rules if r.enabled}
+
+
+def test_a_database_that_cannot_be_used_is_a_problem_not_an_error(
+    shop: Path, trust_store: TrustStore
+) -> None:
+    database = shop / ".ark" / "index.db"
+    database.parent.mkdir()
+    database.write_bytes(b"not a database" * 100)
+
+    project = Project.load(shop, trust_store=trust_store)
+
+    assert project.database_problem and "not a valid ARK database" in project.database_problem
+    assert project.problems[-1] == f"index database: {project.database_problem}"
+    assert database.read_bytes().startswith(b"not a database")
+
+    fresh = Project.load(shop, trust_store=trust_store, fresh_database=True)
+    assert fresh.database_problem is None and fresh.moved_aside is not None
+    assert fresh.moved_aside.read_bytes().startswith(b"not a database")
+
+
+def test_files_are_read_and_written_only_inside_the_root(project: Project, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the user's own\n")
+    (project.root / "link.py").symlink_to(secret)
+    os.mkfifo(project.root / "pipe.py")
+
+    assert project.read_text(project.root / "shop" / "pricing.py") is not None
+    for refused in ("link.py", "pipe.py"):
+        with pytest.raises(ReadRefused):
+            project.read_bytes(project.root / refused)
+        assert project.read_text(project.root / refused) is None
+    with pytest.raises(WriteRefused):
+        project.write_text(project.root / "link.py", "print('hello')\n")
+    assert secret.read_text() == "the user's own\n"
+
+    written = project.write_text(project.root / "new" / "module.py", "X = 1\n")
+    assert written.read_text() == "X = 1\n"
+    assert project.relative(written) == "new/module.py"
+
+
+def test_template_overrides_apply_only_in_a_trusted_workspace(
+    shop: Path, trust_store: TrustStore
+) -> None:
+    overrides = shop / ".ark" / "templates"
+    overrides.mkdir(parents=True)
+    (overrides / "function.py.j2").write_text("def {{ name }}():\n    return 42\n")
+
+    untrusted = Project.load(shop, trust_store=trust_store)
+    assert not untrusted.trusted
+    assert untrusted.templates().origin("function.py.j2") == "builtin"
+
+    trust_store.record(shop, untrusted.loaded.request.fingerprint)
+    trusted = Project.load(shop, trust_store=trust_store)
+    assert trusted.trusted
+    assert trusted.templates().origin("function.py.j2") == str(overrides / "function.py.j2")
+
+
+def test_the_sandbox_runner_records_every_run_in_the_store(project: Project) -> None:
+    runner = project.sandbox_runner(backend="local", weak_isolation=True)
+    try:
+        assert runner.pool_size == 0 and runner.requested == "local"
+        assert runner.settings.sandbox.weak_isolation
+        assert runner.recorder is not None
+        request = RunRequest(command=("python3", "-c", "pass"), kind="run", target_path="x.py")
+        recorded = runner.recorder(request, RunResult(Outcome.PASSED, "local", exit_code=0))
+    finally:
+        runner.close()
+    assert recorded.execution_id is not None
+    with project.open_store() as store:
+        (run,) = store.runs.history()
+    assert (run.id, run.target_path, run.outcome) == (recorded.execution_id, "x.py", "passed")
+    assert project.sandbox_runner(warm=True).pool_size == project.settings.sandbox.pool_size
+
+
+def test_a_project_made_directly_opens_nothing(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    assert project.database == tmp_path / ".ark" / "index.db"
+    assert not (tmp_path / ".ark").exists()
+    assert project.rule_pack is None and project.settings is project.loaded.settings
