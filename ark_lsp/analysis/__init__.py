@@ -25,7 +25,7 @@ from ark_lsp.analysis.source import (
     read_source,
 )
 from ark_lsp.analysis.symbols import cc_rank
-from ark_lsp.config import Settings
+from ark_lsp.config.sections import Settings
 from ark_lsp.models import Fix, LineCounts, ModuleReport, Severity, Span, Tier, Violation
 from ark_lsp.rules import SYNTAX_ERROR
 

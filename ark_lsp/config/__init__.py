@@ -11,18 +11,16 @@
 - :mod:`~ark_lsp.config.loading`: the layers, user's, workspace's, editor's.
 - :mod:`~ark_lsp.config.paths` and :mod:`~ark_lsp.config.patterns`: where ARK
   keeps its things, and gitignore-style patterns matched in linear time.
+- :mod:`~ark_lsp.config.database_location`: where the index lives.
+
+The analysis imports :mod:`~ark_lsp.config.sections` alone, which reads no
+file: the package as a whole reads settings files and the user's trust.
 """
 
+from ark_lsp.config.database_location import DATABASE_ENV, cached_database_path, database_path
 from ark_lsp.config.loading import LoadedSettings, load_settings, settings_from_mapping
 from ark_lsp.config.options import RawOption, RawOptions, Schema, read_options, schema_of
-from ark_lsp.config.paths import (
-    DATABASE_ENV,
-    GENERATED_DIR,
-    STATE_DIR,
-    WORKSPACE_TEMPLATES,
-    cached_database_path,
-    database_path,
-)
+from ark_lsp.config.paths import GENERATED_DIR, STATE_DIR, WORKSPACE_TEMPLATES
 from ark_lsp.config.patterns import (
     MAX_PATTERN_LENGTH,
     InvalidPattern,

@@ -1,22 +1,16 @@
-"""Where ARK keeps its things in a workspace: its state folder, the index, templates."""
+"""Where ARK keeps its things in a workspace: its state folder and templates.
+
+Names only, and no disk access beyond resolving a path: the analysis reads
+:data:`GENERATED_DIR` through the settings. Where the index lives, which
+may be the user's cache, is :mod:`ark_lsp.config.database_location`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from ark_lsp.trust import user_cache_folder
-
-if TYPE_CHECKING:
-    from ark_lsp.config.sections import Settings
 
 GENERATED_DIR = "ark_generated"
 """Folder, relative to the workspace root, where ARK writes generated code."""
-
-DATABASE_ENV = "ARK_DATABASE"
-"""Environment variable that overrides where the index database lives."""
 
 STATE_DIR = ".ark"
 """The workspace folder ARK owns: its index, and the workspace's template overrides."""
@@ -28,28 +22,3 @@ WORKSPACE_TEMPLATES = Path(STATE_DIR) / "templates"
 def resolves_inside(path: Path, folder: Path) -> bool:
     """Whether ``path``, its links followed, is ``folder`` or inside it."""
     return path.resolve().is_relative_to(folder.resolve())
-
-
-def database_path(root: Path, settings: Settings) -> Path:
-    """Where the index of the workspace at ``root`` lives.
-
-    ``ARK_DATABASE`` or the ``database`` setting when given (a workspace can
-    only set it inside its own ``.ark/``, see :func:`~ark_lsp.config.load_settings`);
-    else ``.ark/index.db``, unless the workspace's ``.ark`` is not a real folder
-    of its own (a link out of it, say), when the index goes to the user's
-    cache instead, so that opening a folder never writes outside it.
-    """
-    configured = os.environ.get(DATABASE_ENV) or settings.database
-    if configured:
-        path = Path(configured).expanduser()
-        return path if path.is_absolute() else root / path
-    state = root / STATE_DIR
-    if state.is_symlink() or not resolves_inside(state, root):
-        return cached_database_path(root)
-    return state / "index.db"
-
-
-def cached_database_path(root: Path) -> Path:
-    """The index of ``root`` in the user's cache, for workspaces ARK may not write in."""
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return user_cache_folder() / "indexes" / f"{root.name or 'root'}-{key}" / "index.db"
