@@ -76,7 +76,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         "ARK000",
         "syntax-error",
-        "The file cannot be parsed; nothing else in it is checked.",
+        "The file cannot be parsed (nothing else in it is checked), or Python's compiler "
+        "refuses it (a return outside a function, a duplicate argument): it cannot run.",
         Severity.ERROR,
         RuleKind.STATEMENT,
         "syntax-error",

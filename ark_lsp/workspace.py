@@ -27,6 +27,7 @@ import pathspec
 from ark_lsp.analysis import analyze
 from ark_lsp.config import DEFAULT_EXCLUDES, InvalidPattern, Settings, compile_patterns
 from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.rules import SYNTAX_ERROR
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
 from ark_lsp.store.rows import RowBatch, prepare_rows
@@ -318,9 +319,10 @@ def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str |
         return _Outcome(relative, same_content=state)
     report = analyze(data, relative, settings)
     problem = None
-    if not report.parsed:
-        first = report.violations[0]
-        problem = f"{relative}:{first.span.line}: {first.message}"
+    # A file that does not parse, or that the compiler refuses, is an error of the run.
+    refused = next((v for v in report.violations if v.rule == SYNTAX_ERROR), None)
+    if refused is not None:
+        problem = f"{relative}:{refused.span.line}: {refused.message}"
     file = IndexedFile(path=relative, state=state, report=report)
     return _Outcome(relative, file=file, indexed=True, problem=problem)
 

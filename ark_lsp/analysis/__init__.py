@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from ark_lsp.analysis import incremental
 from ark_lsp.analysis.collector import Collector, resolve_relative
+from ark_lsp.analysis.compiler_errors import compiler_error
 from ark_lsp.analysis.fixes import apply_fixes
 from ark_lsp.analysis.incremental import ParsedText
 from ark_lsp.analysis.source import (
@@ -133,6 +134,7 @@ def _analyze(
 
     collector = Collector(prepared, module, is_package, tier, settings.ruleset_for(path))
     collector.collect(tree)
+    refused = compiler_error(tree.body, prepared)
     return ModuleReport(
         path=path,
         module=module,
@@ -140,7 +142,7 @@ def _analyze(
         lines=lines,
         symbols=tuple(collector.symbols),
         imports=tuple(collector.imports),
-        violations=tuple(collector.violations),
+        violations=(refused, *collector.violations) if refused else tuple(collector.violations),
         called=collector.called_names(),
         encoding=prepared.encoding,
     )

@@ -1,0 +1,75 @@
+"""Code the parser accepts but the compiler refuses is an ARK000 finding, where Python says."""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from pathlib import Path
+
+import pytest
+
+from ark_lsp.analysis import analyze
+
+
+def _refusals(source: str) -> list[tuple[int, int, str]]:
+    report = analyze(source, "mod.py")
+    return [
+        (v.span.line, v.span.column, v.message) for v in report.violations if v.rule == "ARK000"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def f(a, a):\n    pass\n", (1, 9, "duplicate argument 'a' in function definition")),
+        ("x = 1\nreturn x\n", (2, 0, "'return' outside function")),
+        ("nonlocal x\n", (1, 0, "nonlocal declaration not allowed at module level")),
+        ("def f():\n    break\n", (2, 4, "'break' outside loop")),
+        ("def f():\n    continue\n", (2, 4, "'continue' not properly in loop")),
+        ("class A:\n    yield 1\n", (2, 4, "'yield' outside function")),
+        ("def f():\n    await g()\n", (2, 4, "'await' outside async function")),
+        ("f(a=1, a=2)\n", (1, 7, "keyword argument repeated: a")),
+        ("*a = b\n", (1, 0, "starred assignment target must be in a list or tuple")),
+        (
+            "import os\nfrom __future__ import annotations\n",
+            (2, 0, "from __future__ imports must occur at the beginning of the file"),
+        ),
+        ("def f():\n    from os import *\n", (2, 19, "import * only allowed at module level")),
+        ("__debug__ = 1\n", (1, 0, "cannot assign to __debug__")),
+    ],
+)
+def test_what_the_compiler_refuses_is_a_syntax_error_finding(
+    source: str, expected: tuple[int, int, str]
+) -> None:
+    line, column, message = expected
+    assert _refusals(source) == [(line, column, f"syntax error: {message}")]
+
+
+def test_columns_count_code_points_and_the_rest_is_still_checked() -> None:
+    report = analyze("s = 'é'; return eval(s)\n", "mod.py")
+    found = {(v.rule, v.span.line, v.span.column) for v in report.violations}
+    # "return" starts at byte 10 but character 9; eval() is still a finding.
+    assert found == {("ARK000", 1, 9), ("ARK001", 1, 16)}
+    assert report.parsed and [s.name for s in report.symbols] == []
+
+
+def test_valid_code_and_its_compiler_warnings_are_silent() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a SyntaxWarning would fail the test
+        report = analyze("x = 1\nassert (x, 'message')\nprint(x is 1)\n", "mod.py")
+    assert report.violations == ()
+
+
+def test_the_compiler_reads_no_file_named_like_the_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CPython reads an error's line from the file its compile() was told of; a FIFO
+    # there would block the analysis for ever, and the analysis reads no file at all.
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo(tmp_path / "mod.py")
+    done: list[list[tuple[int, int, str]]] = []
+    worker = threading.Thread(target=lambda: done.append(_refusals("return 1\n")), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert done == [[(1, 0, "syntax error: 'return' outside function")]]
