@@ -67,8 +67,19 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' * (number != 1)}"
 
 
-def as_json(results: Sequence[CheckResult], files_checked: int) -> str:
-    """The JSON contract of DESIGN.md: ``results`` and ``summary``."""
+@dataclass(frozen=True)
+class SkippedPath:
+    """A file the check found and did not read, as the user will read it."""
+
+    path: str
+    """As given on the command line or relative to the current folder."""
+    reason: str
+
+
+def as_json(
+    results: Sequence[CheckResult], files_checked: int, skipped: Sequence[SkippedPath] = ()
+) -> str:
+    """The JSON contract of DESIGN.md: ``results`` and ``summary``, and the files ``skipped``."""
     return json.dumps(
         {
             "results": [
@@ -85,6 +96,7 @@ def as_json(results: Sequence[CheckResult], files_checked: int) -> str:
                 for r in results
             ],
             "summary": summary(results, files_checked),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
         },
         indent=2,
     )
@@ -108,8 +120,10 @@ def _sarif_rule(rule_id: str, rules: Sequence[Rule]) -> dict[str, Any]:
     }
 
 
-def as_sarif(results: Sequence[CheckResult], rules: Sequence[Rule]) -> str:
-    """A SARIF 2.1.0 log that GitHub code scanning accepts."""
+def as_sarif(
+    results: Sequence[CheckResult], rules: Sequence[Rule], skipped: Sequence[SkippedPath] = ()
+) -> str:
+    """A SARIF 2.1.0 log that GitHub code scanning accepts; skipped files are notifications."""
     rule_ids = sorted({r.id for r in rules} | {r.rule for r in results})
     index = {rule_id: number for number, rule_id in enumerate(rule_ids)}
     log = {
@@ -125,6 +139,25 @@ def as_sarif(results: Sequence[CheckResult], rules: Sequence[Rule]) -> str:
                         "rules": [_sarif_rule(rule_id, rules) for rule_id in rule_ids],
                     }
                 },
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "warning",
+                                "message": {"text": f"skipped: {s.reason}"},
+                                "locations": [
+                                    {
+                                        "physicalLocation": {
+                                            "artifactLocation": {"uri": s.path.replace("\\", "/")}
+                                        }
+                                    }
+                                ],
+                            }
+                            for s in skipped
+                        ],
+                    }
+                ],
                 "columnKind": "unicodeCodePoints",
                 "results": [
                     {

@@ -18,6 +18,8 @@ from typing import Any
 from ark_lsp.models import Severity, Tier
 
 SYNTAX_ERROR = "ARK000"
+UNCHECKED_FILE = "ARK090"
+"""A file ARK did not read (larger than ``max-file-size``): nothing in it was checked."""
 FORBIDDEN_IMPORTS = "forbidden-imports"
 """Pattern of the import rule that applies each tier's ``forbidden_imports``."""
 
@@ -258,6 +260,18 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "wildcard import hides what it binds",
         fix="Import the names you use explicitly.",
     ),
+    Rule(
+        UNCHECKED_FILE,
+        "file-not-checked",
+        "The file is larger than max-file-size, so ARK did not read it: nothing in it was "
+        "checked. `ark check` fails on it unless the rule is ignored for the file.",
+        Severity.WARNING,
+        RuleKind.STATEMENT,
+        "file-too-large",
+        "not checked: larger than max-file-size",
+        fix="Raise max-file-size in [tool.ark] to check the file, or ignore ARK090 for it "
+        "(per-file-ignores) if it needs no checking.",
+    ),
 )
 
 DEFAULT_FORBIDDEN_IMPORTS: dict[Tier, tuple[str, ...]] = {
@@ -339,6 +353,8 @@ class RuleSet:
         """The same rules, less those not selected or ignored (ids or id prefixes).
 
         ARK000 stays: a file that does not parse has nothing else to say.
+        ARK090 stays unless ignored: selecting other rules does not make a
+        file that was not read a file that was checked.
         """
         selected, ignored = tuple(select), tuple(ignore)
         if not selected and not ignored:
@@ -347,6 +363,8 @@ class RuleSet:
         def keep(rule: Rule) -> bool:
             if rule.id == SYNTAX_ERROR:
                 return True
+            if rule.id == UNCHECKED_FILE:
+                return not rule.id.startswith(ignored)
             return (not selected or rule.id.startswith(selected)) and not rule.id.startswith(
                 ignored
             )

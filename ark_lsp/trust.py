@@ -164,6 +164,14 @@ def _key(path: Path) -> str:
 _DECISIVE_RULE_FIELDS = ("kind", "pattern", "keyword", "condition", "tiers", "enabled", "severity")
 """What decides whether a rule finds anything; names and messages do not."""
 
+_BUILT_IN_SINCE_RECORDS = frozenset({"file-not-checked"})
+"""Names of built-in rules added after ARK began recording rule packs.
+
+A newer ARK seeds them into a database whose pack the user adopted before;
+left as they come they change nothing the user decided, so they are left
+out of the fingerprint, and the pack the user adopted stays theirs.
+"""
+
 
 def rule_pack_digest(rules: Sequence[Rule]) -> str:
     """A fingerprint of what a rule pack makes of the built-in rules, order aside.
@@ -172,7 +180,13 @@ def rule_pack_digest(rules: Sequence[Rule]) -> str:
     one needs no new record, and neither does a newer ARK seeding new rules.
     """
     builtin_ids = {rule.id for rule in DEFAULT_RULES}
-    rows = sorted(repr(_decisive(rule)) for rule in rules if rule.id in builtin_ids)
+    as_seeded = {_decisive(rule) for rule in DEFAULT_RULES if rule.name in _BUILT_IN_SINCE_RECORDS}
+    rows = sorted(
+        repr(_decisive(rule))
+        for rule in rules
+        if rule.id in builtin_ids
+        and not (rule.name in _BUILT_IN_SINCE_RECORDS and _decisive(rule) in as_seeded)
+    )
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 

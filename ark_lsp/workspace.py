@@ -1,7 +1,11 @@
 """Finding a workspace's Python files and keeping their index current.
 
 Discovery honours ``.gitignore`` files (at any depth, plus
-``.git/info/exclude``), ARK's default excludes and the ``exclude`` setting.
+``.git/info/exclude``) in a git work tree, as git does (outside one, where
+git applies none, a ``.gitignore`` is not applied either, and the run says
+so), ARK's default excludes and the ``exclude`` setting. Every file the
+indexer then leaves out is named with the reason (:class:`SkippedFile`); a
+file over ``max-file-size`` is not read, and is an ARK090 finding.
 Indexing is incremental: a file whose size and mtime are unchanged is not
 read; one whose bytes hash the same is not parsed. Changed files are analysed
 in a process pool and written to the store in batches, each batch one
@@ -24,10 +28,10 @@ from pathlib import Path
 
 import pathspec
 
-from ark_lsp.analysis import analyze
+from ark_lsp.analysis import analyze, module_name
 from ark_lsp.config import DEFAULT_EXCLUDES, InvalidPattern, Settings, compile_patterns
-from ark_lsp.models import FileState, IndexedFile
-from ark_lsp.rules import SYNTAX_ERROR
+from ark_lsp.models import FileState, IndexedFile, LineCounts, ModuleReport, Span, Violation
+from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
 from ark_lsp.store.rows import RowBatch, prepare_rows
@@ -57,6 +61,11 @@ def find_root(path: Path) -> Path:
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
             return folder.resolve()
     return start.resolve()
+
+
+def in_git_work_tree(root: Path) -> bool:
+    """Whether ``root`` is in a git work tree: a ``.git`` (folder, or a worktree's file) above."""
+    return any((folder / ".git").exists() for folder in (root, *root.parents))
 
 
 def inside(root: str, real: str) -> bool:
@@ -92,8 +101,12 @@ class _IgnoreRules:
     loaded: set[Path] = field(default_factory=set)
     excluded_names: dict[str, bool] = field(default_factory=dict)
     """Folder names the defaults leave out, looked up once per name."""
+    gitignores_apply: bool = field(init=False)
+    """``.gitignore`` files are applied: asked for, and in a git work tree, as git applies them."""
+    unapplied_said: bool = False
 
     def __post_init__(self) -> None:
+        self.gitignores_apply = self.settings.respect_gitignore and in_git_work_tree(self.root)
         self.defaults = compile_patterns(DEFAULT_EXCLUDES)
         self.configured = compile_patterns(
             self.settings.exclude, self._reporter("exclude setting", numbered=False)
@@ -108,13 +121,23 @@ class _IgnoreRules:
             [pattern for pattern, _ in self.settings.per_file_ignores],
             self._reporter("per-file-ignores setting", numbered=False),
         )
-        if self.settings.respect_gitignore:
+        if self.gitignores_apply:
             self._load_gitignore("", self.root / ".git" / "info" / "exclude")
 
     def enter(self, folder: str) -> None:
         """Read the ``.gitignore`` of a folder about to be walked."""
-        if self.settings.respect_gitignore:
-            self._load_gitignore(folder, self.root / folder / ".gitignore")
+        file = self.root / folder / ".gitignore"
+        if self.gitignores_apply:
+            self._load_gitignore(folder, file)
+        elif self.settings.respect_gitignore and not self.unapplied_said and file.is_file():
+            # An unpacked archive, a copied tree: git would apply none of it, nor does ARK.
+            self.unapplied_said = True
+            if self.warn is not None:
+                where = file.relative_to(self.root).as_posix()
+                self.warn(
+                    f"{where}: not applied, {self.root} is not in a git work tree "
+                    "(leave files out with exclude in [tool.ark])"
+                )
 
     def _reporter(self, where: str, *, numbered: bool) -> InvalidPattern:
         def report(position: int, pattern: str, reason: str) -> None:
@@ -258,6 +281,15 @@ def _by_name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the indexer found and left out, and why, in the user's words."""
+
+    path: str
+    """Workspace-relative POSIX path."""
+    reason: str
+
+
 @dataclass
 class IndexFigures:
     """What an indexing run did, for people (``ark index``) and machines."""
@@ -278,6 +310,13 @@ class IndexFigures:
     """Patterns left out of ``.gitignore`` files and the settings: the run went on without them."""
     unreadable: list[str] = field(default_factory=list)
     """Workspace-relative paths of files that could not be read."""
+    skipped: list[SkippedFile] = field(default_factory=list)
+    """Each file counted in ``files_skipped``, with the reason."""
+
+    def skip(self, path: str, reason: str) -> None:
+        """Count a file left out, and say why."""
+        self.files_skipped += 1
+        self.skipped.append(SkippedFile(path, reason))
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for JSON output and the run's database record."""
@@ -364,35 +403,69 @@ def index_workspace(
     real_top = os.path.realpath(top)
     seen: set[str] = set()
     to_read: list[tuple[str, str | None]] = []
+    unchecked: list[IndexedFile] = []
+    forgotten: list[str] = []
+    """Files too large to read, where ARK090 is not in force: what was indexed of them goes."""
     for relative in discover(root, settings, targets, warn=figures.warnings.append):
         if relative in seen:
             continue
         seen.add(relative)
         figures.files_scanned += 1
         path = f"{top}/{relative}"
+        link = False
         try:
             status = os.lstat(path)
             if stat.S_ISLNK(status.st_mode):
+                link = True
                 # A link is indexed only when it stays inside the workspace: one leading
                 # out would put a host file's symbols and snippets in the index.
                 if not inside(real_top, os.path.realpath(path)):
-                    figures.files_skipped += 1
+                    figures.skip(relative, "a link leading out of the workspace")
                     continue
                 status = os.stat(path)
-        except OSError:
-            figures.files_skipped += 1
+        except FileNotFoundError:
+            figures.skip(relative, "a link to nothing" if link else "deleted while indexing")
             continue
-        if not stat.S_ISREG(status.st_mode) or status.st_size > settings.max_file_size:
-            figures.files_skipped += 1
+        except OSError as error:
+            figures.skip(relative, f"cannot be read ({error.strerror or error})")
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            figures.skip(relative, f"not a regular file ({_file_type(status.st_mode)})")
             continue
         previous = known.get(relative)
-        if previous and (previous.size, previous.mtime_ns) == (status.st_size, status.st_mtime_ns):
+        if status.st_size > settings.max_file_size:
+            over = status.st_size - settings.max_file_size
+            figures.skip(
+                relative,
+                f"{status.st_size:,} bytes, {over:,} over max-file-size: not read, "
+                f"not checked ({UNCHECKED_FILE})",
+            )
+            if (
+                previous
+                and not previous.sha256
+                and (previous.size, previous.mtime_ns) == (status.st_size, status.st_mtime_ns)
+            ):
+                continue  # the index holds what it holds of it already
+            unread = _unchecked_file(relative, status, settings)
+            if unread is None:
+                forgotten.append(relative)
+            else:
+                unchecked.append(unread)
+            continue
+        if (
+            previous
+            and previous.sha256  # a file left unread before (too large then) is read now
+            and (previous.size, previous.mtime_ns) == (status.st_size, status.st_mtime_ns)
+        ):
             figures.files_unchanged += 1
             continue
         to_read.append((relative, previous.sha256 if previous else None))
 
     gone = [path for path in known if path not in seen and _within(path, scopes)]
     _run_analysis(root, settings, store, to_read, jobs, figures, progress)
+    if unchecked or forgotten:
+        batch = prepare_rows(unchecked, utc_now(), settings.analysis_key)
+        store.index.write_rows(batch, removed=forgotten)
     if gone:
         store.index.remove_files(gone)
         figures.files_removed += len(gone)
@@ -403,6 +476,58 @@ def index_workspace(
     figures.duration_ms = round((time.perf_counter() - started) * 1000)
     store.index_runs.record(figures.as_dict())
     return figures
+
+
+def _file_type(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a folder"),
+    ):
+        if test(mode):
+            return name
+    return "of an unknown kind"
+
+
+def _unchecked_file(
+    relative: str, status: os.stat_result, settings: Settings
+) -> IndexedFile | None:
+    """What the index keeps of a file too large to read: an ARK090 finding, where it applies.
+
+    Its hash is left empty, so that once it is within ``max-file-size`` again
+    it is read whatever its size and mtime. None where the rule is not in
+    force for the file (ignored for it).
+    """
+    tier = settings.tier_for(relative)
+    rule = next(
+        (
+            r
+            for r in settings.ruleset_for(relative).rules
+            if r.id == UNCHECKED_FILE and r.applies_to(tier)
+        ),
+        None,
+    )
+    if rule is None:
+        return None
+    over = status.st_size - settings.max_file_size
+    finding = Violation(
+        rule=rule.id,
+        severity=rule.severity,
+        message=f"not checked: {status.st_size:,} bytes, {over:,} over max-file-size "
+        f"({settings.max_file_size:,})",
+        span=Span(1, 0, 1, 0),
+    )
+    report = ModuleReport(
+        path=relative,
+        module=module_name(relative)[0],
+        tier=tier,
+        lines=LineCounts(),
+        violations=(finding,),
+        parsed=False,
+    )
+    return IndexedFile(relative, FileState(status.st_size, status.st_mtime_ns, ""), report)
 
 
 def _within(path: str, scopes: Sequence[str]) -> bool:
@@ -507,7 +632,7 @@ class _BatchWriter:
                 figures.files_unchanged += 1
             elif outcome.vanished:
                 self.vanished.append(outcome.path)
-                figures.files_skipped += 1
+                figures.skip(outcome.path, "deleted while indexing")
             if outcome.problem is not None:
                 figures.files_errors += 1
                 figures.problems.append(outcome.problem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -199,3 +200,66 @@ def test_an_unreadable_file_is_reported_and_fails_the_check(
     result = CliRunner().invoke(main, ["check", "clean.py", "--jobs", "1"])
     assert result.exit_code == 1
     assert "ark: error: clean.py: cannot read (Permission denied)" in result.stderr
+
+
+def test_a_file_too_large_to_read_is_a_finding_that_fails_the_check(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.ark]\nmax-file-size = 2000\n'
+    )
+    (project / "app.py").unlink()
+    (project / "padded.py").write_text("eval(input())  # padding\n" * 200)  # 5,000 bytes
+    result = ark("check", "--format", "json", cwd=project, check=False)
+    assert result.returncode == 1
+    payload = json.loads(result.stdout)
+    assert [(r["path"], r["rule"], r["severity"], r["message"]) for r in payload["results"]] == [
+        (
+            "padded.py",
+            "ARK090",
+            "warning",
+            "not checked: 5,000 bytes, 3,000 over max-file-size (2,000)",
+        )
+    ]
+    assert payload["skipped"] == [
+        {
+            "path": "padded.py",
+            "reason": "5,000 bytes, 3,000 over max-file-size: not read, not checked (ARK090)",
+        }
+    ]
+    # Selecting other rules does not make it checked; ignoring the rule accepts it, said once.
+    selected = ark("check", "--select", "ARK001", cwd=project, check=False)
+    assert selected.returncode == 1 and "padded.py:1:1: ARK090" in selected.stdout
+    accepted = ark("check", "--ignore", "ARK090", cwd=project, check=False)
+    assert accepted.returncode == 0 and accepted.stdout.startswith("All checks passed")
+    assert "ark: note: skipped padded.py: 5,000 bytes" in accepted.stderr
+    # Within the limit again, the file is read and checked.
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\n')
+    result = ark("check", "--format", "json", cwd=project, check=False)
+    assert {r["rule"] for r in json.loads(result.stdout)["results"]} == {"ARK001"}
+
+
+def test_sarif_names_each_skipped_file(project: Path) -> None:
+    os.mkfifo(project / "pipe.py")
+    result = ark("check", "--format", "sarif", cwd=project, check=False)
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    (invocation,) = log["runs"][0]["invocations"]
+    assert [
+        (n["message"]["text"], n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for n in invocation["toolExecutionNotifications"]
+    ] == [("skipped: not a regular file (a FIFO)", "pipe.py")]
+    assert "ark: note: skipped pipe.py: not a regular file (a FIFO)" in result.stderr
+
+
+def test_what_the_compiler_refuses_is_reported_with_the_file_s_other_findings(
+    project: Path,
+) -> None:
+    (project / "script.py").write_text("import os\n\nos.system('ls')\nreturn 0\n")
+    result = ark("check", "script.py", "--format", "json", cwd=project, check=False)
+    assert result.returncode == 1
+    assert [
+        (r["line"], r["column"], r["rule"], r["message"])
+        for r in json.loads(result.stdout)["results"]
+    ] == [
+        (3, 1, "ARK004", "os.system() runs its argument in a shell"),
+        (4, 1, "ARK000", "syntax error: 'return' outside function"),
+    ]

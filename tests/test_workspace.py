@@ -231,6 +231,7 @@ def test_a_change_of_rules_reanalyses_unchanged_files(tmp_path: Path) -> None:
 
 
 def test_a_bad_pattern_is_left_out_once_and_the_others_apply(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # .gitignore files apply in a git work tree
     write(tmp_path, ".gitignore", "*.log\n\\\nvendor/\n")
     write(tmp_path, "sub/.gitignore", "[z-a]\nold.py\n")
     write(tmp_path, "app.py")
@@ -261,6 +262,7 @@ def test_a_bad_pattern_is_left_out_once_and_the_others_apply(tmp_path: Path) -> 
 
 
 def test_a_gitignore_that_is_a_link_or_too_large_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # .gitignore files apply in a git work tree
     write(tmp_path, "elsewhere", "*.py\n")
     os.symlink(tmp_path / "elsewhere", tmp_path / ".gitignore")
     write(tmp_path, "big/.gitignore", "# padding\n" * (workspace.MAX_IGNORE_FILE // 10 + 1))
@@ -286,3 +288,50 @@ def test_settings_holding_compiled_patterns_reach_the_workers() -> None:
     arrived = pickle.loads(pickle.dumps(settings))  # as a worker process receives them
     assert not analyze("eval(x)\n", "legacy/old.py", arrived).violations
     assert analyze("eval(x)\n", "new.py", arrived).violations
+
+
+def test_a_gitignore_applies_in_a_git_work_tree_only_and_says_so_elsewhere(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "app.py")
+    write(tmp_path, "hidden.py", "eval(input())\n")
+    write(tmp_path, ".gitignore", "hidden.py\n")
+    warnings: list[str] = []
+    # An unpacked archive: git would apply no .gitignore here, and nor does ARK.
+    assert sorted(discover(tmp_path, Settings(), warn=warnings.append)) == ["app.py", "hidden.py"]
+    assert warnings == [
+        f".gitignore: not applied, {tmp_path} is not in a git work tree "
+        "(leave files out with exclude in [tool.ark])"
+    ]
+    (tmp_path / ".git").mkdir()
+    warnings.clear()
+    assert list(discover(tmp_path, Settings(), warn=warnings.append)) == ["app.py"]
+    assert warnings == []
+    # A worktree or submodule has a .git file; a folder below the work tree's top is in it.
+    (tmp_path / ".git").rmdir()
+    (tmp_path / ".git").write_text("gitdir: /elsewhere\n")
+    assert list(discover(tmp_path, Settings())) == ["app.py"]
+
+
+def test_every_file_left_out_is_named_with_its_reason(tmp_path: Path) -> None:
+    write(tmp_path, "app.py")
+    write(tmp_path, "big.py", "x = 1\n" * 1000)
+    os.symlink("/etc/hostname", tmp_path / "outside.py")
+    os.symlink(tmp_path / "nowhere", tmp_path / "dangling.py")
+    os.mkfifo(tmp_path / "pipe.py")
+    with Store.open(tmp_path / "index.db") as store:
+        figures = index_workspace(tmp_path, Settings(max_file_size=1000), store)
+        assert (figures.files_indexed, figures.files_skipped) == (1, 4)
+        assert {(s.path, s.reason) for s in figures.skipped} == {
+            ("big.py", "6,000 bytes, 5,000 over max-file-size: not read, not checked (ARK090)"),
+            ("outside.py", "a link leading out of the workspace"),
+            ("dangling.py", "a link to nothing"),
+            ("pipe.py", "not a regular file (a FIFO)"),
+        }
+        # The large file is in the index as one finding, and read once it fits.
+        assert [(v.path, v.rule) for v in store.index.violations()] == [("big.py", "ARK090")]
+        again = index_workspace(tmp_path, Settings(max_file_size=1000), store)
+        assert (again.files_indexed, again.files_skipped) == (0, 4)
+        index_workspace(tmp_path, Settings(), store)
+        assert store.index.violations() == []
+        assert store.index.file_states(Settings().analysis_key)["big.py"].sha256  # read now

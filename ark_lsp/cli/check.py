@@ -45,9 +45,10 @@ def check(
 ) -> None:
     """Check PATH (default: here) against the security rules.
 
-    Exits 1 when an error-severity result is found or a file cannot be read.
+    Exits 1 when an error-severity result is found, or a file cannot be read
+    or is too large to read (ARK090; ignore the rule to accept it).
     """
-    from ark_lsp.reporting import CheckResult, as_json, as_sarif, as_text
+    from ark_lsp.reporting import CheckResult, SkippedPath, as_json, as_sarif, as_text
     from ark_lsp.workflows.check import check as check_paths
 
     with (
@@ -81,12 +82,17 @@ def check(
         )
         for v in report.findings
     ]
+    skipped = [
+        SkippedPath(workspace.display_path(s.path), s.reason) for s in report.figures.skipped
+    ]
     for problem in report.unreadable:
         click.echo(f"ark: error: {problem}", err=True)
+    for file in skipped:
+        click.echo(f"ark: note: skipped {file.path}: {file.reason}", err=True)
     if output_format == "json":
-        click.echo(as_json(results, report.files_checked))
+        click.echo(as_json(results, report.files_checked, skipped))
     elif output_format == "sarif":
-        click.echo(as_sarif(results, list(report.rules)))
+        click.echo(as_sarif(results, list(report.rules), skipped))
     else:
         click.echo(as_text(results, report.files_checked))
     sys.exit(EXIT_FINDINGS if report.failed and not exit_zero else EXIT_OK)

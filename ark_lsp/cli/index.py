@@ -33,13 +33,15 @@ def index(
     with open_workspace(paths, database, rebuild=rebuild) as workspace:
         figures = refresh(workspace, jobs, show_progress=output_format == "text")
         location = workspace.store.path
+    skipped = [
+        {"path": workspace.display_path(s.path), "reason": s.reason} for s in figures.skipped
+    ]
     if output_format == "json":
-        click.echo(json.dumps({**figures.as_dict(), "database": str(location)}, indent=2))
+        payload = {**figures.as_dict(), "skipped": skipped, "database": str(location)}
+        click.echo(json.dumps(payload, indent=2))
         return
-    for problem in figures.problems[:20]:
-        click.echo(f"ark: {problem}", err=True)
-    if len(figures.problems) > 20:
-        click.echo(f"ark: ... and {len(figures.problems) - 20} more", err=True)
+    _say_some(figures.problems)
+    _say_some([f"skipped {s['path']}: {s['reason']}" for s in skipped])
     rows = [
         ("files scanned", f"{figures.files_scanned:,}"),
         ("indexed", f"{figures.files_indexed:,}"),
@@ -56,6 +58,14 @@ def index(
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value}")
+
+
+def _say_some(lines: Sequence[str], most: int = 20) -> None:
+    """The first ``most`` lines on stderr, and how many more there are."""
+    for line in lines[:most]:
+        click.echo(f"ark: {line}", err=True)
+    if len(lines) > most:
+        click.echo(f"ark: ... and {len(lines) - most} more", err=True)
 
 
 def _symbol_json(workspace: Workspace, record: SymbolRecord) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ark_lsp.analysis import fix_all
 from ark_lsp.project import Project
-from ark_lsp.rules import SYNTAX_ERROR, Rule
+from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE, Rule
 from ark_lsp.store import Store, ViolationRecord
 from ark_lsp.workflows.index import IndexProgress, refresh_index
 from ark_lsp.workspace import IndexFigures, relative_posix
@@ -50,8 +50,15 @@ class CheckReport:
 
     @property
     def failed(self) -> bool:
-        """Whether a file could not be read or a finding is an error."""
-        return bool(self.unreadable) or any(f.severity == "error" for f in self.findings)
+        """Whether a finding is an error, or a file could not be read or was not checked.
+
+        A file too large to read (ARK090) fails the check whatever the rule's
+        severity: a file nothing was checked in has not passed. Ignoring the
+        rule for it (``--ignore``, ``ignore``, ``per-file-ignores``) accepts it.
+        """
+        return bool(self.unreadable) or any(
+            f.severity == "error" or f.rule == UNCHECKED_FILE for f in self.findings
+        )
 
 
 def findings(
@@ -64,7 +71,8 @@ def findings(
     """The index's findings under ``path_prefixes`` (everywhere by default).
 
     ``select`` and ``ignore`` are rule ids or their prefixes; a syntax error
-    is always a finding, since nothing else in its file was checked.
+    is always a finding, since nothing else in its file was checked, and so
+    is a file too large to read (ARK090) unless it is ignored.
     """
     selected, ignored = tuple(select), tuple(ignore)
     return [
@@ -72,7 +80,7 @@ def findings(
         for record in store.index.violations(path_prefixes=path_prefixes)
         if record.rule == SYNTAX_ERROR
         or (
-            (not selected or record.rule.startswith(selected))
+            (not selected or record.rule.startswith(selected) or record.rule == UNCHECKED_FILE)
             and not record.rule.startswith(ignored)
         )
     ]

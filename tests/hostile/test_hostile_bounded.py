@@ -224,7 +224,7 @@ async def test_a_catastrophic_exclude_glob_does_not_hang_the_server(
 
 
 def test_a_fifo_gitignore_does_not_hang_index(tmp_path: Path) -> None:
-    root = project(tmp_path, {"app.py": "x = 1\n", "sub/mod.py": "y = 2\n"})
+    root = project(tmp_path, {"app.py": "x = 1\n", "sub/mod.py": "y = 2\n", ".git/HEAD": ""})
     os.mkfifo(root / "sub" / ".gitignore")  # nothing will ever write to it
     result = ark_bounded("index", ".", "--format", "json", cwd=root)
     assert result.returncode == 0, result.stderr
@@ -239,8 +239,9 @@ BAD_PATTERN_FILES = {
 
 def _bad_pattern_project(root: Path, where: str) -> Path:
     if where == ".gitignore":
-        # A lone backslash between two good patterns: vendor/ must still apply.
-        files = {".gitignore": "*.log\n\\\nvendor/\n"}
+        # A lone backslash between two good patterns: vendor/ must still apply,
+        # in a git work tree, where .gitignore files apply.
+        files = {".gitignore": "*.log\n\\\nvendor/\n", ".git/HEAD": "ref: refs/heads/main\n"}
     else:
         files = {"pyproject.toml": '[tool.ark]\nexclude = ["*.log", "\\\\", "vendor/"]\n'}
     return project(root, {**BAD_PATTERN_FILES, **files})

@@ -72,6 +72,21 @@ def test_a_rule_pack_weakened_behind_arks_back_is_not_in_force(
     assert "ARK001" not in {r.id for r in adopted.settings.ruleset.rules if r.enabled}
 
 
+def test_a_pack_adopted_before_a_built_in_rule_was_added_stays_the_users(
+    project: Project, trust_store: TrustStore
+) -> None:
+    with project.open_store() as store:
+        store.rules.set_enabled("ARK001", False)
+        # The pack as an ARK without ARK090 left it, and the user adopted it.
+        store._db.conn.execute("DELETE FROM validation_rules WHERE id = 'ARK090'")
+        adopt_rule_pack(store.rules._read(), store.path, trust_store)
+
+    upgraded = Project.load(project.root, trust_store=trust_store)  # seeds ARK090
+    assert upgraded.rule_pack_problem is None
+    enabled = {r.id for r in upgraded.settings.ruleset.rules if r.enabled}
+    assert "ARK001" not in enabled and "ARK090" in enabled
+
+
 def test_a_database_that_cannot_be_used_is_a_problem_not_an_error(
     shop: Path, trust_store: TrustStore
 ) -> None:
