@@ -40,8 +40,10 @@ from ark_lsp.config import (
     cached_database_path,
     database_path,
     load_settings,
+    without_unknown_rule_ids,
 )
 from ark_lsp.files import read_contained, write_contained
+from ark_lsp.rules import DEFAULT_RULES
 from ark_lsp.store import Store, StoreError, move_aside
 from ark_lsp.trust import TrustStore, rules_in_force
 
@@ -112,9 +114,18 @@ class Project:
             with project.open_store() as store:
                 rules, problem = rules_in_force(store.rules.load(), store.path, trust_store)
         except StoreError as error:
-            return dataclasses.replace(project, database_problem=str(error), moved_aside=moved)
+            return dataclasses.replace(
+                project,
+                loaded=_rule_ids_checked(loaded, DEFAULT_RULES),
+                database_problem=str(error),
+                moved_aside=moved,
+            )
         return dataclasses.replace(
-            project, rule_pack=rules, rule_pack_problem=problem, moved_aside=moved
+            project,
+            loaded=_rule_ids_checked(loaded, rules),
+            rule_pack=rules,
+            rule_pack_problem=problem,
+            moved_aside=moved,
         )
 
     # --- settings -----------------------------------------------------------------------
@@ -243,6 +254,12 @@ class Project:
         except StoreError as error:  # the run happened; failing to record it must not hide it
             logger.warning("could not record a sandbox run: %s", error)
             return result
+
+
+def _rule_ids_checked(loaded: LoadedSettings, pack: Sequence[Rule]) -> LoadedSettings:
+    """The settings with ids that name no rule of the pack or the settings' own left out, said."""
+    known = {rule.id for rule in (*pack, *loaded.settings.rules)}
+    return without_unknown_rule_ids(loaded, known)
 
 
 __all__ = ["Layers", "Project"]

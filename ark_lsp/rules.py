@@ -10,10 +10,11 @@ cannot express are named by ``condition`` and implemented once, here.
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ark_lsp.models import Severity, Tier
 
@@ -376,15 +377,14 @@ class RuleSet:
 def user_rule(raw: Mapping[str, Any]) -> Rule:
     """A workspace's own rule from its fields (``[[tool.ark.rules]]``, ``ark rules add``).
 
-    Raises :class:`ValueError` naming what is missing or wrong.
+    Raises :class:`ValueError` naming what is missing or wrong, in the
+    words the user writes it with.
     """
     try:
-        kind = RuleKind(raw["kind"])
-        rule_id, pattern = str(raw["id"]), str(raw["pattern"])
+        rule_id, pattern, kind_text = str(raw["id"]), str(raw["pattern"]), raw["kind"]
     except KeyError as missing:
         raise ValueError(f"{missing} is required") from None
-    if kind not in (RuleKind.CALL, RuleKind.CALL_KWARG, RuleKind.IMPORT):
-        raise ValueError(f"kind must be call, call-kwarg or import, not {kind}")
+    kind = _one_of("kind", kind_text, _USER_KINDS)
     if kind is RuleKind.CALL_KWARG and not raw.get("keyword"):
         raise ValueError("a call-kwarg rule needs a keyword")
     message = str(raw.get("message", f"{pattern} is not allowed here"))
@@ -392,15 +392,30 @@ def user_rule(raw: Mapping[str, Any]) -> Rule:
         id=rule_id,
         name=str(raw.get("name", rule_id.lower())),
         description=str(raw.get("description", message)),
-        severity=Severity(raw.get("severity", "error")),
+        severity=_one_of("severity", raw.get("severity", "error"), tuple(Severity)),
         kind=kind,
         pattern=pattern,
         message=message,
         keyword=raw.get("keyword"),
-        tiers=tuple(Tier(tier) for tier in raw.get("tiers", ())),
+        tiers=tuple(_one_of("tiers", tier, tuple(Tier)) for tier in raw.get("tiers", ())),
         fix=raw.get("fix"),
         builtin=False,
     )
+
+
+_USER_KINDS = (RuleKind.CALL, RuleKind.CALL_KWARG, RuleKind.IMPORT)
+"""What a rule of the user's own can match; statements need code."""
+
+_Choice = TypeVar("_Choice", bound=enum.StrEnum)
+
+
+def _one_of(field_name: str, value: object, choices: tuple[_Choice, ...]) -> _Choice:
+    for choice in choices:
+        if value == choice.value:
+            return choice
+    words = [choice.value for choice in choices]
+    either = f"{', '.join(words[:-1])} or {words[-1]}"
+    raise ValueError(f"{field_name}: {value!r} is not {either}")
 
 
 def import_is_forbidden(module: str, forbidden: Iterable[str]) -> str | None:
@@ -409,3 +424,41 @@ def import_is_forbidden(module: str, forbidden: Iterable[str]) -> str | None:
         if module == banned or module.startswith(banned + "."):
             return banned
     return None
+
+
+def names_a_rule(prefix: str, known: Iterable[str]) -> bool:
+    """Whether some rule id in ``known`` is ``prefix`` or starts with it (``ARK0``: yes)."""
+    return any(rule_id.startswith(prefix) for rule_id in known)
+
+
+def unknown_rule_id(prefix: str, known: Iterable[str], *, exact: bool = False) -> str | None:
+    """Why ``prefix`` selects nothing, naming the nearest id there is; None when it names a rule.
+
+    ``no rule ARK999 (did you mean ARK090?)``; case aside, ``ark001`` is
+    close to ``ARK001`` and said so. ``exact``: a whole id is wanted, not a prefix.
+    """
+    ids = sorted(set(known))
+    if prefix in ids or (not exact and names_a_rule(prefix, ids)):
+        return None
+    starting = [rule_id for rule_id in ids if rule_id.startswith(prefix)]
+    if starting:  # a prefix where a whole id is wanted
+        return f"no rule {prefix} (a whole id is wanted, such as {starting[0]})"
+    nearest = _nearest(prefix.upper(), ids)
+    hint = f" (did you mean {nearest}?)" if nearest else ""
+    return f"no rule {prefix}{hint}"
+
+
+def _nearest(wanted: str, ids: Iterable[str]) -> str | None:
+    """The id most like ``wanted`` (case aside), the longer common start breaking ties."""
+
+    def likeness(rule_id: str) -> tuple[float, int]:
+        upper = rule_id.upper()
+        ratio = difflib.SequenceMatcher(None, wanted, upper).ratio()
+        shared = 0
+        while shared < min(len(wanted), len(upper)) and wanted[shared] == upper[shared]:
+            shared += 1
+        return ratio, shared
+
+    scored = [(likeness(rule_id), rule_id) for rule_id in ids]
+    best = max(scored, key=lambda pair: pair[0], default=None)
+    return best[1] if best is not None and best[0][0] >= 0.5 else None

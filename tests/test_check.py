@@ -263,3 +263,17 @@ def test_what_the_compiler_refuses_is_reported_with_the_file_s_other_findings(
         (3, 1, "ARK004", "os.system() runs its argument in a shell"),
         (4, 1, "ARK000", "syntax error: 'return' outside function"),
     ]
+
+
+def test_an_unknown_rule_id_to_select_or_ignore_is_a_usage_error(project: Path) -> None:
+    typo = ark("check", "--select", "ARK999", cwd=project, check=False)
+    assert (typo.returncode, typo.stdout) == (2, "")
+    assert typo.stderr == "ark: error: --select: no rule ARK999 (did you mean ARK090?)\n"
+    lower = ark("check", "--ignore", "ARK020,ark001", cwd=project, check=False)
+    assert lower.returncode == 2
+    assert lower.stderr == "ark: error: --ignore: no rule ark001 (did you mean ARK001?)\n"
+    # Prefixes and the workspace's own rules are known.
+    ark(
+        "rules", "add", "CO001", "--kind", "call", "--pattern", "x.y", "--message", "m", cwd=project
+    )
+    assert ark("check", "--select", "ARK0,CO", cwd=project, check=False).returncode == 1

@@ -648,3 +648,22 @@ def test_a_prefix_rule_within_builtins_reaches_every_builtin_it_covers() -> None
         ("CO009", 1),
         ("CO009", 2),
     }
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"kind": "cal"}, "kind: 'cal' is not call, call-kwarg or import"),
+        ({"kind": "statement"}, "kind: 'statement' is not call, call-kwarg or import"),
+        ({"severity": "fatal"}, "severity: 'fatal' is not error, warning or info"),
+        ({"tiers": ["kernel"]}, "tiers: 'kernel' is not core, trusted, sandbox or testing"),
+    ],
+)
+def test_a_users_rule_that_is_wrong_says_so_in_the_users_words(
+    fields: dict[str, object], message: str
+) -> None:
+    from ark_lsp.rules import user_rule
+
+    with pytest.raises(ValueError) as raised:
+        user_rule({"id": "CO001", "kind": "call", "pattern": "x.y", **fields})
+    assert str(raised.value) == message

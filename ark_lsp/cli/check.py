@@ -11,8 +11,10 @@ from ark_lsp.cli.common import (
     DATABASE,
     EXIT_FINDINGS,
     EXIT_OK,
+    EXIT_USAGE,
     JOBS,
     PATHS,
+    fail,
     open_workspace,
     progress_reporter,
 )
@@ -49,22 +51,26 @@ def check(
     or is too large to read (ARK090; ignore the rule to accept it).
     """
     from ark_lsp.reporting import CheckResult, SkippedPath, as_json, as_sarif, as_text
+    from ark_lsp.workflows.check import UnknownRuleId
     from ark_lsp.workflows.check import check as check_paths
 
     with (
         open_workspace(paths, database) as workspace,
         progress_reporter(output_format == "text") as progress,
     ):
-        report = check_paths(
-            workspace.project,
-            workspace.store,
-            targets=workspace.targets,
-            select=_rule_ids(select),
-            ignore=_rule_ids(ignore),
-            fix=fix,
-            jobs=jobs,
-            progress=progress,
-        )
+        try:
+            report = check_paths(
+                workspace.project,
+                workspace.store,
+                targets=workspace.targets,
+                select=_rule_ids(select),
+                ignore=_rule_ids(ignore),
+                fix=fix,
+                jobs=jobs,
+                progress=progress,
+            )
+        except UnknownRuleId as error:
+            fail(f"--{error.option}: {error}", EXIT_USAGE)
     workspace.warn_once(report.warnings)
     if report.fixed is not None and report.fixed.fixes:
         fixed = report.fixed

@@ -12,6 +12,8 @@
 - :mod:`~ark_lsp.config.paths` and :mod:`~ark_lsp.config.patterns`: where ARK
   keeps its things, and gitignore-style patterns matched in linear time.
 - :mod:`~ark_lsp.config.database_location`: where the index lives.
+- :mod:`~ark_lsp.config.rule_ids`: rule ids the settings name, held against
+  the rules there are once the database's rule pack is known.
 
 The analysis imports :mod:`~ark_lsp.config.sections` alone, which reads no
 file: the package as a whole reads settings files and the user's trust.
@@ -35,6 +37,7 @@ from ark_lsp.config.privileged import (
     decide_trust,
     privileged_request,
 )
+from ark_lsp.config.rule_ids import without_unknown_rule_ids
 from ark_lsp.config.sections import (
     DEFAULT_EXCLUDES,
     DEFAULT_TIER_PATTERNS,
@@ -74,4 +77,5 @@ __all__ = [
     "read_options",
     "schema_of",
     "settings_from_mapping",
+    "without_unknown_rule_ids",
 ]

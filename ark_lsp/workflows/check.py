@@ -12,10 +12,19 @@ from pathlib import Path
 
 from ark_lsp.analysis import fix_all
 from ark_lsp.project import Project
-from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE, Rule
+from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE, Rule, unknown_rule_id
 from ark_lsp.store import Store, ViolationRecord
 from ark_lsp.workflows.index import IndexProgress, refresh_index
 from ark_lsp.workspace import IndexFigures, relative_posix
+
+
+class UnknownRuleId(ValueError):
+    """A rule id to select or ignore names no rule: checking with it would check something else."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        super().__init__(problem)
+        self.option = option
+        """``select`` or ``ignore``."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,16 @@ def check(
 
     With ``fix``, the safe fixes are applied to the files with findings
     first (each file replaced whole, only inside the root) and the index
-    refreshed again. ``progress`` follows the first index run.
+    refreshed again. ``progress`` follows the first index run. Raises
+    :class:`UnknownRuleId`, before any work, for an id in ``select`` or
+    ``ignore`` that no rule has or starts with.
     """
+    known = {rule.id for rule in project.settings.ruleset.rules}
+    for option, ids in (("select", select), ("ignore", ignore)):
+        for rule_id in ids:
+            problem = unknown_rule_id(rule_id, known)
+            if problem is not None:
+                raise UnknownRuleId(option, problem)
     figures = refresh_index(project, store=store, targets=targets, jobs=jobs, progress=progress)
     warnings = dict.fromkeys(figures.warnings)
     prefixes = [relative_posix(project.root, t) for t in targets] or None
@@ -142,4 +159,4 @@ def fix_files(project: Project, relative_paths: Sequence[str]) -> FixedFiles:
     return FixedFiles(files=fixed_files, fixes=fixes_made)
 
 
-__all__ = ["CheckReport", "FixedFiles", "check", "findings", "fix_files"]
+__all__ = ["CheckReport", "FixedFiles", "UnknownRuleId", "check", "findings", "fix_files"]

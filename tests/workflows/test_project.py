@@ -164,3 +164,25 @@ def test_a_project_made_directly_opens_nothing(tmp_path: Path) -> None:
     assert project.database == tmp_path / ".ark" / "index.db"
     assert not (tmp_path / ".ark").exists()
     assert project.rule_pack is None and project.settings is project.loaded.settings
+
+
+def test_rule_ids_the_settings_name_that_no_rule_has_are_said_and_left_out(
+    shop: Path, trust_store: TrustStore
+) -> None:
+    (shop / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\n[tool.ark]\nselect = ["ARK999", "CO"]\n'
+        'ignore = ["ARK02"]\nper-file-ignores = { "tests/**" = ["ARK001", "ARK011"] }\n'
+        'severities = { ARK020 = "info", ARK0 = "info" }\n'
+        '[[tool.ark.rules]]\nid = "CO001"\nkind = "call"\npattern = "pickle.loads"\n'
+    )
+    project = Project.load(shop, layers=[("editor", {"ignore": ["ARK7"]})], trust_store=trust_store)
+    assert project.problems == (
+        "tool.ark.select: no rule ARK999 (did you mean ARK090?); ignored",
+        "editor.ignore: no rule ARK7 (did you mean ARK000?); ignored",
+        "tool.ark.per-file-ignores: no rule ARK011 (did you mean ARK010?); ignored",
+        "tool.ark.severities: no rule ARK0 (a whole id is wanted, such as ARK000); ignored",
+    )
+    settings = project.settings
+    assert (settings.select, settings.ignore) == (("CO",), ())
+    assert settings.per_file_ignores == (("tests/**", ("ARK001",)),)
+    assert settings.severities == (("ARK020", "info"),)
