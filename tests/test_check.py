@@ -277,3 +277,16 @@ def test_an_unknown_rule_id_to_select_or_ignore_is_a_usage_error(project: Path) 
         "rules", "add", "CO001", "--kind", "call", "--pattern", "x.y", "--message", "m", cwd=project
     )
     assert ark("check", "--select", "ARK0,CO", cwd=project, check=False).returncode == 1
+
+
+def test_a_usage_error_is_one_line(project: Path) -> None:
+    result = ark("check", "--format", "xml", cwd=project, check=False)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ark: error: Invalid value for '--format': 'xml' is not one of 'text', 'json', 'sarif' "
+        "(see ark check --help)\n"
+    )
+    for args in (["--bogus"], ["rules", "show"], ["check", "--select"]):
+        result = ark(*args, cwd=project, check=False)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("ark: error: ")

@@ -10,14 +10,53 @@ the sandbox could not run the code at all).
 from __future__ import annotations
 
 import sys
+from typing import IO, Any
 
 import click
 
 from ark_lsp import __version__
 from ark_lsp.cli import check, generate, index, rules, sandbox, serve, trust
+from ark_lsp.cli.common import EXIT_USAGE
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineUsageError(click.ClickException):
+    """A usage error said on one line of stderr, as every ``ark`` failure is (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message())
+        self.help_command = f"{error.ctx.command_path} --help" if error.ctx is not None else None
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """``ark: error: <what is wrong> (see ark check --help)``."""
+        hint = f" (see {self.help_command})" if self.help_command else ""
+        click.echo(f"ark: error: {self.format_message().rstrip('.')}{hint}", err=True)
+
+
+class ArkGroup(click.Group):
+    """The ``ark`` command group: click's three-line usage errors said on one line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise OneLineUsageError(error) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:  # a subcommand's arguments, at any depth
+            raise OneLineUsageError(error) from None
+
+
+@click.group(cls=ArkGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ark")
 def main() -> None:
     """ARK: index, check, generate and sandbox Python code."""
