@@ -9,8 +9,9 @@ trust) by :meth:`Project.load`, which
   the user's layers) and keeps how they came to be (:attr:`Project.loaded`:
   the trust decision, the privileged keys ignored, the problems);
 - finds the index database (the user's override, else
-  :func:`ark_lsp.config.database_path`, which falls back to the user's cache
-  when the workspace's ``.ark`` is not its own);
+  :func:`ark_lsp.config.database_location`, which falls back to the user's
+  cache when the workspace's ``.ark`` is not its own, the folder is in no
+  workspace, or the workspace cannot be written);
 - puts the database's rule pack in force, once, here: as it stands when
   ARK left it so for this user, else the built-in rules
   (:func:`ark_lsp.trust.rules_in_force`).
@@ -35,10 +36,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ark_lsp.config import (
+    DatabaseLocation,
     LoadedSettings,
     Settings,
-    cached_database_path,
-    database_path,
+    database_location,
     load_settings,
     without_unknown_rule_ids,
 )
@@ -158,14 +159,23 @@ class Project:
     # --- the store ----------------------------------------------------------------------
 
     @functools.cached_property
+    def _location(self) -> DatabaseLocation:
+        return database_location(self.root, self.loaded.settings)
+
+    @property
     def database(self) -> Path:
         """Where the workspace's index lives."""
-        return self.database_override or database_path(self.root, self.loaded.settings)
+        return self.database_override or self._location.path
 
     @property
     def database_in_cache(self) -> bool:
-        """Whether the index is kept in the user's cache, the workspace's ``.ark`` not its own."""
-        return self.database_override is None and self.database == cached_database_path(self.root)
+        """Whether the index is kept in the user's cache rather than the workspace's ``.ark``."""
+        return self.database_cached_because is not None
+
+    @property
+    def database_cached_because(self) -> str | None:
+        """Why the index is in the user's cache (see :func:`ark_lsp.config.database_location`)."""
+        return None if self.database_override is not None else self._location.cached_because
 
     def open_store(self, *, busy_timeout: float | None = None) -> Store:
         """A new connection to the workspace's store (one per thread); close it, or use ``with``.

@@ -30,13 +30,13 @@ import pathspec
 
 from ark_lsp.analysis import analyze, module_name
 from ark_lsp.config import DEFAULT_EXCLUDES, InvalidPattern, Settings, compile_patterns
+from ark_lsp.config.paths import is_workspace_root
 from ark_lsp.models import FileState, IndexedFile, LineCounts, ModuleReport, Span, Violation
 from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
 from ark_lsp.store.rows import RowBatch, prepare_rows
 
-ROOT_MARKERS = ("pyproject.toml", ".git", ".ark", "setup.py", "setup.cfg")
 BATCH_SIZE = 256
 """Files per write transaction: large enough to amortise a commit."""
 CHUNK_SIZE = 32
@@ -52,15 +52,25 @@ def find_root(path: Path) -> Path:
 
     Found from where the path is named, not where a link in it leads: a
     workspace's link to a file elsewhere belongs to the workspace (and
-    leads out of it), not to the folder of its target.
+    leads out of it), not to the folder of its target. With no marker at or
+    above it, the path's own folder (see :func:`find_workspace`).
+    """
+    return find_workspace(path)[0]
+
+
+def find_workspace(path: Path) -> tuple[Path, bool]:
+    """The workspace root of a path (:func:`find_root`), and whether a marker made it one.
+
+    Without a marker at or above the path (``/tmp``, a home folder), the
+    root is the path's own folder, and the caller decides how far to go.
     """
     start = path.absolute()
     if start.is_symlink() or not start.is_dir():
         start = start.parent
     for folder in (start, *start.parents):
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
-            return folder.resolve()
-    return start.resolve()
+        if is_workspace_root(folder):
+            return folder.resolve(), True
+    return start.resolve(), False
 
 
 def in_git_work_tree(root: Path) -> bool:

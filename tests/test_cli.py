@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -225,3 +226,56 @@ def test_the_database_can_be_put_elsewhere_by_environment(project: Path, tmp_pat
     assert json.loads(result.stdout)["database"] == str(elsewhere)
     assert elsewhere.exists()
     assert not (project / ".ark" / "index.db").exists()
+
+
+def test_a_folder_in_no_workspace_is_worked_on_only_as_far_as_it_is_named(
+    tmp_path: Path,
+) -> None:
+    loose = tmp_path / "loose"  # like /tmp or a home folder: no workspace marker above
+    (loose / "sub").mkdir(parents=True)
+    (loose / "a.py").write_text("def alpha():\n    return 1\n")
+    (loose / "sub" / "b.py").write_text("def beta():\n    return 2\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for args, how in (
+        (["search", "alpha"], "name the folder to search with --root FOLDER"),
+        (["symbols"], "name what to list: `ark symbols PATH`"),
+        (["check"], "name what to check: `ark check PATH`"),
+    ):
+        asked = ark(*args, cwd=loose, check=False, env=env)
+        assert (asked.returncode, asked.stdout) == (2, "")
+        assert asked.stderr == (
+            f"ark: error: {loose} is in no workspace (no pyproject.toml, .git, .ark, setup.py "
+            f"or setup.cfg here or above); {how}\n"
+        )
+    listed = ark("symbols", "sub", "--format", "json", cwd=loose, env=env)
+    assert [r["qualname"] for r in json.loads(listed.stdout)] == ["beta"]
+    assert "working on sub only; the index is kept in " + str(tmp_path / "cache") in listed.stderr
+    found = ark("search", "alpha", "--root", ".", "--format", "json", cwd=loose, env=env)
+    assert [r["qualname"] for r in json.loads(found.stdout)] == ["alpha"]
+    # Nothing was written there: a .ark would make the folder a workspace for all below it.
+    assert sorted(p.name for p in loose.iterdir()) == ["a.py", "sub"]
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap makes the read-only view")
+def test_a_read_only_checkout_keeps_its_index_in_the_users_cache(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    cache = tmp_path_factory.mktemp("cache")  # outside the read-only checkout
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "ARK_DATABASE": ""}
+    view = ["bwrap", "--dev-bind", "/", "/", "--ro-bind", str(project), str(project)]
+    result = subprocess.run(
+        [*view, "--chdir", str(project), str(ARK), "index", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["files_indexed"] == 5
+    assert figures["database"].startswith(str(cache / "ark" / "indexes"))
+    assert result.stderr == (
+        f"ark: note: {project} cannot be written (read-only); "
+        f"the index is kept in {figures['database']}\n"
+    )
+    assert not (project / ".ark").exists()

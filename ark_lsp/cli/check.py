@@ -54,8 +54,9 @@ def check(
     from ark_lsp.workflows.check import UnknownRuleId
     from ark_lsp.workflows.check import check as check_paths
 
+    name_it = "name what to check: `ark check PATH`"
     with (
-        open_workspace(paths, database) as workspace,
+        open_workspace(paths, database, name_it=name_it) as workspace,
         progress_reporter(output_format == "text") as progress,
     ):
         try:

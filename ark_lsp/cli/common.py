@@ -88,16 +88,30 @@ class Workspace:
 
 @contextmanager
 def open_workspace(
-    paths: Sequence[Path], database: Path | None, *, rebuild: bool = False
+    paths: Sequence[Path],
+    database: Path | None,
+    *,
+    rebuild: bool = False,
+    name_it: str | None = None,
 ) -> Iterator[Workspace]:
-    """Open the workspace holding ``paths`` and its index; turn faults into one line."""
+    """Open the workspace holding ``paths`` and its index; turn faults into one line.
+
+    A folder in no workspace (no marker at or above it: ``/tmp``, a home
+    folder) is worked on only as far as the user named it: given no path, a
+    command that would index all of it fails instead, telling the user how
+    to ``name_it``; given paths, it works on them alone, and says so.
+    """
+    from ark_lsp.config.paths import ROOT_MARKERS
     from ark_lsp.project import Project
     from ark_lsp.store import StoreError
-    from ark_lsp.workspace import find_root
+    from ark_lsp.workspace import find_workspace
 
     # The workspace is found where the user named the path (see find_root): a link
     # out of the workspace is then outside it, and refused.
-    root = find_root(paths[0] if paths else Path.cwd())
+    root, marked = find_workspace(paths[0] if paths else Path.cwd())
+    markers = f"no {', '.join(ROOT_MARKERS[:-1])} or {ROOT_MARKERS[-1]} here or above"
+    if not marked and not paths and name_it is not None:
+        fail(f"{root} is in no workspace ({markers}); {name_it}", EXIT_USAGE)
     targets = [p.resolve() for p in paths] or [Path.cwd()]
     outside = [str(p) for p in targets if not p.is_relative_to(root)]
     if outside:
@@ -105,7 +119,14 @@ def open_workspace(
     project = Project.load(
         root, database=database.resolve() if database else None, fresh_database=rebuild
     )
-    say_settings(project)
+    if not marked:
+        named = ", ".join(os.path.relpath(p) for p in targets)
+        where = f"; the index is kept in {project.database}" if project.database_in_cache else ""
+        click.echo(
+            f"ark: note: {root} is in no workspace ({markers}): working on {named} only{where}",
+            err=True,
+        )
+    say_settings(project, where_the_index_is=marked)
     if project.moved_aside is not None:
         click.echo(f"ark: moved the previous database to {project.moved_aside}", err=True)
     if project.database_problem:
@@ -119,21 +140,16 @@ def open_workspace(
         fail(str(error), EXIT_DATABASE)
 
 
-def say_settings(project: Project) -> None:
+def say_settings(project: Project, *, where_the_index_is: bool = True) -> None:
     """Each problem of the settings and each ignored key on stderr, and where the index is."""
-    from ark_lsp.config import STATE_DIR
-
     for problem in project.loaded.problems:
         click.echo(f"ark: warning: {problem}", err=True)
     note = project.loaded.ignored_note(project.root)
     if note:
         click.echo(f"ark: warning: {note}", err=True)
-    if project.database_in_cache:
-        click.echo(
-            f"ark: note: {project.root / STATE_DIR} is not a folder of the workspace's own; "
-            f"the index is kept in {project.database}",
-            err=True,
-        )
+    because = project.database_cached_because
+    if because is not None and where_the_index_is:
+        click.echo(f"ark: note: {because}; the index is kept in {project.database}", err=True)
 
 
 def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> IndexFigures:

@@ -30,7 +30,8 @@ def index(
     database: Path | None,
 ) -> None:
     """Build or refresh the index of the workspace holding PATH (default: here)."""
-    with open_workspace(paths, database, rebuild=rebuild) as workspace:
+    name_it = "name the folder to index: `ark index PATH`"
+    with open_workspace(paths, database, rebuild=rebuild, name_it=name_it) as workspace:
         figures = refresh(workspace, jobs, show_progress=output_format == "text")
         location = workspace.store.path
     skipped = [
@@ -124,7 +125,8 @@ def symbols(
     """List functions, methods and classes under PATH with their complexity."""
     from ark_lsp.workspace import relative_posix
 
-    with open_workspace(paths, database) as workspace:
+    name_it = "name what to list: `ark symbols PATH`"
+    with open_workspace(paths, database, name_it=name_it) as workspace:
         refresh(workspace, jobs, show_progress=output_format == "text")
         prefixes = [relative_posix(workspace.root, t) for t in workspace.targets] or None
         records = workspace.store.index.symbols(
@@ -150,7 +152,8 @@ def search(
     database: Path | None,
 ) -> None:
     """Find symbols by name, qualified name or docstring words, best first."""
-    with open_workspace([root] if root else [], database) as workspace:
+    name_it = "name the folder to search with --root FOLDER"
+    with open_workspace([root] if root else [], database, name_it=name_it) as workspace:
         refresh(workspace, None, show_progress=False)
         records = workspace.store.index.search(" ".join(query), limit=limit)
         _print_symbols(workspace, records, output_format)
@@ -164,7 +167,8 @@ def search(
 @DATABASE
 def graph(output_format: str, root: Path | None, database: Path | None) -> None:
     """Print the workspace's module dependency graph (importer -> imported)."""
-    with open_workspace([root] if root else [], database) as workspace:
+    name_it = "name the folder with --root FOLDER"
+    with open_workspace([root] if root else [], database, name_it=name_it) as workspace:
         refresh(workspace, None, show_progress=False)
         edges = workspace.store.index.module_edges()
     if output_format == "json":

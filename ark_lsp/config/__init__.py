@@ -19,7 +19,13 @@ The analysis imports :mod:`~ark_lsp.config.sections` alone, which reads no
 file: the package as a whole reads settings files and the user's trust.
 """
 
-from ark_lsp.config.database_location import DATABASE_ENV, cached_database_path, database_path
+from ark_lsp.config.database_location import (
+    DATABASE_ENV,
+    DatabaseLocation,
+    cached_database_path,
+    database_location,
+    database_path,
+)
 from ark_lsp.config.loading import LoadedSettings, load_settings, settings_from_mapping
 from ark_lsp.config.options import RawOption, RawOptions, Schema, read_options, schema_of
 from ark_lsp.config.paths import GENERATED_DIR, STATE_DIR, WORKSPACE_TEMPLATES
@@ -56,6 +62,7 @@ __all__ = [
     "STATE_DIR",
     "USER_ONLY_KEYS",
     "WORKSPACE_TEMPLATES",
+    "DatabaseLocation",
     "InvalidPattern",
     "InvalidValue",
     "LoadedSettings",
@@ -69,6 +76,7 @@ __all__ = [
     "TrustDecision",
     "cached_database_path",
     "compile_patterns",
+    "database_location",
     "database_path",
     "decide_trust",
     "load_settings",

@@ -18,6 +18,14 @@ STATE_DIR = ".ark"
 WORKSPACE_TEMPLATES = Path(STATE_DIR) / "templates"
 """Where, relative to the workspace root, a workspace keeps its own templates."""
 
+ROOT_MARKERS = ("pyproject.toml", ".git", STATE_DIR, "setup.py", "setup.cfg")
+"""What makes a folder a workspace root: the nearest folder holding one is the workspace."""
+
+
+def is_workspace_root(folder: Path) -> bool:
+    """Whether ``folder`` holds a workspace marker (:data:`ROOT_MARKERS`)."""
+    return any((folder / marker).exists() for marker in ROOT_MARKERS)
+
 
 def resolves_inside(path: Path, folder: Path) -> bool:
     """Whether ``path``, its links followed, is ``folder`` or inside it."""

@@ -160,6 +160,7 @@ def test_the_sandbox_runner_records_every_run_in_the_store(project: Project) -> 
 
 
 def test_a_project_made_directly_opens_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')  # a workspace
     project = Project(tmp_path)
     assert project.database == tmp_path / ".ark" / "index.db"
     assert not (tmp_path / ".ark").exists()
