@@ -45,7 +45,7 @@ from ark_lsp.config import (
 )
 from ark_lsp.files import read_contained, write_contained
 from ark_lsp.rules import DEFAULT_RULES
-from ark_lsp.store import Store, StoreError, move_aside
+from ark_lsp.store import DatabaseCorrupt, DatabaseTooNew, Store, StoreError, move_aside
 from ark_lsp.trust import TrustStore, rules_in_force
 
 if TYPE_CHECKING:
@@ -100,18 +100,19 @@ class Project:
 
         ``database`` is the user's choice of index (absolute); ``layers`` the
         user's own settings, applied last; ``editor_trust`` the editor's word
-        on the folder (VS Code's workspace trust). ``fresh_database`` moves
-        the current database aside first (see :func:`ark_lsp.store.move_aside`).
-        A database that cannot be used is not an error here: the project says
-        why in :attr:`database_problem`, and opening its store raises.
+        on the folder (VS Code's workspace trust). ``fresh_database`` starts
+        the index anew (see :meth:`_start_afresh`): the rule pack and the
+        run history stay, unless the file cannot be used, when it is moved
+        aside. A database that cannot be used is not an error here: the
+        project says why in :attr:`database_problem`, and opening its store
+        raises.
         """
         loaded = load_settings(root, layers=layers, editor_trust=editor_trust, store=trust_store)
         project = cls(root, loaded, database_override=database, trust_store=trust_store)
-        location = project.database
         moved = None
         try:
-            if fresh_database and location.exists():
-                moved = move_aside(location)
+            if fresh_database and project.database.exists():
+                moved = project._start_afresh()
             with project.open_store() as store:
                 rules, problem = rules_in_force(store.rules.load(), store.path, trust_store)
         except StoreError as error:
@@ -128,6 +129,22 @@ class Project:
             rule_pack_problem=problem,
             moved_aside=moved,
         )
+
+    def _start_afresh(self) -> Path | None:
+        """Forget the code index, keeping the rules and history; where the file went, if moved.
+
+        Only a file that cannot be used as it is (damaged, or written by a
+        newer ARK) is moved aside (:func:`ark_lsp.store.move_aside`), named
+        for what is wrong with it; a locked one is left to its holder.
+        """
+        try:
+            with self.open_store() as store:
+                store.index.clear()
+        except DatabaseCorrupt:
+            return move_aside(self.database, "corrupt")
+        except DatabaseTooNew as error:
+            return move_aside(self.database, f"schema-{error.found}")
+        return None
 
     # --- settings -----------------------------------------------------------------------
 

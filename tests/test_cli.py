@@ -279,3 +279,104 @@ def test_a_read_only_checkout_keeps_its_index_in_the_users_cache(
         f"the index is kept in {figures['database']}\n"
     )
     assert not (project / ".ark").exists()
+
+
+def test_rebuild_starts_the_index_anew_and_keeps_rules_and_history(project: Path) -> None:
+    ark(
+        "rules",
+        "add",
+        "CO001",
+        "--kind",
+        "call",
+        "--pattern",
+        "decimal.Decimal",
+        "--message",
+        "no decimals",
+        cwd=project,
+    )
+    ark("index", cwd=project)
+    database = project / ".ark" / "index.db"
+    with sqlite3.connect(database) as db:
+        runs_before = db.execute("SELECT count(*) FROM index_runs").fetchone()[0]
+    rebuilt = ark("index", "--rebuild", "--format", "json", cwd=project)
+    assert json.loads(rebuilt.stdout)["files_indexed"] == 5  # every file read again
+    assert "moved" not in rebuilt.stderr
+    # A healthy database is not moved aside, let alone called corrupt.
+    assert not list(database.parent.glob("index.db.*"))
+    assert "CO001" in ark("rules", "list", cwd=project).stdout
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM index_runs").fetchone()[0] == runs_before + 1
+    found = json.loads(ark("check", "--format", "json", cwd=project, check=False).stdout)
+    assert ("shop/pricing.py", "CO001") in {(r["path"], r["rule"]) for r in found["results"]}
+
+
+def test_rebuild_moves_aside_a_database_of_a_newer_ark_without_calling_it_corrupt(
+    project: Path,
+) -> None:
+    database = project / ".ark" / "index.db"
+    ark("index", cwd=project)
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA user_version = 99")
+    assert ark("index", cwd=project, check=False).returncode == 3
+    rebuilt = ark("index", "--rebuild", cwd=project)
+    (moved,) = database.parent.glob("index.db.schema-99-*[0-9Z]")
+    assert f"ark: moved the previous database to {moved}" in rebuilt.stderr
+    assert not list(database.parent.glob("*corrupt*"))
+
+
+def test_rules_add_asks_before_replacing_and_remove_takes_only_the_users_own(
+    project: Path,
+) -> None:
+    def add(*extra: str) -> subprocess.CompletedProcess[str]:
+        return ark(
+            "rules",
+            "add",
+            "CO001",
+            "--kind",
+            "call",
+            "--pattern",
+            "yaml.load",
+            "--message",
+            "unsafe",
+            *extra,
+            cwd=project,
+            check=False,
+        )
+
+    assert add().stdout == "added CO001 (co001)\n"
+    again = add()
+    assert again.returncode == 2
+    assert again.stderr == (
+        "ark: error: CO001 exists (yaml.load); --replace replaces it, or give another id\n"
+    )
+    replaced = add("--pattern", "yaml.unsafe_load", "--replace")
+    assert replaced.stdout == "replaced CO001 (co001)\n"
+    listed = json.loads(ark("rules", "list", "--format", "json", cwd=project).stdout)
+    assert [r["pattern"] for r in listed if r["id"] == "CO001"] == ["yaml.unsafe_load"]
+
+    builtin = ark(
+        "rules",
+        "add",
+        "ARK001",
+        "--kind",
+        "call",
+        "--pattern",
+        "x.y",
+        "--message",
+        "m",
+        "--replace",
+        cwd=project,
+        check=False,
+    )
+    assert builtin.returncode == 2 and "ARK001 is a built-in rule" in builtin.stderr
+    kept = ark("rules", "remove", "ARK001", cwd=project, check=False)
+    assert kept.returncode == 2
+    assert kept.stderr == (
+        "ark: error: ARK001 is a built-in rule: `ark rules disable ARK001` switches it off\n"
+    )
+    missing = ark("rules", "remove", "CO002", cwd=project, check=False)
+    assert missing.returncode == 2 and "no rule CO002 (did you mean CO001?)" in missing.stderr
+
+    assert ark("rules", "remove", "co001", cwd=project).stdout == "removed CO001\n"
+    listed = json.loads(ark("rules", "list", "--format", "json", cwd=project).stdout)
+    assert "CO001" not in {r["id"] for r in listed} and "ARK001" in {r["id"] for r in listed}

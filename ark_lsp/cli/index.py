@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 @PATHS
 @JOBS
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-@click.option("--rebuild", is_flag=True, help="Move the current database aside and start anew.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Index every file anew, keeping the rule pack and run history "
+    "(a database that cannot be used is moved aside).",
+)
 @DATABASE
 def index(
     paths: tuple[Path, ...],

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 @click.group()
 def rules() -> None:
-    """List, explain, switch and add the rules of the workspace's rule pack."""
+    """List, explain, switch, add and remove the rules of the workspace's rule pack."""
 
 
 def _rules_database(root: Path | None, database: Path | None) -> AbstractContextManager[Workspace]:
@@ -84,30 +85,25 @@ def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
     click.echo(f"  docs: {DOCS_URL.format(rule=first.id)}")
 
 
-def _check_editable(workspace: Workspace) -> None:
-    """Refuse to build on a rule pack ARK did not leave so for this user."""
-    problem = workspace.project.rule_pack_problem
-    if problem:
-        fail(f"not editing a rule pack you did not make: {problem}")
-
-
-def _adopt(workspace: Workspace) -> None:
-    """Remember the pack as the user's own, so that it stays in force."""
-    from ark_lsp.trust import adopt_rule_pack
-
-    adopt_rule_pack(
-        workspace.store.rules.load(), workspace.store.path, workspace.project.trust_store
-    )
-
-
 def _switch(rule_id: str, enabled: bool, root: Path | None, database: Path | None) -> None:
-    with _rules_database(root, database) as workspace:
-        _check_editable(workspace)
-        changed = workspace.store.rules.set_enabled(rule_id.upper(), enabled)
-        _adopt(workspace)
-    if not changed:
-        fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
+    from ark_lsp.workflows.rules import switch_rule
+
+    with _rules_database(root, database) as workspace, _edit_failures():
+        switch_rule(workspace.project, workspace.store, rule_id.upper(), enabled)
     click.echo(f"{rule_id.upper()} {'enabled' if enabled else 'disabled'}")
+
+
+@contextmanager
+def _edit_failures() -> Iterator[None]:
+    """An edit the pack refuses is one line: a usage error, or a pack that is not the user's."""
+    from ark_lsp.workflows.rules import PackNotYours, RuleEditRefused
+
+    try:
+        yield
+    except RuleEditRefused as error:
+        fail(str(error), EXIT_USAGE)
+    except PackNotYours as error:
+        fail(str(error))
 
 
 @rules.command("enable")
@@ -142,6 +138,7 @@ def rules_disable(rule_id: str, root: Path | None, database: Path | None) -> Non
 )
 @click.option("--name", help="A short name [default: the id in lower case].")
 @click.option("--fix", "fix_text", help="What to do about it.")
+@click.option("--replace", is_flag=True, help="Replace your rule of this id, if there is one.")
 @ROOT
 @DATABASE
 def rules_add(
@@ -153,11 +150,17 @@ def rules_add(
     severity: str,
     name: str | None,
     fix_text: str | None,
+    replace: bool,
     root: Path | None,
     database: Path | None,
 ) -> None:
-    """Add a rule of the workspace's own; no code change needed."""
+    """Add a rule of the workspace's own; no code change needed.
+
+    An id that exists is refused unless --replace is given; a built-in id
+    is always refused (switch a built-in rule off with `ark rules disable`).
+    """
     from ark_lsp.rules import user_rule
+    from ark_lsp.workflows.rules import add_rule
 
     raw = {
         "id": rule_id.upper(),
@@ -173,8 +176,19 @@ def rules_add(
         rule = user_rule({key: value for key, value in raw.items() if value is not None})
     except ValueError as error:
         fail(str(error), EXIT_USAGE)
-    with _rules_database(root, database) as workspace:
-        _check_editable(workspace)
-        workspace.store.rules.add(rule)
-        _adopt(workspace)
-    click.echo(f"added {rule.id} ({rule.name})")
+    with _rules_database(root, database) as workspace, _edit_failures():
+        replaced = add_rule(workspace.project, workspace.store, rule, replace=replace)
+    click.echo(f"{'replaced' if replaced else 'added'} {rule.id} ({rule.name})")
+
+
+@rules.command("remove")
+@click.argument("rule_id")
+@ROOT
+@DATABASE
+def rules_remove(rule_id: str, root: Path | None, database: Path | None) -> None:
+    """Remove a rule of the workspace's own (a built-in rule is disabled, not removed)."""
+    from ark_lsp.workflows.rules import remove_rule
+
+    with _rules_database(root, database) as workspace, _edit_failures():
+        remove_rule(workspace.project, workspace.store, rule_id.upper())
+    click.echo(f"removed {rule_id.upper()}")

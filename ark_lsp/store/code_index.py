@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -85,6 +86,22 @@ class CodeIndexRepository(Repository):
         """Forget files, with everything indexed from them."""
         with write_transaction(self._db):
             self._forget(paths)
+
+    @guarded
+    def clear(self) -> None:
+        """Forget every file, to index the workspace anew; nothing else in the store changes.
+
+        The file is checked first: one whose pages are damaged raises
+        :class:`~ark_lsp.store.DatabaseCorrupt`, so that it is moved aside
+        rather than built on.
+        """
+        conn = self._db.conn
+        (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+        if verdict != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed ({verdict})")
+        with write_transaction(self._db):
+            conn.execute("INSERT INTO symbols_fts (symbols_fts) VALUES ('delete-all')")
+            conn.execute("DELETE FROM code_index")  # symbols, imports, violations, calls follow
 
     def _forget(self, paths: Sequence[str]) -> None:
         """Delete files with everything indexed from them; call inside a transaction."""

@@ -74,19 +74,21 @@ def translate(error: sqlite3.Error, path: Path, busy_timeout: float) -> StoreErr
     return StoreError(path, f"{path}: database error ({detail})")
 
 
-def move_aside(path: Path) -> Path:
-    """Rename a database (and its ``-wal``/``-shm`` files) to ``<name>.corrupt-<timestamp>``.
+def move_aside(path: Path, why: str = "corrupt") -> Path:
+    """Rename a database (and its ``-wal``/``-shm`` files) to ``<name>.<why>-<timestamp>``.
 
+    ``why`` says what is wrong with it (``corrupt``; ``schema-7`` for one a
+    newer ARK wrote), so that a healthy file is never called corrupt.
     Nothing is deleted, so the old file stays available for inspection or
     recovery while a fresh database is made at ``path``. Returns the new path
     of the main file.
     """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    target = path.with_name(f"{path.name}.{why}-{stamp}")
     counter = 1
     while target.exists():
         counter += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+        target = path.with_name(f"{path.name}.{why}-{stamp}-{counter}")
     try:
         path.rename(target)
         for suffix in ("-wal", "-shm"):

@@ -48,13 +48,35 @@ class RulePackRepository(Repository):
             return cursor.rowcount
 
     @guarded
-    def add(self, rule: Rule) -> None:
-        """Store a rule of the user's own (replacing one of the same name)."""
+    def add(self, rule: Rule, *, replace: bool = False) -> None:
+        """Store a rule of the user's own (replacing one of the same name).
+
+        ``replace``: the user's own rules with its id go first, in the same
+        transaction. Whether the id may be added or replaced is the
+        caller's to decide (:mod:`ark_lsp.workflows.rules`).
+        """
         with write_transaction(self._db):
+            if replace:
+                self._db.conn.execute(
+                    "DELETE FROM validation_rules WHERE id = ? AND NOT builtin", (rule.id,)
+                )
             self._db.conn.execute(
                 f"INSERT OR REPLACE INTO validation_rules ({_COLUMNS}) VALUES ({_MARKS})",
                 _row(rule),
             )
+
+    @guarded
+    def remove(self, rule_id: str) -> int:
+        """Delete the user's own rules with this id; return the rows deleted.
+
+        Built-in rules are never deleted (they are seeded again on next use):
+        they are switched off instead.
+        """
+        with write_transaction(self._db):
+            cursor = self._db.conn.execute(
+                "DELETE FROM validation_rules WHERE id = ? AND NOT builtin", (rule_id,)
+            )
+            return cursor.rowcount
 
     def _seed(self, rules: Iterable[Rule]) -> None:
         """Add rules the table lacks; rows already there (and users' edits) stay."""
