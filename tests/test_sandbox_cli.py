@@ -214,3 +214,30 @@ def test_mount_workspace_binds_it_read_only_instead_of_copying(
         ark("test", "--backend", "docker", "--format", "json", cwd=shop, check=False).stdout
     )
     assert report["summary"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+
+
+def test_history_says_why_each_run_that_did_not_pass_failed(shop: Path) -> None:
+    (shop / "shop" / "needs.py").write_text("import urllib3_is_not_here\n")
+    ark("run", "shop/needs.py", "--backend", "local", cwd=shop, check=False)
+    ark("run", "shop/forever.py", "--backend", "local", "--timeout", "1", cwd=shop, check=False)
+    dead = {**os.environ, "DOCKER_HOST": f"unix://{shop / 'no-engine.sock'}"}
+    ark("run", "shop/prices.py", "--backend", "docker", cwd=shop, check=False, env=dead)
+    ark("run", "shop/prices.py", "--backend", "local", cwd=shop)
+
+    rows = json.loads(ark("history", "--format", "json", cwd=shop).stdout)
+    assert [(r["target_path"], r["outcome"], r["reason"]) for r in rows] == [
+        ("shop/prices.py", "passed", None),
+        ("shop/prices.py", "error", rows[1]["reason"]),
+        ("shop/forever.py", "timeout", "killed at its timeout limit"),
+        (
+            "shop/needs.py",
+            "failed",
+            "exit 1: ModuleNotFoundError: No module named 'urllib3_is_not_here'",
+        ),
+    ]
+    assert rows[1]["reason"].startswith(f"no Docker engine answers at {dead['DOCKER_HOST']} (")
+    lines = ark("history", cwd=shop).stdout.splitlines()
+    assert lines[3].endswith(
+        "shop/needs.py  (exit 1: ModuleNotFoundError: No module named 'urllib3_is_not_here')"
+    )
+    assert lines[0].endswith("shop/prices.py")

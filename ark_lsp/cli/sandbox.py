@@ -240,7 +240,7 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
 def history(
     limit: int, target: str | None, output_format: str, root: Path | None, database: Path | None
 ) -> None:
-    """Recent sandbox runs, newest first."""
+    """Recent sandbox runs, newest first, and why each that did not pass did not."""
     from dataclasses import asdict
 
     with open_workspace([root] if root else [], database) as workspace:
@@ -252,9 +252,10 @@ def history(
         name = record.target_path + (f"::{record.target_name}" if record.target_name else "")
         killed = f" killed by {record.killed_by}" if record.killed_by not in (None, "none") else ""
         duration = "?" if record.duration_ms is None else f"{record.duration_ms:.0f} ms"
+        why = f"  ({record.reason})" if record.reason else ""
         click.echo(
             f"#{record.id:<5} {record.started_at}  {record.backend:<6} {record.kind:<8} "
-            f"{record.outcome:<9} {duration:>8}{killed}  {name}"
+            f"{record.outcome:<9} {duration:>8}{killed}  {name}{why}"
         )
 
 

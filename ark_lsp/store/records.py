@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -115,13 +116,57 @@ class ExecutionRecord:
     peak_memory_bytes: int | None
     cpu_time_ms: float | None
     detail: str | None
+    reason: str | None = None
+    """Why a run that did not pass did not, in one line (see :func:`failure_reason`)."""
 
 
 EXECUTION_RECORD_COLUMNS = (
     "id, started_at, backend, image, kind, target_path, target_name, command, outcome, "
-    "exit_code, killed_by, limits_hit, duration_ms, peak_memory_bytes, cpu_time_ms, detail"
+    "exit_code, killed_by, limits_hit, duration_ms, peak_memory_bytes, cpu_time_ms, detail, "
+    "stdout_excerpt, stderr_excerpt"
 )
 """The select list, in field order, that :func:`execution_record` reads."""
+
+REASON_CHARS = 200
+"""Characters of a failure's reason kept: one line of a listing."""
+
+
+def failure_reason(
+    outcome: str,
+    exit_code: int | None,
+    killed_by: str | None,
+    limits_hit: list[str],
+    detail: str | None,
+    stdout: str | None,
+    stderr: str | None,
+) -> str | None:
+    """Why a run did not pass, from what its record holds; None for a run that passed.
+
+    The sandbox's own error when it could not run the code; else the limit
+    that ended it; else the exit code with the last line the run wrote on
+    stderr (a traceback's exception), or on stdout (pytest's summary).
+    """
+    if outcome == "passed":
+        return None
+    if detail:
+        reason = detail
+    elif killed_by not in (None, "", "none"):
+        reason = f"killed at its {killed_by} limit"
+    elif limits_hit:
+        reason = f"reached its {', '.join(limits_hit)} limit"
+    elif outcome == "cancelled":
+        reason = "cancelled"
+    else:
+        last = _last_line(stderr) or _last_line(stdout)
+        code = "no exit code" if exit_code is None else f"exit {exit_code}"
+        reason = f"{code}: {last}" if last else code
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3] + "..."
+
+
+def _last_line(text: str | None) -> str | None:
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else None
 
 
 def _json_list(text: object) -> list[str]:
@@ -134,7 +179,17 @@ def _json_list(text: object) -> list[str]:
 
 def execution_record(row: tuple[object, ...]) -> ExecutionRecord:
     """Build a record from a row selected with :data:`EXECUTION_RECORD_COLUMNS`."""
-    values = list(row)
+    *values, stdout, stderr = row
     values[7] = _json_list(values[7])
     values[11] = _json_list(values[11])
-    return ExecutionRecord(*values)  # type: ignore[arg-type]
+    record = ExecutionRecord(*values)  # type: ignore[arg-type]
+    reason = failure_reason(
+        record.outcome,
+        record.exit_code,
+        record.killed_by,
+        record.limits_hit,
+        record.detail,
+        stdout if isinstance(stdout, str) else None,
+        stderr if isinstance(stderr, str) else None,
+    )
+    return dataclasses.replace(record, reason=reason)
