@@ -166,3 +166,10 @@ def test_generate_tests_writes_runs_and_records(workspace: Path) -> None:
     assert again.stderr == (
         "ark: nothing new to test: tests/test_pricing.py already tests discount (test_discount)\n"
     )
+
+
+def test_module_help_says_where_the_module_is_written(workspace: Path) -> None:
+    shown = " ".join(ark("generate", "module", "--help", cwd=workspace).stdout.split())
+    assert "print" not in shown
+    assert "Create a new module NAME" in shown and "a module is always written" in shown
+    assert "File to create [default: NAME's file under the workspace root" in shown

@@ -200,7 +200,12 @@ def generate_class(
 
 @generate.command("module")
 @click.argument("name")
-@IN_FILE
+@click.option(
+    "--in",
+    "in_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to create [default: NAME's file under the workspace root, e.g. pkg/mod.py].",
+)
 @click.option("--functions", help="Comma-separated names of functions to stub, e.g. 'load,save'.")
 @FORMAT
 @DATABASE
@@ -211,7 +216,12 @@ def generate_module(
     output_format: str,
     database: Path | None,
 ) -> None:
-    """A new module NAME (dotted, from the workspace root) or the file --in FILE."""
+    """Create a new module NAME (dotted, from the workspace root), or the file --in FILE.
+
+    Unlike a function or a class, a module is always written: to NAME's
+    file (pkg.mod is pkg/mod.py) or to --in FILE, never over a file that
+    exists.
+    """
     from ark_lsp.generate import FunctionSpec, ModuleSpec, TemplateError
     from ark_lsp.workflows.generate import generate_module as generate_stub
 
