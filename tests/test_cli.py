@@ -380,3 +380,20 @@ def test_rules_add_asks_before_replacing_and_remove_takes_only_the_users_own(
     assert ark("rules", "remove", "co001", cwd=project).stdout == "removed CO001\n"
     listed = json.loads(ark("rules", "list", "--format", "json", cwd=project).stdout)
     assert "CO001" not in {r["id"] for r in listed} and "ARK001" in {r["id"] for r in listed}
+
+
+def test_index_names_each_file_it_skipped_and_why(project: Path) -> None:
+    os.symlink("/etc/hostname", project / "shop" / "host.py")
+    os.mkfifo(project / "shop" / "pipe.py")
+    text = ark("index", cwd=project)
+    assert "  skipped             2\n" in text.stdout
+    assert text.stderr.splitlines() == [
+        "ark: skipped shop/host.py: a link leading out of the workspace",
+        "ark: skipped shop/pipe.py: not a regular file (a FIFO)",
+    ]
+    figures = json.loads(ark("index", ".", "--format", "json", cwd=project / "shop").stdout)
+    assert figures["files_skipped"] == 2
+    assert figures["skipped"] == [
+        {"path": "host.py", "reason": "a link leading out of the workspace"},
+        {"path": "pipe.py", "reason": "not a regular file (a FIFO)"},
+    ]

@@ -16,7 +16,9 @@ messages and exit codes (or LSP results) out. Workflows import the engines
   (call sites, sandbox, generate, record, write, run);
 - :mod:`~ark_lsp.workflows.run`: a file or one function in the sandbox;
 - :mod:`~ark_lsp.workflows.tests`: pytest in the sandbox, per-test results;
-- :mod:`~ark_lsp.workflows.trust`: trusting a workspace, adopting its rule pack.
+- :mod:`~ark_lsp.workflows.trust`: trusting a workspace, adopting its rule pack;
+- :mod:`~ark_lsp.workflows.rules`: editing the rule pack (add, replace,
+  remove, switch), each edit adopted as the user's.
 
 This is where the improvement loop's use cases will live as they arrive,
 one module each: the quality gate (judge a change set against its base),
