@@ -37,6 +37,8 @@ def _refusals(source: str) -> list[tuple[int, int, str]]:
         ),
         ("def f():\n    from os import *\n", (2, 19, "import * only allowed at module level")),
         ("__debug__ = 1\n", (1, 0, "cannot assign to __debug__")),
+        ("x = 1\nglobal x\n", (2, 0, "name 'x' is assigned to before global declaration")),
+        ("x = 1; return x\n", (1, 7, "'return' outside function")),
     ],
 )
 def test_what_the_compiler_refuses_is_a_syntax_error_finding(
@@ -73,3 +75,16 @@ def test_the_compiler_reads_no_file_named_like_the_module(
     worker.start()
     worker.join(timeout=20)
     assert done == [[(1, 0, "syntax error: 'return' outside function")]]
+
+
+def test_a_docstring_may_come_before_future_imports() -> None:
+    assert _refusals('"""Docs."""\nfrom __future__ import annotations\nimport os\n') == []
+
+
+def test_a_statement_moved_by_an_edit_is_refused_where_it_now_is() -> None:
+    text = "def f():\n    pass\n\n\ndef g(a, a):\n    pass\n"
+    message = "syntax error: duplicate argument 'a' in function definition"
+    assert _refusals(text) == [(5, 9, message)]
+    # The same statement two lines lower: its verdict is kept, its place is the new one.
+    assert _refusals("import os\n\n" + text) == [(7, 9, message)]
+    assert _refusals(text.replace("g(a, a)", "g(a, b)")) == []

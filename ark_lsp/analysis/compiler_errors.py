@@ -9,19 +9,31 @@ module is imported, so such a file never runs; ARK says so instead of
 checking it as if it did.
 
 The check compiles the tree the analysis has already parsed (no second
-parse), with ``dont_inherit`` so that ARK's own ``__future__`` imports do
-not change what is accepted, and with the compiler's warnings silenced (a
-``SyntaxWarning`` is not a finding). The tree is compiled under an empty
-file name: CPython reads the line of an error from the file it names, and
-the analysis reads no file.
+parse), one top-level statement at a time, with ``dont_inherit`` so that
+ARK's own ``__future__`` imports do not change what is accepted, and with
+the compiler's warnings silenced (a ``SyntaxWarning`` is not a finding).
+What only the module as a whole can get wrong is looked at across its
+statements: a ``from __future__`` import after other code, and module-level
+``global`` declarations (then the module is compiled whole). A statement's
+verdict is kept by its text, so an edit costs the compile of the statements
+it changed. The tree is compiled under an empty file name: CPython reads
+the line of an error from the file it names, and the analysis reads no file.
+
+Compiling costs about what parsing does: it is the price of the whole
+check, which a walk over the tree in Python would cost as much as.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
+import hashlib
 import threading
 import warnings
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import Severity, Span, Violation
@@ -30,49 +42,142 @@ from ark_lsp.rules import SYNTAX_ERROR
 _NO_FILE = ""
 """A file name no file has: the compiler's error then carries no text read from disk."""
 
-_warnings_lock = threading.Lock()
-"""``warnings.catch_warnings`` swaps process-wide state: one thread at a time."""
+_LATE_FUTURE = "syntax error: from __future__ imports must occur at the beginning of the file"
+"""Python's own words for it."""
+
+_KEPT_VERDICTS = 4096
+"""Statements whose verdict is kept, most recently used first: an open file's, and more."""
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What the compiler said of one statement, its line counted from the statement's first."""
+
+    message: str
+    line: int
+    byte_column: int
+    end_byte_column: int | None
+
+
+_verdicts: OrderedDict[bytes, _Verdict | None] = OrderedDict()
+_lock = threading.Lock()
+"""One compile at a time: ``warnings.catch_warnings`` swaps process-wide state, as does
+pausing the collector, and the kept verdicts are shared by every thread."""
 
 
 def compiler_error(statements: Sequence[ast.stmt], source: Source) -> Violation | None:
-    """The first error the compiler finds in ``statements`` (a module's, or one block's).
+    """The first error the compiler finds in ``statements``, a module's top-level ones.
 
-    ``statements`` are compiled as a module of their own; given a whole
-    module's, the result is what importing it would raise. Lines and
-    columns are those of ``source``, as every violation's are.
+    Lines and columns are those of ``source``, as every violation's are.
     """
-    module = ast.Module(body=list(statements), type_ignores=[])
-    try:
-        with _warnings_lock, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(module, _NO_FILE, "exec", dont_inherit=True)
-    except SyntaxError as error:
-        return _violation(error, source)
-    except (RecursionError, MemoryError):
-        # Deeper than the compiler goes, though not the parser: import fails just the same.
-        return _at(source, "source is nested too deeply for the Python compiler", 1, 0, None)
-    except ValueError as error:  # a tree the compiler finds malformed: not one ast.parse makes
-        return _at(source, f"source cannot be compiled: {error}", 1, 0, None)
+    if any(isinstance(statement, ast.Global) for statement in statements):
+        # Module-level declarations are checked against the whole module's names.
+        verdict = _compile(statements)
+        return None if verdict is None else _violation(verdict, 0, source)
+    late = _late_future_import(statements)
+    for statement in statements:
+        first = _first_line(statement)
+        if statement is late:
+            return _violation(_Verdict(_LATE_FUTURE, 0, statement.col_offset, None), first, source)
+        verdict = _verdict_of(statement, first, source)
+        if verdict is not None:
+            return _violation(verdict, first, source)
     return None
 
 
-def _violation(error: SyntaxError, source: Source) -> Violation:
-    # The compiler counts columns in UTF-8 bytes from 1, as the tree does from 0.
-    line = error.lineno or 1
-    end = None
-    if error.end_lineno == line and error.end_offset:
-        end = error.end_offset - 1
-    return _at(source, f"syntax error: {error.msg}", line, (error.offset or 1) - 1, end)
+def _first_line(statement: ast.stmt) -> int:
+    decorators = getattr(statement, "decorator_list", None)
+    return decorators[0].lineno if decorators else statement.lineno
 
 
-def _at(source: Source, message: str, line: int, byte_column: int, end: int | None) -> Violation:
-    line = max(line, 1)
-    column = source.column(line, max(byte_column, 0))
+def _late_future_import(statements: Sequence[ast.stmt]) -> ast.stmt | None:
+    """The first ``from __future__`` import after other code (a docstring may come first)."""
+    leading = True
+    for index, statement in enumerate(statements):
+        is_future = isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
+        docstring = (
+            index == 0
+            and isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        )
+        if is_future and not leading:
+            return statement
+        leading = leading and (is_future or docstring)
+    return None
+
+
+def _verdict_of(statement: ast.stmt, first: int, source: Source) -> _Verdict | None:
+    """The compiler's verdict on one statement, kept by its text and place on its lines."""
+    end = statement.end_lineno or statement.lineno
+    text = b"\n".join(source.lines[first - 1 : end])
+    key = hashlib.blake2b(
+        b"%d:%d:%d|" % (statement.col_offset, end - first, statement.end_col_offset or 0) + text,
+        digest_size=16,
+    ).digest()
+    with _lock:
+        if key in _verdicts:
+            _verdicts.move_to_end(key)
+            return _verdicts[key]
+    verdict = _compile([statement])
+    if verdict is not None:
+        verdict = _Verdict(
+            verdict.message, verdict.line - first, verdict.byte_column, verdict.end_byte_column
+        )
+    with _lock:
+        _verdicts[key] = verdict
+        if len(_verdicts) > _KEPT_VERDICTS:
+            _verdicts.popitem(last=False)
+    return verdict
+
+
+def _compile(statements: Sequence[ast.stmt]) -> _Verdict | None:
+    """What compiling ``statements`` as a module says; lines are the file's."""
+    module = ast.Module(body=list(statements), type_ignores=[])
+    try:
+        with _lock, warnings.catch_warnings(), _collector_paused():
+            warnings.simplefilter("ignore")
+            compile(module, _NO_FILE, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        # The compiler counts columns in UTF-8 bytes from 1, as the tree does from 0.
+        line = error.lineno or 1
+        end = error.end_offset - 1 if error.end_lineno == line and error.end_offset else None
+        return _Verdict(f"syntax error: {error.msg}", line, (error.offset or 1) - 1, end)
+    except (RecursionError, MemoryError):
+        # Deeper than the compiler goes, though not the parser: import fails just the same.
+        first = _first_line(statements[0]) if statements else 1
+        return _Verdict("source is nested too deeply for the Python compiler", first, 0, None)
+    except ValueError as error:  # a tree the compiler finds malformed: not one ast.parse makes
+        return _Verdict(f"source cannot be compiled: {error}", 1, 0, None)
+    return None
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while compiling: the code made is thrown away whole.
+
+    Compiling allocates code objects by the thousand, and each collection
+    they set off would walk the tree just parsed, which holds no cycle.
+    Taken under the module's lock; it resumes only if it was running.
+    """
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if running:
+            gc.enable()
+
+
+def _violation(verdict: _Verdict, first_line: int, source: Source) -> Violation:
+    line = max(verdict.line + first_line, 1) if first_line else max(verdict.line, 1)
+    column = source.column(line, max(verdict.byte_column, 0))
+    end = verdict.end_byte_column
     end_column = source.column(line, end) if end is not None else column + 1
     return Violation(
         rule=SYNTAX_ERROR,
         severity=Severity.ERROR,
-        message=message,
+        message=verdict.message,
         span=Span(line, column, line, max(end_column, column + 1)),
     )
 
