@@ -32,10 +32,13 @@ import ast
 from collections import Counter
 
 from ark_lsp.analysis import checks
+from ark_lsp.analysis.bindings import STAR, Binding, ModuleBindings
+from ark_lsp.analysis.blocks import Block, first_line, lead_of
 from ark_lsp.analysis.fixes import FixContext
 from ark_lsp.analysis.scopes import (
     DECISION_COUNTS,
     ROLES,
+    ModuleScope,
     Role,
     Scope,
     bind_names,
@@ -103,7 +106,13 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
 
 
 class Collector:
-    """Walks one parsed module; read the results from its attributes."""
+    """Walks one block (a top-level statement) of a module; :meth:`block` gives its record.
+
+    The walk records everything that depends on the block's own text
+    (definitions, imports, statement rules, the calls made and the names the
+    block binds at module level); the calls are resolved by :meth:`block`
+    once every block's module-level bindings are known.
+    """
 
     def __init__(
         self, source: Source, module: str, is_package: bool, tier: Tier, rules: RuleSet
@@ -119,22 +128,30 @@ class Collector:
         self._calls: list[tuple[Scope, ast.Call, str]] = []
         """Calls whose callee is rooted in a plain name, with that name."""
         self._imported_names: set[str] = set()
-        """Every name any scope of the module binds by import."""
+        """Every name any scope of the block binds by import."""
         self._definitions: list[
             tuple[Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
+        self.module_scope = ModuleScope()
+        self._statements: list[ast.stmt] = []
 
-    def collect(self, tree: ast.Module) -> None:
-        """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
+    @property
+    def bindings(self) -> list[Binding]:
+        """The block's module-level bindings, in source order (after :meth:`collect`)."""
+        return self.module_scope.bindings
+
+    def collect(self, statements: list[ast.stmt]) -> Collector:
+        """Walk the block's statements once; return self."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        self.module_scope = Scope(tree, None, "", None)
-        self.import_line = _import_line(tree)
-        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
+        self._statements = statements
+        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(statements))]
         while pending:
             scope, nodes = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, pending)
-        self._finish()
+        self.module_scope.bindings.sort(key=_position)
+        self._measure()
+        return self
 
     def _walk(
         self, scope: Scope, stack: list[ast.AST], pending: list[tuple[Scope, list[ast.AST]]]
@@ -272,12 +289,19 @@ class Collector:
         self._record_import(node)
         added = self.imports[first:]
         if type(node) is ast.Import:
-            for alias in node.names:
-                # `import a.b` binds `a` to the package `a`; `import a.b as c` binds c to a.b.
-                root = alias.name.partition(".")[0]
-                scope.imported[alias.asname or root] = alias.name if alias.asname else root
+            # `import a.b` binds `a` to the package `a`; `import a.b as c` binds c to a.b.
+            bound = [
+                (alias.asname, alias.name) if alias.asname else (root, root)
+                for alias in node.names
+                for root in (alias.name.partition(".")[0],)
+            ]
         else:
-            scope.imported.update((i.bound, i.target) for i in added if i.name != "*")
+            bound = [(i.bound, i.target) for i in added]
+        if scope is self.module_scope:
+            for name, target in bound:
+                self.module_scope.bind_import(name, target, node.lineno, node.col_offset)
+        else:
+            scope.imported.update((name, target) for name, target in bound if name != STAR)
         self._imported_names.update(i.bound for i in added)
         targets = [t for item in added for t in (item.module, item.target) if item.resolved]
         self.violations.extend(
@@ -320,16 +344,7 @@ class Collector:
 
     # -- results ---------------------------------------------------------
 
-    def called_names(self) -> tuple[tuple[str, int], ...]:
-        """How many calls each callee name has in the module, for "called from N places"."""
-        names: Counter[str] = Counter()
-        for _, call, _ in self._calls:
-            # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
-            func = call.func
-            names[func.attr if isinstance(func, ast.Attribute) else func.id] += 1  # type: ignore[attr-defined]
-        return tuple(sorted(names.items()))
-
-    def _finish(self) -> None:
+    def _measure(self) -> None:
         complexity: dict[Scope, int] = {}
         # Definitions were met parents first, so in reverse every method is
         # measured before the class that sums it.
@@ -345,29 +360,69 @@ class Collector:
             self.symbols.append(builder.build(scope, node, complexity[scope]))
         self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
         self.imports.sort(key=lambda i: (i.line, i.column))
-        self.violations.extend(
-            checks.call_violations(
-                self.source,
-                checks.candidate_calls(self._calls, self._imported_names, self.rules),
-                self.rules,
-                self.tier,
-                FixContext(self.module_scope.imported, self.import_line),
-            )
+
+    def block(self, namespace: ModuleBindings, import_line: int) -> Block:
+        """The block's record, its calls resolved in the module's ``namespace``.
+
+        ``import_line`` is where a fix adds an import the module lacks.
+        """
+        statements = self._statements
+        first = first_line(statements[0])
+        last = max(statement.end_lineno or statement.lineno for statement in statements)
+        calls = checks.call_violations(
+            self.source,
+            checks.candidate_calls(self._calls, self._imported_names, namespace, self.rules),
+            self.rules,
+            self.tier,
+            namespace,
+            FixContext(namespace.imported, import_line),
         )
-        self.violations = [v for v in self.violations if not checks.suppressed(self.source, v)]
-        self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
+        violations = [*self.violations, *calls]
+        uses_fix_context = any(v.fix is not None for v in violations)
+        if violations:
+            comments = _Comments(self.source, first, last)
+            violations = [v for v in violations if not checks.suppressed(comments, v)]
+            violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
+        called: Counter[str] = Counter()
+        for _, call, _ in self._calls:
+            # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
+            func = call.func
+            called[func.attr if type(func) is ast.Attribute else func.id] += 1  # type: ignore[attr-defined]
+        return Block(
+            first=first,
+            last=last,
+            statements=tuple((s.lineno, lead_of(s)) for s in statements),
+            symbols=tuple(self.symbols),
+            imports=tuple(self.imports),
+            violations=tuple(violations),
+            called=called,
+            bindings=tuple(self.module_scope.bindings),
+            roots=frozenset(root for _, _, root in self._calls),
+            uses_fix_context=uses_fix_context,
+        )
 
 
-def _import_line(tree: ast.Module) -> int:
-    """The line before which an added import goes: after the docstring and __future__."""
-    for index, statement in enumerate(tree.body):
-        is_docstring = (
-            index == 0
-            and type(statement) is ast.Expr
-            and type(statement.value) is ast.Constant
-            and isinstance(statement.value.value, str)
-        )
-        is_future = type(statement) is ast.ImportFrom and statement.module == "__future__"
-        if not (is_docstring or is_future):
-            return statement.lineno
-    return (tree.body[-1].end_lineno or 0) + 1 if tree.body else 1
+class _Comments:
+    """The comments of one block, read from its own lines when first asked for."""
+
+    __slots__ = ("_first", "_last", "_on", "_source")
+
+    def __init__(self, source: Source, first: int, last: int) -> None:
+        self._source = source
+        self._first = first
+        self._last = last
+        self._on: dict[int, bytes] | None = None
+
+    def line_bytes(self, line: int) -> bytes:
+        return self._source.line_bytes(line)
+
+    def comment_on(self, line: int) -> bytes | None:
+        if self._on is None:
+            # Tokenizing costs as much as parsing: only for a block with a
+            # violation on a line holding a "#", and only its own lines.
+            self._on = self._source.comments(self._first, self._last)
+        return self._on.get(line)
+
+
+def _position(binding: Binding) -> tuple[int, int]:
+    return binding.line, binding.column

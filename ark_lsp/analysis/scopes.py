@@ -14,6 +14,7 @@ import ast
 import enum
 from collections.abc import Callable
 
+from ark_lsp.analysis.bindings import Binding
 from ark_lsp.models import SymbolKind
 
 
@@ -56,7 +57,10 @@ class Scope:
         """Names the scope binds by import, to what they import."""
 
     def bind(self, name: str, line: int) -> None:
-        self.bound.setdefault(name, line)
+        # The walk meets statements in no particular order: keep the earliest line.
+        bound_at = self.bound.get(name)
+        if bound_at is None or line < bound_at:
+            self.bound[name] = line
 
     def owner(self) -> Scope:
         """The scope whose decisions this one's count toward."""
@@ -67,6 +71,29 @@ class Scope:
 
     def child_qualname(self, name: str) -> str:
         return f"{self.qualname}.{name}" if self.qualname else name
+
+
+class ModuleScope(Scope):
+    """The module's namespace as one block sees it while it is walked.
+
+    It records the block's own module-level bindings, in the order the walk
+    meets them; what a call at module level resolves to is the business of
+    :class:`~ark_lsp.analysis.bindings.ModuleBindings`, which merges every
+    block's.
+    """
+
+    __slots__ = ("bindings",)
+
+    def __init__(self) -> None:
+        super().__init__(None, None, "", None)
+        self.bindings: list[Binding] = []
+
+    def bind(self, name: str, line: int) -> None:
+        self.bindings.append(Binding(name, None, line, 0))
+
+    def bind_import(self, name: str, target: str, line: int, column: int) -> None:
+        """Note a name bound by import (``*`` for a star import)."""
+        self.bindings.append(Binding(name, target, line, column))
 
 
 def uncounted(scope: Scope) -> Scope:

@@ -47,25 +47,24 @@ class Source:
     """Whether byte offsets and code-point columns coincide everywhere."""
     _lines: list[bytes] | None = field(default=None, init=False, repr=False)
 
-    _comments: dict[int, bytes] | None = field(default=None, init=False, repr=False)
-
     def __post_init__(self) -> None:
         self.is_ascii = self.data.isascii()
 
-    def comment_on(self, line: int) -> bytes | None:
-        """The comment token on a line, if there is one (text in strings is not)."""
-        if self._comments is None:
-            # Tokenizing costs as much as parsing, so it is done only for a file
-            # with a violation on a line holding a "#", and only once.
-            self._comments = {}
-            text = self.data.decode("utf-8", "replace")
-            try:
-                for token in tokenize.generate_tokens(io.StringIO(text).readline):
-                    if token.type == tokenize.COMMENT:
-                        self._comments[token.start[0]] = token.string.encode()
-            except (tokenize.TokenError, SyntaxError):
-                pass
-        return self._comments.get(line)
+    def comments(self, first: int, last: int) -> dict[int, bytes]:
+        """The comment tokens of lines ``first`` to ``last``, by line (text in strings is not).
+
+        The lines must begin and end whole statements, as a block's do, so that
+        they tokenize alone as they would in the file.
+        """
+        found: dict[int, bytes] = {}
+        text = b"\n".join(self.lines[first - 1 : last]).decode("utf-8", "replace")
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type == tokenize.COMMENT:
+                    found[token.start[0] + first - 1] = token.string.encode()
+        except (tokenize.TokenError, SyntaxError):
+            pass
+        return found
 
     @property
     def lines(self) -> list[bytes]:

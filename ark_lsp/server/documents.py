@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
-from ark_lsp.analysis import ParsedText, analyze, analyze_edit
+from ark_lsp.analysis import AnalysedText, analyze, analyze_edit
 from ark_lsp.config import Settings
 from ark_lsp.files import ReadRefused, read_contained
 from ark_lsp.models import ModuleReport
@@ -90,7 +90,7 @@ class Documents:
     def __init__(self, server: ArkServer) -> None:
         self._server = server
         self._latest: dict[str, Snapshot] = {}
-        self._parsed: dict[str, ParsedText] = {}
+        self._parsed: dict[str, AnalysedText] = {}
 
     def text(self, uri: str) -> TextDocument | None:
         """The open document, or the file on disk for an unopened one; None if neither.
