@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import random
 import sysconfig
 import textwrap
@@ -15,6 +16,7 @@ from ark_lsp.analysis import analyze, analyze_edit
 from ark_lsp.analysis.blocks import first_line, group_statements
 from ark_lsp.analysis.collector import Collector
 from ark_lsp.analysis.incremental import UNCHANGED, reparse
+from ark_lsp.analysis.source import count_lines, line_counts
 from ark_lsp.config import Settings
 from ark_lsp.models import ModuleReport, Tier
 
@@ -184,7 +186,8 @@ def assert_edits_match_full_analysis(
     """Edit ``original`` at random; every report must equal a full analysis. Returns reuses."""
     path = "pkg/module.py"
     lines = original.splitlines(keepends=True)
-    _, state = analyze_edit(original.decode(), path, settings, None)
+    report, state = analyze_edit(original.decode(), path, settings, None)
+    assert report == analyze(original, path, settings)
     reused = 0
     for _ in range(edits):
         lines = edit(lines, rng, typed)
@@ -414,3 +417,65 @@ def test_a_file_with_a_coding_line_other_than_utf8_is_parsed_whole() -> None:
     changed = text + "t = 'è'\n"
     report, _ = analyze_edit(changed, "m.py", None, previous)
     assert report == analyze(changed, "m.py")
+
+
+def test_lines_counted_one_at_a_time_agree_with_the_whole_text() -> None:
+    rng = random.Random(7)
+    bodies = [b"", b"  \t", b"\x0c", b"# c", b"   # c", b"\x0b", b"code", b"x = '#'", b"\t\x0c#"]
+    endings = [b"\n", b"\r\n", b"\r"]
+    for _ in range(500):
+        lines = [rng.choice(bodies) + rng.choice(endings) for _ in range(rng.randrange(1, 8))]
+        if rng.random() < 0.5:
+            lines.append(rng.choice(bodies[1:]))
+        text = b"".join(lines)
+        assert line_counts(text.splitlines(keepends=True)) == count_lines(text)
+
+
+def test_an_edit_of_a_text_with_windows_line_endings_counts_its_lines() -> None:
+    text = "import os\r\n\r\n\r\n" + FILLER.replace("\n", "\r\n") + "# end\r\n"
+    after = text.replace("    return 2\r\n", "    # two\r\n    return 2\r\n\r\n  \r\n")
+    assert edited(text, after).lines == analyze(after, "m.py").lines
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *((STDLIB / sample).read_text() for sample in SAMPLES),
+        RISKY.decode(),
+        "def broken(:\n",
+        "x = 1\0\n",
+    ],
+    ids=[*SAMPLES, "risky", "syntax-error", "null-byte"],
+)
+def test_an_analysis_leaves_no_cyclic_garbage(text: str) -> None:
+    # The collector is paused while an analysis runs: what it allocates must be
+    # freed by reference counting alone. (ast.literal_eval, which a fix calls,
+    # leaves a few closures of its own.)
+    edited_text = text.replace("\n\n", "\n\nx = 1\n", 1)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        analyze(text, "m.py")
+        _, state = analyze_edit(text, "m.py", None, None)
+        analyze_edit(edited_text, "m.py", None, state)
+        gc.collect()
+        left = [type(o) for o in gc.garbage if type(o).__module__.startswith(("ark_lsp", "ast"))]
+        assert left == []
+        assert len(gc.garbage) < 50
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+def test_the_collector_runs_again_after_an_analysis() -> None:
+    assert gc.isenabled()
+    analyze("x = 1\n", "m.py")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyze("x = 1\n", "m.py")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -3,7 +3,13 @@
 Nothing here touches the disk, the database or the network, and
 :func:`analyze` never raises on bad input: a file that cannot be read or
 parsed yields an ARK000 violation at the fault's position together with
-whatever is still knowable (its tier and line counts).
+whatever is still knowable (its tier and line counts). An analysis keeps
+the cyclic garbage collector paused while it runs (see
+:mod:`~ark_lsp.analysis.garbage`).
+
+:func:`analyze_edit` analyses a new version of a text from what the analysis
+of the previous one kept, by top-level block (see
+:mod:`~ark_lsp.analysis.incremental`); its report equals :func:`analyze`'s.
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ import ast
 from pathlib import PurePosixPath
 
 from ark_lsp.analysis import incremental
-from ark_lsp.analysis.collector import resolve_relative
+from ark_lsp.analysis.collector import ModuleContext, resolve_relative
 from ark_lsp.analysis.fixes import apply_fixes
-from ark_lsp.analysis.incremental import AnalysedText, ModuleContext
+from ark_lsp.analysis.garbage import collection_paused
+from ark_lsp.analysis.incremental import AnalysedText
 from ark_lsp.analysis.source import (
     Source,
     SourceDecodeError,
@@ -62,7 +69,8 @@ def analyze(
     module: str | None = None,
 ) -> ModuleReport:
     """Analyse one file's source; ``path`` is workspace-relative (POSIX)."""
-    report, _ = _analyze(source, path, settings, module, None)
+    with collection_paused():
+        report, _ = _analyze(source, path, settings, module, None, keep=False)
     return report
 
 
@@ -74,7 +82,8 @@ def analyze_edit(
     Returns the report and what to pass as ``previous`` next time (None when
     the text does not parse). The report equals :func:`analyze`'s.
     """
-    return _analyze(text, path, settings, None, previous)
+    with collection_paused():
+        return _analyze(text, path, settings, None, previous, keep=True)
 
 
 def _analyze(
@@ -83,6 +92,8 @@ def _analyze(
     settings: Settings | None,
     module: str | None,
     previous: AnalysedText | None,
+    *,
+    keep: bool,
 ) -> tuple[ModuleReport, AnalysedText | None]:
     settings = settings or _DEFAULT_SETTINGS
     tier = settings.tier_for(path)
@@ -104,11 +115,11 @@ def _analyze(
         return report, None
 
     context = ModuleContext(path, module, is_package, tier, settings.ruleset_for(path))
-    lines = count_lines(prepared.data)
     if previous is not None:
-        analysed = incremental.analyse_edit(previous, context, prepared, lines)
+        analysed = incremental.analyse_edit(previous, context, prepared)
         if analysed is not None:
             return analysed.report, analysed
+    lines = count_lines(prepared.data)
     try:
         tree = ast.parse(prepared.parse_input, filename=path)
     except (SyntaxError, ValueError) as error:
@@ -121,6 +132,8 @@ def _analyze(
     except (RecursionError, MemoryError):
         violation = _syntax_violation("source is nested too deeply for the Python parser", 1, 0)
         return _unparsed(path, module, tier, lines, prepared, violation), None
+    if not keep:
+        return incremental.report_of_tree(context, prepared, lines, tree), None
     analysed = incremental.analyse_tree(context, prepared, lines, tree)
     return analysed.report, analysed
 

@@ -86,22 +86,22 @@ def candidate_calls(
     calls: Iterable[tuple[Scope, ast.Call, str]],
     imported: set[str],
     namespace: ModuleBindings,
-    rules: RuleSet,
+    builtin_roots: frozenset[str] | None,
 ) -> Iterator[tuple[Scope, ast.Call]]:
     """The calls that may resolve to a rule's callee, without resolving them.
 
-    Only a root name bound by an import (in the block's scopes, ``imported``,
-    or the module's), or a builtin some rule names, can resolve to a rule's
-    pattern; most calls (``self.save()``, ``len(x)``, a local helper) are
-    neither, and are passed over with a set lookup.
+    Only a root name bound by an import (in the scopes walked, ``imported``,
+    or the module's), or a builtin some rule names (``builtin_roots``; None
+    when a rule names them all), can resolve to a rule's pattern; most calls
+    (``self.save()``, ``len(x)``, a local helper) are neither, and are passed
+    over with a set lookup.
     """
-    if rules.builtin_callees is None:
+    if builtin_roots is None:
         yield from ((scope, call) for scope, call, _ in calls)
         return
-    builtins = {callee.partition(".")[0] for callee in rules.builtin_callees}
     module_imported = namespace.imported
     for scope, call, root in calls:
-        if root in imported or root in module_imported or root in builtins:
+        if root in imported or root in module_imported or root in builtin_roots:
             yield scope, call
 
 

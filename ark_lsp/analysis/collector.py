@@ -29,11 +29,15 @@ each measured definition into its record.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ark_lsp.analysis import checks
 from ark_lsp.analysis.bindings import STAR, Binding, ModuleBindings
-from ark_lsp.analysis.blocks import Block, first_line, lead_of
+from ark_lsp.analysis.blocks import Block, lead_of
 from ark_lsp.analysis.fixes import FixContext
 from ark_lsp.analysis.scopes import (
     DECISION_COUNTS,
@@ -86,6 +90,8 @@ def _child_fields() -> dict[type, tuple[str, ...]]:
     return table
 
 
+T = TypeVar("T")
+
 _FIELDS = _child_fields()
 _WALKABLE = frozenset(_FIELDS) - _LEAVES
 """Node types worth pushing: everything but leaves (and never ``None`` or ``str``)."""
@@ -105,46 +111,67 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     return ".".join(base)
 
 
-class Collector:
-    """Walks one block (a top-level statement) of a module; :meth:`block` gives its record.
+@dataclass(frozen=True, slots=True)
+class ModuleContext:
+    """What a module's analysis depends on besides its text."""
 
-    The walk records everything that depends on the block's own text
-    (definitions, imports, statement rules, the calls made and the names the
-    block binds at module level); the calls are resolved by :meth:`block`
-    once every block's module-level bindings are known.
+    path: str
+    module: str
+    is_package: bool
+    tier: Tier
+    rules: RuleSet
+    builtin_roots: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    """The root names of the builtins some call rule names (``None``: every name)."""
+
+    def __post_init__(self) -> None:
+        callees = self.rules.builtin_callees
+        roots = None if callees is None else frozenset(c.partition(".")[0] for c in callees)
+        object.__setattr__(self, "builtin_roots", roots)
+
+
+class Collector:
+    """Walks top-level statements of a module: all of them, or those an edit touched.
+
+    The walk records everything that depends on the statements' own text
+    (definitions, imports, statement rules, the calls made and the names
+    bound at module level); :meth:`finish` resolves the calls once every
+    block's module-level bindings are known. The results are read whole
+    (:attr:`symbols`, :attr:`imports`, :attr:`violations`, :meth:`called`)
+    or split by block (:meth:`blocks`).
     """
 
-    def __init__(
-        self, source: Source, module: str, is_package: bool, tier: Tier, rules: RuleSet
-    ) -> None:
+    def __init__(self, source: Source, context: ModuleContext) -> None:
         self.source = source
-        self.module = module
-        self.is_package = is_package
-        self.tier = tier
-        self.rules = rules
+        self.context = context
+        self.module = context.module
+        self.is_package = context.is_package
+        self.tier = context.tier
+        self.rules = context.rules
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
         self.violations: list[Violation] = []
         self._calls: list[tuple[Scope, ast.Call, str]] = []
         """Calls whose callee is rooted in a plain name, with that name."""
         self._imported_names: set[str] = set()
-        """Every name any scope of the block binds by import."""
+        """Every name any scope binds by import."""
         self._definitions: list[
             tuple[Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
+        self._methods: dict[Scope, list[Scope]] = {}
+        """Each class's methods: kept here, not on the class's scope, whose methods point
+        back at it, so that an analysis leaves no reference cycle for the collector."""
         self.module_scope = ModuleScope()
-        self._statements: list[ast.stmt] = []
+        self._spans: list[tuple[int, int]] = []
 
     @property
     def bindings(self) -> list[Binding]:
-        """The block's module-level bindings, in source order (after :meth:`collect`)."""
+        """The module-level bindings met, in source order (after :meth:`collect`)."""
         return self.module_scope.bindings
 
     def collect(self, statements: list[ast.stmt]) -> Collector:
-        """Walk the block's statements once; return self."""
+        """Walk the statements once; return self."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        self._statements = statements
         pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(statements))]
         while pending:
             scope, nodes = pending.pop()
@@ -245,7 +272,7 @@ class Collector:
                 unmeasured.append(node.returns)
         inner = Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
-            scope.methods.append(inner)
+            self._methods.setdefault(scope, []).append(inner)
         scope.bind(node.name, node.lineno)
         if type(node) is not ast.ClassDef:
             parameters = parameter_names(node.args)  # type: ignore[union-attr]
@@ -350,7 +377,7 @@ class Collector:
         # measured before the class that sums it.
         for scope, node in reversed(self._definitions):
             if isinstance(node, ast.ClassDef):
-                methods = [complexity[m] for m in scope.methods]
+                methods = [complexity[m] for m in self._methods.get(scope, ())]
                 real = 1 + scope.decisions + sum(methods)
                 complexity[scope] = real // len(methods) + (len(methods) > 1) if methods else real
             else:
@@ -361,45 +388,86 @@ class Collector:
         self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
         self.imports.sort(key=lambda i: (i.line, i.column))
 
-    def block(self, namespace: ModuleBindings, import_line: int) -> Block:
-        """The block's record, its calls resolved in the module's ``namespace``.
+    def finish(
+        self, namespace: ModuleBindings, import_line: int, spans: Sequence[tuple[int, int]]
+    ) -> Collector:
+        """Resolve the calls in the module's ``namespace``, drop what comments suppress.
 
-        ``import_line`` is where a fix adds an import the module lacks.
+        ``import_line`` is where a fix adds an import the module lacks;
+        ``spans`` are the first and last lines of the blocks walked, in order.
         """
-        statements = self._statements
-        first = first_line(statements[0])
-        last = max(statement.end_lineno or statement.lineno for statement in statements)
         calls = checks.call_violations(
             self.source,
-            checks.candidate_calls(self._calls, self._imported_names, namespace, self.rules),
+            checks.candidate_calls(
+                self._calls, self._imported_names, namespace, self.context.builtin_roots
+            ),
             self.rules,
             self.tier,
             namespace,
             FixContext(namespace.imported, import_line),
         )
-        violations = [*self.violations, *calls]
-        uses_fix_context = any(v.fix is not None for v in violations)
-        if violations:
-            comments = _Comments(self.source, first, last)
-            violations = [v for v in violations if not checks.suppressed(comments, v)]
-            violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
-        called: Counter[str] = Counter()
-        for _, call, _ in self._calls:
-            # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
-            func = call.func
-            called[func.attr if type(func) is ast.Attribute else func.id] += 1  # type: ignore[attr-defined]
-        return Block(
-            first=first,
-            last=last,
-            statements=tuple((s.lineno, lead_of(s)) for s in statements),
-            symbols=tuple(self.symbols),
-            imports=tuple(self.imports),
-            violations=tuple(violations),
-            called=called,
-            bindings=tuple(self.module_scope.bindings),
-            roots=frozenset(root for _, _, root in self._calls),
-            uses_fix_context=uses_fix_context,
-        )
+        self.violations.extend(calls)
+        if self.violations:
+            firsts = [first for first, _ in spans]
+            comments: dict[int, _Comments] = {}
+
+            def silenced(violation: Violation) -> bool:
+                index = bisect_right(firsts, violation.span.line) - 1
+                if index not in comments:
+                    comments[index] = _Comments(self.source, *spans[index])
+                return checks.suppressed(comments[index], violation)
+
+            self.violations = [v for v in self.violations if not silenced(v)]
+            self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
+        self._spans = list(spans)
+        return self
+
+    def called(self) -> Counter[str]:
+        """How often each name is called: ``f(...)`` and ``x.f(...)`` both count for ``f``."""
+        return Counter(_callee_name(call) for _, call, _ in self._calls)
+
+    def blocks(self, statements: Sequence[Sequence[ast.stmt]]) -> list[Block]:
+        """The records of each block, after :meth:`finish`; ``statements`` are its blocks'."""
+        firsts = [first for first, _ in self._spans]
+        symbols = _split(self.symbols, firsts, lambda s: s.span.line)
+        imports = _split(self.imports, firsts, lambda i: i.line)
+        violations = _split(self.violations, firsts, lambda v: v.span.line)
+        bindings = _split(self.module_scope.bindings, firsts, lambda b: b.line)
+        called: list[Counter[str]] = [Counter() for _ in firsts]
+        roots: list[set[str]] = [set() for _ in firsts]
+        for _, call, root in self._calls:
+            index = bisect_right(firsts, call.lineno) - 1
+            called[index][_callee_name(call)] += 1
+            roots[index].add(root)
+        return [
+            Block(
+                first=first,
+                last=last,
+                statements=tuple((s.lineno, lead_of(s)) for s in statements[index]),
+                symbols=tuple(symbols[index]),
+                imports=tuple(imports[index]),
+                violations=tuple(violations[index]),
+                called=called[index],
+                bindings=tuple(bindings[index]),
+                roots=frozenset(roots[index]),
+                uses_fix_context=any(v.fix is not None for v in violations[index]),
+            )
+            for index, (first, last) in enumerate(self._spans)
+        ]
+
+
+def _callee_name(call: ast.Call) -> str:
+    # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
+    func = call.func
+    return func.attr if type(func) is ast.Attribute else func.id  # type: ignore[attr-defined]
+
+
+def _split(items: list[T], firsts: list[int], line: Callable[[T], int]) -> list[list[T]]:
+    """Items sorted by line, split among the blocks that begin at ``firsts``."""
+    parts: list[list[T]] = [[] for _ in firsts]
+    for item in items:
+        parts[bisect_right(firsts, line(item)) - 1].append(item)
+    return parts
 
 
 class _Comments:

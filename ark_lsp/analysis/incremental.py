@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import ast
 import io
+import operator
 import tokenize
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from typing import NamedTuple
 
 from ark_lsp.analysis.bindings import ModuleBindings, changed_names
-from ark_lsp.analysis.blocks import Block, group_statements, import_line, lead_of
-from ark_lsp.analysis.collector import Collector
-from ark_lsp.analysis.source import Source
-from ark_lsp.models import LineCounts, ModuleReport, Tier
-from ark_lsp.rules import RuleSet
+from ark_lsp.analysis.blocks import Block, first_line, group_statements, import_line, lead_of
+from ark_lsp.analysis.collector import Collector, ModuleContext
+from ark_lsp.analysis.source import Source, line_counts
+from ark_lsp.models import Import, LineCounts, ModuleReport, Symbol, Violation
 
 _HEAD_LINES = 2
 """Edits this close to the top can change the file's encoding: parse it all."""
@@ -46,9 +46,13 @@ class Region(NamedTuple):
     """The top-level statements parsed from the new text of those lines, in order."""
     shift: int
     """Lines the edit added (removed, if negative): how far the blocks below move."""
+    same_start: int
+    """How many lines at the start the edit left as they were."""
+    same_end: int
+    """How many lines at the end the edit left as they were."""
 
 
-UNCHANGED = Region(0, 0, [], 0)
+UNCHANGED = Region(0, 0, [], 0, 0, 0)
 """What :func:`reparse` answers for a text that did not change."""
 
 
@@ -62,14 +66,10 @@ def reparse(
     in order, no two sharing a line.
     """
     shortest = min(len(old), len(new))
-    same_start = 0
-    while same_start < shortest and old[same_start] == new[same_start]:
-        same_start += 1
+    same_start = _same_run(old, new, shortest)
     if same_start == len(old) == len(new):
         return UNCHANGED
-    same_end = 0
-    while same_end < shortest - same_start and old[-1 - same_end] == new[-1 - same_end]:
-        same_end += 1
+    same_end = _same_run(reversed(old), reversed(new), shortest - same_start)
     if same_start < _HEAD_LINES or not spans or not _decodes_as_utf8(new):
         return None
 
@@ -96,7 +96,14 @@ def reparse(
         statements = ast.parse(piece).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return Region(first, last + 1, statements, shift)
+    return Region(first, last + 1, statements, shift, same_start, same_end)
+
+
+def _same_run(old: Iterable[bytes], new: Iterable[bytes], longest: int) -> int:
+    """How many lines the two texts have in common from their start (at most ``longest``)."""
+    # Compared in C, a line at a time: this runs over the whole file on every edit.
+    differs = list(islice(map(operator.ne, old, new), longest))
+    return differs.index(True) if True in differs else len(differs)
 
 
 def _decodes_as_utf8(lines: Sequence[bytes]) -> bool:
@@ -109,17 +116,6 @@ def _decodes_as_utf8(lines: Sequence[bytes]) -> bool:
     except SyntaxError:
         return False
     return encoding in ("utf-8", "utf-8-sig")
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleContext:
-    """What a module's analysis depends on besides its text."""
-
-    path: str
-    module: str
-    is_package: bool
-    tier: Tier
-    rules: RuleSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,23 +137,45 @@ class AnalysedText:
     report: ModuleReport
 
 
+def report_of_tree(
+    context: ModuleContext, source: Source, lines: LineCounts, tree: ast.Module
+) -> ModuleReport:
+    """Analyse a whole parsed module, keeping nothing for a next version."""
+    collector, _ = _walk_module(context, source, tree.body)
+    return _report(
+        context,
+        source,
+        lines,
+        collector.symbols,
+        collector.imports,
+        collector.violations,
+        collector.called(),
+    )
+
+
 def analyse_tree(
     context: ModuleContext, source: Source, lines: LineCounts, tree: ast.Module
 ) -> AnalysedText:
-    """Analyse a whole parsed module, block by block."""
-    walked = [_walk(context, source, group) for group in group_statements(tree.body)]
-    namespace = ModuleBindings(collector.bindings for collector in walked)
-    end = max((s.end_lineno or s.lineno for s in tree.body[-1:]), default=0)
-    where = import_line(((s.lineno, lead_of(s)) for s in tree.body), end)
-    blocks = tuple(collector.block(namespace, where) for collector in walked)
-    called: Counter[str] = Counter()
-    for block in blocks:
-        called.update(block.called)
-    return _kept(context, source, lines, blocks, namespace, where, called)
+    """Analyse a whole parsed module, keeping its blocks for the next version."""
+    collector, groups = _walk_module(context, source, tree.body)
+    blocks = collector.blocks(groups)
+    return _kept(context, source, lines, blocks, collector.called(), _lines_of(source))
+
+
+def _walk_module(
+    context: ModuleContext, source: Source, body: list[ast.stmt]
+) -> tuple[Collector, list[list[ast.stmt]]]:
+    groups = list(group_statements(body))
+    spans = [_span(group) for group in groups]
+    collector = Collector(source, context).collect(body)
+    namespace = ModuleBindings([collector.bindings])
+    where = import_line(((s.lineno, lead_of(s)) for s in body), spans[-1][1] if spans else 0)
+    collector.finish(namespace, where, spans)
+    return collector, groups
 
 
 def analyse_edit(
-    previous: AnalysedText, context: ModuleContext, source: Source, lines: LineCounts
+    previous: AnalysedText, context: ModuleContext, source: Source
 ) -> AnalysedText | None:
     """Analyse a new version of ``previous``'s text, re-walking only the blocks it touched.
 
@@ -175,74 +193,110 @@ def analyse_edit(
         return None
     if region is UNCHANGED:
         return previous
-    walked = [_walk(context, source, group) for group in group_statements(region.statements)]
-    above = old[: region.first]
+
+    above, replaced = old[: region.first], old[region.first : region.stop]
     below = [block.moved(region.shift) for block in old[region.stop :]]
-    replaced = old[region.first : region.stop]
-    bindings = [
-        *(block.bindings for block in above),
-        *(collector.bindings for collector in walked),
-        *(block.bindings for block in below),
-    ]
-    namespace = ModuleBindings(bindings)
+    groups = list(group_statements(region.statements))
+    spans = [_span(group) for group in groups]
+    collector = Collector(source, context).collect(region.statements)
+    namespace = ModuleBindings(
+        [*(b.bindings for b in above), collector.bindings, *(b.bindings for b in below)]
+    )
     heads = chain(
         chain.from_iterable(block.statements for block in above),
         ((s.lineno, lead_of(s)) for s in region.statements),
         chain.from_iterable(block.statements for block in below),
     )
-    if below:
-        end = below[-1].last
-    elif region.statements:
-        end = max(s.end_lineno or s.lineno for s in region.statements[-1:])
-    else:
-        end = above[-1].last if above else 0
-    where = import_line(heads, end)
-    # The blocks kept resolve their calls again only where the module's
-    # namespace changed for a name they call, or where a fix of theirs names an
-    # import or the line where one goes.
+    ends = [block.last for block in (*above[-1:], *below[-1:])] + [last for _, last in spans]
+    where = import_line(heads, max(ends, default=0))
+    walked = collector.finish(namespace, where, spans).blocks(groups)
+
+    # A kept block resolves its calls again only where the module's namespace
+    # changed for a name it calls, or where a fix of its names an import or
+    # the line where one goes.
     renamed = changed_names(
-        (binding for block in replaced for binding in block.bindings),
-        (binding for collector in walked for binding in collector.bindings),
+        chain.from_iterable(block.bindings for block in replaced), collector.bindings
     )
     fix_context_changed = where != previous.import_line or list(namespace.imported.items()) != list(
         previous.namespace.imported.items()
     )
 
     def kept(block: Block) -> Block:
-        if not (block.roots & renamed or (fix_context_changed and block.uses_fix_context)):
-            return block
-        return _again(context, source, new_lines, block).block(namespace, where)
+        if block.roots & renamed or (fix_context_changed and block.uses_fix_context):
+            return _again(context, source, new_lines, block, namespace, where)
+        return block
 
-    blocks = (
-        *(kept(block) for block in above),
-        *(collector.block(namespace, where) for collector in walked),
-        *(kept(block) for block in below),
-    )
+    blocks = [*map(kept, above), *walked, *map(kept, below)]
     called = previous.called.copy()
     for block in replaced:
         called.subtract(block.called)
-    for block in blocks[region.first : len(blocks) - len(below)]:
+    for block in walked:
         called.update(block.called)
     called = Counter({name: count for name, count in called.items() if count})
-    return _kept(context, source, lines, blocks, namespace, where, called, new_lines)
+    removed = previous.lines[region.same_start : len(previous.lines) - region.same_end]
+    added = new_lines[region.same_start : len(new_lines) - region.same_end]
+    lines = _counted(previous.report.lines, line_counts(removed), line_counts(added))
+    return _kept(context, source, lines, blocks, called, new_lines, namespace, where)
 
 
 _FLUFL = b"barry_as_FLUFL"
 """The one __future__ import that changes how the rest of the file tokenizes."""
 
 
-def _walk(context: ModuleContext, source: Source, statements: list[ast.stmt]) -> Collector:
-    return Collector(
-        source, context.module, context.is_package, context.tier, context.rules
-    ).collect(statements)
+def _counted(counts: LineCounts, removed: LineCounts, added: LineCounts) -> LineCounts:
+    """The counts of a text whose ``removed`` lines were replaced by ``added`` ones."""
+    return LineCounts(
+        total=counts.total - removed.total + added.total,
+        code=counts.code - removed.code + added.code,
+        comment=counts.comment - removed.comment + added.comment,
+        blank=counts.blank - removed.blank + added.blank,
+    )
+
+
+def _span(statements: Sequence[ast.stmt]) -> tuple[int, int]:
+    return first_line(statements[0]), max(s.end_lineno or s.lineno for s in statements)
 
 
 def _again(
-    context: ModuleContext, source: Source, lines: Sequence[bytes], block: Block
-) -> Collector:
+    context: ModuleContext,
+    source: Source,
+    lines: Sequence[bytes],
+    block: Block,
+    namespace: ModuleBindings,
+    where: int,
+) -> Block:
     """Walk a kept block again, parsed from its unchanged lines."""
     piece = b"\n" * (block.first - 1) + b"".join(lines[block.first - 1 : block.last])
-    return _walk(context, source, ast.parse(piece).body)
+    statements = ast.parse(piece).body
+    collector = Collector(source, context).collect(statements)
+    return collector.finish(namespace, where, [(block.first, block.last)]).blocks([statements])[0]
+
+
+def _lines_of(source: Source) -> tuple[bytes, ...]:
+    data = source.parse_input
+    return tuple(data.splitlines(keepends=True)) if isinstance(data, bytes) else ()
+
+
+def _report(
+    context: ModuleContext,
+    source: Source,
+    lines: LineCounts,
+    symbols: Iterable[Symbol],
+    imports: Iterable[Import],
+    violations: Iterable[Violation],
+    called: Counter[str],
+) -> ModuleReport:
+    return ModuleReport(
+        path=context.path,
+        module=context.module,
+        tier=context.tier,
+        lines=lines,
+        symbols=tuple(symbols),
+        imports=tuple(imports),
+        violations=tuple(violations),
+        called=tuple(sorted(called.items())),
+        encoding=source.encoding,
+    )
 
 
 def _kept(
@@ -250,23 +304,23 @@ def _kept(
     source: Source,
     lines: LineCounts,
     blocks: Sequence[Block],
-    namespace: ModuleBindings,
-    where: int,
     called: Counter[str],
-    text_lines: tuple[bytes, ...] | None = None,
+    text_lines: tuple[bytes, ...],
+    namespace: ModuleBindings | None = None,
+    where: int | None = None,
 ) -> AnalysedText:
-    report = ModuleReport(
-        path=context.path,
-        module=context.module,
-        tier=context.tier,
-        lines=lines,
-        symbols=tuple(chain.from_iterable(block.symbols for block in blocks)),
-        imports=tuple(chain.from_iterable(block.imports for block in blocks)),
-        violations=tuple(chain.from_iterable(block.violations for block in blocks)),
-        called=tuple(sorted(called.items())),
-        encoding=source.encoding,
+    report = _report(
+        context,
+        source,
+        lines,
+        chain.from_iterable(block.symbols for block in blocks),
+        chain.from_iterable(block.imports for block in blocks),
+        chain.from_iterable(block.violations for block in blocks),
+        called,
     )
-    if text_lines is None:
-        data = source.parse_input
-        text_lines = tuple(data.splitlines(keepends=True)) if isinstance(data, bytes) else ()
+    if namespace is None:
+        namespace = ModuleBindings(block.bindings for block in blocks)
+    if where is None:
+        end = blocks[-1].last if blocks else 0
+        where = import_line(chain.from_iterable(block.statements for block in blocks), end)
     return AnalysedText(context, text_lines, tuple(blocks), namespace, where, called, report)

@@ -27,7 +27,6 @@ class Scope:
         "forward",
         "imported",
         "kind",
-        "methods",
         "node",
         "parent",
         "qualname",
@@ -49,7 +48,6 @@ class Scope:
         self.forward = forward
         """A lambda or comprehension: names of its own, but its decisions are its parent's."""
         self.decisions = 0
-        self.methods: list[Scope] = []
         self.bound: dict[str, int] = {}
         """Names bound other than by import (definitions, assignments, parameters), each
         to the line of its first binding."""

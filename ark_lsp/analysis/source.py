@@ -12,6 +12,7 @@ import codecs
 import io
 import re
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ark_lsp.models import LineCounts, Span
@@ -197,6 +198,25 @@ def count_lines(data: bytes) -> LineCounts:
     blank = len(_BLANK_LINE.findall(framed)) - data.endswith(b"\n")
     comment = len(_COMMENT_LINE.findall(framed))
     return LineCounts(total=total, code=total - blank - comment, comment=comment, blank=blank)
+
+
+def line_counts(lines: Iterable[bytes]) -> LineCounts:
+    """:func:`count_lines` of some of a text's lines, each with its line ending.
+
+    Counted a line at a time, so that an edit counts only the lines it changed.
+    """
+    total = blank = comment = 0
+    for line in lines:
+        total += 1
+        text = line.rstrip(b"\r\n").lstrip(b" \t\f")
+        if not text:
+            blank += 1
+        elif text[0] == _HASH:
+            comment += 1
+    return LineCounts(total=total, code=total - blank - comment, comment=comment, blank=blank)
+
+
+_HASH = ord("#")
 
 
 def first_invalid_utf8(data: bytes) -> tuple[int, int, int] | None:
