@@ -65,6 +65,7 @@ BINDING = [
     b'"""A docstring."""\n',
     b"import os as eval\n",
     b"    def eval(self):\n",
+    b"x = eval(y) \\\n",
 ]
 
 RISKY = textwrap.dedent(
@@ -370,6 +371,17 @@ def test_a_class_body_binding_keeps_its_place_when_the_class_moves() -> None:
     )
     after = before.replace("z = 0", "z = 0\n# moved")
     assert rules_at(edited(before, after)) == {("ARK001", 25)}
+
+
+def test_a_kept_block_that_does_not_parse_alone_is_analysed_with_the_whole_text() -> None:
+    # The backslash joins the blank line below to the statement, which then
+    # parses only together with it.
+    before = HEADER + "import os\n" + FILLER + "\n\nx = eval(y) \\\n\nz = 1\n"
+    after = before.replace("import os", "from safe import eval")
+    _, state = analyze_edit(before, "m.py", None, None)
+    report, _ = analyze_edit(after, "m.py", None, state)
+    assert report == analyze(after, "m.py")
+    assert rules_at(report) == set()
 
 
 def test_a_change_of_tier_or_rules_analyses_the_whole_text() -> None:

@@ -87,7 +87,10 @@ def changed_names(before: Iterable[Binding], after: Iterable[Binding]) -> set[st
     that moved within the edited lines changes nothing for them: only a
     name's sequence of bindings (their kinds and targets, in order) counts.
     A non-import binding matters only for a builtin's name, since any other
-    name that no import binds resolves to nothing either way.
+    name that no import binds resolves to nothing either way (this follows
+    :meth:`ModuleBindings.resolve`: were resolution flow-sensitive, a
+    definition could shadow an import, and would matter for imported names
+    too).
     """
     old, new = _sequences(before), _sequences(after)
     changed: set[str] = set()

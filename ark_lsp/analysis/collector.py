@@ -1,7 +1,7 @@
-"""The single walk over a module's tree.
+"""The single walk over a module's top-level statements (all of them, or those an edit touched).
 
 One iterative pass (an explicit stack, so no input nests deep enough to
-overflow Python's recursion) collects definitions, imports and McCabe
+overflow Python's recursion) collects definitions, imports, calls and McCabe
 complexity. Complexity follows radon's ``ComplexityVisitor`` rule for rule,
 so ``ark symbols`` and ``radon cc`` agree function by function:
 
@@ -23,7 +23,9 @@ One deliberate difference: ``except*`` handlers (``TryStar``) count like
 
 The per-node decision counts are tabled in :mod:`ark_lsp.analysis.scopes`,
 next to the scopes they are added to; :mod:`ark_lsp.analysis.symbols` turns
-each measured definition into its record.
+each measured definition into its record. Calls are resolved after the walk,
+through the module's namespace (:mod:`ark_lsp.analysis.bindings`), and the
+results are read whole or split by block (:mod:`ark_lsp.analysis.blocks`).
 """
 
 from __future__ import annotations
@@ -463,7 +465,7 @@ def _callee_name(call: ast.Call) -> str:
 
 
 def _split(items: list[T], firsts: list[int], line: Callable[[T], int]) -> list[list[T]]:
-    """Items sorted by line, split among the blocks that begin at ``firsts``."""
+    """Each item put with the block its line falls in (blocks begin at ``firsts``)."""
     parts: list[list[T]] = [[] for _ in firsts]
     for item in items:
         parts[bisect_right(firsts, line(item)) - 1].append(item)

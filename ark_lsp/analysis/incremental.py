@@ -1,16 +1,21 @@
-"""Re-parse only the top-level statements an edit touched.
+"""Analyse an edited text again, re-parsing and re-walking only the blocks the edit touched.
 
-A keystroke in a 3,000-line file changes one statement; parsing the other
-ninety-nine again is most of what a full parse costs. Given the lines of
-the previous version and where its top-level blocks were (see
-:mod:`ark_lsp.analysis.blocks`), :func:`reparse` finds the blocks the edit
-touched and parses their new text alone, with its real line numbers; the
-blocks above stay where they were, those below move by the number of lines
-the edit added or removed.
+A keystroke in a 3,000-line file changes one statement; parsing and walking
+the other ninety-nine again is most of what a full analysis costs. The
+analysis of a text is kept by top-level block (:class:`AnalysedText`, see
+:mod:`ark_lsp.analysis.blocks`). For the next version, :func:`reparse` finds
+the blocks the edit touched and parses their new text alone, with its real
+line numbers; :func:`analyse_edit` walks only those, keeps the records of the
+blocks above as they were and moves those below by the lines the edit added
+or removed. A kept block is walked again only when the module's namespace
+changed for a name it calls (an import or a module-level definition of that
+name was added, removed or changed), or when one of its fixes names an import
+and the module's imports, or the line where a new one goes, changed.
 
 The piece is only trusted when it stands on its own: if it does not parse,
-:func:`reparse` says so and the whole text must be parsed, so that a syntax
-error is reported exactly as a full parse reports it.
+the whole text is parsed, so that a syntax error is reported exactly as a
+full parse reports it. Whatever the path, the report equals a full analysis
+of the new text; tests/test_incremental.py holds it to that over random edits.
 """
 
 from __future__ import annotations
@@ -221,12 +226,15 @@ def analyse_edit(
         previous.namespace.imported.items()
     )
 
-    def kept(block: Block) -> Block:
+    def kept(block: Block) -> Block | None:
         if block.roots & renamed or (fix_context_changed and block.uses_fix_context):
             return _again(context, source, new_lines, block, namespace, where)
         return block
 
-    blocks = [*map(kept, above), *walked, *map(kept, below)]
+    again = [*map(kept, above), *walked, *map(kept, below)]
+    blocks = [block for block in again if block is not None]
+    if len(blocks) < len(again):
+        return None
     called = previous.called.copy()
     for block in replaced:
         called.subtract(block.called)
@@ -264,10 +272,17 @@ def _again(
     block: Block,
     namespace: ModuleBindings,
     where: int,
-) -> Block:
-    """Walk a kept block again, parsed from its unchanged lines."""
+) -> Block | None:
+    """Walk a kept block again, parsed from its unchanged lines; ``None`` if they do not parse.
+
+    A statement whose last line ends in a backslash, continued by a blank line,
+    parses only with the line after it.
+    """
     piece = b"\n" * (block.first - 1) + b"".join(lines[block.first - 1 : block.last])
-    statements = ast.parse(piece).body
+    try:
+        statements = ast.parse(piece).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
     collector = Collector(source, context).collect(statements)
     return collector.finish(namespace, where, [(block.first, block.last)]).blocks([statements])[0]
 

@@ -132,9 +132,9 @@ class Documents:
     def analyse(self, document: TextDocument, *, incremental: bool = False) -> Snapshot:
         """Analyse a (frozen) document.
 
-        ``incremental`` re-parses only what changed since the last incremental
-        analysis of the document; only the analysis thread may ask for it, as
-        the kept parse is updated in place.
+        ``incremental`` re-analyses only the blocks that changed since the last
+        incremental analysis of the document; only the analysis thread asks for
+        it, so that each edit starts from the one before.
         """
         project, relative = self._server.projects.locate(document.uri)
         settings = (project or self._server.projects.loose).settings
@@ -148,7 +148,7 @@ class Documents:
         return Snapshot(document, report, settings, project, relative)
 
     def analyse_edit(self, document: TextDocument) -> Snapshot:
-        """:meth:`analyse` re-parsing only what changed; for the analysis thread."""
+        """:meth:`analyse` re-analysing only what changed; for the analysis thread."""
         return self.analyse(document, incremental=True)
 
     def remember(self, snapshot: Snapshot) -> None:
