@@ -43,8 +43,8 @@ def resolve_name(scope: Scope, name: str, line: int, namespace: ModuleBindings) 
 
     A function's names are local wherever they are bound in it; a class's
     only once bound, so ``eval(x)`` above ``eval = ...`` in a class body
-    still calls the builtin. Past the block's own scopes, the module's
-    ``namespace`` answers, for every block alike.
+    still calls the builtin. Past the function and class scopes, the
+    module's ``namespace`` answers, whichever block the call is in.
     """
     current = scope
     deferred = False

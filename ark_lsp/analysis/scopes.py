@@ -72,12 +72,13 @@ class Scope:
 
 
 class ModuleScope(Scope):
-    """The module's namespace as one block sees it while it is walked.
+    """The module's namespace, as the statements being walked see it.
 
-    It records the block's own module-level bindings, in the order the walk
-    meets them; what a call at module level resolves to is the business of
-    :class:`~ark_lsp.analysis.bindings.ModuleBindings`, which merges every
-    block's.
+    It only records the module-level bindings of those statements (all of the
+    module's, or the blocks an edit touched); what a name used at module level
+    refers to is the business of
+    :class:`~ark_lsp.analysis.bindings.ModuleBindings`, which merges the
+    bindings of every block.
     """
 
     __slots__ = ("bindings",)
