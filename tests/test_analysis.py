@@ -250,3 +250,24 @@ def test_ranks_match_radon(score: int, rank: str) -> None:
     from radon.complexity import cc_rank as radon_rank
 
     assert cc_rank(score) == rank == radon_rank(score)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def eval(x):\n    return x\neval(y)\neval = other\n",
+        "class C:\n    eval = f\n    x = eval(1)\n    eval = g\n",
+    ],
+    ids=["module", "class-body"],
+)
+def test_a_name_bound_twice_is_local_from_its_first_binding(source: str) -> None:
+    # The walk meets statements in no particular order; a later rebinding must
+    # not make the call between the two look like the builtin's.
+    assert analyze(source, "m.py").violations == ()
+
+
+def test_a_fix_names_a_module_by_the_first_import_binding_it() -> None:
+    source = 'import subprocess as sp\nimport subprocess\n\n\ndef f():\n    os.system("ls")\n'
+    (violation,) = analyze(source + "import os\n", "m.py").violations
+    assert violation.fix is not None
+    assert violation.fix.edits[0].new_text == 'sp.run(["ls"], check=False)'
