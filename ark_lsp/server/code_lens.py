@@ -5,8 +5,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from ark_lsp.models import Span, SymbolKind
-from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import lsp_range
+from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 
 
@@ -30,10 +30,20 @@ def complexity_lenses(snapshot: Snapshot) -> list[types.CodeLens]:
     return lenses
 
 
-def register(server: ArkServer) -> None:
-    """Answer code lens requests."""
+class ComplexityLenses(Feature):
+    """Code lenses over functions more complex than the threshold."""
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def code_lens(ls: ArkServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-        snapshot = ls.documents.latest(params.text_document.uri)
-        return complexity_lenses(snapshot) if snapshot else []
+    def settings_changed(self) -> None:
+        """The threshold may have changed: the client redraws the lenses where it can."""
+        if self.server.client_support.code_lens_refresh:
+            self.server.workspace_code_lens_refresh(None)
+
+    def register(self) -> None:
+        """Answer code lens requests."""
+
+        @self.server.feature(
+            types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False)
+        )
+        def code_lens(ls: ArkServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+            snapshot = ls.documents.latest(params.text_document.uri)
+            return complexity_lenses(snapshot) if snapshot else []

@@ -9,7 +9,14 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from ark_lsp.generate.results import FileChange
 from ark_lsp.models import Fix, Severity, Span, Violation
 from ark_lsp.rules import DOCS_URL
+from ark_lsp.sandbox import PytestCase
 from ark_lsp.store import ViolationRecord
+
+ANALYSIS_SOURCE = "ark"
+"""The source of the engine's violations: what the analysis finds in the text."""
+
+TEST_FAILURE_SOURCE = "ark-sandbox"
+"""The source of failing tests found by the last sandbox test run."""
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -88,7 +95,7 @@ def _diagnostic(
         severity=_SEVERITY[severity],
         code=rule,
         code_description=types.CodeDescription(href=DOCS_URL.format(rule=rule)),
-        source="ark",
+        source=ANALYSIS_SOURCE,
     )
 
 
@@ -103,3 +110,17 @@ def stored_diagnostic(document: TextDocument, record: ViolationRecord) -> types.
     """A violation read from the index as an LSP diagnostic."""
     span = Span(record.line, record.column, record.end_line, record.end_column)
     return _diagnostic(document, span, record.rule, Severity(record.severity), record.message)
+
+
+def test_failure_diagnostic(document: TextDocument, case: PytestCase) -> types.Diagnostic:
+    """A failing or erroring test as a diagnostic over the line that failed."""
+    line = case.failure_line or case.line or 1
+    text = document.lines[line - 1] if line <= len(document.lines) else ""
+    span = Span(line, len(text) - len(text.lstrip()), line, len(text.rstrip("\r\n")))
+    return types.Diagnostic(
+        range=lsp_range(document, span),
+        message=f"{case.name} {case.outcome.value}: {case.message}".strip(),
+        severity=types.DiagnosticSeverity.Error,
+        code="test-failure",
+        source=TEST_FAILURE_SOURCE,
+    )

@@ -6,8 +6,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ark_lsp.models import Span, SymbolKind
-from ark_lsp.server.app import ArkServer
 from ark_lsp.server.convert import lsp_range
+from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 
 WORKSPACE_SYMBOL_LIMIT = 100
@@ -73,18 +73,22 @@ def workspace_symbols(server: ArkServer, query: str) -> list[types.WorkspaceSymb
     return found[:WORKSPACE_SYMBOL_LIMIT]
 
 
-def register(server: ArkServer) -> None:
-    """Answer document and workspace symbol requests."""
+class Symbols(Feature):
+    """Document symbols and workspace symbols."""
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def document_symbol(
-        ls: ArkServer, params: types.DocumentSymbolParams
-    ) -> list[types.DocumentSymbol]:
-        snapshot = ls.documents.latest(params.text_document.uri)
-        return document_symbols(snapshot) if snapshot else []
+    def register(self) -> None:
+        """Answer document and workspace symbol requests."""
+        server = self.server
 
-    @server.feature(types.WORKSPACE_SYMBOL)
-    def workspace_symbol(
-        ls: ArkServer, params: types.WorkspaceSymbolParams
-    ) -> list[types.WorkspaceSymbol]:
-        return workspace_symbols(ls, params.query)
+        @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+        def document_symbol(
+            ls: ArkServer, params: types.DocumentSymbolParams
+        ) -> list[types.DocumentSymbol]:
+            snapshot = ls.documents.latest(params.text_document.uri)
+            return document_symbols(snapshot) if snapshot else []
+
+        @server.feature(types.WORKSPACE_SYMBOL)
+        def workspace_symbol(
+            ls: ArkServer, params: types.WorkspaceSymbolParams
+        ) -> list[types.WorkspaceSymbol]:
+            return workspace_symbols(ls, params.query)
