@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from ark_lsp.models import Span, SymbolKind
-from ark_lsp.server.convert import lsp_range
+from ark_lsp.models import SymbolKind
+from ark_lsp.server.convert import complexity_lens
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 
@@ -13,21 +13,11 @@ from ark_lsp.server.documents import Snapshot
 def complexity_lenses(snapshot: Snapshot) -> list[types.CodeLens]:
     """A "complexity 23 (D)" lens above each function over the threshold."""
     threshold = snapshot.settings.code_lens_threshold
-    lenses = []
-    for symbol in snapshot.report.symbols:
-        if symbol.kind is SymbolKind.CLASS or symbol.complexity <= threshold:
-            continue
-        line = symbol.name_span.line
-        lenses.append(
-            types.CodeLens(
-                range=lsp_range(snapshot.document, Span(line, 0, line, 0)),
-                # An empty command id makes a label the user cannot click by mistake.
-                command=types.Command(
-                    title=f"complexity {symbol.complexity} ({symbol.rank})", command=""
-                ),
-            )
-        )
-    return lenses
+    return [
+        complexity_lens(snapshot.document, symbol)
+        for symbol in snapshot.report.symbols
+        if symbol.kind is not SymbolKind.CLASS and symbol.complexity > threshold
+    ]
 
 
 class ComplexityLenses(Feature):

@@ -22,7 +22,7 @@ from lsprotocol import types
 from ark_lsp.analysis import analyze
 from ark_lsp.models import Import, Span, Symbol
 from ark_lsp.rules import import_is_forbidden
-from ark_lsp.server.convert import lsp_range, server_position
+from ark_lsp.server.convert import lsp_hover, server_position
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
@@ -208,14 +208,8 @@ class Hovers(Feature):
         text = self._describe(snapshot, line, column, word, start)
         if text is None:
             return None
-        markdown = self.server.client_support.markdown_hover
-        return types.Hover(
-            contents=types.MarkupContent(
-                kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
-                value=text if markdown else text.replace("`", ""),
-            ),
-            range=lsp_range(snapshot.document, Span(line, start, line, start + len(word))),
-        )
+        span = Span(line, start, line, start + len(word))
+        return lsp_hover(snapshot.document, span, text, self.server.client_support.markdown_hover)
 
     def _describe(
         self, snapshot: Snapshot, line: int, column: int, word: str, start: int

@@ -260,7 +260,9 @@ class ArkProtocol(LanguageServerProtocol):
             raise JsonRpcInvalidParams.of(
                 ValueError(f"Command name {_cut(repr(params.command))} is not defined")
             )
-        params = attrs.evolve(params, arguments=with_defaults(handler, list(params.arguments or [])))
+        params = attrs.evolve(
+            params, arguments=with_defaults(handler, list(params.arguments or []))
+        )
         try:
             args, kwargs = _prepare_command_arguments(handler, params, self._converter)
         except Exception as error:

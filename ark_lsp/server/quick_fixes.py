@@ -14,7 +14,12 @@ from ark_lsp.analysis import fix_all, fix_keeps_code_valid
 from ark_lsp.analysis.fixes import suppression_fix
 from ark_lsp.models import Violation
 from ark_lsp.server.code_actions import wanted
-from ark_lsp.server.convert import ANALYSIS_SOURCE, lsp_range, workspace_edit
+from ark_lsp.server.convert import (
+    ANALYSIS_SOURCE,
+    lsp_range,
+    whole_document_edit,
+    workspace_edit,
+)
 from ark_lsp.server.core import Feature
 from ark_lsp.server.documents import Snapshot
 
@@ -76,15 +81,10 @@ def fix_all_action(snapshot: Snapshot) -> types.CodeAction | None:
     fixed, applied = fix_all(text, snapshot.relative, snapshot.settings)
     if not applied:
         return None
-    whole = types.Range(
-        start=types.Position(line=0, character=0),
-        end=types.Position(line=len(snapshot.document.lines), character=0),
-    )
-    edit = types.TextEdit(range=whole, new_text=fixed)
     return types.CodeAction(
         title=f"Fix all safely fixable ARK problems ({applied})",
         kind=FIX_ALL,
-        edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
+        edit=whole_document_edit(snapshot.document, fixed),
     )
 
 
