@@ -6,7 +6,6 @@ Adding a feature is adding its module and one line to ``FEATURES``.
 from __future__ import annotations
 
 from ark_lsp.server.code_lens import ComplexityLenses
-from ark_lsp.server.commands import WorkspaceCommands
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.diagnostics import AnalysisDiagnostics
 from ark_lsp.server.generation import CodeGeneration
@@ -15,6 +14,7 @@ from ark_lsp.server.quick_fixes import QuickFixes
 from ark_lsp.server.sandbox import SandboxCommands
 from ark_lsp.server.symbols import Symbols
 from ark_lsp.server.workspace_changes import WorkspaceChanges
+from ark_lsp.server.workspace_commands import WorkspaceCommands
 
 FEATURES: tuple[type[Feature], ...] = (
     WorkspaceChanges,
