@@ -8,8 +8,8 @@ function in the sandbox, which takes seconds). The commands
 ``ark.generateFunction`` and ``ark.generateTests`` take ``[{"uri": ...,
 "position": {"line": ..., "character": ...}}]``, run as jobs with
 ``$/progress`` reports, apply their edit with ``workspace/applyEdit`` and
-answer with what they did. Every generation is
-recorded in the project's ``generated_code``.
+answer with what they did. Every generation is recorded in the project's
+``generated_code``.
 """
 
 from __future__ import annotations
