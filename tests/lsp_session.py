@@ -6,6 +6,8 @@ Shared by the language-server test modules; the fixtures live in conftest.py.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,18 @@ def write_workspace(root: Path) -> None:
     (root / "pkg" / "parser.py").write_text(PARSER)
     (root / "app.py").write_text(APP)
     (root / "pyproject.toml").write_text('[project]\nname = "sample"\n')
+
+
+def ark_index(root: Path) -> None:
+    """Index a folder with the CLI, as a user may have before the editor starts."""
+    subprocess.run(
+        [str(Path(sys.executable).with_name("ark")), "index", str(root)],
+        cwd=root,
+        capture_output=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, "ARK_DATABASE": ""},
+    )
 
 
 def record_publishes(client: LanguageClient) -> None:

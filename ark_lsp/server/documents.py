@@ -19,7 +19,7 @@ from ark_lsp.models import ModuleReport
 from ark_lsp.server.folders import FolderState
 
 if TYPE_CHECKING:
-    from ark_lsp.server.app import ArkServer
+    from ark_lsp.server.core import ArkServer
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lsp_session import (
     SERVER,
+    ark_index,
     diagnostics,
     hover_text,
     open_file,
@@ -24,7 +25,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient as PlainClient
 from pytest_lsp import LanguageClient
-from test_cli import ark
 
 from ark_lsp.server.framing import FrameError, Framer
 
@@ -119,7 +119,7 @@ async def test_a_hundred_thousand_line_file_and_binary_garbage(
 async def test_a_locked_database_fails_the_index_run_but_not_the_editor(
     bare_client: LanguageClient, workspace: Path
 ) -> None:
-    ark("index", str(workspace), cwd=workspace)
+    ark_index(workspace)
     database = workspace / ".ark" / "index.db"
     (workspace / "pkg" / "extra.py").write_text("def extra():\n    return 1\n")
     holder = sqlite3.connect(database)
