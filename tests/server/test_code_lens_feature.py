@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_session import (
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+from support.lsp import (
     PRESETS,
     SERVER,
     open_file,
     start,
 )
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
 
 
 @pytest_lsp.fixture(params=PRESETS, config=ClientServerConfig(server_command=SERVER))

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp_session import (
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+from support.lsp import (
     BROKEN,
     EXPECTED_COLUMN,
     change_file,
@@ -20,8 +22,6 @@ from lsp_session import (
     published,
     pulls,
 )
-from lsprotocol import types
-from pytest_lsp import LanguageClient
 
 
 @pytest.mark.asyncio

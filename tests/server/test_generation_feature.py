@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_session import apply, open_file, reindex
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+from support.lsp import apply, open_file, reindex
 
 REPORT = """\
 from pkg.parser import parse_config

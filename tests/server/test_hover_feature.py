@@ -10,14 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp_session import (
+from lsprotocol import types
+from pytest_lsp import LanguageClient, client_capabilities
+from support.lsp import (
     hover_text,
     open_file,
     reindex,
     start,
 )
-from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
 
 
 @pytest.mark.asyncio

@@ -10,15 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp_session import (
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+from support.lsp import (
     UNSAFE,
     apply,
     change_file,
     code_actions,
     open_file,
 )
-from lsprotocol import types
-from pytest_lsp import LanguageClient
 
 
 @pytest.mark.asyncio

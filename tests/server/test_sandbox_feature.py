@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_session import diagnostics, hover_text, open_file, pulls, start
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+from support.lsp import diagnostics, hover_text, open_file, pulls, start
 
 LOCAL = {"sandbox": {"backend": "local", "timeout": 20}}
 

@@ -12,7 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from lsp_session import (
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.client import LanguageClient as PlainClient
+from pytest_lsp import LanguageClient
+from support.lsp import (
     SERVER,
     ark_index,
     diagnostics,
@@ -21,10 +25,6 @@ from lsp_session import (
     reindex,
     start,
 )
-from lsprotocol import types
-from pygls.exceptions import JsonRpcException
-from pygls.lsp.client import LanguageClient as PlainClient
-from pytest_lsp import LanguageClient
 
 from ark_lsp.server.framing import FrameError, Framer
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsp_session import (
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+from support.lsp import (
     open_file,
     reindex,
 )
-from lsprotocol import types
-from pytest_lsp import LanguageClient
 
 
 @pytest.mark.asyncio

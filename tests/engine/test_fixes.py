@@ -7,7 +7,7 @@ import json
 import textwrap
 
 import pytest
-from test_cli import ark
+from support.cli import ark
 
 from ark_lsp.analysis import analyze, fix_all
 from ark_lsp.analysis.fixes import apply_fixes, command_words, suppression_fix

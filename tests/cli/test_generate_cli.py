@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_cli import ark
+from support.cli import ark
 
 APP = textwrap.dedent(
     """\

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_cli import ark
+from support.cli import ark
 
 SCHEMA = Path(__file__).with_name("data") / "sarif-2.1.0.schema.json"  # from @microsoft/jest-sarif
 

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from local_runner import LocalRunner
+from support.local_runner import LocalRunner
 
 from ark_lsp.config import Settings
 from ark_lsp.generate import Templates

@@ -11,8 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-ARK = Path(sys.executable).with_name("ark")
+from support.cli import ARK, ark
 
 PROJECT = {
     "pyproject.toml": '[project]\nname = "shop"\n\n[tool.ark.tiers]\n"shop/kernel/**" = "core"\n',
@@ -68,22 +67,6 @@ def project(tmp_path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return tmp_path
-
-
-def ark(
-    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(ARK), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**(os.environ if env is None else env), "ARK_DATABASE": ""},
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"ark {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
-    return result
 
 
 def test_index_reports_its_figures_and_a_second_run_is_warm(project: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import docker
 import pytest
-from sandbox_support import DockerSetup
+from support.sandboxes import DockerSetup
 
 from ark_lsp.config import Settings
 from ark_lsp.sandbox import Limits, Outcome, RunRequest, SandboxRunner

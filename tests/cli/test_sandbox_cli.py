@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_support import DockerSetup
-from test_cli import ark
+from support.cli import ark
+from support.sandboxes import DockerSetup
 
 pytestmark = pytest.mark.slow
 
