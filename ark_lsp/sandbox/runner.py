@@ -16,7 +16,13 @@ from ark_lsp.sandbox.docker_backend import DockerSandbox
 from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend
 from ark_lsp.sandbox.local_backend import LocalSandbox
 from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult, Sandbox
-from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, PytestCase, parse_junit, summary
+from ark_lsp.sandbox.pytest_results import (
+    JUNIT_REPORT,
+    PytestCase,
+    parse_junit,
+    setup_problem,
+    summary,
+)
 from ark_lsp.sandbox.requests import (
     copy_workspace,
     file_request,
@@ -252,18 +258,24 @@ class SandboxRunner:
         # The report is the sandbox's word: a test is placed only at a file that was
         # copied in, never at a host path (or a FIFO) it names.
         cases = parse_junit(result.artifacts.get(report, b""), request.files or None)
-        if (
-            result.outcome is Outcome.FAILED
-            and not cases
-            and "No module named pytest" in result.stderr
-        ):
+        problem = (
+            setup_problem(result.exit_code, cases, result.stdout, result.stderr)
+            if result.outcome in (Outcome.PASSED, Outcome.FAILED)
+            else None
+        )
+        if problem is not None:
+            # Not a test result: the tests could not be run at all, and the record says why.
             result = dataclasses.replace(
-                result,
-                outcome=Outcome.ERROR,
-                error=f"pytest is not installed in the sandbox ({result.image or 'local Python'}); "
-                "`ark sandbox image build` makes an image that has it",
+                result, outcome=Outcome.ERROR, error=self._explained(problem, result)
             )
         return PytestRun(_noted(self._record(request, result), notes), cases)
+
+    def _explained(self, problem: str, result: RunResult) -> str:
+        """A set-up problem with what the user can do about it, where ARK knows."""
+        if problem.startswith("pytest is not installed"):
+            where = result.image or "the local backend's Python"
+            return f"{problem} ({where}); `ark sandbox image build` makes an image that has it"
+        return problem
 
     def close(self) -> None:
         """Remove the pool's containers; the runner cannot be used afterwards."""
