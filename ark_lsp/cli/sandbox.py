@@ -19,6 +19,7 @@ goes to stderr, so ``ark run f.py > out.txt`` keeps only the program's output.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,11 @@ from ark_lsp.cli.common import (
     DATABASE,
     EXIT_FAILURE,
     EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ROOT,
     Workspace,
+    cancel_on_interrupt,
     fail,
     open_workspace,
 )
@@ -129,7 +132,9 @@ def _summary(result: RunResult) -> str:
     return "; ".join(parts)
 
 
-def _exit_code(result: RunResult) -> int:
+def _exit_code(result: RunResult, interrupted: threading.Event | None = None) -> int:
+    if interrupted is not None and interrupted.is_set() and result.outcome.value == "cancelled":
+        return EXIT_INTERRUPTED
     if result.outcome.value == "passed":
         return EXIT_OK
     return EXIT_FAILURE if result.outcome.value == "error" else EXIT_FINDINGS
@@ -177,7 +182,10 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
     """
     from ark_lsp.workflows.run import run_code
 
-    with open_workspace([file], options.pop("database")) as workspace:
+    with (
+        open_workspace([file], options.pop("database")) as workspace,
+        cancel_on_interrupt() as cancel,
+    ):
         relative = _relative(workspace, file)
         result = run_code(
             workspace.project,
@@ -185,12 +193,13 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
             function=qualname,
             arguments=arguments,
             options=_options(options),
+            cancel=cancel.is_set,
         )
     if options["output_format"] == "json":
         click.echo(json.dumps({"target": relative, **result.as_dict()}, indent=2))
     else:
         _report_text(result)
-    raise SystemExit(_exit_code(result))
+    raise SystemExit(_exit_code(result, cancel))
 
 
 @click.command("test")
@@ -202,14 +211,19 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
     """Run pytest on PATHs (default: the workspace) in a sandbox; per-test results."""
     from ark_lsp.workflows.tests import run_tests
 
-    with open_workspace(list(paths), options.pop("database")) as workspace:
+    with (
+        open_workspace(list(paths), options.pop("database")) as workspace,
+        cancel_on_interrupt() as cancel,
+    ):
         targets = [_relative(workspace, path) for path in workspace.targets]
-        test_run = run_tests(workspace.project, targets, options=_options(options))
+        test_run = run_tests(
+            workspace.project, targets, options=_options(options), cancel=cancel.is_set
+        )
         display = workspace.display_path
     result = test_run.result
     if options["output_format"] == "json":
         click.echo(json.dumps(test_run.as_dict(), indent=2))
-        raise SystemExit(_exit_code(result))
+        raise SystemExit(_exit_code(result, cancel))
     for case in test_run.cases:
         if case.outcome.value in ("failed", "error"):
             line = case.failure_line or case.line
@@ -228,7 +242,7 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
         labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
         click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
         click.echo(f"ark: {_summary(result)}", err=True)
-    raise SystemExit(_exit_code(result))
+    raise SystemExit(_exit_code(result, cancel))
 
 
 @click.command("history")
