@@ -109,6 +109,10 @@ def _options(options: dict[str, Any]) -> SandboxOptions:
     )
 
 
+def _progress(line: str) -> None:
+    click.echo(f"ark: {line}", err=True)
+
+
 def _relative(workspace: Workspace, path: Path) -> str:
     return workspace.project.relative(path)
 
@@ -194,6 +198,7 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
             arguments=arguments,
             options=_options(options),
             cancel=cancel.is_set,
+            progress=_progress,
         )
     if options["output_format"] == "json":
         click.echo(json.dumps({"target": relative, **result.as_dict()}, indent=2))
@@ -217,7 +222,11 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
     ):
         targets = [_relative(workspace, path) for path in workspace.targets]
         test_run = run_tests(
-            workspace.project, targets, options=_options(options), cancel=cancel.is_set
+            workspace.project,
+            targets,
+            options=_options(options),
+            cancel=cancel.is_set,
+            progress=_progress,
         )
         display = workspace.display_path
     result = test_run.result
@@ -338,6 +347,40 @@ def image_build(if_missing: bool, suite: str, mirror: str | None, tag: str | Non
     if tag is None and built != wanted:
         click.echo(f"ark: warning: built {built}, but this Python looks for {wanted}", err=True)
     click.echo(f"built {built}")
+
+
+@sandbox.group("env")
+def env() -> None:
+    """The environment runs get: the workspace's declared dependencies."""
+
+
+@env.command("build")
+@click.option("--verbose", "-v", is_flag=True, help="Show pip's output as it installs.")
+@ROOT
+def env_build(verbose: bool, root: Path | None) -> None:
+    """Install the workspace's declared dependencies into a docker layer its runs start from.
+
+    pip runs in a container with network, made from the sandbox image, never
+    on the host; runs then start from the layer with no network. The layer
+    is kept until the declarations (pyproject.toml, requirements*.txt, the
+    lock file) change. This builds it even for a workspace you have not
+    trusted, and tries again after a failed build.
+    """
+    from ark_lsp.workflows.environment import EnvironmentUnavailable, build_environment
+
+    with open_workspace([root] if root else [], None) as workspace:
+        project = workspace.project
+    try:
+        built = build_environment(
+            project,
+            progress=lambda line: click.echo(f"ark: {line}", err=True),
+            log=(lambda line: click.echo(line, err=True)) if verbose else None,
+        )
+    except EnvironmentUnavailable as error:
+        fail(str(error), EXIT_FAILURE)
+    if built.problem is not None:
+        fail(built.problem, EXIT_FAILURE)
+    click.echo(f"{built.kind}: {built.image} ({built.reason})")
 
 
 COMMANDS = (run, test, history, sandbox)

@@ -74,7 +74,7 @@ def characterize(
     """
     read = read_text or project.read_text
     with _call_sites(project, store, read) as call_sites:
-        owned_runner = project.sandbox_runner() if runner is None else None
+        owned_runner = project.sandbox_runner(progress=progress) if runner is None else None
         context = CharacterizationContext(
             root=project.root,
             settings=project.settings,
