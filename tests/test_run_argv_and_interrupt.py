@@ -95,3 +95,10 @@ def test_ctrl_c_during_ark_run_kills_the_run_and_records_it_as_cancelled(project
     (record,) = json.loads(ark("history", "--format", "json", cwd=project).stdout)
     assert record["outcome"] == "cancelled"
     assert record["target_path"] == "pkg/spin_until_cancelled.py"
+
+
+def test_the_copied_files_are_dated_so_code_can_zip_them(project: Path) -> None:
+    (project / "zipper.py").write_text(
+        "import io, zipfile\nzipfile.ZipFile(io.BytesIO(), 'w').write('zipper.py')\nprint('zipped')\n"
+    )
+    assert ark("run", "zipper.py", "--backend", "local", cwd=project).stdout == "zipped\n"

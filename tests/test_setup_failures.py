@@ -114,3 +114,18 @@ def test_generate_tests_that_fall_back_to_skeletons_exits_non_zero_saying_why(
         "No module named 'six_is_not_installed': the tests are skipped skeletons with TODOs"
     ) in run.stderr
     assert "pass in the sandbox" not in run.stdout
+
+
+def test_a_parameter_named_request_does_not_break_collection_of_the_generated_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "web"\n')
+    (tmp_path / "web.py").write_text(
+        "def method_of(request: str) -> str:\n    return request.upper()\n"
+    )
+    context = CharacterizationContext(
+        root=tmp_path, settings=Settings(), templates=Templates(), runner=LocalRunner(tmp_path)
+    )
+    outcome = generate_tests(context, "web.py").outcome
+    assert outcome.problem is None and outcome.collectable
+    assert outcome.passed == outcome.written > 0

@@ -8,7 +8,8 @@ declaration files in ``declared/``, the workspace in ``project/`` when its
 build backend must say what it depends on, pip in ``pip/`` when the image
 has none, and the CA bundle of the host's pip. It resolves everything in one
 pip run (``--dry-run --report``), installs the result without the project
-itself into the interpreter's own ``purelib``, then removes ``/ark-env`` so
+itself into the interpreter's own ``purelib`` (console scripts into
+``/usr/local/bin``), then removes ``/ark-env`` so
 that the committed layer holds the packages only.
 """
 
@@ -26,6 +27,7 @@ REPORT = HOME + "/report.json"
 CONSTRAINTS = HOME + "/constraints.txt"
 PROJECT = HOME + "/project"
 DONE = "ARK-ENV-DONE "
+SCRIPTS = "/usr/local/bin"
 
 
 def pip(*words: str) -> int:
@@ -69,6 +71,14 @@ def main() -> None:
         code = pip("install", "--no-deps", "--upgrade", "--target", target, *pins)
         if code != 0:
             sys.exit(11)
+    scripts = os.path.join(target, "bin")
+    if os.path.isdir(scripts):
+        # --target leaves console scripts beside the packages; runs find commands on PATH.
+        for name in os.listdir(scripts):
+            destination = os.path.join(SCRIPTS, name)
+            if not os.path.exists(destination):
+                shutil.move(os.path.join(scripts, name), destination)
+        shutil.rmtree(scripts, ignore_errors=True)
     print(DONE + json.dumps({"installed": pins, "target": target}), flush=True)
     shutil.rmtree(HOME, ignore_errors=True)
     shutil.rmtree(os.environ.get("HOME", "/nonexistent"), ignore_errors=True)

@@ -39,7 +39,7 @@ from ark_lsp.sandbox.containers import LABEL, OWNER_LABEL, engine_errors, owner_
 from ark_lsp.sandbox.declarations import DeclaredDependencies
 
 ENV_REPOSITORY = "ark-sandbox-env"
-LAYER_FORMAT = "1"
+LAYER_FORMAT = "2"
 """Changes when the way layers are built changes, so old ones are not reused."""
 BUILD_SECONDS = 1800.0
 BUILD_MEMORY = 2 * 1024 * 1024 * 1024

@@ -255,7 +255,7 @@ def setup_problem(
     broken = [case for case in cases if case.message == COLLECTION_FAILURE]
     if exit_code == 2 and broken:
         first = broken[0]
-        cause = _first_error(first.details) or _first_error(output)
+        cause = _first_error(first.details) or _last_line(first.details) or _first_error(output)
         where = first.path or first.name
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
         return f"{len(broken)} test file(s) could not be collected: {where}{more}: {cause}"

@@ -93,7 +93,7 @@ def characterize(
                 owned_runner.close()
     record_generation(project, result.generation, result.outcome.as_dict(), store=store)
     generation = result.generation
-    written = write and generation.offered
+    written = write and generation.offered and result.outcome.collectable
     if written:
         project.write_text(project.root / generation.change.path, generation.change.new_text)
     return CharacterizationResult(generation, result.outcome, written)

@@ -104,6 +104,8 @@ class WrittenTests:
     first_run: tuple[int, int] | None = None
     """Passed and run cases of the first sandbox run, before rows that failed only in
     sequence with the others were left out."""
+    collectable: bool = True
+    """False when pytest could not collect the generated file: it must not be written."""
     problem: str | None = None
     """Why the tests are not what was asked for, when they are not: nothing could be
     observed (every test a skipped skeleton), or the written tests could not be run (a
@@ -337,7 +339,11 @@ def _run_generated(
     problem = not_run(first, test_path)
     if problem is not None:
         why = f"the generated tests could not be run: {problem}"
-        return generation, dataclasses.replace(outcome, notes=(why,), problem=why)
+        # A file pytest cannot collect would break the tests already in it: it is not kept.
+        broken = f"could not be collected: {test_path}" in problem
+        return generation, dataclasses.replace(
+            outcome, notes=(why,), problem=why, collectable=not broken
+        )
     counts = count_cases(first.artifacts.get(JUNIT_REPORT, b""), test_path, names)
     outcome = dataclasses.replace(
         outcome, passed=counts.passed, failed=counts.failed, first_run=(counts.passed, counts.run)
