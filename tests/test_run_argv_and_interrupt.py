@@ -99,6 +99,8 @@ def test_ctrl_c_during_ark_run_kills_the_run_and_records_it_as_cancelled(project
 
 def test_the_copied_files_are_dated_so_code_can_zip_them(project: Path) -> None:
     (project / "zipper.py").write_text(
-        "import io, zipfile\nzipfile.ZipFile(io.BytesIO(), 'w').write('zipper.py')\nprint('zipped')\n"
+        "import io, zipfile\n"
+        "zipfile.ZipFile(io.BytesIO(), 'w').write('zipper.py')\n"
+        "print('zipped')\n"
     )
     assert ark("run", "zipper.py", "--backend", "local", cwd=project).stdout == "zipped\n"
