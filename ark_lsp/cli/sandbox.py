@@ -356,8 +356,9 @@ def env() -> None:
 
 @env.command("build")
 @click.option("--verbose", "-v", is_flag=True, help="Show pip's output as it installs.")
+@click.option("--rebuild", is_flag=True, help="Build again even when the layer exists.")
 @ROOT
-def env_build(verbose: bool, root: Path | None) -> None:
+def env_build(verbose: bool, rebuild: bool, root: Path | None) -> None:
     """Install the workspace's declared dependencies into a docker layer its runs start from.
 
     pip runs in a container with network, made from the sandbox image, never
@@ -373,6 +374,7 @@ def env_build(verbose: bool, root: Path | None) -> None:
     try:
         built = build_environment(
             project,
+            rebuild=rebuild,
             progress=lambda line: click.echo(f"ark: {line}", err=True),
             log=(lambda line: click.echo(line, err=True)) if verbose else None,
         )

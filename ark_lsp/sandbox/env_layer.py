@@ -140,11 +140,9 @@ def _build_files(
         _add(archive, "ark-env/env_builder.py", builder)
         _add(archive, "ark-env/spec.json", json.dumps(spec).encode())
         declared = dict(declarations.files)
-        for name in ("", *declarations.requirement_files):
-            if name:
-                _add(archive, f"ark-env/declared/{name}", declared[name])
-        if not declarations.requirement_files:
-            _add(archive, "ark-env/declared/.keep", b"")
+        _add(archive, "ark-env/declared/.keep", b"")  # pip's working folder, files or not
+        for name in declarations.requirement_files:
+            _add(archive, f"ark-env/declared/{name}", declared[name])
         for name, data in (project_files or {}).items():
             _add(archive, f"ark-env/project/{name}", data)
         pip = _pip_folder()

@@ -110,7 +110,8 @@ def docker_environment(
     root: Path,
     *,
     may_build: bool,
-    force: bool = False,
+    retry: bool = False,
+    rebuild: bool = False,
     progress: Progress | None = None,
     log: Progress | None = None,
     project_files: Callable[[], dict[str, bytes]] | None = None,
@@ -119,9 +120,10 @@ def docker_environment(
     """The image runs of the workspace at ``root`` start from, building it when allowed.
 
     ``may_build`` is the user's leave to install the declared dependencies
-    (a trusted workspace, or ``ark sandbox env build``); ``force`` builds
-    again even after a failure; ``project_files`` gives the workspace copy
-    for a project whose build backend must say what it depends on.
+    (a trusted workspace, or ``ark sandbox env build``); ``retry`` builds
+    again after a failure; ``rebuild`` even when the layer exists;
+    ``project_files`` gives the workspace copy for a project whose build
+    backend must say what it depends on.
     ``look_only`` says what a run would get without building anything.
     """
     declarations = read_declarations(root)
@@ -136,7 +138,7 @@ def docker_environment(
     if base_id is None:
         return _with(base, reason=f"the image {base_image} is not on the engine")
     tag = layer_tag(base_id, declarations)
-    if image_id(client, tag) is not None and not force:
+    if image_id(client, tag) is not None and not rebuild:
         return SandboxEnvironment(
             "layer",
             f"the layer {tag} holds the declared dependencies ({declared})",
@@ -145,7 +147,7 @@ def docker_environment(
             variables=variables,
             declared=declared,
         )
-    failed = None if force else recorded_failure(tag)
+    failed = None if retry or rebuild else recorded_failure(tag)
     if failed is not None:
         return _with(
             base,

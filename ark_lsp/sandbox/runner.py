@@ -12,6 +12,7 @@ from typing import Protocol
 from ark_lsp.config import Settings
 from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
+from ark_lsp.sandbox.containers import engine_errors
 from ark_lsp.sandbox.docker_backend import DockerSandbox
 from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend
 from ark_lsp.sandbox.environment import SandboxEnvironment, docker_environment, local_environment
@@ -161,14 +162,18 @@ class SandboxRunner:
             )
         if not (choice.engine and choice.engine.answers and choice.image and choice.image.present):
             return None
-        return docker_environment(
-            choice.engine.client,
-            choice.image.name,
-            self.root,
-            may_build=self.may_build,
-            progress=self.progress,
-            project_files=lambda: copy_workspace(self.root, self.settings).files,
-        )
+        try:
+            return docker_environment(
+                choice.engine.client,
+                choice.image.name,
+                self.root,
+                may_build=self.may_build,
+                progress=self.progress,
+                project_files=lambda: copy_workspace(self.root, self.settings).files,
+            )
+        except engine_errors() as error:
+            reason = f"cannot ask the Docker engine for the workspace's environment: {error}"
+            return SandboxEnvironment("image", reason, image=choice.image.name, problem=reason)
 
     def _backend(self) -> Sandbox | None:
         choice = self.choice

@@ -26,9 +26,16 @@ class EnvironmentUnavailable(Exception):
 
 
 def build_environment(
-    project: Project, *, progress: Progress | None = None, log: Progress | None = None
+    project: Project,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    log: Progress | None = None,
 ) -> SandboxEnvironment:
-    """Build (again) the docker layer holding the project's declared dependencies.
+    """Build the docker layer holding the project's declared dependencies, unless it exists.
+
+    A build that failed before is tried again; ``rebuild`` builds even a layer that exists
+    (a dependency that is not pinned may have a new release).
 
     Returns the environment runs now get; its ``problem`` names what could
     not be installed. Raises :class:`EnvironmentUnavailable` when there is
@@ -46,7 +53,8 @@ def build_environment(
             image.name,
             project.root,
             may_build=True,
-            force=True,
+            retry=True,
+            rebuild=rebuild,
             progress=progress,
             log=log,
             project_files=lambda: copy_workspace(project.root, project.settings).files,
