@@ -110,6 +110,7 @@ SAMPLES: dict[str, tuple[object, object]] = {
     "workspace_diagnostics": (True, True),
     "sandbox.backend": ("local", "local"),
     "sandbox.image": ("python:3.12-slim", "python:3.12-slim"),
+    "sandbox.python": (".venv/bin/python", ".venv/bin/python"),
     "sandbox.timeout": (3, 3.0),
     "sandbox.memory": ("512m", 512 * 1024**2),
     "sandbox.cpus": (0.5, 0.5),
