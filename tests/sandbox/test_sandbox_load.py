@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_support import DockerSetup
+from support.sandboxes import DockerSetup
 
 from ark_lsp.config import Settings
 from ark_lsp.sandbox import Outcome, SandboxRunner

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from local_runner import LocalRunner
-from sandbox_support import DockerSetup
-from test_cli import ark
+from support.cli import ark
+from support.local_runner import LocalRunner
+from support.sandboxes import DockerSetup
 
 from ark_lsp.config import Settings
 from ark_lsp.generate import Templates

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_support import DockerSetup
-from test_cli import ark
+from support.cli import ark
+from support.sandboxes import DockerSetup
 
 from ark_lsp.sandbox.declarations import read_declarations
 from ark_lsp.sandbox.env_layer import ENV_REPOSITORY, explain_failure

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli import ARK, ark
+from support.cli import ARK, ark
 
 pytestmark = pytest.mark.slow
 
