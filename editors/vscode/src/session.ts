@@ -1,6 +1,7 @@
 /**
- * The server's life: pick the interpreter, check it can import ARK, start
- * `python -m ark_lsp`, feed it settings, restart it when asked or when the
+ * The server's life: pick the interpreter, check it can run the ARK the
+ * extension carries, start `python -P -m ark_lsp` with that code first on
+ * PYTHONPATH, feed it settings, restart it when asked or when the
  * interpreter changes.
  */
 import * as fs from 'node:fs';
