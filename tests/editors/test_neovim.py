@@ -31,7 +31,7 @@ from harness import (
     pypi_nvim,
     tap_interpreter,
 )
-from packaging_support import assert_cannot_import_ark, fresh_venv, plain_env
+from support.packaging import assert_cannot_import_ark, fresh_venv, plain_env
 
 import ark_lsp
 from ark_lsp.analysis import analyze

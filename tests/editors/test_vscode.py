@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 from harness import FAILED, REPO, SAMPLE, copy_sample, isolated_env, missing_tool
-from packaging_support import (
+from support.packaging import (
     assert_cannot_import_ark,
     fresh_venv,
     offline_pip_env,

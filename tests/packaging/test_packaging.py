@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import pytest
-from packaging_support import (
+from support.packaging import (
     REPO,
     Distributions,
     build_distributions,
