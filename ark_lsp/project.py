@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,6 +169,15 @@ class Project:
         return self.loaded.trust.trusted
 
     @property
+    def vouched_for(self) -> bool:
+        """Whether the user trusts the workspace in so many words (``ark trust``, the editor).
+
+        Installing its declared dependencies runs their build code (in a
+        container): ARK does that on its own only for such a workspace.
+        """
+        return self.loaded.trust.vouched
+
+    @property
     def restricted(self) -> bool:
         """The editor keeps this folder in restricted mode: ARK runs none of its code."""
         return self.loaded.trust.restricted
@@ -247,6 +256,7 @@ class Project:
         limits: Limits | None = None,
         weak_isolation: bool = False,
         warm: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> SandboxRunner:
         """A runner for the workspace's code that records every run in its store.
 
@@ -255,6 +265,11 @@ class Project:
         ``warm`` keeps the settings' pool of containers for many runs (the
         server's); without it a run starts no container it does not use. The
         store is opened for each record only, so the runner serves any thread.
+        A workspace the user trusts (:attr:`vouched_for`) has its environment built by its
+        first docker run (its
+        declared dependencies, see :mod:`ark_lsp.sandbox.environment`),
+        telling ``progress``; any other's runs use the base image until the
+        user builds it (``ark sandbox env build``).
         """
         from ark_lsp.sandbox import SandboxRunner
 
@@ -269,6 +284,8 @@ class Project:
             limits=limits,
             pool_size=None if warm else 0,
             recorder=self.record_run,
+            may_build=self.vouched_for,
+            progress=progress,
         )
 
     def record_run(self, request: RunRequest, result: RunResult) -> RunResult:

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from lsp_session import PRESETS, SERVER, start, write_workspace
 from pytest_lsp import ClientServerConfig, LanguageClient
-from sandbox_support import DockerSetup, docker_missing
+from support.lsp import PRESETS, SERVER, start, write_workspace
+from support.sandboxes import DockerSetup, docker_missing
 
 # The run's own user folders, for every test and every server or command it starts:
 # trust records and user settings never come from, or land in, the machine's own.

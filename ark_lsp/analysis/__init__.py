@@ -3,20 +3,25 @@
 Nothing here touches the disk, the database or the network, and
 :func:`analyze` never raises on bad input: a file that cannot be read or
 parsed yields an ARK000 violation at the fault's position together with
-whatever is still knowable (its tier and line counts).
+whatever is still knowable (its tier and line counts). An analysis keeps
+the cyclic garbage collector paused while it runs (see
+:mod:`~ark_lsp.analysis.garbage`).
+
+:func:`analyze_edit` analyses a new version of a text from what the analysis
+of the previous one kept, by top-level block (see
+:mod:`~ark_lsp.analysis.incremental`); its report equals :func:`analyze`'s.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from ark_lsp.analysis import incremental
-from ark_lsp.analysis.collector import Collector, resolve_relative
-from ark_lsp.analysis.compiler_errors import compiler_error
+from ark_lsp.analysis.collector import ModuleContext, resolve_relative
 from ark_lsp.analysis.fixes import apply_fixes
-from ark_lsp.analysis.incremental import ParsedText
+from ark_lsp.analysis.garbage import collection_paused
+from ark_lsp.analysis.incremental import AnalysedText
 from ark_lsp.analysis.source import (
     Source,
     SourceDecodeError,
@@ -64,33 +69,21 @@ def analyze(
     module: str | None = None,
 ) -> ModuleReport:
     """Analyse one file's source; ``path`` is workspace-relative (POSIX)."""
-    return _analyze(source, path, settings, module, lambda prepared: _parse_whole(prepared, path))
+    with collection_paused():
+        report, _ = _analyze(source, path, settings, module, None, keep=False)
+    return report
 
 
 def analyze_edit(
-    text: str, path: str, settings: Settings | None, previous: ParsedText | None
-) -> tuple[ModuleReport, ParsedText | None]:
-    """Analyse a new version of an edited text, re-parsing only what changed since ``previous``.
+    text: str, path: str, settings: Settings | None, previous: AnalysedText | None
+) -> tuple[ModuleReport, AnalysedText | None]:
+    """Analyse a new version of an edited text, re-analysing only what changed since ``previous``.
 
-    Returns the report and the parse to pass as ``previous`` next time (None
-    when the text does not parse). ``previous`` is updated in place: use it
-    once, from one thread.
+    Returns the report and what to pass as ``previous`` next time (None when
+    the text does not parse). The report equals :func:`analyze`'s.
     """
-    kept: list[ParsedText] = []
-
-    def parse_edit(prepared: Source) -> ast.Module:
-        if not isinstance(prepared.parse_input, bytes):
-            return _parse_whole(prepared, path)
-        parsed = incremental.parse(prepared.parse_input, previous, filename=path)
-        kept.append(parsed)
-        return parsed.tree
-
-    report = _analyze(text, path, settings, None, parse_edit)
-    return report, kept[0] if kept and report.parsed else None
-
-
-def _parse_whole(prepared: Source, path: str) -> ast.Module:
-    return ast.parse(prepared.parse_input, filename=path)
+    with collection_paused():
+        return _analyze(text, path, settings, None, previous, keep=True)
 
 
 def _analyze(
@@ -98,8 +91,10 @@ def _analyze(
     path: str,
     settings: Settings | None,
     module: str | None,
-    parse: Callable[[Source], ast.Module],
-) -> ModuleReport:
+    previous: AnalysedText | None,
+    *,
+    keep: bool,
+) -> tuple[ModuleReport, AnalysedText | None]:
     settings = settings or _DEFAULT_SETTINGS
     tier = settings.tier_for(path)
     derived_module, is_package = module_name(path)
@@ -109,7 +104,7 @@ def _analyze(
         prepared = read_source(source)
     except SourceDecodeError as error:
         raw = source if isinstance(source, bytes) else source.encode("utf-8", "replace")
-        return ModuleReport(
+        report = ModuleReport(
             path=path,
             module=module,
             tier=tier,
@@ -117,35 +112,30 @@ def _analyze(
             violations=(_syntax_violation(str(error), error.line, error.column),),
             parsed=False,
         )
+        return report, None
 
+    context = ModuleContext(path, module, is_package, tier, settings.ruleset_for(path))
+    if previous is not None:
+        analysed = incremental.analyse_edit(previous, context, prepared)
+        if analysed is not None:
+            return analysed.report, analysed
     lines = count_lines(prepared.data)
     try:
-        tree = parse(prepared)
+        tree = ast.parse(prepared.parse_input, filename=path)
     except (SyntaxError, ValueError) as error:
         violation = (
             _decode_violation(prepared)
             or _null_byte_violation(prepared)
             or _violation_from_syntax_error(error)
         )
-        return _unparsed(path, module, tier, lines, prepared, violation)
+        return _unparsed(path, module, tier, lines, prepared, violation), None
     except (RecursionError, MemoryError):
         violation = _syntax_violation("source is nested too deeply for the Python parser", 1, 0)
-        return _unparsed(path, module, tier, lines, prepared, violation)
-
-    collector = Collector(prepared, module, is_package, tier, settings.ruleset_for(path))
-    collector.collect(tree)
-    refused = compiler_error(tree.body, prepared)
-    return ModuleReport(
-        path=path,
-        module=module,
-        tier=tier,
-        lines=lines,
-        symbols=tuple(collector.symbols),
-        imports=tuple(collector.imports),
-        violations=(refused, *collector.violations) if refused else tuple(collector.violations),
-        called=collector.called_names(),
-        encoding=prepared.encoding,
-    )
+        return _unparsed(path, module, tier, lines, prepared, violation), None
+    if not keep:
+        return incremental.report_of_tree(context, prepared, lines, tree), None
+    analysed = incremental.analyse_tree(context, prepared, lines, tree)
+    return analysed.report, analysed
 
 
 def fix_all(text: str, path: str, settings: Settings | None = None) -> tuple[str, int]:
@@ -244,7 +234,7 @@ def _decode_violation(source: Source) -> Violation | None:
 
 
 __all__ = [
-    "ParsedText",
+    "AnalysedText",
     "analyze",
     "analyze_edit",
     "cc_rank",

@@ -11,10 +11,9 @@ drops what a ``# ark: ignore`` or ``# noqa`` comment suppresses.
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ark_lsp.analysis.fixes import FixContext, fix_for_call
 from ark_lsp.models import Severity, SymbolKind, Tier, Violation
@@ -29,10 +28,9 @@ from ark_lsp.rules import (
 )
 
 if TYPE_CHECKING:
+    from ark_lsp.analysis.bindings import ModuleBindings
     from ark_lsp.analysis.scopes import Scope
     from ark_lsp.analysis.source import Source
-
-BUILTIN_NAMES = frozenset(dir(builtins))
 
 _SUPPRESSION = re.compile(
     rb"#\s*(?:ark:\s*ignore(?:\[(?P<ark>[A-Za-z0-9,\s]*)\])?|noqa(?::\s*(?P<noqa>[A-Za-z0-9,\s]+))?)",
@@ -40,16 +38,17 @@ _SUPPRESSION = re.compile(
 )
 
 
-def resolve_name(scope: Scope, name: str, line: int) -> str | None:
+def resolve_name(scope: Scope, name: str, line: int, namespace: ModuleBindings) -> str | None:
     """What a bare name used at ``line`` refers to: a qualified name, or ``None`` if local.
 
-    A function's names are local wherever they are bound in it; a module's or
-    class's only once bound, so ``eval(x)`` above a module-level ``def eval``
-    still calls the builtin, unless the call runs later, from a function.
+    A function's names are local wherever they are bound in it; a class's
+    only once bound, so ``eval(x)`` above ``eval = ...`` in a class body
+    still calls the builtin. Past the function and class scopes, the
+    module's ``namespace`` answers, whichever block the call is in.
     """
-    current: Scope | None = scope
+    current = scope
     deferred = False
-    while current is not None:
+    while current.parent is not None:
         # A class body's names are not visible from the functions inside it.
         if not (deferred and current.kind is SymbolKind.CLASS):
             target = current.imported.get(name)
@@ -60,7 +59,7 @@ def resolve_name(scope: Scope, name: str, line: int) -> str | None:
                 return None
         deferred = deferred or _runs_later(current)
         current = current.parent
-    return f"builtins.{name}" if name in BUILTIN_NAMES else None
+    return namespace.resolve(name, line, deferred)
 
 
 def _runs_later(scope: Scope) -> bool:
@@ -68,7 +67,7 @@ def _runs_later(scope: Scope) -> bool:
     return scope.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD) or type(scope.node) is ast.Lambda
 
 
-def resolve_callee(scope: Scope, func: ast.expr) -> str | None:
+def resolve_callee(scope: Scope, func: ast.expr, namespace: ModuleBindings) -> str | None:
     """The qualified name a call's callee resolves to, if it names something importable."""
     attributes: list[str] = []
     while type(func) is ast.Attribute:
@@ -76,7 +75,7 @@ def resolve_callee(scope: Scope, func: ast.expr) -> str | None:
         func = func.value
     if type(func) is not ast.Name:
         return None
-    root = resolve_name(scope, func.id, func.lineno)
+    root = resolve_name(scope, func.id, func.lineno, namespace)
     if root is None:
         return None
     attributes.reverse()
@@ -84,17 +83,25 @@ def resolve_callee(scope: Scope, func: ast.expr) -> str | None:
 
 
 def candidate_calls(
-    calls: Iterable[tuple[Scope, ast.Call, str]], imported: set[str], rules: RuleSet
+    calls: Iterable[tuple[Scope, ast.Call, str]],
+    imported: set[str],
+    namespace: ModuleBindings,
+    builtin_roots: frozenset[str] | None,
 ) -> Iterator[tuple[Scope, ast.Call]]:
     """The calls that may resolve to a rule's callee, without resolving them.
 
-    Only a root name bound by an import, or a builtin some rule names, can
-    resolve to a rule's pattern; most calls (``self.save()``, ``len(x)``, a
-    local helper) are neither, and are passed over with a set lookup.
+    Only a root name bound by an import (in the scopes walked, ``imported``,
+    or the module's), or a builtin some rule names (``builtin_roots``; None
+    when a rule names them all), can resolve to a rule's pattern; most calls
+    (``self.save()``, ``len(x)``, a local helper) are neither, and are passed
+    over with a set lookup.
     """
-    builtins = rules.builtin_callees
+    if builtin_roots is None:
+        yield from ((scope, call) for scope, call, _ in calls)
+        return
+    module_imported = namespace.imported
     for scope, call, root in calls:
-        if root in imported or builtins is None or root in builtins:
+        if root in imported or root in module_imported or root in builtin_roots:
             yield scope, call
 
 
@@ -103,13 +110,14 @@ def call_violations(
     calls: Iterable[tuple[Scope, ast.Call]],
     rules: RuleSet,
     tier: Tier,
+    namespace: ModuleBindings,
     context: FixContext,
 ) -> Iterator[Violation]:
     """Violations of the call rules among the recorded calls, with their fixes."""
     if not rules.calls and not rules.call_prefixes:
         return
     for scope, call in calls:
-        qualified = resolve_callee(scope, call.func)
+        qualified = resolve_callee(scope, call.func, namespace)
         if qualified is None:
             continue
         for rule in rules.for_call(qualified):
@@ -194,11 +202,21 @@ def statement_violations(
             yield Violation(rule.id, rule.severity, rule.message, source.span(node))
 
 
-def suppressed(source: Source, violation: Violation) -> bool:
+class Comments(Protocol):
+    """Where :func:`suppressed` reads a line and its comment."""
+
+    def line_bytes(self, line: int) -> bytes:
+        """The 1-based line."""
+
+    def comment_on(self, line: int) -> bytes | None:
+        """The comment token on a line, if there is one (text in strings is not)."""
+
+
+def suppressed(comments: Comments, violation: Violation) -> bool:
     """Whether the violation's first line carries a comment that silences it."""
-    if b"#" not in source.line_bytes(violation.span.line):
+    if b"#" not in comments.line_bytes(violation.span.line):
         return False
-    comment = source.comment_on(violation.span.line)  # a real comment, not text in a string
+    comment = comments.comment_on(violation.span.line)  # a real comment, not text in a string
     if comment is None:
         return False
     for match in _SUPPRESSION.finditer(comment):

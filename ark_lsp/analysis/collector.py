@@ -1,7 +1,7 @@
-"""The single walk over a module's tree.
+"""The single walk over a module's top-level statements (all of them, or those an edit touched).
 
 One iterative pass (an explicit stack, so no input nests deep enough to
-overflow Python's recursion) collects definitions, imports and McCabe
+overflow Python's recursion) collects definitions, imports, calls and McCabe
 complexity. Complexity follows radon's ``ComplexityVisitor`` rule for rule,
 so ``ark symbols`` and ``radon cc`` agree function by function:
 
@@ -23,19 +23,29 @@ One deliberate difference: ``except*`` handlers (``TryStar``) count like
 
 The per-node decision counts are tabled in :mod:`ark_lsp.analysis.scopes`,
 next to the scopes they are added to; :mod:`ark_lsp.analysis.symbols` turns
-each measured definition into its record.
+each measured definition into its record. Calls are resolved after the walk,
+through the module's namespace (:mod:`ark_lsp.analysis.bindings`), and the
+results are read whole or split by block (:mod:`ark_lsp.analysis.blocks`).
 """
 
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ark_lsp.analysis import checks
+from ark_lsp.analysis.bindings import STAR, Binding, ModuleBindings
+from ark_lsp.analysis.blocks import Block, lead_of
+from ark_lsp.analysis.compiler_errors import compiler_errors
 from ark_lsp.analysis.fixes import FixContext
 from ark_lsp.analysis.scopes import (
     DECISION_COUNTS,
     ROLES,
+    ModuleScope,
     Role,
     Scope,
     bind_names,
@@ -83,6 +93,8 @@ def _child_fields() -> dict[type, tuple[str, ...]]:
     return table
 
 
+T = TypeVar("T")
+
 _FIELDS = _child_fields()
 _WALKABLE = frozenset(_FIELDS) - _LEAVES
 """Node types worth pushing: everything but leaves (and never ``None`` or ``str``)."""
@@ -102,39 +114,75 @@ def resolve_relative(module: str, is_package: bool, level: int, target: str | No
     return ".".join(base)
 
 
-class Collector:
-    """Walks one parsed module; read the results from its attributes."""
+@dataclass(frozen=True, slots=True)
+class ModuleContext:
+    """What a module's analysis depends on besides its text."""
 
-    def __init__(
-        self, source: Source, module: str, is_package: bool, tier: Tier, rules: RuleSet
-    ) -> None:
+    path: str
+    module: str
+    is_package: bool
+    tier: Tier
+    rules: RuleSet
+    builtin_roots: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    """The root names of the builtins some call rule names (``None``: every name)."""
+
+    def __post_init__(self) -> None:
+        callees = self.rules.builtin_callees
+        roots = None if callees is None else frozenset(c.partition(".")[0] for c in callees)
+        object.__setattr__(self, "builtin_roots", roots)
+
+
+class Collector:
+    """Walks top-level statements of a module: all of them, or those an edit touched.
+
+    The walk records everything that depends on the statements' own text
+    (definitions, imports, statement rules, the calls made and the names
+    bound at module level); :meth:`finish` resolves the calls once every
+    block's module-level bindings are known. The results are read whole
+    (:attr:`symbols`, :attr:`imports`, :attr:`violations`, :meth:`called`)
+    or split by block (:meth:`blocks`).
+    """
+
+    def __init__(self, source: Source, context: ModuleContext) -> None:
         self.source = source
-        self.module = module
-        self.is_package = is_package
-        self.tier = tier
-        self.rules = rules
+        self.context = context
+        self.module = context.module
+        self.is_package = context.is_package
+        self.tier = context.tier
+        self.rules = context.rules
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
         self.violations: list[Violation] = []
         self._calls: list[tuple[Scope, ast.Call, str]] = []
         """Calls whose callee is rooted in a plain name, with that name."""
         self._imported_names: set[str] = set()
-        """Every name any scope of the module binds by import."""
+        """Every name any scope binds by import."""
         self._definitions: list[
             tuple[Scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]
         ] = []
+        self._methods: dict[Scope, list[Scope]] = {}
+        """Each class's methods: kept here, not on the class's scope, whose methods point
+        back at it, so that an analysis leaves no reference cycle for the collector."""
+        self.module_scope = ModuleScope()
+        self._spans: list[tuple[int, int]] = []
 
-    def collect(self, tree: ast.Module) -> None:
-        """Walk ``tree`` once and build :attr:`symbols` and :attr:`imports`."""
+    @property
+    def bindings(self) -> list[Binding]:
+        """The module-level bindings met, in source order (after :meth:`collect`)."""
+        return self.module_scope.bindings
+
+    def collect(self, statements: list[ast.stmt]) -> Collector:
+        """Walk the statements once; return self."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        self.module_scope = Scope(tree, None, "", None)
-        self.import_line = _import_line(tree)
-        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(tree.body))]
+        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(statements))]
         while pending:
             scope, nodes = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, pending)
-        self._finish()
+        self.violations.extend(compiler_errors(statements, self.source))
+        self.module_scope.bindings.sort(key=_position)
+        self._measure()
+        return self
 
     def _walk(
         self, scope: Scope, stack: list[ast.AST], pending: list[tuple[Scope, list[ast.AST]]]
@@ -228,7 +276,7 @@ class Collector:
                 unmeasured.append(node.returns)
         inner = Scope(node, kind, scope.child_qualname(node.name), scope)
         if kind is SymbolKind.METHOD:
-            scope.methods.append(inner)
+            self._methods.setdefault(scope, []).append(inner)
         scope.bind(node.name, node.lineno)
         if type(node) is not ast.ClassDef:
             parameters = parameter_names(node.args)  # type: ignore[union-attr]
@@ -272,12 +320,19 @@ class Collector:
         self._record_import(node)
         added = self.imports[first:]
         if type(node) is ast.Import:
-            for alias in node.names:
-                # `import a.b` binds `a` to the package `a`; `import a.b as c` binds c to a.b.
-                root = alias.name.partition(".")[0]
-                scope.imported[alias.asname or root] = alias.name if alias.asname else root
+            # `import a.b` binds `a` to the package `a`; `import a.b as c` binds c to a.b.
+            bound = [
+                (alias.asname, alias.name) if alias.asname else (root, root)
+                for alias in node.names
+                for root in (alias.name.partition(".")[0],)
+            ]
         else:
-            scope.imported.update((i.bound, i.target) for i in added if i.name != "*")
+            bound = [(i.bound, i.target) for i in added]
+        if scope is self.module_scope:
+            for name, target in bound:
+                self.module_scope.bind_import(name, target, node.lineno, node.col_offset)
+        else:
+            scope.imported.update((name, target) for name, target in bound if name != STAR)
         self._imported_names.update(i.bound for i in added)
         targets = [t for item in added for t in (item.module, item.target) if item.resolved]
         self.violations.extend(
@@ -320,22 +375,13 @@ class Collector:
 
     # -- results ---------------------------------------------------------
 
-    def called_names(self) -> tuple[tuple[str, int], ...]:
-        """How many calls each callee name has in the module, for "called from N places"."""
-        names: Counter[str] = Counter()
-        for _, call, _ in self._calls:
-            # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
-            func = call.func
-            names[func.attr if isinstance(func, ast.Attribute) else func.id] += 1  # type: ignore[attr-defined]
-        return tuple(sorted(names.items()))
-
-    def _finish(self) -> None:
+    def _measure(self) -> None:
         complexity: dict[Scope, int] = {}
         # Definitions were met parents first, so in reverse every method is
         # measured before the class that sums it.
         for scope, node in reversed(self._definitions):
             if isinstance(node, ast.ClassDef):
-                methods = [complexity[m] for m in scope.methods]
+                methods = [complexity[m] for m in self._methods.get(scope, ())]
                 real = 1 + scope.decisions + sum(methods)
                 complexity[scope] = real // len(methods) + (len(methods) > 1) if methods else real
             else:
@@ -345,29 +391,110 @@ class Collector:
             self.symbols.append(builder.build(scope, node, complexity[scope]))
         self.symbols.sort(key=lambda s: (s.span.line, s.span.column))
         self.imports.sort(key=lambda i: (i.line, i.column))
-        self.violations.extend(
-            checks.call_violations(
-                self.source,
-                checks.candidate_calls(self._calls, self._imported_names, self.rules),
-                self.rules,
-                self.tier,
-                FixContext(self.module_scope.imported, self.import_line),
+
+    def finish(
+        self, namespace: ModuleBindings, import_line: int, spans: Sequence[tuple[int, int]]
+    ) -> Collector:
+        """Resolve the calls in the module's ``namespace``, drop what comments suppress.
+
+        ``import_line`` is where a fix adds an import the module lacks;
+        ``spans`` are the first and last lines of the blocks walked, in order.
+        """
+        calls = checks.call_violations(
+            self.source,
+            checks.candidate_calls(
+                self._calls, self._imported_names, namespace, self.context.builtin_roots
+            ),
+            self.rules,
+            self.tier,
+            namespace,
+            FixContext(namespace.imported, import_line),
+        )
+        self.violations.extend(calls)
+        if self.violations:
+            firsts = [first for first, _ in spans]
+            comments: dict[int, _Comments] = {}
+
+            def silenced(violation: Violation) -> bool:
+                index = bisect_right(firsts, violation.span.line) - 1
+                if index not in comments:
+                    comments[index] = _Comments(self.source, *spans[index])
+                return checks.suppressed(comments[index], violation)
+
+            self.violations = [v for v in self.violations if not silenced(v)]
+            self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
+        self._spans = list(spans)
+        return self
+
+    def called(self) -> Counter[str]:
+        """How often each name is called: ``f(...)`` and ``x.f(...)`` both count for ``f``."""
+        return Counter(_callee_name(call) for _, call, _ in self._calls)
+
+    def blocks(self, statements: Sequence[Sequence[ast.stmt]]) -> list[Block]:
+        """The records of each block, after :meth:`finish`; ``statements`` are its blocks'."""
+        firsts = [first for first, _ in self._spans]
+        symbols = _split(self.symbols, firsts, lambda s: s.span.line)
+        imports = _split(self.imports, firsts, lambda i: i.line)
+        violations = _split(self.violations, firsts, lambda v: v.span.line)
+        bindings = _split(self.module_scope.bindings, firsts, lambda b: b.line)
+        called: list[Counter[str]] = [Counter() for _ in firsts]
+        roots: list[set[str]] = [set() for _ in firsts]
+        for _, call, root in self._calls:
+            index = bisect_right(firsts, call.lineno) - 1
+            called[index][_callee_name(call)] += 1
+            roots[index].add(root)
+        return [
+            Block(
+                first=first,
+                last=last,
+                statements=tuple((s.lineno, lead_of(s)) for s in statements[index]),
+                symbols=tuple(symbols[index]),
+                imports=tuple(imports[index]),
+                violations=tuple(violations[index]),
+                called=called[index],
+                bindings=tuple(bindings[index]),
+                roots=frozenset(roots[index]),
+                uses_fix_context=any(v.fix is not None for v in violations[index]),
             )
-        )
-        self.violations = [v for v in self.violations if not checks.suppressed(self.source, v)]
-        self.violations.sort(key=lambda v: (v.span.line, v.span.column, v.rule))
+            for index, (first, last) in enumerate(self._spans)
+        ]
 
 
-def _import_line(tree: ast.Module) -> int:
-    """The line before which an added import goes: after the docstring and __future__."""
-    for index, statement in enumerate(tree.body):
-        is_docstring = (
-            index == 0
-            and type(statement) is ast.Expr
-            and type(statement.value) is ast.Constant
-            and isinstance(statement.value.value, str)
-        )
-        is_future = type(statement) is ast.ImportFrom and statement.module == "__future__"
-        if not (is_docstring or is_future):
-            return statement.lineno
-    return (tree.body[-1].end_lineno or 0) + 1 if tree.body else 1
+def _callee_name(call: ast.Call) -> str:
+    # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
+    func = call.func
+    return func.attr if type(func) is ast.Attribute else func.id  # type: ignore[attr-defined]
+
+
+def _split(items: list[T], firsts: list[int], line: Callable[[T], int]) -> list[list[T]]:
+    """Each item put with the block its line falls in (blocks begin at ``firsts``)."""
+    parts: list[list[T]] = [[] for _ in firsts]
+    for item in items:
+        parts[bisect_right(firsts, line(item)) - 1].append(item)
+    return parts
+
+
+class _Comments:
+    """The comments of one block, read from its own lines when first asked for."""
+
+    __slots__ = ("_first", "_last", "_on", "_source")
+
+    def __init__(self, source: Source, first: int, last: int) -> None:
+        self._source = source
+        self._first = first
+        self._last = last
+        self._on: dict[int, bytes] | None = None
+
+    def line_bytes(self, line: int) -> bytes:
+        return self._source.line_bytes(line)
+
+    def comment_on(self, line: int) -> bytes | None:
+        if self._on is None:
+            # Tokenizing costs as much as parsing: only for a block with a
+            # violation on a line holding a "#", and only its own lines.
+            self._on = self._source.comments(self._first, self._last)
+        return self._on.get(line)
+
+
+def _position(binding: Binding) -> tuple[int, int]:
+    return binding.line, binding.column

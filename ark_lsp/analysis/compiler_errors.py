@@ -13,11 +13,13 @@ parse), one top-level statement at a time, with ``dont_inherit`` so that
 ARK's own ``__future__`` imports do not change what is accepted, and with
 the compiler's warnings silenced (a ``SyntaxWarning`` is not a finding).
 What only the module as a whole can get wrong is looked at across its
-statements: a ``from __future__`` import after other code, and module-level
-``global`` declarations (then the module is compiled whole). A statement's
-verdict is kept by its text, so an edit costs the compile of the statements
-it changed. The tree is compiled under an empty file name: CPython reads
-the line of an error from the file it names, and the analysis reads no file.
+statements: a ``from __future__`` import after other code (from each
+statement's lead, so an edit need not parse the module again), and
+module-level ``global`` declarations (then the module is compiled whole).
+A statement's verdict is kept by its text, so an edit costs the compile of
+the statements it changed. The tree is compiled under an empty file name:
+CPython reads the line of an error from the file it names, and the analysis
+reads no file.
 
 Compiling costs about what parsing does: it is the price of the whole
 check, which a walk over the tree in Python would cost as much as.
@@ -32,9 +34,10 @@ import hashlib
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from ark_lsp.analysis.blocks import Lead, first_line
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import Severity, Span, Violation
 from ark_lsp.rules import SYNTAX_ERROR
@@ -65,45 +68,37 @@ _lock = threading.Lock()
 pausing the collector, and the kept verdicts are shared by every thread."""
 
 
-def compiler_error(statements: Sequence[ast.stmt], source: Source) -> Violation | None:
-    """The first error the compiler finds in ``statements``, a module's top-level ones.
+def compiler_errors(statements: Sequence[ast.stmt], source: Source) -> list[Violation]:
+    """What the compiler refuses in ``statements``, top-level ones, the first error of each.
 
-    Lines and columns are those of ``source``, as every violation's are.
+    With a module-level ``global`` among them they are compiled together, as
+    the declaration is checked against the names bound before it; the caller
+    then passes the whole module. Lines and columns are those of ``source``,
+    as every violation's are.
     """
     if any(isinstance(statement, ast.Global) for statement in statements):
-        # Module-level declarations are checked against the whole module's names.
         verdict = _compile(statements)
-        return None if verdict is None else _violation(verdict, 0, source)
-    late = _late_future_import(statements)
+        return [] if verdict is None else [_violation(verdict, 0, source)]
+    refused = []
     for statement in statements:
-        first = _first_line(statement)
-        if statement is late:
-            return _violation(_Verdict(_LATE_FUTURE, 0, statement.col_offset, None), first, source)
+        first = first_line(statement)
         verdict = _verdict_of(statement, first, source)
         if verdict is not None:
-            return _violation(verdict, first, source)
-    return None
+            refused.append(_violation(verdict, first, source))
+    return refused
 
 
-def _first_line(statement: ast.stmt) -> int:
-    decorators = getattr(statement, "decorator_list", None)
-    return decorators[0].lineno if decorators else statement.lineno
+def late_future_import(heads: Iterable[tuple[int, Lead]]) -> Violation | None:
+    """A ``from __future__`` import after other code: only a docstring may come first.
 
-
-def _late_future_import(statements: Sequence[ast.stmt]) -> ast.stmt | None:
-    """The first ``from __future__`` import after other code (a docstring may come first)."""
+    ``heads`` are the module's top-level statements, each as its line and lead.
+    """
     leading = True
-    for index, statement in enumerate(statements):
-        is_future = isinstance(statement, ast.ImportFrom) and statement.module == "__future__"
-        docstring = (
-            index == 0
-            and isinstance(statement, ast.Expr)
-            and isinstance(statement.value, ast.Constant)
-            and isinstance(statement.value.value, str)
-        )
-        if is_future and not leading:
-            return statement
-        leading = leading and (is_future or docstring)
+    for index, (line, lead) in enumerate(heads):
+        if lead is Lead.FUTURE and not leading:
+            span = Span(line, 0, line, 1)
+            return Violation(SYNTAX_ERROR, Severity.ERROR, _LATE_FUTURE, span)
+        leading = leading and (lead is Lead.FUTURE or (lead is Lead.DOCSTRING and index == 0))
     return None
 
 
@@ -145,7 +140,7 @@ def _compile(statements: Sequence[ast.stmt]) -> _Verdict | None:
         return _Verdict(f"syntax error: {error.msg}", line, (error.offset or 1) - 1, end)
     except (RecursionError, MemoryError):
         # Deeper than the compiler goes, though not the parser: import fails just the same.
-        first = _first_line(statements[0]) if statements else 1
+        first = first_line(statements[0]) if statements else 1
         return _Verdict("source is nested too deeply for the Python compiler", first, 0, None)
     except ValueError as error:  # a tree the compiler finds malformed: not one ast.parse makes
         return _Verdict(f"source cannot be compiled: {error}", 1, 0, None)
@@ -182,4 +177,4 @@ def _violation(verdict: _Verdict, first_line: int, source: Source) -> Violation:
     )
 
 
-__all__ = ["compiler_error"]
+__all__ = ["compiler_errors", "late_future_import"]

@@ -1,139 +1,363 @@
-"""Re-parse only the top-level statements an edit touched.
+"""Analyse an edited text again, re-parsing and re-walking only the blocks the edit touched.
 
-A keystroke in a 3,000-line file changes one statement; parsing the other
-ninety-nine again is most of what a full analysis costs. The previous
-version's tree is kept; the statements around the changed lines are parsed
-alone and spliced in, and those below are moved by the number of lines the
-edit added or removed.
+A keystroke in a 3,000-line file changes one statement; parsing and walking
+the other ninety-nine again is most of what a full analysis costs. The
+analysis of a text is kept by top-level block (:class:`AnalysedText`, see
+:mod:`ark_lsp.analysis.blocks`). For the next version, :func:`reparse` finds
+the blocks the edit touched and parses their new text alone, with its real
+line numbers; :func:`analyse_edit` walks only those, keeps the records of the
+blocks above as they were and moves those below by the lines the edit added
+or removed. A kept block is walked again only when the module's namespace
+changed for a name it calls (an import or a module-level definition of that
+name was added, removed or changed), or when one of its fixes names an import
+and the module's imports, or the line where a new one goes, changed.
 
-The splice is only trusted when the re-parsed piece stands on its own: if
-it does not parse, the whole text is parsed, so a syntax error is reported
-exactly as a full parse reports it. The kept tree is updated in place, so
-one :class:`ParsedText` must be used by one thread at a time.
+The piece is only trusted when it stands on its own: if it does not parse,
+the whole text is parsed, so that a syntax error is reported exactly as a
+full parse reports it. Whatever the path, the report equals a full analysis
+of the new text; tests/test_incremental.py holds it to that over random edits.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import operator
+import tokenize
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain, islice
+from typing import NamedTuple
+
+from ark_lsp.analysis.bindings import ModuleBindings, changed_names
+from ark_lsp.analysis.blocks import (
+    Block,
+    Lead,
+    first_line,
+    group_statements,
+    import_line,
+    lead_of,
+)
+from ark_lsp.analysis.collector import Collector, ModuleContext
+from ark_lsp.analysis.compiler_errors import late_future_import
+from ark_lsp.analysis.source import Source, line_counts
+from ark_lsp.models import Import, LineCounts, ModuleReport, Symbol, Violation
 
 _HEAD_LINES = 2
 """Edits this close to the top can change the file's encoding: parse it all."""
 
 
-@dataclass(frozen=True)
-class ParsedText:
-    """A text, split in lines, with its parse tree."""
+class Region(NamedTuple):
+    """The blocks an edit replaced, and what the new text holds in their place."""
 
-    lines: tuple[bytes, ...]
-    tree: ast.Module
+    first: int
+    """Index of the first block replaced."""
+    stop: int
+    """Index past the last block replaced."""
+    statements: list[ast.stmt]
+    """The top-level statements parsed from the new text of those lines, in order."""
+    shift: int
+    """Lines the edit added (removed, if negative): how far the blocks below move."""
+    same_start: int
+    """How many lines at the start the edit left as they were."""
+    same_end: int
+    """How many lines at the end the edit left as they were."""
 
 
-def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", None)
-    return decorators[0].lineno if decorators else node.lineno
+UNCHANGED = Region(0, 0, [], 0, 0, 0)
+"""What :func:`reparse` answers for a text that did not change."""
 
 
-def _last_line(node: ast.stmt) -> int:
-    return node.end_lineno or node.lineno
+def reparse(
+    old: Sequence[bytes], spans: Sequence[tuple[int, int]], new: Sequence[bytes]
+) -> Region | None:
+    """Parse the blocks of ``new`` that differ from ``old``; ``None`` to parse it all.
 
-
-def parse(
-    data: bytes, previous: ParsedText | None = None, filename: str = "<unknown>"
-) -> ParsedText:
-    """Parse UTF-8 ``data``, re-using ``previous`` for the lines that did not change.
-
-    Raises what :func:`ast.parse` raises for the whole text.
+    ``old`` and ``new`` are lines with their endings; ``spans`` are the first
+    and last lines (1-based, decorators included) of each block of ``old``,
+    in order, no two sharing a line.
     """
-    lines = tuple(data.splitlines(keepends=True))
-    if previous is not None:
-        tree = _splice(previous, lines)
-        if tree is not None:
-            return ParsedText(lines, tree)
-    return ParsedText(lines, ast.parse(data, filename=filename))
-
-
-def _splice(previous: ParsedText, lines: tuple[bytes, ...]) -> ast.Module | None:
-    old = previous.lines
-    shortest = min(len(old), len(lines))
-    same_start = 0
-    while same_start < shortest and old[same_start] == lines[same_start]:
-        same_start += 1
-    if same_start == len(old) == len(lines):
-        return previous.tree
-    same_end = 0
-    while same_end < shortest - same_start and old[-1 - same_end] == lines[-1 - same_end]:
-        same_end += 1
-    if same_start < _HEAD_LINES:
-        return None
-    body = previous.tree.body
-    if not body:
+    shortest = min(len(old), len(new))
+    same_start = _same_run(old, new, shortest)
+    if same_start == len(old) == len(new):
+        return UNCHANGED
+    same_end = _same_run(reversed(old), reversed(new), shortest - same_start)
+    if same_start < _HEAD_LINES or not spans or not _decodes_as_utf8(new):
         return None
 
     # 1-based lines of the old text that changed (empty when lines were only inserted).
     changed_from, changed_to = same_start + 1, len(old) - same_end
-    first = next((i for i, node in enumerate(body) if _last_line(node) >= changed_from), len(body))
-    last = max((i for i, node in enumerate(body) if _first_line(node) <= changed_to), default=-1)
-    # One statement more on each side: an edit can extend the one before it
-    # (an indented line typed under a def) or join the one after.
-    first, last = max(first - 1, 0), min(max(last, first) + 1, len(body) - 1)
-    start = min(_first_line(body[first]), changed_from)
-    end = max(_last_line(body[last]), changed_to)
-    while first > 0 and _last_line(body[first - 1]) >= start:  # "a = 1; b = 2" share a line
-        first -= 1
-        start = min(start, _first_line(body[first]))
-    while last + 1 < len(body) and _first_line(body[last + 1]) <= end:
-        last += 1
-        end = max(end, _last_line(body[last]))
+    first = next((i for i, (_, end) in enumerate(spans) if end >= changed_from), len(spans))
+    if first < len(spans) and spans[first][0] < changed_from and changed_to < spans[first][1]:
+        # Inside one block, its first and last lines untouched: the lines around it
+        # still start and end statements, so the block's new text parses as it would
+        # in the whole file.
+        last = first
+    else:
+        last = max((i for i, (start, _) in enumerate(spans) if start <= changed_to), default=-1)
+        # One block more on each side: an edit can extend the one before it (an
+        # indented line typed under a def) or join the one after.
+        first, last = max(first - 1, 0), min(max(last, first) + 1, len(spans) - 1)
+    start = min(spans[first][0], changed_from)
+    end = max(spans[last][1], changed_to)
 
-    shift = len(lines) - len(old)
+    shift = len(new) - len(old)
     # Blank lines in front give the piece its real line numbers as it is parsed.
-    piece = b"\n" * (start - 1) + b"".join(lines[start - 1 : end + shift])
+    piece = b"\n" * (start - 1) + b"".join(new[start - 1 : end + shift])
     try:
-        parsed = ast.parse(piece)
+        statements = ast.parse(piece).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    after = body[last + 1 :]
-    if shift:
-        _move(after, shift)
-    return ast.Module(body=[*body[:first], *parsed.body, *after], type_ignores=[])
+    return Region(first, last + 1, statements, shift, same_start, same_end)
 
 
-def _node_fields() -> dict[type, tuple[bool, tuple[str, ...]]]:
-    """Per node type: whether it has a line number, and the fields that can hold nodes."""
-    # Never a node (a constant's value may be anything; a context is shared, unlocated).
-    scalar = {"ctx", "op", "id", "attr", "arg", "name", "module", "level", "is_async"}
-    scalar |= {"conversion", "simple", "kind", "type_comment"}
-    table: dict[type, tuple[bool, tuple[str, ...]]] = {}
-    for kind in vars(ast).values():
-        if isinstance(kind, type) and issubclass(kind, ast.AST):
-            fields = () if kind is ast.Constant else tuple(set(kind._fields) - scalar)
-            table[kind] = ("lineno" in kind._attributes, fields)
-    return table
+def _same_run(old: Iterable[bytes], new: Iterable[bytes], longest: int) -> int:
+    """How many lines the two texts have in common from their start (at most ``longest``)."""
+    # Compared in C, a line at a time: this runs over the whole file on every edit.
+    differs = list(islice(map(operator.ne, old, new), longest))
+    return differs.index(True) if True in differs else len(differs)
 
 
-_NODE_FIELDS = _node_fields()
+def _decodes_as_utf8(lines: Sequence[bytes]) -> bool:
+    """Whether the text is read as UTF-8, as a piece of it without its coding line is."""
+    head = lines[:_HEAD_LINES]
+    if not any(b"coding" in line for line in head):
+        return True
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(b"".join(head)).readline)
+    except SyntaxError:
+        return False
+    return encoding in ("utf-8", "utf-8-sig")
 
 
-def _move(statements: list[ast.stmt], lines: int) -> None:
-    """Move statements down (or up) by ``lines``: :func:`ast.increment_lineno`, 3x faster.
+@dataclass(frozen=True, slots=True)
+class AnalysedText:
+    """A text's analysis, kept by block, to analyse its next version from.
 
-    The statements below an edit are most of a file; moving them is the part
-    of a splice that grows with the file.
+    Immutable: the next version's analysis shares the blocks it did not
+    touch, so any number of threads may start from one.
     """
-    stack: list[object] = list(statements)
-    while stack:
-        node = stack.pop()
-        layout = _NODE_FIELDS.get(type(node))
-        if layout is None:
-            continue  # None, a string, a number: not a node
-        located, fields = layout
-        if located:
-            node.lineno += lines  # type: ignore[attr-defined]
-            node.end_lineno += lines  # type: ignore[attr-defined]
-        for field in fields:
-            child = getattr(node, field)
-            if type(child) is list:
-                stack.extend(child)
-            else:
-                stack.append(child)
+
+    context: ModuleContext
+    lines: tuple[bytes, ...]
+    """The text parsed, in lines with their endings."""
+    blocks: tuple[Block, ...]
+    namespace: ModuleBindings
+    import_line: int
+    called: Counter[str]
+    """The sum of the blocks' calls by name."""
+    report: ModuleReport
+
+
+def report_of_tree(
+    context: ModuleContext, source: Source, lines: LineCounts, tree: ast.Module
+) -> ModuleReport:
+    """Analyse a whole parsed module, keeping nothing for a next version."""
+    collector, _ = _walk_module(context, source, tree.body)
+    return _report(
+        context,
+        source,
+        lines,
+        collector.symbols,
+        collector.imports,
+        collector.violations,
+        collector.called(),
+        ((s.lineno, lead_of(s)) for s in tree.body),
+    )
+
+
+def analyse_tree(
+    context: ModuleContext, source: Source, lines: LineCounts, tree: ast.Module
+) -> AnalysedText:
+    """Analyse a whole parsed module, keeping its blocks for the next version."""
+    collector, groups = _walk_module(context, source, tree.body)
+    blocks = collector.blocks(groups)
+    return _kept(context, source, lines, blocks, collector.called(), _lines_of(source))
+
+
+def _walk_module(
+    context: ModuleContext, source: Source, body: list[ast.stmt]
+) -> tuple[Collector, list[list[ast.stmt]]]:
+    groups = list(group_statements(body))
+    spans = [_span(group) for group in groups]
+    collector = Collector(source, context).collect(body)
+    namespace = ModuleBindings([collector.bindings])
+    where = import_line(((s.lineno, lead_of(s)) for s in body), spans[-1][1] if spans else 0)
+    collector.finish(namespace, where, spans)
+    return collector, groups
+
+
+def analyse_edit(
+    previous: AnalysedText, context: ModuleContext, source: Source
+) -> AnalysedText | None:
+    """Analyse a new version of ``previous``'s text, re-walking only the blocks it touched.
+
+    ``None`` when the text must be parsed whole: the edit reached its first
+    lines, or the statements it touched do not parse alone (a syntax error,
+    or an edit that opened a bracket or a string).
+    """
+    data = source.parse_input
+    if context != previous.context or not isinstance(data, bytes) or _FLUFL in data:
+        return None
+    new_lines = tuple(data.splitlines(keepends=True))
+    old = previous.blocks
+    region = reparse(previous.lines, [(b.first, b.last) for b in old], new_lines)
+    if region is None:
+        return None
+    if region is UNCHANGED:
+        return previous
+
+    above, replaced = old[: region.first], old[region.first : region.stop]
+    if _declares_global(region.statements, (*above, *old[region.stop :])):
+        return None  # the compiler checks a module-level global against the whole module
+    below = [block.moved(region.shift) for block in old[region.stop :]]
+    groups = list(group_statements(region.statements))
+    spans = [_span(group) for group in groups]
+    collector = Collector(source, context).collect(region.statements)
+    namespace = ModuleBindings(
+        [*(b.bindings for b in above), collector.bindings, *(b.bindings for b in below)]
+    )
+    heads = chain(
+        chain.from_iterable(block.statements for block in above),
+        ((s.lineno, lead_of(s)) for s in region.statements),
+        chain.from_iterable(block.statements for block in below),
+    )
+    ends = [block.last for block in (*above[-1:], *below[-1:])] + [last for _, last in spans]
+    where = import_line(heads, max(ends, default=0))
+    walked = collector.finish(namespace, where, spans).blocks(groups)
+
+    # A kept block resolves its calls again only where the module's namespace
+    # changed for a name it calls, or where a fix of its names an import or
+    # the line where one goes.
+    renamed = changed_names(
+        chain.from_iterable(block.bindings for block in replaced), collector.bindings
+    )
+    fix_context_changed = where != previous.import_line or list(namespace.imported.items()) != list(
+        previous.namespace.imported.items()
+    )
+
+    def kept(block: Block) -> Block | None:
+        if block.roots & renamed or (fix_context_changed and block.uses_fix_context):
+            return _again(context, source, new_lines, block, namespace, where)
+        return block
+
+    again = [*map(kept, above), *walked, *map(kept, below)]
+    blocks = [block for block in again if block is not None]
+    if len(blocks) < len(again):
+        return None
+    called = previous.called.copy()
+    for block in replaced:
+        called.subtract(block.called)
+    for block in walked:
+        called.update(block.called)
+    called = Counter({name: count for name, count in called.items() if count})
+    removed = previous.lines[region.same_start : len(previous.lines) - region.same_end]
+    added = new_lines[region.same_start : len(new_lines) - region.same_end]
+    lines = _counted(previous.report.lines, line_counts(removed), line_counts(added))
+    return _kept(context, source, lines, blocks, called, new_lines, namespace, where)
+
+
+def _declares_global(statements: Sequence[ast.stmt], blocks: Iterable[Block]) -> bool:
+    return any(type(s) is ast.Global for s in statements) or any(
+        lead is Lead.GLOBAL for block in blocks for _, lead in block.statements
+    )
+
+
+_FLUFL = b"barry_as_FLUFL"
+"""The one __future__ import that changes how the rest of the file tokenizes."""
+
+
+def _counted(counts: LineCounts, removed: LineCounts, added: LineCounts) -> LineCounts:
+    """The counts of a text whose ``removed`` lines were replaced by ``added`` ones."""
+    return LineCounts(
+        total=counts.total - removed.total + added.total,
+        code=counts.code - removed.code + added.code,
+        comment=counts.comment - removed.comment + added.comment,
+        blank=counts.blank - removed.blank + added.blank,
+    )
+
+
+def _span(statements: Sequence[ast.stmt]) -> tuple[int, int]:
+    return first_line(statements[0]), max(s.end_lineno or s.lineno for s in statements)
+
+
+def _again(
+    context: ModuleContext,
+    source: Source,
+    lines: Sequence[bytes],
+    block: Block,
+    namespace: ModuleBindings,
+    where: int,
+) -> Block | None:
+    """Walk a kept block again, parsed from its unchanged lines; ``None`` if they do not parse.
+
+    A statement whose last line ends in a backslash, continued by a blank line,
+    parses only with the line after it.
+    """
+    piece = b"\n" * (block.first - 1) + b"".join(lines[block.first - 1 : block.last])
+    try:
+        statements = ast.parse(piece).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    collector = Collector(source, context).collect(statements)
+    return collector.finish(namespace, where, [(block.first, block.last)]).blocks([statements])[0]
+
+
+def _lines_of(source: Source) -> tuple[bytes, ...]:
+    data = source.parse_input
+    return tuple(data.splitlines(keepends=True)) if isinstance(data, bytes) else ()
+
+
+def _report(
+    context: ModuleContext,
+    source: Source,
+    lines: LineCounts,
+    symbols: Iterable[Symbol],
+    imports: Iterable[Import],
+    violations: Iterable[Violation],
+    called: Counter[str],
+    heads: Iterable[tuple[int, Lead]],
+) -> ModuleReport:
+    late = late_future_import(heads)
+    if late is not None:
+        violations = sorted((*violations, late), key=lambda v: (v.span.line, v.span.column, v.rule))
+    return ModuleReport(
+        path=context.path,
+        module=context.module,
+        tier=context.tier,
+        lines=lines,
+        symbols=tuple(symbols),
+        imports=tuple(imports),
+        violations=tuple(violations),
+        called=tuple(sorted(called.items())),
+        encoding=source.encoding,
+    )
+
+
+def _kept(
+    context: ModuleContext,
+    source: Source,
+    lines: LineCounts,
+    blocks: Sequence[Block],
+    called: Counter[str],
+    text_lines: tuple[bytes, ...],
+    namespace: ModuleBindings | None = None,
+    where: int | None = None,
+) -> AnalysedText:
+    report = _report(
+        context,
+        source,
+        lines,
+        chain.from_iterable(block.symbols for block in blocks),
+        chain.from_iterable(block.imports for block in blocks),
+        chain.from_iterable(block.violations for block in blocks),
+        called,
+        chain.from_iterable(block.statements for block in blocks),
+    )
+    if namespace is None:
+        namespace = ModuleBindings(block.bindings for block in blocks)
+    if where is None:
+        end = blocks[-1].last if blocks else 0
+        where = import_line(chain.from_iterable(block.statements for block in blocks), end)
+    return AnalysedText(context, text_lines, tuple(blocks), namespace, where, called, report)

@@ -14,6 +14,7 @@ import ast
 import enum
 from collections.abc import Callable
 
+from ark_lsp.analysis.bindings import Binding
 from ark_lsp.models import SymbolKind
 
 
@@ -26,7 +27,6 @@ class Scope:
         "forward",
         "imported",
         "kind",
-        "methods",
         "node",
         "parent",
         "qualname",
@@ -48,7 +48,6 @@ class Scope:
         self.forward = forward
         """A lambda or comprehension: names of its own, but its decisions are its parent's."""
         self.decisions = 0
-        self.methods: list[Scope] = []
         self.bound: dict[str, int] = {}
         """Names bound other than by import (definitions, assignments, parameters), each
         to the line of its first binding."""
@@ -56,7 +55,10 @@ class Scope:
         """Names the scope binds by import, to what they import."""
 
     def bind(self, name: str, line: int) -> None:
-        self.bound.setdefault(name, line)
+        # The walk meets statements in no particular order: keep the earliest line.
+        bound_at = self.bound.get(name)
+        if bound_at is None or line < bound_at:
+            self.bound[name] = line
 
     def owner(self) -> Scope:
         """The scope whose decisions this one's count toward."""
@@ -67,6 +69,30 @@ class Scope:
 
     def child_qualname(self, name: str) -> str:
         return f"{self.qualname}.{name}" if self.qualname else name
+
+
+class ModuleScope(Scope):
+    """The module's namespace, as the statements being walked see it.
+
+    It only records the module-level bindings of those statements (all of the
+    module's, or the blocks an edit touched); what a name used at module level
+    refers to is the business of
+    :class:`~ark_lsp.analysis.bindings.ModuleBindings`, which merges the
+    bindings of every block.
+    """
+
+    __slots__ = ("bindings",)
+
+    def __init__(self) -> None:
+        super().__init__(None, None, "", None)
+        self.bindings: list[Binding] = []
+
+    def bind(self, name: str, line: int) -> None:
+        self.bindings.append(Binding(name, None, line, 0))
+
+    def bind_import(self, name: str, target: str, line: int, column: int) -> None:
+        """Note a name bound by import (``*`` for a star import)."""
+        self.bindings.append(Binding(name, target, line, column))
 
 
 def uncounted(scope: Scope) -> Scope:

@@ -12,6 +12,7 @@ import codecs
 import io
 import re
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ark_lsp.models import LineCounts, Span
@@ -47,25 +48,24 @@ class Source:
     """Whether byte offsets and code-point columns coincide everywhere."""
     _lines: list[bytes] | None = field(default=None, init=False, repr=False)
 
-    _comments: dict[int, bytes] | None = field(default=None, init=False, repr=False)
-
     def __post_init__(self) -> None:
         self.is_ascii = self.data.isascii()
 
-    def comment_on(self, line: int) -> bytes | None:
-        """The comment token on a line, if there is one (text in strings is not)."""
-        if self._comments is None:
-            # Tokenizing costs as much as parsing, so it is done only for a file
-            # with a violation on a line holding a "#", and only once.
-            self._comments = {}
-            text = self.data.decode("utf-8", "replace")
-            try:
-                for token in tokenize.generate_tokens(io.StringIO(text).readline):
-                    if token.type == tokenize.COMMENT:
-                        self._comments[token.start[0]] = token.string.encode()
-            except (tokenize.TokenError, SyntaxError):
-                pass
-        return self._comments.get(line)
+    def comments(self, first: int, last: int) -> dict[int, bytes]:
+        """The comment tokens of lines ``first`` to ``last``, by line (text in strings is not).
+
+        The lines must begin and end whole statements, as a block's do, so that
+        they tokenize alone as they would in the file.
+        """
+        found: dict[int, bytes] = {}
+        text = b"\n".join(self.lines[first - 1 : last]).decode("utf-8", "replace")
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type == tokenize.COMMENT:
+                    found[token.start[0] + first - 1] = token.string.encode()
+        except (tokenize.TokenError, SyntaxError):
+            pass
+        return found
 
     @property
     def lines(self) -> list[bytes]:
@@ -198,6 +198,25 @@ def count_lines(data: bytes) -> LineCounts:
     blank = len(_BLANK_LINE.findall(framed)) - data.endswith(b"\n")
     comment = len(_COMMENT_LINE.findall(framed))
     return LineCounts(total=total, code=total - blank - comment, comment=comment, blank=blank)
+
+
+def line_counts(lines: Iterable[bytes]) -> LineCounts:
+    """:func:`count_lines` of some of a text's lines, each with its line ending.
+
+    Counted a line at a time, so that an edit counts only the lines it changed.
+    """
+    total = blank = comment = 0
+    for line in lines:
+        total += 1
+        text = line.rstrip(b"\r\n").lstrip(b" \t\f")
+        if not text:
+            blank += 1
+        elif text[0] == _HASH:
+            comment += 1
+    return LineCounts(total=total, code=total - blank - comment, comment=comment, blank=blank)
+
+
+_HASH = ord("#")
 
 
 def first_invalid_utf8(data: bytes) -> tuple[int, int, int] | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_DATABASE = 3
 EXIT_FAILURE = 4
+EXIT_INTERRUPTED = 130
+"""Ctrl-C, as shells report a process that SIGINT ended (128 + 2)."""
 
 PLAIN_PROGRESS_FROM = 500
 """Without a terminal, progress lines are printed only for runs this large."""
@@ -46,6 +50,31 @@ ROOT = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Workspace [default: the one holding the current folder].",
 )
+
+
+@contextmanager
+def cancel_on_interrupt() -> Iterator[threading.Event]:
+    """An event that Ctrl-C sets, so long work stops cleanly, is recorded, and says so.
+
+    The first SIGINT only asks the work to stop (the sandbox kills the run
+    and returns a cancelled result); a second one interrupts ARK at once.
+    """
+    cancel = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield cancel
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        click.echo("ark: interrupted: stopping the run (Ctrl-C again to quit at once)", err=True)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:

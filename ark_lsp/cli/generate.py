@@ -17,6 +17,7 @@ import click
 
 from ark_lsp.cli.common import (
     DATABASE,
+    EXIT_FAILURE,
     EXIT_FINDINGS,
     EXIT_USAGE,
     Workspace,
@@ -309,3 +310,6 @@ def generate_tests_command(
         fail(
             f"the generated tests were not written: {generation.validation.summary}", EXIT_FINDINGS
         )
+    if outcome.problem is not None:
+        # Skeletons, or tests that could not run, are not what was asked for: say why, and fail.
+        fail(outcome.problem, EXIT_FAILURE)

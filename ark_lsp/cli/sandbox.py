@@ -19,6 +19,7 @@ goes to stderr, so ``ark run f.py > out.txt`` keeps only the program's output.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,11 @@ from ark_lsp.cli.common import (
     DATABASE,
     EXIT_FAILURE,
     EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ROOT,
     Workspace,
+    cancel_on_interrupt,
     fail,
     open_workspace,
 )
@@ -106,6 +109,10 @@ def _options(options: dict[str, Any]) -> SandboxOptions:
     )
 
 
+def _progress(line: str) -> None:
+    click.echo(f"ark: {line}", err=True)
+
+
 def _relative(workspace: Workspace, path: Path) -> str:
     return workspace.project.relative(path)
 
@@ -129,7 +136,9 @@ def _summary(result: RunResult) -> str:
     return "; ".join(parts)
 
 
-def _exit_code(result: RunResult) -> int:
+def _exit_code(result: RunResult, interrupted: threading.Event | None = None) -> int:
+    if interrupted is not None and interrupted.is_set() and result.outcome.value == "cancelled":
+        return EXIT_INTERRUPTED
     if result.outcome.value == "passed":
         return EXIT_OK
     return EXIT_FAILURE if result.outcome.value == "error" else EXIT_FINDINGS
@@ -177,7 +186,10 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
     """
     from ark_lsp.workflows.run import run_code
 
-    with open_workspace([file], options.pop("database")) as workspace:
+    with (
+        open_workspace([file], options.pop("database")) as workspace,
+        cancel_on_interrupt() as cancel,
+    ):
         relative = _relative(workspace, file)
         result = run_code(
             workspace.project,
@@ -185,12 +197,14 @@ def run(file: Path, arguments: tuple[str, ...], qualname: str | None, **options:
             function=qualname,
             arguments=arguments,
             options=_options(options),
+            cancel=cancel.is_set,
+            progress=_progress,
         )
     if options["output_format"] == "json":
         click.echo(json.dumps({"target": relative, **result.as_dict()}, indent=2))
     else:
         _report_text(result)
-    raise SystemExit(_exit_code(result))
+    raise SystemExit(_exit_code(result, cancel))
 
 
 @click.command("test")
@@ -202,14 +216,23 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
     """Run pytest on PATHs (default: the workspace) in a sandbox; per-test results."""
     from ark_lsp.workflows.tests import run_tests
 
-    with open_workspace(list(paths), options.pop("database")) as workspace:
+    with (
+        open_workspace(list(paths), options.pop("database")) as workspace,
+        cancel_on_interrupt() as cancel,
+    ):
         targets = [_relative(workspace, path) for path in workspace.targets]
-        test_run = run_tests(workspace.project, targets, options=_options(options))
+        test_run = run_tests(
+            workspace.project,
+            targets,
+            options=_options(options),
+            cancel=cancel.is_set,
+            progress=_progress,
+        )
         display = workspace.display_path
     result = test_run.result
     if options["output_format"] == "json":
         click.echo(json.dumps(test_run.as_dict(), indent=2))
-        raise SystemExit(_exit_code(result))
+        raise SystemExit(_exit_code(result, cancel))
     for case in test_run.cases:
         if case.outcome.value in ("failed", "error"):
             line = case.failure_line or case.line
@@ -228,7 +251,7 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
         labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
         click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
         click.echo(f"ark: {_summary(result)}", err=True)
-    raise SystemExit(_exit_code(result))
+    raise SystemExit(_exit_code(result, cancel))
 
 
 @click.command("history")
@@ -325,6 +348,42 @@ def image_build(if_missing: bool, suite: str, mirror: str | None, tag: str | Non
     if tag is None and built != wanted:
         click.echo(f"ark: warning: built {built}, but this Python looks for {wanted}", err=True)
     click.echo(f"built {built}")
+
+
+@sandbox.group("env")
+def env() -> None:
+    """The environment runs get: the workspace's declared dependencies."""
+
+
+@env.command("build")
+@click.option("--verbose", "-v", is_flag=True, help="Show pip's output as it installs.")
+@click.option("--rebuild", is_flag=True, help="Build again even when the layer exists.")
+@ROOT
+def env_build(verbose: bool, rebuild: bool, root: Path | None) -> None:
+    """Install the workspace's declared dependencies into a docker layer its runs start from.
+
+    pip runs in a container with network, made from the sandbox image, never
+    on the host; runs then start from the layer with no network. The layer
+    is kept until the declarations (pyproject.toml, requirements*.txt, the
+    lock file) change. This builds it even for a workspace you have not
+    trusted, and tries again after a failed build.
+    """
+    from ark_lsp.workflows.environment import EnvironmentUnavailable, build_environment
+
+    with open_workspace([root] if root else [], None) as workspace:
+        project = workspace.project
+    try:
+        built = build_environment(
+            project,
+            rebuild=rebuild,
+            progress=lambda line: click.echo(f"ark: {line}", err=True),
+            log=(lambda line: click.echo(line, err=True)) if verbose else None,
+        )
+    except EnvironmentUnavailable as error:
+        fail(str(error), EXIT_FAILURE)
+    if built.problem is not None:
+        fail(built.problem, EXIT_FAILURE)
+    click.echo(f"{built.kind}: {built.image} ({built.reason})")
 
 
 COMMANDS = (run, test, history, sandbox)

@@ -64,6 +64,9 @@ class TrustDecision:
     reason: str
     restricted: bool = False
     """The editor keeps the folder in a restricted mode: nothing of it runs at all."""
+    vouched: bool = False
+    """The user said so (``ark trust``, the editor's trust), not only that nothing privileged
+    is asked: what installing the workspace's dependencies on its own needs."""
 
 
 _TEMPLATE_LISTING_CAP = 200
@@ -128,14 +131,14 @@ def decide_trust(
     if editor_trust is False:
         return TrustDecision(False, "VS Code keeps it in restricted mode", restricted=True)
     if editor_trust:
-        return TrustDecision(True, "the editor trusts the folder")
-    if not request:
-        return TrustDecision(True, "it asks for nothing privileged")
+        return TrustDecision(True, "the editor trusts the folder", vouched=True)
     record = (store or TrustStore()).find(root)
+    if not request:
+        return TrustDecision(True, "it asks for nothing privileged", vouched=record is not None)
     if record is None:
         return TrustDecision(False, "never trusted")
     if record.fingerprint != request.fingerprint:
         return TrustDecision(
             False, f"its privileged settings changed since you trusted it on {record.trusted_at}"
         )
-    return TrustDecision(True, f"trusted with `ark trust` on {record.trusted_at}")
+    return TrustDecision(True, f"trusted with `ark trust` on {record.trusted_at}", vouched=True)

@@ -106,6 +106,10 @@ class SandboxSettings:
     mount_workspace: bool = False
     """Mount the workspace read-only into docker runs instead of copying files in."""
 
+    python: str | None = None
+    """The interpreter local runs use, e.g. ``.venv/bin/python``; default: ``VIRTUAL_ENV``,
+    then the workspace's ``.venv`` or ``venv``, else ARK's own."""
+
     weak_isolation: bool = False
     """Let the local backend run code where bubblewrap cannot isolate it (util-linux
     ``unshare`` only: the host's files stay in reach) instead of refusing. A privileged

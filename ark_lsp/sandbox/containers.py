@@ -29,6 +29,11 @@ SILENCE_CHECK_SECONDS = 1.0
 """After this long without output a run asks the engine whether its container still runs."""
 POLL_SECONDS = 0.05
 """How often a waiting run looks at its deadline and its cancel check."""
+SEND_CHUNK = 256 * 1024
+SEND_STALL_SECONDS = 30.0
+"""How long a running container may take none of the run's files before ARK gives up on it."""
+DRAIN_SECONDS = 1.0
+"""How long ARK reads a container's last words after sending it the run failed."""
 
 
 def close_failed_unix_connects() -> None:
@@ -193,12 +198,17 @@ class Box:
     def drive(
         self, payload: bytes, collector: OutputCollector, deadline: float, cancelled: CancelCheck
     ) -> Ending:
-        """Send the agent its header and files, then read output until its report."""
+        """Send the agent its header and files, then read output until its report.
+
+        ``deadline`` bounds the run once its files are in: a busy machine may
+        take seconds to unpack a large workspace, which is not the code's time.
+        """
         frames = _Frames()
-        try:
-            self.socket.sendall(payload)
-        except OSError as error:
-            return Ending(stream_lost=f"cannot send the run to the container ({error})")
+        began = time.monotonic()
+        sent = self._send(payload, collector, frames, cancelled)
+        if sent is not None:
+            return sent
+        deadline += time.monotonic() - began
         heard = time.monotonic()
         while True:
             if cancelled():
@@ -223,13 +233,76 @@ class Box:
             if not chunk:
                 collector.finish()
                 return Ending(stream_lost="the container's stream ended")
-            for stream, data in frames.feed(chunk):
-                if stream == 2:
-                    collector.feed_stderr(data)
-                else:
-                    collector.feed_stdout(data)
+            self._take(chunk, frames, collector)
             if collector.done:
                 return Ending(reported=True)
+
+    @staticmethod
+    def _take(chunk: bytes, frames: _Frames, collector: OutputCollector) -> None:
+        for stream, data in frames.feed(chunk):
+            if stream == 2:
+                collector.feed_stderr(data)
+            else:
+                collector.feed_stdout(data)
+
+    def _send(
+        self, payload: bytes, collector: OutputCollector, frames: _Frames, cancelled: CancelCheck
+    ) -> Ending | None:
+        """Write the whole payload as fast as the container takes it; None once it is all in.
+
+        The agent may be slow to read (its Python still starting, the machine
+        busy): that is waited for, for as long as the container runs and takes
+        a byte now and then. Only a container that stopped, or that took
+        nothing for :data:`SEND_STALL_SECONDS`, ends the run, and the ending
+        says which.
+        """
+        view = memoryview(payload)
+        sent = 0
+        progress = checked = time.monotonic()
+        while sent < len(view):
+            if cancelled():
+                return Ending(cancelled=True)
+            try:
+                sent += self.socket.send(view[sent : sent + SEND_CHUNK])
+            except TimeoutError:
+                now = time.monotonic()
+                if now - progress >= SEND_STALL_SECONDS:
+                    return Ending(
+                        stream_lost=f"the container took none of the run's files for "
+                        f"{SEND_STALL_SECONDS:.0f} s ({sent} of {len(view)} bytes sent)"
+                    )
+                if now - checked >= SILENCE_CHECK_SECONDS:
+                    checked = now
+                    if not self.running():
+                        self._drain(frames, collector)
+                        return Ending(
+                            stream_lost=f"the container stopped while taking the run's files "
+                            f"({sent} of {len(view)} bytes sent)"
+                        )
+                continue
+            except OSError as error:
+                self._drain(frames, collector)
+                return Ending(
+                    stream_lost=f"the container stopped taking the run's files after {sent} of "
+                    f"{len(view)} bytes ({error.strerror or error})"
+                )
+            progress = time.monotonic()
+        return None
+
+    def _drain(self, frames: _Frames, collector: OutputCollector) -> None:
+        """Read what the agent still said (its traceback), briefly, after the send failed."""
+        until = time.monotonic() + DRAIN_SECONDS
+        while time.monotonic() < until:
+            try:
+                chunk = self.socket.recv(READ_CHUNK)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            self._take(chunk, frames, collector)
+        collector.finish()
 
     def running(self) -> bool:
         """Whether the engine says the container runs (False when the engine does not answer)."""

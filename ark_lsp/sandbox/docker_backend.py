@@ -17,6 +17,7 @@ remote engine over tcp or ssh.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import uuid
@@ -61,6 +62,39 @@ ISOLATION = (
 )
 AGENT_GRACE = 3.0
 """Seconds past the timeout ARK waits for the agent's report before killing the container."""
+
+
+def lost_reason(what: str, state: dict[str, Any], stderr: str = "") -> str:
+    """Why a run's stream ended without the agent's report, from the engine's own state."""
+    code = state.get("ExitCode")
+    if state.get("Running"):
+        if "took none" in what:
+            return f"{what}; the container was killed"
+        # The stream is the engine's: it ended under a container that still runs.
+        return (
+            f"the Docker engine stopped answering mid-run ({what} while the container still "
+            "runs); the container was killed"
+        )
+    if isinstance(code, int) and code > 128 and code - 128 in (signal.SIGKILL, signal.SIGTERM):
+        # ARK asks the engine only before it kills anything, so the signal came from elsewhere.
+        name = signal.Signals(code - 128).name
+        why = f"killed by {name} from outside ARK (docker kill or stop, or the engine)"
+    elif state.get("Error"):
+        why = f"the engine says: {one_line_text(str(state['Error']))}"
+    else:
+        said = stderr.strip().splitlines()[-1:]
+        why = f"the sandbox agent exited with code {code}" + (
+            f" ({one_line_text(said[0])[:300]})" if said else ""
+        )
+    return (
+        f"the sandbox container stopped before the run ended (status {state.get('Status')}, "
+        f"exit code {code}): {why}; {what}"
+    )
+
+
+def one_line_text(text: str) -> str:
+    """Text as one line."""
+    return " ".join(text.split())
 
 
 def one_line(error: BaseException) -> str:
@@ -160,19 +194,24 @@ class DockerSandbox:
             assert collector.report is not None
             report = AgentReport.parse(collector.report)
             return self._from_report(report, request.limits, result, bool(request.mount))
+        if ending.stream_lost is not None:
+            # Asked before ARK kills it, so the engine's answer is about what happened.
+            lost = self._lost(box, ending, result, collector.stderr.text())
+            box.kill()
+            return lost
         box.kill()
         if ending.cancelled:
             return result(Outcome.CANCELLED, error="cancelled by the caller")
-        if ending.deadline:
-            return result(
-                Outcome.TIMEOUT,
-                killed_by=KilledBy.TIMEOUT,
-                limits_hit=(KilledBy.TIMEOUT,),
-                error="the sandbox agent did not report by the deadline; the container was killed",
-            )
-        return self._lost(box, ending, result)
+        return result(
+            Outcome.TIMEOUT,
+            killed_by=KilledBy.TIMEOUT,
+            limits_hit=(KilledBy.TIMEOUT,),
+            error="the sandbox agent did not report by the deadline; the container was killed",
+        )
 
-    def _lost(self, box: Box, ending: Ending, result: Callable[..., RunResult]) -> RunResult:
+    def _lost(
+        self, box: Box, ending: Ending, result: Callable[..., RunResult], stderr: str = ""
+    ) -> RunResult:
         """The stream ended without a report: ask the engine what became of the container."""
         try:
             state = box.state()
@@ -189,11 +228,7 @@ class DockerSandbox:
                 killed_by=KilledBy.MEMORY,
                 limits_hit=(KilledBy.MEMORY,),
             )
-        return result(
-            Outcome.ERROR,
-            error=f"the sandbox container stopped before the run ended (status "
-            f"{state.get('Status')}, exit code {state.get('ExitCode')}): stopped from outside ARK?",
-        )
+        return result(Outcome.ERROR, error=lost_reason(ending.stream_lost or "", state, stderr))
 
     def _from_report(
         self,

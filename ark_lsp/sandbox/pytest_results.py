@@ -210,6 +210,72 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
     return cases
 
 
+_ERROR_LINE = re.compile(r"^E\s+(?P<text>\S.*)$", re.MULTILINE)
+_CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^'\n]{1,500})'")
+_PYTEST_EXIT_MEANING = {
+    2: "pytest was interrupted",
+    3: "pytest hit an internal error",
+    4: "pytest could not start (a usage error)",
+    5: "pytest collected no tests",
+}
+COLLECTION_FAILURE = "collection failure"
+"""The message pytest's JUnit report gives a file that could not be collected."""
+
+
+def _first_error(text: str) -> str:
+    """The first ``E   ...`` line of pytest's output: the exception that stopped it."""
+    found = _ERROR_LINE.search(text)
+    return clean(found.group("text"), 300) if found else ""
+
+
+def _work_relative(path: str) -> str:
+    """A path pytest printed in the sandbox, shown relative to the work folder when it can be."""
+    for folder in ("/work/", "/workspace/", "/sandbox/work/", "/ark-sandbox/work/"):
+        if path.startswith(folder):
+            return path[len(folder) :]
+    return PurePosixPath(path).name
+
+
+def setup_problem(
+    exit_code: int | None, cases: Collection[PytestCase], stdout: str, stderr: str
+) -> str | None:
+    """Why a pytest run is not a test result at all, or ``None`` when it is one.
+
+    A conftest that fails to import, a file that cannot be collected, no
+    pytest in the sandbox, no tests found: each is said with its cause
+    (the exception pytest printed), so that it is never shown as a count of
+    tests passed. A run killed by a limit (no exit code) is the limit's to
+    report.
+    """
+    output = f"{stdout}\n{stderr}"
+    if exit_code is None or (exit_code in (0, 1) and cases):
+        return None
+    if "No module named pytest" in output:
+        return "pytest is not installed in the sandbox's Python"
+    broken = [case for case in cases if case.message == COLLECTION_FAILURE]
+    if exit_code == 2 and broken:
+        first = broken[0]
+        cause = _first_error(first.details) or _last_line(first.details) or _first_error(output)
+        where = first.path or first.name
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        return f"{len(broken)} test file(s) could not be collected: {where}{more}: {cause}"
+    conftest = _CONFTEST.search(output)
+    if conftest:
+        cause = _first_error(output[conftest.end() :])
+        path = _work_relative(conftest.group("path"))
+        return f"{path} cannot be imported: {cause}" if cause else f"{path} cannot be imported"
+    if exit_code in (0, 1):
+        return f"pytest ended with exit code {exit_code} and reported no test"
+    meaning = _PYTEST_EXIT_MEANING.get(exit_code, f"pytest ended with exit code {exit_code}")
+    cause = _first_error(output) or _last_line(stderr) or _last_line(stdout)
+    return f"{meaning}: {cause}" if cause else meaning
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return clean(lines[-1], 300) if lines else ""
+
+
 def summary(cases: Iterable[PytestCase]) -> dict[str, int]:
     """Counts per outcome, every outcome present."""
     counts = {outcome.value: 0 for outcome in CaseOutcome}

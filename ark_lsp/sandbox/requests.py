@@ -19,6 +19,7 @@ MAX_COPY_BYTES = 32 * 1024 * 1024
 FUNCTION_DRIVER = """\
 import importlib, importlib.util, json, sys
 path, module_name, qualname, arguments = sys.argv[1:5]
+sys.argv = [path]
 sys.path.insert(0, "")
 try:
     module = importlib.import_module(module_name)
@@ -31,7 +32,11 @@ for part in qualname.split("."):
     target = getattr(target, part)
 print(repr(target(*json.loads(arguments))))
 """
-"""Imports the target's module as the workspace would (so relative imports work) and calls it."""
+"""Imports the target's module as the workspace would (so relative imports work) and calls it.
+
+The module sees ``sys.argv == [FILE]``: it is imported, not run as a script, and the
+arguments go to the function, not to the command line.
+"""
 
 
 class WorkspaceTooLarge(ValueError):

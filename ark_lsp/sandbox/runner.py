@@ -12,11 +12,19 @@ from typing import Protocol
 from ark_lsp.config import Settings
 from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
+from ark_lsp.sandbox.containers import engine_errors
 from ark_lsp.sandbox.docker_backend import DockerSandbox
 from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend
+from ark_lsp.sandbox.environment import SandboxEnvironment, docker_environment, local_environment
 from ark_lsp.sandbox.local_backend import LocalSandbox
 from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult, Sandbox
-from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, PytestCase, parse_junit, summary
+from ark_lsp.sandbox.pytest_results import (
+    JUNIT_REPORT,
+    PytestCase,
+    parse_junit,
+    setup_problem,
+    summary,
+)
 from ark_lsp.sandbox.requests import (
     copy_workspace,
     file_request,
@@ -94,16 +102,26 @@ class SandboxRunner:
         limits: Limits | None = None,
         pool_size: int | None = None,
         recorder: Recorder | None = None,
+        may_build: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
-        """Run in workspace ``root``; ``backend``, ``limits``, ``pool_size`` override settings."""
+        """Run in workspace ``root``; ``backend``, ``limits``, ``pool_size`` override settings.
+
+        ``may_build`` lets the first docker run build the workspace's
+        environment (its declared dependencies, in a container with network:
+        a trusted workspace's); ``progress`` hears what that build does.
+        """
         self.root = root
         self.settings = settings
         self.requested = backend or settings.sandbox.backend
         self.limits = limits or Limits.from_settings(settings.sandbox)
         self.pool_size = settings.sandbox.pool_size if pool_size is None else pool_size
         self.recorder = recorder
+        self.may_build = may_build
+        self.progress = progress
         self._lock = threading.Lock()
         self._choice: BackendChoice | None = None
+        self._environment: SandboxEnvironment | None = None
         self._sandbox: Sandbox | None = None
 
     @property
@@ -125,23 +143,51 @@ class SandboxRunner:
         with self._lock:
             return None if self._choice is None else self._choice.name
 
-    def _backend(self) -> Sandbox | None:
+    @property
+    def environment(self) -> SandboxEnvironment | None:
+        """What runs get for the workspace's dependencies, and why.
+
+        Built on first use when allowed; None when the chosen backend cannot run at all.
+        """
         choice = self.choice
         with self._lock:
-            if self._sandbox is None:
+            if self._environment is None:
+                self._environment = self._choose_environment(choice)
+            return self._environment
+
+    def _choose_environment(self, choice: BackendChoice) -> SandboxEnvironment | None:
+        if choice.name == "local":
+            return local_environment(
+                self.root, self.settings.sandbox.python, trusted=self.may_build
+            )
+        if not (choice.engine and choice.engine.answers and choice.image and choice.image.present):
+            return None
+        try:
+            return docker_environment(
+                choice.engine.client,
+                choice.image.name,
+                self.root,
+                may_build=self.may_build,
+                progress=self.progress,
+                project_files=lambda: copy_workspace(self.root, self.settings).files,
+            )
+        except engine_errors() as error:
+            reason = f"cannot ask the Docker engine for the workspace's environment: {error}"
+            return SandboxEnvironment("image", reason, image=choice.image.name, problem=reason)
+
+    def _backend(self) -> Sandbox | None:
+        choice = self.choice
+        environment = self.environment
+        with self._lock:
+            if self._sandbox is None and environment is not None:
                 if choice.name == "local":
                     self._sandbox = LocalSandbox(
-                        weak_isolation=self.settings.sandbox.weak_isolation
+                        environment.python, weak_isolation=self.settings.sandbox.weak_isolation
                     )
-                elif (
-                    choice.engine
-                    and choice.engine.answers
-                    and choice.image
-                    and choice.image.present
-                ):
+                elif choice.engine is not None and environment.image is not None:
                     self._sandbox = DockerSandbox(
                         choice.engine.client,
-                        choice.image.name,
+                        environment.image,
                         pool_size=self.pool_size,
                         pool_limits=self.limits,
                     )
@@ -156,7 +202,18 @@ class SandboxRunner:
 
     def _execute(self, request: RunRequest, cancel: Cancel) -> RunResult:
         sandbox = self._backend()
-        if sandbox is None:
+        environment = self.environment
+        if environment is not None and environment.problem is not None:
+            now = utc_now()
+            result = RunResult(
+                outcome=Outcome.ERROR,
+                backend=self.choice.name,
+                image=environment.image,
+                error=environment.problem,
+                started_at=now,
+                finished_at=now,
+            )
+        elif sandbox is None:
             now = utc_now()
             image = self.choice.image.name if self.choice.image else None
             result = RunResult(
@@ -168,6 +225,8 @@ class SandboxRunner:
                 finished_at=now,
             )
         else:
+            if environment is not None and environment.variables:
+                request = dataclasses.replace(request, env={**environment.variables, **request.env})
             result = sandbox.run(request, cancel)
         return _collected_only(request, result)
 
@@ -252,18 +311,30 @@ class SandboxRunner:
         # The report is the sandbox's word: a test is placed only at a file that was
         # copied in, never at a host path (or a FIFO) it names.
         cases = parse_junit(result.artifacts.get(report, b""), request.files or None)
-        if (
-            result.outcome is Outcome.FAILED
-            and not cases
-            and "No module named pytest" in result.stderr
-        ):
+        problem = (
+            setup_problem(result.exit_code, cases, result.stdout, result.stderr)
+            if result.outcome in (Outcome.PASSED, Outcome.FAILED)
+            else None
+        )
+        if problem is not None:
+            # Not a test result: the tests could not be run at all, and the record says why.
             result = dataclasses.replace(
-                result,
-                outcome=Outcome.ERROR,
-                error=f"pytest is not installed in the sandbox ({result.image or 'local Python'}); "
-                "`ark sandbox image build` makes an image that has it",
+                result, outcome=Outcome.ERROR, error=self._explained(problem, result)
             )
         return PytestRun(_noted(self._record(request, result), notes), cases)
+
+    def _explained(self, problem: str, result: RunResult) -> str:
+        """A set-up problem with what the user can do about it, where ARK knows."""
+        if not problem.startswith("pytest is not installed"):
+            return problem
+        environment = self.environment
+        if result.backend == "local" and environment is not None and environment.python:
+            python = environment.python
+            return (
+                f"{problem} ({python}: {environment.reason}); "
+                f"install it there: {python} -m pip install pytest"
+            )
+        return f"{problem} ({result.image}); `ark sandbox image build` makes an image that has it"
 
     def close(self) -> None:
         """Remove the pool's containers; the runner cannot be used afterwards."""

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ark_lsp.sandbox import bubblewrap, scratch
 from ark_lsp.sandbox.containers import LABEL, engine_errors
-from ark_lsp.sandbox.docker_engine import choose_backend, connect, docker_host
+from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend, connect, docker_host
+from ark_lsp.sandbox.environment import docker_environment, local_environment
 from ark_lsp.sandbox.local_backend import LocalSandbox, namespaces_work
 
 
@@ -16,7 +17,8 @@ def sandbox_status(start: Path) -> dict[str, object]:
     from ark_lsp.config import load_settings
     from ark_lsp.workspace import find_root
 
-    loaded = load_settings(find_root(start))
+    root = find_root(start)
+    loaded = load_settings(root)
     settings = loaded.settings.sandbox
     engine = connect()
     choice = choose_backend(settings.backend, settings.image, engine)
@@ -39,6 +41,7 @@ def sandbox_status(start: Path) -> dict[str, object]:
         "local_cgroups": os.geteuid() == 0,
         "stale_leftovers_removed": scratch.sweep(force=True),
     }
+    report.update(_environment(choice, root, settings.python, loaded.trust.vouched))
     if engine.answers:
         try:
             found = engine.client.api.containers(all=True, filters={"label": LABEL})
@@ -47,6 +50,25 @@ def sandbox_status(start: Path) -> dict[str, object]:
             report["sandbox_containers"] = f"cannot list ({error})"
     engine.close()
     return report
+
+
+def _environment(
+    choice: BackendChoice, root: Path, python: str | None, trusted: bool
+) -> dict[str, object]:
+    """Which environment the workspace's runs get and why; nothing is built here."""
+    if choice.name == "local":
+        return local_environment(root, python, trusted=trusted).as_dict()
+    if choice.engine is None or not choice.engine.answers or not choice.image:
+        return {"environment": None, "environment_reason": "no engine or image to run on"}
+    if not choice.image.present:
+        return {"environment": None, "environment_reason": choice.image.reason}
+    try:
+        found = docker_environment(
+            choice.engine.client, choice.image.name, root, may_build=trusted, look_only=True
+        )
+    except engine_errors() as error:
+        return {"environment": None, "environment_reason": f"cannot ask the engine ({error})"}
+    return found.as_dict()
 
 
 def _local(weak_isolation: bool, network: bool) -> dict[str, object]:

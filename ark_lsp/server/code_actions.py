@@ -1,127 +1,96 @@
-"""Quick fixes, suppressions and fix-all, from the engine's fixes for the current text.
+"""``textDocument/codeAction`` and ``codeAction/resolve``, asked of every feature with actions.
 
-Every edit offered is checked first: a fix that would leave the file
-unparsable is not offered.
+LSP has one handler per method; features offer actions through a
+:class:`CodeActionProvider` added here, and the kinds the server
+advertises are those of its providers. One provider's fault costs the
+others nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from lsprotocol import types
 
-from ark_lsp.analysis import fix_all, fix_keeps_code_valid
-from ark_lsp.analysis.fixes import suppression_fix
-from ark_lsp.models import Violation
-from ark_lsp.server.app import ArkServer
-from ark_lsp.server.convert import lsp_range, workspace_edit
-from ark_lsp.server.documents import Snapshot
-
-FIX_ALL = "source.fixAll.ark"
+if TYPE_CHECKING:
+    from ark_lsp.server.core import ArkServer
+    from ark_lsp.server.documents import Snapshot
 
 logger = logging.getLogger(__name__)
 
 
-def _wanted(params: types.CodeActionParams, kind: str) -> bool:
+def wanted(params: types.CodeActionParams, kind: str) -> bool:
+    """Whether the client asks for actions of ``kind`` (``only`` names it or a parent kind)."""
     only = params.context.only
     return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
 
-def _violation_of(snapshot: Snapshot, diagnostic: types.Diagnostic) -> Violation | None:
-    """The violation a diagnostic of this text was made from; None if it is stale.
+class CodeActionProvider(Protocol):
+    """A feature's code actions."""
 
-    Matched by rule, line and message: some clients (Neovim before 0.10)
-    send ranges back in other units than they received them, so a range
-    alone cannot be trusted. The range only breaks ties on one line.
-    """
-    line = diagnostic.range.start.line + 1
-    candidates = [
-        violation
-        for violation in snapshot.report.violations
-        if violation.rule == diagnostic.code
-        and violation.span.line == line
-        and violation.message == diagnostic.message
-    ]
-    for violation in candidates:
-        if lsp_range(snapshot.document, violation.span) == diagnostic.range:
-            return violation
-    return candidates[0] if candidates else None
+    @property
+    def kinds(self) -> Sequence[str]:
+        """The kinds of action it offers, advertised at ``initialize``."""
+        ...
+
+    async def actions(
+        self, snapshot: Snapshot, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        """Its actions for the range of a document."""
+        ...
+
+    async def resolve(self, action: types.CodeAction) -> types.CodeAction | None:
+        """The action with its edit filled in, or None when the action is not its own."""
+        ...
 
 
-def quick_fixes(snapshot: Snapshot, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
-    """The engine's fix, then a suppression comment, for each of ARK's diagnostics."""
-    actions = []
-    text = snapshot.document.source
-    lines = snapshot.document.lines
-    for diagnostic in diagnostics:
-        if diagnostic.source != "ark":
-            continue
-        violation = _violation_of(snapshot, diagnostic)
-        if violation is None:
-            continue
-        line = lines[violation.span.line - 1] if violation.span.line <= len(lines) else ""
-        candidates = [(violation.fix, True), (suppression_fix(violation, line), False)]
-        for fix, is_engine_fix in candidates:
-            if fix is None or not fix_keeps_code_valid(text, fix):
-                continue
-            actions.append(
-                types.CodeAction(
-                    title=fix.title,
-                    kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[diagnostic],
-                    is_preferred=is_engine_fix and fix.safe,
-                    edit=workspace_edit(snapshot.document, fix),
-                )
-            )
-    return actions
+class CodeActions:
+    """The providers of code actions, asked in the order they were added."""
 
+    def __init__(self, server: ArkServer) -> None:
+        self._server = server
+        self._providers: list[CodeActionProvider] = []
+        # pygls reads the options when it answers ``initialize``: the kinds are filled in
+        # as providers are added, which is before then.
+        self._kinds: list[str] = []
+        self._options = types.CodeActionOptions(
+            code_action_kinds=self._kinds, resolve_provider=True
+        )
 
-def fix_all_action(snapshot: Snapshot) -> types.CodeAction | None:
-    """Every safe fix in the document at once, if there is any."""
-    text = snapshot.document.source
-    fixed, applied = fix_all(text, snapshot.relative, snapshot.settings)
-    if not applied:
-        return None
-    whole = types.Range(
-        start=types.Position(line=0, character=0),
-        end=types.Position(line=len(snapshot.document.lines), character=0),
-    )
-    edit = types.TextEdit(range=whole, new_text=fixed)
-    return types.CodeAction(
-        title=f"Fix all safely fixable ARK problems ({applied})",
-        kind=FIX_ALL,
-        edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
-    )
+    def add(self, provider: CodeActionProvider) -> None:
+        """Ask ``provider`` for actions from now on."""
+        self._providers.append(provider)
+        self._kinds.extend(kind for kind in provider.kinds if kind not in self._kinds)
 
+    def register(self) -> None:
+        """Answer the two requests."""
+        server = self._server
 
-def register(server: ArkServer) -> None:
-    """Offer code actions: ARK's quick fixes, then those of ``server.code_action_providers``."""
+        @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, self._options)
+        async def code_action(
+            ls: ArkServer, params: types.CodeActionParams
+        ) -> list[types.CodeAction]:
+            snapshot = ls.documents.latest(params.text_document.uri)
+            if snapshot is None:
+                return []
+            actions: list[types.CodeAction] = []
+            for provider in self._providers:
+                try:
+                    actions += await provider.actions(snapshot, params)
+                except Exception:  # one feature's fault must not cost the others their actions
+                    logger.exception("code action provider %r failed", provider)
+            return actions
 
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[
-                types.CodeActionKind.QuickFix,
-                types.CodeActionKind.Refactor,
-                FIX_ALL,
-            ],
-            resolve_provider=True,
-        ),
-    )
-    async def code_action(ls: ArkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        snapshot = ls.documents.latest(params.text_document.uri)
-        if snapshot is None:
-            return []
-        actions = []
-        if _wanted(params, types.CodeActionKind.QuickFix):
-            actions += quick_fixes(snapshot, list(params.context.diagnostics))
-        if _wanted(params, FIX_ALL):
-            everything = fix_all_action(snapshot)
-            if everything is not None:
-                actions.append(everything)
-        for provider in ls.code_action_providers:
-            try:
-                actions += await provider(snapshot, params)
-            except Exception:  # one feature's fault must not cost the others their actions
-                logger.exception("code action provider %r failed", provider)
-        return actions
+        @server.feature(types.CODE_ACTION_RESOLVE)
+        async def resolve(ls: ArkServer, action: types.CodeAction) -> types.CodeAction:
+            for provider in self._providers:
+                try:
+                    resolved = await provider.resolve(action)
+                except Exception:
+                    logger.exception("code action provider %r failed to resolve", provider)
+                    continue
+                if resolved is not None:
+                    return resolved
+            return action

@@ -4,36 +4,36 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from ark_lsp.models import Span, SymbolKind
-from ark_lsp.server.app import ArkServer
-from ark_lsp.server.convert import lsp_range
+from ark_lsp.models import SymbolKind
+from ark_lsp.server.convert import complexity_lens
+from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 
 
 def complexity_lenses(snapshot: Snapshot) -> list[types.CodeLens]:
     """A "complexity 23 (D)" lens above each function over the threshold."""
     threshold = snapshot.settings.code_lens_threshold
-    lenses = []
-    for symbol in snapshot.report.symbols:
-        if symbol.kind is SymbolKind.CLASS or symbol.complexity <= threshold:
-            continue
-        line = symbol.name_span.line
-        lenses.append(
-            types.CodeLens(
-                range=lsp_range(snapshot.document, Span(line, 0, line, 0)),
-                # An empty command id makes a label the user cannot click by mistake.
-                command=types.Command(
-                    title=f"complexity {symbol.complexity} ({symbol.rank})", command=""
-                ),
-            )
+    return [
+        complexity_lens(snapshot.document, symbol)
+        for symbol in snapshot.report.symbols
+        if symbol.kind is not SymbolKind.CLASS and symbol.complexity > threshold
+    ]
+
+
+class ComplexityLenses(Feature):
+    """Code lenses over functions more complex than the threshold."""
+
+    def settings_changed(self) -> None:
+        """The threshold may have changed: the client redraws the lenses where it can."""
+        if self.server.client_support.code_lens_refresh:
+            self.server.workspace_code_lens_refresh(None)
+
+    def register(self) -> None:
+        """Answer code lens requests."""
+
+        @self.server.feature(
+            types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False)
         )
-    return lenses
-
-
-def register(server: ArkServer) -> None:
-    """Answer code lens requests."""
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def code_lens(ls: ArkServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-        snapshot = ls.documents.latest(params.text_document.uri)
-        return complexity_lenses(snapshot) if snapshot else []
+        def code_lens(ls: ArkServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+            snapshot = ls.documents.latest(params.text_document.uri)
+            return complexity_lenses(snapshot) if snapshot else []

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from ark_lsp.generate.results import FileChange
-from ark_lsp.models import Fix, Severity, Span, Violation
+from ark_lsp.models import Fix, Severity, Span, Symbol, SymbolKind, Violation
 from ark_lsp.rules import DOCS_URL
-from ark_lsp.store import ViolationRecord
+from ark_lsp.sandbox import PytestCase
+from ark_lsp.store import SymbolRecord, ViolationRecord
+
+ANALYSIS_SOURCE = "ark"
+"""The source of the engine's violations: what the analysis finds in the text."""
+
+TEST_FAILURE_SOURCE = "ark-sandbox"
+"""The source of failing tests found by the last sandbox test run."""
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
     Severity.INFO: types.DiagnosticSeverity.Information,
+}
+
+
+_SYMBOL_KIND = {
+    SymbolKind.FUNCTION: types.SymbolKind.Function,
+    SymbolKind.METHOD: types.SymbolKind.Method,
+    SymbolKind.CLASS: types.SymbolKind.Class,
 }
 
 
@@ -88,7 +104,7 @@ def _diagnostic(
         severity=_SEVERITY[severity],
         code=rule,
         code_description=types.CodeDescription(href=DOCS_URL.format(rule=rule)),
-        source="ark",
+        source=ANALYSIS_SOURCE,
     )
 
 
@@ -103,3 +119,92 @@ def stored_diagnostic(document: TextDocument, record: ViolationRecord) -> types.
     """A violation read from the index as an LSP diagnostic."""
     span = Span(record.line, record.column, record.end_line, record.end_column)
     return _diagnostic(document, span, record.rule, Severity(record.severity), record.message)
+
+
+def test_failure_diagnostic(document: TextDocument, case: PytestCase) -> types.Diagnostic:
+    """A failing or erroring test as a diagnostic over the line that failed."""
+    line = case.failure_line or case.line or 1
+    text = document.lines[line - 1] if line <= len(document.lines) else ""
+    span = Span(line, len(text) - len(text.lstrip()), line, len(text.rstrip("\r\n")))
+    return types.Diagnostic(
+        range=lsp_range(document, span),
+        message=f"{case.name} {case.outcome.value}: {case.message}".strip(),
+        severity=types.DiagnosticSeverity.Error,
+        code="test-failure",
+        source=TEST_FAILURE_SOURCE,
+    )
+
+
+def whole_document_edit(document: TextDocument, new_text: str) -> types.WorkspaceEdit:
+    """An edit replacing the document's whole text."""
+    whole = types.Range(
+        start=types.Position(line=0, character=0),
+        end=types.Position(line=len(document.lines), character=0),
+    )
+    return types.WorkspaceEdit(
+        changes={document.uri: [types.TextEdit(range=whole, new_text=new_text)]}
+    )
+
+
+def lsp_document_symbols(
+    document: TextDocument, symbols: Sequence[Symbol]
+) -> list[types.DocumentSymbol]:
+    """A report's classes and functions, nested as written."""
+    children_of: dict[str, list[types.DocumentSymbol]] = {}
+    top: list[types.DocumentSymbol] = []
+    for symbol in symbols:
+        name_span = symbol.name_span
+        entry = types.DocumentSymbol(
+            name=symbol.name,
+            kind=_SYMBOL_KIND.get(symbol.kind, types.SymbolKind.Function),
+            range=lsp_range(document, symbol.span),
+            selection_range=lsp_range(
+                document,
+                Span(
+                    name_span.line,
+                    name_span.column,
+                    name_span.line,
+                    name_span.column + len(symbol.name),
+                ),
+            ),
+            detail=f"complexity {symbol.complexity} ({symbol.rank})",
+            children=children_of.setdefault(symbol.qualname, []),
+        )
+        siblings = children_of.get(symbol.qualname.rpartition(".")[0], top)
+        siblings.append(entry)
+    return top
+
+
+def lsp_workspace_symbol(uri: str, record: SymbolRecord) -> types.WorkspaceSymbol:
+    """A symbol of the index, found by a workspace symbol search."""
+    # Index columns are code points; for a symbol's start line that is
+    # what every encoding agrees on in ASCII code, and close enough elsewhere.
+    start = types.Position(line=record.line - 1, character=record.column)
+    end = types.Position(line=record.end_line - 1, character=record.end_column)
+    return types.WorkspaceSymbol(
+        name=record.name,
+        kind=_SYMBOL_KIND.get(SymbolKind(record.kind), types.SymbolKind.Function),
+        location=types.Location(uri=uri, range=types.Range(start=start, end=end)),
+        container_name=record.qualname.rpartition(".")[0] or record.path,
+    )
+
+
+def complexity_lens(document: TextDocument, symbol: Symbol) -> types.CodeLens:
+    """A "complexity 23 (D)" label above a function."""
+    line = symbol.name_span.line
+    return types.CodeLens(
+        range=lsp_range(document, Span(line, 0, line, 0)),
+        # An empty command id makes a label the user cannot click by mistake.
+        command=types.Command(title=f"complexity {symbol.complexity} ({symbol.rank})", command=""),
+    )
+
+
+def lsp_hover(document: TextDocument, span: Span, text: str, markdown: bool) -> types.Hover:
+    """Hover text (markdown) over a span, as plain text for a client without markdown."""
+    return types.Hover(
+        contents=types.MarkupContent(
+            kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
+            value=text if markdown else text.replace("`", ""),
+        ),
+        range=lsp_range(document, span),
+    )

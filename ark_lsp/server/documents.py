@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
-from ark_lsp.analysis import ParsedText, analyze, analyze_edit
+from ark_lsp.analysis import AnalysedText, analyze, analyze_edit
 from ark_lsp.config import Settings
 from ark_lsp.files import ReadRefused, read_contained
 from ark_lsp.models import ModuleReport
 from ark_lsp.server.folders import FolderState
 
 if TYPE_CHECKING:
-    from ark_lsp.server.app import ArkServer
+    from ark_lsp.server.core import ArkServer
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Documents:
     def __init__(self, server: ArkServer) -> None:
         self._server = server
         self._latest: dict[str, Snapshot] = {}
-        self._parsed: dict[str, ParsedText] = {}
+        self._parsed: dict[str, AnalysedText] = {}
 
     def text(self, uri: str) -> TextDocument | None:
         """The open document, or the file on disk for an unopened one; None if neither.
@@ -132,9 +132,9 @@ class Documents:
     def analyse(self, document: TextDocument, *, incremental: bool = False) -> Snapshot:
         """Analyse a (frozen) document.
 
-        ``incremental`` re-parses only what changed since the last incremental
-        analysis of the document; only the analysis thread may ask for it, as
-        the kept parse is updated in place.
+        ``incremental`` re-analyses only the blocks that changed since the last
+        incremental analysis of the document; only the analysis thread asks for
+        it, so that each edit starts from the one before.
         """
         folder, relative = self._server.folders.locate(document.uri)
         settings = (folder or self._server.folders.loose).settings
@@ -148,7 +148,7 @@ class Documents:
         return Snapshot(document, report, settings, folder, relative)
 
     def analyse_edit(self, document: TextDocument) -> Snapshot:
-        """:meth:`analyse` re-parsing only what changed; for the analysis thread."""
+        """:meth:`analyse` re-analysing only what changed; for the analysis thread."""
         return self.analyse(document, incremental=True)
 
     def remember(self, snapshot: Snapshot) -> None:

@@ -6,25 +6,22 @@ lazily where the client resolves code actions), and "Generate tests for
 `name`" on a function or method's ``def`` line (a command: it runs the
 function in the sandbox, which takes seconds). The commands
 ``ark.generateFunction`` and ``ark.generateTests`` take ``[{"uri": ...,
-"position": {"line": ..., "character": ...}}]``, run off the server's
-thread with ``$/progress`` reports, apply their edit with
-``workspace/applyEdit`` and answer with what they did. Every generation is
-recorded in the project's ``generated_code``.
+"position": {"line": ..., "character": ...}}]``, run as jobs with
+``$/progress`` reports, apply their edit with ``workspace/applyEdit`` and
+answer with what they did. Every generation is recorded in the project's
+``generated_code``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
 from ark_lsp.config import LoadedSettings
@@ -33,11 +30,13 @@ from ark_lsp.generate.characterize import NothingToTest
 from ark_lsp.generate.characterize.targets import target_at
 from ark_lsp.models import Tier
 from ark_lsp.project import Project
-from ark_lsp.server.app import ArkServer
+from ark_lsp.server.arguments import DocumentPosition
+from ark_lsp.server.code_actions import wanted
 from ark_lsp.server.convert import generation_edit, server_position
+from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import RESTRICTED
-from ark_lsp.server.progress import WorkDone
+from ark_lsp.server.jobs import Job
 from ark_lsp.workflows.characterize import CharacterizationResult, characterize
 from ark_lsp.workflows.generate import record_generation, stub_for_call
 from ark_lsp.workspace import find_root
@@ -49,51 +48,48 @@ GENERATE_TESTS = "ark.generateTests"
 _DATA_KEY = "arkGenerateFunction"
 _OFFERS_KEPT = 16
 
-_T = TypeVar("_T")
 
+class CodeGeneration(Feature):
+    """Offers and runs generation; the work runs as jobs."""
 
-@dataclass(frozen=True)
-class _Where:
-    """A document position from a command's arguments or a code action's data."""
-
-    uri: str
-    position: types.Position
-
-
-def _where(arguments: tuple[Any, ...]) -> _Where:
-    """Read ``[{"uri": ..., "position": {"line": ..., "character": ...}}]``, or refuse them."""
-    if len(arguments) != 1 or not isinstance(arguments[0], Mapping):
-        raise JsonRpcInvalidParams('expected one argument: {"uri": ..., "position": {...}}')
-    raw = arguments[0]
-    uri = raw.get("uri") or (raw.get("textDocument") or {}).get("uri")
-    position = raw.get("position")
-    if not isinstance(uri, str) or not isinstance(position, Mapping):
-        raise JsonRpcInvalidParams(
-            'expected {"uri": ..., "position": {"line": ..., "character": ...}}'
-        )
-    try:
-        line, character = int(position["line"]), int(position["character"])
-    except (KeyError, TypeError, ValueError):
-        raise JsonRpcInvalidParams("position needs integer line and character") from None
-    return _Where(uri, types.Position(line=line, character=character))
-
-
-class GenerationFeature:
-    """Offers and runs generation for one server; work runs in its own thread."""
+    kinds: Sequence[str] = (types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor)
 
     def __init__(self, server: ArkServer) -> None:
-        self._server = server
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-generate")
+        super().__init__(server)
         self._offers: OrderedDict[tuple[str, int | None, int, int], Generation | None] = (
             OrderedDict()
         )
+        self._offers_lock = threading.Lock()
+        """Stubs are made one at a time, so a code action and its resolve share one."""
 
-    async def _off_thread(self, function: Callable[..., _T], *args: object) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
+    def register(self) -> None:
+        """Offer generation as code actions and commands."""
+        server = self.server
+        server.code_actions.add(self)
 
-    def stop(self) -> None:
-        """Refuse new work; work in progress ends on its own."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        @server.command(GENERATE_FUNCTION)
+        async def generate_function(ls: ArkServer, where: DocumentPosition) -> dict[str, Any]:
+            return await self.generate_function(where)
+
+        @server.command(GENERATE_TESTS)
+        async def generate_tests_command(ls: ArkServer, where: DocumentPosition) -> dict[str, Any]:
+            return await self.generate_tests(where)
+
+    async def actions(
+        self, snapshot: Snapshot, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        """The "Generate function" action on an undefined call, "Generate tests" on a ``def``."""
+        actions: list[types.CodeAction] = []
+        position = params.range.start
+        if wanted(params, types.CodeActionKind.QuickFix):
+            action = await self.function_action(snapshot, position)
+            if action is not None:
+                actions.append(action)
+        if wanted(params, types.CodeActionKind.Refactor):
+            action = self.tests_action(snapshot, position)
+            if action is not None:
+                actions.append(action)
+        return actions
 
     # --- where things are ---------------------------------------------------------------
 
@@ -112,7 +108,7 @@ class GenerationFeature:
 
     def _read_text(self, path: Path) -> str | None:
         uri = from_fs_path(str(path)) or path.as_uri()
-        document = self._server.documents.text(uri)
+        document = self.server.documents.text(uri)
         return document.source if document is not None else None
 
     def _record(self, snapshot: Snapshot, generation: Generation, outcome: Any = None) -> None:
@@ -123,30 +119,35 @@ class GenerationFeature:
     # --- generate function --------------------------------------------------------------
 
     def _function(self, snapshot: Snapshot, line: int, column: int) -> Generation | None:
-        """The stub for an undefined call at a position (in the worker thread)."""
-        key = (snapshot.uri, snapshot.version, line, column)
-        if key in self._offers:
-            return self._offers[key]
+        """The stub for an undefined call at a position (in a job thread)."""
+        with self._offers_lock:
+            key = (snapshot.uri, snapshot.version, line, column)
+            if key in self._offers:
+                return self._offers[key]
+            generation = self._stub(snapshot, line, column)
+            self._offers[key] = generation
+            while len(self._offers) > _OFFERS_KEPT:
+                self._offers.popitem(last=False)
+            return generation
+
+    def _stub(self, snapshot: Snapshot, line: int, column: int) -> Generation | None:
         project, path = self._project(snapshot), snapshot.path
-        generation = None
-        if project is not None and path is not None:
-            try:
-                generation = stub_for_call(
-                    project,
-                    snapshot.document.source,
-                    path,
-                    line,
-                    column,
-                    read_text=self._read_text,
-                )
-            except TemplateError as error:
-                self._server.call_soon(self._server.warn, f"ARK cannot generate: {error}")
-            except ValueError as error:  # a file outside the workspace, a class gone
-                logger.info("no stub at %s:%s: %s", snapshot.uri, line, error)
-        self._offers[key] = generation
-        while len(self._offers) > _OFFERS_KEPT:
-            self._offers.popitem(last=False)
-        return generation
+        if project is None or path is None:
+            return None
+        try:
+            return stub_for_call(
+                project,
+                snapshot.document.source,
+                path,
+                line,
+                column,
+                read_text=self._read_text,
+            )
+        except TemplateError as error:
+            self.server.call_soon(self.server.warn, f"ARK cannot generate: {error}")
+        except ValueError as error:  # a file outside the workspace, a class gone
+            logger.info("no stub at %s:%s: %s", snapshot.uri, line, error)
+        return None
 
     def _edit(self, snapshot: Snapshot, generation: Generation) -> types.WorkspaceEdit | None:
         root = self._root(snapshot)
@@ -154,42 +155,24 @@ class GenerationFeature:
             return None
         target = root / generation.change.path
         uri = from_fs_path(str(target)) or target.as_uri()
-        document = snapshot.document if uri == snapshot.uri else self._server.documents.text(uri)
-        return generation_edit(uri, document, generation.change, self._creates_files())
-
-    def _creates_files(self) -> bool:
-        workspace = self._server.client_capabilities.workspace
-        edits = workspace.workspace_edit if workspace else None
-        return bool(
-            edits
-            and edits.document_changes
-            and types.ResourceOperationKind.Create in (edits.resource_operations or ())
+        document = snapshot.document if uri == snapshot.uri else self.server.documents.text(uri)
+        return generation_edit(
+            uri, document, generation.change, self.server.client_support.creates_files
         )
-
-    def _resolves_edits(self) -> bool:
-        text_document = self._server.client_capabilities.text_document
-        action = text_document.code_action if text_document else None
-        support = action.resolve_support if action else None
-        return bool(support and "edit" in support.properties)
-
-    def _shows_disabled(self) -> bool:
-        text_document = self._server.client_capabilities.text_document
-        action = text_document.code_action if text_document else None
-        return bool(action and action.disabled_support)
 
     async def function_action(
         self, snapshot: Snapshot, position: types.Position
     ) -> types.CodeAction | None:
         """The "Generate function" action for the undefined call at ``position``, if any."""
         line, column = server_position(snapshot.document, position)
-        generation = await self._off_thread(self._function, snapshot, line, column)
+        generation = await self.server.jobs.run(self._function, snapshot, line, column)
         if generation is None:
             return None
         name = generation.target.rsplit(".", 1)[-1]
         kind = generation.kind if generation.kind in ("method", "class") else "function"
         title = f"Generate {kind} `{name}`"
         if not generation.offered:
-            if not self._shows_disabled():
+            if not self.server.client_support.shows_disabled_code_actions:
                 return None
             reason = f"the generated code has a violation: {generation.validation.summary}"
             return types.CodeAction(
@@ -198,7 +181,7 @@ class GenerationFeature:
                 disabled=types.CodeActionDisabled(reason=reason),
             )
         action = types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix)
-        if self._resolves_edits():
+        if self.server.client_support.resolves_code_action_edits:
             action.data = {
                 _DATA_KEY: {
                     "uri": snapshot.uri,
@@ -209,46 +192,44 @@ class GenerationFeature:
             }
         else:
             action.edit = self._edit(snapshot, generation)
-            await self._off_thread(self._record, snapshot, generation)
+            await self.server.jobs.run(self._record, snapshot, generation)
         return action
 
-    async def resolve(self, action: types.CodeAction) -> types.CodeAction:
-        """Fill in the edit of a "Generate function" action, and record it."""
+    async def resolve(self, action: types.CodeAction) -> types.CodeAction | None:
+        """Fill in the edit of a "Generate function" action, and record it; None if not one."""
         data = action.data.get(_DATA_KEY) if isinstance(action.data, Mapping) else None
-        if not isinstance(data, Mapping) or action.edit is not None:
+        if not isinstance(data, Mapping):
+            return None
+        if action.edit is not None:
             return action
-        snapshot = self._server.documents.latest(str(data.get("uri")))
+        snapshot = self.server.documents.latest(str(data.get("uri")))
         if snapshot is None or snapshot.version != data.get("version"):
             return action  # the text changed since: no edit rather than a wrong one
-        generation = await self._off_thread(
+        generation = await self.server.jobs.run(
             self._function, snapshot, int(data["line"]), int(data["column"])
         )
         if generation is None or not generation.offered:
             return action
         action.edit = self._edit(snapshot, generation)
-        await self._off_thread(self._record, snapshot, generation)
+        await self.server.jobs.run(self._record, snapshot, generation)
         return action
 
-    async def generate_function(self, where: _Where) -> dict[str, Any]:
+    async def generate_function(self, where: DocumentPosition) -> dict[str, Any]:
         """The ``ark.generateFunction`` command."""
-        snapshot = self._server.documents.latest(where.uri)
+        snapshot = self.server.documents.latest(where.uri)
         if snapshot is None:
             raise ValueError(f"no document {where.uri}")
         line, column = server_position(snapshot.document, where.position)
-        work = WorkDone(self._server, "ARK: generating a function")
-        await work.begin()
-        try:
-            generation = await self._off_thread(self._function, snapshot, line, column)
-        finally:
-            work.end()
+        async with self.server.jobs.job("ARK: generating a function"):
+            generation = await self.server.jobs.run(self._function, snapshot, line, column)
         if generation is None:
             reason = "no call of an undefined name there"
-            self._server.inform(f"ARK: {reason}")
+            self.server.inform(f"ARK: {reason}")
             return {"applied": False, "reason": reason}
-        await self._off_thread(self._record, snapshot, generation)
+        await self.server.jobs.run(self._record, snapshot, generation)
         if not generation.offered:
             reason = f"the generated code has a violation: {generation.validation.summary}"
-            self._server.warn(f"ARK did not generate {generation.target}: {reason}")
+            self.server.warn(f"ARK did not generate {generation.target}: {reason}")
             return {"applied": False, "reason": reason}
         edit = self._edit(snapshot, generation)
         applied = edit is not None and await self._apply(edit, f"Generate {generation.target}")
@@ -257,7 +238,7 @@ class GenerationFeature:
             f"at {generation.change.path}:{generation.line}"
         )
         if applied:
-            self._server.inform(f"ARK: {message}")
+            self.server.inform(f"ARK: {message}")
         return {
             "applied": applied,
             "kind": generation.kind,
@@ -277,7 +258,7 @@ class GenerationFeature:
         return from_fs_path(str(target)) or target.as_uri()
 
     async def _apply(self, edit: types.WorkspaceEdit, label: str) -> bool:
-        result = await self._server.workspace_apply_edit_async(
+        result = await self.server.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=edit, label=label)
         )
         return bool(result.applied)
@@ -303,8 +284,8 @@ class GenerationFeature:
             command=types.Command(title=title, command=GENERATE_TESTS, arguments=[argument]),
         )
 
-    def _tests(self, snapshot: Snapshot, line: int, work: WorkDone) -> CharacterizationResult:
-        """Generate, validate, run and record the tests (in the worker thread)."""
+    def _tests(self, snapshot: Snapshot, line: int, job: Job) -> CharacterizationResult:
+        """Generate, validate, run and record the tests (in a job thread)."""
         project, path = self._project(snapshot), snapshot.path
         if project is None or path is None:
             raise NothingToTest("the document is not a file of a workspace")
@@ -312,52 +293,52 @@ class GenerationFeature:
         folder = snapshot.folder
         if folder is not None and folder.restricted:
             raise NothingToTest(RESTRICTED)
-        sandbox = self._server.sandbox
         # The server's own runner for the folder: its containers stay warm.
-        runner = sandbox.runner(folder) if sandbox is not None and folder is not None else None
+        runner = self.server.runners.runner(folder) if folder is not None else None
         return characterize(
             project,
             relative,
             line=line,
             runner=runner,
             read_text=self._read_text,
-            cancel=work.cancelled.is_set,
-            progress=lambda message: work.report(message),
+            cancel=job.is_cancelled,
+            progress=lambda message: job.report(message),
         )
 
-    async def generate_tests(self, where: _Where) -> dict[str, Any]:
+    async def generate_tests(self, where: DocumentPosition) -> dict[str, Any]:
         """The ``ark.generateTests`` command."""
-        snapshot = self._server.documents.latest(where.uri)
+        snapshot = self.server.documents.latest(where.uri)
         if snapshot is None:
             raise ValueError(f"no document {where.uri}")
         line, _ = server_position(snapshot.document, where.position)
         target = target_at(snapshot.document.source, line)
         if target is None:
             raise ValueError("no function or method is defined on that line")
-        work = WorkDone(
-            self._server, f"ARK: generating tests for {target.qualname}", cancellable=True
-        )
-        await work.begin(f"characterizing {target.qualname}")
-        try:
-            result = await self._off_thread(self._tests, snapshot, line, work)
-            self._server.send_status()  # the run chose "auto"'s backend
-        except NothingToTest as error:
-            work.end(str(error))
-            self._server.inform(f"ARK: {error}")
-            return {"applied": False, "reason": str(error)}
-        except TemplateError as error:
-            work.end("failed")
-            self._server.warn(f"ARK cannot generate tests: {error}")
-            return {"applied": False, "reason": str(error)}
-        generation, outcome = result.generation, result.outcome
-        if not generation.offered:
-            reason = f"the generated tests have a violation: {generation.validation.summary}"
-            work.end(reason)
-            self._server.warn(f"ARK did not write the tests: {reason}")
-            return {"applied": False, "reason": reason}
-        applied = await self._write_tests(snapshot, generation)
-        work.end(outcome.summary)
-        self._server.inform(f"ARK: {outcome.summary}")
+        async with self.server.jobs.job(
+            f"ARK: generating tests for {target.qualname}",
+            cancellable=True,
+            message=f"characterizing {target.qualname}",
+        ) as job:
+            try:
+                result = await self.server.jobs.run(self._tests, snapshot, line, job)
+                self.server.send_status()  # the run chose "auto"'s backend
+            except NothingToTest as error:
+                job.ending = str(error)
+                self.server.inform(f"ARK: {error}")
+                return {"applied": False, "reason": str(error)}
+            except TemplateError as error:
+                job.ending = "failed"
+                self.server.warn(f"ARK cannot generate tests: {error}")
+                return {"applied": False, "reason": str(error)}
+            generation, outcome = result.generation, result.outcome
+            if not generation.offered:
+                reason = f"the generated tests have a violation: {generation.validation.summary}"
+                job.ending = reason
+                self.server.warn(f"ARK did not write the tests: {reason}")
+                return {"applied": False, "reason": reason}
+            applied = await self._write_tests(snapshot, generation)
+            job.ending = outcome.summary
+        self.server.inform(f"ARK: {outcome.summary}")
         return {
             "applied": applied,
             **outcome.as_dict(),
@@ -369,52 +350,8 @@ class GenerationFeature:
         """Apply the test file's change through the editor, or on disk if it cannot create files."""
         project = self._project(snapshot)
         assert project is not None  # the tests were generated for it
-        if generation.change.creates and not self._creates_files():
+        if generation.change.creates and not self.server.client_support.creates_files:
             project.write_text(project.root / generation.change.path, generation.change.new_text)
             return True
         edit = self._edit(snapshot, generation)
         return edit is not None and await self._apply(edit, f"Generate tests ({generation.target})")
-
-
-def register(server: ArkServer) -> None:
-    """Offer generation as code actions and commands."""
-    feature = GenerationFeature(server)
-    server.code_action_providers.append(feature_actions(feature))
-    server.on_stop.append(feature.stop)
-
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: ArkServer, action: types.CodeAction) -> types.CodeAction:
-        return await feature.resolve(action)
-
-    @server.command(GENERATE_FUNCTION)
-    async def generate_function(ls: ArkServer, *args: Any) -> dict[str, Any]:
-        return await feature.generate_function(_where(args))
-
-    @server.command(GENERATE_TESTS)
-    async def generate_tests_command(ls: ArkServer, *args: Any) -> dict[str, Any]:
-        return await feature.generate_tests(_where(args))
-
-
-def feature_actions(
-    feature: GenerationFeature,
-) -> Callable[[Snapshot, types.CodeActionParams], Any]:
-    """The code-action provider of the feature, as the code-action handler calls it."""
-
-    async def provide(snapshot: Snapshot, params: types.CodeActionParams) -> list[types.CodeAction]:
-        only = params.context.only
-        actions: list[types.CodeAction] = []
-        position = params.range.start
-        if not only or any(types.CodeActionKind.QuickFix.startswith(k) for k in only):
-            action = await feature.function_action(snapshot, position)
-            if action is not None:
-                actions.append(action)
-        if not only or any(types.CodeActionKind.Refactor.startswith(k) for k in only):
-            action = feature.tests_action(snapshot, position)
-            if action is not None:
-                actions.append(action)
-        return actions
-
-    return provide
-
-
-__all__ = ["GENERATE_FUNCTION", "GENERATE_TESTS", "GenerationFeature", "register"]

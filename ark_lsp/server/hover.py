@@ -22,8 +22,8 @@ from lsprotocol import types
 from ark_lsp.analysis import analyze
 from ark_lsp.models import Import, Span, Symbol
 from ark_lsp.rules import import_is_forbidden
-from ark_lsp.server.app import ArkServer
-from ark_lsp.server.convert import lsp_range, server_position
+from ark_lsp.server.convert import lsp_hover, server_position
+from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
 from ark_lsp.store import PerformanceRecord, SymbolRecord
@@ -178,12 +178,22 @@ def _report_of_file(path: Path, mtime_ns: int, read: Callable[[Path], bytes]) ->
         return ()
 
 
-class HoverProvider:
+class Hovers(Feature):
     """Builds hovers; keeps one jedi project per workspace folder."""
 
     def __init__(self, server: ArkServer) -> None:
-        self._server = server
+        super().__init__(server)
         self._jedi_projects: dict[Path, jedi.Project] = {}
+
+    def register(self) -> None:
+        """Answer hover requests."""
+
+        @self.server.feature(types.TEXT_DOCUMENT_HOVER)
+        def hover(ls: ArkServer, params: types.HoverParams) -> types.Hover | None:
+            snapshot = ls.documents.latest(params.text_document.uri)
+            if snapshot is None:
+                return None
+            return self.hover(snapshot, params.position)
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
@@ -198,26 +208,13 @@ class HoverProvider:
         text = self._describe(snapshot, line, column, word, start)
         if text is None:
             return None
-        markdown = self._client_reads_markdown()
-        return types.Hover(
-            contents=types.MarkupContent(
-                kind=types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText,
-                value=text if markdown else text.replace("`", ""),
-            ),
-            range=lsp_range(snapshot.document, Span(line, start, line, start + len(word))),
-        )
-
-    def _client_reads_markdown(self) -> bool:
-        text_document = self._server.client_capabilities.text_document
-        formats = (
-            text_document.hover.content_format if text_document and text_document.hover else None
-        )
-        return bool(formats) and types.MarkupKind.Markdown in (formats or ())
+        span = Span(line, start, line, start + len(word))
+        return lsp_hover(snapshot.document, span, text, self.server.client_support.markdown_hover)
 
     def _describe(
         self, snapshot: Snapshot, line: int, column: int, word: str, start: int
     ) -> str | None:
-        markdown = self._client_reads_markdown()
+        markdown = self.server.client_support.markdown_hover
         folder = snapshot.folder
         symbol = _definition_at(snapshot, line, column)
         if symbol is not None:
@@ -357,7 +354,7 @@ class HoverProvider:
         return None
 
     def _read_module(self, path: Path) -> bytes:
-        return self._server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)
+        return self.server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)
 
     def _jedi_project(self, root: Path) -> jedi.Project:
         import jedi
@@ -365,15 +362,3 @@ class HoverProvider:
         if root not in self._jedi_projects:
             self._jedi_projects[root] = jedi.Project(path=root)
         return self._jedi_projects[root]
-
-
-def register(server: ArkServer) -> None:
-    """Answer hover requests."""
-    provider = HoverProvider(server)
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: ArkServer, params: types.HoverParams) -> types.Hover | None:
-        snapshot = ls.documents.latest(params.text_document.uri)
-        if snapshot is None:
-            return None
-        return provider.hover(snapshot, params.position)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ark_lsp.server.folders import FolderState, IndexState
-from ark_lsp.server.progress import WorkDone
+from ark_lsp.server.jobs import Job
 from ark_lsp.store import StoreError
 from ark_lsp.workflows.index import IndexCancelled, refresh_index
 from ark_lsp.workspace import IndexFigures
 
 if TYPE_CHECKING:
-    from ark_lsp.server.app import ArkServer
+    from ark_lsp.server.core import ArkServer
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +33,15 @@ class _Request:
 
 
 class Indexer:
-    """Runs the index workflow (:func:`refresh_index`) for folders in a worker thread."""
+    """Runs the index workflow (:func:`refresh_index`) for folders as jobs, one at a time.
+
+    After each run that ends well, the features hear of it (``Feature.indexed``).
+    """
 
     def __init__(self, server: ArkServer) -> None:
         self._server = server
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-index")
         self._waiting: dict[Path, _Request] = {}
         self._task: asyncio.Task[None] | None = None
-        self._stopping = threading.Event()
-        self.on_indexed: list[Callable[[FolderState, IndexFigures], None]] = []
-        """Called on the server's thread after each successful run."""
 
     def request(
         self, folder: FolderState, targets: Iterable[Path] | None = None
@@ -61,13 +58,8 @@ class Indexer:
             self._task = asyncio.ensure_future(self._drain())
         return waiter
 
-    def stop(self) -> None:
-        """Cancel the run in progress and refuse new ones; returns at once."""
-        self._stopping.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
     async def _drain(self) -> None:
-        while self._waiting and not self._stopping.is_set():
+        while self._waiting and not self._server.jobs.stopping:
             root = next(iter(self._waiting))
             pending = self._waiting.pop(root)
             folder = self._server.folders.get(root)
@@ -80,49 +72,38 @@ class Indexer:
         targets = () if pending.everything else sorted(pending.targets)
         folder.state, folder.detail = IndexState.INDEXING, ""
         self._server.send_status()
-        work = WorkDone(self._server, f"ARK: indexing {folder.root.name}", cancellable=True)
-        await work.begin()
-        loop = asyncio.get_running_loop()
         figures: IndexFigures | None = None
-        try:
-            figures = await loop.run_in_executor(self._pool, self._index, folder, targets, work)
-        except IndexCancelled:
-            folder.state, folder.detail = IndexState.WAITING, "cancelled"
-        except StoreError as error:
-            folder.state, folder.detail = IndexState.FAILED, str(error)
-            self._server.warn(f"ARK cannot index {folder.root.name}: {error}")
-        except Exception as error:  # a fault here must not take the server with it
-            logger.exception("indexing %s failed", folder.root)
-            folder.state, folder.detail = IndexState.FAILED, f"{type(error).__name__}: {error}"
-        else:
-            folder.state, folder.figures = IndexState.READY, figures
-            folder.detail = f"{figures.files_scanned:,} files"
-            self._warn_once(folder, figures.warnings)
-        finally:
-            work.end(folder.detail)
+        async with self._server.jobs.job(
+            f"ARK: indexing {folder.root.name}", cancellable=True
+        ) as job:
+            try:
+                figures = await self._server.jobs.run(self._index, folder, targets, job)
+            except IndexCancelled:
+                folder.state, folder.detail = IndexState.WAITING, "cancelled"
+            except StoreError as error:
+                folder.state, folder.detail = IndexState.FAILED, str(error)
+                self._server.warn(f"ARK cannot index {folder.root.name}: {error}")
+            except Exception as error:  # a fault here must not take the server with it
+                logger.exception("indexing %s failed", folder.root)
+                folder.state, folder.detail = IndexState.FAILED, f"{type(error).__name__}: {error}"
+            else:
+                folder.state, folder.figures = IndexState.READY, figures
+                folder.detail = f"{figures.files_scanned:,} files"
+                # What the walk left out (a bad ignore pattern), each only the first time.
+                self._server.report_problems(figures.warnings, f"ARK ({folder.root.name})")
+            job.ending = folder.detail
         self._server.send_status()
         if figures is not None:
-            for listener in self.on_indexed:
-                listener(folder, figures)
+            self._server.features.indexed(folder, figures)
         return figures
 
-    def _warn_once(self, folder: FolderState, warnings: list[str]) -> None:
-        """Show what the walk left out (a bad ignore pattern), each only the first time."""
-        fresh = [w for w in warnings if w not in self._server.reported_problems]
-        self._server.reported_problems.update(fresh)
-        if fresh:
-            self._server.warn(f"ARK ({folder.root.name}): " + "; ".join(fresh))
-
-    def _index(self, folder: FolderState, targets: Iterable[Path], work: WorkDone) -> IndexFigures:
+    def _index(self, folder: FolderState, targets: Iterable[Path], job: Job) -> IndexFigures:
         """The run itself, in the worker thread."""
 
         def progress(done: int, total: int) -> None:
             if total:
-                work.report(f"{done:,}/{total:,} files", percentage=100 * done // total)
+                job.report(f"{done:,}/{total:,} files", percentage=100 * done // total)
 
         return refresh_index(
-            folder.project,
-            targets=list(targets),
-            progress=progress,
-            cancel=lambda: self._stopping.is_set() or work.cancelled.is_set(),
+            folder.project, targets=list(targets), progress=progress, cancel=job.is_cancelled
         )

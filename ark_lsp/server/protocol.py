@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any, TypeGuard, TypeVar
 
+import attrs
 import cattrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
@@ -29,6 +30,9 @@ from pygls.protocol import (
     LanguageServerProtocol,
     default_converter,
 )
+from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
+
+from ark_lsp.server.arguments import expected_arguments, register_argument_hooks, with_defaults
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +90,7 @@ def strict_converter() -> cattrs.Converter:
     converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
     for kind in (str, int, float, bool):
         converter.register_structure_hook(kind, _strictly(kind))
+    register_argument_hooks(converter)
     return converter
 
 
@@ -240,6 +245,32 @@ class ArkProtocol(LanguageServerProtocol):
                 )
                 self._handle_response(msg_id, None, reason)
             return None
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        """Run a command with its arguments structured by pygls from the handler's annotations.
+
+        Two things pygls leaves out: an optional trailing argument may be
+        left out, and arguments that do not fit say what the command takes.
+        """
+        handler = self.fm.commands.get(params.command)
+        if handler is None:
+            raise JsonRpcInvalidParams.of(
+                ValueError(f"Command name {_cut(repr(params.command))} is not defined")
+            )
+        params = attrs.evolve(
+            params, arguments=with_defaults(handler, list(params.arguments or []))
+        )
+        try:
+            args, kwargs = _prepare_command_arguments(handler, params, self._converter)
+        except Exception as error:
+            raise JsonRpcInvalidParams(
+                message=f"{params.command}: expected {expected_arguments(handler)}; "
+                f"{_why_not(error)}"
+            ) from None
+        return (yield handler, args, kwargs)
 
     def _send_response(
         self,

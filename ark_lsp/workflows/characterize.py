@@ -74,7 +74,7 @@ def characterize(
     """
     read = read_text or project.read_text
     with _call_sites(project, store, read) as call_sites:
-        owned_runner = project.sandbox_runner() if runner is None else None
+        owned_runner = project.sandbox_runner(progress=progress) if runner is None else None
         context = CharacterizationContext(
             root=project.root,
             settings=project.settings,
@@ -93,7 +93,7 @@ def characterize(
                 owned_runner.close()
     record_generation(project, result.generation, result.outcome.as_dict(), store=store)
     generation = result.generation
-    written = write and generation.offered
+    written = write and generation.offered and result.outcome.collectable
     if written:
         project.write_text(project.root / generation.change.path, generation.change.new_text)
     return CharacterizationResult(generation, result.outcome, written)

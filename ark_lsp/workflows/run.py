@@ -8,7 +8,7 @@ result says how it ended, and never raises for it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +16,9 @@ from typing import Any
 from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
 from ark_lsp.sandbox import Limits, RunResult, SandboxRunner
+
+Progress = Callable[[str], None]
+"""Told, in a few words, what preparing the sandbox does (building its environment)."""
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,17 @@ class SandboxOptions:
         }
         return dataclasses.replace(limits, **{k: v for k, v in changes.items() if v is not None})
 
-    def runner(self, project: Project) -> SandboxRunner:
-        """A runner of the project's for one command: no warm containers, every run recorded."""
+    def runner(self, project: Project, progress: Progress | None = None) -> SandboxRunner:
+        """A runner of the project's for one command: no warm containers, every run recorded.
+
+        ``progress`` hears what building the workspace's sandbox environment does, if the
+        first run builds it.
+        """
         return project.sandbox_runner(
             backend=self.backend,
             limits=self.limits(project),
             weak_isolation=self.weak_isolation,
+            progress=progress,
         )
 
 
@@ -62,6 +70,7 @@ def run_code(
     options: SandboxOptions | None = None,
     runner: SandboxRunner | None = None,
     cancel: CancelCheck | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Run the workspace file ``relative`` (POSIX) in the sandbox, the workspace copied in.
 
@@ -79,8 +88,8 @@ def run_code(
 
     if runner is not None:
         return run(runner)
-    with closing((options or SandboxOptions()).runner(project)) as owned:
+    with closing((options or SandboxOptions()).runner(project, progress)) as owned:
         return run(owned)
 
 
-__all__ = ["SandboxOptions", "run_code"]
+__all__ = ["Progress", "SandboxOptions", "run_code"]

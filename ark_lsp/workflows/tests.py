@@ -13,7 +13,7 @@ from contextlib import closing
 from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
 from ark_lsp.sandbox import PytestRun, SandboxRunner
-from ark_lsp.workflows.run import SandboxOptions
+from ark_lsp.workflows.run import Progress, SandboxOptions
 
 
 def run_tests(
@@ -23,6 +23,7 @@ def run_tests(
     options: SandboxOptions | None = None,
     runner: SandboxRunner | None = None,
     cancel: CancelCheck | None = None,
+    progress: Progress | None = None,
 ) -> PytestRun:
     """Run pytest on workspace-relative ``targets`` (default: the whole workspace).
 
@@ -31,7 +32,7 @@ def run_tests(
     """
     if runner is not None:
         return runner.run_tests(targets, cancel=cancel)
-    with closing((options or SandboxOptions()).runner(project)) as owned:
+    with closing((options or SandboxOptions()).runner(project, progress)) as owned:
         return owned.run_tests(targets, cancel=cancel)
 
 

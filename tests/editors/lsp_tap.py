@@ -1,11 +1,11 @@
 """Stand in for a Python interpreter, and record what an editor says to ARK.
 
-Usage: ``lsp_tap.py LOG PYTHON ARGS...``. With ``ARGS`` = ``-m ark_lsp ...``
+Usage: ``lsp_tap.py LOG PYTHON ARGS...``. With ``ARGS`` = ``[-P] -m ark_lsp ...``
 it runs the real server as a child, copies every LSP message between the
 editor and the server unchanged, and appends each to ``LOG`` as one JSON
 line (``{"from": "client"|"server", "message": ...}``), after a first line
-holding the arguments it was started with. Any other ``ARGS`` (the editors'
-``-c "import ark_lsp"`` probe) run ``PYTHON`` directly.
+holding the arguments it was started with and its ``PYTHONPATH``. Any other
+``ARGS`` (the editors' ``-c "import ark_lsp"`` probe) run ``PYTHON`` directly.
 
 Tests point an editor's interpreter setting at a shell script that runs this,
 so they can assert what reached the server: the settings in ``initialize``,
@@ -55,11 +55,13 @@ def pump(
 
 def main() -> int:
     log_path, python, *args = sys.argv[1:]
-    if args[:2] != ["-m", "ark_lsp"]:
+    after_options = args[1:] if args[:1] == ["-P"] else args
+    if after_options[:2] != ["-m", "ark_lsp"]:
         os.execv(python, [python, *args])
     lock = threading.Lock()
     with open(log_path, "ab") as log:
-        log.write(json.dumps({"argv": args}).encode() + b"\n")
+        start = {"argv": args, "pythonpath": os.environ.get("PYTHONPATH")}
+        log.write(json.dumps(start).encode() + b"\n")
         log.flush()
         server = subprocess.Popen([python, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert server.stdin is not None and server.stdout is not None

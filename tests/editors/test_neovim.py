@@ -31,6 +31,7 @@ from harness import (
     pypi_nvim,
     tap_interpreter,
 )
+from support.packaging import assert_cannot_import_ark, fresh_venv, plain_env
 
 import ark_lsp
 from ark_lsp.analysis import analyze
@@ -292,6 +293,52 @@ def test_vim_lsp_enable_alone_works_on_0_11(enable_session: Session) -> None:
     # Health checks the command vim.lsp.config holds, not the plugin's default.
     assert f"imports ark_lsp {ark_lsp.__version__}" in health
     assert "ERROR" not in health, health
+
+
+def checkhealth_with(python: Path, folder: Path) -> str:
+    """``:checkhealth ark`` in a Neovim whose setup() names ``python``, and nothing else."""
+    binary = any_neovim("to run :checkhealth with")
+    out = folder / "health.txt"
+    lua = [
+        "vim.g.loaded_python3_provider = 0",
+        f"require('ark').setup({{ python = {json.dumps(str(python))} }})",
+    ]
+    env = plain_env(isolated_env(folder / "home"))
+    done = subprocess.run(
+        [
+            binary,
+            *HEADLESS,
+            "-c",
+            f"set runtimepath+={PLUGIN}",
+            *[arg for line in lua for arg in ("-c", f"lua {line}")],
+            "-c",
+            "checkhealth ark",
+            "-c",
+            f"lua vim.fn.writefile(vim.api.nvim_buf_get_lines(0, 0, -1, false), '{out}')",
+            "-c",
+            "qall!",
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.exists(), f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return out.read_text()
+
+
+def test_checkhealth_tells_how_to_install_ark_from_this_clone_not_from_pypi(
+    tmp_path: Path,
+) -> None:
+    python = fresh_venv(tmp_path / "plain-python", with_pip=False)
+    assert_cannot_import_ark(python, tmp_path)
+    health = checkhealth_with(python, tmp_path)
+    assert re.search(rf"ERROR:? {re.escape(str(python))} cannot import ark_lsp", health), health
+    # ark-lsp is on no package index: the advice is what works, from the plugin's own clone.
+    assert f"pipx install '{REPO}'" in health, health
+    assert f"{python} -m pip install '{REPO}'" in health, health
+    assert "install ark-lsp" not in health, health
 
 
 def test_help_documents_every_user_command(tmp_path: Path) -> None:

@@ -1,18 +1,23 @@
 """The VS Code extension: typecheck, bundle, package, unit test, and real VS Code.
 
 The fast tier runs the extension's own build (``npm run typecheck|bundle|
-package``) and its ``node --test`` unit test. The end-to-end tests install
-the built ``.vsix`` into code-server 4.100.3 (VS Code 1.100.3 with its Node
-extension host), open the sample project in headless Chromium through
-playwright-core (``editors/vscode/test/e2e/drive.mjs``) and check what the
-workbench shows. When one of them fails, its screenshots, the driver's report
-and the VS Code logs are kept in ``.artifacts/vscode-e2e/``.
+package``) and its ``node --test`` unit test. ``npm run package`` puts the
+ARK server and its dependencies into the ``.vsix`` (``bundled/libs``), here
+from the wheelhouse with no index; the bundled server is run by plain
+Pythons that have no ARK. The end-to-end tests install the built ``.vsix``
+into code-server 4.100.3 (VS Code 1.100.3 with its Node extension host) with
+a fresh virtual environment without ARK as the interpreter, open the sample
+project in headless Chromium through playwright-core
+(``editors/vscode/test/e2e/drive.mjs``) and check what the workbench shows.
+When one of them fails, its screenshots, the driver's report and the VS Code
+logs are kept in ``.artifacts/vscode-e2e/``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -29,7 +34,15 @@ from typing import Any
 
 import pytest
 from harness import FAILED, REPO, SAMPLE, copy_sample, isolated_env, missing_tool
+from support.packaging import (
+    assert_cannot_import_ark,
+    fresh_venv,
+    offline_pip_env,
+    plain_env,
+    wheelhouse,
+)
 
+import ark_lsp
 from ark_lsp.analysis import analyze
 
 EXTENSION = REPO / "editors" / "vscode"
@@ -39,6 +52,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("ARK_ARTIFACTS_DIR") or REPO / ".artifacts") / "vscode-e2e"
 README_SCREENSHOT = EXTENSION / "images" / "screenshot.png"
 REQUIRE = "ARK_REQUIRE_VSCODE"
+RE2_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+"""The CPython releases whose google-re2 module the .vsix carries (scripts/package.mjs)."""
+VSIX_LIMIT = 16 * 1024 * 1024
+"""The .vsix stays below this: ~12 MB today, two thirds of it jedi's stubs and pygments."""
 
 
 def tools_dir() -> Path:
@@ -78,9 +95,18 @@ def bundle(node_packages: None) -> Path:
 
 @pytest.fixture(scope="session")
 def vsix(bundle: Path) -> Path:
-    done = run(["npm", "run", "package"], timeout=300)
+    # Offline: the server's wheel is built, and its dependencies installed, from the wheelhouse.
+    env = offline_pip_env(wheelhouse())
+    env["ARK_PYTHON"] = sys.executable
+    done = run(["npm", "run", "package"], timeout=600, env=env)
     assert done.returncode == 0, shown(done)
     return EXTENSION / "dist" / "ark.vsix"
+
+
+def vscode_target() -> str:
+    """VS Code's name for this machine's platform, which the .vsix is built for."""
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
+    return f"{sys.platform}-{arch[platform.machine().lower()]}"
 
 
 def test_the_typescript_typechecks_in_strict_mode(node_packages: None) -> None:
@@ -102,7 +128,8 @@ def test_the_vsix_holds_only_what_users_need_and_installs_on_vscode_1_100(vsix: 
     with zipfile.ZipFile(vsix) as archive:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("extension/package.json"))
-    assert names == {
+    libs = "extension/bundled/libs/"
+    assert {name for name in names if not name.startswith(libs)} == {
         "extension.vsixmanifest",
         "[Content_Types].xml",
         "extension/package.json",
@@ -110,6 +137,7 @@ def test_the_vsix_holds_only_what_users_need_and_installs_on_vscode_1_100(vsix: 
         "extension/LICENSE.txt",
         "extension/images/icon.png",
         "extension/dist/extension.js",
+        "extension/bundled/bundle.json",
     }
     match = re.fullmatch(r"\^1\.(\d+)\.\d+", manifest["engines"]["vscode"])
     assert match and int(match.group(1)) <= 100, manifest["engines"]
@@ -118,6 +146,96 @@ def test_the_vsix_holds_only_what_users_need_and_installs_on_vscode_1_100(vsix: 
         "node_modules/@types/vscode"
     ]["version"]
     assert tuple(map(int, types.split("."))) <= (1, int(match.group(1)), 999)
+
+
+def test_the_vsix_carries_the_server_and_its_dependencies_and_stays_small(vsix: Path) -> None:
+    with zipfile.ZipFile(vsix) as archive:
+        names = set(archive.namelist())
+        vsix_manifest = archive.read("extension.vsixmanifest").decode()
+        bundle = json.loads(archive.read("extension/bundled/bundle.json"))
+    libs = "extension/bundled/libs/"
+    carried = {name.removeprefix(libs) for name in names if name.startswith(libs)}
+    templates = {
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "ark_lsp" / "generate" / "templates").glob("*.j2")
+    }
+    assert {"ark_lsp/__init__.py", "ark_lsp/__main__.py", "ark_lsp/py.typed"} | templates <= carried
+    packages = {name.split("/")[0] for name in carried}
+    assert {"pygls", "lsprotocol", "cattrs", "jedi", "click", "jinja2", "docker", "re2"} <= packages
+    # No bytecode, console scripts or pip (sqlite-utils declares it for a command ARK never runs).
+    assert not [name for name in carried if "__pycache__" in name or name.endswith(".pyc")]
+    assert not {"bin", "pip"} & packages
+    # google-re2 is the one compiled dependency: its module for each CPython carried.
+    abi = {"x64": "x86_64", "arm64": "aarch64"}[vscode_target().split("-")[1]]
+    for release in RE2_PYTHONS:
+        tag = release.replace(".", "")
+        assert f"re2/_re2.cpython-{tag}-{abi}-linux-gnu.so" in carried, sorted(
+            name for name in carried if name.startswith("re2/")
+        )
+    assert bundle == {
+        "ark": ark_lsp.__version__,
+        "target": vscode_target(),
+        "re2Pythons": list(RE2_PYTHONS),
+    }
+    # Marked for the platform its compiled module is for: VS Code installs it only there.
+    assert f'TargetPlatform="{vscode_target()}"' in vsix_manifest
+    assert vsix.stat().st_size < VSIX_LIMIT, f"{vsix.stat().st_size:,} bytes"
+
+
+def plain_pythons() -> list[Path]:
+    """CPython 3.11+ interpreters on this machine: the tests' own, and any other release."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [str(Path(sys.executable).resolve())]
+    candidates += [str(path) for path in sorted(pyenv.glob("3.1[1-9]*/bin/python3"))]
+    candidates += [shutil.which(f"python{release}") or "" for release in RE2_PYTHONS]
+    found: dict[str, Path] = {}
+    for candidate in filter(None, candidates):
+        about = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.version_info >= (3, 11), sys.base_prefix)"],
+            env=plain_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        usable, _, prefix = about.stdout.strip().partition(" ")
+        if usable == "True":
+            found.setdefault(prefix, Path(candidate))
+    return list(found.values())
+
+
+def run_bundled(
+    python: Path, libs: Path, project: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``python -P ARGS`` with only the bundled code added, as the extension starts it."""
+    env = plain_env()
+    env["PYTHONPATH"] = str(libs)
+    return subprocess.run(
+        [python, "-P", *args], cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_bundled_server_runs_with_plain_pythons_that_have_no_ark(
+    vsix: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(vsix) as archive:
+        archive.extractall(tmp_path / "vsix")
+    libs = tmp_path / "vsix" / "extension" / "bundled" / "libs"
+    project = copy_sample(tmp_path)
+    pythons = plain_pythons()
+    for python in pythons:
+        assert_cannot_import_ark(python, project)
+        server = run_bundled(python, libs, project, "-m", "ark_lsp", "--version")
+        assert server.stdout.strip() == f"ark-lsp, version {ark_lsp.__version__}", server
+        code = "import ark_lsp, re2; print(ark_lsp.__file__, re2.__file__)"
+        where = run_bundled(python, libs, project, "-c", code)
+        assert where.returncode == 0, (python, where.stderr)
+        assert all(Path(file).is_relative_to(libs) for file in where.stdout.split()), where
+        # A check matches the project's patterns with RE2 and flags eval(), as in the editor.
+        code = "from ark_lsp.cli import main; main()"
+        checked = run_bundled(python, libs, project, "-c", code, "check", "app")
+        assert checked.returncode == 1, (python, checked.stdout, checked.stderr)
+        assert "ARK001" in checked.stdout, (python, checked.stdout)
+    print(f"the bundled server ran with {', '.join(map(str, pythons))}")
 
 
 def test_the_client_wiring_unit_tests_pass(bundle: Path) -> None:
@@ -181,6 +299,14 @@ def wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) -> 
 class Workbench:
     report: dict[str, Any]
     text: str
+    python: Path
+    """The interpreter VS Code was told to use: a fresh venv without ARK."""
+    user_data: Path
+
+    def extension_log(self) -> str:
+        """What the extension wrote to its ARK output channel."""
+        logs = sorted((self.user_data / "logs").glob("*/**/ark-lsp.ark/*.log"))
+        return "\n".join(log.read_text() for log in logs)
 
     def step(self, name: str) -> dict[str, Any]:
         step = self.report["steps"].get(name)
@@ -203,16 +329,19 @@ def workbench(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     shutil.rmtree(ARTIFACTS, ignore_errors=True)  # what is there must be from this run
     root = tmp_path_factory.mktemp("code-server")
     workspace = copy_sample(root)
+    # A Python without ARK: the extension must run the server it carries.
+    python = fresh_venv(root / "plain-python", with_pip=False)
+    assert_cannot_import_ark(python, workspace)
     (workspace / ".vscode").mkdir()
-    (workspace / ".vscode" / "settings.json").write_text(
-        json.dumps({"ark.interpreter": sys.executable})
-    )
+    settings = {"ark.interpreter": str(python)}
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps(settings))
     user_data, extensions, out = root / "user-data", root / "extensions", root / "out"
     (user_data / "User").mkdir(parents=True)
     (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS))
     config = root / "config.yaml"
     config.write_text("bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n")
-    env = isolated_env(root / "home")
+    # No PYTHONPATH naming the checkout: the server's code must come from the .vsix.
+    env = plain_env(isolated_env(root / "home"))
     env["HOME"] = str(root / "home")  # code-server writes under ~ otherwise
     common = [f"--config={config}", f"--user-data-dir={user_data}"]
     common.append(f"--extensions-dir={extensions}")
@@ -268,7 +397,8 @@ def workbench(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         if not report_file.exists():
             keep_artifacts(out, user_data, server_log)
             pytest.fail(f"the driver wrote no report:\n{shown(driven)}")
-        yield Workbench(json.loads(report_file.read_text()), (SAMPLE / "app/loader.py").read_text())
+        text = (SAMPLE / "app/loader.py").read_text()
+        yield Workbench(json.loads(report_file.read_text()), text, python, user_data)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -299,6 +429,19 @@ def test_vscode_activates_ark_and_shows_the_eval_squiggle(workbench: Workbench) 
     assert squiggle["errors"] == 1
     # The status bar item: the server runs, and runs code in the configured sandbox.
     assert squiggle["status"].strip() == "ARK · sandbox: auto"
+
+
+def test_vscode_runs_the_server_the_extension_carries_with_a_python_without_ark(
+    workbench: Workbench,
+) -> None:
+    workbench.step("squiggle")  # the server ran: its diagnostic is on screen
+    log = workbench.extension_log()
+    assert f"Python for the server: {workbench.python} (from ark.interpreter)" in log, log
+    version = re.escape(ark_lsp.__version__)
+    # The installed extension's folder: ark-lsp.ark-VERSION, with the target on some releases.
+    folder = rf"ark-lsp\.ark-{version}(-{vscode_target()})?"
+    bundled = rf"extensions/{folder}/bundled/libs/ark_lsp"
+    assert re.search(rf"ARK {version} from \S+/{bundled} \(bundled with the extension\)", log), log
 
 
 def test_the_problems_panel_lists_ark001_at_its_line_and_column(workbench: Workbench) -> None:

@@ -16,10 +16,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from lsp_session import hover_text, open_file, start, write_workspace
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from test_cli import ARK
+from support.cli import ARK
+from support.lsp import hover_text, open_file, start, write_workspace
 
 # Ten billion loop turns: hours of CPU, no output, in a template the sandbox accepts.
 RANGE_BOMB = (

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from lsp_session import SERVER
 from lsprotocol import types
+from support.lsp import SERVER
 
 DEADLINE = 30.0
 """The longest any one wait may take, in seconds: generous for a loaded CI machine."""

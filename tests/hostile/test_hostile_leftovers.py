@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lsp_session import SERVER
-from test_cli import ARK
+from support.cli import ARK
+from support.lsp import SERVER
 
 DEADLINE = 30.0
 """Seconds to wait for workers to exist, and then for every process of the tree to go."""

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_support import DockerSetup
-from test_cli import ARK, ark
+from support.cli import ARK, ark
+from support.sandboxes import DockerSetup
 
 pytestmark = pytest.mark.slow
 

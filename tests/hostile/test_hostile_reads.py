@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 
 import pytest
 import pytest_lsp
-from lsp_session import hover_text, open_file, reindex, start
 from lsprotocol import types
 from lsprotocol.converters import get_converter
 from pytest_lsp import ClientServerConfig, LanguageClient
-from test_cli import ARK, ark
+from support.cli import ARK, ark
+from support.lsp import hover_text, open_file, reindex, start
 
 DEADLINE = 10.0
 """Seconds any request may take: reading a small file takes far less."""

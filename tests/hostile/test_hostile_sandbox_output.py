@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_session import open_file, start
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from test_cli import ark
+from support.cli import ark
+from support.lsp import open_file, start
 
 pytestmark = pytest.mark.slow
 

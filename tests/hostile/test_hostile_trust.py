@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsp_session import SERVER, open_file, reindex, start
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from sandbox_support import DockerSetup
-from test_cli import ark
+from support.cli import ark
+from support.lsp import SERVER, open_file, reindex, start
+from support.sandboxes import DockerSetup
 
 ATTACKER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKHostileKeyHostileKeyHostileKeyHostileKey x@y"
 UNSAFE = "value = eval(input())\n"

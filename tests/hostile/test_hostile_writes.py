@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_cli import ark
+from support.cli import ark
 
 MODULE = 'def double(x: int) -> int:\n    """Twice x."""\n    return 2 * x\n'
 

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from local_runner import LocalRunner
+from support.local_runner import LocalRunner
 
 from ark_lsp.generate.characterize import NothingToTest
 from ark_lsp.project import Project

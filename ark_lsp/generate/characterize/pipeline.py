@@ -29,6 +29,7 @@ from ark_lsp.generate.characterize.rehearsal import (
     count_cases,
     failed_rows,
     generated_tests_request,
+    not_run,
 )
 from ark_lsp.generate.characterize.samples import constructions, plan
 from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make_block
@@ -103,6 +104,12 @@ class WrittenTests:
     first_run: tuple[int, int] | None = None
     """Passed and run cases of the first sandbox run, before rows that failed only in
     sequence with the others were left out."""
+    collectable: bool = True
+    """False when pytest could not collect the generated file: it must not be written."""
+    problem: str | None = None
+    """Why the tests are not what was asked for, when they are not: nothing could be
+    observed (every test a skipped skeleton), or the written tests could not be run (a
+    conftest that fails to import, a collection error, no pytest). Never a test count."""
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for the records and JSON output."""
@@ -231,8 +238,10 @@ def generate_tests(
     )
     generation = compose(blocks)
     skeletons = sum(len(b.skeleton) for b in blocks)
+    fallback = None
     if no_sandbox is not None:
-        notes = [f"{no_sandbox}: the tests are skipped skeletons with TODOs"]
+        fallback = f"{no_sandbox}: the tests are skipped skeletons with TODOs"
+        notes = [fallback]
     else:
         notes = [b.reason for b in blocks if b.skeleton]
     notes = [*copy_notes, *notes]
@@ -243,6 +252,7 @@ def generate_tests(
         skeletons=skeletons,
         backend=backend,
         already_tested=skipped,
+        problem=fallback,
     )
     if (
         runner is not None
@@ -326,9 +336,13 @@ def _run_generated(
         test_path, generation.change.new_text, runner.limits, rehearse=True
     )
     first = runner.run_in_workspace(request, cancel)
-    if not first.ran:
+    problem = not_run(first, test_path)
+    if problem is not None:
+        why = f"the generated tests could not be run: {problem}"
+        # A file pytest cannot collect would break the tests already in it: it is not kept.
+        broken = f"could not be collected: {test_path}" in problem
         return generation, dataclasses.replace(
-            outcome, notes=(f"the generated tests could not be run: {first.error}",)
+            outcome, notes=(why,), problem=why, collectable=not broken
         )
     counts = count_cases(first.artifacts.get(JUNIT_REPORT, b""), test_path, names)
     outcome = dataclasses.replace(

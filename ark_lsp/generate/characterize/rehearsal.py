@@ -14,8 +14,8 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from ark_lsp.sandbox.models import Limits, RunRequest
-from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, parse_junit, summary
+from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult
+from ark_lsp.sandbox.pytest_results import JUNIT_REPORT, parse_junit, setup_problem, summary
 from ark_lsp.sandbox.requests import pytest_request
 
 REHEARSAL_REPORT = ".ark-rehearsal.json"
@@ -99,6 +99,20 @@ def count_cases(report: bytes, test_path: str, names: Collection[str]) -> CaseCo
     )
 
 
+def not_run(result: RunResult, test_path: str) -> str | None:
+    """Why a run of the generated file is no test result at all, or None when it is one.
+
+    The sandbox could not run it, or pytest could not: a conftest that fails
+    to import, the file not collected, no pytest. Such a run counts nothing.
+    """
+    if not result.ran:
+        return result.error or f"the {result.backend} sandbox could not run them"
+    if result.outcome is Outcome.TIMEOUT:
+        return None  # the limit is the result: the cases that ran still count
+    cases = parse_junit(result.artifacts.get(JUNIT_REPORT, b""), (test_path,))
+    return setup_problem(result.exit_code, cases, result.stdout, result.stderr)
+
+
 def failed_rows(report: bytes) -> list[tuple[str, int]]:
     """The (test function, row index) pairs the rehearsal plugin saw fail.
 
@@ -131,4 +145,5 @@ __all__ = [
     "count_cases",
     "failed_rows",
     "generated_tests_request",
+    "not_run",
 ]

@@ -134,7 +134,8 @@ def _call(target: Target, joined: str, imports: Imports, construction: str = "")
 
 
 def _column_names(target: Target, plan_: Plan) -> list[str]:
-    taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any"}
+    # "request" is pytest's own fixture: a parametrize column of that name stops collection.
+    taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any", "request"}
     names = []
     for column in plan_.columns:
         name = column.name

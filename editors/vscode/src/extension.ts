@@ -11,7 +11,12 @@ let session: ServerSession | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('ARK', { log: true });
   const status = new StatusItem();
-  session = new ServerSession(serverSettingNames(context.extension.packageJSON), log, status);
+  session = new ServerSession(
+    serverSettingNames(context.extension.packageJSON),
+    log,
+    status,
+    context.extensionPath,
+  );
   context.subscriptions.push(log, status, session, ...registerCommands(session, log));
   await session.start();
 }

@@ -1,9 +1,12 @@
 /**
  * Which Python runs the server, and whether it can: the `ark.interpreter`
  * setting, else the Python extension's active environment, else `python3`
- * on PATH (the order of Microsoft's python-tools extension template).
+ * on PATH (the order of Microsoft's python-tools extension template). The
+ * server's code is the one the extension carries in `bundled/libs`, put in
+ * front of that Python's own packages with PYTHONPATH.
  */
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -105,31 +108,92 @@ export async function resolveInterpreter(
   return { command: process.platform === 'win32' ? 'python' : 'python3', source: 'PATH' };
 }
 
+/**
+ * Where the server's code comes from: the extension's `bundled/libs` (what
+ * `npm run package` puts in the .vsix), else, for a development build run
+ * from a clone of ARK, that interpreter's own packages.
+ */
+export interface ServerCode {
+  /** The folder holding `ark_lsp` and its dependencies, when the extension carries them. */
+  readonly bundled?: string;
+  /** What the bundle was built for (bundled/bundle.json): its platform and RE2's CPythons. */
+  readonly target?: string;
+  readonly re2Pythons?: readonly string[];
+  /** The clone of ARK a development build runs from: `pip install` of it gives the server. */
+  readonly clone?: string;
+}
+
+export function serverCode(extensionPath: string): ServerCode {
+  const libs = path.join(extensionPath, 'bundled', 'libs');
+  if (fs.existsSync(path.join(libs, 'ark_lsp', '__init__.py'))) {
+    let about: { target?: string; re2Pythons?: string[] } = {};
+    try {
+      about = JSON.parse(fs.readFileSync(path.join(extensionPath, 'bundled', 'bundle.json'), 'utf8'));
+    } catch {
+      // A bundle without its description still runs; only the advice is vaguer.
+    }
+    return { bundled: libs, target: about.target, re2Pythons: about.re2Pythons };
+  }
+  const root = path.resolve(extensionPath, '..', '..');
+  try {
+    if (/^name\s*=\s*"ark-lsp"/m.test(fs.readFileSync(path.join(root, 'pyproject.toml'), 'utf8'))) {
+      return { clone: root };
+    }
+  } catch {
+    // Not inside a clone.
+  }
+  return {};
+}
+
+/** The server's environment: the bundled code first on PYTHONPATH, ahead of anything the user set. */
+export function serverEnvironment(code: ServerCode, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, PYTHONUNBUFFERED: '1' };
+  if (code.bundled) {
+    env.PYTHONPATH = [code.bundled, base.PYTHONPATH].filter((part) => part).join(path.delimiter);
+  }
+  return env;
+}
+
+/**
+ * The server's arguments. `-P` (Python 3.11+): the workspace folder, the server's working
+ * directory, is not put on `sys.path`, so no `ark_lsp` folder in it can stand in for ARK.
+ */
+export const SERVER_ARGS = ['-P', '-m', 'ark_lsp'];
+
 export type ImportCheck =
-  | { readonly ok: true; readonly version: string }
+  | { readonly ok: true; readonly version: string; readonly location: string }
   | { readonly ok: false; readonly reason: string };
 
-/** Probe the interpreter the way the server will be started: can it import ARK? */
+/**
+ * Probe the interpreter the way the server will be started: can it import ARK,
+ * and RE2, its one compiled dependency (its module is per CPython release)?
+ */
 const PROBE = [
   'import sys',
   'if sys.version_info < (3, 11): sys.exit("ARK needs Python 3.11 or newer, this is " + sys.version.split()[0])',
   'import ark_lsp',
+  'try:',
+  '    import re2',
+  'except ImportError as error:',
+  '    sys.exit("ARK\'s RE2 module does not load in Python " + sys.version.split()[0] + ": " + str(error))',
   'print(ark_lsp.__version__)',
+  'print(ark_lsp.__file__)',
 ].join('\n');
 
-export function checkInterpreter(interpreter: Interpreter): Promise<ImportCheck> {
+export function checkInterpreter(interpreter: Interpreter, code: ServerCode, cwd: string): Promise<ImportCheck> {
   return new Promise((resolve) => {
     execFile(
       interpreter.command,
       ['-c', PROBE],
-      { timeout: 30_000, windowsHide: true },
+      // The probe runs where the extension lives: `-c` puts the working directory on sys.path.
+      { timeout: 30_000, windowsHide: true, env: serverEnvironment(code), cwd },
       (error, stdout, stderr) => {
         if (!error) {
-          resolve({ ok: true, version: stdout.trim() });
+          const [version = '', location = ''] = stdout.trim().split(/\r?\n/);
+          resolve({ ok: true, version: version.trim(), location: path.dirname(location.trim()) });
           return;
         }
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
           resolve({ ok: false, reason: `${interpreter.command} was not found` });
           return;
         }
@@ -140,12 +204,18 @@ export function checkInterpreter(interpreter: Interpreter): Promise<ImportCheck>
   });
 }
 
-/** The shell command that installs ARK into the interpreter. */
-export function installCommand(interpreter: Interpreter): string {
-  const quoted = /[\s"'$`\\]/.test(interpreter.command)
-    ? `"${interpreter.command.replace(/(["$`\\])/g, '\\$1')}"`
-    : interpreter.command;
+function shellQuoted(word: string): string {
+  return /[\s"'$`\\]/.test(word) ? `"${word.replace(/(["$`\\])/g, '\\$1')}"` : word;
+}
+
+/**
+ * The shell command that installs ARK from `clone` into the interpreter: what a
+ * development build without a bundle needs. ARK is not published on PyPI, so
+ * no package name would do.
+ */
+export function installCommand(interpreter: Interpreter, clone: string): string {
+  const quoted = shellQuoted(interpreter.command);
   // PowerShell, VS Code's default shell on Windows, runs a quoted path only after `&`.
   const call = process.platform === 'win32' && quoted !== interpreter.command ? `& ${quoted}` : quoted;
-  return `${call} -m pip install --upgrade ark-lsp`;
+  return `${call} -m pip install ${shellQuoted(clone)}`;
 }

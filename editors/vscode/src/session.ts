@@ -1,8 +1,11 @@
 /**
- * The server's life: pick the interpreter, check it can import ARK, start
- * `python -m ark_lsp`, feed it settings, restart it when asked or when the
+ * The server's life: pick the interpreter, check it can run the ARK the
+ * extension carries, start `python -P -m ark_lsp` with that code first on
+ * PYTHONPATH, feed it settings, restart it when asked or when the
  * interpreter changes.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   type ClientCapabilities,
@@ -28,11 +31,14 @@ import {
   type Interpreter,
   pythonEnvironments,
   resolveInterpreter,
+  SERVER_ARGS,
+  type ServerCode,
+  serverCode,
+  serverEnvironment,
 } from './interpreter';
 import { section, serverSettings } from './settings';
 import type { ServerStatus, StatusItem } from './status';
 
-export const INSTALL_DOCS = 'https://ark-lsp.dev/install';
 /** The server's index state per folder and its sandbox backend, for the status bar. */
 const STATUS_NOTIFICATION = 'ark/status';
 const RESTART_DEBOUNCE_MS = 300;
@@ -95,6 +101,8 @@ export class ServerSession implements vscode.Disposable {
     private readonly settingNames: readonly string[],
     private readonly log: vscode.LogOutputChannel,
     private readonly status: StatusItem,
+    /** The extension's folder: its README, and the server it carries in bundled/libs. */
+    private readonly extensionPath: string,
   ) {
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => this.configurationChanged(event)),
@@ -183,22 +191,24 @@ export class ServerSession implements vscode.Disposable {
     const interpreter = await resolveInterpreter(resource, this.log);
     this.interpreter = interpreter;
     this.log.info(`Python for the server: ${interpreter.command} (from ${interpreter.source})`);
-    const check = await checkInterpreter(interpreter);
+    const code = serverCode(this.extensionPath);
+    const check = await checkInterpreter(interpreter, code, this.extensionPath);
     if (!check.ok) {
       this.log.error(`${interpreter.command} cannot run ARK: ${check.reason}`);
-      this.status.setState({ kind: 'not-installed', reason: check.reason });
-      void this.offerInstall(interpreter, check.reason);
+      this.status.setState({ kind: code.bundled ? 'needs-python' : 'not-installed', reason: check.reason });
+      void this.offerHelp(interpreter, code, check.reason);
       return;
     }
-    this.log.info(`ARK ${check.version} found`);
+    const origin = code.bundled ? 'bundled with the extension' : "the interpreter's own";
+    this.log.info(`ARK ${check.version} from ${check.location} (${origin})`);
 
     const folder = vscode.workspace.workspaceFolders?.[0];
     const serverOptions: ServerOptions = {
       command: interpreter.command,
-      args: ['-m', 'ark_lsp'],
+      args: SERVER_ARGS,
       // vscode-languageclient appends --stdio, which `python -m ark_lsp` accepts.
       transport: TransportKind.stdio,
-      options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      options: { cwd: folder?.uri.fsPath, env: serverEnvironment(code) },
     };
     const initial = this.settings(folder?.uri);
     this.lastSettings = JSON.stringify(initial);
@@ -313,18 +323,35 @@ export class ServerSession implements vscode.Disposable {
     }
   }
 
-  private async offerInstall(interpreter: Interpreter, reason: string): Promise<void> {
-    const command = installCommand(interpreter);
+  /**
+   * Say why the server cannot start and what works: with the bundled server, a Python
+   * 3.11+ to run it; in a development build from a clone, installing that clone.
+   */
+  private async offerHelp(interpreter: Interpreter, code: ServerCode, reason: string): Promise<void> {
     const install = 'Install in Terminal';
     const choose = 'Choose Interpreter';
-    const docs = 'Open Install Docs';
+    const instructions = 'Show Install Instructions';
+    const where = `${interpreter.command} (from ${interpreter.source})`;
+    let message: string;
+    let command: string | undefined;
+    if (code.bundled) {
+      const carried = code.re2Pythons?.length
+        ? ` The bundled server runs on CPython ${code.re2Pythons.join(', ')}${code.target ? ` (${code.target})` : ''}.`
+        : '';
+      message = `ARK cannot start: ${reason}. The extension carries the ARK server and needs only a Python 3.11 or newer to run it; choose one instead of ${where}.${carried}`;
+    } else if (code.clone) {
+      command = installCommand(interpreter, code.clone);
+      message = `ARK cannot start: ${reason}. This development build carries no server: install ARK from its clone into ${where} with: ${command}`;
+    } else {
+      message = `ARK cannot start: ${reason}. Install ARK into ${where} from a clone of ARK or a wheel built there (python -m pip install ./dist/ark_lsp-*.whl), or install a packaged .vsix, which carries the server.`;
+    }
     const answer = await vscode.window.showErrorMessage(
-      `ARK cannot start: ${reason}. Install ARK into ${interpreter.command} (from ${interpreter.source}) with: ${command}`,
-      install,
+      message,
+      ...(command ? [install] : []),
       choose,
-      docs,
+      instructions,
     );
-    if (answer === install) {
+    if (answer === install && command) {
       const terminal = vscode.window.createTerminal({ name: 'ARK: install' });
       terminal.show();
       terminal.sendText(command);
@@ -345,8 +372,15 @@ export class ServerSession implements vscode.Disposable {
       } else {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'ark.interpreter');
       }
-    } else if (answer === docs) {
-      await vscode.env.openExternal(vscode.Uri.parse(INSTALL_DOCS));
+    } else if (answer === instructions) {
+      // The README that came with the extension says how to install; no web page is assumed.
+      // vsce stores it as readme.md; a development build has README.md.
+      const readme = ['readme.md', 'README.md']
+        .map((name) => vscode.Uri.file(path.join(this.extensionPath, name)))
+        .find((uri) => fs.existsSync(uri.fsPath));
+      if (readme) {
+        await vscode.commands.executeCommand('markdown.showPreview', readme);
+      }
     }
   }
 

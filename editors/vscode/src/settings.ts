@@ -30,6 +30,7 @@ export const RESTRICTED_SETTINGS: readonly string[] = [
   'sandbox.network',
   'sandbox.poolSize',
   'sandbox.mountWorkspace',
+  'sandbox.python',
   'sandbox.weakIsolation',
 ];
 

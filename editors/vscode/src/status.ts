@@ -8,6 +8,7 @@ type ServerState =
   | { kind: 'starting' }
   | { kind: 'ready'; version: string }
   | { kind: 'not-installed'; reason: string }
+  | { kind: 'needs-python'; reason: string }
   | { kind: 'failed'; reason: string }
   | { kind: 'stopped' };
 
@@ -145,6 +146,12 @@ export class StatusItem implements vscode.Disposable {
         break;
       case 'not-installed':
         this.item.text = '$(warning) ARK: not installed';
+        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        tooltip.appendMarkdown(`ARK cannot start: ${this.state.reason}`);
+        break;
+      case 'needs-python':
+        // The extension carries the server; what is missing is a Python to run it.
+        this.item.text = '$(warning) ARK: needs Python 3.11+';
         this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         tooltip.appendMarkdown(`ARK cannot start: ${this.state.reason}`);
         break;

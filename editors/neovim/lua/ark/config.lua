@@ -43,6 +43,7 @@ M.defaults = {
       network = false,
       poolSize = 2,
       mountWorkspace = false,
+      python = NULL,
       weakIsolation = false,
     },
   },
@@ -54,6 +55,7 @@ local ACCEPTS = {
   database = { 'string', 'nil' },
   jobs = { 'number', 'nil' },
   ['sandbox.image'] = { 'string', 'nil' },
+  ['sandbox.python'] = { 'string', 'nil' },
   ['sandbox.memory'] = { 'number', 'string' },
 }
 

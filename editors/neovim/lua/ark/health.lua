@@ -36,6 +36,41 @@ local function run(cmd, timeout_ms)
   return code, output
 end
 
+-- The clone of ARK this plugin is part of (editors/neovim of the repository), if it is.
+local function clone_root()
+  local source = debug.getinfo(1, 'S').source:gsub('^@', '')
+  local root = vim.fn.fnamemodify(source, ':p:h:h:h:h:h')
+  local ok_read, lines = pcall(vim.fn.readfile, root .. '/pyproject.toml')
+  if ok_read then
+    for _, line in ipairs(lines) do
+      if line:match('^name%s*=%s*"ark%-lsp"') then
+        return root
+      end
+    end
+  end
+  return nil
+end
+
+-- What really installs ARK, which is on no package index: the clone this plugin came
+-- with (pipx gives the `ark-lsp` command that the plugin starts by default), else a clone
+-- or a wheel built in one.
+local function install_advice(python)
+  local clone = clone_root()
+  if clone then
+    local quoted = vim.fn.shellescape(clone)
+    return {
+      ('Install ARK from the clone this plugin is in: pipx install %s, and leave `python` unset: the plugin starts the ark-lsp command pipx puts on PATH'):format(
+        quoted
+      ),
+      ('Or into a Python 3.11+ of your own: %s -m pip install %s'):format(python or 'python3', quoted),
+    }
+  end
+  return {
+    'Install ARK from a clone of its repository: pipx install /path/to/ark, and leave `python` unset: the plugin starts the ark-lsp command pipx puts on PATH',
+    'Or build a wheel there (python -m build) and install it: pipx install ./dist/ark_lsp-*.whl',
+  }
+end
+
 local function check_setup(ark)
   local calls = ark._state.setup_calls
   if calls == 1 then
@@ -71,13 +106,20 @@ local function check_server(ark, config)
     return
   end
   if vim.fn.executable(cmd[1]) ~= 1 then
-    error(('server command %s: %s is not executable'):format(table.concat(cmd, ' '), cmd[1]), {
-      "Set `python` in require('ark').setup() to a Python that has ARK: python -m pip install ark-lsp",
-    })
+    local advice = install_advice(nil)
+    table.insert(advice, "Or set `python` in require('ark').setup() to a Python that has ARK.")
+    error(('server command %s: %s is not executable'):format(table.concat(cmd, ' '), cmd[1]), advice)
     return
   end
   ok(('server command: %s (%s)'):format(table.concat(cmd, ' '), vim.fn.exepath(cmd[1])))
-  if cmd[2] == '-m' and cmd[3] == 'ark_lsp' then
+  if vim.fn.fnamemodify(cmd[1], ':t') == 'ark-lsp' then
+    local code, output = run({ cmd[1], '--version' }, 20000)
+    if code == 0 then
+      ok(output[#output] or 'ark-lsp answers --version')
+    else
+      error(('%s --version failed: %s'):format(cmd[1], output[#output] or 'timed out'), install_advice(nil))
+    end
+  elseif cmd[2] == '-m' and cmd[3] == 'ark_lsp' then
     local code, output = run({
       cmd[1],
       '-c',
@@ -86,9 +128,7 @@ local function check_server(ark, config)
     if code == 0 then
       ok(('%s imports ark_lsp %s'):format(cmd[1], output[#output] or '?'))
     else
-      error(('%s cannot import ark_lsp: %s'):format(cmd[1], output[#output] or 'timed out'), {
-        ('Install ARK into that Python: %s -m pip install ark-lsp (Python 3.11+)'):format(cmd[1]),
-      })
+      error(('%s cannot import ark_lsp: %s'):format(cmd[1], output[#output] or 'timed out'), install_advice(cmd[1]))
     end
   end
 end

@@ -3,8 +3,8 @@
 // command arguments), what the user is shown. The server runs behind
 // tests/editors/lsp_tap.py, which records every message it receives.
 //
-// Needs: `npm run bundle`, and a Python that can import ark_lsp
-// (ARK_TEST_PYTHON, default: the repository's .venv).
+// Needs: `npm run bundle`, and a Python with ARK's dependencies (ARK_TEST_PYTHON, default:
+// the repository's .venv); the checkout's ark_lsp is linked in as the extension's bundle.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -52,8 +52,34 @@ function load() {
   return { vscode, control, extension: active };
 }
 
-function context() {
-  return { subscriptions: [], extension: { packageJSON: packageJson }, extensionPath: extensionRoot };
+function context(extensionPath) {
+  return { subscriptions: [], extension: { packageJSON: packageJson }, extensionPath };
+}
+
+/**
+ * An installed extension's folder: with `bundled/libs` holding the server as `npm run
+ * package` puts it there (here the checkout's ark_lsp, linked), or, with `clone`, a
+ * development build inside a clone of ARK, which carries no server.
+ */
+function extensionFolder({ bundled = false, clone = false } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ark-vscode-extension-'));
+  scratch.push(dir);
+  const folder = clone ? path.join(dir, 'editors', 'vscode') : dir;
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, 'README.md'), '# ARK\n');
+  if (clone) {
+    fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[project]\nname = "ark-lsp"\n');
+  }
+  if (bundled) {
+    const libs = path.join(folder, 'bundled', 'libs');
+    fs.mkdirSync(libs, { recursive: true });
+    fs.symlinkSync(path.join(repo, 'ark_lsp'), path.join(libs, 'ark_lsp'));
+    fs.writeFileSync(
+      path.join(folder, 'bundled', 'bundle.json'),
+      JSON.stringify({ ark: '0.1.0', target: 'linux-x64', re2Pythons: ['3.11', '3.12', '3.13', '3.14'] }),
+    );
+  }
+  return { folder, root: dir };
 }
 
 /** A folder with the sample file, and a "python" that records what the server receives. */
@@ -77,6 +103,7 @@ function wire(log) {
       : [];
   return {
     starts: () => records().filter((r) => r.argv).map((r) => r.argv),
+    pythonPaths: () => records().filter((r) => r.argv).map((r) => r.pythonpath),
     sent: (method) => records().filter((r) => r.from === 'client' && r.message.method === method).map((r) => r.message),
     answerTo: (request) =>
       records().find((r) => r.from === 'server' && r.message.id === request.id && !r.message.method)?.message,
@@ -111,18 +138,24 @@ function assertAnswered(control, shownBefore, answer, title, shownOnSuccess) {
   }
 }
 
-test('starts `python -m ark_lsp --stdio` from ark.interpreter and sends only what the user set', { timeout: 90_000 }, async () => {
+test('starts the bundled server, `python -P -m ark_lsp --stdio`, from ark.interpreter and sends only what the user set', { timeout: 90_000 }, async () => {
   const { control, vscode } = load();
   const { workspace, file, interpreter, wire } = setUp();
+  const extension = extensionFolder({ bundled: true });
   control.addFolder(workspace);
   control.set('ark.interpreter', interpreter);
   control.set('ark.codeLensThreshold', 3);
   control.set('ark.sandbox.poolSize', 0, 'globalValue');
   const document = control.openDocument(file, sampleText);
 
-  await active.activate(context());
+  await active.activate(context(extension.folder));
 
-  assert.deepEqual(wire.starts(), [['-m', 'ark_lsp', '--stdio']]);
+  // The workspace folder stays off sys.path (-P); the bundled code comes first on PYTHONPATH.
+  assert.deepEqual(wire.starts(), [['-P', '-m', 'ark_lsp', '--stdio']]);
+  const libs = path.join(extension.folder, 'bundled', 'libs');
+  assert.equal(wire.pythonPaths()[0].split(path.delimiter)[0], libs);
+  const log = control.recorded.channels.get('ARK').lines.join('\n');
+  assert.ok(log.includes(`from ${path.join(libs, 'ark_lsp')} (bundled with the extension)`), log);
   const [initialize] = wire.sent('initialize');
   assert.deepEqual(initialize.params.initializationOptions, {
     codeLensThreshold: 3,
@@ -215,9 +248,9 @@ test("uses the Python extension's active environment when ark.interpreter is uns
     },
   });
 
-  await active.activate(context());
+  await active.activate(context(extensionFolder({ bundled: true }).folder));
 
-  assert.deepEqual(wire.starts(), [['-m', 'ark_lsp', '--stdio']]);
+  assert.deepEqual(wire.starts(), [['-P', '-m', 'ark_lsp', '--stdio']]);
   const log = control.recorded.channels.get('ARK').lines.join('\n');
   assert.match(log, new RegExp(`Python for the server: ${interpreter} \\(from Python extension\\)`));
   // Choosing another environment in the Python extension restarts ARK with it.
@@ -225,7 +258,29 @@ test("uses the Python extension's active environment when ark.interpreter is uns
   await waitFor('a restart', () => wire.starts().length === 2);
 });
 
-test('an interpreter without ARK: the user is told what to run, and the button runs it', { timeout: 60_000 }, async () => {
+test('a Python the bundled server cannot run: the user is told to choose another, and no install is offered', { timeout: 60_000 }, async () => {
+  const { control } = load();
+  const { dir, workspace } = setUp();
+  const old = path.join(dir, 'python3.10');
+  fs.writeFileSync(old, '#!/bin/sh\necho "ARK needs Python 3.11 or newer, this is 3.10.13" >&2\nexit 1\n', { mode: 0o755 });
+  control.addFolder(workspace);
+  control.set('ark.interpreter', old);
+  control.answerNextMessage('Choose Interpreter');
+
+  await active.activate(context(extensionFolder({ bundled: true }).folder));
+
+  const [shown] = control.recorded.messages;
+  assert.equal(shown.kind, 'error');
+  assert.equal(
+    shown.text,
+    `ARK cannot start: ARK needs Python 3.11 or newer, this is 3.10.13. The extension carries the ARK server and needs only a Python 3.11 or newer to run it; choose one instead of ${old} (from ark.interpreter). The bundled server runs on CPython 3.11, 3.12, 3.13, 3.14 (linux-x64).`,
+  );
+  assert.deepEqual(shown.items, ['Choose Interpreter', 'Show Install Instructions']);
+  assert.deepEqual(control.recorded.terminals, []);
+  assert.equal(control.recorded.statusItems[0].text, '$(warning) ARK: needs Python 3.11+');
+});
+
+test('a development build without a bundle: the user is told to install the clone, and the button runs it', { timeout: 60_000 }, async () => {
   const { control } = load();
   const { dir, workspace } = setUp();
   const bare = path.join(dir, 'bare-python');
@@ -233,17 +288,19 @@ test('an interpreter without ARK: the user is told what to run, and the button r
   control.addFolder(workspace);
   control.set('ark.interpreter', bare);
   control.answerNextMessage('Install in Terminal');
+  const extension = extensionFolder({ clone: true });
 
-  await active.activate(context());
+  await active.activate(context(extension.folder));
 
   const [shown] = control.recorded.messages;
   assert.equal(shown.kind, 'error');
+  const install = `${bare} -m pip install ${extension.root}`;
   assert.equal(
     shown.text,
-    `ARK cannot start: ModuleNotFoundError: No module named 'ark_lsp'. Install ARK into ${bare} (from ark.interpreter) with: ${bare} -m pip install --upgrade ark-lsp`,
+    `ARK cannot start: ModuleNotFoundError: No module named 'ark_lsp'. This development build carries no server: install ARK from its clone into ${bare} (from ark.interpreter) with: ${install}`,
   );
-  assert.deepEqual(shown.items, ['Install in Terminal', 'Choose Interpreter', 'Open Install Docs']);
+  assert.deepEqual(shown.items, ['Install in Terminal', 'Choose Interpreter', 'Show Install Instructions']);
   const [terminal] = await waitFor('the install terminal', () => control.recorded.terminals.length && control.recorded.terminals);
-  assert.deepEqual(terminal.sent, [`${bare} -m pip install --upgrade ark-lsp`]);
+  assert.deepEqual(terminal.sent, [install]);
   assert.equal(control.recorded.statusItems[0].text, '$(warning) ARK: not installed');
 });

@@ -1,0 +1,335 @@
+"""The server core: state, the services features share, the server's life, and no feature.
+
+A feature (hover, the sandbox commands, ...) is a :class:`Feature`: it
+registers its handlers and commands, and reacts to the server's life
+through the hooks below. Features reach each other only through the
+services here (documents, folders, the job service, diagnostics, the
+index, sandbox runners, code actions, client support), never through
+another feature. ``create_server()`` in :mod:`ark_lsp.server.app` lists them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lsprotocol import types
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
+
+from ark_lsp import __version__
+from ark_lsp.config import settings_from_mapping
+from ark_lsp.project import Project
+from ark_lsp.server.client_support import ClientSupport
+from ark_lsp.server.code_actions import CodeActions
+from ark_lsp.server.diagnostic_store import DiagnosticStore
+from ark_lsp.server.documents import Documents
+from ark_lsp.server.folders import Folders, FolderState, editor_settings
+from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
+from ark_lsp.server.indexing import Indexer
+from ark_lsp.server.jobs import Jobs
+from ark_lsp.server.protocol import ArkProtocol, strict_converter
+from ark_lsp.server.runners import SandboxRunners
+from ark_lsp.workspace import IndexFigures
+
+logger = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "ark/status"
+"""Sent whenever an index run starts or ends, for editors' status bars."""
+
+
+class Feature:
+    """A part of the server; each hook does nothing unless the feature overrides it.
+
+    A hook that raises is logged and the other features' hooks still run:
+    one feature's fault costs the others nothing.
+    """
+
+    def __init__(self, server: ArkServer) -> None:
+        self.server = server
+
+    def register(self) -> None:
+        """Register the feature's handlers, commands and code-action providers."""
+
+    async def initialized(self) -> None:
+        """The client is ready and every folder has its settings."""
+
+    def settings_changed(self) -> None:
+        """Settings changed: what the feature shows may be out of date."""
+
+    def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
+        """An index run of a folder ended well."""
+
+    def stop(self) -> None:
+        """The server stops: wind the feature's own work down, returning at once."""
+
+
+class Features:
+    """The server's features, in the order they were added; calls their hooks."""
+
+    def __init__(self) -> None:
+        self._features: list[Feature] = []
+
+    def add(self, feature: Feature) -> None:
+        """Register a feature."""
+        feature.register()
+        self._features.append(feature)
+
+    def __iter__(self) -> Iterator[Feature]:
+        return iter(self._features)
+
+    async def initialized(self) -> None:
+        """Tell every feature the client is ready."""
+        for feature in self._features:
+            try:
+                await feature.initialized()
+            except Exception:
+                logger.exception("%s failed to start", type(feature).__name__)
+
+    def settings_changed(self) -> None:
+        """Tell every feature the settings changed."""
+        self._each(lambda feature: feature.settings_changed())
+
+    def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
+        """Tell every feature a folder's index is current."""
+        self._each(lambda feature: feature.indexed(folder, figures))
+
+    def stop(self) -> None:
+        """Stop every feature."""
+        self._each(lambda feature: feature.stop())
+
+    def _each(self, hook: Callable[[Feature], None]) -> None:
+        for feature in self._features:
+            try:
+                hook(feature)
+            except Exception:
+                logger.exception("%s failed", type(feature).__name__)
+
+
+class ArkServer(LanguageServer):
+    """ARK's language server; all state lives on the instance, so tests can make many."""
+
+    protocol: ArkProtocol
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="ark",
+            version=__version__,
+            protocol_cls=ArkProtocol,
+            converter_factory=strict_converter,
+        )
+        self.client_support = ClientSupport()
+        """What the client can do; resolved at ``initialize``."""
+        self.initialization_options: dict[str, Any] = {}
+        self.editor_trust: bool | None = None
+        """The editor's word on whether the folders are trusted (VS Code's workspace trust)."""
+        self.reported_problems: set[str] = set()
+        """Settings problems already shown, so a reload does not repeat them."""
+        self.features = Features()
+        self.folders = Folders()
+        self.documents = Documents(self)
+        self.jobs = Jobs(self)
+        self.diagnostics = DiagnosticStore(self)
+        self.index = Indexer(self)
+        self.runners = SandboxRunners(self)
+        self.code_actions = CodeActions(self)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._configured: asyncio.Event | None = None
+        self._register_lifecycle()
+        self.code_actions.register()
+
+    # --- the server's life -------------------------------------------------------------------
+
+    def _register_lifecycle(self) -> None:
+        @self.feature(types.INITIALIZE)
+        def initialize(ls: ArkServer, params: types.InitializeParams) -> None:
+            ls._loop = asyncio.get_running_loop()
+            ls._configured = asyncio.Event()
+            ls.client_support = ClientSupport.of(params.capabilities)
+            ls.initialization_options = editor_settings(params.initialization_options)
+            raw = params.initialization_options
+            trusted = raw.get("workspaceTrusted") if isinstance(raw, dict) else None
+            ls.editor_trust = trusted if isinstance(trusted, bool) else None
+            folders = list(params.workspace_folders or [])
+            root_uri = params.root_uri or (
+                Path(params.root_path).as_uri() if params.root_path else None
+            )
+            if not folders and root_uri:
+                folders = [types.WorkspaceFolder(uri=root_uri, name=root_uri.rsplit("/", 1)[-1])]
+            for folder in folders:
+                ls.folders.add(folder.uri)
+
+        @self.feature(types.INITIALIZED)
+        async def initialized(ls: ArkServer, params: types.InitializedParams) -> None:
+            await ls.configure(ls.folders.all())
+            ls.settings_applied()
+            for folder in ls.folders.all():
+                ls.index.request(folder)
+            ls.mark_configured()
+            await ls.features.initialized()
+            # What start-up loaded (protocol types, jedi, the settings) lives as long as
+            # the server: keep the cyclic collector from walking it on every full pass.
+            gc.freeze()
+
+        @self.feature(types.SHUTDOWN)
+        def shutdown(ls: ArkServer, params: None) -> None:
+            ls.stop_work()
+
+    def mark_configured(self, done: bool = True) -> None:
+        """Every folder has its settings (or, with ``done=False``, is about to get new ones)."""
+        if self._configured is not None:
+            if done:
+                self._configured.set()
+            else:
+                self._configured.clear()
+
+    async def wait_configured(self) -> None:
+        """Return once start-up has given every folder its settings."""
+        if self._configured is not None:
+            await self._configured.wait()
+
+    def call_soon(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback`` on the server's thread; safe from any thread."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    def stop_work(self) -> None:
+        """Cancel background work and close connections; the server answers no more."""
+        self.jobs.stop()
+        self.runners.close()
+        self.features.stop()
+        self.folders.close()
+
+    # --- settings ----------------------------------------------------------------------------
+
+    async def configure(self, folders: Sequence[FolderState], pushed: Any = None) -> None:
+        """Give folders their settings: pyproject, then initializationOptions, then the editor's.
+
+        ``pushed`` is what a ``didChangeConfiguration`` carried, used when the
+        client cannot be asked (``workspace/configuration``).
+        """
+        sections: Sequence[Any] = [pushed] * len(folders)
+        if self.client_support.configuration and folders:
+            try:
+                sections = await self.workspace_configuration_async(
+                    types.ConfigurationParams(
+                        items=[
+                            types.ConfigurationItem(scope_uri=f.uri, section="ark") for f in folders
+                        ]
+                    )
+                )
+            except Exception as error:  # a client that fails here still gets a working server
+                logger.warning("workspace/configuration failed: %s", error)
+        for folder, section in zip(folders, sections, strict=False):
+            folder.configure(
+                self.initialization_options, editor_settings(section), self.editor_trust
+            )
+            note = folder.loaded.ignored_note(folder.root)
+            self.report_problems([*folder.problems, *([note] if note else [])])
+        loose = settings_from_mapping(self.initialization_options, where="initializationOptions")
+        # Files outside every folder: the editor's settings only, and never a database.
+        self.folders.loose.project = Project(self.folders.loose.root, loose)
+
+    def settings_applied(self) -> None:
+        """New settings: what the features show is brought up to date."""
+        self.documents.invalidate()
+        self.features.settings_changed()
+
+    def report_problems(self, problems: Sequence[str], prefix: str = "ARK settings") -> None:
+        """Warn of problems the user has not been shown yet."""
+        fresh = [p for p in problems if p not in self.reported_problems]
+        self.reported_problems.update(fresh)
+        if fresh:
+            self.warn(f"{prefix}: " + "; ".join(fresh))
+
+    # --- telling the user --------------------------------------------------------------------
+
+    def inform(self, message: str) -> None:
+        """Tell the user how something they asked for ended: said once, here, for every editor."""
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Info, message=message)
+        )
+
+    def warn(self, message: str) -> None:
+        """Tell the user something went wrong that they can act on."""
+        logger.warning(message)
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    def send_status(self) -> None:
+        """Tell the editor where each folder's index stands."""
+        folders = [
+            {
+                "root": str(p.root),
+                "state": p.state.value,
+                "detail": p.detail,
+                "indexed": p.figures.files_indexed if p.figures else None,
+                "unchanged": p.figures.files_unchanged if p.figures else None,
+                "trusted": p.loaded.trust.trusted,
+                "trust": p.loaded.trust.reason,
+                "ignored": list(p.loaded.ignored),
+            }
+            for p in self.folders.all()
+        ]
+        backends = {self.runners.backend_of(p) for p in self.folders.all()} or {"auto"}
+        self.protocol.notify(
+            STATUS_NOTIFICATION, {"folders": folders, "sandboxBackend": ", ".join(sorted(backends))}
+        )
+
+    # --- transports --------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdin and stdout (ARK's reader, see ``framing``) until exit or the end."""
+        stream = stdin or sys.stdin.buffer
+        # read1 returns what one read of the pipe gives, instead of waiting for a full chunk.
+        read_chunk: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+        reader = ThreadedReader(lambda: read_chunk(READ_CHUNK_BYTES))
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve_stream(reader.read, self.protocol, stop))
+        except BrokenPipeError:
+            logger.warning("the client closed its end of the connection")
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+        self._ended()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve a client on a TCP socket, read as stdio is; the server ends with the connection."""
+        self._stop_event = stop = threading.Event()
+        exits: list[SystemExit] = []
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            try:
+                await serve_stream(lambda: reader.read(READ_CHUNK_BYTES), self.protocol, stop)
+            except SystemExit as exit_request:  # LSP's exit: raised in asyncio's callback it
+                exits.append(exit_request)  # would be logged as a crash, so raise it below
+            finally:
+                self.shutdown()  # type: ignore[no-untyped-call]
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        with contextlib.suppress(asyncio.CancelledError):  # the connection closed the listener
+            asyncio.run(listen())
+        if exits:
+            raise exits[0]
+        self._ended()
+
+    def _ended(self) -> None:
+        """The client's stream ended: without a ``shutdown`` first, exit 1 as LSP's exit does."""
+        if not self.protocol.shut_down:
+            logger.warning("the client went away without shutting the server down")
+            self.stop_work()
+            raise SystemExit(1)

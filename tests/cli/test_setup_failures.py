@@ -1,0 +1,131 @@
+"""A test run that could not start is said to be one, never counted as tests that failed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support.cli import ark
+from support.local_runner import LocalRunner
+from support.sandboxes import DockerSetup
+
+from ark_lsp.config import Settings
+from ark_lsp.generate import Templates
+from ark_lsp.generate.characterize import CharacterizationContext, generate_tests
+from ark_lsp.sandbox.pytest_results import parse_junit, setup_problem
+
+pytestmark = pytest.mark.slow
+
+MODULE = (
+    "def double(x: int) -> int:\n    return 2 * x\n\n\n"
+    "def triple(x: int) -> int:\n    return 3 * x\n"
+)
+TESTS = "from calc.ops import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
+
+
+@pytest.fixture
+def calc(tmp_path: Path) -> Path:
+    files = {
+        "pyproject.toml": '[project]\nname = "calc"\n',
+        "calc/__init__.py": "",
+        "calc/ops.py": MODULE,
+        "tests/test_ops.py": TESTS,
+    }
+    for relative, text in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+    return tmp_path
+
+
+def test_a_conftest_that_cannot_import_is_an_error_naming_it_not_zero_passed(calc: Path) -> None:
+    (calc / "conftest.py").write_text("import hypothesis_is_not_here\n")
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: conftest.py cannot be imported: "
+        "ModuleNotFoundError: No module named 'hypothesis_is_not_here'"
+    ) in run.stderr
+    assert "passed" not in run.stdout
+    report = json.loads(
+        ark("test", "--backend", "local", "--format", "json", cwd=calc, check=False).stdout
+    )
+    assert report["outcome"] == "error" and "conftest.py cannot be imported" in report["error"]
+
+
+def test_a_test_file_that_cannot_be_collected_is_an_error_naming_its_cause(calc: Path) -> None:
+    (calc / "tests" / "test_more.py").write_text("import not_installed_anywhere\n")
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+    assert run.returncode == 4, run.stderr
+    assert (
+        "1 test file(s) could not be collected: tests/test_more.py: "
+        "ModuleNotFoundError: No module named 'not_installed_anywhere'"
+    ) in run.stderr
+    assert "0 passed" not in run.stdout
+
+
+def test_no_tests_collected_is_said_so() -> None:
+    assert setup_problem(5, [], "\nno tests ran in 0.01s\n", "") == (
+        "pytest collected no tests: no tests ran in 0.01s"
+    )
+
+
+def test_no_pytest_in_the_sandbox_is_said_so() -> None:
+    problem = setup_problem(1, [], "", "/usr/bin/python3: No module named pytest\n")
+    assert problem == "pytest is not installed in the sandbox's Python"
+
+
+def test_a_collection_failure_in_the_junit_report_is_read_as_one() -> None:
+    report = (
+        b'<testsuites><testsuite><testcase classname="" name="tests.test_b" '
+        b'file="tests/test_b.py"><error message="collection failure">Traceback:\n'
+        b"E   ModuleNotFoundError: No module named 'six'</error></testcase></testsuite>"
+        b"</testsuites>"
+    )
+    cases = parse_junit(report)
+    assert setup_problem(2, cases, "", "") == (
+        "1 test file(s) could not be collected: tests/test_b.py: "
+        "ModuleNotFoundError: No module named 'six'"
+    )
+
+
+def test_generated_tests_that_cannot_run_say_why_and_count_nothing(calc: Path) -> None:
+    (calc / "conftest.py").write_text("import hypothesis_is_not_here\n")
+    context = CharacterizationContext(
+        root=calc, settings=Settings(), templates=Templates(), runner=LocalRunner(calc)
+    )
+    outcome = generate_tests(context, "calc/ops.py").outcome
+    assert outcome.written > 0 and outcome.passed is None
+    assert outcome.problem == (
+        "the generated tests could not be run: conftest.py cannot be imported: "
+        "ModuleNotFoundError: No module named 'hypothesis_is_not_here'"
+    )
+    assert " pass in the sandbox" not in outcome.summary
+
+
+def test_generate_tests_that_fall_back_to_skeletons_exits_non_zero_saying_why(
+    calc: Path, docker_setup: DockerSetup
+) -> None:
+    (calc / "calc" / "ops.py").write_text("import six_is_not_installed\n\n" + MODULE)
+    run = ark("generate", "tests", "calc/ops.py", cwd=calc, check=False)
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: the module cannot be imported in the sandbox: ModuleNotFoundError: "
+        "No module named 'six_is_not_installed': the tests are skipped skeletons with TODOs"
+    ) in run.stderr
+    assert "pass in the sandbox" not in run.stdout
+
+
+def test_a_parameter_named_request_does_not_break_collection_of_the_generated_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "web"\n')
+    (tmp_path / "web.py").write_text(
+        "def method_of(request: str) -> str:\n    return request.upper()\n"
+    )
+    context = CharacterizationContext(
+        root=tmp_path, settings=Settings(), templates=Templates(), runner=LocalRunner(tmp_path)
+    )
+    outcome = generate_tests(context, "web.py").outcome
+    assert outcome.problem is None and outcome.collectable
+    assert outcome.passed == outcome.written > 0

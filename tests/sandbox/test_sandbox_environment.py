@@ -1,0 +1,238 @@
+"""The sandbox runs the project with its dependencies: a docker layer, or the workspace's venv."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.cli import ark
+from support.sandboxes import DockerSetup
+
+from ark_lsp.sandbox.declarations import read_declarations
+from ark_lsp.sandbox.env_layer import ENV_REPOSITORY, explain_failure
+
+USES_SIX = textwrap.dedent(
+    """\
+    import six
+
+
+    def kind(value):
+        return "text" if isinstance(value, six.string_types) else "other"
+
+
+    if __name__ == "__main__":
+        print("six", six.__version__)
+    """
+)
+TEST_USES_SIX = "from usesix import kind\n\n\ndef test_kind():\n    assert kind('a') == 'text'\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    return root
+
+
+def pyproject(name: str, *dependencies: str) -> str:
+    listed = ", ".join(json.dumps(d) for d in dependencies)
+    return f'[project]\nname = "{name}"\nversion = "0.1"\ndependencies = [{listed}]\n'
+
+
+@pytest.fixture
+def six_project(tmp_path: Path) -> Path:
+    # A name of its own: the layer is this test's, not one an earlier run left cached.
+    name = f"usesix-{uuid.uuid4().hex[:8]}"
+    return write(
+        tmp_path,
+        {
+            "pyproject.toml": pyproject(name, "six==1.16.0"),
+            "usesix.py": USES_SIX,
+            "tests/test_usesix.py": TEST_USES_SIX,
+        },
+    )
+
+
+@pytest.fixture
+def new_layers(docker_setup: DockerSetup) -> Iterator[None]:
+    """Remove the environment layers a test built."""
+    before = {image.id for image in docker_setup.client.images.list(name=ENV_REPOSITORY)}
+    yield
+    for image in docker_setup.client.images.list(name=ENV_REPOSITORY):
+        if image.id not in before:
+            for tag in image.tags:
+                docker_setup.client.images.remove(tag, force=True)
+
+
+# --- what a workspace declares ------------------------------------------------------------------
+
+
+def test_extras_naming_the_project_itself_are_followed_as_attrs_declares_them(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": textwrap.dedent(
+                """\
+                [project]
+                name = "attrs"
+                dependencies = ["importlib_metadata;python_version<'3.8'"]
+                [project.optional-dependencies]
+                tests-mypy = ["mypy>=1.11.1"]
+                tests = ["hypothesis", "pytest>=4.3.0", "attrs[tests-mypy]"]
+                docs = ["sphinx"]
+                [dependency-groups]
+                dev = ["ruff", {include-group = "lint"}]
+                lint = ["flake8"]
+                """
+            ),
+            "src/attr/__init__.py": "",
+        },
+    )
+    declared = read_declarations(tmp_path)
+    assert declared.requirements == (
+        "importlib_metadata;python_version<'3.8'",
+        "hypothesis",
+        "pytest>=4.3.0",
+        "mypy>=1.11.1",
+        "ruff",
+        "flake8",
+    )
+    assert declared.src_layout and declared.project_extras is None
+
+
+def test_a_setup_py_project_is_resolved_by_its_build_backend_with_the_extras_its_files_name(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        {
+            "setup.py": "from setuptools import setup\nsetup(name='requests')\n",
+            "requirements-dev.txt": "-e .[socks]\npytest>=2.8.0,<9\n-r more.txt\n",
+            "more.txt": "trustme\n",
+            "uv.lock": '[[package]]\nname = "trustme"\nversion = "1.2.0"\n',
+        },
+    )
+    declared = read_declarations(tmp_path)
+    assert declared.project_extras == ("socks",)
+    assert declared.requirement_files == ("more.txt", "requirements-dev.txt")
+    files = dict(declared.files)
+    assert files["requirements-dev.txt"] == b"pytest>=2.8.0,<9\n-r more.txt\n"
+    assert declared.constraints == ("trustme==1.2.0",) and declared.lock == "uv.lock"
+    before = declared.digest
+    (tmp_path / "more.txt").write_text("trustme>=1\n")
+    assert read_declarations(tmp_path).digest != before
+
+
+def test_a_missing_package_is_named_from_pips_output() -> None:
+    output = [
+        "Collecting ark-no-such-package",
+        "ERROR: Could not find a version that satisfies the requirement ark-no-such-package "
+        "(from versions: none)",
+        "ERROR: No matching distribution found for ark-no-such-package",
+    ]
+    assert explain_failure(output, 1) == (
+        "cannot install the workspace's dependencies: no release of 'ark-no-such-package' on "
+        "the package index (pip: No matching distribution found for ark-no-such-package)"
+    )
+
+
+# --- docker: a layer built from the declarations ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_an_untrusted_project_runs_without_its_dependencies_until_the_user_builds_them(
+    six_project: Path, docker_setup: DockerSetup, new_layers: None
+) -> None:
+    status = json.loads(ark("sandbox", "status", "--format", "json", cwd=six_project).stdout)
+    assert status["environment"] == "image"
+    assert "not trusted" in status["environment_reason"]
+    before = ark("test", "--backend", "docker", cwd=six_project, check=False)
+    assert before.returncode == 4
+    assert "ModuleNotFoundError: No module named 'six'" in before.stderr
+
+    built = ark("sandbox", "env", "build", cwd=six_project)
+    assert built.stdout.startswith(f"layer: {ENV_REPOSITORY}:")
+    assert "resolving the declared dependencies" in built.stderr
+
+    status = json.loads(ark("sandbox", "status", "--format", "json", cwd=six_project).stdout)
+    assert status["environment"] == "layer" and status["environment_pytest"] is True
+    run = ark("run", "usesix.py", "--backend", "docker", cwd=six_project)
+    assert run.stdout == "six 1.16.0\n"
+    tested = ark("test", "--backend", "docker", cwd=six_project)
+    assert tested.stdout.startswith("1 passed, 0 failed")
+
+    # A changed declaration is a new layer; the old one is not reused.
+    (six_project / "pyproject.toml").write_text(pyproject(six_project.name + "-b", "six==1.17.0"))
+    status = json.loads(ark("sandbox", "status", "--format", "json", cwd=six_project).stdout)
+    assert status["environment"] == "image"
+    ark("sandbox", "env", "build", cwd=six_project)
+    assert ark("run", "usesix.py", cwd=six_project).stdout == "six 1.17.0\n"
+
+
+@pytest.mark.slow
+def test_a_trusted_project_gets_its_environment_built_on_the_first_run_then_runs_offline(
+    six_project: Path, docker_setup: DockerSetup, new_layers: None
+) -> None:
+    ark("trust", cwd=six_project)
+    first = ark("run", "usesix.py", "--backend", "docker", cwd=six_project)
+    assert first.stdout == "six 1.16.0\n"
+    assert "ark: building the sandbox environment of" in first.stderr
+    again = ark("run", "usesix.py", "--backend", "docker", cwd=six_project)
+    assert "building" not in again.stderr
+    (six_project / "interfaces.py").write_text(
+        "import socket\nprint(sorted(name for _, name in socket.if_nameindex()))\n"
+    )
+    assert ark("run", "interfaces.py", cwd=six_project).stdout == "['lo']\n"
+
+
+@pytest.mark.slow
+def test_dependencies_that_cannot_be_installed_are_named_in_one_clear_message(
+    tmp_path: Path, docker_setup: DockerSetup, new_layers: None
+) -> None:
+    missing = f"ark-no-such-package-{uuid.uuid4().hex[:8]}"
+    write(tmp_path, {"pyproject.toml": pyproject("broken-deps", missing), "app.py": "print(1)\n"})
+    built = ark("sandbox", "env", "build", cwd=tmp_path, check=False)
+    assert built.returncode == 4
+    assert (
+        f"ark: error: cannot install the workspace's dependencies: no release of '{missing}'"
+        in (built.stderr)
+    )
+    ark("trust", cwd=tmp_path)
+    run = ark("run", "app.py", "--backend", "docker", cwd=tmp_path, check=False)
+    assert run.returncode == 4 and f"no release of '{missing}'" in run.stderr
+    status = json.loads(ark("sandbox", "status", "--format", "json", cwd=tmp_path).stdout)
+    assert missing in status["environment_problem"]
+
+
+# --- local: the workspace's own virtual environment ---------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_local_backend_runs_in_the_workspaces_venv_once_trusted(
+    six_project: Path,
+) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", ".venv"], cwd=six_project, check=True
+    )
+    (site,) = (six_project / ".venv" / "lib").glob("python3*/site-packages")
+    (site / "only_in_the_venv.py").write_text("WHERE = 'venv'\n")
+    (six_project / "where.py").write_text(
+        "import only_in_the_venv, sys\nprint(only_in_the_venv.WHERE)\n"
+    )
+    untrusted = ark("run", "where.py", "--backend", "local", cwd=six_project, check=False)
+    assert untrusted.returncode == 1 and "No module named 'only_in_the_venv'" in untrusted.stderr
+
+    ark("trust", cwd=six_project)
+    assert ark("run", "where.py", "--backend", "local", cwd=six_project).stdout == "venv\n"
+    tested = ark("test", "--backend", "local", cwd=six_project, check=False)
+    assert tested.returncode == 4
+    assert "pytest is not installed in the sandbox's Python" in tested.stderr
+    assert f"{six_project}/.venv/bin/python -m pip install pytest" in tested.stderr

@@ -1,0 +1,162 @@
+"""The index kept current, settings applied without a restart, files changed on disk.
+
+Every test runs under VS Code's and Neovim 0.11's client capabilities. The
+two differ where it matters: VS Code's preset takes pushed diagnostics and
+UTF-16 positions; Neovim 0.11 pulls diagnostics and speaks UTF-8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+from support.lsp import (
+    UNSAFE,
+    ark_index,
+    diagnostics,
+    mark,
+    open_file,
+    reindex,
+    start,
+    write_workspace,
+)
+
+
+@pytest.mark.asyncio
+async def test_initial_index_reports_progress_and_status(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await reindex(client)
+    assert (workspace / ".ark" / "index.db").exists()
+    titles = [
+        report.title
+        for reports in client.progress_reports.values()
+        for report in reports
+        if isinstance(report, types.WorkDoneProgressBegin)
+    ]
+    assert "ARK: indexing sample" in titles
+    assert all(
+        report.cancellable
+        for reports in client.progress_reports.values()
+        for report in reports
+        if isinstance(report, types.WorkDoneProgressBegin)
+    )
+    ends = [
+        report
+        for reports in client.progress_reports.values()
+        for report in reports
+        if isinstance(report, types.WorkDoneProgressEnd)
+    ]
+    assert ends and all(end.message for end in ends)
+    states = [folder.state for status in client.statuses for folder in status.folders]  # type: ignore[attr-defined]
+    assert states[-1] == "ready" and "indexing" in states, client.statuses  # type: ignore[attr-defined]
+
+
+@pytest.mark.asyncio
+async def test_files_changed_on_disk_update_the_index(
+    client: LanguageClient, workspace: Path
+) -> None:
+    await reindex(client)
+    if client.capabilities.workspace.did_change_watched_files.dynamic_registration:  # type: ignore[union-attr]
+        (registration,) = client.registrations  # type: ignore[attr-defined]
+        assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+
+    async def symbol_files(query: str) -> set[str]:
+        for _ in range(100):
+            found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+            if found is not None:
+                return {Path(s.location.uri).name for s in found}  # type: ignore[union-attr]
+        raise AssertionError
+
+    new_file = workspace / "pkg" / "report.py"
+    new_file.write_text("def render_report(rows):\n    return rows\n")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=new_file.as_uri(), type=types.FileChangeType.Created)]
+        )
+    )
+    await reindex(client)
+    assert {str(p) for p in await symbol_files("render_report")} == {
+        new_file.as_uri().rsplit("/", 1)[-1]
+    }
+
+    new_file.unlink()
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=new_file.as_uri(), type=types.FileChangeType.Deleted)]
+        )
+    )
+    await reindex(client)
+    assert await symbol_files("render_report") == set()
+
+
+@pytest.mark.asyncio
+async def test_settings_changes_apply_without_a_restart(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "unsafe.py"
+    assert {d.code for d in await open_file(client, path, UNSAFE)} == {"ARK001", "ARK004"}
+
+    client.set_configuration(
+        {"ignore": ["ARK004"], "severities": {"ARK001": "warning"}}, section="ark"
+    )
+    before = mark(client)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+    shown = await diagnostics(client, path.as_uri(), 1, before)
+    assert [(d.code, d.severity) for d in shown] == [("ARK001", types.DiagnosticSeverity.Warning)]
+
+
+@pytest.mark.asyncio
+async def test_bad_settings_are_reported_and_the_server_goes_on(
+    bare_client: LanguageClient, workspace: Path
+) -> None:
+    await start(
+        bare_client,
+        "visual-studio-code",
+        [workspace],
+        {"select": "ARK001", "interpreter": "/usr/bin/python3", "jobs": None},
+    )
+    await reindex(bare_client)
+    warnings = [m.message for m in bare_client.messages if m.type == types.MessageType.Warning]
+    assert any("initializationOptions.select: expected a list of strings" in m for m in warnings)
+    assert not any("interpreter" in m or "jobs" in m for m in warnings)
+    assert {d.code for d in await open_file(bare_client, workspace / "u.py", UNSAFE)} == {
+        "ARK001",
+        "ARK004",
+    }
+
+
+@pytest.mark.asyncio
+async def test_each_folder_of_a_multi_root_workspace_has_its_own_settings_and_index(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    strict, relaxed = tmp_path / "strict", tmp_path / "relaxed"
+    for root, extra in ((strict, ""), (relaxed, '\n[tool.ark]\nignore = ["ARK001"]\n')):
+        write_workspace(root)
+        (root / "pyproject.toml").write_text(f'[project]\nname = "{root.name}"\n{extra}')
+    await start(bare_client, "visual-studio-code", [strict, relaxed])
+    folders = await reindex(bare_client)
+    assert set(folders) == {str(strict), str(relaxed)}
+    assert (strict / ".ark" / "index.db").exists() and (relaxed / ".ark" / "index.db").exists()
+    assert [d.code for d in await open_file(bare_client, strict / "u.py", "eval(x)\n")] == [
+        "ARK001"
+    ]
+    assert await open_file(bare_client, relaxed / "u.py", "eval(x)\n") == []
+
+
+@pytest.mark.asyncio
+async def test_a_start_on_a_warm_index_parses_nothing_again(
+    bare_client: LanguageClient, workspace: Path
+) -> None:
+    ark_index(workspace)
+    await start(bare_client, "visual-studio-code", [workspace])
+    await reindex(bare_client)
+    first_run = next(
+        folder
+        for status in bare_client.statuses  # type: ignore[attr-defined]
+        for folder in status.folders
+        if folder.state == "ready"
+    )
+    assert (first_run.indexed, first_run.unchanged) == (0, 3)

@@ -1,0 +1,1 @@
+"""What the test modules share: driving the CLI, the server, the sandboxes, as users do."""
