@@ -38,6 +38,7 @@ from ark_lsp.config.privileged import (
 from ark_lsp.config.sections import (
     DEFAULT_EXCLUDES,
     DEFAULT_TIER_PATTERNS,
+    GateSettings,
     SandboxSettings,
     Settings,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "STATE_DIR",
     "USER_ONLY_KEYS",
     "WORKSPACE_TEMPLATES",
+    "GateSettings",
     "InvalidPattern",
     "InvalidValue",
     "LoadedSettings",
