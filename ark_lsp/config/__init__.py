@@ -47,6 +47,7 @@ from ark_lsp.config.rule_ids import without_unknown_rule_ids
 from ark_lsp.config.sections import (
     DEFAULT_EXCLUDES,
     DEFAULT_TIER_PATTERNS,
+    GateSettings,
     SandboxSettings,
     Settings,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "USER_ONLY_KEYS",
     "WORKSPACE_TEMPLATES",
     "DatabaseLocation",
+    "GateSettings",
     "InvalidPattern",
     "InvalidValue",
     "LoadedSettings",

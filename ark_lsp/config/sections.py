@@ -27,8 +27,12 @@ import pathspec
 from ark_lsp.config.paths import GENERATED_DIR
 from ark_lsp.config.patterns import compile_patterns
 from ark_lsp.config.values import (
+    GATE_CHECKS,
     Count,
     ForbiddenImports,
+    Fraction,
+    GateCheck,
+    LintSeverity,
     PerFileIgnores,
     PositiveInt,
     PositiveNumber,
@@ -117,6 +121,36 @@ class SandboxSettings:
 
 
 @dataclass(frozen=True)
+class GateSettings:
+    """What the quality gate checks on new code, and how strictly (``[tool.ark.gate]``).
+
+    The gate reads this section from the base commit of the change it judges,
+    never from the change itself: a change cannot loosen its own judge.
+    """
+
+    checks: tuple[GateCheck, ...] = GATE_CHECKS
+    """The checks that run; the others are reported as not run, "switched off"."""
+
+    coverage: Fraction = 0.8
+    """Least share of the changed lines (and of their branches) the tests must run."""
+
+    mutation_score: Fraction = 0.6
+    """Least share of the mutants of changed lines the tests must kill."""
+
+    complexity_slack: Count = 0
+    """How much a touched function's cyclomatic complexity may grow."""
+
+    lint_severity: LintSeverity = "warning"
+    """New pylint messages of this category or worse fail the gate."""
+
+    mutant_timeout: PositiveNumber = 30.0
+    """Wall-clock seconds one mutant's test run may take; a mutant that hangs is killed."""
+
+    max_mutants: PositiveInt = 60
+    """Most mutants made per change, spread over its changed functions."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """ARK's settings, every field defaulted: ``[tool.ark]`` and, as fields, its sections."""
 
@@ -167,6 +201,9 @@ class Settings:
 
     sandbox: SandboxSettings = SandboxSettings()
     """How code and tests are run (``[tool.ark.sandbox]``)."""
+
+    gate: GateSettings = GateSettings()
+    """What the quality gate checks on new code (``[tool.ark.gate]``)."""
 
     base_rules: tuple[Rule, ...] = field(default=DEFAULT_RULES, metadata=NOT_A_SETTING)
     """The rule pack the others apply to: the database's copy when there is one."""

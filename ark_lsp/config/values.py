@@ -121,6 +121,20 @@ SeverityOverrides: TypeAlias = Annotated[
 SandboxBackend: TypeAlias = Annotated[str, one_of("auto", "docker", "local")]
 """``docker``, ``local``, or ``auto``: docker when an engine answers, else local."""
 
+Fraction: TypeAlias = Annotated[
+    float, Accepts("a number from 0 to 1, such as 0.8", check=lambda x: 0 <= x <= 1)
+]
+"""A share: 0.8 is 80%."""
+
+GATE_CHECKS = ("findings", "types", "lint", "coverage", "mutation", "complexity", "tests")
+"""The gate's checks, in the order it runs and reports them."""
+
+GateCheck: TypeAlias = Annotated[str, one_of(*GATE_CHECKS)]
+LintSeverity: TypeAlias = Annotated[
+    str, one_of("convention", "refactor", "warning", "error", "fatal")
+]
+"""pylint's message categories, least severe first."""
+
 
 @dataclass(frozen=True)
 class RuleTable:

@@ -46,6 +46,15 @@ M.defaults = {
       python = NULL,
       weakIsolation = false,
     },
+    gate = {
+      checks = { 'findings', 'types', 'lint', 'coverage', 'mutation', 'complexity', 'tests' },
+      coverage = 0.8,
+      mutationScore = 0.6,
+      complexitySlack = 0,
+      lintSeverity = 'warning',
+      mutantTimeout = 30.0,
+      maxMutants = 60,
+    },
   },
 }
 
