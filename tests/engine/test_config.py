@@ -119,6 +119,13 @@ SAMPLES: dict[str, tuple[object, object]] = {
     "sandbox.pool_size": (0, 0),
     "sandbox.mount_workspace": (True, True),
     "sandbox.weak_isolation": (True, True),
+    "gate.checks": (["findings", "tests"], ("findings", "tests")),
+    "gate.coverage": (0.9, 0.9),
+    "gate.mutation_score": (0, 0.0),
+    "gate.complexity_slack": (2, 2),
+    "gate.lint_severity": ("error", "error"),
+    "gate.mutant_timeout": (5, 5.0),
+    "gate.max_mutants": (10, 10),
 }
 
 SPELLINGS: dict[str, Callable[[str], str]] = {
