@@ -74,8 +74,16 @@ class Session:
 def run_session(release: str, mode: str, folder: Path) -> Session:
     binary = neovim(release)
     workspace = copy_sample(folder)
-    # Something privileged for :ArkTrust to grant: ignored until the user trusts it.
+    # Neovim's current folder is the workspace: a package of its named like ARK's must not
+    # be what the plugin starts (the session would fail) or what :checkhealth imports.
+    decoy = workspace / "ark_lsp"
+    decoy.mkdir()
+    for module in ("__init__.py", "__main__.py"):
+        (decoy / module).write_text("raise SystemExit('the workspace ran instead of ARK')\n")
     with (workspace / "pyproject.toml").open("a") as pyproject:
+        # Out of the index, so the counts the tests expect stay those of the sample.
+        pyproject.write('exclude = ["ark_lsp/"]\n')
+        # Something privileged for :ArkTrust to grant: ignored until the user trusts it.
         pyproject.write("\n[tool.ark.sandbox]\ntimeout = 30\n")
     python, wire = tap_interpreter(folder)
     file = workspace / "app" / "loader.py"
@@ -129,8 +137,9 @@ def test_the_plugin_starts_one_server_with_the_configured_python(session: Sessio
     # For statuslines, from the server's ark/status.
     assert re.fullmatch(r"ARK( \w+ · sandbox auto)?", session.report["statusline"])
     assert session.report["statusline_ready"] == "ARK ready · sandbox auto"
-    # setup({ python = ... }) runs `python -m ark_lsp`; the restart starts a second one.
-    assert session.wire.starts() == [["-m", "ark_lsp"], ["-m", "ark_lsp"]]
+    # setup({ python = ... }) runs `python -P -m ark_lsp` (the workspace, its current
+    # folder, cannot shadow ARK); the restart starts a second one.
+    assert session.wire.starts() == [["-P", "-m", "ark_lsp"], ["-P", "-m", "ark_lsp"]]
 
 
 def test_eval_is_flagged_where_it_is_despite_non_ascii_before_it(session: Session) -> None:

@@ -94,7 +94,7 @@ local function main()
 
   if env.ARK_TEST_MODE == 'enable' then
     -- The Neovim 0.11 way, without setup(): lsp/ark.lua plus the user's override.
-    vim.lsp.config('ark', { cmd = { env.ARK_TEST_PYTHON, '-m', 'ark_lsp' } })
+    vim.lsp.config('ark', { cmd = { env.ARK_TEST_PYTHON, '-P', '-m', 'ark_lsp' } })
     vim.lsp.enable('ark')
   else
     require('ark').setup({

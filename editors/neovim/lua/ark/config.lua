@@ -6,7 +6,7 @@ local M = {}
 local NULL = vim.NIL
 
 M.defaults = {
-  -- Python that runs `python -m ark_lsp`. nil: `ark-lsp` if it is on PATH, else `python3`.
+  -- Python that runs `python -P -m ark_lsp`. nil: `ark-lsp` if it is on PATH, else `python3`.
   python = nil,
   -- The whole server command, overriding `python`, e.g. { 'ark-lsp' }.
   cmd = nil,
@@ -161,13 +161,15 @@ function M.server_cmd(options)
   if options.cmd then
     return options.cmd
   end
+  -- -P: the workspace is the current folder, and a folder of its named ark_lsp
+  -- must not stand in for ARK (sys.path would start with it).
   if options.python then
-    return { options.python, '-m', 'ark_lsp' }
+    return { options.python, '-P', '-m', 'ark_lsp' }
   end
   if vim.fn.executable('ark-lsp') == 1 then
     return { 'ark-lsp' }
   end
-  return { 'python3', '-m', 'ark_lsp' }
+  return { 'python3', '-P', '-m', 'ark_lsp' }
 end
 
 -- An empty Lua table encodes as a JSON array, and vim.empty_dict() does not

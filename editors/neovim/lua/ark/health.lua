@@ -119,9 +119,10 @@ local function check_server(ark, config)
     else
       error(('%s --version failed: %s'):format(cmd[1], output[#output] or 'timed out'), install_advice(nil))
     end
-  elseif cmd[2] == '-m' and cmd[3] == 'ark_lsp' then
+  elseif cmd[2] == '-P' and cmd[3] == '-m' and cmd[4] == 'ark_lsp' then
     local code, output = run({
       cmd[1],
+      '-P',
       '-c',
       'import sys; assert sys.version_info >= (3, 11), sys.version; import ark_lsp; print(ark_lsp.__version__)',
     }, 20000)
