@@ -11,6 +11,13 @@ git forget their worktrees.
 Uncommitted work is judged by first making a commit of it that no branch
 holds (:func:`snapshot_working_tree`), staged in an index file of ARK's own:
 the user's index and files stay as they are.
+
+Checking out and staging are where git runs a repository's content filters
+(``filter.<driver>.smudge``/``clean``, named by ``.gitattributes``): a
+repository that came with a ``.git/config`` of its own could run any
+program through them, so the gate switches every configured filter off for
+those calls (files are checked out as committed; a Git LFS file stays its
+pointer), and never signs the commit it makes.
 """
 
 from __future__ import annotations
@@ -56,6 +63,21 @@ class Checkouts:
     """The run's own folder, holding both (and anything else the run needs to write)."""
 
 
+def without_filters(repo: Path) -> tuple[str, ...]:
+    """Options for a git call that switch off every content filter the configuration names."""
+    listed = git(
+        repo, "config", "--name-only", "--get-regexp", r"^filter\..+\.(clean|smudge|process)$",
+        check=False,
+    )  # fmt: skip
+    drivers = {name.rsplit(".", 1)[0] for name in listed.split()}
+    options: list[str] = []
+    for driver in sorted(drivers):
+        for key in ("clean", "smudge", "process"):
+            options += ["-c", f"{driver}.{key}="]
+        options += ["-c", f"{driver}.required=false"]
+    return tuple(options)
+
+
 def snapshot_working_tree(repo: Path, scratch: Path) -> str:
     """A commit of the working tree as it is (tracked and untracked files, not ignored ones).
 
@@ -64,11 +86,15 @@ def snapshot_working_tree(repo: Path, scratch: Path) -> str:
     they were. Raises :class:`GitError` in a repository without commits.
     """
     staging = {"GIT_INDEX_FILE": str(scratch / "index"), **_SNAPSHOT_AUTHOR}
-    git(repo, "read-tree", "HEAD", env=staging)
-    git(repo, "add", "--all", "--", ".", env=staging)
-    tree = git(repo, "write-tree", env=staging).strip()
+    filters_off = without_filters(repo)
+    git(repo, *filters_off, "read-tree", "HEAD", env=staging)
+    git(repo, *filters_off, "add", "--all", "--", ".", env=staging)
+    tree = git(repo, *filters_off, "write-tree", env=staging).strip()
     message = b"ARK gate: the working tree's uncommitted changes\n"
-    return git(repo, "commit-tree", tree, "-p", "HEAD", input=message, env=staging).strip()
+    return git(
+        repo, *filters_off, "commit-tree", "--no-gpg-sign", tree, "-p", "HEAD",
+        input=message, env=staging,
+    ).strip()  # fmt: skip
 
 
 def _alive(pid: int) -> bool:
@@ -116,12 +142,14 @@ def sweep(repo: Path, folder: Path | None = None) -> list[Path]:
 
 
 def _add_worktree(repo: Path, path: Path, commit: str) -> None:
-    git(repo, "worktree", "add", "--detach", "--quiet", str(path), commit)
+    options = without_filters(repo)
+    git(repo, *options, "worktree", "add", "--detach", "--quiet", str(path), commit)
 
 
 def _remove_worktree(repo: Path, path: Path) -> None:
     with contextlib.suppress(GitError):
-        git(repo, "worktree", "remove", "--force", "--force", str(path))
+        # Removing looks for changes in the worktree first: a clean filter would run.
+        git(repo, *without_filters(repo), "worktree", "remove", "--force", "--force", str(path))
 
 
 @contextlib.contextmanager
@@ -167,4 +195,5 @@ __all__ = [
     "scratch_folder",
     "snapshot_working_tree",
     "sweep",
+    "without_filters",
 ]

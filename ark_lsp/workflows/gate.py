@@ -228,6 +228,8 @@ def _judge(
             continue
         progress(f"checking {name}", 100 * number // len(GATE_CHECKS))
         results.append(run_check(name, gate_input, context))
+    if context.cancel():  # the last check may have stopped half-way: nothing it says counts
+        raise GateCancelled("the gate run was cancelled")
     return tuple(results)
 
 

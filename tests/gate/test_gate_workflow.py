@@ -290,3 +290,28 @@ def test_what_cannot_be_judged_is_said_in_one_line(tmp_path: Path, repo: Path, l
     write(empty, {"pyproject.toml": "[project]\nname = 'empty'\n"})
     with pytest.raises(GateError, match="has no commits yet"):
         run_gate(load(empty))
+
+
+def test_the_repositorys_own_filters_and_signing_program_never_run(
+    tmp_path: Path, repo: Path, load
+) -> None:
+    ran = tmp_path / "ran"
+    write(repo, {".gitattributes": "*.py filter=evil\n"})
+    commit(repo, "attributes")
+    # What a repository that came with a .git/config of its own could ask for.
+    for key, value in (
+        ("filter.evil.smudge", f"touch {ran}-smudge; cat"),
+        ("filter.evil.clean", f"touch {ran}-clean; cat"),
+        ("filter.evil.required", "true"),
+        ("commit.gpgSign", "true"),
+        ("gpg.program", f"{tmp_path}/gpg"),
+    ):
+        git(repo, "config", key, value)
+    (tmp_path / "gpg").write_text(f"#!/bin/sh\ntouch {ran}-gpg\nexit 1\n")
+    (tmp_path / "gpg").chmod(0o755)
+    add_eval(repo)
+
+    report = run_gate(load(repo))
+
+    assert [f.code for f in report.findings] == ["ARK001"]
+    assert sorted(p.name for p in tmp_path.glob("ran-*")) == []
