@@ -42,7 +42,8 @@ _WRITTEN: dict[str, Check] = {
     "findings": check_findings,
     "complexity": check_complexity,
 }
-"""The checks this ARK has. The type, lint, tests, coverage and mutation checks join here."""
+"""The checks this ARK has. The type, lint, tests, coverage and mutation checks join here;
+one that needs nothing of the context joins as ``lambda gate_input, _: check(gate_input)``."""
 
 CHECKS: Mapping[str, Check] = MappingProxyType(
     {name: _WRITTEN.get(name) or _not_available(name) for name in GATE_CHECKS}
