@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 GIT_TIMEOUT = 120.0
@@ -30,15 +31,32 @@ class GitError(Exception):
     """A git command failed; the message is git's own reason, on one line."""
 
 
-def git(repo: Path, *args: str, input: bytes | None = None, check: bool = True) -> str:
+def git(
+    repo: Path,
+    *args: str,
+    input: bytes | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Run ``git args`` in ``repo`` and return its standard output as text."""
-    return git_bytes(repo, *args, input=input, check=check).decode("utf-8", "replace")
+    return git_bytes(repo, *args, input=input, check=check, env=env).decode("utf-8", "replace")
 
 
-def git_bytes(repo: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
-    """Run ``git args`` in ``repo`` and return its standard output as bytes."""
-    env = {
+def git_bytes(
+    repo: Path,
+    *args: str,
+    input: bytes | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> bytes:
+    """Run ``git args`` in ``repo`` and return its standard output as bytes.
+
+    ``env`` adds to the environment: ``GIT_INDEX_FILE`` to stage into an
+    index of ARK's own instead of the user's, an author for a commit.
+    """
+    environment = {
         **os.environ,
+        **(env or {}),
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_OPTIONAL_LOCKS": "0",
         "LC_ALL": "C",
@@ -49,7 +67,7 @@ def git_bytes(repo: Path, *args: str, input: bytes | None = None, check: bool = 
             cwd=repo,
             input=input,
             capture_output=True,
-            env=env,
+            env=environment,
             timeout=GIT_TIMEOUT,
             check=False,
         )

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from ark_lsp.config import (
     DatabaseLocation,
     LoadedSettings,
+    PyprojectText,
     Settings,
     database_location,
     load_settings,
@@ -84,6 +85,10 @@ class Project:
     """Why the database could not be opened to read its rule pack, if it could not."""
     moved_aside: Path | None = None
     """Where :meth:`load` moved the previous database when asked for a fresh one."""
+    layers: Layers = ()
+    """The user's own settings layers :meth:`load` applied over the workspace's."""
+    editor_trust: bool | None = None
+    """The editor's word on the folder's trust that :meth:`load` was given."""
 
     @classmethod
     def load(
@@ -108,7 +113,14 @@ class Project:
         raises.
         """
         loaded = load_settings(root, layers=layers, editor_trust=editor_trust, store=trust_store)
-        project = cls(root, loaded, database_override=database, trust_store=trust_store)
+        project = cls(
+            root,
+            loaded,
+            database_override=database,
+            trust_store=trust_store,
+            layers=layers,
+            editor_trust=editor_trust,
+        )
         moved = None
         try:
             if fresh_database and project.database.exists():
@@ -128,6 +140,27 @@ class Project:
             rule_pack=rules,
             rule_pack_problem=problem,
             moved_aside=moved,
+        )
+
+    def judged_by(self, pyproject: PyprojectText) -> Project:
+        """The project with another version of its ``pyproject.toml`` in force (a commit's).
+
+        The user's layers, trust and rule pack stay; the workspace's own
+        settings are read from ``pyproject`` instead of the root's file, its
+        privileged ones applying only as far as the user trusted them. The
+        index database stays where it is.
+        """
+        loaded = load_settings(
+            self.root,
+            layers=self.layers,
+            editor_trust=self.editor_trust,
+            store=self.trust_store,
+            pyproject=pyproject,
+        )
+        return dataclasses.replace(
+            self,
+            loaded=_rule_ids_checked(loaded, self.rule_pack or DEFAULT_RULES),
+            database_override=self.database,
         )
 
     def _start_afresh(self) -> Path | None:
@@ -257,10 +290,12 @@ class Project:
         weak_isolation: bool = False,
         warm: bool = False,
         progress: Callable[[str], None] | None = None,
+        root: Path | None = None,
     ) -> SandboxRunner:
         """A runner for the workspace's code that records every run in its store.
 
-        ``backend`` and ``limits`` override ``[tool.ark.sandbox]``;
+        ``root`` runs another checkout of the project instead (a commit's, in
+        a worktree of its own). ``backend`` and ``limits`` override ``[tool.ark.sandbox]``;
         ``weak_isolation`` is the user's own choice of weaker local isolation.
         ``warm`` keeps the settings' pool of containers for many runs (the
         server's); without it a run starts no container it does not use. The
@@ -278,7 +313,7 @@ class Project:
             sandbox = dataclasses.replace(settings.sandbox, weak_isolation=True)
             settings = dataclasses.replace(settings, sandbox=sandbox)
         return SandboxRunner(
-            self.root,
+            root or self.root,
             settings,
             backend=backend,
             limits=limits,

@@ -1,4 +1,4 @@
-"""``ark check`` results as text, JSON and SARIF 2.1.0.
+"""``ark check`` results as text, JSON and SARIF 2.1.0 (which ``ark gate`` shares).
 
 Pure functions from results to strings, so the formats are tested without a
 terminal. Lines and columns are 1-based in every format, as editors and
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +105,9 @@ def as_json(
 def _sarif_rule(rule_id: str, rules: Sequence[Rule]) -> dict[str, Any]:
     variants = [r for r in rules if r.id == rule_id]
     if not variants:
-        return {"id": rule_id, "helpUri": DOCS_URL.format(rule=rule_id)}
+        # Only ARK's own rules have a page; a gate check's code (complexity...) has none.
+        known = rule_id.startswith("ARK")
+        return {"id": rule_id, **({"helpUri": DOCS_URL.format(rule=rule_id)} if known else {})}
     first = variants[0]
     fixes = "\n".join(dict.fromkeys(r.fix for r in variants if r.fix))
     return {
@@ -120,13 +122,71 @@ def _sarif_rule(rule_id: str, rules: Sequence[Rule]) -> dict[str, Any]:
     }
 
 
-def as_sarif(
-    results: Sequence[CheckResult], rules: Sequence[Rule], skipped: Sequence[SkippedPath] = ()
-) -> str:
-    """A SARIF 2.1.0 log that GitHub code scanning accepts; skipped files are notifications."""
+@dataclass(frozen=True)
+class SarifNotification:
+    """Something the run has to say besides its results: a file skipped, a check not run."""
+
+    level: str
+    """``error``, ``warning`` or ``note``."""
+    text: str
+    path: str | None = None
+    """The file it is about, as the user will read it; None when it is about no file."""
+
+
+def _notification(note: SarifNotification) -> dict[str, Any]:
+    shown: dict[str, Any] = {"level": note.level, "message": {"text": note.text}}
+    if note.path is not None:
+        location = {"artifactLocation": {"uri": note.path.replace("\\", "/")}}
+        shown["locations"] = [{"physicalLocation": location}]
+    return shown
+
+
+def _sarif_result(result: CheckResult, index: Mapping[str, int]) -> dict[str, Any]:
+    region = {"startLine": result.line, "startColumn": result.column}
+    if result.end_line >= result.line:
+        region |= {"endLine": result.end_line, "endColumn": result.end_column}
+    return {
+        "ruleId": result.rule,
+        "ruleIndex": index[result.rule],
+        "level": _SARIF_LEVEL.get(result.severity, "warning"),
+        "message": {"text": result.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": result.path.replace("\\", "/")},
+                    "region": region,
+                }
+            }
+        ],
+    }
+
+
+def sarif_log(
+    results: Sequence[CheckResult],
+    rules: Sequence[Rule],
+    *,
+    notifications: Sequence[SarifNotification] = (),
+    execution_successful: bool = True,
+    exit_code: int | None = None,
+    properties: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of one run of ARK, as data.
+
+    ``notifications`` are what the run says besides its results;
+    ``execution_successful``, ``exit_code`` and ``properties`` describe the
+    run's invocation (the gate puts its verdict there).
+    """
     rule_ids = sorted({r.id for r in rules} | {r.rule for r in results})
     index = {rule_id: number for number, rule_id in enumerate(rule_ids)}
-    log = {
+    invocation: dict[str, Any] = {
+        "executionSuccessful": execution_successful,
+        "toolExecutionNotifications": [_notification(note) for note in notifications],
+    }
+    if exit_code is not None:
+        invocation["exitCode"] = exit_code
+    if properties:
+        invocation["properties"] = dict(properties)
+    return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -139,49 +199,17 @@ def as_sarif(
                         "rules": [_sarif_rule(rule_id, rules) for rule_id in rule_ids],
                     }
                 },
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "toolExecutionNotifications": [
-                            {
-                                "level": "warning",
-                                "message": {"text": f"skipped: {s.reason}"},
-                                "locations": [
-                                    {
-                                        "physicalLocation": {
-                                            "artifactLocation": {"uri": s.path.replace("\\", "/")}
-                                        }
-                                    }
-                                ],
-                            }
-                            for s in skipped
-                        ],
-                    }
-                ],
+                "invocations": [invocation],
                 "columnKind": "unicodeCodePoints",
-                "results": [
-                    {
-                        "ruleId": r.rule,
-                        "ruleIndex": index[r.rule],
-                        "level": _SARIF_LEVEL.get(r.severity, "warning"),
-                        "message": {"text": r.message},
-                        "locations": [
-                            {
-                                "physicalLocation": {
-                                    "artifactLocation": {"uri": r.path.replace("\\", "/")},
-                                    "region": {
-                                        "startLine": r.line,
-                                        "startColumn": r.column,
-                                        "endLine": r.end_line,
-                                        "endColumn": r.end_column,
-                                    },
-                                }
-                            }
-                        ],
-                    }
-                    for r in results
-                ],
+                "results": [_sarif_result(r, index) for r in results],
             }
         ],
     }
-    return json.dumps(log, indent=2)
+
+
+def as_sarif(
+    results: Sequence[CheckResult], rules: Sequence[Rule], skipped: Sequence[SkippedPath] = ()
+) -> str:
+    """A SARIF 2.1.0 log that GitHub code scanning accepts; skipped files are notifications."""
+    notes = [SarifNotification("warning", f"skipped: {s.reason}", s.path) for s in skipped]
+    return json.dumps(sarif_log(results, rules, notifications=notes), indent=2)

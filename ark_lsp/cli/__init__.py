@@ -1,7 +1,8 @@
 """The ``ark`` command line: a thin front end over the same engine as the server.
 
 Exit codes: 0 success; 1 findings (``ark check`` found an error-severity
-result; ``ark run``/``ark test``: the code failed, timed out or hit a limit);
+result; ``ark gate``: the change failed the gate; ``ark run``/``ark test``:
+the code failed, timed out or hit a limit);
 2 usage error; 3 the database cannot be used (corrupt, locked, from a newer
 ARK); 4 any other failure, reported in one line (for the sandbox commands:
 the sandbox could not run the code at all).
@@ -15,7 +16,7 @@ from typing import IO, Any
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, generate, index, rules, sandbox, serve, trust
+from ark_lsp.cli import check, gate, generate, index, rules, sandbox, serve, trust
 from ark_lsp.cli.common import EXIT_USAGE
 
 
@@ -59,7 +60,7 @@ class ArkGroup(click.Group):
 @click.group(cls=ArkGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ark")
 def main() -> None:
-    """ARK: index, check, generate and sandbox Python code."""
+    """ARK: index, check, gate, generate and sandbox Python code."""
 
 
 for command in (
@@ -68,6 +69,7 @@ for command in (
     index.search,
     index.graph,
     check.check,
+    gate.gate,
     generate.generate,
     rules.rules,
     trust.trust,

@@ -26,7 +26,12 @@ from ark_lsp.config.database_location import (
     database_location,
     database_path,
 )
-from ark_lsp.config.loading import LoadedSettings, load_settings, settings_from_mapping
+from ark_lsp.config.loading import (
+    LoadedSettings,
+    PyprojectText,
+    load_settings,
+    settings_from_mapping,
+)
 from ark_lsp.config.options import RawOption, RawOptions, Schema, read_options, schema_of
 from ark_lsp.config.paths import GENERATED_DIR, STATE_DIR, WORKSPACE_TEMPLATES
 from ark_lsp.config.patterns import (
@@ -70,6 +75,7 @@ __all__ = [
     "LoadedSettings",
     "PatternSpec",
     "PrivilegedRequest",
+    "PyprojectText",
     "RawOption",
     "RawOptions",
     "SandboxSettings",

@@ -103,15 +103,45 @@ def _read_toml(
         return None, f"{path}: cannot read ({error}); using defaults"
 
 
-def _workspace_section(pyproject: Path, problems: list[str]) -> Mapping[str, Any]:
-    data, problem = _read_toml(pyproject, within=pyproject.parent)
+@dataclass(frozen=True)
+class PyprojectText:
+    """A workspace's ``pyproject.toml`` as read from elsewhere than its root: a commit's.
+
+    The quality gate judges a change by its base commit's settings, never by
+    the working tree's or the change's own.
+    """
+
+    where: str
+    """How problems name it: ``1a2b3c4:pyproject.toml``."""
+    data: bytes | None
+    """Its bytes; None when there is no such file (the defaults apply)."""
+
+
+def _workspace_section(
+    pyproject: Path, problems: list[str], text: PyprojectText | None = None
+) -> Mapping[str, Any]:
+    if text is None:
+        data, problem = _read_toml(pyproject, within=pyproject.parent)
+        where = str(pyproject)
+    else:
+        data, problem = _parse_toml(text)
+        where = text.where
     if problem:
         problems.append(problem)
     section = (data or {}).get("tool", {}).get("ark", {})
     if not isinstance(section, Mapping):
-        problems.append(f"{pyproject}: [tool.ark] must be a table; using defaults")
+        problems.append(f"{where}: [tool.ark] must be a table; using defaults")
         return {}
     return section
+
+
+def _parse_toml(text: PyprojectText) -> tuple[Mapping[str, Any] | None, str | None]:
+    if text.data is None:
+        return None, None
+    try:
+        return tomllib.loads(text.data.decode("utf-8")), None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return None, f"{text.where}: cannot read ({error}); using defaults"
 
 
 def _repository_database(root: Path, value: Any, problems: list[str]) -> bool:
@@ -156,12 +186,15 @@ def load_settings(
     layers: Sequence[tuple[str, Mapping[str, Any]]] = (),
     editor_trust: bool | None = None,
     store: TrustStore | None = None,
+    pyproject: PyprojectText | None = None,
 ) -> LoadedSettings:
     """The settings in force in the workspace at ``root``, layer over layer.
 
     ``layers`` are the user's own (initialization options, editor settings),
     applied last, as ``(where, table)`` pairs. ``editor_trust`` is the
     editor's word on the folder (VS Code's workspace trust), when it has one.
+    ``pyproject`` stands in for ``root/pyproject.toml`` (a commit's version
+    of it); its privileged settings apply only as the user trusted them.
     """
     problems: list[str] = []
     read: list[RawOptions] = []
@@ -180,8 +213,8 @@ def load_settings(
         read.append(read_options(user_data, where=str(user_file)))
         apply(read[-1])
 
-    pyproject = root / "pyproject.toml"
-    workspace = read_options(_workspace_section(pyproject, problems))
+    pyproject_file = root / "pyproject.toml"
+    workspace = read_options(_workspace_section(pyproject_file, problems, pyproject))
     read.append(workspace)
     request = privileged_request(root, workspace)
     trust = decide_trust(root, request, editor_trust=editor_trust, store=store)
@@ -196,7 +229,7 @@ def load_settings(
     return LoadedSettings(
         settings=settings,
         problems=tuple(problems),
-        source=pyproject if pyproject.exists() else None,
+        source=pyproject_file if pyproject is None and pyproject_file.exists() else None,
         request=request,
         trust=trust,
         ignored=() if trust.trusted else request.keys,

@@ -104,6 +104,11 @@ class Finding:
     severity: str = "error"
     symbol: str = ""
     """The enclosing function or class, qualified: ``Parser.feed``; empty at module level."""
+    column: int | None = None
+    """1-based column (code points) where it starts, as editors show it; None when unknown."""
+    end_line: int | None = None
+    end_column: int | None = None
+    """1-based column just past its end; None when unknown."""
 
 
 @dataclass(frozen=True)

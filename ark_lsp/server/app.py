@@ -8,6 +8,7 @@ from __future__ import annotations
 from ark_lsp.server.code_lens import ComplexityLenses
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.diagnostics import AnalysisDiagnostics
+from ark_lsp.server.gate import QualityGate
 from ark_lsp.server.generation import CodeGeneration
 from ark_lsp.server.hover import Hovers
 from ark_lsp.server.quick_fixes import QuickFixes
@@ -26,6 +27,7 @@ FEATURES: tuple[type[Feature], ...] = (
     WorkspaceCommands,
     SandboxCommands,
     CodeGeneration,
+    QualityGate,
 )
 """Every feature of the server, in the order their hooks run and code actions are listed."""
 

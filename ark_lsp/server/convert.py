@@ -8,6 +8,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
+from ark_lsp.gate.model import Finding
 from ark_lsp.generate.results import FileChange
 from ark_lsp.models import Fix, Severity, Span, Symbol, SymbolKind, Violation
 from ark_lsp.rules import DOCS_URL
@@ -19,6 +20,9 @@ ANALYSIS_SOURCE = "ark"
 
 TEST_FAILURE_SOURCE = "ark-sandbox"
 """The source of failing tests found by the last sandbox test run."""
+
+GATE_SOURCE = "ark-gate"
+"""The source of what the last quality gate run found new in the working tree's changes."""
 
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -132,6 +136,29 @@ def test_failure_diagnostic(document: TextDocument, case: PytestCase) -> types.D
         severity=types.DiagnosticSeverity.Error,
         code="test-failure",
         source=TEST_FAILURE_SOURCE,
+    )
+
+
+def gate_diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
+    """Something the quality gate found new, at its place; to the line's end when open-ended."""
+    line = finding.line or 1
+    text = document.lines[line - 1].rstrip("\r\n") if line <= len(document.lines) else ""
+    start = (finding.column or 1) - 1
+    if finding.end_line is not None and finding.end_column is not None:
+        span = Span(line, start, finding.end_line, finding.end_column - 1)
+    else:
+        span = Span(line, start, line, max(len(text), start))
+    severity = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(
+        finding.severity, Severity.INFO
+    )
+    href = DOCS_URL.format(rule=finding.code) if finding.code.startswith("ARK") else None
+    return types.Diagnostic(
+        range=lsp_range(document, span),
+        message=finding.message,
+        severity=_SEVERITY[severity],
+        code=finding.code,
+        code_description=types.CodeDescription(href=href) if href else None,
+        source=GATE_SOURCE,
     )
 
 

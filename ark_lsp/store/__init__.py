@@ -14,12 +14,13 @@ attribute of the store:
 - ``store.rules`` (:mod:`~ark_lsp.store.rule_pack`): the rule pack;
 - ``store.runs`` (:mod:`~ark_lsp.store.sandbox_runs`): sandbox runs, performance;
 - ``store.generations`` (:mod:`~ark_lsp.store.generations`): generated code;
-- ``store.index_runs`` (:mod:`~ark_lsp.store.index_runs`): indexing figures.
+- ``store.index_runs`` (:mod:`~ark_lsp.store.index_runs`): indexing figures;
+- ``store.quality`` (:mod:`~ark_lsp.store.quality_reports`): the quality
+  gate's reports, ``code_quality_reports``.
 
 The improvement loop's records come next the same way, one module and one
 attribute each: change sets (``changes``), ``approvals``, ``deployments``
-with their health, and the quality gate's reports (``quality``, which owns
-``code_quality_reports``).
+with their health.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ark_lsp.store.errors import (
 )
 from ark_lsp.store.generations import GenerationRepository
 from ark_lsp.store.index_runs import IndexRunRepository
+from ark_lsp.store.quality_reports import QualityReportRepository, QualityRow, QualityRun
 from ark_lsp.store.records import (
     ExecutionRecord,
     IndexCounts,
@@ -58,6 +60,9 @@ __all__ = [
     "IndexCounts",
     "IndexRunRepository",
     "PerformanceRecord",
+    "QualityReportRepository",
+    "QualityRow",
+    "QualityRun",
     "RulePackRepository",
     "SandboxRunRepository",
     "Store",

@@ -17,6 +17,7 @@ from ark_lsp.store.connection import configure, connect
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
 from ark_lsp.store.generations import GenerationRepository
 from ark_lsp.store.index_runs import IndexRunRepository
+from ark_lsp.store.quality_reports import QualityReportRepository
 from ark_lsp.store.rule_pack import RulePackRepository
 from ark_lsp.store.sandbox_runs import SandboxRunRepository
 from ark_lsp.store.schema import LATEST, migrate, schema_version
@@ -34,7 +35,8 @@ class Store:
     - ``rules``: the rule pack;
     - ``runs``: sandbox runs and the performance of their targets;
     - ``generations``: generated code;
-    - ``index_runs``: the figures of each indexing run.
+    - ``index_runs``: the figures of each indexing run;
+    - ``quality``: the quality gate's reports, a row set per run.
 
     Make one Store per thread; its repositories share its connection. Every
     method raises :class:`StoreError` (one of its subclasses when the file is
@@ -56,6 +58,8 @@ class Store:
         """Generated code, with what analysis and its tests said of it."""
         self.index_runs = IndexRunRepository(db, path, busy_timeout)
         """The figures of each indexing run."""
+        self.quality = QualityReportRepository(db, path, busy_timeout)
+        """The quality gate's reports: a row set per gate run."""
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Store:

@@ -401,6 +401,52 @@ def _v6_index_runs(db: Database) -> None:
     db.execute("DELETE FROM code_quality_reports")
 
 
+def _v8_quality_reports(db: Database) -> None:
+    """``code_quality_reports`` as the quality gate keeps its runs: a row set per run.
+
+    Each run of ``ark gate`` writes one row for the run (its verdict), one
+    per check, one per changed file and one per touched function, all keyed
+    by the run's id and the change judged (its change id, or the range).
+    The table has been empty since index runs moved out (v6).
+    """
+    db.execute("DROP TABLE code_quality_reports")
+    db.execute(
+        f"""CREATE TABLE code_quality_reports (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL DEFAULT {_NOW},
+            gate_run TEXT NOT NULL,
+            change_id TEXT,
+            subject TEXT NOT NULL,
+            base_commit TEXT NOT NULL,
+            head_commit TEXT NOT NULL,
+            scope TEXT NOT NULL CHECK (scope IN ('run', 'check', 'file', 'function')),
+            check_name TEXT,
+            path TEXT,
+            qualname TEXT,
+            line INTEGER,
+            status TEXT,
+            summary TEXT,
+            reason TEXT,
+            duration_ms REAL,
+            findings INTEGER,
+            coverage REAL,
+            branch_coverage REAL,
+            mutation_score REAL,
+            mutants INTEGER,
+            mutants_killed INTEGER,
+            complexity_before INTEGER,
+            complexity_after INTEGER,
+            details TEXT NOT NULL DEFAULT '{{}}'
+        )"""
+    )
+    db.execute("CREATE INDEX code_quality_reports_run ON code_quality_reports (gate_run)")
+    db.execute("CREATE INDEX code_quality_reports_change ON code_quality_reports (change_id)")
+    db.execute(
+        "CREATE INDEX code_quality_reports_function "
+        "ON code_quality_reports (path, qualname, created_at)"
+    )
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -410,6 +456,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_calls,
     _v5_sandbox_details,
     _v6_index_runs,
+    # v7 is the change sets' (change_sets): the lead puts it here when the branches meet.
+    _v8_quality_reports,
 )
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""

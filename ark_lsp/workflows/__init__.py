@@ -18,10 +18,12 @@ messages and exit codes (or LSP results) out. Workflows import the engines
 - :mod:`~ark_lsp.workflows.tests`: pytest in the sandbox, per-test results;
 - :mod:`~ark_lsp.workflows.trust`: trusting a workspace, adopting its rule pack;
 - :mod:`~ark_lsp.workflows.rules`: editing the rule pack (add, replace,
-  remove, switch), each edit adopted as the user's.
+  remove, switch), each edit adopted as the user's;
+- :mod:`~ark_lsp.workflows.gate`: the quality gate, a change judged against
+  its base by the base's settings, the report kept.
 
-This is where the improvement loop's use cases will live as they arrive,
-one module each: the quality gate (judge a change set against its base),
-approval (policy as data, the queue), deployment (re-apply, commit, health
-checks, rollback) and evolution (the coordinator chaining them).
+This is where the improvement loop's other use cases will live as they
+arrive, one module each: approval (policy as data, the queue), deployment
+(re-apply, commit, health checks, rollback) and evolution (the coordinator
+chaining them).
 """

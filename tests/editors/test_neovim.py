@@ -31,6 +31,7 @@ from harness import (
     pypi_nvim,
     tap_interpreter,
 )
+from support.git_repos import commit, make_repo
 from support.packaging import assert_cannot_import_ark, fresh_venv, plain_env
 
 import ark_lsp
@@ -80,6 +81,9 @@ def run_session(release: str, mode: str, folder: Path) -> Session:
     decoy.mkdir()
     for module in ("__init__.py", "__main__.py"):
         (decoy / module).write_text("raise SystemExit('the workspace ran instead of ARK')\n")
+    # A repository, for :ArkGate to judge what the session changes in it.
+    make_repo(workspace)
+    commit(workspace, "the sample")
     with (workspace / "pyproject.toml").open("a") as pyproject:
         # Out of the index, so the counts the tests expect stay those of the sample.
         pyproject.write('exclude = ["ark_lsp/"]\n')
@@ -207,6 +211,25 @@ def test_ark_run_in_sandbox_sends_the_file_and_shows_the_answer(session: Session
         # Said once, by the server: the plugin does not repeat it.
         (message,) = shown
         assert re.match(r"ARK sandbox \(.+\): app/loader\.py passed in \d+ ms", message), shown
+
+
+def test_ark_gate_judges_the_uncommitted_changes_and_shows_the_verdict(session: Session) -> None:
+    (request,) = [
+        request
+        for request in session.wire.sent("workspace/executeCommand", process=0)
+        if request["params"]["command"] == "ark.gate"
+    ]
+    assert request["params"]["arguments"] == [session.file.parent.parent.as_uri()]
+    answer = session.wire.answer_to(request)
+    assert answer is not None and "result" in answer, answer
+    assert answer["result"]["subject"] == "the working tree"
+    assert sorted(f["path"] for f in answer["result"]["files"]) == [
+        "app/loader.py",
+        "pyproject.toml",
+    ]
+    # Said once, by the server: the plugin does not repeat it.
+    (shown,) = [n["message"] for n in session.report["gate"]["notifications"]]
+    assert shown == f"ARK {answer['result']['summary']}", shown
 
 
 def test_ark_generate_test_opens_the_tests_and_says_how_many_pass(session: Session) -> None:

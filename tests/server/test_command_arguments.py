@@ -49,6 +49,8 @@ def test_an_optional_argument_may_be_left_out() -> None:
     assert structured("ark.runTestsInSandbox", [URI]) == (URI,)
     assert structured("ark.reindex", []) == (None,)
     assert structured("ark.trust", [URI]) == (URI,)
+    assert structured("ark.gate", []) == (None,)
+    assert structured("ark.gate", [URI]) == (URI,)
 
 
 @pytest.mark.parametrize(

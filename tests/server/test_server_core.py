@@ -61,6 +61,7 @@ def test_create_server_registers_every_feature_once() -> None:
         "ark.runTestsInSandbox",
         "ark.generateFunction",
         "ark.generateTests",
+        "ark.gate",
     } <= commands
     registered = set(server.protocol.fm.features)
     assert {types.TEXT_DOCUMENT_CODE_ACTION, types.CODE_ACTION_RESOLVE} <= registered

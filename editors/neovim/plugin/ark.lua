@@ -17,6 +17,7 @@ command('ArkRunInSandbox', 'run_in_sandbox', 'ARK: run this file in the sandbox'
 command('ArkRunTestsInSandbox', 'run_tests_in_sandbox', "ARK: run this file's tests in the sandbox")
 command('ArkReindex', 'reindex', 'ARK: re-index the workspace')
 command('ArkTrust', 'trust', "ARK: trust this workspace's privileged settings")
+command('ArkGate', 'gate', "ARK: run the quality gate on the workspace's uncommitted changes")
 vim.api.nvim_create_user_command('ArkRestart', function()
   require('ark').restart()
 end, { desc = 'ARK: restart the language server' })

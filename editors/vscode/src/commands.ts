@@ -116,6 +116,12 @@ class RunReport {
   }
 }
 
+/** The folder of the active editor's file, else the first folder. */
+function activeFolder(): vscode.WorkspaceFolder | undefined {
+  const active = vscode.window.activeTextEditor?.document.uri;
+  return (active && vscode.workspace.getWorkspaceFolder(active)) ?? vscode.workspace.workspaceFolders?.[0];
+}
+
 export function registerCommands(session: ServerSession, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const runs = new RunReport();
 
@@ -158,10 +164,18 @@ export function registerCommands(session: ServerSession, log: vscode.LogOutputCh
     vscode.commands.registerCommand('ark.runFileTestsInSandbox', () =>
       runFile('ark.runTestsInSandbox', 'Run Tests in Sandbox'),
     ),
+    vscode.commands.registerCommand('ark.runGate', async () => {
+      // The gate judges files as they are on disk, against the last commit.
+      await vscode.workspace.saveAll(false);
+      const folder = activeFolder();
+      const result = await session.execute('ark.gate', folder ? [folder.uri.toString()] : [], 'Run the quality gate');
+      if (result !== undefined) {
+        // The server shows the verdict and marks what is new; the whole report goes to the log.
+        log.info(`Run the quality gate: ${JSON.stringify(result)}`);
+      }
+    }),
     vscode.commands.registerCommand('ark.reindexWorkspace', async () => {
-      const active = vscode.window.activeTextEditor?.document.uri;
-      const folder =
-        (active && vscode.workspace.getWorkspaceFolder(active)) ?? vscode.workspace.workspaceFolders?.[0];
+      const folder = activeFolder();
       const result = await session.execute(
         'ark.reindex',
         folder ? [folder.uri.toString()] : [],

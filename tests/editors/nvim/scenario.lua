@@ -198,6 +198,15 @@ local function main()
     report.trust = { notifications = vim.list_slice(report.notifications, before + 1) }
   end)
 
+  step('gate', function()
+    local before = #report.notifications
+    vim.cmd('ArkGate')
+    vim.wait(120000, function()
+      return #report.notifications > before
+    end, 50)
+    report.gate = { notifications = vim.list_slice(report.notifications, before + 1) }
+  end)
+
   step('generate_tests', function()
     local line, col = line_of(buf, 'def load')
     vim.api.nvim_win_set_cursor(0, { line, col + #'def ' })

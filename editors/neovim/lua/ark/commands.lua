@@ -160,6 +160,17 @@ function M.trust()
   M.execute('ark.trust', root and { vim.uri_from_fname(root) } or {}, function() end)
 end
 
+-- Judge the workspace's uncommitted changes as `ark gate` does; the server
+-- shows the verdict and marks what the changes add as diagnostics.
+function M.gate()
+  local client = current_client(0)
+  if client == nil then
+    return
+  end
+  local root = client.config.root_dir
+  M.execute('ark.gate', root and { vim.uri_from_fname(root) } or {}, function() end)
+end
+
 function M.reindex()
   local client = current_client(0)
   if client == nil then

@@ -207,13 +207,16 @@ test('starts the bundled server, `python -P -m ark_lsp --stdio`, from ark.interp
     ['ark.runFileInSandbox', 'ark.runInSandbox', [document.uri.toString()], 'Run File in Sandbox'],
     ['ark.runFileTestsInSandbox', 'ark.runTestsInSandbox', [document.uri.toString()], 'Run Tests in Sandbox'],
     ['ark.reindexWorkspace', 'ark.reindex', [vscode.Uri.file(workspace).toString()], 'Re-index Workspace'],
+    ['ark.runGate', 'ark.gate', [vscode.Uri.file(workspace).toString()], 'Run the quality gate'],
   ];
   const opened = (_texts, documents) => documents.length > 0;
   // The server says how a run ended; the extension does not say it again.
   const ran = (texts) => texts.filter((text) => /^ARK sandbox \(.+\): (app\/)?loader\.py /.test(text)).length === 1;
   const done = (texts) => texts.some((text) => text.startsWith('ARK: '));
   const reindexed = (texts) => texts.some((text) => /^ARK: re-indexed workspace: \d+ files scanned, \d+ indexed, \d+ unchanged in [\d.]+ s$/.test(text));
-  const shownOnSuccess = { 'Generate Tests': opened, 'Generate Function': done, 'Run File in Sandbox': ran, 'Run Tests in Sandbox': ran, 'Re-index Workspace': reindexed };
+  // The server says how the gate judged, once.
+  const gated = (texts) => texts.filter((text) => /^ARK gate (passed|failed): /.test(text)).length === 1;
+  const shownOnSuccess = { 'Generate Tests': opened, 'Generate Function': done, 'Run File in Sandbox': ran, 'Run Tests in Sandbox': ran, 'Re-index Workspace': reindexed, 'Run the quality gate': gated };
   for (const [vscodeCommand, serverCommand, args, title] of calls) {
     const shownBefore = control.recorded.messages.length;
     await vscode.commands.executeCommand(vscodeCommand);

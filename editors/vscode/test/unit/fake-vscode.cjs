@@ -273,6 +273,7 @@ function createFake() {
     },
     registerTextDocumentContentProvider: () => new Disposable(),
     applyEdit: async () => true,
+    saveAll: async () => true,
   };
 
   function message(kind) {

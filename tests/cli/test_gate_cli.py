@@ -1,0 +1,219 @@
+"""``ark gate`` as users and CI run it: text, JSON, SARIF, the history, and the exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from support.cli import ark
+from support.git_repos import commit, make_repo, worktrees, write
+
+SCHEMA = Path(__file__).with_name("data") / "sarif-2.1.0.schema.json"  # from @microsoft/jest-sarif
+
+PRICING = '''\
+"""Prices."""
+
+
+def total(prices, discount=0.0):
+    return sum(prices) - discount
+'''
+
+ONLY_ARK_CHECKS = '[tool.ark.gate]\nchecks = ["findings", "complexity"]\n'
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The environment of the commands: the user's cache is the test's own."""
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(
+        tmp_path / "shop",
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n',
+            "shop/__init__.py": "",
+            "shop/pricing.py": PRICING,
+        },
+    )
+
+
+def gate(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return ark("gate", *args, cwd=repo, env=env, check=False)
+
+
+def add_eval(repo: Path) -> int:
+    """Add a function calling eval(input()); return the line of the call."""
+    text = PRICING + "\n\ndef ask():\n    return eval(input())\n"
+    write(repo, {"shop/pricing.py": text})
+    return text.splitlines().index("    return eval(input())") + 1
+
+
+def test_a_change_adding_eval_fails_with_a_line_per_check_and_the_finding(
+    repo: Path, env: dict[str, str]
+) -> None:
+    line = add_eval(repo)
+
+    result = gate(repo, env)
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"findings +failed +1 new finding on changed lines \(\d+ ms\)", lines[0])
+    assert re.fullmatch(r"types +not run +not available in this ARK", lines[1])
+    assert re.fullmatch(r"complexity +passed +1 touched function, none .*", lines[5]), lines
+    assert f"shop/pricing.py:{line}:12: ARK001 eval() evaluates arbitrary code" in lines
+    assert lines[-1].startswith("Gate failed: findings failed; types, lint, coverage, mutation, ")
+    assert "(the working tree against " in lines[-1]
+    assert worktrees(repo) == [str(repo)]
+
+
+def test_a_clean_change_passes_with_exit_0(repo: Path, env: dict[str, str]) -> None:
+    write(repo, {"pyproject.toml": '[project]\nname = "shop"\n\n' + ONLY_ARK_CHECKS})
+    commit(repo, "the gate runs ARK's own checks")
+    write(repo, {"shop/tax.py": "def tax(amount):\n    return amount * 0.2\n"})
+
+    result = gate(repo, env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.fullmatch(r"lint +not run +switched off", result.stdout.splitlines()[2])
+    assert result.stdout.splitlines()[-1].startswith("Gate passed: 2 of 2 checks passed (")
+
+
+def test_json_has_the_documented_shape(repo: Path, env: dict[str, str]) -> None:
+    line = add_eval(repo)
+    commit(repo, "eval")
+
+    result = gate(repo, env, "HEAD~1..HEAD", "--format", "json")
+
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) == {
+        "run_id", "verdict", "summary", "subject", "change_id", "base", "head", "working_tree",
+        "started_at", "duration_ms", "checks", "findings", "files", "settings", "problems",
+    }  # fmt: skip
+    assert (report["verdict"], report["subject"], report["working_tree"]) == (
+        "fail",
+        "HEAD~1..HEAD",
+        False,
+    )
+    assert [c["name"] for c in report["checks"]] == [
+        "findings", "types", "lint", "coverage", "mutation", "complexity", "tests",
+    ]  # fmt: skip
+    findings = report["checks"][0]
+    assert set(findings) == {
+        "name", "enabled", "status", "summary", "reason", "duration_ms", "measures", "files",
+        "functions", "findings",
+    }  # fmt: skip
+    assert (findings["status"], findings["enabled"]) == ("failed", True)
+    (finding,) = report["findings"]
+    assert finding == {
+        "check": "findings",
+        "path": "shop/pricing.py",
+        "line": line,
+        "column": 12,
+        "end_line": line,
+        "end_column": 25,
+        "code": "ARK001",
+        "severity": "error",
+        "message": "eval() evaluates arbitrary code",
+        "symbol": "ask",
+        "fingerprint": finding["fingerprint"],
+    }
+    assert report["files"] == [
+        {
+            "path": "shop/pricing.py",
+            "status": "modified",
+            "old_path": None,
+            "binary": False,
+            "changed_lines": 4,
+        }
+    ]
+    assert report["settings"]["complexity_slack"] == 0
+    (complexity,) = [c for c in report["checks"] if c["name"] == "complexity"]
+    assert complexity["functions"][0]["qualname"] == "ask"
+
+
+def test_sarif_is_valid_2_1_0_with_the_findings_and_the_verdict(
+    repo: Path, env: dict[str, str]
+) -> None:
+    line = add_eval(repo)
+
+    result = gate(repo, env, "--format", "sarif")
+
+    assert result.returncode == 1, result.stderr
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    (run,) = log["runs"]
+    (found,) = run["results"]
+    assert found["ruleId"] == "ARK001" and found["level"] == "error"
+    region = found["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (line, 12)
+    (invocation,) = run["invocations"]
+    assert invocation["exitCode"] == 1
+    assert invocation["executionSuccessful"] is False  # checks that did not run
+    assert invocation["properties"]["verdict"] == "fail"
+    statuses = {c["name"]: c["status"] for c in invocation["properties"]["checks"]}
+    assert statuses["findings"] == "failed" and statuses["types"] == "not run"
+    notes = [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
+    assert "types: not run (not available in this ARK)" in notes
+
+
+def test_the_history_lists_the_runs_kept(repo: Path, env: dict[str, str]) -> None:
+    add_eval(repo)
+    commit(repo, "eval")
+    gate(repo, env, "HEAD~1..HEAD")
+    gate(repo, env)
+
+    listed = gate(repo, env, "--history")
+    assert listed.returncode == 0, listed.stderr
+    newest, oldest = listed.stdout.splitlines()
+    assert re.match(r"[0-9a-f]{12}  \S+Z  fail  the working tree  \(", newest), newest
+    assert re.match(r"[0-9a-f]{12}  \S+Z  fail  HEAD~1\.\.HEAD  \(", oldest), oldest
+    (only,) = json.loads(gate(repo, env, "--history", "HEAD~1..HEAD", "--format", "json").stdout)
+    assert (only["verdict"], only["subject"]) == ("fail", "HEAD~1..HEAD")
+    assert {c["name"]: c["status"] for c in only["checks"]}["findings"] == "failed"
+    with sqlite3.connect(repo / ".ark" / "index.db") as db:
+        runs = db.execute("SELECT count(*) FROM code_quality_reports WHERE scope = 'run'")
+        assert runs.fetchone() == (2,)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["3f2a9c"], 2, "change sets are not available in this ARK: name a range to judge"),
+        (["--format", "xml"], 2, "Invalid value for '--format'"),
+        (["--history", "--format", "sarif"], 2, "--history lists runs as text or json"),
+        (["nothere..HEAD"], 4, "unknown commit 'nothere'"),
+    ],
+)
+def test_what_cannot_be_judged_exits_with_its_code_and_one_line(
+    repo: Path, env: dict[str, str], args: list[str], code: int, message: str
+) -> None:
+    result = gate(repo, env, *args)
+    assert result.returncode == code, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"ark: error: {message}"), line
+
+
+def test_outside_a_repository_and_with_a_database_it_cannot_use(
+    tmp_path: Path, repo: Path, env: dict[str, str]
+) -> None:
+    plain = tmp_path / "plain"
+    write(plain, {"pyproject.toml": '[project]\nname = "plain"\n'})
+    result = gate(plain, env)
+    assert result.returncode == 4
+    assert result.stderr == f"ark: error: {plain} is not in a git repository\n"
+
+    ark("index", cwd=repo, env=env)
+    with sqlite3.connect(repo / ".ark" / "index.db") as db:
+        db.execute("PRAGMA user_version = 99")
+    result = gate(repo, env)
+    assert result.returncode == 3, result.stderr
+    assert "written by a newer ARK" in result.stderr
