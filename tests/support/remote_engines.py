@@ -131,6 +131,9 @@ class LoopbackSshd:
             "LogLevel VERBOSE\n"
             f"{extra_config}"
         )
+        # What paramiko (docker-py's ssh) reads of it is the IdentityFile; the rest, and the
+        # host key pinned in known_hosts, also let `ssh -F HOME/.ssh/config -p PORT root@127.0.0.1`
+        # in by hand.
         (ssh / "config").write_text(
             "Host 127.0.0.1\n"
             f"    IdentityFile {self.client_key}\n"
