@@ -151,7 +151,11 @@ class LoopbackSshd:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._wait_for_banner()
+        try:
+            self._wait_for_banner()
+        except BaseException:
+            self.close()
+            raise
         self.url = f"ssh://root@127.0.0.1:{self.port}"
 
     def _wait_for_banner(self) -> None:
