@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from ark_lsp.sandbox.containers import close_failed_unix_connects, engine_errors
 from ark_lsp.sandbox.image import ImageChoice, choose_image
+from ark_lsp.sandbox.ssh_engine import adapt_ssh_transport, far_side_says, is_ssh, paramiko_missing
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 PING_TIMEOUT = 5.0
@@ -43,11 +45,15 @@ class Engine:
 def connect(timeout: float = CLIENT_TIMEOUT) -> Engine:
     """Connect through ``docker.from_env`` (DOCKER_HOST, DOCKER_TLS_VERIFY, ...) and ping."""
     host = docker_host()
+    if is_ssh(host) and (missing := paramiko_missing()):
+        return Engine(host, error=f"no Docker engine answers at {host} ({missing})")
     client = None
     try:
         import docker
 
         close_failed_unix_connects()
+        if is_ssh(host):
+            adapt_ssh_transport()
         client = docker.from_env(timeout=int(PING_TIMEOUT))
         client.ping()
         version = str(client.version().get("Version", "?"))
@@ -55,9 +61,73 @@ def connect(timeout: float = CLIENT_TIMEOUT) -> Engine:
     except engine_errors() as error:
         if client is not None:
             client.close()
-        reason = " ".join(str(error).split()) or type(error).__name__
-        return Engine(host, error=f"no Docker engine answers at {host} ({reason})")
+        return Engine(host, error=f"no Docker engine answers at {host} ({_why(host, error)})")
     return Engine(host, client=client, version=version)
+
+
+def _why(host: str, error: BaseException) -> str:
+    """Why the engine at ``host`` did not answer: the cause, or the far side's own words."""
+    ssh_let_us_in = not isinstance(error, OSError) and not _is_ssh_error(error)
+    if is_ssh(host) and ssh_let_us_in:
+        said = far_side_says(host)
+        if said is not None:
+            return said
+    return engine_failure(error)
+
+
+def _is_ssh_error(error: BaseException) -> bool:
+    paramiko = sys.modules.get("paramiko")
+    return paramiko is not None and isinstance(error, paramiko.SSHException)
+
+
+def engine_failure(error: BaseException) -> str:
+    """The cause of a failed engine call, in one line: the innermost error that says something.
+
+    docker-py wraps requests, which wraps urllib3, which wraps the socket's
+    error, and each layer repeats the address and adds its own objects'
+    names; the socket's "Connection refused" or paramiko's "Authentication
+    failed." is what a person can act on.
+    """
+    causes = _causes(error)
+    ssh = [cause for cause in causes if _is_ssh_error(cause)]
+    for cause in ssh[:1] or reversed(causes):  # paramiko's own account, when there is one
+        text = _cause_text(cause)
+        if text:
+            return text
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps, outermost first."""
+    chain = [error]
+    while len(chain) < 20:
+        current = chain[-1]
+        inner = current.__cause__ or getattr(current, "reason", None)
+        if not isinstance(inner, BaseException) and current.args:
+            inner = current.args[0]  # requests' ConnectionError holds urllib3's error
+        errors = getattr(current, "errors", None)  # paramiko: one error per address tried
+        if not isinstance(inner, BaseException) and isinstance(errors, dict) and errors:
+            inner = next(iter(errors.values()))
+        if not isinstance(inner, BaseException) and not current.__suppress_context__:
+            inner = current.__context__
+        if not isinstance(inner, BaseException) or inner in chain:
+            break
+        chain.append(inner)
+    return chain
+
+
+def _cause_text(cause: BaseException) -> str:
+    """What one error of the chain says on its own, or "" when it only wraps another."""
+    if _is_ssh_error(cause):
+        return f"ssh: {' '.join(str(cause).split())}"
+    if isinstance(cause, TimeoutError):
+        return "no answer in time"
+    if isinstance(cause, OSError) and cause.strerror and cause.errno is not None:
+        where = f": {cause.filename}" if cause.filename else ""
+        return f"{cause.strerror}{where}"
+    if type(cause).__module__.startswith(("urllib3", "requests")):
+        return ""  # wrappers: their text repeats the address and an inner error
+    return " ".join(str(cause).split())
 
 
 @dataclass(frozen=True)
