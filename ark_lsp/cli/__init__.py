@@ -4,7 +4,9 @@ Exit codes: 0 success; 1 findings (``ark check`` found an error-severity
 result; ``ark run``/``ark test``: the code failed, timed out or hit a limit);
 2 usage error; 3 the database cannot be used (corrupt, locked, from a newer
 ARK); 4 any other failure, reported in one line (for the sandbox commands:
-the sandbox could not run the code at all).
+the sandbox could not run the code at all); 5 a change set refused (``ark
+change``, ``--as-change``: a detached HEAD, a dirty base, an empty or binary
+patch, one that does not apply, a base commit that is gone).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import IO, Any
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, generate, index, rules, sandbox, serve, trust
+from ark_lsp.cli import changes, check, generate, index, rules, sandbox, serve, trust
 from ark_lsp.cli.common import EXIT_USAGE
 
 
@@ -68,6 +70,7 @@ for command in (
     index.search,
     index.graph,
     check.check,
+    changes.change,
     generate.generate,
     rules.rules,
     trust.trust,

@@ -14,16 +14,17 @@ attribute of the store:
 - ``store.rules`` (:mod:`~ark_lsp.store.rule_pack`): the rule pack;
 - ``store.runs`` (:mod:`~ark_lsp.store.sandbox_runs`): sandbox runs, performance;
 - ``store.generations`` (:mod:`~ark_lsp.store.generations`): generated code;
-- ``store.index_runs`` (:mod:`~ark_lsp.store.index_runs`): indexing figures.
+- ``store.index_runs`` (:mod:`~ark_lsp.store.index_runs`): indexing figures;
+- ``store.changes`` (:mod:`~ark_lsp.store.changes`): change sets, immutable.
 
 The improvement loop's records come next the same way, one module and one
-attribute each: change sets (``changes``), ``approvals``, ``deployments``
-with their health, and the quality gate's reports (``quality``, which owns
-``code_quality_reports``).
+attribute each: ``approvals``, ``deployments`` with their health, and the
+quality gate's reports (``quality``, which owns ``code_quality_reports``).
 """
 
 from __future__ import annotations
 
+from ark_lsp.store.changes import ChangeSetRepository
 from ark_lsp.store.code_index import CodeIndexRepository, SymbolSort
 from ark_lsp.store.database import Store
 from ark_lsp.store.errors import (
@@ -49,6 +50,7 @@ from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
     "LATEST",
+    "ChangeSetRepository",
     "CodeIndexRepository",
     "DatabaseCorrupt",
     "DatabaseLocked",

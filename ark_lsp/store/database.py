@@ -12,6 +12,7 @@ from typing import Self
 
 from sqlite_utils import Database
 
+from ark_lsp.store.changes import ChangeSetRepository
 from ark_lsp.store.code_index import CodeIndexRepository
 from ark_lsp.store.connection import configure, connect
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
@@ -34,7 +35,8 @@ class Store:
     - ``rules``: the rule pack;
     - ``runs``: sandbox runs and the performance of their targets;
     - ``generations``: generated code;
-    - ``index_runs``: the figures of each indexing run.
+    - ``index_runs``: the figures of each indexing run;
+    - ``changes``: the change sets proposed.
 
     Make one Store per thread; its repositories share its connection. Every
     method raises :class:`StoreError` (one of its subclasses when the file is
@@ -56,6 +58,8 @@ class Store:
         """Generated code, with what analysis and its tests said of it."""
         self.index_runs = IndexRunRepository(db, path, busy_timeout)
         """The figures of each indexing run."""
+        self.changes = ChangeSetRepository(db, path, busy_timeout)
+        """Change sets: record one, find one by id or prefix, list, forget."""
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout: float = 5.0) -> Store:
