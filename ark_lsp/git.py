@@ -7,7 +7,8 @@ hooks, the file-system monitor, commit signing and content filters
 (``filter.<name>.clean``/``smudge``/``process``, which ``.gitattributes``
 names) are switched off for every call (``diff.external`` is emptied, which
 ``git diff`` itself takes for a command that fails: a porcelain diff passes
-``--no-ext-diff``, and plumbing never runs one). Where git is in the caller's
+``--no-ext-diff --no-textconv``, which also keeps the drivers ``diff=NAME``
+attributes select from running; plumbing runs none). Where git is in the caller's
 environment (``GIT_DIR``, ``GIT_INDEX_FILE``... as a hook sets them), it is
 ignored: a call works on the repository it names, with its own index.
 """

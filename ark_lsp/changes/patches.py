@@ -129,7 +129,9 @@ def scratch_index(repo: GitRepository, start: str | None) -> Iterator[dict[str, 
                 repo.git("rev-parse", "--path-format=absolute", "--git-path", "index").strip()
             )
             if users.is_file():
-                shutil.copyfile(users, index)
+                # With its time: git trusts an entry's stat data only when the entry is
+                # older than the index file, and a fresh time would hide racy edits.
+                shutil.copy2(users, index)
             else:
                 git(repo.top, "read-tree", "HEAD", env=env)
         else:

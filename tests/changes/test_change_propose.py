@@ -187,3 +187,17 @@ def test_list_show_diff_and_drop_by_any_unique_prefix(repo: Path) -> None:
     assert not Path(change["worktree"]).exists()
     assert json.loads(ark("change", "list", "--format", "json", cwd=repo).stdout) == {"changes": []}
     assert ark("change", "list", cwd=repo).stderr == "ark: no change sets recorded\n"
+
+
+def test_from_worktree_sees_an_edit_of_the_same_size_made_the_moment_after_a_commit(
+    repo: Path,
+) -> None:
+    write(repo, {"shop/rate.py": "RATE = 1\n"})
+    commit_all(repo, "rate")
+    write(repo, {"shop/rate.py": "RATE = 2\n"})  # same size, same second: only content tells
+
+    change = propose(repo, "--from-worktree", "--reason", "Double the rate")["change"]
+
+    assert isinstance(change, dict)
+    assert [f["path"] for f in change["files"]] == ["shop/rate.py"]
+    assert (Path(change["worktree"]) / "shop" / "rate.py").read_text() == "RATE = 2\n"
