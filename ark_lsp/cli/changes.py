@@ -88,6 +88,7 @@ def change() -> None:
     "--patch",
     "patch_file",
     type=click.File("rb"),
+    metavar="FILE|-",
     help="A patch (git diff or diff -u, paths from the repository's top) on HEAD; - for stdin.",
 )
 @click.option(

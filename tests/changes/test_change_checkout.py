@@ -132,3 +132,22 @@ def test_dropped_changes_are_gone_for_checkout(project: Project, repo: Path) -> 
     assert not checked.worktree.exists() and ark_branches(repo) == []
     with pytest.raises(UnknownChange):
         checkout(project, checked.change.id)
+
+
+def test_a_workspace_in_a_folder_of_the_repository_names_its_files_from_the_top(
+    repo: Path, tmp_path: Path
+) -> None:
+    write(repo, {"services/api/pyproject.toml": '[project]\nname = "api"\n'})
+    write(repo, {"services/api/api/__init__.py": ""})
+    git(repo, "add", "-A")
+    git(repo, *USER, "commit", "-qm", "api")
+    api = Project.load(
+        (repo / "services" / "api").resolve(), trust_store=TrustStore(tmp_path / "trust.json")
+    )
+    provenance = Provenance("Add a route", "a generator", SourceKind.STUB)
+
+    proposal = propose_edits(api, {"api/routes.py": "ROUTES = []\n"}, provenance)
+
+    assert [f.path for f in proposal.change.files] == ["services/api/api/routes.py"]
+    assert (proposal.worktree / "services" / "api" / "api" / "routes.py").is_file()
+    assert checkout(api, proposal.change.id).worktree == proposal.worktree

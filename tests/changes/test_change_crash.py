@@ -141,3 +141,22 @@ def test_killed_the_moment_it_starts_each_step(
     again = ark("change", "propose", "--patch", str(patch), "--reason", "again", cwd=repo)
     worktree = Path(again.stdout.split("worktree: ")[1].strip())
     assert (worktree / "README.md").read_text() == "A shop that survives.\n"
+
+
+def test_an_index_busy_past_its_timeout_fails_the_proposal_and_takes_back_what_was_made(
+    repo: Path, patch: Path, cache: Path
+) -> None:
+    write(repo, {"pyproject.toml": '[project]\nname = "shop"\n\n[tool.ark]\nbusy-timeout = 1\n'})
+    commit_all(repo, "impatient")
+    database = sqlite3.connect(repo / ".ark" / "index.db", isolation_level=None)
+    database.execute("BEGIN IMMEDIATE")
+    try:
+        result = ark("change", "propose", "--patch", str(patch), "--reason", "r", cwd=repo,
+                     check=False)  # fmt: skip
+    finally:
+        database.execute("ROLLBACK")
+        database.close()
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.count("\n") == 1 and "locked" in result.stderr
+    assert ark_branches(repo) == [] and worktree_paths(repo) == [repo]
+    assert cached_worktrees(cache) == []
