@@ -3,14 +3,23 @@
 Change sets, worktrees and the gate all ask git; they ask it here. A
 repository is untrusted input, so its configuration must not run anything
 of its own on ARK's behalf: external diff and text-conversion drivers,
-hooks and filters are switched off for every call.
+hooks, the file-system monitor, commit signing and content filters
+(``filter.<name>.clean``/``smudge``/``process``, which ``.gitattributes``
+names) are switched off for every call (``diff.external`` is emptied, which
+``git diff`` itself takes for a command that fails: a porcelain diff passes
+``--no-ext-diff --no-textconv``, which also keeps the drivers ``diff=NAME``
+attributes select from running; plumbing runs none). Where git is in the caller's
+environment (``GIT_DIR``, ``GIT_INDEX_FILE``... as a hook sets them), it is
+ignored: a call works on the repository it names, with its own index.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 GIT_TIMEOUT = 120.0
@@ -23,8 +32,48 @@ _SAFE_OPTIONS = (
     "-c", "core.pager=cat",
     "-c", "core.quotePath=false",
     "-c", "protocol.file.allow=user",
+    "-c", "commit.gpgSign=false",
+    "-c", "submodule.recurse=false",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
 )  # fmt: skip
 """Configuration that keeps a repository's settings from running programs of its own."""
+
+_LOCATION_VARIABLES = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_CONFIG_COUNT",
+    }
+)
+"""What a caller's environment (a hook running ARK) would otherwise point git at."""
+
+_FILTER_SETTINGS = ("clean", "smudge", "process")
+
+_handed_down: ContextVar[tuple[int, ...]] = ContextVar("ark_git_handed_down", default=())
+
+
+@contextmanager
+def handing_down(descriptor: int) -> Iterator[None]:
+    """Let every git started in the block inherit ``descriptor``.
+
+    For a lock git's work must hold: ARK killed while git runs leaves git
+    running, and a lock only ARK held would let the next ARK in before that
+    git is done. A child inheriting the descriptor holds the lock until it
+    ends too.
+    """
+    token = _handed_down.set((*_handed_down.get(), descriptor))
+    try:
+        yield
+    finally:
+        _handed_down.reset(token)
 
 
 class GitError(Exception):
@@ -38,7 +87,11 @@ def git(
     check: bool = True,
     env: Mapping[str, str] | None = None,
 ) -> str:
-    """Run ``git args`` in ``repo`` and return its standard output as text."""
+    """Run ``git args`` in ``repo`` and return its standard output as text.
+
+    ``env`` adds variables of the call's own (``GIT_INDEX_FILE`` for an
+    index of its own, the author of a commit).
+    """
     return git_bytes(repo, *args, input=input, check=check, env=env).decode("utf-8", "replace")
 
 
@@ -49,37 +102,79 @@ def git_bytes(
     check: bool = True,
     env: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Run ``git args`` in ``repo`` and return its standard output as bytes.
+    """Run ``git args`` in ``repo`` and return its standard output as bytes."""
+    base = _environment(env)
+    done = _run(repo, args, input, {**base, **_filters_switched_off(repo, base)})
+    if check and done.returncode != 0:
+        raise GitError(_one_line(done.stderr) or f"git {' '.join(args[:2])} failed")
+    return done.stdout
 
-    ``env`` adds to the environment: ``GIT_INDEX_FILE`` to stage into an
-    index of ARK's own instead of the user's, an author for a commit.
-    """
-    environment = {
-        **os.environ,
-        **(env or {}),
+
+def _environment(extra: Mapping[str, str] | None) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if k not in _LOCATION_VARIABLES}
+    return {
+        **inherited,
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_OPTIONAL_LOCKS": "0",
         "LC_ALL": "C",
+        **(extra or {}),
     }
+
+
+def _run(
+    repo: Path, args: tuple[str, ...], input: bytes | None, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[bytes]:
     try:
-        done = subprocess.run(
+        return subprocess.run(
             ["git", *_SAFE_OPTIONS, *args],
             cwd=repo,
             input=input,
             capture_output=True,
-            env=environment,
+            env=env,
             timeout=GIT_TIMEOUT,
             check=False,
+            pass_fds=_handed_down.get(),
         )
     except FileNotFoundError:
         raise GitError("git is not installed") from None
+    except NotADirectoryError:
+        raise GitError(f"{repo} is not a folder") from None
     except subprocess.TimeoutExpired:
         raise GitError(
             f"git {args[0] if args else ''} took longer than {GIT_TIMEOUT:.0f} s"
         ) from None
-    if check and done.returncode != 0:
-        raise GitError(_one_line(done.stderr) or f"git {' '.join(args[:2])} failed")
-    return done.stdout
+
+
+def _filters_switched_off(repo: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """Configuration (as ``GIT_CONFIG_*`` variables) that empties every filter driver defined.
+
+    A driver's name comes from ``.gitattributes`` and its command from any
+    configuration file; git runs nothing for a driver whose commands are
+    empty, and ``required=false`` keeps it from failing for want of one.
+    The variables carry names verbatim, whatever characters they hold.
+    """
+    names = _filter_names(repo, env)
+    settings = [
+        (f"filter.{name}.{key}", value)
+        for name in names
+        for key, value in (*((s, "") for s in _FILTER_SETTINGS), ("required", "false"))
+    ]
+    variables = {"GIT_CONFIG_COUNT": str(len(settings))}
+    for number, (key, value) in enumerate(settings):
+        variables[f"GIT_CONFIG_KEY_{number}"] = key
+        variables[f"GIT_CONFIG_VALUE_{number}"] = value
+    return variables if settings else {}
+
+
+def _filter_names(repo: Path, env: Mapping[str, str]) -> list[str]:
+    """The filter drivers any configuration file in force for ``repo`` defines."""
+    done = _run(repo, ("config", "--null", "--name-only", "--get-regexp", r"^filter\."), None, env)
+    names = dict.fromkeys(
+        key.removeprefix("filter.").rpartition(".")[0]
+        for key in done.stdout.decode("utf-8", "surrogateescape").split("\0")
+        if key.startswith("filter.")
+    )
+    return [name for name in names if name]
 
 
 def _one_line(stderr: bytes) -> str:

@@ -5,7 +5,9 @@ result; ``ark gate``: the change failed the gate; ``ark run``/``ark test``:
 the code failed, timed out or hit a limit);
 2 usage error; 3 the database cannot be used (corrupt, locked, from a newer
 ARK); 4 any other failure, reported in one line (for the sandbox commands:
-the sandbox could not run the code at all).
+the sandbox could not run the code at all); 5 a change set refused (``ark
+change``, ``--as-change``: a detached HEAD, a dirty base, an empty or binary
+patch, one that does not apply, a base commit that is gone).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import IO, Any
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import check, gate, generate, index, rules, sandbox, serve, trust
+from ark_lsp.cli import changes, check, gate, generate, index, rules, sandbox, serve, trust
 from ark_lsp.cli.common import EXIT_USAGE
 
 
@@ -70,6 +72,7 @@ for command in (
     index.graph,
     check.check,
     gate.gate,
+    changes.change,
     generate.generate,
     rules.rules,
     trust.trust,

@@ -33,6 +33,11 @@ def _rule_ids(value: str | None) -> tuple[str, ...]:
 @click.option("--ignore", metavar="IDS", help="Not these rules (comma-separated ids or prefixes).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what is left.")
+@click.option(
+    "--as-change",
+    is_flag=True,
+    help="With --fix: propose the fixes as a change set (see ark change); no file is written.",
+)
 @JOBS
 @DATABASE
 def check(
@@ -42,6 +47,7 @@ def check(
     ignore: str | None,
     exit_zero: bool,
     fix: bool,
+    as_change: bool,
     jobs: int | None,
     database: Path | None,
 ) -> None:
@@ -50,14 +56,19 @@ def check(
     Exits 1 when an error-severity result is found, or a file cannot be read
     or is too large to read (ARK090; ignore the rule to accept it).
     """
+    from ark_lsp.cli.changes import change_failures, emit_proposal, proposer
     from ark_lsp.reporting import CheckResult, SkippedPath, as_json, as_sarif, as_text
+    from ark_lsp.workflows.changes import AsChange
     from ark_lsp.workflows.check import UnknownRuleId
     from ark_lsp.workflows.check import check as check_paths
 
+    if as_change and not fix:
+        fail("--as-change proposes the fixes of --fix: give both", EXIT_USAGE)
     name_it = "name what to check: `ark check PATH`"
     with (
         open_workspace(paths, database, name_it=name_it) as workspace,
         progress_reporter(output_format == "text") as progress,
+        change_failures(),
     ):
         try:
             report = check_paths(
@@ -67,13 +78,18 @@ def check(
                 select=_rule_ids(select),
                 ignore=_rule_ids(ignore),
                 fix=fix,
+                as_change=AsChange(f"ark check --fix ({proposer()})") if as_change else None,
                 jobs=jobs,
                 progress=progress,
             )
         except UnknownRuleId as error:
             fail(f"--{error.option}: {error}", EXIT_USAGE)
     workspace.warn_once(report.warnings)
-    if report.fixed is not None and report.fixed.fixes:
+    if report.proposal is not None:
+        emit_proposal(report.proposal, "text", err=True)
+    elif as_change:
+        click.echo("ark: no safe fixes to propose", err=True)
+    elif report.fixed is not None and report.fixed.fixes:
         fixed = report.fixed
         click.echo(f"ark: fixed {fixed.fixes} problem(s) in {fixed.files} file(s)", err=True)
     results = [

@@ -25,6 +25,8 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_DATABASE = 3
 EXIT_FAILURE = 4
+EXIT_REFUSED = 5
+"""A change set was refused: the repository's state or the change itself rules it out."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C, as shells report a process that SIGINT ended (128 + 2)."""
 

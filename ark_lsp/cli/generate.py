@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ark_lsp.cli.changes import change_failures
 from ark_lsp.cli.common import (
     DATABASE,
     EXIT_FAILURE,
@@ -27,6 +28,7 @@ from ark_lsp.cli.common import (
 
 if TYPE_CHECKING:
     from ark_lsp.generate import Generation
+    from ark_lsp.workflows.changes import AsChange
     from ark_lsp.workflows.generate import GeneratedStub
 
 FORMAT = click.option(
@@ -37,6 +39,11 @@ IN_FILE = click.option(
     "in_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to add it to (created if missing) [default: print it].",
+)
+AS_CHANGE = click.option(
+    "--as-change",
+    is_flag=True,
+    help="Propose it as a change set (see ark change) instead of writing the file.",
 )
 PARAMS = click.option(
     "--params", help='Parameters as in a def, e.g. "text: str, width: int = 70, *, sep=None".'
@@ -61,12 +68,19 @@ def _existing(path: Path) -> Path:
 
 
 def _emit(workspace: Workspace, stub: GeneratedStub, output_format: str) -> None:
-    """Say what happened to a generation: written, printed or refused."""
+    """Say what happened to a generation: written, proposed, printed or refused."""
+    from ark_lsp.cli.changes import change_json, emit_proposal
+
     generation, written = stub.generation, stub.written
     if output_format == "json":
-        click.echo(json.dumps(_as_json(workspace, generation, written), indent=2))
+        payload = _as_json(workspace, generation, written)
+        if stub.proposal is not None:
+            payload["change"] = change_json(stub.proposal.change, stub.proposal.worktree)
+        click.echo(json.dumps(payload, indent=2))
     elif not generation.offered:
         pass
+    elif stub.proposal is not None:
+        emit_proposal(stub.proposal, "text")
     elif written:
         shown = workspace.display_path(generation.change.path)
         action = "Created" if generation.change.creates else "Added"
@@ -96,6 +110,14 @@ def _as_json(workspace: Workspace, generation: Generation, written: bool) -> dic
     }
 
 
+def _as_change(as_change: bool, command: str) -> AsChange | None:
+    """What --as-change asks for: the command proposing, on the user's behalf."""
+    from ark_lsp.cli.changes import proposer
+    from ark_lsp.workflows.changes import AsChange
+
+    return AsChange(f"ark generate {command} ({proposer()})") if as_change else None
+
+
 def _signature(params: str | None, returns: str | None) -> Any:
     from ark_lsp.generate import signature_from_text
     from ark_lsp.models import Signature
@@ -114,6 +136,7 @@ def _signature(params: str | None, returns: str | None) -> Any:
 @PARAMS
 @click.option("--returns", help="Return annotation, e.g. 'list[str]'.")
 @click.option("--async", "is_async", is_flag=True, help="An async def.")
+@AS_CHANGE
 @FORMAT
 @DATABASE
 def generate_function(
@@ -122,6 +145,7 @@ def generate_function(
     params: str | None,
     returns: str | None,
     is_async: bool,
+    as_change: bool,
     output_format: str,
     database: Path | None,
 ) -> None:
@@ -137,6 +161,8 @@ def generate_function(
         fail(f"{name!r} is not a function name (or Class.method)", EXIT_USAGE)
     if "." in name and in_file is None:
         fail("a method needs --in FILE, the file defining its class", EXIT_USAGE)
+    if as_change and in_file is None:
+        fail("--as-change needs --in FILE, the file the change adds it to", EXIT_USAGE)
     spec = FunctionSpec(
         name=name,
         signature=_signature(params, returns),
@@ -144,7 +170,7 @@ def generate_function(
         annotated_by_user=params is not None or returns is not None,
     )
     anchor = _existing(in_file or Path.cwd())
-    with open_workspace([anchor], database) as workspace:
+    with open_workspace([anchor], database) as workspace, change_failures():
         try:
             stub = generate_stub(
                 workspace.project,
@@ -152,6 +178,7 @@ def generate_function(
                 in_file,
                 use_calls=params is None,
                 store=workspace.store,
+                as_change=_as_change(as_change, "function"),
             )
         except TemplateError as error:
             fail(str(error))
@@ -167,6 +194,7 @@ def generate_function(
 @IN_FILE
 @PARAMS
 @click.option("--bases", help='Base classes, e.g. "Base, Mixin".')
+@AS_CHANGE
 @FORMAT
 @DATABASE
 def generate_class(
@@ -174,6 +202,7 @@ def generate_class(
     in_file: Path | None,
     params: str | None,
     bases: str | None,
+    as_change: bool,
     output_format: str,
     database: Path | None,
 ) -> None:
@@ -183,6 +212,8 @@ def generate_class(
 
     if not name.isidentifier():
         fail(f"{name!r} is not a class name", EXIT_USAGE)
+    if as_change and in_file is None:
+        fail("--as-change needs --in FILE, the file the change adds it to", EXIT_USAGE)
     base_names = tuple(b.strip() for b in (bases or "").split(",") if b.strip())
     spec = ClassSpec(
         name=name,
@@ -191,9 +222,15 @@ def generate_class(
         annotated_by_user=params is not None,
     )
     anchor = _existing(in_file or Path.cwd())
-    with open_workspace([anchor], database) as workspace:
+    with open_workspace([anchor], database) as workspace, change_failures():
         try:
-            stub = generate_stub(workspace.project, spec, in_file, store=workspace.store)
+            stub = generate_stub(
+                workspace.project,
+                spec,
+                in_file,
+                store=workspace.store,
+                as_change=_as_change(as_change, "class"),
+            )
         except (TemplateError, OSError) as error:
             fail(str(error))
         _emit(workspace, stub, output_format)
@@ -208,12 +245,14 @@ def generate_class(
     help="File to create [default: NAME's file under the workspace root, e.g. pkg/mod.py].",
 )
 @click.option("--functions", help="Comma-separated names of functions to stub, e.g. 'load,save'.")
+@AS_CHANGE
 @FORMAT
 @DATABASE
 def generate_module(
     name: str,
     in_file: Path | None,
     functions: str | None,
+    as_change: bool,
     output_format: str,
     database: Path | None,
 ) -> None:
@@ -234,9 +273,15 @@ def generate_module(
         fail(f"not function names: {', '.join(bad)}", EXIT_USAGE)
     spec = ModuleSpec(name=name, functions=tuple(FunctionSpec(f) for f in names))
     anchor = _existing(in_file or Path.cwd())
-    with open_workspace([anchor], database) as workspace:
+    with open_workspace([anchor], database) as workspace, change_failures():
         try:
-            stub = generate_stub(workspace.project, spec, in_file, store=workspace.store)
+            stub = generate_stub(
+                workspace.project,
+                spec,
+                in_file,
+                store=workspace.store,
+                as_change=_as_change(as_change, "module"),
+            )
         except FileExistsError as error:
             fail(f"{os.path.relpath(error.filename)} already exists", EXIT_USAGE)
         except (TemplateError, OSError) as error:
@@ -247,10 +292,11 @@ def generate_module(
 @generate.command("tests")
 @click.argument("target", metavar="PATH[::NAME]")
 @click.option("--no-run", is_flag=True, help="Write the tests without running them afterwards.")
+@AS_CHANGE
 @FORMAT
 @DATABASE
 def generate_tests_command(
-    target: str, no_run: bool, output_format: str, database: Path | None
+    target: str, no_run: bool, as_change: bool, output_format: str, database: Path | None
 ) -> None:
     """Tests for the functions of PATH (or only NAME, Class or Class.method), from observed runs.
 
@@ -260,6 +306,7 @@ def generate_tests_command(
     tests are then run in the sandbox and counted. Without a sandbox the
     tests are skipped skeletons with TODOs.
     """
+    from ark_lsp.cli.changes import change_json, emit_proposal
     from ark_lsp.cli.common import refresh
     from ark_lsp.generate import TemplateError
     from ark_lsp.generate.characterize import NothingToTest
@@ -269,7 +316,7 @@ def generate_tests_command(
     path = Path(raw_path)
     if not path.is_file():
         fail(f"{raw_path} is not a file", EXIT_USAGE)
-    with open_workspace([path], database) as workspace:
+    with open_workspace([path], database) as workspace, change_failures():
         refresh(workspace, None, show_progress=False)  # call sites come from a current index
         try:
             result = characterize(
@@ -278,6 +325,7 @@ def generate_tests_command(
                 name=name or None,
                 store=workspace.store,
                 write=True,
+                as_change=_as_change(as_change, "tests"),
                 run_tests=not no_run,
                 progress=lambda message: click.echo(f"ark: {message}", err=True),
             )
@@ -290,15 +338,15 @@ def generate_tests_command(
             fail(str(error))
     generation, outcome, written = result.generation, result.outcome, result.written
     if output_format == "json":
-        click.echo(
-            json.dumps(
-                {
-                    **_as_json(workspace, generation, written),
-                    "tests": {**outcome.as_dict(), "path": workspace.display_path(outcome.path)},
-                },
-                indent=2,
-            )
-        )
+        payload = {
+            **_as_json(workspace, generation, written),
+            "tests": {**outcome.as_dict(), "path": workspace.display_path(outcome.path)},
+        }
+        if result.proposal is not None:
+            payload["change"] = change_json(result.proposal.change, result.proposal.worktree)
+        click.echo(json.dumps(payload, indent=2))
+    elif result.proposal is not None:
+        emit_proposal(result.proposal, "text")
     elif written:
         shown = dataclasses.replace(outcome, path=workspace.display_path(outcome.path))
         click.echo(shown.summary[:1].upper() + shown.summary[1:])

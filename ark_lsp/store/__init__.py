@@ -15,16 +15,17 @@ attribute of the store:
 - ``store.runs`` (:mod:`~ark_lsp.store.sandbox_runs`): sandbox runs, performance;
 - ``store.generations`` (:mod:`~ark_lsp.store.generations`): generated code;
 - ``store.index_runs`` (:mod:`~ark_lsp.store.index_runs`): indexing figures;
+- ``store.changes`` (:mod:`~ark_lsp.store.changes`): change sets, immutable;
 - ``store.quality`` (:mod:`~ark_lsp.store.quality_reports`): the quality
   gate's reports, ``code_quality_reports``.
 
 The improvement loop's records come next the same way, one module and one
-attribute each: change sets (``changes``), ``approvals``, ``deployments``
-with their health.
+attribute each: ``approvals``, ``deployments`` with their health.
 """
 
 from __future__ import annotations
 
+from ark_lsp.store.changes import ChangeSetRepository
 from ark_lsp.store.code_index import CodeIndexRepository, SymbolSort
 from ark_lsp.store.database import Store
 from ark_lsp.store.errors import (
@@ -51,6 +52,7 @@ from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
     "LATEST",
+    "ChangeSetRepository",
     "CodeIndexRepository",
     "DatabaseCorrupt",
     "DatabaseLocked",

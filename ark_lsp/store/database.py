@@ -12,6 +12,7 @@ from typing import Self
 
 from sqlite_utils import Database
 
+from ark_lsp.store.changes import ChangeSetRepository
 from ark_lsp.store.code_index import CodeIndexRepository
 from ark_lsp.store.connection import configure, connect
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
@@ -36,6 +37,7 @@ class Store:
     - ``runs``: sandbox runs and the performance of their targets;
     - ``generations``: generated code;
     - ``index_runs``: the figures of each indexing run;
+    - ``changes``: the change sets proposed.
     - ``quality``: the quality gate's reports, a row set per run.
 
     Make one Store per thread; its repositories share its connection. Every
@@ -58,6 +60,8 @@ class Store:
         """Generated code, with what analysis and its tests said of it."""
         self.index_runs = IndexRunRepository(db, path, busy_timeout)
         """The figures of each indexing run."""
+        self.changes = ChangeSetRepository(db, path, busy_timeout)
+        """Change sets: record one, find one by id or prefix, list, forget."""
         self.quality = QualityReportRepository(db, path, busy_timeout)
         """The quality gate's reports: a row set per gate run."""
 

@@ -401,6 +401,35 @@ def _v6_index_runs(db: Database) -> None:
     db.execute("DELETE FROM code_quality_reports")
 
 
+def _v7_change_sets(db: Database) -> None:
+    """Change sets: a patch on a base commit with its provenance, keyed by their hash.
+
+    A row is never updated: a change that differs is another change, and
+    what is keyed on an id (gate reports, approvals) must keep meaning it.
+    """
+    db.execute(
+        """CREATE TABLE change_sets (
+            id TEXT PRIMARY KEY CHECK (length(id) = 64),
+            base TEXT NOT NULL,
+            patch BLOB NOT NULL,
+            reason TEXT NOT NULL,
+            proposed_by TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_detail TEXT NOT NULL DEFAULT '',
+            targets TEXT NOT NULL DEFAULT '[]',
+            onto TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX change_sets_created ON change_sets (created_at)")
+    db.execute(
+        """CREATE TRIGGER change_sets_immutable BEFORE UPDATE ON change_sets
+        BEGIN
+            SELECT RAISE(ABORT, 'a change set is immutable: propose a new one');
+        END"""
+    )
+
+
 def _v8_quality_reports(db: Database) -> None:
     """``code_quality_reports`` as the quality gate keeps its runs: a row set per run.
 
@@ -456,7 +485,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_calls,
     _v5_sandbox_details,
     _v6_index_runs,
-    # v7 is the change sets' (change_sets): the lead puts it here when the branches meet.
+    _v7_change_sets,
     _v8_quality_reports,
 )
 LATEST = len(MIGRATIONS)

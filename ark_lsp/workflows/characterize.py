@@ -25,7 +25,8 @@ from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
 from ark_lsp.sandbox import WorkspaceRunner
 from ark_lsp.store import Store, StoreError
-from ark_lsp.workflows.generate import record_generation
+from ark_lsp.workflows.changes import AsChange, Proposal
+from ark_lsp.workflows.generate import propose_generation, record_generation
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class CharacterizationResult:
     generation: Generation
     outcome: WrittenTests
     written: bool = False
+    proposal: Proposal | None = None
+    """The change set the test file became, when it was asked for as one."""
 
 
 def characterize(
@@ -52,6 +55,7 @@ def characterize(
     runner: WorkspaceRunner | None = None,
     read_text: ReadText | None = None,
     write: bool = False,
+    as_change: AsChange | None = None,
     run_tests: bool = True,
     progress: Progress | None = None,
     cancel: CancelCheck | None = None,
@@ -65,7 +69,9 @@ def characterize(
     without call sites or record when it cannot. ``runner`` is the sandbox
     to use (default: the project's, made and closed for this call);
     ``read_text`` how files are read (default: the project's bounded read).
-    ``write`` writes the file when the analysis let it through.
+    ``write`` writes the file when the analysis let it through; with
+    ``as_change`` too, the file is proposed as a change set instead
+    (:func:`~ark_lsp.workflows.generate.propose_generation`).
 
     Raises :class:`~ark_lsp.generate.characterize.NothingToTest` when there
     is nothing new to test, :class:`~ark_lsp.generate.TemplateError` for a
@@ -93,10 +99,14 @@ def characterize(
                 owned_runner.close()
     record_generation(project, result.generation, result.outcome.as_dict(), store=store)
     generation = result.generation
-    written = write and generation.offered and result.outcome.collectable
-    if written:
+    writable = write and generation.offered and result.outcome.collectable
+    if writable and as_change is not None:
+        targets = tuple(f"{relative}::{name}" for name in result.outcome.targets)
+        proposal = propose_generation(project, generation, as_change, targets=targets)
+        return CharacterizationResult(generation, result.outcome, False, proposal)
+    if writable:
         project.write_text(project.root / generation.change.path, generation.change.new_text)
-    return CharacterizationResult(generation, result.outcome, written)
+    return CharacterizationResult(generation, result.outcome, writable)
 
 
 @contextmanager

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ark_lsp.analysis import fix_all
+from ark_lsp.changes import SourceKind
 from ark_lsp.project import Project
 from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE, Rule, unknown_rule_id
 from ark_lsp.store import Store, ViolationRecord
+from ark_lsp.workflows.changes import AsChange, Proposal, propose_generated
 from ark_lsp.workflows.index import IndexProgress, refresh_index
 from ark_lsp.workspace import IndexFigures, relative_posix
 
@@ -49,7 +51,9 @@ class CheckReport:
     warnings: tuple[str, ...] = ()
     """What the index runs left out (bad ignore patterns), each once."""
     fixed: FixedFiles | None = None
-    """What ``fix`` changed; None when it was not asked for."""
+    """What ``fix`` changed (or, as a change, would change); None when it was not asked for."""
+    proposal: Proposal | None = None
+    """The change set the fixes became, when they were asked for as one and there were some."""
 
     @property
     def unreadable(self) -> tuple[str, ...]:
@@ -103,6 +107,7 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     fix: bool = False,
+    as_change: AsChange | None = None,
     jobs: int | None = None,
     progress: IndexProgress | None = None,
 ) -> CheckReport:
@@ -110,7 +115,11 @@ def check(
 
     With ``fix``, the safe fixes are applied to the files with findings
     first (each file replaced whole, only inside the root) and the index
-    refreshed again. ``progress`` follows the first index run. Raises
+    refreshed again; with ``as_change`` too, they are proposed as one
+    change set instead (see :mod:`ark_lsp.workflows.changes`) and the
+    working tree is left as it is, findings and all (a refused change
+    raises :class:`~ark_lsp.changes.ChangeError`). ``progress`` follows the
+    first index run. Raises
     :class:`UnknownRuleId`, before any work, for an id in ``select`` or
     ``ignore`` that no rule has or starts with.
     """
@@ -123,12 +132,17 @@ def check(
     figures = refresh_index(project, store=store, targets=targets, jobs=jobs, progress=progress)
     warnings = dict.fromkeys(figures.warnings)
     prefixes = [relative_posix(project.root, t) for t in targets] or None
-    fixed = None
+    fixed: FixedFiles | None = None
+    proposal: Proposal | None = None
     if fix:
         paths = sorted({v.path for v in store.index.violations(path_prefixes=prefixes)})
-        fixed = fix_files(project, paths)
-        figures = refresh_index(project, store=store, targets=targets, jobs=jobs)
-        warnings.update(dict.fromkeys(figures.warnings))
+        if as_change is not None:
+            edits, fixed = fixed_texts(project, paths)
+            proposal = _propose_fixes(project, edits, fixed, as_change) if edits else None
+        else:
+            fixed = fix_files(project, paths)
+            figures = refresh_index(project, store=store, targets=targets, jobs=jobs)
+            warnings.update(dict.fromkeys(figures.warnings))
     return CheckReport(
         findings=tuple(findings(store, path_prefixes=prefixes, select=select, ignore=ignore)),
         files_checked=store.index.totals(prefixes).files,
@@ -136,22 +150,25 @@ def check(
         figures=figures,
         warnings=tuple(warnings),
         fixed=fixed,
+        proposal=proposal,
     )
+
+
+def fixed_texts(
+    project: Project, relative_paths: Sequence[str]
+) -> tuple[dict[str, str], FixedFiles]:
+    """The safe fixes of files of the project, as their new texts (none written)."""
+    fixes = _fixes(project, relative_paths)
+    texts = {relative: text for relative, (text, _) in fixes.items()}
+    return texts, FixedFiles(files=len(fixes), fixes=sum(n for _, n in fixes.values()))
 
 
 def fix_files(project: Project, relative_paths: Sequence[str]) -> FixedFiles:
     """Apply the safe fixes to files of the project, each replaced whole, only inside the root."""
     fixed_files = fixes_made = 0
-    for relative in relative_paths:
-        path = project.root / relative
-        text = project.read_text(path)
-        if text is None:
-            continue  # unreadable or not UTF-8: reported by the check itself
-        new_text, applied = fix_all(text, relative, project.settings)
-        if not applied or new_text == text:
-            continue
+    for relative, (new_text, applied) in _fixes(project, relative_paths).items():
         try:
-            project.write_text(path, new_text)
+            project.write_text(project.root / relative, new_text)
         except OSError:
             continue  # a file that cannot be written keeps its findings, which are reported
         fixed_files += 1
@@ -159,4 +176,39 @@ def fix_files(project: Project, relative_paths: Sequence[str]) -> FixedFiles:
     return FixedFiles(files=fixed_files, fixes=fixes_made)
 
 
-__all__ = ["CheckReport", "FixedFiles", "UnknownRuleId", "check", "findings", "fix_files"]
+def _fixes(project: Project, relative_paths: Sequence[str]) -> dict[str, tuple[str, int]]:
+    """Each file's text with its safe fixes applied, and how many; files with none left out."""
+    fixed: dict[str, tuple[str, int]] = {}
+    for relative in relative_paths:
+        text = project.read_text(project.root / relative)
+        if text is None:
+            continue  # unreadable or not UTF-8: reported by the check itself
+        new_text, applied = fix_all(text, relative, project.settings)
+        if applied and new_text != text:
+            fixed[relative] = (new_text, applied)
+    return fixed
+
+
+def _propose_fixes(
+    project: Project, edits: dict[str, str], fixed: FixedFiles, asked: AsChange
+) -> Proposal:
+    """The fixes as one change set on HEAD."""
+    where = ", ".join(sorted(edits)[:3]) + (" and more" if len(edits) > 3 else "")
+    reason = (
+        f"Apply ARK's safe fixes ({fixed.fixes} in {fixed.files} "
+        f"file{'s' * (fixed.files != 1)}: {where})"
+    )
+    return propose_generated(
+        project, edits, asked, SourceKind.FIX, reason=reason, detail=", ".join(sorted(edits))
+    )
+
+
+__all__ = [
+    "CheckReport",
+    "FixedFiles",
+    "UnknownRuleId",
+    "check",
+    "findings",
+    "fix_files",
+    "fixed_texts",
+]

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ark_lsp.changes import BadRequest, ChangeError
 from ark_lsp.config import PyprojectText, Settings
 from ark_lsp.config.values import GATE_CHECKS
 from ark_lsp.gate.checkouts import checked_out, scratch_folder, snapshot_working_tree
@@ -42,6 +43,7 @@ from ark_lsp.project import Project
 from ark_lsp.sandbox import SandboxRunner
 from ark_lsp.store import QualityRun, Store
 from ark_lsp.store.connection import utc_now
+from ark_lsp.workflows import changes
 
 GateProgress = Callable[[str, int | None], None]
 """Told what the gate is doing, and how far it is in percent (None: as far as before)."""
@@ -73,16 +75,20 @@ class GateTarget:
     change_id: str | None = None
 
 
-def change_commits(project: Project, change_id: str) -> tuple[str, str]:
-    """The base and head commits of the change set ``change_id``.
+def change_commits(project: Project, ident: str) -> tuple[str, str, str]:
+    """The full id, base and head commits of the change set ``ident`` (an id, a prefix, a branch).
 
-    The one seam to the change sets (``ark_lsp.workflows.changes``), joined
-    here once they are part of ARK; until then a change id is a usage error.
+    The one seam to the change sets (:mod:`ark_lsp.workflows.changes`): its
+    branch is made again if it was removed, so the head always holds
+    exactly the recorded change.
     """
-    raise GateUsageError(
-        f"change sets are not available in this ARK: name a range to judge "
-        f"(BASE..HEAD), not {change_id!r}"
-    )
+    try:
+        checked_out = changes.checkout(project, ident)
+    except BadRequest as error:
+        raise GateUsageError(str(error)) from None
+    except ChangeError as error:
+        raise GateError(str(error)) from None
+    return checked_out.change.id, checked_out.base, checked_out.head
 
 
 # --- git -----------------------------------------------------------------------------------
@@ -128,8 +134,8 @@ def resolve_target(project: Project, repo: Path, target: str | None) -> GateTarg
                 except GitError:
                     raise GateError(f"{left} and {right} have no common ancestor") from None
             return GateTarget(target, base, head)
-    base, head = change_commits(project, target)
-    return GateTarget(target, base, head, change_id=target)
+    change_id, base, head = change_commits(project, target)
+    return GateTarget(target, base, head, change_id=change_id)
 
 
 def _pyproject_at(repo: Path, commit: str, prefix: str, max_size: int) -> PyprojectText:

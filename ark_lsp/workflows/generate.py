@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ark_lsp.changes import SourceKind
 from ark_lsp.generate import (
     ClassSpec,
     FunctionSpec,
@@ -29,6 +30,7 @@ from ark_lsp.generate import (
 )
 from ark_lsp.project import Project
 from ark_lsp.store import Store, StoreError
+from ark_lsp.workflows.changes import AsChange, Proposal, propose_generated
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +40,12 @@ PREVIEW_FILE = "__ark_preview__.py"
 
 @dataclass(frozen=True)
 class GeneratedStub:
-    """A generation, and whether it was written to its file."""
+    """A generation, and whether it was written to its file (or proposed as a change)."""
 
     generation: Generation
     written: bool
+    proposal: Proposal | None = None
+    """The change set it became, when it was asked for as one (and not refused)."""
 
 
 def record_generation(
@@ -68,14 +72,41 @@ def record_generation(
 
 
 def _finish(
-    project: Project, generation: Generation, write: bool, store: Store | None
+    project: Project,
+    generation: Generation,
+    write: bool,
+    store: Store | None,
+    as_change: AsChange | None = None,
 ) -> GeneratedStub:
-    """Record the generation, then write it when asked and the analysis let it through."""
+    """Record the generation, then write it (or propose it) when the analysis let it through."""
     record_generation(project, generation, store=store)
-    written = write and generation.offered
-    if written:
-        project.write_text(project.root / generation.change.path, generation.change.new_text)
-    return GeneratedStub(generation, written)
+    if not (write and generation.offered):
+        return GeneratedStub(generation, False)
+    if as_change is not None:
+        return GeneratedStub(generation, False, propose_generation(project, generation, as_change))
+    project.write_text(project.root / generation.change.path, generation.change.new_text)
+    return GeneratedStub(generation, True)
+
+
+def propose_generation(
+    project: Project,
+    generation: Generation,
+    as_change: AsChange,
+    *,
+    targets: tuple[str, ...] = (),
+) -> Proposal:
+    """A generated text, as a change set of its file instead of written there."""
+    kind = SourceKind.TESTS if generation.kind == "tests" else SourceKind.STUB
+    what = "tests of" if kind is SourceKind.TESTS else f"the {generation.kind}"
+    return propose_generated(
+        project,
+        {generation.change.path: generation.change.new_text},
+        as_change,
+        kind,
+        reason=f"Add {what} {generation.target}",
+        detail=generation.change.path,
+        targets=targets or (generation.target,),
+    )
 
 
 def _destination(project: Project, into: Path | None) -> Path:
@@ -90,6 +121,7 @@ def generate_function(
     *,
     use_calls: bool = True,
     store: Store | None = None,
+    as_change: AsChange | None = None,
 ) -> GeneratedStub:
     """A function (``Class.method``: a method) added to ``into``, created if missing.
 
@@ -98,7 +130,9 @@ def generate_function(
     file gives the stub its parameters and place. Raises
     :class:`~ark_lsp.generate.TemplateError` for a broken template,
     :class:`ValueError` for a class the file lacks, :class:`OSError` when
-    the file cannot be written inside the workspace.
+    the file cannot be written inside the workspace. With ``as_change`` the
+    stub is proposed as a change set instead of written
+    (:func:`propose_generation`).
     """
     generation = named_function(
         spec,
@@ -108,11 +142,16 @@ def generate_function(
         templates=project.templates(),
         use_calls=use_calls,
     )
-    return _finish(project, generation, into is not None, store)
+    return _finish(project, generation, into is not None, store, as_change)
 
 
 def generate_class(
-    project: Project, spec: ClassSpec, into: Path | None = None, *, store: Store | None = None
+    project: Project,
+    spec: ClassSpec,
+    into: Path | None = None,
+    *,
+    store: Store | None = None,
+    as_change: AsChange | None = None,
 ) -> GeneratedStub:
     """A class added at the end of ``into``, created if missing; without it, not written."""
     generation = named_class(
@@ -122,11 +161,16 @@ def generate_class(
         settings=project.settings,
         templates=project.templates(),
     )
-    return _finish(project, generation, into is not None, store)
+    return _finish(project, generation, into is not None, store, as_change)
 
 
 def generate_module(
-    project: Project, spec: ModuleSpec, path: Path | None = None, *, store: Store | None = None
+    project: Project,
+    spec: ModuleSpec,
+    path: Path | None = None,
+    *,
+    store: Store | None = None,
+    as_change: AsChange | None = None,
 ) -> GeneratedStub:
     """A new module at ``path`` (default: where ``spec.name`` lives under the root), written.
 
@@ -139,7 +183,7 @@ def generate_module(
     generation = named_module(
         spec, path, root=project.root, settings=project.settings, templates=project.templates()
     )
-    return _finish(project, generation, True, store)
+    return _finish(project, generation, True, store, as_change)
 
 
 def stub_for_call(
@@ -176,6 +220,7 @@ __all__ = [
     "generate_class",
     "generate_function",
     "generate_module",
+    "propose_generation",
     "record_generation",
     "stub_for_call",
 ]

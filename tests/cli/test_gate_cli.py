@@ -187,7 +187,7 @@ def test_the_history_lists_the_runs_kept(repo: Path, env: dict[str, str]) -> Non
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["3f2a9c"], 2, "change sets are not available in this ARK: name a range to judge"),
+        (["3f2a9c"], 2, "no change set '3f2a9c' (see `ark change list`)"),
         (["--format", "xml"], 2, "Invalid value for '--format'"),
         (["--history", "--format", "sarif"], 2, "--history lists runs as text or json"),
         (["nothere..HEAD"], 4, "unknown commit 'nothere'"),
@@ -217,3 +217,29 @@ def test_outside_a_repository_and_with_a_database_it_cannot_use(
     result = gate(repo, env)
     assert result.returncode == 3, result.stderr
     assert "written by a newer ARK" in result.stderr
+
+
+def test_a_change_set_is_judged_by_its_id_and_the_report_keeps_its_full_id(
+    repo: Path, env: dict[str, str]
+) -> None:
+    line = add_eval(repo)
+    proposed = ark(
+        "change", "propose", "--from-worktree", "--reason", "Ask for a price",
+        "--format", "json", cwd=repo, env=env,
+    )  # fmt: skip
+    change = json.loads(proposed.stdout)["change"]
+
+    result = gate(repo, env, change["short_id"], "--format", "json")
+
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["subject"], report["change_id"]) == (change["short_id"], change["id"])
+    assert (report["base"], report["working_tree"]) == (change["base"], False)
+    assert [(f["code"], f["path"], f["line"]) for f in report["findings"]] == [
+        ("ARK001", "shop/pricing.py", line)
+    ]
+    # Judging the change left the user's uncommitted edit where it was.
+    assert "eval(input())" in (repo / "shop" / "pricing.py").read_text()
+    with sqlite3.connect(repo / ".ark" / "index.db") as db:
+        kept = db.execute("SELECT DISTINCT change_id FROM code_quality_reports").fetchall()
+    assert kept == [(change["id"],)]

@@ -276,7 +276,7 @@ def test_what_a_killed_run_left_behind_is_removed_by_the_next(
 
 
 def test_what_cannot_be_judged_is_said_in_one_line(tmp_path: Path, repo: Path, load) -> None:
-    with pytest.raises(GateUsageError, match=r"^change sets are not available in this ARK"):
+    with pytest.raises(GateUsageError, match=r"^no change set '3f2a9c' \(see `ark change list`\)$"):
         run_gate(load(repo), "3f2a9c")
     with pytest.raises(GateError, match=r"^unknown commit 'nothere'$"):
         run_gate(load(repo), "nothere..HEAD")

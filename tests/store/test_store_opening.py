@@ -8,6 +8,7 @@ from store_samples import ARK_TABLES, outside_connection, sample_files
 
 from ark_lsp.store import (
     LATEST,
+    ChangeSetRepository,
     CodeIndexRepository,
     GenerationRepository,
     IndexCounts,
@@ -21,7 +22,7 @@ from ark_lsp.store import (
 def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
     path = tmp_path / "ws" / ".ark" / "index.db"
     with Store.open(path) as store:
-        assert store.schema_version() == LATEST == 7
+        assert store.schema_version() == LATEST == 8
         assert store.index.counts() == IndexCounts(files=0, symbols=0, imports=0, violations=0)
     conn = outside_connection(path)
     try:
@@ -42,9 +43,10 @@ def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
         "calls",
         "symbols_fts",
         "index_runs",
+        "change_sets",
     }
     assert names["view"] == {"complexity_hotspots", "violations_by_tier_rule", "sandbox_outcomes"}
-    assert "sandbox_executions_performance" in names["trigger"]
+    assert {"sandbox_executions_performance", "change_sets_immutable"} <= names["trigger"]
     assert (path.parent / ".gitignore").read_text() == "*\n"
 
 
@@ -63,6 +65,7 @@ def test_repositories_are_attributes_of_one_store(tmp_path: Path) -> None:
         assert isinstance(store.runs, SandboxRunRepository)
         assert isinstance(store.generations, GenerationRepository)
         assert isinstance(store.index_runs, IndexRunRepository)
+        assert isinstance(store.changes, ChangeSetRepository)
         assert not hasattr(store, "db")  # no raw handle: every query is a repository's
 
 

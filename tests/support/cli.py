@@ -12,11 +12,16 @@ ARK = Path(sys.executable).with_name("ark")
 
 
 def ark(
-    *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+    *args: str,
+    cwd: Path,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(ARK), *args],
         cwd=cwd,
+        input=input,
         capture_output=True,
         text=True,
         timeout=120,
