@@ -22,6 +22,15 @@ Every run goes through the project's :class:`~ark_lsp.sandbox.SandboxRunner`
 checkout, never the user's working tree, and a small driver
 (:mod:`ark_lsp.gate.sandbox_driver`) that runs pytest and coverage.py in the
 sandbox. What comes back is read as untrusted data.
+
+The gate's workflow makes one per gate run, with the project's runner
+(which it closes), and hands it to the checks::
+
+    runs = SuiteRuns(project.sandbox_runner(...), gate, cancel=cancel)
+    check_tests(gate, runs), check_coverage(gate, runs), check_mutation(gate, runs)
+
+(``functools.partial(check_tests, runs=runs)`` where a ``(GateInput) ->
+CheckResult`` is wanted.)
 """
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ def local(shop: Shop, lean_python: Path) -> Iterator[SandboxRunner]:
 
 @pytest.fixture(scope="module")
 def well_tested(shop: Shop, lean_python: Path) -> Judged:
-    gate = shop.gate("base", "well tested", max_mutants=6, mutant_timeout=20)
+    gate = shop.gate("base", "well tested", max_mutants=4, mutant_timeout=20)
     return _judge(shop.repo, lean_python, gate)
 
 
@@ -293,11 +293,17 @@ def test_a_well_tested_change_passes_all_three(well_tested: Judged) -> None:
     assert coverage.files["shop/shipping.py"]["coverage"] == 1.0
     assert [(f.qualname, f.line, f.coverage) for f in coverage.functions] == [("shipping", 4, 1.0)]
     assert mutation.status is CheckStatus.PASSED, mutation.summary
-    assert (mutation.measures["mutants"], mutation.measures["killed"]) == (6, 6)
+    # The four mutants include `weight > 20` -> `weight >= 20`: shipping(20) == 10 kills it.
+    source = WELL_TESTED["shop/shipping.py"].encode()
+    made = choose(
+        mutants_of("shop/shipping.py", source, set(range(1, 9))), {"shop/shipping.py": source}, 4
+    )
+    assert ("comparison", "if (weight >= 20):") in {(m.operator, m.mutated) for m in made}
+    assert (mutation.measures["mutants"], mutation.measures["killed"]) == (4, 4)
     assert not mutation.findings
     assert mutation.measures["timeouts"] == 0
     (function,) = mutation.functions
-    assert (function.qualname, function.mutants, function.mutation_score) == ("shipping", 6, 1.0)
+    assert (function.qualname, function.mutants, function.mutation_score) == ("shipping", 4, 1.0)
 
 
 def test_the_checks_share_one_run_of_the_changes_suite(well_tested: Judged) -> None:
@@ -406,7 +412,7 @@ def test_a_change_deleting_every_test_is_not_run_never_passed(
 
 def test_without_coverage_py_in_the_sandbox_coverage_is_not_run(shop: Shop, tmp_path: Path) -> None:
     python = _lean_python(tmp_path / "venv", with_coverage=False)
-    gate = shop.gate("base", "well tested", max_mutants=2, mutant_timeout=20)
+    gate = shop.gate("base", "well tested", max_mutants=1, mutant_timeout=20)
     judged = _judge(shop.repo, python, gate)
 
     assert judged.coverage.status is CheckStatus.NOT_RUN
@@ -415,7 +421,7 @@ def test_without_coverage_py_in_the_sandbox_coverage_is_not_run(shop: Shop, tmp_
     assert judged.tests.status is CheckStatus.PASSED  # the tests ran all the same
     # Without coverage to pick each mutant's tests, each runs the whole suite.
     assert judged.mutation.status is CheckStatus.PASSED
-    assert judged.mutation.measures["killed"] == 2
+    assert judged.mutation.measures["killed"] == 1
 
 
 # --- docker ---------------------------------------------------------------------------------
@@ -434,6 +440,26 @@ def test_the_checks_run_in_docker_too(shop: Shop, docker_setup: DockerSetup) -> 
     assert judged.coverage.measures["branches"] == 2
     assert judged.mutation.status is CheckStatus.PASSED, judged.mutation.summary
     assert judged.mutation.measures["killed"] == 3
+
+
+def test_an_image_an_older_ark_built_is_outdated() -> None:
+    from ark_lsp.sandbox.image import IMAGE_FORMAT, outdated
+
+    class Images:
+        labels: dict[str, dict[str, str]] = {
+            "old": {"ark.image": "1"},
+            "current": {"ark.image": IMAGE_FORMAT},
+            "users-own": {},
+        }
+
+        def get(self, name: str) -> Any:
+            return type("Image", (), {"labels": self.labels[name]})()
+
+    client = type("Client", (), {"images": Images()})()
+    assert outdated(client, "old") == (
+        f"old was built by an older ARK (image format 1, now {IMAGE_FORMAT})"
+    )
+    assert outdated(client, "current") is None and outdated(client, "users-own") is None
 
 
 # --- what the sandbox sends back is data ----------------------------------------------------

@@ -46,7 +46,7 @@ from ark_lsp.gate.model import (
 )
 from ark_lsp.gate.mutants import Mutant, mutants_of, parses
 from ark_lsp.gate.suite_runs import RESULTS, SuiteRun, SuiteRuns, with_timeout
-from ark_lsp.sandbox import Outcome
+from ark_lsp.sandbox import KilledBy, Outcome
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
 
 NAME = "mutation"
@@ -107,17 +107,23 @@ def choose(candidates: Sequence[Mutant], sources: Mapping[str, bytes], most: int
     return sorted(chosen, key=lambda m: (m.path, m.line, m.column, m.key))
 
 
-def _tests_for(mutant: Mutant, report: CoverageReport, passed: frozenset[str]) -> list[str] | None:
-    """The passing tests that run the mutant's lines; None when no test runs them."""
+def _tests_for(mutant: Mutant, report: CoverageReport, head: SuiteRun) -> list[str] | None:
+    """The passing tests that run the mutant's lines; None when no test runs them.
+
+    ``[]`` (the whole suite) for lines that ran, but outside any one test
+    (called while the tests were collected), when the whole suite passed.
+    """
     measured = report.files.get(mutant.path)
     if measured is None:
         return None
+    lines = range(mutant.first, mutant.last + 1)
     ids: set[str] = set()
-    for line in range(mutant.first, mutant.last + 1):
+    for line in lines:
         ids |= measured.tests.get(line, frozenset())
-    ids &= passed
+    ids &= head.passed
     if not ids:
-        return None
+        ran = any(line in measured.executed for line in lines)
+        return [] if ran and not head.failures else None
     if len(ids) > MAX_NODE_IDS:
         return sorted({nodeid.split("::", 1)[0] for nodeid in ids})
     return sorted(ids)
@@ -148,6 +154,11 @@ def _head_tests(head: SuiteRun) -> tuple[CoverageReport | None, str | None]:
     """The coverage to pick each mutant's tests from, or why the mutants cannot be judged."""
     if head.problem is not None:
         return None, f"the tests could not run: {head.problem}"
+    if head.result.killed_by is not KilledBy.NONE:
+        return (
+            None,
+            f"the change's suite did not finish (the sandbox's {head.result.killed_by} limit)",
+        )
     if head.coverage is not None:
         return head.coverage, None
     if head.failures:
@@ -184,7 +195,7 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     for mutant in chosen:
         tests: list[str] | None = []  # the whole suite
         if report is not None:
-            tests = _tests_for(mutant, report, head.passed)
+            tests = _tests_for(mutant, report, head)
         if tests is None:
             judged[mutant.key] = _Judged(mutant, "untested")
             continue
@@ -196,11 +207,11 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         if isinstance(outcome, str):
             return _timed(not_run(NAME, outcome), started)
         verdicts, session_seconds = outcome
+        by_key = {mutant.key: mutant for mutant in chosen}
         for entry in to_run:
             key = str(entry["id"])
-            mutant = next(m for m in chosen if m.key == key)
             status, seconds = verdicts.get(key, ("unjudged", None))
-            judged[key] = _Judged(mutant, status, seconds)
+            judged[key] = _Judged(by_key[key], status, seconds)
     return _timed(_result(gate, sources, list(judged.values()), session_seconds), started)
 
 
