@@ -46,7 +46,7 @@ from typing import TypeVar
 from ark_lsp.gate import sandbox_driver
 from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
 from ark_lsp.gate.model import FileStatus, GateInput
-from ark_lsp.gate.test_files import is_test_file, is_test_module, shapes_the_tests
+from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
 from ark_lsp.sandbox import CaseOutcome, Limits, Outcome, PytestRun, RunRequest, RunResult
 from ark_lsp.sandbox.pytest_results import NO_TESTS, PYTEST_ARGS, PYTEST_MISSING
 from ark_lsp.sandbox.requests import copy_workspace

@@ -28,8 +28,8 @@ from ark_lsp.gate.coverage_report import read_coverage
 from ark_lsp.gate.diff import changed_files
 from ark_lsp.gate.model import CheckResult, CheckStatus, GateInput
 from ark_lsp.gate.mutants import mutants_of
+from ark_lsp.gate.suite_files import is_test_file, shapes_the_tests
 from ark_lsp.gate.suite_runs import SuiteRuns
-from ark_lsp.gate.test_files import is_test_file, shapes_the_tests
 from ark_lsp.git import git
 from ark_lsp.sandbox import RunRequest, RunResult, SandboxRunner
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
