@@ -308,7 +308,11 @@ def image() -> None:
 
 
 @image.command("build")
-@click.option("--if-missing", is_flag=True, help="Do nothing when the image is already there.")
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="Do nothing when the image is already there (and not outdated).",
+)
 @click.option(
     "--suite", default="bookworm", show_default=True, help="Debian release to build from."
 )
@@ -319,7 +323,7 @@ def image() -> None:
 def image_build(if_missing: bool, suite: str, mirror: str | None, tag: str | None) -> None:
     """Build the sandbox image offline from Debian packages (debootstrap + docker import)."""
     from ark_lsp.sandbox.docker_engine import connect
-    from ark_lsp.sandbox.image import ImageBuildError, ark_image, build_image
+    from ark_lsp.sandbox.image import ImageBuildError, ark_image, build_image, outdated
 
     engine = connect(timeout=600)
     if not engine.answers:
@@ -333,8 +337,11 @@ def image_build(if_missing: bool, suite: str, mirror: str | None, tag: str | Non
         except ImageNotFound:
             pass
         else:
-            click.echo(f"{wanted} is already there")
-            return
+            stale = outdated(engine.client, wanted)
+            if stale is None:
+                click.echo(f"{wanted} is already there")
+                return
+            click.echo(f"ark: {stale}: building it again", err=True)
     try:
         built = build_image(
             engine.client,

@@ -9,15 +9,18 @@ run the project's tests, and the run's cancel and progress callbacks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ark_lsp.config import Settings
+from ark_lsp.gate.suite_runs import SuiteRuns
 from ark_lsp.models import CancelCheck
 
 if TYPE_CHECKING:
+    from ark_lsp.gate.model import GateInput
     from ark_lsp.sandbox import SandboxRunner
 
 SandboxFactory = Callable[[Path], "SandboxRunner"]
@@ -49,3 +52,21 @@ class CheckContext:
     """True once the run should stop."""
     progress: Callable[[str], None] = _quiet
     """Told, in a few words, what a long check is doing."""
+    _suite_runs: list[SuiteRuns] = field(default_factory=list, repr=False, compare=False)
+    _suite_runs_lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False
+    )
+
+    def suite_runs(self, gate_input: GateInput) -> SuiteRuns | None:
+        """The project's test runs for this gate run; None where nothing of the project may run.
+
+        Made on first use and shared by the checks that run the tests (the
+        suite, coverage, mutants), so the change's suite runs once.
+        """
+        if self.sandbox is None:
+            return None
+        with self._suite_runs_lock:
+            if not self._suite_runs:
+                runner = self.sandbox(gate_input.head_dir)
+                self._suite_runs.append(SuiteRuns(runner, gate_input, cancel=self.cancel))
+            return self._suite_runs[0]

@@ -2,14 +2,17 @@
 
 With no ``image`` setting ARK looks, in order, for its own image of the
 host's Python minor version (``ark-sandbox:python3.11``: Debian's Python,
-pytest and a non-root user, built by ``ark sandbox image build``), then the
-official slim image of that version (``python:3.11-slim``), which has no
-pytest, so ``ark test`` needs the first.
+pytest, coverage.py and a non-root user, built by ``ark sandbox image
+build``), then the official slim image of that version
+(``python:3.11-slim``), which has neither pytest nor coverage.py, so
+``ark test`` and the gate's coverage and mutation checks need the first.
 
 The build needs no registry: ``debootstrap`` makes a minimal Debian root
-with ``python3`` and ``python3-pytest`` from the distribution's mirror, a
-user ``ark`` (uid 1000) is added, documentation is dropped, and the root is
-streamed as a tar into ``docker import``.
+with ``python3``, ``python3-pytest`` and ``python3-coverage`` from the
+distribution's mirror, a user ``ark`` (uid 1000) is added, documentation is
+dropped, and the root is streamed as a tar into ``docker import``. The
+image is labelled with :data:`IMAGE_FORMAT`, so that an image an older ARK
+built (without coverage.py) is known as outdated and built again.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ from typing import Any
 IMAGE_REPOSITORY = "ark-sandbox"
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
-PACKAGES = ("python3-minimal", "python3-pytest", "python-is-python3")
+PACKAGES = ("python3-minimal", "python3-pytest", "python3-coverage", "python-is-python3")
+IMAGE_FORMAT = "2"
+"""The ``ark.image`` label of images this ARK builds; changes when :data:`PACKAGES` do
+(1: without coverage.py)."""
 _TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/cache/apt")
 
 
@@ -85,6 +91,24 @@ def choose_image(client: Any, setting: str | None) -> ImageChoice:
         False,
         f"none of {', '.join(options)} is on the engine; run `ark sandbox image build`",
     )
+
+
+def outdated(client: Any, name: str) -> str | None:
+    """Why the ARK image ``name`` must be built again, or None when it is current or absent.
+
+    Only images ARK built are judged (by their ``ark.image`` label); any
+    other image is the user's to keep.
+    """
+    from docker.errors import ImageNotFound
+
+    try:
+        labels = client.images.get(name).labels or {}
+    except ImageNotFound:
+        return None
+    built = labels.get("ark.image")
+    if built is None or built == IMAGE_FORMAT:
+        return None
+    return f"{name} was built by an older ARK (image format {built}, now {IMAGE_FORMAT})"
 
 
 class ImageBuildError(Exception):
@@ -175,7 +199,7 @@ def build_image(
             "WORKDIR /work",
             "ENV LANG=C.UTF-8",
             'CMD ["python3"]',
-            f"LABEL ark.image=1 ark.python={version} ark.suite={suite}",
+            f"LABEL ark.image={IMAGE_FORMAT} ark.python={version} ark.suite={suite}",
         ]
         tar = subprocess.Popen(
             ["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE

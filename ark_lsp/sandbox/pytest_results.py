@@ -212,11 +212,15 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
 
 _ERROR_LINE = re.compile(r"^E\s+(?P<text>\S.*)$", re.MULTILINE)
 _CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^'\n]{1,500})'")
+PYTEST_MISSING = "pytest is not installed in the sandbox's Python"
+"""How :func:`setup_problem` begins when the sandbox has no pytest."""
+NO_TESTS = "pytest collected no tests"
+"""How :func:`setup_problem` begins when there was nothing to run."""
 _PYTEST_EXIT_MEANING = {
     2: "pytest was interrupted",
     3: "pytest hit an internal error",
     4: "pytest could not start (a usage error)",
-    5: "pytest collected no tests",
+    5: NO_TESTS,
 }
 COLLECTION_FAILURE = "collection failure"
 """The message pytest's JUnit report gives a file that could not be collected."""
@@ -250,8 +254,8 @@ def setup_problem(
     output = f"{stdout}\n{stderr}"
     if exit_code is None or (exit_code in (0, 1) and cases):
         return None
-    if "No module named pytest" in output:
-        return "pytest is not installed in the sandbox's Python"
+    if "No module named pytest" in output or "No module named 'pytest'" in output:
+        return PYTEST_MISSING
     broken = [case for case in cases if case.message == COLLECTION_FAILURE]
     if exit_code == 2 and broken:
         first = broken[0]

@@ -20,6 +20,7 @@ from ark_lsp.sandbox.local_backend import LocalSandbox
 from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult, Sandbox
 from ark_lsp.sandbox.pytest_results import (
     JUNIT_REPORT,
+    PYTEST_MISSING,
     PytestCase,
     parse_junit,
     setup_problem,
@@ -45,6 +46,10 @@ class PytestRun:
 
     result: RunResult
     cases: list[PytestCase] = field(default_factory=list)
+    problem: str | None = None
+    """Why the tests could not be run at all (a conftest that fails to import, a file that
+    cannot be collected, no pytest, no tests), when that is why: then ``result`` is an
+    ``error`` saying so, never a count of tests."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -307,6 +312,20 @@ class SandboxRunner:
         if isinstance(ready, str):
             return PytestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
         request, notes = ready
+        run = self.run_pytest(request, report, cancel)
+        return dataclasses.replace(run, result=_noted(run.result, notes))
+
+    def run_pytest(
+        self, request: RunRequest, report: str = JUNIT_REPORT, cancel: Cancel = None
+    ) -> PytestRun:
+        """Run a request that runs pytest, built by the caller, and read its JUnit ``report``.
+
+        The request brings its own files and command (the gate's runs bring a
+        checkout of a change, and a driver that runs pytest under coverage);
+        ``report`` must be among what it collects. As for :meth:`run_tests`, a
+        run that is no test result (see :attr:`PytestRun.problem`) is an
+        ``error`` saying why, and the run is recorded.
+        """
         result = self._execute(request, cancel)
         # The report is the sandbox's word: a test is placed only at a file that was
         # copied in, never at a host path (or a FIFO) it names.
@@ -321,11 +340,11 @@ class SandboxRunner:
             result = dataclasses.replace(
                 result, outcome=Outcome.ERROR, error=self._explained(problem, result)
             )
-        return PytestRun(_noted(self._record(request, result), notes), cases)
+        return PytestRun(self._record(request, result), cases, problem)
 
     def _explained(self, problem: str, result: RunResult) -> str:
         """A set-up problem with what the user can do about it, where ARK knows."""
-        if not problem.startswith("pytest is not installed"):
+        if not problem.startswith(PYTEST_MISSING):
             return problem
         environment = self.environment
         if result.backend == "local" and environment is not None and environment.python:

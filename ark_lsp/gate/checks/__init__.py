@@ -19,9 +19,13 @@ from types import MappingProxyType
 
 from ark_lsp.config.values import GATE_CHECKS
 from ark_lsp.gate.checks.complexity import check_complexity
+from ark_lsp.gate.checks.coverage import check_coverage
 from ark_lsp.gate.checks.findings import check_findings
+from ark_lsp.gate.checks.mutation import check_mutation
+from ark_lsp.gate.checks.tests import check_tests
 from ark_lsp.gate.context import CheckContext
 from ark_lsp.gate.model import CheckResult, GateInput, not_run
+from ark_lsp.gate.suite_runs import SuiteRuns
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +42,24 @@ def _not_available(name: str) -> Check:
     return check
 
 
+def _in_sandbox(name: str, check: Callable[[GateInput, SuiteRuns], CheckResult]) -> Check:
+    """A check that runs the project's tests, on the runs the gate run shares."""
+
+    def run(gate_input: GateInput, context: CheckContext) -> CheckResult:
+        runs = context.suite_runs(gate_input)
+        if runs is None:
+            return not_run(name, context.sandbox_refused)
+        return check(gate_input, runs)
+
+    return run
+
+
 _WRITTEN: dict[str, Check] = {
     "findings": check_findings,
+    "coverage": _in_sandbox("coverage", check_coverage),
+    "mutation": _in_sandbox("mutation", check_mutation),
     "complexity": check_complexity,
+    "tests": _in_sandbox("tests", check_tests),
 }
 """The checks this ARK has. The type, lint, tests, coverage and mutation checks join here;
 one that needs nothing of the context joins as ``lambda gate_input, _: check(gate_input)``."""

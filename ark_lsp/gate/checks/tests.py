@@ -1,0 +1,148 @@
+"""The gate's ``tests`` check: the project's test suite passes on the change.
+
+Two suites are judged, in the sandbox (see :mod:`ark_lsp.gate.suite_runs`):
+
+- the change's own suite on the change's code;
+- when the change touched the tests or what shapes them (a test file, a
+  conftest, a tests folder, the pytest configuration), **the base's tests on
+  the change's code**. The tests the gate trusts come from the base commit,
+  so a change cannot pass by editing, skipping or deleting a test it breaks.
+  A change that means to alter behaviour and rewrites the test that pinned
+  it fails here too, naming the base's test it broke: that is a person's
+  call (the integrity flags say the tests were touched).
+
+A test that fails on the change and failed on the base as well is not the
+change's doing: when anything fails, the base's suite is run on the base's
+code and the failures it shares are named as failing already, not held
+against the change (the gate judges new code only).
+
+Not run, never passed: no pytest in the sandbox, no tests at all, a sandbox
+that cannot start, a cancelled run. Failed, with the cause: a failing test,
+a suite that cannot be collected (a conftest or a test module that does not
+import), a suite that runs past the sandbox's time or memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable
+
+from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
+from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns
+from ark_lsp.sandbox import CaseOutcome, KilledBy, PytestCase
+
+NAME = "tests"
+MESSAGE_CAP = 300
+SHOWN = 3
+"""Failing tests a summary names before it counts the rest."""
+
+
+def _unfinished(label: str, run: SuiteRun, timeout: float) -> str | None:
+    """Why a suite did not run to its end, when a limit stopped it."""
+    killed = run.result.killed_by
+    if killed is KilledBy.TIMEOUT:
+        return f"{label} ran past the sandbox's {timeout:g} s limit"
+    if killed is KilledBy.MEMORY:
+        return f"{label} ran out of the sandbox's memory"
+    if killed is KilledBy.PIDS:
+        return f"{label} started more processes than the sandbox allows"
+    return None
+
+
+def _finding(case: PytestCase, code: str, what: str) -> Finding:
+    message = " ".join(case.message.split())[:MESSAGE_CAP]
+    return Finding(
+        check=NAME,
+        path=case.path,
+        line=case.failure_line or case.line,
+        code=code,
+        message=f"{case.nodeid} {what}" + (f": {message}" if message else ""),
+        fingerprint=fingerprint(NAME, code, case.nodeid),
+        symbol=case.name,
+    )
+
+
+def _failed(cases: Iterable[PytestCase]) -> list[PytestCase]:
+    return [c for c in cases if c.outcome in (CaseOutcome.FAILED, CaseOutcome.ERROR)]
+
+
+def _named(ids: list[str]) -> str:
+    more = len(ids) - SHOWN
+    return ", ".join(ids[:SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
+    """Whether the change's suite, and the base's tests on the change, pass in the sandbox.
+
+    ``gate`` says what changed; ``runs`` runs the suites in the project's
+    sandbox (and shares them with the coverage and mutation checks).
+    """
+    started = time.perf_counter()
+    head = runs.head_suite()
+    if head.tool_missing:
+        return _timed(not_run(NAME, head.problem or "the tests could not be run"), started)
+    suites: list[tuple[str, str, SuiteRun]] = [("the change's suite", "test-failed", head)]
+    base_tests = runs.base_tests_on_head()
+    if base_tests is not None:
+        if base_tests.tool_missing and base_tests.tests.problem is None:
+            reason = f"the base's tests could not be run on the change: {base_tests.problem}"
+            return _timed(not_run(NAME, reason), started)
+        if not base_tests.tool_missing:  # a base without tests has none to break
+            suites.append(("the base's tests", "base-test-failed", base_tests))
+
+    problems: list[str] = []
+    failing: dict[str, Finding] = {}
+    for label, code, run in suites:
+        if run.problem is not None:
+            problems.append(f"{label} could not run: {run.problem}")
+            continue
+        unfinished = _unfinished(label, run, runs.runner.limits.timeout)
+        if unfinished:
+            problems.append(unfinished)
+        what = (
+            "fails on the change" if code == "test-failed" else "(the base's) fails on the change"
+        )
+        for case in _failed(run.tests.cases):
+            failing.setdefault(case.nodeid, _finding(case, code, what))
+
+    already: frozenset[str] = frozenset()
+    if failing:
+        base = runs.base_suite()
+        if base.problem is None:
+            already = frozenset(base.failures)
+    new = {nodeid: finding for nodeid, finding in failing.items() if nodeid not in already}
+    old = sorted(nodeid for nodeid in failing if nodeid in already)
+    measures = {"tests": float(len(head.tests.cases)), "failed": float(len(new)),
+                "failing_already": float(len(old))}  # fmt: skip
+    if len(suites) > 1:
+        measures["base_tests"] = float(len(suites[1][2].tests.cases))
+    note = f"; {len(old)} failing on the base already: {_named(old)}" if old else ""
+    if problems or new:
+        why = "; ".join(problems) or None
+        if new:
+            problems.append(f"{len(new)} test(s) fail on the change: {_named(list(new))}")
+        return _timed(
+            CheckResult(
+                NAME,
+                CheckStatus.FAILED,
+                f"{NAME}: " + "; ".join(problems) + note,
+                reason=why,
+                findings=tuple(new.values()),
+                measures=measures,
+            ),
+            started,
+        )
+    also = ""
+    if "base_tests" in measures:
+        also = f", and the base's {int(measures['base_tests'])} on the change"
+    passed = len(head.tests.cases) - len(old)
+    summary = f"{NAME}: {passed} tests pass on the change{also}{note}"
+    return _timed(CheckResult(NAME, CheckStatus.PASSED, summary, measures=measures), started)
+
+
+def _timed(result: CheckResult, started: float) -> CheckResult:
+    return dataclasses.replace(result, duration_ms=(time.perf_counter() - started) * 1000)
+
+
+__all__ = ["NAME", "check_tests"]

@@ -1,0 +1,327 @@
+"""The gate's driver in the sandbox: the test suite under coverage.py, or mutants one by one.
+
+This file is copied into the sandbox's work folder and run there as a script
+by the sandbox's own Python, so it imports nothing but the standard library
+(and pytest and coverage.py, which it finds in the sandbox or says are
+missing) and keeps to what Python 3.8 reads. It takes its orders from the
+JSON file named on its command line.
+
+``suite``: run pytest in this process, under coverage.py when ``measure``
+names files (branch coverage on, the project's own coverage configuration
+ignored, only those files traced). Each test's lines are recorded in a
+coverage *context* named after its pytest node id, so a line says which
+tests ran it. Afterwards the files measured are reported in a compact JSON
+(``coverage``): their executed and missing lines and branches, with the
+tests of each line as indices into one list of node ids. A sandbox without
+coverage.py runs the tests all the same and says so in ``status``. The exit
+code is pytest's, and so is the JUnit report its arguments ask for.
+
+``mutants``: for each mutant in turn, write the mutated lines into its file,
+run pytest on the mutant's tests in a child process of its own session,
+wait at most ``timeout`` seconds (then kill the child's whole session: a
+mutant that hangs counts as killed by the timeout), put the file back, and
+append one JSON line to ``results``, so a run that is stopped half way
+still reports every mutant it finished. Children never read a cached
+``.pyc`` (``PYTHONPYCACHEPREFIX`` points at an empty folder and nothing is
+written), so each sees the file as it is now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+KILLED_BY_EXIT = (1, 2)
+"""pytest's exit codes for failing tests and for an interrupted run (a collection error)."""
+
+WARM_PLUGINS_WARNING = "ignore::pytest.PytestAssertRewriteWarning"
+
+_QUIET_WARNINGS = ("no-data-collected", "module-not-measured", "module-not-imported")
+
+
+class _TestContexts:
+    """Names the coverage of each test after its pytest node id."""
+
+    def __init__(self, cov: Any) -> None:
+        self.cov = cov
+
+    def pytest_runtest_setup(self, item: Any) -> None:
+        self.cov.switch_context(item.nodeid)
+
+
+def _coverage(measure: list[str]) -> tuple[Any, str | None]:
+    try:
+        import coverage
+    except ImportError as error:
+        return None, f"coverage.py is not installed in the sandbox's Python ({error})"
+    cov = coverage.Coverage(
+        data_file=os.path.join(tempfile.gettempdir(), "ark-gate.coverage"),
+        branch=True,
+        config_file=False,
+        include=[os.path.abspath(path) for path in measure],
+    )
+    cov.set_option("run:disable_warnings", list(_QUIET_WARNINGS))
+    return cov, None
+
+
+def _relative(name: str) -> str:
+    return os.path.relpath(name) if os.path.isabs(name) else name
+
+
+def _compact(raw: dict[str, Any]) -> dict[str, Any]:
+    """The report's lines, branches and tests per file, each test named once."""
+    tests: list[str] = []
+    index: dict[str, int] = {}
+    files = {}
+    for name, entry in raw.get("files", {}).items():
+        contexts = {}
+        for line, labels in entry.get("contexts", {}).items():
+            ids = []
+            for label in labels:
+                if not label:
+                    continue  # lines run outside any test (at import)
+                if label not in index:
+                    index[label] = len(tests)
+                    tests.append(label)
+                ids.append(index[label])
+            contexts[line] = ids
+        files[_relative(name)] = {
+            "executed": entry.get("executed_lines", []),
+            "missing": entry.get("missing_lines", []),
+            "excluded": entry.get("excluded_lines", []),
+            "executed_branches": entry.get("executed_branches", []),
+            "missing_branches": entry.get("missing_branches", []),
+            "contexts": contexts,
+        }
+    return {"version": raw.get("meta", {}).get("version", ""), "tests": tests, "files": files}
+
+
+def _write_json(path: str, value: object) -> None:
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(value, handle)
+
+
+def run_suite(spec: dict[str, Any]) -> int:
+    """Run pytest once, under coverage.py where asked and present; pytest's exit code."""
+    measure = [path for path in spec.get("measure") or [] if os.path.isfile(path)]
+    status: dict[str, Any] = {"coverage": None}
+    cov = None
+    if measure:
+        cov, problem = _coverage(measure)
+        # Said before the tests, which may never end: the last word is written after them.
+        status["coverage"] = problem or "the tests ended before coverage.py could report"
+        _write_json(spec["status"], status)
+        status["coverage"] = problem
+    plugins: list[object] = []
+    if cov is not None:
+        plugins.append(_TestContexts(cov))
+        cov.start()
+    try:
+        import pytest
+
+        code = int(pytest.main(list(spec["pytest_args"]), plugins=plugins))
+    finally:
+        if cov is not None:
+            cov.stop()
+    if cov is not None:
+        try:
+            cov.save()
+            raw = os.path.join(tempfile.gettempdir(), "ark-gate-coverage.json")
+            cov.json_report(morfs=measure, outfile=raw, show_contexts=True)
+            with open(raw, encoding="utf-8") as handle:
+                _write_json(spec["coverage"], _compact(json.load(handle)))
+        except Exception as error:  # coverage.py's own failures are reported, not raised
+            status["coverage"] = f"coverage.py could not report: {type(error).__name__}: {error}"
+        _write_json(spec["status"], status)
+    return code
+
+
+def _verdict(code: int) -> str:
+    if code == 0:
+        return "survived"
+    if code in KILLED_BY_EXIT or code < 0:
+        return "killed"
+    return "error"
+
+
+def _kill_session(pid: int) -> None:
+    with contextlib.suppress(OSError):  # the session is already gone
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _exit_code(status: int) -> int:
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _wait(pid: int, timeout: float) -> int | None:
+    """The child's exit status, or None once ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
+
+
+def _judge_forked(arguments: list[str], timeout: float) -> tuple[str, int | None]:
+    """Run pytest on one mutant in a forked child of its own session."""
+    import pytest
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: pytest and its plugins are imported already, the project not
+        code = 3
+        try:
+            os.setsid()
+            quiet = os.open(os.devnull, os.O_RDWR)
+            for descriptor in (0, 1, 2):
+                os.dup2(quiet, descriptor)
+            # The plugins were imported before pytest could rewrite their asserts: it would
+            # warn, and a project's `filterwarnings = error` would make that fatal.
+            code = int(pytest.main([*arguments, "-W", WARM_PLUGINS_WARNING]))
+        finally:
+            os._exit(code)
+    status = _wait(pid, timeout)
+    _kill_session(pid)  # at the timeout, or whatever the tests left running
+    if status is None:
+        os.waitpid(pid, 0)
+        return "timeout", None
+    code = _exit_code(status)
+    return _verdict(code), code
+
+
+def _judge_spawned(
+    arguments: list[str], timeout: float, env: dict[str, str]
+) -> tuple[str, int | None]:
+    """Run pytest on one mutant in a new interpreter of its own session."""
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pytest", *arguments],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    except OSError:
+        return "error", None
+    try:
+        code = child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_session(child.pid)
+        child.wait()
+        return "timeout", None
+    _kill_session(child.pid)
+    return _verdict(code), code
+
+
+def _warm() -> bool:
+    """Import pytest and its installed plugins once, so that each mutant's child starts warm.
+
+    False when that is not safe: no pytest or no ``fork``, or a plugin
+    imported a file of the work folder (the project is a pytest plugin
+    itself), which a forked child would then see unmutated.
+    """
+    if not hasattr(os, "fork"):
+        return False
+    try:
+        import pytest  # noqa: F401
+    except ImportError:
+        return False
+    with contextlib.suppress(Exception):
+        from importlib.metadata import entry_points
+
+        found: Any = entry_points()
+        plugins = (
+            found.select(group="pytest11")
+            if hasattr(found, "select")
+            else found.get("pytest11", [])
+        )
+        for plugin in plugins:
+            with contextlib.suppress(Exception):
+                plugin.load()
+    here = os.getcwd() + os.sep
+    return not any(
+        (getattr(module, "__file__", None) or "").startswith(here)
+        for name, module in list(sys.modules.items())
+        if name != "__main__"  # this driver
+    )
+
+
+def _splice(original: bytes, first: int, last: int, text: str) -> bytes:
+    lines = original.splitlines(keepends=True)
+    return b"".join(lines[: first - 1]) + text.encode("utf-8") + b"".join(lines[last:])
+
+
+def _put(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+def run_mutants(spec: dict[str, Any]) -> int:
+    """Judge each mutant in turn, one JSON line each; 0 once all are judged."""
+    timeout = float(spec["timeout"])
+    # No child reads a cached .pyc: each compiles the files as they are now.
+    no_cache = tempfile.mkdtemp(prefix="ark-no-pycache-")
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=no_cache, PYTHONDONTWRITEBYTECODE="1")
+    sys.pycache_prefix = no_cache
+    sys.dont_write_bytecode = True
+    forked = _warm()
+    originals: dict[str, bytes] = {}
+    with open(spec["results"], "a", encoding="utf-8") as results:
+        for mutant in spec["mutants"]:
+            path = mutant["path"]
+            if path not in originals:
+                with open(path, "rb") as handle:
+                    originals[path] = handle.read()
+            started = time.monotonic()
+            _put(path, _splice(originals[path], mutant["first"], mutant["last"], mutant["text"]))
+            arguments = list(spec["pytest_args"]) + mutant["tests"]
+            try:
+                if forked:
+                    status, code = _judge_forked(arguments, timeout)
+                else:
+                    status, code = _judge_spawned(arguments, timeout, env)
+            finally:
+                _put(path, originals[path])
+            line = {
+                "id": mutant["id"],
+                "status": status,
+                "exit_code": code,
+                "seconds": round(time.monotonic() - started, 3),
+                "forked": forked,
+            }
+            results.write(json.dumps(line) + "\n")
+            results.flush()
+    return 0
+
+
+def main() -> None:
+    """Read the orders and carry them out."""
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        spec = json.load(handle)
+    sys.argv = sys.argv[:1]
+    # Run from the work folder as `python -m pytest` would: its files import as the project's.
+    sys.path[0] = os.getcwd()
+    if spec["mode"] == "suite":
+        sys.exit(run_suite(spec))
+    sys.exit(run_mutants(spec))
+
+
+if __name__ == "__main__":
+    main()

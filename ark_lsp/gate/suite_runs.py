@@ -1,0 +1,284 @@
+"""The project's tests run in the sandbox for one gate run, each run once and shared.
+
+Three checks need the tests: ``tests`` (does the suite pass on the change),
+``coverage`` (which changed lines did it run) and ``mutation`` (which tests
+to run against each mutant). One run of the head's suite, under coverage.py,
+serves all three. :class:`SuiteRuns` makes the runs a gate needs, each at
+most once and only when a check asks:
+
+- **the head's suite**: the change's files and tests, with the changed code
+  files (not the tests) measured by coverage.py, each line recorded with the
+  tests that ran it;
+- **the base's tests on the head's code**: when the change touched the
+  tests or what shapes them (a test file, a conftest, a tests folder, the
+  pytest configuration at the root), the head's code with the base's test
+  files and configuration in their place, so that a change cannot pass by
+  editing or deleting the tests it breaks;
+- **the base's suite**: the base commit as it was, only to tell failures the
+  change brought from those that were there before it.
+
+Every run goes through the project's :class:`~ark_lsp.sandbox.SandboxRunner`
+(its backend, environment, limits and records) with the files of a
+checkout, never the user's working tree, and a small driver
+(:mod:`ark_lsp.gate.sandbox_driver`) that runs pytest and coverage.py in the
+sandbox. What comes back is read as untrusted data.
+
+The gate's workflow makes one per gate run, with the project's runner
+(which it closes), and hands it to the checks::
+
+    runs = SuiteRuns(project.sandbox_runner(...), gate, cancel=cancel)
+    check_tests(gate, runs), check_coverage(gate, runs), check_mutation(gate, runs)
+
+(``functools.partial(check_tests, runs=runs)`` where a ``(GateInput) ->
+CheckResult`` is wanted.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ark_lsp.gate import sandbox_driver
+from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
+from ark_lsp.gate.model import FileStatus, GateInput
+from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
+from ark_lsp.sandbox import CaseOutcome, Limits, Outcome, PytestRun, RunRequest, RunResult
+from ark_lsp.sandbox.pytest_results import NO_TESTS, PYTEST_ARGS, PYTEST_MISSING
+from ark_lsp.sandbox.requests import copy_workspace
+from ark_lsp.sandbox.runner import Cancel, SandboxRunner
+from ark_lsp.store.connection import utc_now
+
+DRIVER = ".ark_gate_driver.py"
+"""The driver's name in the sandbox's work folder (pytest collects no such name)."""
+SPEC = ".ark-gate/spec.json"
+JUNIT = ".ark-gate/junit.xml"
+COVERAGE = ".ark-gate/coverage.json"
+STATUS = ".ark-gate/status.json"
+RESULTS = ".ark-gate/mutants.jsonl"
+STATUS_CAP = 8192
+"""Bytes of the driver's status read: a few short fields."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """One run of a test suite in the sandbox, and what coverage.py saw of it."""
+
+    tests: PytestRun
+    coverage: CoverageReport | None = None
+    coverage_problem: str | None = None
+    """Why there is no coverage report, when one was asked for."""
+
+    @property
+    def result(self) -> RunResult:
+        """The sandbox run."""
+        return self.tests.result
+
+    @property
+    def problem(self) -> str | None:
+        """Why the run is no test result at all (it could not start, or not run the tests)."""
+        if self.result.outcome in (Outcome.ERROR, Outcome.CANCELLED):
+            return self.result.error or self.result.outcome.value
+        return None
+
+    @property
+    def tool_missing(self) -> bool:
+        """Whether the tests could not be judged for want of pytest, tests or a sandbox.
+
+        A conftest that fails to import or a file that cannot be collected is
+        the project's fault and judged; these are not.
+        """
+        problem = self.tests.problem
+        if problem is None:
+            return self.problem is not None  # the sandbox refused, failed or was cancelled
+        return problem.startswith((PYTEST_MISSING, NO_TESTS))
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """The node ids of the tests that failed or errored."""
+        bad = (CaseOutcome.FAILED, CaseOutcome.ERROR)
+        return tuple(case.nodeid for case in self.tests.cases if case.outcome in bad)
+
+    @property
+    def passed(self) -> frozenset[str]:
+        """The node ids of the tests that passed."""
+        return frozenset(c.nodeid for c in self.tests.cases if c.outcome is CaseOutcome.PASSED)
+
+
+def _refused(reason: str) -> SuiteRun:
+    now = utc_now()
+    return SuiteRun(PytestRun(RunResult(Outcome.ERROR, "", error=reason, started_at=now,
+                                        finished_at=now)))  # fmt: skip
+
+
+def _status(data: bytes) -> str | None:
+    """The driver's word on coverage.py: None when it measured, else why not."""
+    if not data:
+        return "the sandbox reported nothing of coverage.py (the run ended before it could)"
+    try:
+        raw = json.loads(data[:STATUS_CAP])
+    except (ValueError, RecursionError):
+        return "the sandbox's coverage status could not be read"
+    problem = raw.get("coverage") if isinstance(raw, dict) else "unreadable"
+    return None if problem is None else str(problem)[:500]
+
+
+class SuiteRuns:
+    """The gate's runs of a project's tests in the sandbox; see the module docstring.
+
+    Made once per gate run with the project's runner and what changed, and
+    handed to the checks that need it. Safe to share between threads: each
+    run is made once, the first caller waiting for it.
+    """
+
+    def __init__(self, runner: SandboxRunner, gate: GateInput, *, cancel: Cancel = None) -> None:
+        """Run ``gate``'s checkouts on ``runner`` (the project's, its settings and limits)."""
+        self.runner = runner
+        self.gate = gate
+        self.cancel = cancel
+        self._lock = threading.RLock()  # a run asks for the trees, made under the same lock
+        self._made: dict[str, object] = {}
+
+    def _once(self, key: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = make()
+            return self._made[key]  # type: ignore[return-value]
+
+    # --- the trees ---------------------------------------------------------------------------
+
+    def _tree(self, root: Path) -> dict[str, bytes] | str:
+        try:
+            return copy_workspace(root, self.runner.settings).files
+        except ValueError as error:
+            return str(error)
+
+    def head_files(self) -> dict[str, bytes] | str:
+        """The change's files as a sandbox gets them, or why they cannot be copied."""
+        return self._once("head files", lambda: self._tree(self.gate.head_dir))
+
+    def base_files(self) -> dict[str, bytes] | str:
+        """The base commit's files as a sandbox gets them, or why they cannot be copied."""
+        return self._once("base files", lambda: self._tree(self.gate.base_dir))
+
+    @property
+    def measured(self) -> tuple[str, ...]:
+        """The changed code files coverage.py measures: Python, in the head, not tests."""
+        return tuple(f.path for f in self.gate.python_files if not is_test_file(f.path))
+
+    @property
+    def tests_touched(self) -> bool:
+        """Whether the change edited, deleted or added to what decides how the tests run.
+
+        A new test module alone does not count: it adds a test, and the base's
+        suite is the head's without it.
+        """
+        for changed in self.gate.files:
+            for path in {changed.path, changed.base_path}:
+                if not shapes_the_tests(path):
+                    continue
+                if changed.status is FileStatus.ADDED and is_test_module(path):
+                    continue
+                return True
+        return False
+
+    # --- the runs ----------------------------------------------------------------------------
+
+    def head_suite(self) -> SuiteRun:
+        """The head's suite on the head's code, the changed code measured."""
+        return self._once("head", self._run_head)
+
+    def base_tests_on_head(self) -> SuiteRun | None:
+        """The base's tests on the head's code; None when the change left the tests alone."""
+        if not self.tests_touched:
+            return None
+        return self._once("base tests on head", self._run_base_tests_on_head)
+
+    def base_suite(self) -> SuiteRun:
+        """The base's suite on the base's code: what already failed before the change."""
+        return self._once("base", self._run_base)
+
+    def _run_head(self) -> SuiteRun:
+        files = self.head_files()
+        if isinstance(files, str):
+            return _refused(files)
+        return self.run_suite(files, measure=self.measured, target="gate: the change's suite")
+
+    def _run_base_tests_on_head(self) -> SuiteRun:
+        head, base = self.head_files(), self.base_files()
+        if isinstance(head, str) or isinstance(base, str):
+            return _refused(head if isinstance(head, str) else str(base))
+        files = {path: data for path, data in head.items() if not shapes_the_tests(path)}
+        files.update({path: data for path, data in base.items() if shapes_the_tests(path)})
+        return self.run_suite(files, target="gate: the base's tests on the change")
+
+    def _run_base(self) -> SuiteRun:
+        files = self.base_files()
+        if isinstance(files, str):
+            return _refused(files)
+        return self.run_suite(files, target="gate: the base's suite")
+
+    def run_suite(
+        self, files: Mapping[str, bytes], *, measure: tuple[str, ...] = (), target: str = ""
+    ) -> SuiteRun:
+        """Run pytest on ``files`` in the sandbox, under coverage.py for ``measure``."""
+        spec = {
+            "mode": "suite",
+            "pytest_args": [*PYTEST_ARGS, f"--junitxml={JUNIT}"],
+            "measure": list(measure),
+            "status": STATUS,
+            "coverage": COVERAGE,
+        }
+        request = self.driver_request(
+            files, spec, collect=(JUNIT, STATUS, COVERAGE), limits=self.runner.limits,
+            target=target,
+        )  # fmt: skip
+        run = self.runner.run_pytest(request, JUNIT, self.cancel)
+        if not measure:
+            return SuiteRun(run)
+        artifacts = run.result.artifacts
+        problem = _status(artifacts.get(STATUS, b""))
+        report = None
+        if problem is None:
+            report = read_coverage(artifacts.get(COVERAGE, b""), measure)
+            if report is None:
+                problem = "the sandbox's coverage report could not be read"
+        return SuiteRun(run, report, problem)
+
+    def driver_request(
+        self,
+        files: Mapping[str, bytes],
+        spec: Mapping[str, object],
+        *,
+        collect: tuple[str, ...],
+        limits: Limits,
+        target: str,
+    ) -> RunRequest:
+        """A run of the gate's driver on ``files`` with its orders ``spec``."""
+        driver = Path(sandbox_driver.__file__).read_bytes()
+        return RunRequest(
+            command=("python3", DRIVER, SPEC),
+            files={**files, DRIVER: driver, SPEC: json.dumps(spec).encode()},
+            limits=limits,
+            target_path=target,
+            kind="test",
+            collect=collect,
+        )
+
+    def run_driver(self, request: RunRequest) -> RunResult:
+        """Run a request of :meth:`driver_request` that is not a test suite (mutants)."""
+        return self.runner.run(request, self.cancel)
+
+
+def with_timeout(limits: Limits, seconds: float) -> Limits:
+    """``limits`` with a wall-clock limit of ``seconds``."""
+    return dataclasses.replace(limits, timeout=seconds)
+
+
+__all__ = ["SuiteRun", "SuiteRuns", "with_timeout"]

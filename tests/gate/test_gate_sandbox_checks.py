@@ -1,0 +1,572 @@
+"""The gate's checks that run a project's tests in the sandbox: tests, coverage, mutation.
+
+Small real projects in git repositories the tests make, each change checked
+out in worktrees of its own and judged in the local (bubblewrap) sandbox
+with a lean interpreter (pytest and coverage.py, no other plugins, so a run
+starts fast), and once in docker. Each scenario's checks run once per module
+and the tests assert what a person reading the gate's report would check.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.packaging import fresh_venv
+from support.sandboxes import DockerSetup, docker_missing
+
+from ark_lsp.config import GateSettings, SandboxSettings, Settings
+from ark_lsp.gate.checks.coverage import check_coverage
+from ark_lsp.gate.checks.mutation import check_mutation, choose, read_results
+from ark_lsp.gate.checks.tests import check_tests
+from ark_lsp.gate.coverage_report import read_coverage
+from ark_lsp.gate.diff import changed_files
+from ark_lsp.gate.model import CheckResult, CheckStatus, GateInput
+from ark_lsp.gate.mutants import mutants_of
+from ark_lsp.gate.suite_files import is_test_file, shapes_the_tests
+from ark_lsp.gate.suite_runs import SuiteRuns
+from ark_lsp.git import git
+from ark_lsp.sandbox import RunRequest, RunResult, SandboxRunner
+from ark_lsp.sandbox.channel import ARTIFACT_CAP
+
+BASE = {
+    "pyproject.toml": '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n',
+    "shop/__init__.py": "",
+    "shop/pricing.py": "def total(prices):\n    return sum(prices)\n",
+    "tests/test_pricing.py": textwrap.dedent(
+        """\
+        from shop.pricing import total
+
+
+        def test_total():
+            assert total([1, 2]) == 3
+        """
+    ),
+}
+
+WELL_TESTED = {
+    "shop/shipping.py": textwrap.dedent(
+        '''\
+        """Shipping costs."""
+
+
+        def shipping(weight):
+            """The cost of sending ``weight`` kilograms."""
+            if weight > 20:
+                return 15
+            return 5 + weight // 4
+        '''
+    ),
+    "tests/test_shipping.py": textwrap.dedent(
+        """\
+        from shop.shipping import shipping
+
+
+        def test_heavy_parcels_cost_a_flat_rate():
+            assert shipping(21) == 15
+
+
+        def test_light_parcels_cost_by_weight():
+            assert shipping(20) == 10
+            assert shipping(3) == 5
+        """
+    ),
+}
+
+UNTESTED_BRANCH = {
+    "shop/shipping.py": textwrap.dedent(
+        """\
+        def shipping(weight):
+            if weight > 20:
+                return 15
+            return 5
+
+
+        def count_to(n):
+            i = 0
+            while i != n:
+                i += 1
+            return i
+        """
+    ),
+    "tests/test_shipping.py": textwrap.dedent(
+        """\
+        from shop.shipping import count_to, shipping
+
+
+        def test_light_parcels_cost_five():
+            assert shipping(3) == 5
+
+
+        def test_counting():
+            assert count_to(3) == 3
+        """
+    ),
+}
+
+BROKEN_TOTAL = {"shop/pricing.py": "def total(prices):\n    return sum(prices) + 1\n"}
+TEST_EDITED_TO_MATCH = {
+    **BROKEN_TOTAL,
+    "tests/test_pricing.py": BASE["tests/test_pricing.py"].replace("== 3", "== 4"),
+}
+KNOWN_FAILURE = {"tests/test_known.py": "def test_known_bug():\n    assert 1 + 1 == 3\n"}
+BROKEN_CONFTEST = {
+    "tests/conftest.py": "import no_such_module\n",
+    "shop/pricing.py": "def total(prices):\n    return sum(prices or [])\n",
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def _commit(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@dataclass
+class Shop:
+    """The shop repository and its commits, each checked out on demand."""
+
+    repo: Path
+    commits: dict[str, str]
+    folder: Path
+
+    def checkout(self, name: str) -> Path:
+        target = self.folder / name
+        if not target.exists():
+            git(self.repo, "worktree", "add", "-q", "--detach", str(target), self.commits[name])
+        return target
+
+    def gate(self, base: str, head: str, **settings: Any) -> GateInput:
+        files = changed_files(self.repo, self.commits[base], self.commits[head])
+        return GateInput(self.checkout(base), self.checkout(head), files, GateSettings(**settings))
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    folder = tmp_path_factory.mktemp("shop")
+    repo = folder / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    commits = {}
+    _write(repo, BASE)
+    commits["base"] = _commit(repo, "base")
+    for name, change in (
+        ("well tested", WELL_TESTED),
+        ("untested branch", UNTESTED_BRANCH),
+        ("test edited to match", TEST_EDITED_TO_MATCH),
+        ("broken conftest", BROKEN_CONFTEST),
+    ):
+        git(repo, "checkout", "-q", "--detach", commits["base"])
+        _write(repo, change)
+        commits[name] = _commit(repo, name)
+    git(repo, "checkout", "-q", "--detach", commits["base"])
+    _write(repo, KNOWN_FAILURE)
+    commits["known failure"] = _commit(repo, "a test that fails already")
+    _write(repo, BROKEN_TOTAL)
+    commits["broken total"] = _commit(repo, "break total")
+    git(repo, "checkout", "-q", "--detach", commits["base"])
+    git(repo, "rm", "-rq", "tests")
+    commits["tests deleted"] = _commit(repo, "no more tests")
+    git(repo, "checkout", "-q", "--detach", commits["base"])
+    return Shop(repo, commits, folder)
+
+
+def _lean_python(folder: Path, *, with_coverage: bool) -> Path:
+    """A venv holding pytest (and coverage.py) only: linked from the tests' own environment.
+
+    The links lead into the environment running the tests, which the local
+    sandbox lends read-only anyway (its interpreter runs there).
+    """
+    import _pytest
+    import coverage
+    import iniconfig
+    import packaging
+    import pluggy
+    import pygments
+
+    python = fresh_venv(folder, with_pip=False)
+    (site,) = folder.glob("lib/python3*/site-packages")
+    packages = [_pytest, pluggy, iniconfig, packaging, pygments]
+    packages += [coverage] if with_coverage else []
+    for module in packages:
+        source = Path(module.__file__ or "").parent
+        (site / source.name).symlink_to(source)
+    pytest_folder = Path(pytest.__file__).parent
+    (site / "pytest").symlink_to(pytest_folder)
+    shim = pytest_folder.parent / "py.py"  # pytest's own stand-in for the old `py` library
+    if shim.exists():
+        (site / "py.py").symlink_to(shim)
+    return python
+
+
+@pytest.fixture(scope="module")
+def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _lean_python(tmp_path_factory.mktemp("lean") / "venv", with_coverage=True)
+
+
+def _runner(
+    repo: Path, python: Path | None, backend: str = "local", ran: list[str] | None = None
+) -> SandboxRunner:
+    sandbox = SandboxSettings(
+        backend=backend,
+        python=str(python) if python else None,
+        timeout=120.0,
+        memory=512 * 1024 * 1024,
+    )
+
+    def record(request: RunRequest, result: RunResult) -> RunResult:
+        if ran is not None:
+            ran.append(request.target_path)
+        return result
+
+    return SandboxRunner(
+        repo, Settings(sandbox=sandbox), backend=backend, pool_size=0, recorder=record
+    )
+
+
+@dataclass
+class Judged:
+    """The three checks' results on one change, and the sandbox runs they made."""
+
+    tests: CheckResult
+    coverage: CheckResult
+    mutation: CheckResult
+    runs: list[str]
+
+
+def _judge(repo: Path, python: Path | None, gate: GateInput, backend: str = "local") -> Judged:
+    ran: list[str] = []
+    runner = _runner(repo, python, backend, ran)
+    try:
+        runs = SuiteRuns(runner, gate)
+        return Judged(
+            check_tests(gate, runs), check_coverage(gate, runs), check_mutation(gate, runs), ran
+        )
+    finally:
+        runner.close()
+
+
+@pytest.fixture(scope="module")
+def local(shop: Shop, lean_python: Path) -> Iterator[SandboxRunner]:
+    runner = _runner(shop.repo, lean_python)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="module")
+def well_tested(shop: Shop, lean_python: Path) -> Judged:
+    gate = shop.gate("base", "well tested", max_mutants=4, mutant_timeout=20)
+    return _judge(shop.repo, lean_python, gate)
+
+
+@pytest.fixture(scope="module")
+def untested_branch(shop: Shop, lean_python: Path) -> Judged:
+    gate = shop.gate("base", "untested branch", max_mutants=8, mutant_timeout=3, mutation_score=0.8)
+    return _judge(shop.repo, lean_python, gate)
+
+
+# --- a good change ------------------------------------------------------------------------
+
+
+def test_a_well_tested_change_passes_all_three(well_tested: Judged) -> None:
+    tests, coverage, mutation = well_tested.tests, well_tested.coverage, well_tested.mutation
+
+    assert tests.status is CheckStatus.PASSED, tests.summary
+    assert tests.summary == "tests: 3 tests pass on the change"
+    assert coverage.status is CheckStatus.PASSED, coverage.summary
+    # Of shipping.py's eight lines four are statements (the def, the if, two returns):
+    # docstrings and blank lines do not count.
+    assert (coverage.measures["lines"], coverage.measures["coverage"]) == (4, 1.0)
+    assert (coverage.measures["branches"], coverage.measures["branch_coverage"]) == (2, 1.0)
+    assert coverage.files["shop/shipping.py"]["coverage"] == 1.0
+    assert [(f.qualname, f.line, f.coverage) for f in coverage.functions] == [("shipping", 4, 1.0)]
+    assert mutation.status is CheckStatus.PASSED, mutation.summary
+    # The four mutants include `weight > 20` -> `weight >= 20`: shipping(20) == 10 kills it.
+    source = WELL_TESTED["shop/shipping.py"].encode()
+    made = choose(
+        mutants_of("shop/shipping.py", source, set(range(1, 9))), {"shop/shipping.py": source}, 4
+    )
+    assert ("comparison", "if (weight >= 20):") in {(m.operator, m.mutated) for m in made}
+    assert (mutation.measures["mutants"], mutation.measures["killed"]) == (4, 4)
+    assert not mutation.findings
+    assert mutation.measures["timeouts"] == 0
+    (function,) = mutation.functions
+    assert (function.qualname, function.mutants, function.mutation_score) == ("shipping", 4, 1.0)
+
+
+def test_the_checks_share_one_run_of_the_changes_suite(well_tested: Judged) -> None:
+    # New test modules leave the base's tests as they were: nothing more to run than the
+    # change's suite (for all three checks) and one run of all the mutants.
+    assert well_tested.runs == ["gate: the change's suite", "gate: mutants of the change"]
+
+
+# --- an untested branch, weak tests, a mutant that hangs ------------------------------
+
+
+def test_an_untested_new_branch_fails_coverage_naming_its_lines(untested_branch: Judged) -> None:
+    coverage = untested_branch.coverage
+
+    assert coverage.status is CheckStatus.FAILED
+    assert "shop/shipping.py line(s) 3" in coverage.summary  # `return 15` never ran
+    assert "branches never taken at: shop/shipping.py line(s) 2" in coverage.summary
+    assert (coverage.measures["branches"], coverage.measures["taken_branches"]) == (4, 3)
+    found = {(f.code, f.line) for f in coverage.findings}
+    assert found == {("line-not-run", 3), ("branch-not-taken", 2)}
+    shipping = next(f for f in coverage.functions if f.qualname == "shipping")
+    assert shipping.coverage == pytest.approx(3 / 4)
+
+
+def test_survivors_are_named_and_a_hanging_mutant_is_killed_by_the_timeout(
+    untested_branch: Judged,
+) -> None:
+    mutation = untested_branch.mutation
+
+    survivors = {(f.line, f.code, f.message) for f in mutation.findings}
+    # The untested line's mutant survives without a run, and says so.
+    assert (
+        3,
+        "constant",
+        "mutant survived (15 -> 16; no test runs this line): return 16",
+    ) in survivors
+    # `i += 1` -> `i -= 1` never ends: the timeout kills it, and the run goes on to the end.
+    assert mutation.measures["timeouts"] >= 1
+    assert all(line != 10 for line, _, _ in survivors)
+    assert mutation.measures["unjudged"] == 0 and mutation.measures["errors"] == 0
+    assert mutation.measures["mutants"] == 8
+    assert mutation.status is CheckStatus.FAILED, mutation.summary  # 80% needed
+    assert "by the 3 s timeout" in mutation.summary
+    assert mutation.measures["seconds_per_mutant"] > 0
+
+
+# --- a suite that fails on the change ---------------------------------------------------
+
+
+def test_a_test_failing_on_the_change_fails_the_check(shop: Shop, local: SandboxRunner) -> None:
+    gate = shop.gate("known failure", "broken total")
+    tests = check_tests(gate, SuiteRuns(local, gate))
+
+    assert tests.status is CheckStatus.FAILED
+    (finding,) = tests.findings
+    assert (finding.code, finding.path, finding.line) == (
+        "test-failed",
+        "tests/test_pricing.py",
+        5,
+    )
+    assert finding.message.startswith("tests/test_pricing.py::test_total fails on the change")
+    # The test that failed before the change is named, not held against it.
+    assert "1 failing on the base already: tests/test_known.py::test_known_bug" in tests.summary
+
+
+def test_a_change_cannot_pass_by_editing_the_test_it_breaks(
+    shop: Shop, local: SandboxRunner
+) -> None:
+    gate = shop.gate("base", "test edited to match")
+    runs = SuiteRuns(local, gate)
+    tests = check_tests(gate, runs)
+
+    assert runs.head_suite().failures == ()  # the change's own, edited, test passes
+    assert tests.status is CheckStatus.FAILED
+    (finding,) = tests.findings
+    assert finding.code == "base-test-failed"
+    assert finding.message.startswith("tests/test_pricing.py::test_total (the base's) fails")
+
+
+def test_a_suite_that_cannot_be_collected_fails_with_its_cause(
+    shop: Shop, lean_python: Path
+) -> None:
+    judged = _judge(shop.repo, lean_python, shop.gate("base", "broken conftest"))
+
+    assert judged.tests.status is CheckStatus.FAILED
+    assert "tests/conftest.py cannot be imported" in judged.tests.summary
+    assert "No module named 'no_such_module'" in judged.tests.summary
+    assert " 0 " not in judged.tests.summary and "pass" not in judged.tests.summary
+    for other in (judged.coverage, judged.mutation):
+        assert other.status is CheckStatus.NOT_RUN
+        assert "conftest.py cannot be imported" in (other.reason or "")
+
+
+def test_a_change_deleting_every_test_is_not_run_never_passed(
+    shop: Shop, local: SandboxRunner
+) -> None:
+    gate = shop.gate("base", "tests deleted")
+    tests = check_tests(gate, SuiteRuns(local, gate))
+
+    assert tests.status is CheckStatus.NOT_RUN
+    assert tests.reason is not None and "pytest collected no tests" in tests.reason
+
+
+# --- coverage.py missing ------------------------------------------------------------------
+
+
+def test_without_coverage_py_in_the_sandbox_coverage_is_not_run(shop: Shop, tmp_path: Path) -> None:
+    python = _lean_python(tmp_path / "venv", with_coverage=False)
+    gate = shop.gate("base", "well tested", max_mutants=1, mutant_timeout=20)
+    judged = _judge(shop.repo, python, gate)
+
+    assert judged.coverage.status is CheckStatus.NOT_RUN
+    assert judged.coverage.reason is not None
+    assert judged.coverage.reason.startswith("coverage.py is not installed in the sandbox's")
+    assert judged.tests.status is CheckStatus.PASSED  # the tests ran all the same
+    # Without coverage to pick each mutant's tests, each runs the whole suite.
+    assert judged.mutation.status is CheckStatus.PASSED
+    assert judged.mutation.measures["killed"] == 1
+
+
+# --- docker ---------------------------------------------------------------------------------
+
+
+def test_the_checks_run_in_docker_too(shop: Shop, docker_setup: DockerSetup) -> None:
+    from ark_lsp.sandbox.image import outdated
+
+    stale = outdated(docker_setup.client, docker_setup.image)
+    if stale:
+        docker_missing(f"{stale}: `ark sandbox image build --if-missing` adds coverage.py")
+    judged = _judge(shop.repo, None, shop.gate("base", "well tested", max_mutants=3), "docker")
+
+    assert judged.tests.status is CheckStatus.PASSED, judged.tests.summary
+    assert judged.coverage.status is CheckStatus.PASSED, judged.coverage.summary
+    assert judged.coverage.measures["branches"] == 2
+    assert judged.mutation.status is CheckStatus.PASSED, judged.mutation.summary
+    assert judged.mutation.measures["killed"] == 3
+
+
+def test_an_image_an_older_ark_built_is_outdated() -> None:
+    from ark_lsp.sandbox.image import IMAGE_FORMAT, outdated
+
+    class Images:
+        labels: dict[str, dict[str, str]] = {
+            "old": {"ark.image": "1"},
+            "current": {"ark.image": IMAGE_FORMAT},
+            "users-own": {},
+        }
+
+        def get(self, name: str) -> Any:
+            return type("Image", (), {"labels": self.labels[name]})()
+
+    client = type("Client", (), {"images": Images()})()
+    assert outdated(client, "old") == (
+        f"old was built by an older ARK (image format 1, now {IMAGE_FORMAT})"
+    )
+    assert outdated(client, "current") is None and outdated(client, "users-own") is None
+
+
+# --- what the sandbox sends back is data ----------------------------------------------------
+
+
+def test_a_forged_coverage_report_is_read_within_bounds() -> None:
+    report = {
+        "tests": ["tests/t.py::ok", "bad\x1b[31mname", 7],
+        "files": {
+            "app.py": {
+                "executed": [1, 2, True, -4, 10**12, "3", 5],
+                "missing": [5, 6],
+                "executed_branches": [[2, 3], [2, -1], [2], "x", [True, 3]],
+                "missing_branches": [[2, 4]],
+                "contexts": {"2": [0, 1, 2, 99, -1], "x": [0], "5": "0"},
+            },
+            "/etc/passwd": {"executed": [1]},
+            "other.py": {"executed": [1]},
+        },
+    }
+    read = read_coverage(json.dumps(report).encode(), {"app.py"})
+
+    assert read is not None and set(read.files) == {"app.py"}
+    measured = read.files["app.py"]
+    assert measured.executed == {1, 2}  # 5 is also "missing": doubt is never tested
+    assert measured.missing == {5, 6}
+    assert measured.executed_branches == {(2, 3), (2, -1)}
+    assert dict(measured.tests) == {2: {"tests/t.py::ok"}}
+    assert read_coverage(b"[" * 100_000, {"app.py"}) is None
+    assert read_coverage(b"x" * ARTIFACT_CAP, {"app.py"}) is None
+
+
+def test_mutant_verdicts_are_read_only_for_mutants_ark_sent(shop: Shop) -> None:
+    source = UNTESTED_BRANCH["shop/shipping.py"].encode()
+    sent = {m.key: m for m in mutants_of("shop/shipping.py", source, {2})}
+    key = next(iter(sent))
+    lines = [
+        json.dumps({"id": key, "status": "killed", "seconds": 0.5}),
+        json.dumps({"id": "forged", "status": "killed", "seconds": 0.5}),
+        json.dumps({"id": key, "status": "survived", "seconds": 1}),  # the first word stands
+        json.dumps({"id": key + "x", "status": "exploded"}),
+        "{" * 5000,
+    ]
+    assert read_results("\n".join(lines).encode(), sent) == {key: ("killed", 0.5)}
+
+
+# --- the mutants ----------------------------------------------------------------------------
+
+
+def test_mutants_are_made_of_changed_lines_inside_functions_only() -> None:
+    source = textwrap.dedent(
+        """\
+        LIMIT = 3 + 4
+
+
+        class Account:
+            def withdraw(self, amount: int = 3) -> bool:
+                if amount > self.cash and not self.shut:  # low
+                    return False
+                self.cash -= amount
+                log(f"took {amount + 1}")
+                return [x for x in range(amount) if x % 2 == 0] == [0]
+        """
+    ).encode()
+    found = mutants_of("bank.py", source, set(range(1, 11)))
+    seen = {(m.line, m.operator, m.description, m.mutated) for m in found}
+
+    assert {m.qualname for m in found} == {"Account.withdraw"}  # LIMIT is module level
+    assert all(m.line >= 6 for m in found)  # the default and the annotations stay
+    assert (
+        6,
+        "comparison",
+        "> -> >=",
+        "if (amount >= self.cash) and not self.shut:  # low",
+    ) in seen
+    assert (
+        6,
+        "boolean-operator",
+        "and -> or",
+        "if (amount > self.cash or not self.shut):  # low",
+    ) in seen
+    negated = "if (not (amount > self.cash and not self.shut)):  # low"
+    assert (6, "negated-condition", "condition negated", negated) in seen
+    assert (7, "constant", "False -> True", "return True") in seen
+    assert (8, "arithmetic-operator", "-= -> +=", "self.cash += amount") in seen
+    assert (9, "removed-call", "call removed", "None") in seen
+    assert (10, "return-value", "return value -> None", "return None") in seen
+    assert not any("took {amount + 2}" in m.text for m in found)  # f-strings are left alone
+    only_seven = mutants_of("bank.py", source, {7})
+    assert {m.line for m in only_seven} == {7}
+
+
+def test_the_mutants_chosen_are_spread_over_the_functions() -> None:
+    source = UNTESTED_BRANCH["shop/shipping.py"].encode()
+    found = mutants_of("shop/shipping.py", source, set(range(1, 12)))
+    chosen = choose(found, {"shop/shipping.py": source}, 4)
+
+    assert [(m.qualname, m.line) for m in chosen] == [
+        ("shipping", 2),
+        ("shipping", 3),
+        ("count_to", 8),
+        ("count_to", 9),
+    ]
+
+
+def test_which_files_are_tests() -> None:
+    assert is_test_file("tests/helpers.py") and is_test_file("pkg/test_x.py")
+    assert is_test_file("conftest.py") and is_test_file("src/pkg/x_test.py")
+    assert not is_test_file("pkg/testing_tools.py") and not is_test_file("pytest.ini")
+    assert shapes_the_tests("pytest.ini") and not shapes_the_tests("pkg/pytest.ini")
