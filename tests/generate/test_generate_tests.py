@@ -452,3 +452,89 @@ def test_plans_put_examples_first_and_cases_vary_one_parameter_at_a_time() -> No
     _, cases = make_cases(signature)
     assert cases[0].values == ("0", "2")
     assert all(sum(x != y for x, y in zip(c.values, ("0", "2"), strict=True)) <= 2 for c in cases)
+
+
+# -- Parameters left out --------------------------------------------------------------------
+
+SKIPPED_DEFAULTS = textwrap.dedent(
+    '''\
+    """Signatures with a default no test can write, as attrs has them."""
+
+    NOTHING = object()
+
+
+    def f(a: int, b=object(), c: int = 1):
+        if not isinstance(c, int):
+            raise TypeError("c is not a number")
+        return (a, c)
+
+
+    def attrib(default=NOTHING, validator=None, repr=True, init=True, kw_only=False):
+        if default is not NOTHING:
+            raise ValueError("a default was given")
+        return (validator, repr, init, kw_only)
+
+
+    def asdict(inst, recurse=True, filter=None, dict_factory=dict, retain_collection_types=False):
+        if not callable(dict_factory):
+            raise TypeError("dict_factory is not callable")
+        return (inst, recurse, filter, retain_collection_types)
+
+
+    def both(a, b=NOTHING, *args, c=2, d=NOTHING, e=3):
+        return (a, args, c, e)
+    '''
+)
+
+
+def _rows(text: str, test: str) -> list[tuple[object, ...]]:
+    """The parametrize rows of ``test`` in a generated file, as values."""
+    tree = ast.parse(text)
+    function = next(
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == test
+    )
+    (decorator,) = [d for d in function.decorator_list if isinstance(d, ast.Call)]
+    table = decorator.args[1]
+    assert isinstance(table, ast.List)
+    rows = []
+    for row in table.elts:
+        value = ast.literal_eval(row)
+        rows.append(tuple(value) if isinstance(row, ast.Tuple) else (value,))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "returned"),
+    [
+        ("f", "f(a, c=c)", lambda a, c: (a, c)),
+        ("attrib", "attrib(validator=validator, repr=repr, init=init, kw_only=kw_only)", None),
+        (
+            "asdict",
+            "asdict(inst, recurse, filter, retain_collection_types=retain_collection_types)",
+            None,
+        ),
+        ("both", "both(a, c=c, e=e)", lambda a, c, e: (a, (), c, e)),
+    ],
+)
+def test_after_a_parameter_left_out_the_values_are_passed_by_keyword(
+    tmp_path: Path, name: str, call: str, returned: object
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shifted"\n')
+    (tmp_path / "shifted.py").write_text(SKIPPED_DEFAULTS)
+    result = generate(tmp_path, "shifted.py", name=name)
+    text = result.generation.change.new_text
+    assert call in text
+    # Every value lands in the parameter whose column holds it: nothing raised, and each
+    # result is made of the very values the row passed.
+    assert f"def test_{name}_raises(" not in text
+    rows = _rows(text, f"test_{name}")
+    assert len(rows) > 3
+    for *values, expected in rows:
+        assert expected == (returned(*values) if callable(returned) else tuple(values))
+    assert result.outcome.passed == result.outcome.written == len(rows)
+
+
+def test_an_example_passing_a_value_to_a_parameter_left_out_is_not_a_seed() -> None:
+    signature = signature_from_text("a, b=object(), c=1")
+    made = plan(signature, "f", ">>> f(5, c=3)\n(5, 3)\n>>> f(5, 6)\n(5, 1)\n")
+    assert [case.values for case in made.seeds] == [("5", "3")]
