@@ -538,3 +538,100 @@ def test_an_example_passing_a_value_to_a_parameter_left_out_is_not_a_seed() -> N
     signature = signature_from_text("a, b=object(), c=1")
     made = plan(signature, "f", ">>> f(5, c=3)\n(5, 3)\n>>> f(5, 6)\n(5, 1)\n")
     assert [case.values for case in made.seeds] == [("5", "3")]
+
+
+# -- The module's existing test file --------------------------------------------------------
+
+PRIVATE_MODULE = textwrap.dedent(
+    """\
+    def double(n: int) -> int:
+        return 2 * n
+
+
+    def halve(n: int) -> float:
+        return n / 2
+    """
+)
+
+
+@pytest.fixture
+def src_layout(tmp_path: Path) -> Path:
+    """An attrs-like project: ``src/calc/_make.py``, tested by ``tests/test_make.py``."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "calc"\n[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+    )
+    (tmp_path / "src" / "calc").mkdir(parents=True)
+    (tmp_path / "src" / "calc" / "__init__.py").write_text("")
+    (tmp_path / "src" / "calc" / "_make.py").write_text(PRIVATE_MODULE)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_make.py").write_text(
+        "from calc._make import halve\n\n\ndef test_halve():\n    assert halve(2) == 1\n"
+    )
+    return tmp_path
+
+
+def test_a_private_modules_existing_test_file_is_extended(src_layout: Path) -> None:
+    result = generate(src_layout, "src/calc/_make.py")
+
+    assert result.generation.change.path == "tests/test_make.py"
+    assert re.fullmatch(
+        r"wrote (\d+) tests to the existing tests/test_make.py; \1 of \1 pass in the sandbox .*",
+        result.outcome.summary,
+    )
+    assert result.outcome.already_tested == ("halve (test_halve)",)
+    text = result.generation.change.new_text
+    assert text.startswith("import pytest\n\nfrom calc._make import double, halve\n")
+    assert text.count("def test_halve(") == 1 and "def test_double(" in text
+    write(src_layout, result)
+    assert not (src_layout / "tests" / "test__make.py").exists()
+    assert run_pytest(src_layout, "tests").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        # The name without the underscore counts only for a file importing the module.
+        ({"tests/test_make.py": "from calc import make\n"}, "tests/test__make.py"),
+        ({"tests/test_make.py": "from calc import _make\n"}, "tests/test_make.py"),
+        ({"tests/test_make.py": "import calc._make as m\n"}, "tests/test_make.py"),
+        ({"tests/unit/test_make.py": "from calc._make import x\n"}, "tests/unit/test_make.py"),
+        # The full name counts as it always did; of two, the one importing the module.
+        ({"tests/test__make.py": "", "tests/test_make.py": ""}, "tests/test__make.py"),
+        (
+            {
+                "tests/a/test__make.py": "import other\n",
+                "tests/b/test_make.py": "import calc._make\n",
+            },
+            "tests/b/test_make.py",
+        ),
+        # Next to the module, and in a tests folder beside it.
+        (
+            {"src/calc/test_make.py": "from calc._make import x\n"},
+            "src/calc/test_make.py",
+        ),
+        ({"src/calc/tests/test__make.py": ""}, "src/calc/tests/test__make.py"),
+        ({"test/test_make.py": "from calc._make import x\n"}, "test/test_make.py"),
+    ],
+)
+def test_the_modules_test_file_is_found_before_one_is_made(
+    tmp_path: Path, files: dict[str, str], found: str
+) -> None:
+    (tmp_path / "src" / "calc").mkdir(parents=True)
+    (tmp_path / "src" / "calc" / "_make.py").write_text(PRIVATE_MODULE)
+    (tmp_path / "tests").mkdir()
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert file_for_tests(tmp_path, "src/calc/_make.py") == found
+
+
+def test_two_targets_of_one_test_name_get_two_tests(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "boxes"\n')
+    (tmp_path / "boxes.py").write_text(
+        "class Box:\n    def area(self, side: int = 2) -> int:\n        return side * side\n\n\n"
+        "def box_area(side: int = 3) -> int:\n    return side * side * 2\n"
+    )
+    result = generate(tmp_path, "boxes.py")
+    text = result.generation.change.new_text
+    assert "def test_box_area(" in text and "def test_box_area_2(" in text
+    assert result.outcome.passed == result.outcome.written > 0

@@ -100,6 +100,8 @@ class WrittenTests:
     backend: str | None = None
     already_tested: tuple[str, ...] = ()
     """Targets left alone because the test file already tests them."""
+    extended: bool = False
+    """The tests were added to the module's existing test file (not a new one)."""
     notes: tuple[str, ...] = field(default=())
     first_run: tuple[int, int] | None = None
     """Passed and run cases of the first sandbox run, before rows that failed only in
@@ -118,7 +120,8 @@ class WrittenTests:
     @property
     def summary(self) -> str:
         """One line for the user: ``wrote 12 tests to tests/test_x.py; 12 of 12 pass (local)``."""
-        text = f"wrote {self.written} test{'s' * (self.written != 1)} to {self.path}"
+        where = f"the existing {self.path}" if self.extended else self.path
+        text = f"wrote {self.written} test{'s' * (self.written != 1)} to {where}"
         if self.skeletons:
             text += f" ({self.skeletons} TODO skeleton{'s' * (self.skeletons != 1)}, skipped)"
         if self.passed is not None:
@@ -232,6 +235,7 @@ def generate_tests(
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]
+    _name_apart(blocks, existing)
     label = f"{relative}::{name}" if name else relative
     compose = _Composer(
         context.templates, style, imports, module, test_path, old_text, context.settings, label
@@ -252,6 +256,7 @@ def generate_tests(
         skeletons=skeletons,
         backend=backend,
         already_tested=skipped,
+        extended=old_text is not None,
         problem=fallback,
     )
     if (
@@ -267,6 +272,20 @@ def generate_tests(
         notes += outcome.notes
     generation = dataclasses.replace(generation, notes=tuple(notes))
     return GeneratedTests(generation, dataclasses.replace(outcome, notes=tuple(notes)))
+
+
+def _name_apart(blocks: list[Block], existing: set[str]) -> None:
+    """Give each block test names no other block and no test of the file has.
+
+    ``Box.area`` and ``box_area`` would both be ``test_box_area``: in one
+    module, the second definition would hide the first from pytest.
+    """
+    taken = set(existing)
+    for block in blocks:
+        stem, number = block.name, 2
+        while block.test_names & taken:
+            block.name, number = f"{stem}_{number}", number + 1
+        taken |= block.test_names
 
 
 @dataclass(frozen=True)

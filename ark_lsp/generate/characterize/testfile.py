@@ -4,30 +4,39 @@ The tests folder is the first of pytest's ``testpaths`` (read from
 ``pytest.ini``, ``pyproject.toml``, ``tox.ini`` or ``setup.cfg``, in the
 order pytest reads them), else an existing ``tests/`` or ``test/``, else a
 new ``tests/``. The file name follows ``python_files`` (``test_*.py`` by
-default; ``*_test.py`` when that is all a project collects). An existing
-file for the module anywhere under the folder is extended; otherwise a
-folder mirroring the package (``tests/pkg/``) is used when the project has
-one.
+default; ``*_test.py`` when that is all a project collects).
+
+The module's existing test file, when it has one, is extended rather than
+a second one made beside it. It is looked for under the tests folder (and,
+when no ``testpaths`` narrow what pytest collects, under ``tests/``,
+``test/`` and next to the module): a file named for the module
+(``test__make.py`` for ``_make.py``), or for it without its leading
+underscores (``test_make.py``) when that file imports the module, since a
+file of that name may test another module. Of several, one that imports
+the module comes first, then the name in full. With none, a folder
+mirroring the package (``tests/pkg/``) is used when the project has one.
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
-import re
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
-from ark_lsp.files import read_contained
+from ark_lsp.files import read_contained, within
 from ark_lsp.generate import placement
 from ark_lsp.generate.characterize.targets import Target
 from ark_lsp.generate.style import Style
 
 CONFIG_SIZE_CAP = 1024 * 1024
 """Largest pytest configuration file read: the repository's, so bounded."""
+
+TEST_FILE_SIZE_CAP = 4 * 1024 * 1024
+"""Largest test file read to see what it imports; a larger one is taken not to."""
 
 _IGNORED_FOLDERS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ark", ".tox"}
 
@@ -123,13 +132,17 @@ def file_for_tests(root: Path, relative: str) -> str:
     if folder is None:
         folder = next((f for f in ("tests", "test") if (root / f).is_dir()), "tests")
     name = _file_name(stem, config.python_files)
+    searched = [root / folder]
+    beside: Path | None = None
+    if not configured:
+        module_folder = (root / relative).parent
+        searched += [root / "tests", root / "test", module_folder / "tests", module_folder / "test"]
+        beside = module_folder
+    candidates = _python_files(root, searched, beside)
+    existing = _existing_test_file(root, candidates, module or stem, stem, config)
+    if existing is not None:
+        return existing.relative_to(root).as_posix()
     tests_root = root / folder
-    candidates = [p for p in _walk(tests_root) if p.name == name] if tests_root.is_dir() else []
-    if candidates:
-        # Several modules may share a name: prefer the file importing this one.
-        importing = [p for p in candidates if _imports(p, module)]
-        chosen = (importing or candidates)[0]
-        return chosen.relative_to(root).as_posix()
     packages = parts[:-1]
     for depth in range(len(packages), 0, -1):
         mirror = tests_root.joinpath(*packages[:depth])
@@ -138,12 +151,67 @@ def file_for_tests(root: Path, relative: str) -> str:
     return f"{folder}/{name}"
 
 
-def _imports(path: Path, module: str) -> bool:
+def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list[Path]:
+    """The Python files under the ``searched`` folders, then those directly in ``beside``."""
+    inside = [root.resolve()]
+    found: dict[Path, None] = {}
+    walked: set[Path] = set()
+    for folder in [*searched, beside]:
+        if folder is None or not folder.is_dir() or not within(folder.resolve(), inside):
+            continue
+        if folder.resolve() in walked:
+            continue
+        walked.add(folder.resolve())
+        if folder is beside:
+            files = [p for p in sorted(folder.iterdir()) if p.suffix == ".py" and _plain_file(p)]
+        else:
+            files = _walk(folder)
+        found.update(dict.fromkeys(files))
+    return list(found)
+
+
+def _plain_file(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file()
+
+
+def _existing_test_file(
+    root: Path, candidates: list[Path], module: str, stem: str, config: PytestConfig
+) -> Path | None:
+    """The module's test file among ``candidates``, by the rule of the module docstring."""
+    full = _file_name(stem, config.python_files)
+    bare = stem.lstrip("_")
+    stripped = _file_name(bare, config.python_files) if bare and bare != stem else None
+    ranked: list[tuple[bool, bool, int]] = []
+    for order, path in enumerate(candidates):
+        if path.name not in (full, stripped):
+            continue
+        importing = _imports(path, module, root)
+        if path.name == full or importing:
+            ranked.append((not importing, path.name != full, order))
+    return candidates[min(ranked)[-1]] if ranked else None
+
+
+def _imports(path: Path, module: str, root: Path) -> bool:
+    """Whether the test file at ``path`` imports ``module`` (or something in it)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return bool(re.search(rf"^\s*(from|import)\s+{re.escape(module)}\b", text, re.MULTILINE))
+    parent, _, last = module.rpartition(".")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(_within_module(alias.name, module) for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if _within_module(node.module, module):
+                return True
+            if parent and node.module == parent and any(a.name == last for a in node.names):
+                return True
+    return False
+
+
+def _within_module(name: str, module: str) -> bool:
+    return name == module or name.startswith(f"{module}.")
 
 
 def existing_tests(text: str | None) -> set[str]:
