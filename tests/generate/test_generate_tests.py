@@ -32,6 +32,7 @@ from ark_lsp.generate.characterize.tables import choose
 from ark_lsp.generate.characterize.testfile import file_for_tests
 from ark_lsp.generate.characterize.untrusted import literal_source
 from ark_lsp.generate.signatures import signature_from_text
+from ark_lsp.sandbox import Limits
 
 SHAPES = textwrap.dedent(
     '''\
@@ -584,6 +585,47 @@ def test_a_private_modules_existing_test_file_is_extended(src_layout: Path) -> N
     assert text.count("def test_halve(") == 1 and "def test_double(" in text
     write(src_layout, result)
     assert not (src_layout / "tests" / "test__make.py").exists()
+    assert run_pytest(src_layout, "tests").returncode == 0
+
+
+def test_only_the_new_tests_run_when_a_file_is_extended(src_layout: Path) -> None:
+    # The project's own tests may take longer than the sandbox allows: they are not run.
+    own = src_layout / "tests" / "test_make.py"
+    own.write_text(own.read_text() + "\n\ndef test_slow():\n    import time\n    time.sleep(30)\n")
+    runner = LocalRunner(src_layout)
+    runner.limits = Limits(timeout=8)
+    context = CharacterizationContext(
+        root=src_layout, settings=Settings(), templates=Templates(src_layout), runner=runner
+    )
+    result = generate_tests(context, "src/calc/_make.py")
+
+    assert result.outcome.problem is None
+    assert result.outcome.passed == result.outcome.written > 0
+    assert "def test_slow():" in result.generation.change.new_text
+
+
+def test_a_name_the_test_file_uses_otherwise_is_not_imported_over(src_layout: Path) -> None:
+    (src_layout / "src" / "calc" / "_make.py").write_text(
+        PRIVATE_MODULE + "\n\ndef triple(n: int) -> int:\n    return 3 * n\n"
+    )
+    (src_layout / "src" / "calc" / "__init__.py").write_text("from calc._make import triple\n")
+    (src_layout / "tests" / "test_make.py").write_text(
+        "from calc import triple\nfrom calc._make import halve\n\ndouble = 4\n\n\n"
+        "def test_own():\n    assert triple(double) == 3 * halve(8)\n"
+    )
+    result = generate(src_layout, "src/calc/_make.py")
+
+    assert result.outcome.targets == ("halve", "triple")
+    assert result.generation.notes == (
+        "left alone: double, since double is another thing in tests/test_make.py",
+    )
+    text = result.generation.change.new_text
+    # triple is calc._make's, re-exported: the file's own import of it serves.
+    assert text.startswith(
+        "import pytest\n\nfrom calc import triple\nfrom calc._make import halve\n"
+    )
+    assert text.count("import") == 3
+    write(src_layout, result)
     assert run_pytest(src_layout, "tests").returncode == 0
 
 

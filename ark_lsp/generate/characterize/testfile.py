@@ -235,6 +235,41 @@ def existing_tests(text: str | None) -> set[str]:
     return names
 
 
+def module_bindings(text: str | None) -> dict[str, str]:
+    """What each top-level name of a test file is bound to.
+
+    An import gives what it imports (``attr._make.attrs`` for ``from
+    attr._make import attrs``, ``attr`` for ``import attr.exceptions``),
+    anything else (a definition, an assignment) ``""``.
+    """
+    if not text:
+        return {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    bound: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    bound[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            source = "." * node.level + (node.module or "")
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{source}.{alias.name}"
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound[node.name] = ""
+        else:
+            for child in ast.walk(node):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                    bound[child.id] = ""
+    return bound
+
+
 def tested_by(target: Target, names: set[str]) -> str | None:
     """The existing test that already covers ``target``, if any."""
     stem = f"test_{target.test_name}"
@@ -397,6 +432,7 @@ __all__ = [
     "file_for_tests",
     "import_from",
     "imports_missing",
+    "module_bindings",
     "read_pytest_config",
     "tested_by",
 ]
