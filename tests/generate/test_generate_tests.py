@@ -632,8 +632,18 @@ def test_a_name_the_test_file_uses_otherwise_is_not_imported_over(src_layout: Pa
 @pytest.mark.parametrize(
     ("files", "found"),
     [
-        # The name without the underscore counts only for a file importing the module.
-        ({"tests/test_make.py": "from calc import make\n"}, "tests/test__make.py"),
+        # The name without the underscore counts for a file importing the module, or its
+        # package when no public make.py may be what the file tests.
+        ({"tests/test_make.py": "import json\n"}, "tests/test__make.py"),
+        ({"tests/test_make.py": "from calc import double\n"}, "tests/test_make.py"),
+        (
+            {"src/calc/make.py": "", "tests/test_make.py": "from calc import make\n"},
+            "tests/test__make.py",
+        ),
+        (
+            {"src/calc/make.py": "", "tests/test_make.py": "from calc._make import double\n"},
+            "tests/test_make.py",
+        ),
         ({"tests/test_make.py": "from calc import _make\n"}, "tests/test_make.py"),
         ({"tests/test_make.py": "import calc._make as m\n"}, "tests/test_make.py"),
         ({"tests/unit/test_make.py": "from calc._make import x\n"}, "tests/unit/test_make.py"),

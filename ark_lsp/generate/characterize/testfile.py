@@ -11,10 +11,13 @@ a second one made beside it. It is looked for under the tests folder (and,
 when no ``testpaths`` narrow what pytest collects, under ``tests/``,
 ``test/`` and next to the module): a file named for the module
 (``test__make.py`` for ``_make.py``), or for it without its leading
-underscores (``test_make.py``) when that file imports the module, since a
-file of that name may test another module. Of several, one that imports
-the module comes first, then the name in full. With none, a folder
-mirroring the package (``tests/pkg/``) is used when the project has one.
+underscores (``test_make.py``) when that file imports the module, or
+imports from its package (``from attr import asdict`` tests
+``attr._funcs``) and the package has no public module of that name (whose
+tests it would be). Of several, one that imports the module comes first,
+then one importing from its package, then the name in full. With none, a
+folder mirroring the package (``tests/pkg/``) is used when the project has
+one.
 """
 
 from __future__ import annotations
@@ -139,7 +142,12 @@ def file_for_tests(root: Path, relative: str) -> str:
         searched += [root / "tests", root / "test", module_folder / "tests", module_folder / "test"]
         beside = module_folder
     candidates = _python_files(root, searched, beside)
-    existing = _existing_test_file(root, candidates, module or stem, stem, config)
+    bare = stem.strip("_")
+    # test_make.py may be the tests of a public make.py beside _make.py: then only its
+    # imports can tell, not its name.
+    module_folder = (root / relative).parent
+    public_twin = (module_folder / f"{bare}.py").exists() or (module_folder / bare).is_dir()
+    existing = _existing_test_file(root, candidates, module or stem, stem, config, public_twin)
     if existing is not None:
         return existing.relative_to(root).as_posix()
     tests_root = root / folder
@@ -175,39 +183,57 @@ def _plain_file(path: Path) -> bool:
 
 
 def _existing_test_file(
-    root: Path, candidates: list[Path], module: str, stem: str, config: PytestConfig
+    root: Path,
+    candidates: list[Path],
+    module: str,
+    stem: str,
+    config: PytestConfig,
+    public_twin: bool,
 ) -> Path | None:
     """The module's test file among ``candidates``, by the rule of the module docstring."""
     full = _file_name(stem, config.python_files)
-    bare = stem.lstrip("_")
+    bare = stem.strip("_")
     stripped = _file_name(bare, config.python_files) if bare and bare != stem else None
-    ranked: list[tuple[bool, bool, int]] = []
+    package = module.rpartition(".")[0]
+    ranked: list[tuple[int, bool, int]] = []
     for order, path in enumerate(candidates):
         if path.name not in (full, stripped):
             continue
-        importing = _imports(path, module, root)
-        if path.name == full or importing:
-            ranked.append((not importing, path.name != full, order))
+        imported = _imported(path, module, root)
+        importing = module in imported
+        # A private module is mostly tested through its package's names (from attr import
+        # asdict, for attr._funcs): that counts too, unless a public twin may be the one.
+        through_package = bool(package) and package in imported and not public_twin
+        if path.name == full or importing or through_package:
+            ranked.append(
+                (0 if importing else 1 if through_package else 2, path.name != full, order)
+            )
     return candidates[min(ranked)[-1]] if ranked else None
 
 
-def _imports(path: Path, module: str, root: Path) -> bool:
-    """Whether the test file at ``path`` imports ``module`` (or something in it)."""
+def _imported(path: Path, module: str, root: Path) -> set[str]:
+    """Of ``module`` and its package, the ones the test file at ``path`` imports from."""
     try:
         tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    parent, _, last = module.rpartition(".")
+        return set()
+    package = module.rpartition(".")[0]
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            if any(_within_module(alias.name, module) for alias in node.names):
-                return True
+            names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            if _within_module(node.module, module):
-                return True
-            if parent and node.module == parent and any(a.name == last for a in node.names):
-                return True
-    return False
+            names = [node.module]
+            if node.module == package:
+                names += [f"{package}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if _within_module(name, module):
+                found.add(module)
+            elif package and name == package:
+                found.add(package)
+    return found
 
 
 def _within_module(name: str, module: str) -> bool:
