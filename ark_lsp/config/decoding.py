@@ -167,7 +167,10 @@ def _base(hint: Any) -> Any:
 def _list(converter: Converter, hint: Any) -> _Hook:
     element = get_args(hint)[0]
     base = _base(element)
-    if base is str:
+    if _annotated_with(Accepts)(element):
+        # What each item must be, in the words its own message uses: not just "strings".
+        expected = f"expected a list, each {_note(element, Accepts).words}"
+    elif base is str:
         expected = "expected a list of strings"
     elif _is_enum(base):
         expected = f"expected a list, each one of {', '.join(str(m.value) for m in base)}"

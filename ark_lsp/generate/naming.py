@@ -3,7 +3,13 @@
 ``compute(total_price, user.name, get_rate(), [1, 2], count + 1)`` becomes
 ``compute(total_price, name, rate, items, count)``: a name is kept, an
 attribute gives its last part, a call its function's noun, a literal a name
-for its kind, an operation its left operand's name. Names are made unique
+for its kind, an operation its left operand's name. A value looked up by a
+key is named by the key, as ``options["timeout"]`` is: ``kwargs.get("timeout")``
+gives ``timeout``, ``os.environ.get("HOME")`` and ``os.getenv("HOME")``
+``home``, ``getattr(obj, "size")`` ``size``; looked up by anything else, by
+its container (``options.get(key)`` gives ``option``). A method named by a
+bare verb, which says what is done and not what comes of it, gives
+``<verb>_result`` (``text.strip()``, ``file.read()``). Names are made unique
 and never shadow a builtin or a keyword.
 """
 
@@ -44,6 +50,50 @@ _CALL_NAMES = {
     "open": "file",
     "range": "numbers",
 }
+_LOOKUPS = frozenset({"get", "pop", "setdefault", "getlist", "getone"})
+"""Methods of mappings that return the value at their first argument, a key."""
+_KEY_READERS = {"getenv": 0, "getattr": 1}
+"""Functions that return the value at a key, and which argument the key is."""
+_BARE_VERBS = frozenset(
+    {
+        "apply",
+        "build",
+        "calculate",
+        "call",
+        "compute",
+        "copy",
+        "create",
+        "decode",
+        "encode",
+        "execute",
+        "fetch",
+        "find",
+        "format",
+        "get",
+        "join",
+        "load",
+        "lower",
+        "lstrip",
+        "make",
+        "match",
+        "parse",
+        "pop",
+        "process",
+        "read",
+        "readline",
+        "recv",
+        "render",
+        "replace",
+        "rstrip",
+        "run",
+        "search",
+        "send",
+        "split",
+        "strip",
+        "upper",
+    }
+)
+"""Method names that say what is done, not what comes of it: a poor name for the result."""
 _LITERAL_NAMES: dict[type, str] = {
     str: "text",
     bytes: "data",
@@ -97,13 +147,7 @@ def _raw_name(node: ast.expr, class_name: str | None) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     if isinstance(node, ast.Call):
-        called = last_name(node.func) or ""
-        if called in _CALL_NAMES:
-            return _CALL_NAMES[called]
-        for prefix in _VERB_PREFIXES:
-            if called.startswith(prefix) and len(called) > len(prefix):
-                return called[len(prefix) :]
-        return called
+        return _result_name(node, class_name)
     if isinstance(node, ast.Subscript):
         container = _raw_name(node.value, class_name)
         key = node.slice
@@ -135,6 +179,31 @@ def _raw_name(node: ast.expr, class_name: str | None) -> str:
     if isinstance(node, ast.Await):
         return _raw_name(node.value, class_name)
     return ""
+
+
+def _result_name(call: ast.Call, class_name: str | None) -> str:
+    """A name for what a call returns: the key it looks up, else its function's noun."""
+    called = last_name(call.func) or ""
+    lookup = isinstance(call.func, ast.Attribute) and called in _LOOKUPS
+    if lookup or called in _KEY_READERS:
+        position = _KEY_READERS.get(called, 0)
+        key = call.args[position] if len(call.args) > position else None
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            named = _snake(key.value)
+            if named.isidentifier():
+                return named
+        if lookup:
+            assert isinstance(call.func, ast.Attribute)
+            container = _raw_name(call.func.value, class_name)
+            return _singular(container) if container else ""
+    if called in _CALL_NAMES:
+        return _CALL_NAMES[called]
+    for prefix in _VERB_PREFIXES:
+        if called.startswith(prefix) and len(called) > len(prefix):
+            return called[len(prefix) :]
+    if called in _BARE_VERBS:
+        return f"{called}_result"
+    return called
 
 
 def unique(names: list[str], taken: set[str] | None = None) -> list[str]:

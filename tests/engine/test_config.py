@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from operator import attrgetter
 from pathlib import Path
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 import pytest
 
@@ -21,6 +24,7 @@ from ark_lsp.config import (
     settings_from_mapping,
 )
 from ark_lsp.config.decoding import resolve
+from ark_lsp.config.values import Accepts, ArrayOfTables, Table
 from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import user_rule
 
@@ -259,7 +263,7 @@ INTERNAL_NAMES = re.compile(r"\b(RuleKind|Severity|Tier|Rule|int|float|str|bool|
         ),
         (
             {"per-file-ignores": {"tests/": "ARK001"}},
-            "tool.ark.per-file-ignores: 'tests/': expected a list of strings",
+            "tool.ark.per-file-ignores: 'tests/': expected a list, each a rule id or id prefix",
         ),
         (
             {"forbidden-imports": {"kernel": ["os"]}},
@@ -312,6 +316,116 @@ def test_an_invalid_value_names_its_key_and_what_is_accepted(
     assert said.endswith("; using the default")
     assert not INTERNAL_NAMES.search(said.removeprefix(problem[: problem.index(":")]))
     assert loaded.settings == Settings()
+
+
+WRONG_TYPES: dict[str, object] = {
+    "a table": {"x": 1},
+    "an array of tables": [{"x": 1}],
+    "a string": "x",
+    "a number": 3,
+    "a fraction": 2.5,
+    "a boolean": True,
+}
+"""A value of each type TOML and JSON have; each setting takes at most two of them."""
+
+INTERNAL_WORDS = re.compile(
+    r"\b(RuleKind|RuleTable|Severity|Tier|Rule|Accepts|Annotated|NoneType|int|float|str|bool|"
+    r"dict|tuple|typing|cattrs|class)\b|<|Traceback"
+)
+
+
+def _accepted(hint: object) -> list[list[str]]:
+    """What a setting's type says it accepts: its messages use all the words of one entry.
+
+    A table or a list also names what its keys and items accept, for a bad one.
+    """
+    if get_origin(hint) is UnionType or get_origin(hint) is Union:  # X | None
+        (hint,) = [arg for arg in get_args(hint) if arg is not type(None)]
+    if get_origin(hint) is Annotated:
+        inner = get_args(hint)[0]
+        for note in hint.__metadata__:  # type: ignore[attr-defined]
+            if isinstance(note, Accepts):
+                return [[note.words]]
+            if isinstance(note, Table):
+                key, value = get_args(get_args(inner)[0])
+                return [[note.shape], *_accepted(key), *_accepted(value)]
+            if isinstance(note, ArrayOfTables):
+                return [[note.shape], [f"{note.where} 1: unknown key 'x'"]]
+        hint = inner
+    if get_origin(hint) is tuple and get_args(hint)[1:] == (Ellipsis,):
+        return _accepted(get_args(hint)[0])
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return [[str(member.value) for member in hint]]
+    return []
+
+
+@pytest.mark.parametrize("spelling", ["kebab", "camel"])
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_setting_given_a_wrong_type_names_its_key_and_what_it_accepts(
+    name: str, spelling: str
+) -> None:
+    *sections, leaf = [SPELLINGS[spelling](part) for part in name.split(".")]
+    key = ".".join(["tool.ark", *sections, leaf])
+    accepted = _accepted(schema_of(Settings).type_of(tuple(name.split("."))))
+    refused = 0
+    for value in WRONG_TYPES.values():
+        raw: dict[str, object] = {leaf: value}
+        for section in reversed(sections):
+            raw = {section: raw}
+        problems = settings_from_mapping(raw).problems
+        if not problems:
+            continue  # the one type the setting takes
+        refused += 1
+        (said,) = problems
+        assert said.startswith(f"{key}: ") and said.endswith("; using the default")
+        assert re.search(r"expected |is not |unknown key ", said), said
+        assert not INTERNAL_WORDS.search(said.removeprefix(key)), said
+        assert not accepted or any(all(w in said for w in words) for words in accepted), said
+    assert refused >= len(WRONG_TYPES) - 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "where", "problem"),
+    [
+        (
+            {"maxFileSise": 1},
+            "initializationOptions",
+            "initializationOptions.maxFileSise: unknown setting, ignored "
+            "(did you mean maxFileSize?)",
+        ),
+        (
+            {"sandbx": {}},
+            "tool.ark",
+            "tool.ark.sandbx: unknown setting, ignored (did you mean sandbox?)",
+        ),
+        (
+            {"sandbox": {"pool-sise": 1}},
+            "tool.ark",
+            "tool.ark.sandbox.pool-sise: unknown setting, ignored (did you mean pool-size?)",
+        ),
+        (
+            {"gate": {"mutationScor": 1}},
+            "initializationOptions",
+            "initializationOptions.gate.mutationScor: unknown setting, ignored "
+            "(did you mean mutationScore?)",
+        ),
+        (
+            {"gate": {"lint-severty": "error"}},
+            "tool.ark",
+            "tool.ark.gate.lint-severty: unknown setting, ignored (did you mean lint-severity?)",
+        ),
+        (
+            {"rules": [{"id": "X1", "kind": "call", "pattern": "a", "descripton": "d"}]},
+            "tool.ark",
+            "tool.ark.rules: rule 1: unknown key 'descripton' (did you mean description?); "
+            "using the default",
+        ),
+    ],
+)
+def test_a_typo_in_any_section_gets_did_you_mean_in_the_users_spelling(
+    raw: dict[str, object], where: str, problem: str
+) -> None:
+    assert settings_from_mapping(raw, where=where).problems == (problem,)
 
 
 def test_a_bad_value_keeps_the_lower_layers_value_and_the_rest_of_its_layer() -> None:

@@ -12,7 +12,7 @@ from ark_lsp.gate.model import CheckStatus, GateInput
 
 def test_every_check_the_settings_name_has_an_entry_in_their_order() -> None:
     assert tuple(CHECKS) == GATE_CHECKS
-    assert all(available(name) for name in SANDBOX_CHECKS + ("findings", "complexity"))
+    assert all(available(name) for name in (*SANDBOX_CHECKS, "findings", "complexity"))
 
 
 SANDBOX_CHECKS = ("coverage", "mutation", "tests")

@@ -69,9 +69,7 @@ def test_a_clean_change_passes_and_switched_off_checks_are_listed_not_failed(
     assert [f.path for f in report.files] == ["shop/tax.py"]
 
 
-def test_an_enabled_check_that_cannot_judge_fails_the_gate_and_says_why(
-    repo: Path, load
-) -> None:
+def test_an_enabled_check_that_cannot_judge_fails_the_gate_and_says_why(repo: Path, load) -> None:
     # A project without tests: nothing can say whether the change is tested.
     write(repo, {"shop/tax.py": "def tax(amount):\n    return amount * 0.2\n"})
 

@@ -447,6 +447,44 @@ def test_positional_names_come_from_the_argument_expressions() -> None:
     ]
 
 
+def test_a_value_looked_up_by_key_is_named_by_its_key() -> None:
+    text = dedent(
+        """\
+        import os
+
+
+        class Client:
+            def open(self, kwargs, options, key, text, o):
+                connect(
+                    kwargs.get("timeout"),
+                    os.environ.get("HOME"),
+                    kwargs.pop("retries", 3),
+                    options.setdefault("Content-Type", "text/plain"),
+                    os.getenv("LANG"),
+                    getattr(o, "size"),
+                    options.get(key),
+                    self.x,
+                    foo(),
+                    text.strip(),
+                )
+        """
+    )
+    call = undefined_call_at(text, 6, 9, path=None, root=None, typed=False)
+    assert call is not None
+    assert [p.name for p in call.spec.signature.parameters] == [
+        "timeout",
+        "home",
+        "retries",
+        "content_type",
+        "lang",
+        "size",
+        "option",
+        "x",
+        "foo",
+        "strip_result",
+    ]
+
+
 def test_star_arguments_become_star_parameters() -> None:
     text = "def f(a, rest, options):\n    g(a, *rest, key=1, **options)\n"
     call = undefined_call_at(text, 2, 4, path=None, root=None, typed=False)

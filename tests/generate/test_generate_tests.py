@@ -32,6 +32,7 @@ from ark_lsp.generate.characterize.tables import choose
 from ark_lsp.generate.characterize.testfile import file_for_tests
 from ark_lsp.generate.characterize.untrusted import literal_source
 from ark_lsp.generate.signatures import signature_from_text
+from ark_lsp.sandbox import Limits
 
 SHAPES = textwrap.dedent(
     '''\
@@ -452,3 +453,237 @@ def test_plans_put_examples_first_and_cases_vary_one_parameter_at_a_time() -> No
     _, cases = make_cases(signature)
     assert cases[0].values == ("0", "2")
     assert all(sum(x != y for x, y in zip(c.values, ("0", "2"), strict=True)) <= 2 for c in cases)
+
+
+# -- Parameters left out --------------------------------------------------------------------
+
+SKIPPED_DEFAULTS = textwrap.dedent(
+    '''\
+    """Signatures with a default no test can write, as attrs has them."""
+
+    NOTHING = object()
+
+
+    def f(a: int, b=object(), c: int = 1):
+        if not isinstance(c, int):
+            raise TypeError("c is not a number")
+        return (a, c)
+
+
+    def attrib(default=NOTHING, validator=None, repr=True, init=True, kw_only=False):
+        if default is not NOTHING:
+            raise ValueError("a default was given")
+        return (validator, repr, init, kw_only)
+
+
+    def asdict(inst, recurse=True, filter=None, dict_factory=dict, retain_collection_types=False):
+        if not callable(dict_factory):
+            raise TypeError("dict_factory is not callable")
+        return (inst, recurse, filter, retain_collection_types)
+
+
+    def both(a, b=NOTHING, *args, c=2, d=NOTHING, e=3):
+        return (a, args, c, e)
+    '''
+)
+
+
+def _rows(text: str, test: str) -> list[tuple[object, ...]]:
+    """The parametrize rows of ``test`` in a generated file, as values."""
+    tree = ast.parse(text)
+    function = next(
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == test
+    )
+    (decorator,) = [d for d in function.decorator_list if isinstance(d, ast.Call)]
+    table = decorator.args[1]
+    assert isinstance(table, ast.List)
+    rows = []
+    for row in table.elts:
+        value = ast.literal_eval(row)
+        rows.append(tuple(value) if isinstance(row, ast.Tuple) else (value,))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "returned"),
+    [
+        ("f", "f(a, c=c)", lambda a, c: (a, c)),
+        ("attrib", "attrib(validator=validator, repr=repr, init=init, kw_only=kw_only)", None),
+        (
+            "asdict",
+            "asdict(inst, recurse, filter, retain_collection_types=retain_collection_types)",
+            None,
+        ),
+        ("both", "both(a, c=c, e=e)", lambda a, c, e: (a, (), c, e)),
+    ],
+)
+def test_after_a_parameter_left_out_the_values_are_passed_by_keyword(
+    tmp_path: Path, name: str, call: str, returned: object
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shifted"\n')
+    (tmp_path / "shifted.py").write_text(SKIPPED_DEFAULTS)
+    result = generate(tmp_path, "shifted.py", name=name)
+    text = result.generation.change.new_text
+    assert call in text
+    # Every value lands in the parameter whose column holds it: nothing raised, and each
+    # result is made of the very values the row passed.
+    assert f"def test_{name}_raises(" not in text
+    rows = _rows(text, f"test_{name}")
+    assert len(rows) > 3
+    for *values, expected in rows:
+        assert expected == (returned(*values) if callable(returned) else tuple(values))
+    assert result.outcome.passed == result.outcome.written == len(rows)
+
+
+def test_an_example_passing_a_value_to_a_parameter_left_out_is_not_a_seed() -> None:
+    signature = signature_from_text("a, b=object(), c=1")
+    made = plan(signature, "f", ">>> f(5, c=3)\n(5, 3)\n>>> f(5, 6)\n(5, 1)\n")
+    assert [case.values for case in made.seeds] == [("5", "3")]
+
+
+# -- The module's existing test file --------------------------------------------------------
+
+PRIVATE_MODULE = textwrap.dedent(
+    """\
+    def double(n: int) -> int:
+        return 2 * n
+
+
+    def halve(n: int) -> float:
+        return n / 2
+    """
+)
+
+
+@pytest.fixture
+def src_layout(tmp_path: Path) -> Path:
+    """An attrs-like project: ``src/calc/_make.py``, tested by ``tests/test_make.py``."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "calc"\n[tool.pytest.ini_options]\npythonpath = ["src"]\n'
+    )
+    (tmp_path / "src" / "calc").mkdir(parents=True)
+    (tmp_path / "src" / "calc" / "__init__.py").write_text("")
+    (tmp_path / "src" / "calc" / "_make.py").write_text(PRIVATE_MODULE)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_make.py").write_text(
+        "from calc._make import halve\n\n\ndef test_halve():\n    assert halve(2) == 1\n"
+    )
+    return tmp_path
+
+
+def test_a_private_modules_existing_test_file_is_extended(src_layout: Path) -> None:
+    result = generate(src_layout, "src/calc/_make.py")
+
+    assert result.generation.change.path == "tests/test_make.py"
+    assert re.fullmatch(
+        r"wrote (\d+) tests to the existing tests/test_make.py; \1 of \1 pass in the sandbox .*",
+        result.outcome.summary,
+    )
+    assert result.outcome.already_tested == ("halve (test_halve)",)
+    text = result.generation.change.new_text
+    assert text.startswith("import pytest\n\nfrom calc._make import double, halve\n")
+    assert text.count("def test_halve(") == 1 and "def test_double(" in text
+    write(src_layout, result)
+    assert not (src_layout / "tests" / "test__make.py").exists()
+    assert run_pytest(src_layout, "tests").returncode == 0
+
+
+def test_only_the_new_tests_run_when_a_file_is_extended(src_layout: Path) -> None:
+    # The project's own tests may take longer than the sandbox allows: they are not run.
+    own = src_layout / "tests" / "test_make.py"
+    own.write_text(own.read_text() + "\n\ndef test_slow():\n    import time\n    time.sleep(30)\n")
+    runner = LocalRunner(src_layout)
+    runner.limits = Limits(timeout=8)
+    context = CharacterizationContext(
+        root=src_layout, settings=Settings(), templates=Templates(src_layout), runner=runner
+    )
+    result = generate_tests(context, "src/calc/_make.py")
+
+    assert result.outcome.problem is None
+    assert result.outcome.passed == result.outcome.written > 0
+    assert "def test_slow():" in result.generation.change.new_text
+
+
+def test_a_name_the_test_file_uses_otherwise_is_not_imported_over(src_layout: Path) -> None:
+    (src_layout / "src" / "calc" / "_make.py").write_text(
+        PRIVATE_MODULE + "\n\ndef triple(n: int) -> int:\n    return 3 * n\n"
+    )
+    (src_layout / "src" / "calc" / "__init__.py").write_text("from calc._make import triple\n")
+    (src_layout / "tests" / "test_make.py").write_text(
+        "from calc import triple\nfrom calc._make import halve\n\ndouble = 4\n\n\n"
+        "def test_own():\n    assert triple(double) == 3 * halve(8)\n"
+    )
+    result = generate(src_layout, "src/calc/_make.py")
+
+    assert result.outcome.targets == ("halve", "triple")
+    assert result.generation.notes == (
+        "left alone: double, since double is another thing in tests/test_make.py",
+    )
+    text = result.generation.change.new_text
+    # triple is calc._make's, re-exported: the file's own import of it serves.
+    assert text.startswith(
+        "import pytest\n\nfrom calc import triple\nfrom calc._make import halve\n"
+    )
+    assert text.count("import") == 3
+    write(src_layout, result)
+    assert run_pytest(src_layout, "tests").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "found"),
+    [
+        # The name without the underscore counts for a file importing the module, or its
+        # package when no public make.py may be what the file tests.
+        ({"tests/test_make.py": "import json\n"}, "tests/test__make.py"),
+        ({"tests/test_make.py": "from calc import double\n"}, "tests/test_make.py"),
+        (
+            {"src/calc/make.py": "", "tests/test_make.py": "from calc import make\n"},
+            "tests/test__make.py",
+        ),
+        (
+            {"src/calc/make.py": "", "tests/test_make.py": "from calc._make import double\n"},
+            "tests/test_make.py",
+        ),
+        ({"tests/test_make.py": "from calc import _make\n"}, "tests/test_make.py"),
+        ({"tests/test_make.py": "import calc._make as m\n"}, "tests/test_make.py"),
+        ({"tests/unit/test_make.py": "from calc._make import x\n"}, "tests/unit/test_make.py"),
+        # The full name counts as it always did; of two, the one importing the module.
+        ({"tests/test__make.py": "", "tests/test_make.py": ""}, "tests/test__make.py"),
+        (
+            {
+                "tests/a/test__make.py": "import other\n",
+                "tests/b/test_make.py": "import calc._make\n",
+            },
+            "tests/b/test_make.py",
+        ),
+        # Next to the module, and in a tests folder beside it.
+        (
+            {"src/calc/test_make.py": "from calc._make import x\n"},
+            "src/calc/test_make.py",
+        ),
+        ({"src/calc/tests/test__make.py": ""}, "src/calc/tests/test__make.py"),
+        ({"test/test_make.py": "from calc._make import x\n"}, "test/test_make.py"),
+    ],
+)
+def test_the_modules_test_file_is_found_before_one_is_made(
+    tmp_path: Path, files: dict[str, str], found: str
+) -> None:
+    (tmp_path / "src" / "calc").mkdir(parents=True)
+    (tmp_path / "src" / "calc" / "_make.py").write_text(PRIVATE_MODULE)
+    (tmp_path / "tests").mkdir()
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert file_for_tests(tmp_path, "src/calc/_make.py") == found
+
+
+def test_two_targets_of_one_test_name_get_two_tests(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "boxes"\n')
+    (tmp_path / "boxes.py").write_text(
+        "class Box:\n    def area(self, side: int = 2) -> int:\n        return side * side\n\n\n"
+        "def box_area(side: int = 3) -> int:\n    return side * side * 2\n"
+    )
+    result = generate(tmp_path, "boxes.py")
+    text = result.generation.change.new_text
+    assert "def test_box_area(" in text and "def test_box_area_2(" in text
+    assert result.outcome.passed == result.outcome.written > 0

@@ -225,7 +225,8 @@ class Target:
         for column, value in zip(self.columns, parsed, strict=False):
             if column["kind"] == "var_positional":
                 positional.extend(value)
-            elif column["kind"] == "keyword_only":
+            elif column.get("by_keyword") or column["kind"] == "keyword_only":
+                # After a parameter left out, a value given by position would land in it.
                 keywords[column["name"]] = value
             else:
                 positional.append(value)

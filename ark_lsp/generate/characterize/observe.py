@@ -206,7 +206,9 @@ def _order(
         "class_name": target.class_name,
         "binding": target.binding,
         "is_async": target.is_async,
-        "columns": [{"name": c.name, "kind": c.kind.value} for c in plan.columns],
+        "columns": [
+            {"name": c.name, "kind": c.kind.value, "by_keyword": c.by_keyword} for c in plan.columns
+        ],
         "pools": [list(pool) for pool in plan.pools],
         "seeds": [list(seed.values) for seed in plan.seeds],
         "cases": None if cases is None else [list(case) for case in cases],

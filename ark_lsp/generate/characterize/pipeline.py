@@ -100,6 +100,8 @@ class WrittenTests:
     backend: str | None = None
     already_tested: tuple[str, ...] = ()
     """Targets left alone because the test file already tests them."""
+    extended: bool = False
+    """The tests were added to the module's existing test file (not a new one)."""
     notes: tuple[str, ...] = field(default=())
     first_run: tuple[int, int] | None = None
     """Passed and run cases of the first sandbox run, before rows that failed only in
@@ -118,7 +120,8 @@ class WrittenTests:
     @property
     def summary(self) -> str:
         """One line for the user: ``wrote 12 tests to tests/test_x.py; 12 of 12 pass (local)``."""
-        text = f"wrote {self.written} test{'s' * (self.written != 1)} to {self.path}"
+        where = f"the existing {self.path}" if self.extended else self.path
+        text = f"wrote {self.written} test{'s' * (self.written != 1)} to {where}"
         if self.skeletons:
             text += f" ({self.skeletons} TODO skeleton{'s' * (self.skeletons != 1)}, skipped)"
         if self.passed is not None:
@@ -198,6 +201,25 @@ def generate_tests(
     targets = [t for t, by in already if not by]
     if not targets:
         raise NothingToTest(f"{test_path} already tests {', '.join(skipped)}", already_tested=True)
+    # Importing a target over a name the file already uses would change its own tests.
+    # A name imported from the same package under the same name is taken for the target
+    # itself, re-exported (``from attr import attrs`` for attr._make's): it is used as is.
+    bindings = testfile.module_bindings(old_text)
+    package = module.split(".")[0]
+    present = {
+        n
+        for n, source in bindings.items()
+        if source.split(".")[0] == package and source.rpartition(".")[2] == n
+    }
+    taken = set(bindings) - present
+    clashing = [t for t in targets if _imported_name(t) in taken]
+    targets = [t for t in targets if t not in clashing]
+    clash_notes = tuple(
+        f"left alone: {t.qualname}, since {_imported_name(t)} is another thing in {test_path}"
+        for t in clashing
+    )
+    if not targets:
+        raise NothingToTest("; ".join(clash_notes))
 
     call_sites = context.call_sites
 
@@ -228,10 +250,11 @@ def generate_tests(
         no_sandbox, results, copy_notes = run.error, run.results, run.notes
 
     style = detect_style(old_text) if old_text else detect_style(text)
-    imports = Imports(module)
+    imports = Imports(module, taken, present)
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]
+    _name_apart(blocks, existing | set(bindings))
     label = f"{relative}::{name}" if name else relative
     compose = _Composer(
         context.templates, style, imports, module, test_path, old_text, context.settings, label
@@ -244,7 +267,7 @@ def generate_tests(
         notes = [fallback]
     else:
         notes = [b.reason for b in blocks if b.skeleton]
-    notes = [*copy_notes, *notes]
+    notes = [*copy_notes, *clash_notes, *notes]
     outcome = WrittenTests(
         path=test_path,
         targets=tuple(t.qualname for t in targets),
@@ -252,6 +275,7 @@ def generate_tests(
         skeletons=skeletons,
         backend=backend,
         already_tested=skipped,
+        extended=old_text is not None,
         problem=fallback,
     )
     if (
@@ -267,6 +291,29 @@ def generate_tests(
         notes += outcome.notes
     generation = dataclasses.replace(generation, notes=tuple(notes))
     return GeneratedTests(generation, dataclasses.replace(outcome, notes=tuple(notes)))
+
+
+def _imported_name(target: Target) -> str:
+    """The name a test imports from the module to call ``target``."""
+    return target.class_name.split(".")[0] if target.class_name else target.name
+
+
+def _name_apart(blocks: list[Block], existing: set[str]) -> None:
+    """Give each block test names no other block and no test of the file has.
+
+    ``Box.area`` and ``box_area`` would both be ``test_box_area``: in one
+    module, the second definition would hide the first from pytest.
+    """
+    taken = set(existing)
+
+    def every_name(name: str) -> set[str]:  # rows may go later: each table's name is kept
+        return {f"test_{name}", f"test_{name}_result_type", f"test_{name}_raises"}
+
+    for block in blocks:
+        stem, number = block.name, 2
+        while every_name(block.name) & taken:
+            block.name, number = f"{stem}_{number}", number + 1
+        taken |= every_name(block.name)
 
 
 @dataclass(frozen=True)
@@ -330,10 +377,11 @@ def _run_generated(
     registry). Such rows are dropped and the file is run once more; the
     counts are those of the file as written, with the first run's kept too.
     """
-    names = set().union(*(b.test_names for b in blocks if not b.skeleton))
+    # In the file's order: a test may depend on what an earlier one left, as they will run.
+    names = [name for b in blocks if not b.skeleton for name in b.test_names]
     test_path = compose.test_path
     request = generated_tests_request(
-        test_path, generation.change.new_text, runner.limits, rehearse=True
+        test_path, generation.change.new_text, runner.limits, rehearse=True, only=names
     )
     first = runner.run_in_workspace(request, cancel)
     problem = not_run(first, test_path)
@@ -355,11 +403,20 @@ def _run_generated(
     pruned = compose(blocks)
     if not pruned.offered:
         return generation, outcome
-    request = generated_tests_request(test_path, pruned.change.new_text, runner.limits)
+    # A table whose rows all went is a skipped skeleton now, or gone: run what is left.
+    left = [name for b in blocks if not b.skeleton for name in b.test_names]
+    if not left:
+        return pruned, dataclasses.replace(
+            outcome,
+            written=sum(b.rows for b in blocks),
+            skeletons=sum(len(b.skeleton) for b in blocks),
+            passed=0,
+        )
+    request = generated_tests_request(test_path, pruned.change.new_text, runner.limits, only=left)
     second = runner.run_in_workspace(request, cancel)
     if not second.ran:
         return generation, outcome
-    counts = count_cases(second.artifacts.get(JUNIT_REPORT, b""), test_path, names)
+    counts = count_cases(second.artifacts.get(JUNIT_REPORT, b""), test_path, left)
     return pruned, dataclasses.replace(
         outcome,
         written=sum(b.rows for b in blocks),

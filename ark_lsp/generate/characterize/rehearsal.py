@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult
@@ -52,10 +52,17 @@ MAX_FAILED_ROWS = 10_000
 
 
 def generated_tests_request(
-    test_path: str, text: str, limits: Limits, rehearse: bool = False
+    test_path: str,
+    text: str,
+    limits: Limits,
+    rehearse: bool = False,
+    only: Sequence[str] = (),
 ) -> RunRequest:
     """A pytest run of one generated test file, given as text, over the workspace.
 
+    ``only`` names the test functions to run, in order (all of the file's when empty):
+    a file ARK added to holds the project's own tests too, which may take
+    far longer than the sandbox's time limit and are not ARK's to count.
     With ``rehearse``, the plugin also reports which parametrized rows failed.
     """
     files = {test_path: text.encode("utf-8")}
@@ -65,7 +72,8 @@ def generated_tests_request(
         files[f"{REHEARSAL_PLUGIN}.py"] = REHEARSAL_SOURCE.encode("utf-8")
         plugin = ("-p", REHEARSAL_PLUGIN)
         collect = (JUNIT_REPORT, REHEARSAL_REPORT)
-    request = pytest_request([test_path], files, limits, extra_arguments=plugin)
+    targets = [f"{test_path}::{name}" for name in only] or [test_path]
+    request = pytest_request(targets, files, limits, extra_arguments=plugin)
     return dataclasses.replace(request, collect=collect)
 
 

@@ -22,6 +22,11 @@ from ark_lsp.models import ParameterKind, Signature
 MAX_CASES = 32
 """Most cases tried per function; the sandbox runs each twice."""
 
+_POSITIONAL = (ParameterKind.POSITIONAL_ONLY, ParameterKind.POSITIONAL_OR_KEYWORD)
+_KEYWORD = (ParameterKind.POSITIONAL_OR_KEYWORD, ParameterKind.KEYWORD_ONLY)
+_VARIADIC = (ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD)
+_BY_POSITION_ONLY = (ParameterKind.POSITIONAL_ONLY, ParameterKind.VAR_POSITIONAL)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -31,6 +36,9 @@ class Column:
     kind: ParameterKind
     default: str | None = None
     """Its default as a literal; None when it has none."""
+    by_keyword: bool = False
+    """Passed as ``name=value``: a keyword-only parameter, or one after a parameter the
+    tests leave out (by position, its value would land in the one left out)."""
 
 
 @dataclass(frozen=True)
@@ -43,14 +51,25 @@ class Case:
 
 
 def columns_of(signature: Signature) -> list[Column]:
-    """The parameters a test passes: all but ``**kwargs`` and those with a non-literal default."""
+    """The parameters a test passes: all but ``**kwargs`` and those with a non-literal default.
+
+    A positional parameter left out (``b`` of ``f(a, b=object(), c=1)``)
+    takes its default only if nothing is passed by position after it: the
+    parameters after it are passed by keyword (``f(a, c=1)``), and those only
+    position reaches (positional-only ones, ``*args``) keep their defaults.
+    """
     columns = []
+    left_out = False
     for parameter in signature.parameters:
         if parameter.kind is ParameterKind.VAR_KEYWORD:
             continue
         if parameter.default is not None and not is_literal(parameter.default):
+            left_out = left_out or parameter.kind in _POSITIONAL
             continue
-        columns.append(Column(parameter.name, parameter.kind, parameter.default))
+        if left_out and parameter.kind in _BY_POSITION_ONLY:
+            continue
+        by_keyword = left_out or parameter.kind is ParameterKind.KEYWORD_ONLY
+        columns.append(Column(parameter.name, parameter.kind, parameter.default, by_keyword))
     return columns
 
 
@@ -92,7 +111,7 @@ def literal_calls(text: str, name: str) -> list[tuple[list[str], dict[str, str]]
 def bind(columns: Sequence[Column], args: Sequence[str], kwargs: dict[str, str]) -> Case | None:
     """A case from a call's arguments, defaults filling the rest; None if they do not fit."""
     values: dict[str, str] = {}
-    positional = [c for c in columns if c.kind in _POSITIONAL]
+    positional = [c for c in columns if c.kind in _POSITIONAL and not c.by_keyword]
     star = next((c for c in columns if c.kind is ParameterKind.VAR_POSITIONAL), None)
     if len(args) > len(positional):
         if star is None:
@@ -117,11 +136,6 @@ def bind(columns: Sequence[Column], args: Sequence[str], kwargs: dict[str, str])
         else:
             return None
     return Case(tuple(row))
-
-
-_POSITIONAL = (ParameterKind.POSITIONAL_ONLY, ParameterKind.POSITIONAL_OR_KEYWORD)
-_KEYWORD = (ParameterKind.POSITIONAL_OR_KEYWORD, ParameterKind.KEYWORD_ONLY)
-_VARIADIC = (ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD)
 
 
 @dataclass(frozen=True)
@@ -189,7 +203,7 @@ def arguments(columns: Sequence[Column], values: Sequence[str]) -> str:
     for column, value in zip(columns, values, strict=True):
         if column.kind is ParameterKind.VAR_POSITIONAL:
             parts.append(f"*{value}")
-        elif column.kind is ParameterKind.KEYWORD_ONLY:
+        elif column.by_keyword:
             parts.append(f"{column.name}={value}")
         else:
             parts.append(value)

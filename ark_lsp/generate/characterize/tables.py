@@ -10,6 +10,7 @@ observed. :class:`Imports` gathers the names the rows refer to.
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ark_lsp.generate.characterize import testfile
@@ -52,34 +53,44 @@ class Block:
         return len(self.returns) + len(self.raises) + len(self.types) + len(self.skeleton)
 
     @property
-    def test_names(self) -> set[str]:
-        names = {f"test_{self.name}"}
+    def test_names(self) -> tuple[str, ...]:
+        """The test functions the block renders, in the file's order (no rows, no test)."""
+        names = [f"test_{self.name}"] if self.returns or self.skeleton else []
         if self.types:
-            names.add(f"test_{self.name}_result_type")
+            names.append(f"test_{self.name}_result_type")
         if self.raises:
-            names.add(f"test_{self.name}_raises")
-        return names
+            names.append(f"test_{self.name}_raises")
+        return tuple(names)
 
 
 class Imports:
     """The names a test file needs, gathered while its blocks are made."""
 
-    def __init__(self, module: str) -> None:
+    def __init__(
+        self, module: str, taken: Collection[str] = (), present: Collection[str] = ()
+    ) -> None:
+        """``taken``: names the test file binds to something else; ``present``: to the same."""
         self.module = module
+        self.taken = frozenset(taken)
+        self.present = frozenset(present)
         self.from_module: list[str] = []
         self.modules: list[str] = []
         self.pytest = True
         self.any = False
 
     def target(self, name: str) -> None:
-        if name not in self.from_module:
+        if name not in self.from_module and name not in self.present:
             self.from_module.append(name)
 
     def reference(self, observation: Observation) -> str:
         """How a test names the class of a raised exception or a result."""
         if observation.module == "builtins":
             return observation.name
-        if observation.module == self.module and "." not in observation.name:
+        if (
+            observation.module == self.module
+            and "." not in observation.name
+            and observation.name not in self.taken
+        ):
             self.target(observation.name)
             return observation.name
         if observation.module not in self.modules:

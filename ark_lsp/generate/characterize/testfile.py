@@ -4,8 +4,18 @@ The tests folder is the first of pytest's ``testpaths`` (read from
 ``pytest.ini``, ``pyproject.toml``, ``tox.ini`` or ``setup.cfg``, in the
 order pytest reads them), else an existing ``tests/`` or ``test/``, else a
 new ``tests/``. The file name follows ``python_files`` (``test_*.py`` by
-default; ``*_test.py`` when that is all a project collects). An existing
-file for the module anywhere under the folder is extended; otherwise a
+default; ``*_test.py`` when that is all a project collects).
+
+The module's existing test file, when it has one, is extended rather than
+a second one made beside it. It is looked for under the tests folder (and,
+when no ``testpaths`` narrow what pytest collects, under ``tests/``,
+``test/`` and next to the module): a file named for the module
+(``test__make.py`` for ``_make.py``), or for it without its leading
+underscores (``test_make.py``) when that file imports the module, or
+imports from its package (``from attr import asdict`` tests
+``attr._funcs``) and the package has no public module of that name (whose
+tests it would be). Of several, one that imports the module comes first,
+then one importing from its package, then the name in full. With none, a
 folder mirroring the package (``tests/pkg/``) is used when the project has
 one.
 """
@@ -14,20 +24,22 @@ from __future__ import annotations
 
 import ast
 import configparser
-import re
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
-from ark_lsp.files import read_contained
+from ark_lsp.files import read_contained, within
 from ark_lsp.generate import placement
 from ark_lsp.generate.characterize.targets import Target
 from ark_lsp.generate.style import Style
 
 CONFIG_SIZE_CAP = 1024 * 1024
 """Largest pytest configuration file read: the repository's, so bounded."""
+
+TEST_FILE_SIZE_CAP = 4 * 1024 * 1024
+"""Largest test file read to see what it imports; a larger one is taken not to."""
 
 _IGNORED_FOLDERS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ark", ".tox"}
 
@@ -123,13 +135,22 @@ def file_for_tests(root: Path, relative: str) -> str:
     if folder is None:
         folder = next((f for f in ("tests", "test") if (root / f).is_dir()), "tests")
     name = _file_name(stem, config.python_files)
+    searched = [root / folder]
+    beside: Path | None = None
+    if not configured:
+        module_folder = (root / relative).parent
+        searched += [root / "tests", root / "test", module_folder / "tests", module_folder / "test"]
+        beside = module_folder
+    candidates = _python_files(root, searched, beside)
+    bare = stem.strip("_")
+    # test_make.py may be the tests of a public make.py beside _make.py: then only its
+    # imports can tell, not its name.
+    module_folder = (root / relative).parent
+    public_twin = (module_folder / f"{bare}.py").exists() or (module_folder / bare).is_dir()
+    existing = _existing_test_file(root, candidates, module or stem, stem, config, public_twin)
+    if existing is not None:
+        return existing.relative_to(root).as_posix()
     tests_root = root / folder
-    candidates = [p for p in _walk(tests_root) if p.name == name] if tests_root.is_dir() else []
-    if candidates:
-        # Several modules may share a name: prefer the file importing this one.
-        importing = [p for p in candidates if _imports(p, module)]
-        chosen = (importing or candidates)[0]
-        return chosen.relative_to(root).as_posix()
     packages = parts[:-1]
     for depth in range(len(packages), 0, -1):
         mirror = tests_root.joinpath(*packages[:depth])
@@ -138,12 +159,85 @@ def file_for_tests(root: Path, relative: str) -> str:
     return f"{folder}/{name}"
 
 
-def _imports(path: Path, module: str) -> bool:
+def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list[Path]:
+    """The Python files under the ``searched`` folders, then those directly in ``beside``."""
+    inside = [root.resolve()]
+    found: dict[Path, None] = {}
+    walked: set[Path] = set()
+    for folder in [*searched, beside]:
+        if folder is None or not folder.is_dir() or not within(folder.resolve(), inside):
+            continue
+        if folder.resolve() in walked:
+            continue
+        walked.add(folder.resolve())
+        if folder is beside:
+            files = [p for p in sorted(folder.iterdir()) if p.suffix == ".py" and _plain_file(p)]
+        else:
+            files = _walk(folder)
+        found.update(dict.fromkeys(files))
+    return list(found)
+
+
+def _plain_file(path: Path) -> bool:
+    return not path.is_symlink() and path.is_file()
+
+
+def _existing_test_file(
+    root: Path,
+    candidates: list[Path],
+    module: str,
+    stem: str,
+    config: PytestConfig,
+    public_twin: bool,
+) -> Path | None:
+    """The module's test file among ``candidates``, by the rule of the module docstring."""
+    full = _file_name(stem, config.python_files)
+    bare = stem.strip("_")
+    stripped = _file_name(bare, config.python_files) if bare and bare != stem else None
+    package = module.rpartition(".")[0]
+    ranked: list[tuple[int, bool, int]] = []
+    for order, path in enumerate(candidates):
+        if path.name not in (full, stripped):
+            continue
+        imported = _imported(path, module, root)
+        importing = module in imported
+        # A private module is mostly tested through its package's names (from attr import
+        # asdict, for attr._funcs): that counts too, unless a public twin may be the one.
+        through_package = bool(package) and package in imported and not public_twin
+        if path.name == full or importing or through_package:
+            ranked.append(
+                (0 if importing else 1 if through_package else 2, path.name != full, order)
+            )
+    return candidates[min(ranked)[-1]] if ranked else None
+
+
+def _imported(path: Path, module: str, root: Path) -> set[str]:
+    """Of ``module`` and its package, the ones the test file at ``path`` imports from."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return bool(re.search(rf"^\s*(from|import)\s+{re.escape(module)}\b", text, re.MULTILINE))
+        tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    package = module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+            if node.module == package:
+                names += [f"{package}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if _within_module(name, module):
+                found.add(module)
+            elif package and name == package:
+                found.add(package)
+    return found
+
+
+def _within_module(name: str, module: str) -> bool:
+    return name == module or name.startswith(f"{module}.")
 
 
 def existing_tests(text: str | None) -> set[str]:
@@ -165,6 +259,41 @@ def existing_tests(text: str | None) -> set[str]:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
             )
     return names
+
+
+def module_bindings(text: str | None) -> dict[str, str]:
+    """What each top-level name of a test file is bound to.
+
+    An import gives what it imports (``attr._make.attrs`` for ``from
+    attr._make import attrs``, ``attr`` for ``import attr.exceptions``),
+    anything else (a definition, an assignment) ``""``.
+    """
+    if not text:
+        return {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    bound: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    bound[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            source = "." * node.level + (node.module or "")
+            for alias in node.names:
+                bound[alias.asname or alias.name] = f"{source}.{alias.name}"
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound[node.name] = ""
+        else:
+            for child in ast.walk(node):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                    bound[child.id] = ""
+    return bound
 
 
 def tested_by(target: Target, names: set[str]) -> str | None:
@@ -329,6 +458,7 @@ __all__ = [
     "file_for_tests",
     "import_from",
     "imports_missing",
+    "module_bindings",
     "read_pytest_config",
     "tested_by",
 ]
