@@ -1,0 +1,1 @@
+"""The gate's checks: each a function of a GateInput returning a CheckResult."""
