@@ -164,6 +164,20 @@ def test_a_syntax_error_in_the_change_fails(repo: ChangeRepository, cache: Path)
     assert {f.code for f in result.findings} == {"syntax"}
 
 
+def test_code_that_quotes_a_crash_message_is_judged_not_mistaken_for_one(
+    repo: ChangeRepository, cache: Path
+) -> None:
+    quoting = TYPED_MODULE + '\nSTATUS: int = "INTERNAL ERROR"\n'
+    change = repo.change(
+        {"shop/__init__.py": "", "shop/prices.py": TYPED_MODULE}, {"shop/prices.py": quoting}
+    )
+
+    result = check_types(change, cache_dir=cache)
+
+    assert result.status is CheckStatus.FAILED
+    assert [f.code for f in result.findings] == ["assignment"]
+
+
 def test_a_change_without_python_passes_without_running_mypy(
     repo: ChangeRepository, tmp_path: Path
 ) -> None:

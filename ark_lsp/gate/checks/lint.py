@@ -29,7 +29,7 @@ from ark_lsp.gate.model import (
     GateInput,
     not_run,
 )
-from ark_lsp.gate.tool_runs import TOOL_TIMEOUT, ToolNotRun, run_tool
+from ark_lsp.gate.tool_runs import TOOL_TIMEOUT, ToolNotRun, on_both_sides, run_tool
 from ark_lsp.gate.tree_files import tool_may_read
 
 NAME = "lint"
@@ -69,8 +69,10 @@ def check_lint(
     threshold = SEVERITIES.index(gate_input.settings.lint_severity)
     config = pylint_config(gate_input.base_dir)
     try:
-        base = _messages(gate_input.base_dir, base_files, python, config, threshold, timeout)
-        head = _messages(gate_input.head_dir, head_files, python, config, threshold, timeout)
+        base, head = on_both_sides(
+            lambda: _messages(gate_input.base_dir, base_files, python, config, threshold, timeout),
+            lambda: _messages(gate_input.head_dir, head_files, python, config, threshold, timeout),
+        )
     except ToolNotRun as problem:
         return not_run(NAME, str(problem))
     new = new_findings(base, head)

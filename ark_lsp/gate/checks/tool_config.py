@@ -45,8 +45,8 @@ _MYPY_GLOBAL_FLAGS = _MYPY_MODULE_FLAGS | frozenset({
 _MYPY_LISTS = frozenset({"always_false", "always_true", "disable_error_code", "enable_error_code"})
 
 _MYPY_FORCED = {"ignore_missing_imports": "True"}
-"""The gate checks in ARK's environment, not the project's: whether a third-party package is
-installed there says nothing about the change."""
+"""The gate checks without the project's environment (``--no-site-packages``): a third-party
+import missing is no fault of the change."""
 
 _MYPY_FILES = ("mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg")
 """Where mypy looks for its configuration, in its own order."""

@@ -12,7 +12,13 @@ timeout can stop it, its memory (hundreds of megabytes on a large project)
 goes back when it exits, and ARK's own imports cannot be shadowed. A recheck
 stays fast through mypy's incremental cache, one per repository and side
 (base, head) in ARK's user cache folder, kept in SQLite (``--sqlite-cache``):
-only the modules whose text changed are analysed again.
+only the modules whose text changed are analysed again, and the two runs go
+side by side. mypy is given the trees and its own standard-library stubs,
+never an environment's ``site-packages`` (``--no-site-packages``): the gate
+does not run in the project's environment, and ARK's is no stand-in for it.
+Third-party imports are ``Any`` in base and head alike, so the verdict does
+not depend on what happens to be installed next to ARK (and a recheck loads
+a third of the modules).
 """
 
 from __future__ import annotations
@@ -39,7 +45,13 @@ from ark_lsp.gate.model import (
     GateInput,
     not_run,
 )
-from ark_lsp.gate.tool_runs import TOOL_TIMEOUT, ToolNotRun, ToolOutput, run_tool
+from ark_lsp.gate.tool_runs import (
+    TOOL_TIMEOUT,
+    ToolNotRun,
+    ToolOutput,
+    on_both_sides,
+    run_tool,
+)
 from ark_lsp.gate.tree_files import tool_may_read
 from ark_lsp.git import GitError, git
 from ark_lsp.trust import user_cache_folder
@@ -84,8 +96,10 @@ def check_types(
         return CheckResult(NAME, CheckStatus.PASSED, f"{NAME}: no Python module touched")
     config = mypy_config(gate_input.base_dir)
     try:
-        base_errors, base_blocked = _errors(base, python, config, timeout)
-        head_errors, _ = _errors(head, python, config, timeout)
+        (base_errors, base_blocked), (head_errors, _) = on_both_sides(
+            lambda: _errors(base, python, config, timeout),
+            lambda: _errors(head, python, config, timeout),
+        )
     except ToolNotRun as problem:
         return not_run(NAME, str(problem))
     if base_blocked:
@@ -131,6 +145,7 @@ def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list
                 "--config-file", str(config_file),
                 "--cache-dir", str(side.cache),
                 "--sqlite-cache",
+                "--no-site-packages",
                 "--output", "json",
                 "--no-error-summary",
                 "--no-pretty",
@@ -174,7 +189,10 @@ def _records(output: ToolOutput) -> tuple[list[dict[str, Any]], bool]:
             record = None
         if isinstance(record, dict) and record.get("severity") == "error":
             records.append(record)
-    if "INTERNAL ERROR" in output.stdout + output.stderr:
+    # mypy reports a crash of its own on standard error (and, in some versions, as a record);
+    # the records' other messages quote the project's code, so they are not searched.
+    internal = any(str(r.get("message", "")).startswith("INTERNAL ERROR") for r in records)
+    if internal or "INTERNAL ERROR" in output.stderr:
         raise ToolNotRun(f"mypy crashed: {output.stderr_tail() or 'INTERNAL ERROR'}")
     if output.returncode == 0 or (output.returncode == 1 and records):
         return records, False
