@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ark_lsp.files import read_contained
+from ark_lsp.gate.model import FileStatus, GateInput
 
 MAX_SOURCE_SIZE = 10_000_000
 """Bytes of one source file the gate reads (as ``max_file_size``'s default)."""
@@ -43,6 +44,25 @@ def tool_may_read(tree: Path, relative: str) -> bool:
         return path.resolve() == path and path.is_file()
     except (OSError, ValueError):
         return False
+
+
+def python_files_for_tools(gate_input: GateInput) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The touched Python files a tool may read, as ``(base paths, head paths)``.
+
+    The base side keeps a file the change deleted or renamed: its code may
+    have moved, and its old findings with it.
+    """
+    base = tuple(
+        f.base_path
+        for f in gate_input.files
+        if f.is_python
+        and f.status is not FileStatus.ADDED
+        and tool_may_read(gate_input.base_dir, f.base_path)
+    )
+    head = tuple(
+        f.path for f in gate_input.python_files if tool_may_read(gate_input.head_dir, f.path)
+    )
+    return base, head
 
 
 def toml_tables(tree: Path, relative: str) -> dict[str, Any] | None:

@@ -24,13 +24,12 @@ from ark_lsp.gate.fingerprints import TreeSources, new_findings
 from ark_lsp.gate.model import (
     CheckResult,
     CheckStatus,
-    FileStatus,
     Finding,
     GateInput,
     not_run,
 )
 from ark_lsp.gate.tool_runs import TOOL_TIMEOUT, ToolNotRun, on_both_sides, run_tool
-from ark_lsp.gate.tree_files import tool_may_read
+from ark_lsp.gate.tree_files import python_files_for_tools
 
 NAME = "lint"
 
@@ -54,16 +53,7 @@ def check_lint(
     message, or one that hangs makes the check "not run", with the reason.
     """
     started = time.perf_counter()
-    head_files = tuple(
-        f.path for f in gate_input.python_files if tool_may_read(gate_input.head_dir, f.path)
-    )
-    base_files = tuple(
-        f.base_path
-        for f in gate_input.files
-        if f.is_python
-        and f.status is not FileStatus.ADDED
-        and tool_may_read(gate_input.base_dir, f.base_path)
-    )
+    base_files, head_files = python_files_for_tools(gate_input)
     if not head_files and not base_files:
         return CheckResult(NAME, CheckStatus.PASSED, f"{NAME}: no Python file changed")
     threshold = SEVERITIES.index(gate_input.settings.lint_severity)

@@ -40,7 +40,6 @@ from ark_lsp.gate.fingerprints import TreeSources, new_findings
 from ark_lsp.gate.model import (
     CheckResult,
     CheckStatus,
-    FileStatus,
     Finding,
     GateInput,
     not_run,
@@ -52,7 +51,7 @@ from ark_lsp.gate.tool_runs import (
     on_both_sides,
     run_tool,
 )
-from ark_lsp.gate.tree_files import tool_may_read
+from ark_lsp.gate.tree_files import python_files_for_tools
 from ark_lsp.git import GitError, git
 from ark_lsp.trust import user_cache_folder
 
@@ -83,17 +82,12 @@ def check_types(
     the check "not run", with the reason.
     """
     started = time.perf_counter()
-    cache = cache_dir or default_cache_dir(gate_input.head_dir)
-    base = _Side(gate_input.base_dir, _base_files(gate_input), cache / "base")
-    head = _Side(
-        gate_input.head_dir,
-        tuple(
-            f.path for f in gate_input.python_files if tool_may_read(gate_input.head_dir, f.path)
-        ),
-        cache / "head",
-    )
-    if not base.files and not head.files:
+    base_files, head_files = python_files_for_tools(gate_input)
+    if not base_files and not head_files:
         return CheckResult(NAME, CheckStatus.PASSED, f"{NAME}: no Python module touched")
+    cache = cache_dir or default_cache_dir(gate_input.head_dir)
+    base = _Side(gate_input.base_dir, base_files, cache / "base")
+    head = _Side(gate_input.head_dir, head_files, cache / "head")
     config = mypy_config(gate_input.base_dir)
     try:
         (base_errors, base_blocked), (head_errors, _) = on_both_sides(
@@ -117,17 +111,6 @@ def default_cache_dir(tree: Path) -> Path:
         identity = str(tree.resolve())
     key = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return user_cache_folder() / "gate" / "mypy" / key
-
-
-def _base_files(gate_input: GateInput) -> tuple[str, ...]:
-    """The touched modules as they were in the base (a deleted one too: its code may have moved)."""
-    return tuple(
-        f.base_path
-        for f in gate_input.files
-        if f.is_python
-        and f.status is not FileStatus.ADDED
-        and tool_may_read(gate_input.base_dir, f.base_path)
-    )
 
 
 def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list[Finding], bool]:
