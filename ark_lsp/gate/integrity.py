@@ -25,16 +25,16 @@ from __future__ import annotations
 
 import ast
 import configparser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TypeVar
 
 from ark_lsp.config.paths import STATE_DIR
 from ark_lsp.config.patterns import PatternSpec, compile_patterns
 from ark_lsp.config.sections import DEFAULT_TIER_PATTERNS
 from ark_lsp.gate.model import ChangedFile, FileStatus, GateInput, IntegrityFlag, IntegrityKind
-from ark_lsp.gate.tree_files import ini_sections, read_text, toml_tables
+from ark_lsp.gate.tree_files import ini_sections, read_text, toml_tables, tool_table
 from ark_lsp.models import Tier
 
 _TEST_FILES: PatternSpec = compile_patterns(
@@ -71,6 +71,9 @@ _SKIP_CALLS = frozenset({"skip", "xfail", "importorskip", "skipTest"})
 """Calls (``pytest.skip()``, ``self.skipTest()``) that end a test without judging."""
 _SKIP_NAMES = _SKIP_MARKS | _SKIP_CALLS
 _ASSERTING_CALLS = frozenset({"raises", "warns", "deprecated_call", "fail"})
+
+
+_Read = TypeVar("_Read")
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,7 @@ def _pyproject_flags(gate_input: GateInput, changed: ChangedFile) -> Iterator[In
         )
         return
     for table in _PYPROJECT_TABLES:
-        old = (before or {}).get("tool", {}).get(table)
-        new = (after or {}).get("tool", {}).get(table)
-        if old != new:
+        if tool_table(before, table) != tool_table(after, table):
             yield IntegrityFlag(IntegrityKind.CONFIG_EDITED, changed.path, f"edits [tool.{table}]")
 
 
@@ -150,13 +151,19 @@ def _ini_gate_sections(parser: configparser.ConfigParser | None) -> dict[str, di
     }
 
 
-def _base_side(gate_input: GateInput, changed: ChangedFile, read: Any) -> Any:
+def _base_side(
+    gate_input: GateInput, changed: ChangedFile, read: Callable[[Path, str], _Read | None]
+) -> _Read | None:
+    """A changed file as the base has it, read by ``read``; ``None`` for an added file."""
     if changed.status is FileStatus.ADDED:
         return None
     return read(gate_input.base_dir, changed.base_path)
 
 
-def _head_side(gate_input: GateInput, changed: ChangedFile, read: Any) -> Any:
+def _head_side(
+    gate_input: GateInput, changed: ChangedFile, read: Callable[[Path, str], _Read | None]
+) -> _Read | None:
+    """A changed file as the head has it, read by ``read``; ``None`` for a deleted file."""
     if changed.status is FileStatus.DELETED:
         return None
     return read(gate_input.head_dir, changed.path)
@@ -288,7 +295,7 @@ class _TestFile:
             if not isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         )
         tests: list[_Test] = []
-        _collect_tests(module.body, path, "", 0, in_test_class=True, tests=tests)
+        _collect_tests(module.body, path, "", 0, tests)
         return cls(tests, module_skips)
 
 
@@ -297,8 +304,6 @@ def _collect_tests(
     path: str,
     prefix: str,
     inherited_skips: int,
-    *,
-    in_test_class: bool,
     tests: list[_Test],
 ) -> None:
     """Test functions as pytest collects them: ``test*`` at module level or in a test class."""
@@ -306,11 +311,9 @@ def _collect_tests(
         if isinstance(node, ast.ClassDef) and _is_test_class(node):
             skips = inherited_skips + sum(_skips_named(d) for d in node.decorator_list)
             qualname = f"{prefix}{node.name}"
-            _collect_tests(node.body, path, f"{qualname}.", skips, in_test_class=True, tests=tests)
-        elif (
-            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            and in_test_class
-            and node.name.startswith("test")
+            _collect_tests(node.body, path, f"{qualname}.", skips, tests)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
         ):
             skips = inherited_skips + sum(_skips_named(d) for d in node.decorator_list)
             skips += sum(

@@ -76,6 +76,15 @@ def toml_tables(tree: Path, relative: str) -> dict[str, Any] | None:
         return None
 
 
+def tool_table(tables: dict[str, Any] | None, name: str) -> Any:
+    """``[tool.NAME]`` of a ``pyproject.toml`` read by :func:`toml_tables`; ``None`` if absent.
+
+    A repository may make ``tool`` anything (``tool = 1``): that is no table.
+    """
+    tool = (tables or {}).get("tool")
+    return tool.get(name) if isinstance(tool, dict) else None
+
+
 def ini_sections(tree: Path, relative: str) -> configparser.ConfigParser | None:
     """An INI file of ``tree`` (``setup.cfg``, ``mypy.ini``); ``None`` when absent or invalid.
 

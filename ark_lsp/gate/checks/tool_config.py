@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ark_lsp.gate.tree_files import ini_sections, toml_tables
+from ark_lsp.gate.tree_files import ini_sections, toml_tables, tool_table
 
 # --- mypy ---------------------------------------------------------------------------------------
 
@@ -77,8 +77,7 @@ def _base_mypy_options(
     """The safe global and per-module options of the base's mypy configuration."""
     for name in _MYPY_FILES:
         if name == "pyproject.toml":
-            tables = toml_tables(base, name)
-            section = (tables or {}).get("tool", {}).get("mypy")
+            section = tool_table(toml_tables(base, name), "mypy")
             if isinstance(section, dict):
                 return _mypy_from_toml(section)
             continue
@@ -192,8 +191,7 @@ def _base_pylint_options(base: Path) -> dict[str, str]:
     """The safe options of the base's pylint configuration, flattened as pylint reads them."""
     for name in _PYLINT_FILES:
         if name.endswith(".toml"):
-            tables = toml_tables(base, name)
-            pylint = (tables or {}).get("tool", {}).get("pylint")
+            pylint = tool_table(toml_tables(base, name), "pylint")
             if isinstance(pylint, dict):
                 return _pylint_options(
                     item
