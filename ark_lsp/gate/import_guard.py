@@ -1,6 +1,6 @@
 """Start a tool's main module with every module inside the given trees out of Python's reach.
 
-Run as ``python -I -c <this module's source> TREE... -- MODULE ARG...``
+Run as ``python -I -c <this module's source> '{"hide": [TREE...], "path": [...]}' MODULE ARG...``
 (:func:`~ark_lsp.gate.tool_runs.run_tool` does). pylint puts the folders of
 the files it lints at the front of ``sys.path`` while it lints, so the next
 ``import isort`` inside pylint would import, and run, a tree's own
@@ -21,6 +21,7 @@ import functools
 import importlib.machinery
 import importlib.metadata
 import importlib.util
+import json
 import os
 import runpy
 import sys
@@ -76,10 +77,18 @@ def hide_trees(trees: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str]) -> None:
-    """Hide the trees, then run the tool's module as ``python -m`` would, with its arguments."""
-    split = list(argv).index("--")
-    trees, (module, *arguments) = argv[:split], argv[split + 1 :]
-    hide_trees(trees)
+    """Hide the trees, then run the tool's module as ``python -m`` would, with its arguments.
+
+    ``argv`` is a JSON object, ``{"hide": [TREE...], "path": [FOLDER...]}``,
+    then the module and its arguments. ``path`` holds folders to import
+    from besides the interpreter's own (``python -I`` drops ``PYTHONPATH``,
+    where ARK's own environment may keep the tools, as the VS Code
+    extension's bundle does).
+    """
+    spec, module, *arguments = argv
+    where = json.loads(spec)
+    hide_trees(where["hide"])
+    sys.path.extend(folder for folder in where["path"] if folder not in sys.path)
     if importlib.util.find_spec(module) is None:
         sys.stderr.write(f"{module} is not installed for {sys.executable}\n")
         raise SystemExit(NOT_INSTALLED)

@@ -10,7 +10,8 @@ gate runs them so that none of that can happen:
   with a timeout that kills its whole process group;
 - with ``python -I`` (no ``PYTHON*`` variables, no user site, no current
   folder on ``sys.path``) and :mod:`~ark_lsp.gate.import_guard` in front,
-  which keeps every module of the tree out of the import system;
+  which keeps every module of the tree out of the import system (and puts
+  back the ``PYTHONPATH`` folders ARK itself was found in);
 - with a configuration file ARK writes (the callers pass it), so the tree's
   own ``pyproject.toml``, ``setup.cfg``, ``mypy.ini`` or ``.pylintrc`` are
   never read, and a small environment of ARK's making;
@@ -20,9 +21,11 @@ gate runs them so that none of that can happen:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,8 +77,9 @@ def run_tool(
     interpreter cannot start, the module is not installed, or the run takes
     longer than ``timeout`` seconds.
     """
+    where = {"hide": [str(tree)], "path": _inherited_path() if python == sys.executable else []}
     command = [
-        python, "-I", "-c", _GUARD_SOURCE, str(tree), "--", module,
+        python, "-I", "-c", _GUARD_SOURCE, json.dumps(where), module,
         *arguments, *(f"./{name}" for name in files),
     ]  # fmt: skip
     try:
@@ -115,6 +119,16 @@ def on_both_sides(base: Callable[[], _T], head: Callable[[], _T]) -> tuple[_T, _
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ark-gate-tool") as pool:
         before, after = pool.submit(base), pool.submit(head)
         return before.result(), after.result()
+
+
+def _inherited_path() -> list[str]:
+    """The ``PYTHONPATH`` folders this process imports from, for a tool of the same interpreter.
+
+    ``python -I`` leaves ``PYTHONPATH`` out; where ARK itself was found
+    through it (the VS Code extension's bundle), so were its tools.
+    """
+    folders = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return [os.path.abspath(folder) for folder in folders if folder]
 
 
 def _environment(extra: Mapping[str, str]) -> dict[str, str]:
