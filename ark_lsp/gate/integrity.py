@@ -233,7 +233,7 @@ def _file_flags(
     if before is None:
         return []
     if after is None:
-        reason = "no longer parses: none of its tests can run"
+        reason = "no longer reads or parses: none of its tests can run"
         return [IntegrityFlag(IntegrityKind.TEST_DELETED, path, reason)]
     if after.module_skips > before.module_skips:
         reason = "adds a skip or xfail to the whole module"

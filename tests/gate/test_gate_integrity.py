@@ -176,7 +176,7 @@ def test_a_test_file_that_no_longer_parses_is_flagged(repo: ChangeRepository) ->
         IntegrityFlag(
             IntegrityKind.TEST_DELETED,
             "tests/test_prices.py",
-            "no longer parses: none of its tests can run",
+            "no longer reads or parses: none of its tests can run",
         )
     }
 
