@@ -23,6 +23,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import resource
 import runpy
 import sys
 from collections.abc import Iterable, Sequence
@@ -79,14 +80,18 @@ def hide_trees(trees: Sequence[str]) -> None:
 def main(argv: Sequence[str]) -> None:
     """Hide the trees, then run the tool's module as ``python -m`` would, with its arguments.
 
-    ``argv`` is a JSON object, ``{"hide": [TREE...], "path": [FOLDER...]}``,
-    then the module and its arguments. ``path`` holds folders to import
+    ``argv`` is a JSON object, ``{"hide": [TREE...], "path": [FOLDER...],
+    "memory": BYTES}``, then the module and its arguments. ``path`` holds folders to import
     from besides the interpreter's own (``python -I`` drops ``PYTHONPATH``,
     where ARK's own environment may keep the tools, as the VS Code
     extension's bundle does).
     """
     spec, module, *arguments = argv
     where = json.loads(spec)
+    if where.get("memory"):
+        # The heap the tool may take: a repository crafted to blow up its inference
+        # ends in a MemoryError here, not in the host's out-of-memory killer.
+        resource.setrlimit(resource.RLIMIT_DATA, (where["memory"], where["memory"]))
     hide_trees(where["hide"])
     sys.path.extend(folder for folder in where["path"] if folder not in sys.path)
     if importlib.util.find_spec(module) is None:

@@ -7,7 +7,7 @@ repository's folder, finds the repository's configuration by itself. The
 gate runs them so that none of that can happen:
 
 - in a process of its own, so that a crash, a hang or a leak stays there,
-  with a timeout that kills its whole process group;
+  with a timeout that kills its whole process group and a cap on its heap;
 - with ``python -I`` (no ``PYTHON*`` variables, no user site, no current
   folder on ``sys.path``) and :mod:`~ark_lsp.gate.import_guard` in front,
   which keeps every module of the tree out of the import system (and puts
@@ -36,6 +36,9 @@ from ark_lsp.gate import import_guard
 
 TOOL_TIMEOUT = 300.0
 """Seconds one run of a tool may take (mypy's first run on a large project is the slow one)."""
+
+TOOL_MEMORY = 4 << 30
+"""Bytes of heap one run of a tool may take (mypy on django's largest import cycle: 0.2 GiB)."""
 
 _GUARD_SOURCE = Path(import_guard.__file__).read_text(encoding="utf-8")
 
@@ -70,14 +73,20 @@ def run_tool(
     tree: Path,
     environment: Mapping[str, str],
     timeout: float,
+    memory: int = TOOL_MEMORY,
 ) -> ToolOutput:
     """Run ``python -m module arguments files`` in ``tree``, the tree's code out of reach.
 
-    ``files`` are relative to ``tree``. Raises :class:`ToolNotRun` when the
-    interpreter cannot start, the module is not installed, or the run takes
-    longer than ``timeout`` seconds.
+    ``files`` are relative to ``tree``. The tool's heap is capped at
+    ``memory`` bytes. Raises :class:`ToolNotRun` when the interpreter cannot
+    start, the module is not installed, or the run takes longer than
+    ``timeout`` seconds.
     """
-    where = {"hide": [str(tree)], "path": _inherited_path() if python == sys.executable else []}
+    where = {
+        "hide": [str(tree)],
+        "path": _inherited_path() if python == sys.executable else [],
+        "memory": memory,
+    }
     command = [
         python, "-I", "-c", _GUARD_SOURCE, json.dumps(where), module,
         *arguments, *(f"./{name}" for name in files),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from support.gate_trees import ChangeRepository
 
+from ark_lsp.gate.tool_runs import run_tool
+
 REPO = Path(__file__).resolve().parents[2]
 
 RUN_BOTH = """\
@@ -52,3 +54,21 @@ def test_the_tools_are_found_where_ark_was_found_through_pythonpath(tmp_path: Pa
     )  # fmt: skip
 
     assert json.loads(done.stdout) == {"types": ["failed", None], "lint": ["passed", None]}
+
+
+def test_a_tool_that_takes_too_much_memory_fails_in_its_own_process(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("A = 1\n")
+
+    output = run_tool(
+        sys.executable,
+        "mypy",
+        ["--version"],
+        [],
+        tree=tmp_path,
+        environment={},
+        timeout=120,
+        memory=16 << 20,
+    )
+
+    assert output.returncode != 0
+    assert "MemoryError" in output.stderr
