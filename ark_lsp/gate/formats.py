@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Sequence
 
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding
-from ark_lsp.gate.report import GateReport
+from ark_lsp.gate.report import GateReport, integrity_flag
 from ark_lsp.reporting import CheckResult as ShownResult
 from ark_lsp.reporting import SarifNotification, sarif_log
 from ark_lsp.rules import Rule
@@ -59,6 +59,10 @@ def as_text(report: GateReport, path: PathShown = str) -> str:
         f"{c.name:<{width}}  {c.status.value:<7}  {_detail(c)}{_took(c)}" for c in report.checks
     ]
     lines.extend(finding_line(f, path) for f in report.findings)
+    lines.extend(
+        f"{path(flag.path)}: integrity: {flag.kind.value}: {flag.reason}"
+        for flag in report.integrity
+    )
     if report.working_tree:
         judged = f"the working tree against {report.base[:12]}"
     else:
@@ -123,6 +127,7 @@ def as_sarif(report: GateReport, rules: Sequence[Rule], path: PathShown = str) -
             }
             for c in report.checks
         ],
+        "integrity": [integrity_flag(flag, path) for flag in report.integrity],
     }
     log = sarif_log(
         [_shown(f, path) for f in report.findings],

@@ -133,6 +133,34 @@ class FunctionMetrics:
         return self.mutants_killed / self.mutants if self.mutants else None
 
 
+class IntegrityKind(enum.StrEnum):
+    """How a change touches what judges it: the tests, or the gate's, CI's or ARK's settings."""
+
+    TEST_FILE_DELETED = "test file deleted"
+    TEST_DELETED = "test deleted"
+    ASSERTIONS_WEAKENED = "assertions weakened"
+    SKIP_ADDED = "skip or xfail added"
+    CONFIG_EDITED = "configuration edited"
+
+
+@dataclass(frozen=True)
+class IntegrityFlag:
+    """Something a person should look at before trusting the gate's verdict on a change.
+
+    A change that deletes or weakens tests, or edits the configuration of the
+    gate, of CI or of ARK, may pass the gate by lowering the bar; the
+    approval stage sends a flagged change to a person.
+    """
+
+    kind: IntegrityKind
+    path: str
+    """The file, as in the head (as in the base, for a deleted one)."""
+    reason: str
+    """What the change did, in words: "test_parse: 3 assertions -> 1"."""
+    symbol: str = ""
+    """The test function, qualified (``TestParser.test_feed``); empty for a whole file."""
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """How one check judged a change, with what it found and measured."""

@@ -15,7 +15,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ark_lsp.config import GateSettings
-from ark_lsp.gate.model import ChangedFile, CheckResult, CheckStatus, Finding, FunctionMetrics
+from ark_lsp.gate.model import (
+    ChangedFile,
+    CheckResult,
+    CheckStatus,
+    Finding,
+    FunctionMetrics,
+    IntegrityFlag,
+)
 
 SWITCHED_OFF = "switched off"
 """Why a check ``[tool.ark.gate] checks`` leaves out did not run."""
@@ -52,6 +59,9 @@ class GateReport:
     """Whether the head is the working tree's uncommitted state."""
     problems: tuple[str, ...] = ()
     """What was wrong with the base commit's settings (the defaults applied instead)."""
+    integrity: tuple[IntegrityFlag, ...] = ()
+    """How the change touches what judges it (tests, the gate's, CI's or ARK's settings):
+    not part of the verdict, but what the approval stage sends to a person."""
     started_at: str = ""
     duration_ms: float = 0.0
 
@@ -158,7 +168,18 @@ class GateReport:
             ],
             "settings": asdict(self.settings),
             "problems": list(self.problems),
+            "integrity": [integrity_flag(flag, path) for flag in self.integrity],
         }
+
+
+def integrity_flag(flag: IntegrityFlag, path: Callable[[str], str] = str) -> dict[str, str]:
+    """An integrity flag as plain data."""
+    return {
+        "kind": flag.kind.value,
+        "path": path(flag.path),
+        "symbol": flag.symbol,
+        "reason": flag.reason,
+    }
 
 
 # --- the rows of code_quality_reports -------------------------------------------------------
@@ -200,6 +221,7 @@ def quality_rows(report: GateReport) -> list[dict[str, Any]]:
                     "working_tree": report.working_tree,
                     "settings": asdict(report.settings),
                     "problems": list(report.problems),
+                    "integrity": [integrity_flag(flag) for flag in report.integrity],
                 }
             ),
         }

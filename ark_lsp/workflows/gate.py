@@ -35,6 +35,7 @@ from ark_lsp.gate.checkouts import checked_out, scratch_folder, snapshot_working
 from ark_lsp.gate.checks import run_check
 from ark_lsp.gate.context import CheckContext
 from ark_lsp.gate.diff import changed_files
+from ark_lsp.gate.integrity import integrity_flags
 from ark_lsp.gate.model import ChangedFile, CheckResult, GateInput, not_run
 from ark_lsp.gate.report import SWITCHED_OFF, GateReport, Verdict, quality_rows
 from ark_lsp.git import GitError, git, git_bytes
@@ -279,6 +280,7 @@ def run_gate(
                 )
                 context = _context(judged, runners, cancelled, told)
                 checks = _judge(gate_input, context, told)
+                flags = integrity_flags(gate_input)
         except GitError as error:
             raise GateError(f"cannot check the change out: {error}") from None
         finally:
@@ -295,6 +297,7 @@ def run_gate(
             change_id=target_commits.change_id,
             working_tree=target_commits.head is None,
             problems=judged.loaded.problems,
+            integrity=flags,
             started_at=started_at,
             duration_ms=(time.perf_counter() - started) * 1000,
         )

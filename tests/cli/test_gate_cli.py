@@ -66,10 +66,18 @@ def test_a_change_adding_eval_fails_with_a_line_per_check_and_the_finding(
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert re.fullmatch(r"findings +failed +1 new finding on changed lines \(\d+ ms\)", lines[0])
-    assert re.fullmatch(r"types +not run +not available in this ARK", lines[1])
+    assert re.fullmatch(r"types +passed +no new type errors \([\d.]+ m?s\)", lines[1]), lines
+    # The project has no tests: what needs them cannot judge, and says why.
+    assert re.fullmatch(r"tests +not run +pytest collected no tests.*", lines[6]), lines
     assert re.fullmatch(r"complexity +passed +1 touched function, none .*", lines[5]), lines
     assert f"shop/pricing.py:{line}:12: ARK001 eval() evaluates arbitrary code" in lines
-    assert lines[-1].startswith("Gate failed: findings failed; types, lint, coverage, mutation, ")
+    # pylint's eval-used is new too.
+    assert any(
+        text.startswith(f"shop/pricing.py:{line}:") and "eval-used" in text for text in lines
+    ), lines
+    assert lines[-1].startswith(
+        "Gate failed: findings, lint failed; coverage, mutation, tests not run"
+    )
     assert "(the working tree against " in lines[-1]
     assert worktrees(repo) == [str(repo)]
 
@@ -97,6 +105,7 @@ def test_json_has_the_documented_shape(repo: Path, env: dict[str, str]) -> None:
     assert set(report) == {
         "run_id", "verdict", "summary", "subject", "change_id", "base", "head", "working_tree",
         "started_at", "duration_ms", "checks", "findings", "files", "settings", "problems",
+        "integrity",
     }  # fmt: skip
     assert (report["verdict"], report["subject"], report["working_tree"]) == (
         "fail",
@@ -112,7 +121,8 @@ def test_json_has_the_documented_shape(repo: Path, env: dict[str, str]) -> None:
         "functions", "findings",
     }  # fmt: skip
     assert (findings["status"], findings["enabled"]) == ("failed", True)
-    (finding,) = report["findings"]
+    # pylint's eval-used on the same line is the lint check's.
+    (finding,) = [f for f in report["findings"] if f["check"] == "findings"]
     assert finding == {
         "check": "findings",
         "path": "shop/pricing.py",
@@ -151,7 +161,7 @@ def test_sarif_is_valid_2_1_0_with_the_findings_and_the_verdict(
     log = json.loads(result.stdout)
     jsonschema.validate(log, json.loads(SCHEMA.read_text()))
     (run,) = log["runs"]
-    (found,) = run["results"]
+    (found,) = [r for r in run["results"] if r["ruleId"] == "ARK001"]
     assert found["ruleId"] == "ARK001" and found["level"] == "error"
     region = found["locations"][0]["physicalLocation"]["region"]
     assert (region["startLine"], region["startColumn"]) == (line, 12)
@@ -160,9 +170,9 @@ def test_sarif_is_valid_2_1_0_with_the_findings_and_the_verdict(
     assert invocation["executionSuccessful"] is False  # checks that did not run
     assert invocation["properties"]["verdict"] == "fail"
     statuses = {c["name"]: c["status"] for c in invocation["properties"]["checks"]}
-    assert statuses["findings"] == "failed" and statuses["types"] == "not run"
+    assert statuses["findings"] == "failed" and statuses["tests"] == "not run"
     notes = [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
-    assert "types: not run (not available in this ARK)" in notes
+    assert any(note.startswith("tests: not run (pytest collected no tests") for note in notes)
 
 
 def test_the_history_lists_the_runs_kept(repo: Path, env: dict[str, str]) -> None:
@@ -236,10 +246,48 @@ def test_a_change_set_is_judged_by_its_id_and_the_report_keeps_its_full_id(
     assert (report["subject"], report["change_id"]) == (change["short_id"], change["id"])
     assert (report["base"], report["working_tree"]) == (change["base"], False)
     assert [(f["code"], f["path"], f["line"]) for f in report["findings"]] == [
-        ("ARK001", "shop/pricing.py", line)
+        ("ARK001", "shop/pricing.py", line),
+        ("eval-used", "shop/pricing.py", line),
     ]
     # Judging the change left the user's uncommitted edit where it was.
     assert "eval(input())" in (repo / "shop" / "pricing.py").read_text()
     with sqlite3.connect(repo / ".ark" / "index.db") as db:
         kept = db.execute("SELECT DISTINCT change_id FROM code_quality_reports").fetchall()
     assert kept == [(change["id"],)]
+
+
+def test_a_change_that_lowers_its_own_bar_is_flagged_in_every_output(
+    repo: Path, env: dict[str, str]
+) -> None:
+    write(
+        repo,
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n' + ONLY_ARK_CHECKS,
+            "tests/test_pricing.py": (
+                "from shop.pricing import total\n\n\n"
+                "def test_total():\n    assert total([1, 2]) == 3\n\n\n"
+                "def test_discount():\n    assert total([1, 2], 1) == 2\n"
+            ),
+        },
+    )
+    commit(repo, "tests and gate settings")
+    write(
+        repo,
+        {
+            "pyproject.toml": '[project]\nname = "shop"\n[tool.ark.gate]\nchecks = ["findings"]\n',
+            "tests/test_pricing.py": (
+                "from shop.pricing import total\n\n\ndef test_total():\n    assert total([1, 2])\n"
+            ),
+        },
+    )
+
+    text = gate(repo, env)
+    report = json.loads(gate(repo, env, "--format", "json").stdout)
+
+    flags = {(f["kind"], f["path"], f["symbol"]) for f in report["integrity"]}
+    assert ("test deleted", "tests/test_pricing.py", "test_discount") in flags
+    assert ("configuration edited", "pyproject.toml", "") in flags
+    assert "tests/test_pricing.py: integrity: test deleted: " in text.stdout
+    sarif = json.loads(gate(repo, env, "--format", "sarif").stdout)
+    kinds = {f["kind"] for f in sarif["runs"][0]["invocations"][0]["properties"]["integrity"]}
+    assert {"test deleted", "configuration edited"} <= kinds

@@ -21,8 +21,10 @@ from ark_lsp.config.values import GATE_CHECKS
 from ark_lsp.gate.checks.complexity import check_complexity
 from ark_lsp.gate.checks.coverage import check_coverage
 from ark_lsp.gate.checks.findings import check_findings
+from ark_lsp.gate.checks.lint import check_lint
 from ark_lsp.gate.checks.mutation import check_mutation
 from ark_lsp.gate.checks.tests import check_tests
+from ark_lsp.gate.checks.types import check_types
 from ark_lsp.gate.context import CheckContext
 from ark_lsp.gate.model import CheckResult, GateInput, not_run
 from ark_lsp.gate.suite_runs import SuiteRuns
@@ -56,13 +58,15 @@ def _in_sandbox(name: str, check: Callable[[GateInput, SuiteRuns], CheckResult])
 
 _WRITTEN: dict[str, Check] = {
     "findings": check_findings,
+    "types": lambda gate_input, _: check_types(gate_input),
+    "lint": lambda gate_input, _: check_lint(gate_input),
     "coverage": _in_sandbox("coverage", check_coverage),
     "mutation": _in_sandbox("mutation", check_mutation),
     "complexity": check_complexity,
     "tests": _in_sandbox("tests", check_tests),
 }
-"""The checks this ARK has. The type, lint, tests, coverage and mutation checks join here;
-one that needs nothing of the context joins as ``lambda gate_input, _: check(gate_input)``."""
+"""The checks this ARK has; one that needs nothing of the context joins as
+``lambda gate_input, _: check(gate_input)``."""
 
 CHECKS: Mapping[str, Check] = MappingProxyType(
     {name: _WRITTEN.get(name) or _not_available(name) for name in GATE_CHECKS}

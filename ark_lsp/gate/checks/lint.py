@@ -1,0 +1,164 @@
+"""The lint check: no new pylint messages at or above the gate's severity, in changed files.
+
+pylint lints the changed Python files only, once as they were in the base
+and once as they are in the head, with ARK's configuration (the base's safe
+options carried over: :mod:`~ark_lsp.gate.checks.tool_config`). A message is
+identified by its fingerprint (symbol, enclosing function or class, the
+text of its line), so a message the base already had is not new wherever it
+moved. Messages below ``[tool.ark.gate] lint_severity`` are not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ark_lsp.gate.checks.tool_config import pylint_config
+from ark_lsp.gate.fingerprints import TreeSources, new_findings
+from ark_lsp.gate.model import (
+    CheckResult,
+    CheckStatus,
+    Finding,
+    GateInput,
+    not_run,
+)
+from ark_lsp.gate.tool_runs import TOOL_TIMEOUT, ToolNotRun, on_both_sides, run_tool
+from ark_lsp.gate.tree_files import python_files_for_tools
+
+NAME = "lint"
+
+SEVERITIES = ("info", "convention", "refactor", "warning", "error", "fatal")
+"""pylint's message categories, least severe first."""
+
+_USAGE_ERROR = 32
+"""pylint's exit status bit for a command line or configuration it could not use."""
+
+
+def check_lint(
+    gate_input: GateInput,
+    *,
+    python: str = sys.executable,
+    timeout: float = TOOL_TIMEOUT,
+) -> CheckResult:
+    """Judge a change by the pylint messages it adds to the files it changed.
+
+    ``python`` is the interpreter whose pylint runs; ``timeout`` bounds each
+    of the two runs. A missing pylint, one that crashes or reports a fatal
+    message, or one that hangs makes the check "not run", with the reason.
+    """
+    started = time.perf_counter()
+    base_files, head_files = python_files_for_tools(gate_input)
+    if not head_files and not base_files:
+        return CheckResult(NAME, CheckStatus.PASSED, f"{NAME}: no Python file changed")
+    threshold = SEVERITIES.index(gate_input.settings.lint_severity)
+    config = pylint_config(gate_input.base_dir)
+    try:
+        base, head = on_both_sides(
+            lambda: _messages(gate_input.base_dir, base_files, python, config, threshold, timeout),
+            lambda: _messages(gate_input.head_dir, head_files, python, config, threshold, timeout),
+        )
+    except ToolNotRun as problem:
+        return not_run(NAME, str(problem))
+    new = new_findings(base, head)
+    return _result(head_files, gate_input.settings.lint_severity, base, head, new, started)
+
+
+def _messages(
+    tree: Path,
+    files: Sequence[str],
+    python: str,
+    config: str,
+    threshold: int,
+    timeout: float,
+) -> list[Finding]:
+    """The pylint messages at or above the threshold in ``files`` of ``tree``."""
+    if not files:
+        return []
+    with tempfile.TemporaryDirectory(prefix="ark-pylint-") as folder:
+        rcfile = Path(folder) / "pylintrc"
+        rcfile.write_text(config, encoding="utf-8")
+        output = run_tool(
+            python,
+            "pylint",
+            ["--rcfile", str(rcfile), "--output-format", "json2"],
+            files,
+            tree=tree,
+            environment={"PYLINTHOME": folder},
+            timeout=timeout,
+        )
+    try:
+        report = json.loads(output.stdout)
+        messages: list[dict[str, Any]] = report["messages"]
+    except (ValueError, KeyError, TypeError):
+        reason = output.stderr_tail() or "no report"
+        raise ToolNotRun(f"pylint failed (exit status {output.returncode}): {reason}") from None
+    fatal = next((m for m in messages if m.get("type") == "fatal"), None)
+    if fatal is not None:
+        raise ToolNotRun(
+            f"pylint: {fatal.get('symbol')} in {fatal.get('path')}: {fatal.get('message')}"
+        )
+    if output.returncode & _USAGE_ERROR:
+        raise ToolNotRun(f"pylint could not start: {output.stderr_tail() or 'usage error'}")
+    sources = TreeSources(tree)
+    findings = []
+    for message in messages:
+        category = str(message.get("type", ""))
+        if category not in SEVERITIES or SEVERITIES.index(category) < threshold:
+            continue
+        path = Path(str(message.get("path", ""))).as_posix()
+        line = _line(message.get("line"))
+        symbol_name = str(message.get("symbol", ""))
+        text = f"{message.get('message', '')} ({message.get('messageId', '')})"
+        symbol, identity = sources.locate(path, line, symbol_name, str(message.get("message")))
+        at = line if line > 0 else None
+        findings.append(
+            Finding(NAME, path, at, symbol_name, text, identity, severity=category, symbol=symbol)
+        )
+    return findings
+
+
+def _result(
+    files: Sequence[str],
+    severity: str,
+    base: Sequence[Finding],
+    head: Sequence[Finding],
+    new: Sequence[Finding],
+    started: float,
+) -> CheckResult:
+    per_file = {
+        path: MappingProxyType({
+            "messages": float(sum(f.path == path for f in head)),
+            "new": float(sum(f.path == path for f in new)),
+        })
+        for path in files
+    }  # fmt: skip
+    measures = {"messages_before": len(base), "messages_after": len(head), "new": len(new)}
+    if new:
+        status = CheckStatus.FAILED
+        plural = "s" if len(new) > 1 else ""
+        summary = f"{NAME}: {len(new)} new pylint message{plural} at {severity} or above"
+    else:
+        status, summary = (
+            CheckStatus.PASSED,
+            f"{NAME}: no new pylint messages at {severity} or above",
+        )
+    return CheckResult(
+        NAME,
+        status,
+        summary,
+        findings=tuple(new),
+        measures=MappingProxyType({k: float(v) for k, v in measures.items()}),
+        files=MappingProxyType(per_file),
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _line(value: object) -> int:
+    """A tool's line number; 0 (the whole file) when it gave none."""
+    return value if isinstance(value, int) else 0

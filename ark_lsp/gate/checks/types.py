@@ -1,0 +1,232 @@
+"""The types check: no new mypy errors in the modules a change touched.
+
+mypy runs twice, on the base tree and on the head tree, each given only the
+touched modules (it follows their imports for types, and its errors are
+kept for the touched files alone). An error is identified by its fingerprint
+(error code, enclosing function or class, the text of its line), so an
+error the base already had is not new wherever it moved.
+
+mypy runs in a subprocess (:mod:`~ark_lsp.gate.tool_runs`) rather than
+through ``mypy.api.run``: a crash or a hang cannot take ARK with it, a
+timeout can stop it, its memory (hundreds of megabytes on a large project)
+goes back when it exits, and ARK's own imports cannot be shadowed. A recheck
+stays fast through mypy's incremental cache, one per repository and side
+(base, head) in ARK's user cache folder, kept in SQLite (``--sqlite-cache``):
+only the modules whose text changed are analysed again, and the two runs go
+side by side. mypy is given the trees and its own standard-library stubs,
+never an environment's ``site-packages`` (``--no-site-packages``): the gate
+does not run in the project's environment, and ARK's is no stand-in for it.
+Third-party imports are ``Any`` in base and head alike, so the verdict does
+not depend on what happens to be installed next to ARK (and a recheck loads
+a third of the modules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ark_lsp.gate.checks.tool_config import mypy_config
+from ark_lsp.gate.fingerprints import TreeSources, new_findings
+from ark_lsp.gate.model import (
+    CheckResult,
+    CheckStatus,
+    Finding,
+    GateInput,
+    not_run,
+)
+from ark_lsp.gate.tool_runs import (
+    TOOL_TIMEOUT,
+    ToolNotRun,
+    ToolOutput,
+    on_both_sides,
+    run_tool,
+)
+from ark_lsp.gate.tree_files import python_files_for_tools
+from ark_lsp.git import GitError, git
+from ark_lsp.trust import user_cache_folder
+
+NAME = "types"
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One of the two mypy runs: the tree, the files it is given, its cache."""
+
+    tree: Path
+    files: tuple[str, ...]
+    cache: Path
+
+
+def check_types(
+    gate_input: GateInput,
+    *,
+    python: str = sys.executable,
+    cache_dir: Path | None = None,
+    timeout: float = TOOL_TIMEOUT,
+) -> CheckResult:
+    """Judge a change by the type errors it adds to the modules it touched.
+
+    ``python`` is the interpreter whose mypy runs; ``cache_dir`` holds
+    mypy's caches (default: ARK's user cache, per repository); ``timeout``
+    bounds each of the two runs. A missing, crashing or hanging mypy makes
+    the check "not run", with the reason.
+    """
+    started = time.perf_counter()
+    base_files, head_files = python_files_for_tools(gate_input)
+    if not base_files and not head_files:
+        return CheckResult(NAME, CheckStatus.PASSED, f"{NAME}: no Python module touched")
+    cache = cache_dir or default_cache_dir(gate_input.head_dir)
+    base = _Side(gate_input.base_dir, base_files, cache / "base")
+    head = _Side(gate_input.head_dir, head_files, cache / "head")
+    config = mypy_config(gate_input.base_dir)
+    try:
+        (base_errors, base_blocked), (head_errors, _) = on_both_sides(
+            lambda: _errors(base, python, config, timeout),
+            lambda: _errors(head, python, config, timeout),
+        )
+    except ToolNotRun as problem:
+        return not_run(NAME, str(problem))
+    if base_blocked:
+        # The base does not parse, so it has no baseline: judge the changed lines alone.
+        head_errors = [e for e in head_errors if e.line in gate_input.changed_lines(e.path)]
+    new = new_findings(base_errors, head_errors)
+    return _result(head.files, base_errors, head_errors, new, started)
+
+
+def default_cache_dir(tree: Path) -> Path:
+    """ARK's mypy caches for the repository ``tree`` is a checkout of (in the user cache)."""
+    try:
+        identity = git(tree, "rev-parse", "--path-format=absolute", "--git-common-dir").strip()
+    except GitError:
+        identity = str(tree.resolve())
+    key = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return user_cache_folder() / "gate" / "mypy" / key
+
+
+def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list[Finding], bool]:
+    """The errors mypy finds in one side's touched files, and whether a syntax error stopped it."""
+    if not side.files:
+        return [], False
+    side.cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ark-mypy-") as folder:
+        config_file = Path(folder) / "mypy.ini"
+        config_file.write_text(config, encoding="utf-8")
+        output = run_tool(
+            python,
+            "mypy",
+            [
+                "--config-file", str(config_file),
+                "--cache-dir", str(side.cache),
+                "--sqlite-cache",
+                "--no-site-packages",
+                "--output", "json",
+                "--no-error-summary",
+                "--no-pretty",
+                "--hide-error-context",
+                "--no-color-output",
+            ],
+            side.files,
+            tree=side.tree,
+            environment={},
+            timeout=timeout,
+        )  # fmt: skip
+    records, blocked = _records(output)
+    touched = set(side.files)
+    sources = TreeSources(side.tree)
+    findings = []
+    for record in records:
+        path = _relative(side.tree, str(record.get("file", "")))
+        if path not in touched:
+            continue  # a module mypy followed: not the change's to answer for
+        line = _line(record.get("line"))
+        code = str(record.get("code") or "misc")
+        message = str(record.get("message", ""))
+        symbol, identity = sources.locate(path, line, code, message)
+        at = line if line > 0 else None
+        findings.append(Finding(NAME, path, at, code, message, identity, symbol=symbol))
+    return findings, blocked
+
+
+def _records(output: ToolOutput) -> tuple[list[dict[str, Any]], bool]:
+    """What mypy reported, and whether a syntax error stopped it; else :class:`ToolNotRun`.
+
+    Exit status 0 is no error, 1 errors found, 2 a blocking error: a syntax
+    error is the change's to answer for, anything else (a crash, a duplicate
+    module, a bad option) means mypy could not judge.
+    """
+    records = []
+    for line in output.stdout.splitlines():
+        try:
+            record = json.loads(line) if line.startswith("{") else None
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and record.get("severity") == "error":
+            records.append(record)
+    # mypy reports a crash of its own on standard error (and, in some versions, as a record);
+    # the records' other messages quote the project's code, so they are not searched.
+    internal = any(str(r.get("message", "")).startswith("INTERNAL ERROR") for r in records)
+    if internal or "INTERNAL ERROR" in output.stderr:
+        raise ToolNotRun(f"mypy crashed: {output.stderr_tail() or 'INTERNAL ERROR'}")
+    if output.returncode == 0 or (output.returncode == 1 and records):
+        return records, False
+    if output.returncode == 2 and records:
+        stopper = next((r for r in records if r.get("code") != "syntax"), None)
+        if stopper is None:
+            return records, True
+        raise ToolNotRun(f"mypy stopped: {stopper.get('message', '')}".strip())
+    reason = output.stderr_tail() or output.stdout.strip()[-300:] or "no output"
+    raise ToolNotRun(f"mypy failed (exit status {output.returncode}): {reason}")
+
+
+def _relative(tree: Path, name: str) -> str:
+    path = os.path.normpath(name)
+    if os.path.isabs(path):
+        path = os.path.relpath(path, tree.resolve())
+    return Path(path).as_posix()
+
+
+def _result(
+    files: Sequence[str],
+    base: Sequence[Finding],
+    head: Sequence[Finding],
+    new: Sequence[Finding],
+    started: float,
+) -> CheckResult:
+    per_file = {
+        path: MappingProxyType({
+            "errors": float(sum(f.path == path for f in head)),
+            "new": float(sum(f.path == path for f in new)),
+        })
+        for path in files
+    }  # fmt: skip
+    measures = {"errors_before": len(base), "errors_after": len(head), "new": len(new)}
+    if new:
+        status = CheckStatus.FAILED
+        plural = "s" if len(new) > 1 else ""
+        summary = f"{NAME}: {len(new)} new type error{plural}"
+    else:
+        status, summary = CheckStatus.PASSED, f"{NAME}: no new type errors"
+    return CheckResult(
+        NAME,
+        status,
+        summary,
+        findings=tuple(new),
+        measures=MappingProxyType({k: float(v) for k, v in measures.items()}),
+        files=MappingProxyType(per_file),
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _line(value: object) -> int:
+    """A tool's line number; 0 (the whole file) when it gave none."""
+    return value if isinstance(value, int) else 0

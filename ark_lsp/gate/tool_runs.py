@@ -1,0 +1,160 @@
+"""Running a static tool (mypy, pylint) over a tree without running any of the tree's code.
+
+Both tools can be made to execute a repository's code: mypy loads the
+plugins its configuration names, pylint runs ``init-hook``, loads
+``load-plugins`` and may import C extensions, and either, started from the
+repository's folder, finds the repository's configuration by itself. The
+gate runs them so that none of that can happen:
+
+- in a process of its own, so that a crash, a hang or a leak stays there,
+  with a timeout that kills its whole process group and a cap on its heap;
+- with ``python -I`` (no ``PYTHON*`` variables, no user site, no current
+  folder on ``sys.path``) and :mod:`~ark_lsp.gate.import_guard` in front,
+  which keeps every module of the tree out of the import system (and puts
+  back the ``PYTHONPATH`` folders ARK itself was found in);
+- with a configuration file ARK writes (the callers pass it), so the tree's
+  own ``pyproject.toml``, ``setup.cfg``, ``mypy.ini`` or ``.pylintrc`` are
+  never read, and a small environment of ARK's making;
+- with file arguments that cannot read as options (``./--init-hook=...py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from ark_lsp.gate import import_guard
+
+TOOL_TIMEOUT = 300.0
+"""Seconds one run of a tool may take (mypy's first run on a large project is the slow one)."""
+
+TOOL_MEMORY = 4 << 30
+"""Bytes of heap one run of a tool may take (mypy on django's largest import cycle: 0.2 GiB)."""
+
+_GUARD_SOURCE = Path(import_guard.__file__).read_text(encoding="utf-8")
+
+
+_T = TypeVar("_T")
+
+
+class ToolNotRun(Exception):
+    """A tool could not judge: not installed, crashed, timed out; the message says why."""
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """What a tool run printed, and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def stderr_tail(self, lines: int = 1) -> str:
+        """The last meaningful lines the tool wrote to its standard error, on one line."""
+        meaningful = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        return " ".join(meaningful[-lines:])
+
+
+def run_tool(
+    python: str,
+    module: str,
+    arguments: Sequence[str],
+    files: Sequence[str],
+    *,
+    tree: Path,
+    environment: Mapping[str, str],
+    timeout: float,
+    memory: int = TOOL_MEMORY,
+) -> ToolOutput:
+    """Run ``python -m module arguments files`` in ``tree``, the tree's code out of reach.
+
+    ``files`` are relative to ``tree``. The tool's heap is capped at
+    ``memory`` bytes. Raises :class:`ToolNotRun` when the interpreter cannot
+    start, the module is not installed, or the run takes longer than
+    ``timeout`` seconds.
+    """
+    where = {
+        "hide": [str(tree)],
+        "path": _inherited_path() if python == sys.executable else [],
+        "memory": memory,
+    }
+    command = [
+        python, "-I", "-c", _GUARD_SOURCE, json.dumps(where), module,
+        *arguments, *(f"./{name}" for name in files),
+    ]  # fmt: skip
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=tree,
+            env=_environment(environment),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as error:
+        raise ToolNotRun(f"cannot start {python}: {error.strerror or error}") from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise ToolNotRun(f"{module} took longer than {timeout:g} s") from None
+    output = ToolOutput(
+        process.returncode,
+        stdout.decode("utf-8", "replace"),
+        stderr.decode("utf-8", "replace"),
+    )
+    if output.returncode == import_guard.NOT_INSTALLED:
+        raise ToolNotRun(output.stderr_tail() or f"{module} is not installed")
+    return output
+
+
+def on_both_sides(base: Callable[[], _T], head: Callable[[], _T]) -> tuple[_T, _T]:
+    """Run the base's and the head's tool runs side by side; the first failure is raised.
+
+    The two share nothing (their trees, caches and configuration files are
+    apart), and a recheck is mostly the interpreter starting: side by side,
+    it costs one start instead of two.
+    """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ark-gate-tool") as pool:
+        before, after = pool.submit(base), pool.submit(head)
+        return before.result(), after.result()
+
+
+def _inherited_path() -> list[str]:
+    """The ``PYTHONPATH`` folders this process imports from, for a tool of the same interpreter.
+
+    ``python -I`` leaves ``PYTHONPATH`` out; where ARK itself was found
+    through it (the VS Code extension's bundle), so were its tools.
+    """
+    folders = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    return [os.path.abspath(folder) for folder in folders if folder]
+
+
+def _environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """A small environment of ARK's making: none of the caller's tool or Python variables."""
+    kept = {name: os.environ[name] for name in ("PATH", "HOME", "TMPDIR") if name in os.environ}
+    return {
+        "PATH": os.defpath,
+        **kept,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        **extra,
+    }
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()

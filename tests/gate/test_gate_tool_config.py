@@ -1,0 +1,148 @@
+"""ARK's own mypy and pylint configuration: the base's safe options, nothing that runs code."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+
+from ark_lsp.gate.checks.tool_config import mypy_config, pylint_config
+
+
+def sections(text: str) -> dict[str, dict[str, str]]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+def test_mypy_keeps_what_to_report_and_drops_what_runs_or_reads(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        """\
+[tool.mypy]
+strict = true
+python_version = "3.11"
+warn_unreachable = true
+disable_error_code = ["import-untyped", "misc"]
+plugins = ["evil.py", "pydantic.mypy"]
+mypy_path = "/etc"
+python_executable = "./evil"
+cache_dir = "/tmp/elsewhere"
+junit_xml = "/tmp/report.xml"
+html_report = "/tmp/html"
+custom_typeshed_dir = "/tmp/typeshed"
+follow_imports = "silent"
+
+[[tool.mypy.overrides]]
+module = ["legacy.*", "vendor"]
+ignore_errors = true
+plugins = ["evil.py"]
+
+[[tool.mypy.overrides]]
+module = "evil]\\n[mypy"
+ignore_errors = true
+"""
+    )
+
+    assert sections(mypy_config(tmp_path)) == {
+        "mypy": {
+            "strict": "True",
+            "python_version": "3.11",
+            "warn_unreachable": "True",
+            "disable_error_code": "import-untyped, misc",
+            "follow_imports": "silent",
+            "ignore_missing_imports": "True",
+        },
+        "mypy-legacy.*,vendor": {"ignore_errors": "True"},
+    }
+
+
+def test_mypy_reads_the_base_configuration_in_mypys_own_order(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.mypy]\nstrict = true\n")
+    (tmp_path / "setup.cfg").write_text("[mypy]\ncheck_untyped_defs = True\n")
+    (tmp_path / "mypy.ini").write_text(
+        "[mypy]\ndisallow_untyped_defs = yes\nplugins = evil.py\n\n"
+        "[mypy-tests.*]\nignore_errors = True\nplugins = evil.py\n"
+    )
+
+    assert sections(mypy_config(tmp_path)) == {
+        "mypy": {"disallow_untyped_defs": "True", "ignore_missing_imports": "True"},
+        "mypy-tests.*": {"ignore_errors": "True"},
+    }
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    ["tool = 1\n", "[tool]\nmypy = 'strict'\n", "not toml [", "[tool.mypy]\noverrides = 'x'\n"],
+)
+def test_a_malformed_configuration_gives_arks_defaults(tmp_path: Path, pyproject: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+
+    assert sections(mypy_config(tmp_path)) == {"mypy": {"ignore_missing_imports": "True"}}
+    assert sections(pylint_config(tmp_path))["MAIN"]["load-plugins"] == ""
+
+
+PYLINT_FORCED = {
+    "load-plugins": "",
+    "unsafe-load-any-extension": "no",
+    "extension-pkg-allow-list": "",
+    "extension-pkg-whitelist": "",
+    "persistent": "no",
+    "jobs": "1",
+    "reports": "no",
+    "score": "no",
+}
+
+
+def test_pylint_keeps_what_to_report_and_drops_what_runs_or_backtracks(tmp_path: Path) -> None:
+    (tmp_path / ".pylintrc").write_text(
+        """\
+[MAIN]
+init-hook = import os; os.system("touch /tmp/pwned")
+load-plugins = evil_plugin, pylint.extensions.docparams
+extension-pkg-allow-list = numpy, evil_ext
+unsafe-load-any-extension = yes
+jobs = 8
+ignore-patterns = (a+)+$
+py-version = 3.11
+
+[MESSAGES CONTROL]
+disable =
+    missing-module-docstring,
+    C0116,
+    too-few-public-methods
+
+[FORMAT]
+max-line-length = 120
+good-names = i, j, df
+function-rgx = (a*)*b
+"""
+    )
+
+    assert sections(pylint_config(tmp_path)) == {
+        "MAIN": {
+            "py-version": "3.11",
+            "disable": "missing-module-docstring,C0116,too-few-public-methods",
+            "max-line-length": "120",
+            "good-names": "i,j,df",
+            **PYLINT_FORCED,
+        }
+    }
+
+
+def test_pylint_reads_pyproject_tables_and_only_the_pylint_sections_of_setup_cfg(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "setup.cfg").write_text(
+        "[flake8]\nmax-line-length = 79\n\n[pylint.format]\nmax-line-length = 99\n"
+    )
+    assert sections(pylint_config(tmp_path))["MAIN"]["max-line-length"] == "99"
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pylint.main]\ninit-hook = "import os"\nload-plugins = ["evil"]\n\n'
+        '[tool.pylint."messages control"]\ndisable = ["C0114", "W0611"]\n\n'
+        "[tool.pylint.design]\nmax-args = 9\n"
+    )
+    assert sections(pylint_config(tmp_path)) == {
+        "MAIN": {"disable": "C0114,W0611", "max-args": "9", **PYLINT_FORCED}
+    }
