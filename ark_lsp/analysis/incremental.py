@@ -8,9 +8,13 @@ the blocks the edit touched and parses their new text alone, with its real
 line numbers; :func:`analyse_edit` walks only those, keeps the records of the
 blocks above as they were and moves those below by the lines the edit added
 or removed. A kept block is walked again only when the module's namespace
-changed for a name it calls (an import or a module-level definition of that
-name was added, removed or changed), or when one of its fixes names an import
-and the module's imports, or the line where a new one goes, changed.
+changed for a name it calls (the edited statements leave the name bound to
+something else, or hold other imports or definitions of it: see
+:func:`~ark_lsp.analysis.bindings.changed_names`), or when one of its fixes
+names an import and the module's imports, or the line where a new one goes,
+changed. What a statement binds, and what module-level code finds where it
+runs, depends on the block's own text (:mod:`ark_lsp.analysis.flow`); what
+the blocks above left bound comes from the namespace, by bisection.
 
 The piece is only trusted when it stands on its own: if it does not parse,
 the whole text is parsed, so that a syntax error is reported exactly as a
