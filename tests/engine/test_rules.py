@@ -257,6 +257,26 @@ def test_dynamic_code_builtins(source: str, expected: set[tuple[str, int]]) -> N
             set(),
             id="spawnv-non-shell",
         ),
+        *(
+            pytest.param(f"import {module}\n{call}(x)\n", {("ARK004", 2)}, id=call)
+            for module, call in (
+                ("os", "os.popen2"),
+                ("os", "os.popen3"),
+                ("os", "os.popen4"),
+                ("popen2", "popen2.popen2"),
+                ("popen2", "popen2.popen3"),
+                ("popen2", "popen2.popen4"),
+                ("popen2", "popen2.Popen3"),
+                ("popen2", "popen2.Popen4"),
+                ("commands", "commands.getoutput"),
+                ("commands", "commands.getstatusoutput"),
+            )
+        ),
+        pytest.param(
+            "from os import popen3\nfrom popen2 import Popen4 as P\npopen3(x)\nP(x)\n",
+            {("ARK004", 3), ("ARK004", 4)},
+            id="python2-family-imported-by-name",
+        ),
         pytest.param("system(x)\nos.system(x)\n", set(), id="unimported-names"),
         pytest.param("import os\nos.path.join(a, b)\nos.getcwd()\n", set(), id="harmless-os-calls"),
     ],
