@@ -326,6 +326,33 @@ def test_ark004_os_shell(source: str, expected: set[tuple[str, int]]) -> None:
             "import subprocess\nsubprocess.run(c, check=True)\n", set(), id="no-shell-keyword"
         ),
         pytest.param("run(c, shell=True)\n", set(), id="not-subprocess"),
+        # shell= given to what runs no process: bandit's B604 and ruff flag these.
+        pytest.param("options = dict(shell=True)\n", set(), id="dict"),
+        pytest.param(
+            "from fabric import Config\nconfig = Config(shell=True)\n", set(), id="constructor"
+        ),
+        pytest.param(
+            "class Config:\n    def __init__(self, shell=False):\n        self.shell = shell\n"
+            "config = Config(shell=True)\n",
+            set(),
+            id="own-class",
+        ),
+        pytest.param(
+            "import functools\n\ndef deploy(cmd, shell=False):\n    return cmd\n\n"
+            "ship = functools.partial(deploy, shell=True)\n",
+            set(),
+            id="partial-of-a-function-of-ones-own",
+        ),
+        pytest.param(
+            "from functools import partial\nimport json\ndump = partial(json.dumps, shell=True)\n",
+            set(),
+            id="partial-of-an-imported-function",
+        ),
+        pytest.param(
+            "import subprocess\nsettings = dict(shell=True, args=subprocess.list2cmdline(a))\n",
+            set(),
+            id="dict-beside-a-subprocess-call",
+        ),
     ],
 )
 def test_ark005_subprocess_shell(source: str, expected: set[tuple[str, int, Severity]]) -> None:
