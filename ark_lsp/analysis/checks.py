@@ -63,9 +63,9 @@ def resolve_name(scope: Scope, name: ast.Name, namespace: Namespace) -> tuple[st
     while current.parent is not None:
         # A class body's names are not visible from the functions inside it.
         if not (deferred and current.kind is SymbolKind.CLASS):
-            target = current.imported.get(identifier)
-            if target is not None:
-                return (target,)
+            targets = current.imported.get(identifier)
+            if targets is not None:
+                return targets
             bound_at = current.bound.get(identifier)
             if bound_at is not None and (deferred or _runs_later(current) or bound_at <= line):
                 return ()

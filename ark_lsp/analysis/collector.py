@@ -349,7 +349,11 @@ class Collector:
         if scope is self.module_scope:
             self._module_imports[node] = bound
         else:
-            scope.imported.update(bound)
+            imported = scope.imported
+            for name, target in bound:
+                known = imported.get(name, ())
+                if target not in known:
+                    imported[name] = tuple(sorted((*known, target)))
         self._imported_names.update(i.bound for i in added)
         targets = [t for item in added for t in (item.module, item.target) if item.resolved]
         self.violations.extend(

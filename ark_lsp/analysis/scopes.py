@@ -58,8 +58,9 @@ class Scope:
         self.bound: dict[str, int] = {}
         """Names bound other than by import (definitions, assignments, parameters), each
         to the line of its first binding."""
-        self.imported: dict[str, str] = {}
-        """Names the scope binds by import, to what they import."""
+        self.imported: dict[str, tuple[str, ...]] = {}
+        """Names the scope binds by import, to everything they import (sorted): a function's
+        names are its own wherever they are bound, so alternative imports are all in force."""
 
     def bind(self, name: str, line: int) -> None:
         # The walk meets statements in no particular order: keep the earliest line.

@@ -337,6 +337,27 @@ def test_a_name_bound_on_alternative_paths_may_be_any_of_them(
     assert found(source, DESERIALISING) == expected
 
 
+@pytest.mark.parametrize("first", ["ruamel.yaml", "yaml"])
+def test_alternative_imports_inside_a_function_are_each_seen(first: str) -> None:
+    other = "yaml" if first == "ruamel.yaml" else "ruamel.yaml"
+    source = f"""\
+        def read(stream):
+            try:
+                import {first} as yaml
+            except ImportError:
+                import {other} as yaml
+            return yaml.load(stream)
+
+        class Reader:
+            if fast:
+                import {first} as yaml
+            else:
+                import {other} as yaml
+            data = yaml.load(stream)
+        """
+    assert found(source, DESERIALISING) == {("CO100", 6), ("CO100", 13)}
+
+
 def test_a_call_that_breaks_a_rule_through_two_alternatives_is_reported_once() -> None:
     source = """\
         if flag:
