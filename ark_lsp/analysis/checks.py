@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ark_lsp.analysis.fixes import FixContext, fix_for_call
@@ -30,7 +30,7 @@ from ark_lsp.rules import (
 )
 
 if TYPE_CHECKING:
-    from ark_lsp.analysis.bindings import ModuleBindings
+    from ark_lsp.analysis.bindings import ModuleBindings, Position
     from ark_lsp.analysis.flow import ModuleFlow
     from ark_lsp.analysis.scopes import Scope
     from ark_lsp.analysis.source import Source
@@ -48,7 +48,9 @@ class Namespace(NamedTuple):
     flow: ModuleFlow
 
 
-def resolve_name(scope: Scope, name: ast.Name, namespace: Namespace) -> tuple[str, ...]:
+def resolve_name(
+    scope: Scope, identifier: str, at: Position, namespace: Namespace
+) -> tuple[str, ...]:
     """What a bare name may refer to: qualified names, none if it is a variable of the code's own.
 
     A function's names are local wherever they are bound in it; a class's
@@ -59,7 +61,7 @@ def resolve_name(scope: Scope, name: ast.Name, namespace: Namespace) -> tuple[st
     """
     current = scope
     deferred = False
-    identifier, line = name.id, name.lineno
+    line = at[0]
     while current.parent is not None:
         # A class body's names are not visible from the functions inside it.
         if not (deferred and current.kind is SymbolKind.CLASS):
@@ -73,8 +75,7 @@ def resolve_name(scope: Scope, name: ast.Name, namespace: Namespace) -> tuple[st
         current = current.parent
     if deferred:
         return namespace.bindings.resolve_later(identifier)
-    site = namespace.flow.site((line, name.col_offset))
-    return namespace.bindings.resolve(identifier, site)
+    return namespace.bindings.resolve(identifier, namespace.flow.site(at))
 
 
 def _runs_later(scope: Scope) -> bool:
@@ -90,7 +91,7 @@ def resolve_callee(scope: Scope, func: ast.expr, namespace: Namespace) -> tuple[
         func = func.value
     if type(func) is not ast.Name:
         return ()
-    roots = resolve_name(scope, func, namespace)
+    roots = resolve_name(scope, func.id, (func.lineno, func.col_offset), namespace)
     if not attributes or not roots:
         return roots
     attributes.reverse()
@@ -146,8 +147,18 @@ def call_violations(
                 if verdict is not None:
                     broken.add(rule.id)
                     severity, message = verdict
-                    fix = fix_for_call(rule.id, call, source, context)
+                    fix = fix_for_call(
+                        rule.id, call, source, context, _meaning(scope, call, namespace)
+                    )
                     yield Violation(rule.id, severity, message, source.span(call), fix)
+
+
+def _meaning(
+    scope: Scope, call: ast.Call, namespace: Namespace
+) -> Callable[[str], tuple[str, ...]]:
+    """What a name would refer to in place of the call's callee."""
+    at = (call.lineno, call.col_offset)
+    return lambda identifier: resolve_name(scope, identifier, at, namespace)
 
 
 def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:

@@ -11,10 +11,11 @@ or removed. A kept block is walked again only when the module's namespace
 changed for a name it calls (the edited statements leave the name bound to
 something else, or hold other imports or definitions of it: see
 :func:`~ark_lsp.analysis.bindings.changed_names`), or when one of its fixes
-names an import and the module's imports, or the line where a new one goes,
-changed. What a statement binds, and what module-level code finds where it
-runs, depends on the block's own text (:mod:`ark_lsp.analysis.flow`); what
-the blocks above left bound comes from the namespace, by bisection.
+names an import and the module's imports, what an imported name is bound
+to, or the line where a new import goes, changed. What a statement binds,
+and what module-level code finds where it runs, depends on the block's own
+text (:mod:`ark_lsp.analysis.flow`); what the blocks above left bound comes
+from the namespace, by bisection.
 
 The piece is only trusted when it stands on its own: if it does not parse,
 the whole text is parsed, so that a syntax error is reported exactly as a
@@ -237,8 +238,11 @@ def analyse_edit(
     renamed = changed_names(
         chain.from_iterable(block.bindings for block in replaced), collector.bindings
     )
-    fix_context_changed = where != previous.import_line or list(namespace.imported.items()) != list(
-        previous.namespace.imported.items()
+    # A fix names an imported module by a name bound to it where the fix goes.
+    fix_context_changed = (
+        where != previous.import_line
+        or list(namespace.imported.items()) != list(previous.namespace.imported.items())
+        or not renamed.isdisjoint(namespace.imported)
     )
 
     def kept(block: Block) -> Block | None:
