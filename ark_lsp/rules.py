@@ -188,6 +188,32 @@ DEFAULT_RULES: tuple[Rule, ...] = (
             ),
         )
     ),
+    *(
+        Rule(
+            "ARK004",
+            name,
+            "Python 2's shell family (os.popen2/3/4, the popen2 and commands modules) hands "
+            "its command to a shell; code that still supports Python 2 calls it.",
+            Severity.ERROR,
+            RuleKind.CALL,
+            callee,
+            f"{callee}() runs its command in a shell",
+            fix="Use subprocess.run([...], capture_output=True, check=False) with an argument "
+            "list (subprocess.Popen for a process to talk to).",
+        )
+        for name, callee in (
+            ("os-popen2", "os.popen2"),
+            ("os-popen3", "os.popen3"),
+            ("os-popen4", "os.popen4"),
+            ("popen2-popen2", "popen2.popen2"),
+            ("popen2-popen3", "popen2.popen3"),
+            ("popen2-popen4", "popen2.popen4"),
+            ("popen2-class-popen3", "popen2.Popen3"),
+            ("popen2-class-popen4", "popen2.Popen4"),
+            ("commands-getoutput", "commands.getoutput"),
+            ("commands-getstatusoutput", "commands.getstatusoutput"),
+        )
+    ),
     Rule(
         "ARK005",
         "subprocess-shell",

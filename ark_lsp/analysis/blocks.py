@@ -69,7 +69,8 @@ class Block:
     called: Counter[str]
     """How often each name is called in the block."""
     bindings: tuple[Binding, ...]
-    """The names the block binds at module level, in source order."""
+    """What each of the block's statements leaves the module-level names it binds bound to,
+    in source order."""
     roots: frozenset[str]
     """The root name of every call the block makes (``os`` of ``os.path.join(...)``)."""
     uses_fix_context: bool

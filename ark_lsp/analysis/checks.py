@@ -2,18 +2,20 @@
 
 The collector notes every call whose callee is rooted in a plain name, the
 names each scope binds, and the statements rules care about; this module
-resolves callees to qualified names through the scopes' imports (so
-``import subprocess as sp; sp.run`` is ``subprocess.run`` and a module-level
-``def eval`` is not the builtin), matches them against the rule set, and
-drops what a ``# ark: ignore`` or ``# noqa`` comment suppresses.
+resolves callees to qualified names through the scopes' imports and the
+module's namespace where the call runs (so ``import subprocess as sp;
+sp.run`` is ``subprocess.run``, a module-level ``def eval`` is not the
+builtin below it, and a name bound by alternative imports may be either),
+matches them against the rule set, and drops what a ``# ark: ignore`` or
+``# noqa`` comment suppresses.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from ark_lsp.analysis.fixes import FixContext, fix_for_call
 from ark_lsp.models import Severity, SymbolKind, Tier, Violation
@@ -28,7 +30,8 @@ from ark_lsp.rules import (
 )
 
 if TYPE_CHECKING:
-    from ark_lsp.analysis.bindings import ModuleBindings
+    from ark_lsp.analysis.bindings import ModuleBindings, Position
+    from ark_lsp.analysis.flow import ModuleFlow
     from ark_lsp.analysis.scopes import Scope
     from ark_lsp.analysis.source import Source
 
@@ -38,28 +41,41 @@ _SUPPRESSION = re.compile(
 )
 
 
-def resolve_name(scope: Scope, name: str, line: int, namespace: ModuleBindings) -> str | None:
-    """What a bare name used at ``line`` refers to: a qualified name, or ``None`` if local.
+class Namespace(NamedTuple):
+    """The module's namespace, and where in the walked statements module-level code runs."""
+
+    bindings: ModuleBindings
+    flow: ModuleFlow
+
+
+def resolve_name(
+    scope: Scope, identifier: str, at: Position, namespace: Namespace
+) -> tuple[str, ...]:
+    """What a bare name may refer to: qualified names, none if it is a variable of the code's own.
 
     A function's names are local wherever they are bound in it; a class's
     only once bound, so ``eval(x)`` above ``eval = ...`` in a class body
     still calls the builtin. Past the function and class scopes, the
-    module's ``namespace`` answers, whichever block the call is in.
+    module's namespace answers: as it stands where module-level code runs,
+    or as the module left it for a function.
     """
     current = scope
     deferred = False
+    line = at[0]
     while current.parent is not None:
         # A class body's names are not visible from the functions inside it.
         if not (deferred and current.kind is SymbolKind.CLASS):
-            target = current.imported.get(name)
-            if target is not None:
-                return target
-            bound_at = current.bound.get(name)
+            targets = current.imported.get(identifier)
+            if targets is not None:
+                return targets
+            bound_at = current.bound.get(identifier)
             if bound_at is not None and (deferred or _runs_later(current) or bound_at <= line):
-                return None
+                return ()
         deferred = deferred or _runs_later(current)
         current = current.parent
-    return namespace.resolve(name, line, deferred)
+    if deferred:
+        return namespace.bindings.resolve_later(identifier)
+    return namespace.bindings.resolve(identifier, namespace.flow.site(at))
 
 
 def _runs_later(scope: Scope) -> bool:
@@ -67,19 +83,20 @@ def _runs_later(scope: Scope) -> bool:
     return scope.kind in (SymbolKind.FUNCTION, SymbolKind.METHOD) or type(scope.node) is ast.Lambda
 
 
-def resolve_callee(scope: Scope, func: ast.expr, namespace: ModuleBindings) -> str | None:
-    """The qualified name a call's callee resolves to, if it names something importable."""
+def resolve_callee(scope: Scope, func: ast.expr, namespace: Namespace) -> tuple[str, ...]:
+    """The qualified names a call's callee may resolve to, if it names something importable."""
     attributes: list[str] = []
     while type(func) is ast.Attribute:
         attributes.append(func.attr)
         func = func.value
     if type(func) is not ast.Name:
-        return None
-    root = resolve_name(scope, func.id, func.lineno, namespace)
-    if root is None:
-        return None
+        return ()
+    roots = resolve_name(scope, func.id, (func.lineno, func.col_offset), namespace)
+    if not attributes or not roots:
+        return roots
     attributes.reverse()
-    return ".".join([root, *attributes]) if attributes else root
+    suffix = "." + ".".join(attributes)
+    return tuple(root + suffix for root in roots)
 
 
 def candidate_calls(
@@ -110,24 +127,38 @@ def call_violations(
     calls: Iterable[tuple[Scope, ast.Call]],
     rules: RuleSet,
     tier: Tier,
-    namespace: ModuleBindings,
+    namespace: Namespace,
     context: FixContext,
 ) -> Iterator[Violation]:
-    """Violations of the call rules among the recorded calls, with their fixes."""
+    """Violations of the call rules among the recorded calls, with their fixes.
+
+    A callee that may be any of several things (a name bound by alternative
+    imports) breaks a rule when any of them does; a rule is reported once a call.
+    """
     if not rules.calls and not rules.call_prefixes:
         return
     for scope, call in calls:
-        qualified = resolve_callee(scope, call.func, namespace)
-        if qualified is None:
-            continue
-        for rule in rules.for_call(qualified):
-            if not rule.applies_to(tier):
-                continue
-            verdict = _triggered(rule, call)
-            if verdict is not None:
-                severity, message = verdict
-                fix = fix_for_call(rule.id, call, source, context)
-                yield Violation(rule.id, severity, message, source.span(call), fix)
+        broken: set[str] = set()
+        for qualified in resolve_callee(scope, call.func, namespace):
+            for rule in rules.for_call(qualified):
+                if rule.id in broken or not rule.applies_to(tier):
+                    continue
+                verdict = _triggered(rule, call)
+                if verdict is not None:
+                    broken.add(rule.id)
+                    severity, message = verdict
+                    fix = fix_for_call(
+                        rule.id, call, source, context, _meaning(scope, call, namespace)
+                    )
+                    yield Violation(rule.id, severity, message, source.span(call), fix)
+
+
+def _meaning(
+    scope: Scope, call: ast.Call, namespace: Namespace
+) -> Callable[[str], tuple[str, ...]]:
+    """What a name would refer to in place of the call's callee."""
+    at = (call.lineno, call.col_offset)
+    return lambda identifier: resolve_name(scope, identifier, at, namespace)
 
 
 def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:

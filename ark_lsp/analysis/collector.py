@@ -38,10 +38,11 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ark_lsp.analysis import checks
-from ark_lsp.analysis.bindings import STAR, Binding, ModuleBindings
+from ark_lsp.analysis.bindings import Binding, ModuleBindings, Position
 from ark_lsp.analysis.blocks import Block, lead_of
 from ark_lsp.analysis.compiler_errors import compiler_errors
 from ark_lsp.analysis.fixes import FixContext
+from ark_lsp.analysis.flow import ModuleFlow
 from ark_lsp.analysis.scopes import (
     DECISION_COUNTS,
     ROLES,
@@ -164,12 +165,23 @@ class Collector:
         """Each class's methods: kept here, not on the class's scope, whose methods point
         back at it, so that an analysis leaves no reference cycle for the collector."""
         self.module_scope = ModuleScope()
+        self._module_imports: dict[ast.stmt, list[tuple[str, str]]] = {}
+        """What each module-level import statement binds, and to what (star imports aside)."""
+        self._walrus: list[tuple[Position, str]] = []
+        """Module-level ``:=`` targets, by position."""
+        self._flow: ModuleFlow | None = None
         self._spans: list[tuple[int, int]] = []
 
     @property
+    def flow(self) -> ModuleFlow:
+        """How the walked statements bind module-level names (after :meth:`collect`)."""
+        assert self._flow is not None, "collect() first"
+        return self._flow
+
+    @property
     def bindings(self) -> list[Binding]:
-        """The module-level bindings met, in source order (after :meth:`collect`)."""
-        return self.module_scope.bindings
+        """What each walked top-level statement binds, in source order (after :meth:`collect`)."""
+        return self.flow.bindings
 
     def collect(self, statements: list[ast.stmt]) -> Collector:
         """Walk the statements once; return self."""
@@ -180,7 +192,9 @@ class Collector:
             scope, nodes = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, pending)
         self.violations.extend(compiler_errors(statements, self.source))
-        self.module_scope.bindings.sort(key=_position)
+        self._walrus.sort()
+        module_level = sorted((c.lineno, c.col_offset) for s, c, _ in self._calls if not s.deferred)
+        self._flow = ModuleFlow(statements, self._module_imports, self._walrus, module_level)
         self._measure()
         return self
 
@@ -233,6 +247,9 @@ class Collector:
                     continue
                 elif role is Role.BINDING:
                     bind_names(node, scope)
+                    if node_type is ast.NamedExpr and scope is self.module_scope:
+                        target: ast.Name = node.target  # type: ignore[attr-defined]
+                        self._walrus.append(((node.lineno, node.col_offset), target.id))  # type: ignore[attr-defined]
                     count = counted.get(node_type)
                     if count is not None:
                         decisions += count(node)
@@ -328,11 +345,15 @@ class Collector:
             ]
         else:
             bound = [(i.bound, i.target) for i in added]
+        bound = [(name, target) for name, target in bound if name != "*"]
         if scope is self.module_scope:
-            for name, target in bound:
-                self.module_scope.bind_import(name, target, node.lineno, node.col_offset)
+            self._module_imports[node] = bound
         else:
-            scope.imported.update((name, target) for name, target in bound if name != STAR)
+            imported = scope.imported
+            for name, target in bound:
+                known = imported.get(name, ())
+                if target not in known:
+                    imported[name] = tuple(sorted((*known, target)))
         self._imported_names.update(i.bound for i in added)
         targets = [t for item in added for t in (item.module, item.target) if item.resolved]
         self.violations.extend(
@@ -407,7 +428,7 @@ class Collector:
             ),
             self.rules,
             self.tier,
-            namespace,
+            checks.Namespace(namespace, self.flow),
             FixContext(namespace.imported, import_line),
         )
         self.violations.extend(calls)
@@ -436,7 +457,7 @@ class Collector:
         symbols = _split(self.symbols, firsts, lambda s: s.span.line)
         imports = _split(self.imports, firsts, lambda i: i.line)
         violations = _split(self.violations, firsts, lambda v: v.span.line)
-        bindings = _split(self.module_scope.bindings, firsts, lambda b: b.line)
+        bindings = _split(self.bindings, firsts, lambda b: b.line)
         called: list[Counter[str]] = [Counter() for _ in firsts]
         roots: list[set[str]] = [set() for _ in firsts]
         for _, call, root in self._calls:
@@ -494,7 +515,3 @@ class _Comments:
             # violation on a line holding a "#", and only its own lines.
             self._on = self._source.comments(self._first, self._last)
         return self._on.get(line)
-
-
-def _position(binding: Binding) -> tuple[int, int]:
-    return binding.line, binding.column

@@ -13,8 +13,8 @@ from __future__ import annotations
 import ast
 import re
 import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import Fix, Span, TextEdit, Violation
@@ -30,6 +30,8 @@ class FixContext:
     """Module-level names bound by import, to what they import."""
     import_line: int
     """The line before which a new import statement may go."""
+    meaning: Callable[[str], tuple[str, ...]] = lambda name: ()
+    """What a name may refer to where the fix goes (see ``checks.resolve_name``)."""
 
 
 def command_words(command: str) -> list[str] | None:
@@ -48,7 +50,9 @@ def command_words(command: str) -> list[str] | None:
 def _module_reference(module: str, context: FixContext) -> tuple[str, list[TextEdit]]:
     """How to name ``module`` here, and the import edit needed if it is not bound."""
     for bound, target in context.imported.items():
-        if target == module:
+        # Only where the name is that module: not above its import, nor where
+        # another import of it may be in force.
+        if target == module and context.meaning(bound) == (module,):
             return bound, []
     position = Span(context.import_line, 0, context.import_line, 0)
     return module, [TextEdit(position, f"import {module}\n")]
@@ -62,8 +66,18 @@ def _list_literal(words: list[str], like: str) -> str:
     return "[" + ", ".join(rendered) + "]"
 
 
-def fix_for_call(rule_id: str, call: ast.Call, source: Source, context: FixContext) -> Fix | None:
-    """The mechanical fix of a call that broke ``rule_id``, if there is a safe one."""
+def fix_for_call(
+    rule_id: str,
+    call: ast.Call,
+    source: Source,
+    context: FixContext,
+    meaning: Callable[[str], tuple[str, ...]],
+) -> Fix | None:
+    """The mechanical fix of a call that broke ``rule_id``, if there is a safe one.
+
+    ``meaning`` tells what a name may refer to at the call.
+    """
+    context = replace(context, meaning=meaning)
     if rule_id == "ARK001":
         return _literal_eval(call, source, context)
     if rule_id == "ARK005":

@@ -8,9 +8,14 @@ the blocks the edit touched and parses their new text alone, with its real
 line numbers; :func:`analyse_edit` walks only those, keeps the records of the
 blocks above as they were and moves those below by the lines the edit added
 or removed. A kept block is walked again only when the module's namespace
-changed for a name it calls (an import or a module-level definition of that
-name was added, removed or changed), or when one of its fixes names an import
-and the module's imports, or the line where a new one goes, changed.
+changed for a name it calls (the edited statements leave the name bound to
+something else, or hold other imports or definitions of it: see
+:func:`~ark_lsp.analysis.bindings.changed_names`), or when one of its fixes
+names an import and the module's imports, what an imported name is bound
+to, or the line where a new import goes, changed. What a statement binds,
+and what module-level code finds where it runs, depends on the block's own
+text (:mod:`ark_lsp.analysis.flow`); what the blocks above left bound comes
+from the namespace, by bisection.
 
 The piece is only trusted when it stands on its own: if it does not parse,
 the whole text is parsed, so that a syntax error is reported exactly as a
@@ -233,8 +238,11 @@ def analyse_edit(
     renamed = changed_names(
         chain.from_iterable(block.bindings for block in replaced), collector.bindings
     )
-    fix_context_changed = where != previous.import_line or list(namespace.imported.items()) != list(
-        previous.namespace.imported.items()
+    # A fix names an imported module by a name bound to it where the fix goes.
+    fix_context_changed = (
+        where != previous.import_line
+        or list(namespace.imported.items()) != list(previous.namespace.imported.items())
+        or not renamed.isdisjoint(namespace.imported)
     )
 
     def kept(block: Block) -> Block | None:

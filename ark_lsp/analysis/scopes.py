@@ -14,8 +14,10 @@ import ast
 import enum
 from collections.abc import Callable
 
-from ark_lsp.analysis.bindings import Binding
 from ark_lsp.models import SymbolKind
+
+_RUNS_LATER = (SymbolKind.FUNCTION, SymbolKind.METHOD)
+"""Scopes whose code runs when called, not where it is written (with lambdas)."""
 
 
 class Scope:
@@ -24,6 +26,7 @@ class Scope:
     __slots__ = (
         "bound",
         "decisions",
+        "deferred",
         "forward",
         "imported",
         "kind",
@@ -48,11 +51,16 @@ class Scope:
         self.forward = forward
         """A lambda or comprehension: names of its own, but its decisions are its parent's."""
         self.decisions = 0
+        self.deferred: bool = parent is not None and (
+            parent.deferred or kind in _RUNS_LATER or type(node) is ast.Lambda
+        )
+        """Whether the scope's code runs after the module has run (in a function or lambda)."""
         self.bound: dict[str, int] = {}
         """Names bound other than by import (definitions, assignments, parameters), each
         to the line of its first binding."""
-        self.imported: dict[str, str] = {}
-        """Names the scope binds by import, to what they import."""
+        self.imported: dict[str, tuple[str, ...]] = {}
+        """Names the scope binds by import, to everything they import (sorted): a function's
+        names are its own wherever they are bound, so alternative imports are all in force."""
 
     def bind(self, name: str, line: int) -> None:
         # The walk meets statements in no particular order: keep the earliest line.
@@ -72,27 +80,21 @@ class Scope:
 
 
 class ModuleScope(Scope):
-    """The module's namespace, as the statements being walked see it.
+    """The module's own scope, where the walk starts.
 
-    It only records the module-level bindings of those statements (all of the
-    module's, or the blocks an edit touched); what a name used at module level
-    refers to is the business of
-    :class:`~ark_lsp.analysis.bindings.ModuleBindings`, which merges the
-    bindings of every block.
+    It records nothing: what the module's names are bound to, and where, is
+    followed statement by statement by :mod:`ark_lsp.analysis.flow`, and
+    resolved through :class:`~ark_lsp.analysis.bindings.ModuleBindings`,
+    which merges the bindings of every block.
     """
 
-    __slots__ = ("bindings",)
+    __slots__ = ()
 
     def __init__(self) -> None:
         super().__init__(None, None, "", None)
-        self.bindings: list[Binding] = []
 
     def bind(self, name: str, line: int) -> None:
-        self.bindings.append(Binding(name, None, line, 0))
-
-    def bind_import(self, name: str, target: str, line: int, column: int) -> None:
-        """Note a name bound by import (``*`` for a star import)."""
-        self.bindings.append(Binding(name, target, line, column))
+        pass
 
 
 def uncounted(scope: Scope) -> Scope:

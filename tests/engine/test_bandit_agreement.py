@@ -24,7 +24,7 @@ B602 counts as one):
 | B307 | `eval` | ARK001 |
 | B602 | a `subprocess` call with `shell=True` | ARK005 |
 | B604 | *any* call with `shell=True` (ARK only flags `subprocess.*`) | ARK005 |
-| B605 | `os.system`, `os.popen` and the shell family | ARK004 |
+| B605 | `os.system`, `os.popen` and the shell family (Python 2's too) | ARK004 |
 """
 
 from __future__ import annotations
@@ -102,20 +102,6 @@ DIFFERENCES: tuple[Difference, ...] = (
     D("shell_kwargs.py", "shell=True,", "ARK005", BANDIT_ONLY,
       "bandit reports B602 at the line of the shell= keyword, not of the call"),
     # -- the shell family --------------------------------------------------------
-    D("os_family.py", "os.popen2(command)", "ARK004", BANDIT_ONLY,
-      "Python 2 only (gone in Python 3, which ARK targets)"),
-    D("os_family.py", "os.popen3(command)", "ARK004", BANDIT_ONLY,
-      "Python 2 only (gone in Python 3, which ARK targets)"),
-    D("os_family.py", "os.popen4(command)", "ARK004", BANDIT_ONLY,
-      "Python 2 only (gone in Python 3, which ARK targets)"),
-    D("os_family.py", "popen2.popen2(command)", "ARK004", BANDIT_ONLY,
-      "the popen2 module is Python 2 only"),
-    D("os_family.py", "popen2.Popen3(command)", "ARK004", BANDIT_ONLY,
-      "the popen2 module is Python 2 only"),
-    D("os_family.py", "commands.getoutput(command)", "ARK004", BANDIT_ONLY,
-      "the commands module is Python 2 only"),
-    D("os_family.py", "commands.getstatusoutput(command)", "ARK004", BANDIT_ONLY,
-      "the commands module is Python 2 only"),
     D("os_family.py", 'os.spawnl(os.P_WAIT, "/bin/sh", "sh", "-c", command)', "ARK004", ARK_ONLY,
       "ARK004 covers os.spawn* of a shell program; bandit files os.spawn* under B606 "
       "(no shell), outside the shared rules"),

@@ -189,3 +189,39 @@ def test_check_fix_rewrites_files_and_reports_what_is_left(tmp_path) -> None:
     )
     remaining = json.loads(result.stdout)["results"]
     assert [(r["rule"], r["line"]) for r in remaining] == [("ARK001", 7)]
+
+
+def test_an_alias_is_reused_only_where_it_is_bound_to_the_module() -> None:
+    # Module-level code runs before the import below it; a function, after
+    # every import, so an alias imported twice may be either module.
+    source = """
+        import os
+
+        os.system("ls -l")
+
+        import subprocess as sp
+        import safe as run
+
+
+        def later():
+            os.system("make all")
+
+        import subprocess as run
+        """
+    assert fixed(source) == dedent(
+        """
+        import subprocess
+        import os
+
+        subprocess.run(["ls", "-l"], check=False)
+
+        import subprocess as sp
+        import safe as run
+
+
+        def later():
+            sp.run(["make", "all"], check=False)
+
+        import subprocess as run
+        """
+    )

@@ -7,6 +7,7 @@ import gc
 import random
 import sysconfig
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -17,7 +18,7 @@ from ark_lsp.analysis.blocks import first_line, group_statements
 from ark_lsp.analysis.collector import Collector
 from ark_lsp.analysis.incremental import UNCHANGED, reparse
 from ark_lsp.analysis.source import count_lines, line_counts
-from ark_lsp.config import Settings
+from ark_lsp.config import Settings, settings_from_mapping
 from ark_lsp.models import ModuleReport, Tier
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -66,6 +67,23 @@ BINDING = [
     b"import os as eval\n",
     b"    def eval(self):\n",
     b"x = eval(y) \\\n",
+    # Paths module-level code takes: alternative and conditional bindings.
+    b"try:\n",
+    b"except ImportError:\n",
+    b"finally:\n",
+    b"if flag:\n",
+    b"for eval in fs:\n",
+    b"while flag:\n",
+    b"with ctx() as sp:\n",
+    b"    import subprocess as sp\n",
+    b"    from os import system as run\n",
+    b"    from safe import eval\n",
+    b"    break\n",
+    b"    continue\n",
+    b"    raise\n",
+    b"del eval\n",
+    b"del run\n",
+    b"(eval := safe)\n",
 ]
 
 RISKY = textwrap.dedent(
@@ -181,8 +199,22 @@ def test_random_edits_reparse_the_statements_of_a_full_parse(sample: str) -> Non
     assert spliced > 50
 
 
+def moved(lines: list[bytes], rng: random.Random, typed: list[bytes]) -> list[bytes]:
+    """A line cut and pasted elsewhere, as a user moves a call above or below an import."""
+    if len(lines) < 2:
+        return lines
+    source, target = rng.randrange(len(lines)), rng.randrange(len(lines))
+    rest = [*lines[:source], *lines[source + 1 :]]
+    return [*rest[:target], lines[source], *rest[target:]]
+
+
 def assert_edits_match_full_analysis(
-    original: bytes, rng: random.Random, typed: list[bytes], edits: int, settings: Settings
+    original: bytes,
+    rng: random.Random,
+    typed: list[bytes],
+    edits: int,
+    settings: Settings,
+    change: Callable[[list[bytes], random.Random, list[bytes]], list[bytes]] = edit,
 ) -> int:
     """Edit ``original`` at random; every report must equal a full analysis. Returns reuses."""
     path = "pkg/module.py"
@@ -191,7 +223,7 @@ def assert_edits_match_full_analysis(
     assert report == analyze(original, path, settings)
     reused = 0
     for _ in range(edits):
-        lines = edit(lines, rng, typed)
+        lines = change(lines, rng, typed)
         text = b"".join(lines).decode()
         report, after = analyze_edit(text, path, settings, state)
         assert report == analyze(text, path, settings)
@@ -218,6 +250,66 @@ def test_random_edits_give_the_report_of_a_full_analysis(sample: str) -> None:
 def test_random_edits_of_risky_code_give_the_report_of_a_full_analysis(seed: int) -> None:
     reused = assert_edits_match_full_analysis(
         RISKY, random.Random(seed), TYPED + BINDING * 2, 150, Settings()
+    )
+    assert reused > 100
+
+
+FLOW = textwrap.dedent(
+    '''\
+    """Module-level calls above and below the imports that rebind their names."""
+
+    import os
+    import subprocess as sp
+
+    eval(data)
+    try:
+        import cPickle as pickle
+    except ImportError:
+        import pickle
+    from safe import eval
+    sp.run("ls", shell=True)
+    if flag:
+        from os import system as run
+    else:
+        from safe import run
+    run(cmd)
+    pickle.loads(blob)
+    exec(code)
+
+
+    def later():
+        return eval(x), run(y), pickle.loads(z), exec(w)
+
+
+    from safe import exec
+    import safe as sp
+    exec(code)
+    sp.run("ls", shell=True)
+    os.system("ls")
+    del eval
+    eval(data)
+    '''
+).encode()
+
+UNPICKLING = settings_from_mapping(
+    {
+        "rules": [
+            {"id": "CO101", "kind": "call", "pattern": "pickle.loads"},
+            {"id": "CO102", "kind": "call", "pattern": "cPickle.loads"},
+        ]
+    }
+).settings
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_calls_and_imports_moved_about_give_the_report_of_a_full_analysis(seed: int) -> None:
+    rng = random.Random(seed)
+
+    def move_or_type(lines: list[bytes], rng: random.Random, typed: list[bytes]) -> list[bytes]:
+        return moved(lines, rng, typed) if rng.random() < 0.7 else edit(lines, rng, typed)
+
+    reused = assert_edits_match_full_analysis(
+        FLOW, rng, TYPED + BINDING, 150, UNPICKLING, move_or_type
     )
     assert reused > 100
 
@@ -259,9 +351,11 @@ FUNCTIONS = textwrap.dedent(
 )
 
 
-def test_an_import_below_rebinds_a_call_above() -> None:
+def test_an_import_below_rebinds_a_function_call_above_not_a_module_level_one() -> None:
     after = FUNCTIONS.replace("return 1", "return 1\n\nfrom safe import eval")
-    assert rules_at(edited(FUNCTIONS, after)) == set()
+    # The function runs once the module has run, and finds the import; the
+    # module-level call runs before the import does, and calls the builtin.
+    assert rules_at(edited(FUNCTIONS, after)) == {("ARK001", 7)}
     assert rules_at(edited(after, FUNCTIONS)) == {("ARK001", 5), ("ARK001", 7)}
 
 
@@ -309,6 +403,35 @@ def test_an_alias_renamed_elsewhere_changes_what_a_call_runs() -> None:
     after = before.replace("import subprocess as sp", "import safe as sp")
     assert rules_at(edited(before, after)) == set()
     assert rules_at(edited(after, before)) == {("ARK005", 23)}
+
+
+def test_an_import_typed_above_a_module_level_call_rebinds_it_and_below_does_not() -> None:
+    before = HEADER + "import os\n" + FILLER + "\n\neval(data)\n" + FILLER
+    above = before.replace("import os", "import os\nfrom safe import eval")
+    below = before + "\n\nfrom safe import eval\n"
+    assert rules_at(edited(before, above)) == set()
+    assert rules_at(edited(above, before)) == {("ARK001", 22)}
+    assert rules_at(edited(before, below)) == {("ARK001", 22)}
+
+
+def test_a_call_moved_below_a_rebinding_import_is_no_longer_the_builtin() -> None:
+    call = "\n\neval(data)\n"
+    text = HEADER + "import os\n" + FILLER + call + FILLER + "\n\nfrom safe import eval\n" + FILLER
+    moved_down = text.replace(call, "\n", 1).replace(
+        "from safe import eval\n", "from safe import eval\n" + call
+    )
+    assert rules_at(edited(text, moved_down)) == set()
+    assert rules_at(edited(moved_down, text)) == {("ARK001", 22)}
+
+
+def test_an_alternative_import_typed_elsewhere_reaches_a_kept_function() -> None:
+    before = HEADER + "from safe import run\n" + FILLER + "\n\ndef go():\n    run('ls')\n"
+    after = before.replace(
+        "from safe import run\n",
+        "try:\n    from safe import run\nexcept ImportError:\n    from os import system as run\n",
+    )
+    assert rules_at(edited(before, after)) == {("ARK004", 26)}
+    assert rules_at(edited(after, before)) == set()
 
 
 def test_a_fix_takes_up_an_import_added_elsewhere() -> None:

@@ -257,6 +257,26 @@ def test_dynamic_code_builtins(source: str, expected: set[tuple[str, int]]) -> N
             set(),
             id="spawnv-non-shell",
         ),
+        *(
+            pytest.param(f"import {module}\n{call}(x)\n", {("ARK004", 2)}, id=call)
+            for module, call in (
+                ("os", "os.popen2"),
+                ("os", "os.popen3"),
+                ("os", "os.popen4"),
+                ("popen2", "popen2.popen2"),
+                ("popen2", "popen2.popen3"),
+                ("popen2", "popen2.popen4"),
+                ("popen2", "popen2.Popen3"),
+                ("popen2", "popen2.Popen4"),
+                ("commands", "commands.getoutput"),
+                ("commands", "commands.getstatusoutput"),
+            )
+        ),
+        pytest.param(
+            "from os import popen3\nfrom popen2 import Popen4 as P\npopen3(x)\nP(x)\n",
+            {("ARK004", 3), ("ARK004", 4)},
+            id="python2-family-imported-by-name",
+        ),
         pytest.param("system(x)\nos.system(x)\n", set(), id="unimported-names"),
         pytest.param("import os\nos.path.join(a, b)\nos.getcwd()\n", set(), id="harmless-os-calls"),
     ],
@@ -306,6 +326,33 @@ def test_ark004_os_shell(source: str, expected: set[tuple[str, int]]) -> None:
             "import subprocess\nsubprocess.run(c, check=True)\n", set(), id="no-shell-keyword"
         ),
         pytest.param("run(c, shell=True)\n", set(), id="not-subprocess"),
+        # shell= given to what runs no process: bandit's B604 and ruff flag these.
+        pytest.param("options = dict(shell=True)\n", set(), id="dict"),
+        pytest.param(
+            "from fabric import Config\nconfig = Config(shell=True)\n", set(), id="constructor"
+        ),
+        pytest.param(
+            "class Config:\n    def __init__(self, shell=False):\n        self.shell = shell\n"
+            "config = Config(shell=True)\n",
+            set(),
+            id="own-class",
+        ),
+        pytest.param(
+            "import functools\n\ndef deploy(cmd, shell=False):\n    return cmd\n\n"
+            "ship = functools.partial(deploy, shell=True)\n",
+            set(),
+            id="partial-of-a-function-of-ones-own",
+        ),
+        pytest.param(
+            "from functools import partial\nimport json\ndump = partial(json.dumps, shell=True)\n",
+            set(),
+            id="partial-of-an-imported-function",
+        ),
+        pytest.param(
+            "import subprocess\nsettings = dict(shell=True, args=subprocess.list2cmdline(a))\n",
+            set(),
+            id="dict-beside-a-subprocess-call",
+        ),
     ],
 )
 def test_ark005_subprocess_shell(source: str, expected: set[tuple[str, int, Severity]]) -> None:
