@@ -13,6 +13,7 @@ from support.sandboxes import DockerSetup
 from ark_lsp.config import Settings
 from ark_lsp.generate import Templates
 from ark_lsp.generate.characterize import CharacterizationContext, generate_tests
+from ark_lsp.sandbox import Limits
 from ark_lsp.sandbox.pytest_results import parse_junit, setup_problem
 
 pytestmark = pytest.mark.slow
@@ -129,3 +130,26 @@ def test_a_parameter_named_request_does_not_break_collection_of_the_generated_fi
     outcome = generate_tests(context, "web.py").outcome
     assert outcome.problem is None and outcome.collectable
     assert outcome.passed == outcome.written > 0
+
+
+class QuickRunner(LocalRunner):
+    limits = Limits(timeout=8)
+
+
+def test_generated_tests_the_time_limit_stopped_before_any_reported_count_nothing(
+    calc: Path,
+) -> None:
+    # Observing calls the functions without pytest; only the test run meets the conftest.
+    (calc / "conftest.py").write_text(
+        "import time\n\n\ndef pytest_sessionstart(session):\n    time.sleep(60)\n"
+    )
+    context = CharacterizationContext(
+        root=calc, settings=Settings(), templates=Templates(), runner=QuickRunner(calc)
+    )
+    outcome = generate_tests(context, "calc/ops.py").outcome
+    assert outcome.written > 0 and outcome.passed is None
+    assert outcome.problem == (
+        "the generated tests could not be run: the sandbox's time limit ended the run before "
+        "any test reported (raise it with --timeout or [tool.ark.sandbox] timeout)"
+    )
+    assert "0 of" not in outcome.summary

@@ -115,9 +115,15 @@ def not_run(result: RunResult, test_path: str) -> str | None:
     """
     if not result.ran:
         return result.error or f"the {result.backend} sandbox could not run them"
-    if result.outcome is Outcome.TIMEOUT:
-        return None  # the limit is the result: the cases that ran still count
     cases = parse_junit(result.artifacts.get(JUNIT_REPORT, b""), (test_path,))
+    if result.outcome is Outcome.TIMEOUT:
+        if cases:
+            return None  # the limit is the result: the cases that ran still count
+        # pytest writes its report at the end: a run the limit ended reported nothing.
+        return (
+            "the sandbox's time limit ended the run before any test reported "
+            "(raise it with --timeout or [tool.ark.sandbox] timeout)"
+        )
     return setup_problem(result.exit_code, cases, result.stdout, result.stderr)
 
 
