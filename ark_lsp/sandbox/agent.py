@@ -12,7 +12,8 @@ Protocol. The host writes one JSON header line to stdin, then
 ``cwd``. The agent starts ``command`` there (stdout and stderr are the
 agent's own, so output streams straight to the host), waits for it within
 ``timeout``, kills whatever the run left behind, and writes one trailer line
-to stdout: ``\x1eARK-END <nonce> <json>``. With ``linger`` it then waits for
+to stdout: ``\x1eARK-END <nonce> <json>``, after an end mark on stderr
+(``\x1eARK-END <nonce>``). With ``linger`` it then waits for
 stdin to close, so the host can read the container's counters before it is
 removed.
 
@@ -190,6 +191,9 @@ def _artifacts(cwd: str, names: list[str], limit: int) -> dict[str, str]:
 def _say(report: dict[str, object], nonce: str) -> None:
     line = b"\n" + MARKER + nonce.encode() + b" " + json.dumps(report).encode() + b"\n"
     with contextlib.suppress(OSError):  # the host went away; nothing to tell
+        # stderr's end first: the engine carries the two streams apart, so the host
+        # knows it has all of stderr only when it reads this mark there.
+        os.write(2, b"\n" + MARKER + nonce.encode() + b"\n")
         os.write(1, line)
 
 

@@ -17,6 +17,9 @@ from typing import Any
 from ark_lsp.sandbox.models import OUTPUT_CAP, KilledBy, Limits, Outcome
 
 MARKER = b"\x1eARK-END "
+
+STDERR_END_GRACE_SECONDS = 2.0
+"""How long the end of stderr is waited for once the trailer is in."""
 ARTIFACT_CAP = 4 * 1024 * 1024
 """Bytes of each collected file the agent sends back."""
 
@@ -117,18 +120,49 @@ class OutputCollector:
         self._needle = b"\n" + MARKER + nonce.encode() + b" "
         self._pending = b""
         self._trailer: bytearray | None = None
+        self._stderr_end = b"\n" + MARKER + nonce.encode() + b"\n"
+        self._stderr_pending = b""
+        self._stderr_ended = False
+        self._reported_at: float | None = None
         self.stdout = _Stream()
         self.stderr = _Stream()
         self.report: dict[str, Any] | None = None
 
     @property
-    def done(self) -> bool:
+    def reported(self) -> bool:
         """Whether the agent's trailer has arrived in full."""
         return self.report is not None
 
+    @property
+    def done(self) -> bool:
+        """Whether the agent's trailer has arrived in full, and all of stderr with it.
+
+        The engine carries stdout and stderr apart, so the end of stderr may
+        come after the trailer; it is waited for briefly (an agent that
+        writes no end mark, or stderr lost, must not hold the run).
+        """
+        if self.report is None:
+            return False
+        if self._stderr_ended:
+            return True
+        if self._reported_at is None:
+            self._reported_at = time.monotonic()
+        return time.monotonic() - self._reported_at >= STDERR_END_GRACE_SECONDS
+
     def feed_stderr(self, data: bytes) -> None:
-        """Take a chunk of stderr."""
-        self.stderr.keep(data, self.cap)
+        """Take a chunk of stderr, which ends with the agent's end mark."""
+        if self._stderr_ended:
+            return  # output of processes that outlived the report is not the run's
+        buffer = self._stderr_pending + data
+        found = buffer.find(self._stderr_end)
+        if found >= 0:
+            self.stderr.keep(buffer[:found], self.cap)
+            self._stderr_pending = b""
+            self._stderr_ended = True
+            return
+        hold = _partial_needle(buffer, self._stderr_end)
+        self.stderr.keep(buffer[: len(buffer) - hold], self.cap)
+        self._stderr_pending = buffer[len(buffer) - hold :]
 
     def feed_stdout(self, data: bytes) -> None:
         """Take a chunk of stdout, which ends with the agent's trailer."""
@@ -143,12 +177,7 @@ class OutputCollector:
             self._trailer = bytearray()
             self._add_trailer(buffer[found + len(self._needle) :])
             return
-        # Hold back a tail that could be the start of the needle split across chunks.
-        hold = next(
-            (n for n in range(min(len(self._needle) - 1, len(buffer)), 0, -1)
-             if buffer.endswith(self._needle[:n])),
-            0,
-        )  # fmt: skip
+        hold = _partial_needle(buffer, self._needle)
         self.stdout.keep(buffer[: len(buffer) - hold], self.cap)
         self._pending = buffer[len(buffer) - hold :]
 
@@ -170,6 +199,21 @@ class OutputCollector:
         if self._trailer is None and self._pending:
             self.stdout.keep(self._pending, self.cap)
             self._pending = b""
+        if not self._stderr_ended and self._stderr_pending:
+            self.stderr.keep(self._stderr_pending, self.cap)
+            self._stderr_pending = b""
+
+
+def _partial_needle(buffer: bytes, needle: bytes) -> int:
+    """How many bytes at the end of ``buffer`` could be the start of ``needle``.
+
+    A needle split across chunks is held back until the next chunk says.
+    """
+    return next(
+        (n for n in range(min(len(needle) - 1, len(buffer)), 0, -1)
+         if buffer.endswith(needle[:n])),
+        0,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -236,12 +236,16 @@ class Box:
             try:
                 chunk = self.socket.recv(READ_CHUNK)
             except TimeoutError:
+                if collector.done:  # the trailer is in; the end of stderr never came
+                    return Ending(reported=True)
                 continue
             except OSError as error:
                 return Ending(stream_lost=f"the container's stream broke ({error})")
             heard = time.monotonic()
             if not chunk:
                 collector.finish()
+                if collector.reported:
+                    return Ending(reported=True)
                 return Ending(stream_lost="the container's stream ended")
             self._take(chunk, frames, collector)
             if collector.done:

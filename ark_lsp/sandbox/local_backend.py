@@ -488,4 +488,4 @@ def _read(
             if collector.done:
                 return "reported"
     collector.finish()
-    return "reported" if collector.done else "eof"
+    return "reported" if collector.reported else "eof"

@@ -165,6 +165,8 @@ def test_the_vsix_carries_the_server_and_its_dependencies_and_stays_small(vsix: 
     # No bytecode, console scripts or pip (sqlite-utils declares it for a command ARK never runs).
     assert not [name for name in carried if "__pycache__" in name or name.endswith(".pyc")]
     assert not {"bin", "pip"} & packages
+    # The gate's tools stay out: large, and mypy is compiled for one CPython release.
+    assert not {"mypy", "pylint", "astroid", "coverage"} & packages
     # google-re2 is the one compiled dependency: its module for each CPython carried.
     abi = {"x64": "x86_64", "arm64": "aarch64"}[vscode_target().split("-")[1]]
     for release in RE2_PYTHONS:

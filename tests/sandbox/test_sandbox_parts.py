@@ -29,10 +29,38 @@ def test_the_trailer_is_found_wherever_the_stream_splits_it(split: int) -> None:
     stream = b"partial line without newline" + trailer("abc123", {"exit_code": 3})
     collector = OutputCollector("abc123")
     collector.feed_stdout(stream[:split])
-    assert not collector.done
+    assert not collector.reported
     collector.feed_stdout(stream[split:])
-    assert collector.done and collector.report == {"exit_code": 3}
+    assert collector.reported and collector.report == {"exit_code": 3}
     assert collector.stdout.text() == "partial line without newline"
+
+
+def stderr_end(nonce: str) -> bytes:
+    return b"\n" + MARKER + nonce.encode() + b"\n"
+
+
+@pytest.mark.parametrize("split", range(0, 30, 3))
+def test_the_run_is_over_when_stderr_ends_too_which_may_come_after_the_trailer(
+    split: int,
+) -> None:
+    # The engine carries the two streams apart: stderr's tail can follow stdout's trailer.
+    collector = OutputCollector("abc123")
+    collector.feed_stdout(trailer("abc123", {"exit_code": 1}))
+    assert collector.reported and not collector.done
+    tail = b"ConnectionRefusedError: [Errno 111]" + stderr_end("abc123")
+    collector.feed_stderr(tail[:split])
+    collector.feed_stderr(tail[split:])
+    assert collector.done
+    assert collector.stderr.text() == "ConnectionRefusedError: [Errno 111]"
+
+
+def test_a_trailer_without_the_end_of_stderr_ends_the_run_after_a_short_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("ark_lsp.sandbox.channel.STDERR_END_GRACE_SECONDS", 0.0)
+    collector = OutputCollector("abc123")
+    collector.feed_stdout(trailer("abc123", {"exit_code": 0}))
+    assert collector.done
 
 
 def test_a_forged_trailer_without_the_nonce_is_plain_output() -> None:

@@ -3,7 +3,8 @@
 // 1. bundled/libs: ARK's wheel and its dependencies, installed with `pip install --target`
 //    (as Microsoft's vscode-python-tools-extension-template fills its bundled/libs), so the
 //    extension needs only a Python 3.11+ interpreter, which it puts the folder in front of.
-//    The wheel is $ARK_WHEEL, else built from this clone (`pip wheel`). Everything is pure
+//    The wheel is $ARK_WHEEL, else built from this clone (`pip wheel`); the gate's tools
+//    (GATE_TOOLS) stay out. Everything is pure
 //    Python but google-re2, whose wheels are per CPython release and platform: its module is
 //    added for each of RE2_PYTHONS on this platform, and the .vsix is marked for this
 //    platform (`vsce package --target`). pip, run by $ARK_PYTHON (default python3), reads
@@ -21,6 +22,29 @@ import { fileURLToPath } from 'node:url';
 const RE2_PYTHONS = ['3.11', '3.12', '3.13', '3.14'];
 /** Declared by sqlite-utils for its own `install` command, which ARK never runs. */
 const LEFT_OUT = ['bin', 'pip'];
+/**
+ * The quality gate's tools, left out of the bundle: large, and mypy is compiled for one
+ * CPython release. The gate runs them with the interpreter the extension uses; where it
+ * lacks them the type and lint checks are reported "not run" (never passed), and coverage
+ * is the sandbox's own.
+ */
+const GATE_TOOLS = ['mypy', 'pylint', 'coverage'];
+
+/** The wheel's own requirements (no extras), as pip reads them from its METADATA. */
+const REQUIREMENTS_OF_WHEEL = `
+import sys, zipfile
+from email.parser import Parser
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+    metadata = Parser().parsestr(wheel.read(name).decode())
+for requirement in metadata.get_all("Requires-Dist") or []:
+    if "extra ==" not in requirement:
+        print(requirement)
+`;
+
+function projectName(requirement) {
+  return requirement.match(/^[A-Za-z0-9._-]+/)[0].toLowerCase().replace(/[._]/g, '-');
+}
 
 const extension = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repo = path.resolve(extension, '..', '..');
@@ -71,7 +95,11 @@ try {
   }
   fs.rmSync(bundled, { recursive: true, force: true });
   console.error(`package: installing ${path.basename(wheel)} and its dependencies into bundled/libs`);
-  run(python, ['-m', 'pip', 'install', '--quiet', '--no-compile', '--target', libs, wheel]);
+  const requirements = run(python, ['-c', REQUIREMENTS_OF_WHEEL, wheel])
+    .split('\n')
+    .filter((line) => line.trim() && !GATE_TOOLS.includes(projectName(line)));
+  run(python, ['-m', 'pip', 'install', '--quiet', '--no-compile', '--target', libs, ...requirements]);
+  run(python, ['-m', 'pip', 'install', '--quiet', '--no-compile', '--no-deps', '--target', libs, wheel]);
   for (const name of fs.readdirSync(libs)) {
     if (LEFT_OUT.includes(name) || LEFT_OUT.some((left) => name.startsWith(`${left}-`) && name.endsWith('.dist-info'))) {
       fs.rmSync(path.join(libs, name), { recursive: true, force: true });
