@@ -26,13 +26,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 from ark_lsp.gate import import_guard
+from ark_lsp.gate.model import CheckResult, CheckStatus, Finding
 
 TOOL_TIMEOUT = 300.0
 """Seconds one run of a tool may take (mypy's first run on a large project is the slow one)."""
@@ -158,3 +161,48 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
+
+
+def compared(
+    name: str,
+    files: Sequence[str],
+    findings: tuple[Sequence[Finding], Sequence[Finding], Sequence[Finding]],
+    started: float,
+    *,
+    counted: str,
+    summaries: tuple[str, str],
+) -> CheckResult:
+    """A tool check's result from its findings on the base, on the head, and the new ones.
+
+    ``counted`` names what the tool reports (``errors``, ``messages``) in the
+    figures; ``summaries`` are the words with new findings (``{count}`` and
+    ``{s}`` filled in) and without.
+    """
+    base, head, new = findings
+    per_file = {
+        path: MappingProxyType({
+            counted: float(sum(f.path == path for f in head)),
+            "new": float(sum(f.path == path for f in new)),
+        })
+        for path in files
+    }  # fmt: skip
+    measures = {f"{counted}_before": len(base), f"{counted}_after": len(head), "new": len(new)}
+    if new:
+        status = CheckStatus.FAILED
+        summary = summaries[0].format(count=len(new), s="s" if len(new) > 1 else "")
+    else:
+        status, summary = CheckStatus.PASSED, summaries[1]
+    return CheckResult(
+        name,
+        status,
+        f"{name}: {summary}",
+        findings=tuple(new),
+        measures=MappingProxyType({k: float(v) for k, v in measures.items()}),
+        files=MappingProxyType(per_file),
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def tool_line(value: object) -> int:
+    """A tool's line number; 0 (the whole file) when it gave none."""
+    return value if isinstance(value, int) else 0

@@ -16,7 +16,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from ark_lsp.gate.checks.tool_config import pylint_config
@@ -28,7 +27,14 @@ from ark_lsp.gate.model import (
     GateInput,
     not_run,
 )
-from ark_lsp.gate.tool_runs import TOOL_TIMEOUT, ToolNotRun, on_both_sides, run_tool
+from ark_lsp.gate.tool_runs import (
+    TOOL_TIMEOUT,
+    ToolNotRun,
+    compared,
+    on_both_sides,
+    run_tool,
+    tool_line,
+)
 from ark_lsp.gate.tree_files import python_files_for_tools
 
 NAME = "lint"
@@ -66,7 +72,18 @@ def check_lint(
     except ToolNotRun as problem:
         return not_run(NAME, str(problem))
     new = new_findings(base, head)
-    return _result(head_files, gate_input.settings.lint_severity, base, head, new, started)
+    severity = gate_input.settings.lint_severity
+    return compared(
+        NAME,
+        head_files,
+        (base, head, new),
+        started,
+        counted="messages",
+        summaries=(
+            f"{{count}} new pylint message{{s}} at {severity} or above",
+            f"no new pylint messages at {severity} or above",
+        ),
+    )
 
 
 def _messages(
@@ -112,7 +129,7 @@ def _messages(
         if category not in SEVERITIES or SEVERITIES.index(category) < threshold:
             continue
         path = Path(str(message.get("path", ""))).as_posix()
-        line = _line(message.get("line"))
+        line = tool_line(message.get("line"))
         symbol_name = str(message.get("symbol", ""))
         text = f"{message.get('message', '')} ({message.get('messageId', '')})"
         symbol, identity = sources.locate(path, line, symbol_name, str(message.get("message")))
@@ -121,44 +138,3 @@ def _messages(
             Finding(NAME, path, at, symbol_name, text, identity, severity=category, symbol=symbol)
         )
     return findings
-
-
-def _result(
-    files: Sequence[str],
-    severity: str,
-    base: Sequence[Finding],
-    head: Sequence[Finding],
-    new: Sequence[Finding],
-    started: float,
-) -> CheckResult:
-    per_file = {
-        path: MappingProxyType({
-            "messages": float(sum(f.path == path for f in head)),
-            "new": float(sum(f.path == path for f in new)),
-        })
-        for path in files
-    }  # fmt: skip
-    measures = {"messages_before": len(base), "messages_after": len(head), "new": len(new)}
-    if new:
-        status = CheckStatus.FAILED
-        plural = "s" if len(new) > 1 else ""
-        summary = f"{NAME}: {len(new)} new pylint message{plural} at {severity} or above"
-    else:
-        status, summary = (
-            CheckStatus.PASSED,
-            f"{NAME}: no new pylint messages at {severity} or above",
-        )
-    return CheckResult(
-        NAME,
-        status,
-        summary,
-        findings=tuple(new),
-        measures=MappingProxyType({k: float(v) for k, v in measures.items()}),
-        files=MappingProxyType(per_file),
-        duration_ms=(time.perf_counter() - started) * 1000,
-    )
-
-
-def _line(value: object) -> int:
-    """A tool's line number; 0 (the whole file) when it gave none."""
-    return value if isinstance(value, int) else 0

@@ -29,10 +29,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from ark_lsp.gate.checks.tool_config import mypy_config
@@ -48,8 +46,10 @@ from ark_lsp.gate.tool_runs import (
     TOOL_TIMEOUT,
     ToolNotRun,
     ToolOutput,
+    compared,
     on_both_sides,
     run_tool,
+    tool_line,
 )
 from ark_lsp.gate.tree_files import python_files_for_tools
 from ark_lsp.git import GitError, git
@@ -100,7 +100,14 @@ def check_types(
         # The base does not parse, so it has no baseline: judge the changed lines alone.
         head_errors = [e for e in head_errors if e.line in gate_input.changed_lines(e.path)]
     new = new_findings(base_errors, head_errors)
-    return _result(head.files, base_errors, head_errors, new, started)
+    return compared(
+        NAME,
+        head.files,
+        (base_errors, head_errors, new),
+        started,
+        counted="errors",
+        summaries=("{count} new type error{s}", "no new type errors"),
+    )
 
 
 def default_cache_dir(tree: Path) -> Path:
@@ -148,7 +155,7 @@ def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list
         path = _relative(side.tree, str(record.get("file", "")))
         if path not in touched:
             continue  # a module mypy followed: not the change's to answer for
-        line = _line(record.get("line"))
+        line = tool_line(record.get("line"))
         code = str(record.get("code") or "misc")
         message = str(record.get("message", ""))
         symbol, identity = sources.locate(path, line, code, message)
@@ -193,40 +200,3 @@ def _relative(tree: Path, name: str) -> str:
     if os.path.isabs(path):
         path = os.path.relpath(path, tree.resolve())
     return Path(path).as_posix()
-
-
-def _result(
-    files: Sequence[str],
-    base: Sequence[Finding],
-    head: Sequence[Finding],
-    new: Sequence[Finding],
-    started: float,
-) -> CheckResult:
-    per_file = {
-        path: MappingProxyType({
-            "errors": float(sum(f.path == path for f in head)),
-            "new": float(sum(f.path == path for f in new)),
-        })
-        for path in files
-    }  # fmt: skip
-    measures = {"errors_before": len(base), "errors_after": len(head), "new": len(new)}
-    if new:
-        status = CheckStatus.FAILED
-        plural = "s" if len(new) > 1 else ""
-        summary = f"{NAME}: {len(new)} new type error{plural}"
-    else:
-        status, summary = CheckStatus.PASSED, f"{NAME}: no new type errors"
-    return CheckResult(
-        NAME,
-        status,
-        summary,
-        findings=tuple(new),
-        measures=MappingProxyType({k: float(v) for k, v in measures.items()}),
-        files=MappingProxyType(per_file),
-        duration_ms=(time.perf_counter() - started) * 1000,
-    )
-
-
-def _line(value: object) -> int:
-    """A tool's line number; 0 (the whole file) when it gave none."""
-    return value if isinstance(value, int) else 0
