@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.packaging import fresh_venv
-from support.sandboxes import DockerSetup, docker_missing
+from support.sandboxes import DockerSetup, docker_missing, lean_interpreter
 
 from ark_lsp.config import GateSettings, SandboxSettings, Settings
 from ark_lsp.gate.checks.coverage import check_coverage
@@ -183,37 +182,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     return Shop(repo, commits, folder)
 
 
-def _lean_python(folder: Path, *, with_coverage: bool) -> Path:
-    """A venv holding pytest (and coverage.py) only: linked from the tests' own environment.
-
-    The links lead into the environment running the tests, which the local
-    sandbox lends read-only anyway (its interpreter runs there).
-    """
-    import _pytest
-    import coverage
-    import iniconfig
-    import packaging
-    import pluggy
-    import pygments
-
-    python = fresh_venv(folder, with_pip=False)
-    (site,) = folder.glob("lib/python3*/site-packages")
-    packages = [_pytest, pluggy, iniconfig, packaging, pygments]
-    packages += [coverage] if with_coverage else []
-    for module in packages:
-        source = Path(module.__file__ or "").parent
-        (site / source.name).symlink_to(source)
-    pytest_folder = Path(pytest.__file__).parent
-    (site / "pytest").symlink_to(pytest_folder)
-    shim = pytest_folder.parent / "py.py"  # pytest's own stand-in for the old `py` library
-    if shim.exists():
-        (site / "py.py").symlink_to(shim)
-    return python
-
-
 @pytest.fixture(scope="module")
 def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _lean_python(tmp_path_factory.mktemp("lean") / "venv", with_coverage=True)
+    return lean_interpreter(tmp_path_factory.mktemp("lean") / "venv", with_coverage=True)
 
 
 def _runner(
@@ -411,7 +382,7 @@ def test_a_change_deleting_every_test_is_not_run_never_passed(
 
 
 def test_without_coverage_py_in_the_sandbox_coverage_is_not_run(shop: Shop, tmp_path: Path) -> None:
-    python = _lean_python(tmp_path / "venv", with_coverage=False)
+    python = lean_interpreter(tmp_path / "venv", with_coverage=False)
     gate = shop.gate("base", "well tested", max_mutants=1, mutant_timeout=20)
     judged = _judge(shop.repo, python, gate)
 
