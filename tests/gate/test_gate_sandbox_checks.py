@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.gate_trees import ChangeRepository
 from support.sandboxes import DockerSetup, docker_missing, lean_interpreter
 
 from ark_lsp.config import GateSettings, SandboxSettings, Settings
@@ -366,6 +367,24 @@ def test_a_suite_that_cannot_be_collected_fails_with_its_cause(
     for other in (judged.coverage, judged.mutation):
         assert other.status is CheckStatus.NOT_RUN
         assert "conftest.py cannot be imported" in (other.reason or "")
+
+
+def test_a_suite_the_base_cannot_collect_either_is_not_run_never_failed(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    # A dependency the sandbox lacks breaks the base's suite as much as the change's: the
+    # change is not to blame, and nothing was judged.
+    changes = ChangeRepository(tmp_path)
+    base = {**BASE, "tests/conftest.py": "import hypothesis_is_not_here\n"}
+    gate = changes.change(base, {"shop/pricing.py": BROKEN_CONFTEST["shop/pricing.py"]})
+    judged = _judge(changes.repo, lean_python, gate)
+
+    assert judged.tests.status is CheckStatus.NOT_RUN
+    assert judged.tests.reason == (
+        "the tests cannot run on the base either: tests/conftest.py cannot be imported: "
+        "ModuleNotFoundError: No module named 'hypothesis_is_not_here'"
+    )
+    assert judged.runs == ["gate: the change's suite", "gate: the base's suite"]
 
 
 def test_a_change_deleting_every_test_is_not_run_never_passed(

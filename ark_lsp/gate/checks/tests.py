@@ -17,9 +17,12 @@ code and the failures it shares are named as failing already, not held
 against the change (the gate judges new code only).
 
 Not run, never passed: no pytest in the sandbox, no tests at all, a sandbox
-that cannot start, a cancelled run. Failed, with the cause: a failing test,
-a suite that cannot be collected (a conftest or a test module that does not
-import), a suite that runs past the sandbox's time or memory.
+that cannot start, a cancelled run, a suite that cannot be collected on the
+base either for the same cause (a dependency the sandbox lacks: the
+environment's fault, not the change's). Failed, with the cause: a failing
+test, a suite the change made impossible to collect (a conftest or a test
+module that does not import), a suite that runs past the sandbox's time or
+memory.
 """
 
 from __future__ import annotations
@@ -82,6 +85,13 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     head = runs.head_suite()
     if head.tool_missing:
         return _timed(not_run(NAME, head.problem or "the tests could not be run"), started)
+    if head.problem is not None and head.tests.problem is not None:
+        # The suite cannot even be collected. When the base's cannot either, for the same
+        # cause (a dependency the sandbox lacks), the change did nothing to it: nothing judged.
+        base = runs.base_suite()
+        if base.tests.problem == head.tests.problem:
+            reason = f"the tests cannot run on the base either: {head.problem}"
+            return _timed(not_run(NAME, reason), started)
     suites: list[tuple[str, str, SuiteRun]] = [("the change's suite", "test-failed", head)]
     base_tests = runs.base_tests_on_head()
     if base_tests is not None:
