@@ -176,6 +176,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     commits["known failure"] = _commit(repo, "a test that fails already")
     _write(repo, BROKEN_TOTAL)
     commits["broken total"] = _commit(repo, "break total")
+    git(repo, "checkout", "-q", "--detach", commits["known failure"])
+    _write(repo, WELL_TESTED)
+    commits["well tested, a known failure"] = _commit(repo, "shipping, beside a known failure")
     git(repo, "checkout", "-q", "--detach", commits["base"])
     git(repo, "rm", "-rq", "tests")
     commits["tests deleted"] = _commit(repo, "no more tests")
@@ -339,6 +342,24 @@ def test_a_test_failing_on_the_change_fails_the_check(shop: Shop, local: Sandbox
     assert finding.message.startswith("tests/test_pricing.py::test_total fails on the change")
     # The test that failed before the change is named, not held against it.
     assert "1 failing on the base already: tests/test_known.py::test_known_bug" in tests.summary
+
+
+def test_a_test_that_failed_on_the_base_already_is_run_alone_there_not_the_whole_suite(
+    shop: Shop, lean_python: Path
+) -> None:
+    gate = shop.gate("known failure", "well tested, a known failure", max_mutants=1)
+    judged = _judge(shop.repo, lean_python, gate)
+
+    assert judged.tests.status is CheckStatus.PASSED, judged.tests.summary
+    assert judged.tests.summary == (
+        "tests: 3 tests pass on the change; "
+        "1 failing on the base already: tests/test_known.py::test_known_bug"
+    )
+    assert judged.runs == [
+        "gate: the change's suite",
+        "gate: the base's tests that fail on the change",
+        "gate: mutants of the change",
+    ]
 
 
 def test_a_change_cannot_pass_by_editing_the_test_it_breaks(

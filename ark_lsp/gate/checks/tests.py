@@ -12,9 +12,10 @@ Two suites are judged, in the sandbox (see :mod:`ark_lsp.gate.suite_runs`):
   call (the integrity flags say the tests were touched).
 
 A test that fails on the change and failed on the base as well is not the
-change's doing: when anything fails, the base's suite is run on the base's
-code and the failures it shares are named as failing already, not held
-against the change (the gate judges new code only).
+change's doing: when anything fails, the failing tests are run on the base's
+code (alone first, then, unless all of them fail there too, in the base's
+whole suite) and the failures it shares are named as failing already, not
+held against the change (the gate judges new code only).
 
 Not run, never passed: no pytest in the sandbox, no tests at all, a sandbox
 that cannot start, a cancelled run, a suite that cannot be collected on the
@@ -116,11 +117,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         for case in _failed(run.tests.cases):
             failing.setdefault(case.nodeid, _finding(case, code, what))
 
-    already: frozenset[str] = frozenset()
-    if failing:
-        base = runs.base_suite()
-        if base.problem is None:
-            already = frozenset(base.failures)
+    already = runs.failing_on_base(list(failing)) if failing else frozenset()
     new = {nodeid: finding for nodeid, finding in failing.items() if nodeid not in already}
     old = sorted(nodeid for nodeid in failing if nodeid in already)
     measures = {"tests": float(len(head.tests.cases)), "failed": float(len(new)),
