@@ -47,7 +47,15 @@ from ark_lsp.gate import sandbox_driver
 from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
 from ark_lsp.gate.model import FileStatus, GateInput
 from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
-from ark_lsp.sandbox import CaseOutcome, Limits, Outcome, PytestRun, RunRequest, RunResult
+from ark_lsp.sandbox import (
+    CaseOutcome,
+    KilledBy,
+    Limits,
+    Outcome,
+    PytestRun,
+    RunRequest,
+    RunResult,
+)
 from ark_lsp.sandbox.pytest_results import NO_TESTS, PYTEST_ARGS, PYTEST_MISSING
 from ark_lsp.sandbox.requests import copy_workspace
 from ark_lsp.sandbox.runner import Cancel, SandboxRunner
@@ -312,9 +320,31 @@ class SuiteRuns:
         return self.runner.run(request, self.cancel)
 
 
+def unfinished(label: str, run: SuiteRun, limits: Limits) -> str | None:
+    """Why ``run`` did not reach its end, when a limit of the sandbox stopped it.
+
+    Said with the setting that raises the limit: a project's suite under
+    coverage.py often needs more than the ``ark run`` a default is made for.
+    """
+    killed = run.result.killed_by
+    if killed is KilledBy.TIMEOUT:
+        return (
+            f"{label} ran past the sandbox's {limits.timeout:g} s limit "
+            "(raise `timeout` in [tool.ark.sandbox])"
+        )
+    if killed is KilledBy.MEMORY:
+        return f"{label} ran out of the sandbox's memory (raise `memory` in [tool.ark.sandbox])"
+    if killed is KilledBy.PIDS:
+        return (
+            f"{label} started more processes than the sandbox allows "
+            "(raise `pids` in [tool.ark.sandbox])"
+        )
+    return None
+
+
 def with_timeout(limits: Limits, seconds: float) -> Limits:
     """``limits`` with a wall-clock limit of ``seconds``."""
     return dataclasses.replace(limits, timeout=seconds)
 
 
-__all__ = ["SuiteRun", "SuiteRuns", "with_timeout"]
+__all__ = ["SuiteRun", "SuiteRuns", "unfinished", "with_timeout"]

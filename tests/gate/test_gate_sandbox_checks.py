@@ -192,12 +192,16 @@ def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _runner(
-    repo: Path, python: Path | None, backend: str = "local", ran: list[str] | None = None
+    repo: Path,
+    python: Path | None,
+    backend: str = "local",
+    ran: list[str] | None = None,
+    timeout: float = 120.0,
 ) -> SandboxRunner:
     sandbox = SandboxSettings(
         backend=backend,
         python=str(python) if python else None,
-        timeout=120.0,
+        timeout=timeout,
         memory=512 * 1024 * 1024,
     )
 
@@ -406,6 +410,30 @@ def test_a_suite_the_base_cannot_collect_either_is_not_run_never_failed(
         "ModuleNotFoundError: No module named 'hypothesis_is_not_here'"
     )
     assert judged.runs == ["gate: the change's suite", "gate: the base's suite"]
+
+
+def test_a_suite_past_the_sandboxs_time_says_which_setting_gives_it_more(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    changes = ChangeRepository(tmp_path)
+    slow = "import time\n\n\ndef test_slowly():\n    time.sleep(60)\n"
+    gate = changes.change(BASE, {**WELL_TESTED, "tests/test_slow.py": slow})
+    runner = _runner(changes.repo, lean_python, timeout=4)
+    try:
+        runs = SuiteRuns(runner, gate)
+        tests, coverage = check_tests(gate, runs), check_coverage(gate, runs)
+        mutation = check_mutation(gate, runs)
+    finally:
+        runner.close()
+
+    stopped = (
+        "the change's suite ran past the sandbox's 4 s limit "
+        "(raise `timeout` in [tool.ark.sandbox])"
+    )
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == f"tests: {stopped}"
+    assert (coverage.status, coverage.reason) == (CheckStatus.NOT_RUN, stopped)
+    assert (mutation.status, mutation.reason) == (CheckStatus.NOT_RUN, stopped)
 
 
 def test_a_change_deleting_every_test_is_not_run_never_passed(

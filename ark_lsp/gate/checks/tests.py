@@ -33,25 +33,13 @@ import time
 from collections.abc import Iterable
 
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
-from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns
-from ark_lsp.sandbox import CaseOutcome, KilledBy, PytestCase
+from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns, unfinished
+from ark_lsp.sandbox import CaseOutcome, PytestCase
 
 NAME = "tests"
 MESSAGE_CAP = 300
 SHOWN = 3
 """Failing tests a summary names before it counts the rest."""
-
-
-def _unfinished(label: str, run: SuiteRun, timeout: float) -> str | None:
-    """Why a suite did not run to its end, when a limit stopped it."""
-    killed = run.result.killed_by
-    if killed is KilledBy.TIMEOUT:
-        return f"{label} ran past the sandbox's {timeout:g} s limit"
-    if killed is KilledBy.MEMORY:
-        return f"{label} ran out of the sandbox's memory"
-    if killed is KilledBy.PIDS:
-        return f"{label} started more processes than the sandbox allows"
-    return None
 
 
 def _finding(case: PytestCase, code: str, what: str) -> Finding:
@@ -108,9 +96,9 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         if run.problem is not None:
             problems.append(f"{label} could not run: {run.problem}")
             continue
-        unfinished = _unfinished(label, run, runs.runner.limits.timeout)
-        if unfinished:
-            problems.append(unfinished)
+        stopped = unfinished(label, run, runs.runner.limits)
+        if stopped:
+            problems.append(stopped)
         what = (
             "fails on the change" if code == "test-failed" else "(the base's) fails on the change"
         )
