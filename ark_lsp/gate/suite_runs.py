@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -47,7 +47,15 @@ from ark_lsp.gate import sandbox_driver
 from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
 from ark_lsp.gate.model import FileStatus, GateInput
 from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
-from ark_lsp.sandbox import CaseOutcome, Limits, Outcome, PytestRun, RunRequest, RunResult
+from ark_lsp.sandbox import (
+    CaseOutcome,
+    KilledBy,
+    Limits,
+    Outcome,
+    PytestRun,
+    RunRequest,
+    RunResult,
+)
 from ark_lsp.sandbox.pytest_results import NO_TESTS, PYTEST_ARGS, PYTEST_MISSING
 from ark_lsp.sandbox.requests import copy_workspace
 from ark_lsp.sandbox.runner import Cancel, SandboxRunner
@@ -62,6 +70,8 @@ STATUS = ".ark-gate/status.json"
 RESULTS = ".ark-gate/mutants.jsonl"
 STATUS_CAP = 8192
 """Bytes of the driver's status read: a few short fields."""
+MAX_SELECTED = 100
+"""Failing tests run alone on the base at most; beyond, the base's whole suite runs."""
 
 T = TypeVar("T")
 
@@ -204,6 +214,24 @@ class SuiteRuns:
         """The base's suite on the base's code: what already failed before the change."""
         return self._once("base", self._run_base)
 
+    def failing_on_base(self, nodeids: Collection[str]) -> frozenset[str]:
+        """Which of ``nodeids`` (tests that fail on the change) failed on the base already.
+
+        They run alone on the base first, which costs a few tests rather than
+        the whole suite again, and settles it when every one of them fails
+        there too (a failure the base had). When one passes alone, or that
+        run cannot say, the base's whole suite decides: a test may fail only
+        after others ran. A base whose suite cannot run says none.
+        """
+        wanted = sorted(set(nodeids))
+        if 0 < len(wanted) <= MAX_SELECTED:
+            alone = self._once("base: " + "\n".join(wanted), lambda: self._run_base(tuple(wanted)))
+            failed = frozenset(alone.failures)
+            if alone.problem is None and failed >= set(wanted):
+                return frozenset(wanted)
+        whole = self.base_suite()
+        return frozenset(whole.failures) & set(wanted) if whole.problem is None else frozenset()
+
     def _run_head(self) -> SuiteRun:
         files = self.head_files()
         if isinstance(files, str):
@@ -218,19 +246,35 @@ class SuiteRuns:
         files.update({path: data for path, data in base.items() if shapes_the_tests(path)})
         return self.run_suite(files, target="gate: the base's tests on the change")
 
-    def _run_base(self) -> SuiteRun:
+    def _run_base(self, only: tuple[str, ...] = ()) -> SuiteRun:
         files = self.base_files()
         if isinstance(files, str):
             return _refused(files)
+        if only:
+            target = "gate: the base's tests that fail on the change"
+            return self.run_suite(files, tests=only, target=target)
         return self.run_suite(files, target="gate: the base's suite")
 
     def run_suite(
-        self, files: Mapping[str, bytes], *, measure: tuple[str, ...] = (), target: str = ""
+        self,
+        files: Mapping[str, bytes],
+        *,
+        measure: tuple[str, ...] = (),
+        tests: tuple[str, ...] = (),
+        target: str = "",
     ) -> SuiteRun:
-        """Run pytest on ``files`` in the sandbox, under coverage.py for ``measure``."""
+        """Run pytest on ``files`` in the sandbox, under coverage.py for ``measure``.
+
+        ``tests`` (node ids) runs only those tests; by default the whole suite runs.
+        """
         spec = {
             "mode": "suite",
-            "pytest_args": [*PYTEST_ARGS, f"--junitxml={JUNIT}"],
+            # "--" ends the options: a node id is never read as one.
+            "pytest_args": [
+                *PYTEST_ARGS,
+                f"--junitxml={JUNIT}",
+                *(("--", *tests) if tests else ()),
+            ],
             "measure": list(measure),
             "status": STATUS,
             "coverage": COVERAGE,
@@ -276,9 +320,31 @@ class SuiteRuns:
         return self.runner.run(request, self.cancel)
 
 
+def unfinished(label: str, run: SuiteRun, limits: Limits) -> str | None:
+    """Why ``run`` did not reach its end, when a limit of the sandbox stopped it.
+
+    Said with the setting that raises the limit: a project's suite under
+    coverage.py often needs more than the ``ark run`` a default is made for.
+    """
+    killed = run.result.killed_by
+    if killed is KilledBy.TIMEOUT:
+        return (
+            f"{label} ran past the sandbox's {limits.timeout:g} s limit "
+            "(raise `timeout` in [tool.ark.sandbox])"
+        )
+    if killed is KilledBy.MEMORY:
+        return f"{label} ran out of the sandbox's memory (raise `memory` in [tool.ark.sandbox])"
+    if killed is KilledBy.PIDS:
+        return (
+            f"{label} started more processes than the sandbox allows "
+            "(raise `pids` in [tool.ark.sandbox])"
+        )
+    return None
+
+
 def with_timeout(limits: Limits, seconds: float) -> Limits:
     """``limits`` with a wall-clock limit of ``seconds``."""
     return dataclasses.replace(limits, timeout=seconds)
 
 
-__all__ = ["SuiteRun", "SuiteRuns", "with_timeout"]
+__all__ = ["SuiteRun", "SuiteRuns", "unfinished", "with_timeout"]

@@ -344,9 +344,13 @@ class SandboxRunner:
 
     def _explained(self, problem: str, result: RunResult) -> str:
         """A set-up problem with what the user can do about it, where ARK knows."""
-        if not problem.startswith(PYTEST_MISSING):
-            return problem
         environment = self.environment
+        if not problem.startswith(PYTEST_MISSING):
+            without = _without_declarations(environment)
+            if "No module named" in problem and without:
+                # The tests import what the workspace declares, and this run has none of it.
+                return f"{problem} (the sandbox's environment: {without})"
+            return problem
         if result.backend == "local" and environment is not None and environment.python:
             python = environment.python
             return (
@@ -364,6 +368,13 @@ class SandboxRunner:
             sandbox.close()
         if choice is not None and choice.engine is not None:
             choice.engine.close()
+
+
+def _without_declarations(environment: SandboxEnvironment | None) -> str | None:
+    """Why runs get none of what the workspace declares (the bare image, a plain Python), if so."""
+    if environment is None or environment.kind not in ("image", "python"):
+        return None
+    return environment.reason if environment.declared not in ("", "nothing") else None
 
 
 def _noted(result: RunResult, notes: tuple[str, ...]) -> RunResult:

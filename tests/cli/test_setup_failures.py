@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,27 @@ def test_a_conftest_that_cannot_import_is_an_error_naming_it_not_zero_passed(cal
         ark("test", "--backend", "local", "--format", "json", cwd=calc, check=False).stdout
     )
     assert report["outcome"] == "error" and "conftest.py cannot be imported" in report["error"]
+
+
+def test_a_module_the_workspace_declares_but_the_sandbox_lacks_says_where_it_would_come_from(
+    calc: Path,
+) -> None:
+    # The project declares what its conftest imports and has a .venv holding it, but the
+    # workspace is not trusted: runs get ARK's own Python, and the error says why.
+    (calc / "pyproject.toml").write_text(
+        '[project]\nname = "calc"\ndependencies = ["hypothesis-is-not-here"]\n'
+    )
+    (calc / "conftest.py").write_text("import hypothesis_is_not_here\n")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", ".venv"], cwd=calc, check=True)
+
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: conftest.py cannot be imported: ModuleNotFoundError: No module named "
+        "'hypothesis_is_not_here' (the sandbox's environment: ARK's own Python: the "
+        "workspace's .venv/ is used once you trust the workspace (`ark trust`) (pytest: yes))"
+    ) in run.stderr
 
 
 def test_a_test_file_that_cannot_be_collected_is_an_error_naming_its_cause(calc: Path) -> None:

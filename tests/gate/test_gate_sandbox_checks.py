@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.packaging import fresh_venv
-from support.sandboxes import DockerSetup, docker_missing
+from support.gate_trees import ChangeRepository
+from support.sandboxes import DockerSetup, docker_missing, lean_interpreter
 
 from ark_lsp.config import GateSettings, SandboxSettings, Settings
 from ark_lsp.gate.checks.coverage import check_coverage
@@ -176,6 +176,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     commits["known failure"] = _commit(repo, "a test that fails already")
     _write(repo, BROKEN_TOTAL)
     commits["broken total"] = _commit(repo, "break total")
+    git(repo, "checkout", "-q", "--detach", commits["known failure"])
+    _write(repo, WELL_TESTED)
+    commits["well tested, a known failure"] = _commit(repo, "shipping, beside a known failure")
     git(repo, "checkout", "-q", "--detach", commits["base"])
     git(repo, "rm", "-rq", "tests")
     commits["tests deleted"] = _commit(repo, "no more tests")
@@ -183,46 +186,22 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     return Shop(repo, commits, folder)
 
 
-def _lean_python(folder: Path, *, with_coverage: bool) -> Path:
-    """A venv holding pytest (and coverage.py) only: linked from the tests' own environment.
-
-    The links lead into the environment running the tests, which the local
-    sandbox lends read-only anyway (its interpreter runs there).
-    """
-    import _pytest
-    import coverage
-    import iniconfig
-    import packaging
-    import pluggy
-    import pygments
-
-    python = fresh_venv(folder, with_pip=False)
-    (site,) = folder.glob("lib/python3*/site-packages")
-    packages = [_pytest, pluggy, iniconfig, packaging, pygments]
-    packages += [coverage] if with_coverage else []
-    for module in packages:
-        source = Path(module.__file__ or "").parent
-        (site / source.name).symlink_to(source)
-    pytest_folder = Path(pytest.__file__).parent
-    (site / "pytest").symlink_to(pytest_folder)
-    shim = pytest_folder.parent / "py.py"  # pytest's own stand-in for the old `py` library
-    if shim.exists():
-        (site / "py.py").symlink_to(shim)
-    return python
-
-
 @pytest.fixture(scope="module")
 def lean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _lean_python(tmp_path_factory.mktemp("lean") / "venv", with_coverage=True)
+    return lean_interpreter(tmp_path_factory.mktemp("lean") / "venv", with_coverage=True)
 
 
 def _runner(
-    repo: Path, python: Path | None, backend: str = "local", ran: list[str] | None = None
+    repo: Path,
+    python: Path | None,
+    backend: str = "local",
+    ran: list[str] | None = None,
+    timeout: float = 120.0,
 ) -> SandboxRunner:
     sandbox = SandboxSettings(
         backend=backend,
         python=str(python) if python else None,
-        timeout=120.0,
+        timeout=timeout,
         memory=512 * 1024 * 1024,
     )
 
@@ -369,6 +348,24 @@ def test_a_test_failing_on_the_change_fails_the_check(shop: Shop, local: Sandbox
     assert "1 failing on the base already: tests/test_known.py::test_known_bug" in tests.summary
 
 
+def test_a_test_that_failed_on_the_base_already_is_run_alone_there_not_the_whole_suite(
+    shop: Shop, lean_python: Path
+) -> None:
+    gate = shop.gate("known failure", "well tested, a known failure", max_mutants=1)
+    judged = _judge(shop.repo, lean_python, gate)
+
+    assert judged.tests.status is CheckStatus.PASSED, judged.tests.summary
+    assert judged.tests.summary == (
+        "tests: 3 tests pass on the change; "
+        "1 failing on the base already: tests/test_known.py::test_known_bug"
+    )
+    assert judged.runs == [
+        "gate: the change's suite",
+        "gate: the base's tests that fail on the change",
+        "gate: mutants of the change",
+    ]
+
+
 def test_a_change_cannot_pass_by_editing_the_test_it_breaks(
     shop: Shop, local: SandboxRunner
 ) -> None:
@@ -397,6 +394,48 @@ def test_a_suite_that_cannot_be_collected_fails_with_its_cause(
         assert "conftest.py cannot be imported" in (other.reason or "")
 
 
+def test_a_suite_the_base_cannot_collect_either_is_not_run_never_failed(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    # A dependency the sandbox lacks breaks the base's suite as much as the change's: the
+    # change is not to blame, and nothing was judged.
+    changes = ChangeRepository(tmp_path)
+    base = {**BASE, "tests/conftest.py": "import hypothesis_is_not_here\n"}
+    gate = changes.change(base, {"shop/pricing.py": BROKEN_CONFTEST["shop/pricing.py"]})
+    judged = _judge(changes.repo, lean_python, gate)
+
+    assert judged.tests.status is CheckStatus.NOT_RUN
+    assert judged.tests.reason == (
+        "the tests cannot run on the base either: tests/conftest.py cannot be imported: "
+        "ModuleNotFoundError: No module named 'hypothesis_is_not_here'"
+    )
+    assert judged.runs == ["gate: the change's suite", "gate: the base's suite"]
+
+
+def test_a_suite_past_the_sandboxs_time_says_which_setting_gives_it_more(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    changes = ChangeRepository(tmp_path)
+    slow = "import time\n\n\ndef test_slowly():\n    time.sleep(60)\n"
+    gate = changes.change(BASE, {**WELL_TESTED, "tests/test_slow.py": slow})
+    runner = _runner(changes.repo, lean_python, timeout=4)
+    try:
+        runs = SuiteRuns(runner, gate)
+        tests, coverage = check_tests(gate, runs), check_coverage(gate, runs)
+        mutation = check_mutation(gate, runs)
+    finally:
+        runner.close()
+
+    stopped = (
+        "the change's suite ran past the sandbox's 4 s limit "
+        "(raise `timeout` in [tool.ark.sandbox])"
+    )
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == f"tests: {stopped}"
+    assert (coverage.status, coverage.reason) == (CheckStatus.NOT_RUN, stopped)
+    assert (mutation.status, mutation.reason) == (CheckStatus.NOT_RUN, stopped)
+
+
 def test_a_change_deleting_every_test_is_not_run_never_passed(
     shop: Shop, local: SandboxRunner
 ) -> None:
@@ -411,7 +450,7 @@ def test_a_change_deleting_every_test_is_not_run_never_passed(
 
 
 def test_without_coverage_py_in_the_sandbox_coverage_is_not_run(shop: Shop, tmp_path: Path) -> None:
-    python = _lean_python(tmp_path / "venv", with_coverage=False)
+    python = lean_interpreter(tmp_path / "venv", with_coverage=False)
     gate = shop.gate("base", "well tested", max_mutants=1, mutant_timeout=20)
     judged = _judge(shop.repo, python, gate)
 

@@ -157,6 +157,9 @@ def test_an_untrusted_project_runs_without_its_dependencies_until_the_user_build
     before = ark("test", "--backend", "docker", cwd=six_project, check=False)
     assert before.returncode == 4
     assert "ModuleNotFoundError: No module named 'six'" in before.stderr
+    # ... and says where it would come from.
+    assert "(the sandbox's environment: the declared dependencies" in before.stderr
+    assert "only on `ark sandbox env build` (or after `ark trust`))" in before.stderr
 
     built = ark("sandbox", "env", "build", cwd=six_project)
     assert built.stdout.startswith(f"layer: {ENV_REPOSITORY}:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
@@ -22,3 +23,35 @@ def docker_missing(reason: str) -> NoReturn:
 class DockerSetup:
     client: Any
     image: str
+
+
+def lean_interpreter(folder: Path, *, with_coverage: bool = True) -> Path:
+    """A venv at ``folder`` holding pytest (and coverage.py) only, linked from the tests' own.
+
+    What the gate's sandboxed checks need and no other plugin, so a local
+    sandbox run starts fast. The links lead into the environment running
+    the tests, which the local sandbox lends read-only anyway (its
+    interpreter runs there).
+    """
+    import _pytest
+    import coverage
+    import iniconfig
+    import packaging
+    import pluggy
+    import pygments
+
+    from support.packaging import fresh_venv
+
+    python = fresh_venv(folder, with_pip=False)
+    (site,) = folder.glob("lib/python3*/site-packages")
+    packages = [_pytest, pluggy, iniconfig, packaging, pygments]
+    packages += [coverage] if with_coverage else []
+    for module in packages:
+        source = Path(module.__file__ or "").parent
+        (site / source.name).symlink_to(source)
+    pytest_folder = Path(pytest.__file__).parent
+    (site / "pytest").symlink_to(pytest_folder)
+    shim = pytest_folder.parent / "py.py"  # pytest's own stand-in for the old `py` library
+    if shim.exists():
+        (site / "py.py").symlink_to(shim)
+    return python

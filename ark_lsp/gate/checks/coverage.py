@@ -36,7 +36,7 @@ from ark_lsp.gate.model import (
     fingerprint,
     not_run,
 )
-from ark_lsp.gate.suite_runs import SuiteRuns
+from ark_lsp.gate.suite_runs import SuiteRuns, unfinished
 
 NAME = "coverage"
 
@@ -164,7 +164,9 @@ def check_coverage(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         return _timed(not_run(NAME, f"the tests could not run: {head.problem}"), started)
     report = head.coverage
     if report is None:
-        return _timed(not_run(NAME, head.coverage_problem or "no coverage report"), started)
+        stopped = unfinished("the change's suite", head, runs.runner.limits)
+        reason = stopped or head.coverage_problem or "no coverage report"
+        return _timed(not_run(NAME, reason), started)
     unreported = sorted(path for path in targets if path not in report.files)
     if unreported:
         reason = f"coverage.py reported nothing of {', '.join(unreported)}"

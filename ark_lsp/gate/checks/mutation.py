@@ -45,8 +45,8 @@ from ark_lsp.gate.model import (
     not_run,
 )
 from ark_lsp.gate.mutants import Mutant, mutants_of, parses
-from ark_lsp.gate.suite_runs import RESULTS, SuiteRun, SuiteRuns, with_timeout
-from ark_lsp.sandbox import KilledBy, Outcome
+from ark_lsp.gate.suite_runs import RESULTS, SuiteRun, SuiteRuns, unfinished, with_timeout
+from ark_lsp.sandbox import Limits, Outcome
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
 
 NAME = "mutation"
@@ -150,15 +150,13 @@ def read_results(data: bytes, sent: Mapping[str, Mutant]) -> dict[str, tuple[str
     return found
 
 
-def _head_tests(head: SuiteRun) -> tuple[CoverageReport | None, str | None]:
+def _head_tests(head: SuiteRun, limits: Limits) -> tuple[CoverageReport | None, str | None]:
     """The coverage to pick each mutant's tests from, or why the mutants cannot be judged."""
     if head.problem is not None:
         return None, f"the tests could not run: {head.problem}"
-    if head.result.killed_by is not KilledBy.NONE:
-        return (
-            None,
-            f"the change's suite did not finish (the sandbox's {head.result.killed_by} limit)",
-        )
+    stopped = unfinished("the change's suite", head, limits)
+    if stopped:
+        return None, stopped
     if head.coverage is not None:
         return head.coverage, None
     if head.failures:
@@ -186,7 +184,7 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         summary = f"{NAME}: no mutants: the change wrote no mutable code in a function"
         return _timed(CheckResult(NAME, CheckStatus.PASSED, summary), started)
     head = runs.head_suite()
-    report, problem = _head_tests(head)
+    report, problem = _head_tests(head, runs.runner.limits)
     if problem is not None:
         return _timed(not_run(NAME, problem), started)
 

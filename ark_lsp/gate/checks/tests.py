@@ -12,14 +12,18 @@ Two suites are judged, in the sandbox (see :mod:`ark_lsp.gate.suite_runs`):
   call (the integrity flags say the tests were touched).
 
 A test that fails on the change and failed on the base as well is not the
-change's doing: when anything fails, the base's suite is run on the base's
-code and the failures it shares are named as failing already, not held
-against the change (the gate judges new code only).
+change's doing: when anything fails, the failing tests are run on the base's
+code (alone first, then, unless all of them fail there too, in the base's
+whole suite) and the failures it shares are named as failing already, not
+held against the change (the gate judges new code only).
 
 Not run, never passed: no pytest in the sandbox, no tests at all, a sandbox
-that cannot start, a cancelled run. Failed, with the cause: a failing test,
-a suite that cannot be collected (a conftest or a test module that does not
-import), a suite that runs past the sandbox's time or memory.
+that cannot start, a cancelled run, a suite that cannot be collected on the
+base either for the same cause (a dependency the sandbox lacks: the
+environment's fault, not the change's). Failed, with the cause: a failing
+test, a suite the change made impossible to collect (a conftest or a test
+module that does not import), a suite that runs past the sandbox's time or
+memory.
 """
 
 from __future__ import annotations
@@ -29,25 +33,13 @@ import time
 from collections.abc import Iterable
 
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
-from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns
-from ark_lsp.sandbox import CaseOutcome, KilledBy, PytestCase
+from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns, unfinished
+from ark_lsp.sandbox import CaseOutcome, PytestCase
 
 NAME = "tests"
 MESSAGE_CAP = 300
 SHOWN = 3
 """Failing tests a summary names before it counts the rest."""
-
-
-def _unfinished(label: str, run: SuiteRun, timeout: float) -> str | None:
-    """Why a suite did not run to its end, when a limit stopped it."""
-    killed = run.result.killed_by
-    if killed is KilledBy.TIMEOUT:
-        return f"{label} ran past the sandbox's {timeout:g} s limit"
-    if killed is KilledBy.MEMORY:
-        return f"{label} ran out of the sandbox's memory"
-    if killed is KilledBy.PIDS:
-        return f"{label} started more processes than the sandbox allows"
-    return None
 
 
 def _finding(case: PytestCase, code: str, what: str) -> Finding:
@@ -82,6 +74,13 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     head = runs.head_suite()
     if head.tool_missing:
         return _timed(not_run(NAME, head.problem or "the tests could not be run"), started)
+    if head.problem is not None and head.tests.problem is not None:
+        # The suite cannot even be collected. When the base's cannot either, for the same
+        # cause (a dependency the sandbox lacks), the change did nothing to it: nothing judged.
+        base = runs.base_suite()
+        if base.tests.problem == head.tests.problem:
+            reason = f"the tests cannot run on the base either: {head.problem}"
+            return _timed(not_run(NAME, reason), started)
     suites: list[tuple[str, str, SuiteRun]] = [("the change's suite", "test-failed", head)]
     base_tests = runs.base_tests_on_head()
     if base_tests is not None:
@@ -97,20 +96,16 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         if run.problem is not None:
             problems.append(f"{label} could not run: {run.problem}")
             continue
-        unfinished = _unfinished(label, run, runs.runner.limits.timeout)
-        if unfinished:
-            problems.append(unfinished)
+        stopped = unfinished(label, run, runs.runner.limits)
+        if stopped:
+            problems.append(stopped)
         what = (
             "fails on the change" if code == "test-failed" else "(the base's) fails on the change"
         )
         for case in _failed(run.tests.cases):
             failing.setdefault(case.nodeid, _finding(case, code, what))
 
-    already: frozenset[str] = frozenset()
-    if failing:
-        base = runs.base_suite()
-        if base.problem is None:
-            already = frozenset(base.failures)
+    already = runs.failing_on_base(list(failing)) if failing else frozenset()
     new = {nodeid: finding for nodeid, finding in failing.items() if nodeid not in already}
     old = sorted(nodeid for nodeid in failing if nodeid in already)
     measures = {"tests": float(len(head.tests.cases)), "failed": float(len(new)),
