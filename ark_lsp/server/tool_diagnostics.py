@@ -35,18 +35,22 @@ logger = logging.getLogger(__name__)
 SOURCES = {TYPES: TYPES_SOURCE, LINT: LINT_SOURCE}
 """The diagnostic source of each tool run on save."""
 
+PROGRAMS = {TYPES: "mypy", LINT: "pylint"}
+
 
 class ToolDiagnostics(Feature):
     """Runs mypy and pylint on saved files in the background and shows what they find."""
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
-        self._waiting: dict[Path, dict[str, TextDocument]] = {}
+        self._waiting: dict[Path, dict[str, tuple[TextDocument, int]]] = {}
         """By folder, the documents saved and not yet checked, each as it was last saved."""
         self._draining: dict[Path, asyncio.Task[None]] = {}
         """By folder, the task checking its saved documents one after another."""
         self._shown: set[tuple[str, str]] = set()
         """``(source, uri)`` of every document with tool diagnostics on show."""
+        self._closings: dict[str, int] = {}
+        """How often each document was closed: a run of a save before the last close is stale."""
         self._stopping = threading.Event()
 
     def document_saved(self, uri: str) -> None:
@@ -55,7 +59,8 @@ class ToolDiagnostics(Feature):
         document = self.server.workspace.text_documents.get(uri)
         if folder is None or document is None or path_of(uri) is None or self._stopping.is_set():
             return
-        self._waiting.setdefault(folder.root, {})[uri] = frozen_copy(document)
+        saved = (frozen_copy(document), self._closings.get(uri, 0))
+        self._waiting.setdefault(folder.root, {})[uri] = saved
         if folder.root not in self._draining:
             self._draining[folder.root] = asyncio.ensure_future(self._drain(folder.root))
 
@@ -63,16 +68,16 @@ class ToolDiagnostics(Feature):
         try:
             while (waiting := self._waiting.get(root)) and not self._stopping.is_set():
                 uri = next(iter(waiting))
-                document = waiting.pop(uri)
+                document, closings = waiting.pop(uri)
                 try:
-                    await self._check(root, uri, document)
+                    await self._check(root, uri, document, closings)
                 except Exception:  # one file's trouble must not stop the others' checks
                     logger.exception("checking %s on save failed", uri)
         finally:
             self._draining.pop(root, None)
             self._waiting.pop(root, None)
 
-    async def _check(self, root: Path, uri: str, document: TextDocument) -> None:
+    async def _check(self, root: Path, uri: str, document: TextDocument, closings: int) -> None:
         """Run each tool on the saved file in turn, showing each one's findings when it ends."""
         folder, relative = self.server.folders.locate(uri)
         if folder is None or folder.root != root:
@@ -86,6 +91,8 @@ class ToolDiagnostics(Feature):
                     check_saved_file, project, relative, tool, cancel=self._stopping.is_set
                 )
             )
+            if self._closings.get(uri, 0) != closings:
+                return  # closed since it was saved: what the tools say may no longer hold
             self._show(uri, document, result)
 
     def _show(self, uri: str, document: TextDocument, result: SaveCheck) -> None:
@@ -93,7 +100,8 @@ class ToolDiagnostics(Feature):
         if result.failed is not None:
             if not self._stopping.is_set():
                 # Said once per reason: a tool missing or failing stays so from save to save.
-                self.server.report_problems([f"{result.tool} on save: {result.failed}"], "ARK")
+                problem = f"{PROGRAMS[result.tool]} on save: {result.failed}"
+                self.server.report_problems([problem], "ARK")
             return
         if not self._may_show(uri):
             return  # closed while the tool ran
@@ -121,6 +129,7 @@ class ToolDiagnostics(Feature):
         """Forget the document's tool diagnostics, unless closed files keep theirs."""
         for waiting in self._waiting.values():
             waiting.pop(uri, None)
+        self._closings[uri] = self._closings.get(uri, 0) + 1
         settings, _ = self.server.folders.settings_for(uri)
         if settings.workspace_diagnostics:
             return
