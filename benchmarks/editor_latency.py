@@ -18,7 +18,14 @@ Code's client capabilities (pushed diagnostics, UTF-16 positions):
   corpus is ready, on a fresh database and again on the same one (goal:
   warm under 10% of cold).
 
-Run: ``.venv/bin/python benchmarks/editor_latency.py [--edits 200] [--json]``
+Every ``--save-every`` edits the file is written and saved (``didSave``), as
+a user saves while typing; each save starts mypy and pylint on the file in
+the background (``ark-types``, ``ark-lint``; the workspace is trusted as VS
+Code's workspace trust does), unless ``--types-and-lint off``. Comparing the
+two shows whether they cost ARK's own edit-to-diagnostics anything.
+
+Run: ``.venv/bin/python benchmarks/editor_latency.py [--edits 200] [--save-every 10]
+[--types-and-lint on|off] [--json]``
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from pygls.lsp.client import LanguageClient
 from pytest_lsp import client_capabilities
 
 TARGET_LINES = 3_000
+TOOL_SOURCES = frozenset({"ark-types", "ark-lint"})
 EDITED_FILE = "django/db/models/fields/__init__.py"
 DIAGNOSTICS_GOAL = 1.5
 HOVER_GOAL_MS = 20.0
@@ -77,6 +85,8 @@ class Session:
 
     client: LanguageClient
     published: dict[int, float] = field(default_factory=dict)
+    tool_publishes: list[float] = field(default_factory=list)
+    """When a publish carried mypy's or pylint's findings."""
     ready_at: float | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -87,14 +97,20 @@ class Session:
         return int(server.pid)
 
 
-async def start_server(root: Path, database: Path) -> tuple[Session, float]:
+async def start_server(
+    root: Path, database: Path, options: dict[str, Any]
+) -> tuple[Session, float]:
     """Start the server on ``root``; return it and the seconds until its index was ready."""
     client = LanguageClient("ark-benchmark", "1")
     session = Session(client)
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
-        session.published[params.version or 0] = time.perf_counter()
+        now = time.perf_counter()
+        # The first publish of a version is its edit's; a save's tool findings come later.
+        session.published.setdefault(params.version or 0, now)
+        if any(d.source in TOOL_SOURCES for d in params.diagnostics):
+            session.tool_publishes.append(now)
         session.changed.set()
 
     @client.feature("ark/status")
@@ -131,6 +147,7 @@ async def start_server(root: Path, database: Path) -> tuple[Session, float]:
             capabilities=client_capabilities("visual-studio-code"),
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            initialization_options=options,
         )
     )
     client.initialized(types.InitializedParams())
@@ -215,18 +232,32 @@ async def time_hovers(
     return samples
 
 
-async def measure(root: Path, edits: int) -> dict[str, Any]:
+async def measure(
+    root: Path, edits: int, save_every: int = 10, types_and_lint: bool = True
+) -> dict[str, Any]:
     text = padded_to((root / EDITED_FILE).read_text(), TARGET_LINES)
+    edited = root / "edited_3000_lines.py"
+    try:
+        return await _measure(root, text, edited, edits, save_every, types_and_lint)
+    finally:
+        edited.unlink(missing_ok=True)  # saved into the corpus: taken out again
+
+
+async def _measure(
+    root: Path, text: str, edited: Path, edits: int, save_every: int, types_and_lint: bool
+) -> dict[str, Any]:
+    # Trusted as VS Code's workspace trust says so: the tools run on save only then.
+    options = {"workspaceTrusted": True, "typesAndLintOnSave": types_and_lint}
     with tempfile.TemporaryDirectory(prefix="ark-editor-bench-") as scratch:
         database = Path(scratch) / "index.db"
         progress("cold start: indexing the corpus on a fresh database")
-        session, cold_s = await start_server(root, database)
+        session, cold_s = await start_server(root, database, options)
         rss_mb, peak_mb = resident_mb(session.pid)
         await stop_server(session)
         progress("warm start: the same database again")
-        session, warm_s = await start_server(root, database)
+        session, warm_s = await start_server(root, database, options)
         client = session.client
-        uri = (root / "edited_3000_lines.py").as_uri()
+        uri = edited.as_uri()
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(
@@ -236,11 +267,16 @@ async def measure(root: Path, edits: int) -> dict[str, Any]:
         )
         await wait_for_version(session, 1)
 
-        progress(f"{edits} edits of a {text.count(chr(10)):,}-line file")
+        tools = "on" if types_and_lint else "off"
+        progress(
+            f"{edits} edits of a {text.count(chr(10)):,}-line file, saved every "
+            f"{save_every or 'never'}; mypy and pylint on save {tools}"
+        )
         lines = text.splitlines(keepends=True)
         middle, indent = edit_point(text)
         latencies = []
         parses = []
+        saves: list[float] = []
         for version in range(2, edits + 2):
             edited_line = f"{indent}x_{version} = {version}  # edit\n"
             change = types.TextDocumentContentChangePartial(
@@ -259,10 +295,19 @@ async def measure(root: Path, edits: int) -> dict[str, Any]:
             )
             latencies.append((await wait_for_version(session, version) - began) * 1000)
             lines[middle : middle + (version > 2)] = [edited_line]
+            if save_every and (version - 2) % save_every == 0:
+                edited.write_text("".join(lines))
+                client.text_document_did_save(
+                    types.DidSaveTextDocumentParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri)
+                    )
+                )
+                saves.append(time.perf_counter())
             parses.append(_timed_ms(functools.partial(ast.parse, "".join(lines))))
             # A user pauses between keystrokes; back-to-back edits are coalesced instead.
             await asyncio.sleep(0.06)
         parse_floor_ms = statistics.median(parses)
+        tools_during_edits = len(session.tool_publishes)
 
         # Hover where the names are in the edited text, not where they were.
         definitions, calls = hover_points("".join(lines))
@@ -270,6 +315,11 @@ async def measure(root: Path, edits: int) -> dict[str, Any]:
         await time_hovers(client, uri, definitions[:10], 1)  # jedi and caches warm up
         definition_ms = await time_hovers(client, uri, definitions, 3)
         call_ms = await time_hovers(client, uri, calls[:100], 3)
+        first_tools = (
+            round(session.tool_publishes[0] - saves[0], 2)
+            if saves and session.tool_publishes
+            else None
+        )
         await stop_server(session)
 
     return {
@@ -280,6 +330,12 @@ async def measure(root: Path, edits: int) -> dict[str, Any]:
         "hover_call_site_ms": _summary(call_ms),
         "memory_mb": {"resident": round(rss_mb, 1), "peak": round(peak_mb, 1)},
         "start_s": {"cold": round(cold_s, 2), "warm": round(warm_s, 2)},
+        "saves": {
+            "count": len(saves),
+            "types_and_lint": tools,
+            "tool_publishes_during_edits": tools_during_edits,
+            "first_tool_findings_after_s": first_tools,
+        },
     }
 
 
@@ -352,6 +408,13 @@ def as_table(data: dict[str, Any]) -> str:
         f"  start, index ready         cold {r['start_s']['cold']:.2f} s,"
         f" warm {r['start_s']['warm']:.2f} s"
     )
+    saves = r["saves"]
+    first = saves["first_tool_findings_after_s"]
+    lines.append(
+        f"  saves during the edits     {saves['count']}, mypy and pylint on save "
+        f"{saves['types_and_lint']}"
+        + (f": first findings {first:.1f} s after the first save" if first is not None else "")
+    )
     lines.append("")
     for check in data["goals"]:
         verdict = "met" if check["met"] else "MISSED"
@@ -362,6 +425,15 @@ def as_table(data: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="editor_latency")
     parser.add_argument("--edits", type=int, default=200, help="edits to time")
+    parser.add_argument(
+        "--save-every", type=int, default=10, help="save the file every N edits (0: never)"
+    )
+    parser.add_argument(
+        "--types-and-lint",
+        choices=("on", "off"),
+        default="on",
+        help="mypy and pylint on each save (ark-types, ark-lint)",
+    )
     parser.add_argument("--corpus", type=Path, help="workspace to index instead of django")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     args = parser.parse_args(argv)
@@ -371,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"editor_latency: {error}", file=sys.stderr)
         return 1
     when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    results = asyncio.run(measure(root, args.edits))
+    results = asyncio.run(measure(root, args.edits, args.save_every, args.types_and_lint == "on"))
     data = {
         "date": when,
         "corpus": str(root),

@@ -199,6 +199,11 @@ class Settings:
     workspace_diagnostics: bool = False
     """Keep publishing a file's diagnostics after the editor closes it."""
 
+    types_and_lint_on_save: bool = True
+    """Run mypy and pylint on a file the editor saves, as the gate's ``types`` and ``lint``
+    checks run them, and show what they find (sources ``ark-types`` and ``ark-lint``); only
+    in a workspace the user trusts."""
+
     sandbox: SandboxSettings = SandboxSettings()
     """How code and tests are run (``[tool.ark.sandbox]``)."""
 

@@ -124,6 +124,9 @@ class FunctionMetrics:
     """None for a function the change removed."""
     coverage: float | None = None
     """Share of its changed lines the tests ran; None when not measured."""
+    untested: bool | None = None
+    """No test ran a line of its body the change wrote; None when not measured, or when the
+    change wrote none (its ``def`` line is left out: it runs when the module is imported)."""
     mutants: int = 0
     mutants_killed: int = 0
 

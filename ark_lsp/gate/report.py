@@ -124,6 +124,7 @@ class GateReport:
                 "complexity_before": m.complexity_before,
                 "complexity_after": m.complexity_after,
                 "coverage": m.coverage,
+                "untested": m.untested,
                 "mutants": m.mutants,
                 "mutants_killed": m.mutants_killed,
                 "mutation_score": m.mutation_score,
@@ -285,8 +286,11 @@ def _function_rows(report: GateReport, key: Mapping[str, Any]) -> list[dict[str,
                     "path": m.path,
                     "qualname": m.qualname,
                     "line": m.line,
+                    "details": {},
                 },
             )
+            if m.untested is not None and "untested" not in row["details"]:
+                row["details"]["untested"] = m.untested
             figures = {
                 "complexity_before": m.complexity_before,
                 "complexity_after": m.complexity_after,
@@ -305,7 +309,7 @@ def _function_rows(report: GateReport, key: Mapping[str, Any]) -> list[dict[str,
             findings_of[place] = findings_of.get(place, 0) + 1
     for place, row in by_function.items():
         row["findings"] = findings_of.get(place, 0)
-    return list(by_function.values())
+    return [{**row, "details": json.dumps(row["details"])} for row in by_function.values()]
 
 
 __all__ = ["SWITCHED_OFF", "GateReport", "Verdict", "quality_rows"]

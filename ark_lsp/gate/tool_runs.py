@@ -7,7 +7,9 @@ repository's folder, finds the repository's configuration by itself. The
 gate runs them so that none of that can happen:
 
 - in a process of its own, so that a crash, a hang or a leak stays there,
-  with a timeout that kills its whole process group and a cap on its heap;
+  with a timeout (and the caller's cancel) that kills its whole process
+  group, a cap on its heap, and, for the editor's runs in the background, a
+  lower CPU priority;
 - with ``python -I`` (no ``PYTHON*`` variables, no user site, no current
   folder on ``sys.path``) and :mod:`~ark_lsp.gate.import_guard` in front,
   which keeps every module of the tree out of the import system (and puts
@@ -36,12 +38,16 @@ from typing import TypeVar
 
 from ark_lsp.gate import import_guard
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding
+from ark_lsp.models import CancelCheck
 
 TOOL_TIMEOUT = 300.0
 """Seconds one run of a tool may take (mypy's first run on a large project is the slow one)."""
 
 TOOL_MEMORY = 4 << 30
 """Bytes of heap one run of a tool may take (mypy on django's largest import cycle: 0.2 GiB)."""
+
+_CANCEL_POLL = 0.1
+"""Seconds between two looks at the caller's cancel while a tool runs."""
 
 _GUARD_SOURCE = Path(import_guard.__file__).read_text(encoding="utf-8")
 
@@ -77,18 +83,22 @@ def run_tool(
     environment: Mapping[str, str],
     timeout: float,
     memory: int = TOOL_MEMORY,
+    niceness: int = 0,
+    cancel: CancelCheck | None = None,
 ) -> ToolOutput:
     """Run ``python -m module arguments files`` in ``tree``, the tree's code out of reach.
 
     ``files`` are relative to ``tree``. The tool's heap is capped at
-    ``memory`` bytes. Raises :class:`ToolNotRun` when the interpreter cannot
-    start, the module is not installed, or the run takes longer than
-    ``timeout`` seconds.
+    ``memory`` bytes; ``niceness`` lowers its CPU priority (as ``nice``
+    does). Raises :class:`ToolNotRun` when the interpreter cannot start,
+    the module is not installed, the run takes longer than ``timeout``
+    seconds, or ``cancel`` says to stop (the tool is killed then).
     """
     where = {
         "hide": [str(tree)],
         "path": _inherited_path() if python == sys.executable else [],
         "memory": memory,
+        "niceness": niceness,
     }
     command = [
         python, "-I", "-c", _GUARD_SOURCE, json.dumps(where), module,
@@ -106,11 +116,7 @@ def run_tool(
         )
     except OSError as error:
         raise ToolNotRun(f"cannot start {python}: {error.strerror or error}") from None
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        raise ToolNotRun(f"{module} took longer than {timeout:g} s") from None
+    stdout, stderr = _wait(process, module, timeout, cancel)
     output = ToolOutput(
         process.returncode,
         stdout.decode("utf-8", "replace"),
@@ -119,6 +125,39 @@ def run_tool(
     if output.returncode == import_guard.NOT_INSTALLED:
         raise ToolNotRun(output.stderr_tail() or f"{module} is not installed")
     return output
+
+
+def _wait(
+    process: subprocess.Popen[bytes], module: str, timeout: float, cancel: CancelCheck | None
+) -> tuple[bytes, bytes]:
+    """What the tool wrote once it ended; it is killed past ``timeout`` or once cancelled."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return process.communicate(timeout=min(left, _CANCEL_POLL) if cancel else left)
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel():
+                _kill_group(process)
+                raise ToolNotRun(f"{module} was stopped: its run was cancelled") from None
+            if time.monotonic() >= deadline:
+                _kill_group(process)
+                raise ToolNotRun(f"{module} took longer than {timeout:g} s") from None
+
+
+def tool_place(
+    column: object, end_line: object, end_column: object
+) -> tuple[int | None, int | None, int | None]:
+    """A tool's 0-based start column and end (mypy's, pylint's) as a finding's 1-based ones.
+
+    ``(column, end line, end column)``, each None where the tool gave none;
+    no end without a start, and no end without both its parts.
+    """
+    if not isinstance(column, int) or column < 0:
+        return None, None, None
+    if isinstance(end_line, int) and isinstance(end_column, int) and end_column >= 0:
+        return column + 1, end_line, end_column + 1
+    return column + 1, None, None
 
 
 def on_both_sides(base: Callable[[], _T], head: Callable[[], _T]) -> tuple[_T, _T]:

@@ -14,6 +14,7 @@ from ark_lsp.server.hover import Hovers
 from ark_lsp.server.quick_fixes import QuickFixes
 from ark_lsp.server.sandbox import SandboxCommands
 from ark_lsp.server.symbols import Symbols
+from ark_lsp.server.tool_diagnostics import ToolDiagnostics
 from ark_lsp.server.workspace_changes import WorkspaceChanges
 from ark_lsp.server.workspace_commands import WorkspaceCommands
 
@@ -28,6 +29,7 @@ FEATURES: tuple[type[Feature], ...] = (
     SandboxCommands,
     CodeGeneration,
     QualityGate,
+    ToolDiagnostics,
 )
 """Every feature of the server, in the order their hooks run and code actions are listed."""
 

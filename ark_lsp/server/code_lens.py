@@ -6,7 +6,7 @@ from lsprotocol import types
 
 from ark_lsp.models import SymbolKind
 from ark_lsp.server.convert import complexity_lens
-from ark_lsp.server.core import ArkServer, Feature
+from ark_lsp.server.core import Feature
 from ark_lsp.server.documents import Snapshot
 
 
@@ -25,15 +25,12 @@ class ComplexityLenses(Feature):
 
     def settings_changed(self) -> None:
         """The threshold may have changed: the client redraws the lenses where it can."""
-        if self.server.client_support.code_lens_refresh:
-            self.server.workspace_code_lens_refresh(None)
+        self.server.code_lenses.refresh()
 
     def register(self) -> None:
-        """Answer code lens requests."""
+        """Offer the lenses."""
+        self.server.code_lenses.add(self)
 
-        @self.server.feature(
-            types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False)
-        )
-        def code_lens(ls: ArkServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-            snapshot = ls.documents.latest(params.text_document.uri)
-            return complexity_lenses(snapshot) if snapshot else []
+    def lenses(self, snapshot: Snapshot) -> list[types.CodeLens]:
+        """The complexity lenses of a document."""
+        return complexity_lenses(snapshot)

@@ -24,6 +24,16 @@ TEST_FAILURE_SOURCE = "ark-sandbox"
 GATE_SOURCE = "ark-gate"
 """The source of what the last quality gate run found new in the working tree's changes."""
 
+TYPES_SOURCE = "ark-types"
+"""The source of mypy's errors in a file, found when it was last saved."""
+
+LINT_SOURCE = "ark-lint"
+"""The source of pylint's messages in a file, found when it was last saved."""
+
+_PYLINT_DOCS = (
+    "https://pylint.readthedocs.io/en/stable/user_guide/messages/{category}/{symbol}.html"
+)
+
 _SEVERITY = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -141,25 +151,41 @@ def test_failure_diagnostic(document: TextDocument, case: PytestCase) -> types.D
 
 def gate_diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
     """Something the quality gate found new, at its place; to the line's end when open-ended."""
+    return tool_diagnostic(document, finding, GATE_SOURCE)
+
+
+def tool_diagnostic(document: TextDocument, finding: Finding, source: str) -> types.Diagnostic:
+    """A finding of the gate or of a tool (mypy, pylint) under ``source``, at its place.
+
+    A finding with no end, or an end before its start, reaches to the line's end.
+    """
     line = finding.line or 1
     text = document.lines[line - 1].rstrip("\r\n") if line <= len(document.lines) else ""
     start = (finding.column or 1) - 1
-    if finding.end_line is not None and finding.end_column is not None:
-        span = Span(line, start, finding.end_line, finding.end_column - 1)
+    end_line, end = finding.end_line, (finding.end_column or 1) - 1
+    if end_line is not None and finding.end_column is not None and (end_line, end) > (line, start):
+        span = Span(line, start, end_line, end)
     else:
         span = Span(line, start, line, max(len(text), start))
-    severity = {"error": Severity.ERROR, "warning": Severity.WARNING}.get(
-        finding.severity, Severity.INFO
-    )
-    href = DOCS_URL.format(rule=finding.code) if finding.code.startswith("ARK") else None
+    severity = {"error": Severity.ERROR, "fatal": Severity.ERROR, "warning": Severity.WARNING}
     return types.Diagnostic(
         range=lsp_range(document, span),
         message=finding.message,
-        severity=_SEVERITY[severity],
+        severity=_SEVERITY[severity.get(finding.severity, Severity.INFO)],
         code=finding.code,
-        code_description=types.CodeDescription(href=href) if href else None,
-        source=GATE_SOURCE,
+        code_description=_code_description(finding, source),
+        source=source,
     )
+
+
+def _code_description(finding: Finding, source: str) -> types.CodeDescription | None:
+    """Where a finding's code is explained: ARK's rules, pylint's messages."""
+    if finding.code.startswith("ARK"):
+        return types.CodeDescription(href=DOCS_URL.format(rule=finding.code))
+    if source == LINT_SOURCE and finding.severity != "info":
+        href = _PYLINT_DOCS.format(category=finding.severity, symbol=finding.code)
+        return types.CodeDescription(href=href)
+    return None
 
 
 def whole_document_edit(document: TextDocument, new_text: str) -> types.WorkspaceEdit:
@@ -223,6 +249,17 @@ def complexity_lens(document: TextDocument, symbol: Symbol) -> types.CodeLens:
         range=lsp_range(document, Span(line, 0, line, 0)),
         # An empty command id makes a label the user cannot click by mistake.
         command=types.Command(title=f"complexity {symbol.complexity} ({symbol.rank})", command=""),
+    )
+
+
+def untested_lens(document: TextDocument, symbol: Symbol, command: str) -> types.CodeLens:
+    """An "untested" lens above a function, whose command (generate tests) gets its ``def`` line."""
+    name = symbol.name_span
+    at = lsp_range(document, Span(name.line, name.column, name.line, name.column)).start
+    argument = {"uri": document.uri, "position": {"line": at.line, "character": at.character}}
+    return types.CodeLens(
+        range=lsp_range(document, Span(name.line, 0, name.line, 0)),
+        command=types.Command(title="untested", command=command, arguments=[argument]),
     )
 
 

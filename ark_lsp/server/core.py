@@ -4,7 +4,7 @@ A feature (hover, the sandbox commands, ...) is a :class:`Feature`: it
 registers its handlers and commands, and reacts to the server's life
 through the hooks below. Features reach each other only through the
 services here (documents, folders, the job service, diagnostics, the
-index, sandbox runners, code actions, client support), never through
+index, sandbox runners, code actions and lenses, client support), never through
 another feature. ``create_server()`` in :mod:`ark_lsp.server.app` lists them.
 """
 
@@ -29,6 +29,7 @@ from ark_lsp.config import settings_from_mapping
 from ark_lsp.project import Project
 from ark_lsp.server.client_support import ClientSupport
 from ark_lsp.server.code_actions import CodeActions
+from ark_lsp.server.code_lenses import CodeLenses
 from ark_lsp.server.diagnostic_store import DiagnosticStore
 from ark_lsp.server.documents import Documents
 from ark_lsp.server.folders import Folders, FolderState, editor_settings
@@ -67,6 +68,12 @@ class Feature:
     def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
         """An index run of a folder ended well."""
 
+    def document_saved(self, uri: str) -> None:
+        """The editor saved an open document: its text is the file's on disk."""
+
+    def document_closed(self, uri: str) -> None:
+        """The editor closed a document (before its diagnostics are cleared)."""
+
     def stop(self) -> None:
         """The server stops: wind the feature's own work down, returning at once."""
 
@@ -100,6 +107,14 @@ class Features:
     def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
         """Tell every feature a folder's index is current."""
         self._each(lambda feature: feature.indexed(folder, figures))
+
+    def document_saved(self, uri: str) -> None:
+        """Tell every feature the editor saved a document."""
+        self._each(lambda feature: feature.document_saved(uri))
+
+    def document_closed(self, uri: str) -> None:
+        """Tell every feature the editor closed a document."""
+        self._each(lambda feature: feature.document_closed(uri))
 
     def stop(self) -> None:
         """Stop every feature."""
@@ -140,10 +155,12 @@ class ArkServer(LanguageServer):
         self.index = Indexer(self)
         self.runners = SandboxRunners(self)
         self.code_actions = CodeActions(self)
+        self.code_lenses = CodeLenses(self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._configured: asyncio.Event | None = None
         self._register_lifecycle()
         self.code_actions.register()
+        self.code_lenses.register()
 
     # --- the server's life -------------------------------------------------------------------
 

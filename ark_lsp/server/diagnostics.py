@@ -140,10 +140,12 @@ class AnalysisDiagnostics(Feature):
             path = path_of(params.text_document.uri)
             if folder is not None and path is not None:
                 ls.index.request(folder, [path])
+            ls.features.document_saved(params.text_document.uri)
 
         @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
         def did_close(ls: ArkServer, params: types.DidCloseTextDocumentParams) -> None:
             ls.documents.forget(params.text_document.uri)
+            ls.features.document_closed(params.text_document.uri)
             self.closed(params.text_document.uri)
 
         @server.feature(

@@ -5,7 +5,8 @@ working tree against HEAD as ``ark gate`` does (worktrees in the user's
 cache, the base commit's settings, the report kept in the store). The
 verdict is shown with ``window/showMessage``, what it found new becomes
 diagnostics of their own source (``ark-gate``), replacing the last run's,
-and the report is the command's answer, in ``ark gate --format json``'s shape.
+and the report is the command's answer, in ``ark gate --format json``'s shape;
+clients redraw their code lenses, which read the reports.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class QualityGate(Feature):
                     raise ValueError(str(error)) from None
                 job.ending = report.summary()
             ls.diagnostics.replace(GATE_SOURCE, gate_diagnostics(ls, state, report))
+            ls.code_lenses.refresh()  # the "untested" lenses read the report just kept
             found = len(report.findings)
             new = f" ({found} new finding{'s' * (found != 1)})" if found else ""
             ls.window_show_message(

@@ -9,7 +9,8 @@ function in the sandbox, which takes seconds). The commands
 "position": {"line": ..., "character": ...}}]``, run as jobs with
 ``$/progress`` reports, apply their edit with ``workspace/applyEdit`` and
 answer with what they did. Every generation is recorded in the project's
-``generated_code``.
+``generated_code``. A code lens "untested" above each function no test ran,
+by the latest quality gate report that measured it, runs ``ark.generateTests``.
 """
 
 from __future__ import annotations
@@ -28,16 +29,17 @@ from ark_lsp.config import LoadedSettings
 from ark_lsp.generate import Generation, TemplateError
 from ark_lsp.generate.characterize import NothingToTest
 from ark_lsp.generate.characterize.targets import target_at
-from ark_lsp.models import Tier
+from ark_lsp.models import Symbol, SymbolKind, Tier
 from ark_lsp.project import Project
 from ark_lsp.server.arguments import DocumentPosition
 from ark_lsp.server.code_actions import wanted
-from ark_lsp.server.convert import generation_edit, server_position
+from ark_lsp.server.convert import generation_edit, server_position, untested_lens
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import RESTRICTED
 from ark_lsp.server.jobs import Job
 from ark_lsp.workflows.characterize import CharacterizationResult, characterize
+from ark_lsp.workflows.gate_reports import untested_functions
 from ark_lsp.workflows.generate import record_generation, stub_for_call
 from ark_lsp.workspace import find_root
 
@@ -66,6 +68,7 @@ class CodeGeneration(Feature):
         """Offer generation as code actions and commands."""
         server = self.server
         server.code_actions.add(self)
+        server.code_lenses.add(self)
 
         @server.command(GENERATE_FUNCTION)
         async def generate_function(ls: ArkServer, where: DocumentPosition) -> dict[str, Any]:
@@ -90,6 +93,26 @@ class CodeGeneration(Feature):
             if action is not None:
                 actions.append(action)
         return actions
+
+    def lenses(self, snapshot: Snapshot) -> list[types.CodeLens]:
+        """An "untested" lens above each function the latest gate report found no test ran.
+
+        Its command generates tests for the function. Only where the command
+        can: a function or a method of a class at the module's top level,
+        outside the test files.
+        """
+        folder = snapshot.folder
+        if folder is None or snapshot.report.tier is Tier.TESTING or snapshot.path is None:
+            return []
+        store = folder.reader()
+        if store is None:
+            return []
+        untested = {row.qualname for row in untested_functions(store, snapshot.relative)}
+        return [
+            untested_lens(snapshot.document, symbol, GENERATE_TESTS)
+            for symbol in snapshot.report.symbols
+            if symbol.qualname in untested and _testable(symbol)
+        ]
 
     # --- where things are ---------------------------------------------------------------
 
@@ -355,3 +378,12 @@ class CodeGeneration(Feature):
             return True
         edit = self._edit(snapshot, generation)
         return edit is not None and await self._apply(edit, f"Generate tests ({generation.target})")
+
+
+def _testable(symbol: Symbol) -> bool:
+    """Whether tests can be generated for it: a top-level function or top-level class's method."""
+    if symbol.kind is SymbolKind.FUNCTION:
+        return symbol.parent is None
+    return (
+        symbol.kind is SymbolKind.METHOD and symbol.parent is not None and "." not in symbol.parent
+    )

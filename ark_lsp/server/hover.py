@@ -26,7 +26,8 @@ from ark_lsp.server.convert import lsp_hover, server_position
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
-from ark_lsp.store import PerformanceRecord, SymbolRecord
+from ark_lsp.store import PerformanceRecord, QualityRow, SymbolRecord
+from ark_lsp.workflows.gate_reports import function_quality
 
 if TYPE_CHECKING:
     import jedi
@@ -52,6 +53,8 @@ class SymbolFacts:
     location: str
     callers: int | None = None
     last_run: PerformanceRecord | None = None
+    quality: QualityRow | None = None
+    """What the latest gate run that measured the function found of its tests."""
 
     @classmethod
     def of_symbol(cls, symbol: Symbol, tier: str, location: str) -> SymbolFacts:
@@ -114,8 +117,22 @@ def render_symbol(facts: SymbolFacts, markdown: bool) -> str:
         parts.append(
             f"last sandbox run: {run.last_outcome} ({run.passed} of {run.runs} runs passed)"
         )
+    if facts.quality is not None:
+        parts.append(render_quality(facts.quality))
     parts.append(facts.location)
     return "\n\n".join(parts)
+
+
+def render_quality(row: QualityRow) -> str:
+    """A function's coverage and mutation score, and which gate run measured them."""
+    figures = []
+    if row.coverage is not None:
+        figures.append(f"coverage {row.coverage:.0%} of its changed lines")
+    if row.mutation_score is not None:
+        killed = f" ({row.mutants_killed} of {row.mutants} mutants killed)" if row.mutants else ""
+        figures.append(f"mutation score {row.mutation_score:.0%}{killed}")
+    when = row.created_at[:16].replace("T", " ")
+    return f"{' · '.join(figures)} (quality gate on {row.subject}, {when} UTC)"
 
 
 def render_import(
@@ -291,10 +308,12 @@ class Hovers(Feature):
         if store is None:
             return facts
         name = facts.qualname.rsplit(".", 1)[-1]
+        is_function = facts.kind != "class"
         return replace(
             facts,
             callers=store.index.call_count(name),
             last_run=store.runs.performance(relative, facts.qualname),
+            quality=function_quality(store, relative, facts.qualname) if is_function else None,
         )
 
     def _resolve_call(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:

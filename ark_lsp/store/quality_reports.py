@@ -149,3 +149,15 @@ class QualityReportRepository(Repository):
             (path, qualname),
         ).fetchone()
         return _row(values) if values else None
+
+    @guarded
+    def latest_functions(self, path: str) -> list[QualityRow]:
+        """Each function of a file as the latest gate run that measured it found it, by line."""
+        cursor = self._db.conn.execute(
+            f"{_SELECT} AS q WHERE scope = 'function' AND path = ? AND id = ("
+            "SELECT id FROM code_quality_reports WHERE scope = 'function' AND path = q.path "
+            "AND qualname = q.qualname ORDER BY created_at DESC, id DESC LIMIT 1"
+            ") ORDER BY line, qualname",
+            (path,),
+        )
+        return [_row(values) for values in cursor]

@@ -112,6 +112,7 @@ SAMPLES: dict[str, tuple[object, object]] = {
     "severities": ({"ark020": "info"}, (("ARK020", Severity.INFO),)),
     "code_lens_threshold": (12, 12),
     "workspace_diagnostics": (True, True),
+    "types_and_lint_on_save": (False, False),
     "sandbox.backend": ("local", "local"),
     "sandbox.image": ("python:3.12-slim", "python:3.12-slim"),
     "sandbox.python": (".venv/bin/python", ".venv/bin/python"),

@@ -271,6 +271,7 @@ def test_a_well_tested_change_passes_all_three(well_tested: Judged) -> None:
     assert (coverage.measures["branches"], coverage.measures["branch_coverage"]) == (2, 1.0)
     assert coverage.files["shop/shipping.py"]["coverage"] == 1.0
     assert [(f.qualname, f.line, f.coverage) for f in coverage.functions] == [("shipping", 4, 1.0)]
+    assert coverage.functions[0].untested is False
     assert mutation.status is CheckStatus.PASSED, mutation.summary
     # The four mutants include `weight > 20` -> `weight >= 20`: shipping(20) == 10 kills it.
     source = WELL_TESTED["shop/shipping.py"].encode()
@@ -305,6 +306,7 @@ def test_an_untested_new_branch_fails_coverage_naming_its_lines(untested_branch:
     assert found == {("line-not-run", 3), ("branch-not-taken", 2)}
     shipping = next(f for f in coverage.functions if f.qualname == "shipping")
     assert shipping.coverage == pytest.approx(3 / 4)
+    assert shipping.untested is False  # the tests ran the rest of its body
 
 
 def test_survivors_are_named_and_a_hanging_mutant_is_killed_by_the_timeout(

@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
+import pytest
 from support.gate_trees import ChangeRepository
 
-from ark_lsp.gate.tool_runs import run_tool
+from ark_lsp.gate.tool_runs import ToolNotRun, run_tool
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,3 +74,28 @@ def test_a_tool_that_takes_too_much_memory_fails_in_its_own_process(tmp_path: Pa
 
     assert output.returncode != 0
     assert "MemoryError" in output.stderr
+
+
+def test_a_run_in_the_background_yields_the_cpu(tmp_path: Path) -> None:
+    # timeit's setup runs once, before the timing it prints: it reports the niceness it ran at.
+    report = "import os, sys; sys.stdout.write(f'niceness {os.nice(0)}\\n')"
+
+    output = run_tool(
+        sys.executable, "timeit", ["-n", "1", "-r", "1", "-s", report, "pass"], [],
+        tree=tmp_path, environment={}, timeout=60, niceness=10,
+    )  # fmt: skip
+
+    assert output.stdout.splitlines()[0] == f"niceness {os.nice(0) + 10}"
+
+
+def test_a_cancelled_run_is_killed_at_once(tmp_path: Path) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(ToolNotRun, match="timeit was stopped: its run was cancelled"):
+        run_tool(
+            sys.executable, "timeit", ["-n", "1", "-r", "1", "-s", "import time", "time.sleep(60)"],
+            [], tree=tmp_path, environment={}, timeout=120,
+            cancel=lambda: time.monotonic() - started > 0.5,
+        )  # fmt: skip
+
+    assert time.monotonic() - started < 5

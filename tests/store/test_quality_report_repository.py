@@ -71,6 +71,26 @@ def test_runs_are_listed_newest_first_with_their_checks(store: Store) -> None:
     assert store.quality.latest_function("shop/pricing.py", "nothing") is None
 
 
+def test_each_function_of_a_file_is_read_from_the_latest_run_that_measured_it(
+    store: Store,
+) -> None:
+    def function(run: str, qualname: str, line: int, coverage: float) -> dict[str, object]:
+        return {**KEY, "gate_run": run, "scope": "function", "path": "shop/pricing.py",
+                "qualname": qualname, "line": line, "coverage": coverage}  # fmt: skip
+
+    store.quality.record([function("run-1", "total", 4, 0.0), function("run-1", "label", 9, 0.0)])
+    store.quality.record([function("run-2", "label", 9, 1.0)])  # label only, now tested
+    store.quality.record([{**function("run-3", "total", 4, 0.5), "path": "shop/other.py"}])
+
+    latest = store.quality.latest_functions("shop/pricing.py")
+
+    assert [(r.qualname, r.gate_run, r.coverage) for r in latest] == [
+        ("total", "run-1", 0.0),
+        ("label", "run-2", 1.0),
+    ]
+    assert store.quality.latest_functions("shop/none.py") == []
+
+
 def test_a_run_is_kept_whole_or_not_at_all(store: Store) -> None:
     broken = [*run_rows(), {**KEY, "scope": "not a scope"}]
     with pytest.raises(StoreError):

@@ -135,8 +135,15 @@ def _functions(share: _FileShare, spans: tuple[FunctionSpan, ...]) -> list[Funct
         lines = {line for line in share.lines if innermost(spans, line) == span}
         if lines:
             covered = len(lines & share.covered)
+            body = lines - {span.line}  # its def line runs when the module is imported
             found.append(
-                FunctionMetrics(share.path, span.qualname, span.line, coverage=covered / len(lines))
+                FunctionMetrics(
+                    share.path,
+                    span.qualname,
+                    span.line,
+                    coverage=covered / len(lines),
+                    untested=not body & share.covered if body else None,
+                )
             )
     return found
 

@@ -10,6 +10,7 @@ moved. Messages below ``[tool.ark.gate] lint_severity`` are not counted.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import tempfile
@@ -34,8 +35,10 @@ from ark_lsp.gate.tool_runs import (
     on_both_sides,
     run_tool,
     tool_line,
+    tool_place,
 )
 from ark_lsp.gate.tree_files import python_files_for_tools
+from ark_lsp.models import CancelCheck
 
 NAME = "lint"
 
@@ -65,9 +68,12 @@ def check_lint(
     threshold = SEVERITIES.index(gate_input.settings.lint_severity)
     config = pylint_config(gate_input.base_dir)
     try:
+        run = functools.partial(
+            pylint_messages, python=python, config=config, threshold=threshold, timeout=timeout
+        )
         base, head = on_both_sides(
-            lambda: _messages(gate_input.base_dir, base_files, python, config, threshold, timeout),
-            lambda: _messages(gate_input.head_dir, head_files, python, config, threshold, timeout),
+            lambda: run(gate_input.base_dir, base_files),
+            lambda: run(gate_input.head_dir, head_files),
         )
     except ToolNotRun as problem:
         return not_run(NAME, str(problem))
@@ -86,15 +92,24 @@ def check_lint(
     )
 
 
-def _messages(
+def pylint_messages(
     tree: Path,
     files: Sequence[str],
+    *,
     python: str,
     config: str,
     threshold: int,
     timeout: float,
+    niceness: int = 0,
+    cancel: CancelCheck | None = None,
 ) -> list[Finding]:
-    """The pylint messages at or above the threshold in ``files`` of ``tree``."""
+    """The pylint messages at or above the threshold in ``files`` of ``tree``.
+
+    ``config`` is the text of ARK's pylint configuration (:func:`pylint_config`),
+    ``threshold`` an index into :data:`SEVERITIES`. Raises :class:`ToolNotRun`
+    when pylint could not judge. The gate's check runs this on the base and
+    the head; the editor on the file the user saved.
+    """
     if not files:
         return []
     with tempfile.TemporaryDirectory(prefix="ark-pylint-") as folder:
@@ -108,6 +123,8 @@ def _messages(
             tree=tree,
             environment={"PYLINTHOME": folder},
             timeout=timeout,
+            niceness=niceness,
+            cancel=cancel,
         )
     try:
         report = json.loads(output.stdout)
@@ -133,8 +150,14 @@ def _messages(
         symbol_name = str(message.get("symbol", ""))
         text = f"{message.get('message', '')} ({message.get('messageId', '')})"
         symbol, identity = sources.locate(path, line, symbol_name, str(message.get("message")))
+        column, end_line, end_column = tool_place(
+            message.get("column"), message.get("endLine"), message.get("endColumn")
+        )
         at = line if line > 0 else None
         findings.append(
-            Finding(NAME, path, at, symbol_name, text, identity, severity=category, symbol=symbol)
-        )
+            Finding(
+                NAME, path, at, symbol_name, text, identity, severity=category, symbol=symbol,
+                column=column, end_line=end_line, end_column=end_column,
+            )
+        )  # fmt: skip
     return findings

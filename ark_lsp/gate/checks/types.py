@@ -29,6 +29,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,11 @@ from ark_lsp.gate.tool_runs import (
     on_both_sides,
     run_tool,
     tool_line,
+    tool_place,
 )
 from ark_lsp.gate.tree_files import python_files_for_tools
 from ark_lsp.git import GitError, git
+from ark_lsp.models import CancelCheck
 from ark_lsp.trust import user_cache_folder
 
 NAME = "types"
@@ -122,9 +125,33 @@ def default_cache_dir(tree: Path) -> Path:
 
 def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list[Finding], bool]:
     """The errors mypy finds in one side's touched files, and whether a syntax error stopped it."""
-    if not side.files:
+    return mypy_errors(
+        side.tree, side.files, python=python, config=config, cache=side.cache, timeout=timeout
+    )
+
+
+def mypy_errors(
+    tree: Path,
+    files: Sequence[str],
+    *,
+    python: str,
+    config: str,
+    cache: Path,
+    timeout: float,
+    niceness: int = 0,
+    cancel: CancelCheck | None = None,
+) -> tuple[list[Finding], bool]:
+    """The errors mypy finds in ``files`` of ``tree``, and whether a syntax error stopped it.
+
+    ``config`` is the text of ARK's mypy configuration (:func:`mypy_config`),
+    ``cache`` mypy's incremental cache for this tree. Errors mypy reports of
+    the modules it followed are left out: only ``files`` answer. Raises
+    :class:`ToolNotRun` when mypy could not judge. The gate's check runs this
+    on the base and the head; the editor on the file the user saved.
+    """
+    if not files:
         return [], False
-    side.cache.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ark-mypy-") as folder:
         config_file = Path(folder) / "mypy.ini"
         config_file.write_text(config, encoding="utf-8")
@@ -133,7 +160,7 @@ def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list
             "mypy",
             [
                 "--config-file", str(config_file),
-                "--cache-dir", str(side.cache),
+                "--cache-dir", str(cache),
                 "--sqlite-cache",
                 "--no-site-packages",
                 "--output", "json",
@@ -142,25 +169,35 @@ def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list
                 "--hide-error-context",
                 "--no-color-output",
             ],
-            side.files,
-            tree=side.tree,
+            files,
+            tree=tree,
             environment={},
             timeout=timeout,
+            niceness=niceness,
+            cancel=cancel,
         )  # fmt: skip
     records, blocked = _records(output)
-    touched = set(side.files)
-    sources = TreeSources(side.tree)
+    touched = set(files)
+    sources = TreeSources(tree)
     findings = []
     for record in records:
-        path = _relative(side.tree, str(record.get("file", "")))
+        path = _relative(tree, str(record.get("file", "")))
         if path not in touched:
             continue  # a module mypy followed: not the change's to answer for
         line = tool_line(record.get("line"))
         code = str(record.get("code") or "misc")
         message = str(record.get("message", ""))
         symbol, identity = sources.locate(path, line, code, message)
+        column, end_line, end_column = tool_place(
+            record.get("column"), record.get("end_line"), record.get("end_column")
+        )
         at = line if line > 0 else None
-        findings.append(Finding(NAME, path, at, code, message, identity, symbol=symbol))
+        findings.append(
+            Finding(
+                NAME, path, at, code, message, identity, symbol=symbol,
+                column=column, end_line=end_line, end_column=end_column,
+            )
+        )  # fmt: skip
     return findings, blocked
 
 

@@ -33,6 +33,7 @@ M.defaults = {
     severities = {},
     codeLensThreshold = 10,
     workspaceDiagnostics = false,
+    typesAndLintOnSave = true,
     sandbox = {
       backend = 'auto',
       image = NULL,
