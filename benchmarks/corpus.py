@@ -1,7 +1,8 @@
 """Pinned real-world corpora for the benchmarks and demos, fetched once and cached.
 
-The corpus is django's source from its PyPI sdist, pinned by version and
-sha256 so every run (and every machine) measures the same bytes. It is
+The corpora are django's source and attrs' (a smaller project, with its test
+suite, for the gate's latency) from their PyPI sdists, each pinned by version
+and sha256 so every run (and every machine) measures the same bytes. Each is
 downloaded with urllib into ``benchmarks/.cache/`` (git-ignored), verified,
 and extracted once with tarfile's ``"data"`` filter (no absolute paths, no
 links out of the tree, no device files).
@@ -10,6 +11,7 @@ Usage from another script::
 
     from benchmarks.corpus import django_source   # or: from corpus import ...
     root = django_source()   # .../benchmarks/.cache/django-5.2.9
+    attrs = attrs_source()   # .../benchmarks/.cache/attrs-24.2.0
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ DJANGO_URL = (
     f"django-{DJANGO_VERSION}.tar.gz"
 )
 DJANGO_SHA256 = "16b5ccfc5e8c27e6c0561af551d2ea32852d7352c67d452ae3e76b4f6b2ca495"
+
+ATTRS_VERSION = "24.2.0"
+ATTRS_URL = (
+    "https://files.pythonhosted.org/packages/fc/0f/"
+    "aafca9af9315aee06a89ffde799a10a582fe8de76c563ee80bbcdc08b3fb/"
+    f"attrs-{ATTRS_VERSION}.tar.gz"
+)
+ATTRS_SHA256 = "5cfb1b9148b5b086569baec03f20d7b6bf3bcacc9a42bebf87ffaaca362f6346"
 
 _CHUNK = 1 << 20
 
@@ -116,8 +126,15 @@ def django_source() -> Path:
     return extract(archive, f"django-{DJANGO_VERSION}")
 
 
+def attrs_source() -> Path:
+    """The extracted ``attrs-24.2.0`` sdist folder (code, tests, configuration), fetched once."""
+    archive = fetch(ATTRS_URL, ATTRS_SHA256, f"attrs-{ATTRS_VERSION}.tar.gz")
+    return extract(archive, f"attrs-{ATTRS_VERSION}")
+
+
 if __name__ == "__main__":
     try:
         print(django_source())
+        print(attrs_source())
     except CorpusError as error:
         sys.exit(f"corpus: {error}")

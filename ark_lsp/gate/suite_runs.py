@@ -14,8 +14,10 @@ most once and only when a check asks:
   pytest configuration at the root), the head's code with the base's test
   files and configuration in their place, so that a change cannot pass by
   editing or deleting the tests it breaks;
-- **the base's suite**: the base commit as it was, only to tell failures the
-  change brought from those that were there before it.
+- **the base's failing tests, then its suite**: the base commit as it was,
+  only to tell failures the change brought from those that were there
+  before it; the tests that fail on the change run alone there first, and
+  the whole suite only when that does not settle it.
 
 Every run goes through the project's :class:`~ark_lsp.sandbox.SandboxRunner`
 (its backend, environment, limits and records) with the files of a

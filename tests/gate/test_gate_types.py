@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -203,6 +204,33 @@ def test_a_recheck_comes_from_the_cache(repo: ChangeRepository, tmp_path: Path) 
     assert (cache / "base").is_dir() and (cache / "head").is_dir()
     # A cold run analyses the standard library's stubs; a recheck reads them from the cache.
     assert second.duration_ms < first.duration_ms / 2
+
+
+def test_the_bases_errors_are_kept_per_commit_so_a_recheck_runs_mypy_on_the_head_alone(
+    repo: ChangeRepository, tmp_path: Path
+) -> None:
+    base = repo.commit({"shop/__init__.py": "", "shop/prices.py": TYPED_MODULE})
+    head = repo.commit({"shop/prices.py": TYPED_MODULE + "\nEXTRA: int = 1\n"})
+    change = repo.gate_input(base, head)
+    cache = tmp_path / "cache"
+    first = check_types(change, cache_dir=cache)
+    shutil.rmtree(cache / "base")  # mypy's own cache of the base: a run there would remake it
+
+    again = check_types(change, cache_dir=cache)
+
+    assert not (cache / "base").exists()
+    assert (
+        dict(again.measures)
+        == dict(first.measures)
+        == {
+            "errors_before": 1.0,
+            "errors_after": 1.0,
+            "new": 0.0,
+        }
+    )
+    # Another base commit is judged anew, though the files have the same names.
+    check_types(repo.gate_input(head, base), cache_dir=cache)
+    assert (cache / "base").is_dir()
 
 
 def test_the_cache_is_per_repository_in_the_users_cache_folder(

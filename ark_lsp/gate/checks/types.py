@@ -13,7 +13,10 @@ goes back when it exits, and ARK's own imports cannot be shadowed. A recheck
 stays fast through mypy's incremental cache, one per repository and side
 (base, head) in ARK's user cache folder, kept in SQLite (``--sqlite-cache``):
 only the modules whose text changed are analysed again, and the two runs go
-side by side. mypy is given the trees and its own standard-library stubs,
+side by side. What mypy found on the base is also kept, per commit (with
+the files, the configuration and mypy's version), so judging a change
+again, or another change on the same commit with the same touched modules,
+runs mypy on the head alone. mypy is given the trees and its own standard-library stubs,
 never an environment's ``site-packages`` (``--no-site-packages``): the gate
 does not run in the project's environment, and ARK's is no stand-in for it.
 Third-party imports are ``Any`` in base and head alike, so the verdict does
@@ -23,7 +26,9 @@ a third of the modules).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import sys
@@ -92,11 +97,19 @@ def check_types(
     base = _Side(gate_input.base_dir, base_files, cache / "base")
     head = _Side(gate_input.head_dir, head_files, cache / "head")
     config = mypy_config(gate_input.base_dir)
+    remembered = _BaseErrors(cache, base, python, config)
     try:
-        (base_errors, base_blocked), (head_errors, _) = on_both_sides(
-            lambda: _errors(base, python, config, timeout),
-            lambda: _errors(head, python, config, timeout),
-        )
+        kept = remembered.read()
+        if kept is None:
+            (base_errors, base_blocked), (head_errors, _) = on_both_sides(
+                lambda: _errors(base, python, config, timeout),
+                lambda: _errors(head, python, config, timeout),
+            )
+            remembered.write(base_errors, base_blocked)
+        else:
+            # The base was judged before: a recheck is one mypy run, the head's.
+            base_errors, base_blocked = kept
+            head_errors, _ = _errors(head, python, config, timeout)
     except ToolNotRun as problem:
         return not_run(NAME, str(problem))
     if base_blocked:
@@ -121,6 +134,57 @@ def default_cache_dir(tree: Path) -> Path:
         identity = str(tree.resolve())
     key = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return user_cache_folder() / "gate" / "mypy" / key
+
+
+class _BaseErrors:
+    """What mypy found on the base, kept per commit: a recheck runs mypy on the head alone.
+
+    The base is a checkout of a commit, so mypy's word on it depends only on
+    that commit, the files asked about, the configuration (the base's own)
+    and the mypy and Python that judge: those make the key. Only mypy of
+    ARK's own interpreter is remembered (another's version is not known
+    without running it). A record that cannot be read is no record.
+    """
+
+    def __init__(self, cache: Path, side: _Side, python: str, config: str) -> None:
+        self.path: Path | None = None
+        if not side.files or os.path.realpath(python) != os.path.realpath(sys.executable):
+            return
+        try:
+            commit = git(side.tree, "rev-parse", "HEAD").strip()
+            version = importlib.metadata.version("mypy")
+        except (GitError, importlib.metadata.PackageNotFoundError):
+            return
+        identity = json.dumps([commit, side.files, config, version, sys.version])
+        key = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        self.path = cache / "base-errors" / f"{key}.json"
+
+    def read(self) -> tuple[list[Finding], bool] | None:
+        """The base's errors and whether a syntax error stopped mypy there, if kept."""
+        if self.path is None:
+            return None
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            errors = [Finding(**fields) for fields in raw["errors"]]
+            blocked = raw["blocked"]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        if not isinstance(blocked, bool) or not all(e.check == NAME for e in errors):
+            return None
+        return errors, blocked
+
+    def write(self, errors: Sequence[Finding], blocked: bool) -> None:
+        """Keep the base's errors for the next run on the same commit (a cache: may fail)."""
+        if self.path is None:
+            return
+        record = {"errors": [dataclasses.asdict(e) for e in errors], "blocked": blocked}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(f".{os.getpid()}.part")
+            partial.write_text(json.dumps(record), encoding="utf-8")
+            partial.replace(self.path)
+        except OSError:
+            pass
 
 
 def _errors(side: _Side, python: str, config: str, timeout: float) -> tuple[list[Finding], bool]:
