@@ -59,6 +59,10 @@ class ToolNotRun(Exception):
     """A tool could not judge: not installed, crashed, timed out; the message says why."""
 
 
+class ToolMissing(ToolNotRun):
+    """The tool is not there to run: its interpreter cannot start, or lacks its module."""
+
+
 @dataclass(frozen=True)
 class ToolOutput:
     """What a tool run printed, and how it ended."""
@@ -90,9 +94,10 @@ def run_tool(
 
     ``files`` are relative to ``tree``. The tool's heap is capped at
     ``memory`` bytes; ``niceness`` lowers its CPU priority (as ``nice``
-    does). Raises :class:`ToolNotRun` when the interpreter cannot start,
-    the module is not installed, the run takes longer than ``timeout``
-    seconds, or ``cancel`` says to stop (the tool is killed then).
+    does). Raises :class:`ToolNotRun` when the interpreter cannot start or
+    the module is not installed (both :class:`ToolMissing`), the run takes
+    longer than ``timeout`` seconds, or ``cancel`` says to stop (the tool is
+    killed then).
     """
     where = {
         "hide": [str(tree)],
@@ -115,7 +120,7 @@ def run_tool(
             start_new_session=True,
         )
     except OSError as error:
-        raise ToolNotRun(f"cannot start {python}: {error.strerror or error}") from None
+        raise ToolMissing(f"cannot start {python}: {error.strerror or error}") from None
     stdout, stderr = _wait(process, module, timeout, cancel)
     output = ToolOutput(
         process.returncode,
@@ -123,7 +128,7 @@ def run_tool(
         stderr.decode("utf-8", "replace"),
     )
     if output.returncode == import_guard.NOT_INSTALLED:
-        raise ToolNotRun(output.stderr_tail() or f"{module} is not installed")
+        raise ToolMissing(output.stderr_tail() or f"{module} is not installed")
     return output
 
 

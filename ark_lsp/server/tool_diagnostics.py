@@ -49,6 +49,8 @@ class ToolDiagnostics(Feature):
         """By folder, the task checking its saved documents one after another."""
         self._shown: set[tuple[str, str]] = set()
         """``(source, uri)`` of every document with tool diagnostics on show."""
+        self._noted: set[str] = set()
+        """Why a tool was skipped, each said in the log once."""
         self._closings: dict[str, int] = {}
         """How often each document was closed: a run of a save before the last close is stale."""
         self._stopping = threading.Event()
@@ -97,10 +99,18 @@ class ToolDiagnostics(Feature):
 
     def _show(self, uri: str, document: TextDocument, result: SaveCheck) -> None:
         source = SOURCES[result.tool]
+        if result.skipped is not None and result.skipped not in self._noted:
+            # In the log only: a tool missing from the interpreter, an untrusted workspace
+            # are how things are, not news on every save.
+            self._noted.add(result.skipped)
+            logger.info("%s on save skipped: %s", PROGRAMS[result.tool], result.skipped)
         if result.failed is not None:
             if not self._stopping.is_set():
                 # Said once per reason: a tool missing or failing stays so from save to save.
-                problem = f"{PROGRAMS[result.tool]} on save: {result.failed}"
+                problem = (
+                    f"{PROGRAMS[result.tool]} on save: {result.failed} "
+                    "(the setting types-and-lint-on-save switches it off)"
+                )
                 self.server.report_problems([problem], "ARK")
             return
         if not self._may_show(uri):

@@ -16,7 +16,9 @@ time, so they run only in a workspace the user has vouched for (``ark
 trust``, ``:ArkTrust``, VS Code's workspace trust), and only while
 ``types-and-lint-on-save`` is on. pylint's messages below the gate's
 ``lint-severity`` are left out, as the gate leaves them out; a syntax error
-is left to ARK's own ARK000.
+is left to ARK's own ARK000. The tools are those of the interpreter ARK runs
+in (the VS Code extension leaves them out of its bundle): where it lacks
+one, that tool is skipped.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ark_lsp.gate.checks.lint import SEVERITIES, pylint_messages
 from ark_lsp.gate.checks.tool_config import mypy_config, pylint_config
 from ark_lsp.gate.checks.types import default_cache_dir, mypy_errors
 from ark_lsp.gate.model import Finding
-from ark_lsp.gate.tool_runs import ToolNotRun
+from ark_lsp.gate.tool_runs import ToolMissing, ToolNotRun
 from ark_lsp.gate.tree_files import tool_may_read
 from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
@@ -65,9 +67,10 @@ class SaveCheck:
     """The file, relative to the workspace root."""
     findings: tuple[Finding, ...] = ()
     skipped: str | None = None
-    """Why the tool was not run, by choice: switched off, an untrusted workspace, no Python file."""
+    """Why the tool was not run: switched off, an untrusted workspace, no Python file, or the
+    tool is not installed for the interpreter (nothing to tell the user on every save)."""
     failed: str | None = None
-    """Why the tool could not judge: not installed, crashed, timed out, cancelled."""
+    """Why the tool could not judge: it crashed, timed out or was cancelled."""
 
 
 def check_saved_file(
@@ -115,6 +118,8 @@ def check_saved_file(
             )
         else:
             raise ValueError(f"no tool {tool!r} runs on save: {', '.join(SAVE_TOOLS)}")
+    except ToolMissing as missing:
+        return SaveCheck(tool, relative, skipped=str(missing))
     except ToolNotRun as problem:
         return SaveCheck(tool, relative, failed=str(problem))
     kept = tuple(f for f in found if f.path == relative and f.code not in _SYNTAX_ERRORS)
