@@ -9,7 +9,7 @@ heap cap, ``python -I`` behind the import guard so that none of the
 workspace's code is imported, and a configuration ARK writes from the
 workspace's safe options (no mypy plugins, no pylint ``init-hook`` or
 ``load-plugins``). They run over the workspace as it is on disk, the saved
-file alone judged, at a lower CPU priority than the editor's own work.
+file alone judged, on CPU time the editor's own work does not want.
 
 They still read the workspace's code, and run without the user asking each
 time, so they run only in a workspace the user has vouched for (``ark
@@ -44,8 +44,6 @@ SAVE_TOOLS = (TYPES, LINT)
 SAVE_TOOL_TIMEOUT = 120.0
 """Seconds one tool run on a saved file may take (mypy's first run on a project is the slow one)."""
 
-SAVE_TOOL_NICENESS = 10
-"""How far the runs step back for the editor's own work on a busy machine (as ``nice -n``)."""
 
 SWITCHED_OFF = "types-and-lint-on-save is off"
 NOT_VOUCHED = (
@@ -102,8 +100,9 @@ def check_saved_file(
                 config=mypy_config(root),
                 cache=cache,
                 timeout=SAVE_TOOL_TIMEOUT,
-                niceness=SAVE_TOOL_NICENESS,
+                background=True,
                 cancel=cancel,
+                identify=False,
             )
         elif tool == LINT:
             found = pylint_messages(
@@ -113,8 +112,9 @@ def check_saved_file(
                 config=pylint_config(root),
                 threshold=SEVERITIES.index(project.settings.gate.lint_severity),
                 timeout=SAVE_TOOL_TIMEOUT,
-                niceness=SAVE_TOOL_NICENESS,
+                background=True,
                 cancel=cancel,
+                identify=False,
             )
         else:
             raise ValueError(f"no tool {tool!r} runs on save: {', '.join(SAVE_TOOLS)}")
