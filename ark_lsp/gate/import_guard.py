@@ -81,7 +81,7 @@ def main(argv: Sequence[str]) -> None:
     """Hide the trees, then run the tool's module as ``python -m`` would, with its arguments.
 
     ``argv`` is a JSON object, ``{"hide": [TREE...], "path": [FOLDER...],
-    "memory": BYTES, "niceness": N}``, then the module and its arguments.
+    "memory": BYTES, "background": BOOL}``, then the module and its arguments.
     ``path`` holds folders to import from besides the interpreter's own
     (``python -I`` drops ``PYTHONPATH``, where ARK's own environment may
     keep the tools, as the VS Code extension's bundle does).
@@ -92,9 +92,14 @@ def main(argv: Sequence[str]) -> None:
         # The heap the tool may take: a repository crafted to blow up its inference
         # ends in a MemoryError here, not in the host's out-of-memory killer.
         resource.setrlimit(resource.RLIMIT_DATA, (where["memory"], where["memory"]))
-    if where.get("niceness"):
-        # A run in the background (the editor's, on save) yields the CPU to the editor's own work.
-        os.nice(where["niceness"])
+    if where.get("background"):
+        # A run in the background (the editor's, on save) takes only CPU time nothing else
+        # wants, so the editor's own work never waits on it; where Linux's idle class is not
+        # to be had, the lowest priority.
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except (AttributeError, OSError):
+            os.nice(19)
     hide_trees(where["hide"])
     sys.path.extend(folder for folder in where["path"] if folder not in sys.path)
     if importlib.util.find_spec(module) is None:

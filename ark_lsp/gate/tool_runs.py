@@ -8,8 +8,8 @@ gate runs them so that none of that can happen:
 
 - in a process of its own, so that a crash, a hang or a leak stays there,
   with a timeout (and the caller's cancel) that kills its whole process
-  group, a cap on its heap, and, for the editor's runs in the background, a
-  lower CPU priority;
+  group, a cap on its heap, and, for the editor's runs in the background,
+  only the CPU time nothing else wants;
 - with ``python -I`` (no ``PYTHON*`` variables, no user site, no current
   folder on ``sys.path``) and :mod:`~ark_lsp.gate.import_guard` in front,
   which keeps every module of the tree out of the import system (and puts
@@ -59,6 +59,10 @@ class ToolNotRun(Exception):
     """A tool could not judge: not installed, crashed, timed out; the message says why."""
 
 
+class ToolMissing(ToolNotRun):
+    """The tool is not there to run: its interpreter cannot start, or lacks its module."""
+
+
 @dataclass(frozen=True)
 class ToolOutput:
     """What a tool run printed, and how it ended."""
@@ -83,22 +87,23 @@ def run_tool(
     environment: Mapping[str, str],
     timeout: float,
     memory: int = TOOL_MEMORY,
-    niceness: int = 0,
+    background: bool = False,
     cancel: CancelCheck | None = None,
 ) -> ToolOutput:
     """Run ``python -m module arguments files`` in ``tree``, the tree's code out of reach.
 
     ``files`` are relative to ``tree``. The tool's heap is capped at
-    ``memory`` bytes; ``niceness`` lowers its CPU priority (as ``nice``
-    does). Raises :class:`ToolNotRun` when the interpreter cannot start,
-    the module is not installed, the run takes longer than ``timeout``
-    seconds, or ``cancel`` says to stop (the tool is killed then).
+    ``memory`` bytes; ``background`` runs it only on CPU time nothing
+    else wants (Linux's ``SCHED_IDLE``). Raises :class:`ToolNotRun` when
+    the interpreter cannot start or the module is not installed (both
+    :class:`ToolMissing`), the run takes longer than ``timeout`` seconds, or
+    ``cancel`` says to stop (the tool is killed then).
     """
     where = {
         "hide": [str(tree)],
         "path": _inherited_path() if python == sys.executable else [],
         "memory": memory,
-        "niceness": niceness,
+        "background": background,
     }
     command = [
         python, "-I", "-c", _GUARD_SOURCE, json.dumps(where), module,
@@ -115,7 +120,7 @@ def run_tool(
             start_new_session=True,
         )
     except OSError as error:
-        raise ToolNotRun(f"cannot start {python}: {error.strerror or error}") from None
+        raise ToolMissing(f"cannot start {python}: {error.strerror or error}") from None
     stdout, stderr = _wait(process, module, timeout, cancel)
     output = ToolOutput(
         process.returncode,
@@ -123,7 +128,7 @@ def run_tool(
         stderr.decode("utf-8", "replace"),
     )
     if output.returncode == import_guard.NOT_INSTALLED:
-        raise ToolNotRun(output.stderr_tail() or f"{module} is not installed")
+        raise ToolMissing(output.stderr_tail() or f"{module} is not installed")
     return output
 
 

@@ -132,7 +132,8 @@ def render_quality(row: QualityRow) -> str:
         killed = f" ({row.mutants_killed} of {row.mutants} mutants killed)" if row.mutants else ""
         figures.append(f"mutation score {row.mutation_score:.0%}{killed}")
     when = row.created_at[:16].replace("T", " ")
-    return f"{' · '.join(figures)} (quality gate on {row.subject}, {when} UTC)"
+    judged = f"change {row.change_id[:12]}" if row.change_id else row.subject
+    return f"{' · '.join(figures)} (quality gate on {judged}, {when} UTC)"
 
 
 def render_import(

@@ -4,9 +4,11 @@ Each save of a document in a workspace folder asks the workflow
 (:mod:`ark_lsp.workflows.save_checks`, which decides whether the tools may
 run at all) for mypy's errors, then pylint's messages, in the file as
 saved. The runs go through the job pool, never the analysis lane, one file
-and one tool at a time per folder, at a lower CPU priority: ARK's own
-diagnostics of an edit never wait on them. A file saved again while it is
-being checked is checked once more, as last saved. Each tool's findings
+and one tool at a time per folder, on CPU time nothing else wants, and each
+starts once the user has stopped typing in the document for a moment: ARK's
+own diagnostics of an edit never wait on them, and on a machine of two
+cores a burst of keystrokes does not share it with mypy. A file saved again
+while it is being checked is checked once more, as last saved. Each tool's findings
 are shown as soon as it ends, at the version that was saved, and the
 diagnostic store shows them with what the other sources keep. They stay
 until the next save, until the document is closed (unless
@@ -32,6 +34,9 @@ from ark_lsp.workflows.save_checks import LINT, SAVE_TOOLS, TYPES, SaveCheck, ch
 
 logger = logging.getLogger(__name__)
 
+SETTLE = 0.4
+"""Seconds without an edit of the saved document before its tools start."""
+
 SOURCES = {TYPES: TYPES_SOURCE, LINT: LINT_SOURCE}
 """The diagnostic source of each tool run on save."""
 
@@ -49,6 +54,8 @@ class ToolDiagnostics(Feature):
         """By folder, the task checking its saved documents one after another."""
         self._shown: set[tuple[str, str]] = set()
         """``(source, uri)`` of every document with tool diagnostics on show."""
+        self._noted: set[str] = set()
+        """Why a tool was skipped, each said in the log once."""
         self._closings: dict[str, int] = {}
         """How often each document was closed: a run of a save before the last close is stale."""
         self._stopping = threading.Event()
@@ -70,12 +77,25 @@ class ToolDiagnostics(Feature):
                 uri = next(iter(waiting))
                 document, closings = waiting.pop(uri)
                 try:
+                    await self._settled(uri)
                     await self._check(root, uri, document, closings)
                 except Exception:  # one file's trouble must not stop the others' checks
                     logger.exception("checking %s on save failed", uri)
         finally:
             self._draining.pop(root, None)
             self._waiting.pop(root, None)
+
+    async def _settled(self, uri: str) -> None:
+        """Return once the document has had no edit for :data:`SETTLE` seconds (or is closed)."""
+        while not self._stopping.is_set():
+            before = self._version(uri)
+            await asyncio.sleep(SETTLE)
+            if before is None or self._version(uri) == before:
+                return
+
+    def _version(self, uri: str) -> int | None:
+        document = self.server.workspace.text_documents.get(uri)
+        return document.version if document is not None else None
 
     async def _check(self, root: Path, uri: str, document: TextDocument, closings: int) -> None:
         """Run each tool on the saved file in turn, showing each one's findings when it ends."""
@@ -97,10 +117,18 @@ class ToolDiagnostics(Feature):
 
     def _show(self, uri: str, document: TextDocument, result: SaveCheck) -> None:
         source = SOURCES[result.tool]
+        if result.skipped is not None and result.skipped not in self._noted:
+            # In the log only: a tool missing from the interpreter, an untrusted workspace
+            # are how things are, not news on every save.
+            self._noted.add(result.skipped)
+            logger.info("%s on save skipped: %s", PROGRAMS[result.tool], result.skipped)
         if result.failed is not None:
             if not self._stopping.is_set():
                 # Said once per reason: a tool missing or failing stays so from save to save.
-                problem = f"{PROGRAMS[result.tool]} on save: {result.failed}"
+                problem = (
+                    f"{PROGRAMS[result.tool]} on save: {result.failed} "
+                    "(the setting types-and-lint-on-save switches it off)"
+                )
                 self.server.report_problems([problem], "ARK")
             return
         if not self._may_show(uri):
@@ -148,8 +176,7 @@ class ToolDiagnostics(Feature):
                 and project.vouched_for
             ):
                 continue
-            document = self.server.workspace.text_documents.get(uri)
-            self._set(source, uri, [], document.version if document is not None else None)
+            self._set(source, uri, [], self._version(uri))
 
     def stop(self) -> None:
         """Stop the tools that run (they are killed) and check nothing more."""

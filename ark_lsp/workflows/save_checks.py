@@ -9,14 +9,16 @@ heap cap, ``python -I`` behind the import guard so that none of the
 workspace's code is imported, and a configuration ARK writes from the
 workspace's safe options (no mypy plugins, no pylint ``init-hook`` or
 ``load-plugins``). They run over the workspace as it is on disk, the saved
-file alone judged, at a lower CPU priority than the editor's own work.
+file alone judged, on CPU time the editor's own work does not want.
 
 They still read the workspace's code, and run without the user asking each
 time, so they run only in a workspace the user has vouched for (``ark
 trust``, ``:ArkTrust``, VS Code's workspace trust), and only while
 ``types-and-lint-on-save`` is on. pylint's messages below the gate's
 ``lint-severity`` are left out, as the gate leaves them out; a syntax error
-is left to ARK's own ARK000.
+is left to ARK's own ARK000. The tools are those of the interpreter ARK runs
+in (the VS Code extension leaves them out of its bundle): where it lacks
+one, that tool is skipped.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ark_lsp.gate.checks.lint import SEVERITIES, pylint_messages
 from ark_lsp.gate.checks.tool_config import mypy_config, pylint_config
 from ark_lsp.gate.checks.types import default_cache_dir, mypy_errors
 from ark_lsp.gate.model import Finding
-from ark_lsp.gate.tool_runs import ToolNotRun
+from ark_lsp.gate.tool_runs import ToolMissing, ToolNotRun
 from ark_lsp.gate.tree_files import tool_may_read
 from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
@@ -42,8 +44,6 @@ SAVE_TOOLS = (TYPES, LINT)
 SAVE_TOOL_TIMEOUT = 120.0
 """Seconds one tool run on a saved file may take (mypy's first run on a project is the slow one)."""
 
-SAVE_TOOL_NICENESS = 10
-"""How far the runs step back for the editor's own work on a busy machine (as ``nice -n``)."""
 
 SWITCHED_OFF = "types-and-lint-on-save is off"
 NOT_VOUCHED = (
@@ -65,9 +65,10 @@ class SaveCheck:
     """The file, relative to the workspace root."""
     findings: tuple[Finding, ...] = ()
     skipped: str | None = None
-    """Why the tool was not run, by choice: switched off, an untrusted workspace, no Python file."""
+    """Why the tool was not run: switched off, an untrusted workspace, no Python file, or the
+    tool is not installed for the interpreter (nothing to tell the user on every save)."""
     failed: str | None = None
-    """Why the tool could not judge: not installed, crashed, timed out, cancelled."""
+    """Why the tool could not judge: it crashed, timed out or was cancelled."""
 
 
 def check_saved_file(
@@ -99,8 +100,9 @@ def check_saved_file(
                 config=mypy_config(root),
                 cache=cache,
                 timeout=SAVE_TOOL_TIMEOUT,
-                niceness=SAVE_TOOL_NICENESS,
+                background=True,
                 cancel=cancel,
+                identify=False,
             )
         elif tool == LINT:
             found = pylint_messages(
@@ -110,11 +112,14 @@ def check_saved_file(
                 config=pylint_config(root),
                 threshold=SEVERITIES.index(project.settings.gate.lint_severity),
                 timeout=SAVE_TOOL_TIMEOUT,
-                niceness=SAVE_TOOL_NICENESS,
+                background=True,
                 cancel=cancel,
+                identify=False,
             )
         else:
             raise ValueError(f"no tool {tool!r} runs on save: {', '.join(SAVE_TOOLS)}")
+    except ToolMissing as missing:
+        return SaveCheck(tool, relative, skipped=str(missing))
     except ToolNotRun as problem:
         return SaveCheck(tool, relative, failed=str(problem))
     kept = tuple(f for f in found if f.path == relative and f.code not in _SYNTAX_ERRORS)

@@ -100,15 +100,17 @@ def pylint_messages(
     config: str,
     threshold: int,
     timeout: float,
-    niceness: int = 0,
+    background: bool = False,
     cancel: CancelCheck | None = None,
+    identify: bool = True,
 ) -> list[Finding]:
     """The pylint messages at or above the threshold in ``files`` of ``tree``.
 
     ``config`` is the text of ARK's pylint configuration (:func:`pylint_config`),
     ``threshold`` an index into :data:`SEVERITIES`. Raises :class:`ToolNotRun`
     when pylint could not judge. The gate's check runs this on the base and
-    the head; the editor on the file the user saved.
+    the head; the editor on the file the user saved, without ``identify``
+    (see :func:`~ark_lsp.gate.checks.types.mypy_errors`).
     """
     if not files:
         return []
@@ -123,7 +125,7 @@ def pylint_messages(
             tree=tree,
             environment={"PYLINTHOME": folder},
             timeout=timeout,
-            niceness=niceness,
+            background=background,
             cancel=cancel,
         )
     try:
@@ -139,7 +141,7 @@ def pylint_messages(
         )
     if output.returncode & _USAGE_ERROR:
         raise ToolNotRun(f"pylint could not start: {output.stderr_tail() or 'usage error'}")
-    sources = TreeSources(tree)
+    sources = TreeSources(tree) if identify else None
     findings = []
     for message in messages:
         category = str(message.get("type", ""))
@@ -149,7 +151,11 @@ def pylint_messages(
         line = tool_line(message.get("line"))
         symbol_name = str(message.get("symbol", ""))
         text = f"{message.get('message', '')} ({message.get('messageId', '')})"
-        symbol, identity = sources.locate(path, line, symbol_name, str(message.get("message")))
+        symbol, identity = (
+            sources.locate(path, line, symbol_name, str(message.get("message")))
+            if sources
+            else ("", "")
+        )
         column, end_line, end_column = tool_place(
             message.get("column"), message.get("endLine"), message.get("endColumn")
         )

@@ -202,8 +202,9 @@ def mypy_errors(
     config: str,
     cache: Path,
     timeout: float,
-    niceness: int = 0,
+    background: bool = False,
     cancel: CancelCheck | None = None,
+    identify: bool = True,
 ) -> tuple[list[Finding], bool]:
     """The errors mypy finds in ``files`` of ``tree``, and whether a syntax error stopped it.
 
@@ -211,7 +212,9 @@ def mypy_errors(
     ``cache`` mypy's incremental cache for this tree. Errors mypy reports of
     the modules it followed are left out: only ``files`` answer. Raises
     :class:`ToolNotRun` when mypy could not judge. The gate's check runs this
-    on the base and the head; the editor on the file the user saved.
+    on the base and the head; the editor on the file the user saved, without
+    ``identify``: each finding's enclosing name and fingerprint cost a parse
+    of its file, which only comparing base and head needs.
     """
     if not files:
         return [], False
@@ -237,12 +240,12 @@ def mypy_errors(
             tree=tree,
             environment={},
             timeout=timeout,
-            niceness=niceness,
+            background=background,
             cancel=cancel,
         )  # fmt: skip
     records, blocked = _records(output)
     touched = set(files)
-    sources = TreeSources(tree)
+    sources = TreeSources(tree) if identify else None
     findings = []
     for record in records:
         path = _relative(tree, str(record.get("file", "")))
@@ -251,7 +254,7 @@ def mypy_errors(
         line = tool_line(record.get("line"))
         code = str(record.get("code") or "misc")
         message = str(record.get("message", ""))
-        symbol, identity = sources.locate(path, line, code, message)
+        symbol, identity = sources.locate(path, line, code, message) if sources else ("", "")
         column, end_line, end_column = tool_place(
             record.get("column"), record.get("end_line"), record.get("end_column")
         )
