@@ -65,7 +65,10 @@ def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Where to run [default: [tool.ark.sandbox] backend, else auto].",
             ),
             click.option(
-                "--timeout", type=click.FloatRange(min=0, min_open=True), help="Wall-clock seconds."
+                "--timeout",
+                type=click.FloatRange(min=0, min_open=True),
+                help="Wall-clock seconds [default: [tool.ark.sandbox] timeout for ark run, "
+                "suite-timeout for ark test].",
             ),
             click.option("--memory", help='Memory limit, e.g. "256m" or "1g".'),
             click.option("--cpus", type=click.FloatRange(min=0, min_open=True), help="CPU quota."),
@@ -121,13 +124,17 @@ def _megabytes(value: int | None) -> str:
     return "?" if value is None else f"{value / (1024 * 1024):.1f} MiB"
 
 
-def _summary(result: RunResult) -> str:
+def _summary(result: RunResult, *, suite: bool = False) -> str:
+    """ARK's line about a run (``suite``: of a test suite, within the ``suite-timeout``)."""
+    from ark_lsp.sandbox import how_to_raise
+
     where = result.backend + (f", {result.image}" if result.image else "")
     parts = [f"{result.outcome.value} in {result.duration_ms:.0f} ms ({where})"]
     if result.exit_code is not None:
         parts.append(f"exit {result.exit_code}")
-    if result.killed_by.value != "none":
-        parts.append(f"killed by {result.killed_by.value}")
+    how = how_to_raise(result.killed_by, suite=suite, options=True)
+    if how is not None:
+        parts.append(f"killed by {result.killed_by.value} ({how})")
     parts.append(f"peak {_megabytes(result.peak_memory_bytes)}")
     if result.cpu_time_ms is not None:
         parts.append(f"cpu {result.cpu_time_ms:.0f} ms")
@@ -149,7 +156,7 @@ def _report_notes(result: RunResult) -> None:
         click.echo(f"ark: note: {note}", err=True)
 
 
-def _report_text(result: RunResult) -> None:
+def _report_text(result: RunResult, *, suite: bool = False) -> None:
     from ark_lsp.sandbox.models import OUTPUT_CAP
 
     if result.stdout:
@@ -170,7 +177,7 @@ def _report_text(result: RunResult) -> None:
     if result.error:
         label = "error" if result.outcome.value == "error" else "note"
         click.echo(f"ark: {label}: {result.error}", err=True)
-    click.echo(f"ark: {_summary(result)}", err=True)
+    click.echo(f"ark: {_summary(result, suite=suite)}", err=True)
 
 
 @click.command("run")
@@ -243,14 +250,14 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
             click.echo(" ".join(word for word in words if word) + f": {case.message}")
     counts = test_run.counts
     if result.outcome.value == "error" or not test_run.cases:
-        _report_text(result)
+        _report_text(result, suite=True)
     else:
         if result.backend == "local":
             click.echo(f"ark: note: {result.isolation}", err=True)
         _report_notes(result)
         labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
         click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
-        click.echo(f"ark: {_summary(result)}", err=True)
+        click.echo(f"ark: {_summary(result, suite=True)}", err=True)
     raise SystemExit(_exit_code(result, cancel))
 
 

@@ -90,7 +90,12 @@ class SandboxSettings:
     """Docker image; ``None`` means the slim Python image of the host's minor version."""
 
     timeout: PositiveNumber = 10.0
-    """Wall-clock seconds before a run is killed."""
+    """Wall-clock seconds before a run of code is killed (``ark run``, a function, the
+    characterization tests' runs)."""
+
+    suite_timeout: PositiveNumber = 600.0
+    """Wall-clock seconds before a run of a test suite is killed (``ark test``, the gate's
+    runs of the tests): a project's whole suite needs far longer than one run of code."""
 
     memory: Size = 256 * 1024 * 1024
     """Memory limit in bytes (``"256m"``-style strings accepted)."""

@@ -20,7 +20,8 @@ most once and only when a check asks:
   the whole suite only when that does not settle it.
 
 Every run goes through the project's :class:`~ark_lsp.sandbox.SandboxRunner`
-(its backend, environment, limits and records) with the files of a
+(its backend, environment, records, and the limits of a run of a test suite:
+``suite-timeout``, not ``ark run``'s ``timeout``) with the files of a
 checkout, never the user's working tree, and a small driver
 (:mod:`ark_lsp.gate.sandbox_driver`) that runs pytest and coverage.py in the
 sandbox. What comes back is read as untrusted data.
@@ -57,6 +58,7 @@ from ark_lsp.sandbox import (
     PytestRun,
     RunRequest,
     RunResult,
+    how_to_raise,
 )
 from ark_lsp.sandbox.pytest_results import NO_TESTS, PYTEST_ARGS, PYTEST_MISSING
 from ark_lsp.sandbox.requests import copy_workspace
@@ -162,6 +164,11 @@ class SuiteRuns:
             if key not in self._made:
                 self._made[key] = make()
             return self._made[key]  # type: ignore[return-value]
+
+    @property
+    def limits(self) -> Limits:
+        """The limits of each run of a suite: the runner's, with its ``suite-timeout``."""
+        return self.runner.suite_limits
 
     # --- the trees ---------------------------------------------------------------------------
 
@@ -282,7 +289,7 @@ class SuiteRuns:
             "coverage": COVERAGE,
         }
         request = self.driver_request(
-            files, spec, collect=(JUNIT, STATUS, COVERAGE), limits=self.runner.limits,
+            files, spec, collect=(JUNIT, STATUS, COVERAGE), limits=self.limits,
             target=target,
         )  # fmt: skip
         run = self.runner.run_pytest(request, JUNIT, self.cancel)
@@ -323,25 +330,21 @@ class SuiteRuns:
 
 
 def unfinished(label: str, run: SuiteRun, limits: Limits) -> str | None:
-    """Why ``run`` did not reach its end, when a limit of the sandbox stopped it.
+    """Why ``run``, a suite's within ``limits``, did not reach its end, when a limit stopped it.
 
-    Said with the setting that raises the limit: a project's suite under
-    coverage.py often needs more than the ``ark run`` a default is made for.
+    Said with the setting that raises that limit (``suite-timeout`` for the
+    wall clock): a project's suite under coverage.py needs far more than one
+    ``ark run``.
     """
     killed = run.result.killed_by
+    how = how_to_raise(killed, suite=True)
+    if how is None:
+        return None
     if killed is KilledBy.TIMEOUT:
-        return (
-            f"{label} ran past the sandbox's {limits.timeout:g} s limit "
-            "(raise `timeout` in [tool.ark.sandbox])"
-        )
+        return f"{label} ran past the sandbox's {limits.timeout:g} s limit ({how})"
     if killed is KilledBy.MEMORY:
-        return f"{label} ran out of the sandbox's memory (raise `memory` in [tool.ark.sandbox])"
-    if killed is KilledBy.PIDS:
-        return (
-            f"{label} started more processes than the sandbox allows "
-            "(raise `pids` in [tool.ark.sandbox])"
-        )
-    return None
+        return f"{label} ran out of the sandbox's memory ({how})"
+    return f"{label} started more processes than the sandbox allows ({how})"
 
 
 def with_timeout(limits: Limits, seconds: float) -> Limits:

@@ -15,6 +15,7 @@ through the same runner (:meth:`SandboxRunner.run_in_workspace`, the
 from __future__ import annotations
 
 from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend, connect, docker_host
+from ark_lsp.sandbox.limit_settings import how_to_raise
 from ark_lsp.sandbox.models import KilledBy, Limits, Outcome, RunRequest, RunResult, Sandbox
 from ark_lsp.sandbox.pytest_results import CaseOutcome, PytestCase
 from ark_lsp.sandbox.records import record_run
@@ -37,5 +38,6 @@ __all__ = [
     "choose_backend",
     "connect",
     "docker_host",
+    "how_to_raise",
     "record_run",
 ]

@@ -17,6 +17,7 @@ remote engine over tcp or ssh.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -125,6 +126,10 @@ class DockerSandbox:
         self._removers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ark-docker-remove")
         self._closed = threading.Event()
 
+    def _fits_pool(self, limits: Limits) -> bool:
+        """Whether a warm container suits ``limits``: the wall-clock limit is each run's own."""
+        return dataclasses.replace(limits, timeout=self.pool_limits.timeout) == self.pool_limits
+
     def run(
         self, request: RunRequest, cancel: threading.Event | CancelCheck | None = None
     ) -> RunResult:
@@ -141,7 +146,7 @@ class DockerSandbox:
         if self._closed.is_set():
             return failed("the docker sandbox was closed")
         box = None
-        if self.pool is not None and request.limits == self.pool_limits and not request.mount:
+        if self.pool is not None and self._fits_pool(request.limits) and not request.mount:
             box = self.pool.take()
             if box is not None and not box.running():
                 # Died while idle (an engine restart, a `docker rm -f`): not the code's fault.

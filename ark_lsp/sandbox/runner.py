@@ -105,12 +105,16 @@ class SandboxRunner:
         *,
         backend: str | None = None,
         limits: Limits | None = None,
+        suite_timeout: float | None = None,
         pool_size: int | None = None,
         recorder: Recorder | None = None,
         may_build: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         """Run in workspace ``root``; ``backend``, ``limits``, ``pool_size`` override settings.
+
+        ``suite_timeout`` overrides ``suite-timeout``, the wall-clock limit of
+        runs of a test suite (:attr:`suite_limits`).
 
         ``may_build`` lets the first docker run build the workspace's
         environment (its declared dependencies, in a container with network:
@@ -120,6 +124,7 @@ class SandboxRunner:
         self.settings = settings
         self.requested = backend or settings.sandbox.backend
         self.limits = limits or Limits.from_settings(settings.sandbox)
+        self.suite_timeout = suite_timeout or settings.sandbox.suite_timeout
         self.pool_size = settings.sandbox.pool_size if pool_size is None else pool_size
         self.recorder = recorder
         self.may_build = may_build
@@ -128,6 +133,15 @@ class SandboxRunner:
         self._choice: BackendChoice | None = None
         self._environment: SandboxEnvironment | None = None
         self._sandbox: Sandbox | None = None
+
+    @property
+    def suite_limits(self) -> Limits:
+        """The limits of a run of a test suite: :attr:`limits` with the ``suite-timeout``.
+
+        ``ark test``, the editor's tests and the gate's runs of the tests use
+        them; runs of code (a file, a function, generated tests) keep ``timeout``.
+        """
+        return dataclasses.replace(self.limits, timeout=self.suite_timeout)
 
     @property
     def choice(self) -> BackendChoice:
@@ -304,13 +318,17 @@ class SandboxRunner:
         return self._run_in_workspace(request, cancel)
 
     def run_tests(self, targets: Sequence[str] = (), cancel: Cancel = None) -> PytestRun:
-        """Run pytest on workspace-relative targets; per-test results with files and lines."""
+        """Run pytest on workspace-relative targets; per-test results with files and lines.
+
+        A suite, within :attr:`suite_limits`.
+        """
         # A mounted workspace is read-only: the report goes to the container's private /tmp.
         mounted = self.settings.sandbox.mount_workspace and self.choice.name == "docker"
         report = f"/tmp/{JUNIT_REPORT}" if mounted else JUNIT_REPORT
-        ready = self._with_workspace(pytest_request(targets, {}, self.limits, report=report))
+        limits = self.suite_limits
+        ready = self._with_workspace(pytest_request(targets, {}, limits, report=report))
         if isinstance(ready, str):
-            return PytestRun(self._refused(pytest_request(targets, {}, self.limits), ready))
+            return PytestRun(self._refused(pytest_request(targets, {}, limits), ready))
         request, notes = ready
         run = self.run_pytest(request, report, cancel)
         return dataclasses.replace(run, result=_noted(run.result, notes))

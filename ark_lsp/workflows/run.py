@@ -28,7 +28,7 @@ class SandboxOptions:
     backend: str | None = None
     """``docker``, ``local`` or ``auto``."""
     timeout: float | None = None
-    """Wall-clock seconds."""
+    """Wall-clock seconds of this command's runs, whether of code or of a test suite."""
     memory: int | None = None
     """Bytes."""
     cpus: float | None = None
@@ -56,6 +56,7 @@ class SandboxOptions:
         return project.sandbox_runner(
             backend=self.backend,
             limits=self.limits(project),
+            suite_timeout=self.timeout,
             weak_isolation=self.weak_isolation,
             progress=progress,
         )

@@ -171,7 +171,7 @@ def check_coverage(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         return _timed(not_run(NAME, f"the tests could not run: {head.problem}"), started)
     report = head.coverage
     if report is None:
-        stopped = unfinished("the change's suite", head, runs.runner.limits)
+        stopped = unfinished("the change's suite", head, runs.limits)
         reason = stopped or head.coverage_problem or "no coverage report"
         return _timed(not_run(NAME, reason), started)
     unreported = sorted(path for path in targets if path not in report.files)

@@ -184,7 +184,7 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         summary = f"{NAME}: no mutants: the change wrote no mutable code in a function"
         return _timed(CheckResult(NAME, CheckStatus.PASSED, summary), started)
     head = runs.head_suite()
-    report, problem = _head_tests(head, runs.runner.limits)
+    report, problem = _head_tests(head, runs.limits)
     if problem is not None:
         return _timed(not_run(NAME, problem), started)
 

@@ -96,7 +96,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         if run.problem is not None:
             problems.append(f"{label} could not run: {run.problem}")
             continue
-        stopped = unfinished(label, run, runs.runner.limits)
+        stopped = unfinished(label, run, runs.limits)
         if stopped:
             problems.append(stopped)
         what = (
