@@ -106,7 +106,38 @@ def test_a_local_run_is_killed_at_its_timeout_and_says_how_it_was_isolated(shop:
     )
     assert run.returncode == 1
     assert "ark: note: local bubblewrap sandbox: runs as uid 65534" in run.stderr
-    assert "ark: timeout in" in run.stderr and "killed by timeout" in run.stderr
+    assert "ark: timeout in" in run.stderr
+    assert "killed by timeout (raise it with --timeout or `timeout` in [tool.ark.sandbox])" in (
+        run.stderr
+    )
+
+
+def test_a_suite_gets_the_suite_timeout_while_a_run_keeps_the_timeout(shop: Path) -> None:
+    (shop / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\n\n[tool.ark.sandbox]\ntimeout = 1\nsuite-timeout = 60\n'
+    )
+    nap = "import time\n\n\ndef test_a_slow_one():\n    time.sleep(3)\n"
+    (shop / "tests" / "test_slow.py").write_text(nap)
+    (shop / "shop" / "nap.py").write_text("import time\n\ntime.sleep(3)\n")
+    ark("trust", cwd=shop)  # the sandbox table is the user's to grant
+
+    suite = ark("test", "tests/test_slow.py", "--backend", "local", cwd=shop, check=False)
+    run = ark("run", "shop/nap.py", "--backend", "local", cwd=shop, check=False)
+    cut = ark("test", "tests/test_slow.py", "--backend", "local", "--timeout", "1", cwd=shop,
+              check=False)  # fmt: skip
+
+    assert suite.returncode == 0, suite.stderr
+    assert "1 passed, 0 failed, 0 errors, 0 skipped" in suite.stdout
+    assert run.returncode == 1
+    assert "killed by timeout (raise it with --timeout or `timeout` in [tool.ark.sandbox])" in (
+        run.stderr
+    )
+    assert cut.returncode == 1
+    assert "ark: timeout in" in cut.stderr
+    assert (
+        "killed by timeout (raise it with --timeout or `suite-timeout` in [tool.ark.sandbox])"
+        in cut.stderr
+    )
 
 
 def test_ark_test_runs_pytest_from_arks_environment_on_the_local_backend(shop: Path) -> None:

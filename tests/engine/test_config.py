@@ -51,11 +51,14 @@ def test_a_severity_override_changes_what_the_diagnostic_says() -> None:
 
 def test_sandbox_settings_are_decoded_and_merged_over_the_base() -> None:
     base = settings_from_mapping({"sandbox": {"backend": "local", "timeout": 3}}).settings
-    loaded = settings_from_mapping({"sandbox": {"memory": "512m", "network": True}}, base=base)
+    loaded = settings_from_mapping(
+        {"sandbox": {"memory": "512m", "network": True, "suite-timeout": 1200}}, base=base
+    )
     assert loaded.problems == ()
     assert loaded.settings.sandbox == SandboxSettings(
-        backend="local", timeout=3.0, memory=512 * 1024**2, network=True
+        backend="local", timeout=3.0, suite_timeout=1200.0, memory=512 * 1024**2, network=True
     )
+    assert SandboxSettings().suite_timeout == 600.0
 
 
 @pytest.mark.parametrize(
@@ -117,6 +120,7 @@ SAMPLES: dict[str, tuple[object, object]] = {
     "sandbox.image": ("python:3.12-slim", "python:3.12-slim"),
     "sandbox.python": (".venv/bin/python", ".venv/bin/python"),
     "sandbox.timeout": (3, 3.0),
+    "sandbox.suite_timeout": (900, 900.0),
     "sandbox.memory": ("512m", 512 * 1024**2),
     "sandbox.cpus": (0.5, 0.5),
     "sandbox.pids": (16, 16),

@@ -197,11 +197,13 @@ def _runner(
     backend: str = "local",
     ran: list[str] | None = None,
     timeout: float = 120.0,
+    suite_timeout: float = 120.0,
 ) -> SandboxRunner:
     sandbox = SandboxSettings(
         backend=backend,
         python=str(python) if python else None,
         timeout=timeout,
+        suite_timeout=suite_timeout,
         memory=512 * 1024 * 1024,
     )
 
@@ -420,7 +422,7 @@ def test_a_suite_past_the_sandboxs_time_says_which_setting_gives_it_more(
     changes = ChangeRepository(tmp_path)
     slow = "import time\n\n\ndef test_slowly():\n    time.sleep(60)\n"
     gate = changes.change(BASE, {**WELL_TESTED, "tests/test_slow.py": slow})
-    runner = _runner(changes.repo, lean_python, timeout=4)
+    runner = _runner(changes.repo, lean_python, suite_timeout=4)
     try:
         runs = SuiteRuns(runner, gate)
         tests, coverage = check_tests(gate, runs), check_coverage(gate, runs)
@@ -430,12 +432,30 @@ def test_a_suite_past_the_sandboxs_time_says_which_setting_gives_it_more(
 
     stopped = (
         "the change's suite ran past the sandbox's 4 s limit "
-        "(raise `timeout` in [tool.ark.sandbox])"
+        "(raise `suite-timeout` in [tool.ark.sandbox])"
     )
     assert tests.status is CheckStatus.FAILED
     assert tests.summary == f"tests: {stopped}"
     assert (coverage.status, coverage.reason) == (CheckStatus.NOT_RUN, stopped)
     assert (mutation.status, mutation.reason) == (CheckStatus.NOT_RUN, stopped)
+
+
+def test_a_suite_longer_than_a_run_of_code_may_take_has_the_suite_timeout(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    changes = ChangeRepository(tmp_path)
+    slow = "import time\n\n\ndef test_slowly():\n    time.sleep(3)\n"
+    gate = changes.change(BASE, {**WELL_TESTED, "tests/test_slow.py": slow})
+    runner = _runner(changes.repo, lean_python, timeout=1, suite_timeout=120)
+    try:
+        runs = SuiteRuns(runner, gate)
+        tests, coverage = check_tests(gate, runs), check_coverage(gate, runs)
+    finally:
+        runner.close()
+
+    assert tests.status is CheckStatus.PASSED, tests.summary
+    assert tests.summary == "tests: 4 tests pass on the change"
+    assert coverage.status is CheckStatus.PASSED, coverage.summary
 
 
 def test_a_change_deleting_every_test_is_not_run_never_passed(

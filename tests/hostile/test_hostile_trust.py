@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,38 @@ def test_a_repository_cannot_choose_the_sandbox_its_code_runs_in(
     ark("trust", cwd=workspace)  # the user's decision, and only then
     status = json.loads(ark("sandbox", "status", "--format", "json", cwd=workspace).stdout)
     assert status["backend_setting"] == "local"
+
+
+def test_a_repository_cannot_give_its_test_suite_more_time_than_the_user_does(
+    tmp_path: Path,
+) -> None:
+    # A suite that never ends would hold the machine for as long as the repository says.
+    workspace = tmp_path / "repo"
+    (workspace / "tests").mkdir(parents=True)
+    (workspace / "pyproject.toml").write_text(
+        '[project]\nname = "innocent"\n\n[tool.ark.sandbox]\nsuite-timeout = 100000\n'
+    )
+    (workspace / "tests" / "test_ok.py").write_text("def test_ok():\n    pass\n")
+    database = tmp_path / "runs.db"
+
+    def suite_limit() -> tuple[subprocess.CompletedProcess[str], object]:
+        ran = ark("test", "--backend", "local", "--database", str(database), cwd=workspace)
+        with closing(sqlite3.connect(database)) as db:
+            (limits,) = db.execute(
+                "SELECT limits FROM sandbox_executions ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        return ran, json.loads(limits)["timeout"]
+
+    status = json.loads(ark("sandbox", "status", "--format", "json", cwd=workspace).stdout)
+    untrusted, untrusted_limit = suite_limit()
+
+    assert status["ignored_settings"] == ["sandbox.suite_timeout"]
+    assert "ignored its privileged settings sandbox.suite_timeout" in untrusted.stderr
+    assert untrusted_limit == 600.0  # ARK's default, not the repository's
+
+    ark("trust", cwd=workspace)  # the user's decision, and only then
+    _, trusted_limit = suite_limit()
+    assert trusted_limit == 100000.0
 
 
 def test_changed_privileged_settings_ask_for_trust_again(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -97,6 +98,23 @@ def test_the_pool_serves_each_container_once_and_close_leaves_none(
         sandbox.close()
     assert count_instance(docker_setup.client, sandbox.instance) == 0
     sandbox.close()  # idempotent
+
+
+def test_a_run_with_a_longer_wall_clock_limit_takes_a_warm_container(
+    docker_setup: DockerSetup,
+) -> None:
+    # A suite's run has the suite-timeout, the pool was started for runs of code: the wall
+    # clock is each run's own, not the container's.
+    sandbox = DockerSandbox(docker_setup.client, docker_setup.image, pool_size=1)
+    try:
+        assert sandbox.pool is not None and sandbox.pool.wait_ready(60)
+        (warm,) = _running_of(docker_setup.client, sandbox)
+        suite = dataclasses.replace(HOSTNAME, limits=Limits(timeout=600))
+        result = sandbox.run(suite)
+    finally:
+        sandbox.close()
+    assert result.outcome is Outcome.PASSED, result.error
+    assert result.stdout.strip() == warm.attrs["Config"]["Hostname"]
 
 
 def test_a_pool_container_that_died_while_idle_is_replaced_not_blamed(

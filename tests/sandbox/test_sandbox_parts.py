@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,10 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from ark_lsp.config import Settings, settings_from_mapping
-from ark_lsp.sandbox import KilledBy, Limits, Outcome, RunResult, record_run, scratch
+from ark_lsp.config import SandboxSettings, Settings, settings_from_mapping
+from ark_lsp.sandbox import (
+    KilledBy,
+    Limits,
+    Outcome,
+    RunResult,
+    SandboxRunner,
+    how_to_raise,
+    record_run,
+    scratch,
+)
 from ark_lsp.sandbox.channel import MARKER, OutputCollector
 from ark_lsp.sandbox.image import candidates
+from ark_lsp.sandbox.limit_settings import LIMIT_SETTINGS
 from ark_lsp.sandbox.pytest_results import CaseOutcome, parse_junit
 from ark_lsp.sandbox.requests import WorkspaceTooLarge, file_request, workspace_files
 from ark_lsp.store import Store
@@ -167,6 +178,33 @@ def test_limits_come_from_the_sandbox_settings() -> None:
     assert Limits.from_settings(settings.sandbox) == Limits(
         timeout=3.0, memory=128 * 1024 * 1024, cpus=1.0, pids=20, network=True
     )
+
+
+def test_a_runner_gives_runs_of_a_suite_the_suite_timeout(tmp_path: Path) -> None:
+    settings = settings_from_mapping(
+        {"sandbox": {"timeout": 3, "suite-timeout": 900, "memory": "128m"}}
+    ).settings
+    runner = SandboxRunner(tmp_path, settings, pool_size=0)
+    told = SandboxRunner(tmp_path, settings, pool_size=0, suite_timeout=5)
+    assert (runner.limits.timeout, runner.suite_limits.timeout) == (3.0, 900.0)
+    assert runner.suite_limits.memory == 128 * 1024 * 1024
+    assert told.suite_limits.timeout == 5.0
+
+
+def test_every_limit_is_raised_by_a_setting_of_the_sandbox_table() -> None:
+    keys = {f.name.replace("_", "-") for f in dataclasses.fields(SandboxSettings)}
+    for limit in LIMIT_SETTINGS.values():
+        assert {limit.setting(suite=False), limit.setting(suite=True)} <= keys
+    assert how_to_raise(KilledBy.TIMEOUT, suite=True) == (
+        "raise `suite-timeout` in [tool.ark.sandbox]"
+    )
+    assert how_to_raise(KilledBy.TIMEOUT, suite=False, options=True) == (
+        "raise it with --timeout or `timeout` in [tool.ark.sandbox]"
+    )
+    assert how_to_raise(KilledBy.PIDS, suite=True, options=True) == (
+        "raise `pids` in [tool.ark.sandbox]"
+    )
+    assert how_to_raise(KilledBy.NONE, suite=False) is None
 
 
 def test_workspace_files_leave_out_what_indexing_excludes(tmp_path: Path) -> None:
