@@ -24,6 +24,7 @@ export const RESTRICTED_SETTINGS: readonly string[] = [
   'sandbox.backend',
   'sandbox.image',
   'sandbox.timeout',
+  'sandbox.suiteTimeout',
   'sandbox.memory',
   'sandbox.cpus',
   'sandbox.pids',

@@ -38,6 +38,7 @@ M.defaults = {
       backend = 'auto',
       image = NULL,
       timeout = 10.0,
+      suiteTimeout = 600.0,
       memory = 268435456,
       cpus = 1.0,
       pids = 64,
