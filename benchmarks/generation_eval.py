@@ -148,7 +148,7 @@ def coverage_of(runner: SandboxRunner, root: Path, module: str) -> tuple[int, in
         RunRequest(
             command=("python3", ".ark_coverage.py", test_file),
             files={".ark_coverage.py": COVERAGE_DRIVER.encode()},
-            limits=replace(runner.limits, timeout=max(runner.limits.timeout, 300)),
+            limits=runner.suite_limits,  # the generated tests' whole suite, under coverage.py
             collect=(".ark-coverage.json",),
             target_path=test_file,
             kind="test",
