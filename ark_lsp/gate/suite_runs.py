@@ -330,7 +330,7 @@ class SuiteRuns:
 
 
 def unfinished(label: str, run: SuiteRun, limits: Limits) -> str | None:
-    """Why ``run``, a suite's within ``limits``, did not reach its end, when a limit stopped it.
+    """Why the suite ``run`` (run within ``limits``) did not end, when a limit stopped it.
 
     Said with the setting that raises that limit (``suite-timeout`` for the
     wall clock): a project's suite under coverage.py needs far more than one
