@@ -346,7 +346,11 @@ def test_a_clean_tested_change_passes_every_check(judge: Callable[[str], Judged]
     ]
     assert report.change_id == judged.change_id and report.findings == ()
     assert report.integrity == ()
-    assert judged.check("tests").summary == "tests: 6 tests pass on the change"
+    # The two new tests ran; the base's four reach none of the change and keep their verdict.
+    assert judged.check("tests").summary == (
+        "tests: 6 tests pass on the change "
+        "(2 of 6 run, chosen by what they run; the other 4 keep the base's verdict)"
+    )
     assert judged.check("mutation").measures["mutants"] == 10
 
     _assert_keyed(judged)
