@@ -50,9 +50,9 @@ from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
 from ark_lsp.gate.model import FileStatus, GateInput
 from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
 from ark_lsp.gate.test_selection import (
+    FunctionTestMap,
     MapCache,
     Selection,
-    TestMap,
     choose,
     map_key,
     plan,
@@ -226,7 +226,7 @@ class SuiteRuns:
         """The tests the change's run is given, and how they were chosen."""
         return self._once("selection", self._select)
 
-    def test_map(self) -> TestMap | str:
+    def test_map(self) -> FunctionTestMap | str:
         """Which tests of the base ran which functions (kept per base), or why there is none."""
         return self._once("map", self._map)
 
@@ -267,7 +267,7 @@ class SuiteRuns:
         """
         wanted = sorted(set(nodeids))
         known = self._made.get("map")
-        if isinstance(known, TestMap) and set(wanted) <= set(known.outcomes):
+        if isinstance(known, FunctionTestMap) and set(wanted) <= set(known.outcomes):
             return frozenset(wanted) & known.failed  # the base's whole suite, run for the map
         if 0 < len(wanted) <= MAX_SELECTED:
             alone = self._once("base: " + "\n".join(wanted), lambda: self._run_base(tuple(wanted)))
@@ -308,7 +308,7 @@ class SuiteRuns:
             return whole_suite(test_map)
         return choose(planned, test_map, (changed.path for changed in self.gate.files))
 
-    def _map(self) -> TestMap | str:
+    def _map(self) -> FunctionTestMap | str:
         files = self.base_files()
         if isinstance(files, str):
             return files

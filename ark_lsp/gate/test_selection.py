@@ -8,7 +8,7 @@ need to run. This is what pytest-testmon, Ekstazi and coverage.py's dynamic
 contexts do, and how the gate stays fast on a one-function change of a
 project with a large suite.
 
-**The map** (:class:`TestMap`): the base's whole suite, run once in the
+**The map** (:class:`FunctionTestMap`): the base's whole suite, run once in the
 sandbox under coverage.py with a context per test, gives for each function
 of the base's code the tests that ran a line of its body, whether a line of
 it ran outside any one test (at import, while the tests were collected, in
@@ -74,11 +74,11 @@ class FunctionTests:
     shared: bool
     """A line of its body ran outside any one test (at import, in a wide fixture)."""
     tests: frozenset[int]
-    """Indices into :attr:`TestMap.tests`."""
+    """Indices into :attr:`FunctionTestMap.tests`."""
 
 
 @dataclass(frozen=True)
-class TestMap:
+class FunctionTestMap:
     """Which tests of the base ran each function of its code, and how each test ended."""
 
     tests: tuple[str, ...]
@@ -132,7 +132,7 @@ def _functions(entries: object, count: int) -> dict[int, FunctionTests] | None:
     return found
 
 
-def read_test_map(data: bytes, measured: Collection[str]) -> TestMap | None:
+def read_test_map(data: bytes, measured: Collection[str]) -> FunctionTestMap | None:
     """The map the driver wrote, for the files in ``measured`` only; None if it is not one.
 
     Bounded like every sandbox output: a map cut at the cap, a test name
@@ -163,7 +163,7 @@ def read_test_map(data: bytes, measured: Collection[str]) -> TestMap | None:
         if read is None:
             return None
         functions[path] = MappingProxyType(read)
-    return TestMap(
+    return FunctionTestMap(
         tuple(tests),
         MappingProxyType(dict(zip(tests, outcomes, strict=True))),
         MappingProxyType(functions),
@@ -329,8 +329,8 @@ def _rewritten(
         return f"{path} changed at module level (line {line}: what runs at import)"
     found = []
     for (qualname, old), (_, new) in zip(base_functions, head_functions, strict=True):
-        wrote = any(new.body[0].lineno <= line <= (new.end_lineno or new.lineno)
-                    for line in changed_lines)  # fmt: skip
+        # A line the change wrote in it (a comment, a reformatted line): its coverage counts.
+        wrote = any(new.lineno <= line <= (new.end_lineno or new.lineno) for line in changed_lines)
         if wrote or _body(old) != _body(new):
             found.append(ChangedFunction(path, qualname, old.lineno))
     return found
@@ -397,7 +397,7 @@ def _file_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
-def choose(planned: Plan, test_map: TestMap, changed_paths: Iterable[str]) -> Selection:
+def choose(planned: Plan, test_map: FunctionTestMap, changed_paths: Iterable[str]) -> Selection:
     """The tests to run for ``planned``, from the base's ``test_map``."""
     if planned.whole is not None:
         return whole_suite(planned.whole)
@@ -429,11 +429,11 @@ def choose(planned: Plan, test_map: TestMap, changed_paths: Iterable[str]) -> Se
 
 __all__ = [
     "ChangedFunction",
+    "FunctionTestMap",
     "FunctionTests",
     "MapCache",
     "Plan",
     "Selection",
-    "TestMap",
     "choose",
     "map_key",
     "plan",

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
 from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns, unfinished
-from ark_lsp.gate.test_selection import TestMap
+from ark_lsp.gate.test_selection import FunctionTestMap
 from ark_lsp.sandbox import CaseOutcome, PytestCase
 
 NAME = "tests"
@@ -114,7 +114,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     test_map = None if chosen.whole else runs.test_map()
     kept: tuple[str, ...] = ()
     kept_failing: list[str] = []
-    if isinstance(test_map, TestMap):
+    if isinstance(test_map, FunctionTestMap):
         kept = chosen.kept
         kept_failing = [t for t in kept if test_map.outcomes.get(t) == "failed"]
     old += kept_failing
