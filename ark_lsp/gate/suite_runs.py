@@ -226,6 +226,20 @@ class SuiteRuns:
         """The tests the change's run is given, and how they were chosen."""
         return self._once("selection", self._select)
 
+    def selection_used(self) -> dict[str, object] | None:
+        """How the change's tests were chosen, as plain data; None when they did not run."""
+        with self._lock:
+            if "head" not in self._made:
+                return None
+        chosen = self.selection()
+        return {
+            "whole_suite": chosen.whole,
+            "reason": chosen.reason,
+            "chosen": None if chosen.whole else chosen.chosen,
+            "kept": None if chosen.whole else len(chosen.kept),
+            "tests": None if chosen.tests is None else list(chosen.tests),
+        }
+
     def test_map(self) -> FunctionTestMap | str:
         """Which tests of the base ran which functions (kept per base), or why there is none."""
         return self._once("map", self._map)

@@ -198,6 +198,14 @@ def test_a_change_to_one_function_runs_only_the_tests_that_execute_it(shop: Shop
     )
     assert (tests.measures["tests_run"], tests.measures["tests_kept"]) == (1, 3)
     assert tests.measures["failed"] == 0 and tests.findings == ()
+    assert report.test_selection == {
+        "whole_suite": False,
+        "reason": "chosen by what they run",
+        "chosen": 1,
+        "kept": 3,
+        "tests": ["tests/test_pricing.py::test_label"],
+    }
+    assert report.as_dict()["test_selection"] == report.test_selection
     # The coverage of the changed line comes from the chosen test's run.
     coverage = _check(report, "coverage")
     assert coverage.status is CheckStatus.PASSED
@@ -217,7 +225,8 @@ def test_the_map_of_the_base_is_made_once_for_all_its_changes(shop: Shop) -> Non
 
 
 def test_a_change_at_module_level_runs_the_whole_suite(shop: Shop) -> None:
-    tests = _check(shop.judge("module level"), "tests")
+    report = shop.judge("module level")
+    tests = _check(report, "tests")
 
     assert tests.status is CheckStatus.PASSED
     assert tests.summary == (
@@ -226,6 +235,13 @@ def test_a_change_at_module_level_runs_the_whole_suite(shop: Shop) -> None:
         "shop/pricing.py changed at module level (line 3: what runs at import))"
     )
     assert (tests.measures["tests_run"], tests.measures["tests_kept"]) == (4, 0)
+    assert report.test_selection == {
+        "whole_suite": True,
+        "reason": "shop/pricing.py changed at module level (line 3: what runs at import)",
+        "chosen": None,
+        "kept": None,
+        "tests": None,
+    }
 
 
 def test_a_change_to_a_conftest_runs_the_whole_suite(shop: Shop) -> None:
