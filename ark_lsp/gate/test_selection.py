@@ -63,6 +63,8 @@ MAX_FUNCTIONS = 200_000
 """Functions read from one map."""
 MAX_LINE = 10_000_000
 OUTCOMES = frozenset({"passed", "failed", "skipped"})
+ALL_CHOSEN = 'test-selection = "all"'
+"""Why the whole suite runs when the user's setting says so."""
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,7 @@ def _in_a_package(path: str, base_files: Mapping[str, bytes]) -> bool:
 def plan(gate: GateInput, base_files: Mapping[str, bytes], head_files: Mapping[str, bytes]) -> Plan:
     """What the change touched, read from the two trees (see the module's description)."""
     if gate.settings.test_selection == "all":
-        return Plan(whole='test-selection = "all"')
+        return Plan(whole=ALL_CHOSEN)
     base_tests = {p: d for p, d in base_files.items() if is_test_file(p) and p.endswith(".py")}
     functions: list[ChangedFunction] = []
     test_files: list[str] = []
@@ -428,6 +430,7 @@ def choose(planned: Plan, test_map: FunctionTestMap, changed_paths: Iterable[str
 
 
 __all__ = [
+    "ALL_CHOSEN",
     "ChangedFunction",
     "FunctionTestMap",
     "FunctionTests",

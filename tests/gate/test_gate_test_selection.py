@@ -263,10 +263,17 @@ def test_test_selection_all_runs_the_whole_suite(shop: Shop, tmp_path: Path) -> 
         trust_store=TrustStore(tmp_path / "trust.json"),
     )
 
-    tests = _check(run_gate(project, "HEAD~1..HEAD"), "tests")
+    report = run_gate(project, "HEAD~1..HEAD")
+    tests = _check(report, "tests")
 
-    assert tests.summary.endswith('(the whole suite: test-selection = "all")')
+    # The user's own choice needs no word in the summary; the JSON says why all ran.
+    assert tests.summary == (
+        "tests: 3 tests pass on the change; "
+        "1 failing on the base already: tests/test_stock.py::test_known_bug"
+    )
     assert tests.measures["tests_run"] == 4
+    assert report.test_selection is not None
+    assert report.test_selection["reason"] == 'test-selection = "all"'
 
 
 # --- the choice, on trees in memory --------------------------------------------------------

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
 from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns, unfinished
-from ark_lsp.gate.test_selection import FunctionTestMap
+from ark_lsp.gate.test_selection import ALL_CHOSEN, FunctionTestMap
 from ark_lsp.sandbox import CaseOutcome, PytestCase
 
 NAME = "tests"
@@ -122,12 +122,15 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     measures = {"tests": float(ran + len(kept)), "failed": float(len(new)),
                 "failing_already": float(len(old)), "tests_run": float(ran),
                 "tests_kept": float(len(kept))}  # fmt: skip
-    how = (
-        f"the whole suite: {chosen.reason}"
-        if chosen.whole
-        else f"{ran:,} of {ran + len(kept):,} run, {chosen.reason}; "
-        f"the other {len(kept):,} keep the base's verdict"
-    )
+    how = ""  # the user's own choice of the whole suite needs no word
+    if not chosen.whole:
+        keeps = "keeps" if len(kept) == 1 else "keep"
+        how = (
+            f" ({ran:,} of {ran + len(kept):,} run, {chosen.reason}; "
+            f"the other {len(kept):,} {keeps} the base's verdict)"
+        )
+    elif chosen.reason != ALL_CHOSEN:
+        how = f" (the whole suite: {chosen.reason})"
     if len(suites) > 1:
         measures["base_tests"] = float(len(suites[1][2].tests.cases))
     note = f"; {len(old)} failing on the base already: {_named(old)}" if old else ""
@@ -139,7 +142,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
             CheckResult(
                 NAME,
                 CheckStatus.FAILED,
-                f"{NAME}: " + "; ".join(problems) + note + f" ({how})",
+                f"{NAME}: " + "; ".join(problems) + note + (how if new and not why else ""),
                 reason=why,
                 findings=tuple(new.values()),
                 measures=measures,
@@ -150,7 +153,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     if "base_tests" in measures:
         also = f", and the base's {int(measures['base_tests'])} on the change"
     passed = ran + len(kept) - len(old)
-    summary = f"{NAME}: {passed} tests pass on the change{also}{note} ({how})"
+    summary = f"{NAME}: {passed} tests pass on the change{also}{note}{how}"
     return _timed(CheckResult(NAME, CheckStatus.PASSED, summary, measures=measures), started)
 
 
