@@ -50,11 +50,14 @@ from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
 from ark_lsp.gate.model import FileStatus, GateInput
 from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
 from ark_lsp.gate.test_selection import (
+    UNKNOWN,
     FunctionTestMap,
     MapCache,
     Selection,
     choose,
+    file_key,
     map_key,
+    merged,
     plan,
     read_test_map,
     whole_suite,
@@ -240,9 +243,15 @@ class SuiteRuns:
             "tests": None if chosen.tests is None else list(chosen.tests),
         }
 
-    def test_map(self) -> FunctionTestMap | str:
-        """Which tests of the base ran which functions (kept per base), or why there is none."""
-        return self._once("map", self._map)
+    def test_map(self) -> FunctionTestMap | str | None:
+        """The map of the base's tests the selection used, or why there is none.
+
+        None when the selection needed none (the whole suite ran).
+        """
+        self.selection()
+        with self._lock:
+            made = self._made.get("map")
+        return made if isinstance(made, FunctionTestMap | str) else None
 
     def base_tests_on_head(self) -> SuiteRun | None:
         """The base's tests on the head's code; None when the change left the tests alone."""
@@ -317,23 +326,48 @@ class SuiteRuns:
         planned = plan(self.gate, base, head)
         if planned.whole is not None:
             return whole_suite(planned.whole)
-        test_map = self.test_map()
+        paths = tuple(sorted({function.path for function in planned.functions}))
+        test_map = self._once("map", lambda: self._map(base, paths))
         if isinstance(test_map, str):
             return whole_suite(test_map)
         return choose(planned, test_map, (changed.path for changed in self.gate.files))
 
-    def _map(self) -> FunctionTestMap | str:
-        files = self.base_files()
-        if isinstance(files, str):
-            return files
-        measure = tuple(sorted(p for p in files if p.endswith(".py") and not is_test_file(p)))
+    def _map(self, files: Mapping[str, bytes], paths: tuple[str, ...]) -> FunctionTestMap | str:
+        """The map of the base's files ``paths``: kept from an earlier run, or made now.
+
+        Each file's map is kept on its own, so a change to another file of
+        the same base maps only that one; without ``paths``, whatever map of
+        the base was kept, for the base's tests and their outcomes.
+        """
         driver = Path(sandbox_driver.__file__).read_bytes()
         key = map_key(files, driver.hex(), repr(self.runner.settings))
         cache = MapCache(user_cache_folder() / "test-maps")
-        kept = cache.load(key)
-        found = read_test_map(kept, measure) if kept is not None else None
-        if found is not None:
-            return found
+        if not paths:
+            kept = cache.load(key)
+            found = read_test_map(kept, ()) if kept is not None else None
+            return found or UNKNOWN
+        maps, missing = [], []
+        for path in paths:
+            kept = cache.load(file_key(key, path))
+            found = read_test_map(kept, (path,)) if kept is not None else None
+            if found is None:
+                missing.append(path)
+            else:
+                maps.append(found)
+        if missing:
+            made = self._run_map(files, tuple(missing))
+            if isinstance(made, str):
+                return made
+            data, found = made
+            for path in [*missing, ""]:
+                cache.save(file_key(key, path) if path else key, data)
+            maps.insert(0, found)  # the tests and outcomes of this run, the latest
+        return merged(maps)
+
+    def _run_map(
+        self, files: Mapping[str, bytes], measure: tuple[str, ...]
+    ) -> tuple[bytes, FunctionTestMap] | str:
+        """Run the base's whole suite under coverage.py for ``measure``: the map, or why not."""
         spec = {
             "mode": "suite",
             "map": TEST_MAP,
@@ -359,8 +393,7 @@ class SuiteRuns:
         found = read_test_map(data, measure)
         if found is None:
             return "no map of the base's tests: the sandbox's map could not be read"
-        cache.save(key, data)
-        return found
+        return data, found
 
     def _run_base_tests_on_head(self) -> SuiteRun:
         files = self._base_tests_on_head_files()

@@ -75,8 +75,8 @@ class FunctionTests:
     """Its body's first and last line."""
     shared: bool
     """A line of its body ran outside any one test (at import, in a wide fixture)."""
-    tests: frozenset[int]
-    """Indices into :attr:`FunctionTestMap.tests`."""
+    tests: frozenset[str]
+    """Their node ids."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,10 @@ class FunctionTestMap:
     outcomes: Mapping[str, str]
     """``passed``, ``failed`` or ``skipped``, by node id."""
     functions: Mapping[str, Mapping[int, FunctionTests]]
-    """By file, then by the line of its ``def``."""
+    """By file, then by the line of its ``def``: the files mapped so far."""
+    known: bool = True
+    """Whether :attr:`tests` are the base's: False when no map of the base was needed (the
+    change rewrote no function of it) and none was kept."""
 
     @property
     def failed(self) -> frozenset[str]:
@@ -118,7 +121,7 @@ def _indices(runs: object, count: int) -> frozenset[int] | None:
     return frozenset(found)
 
 
-def _functions(entries: object, count: int) -> dict[int, FunctionTests] | None:
+def _functions(entries: object, names: list[str]) -> dict[int, FunctionTests] | None:
     if not isinstance(entries, list):
         return None
     found: dict[int, FunctionTests] = {}
@@ -127,10 +130,12 @@ def _functions(entries: object, count: int) -> dict[int, FunctionTests] | None:
             return None
         line, first, last, shared, runs = entry
         line, first, last = _line(line), _line(first), _line(last)
-        tests = _indices(runs, count)
+        tests = _indices(runs, len(names))
         if line is None or first is None or last is None or tests is None:
             return None
-        found[line] = FunctionTests((first, last), shared is True, tests)
+        found[line] = FunctionTests(
+            (first, last), shared is True, frozenset(names[index] for index in tests)
+        )
     return found
 
 
@@ -161,7 +166,7 @@ def read_test_map(data: bytes, measured: Collection[str]) -> FunctionTestMap | N
             return None
     functions: dict[str, Mapping[int, FunctionTests]] = {}
     for path in measured:
-        read = _functions(files.get(path, []), len(tests))
+        read = _functions(files.get(path, []), tests)
         if read is None:
             return None
         functions[path] = MappingProxyType(read)
@@ -170,6 +175,19 @@ def read_test_map(data: bytes, measured: Collection[str]) -> FunctionTestMap | N
         MappingProxyType(dict(zip(tests, outcomes, strict=True))),
         MappingProxyType(functions),
     )
+
+
+def merged(maps: Iterable[FunctionTestMap]) -> FunctionTestMap:
+    """One map of the functions of several maps of the same base (its tests from the first)."""
+    found = list(maps)
+    functions: dict[str, Mapping[int, FunctionTests]] = {}
+    for each in found:
+        functions.update(each.functions)
+    return FunctionTestMap(found[0].tests, found[0].outcomes, MappingProxyType(functions))
+
+
+UNKNOWN = FunctionTestMap((), MappingProxyType({}), MappingProxyType({}), known=False)
+"""No map: the change needs none, and none of its base was kept."""
 
 
 # --- keeping maps in the user's cache ----------------------------------------------------------
@@ -183,6 +201,11 @@ def map_key(files: Mapping[str, bytes], *parts: str) -> str:
     for path in sorted(files):
         digest.update(b"\0" + path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
     return digest.hexdigest()[:32]
+
+
+def file_key(key: str, path: str) -> str:
+    """The identity of the map of one file ``path`` under the base's ``key``."""
+    return f"{key}-{hashlib.sha256(path.encode()).hexdigest()[:16]}"
 
 
 @dataclass(frozen=True)
@@ -416,7 +439,7 @@ def choose(planned: Plan, test_map: FunctionTestMap, changed_paths: Iterable[str
                 f"{function.path}: {function.qualname} ran outside any one test on the base "
                 "(at import, or in a fixture shared by tests)"
             )
-        chosen.update(test_map.tests[index] for index in tests.tests)
+        chosen.update(tests.tests)
     # A test in a file the change touched (a doctest of a rewritten module) may be gone or
     # renamed in the head: its whole file runs instead, as the head has it.
     touched = set(changed_paths)
@@ -431,6 +454,7 @@ def choose(planned: Plan, test_map: FunctionTestMap, changed_paths: Iterable[str
 
 __all__ = [
     "ALL_CHOSEN",
+    "UNKNOWN",
     "ChangedFunction",
     "FunctionTestMap",
     "FunctionTests",
@@ -438,7 +462,9 @@ __all__ = [
     "Plan",
     "Selection",
     "choose",
+    "file_key",
     "map_key",
+    "merged",
     "plan",
     "read_test_map",
     "whole_suite",

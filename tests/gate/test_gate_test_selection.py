@@ -404,9 +404,11 @@ def _map(shared: bool = False) -> FunctionTestMap:
         {
             "shop/pricing.py": {
                 label_line: FunctionTests(
-                    (label_line + 1, label_line + 4), shared, frozenset({0, 1})
+                    (label_line + 1, label_line + 4), shared, frozenset(tests[:2])
                 ),
-                total_line: FunctionTests((total_line + 1, total_line + 2), False, frozenset({2})),
+                total_line: FunctionTests(
+                    (total_line + 1, total_line + 2), False, frozenset(tests[2:3])
+                ),
             }
         },
     )

@@ -123,7 +123,9 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
                 "failing_already": float(len(old)), "tests_run": float(ran),
                 "tests_kept": float(len(kept))}  # fmt: skip
     how = ""  # the user's own choice of the whole suite needs no word
-    if not chosen.whole:
+    if isinstance(test_map, FunctionTestMap) and not test_map.known:
+        how = f" ({ran:,} run, {chosen.reason}: the change rewrote nothing the base's tests ran)"
+    elif not chosen.whole:
         keeps = "keeps" if len(kept) == 1 else "keep"
         how = (
             f" ({ran:,} of {ran + len(kept):,} run, {chosen.reason}; "
