@@ -13,6 +13,7 @@ trees in memory below.
 from __future__ import annotations
 
 import difflib
+import json
 import sqlite3
 import textwrap
 from collections.abc import Iterator, Mapping
@@ -26,8 +27,15 @@ from support.sandboxes import lean_interpreter
 from ark_lsp.changes import Provenance, SourceKind
 from ark_lsp.config import GateSettings
 from ark_lsp.gate.model import ChangedFile, CheckResult, CheckStatus, FileStatus, GateInput
-from ark_lsp.gate.test_selection import FunctionTestMap, FunctionTests, choose, plan
+from ark_lsp.gate.test_selection import (
+    FunctionTestMap,
+    FunctionTests,
+    choose,
+    plan,
+    read_test_map,
+)
 from ark_lsp.project import Project
+from ark_lsp.sandbox.channel import ARTIFACT_CAP
 from ark_lsp.trust import TrustStore
 from ark_lsp.workflows.changes import propose_edits
 from ark_lsp.workflows.gate import GateReport, run_gate
@@ -450,3 +458,42 @@ def test_a_change_no_test_reached_runs_the_whole_suite() -> None:
     chosen = choose(plan(gate, base, after), test_map, ["shop/stock.py"])
 
     assert (chosen.whole, chosen.reason) == (True, "no test ran the changed code on the base")
+
+
+# --- the map, read as the sandbox's untrusted word ------------------------------------------
+
+
+def _written(files: dict[str, object], tests: list[object] | None = None) -> bytes:
+    names = ["tests/test_a.py::test_one", "tests/test_a.py::test_two"] if tests is None else tests
+    return json.dumps(
+        {"tests": names, "outcomes": ["passed"] * len(names), "files": files}
+    ).encode()
+
+
+def test_a_map_is_read_for_the_files_asked_and_its_runs_of_tests() -> None:
+    data = _written({"shop/a.py": [[4, 5, 9, False, [0, 1]]], "shop/b.py": [[1, 2, 3, True, []]]})
+
+    read = read_test_map(data, ["shop/a.py"])
+
+    assert read is not None
+    assert set(read.functions) == {"shop/a.py"}  # what was not asked for is not read
+    assert read.functions["shop/a.py"][4] == FunctionTests(
+        (5, 9), False, frozenset({"tests/test_a.py::test_one", "tests/test_a.py::test_two"})
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _written({"shop/a.py": [[4, 5, 9, False, [0, 2]]]}),  # a test index out of range
+        _written({"shop/a.py": [[4, 5, 9, False, [1, 0]]]}),  # a run backwards
+        _written({"shop/a.py": [[0, 5, 9, False, []]]}),  # no such line
+        _written({"shop/a.py": [[4, 5, 9, False, []]]}, ["tests/test_a.py::t\x1b[2J"]),
+        _written({"shop/a.py": "everything"}),
+        b"[" * 100_000,
+        b" " * ARTIFACT_CAP,  # a map cut at the cap is not whole
+    ],
+)
+def test_a_map_that_is_not_one_is_no_map(data: bytes) -> None:
+    # A map partly read would leave tests out: never run, and never failing.
+    assert read_test_map(data, ["shop/a.py"]) is None
