@@ -15,10 +15,13 @@ judgement alone. It is proposed as a user would (``ark change propose
 subprocess timed on the wall clock (start-up included), with all seven
 checks and the default ``[tool.ark.gate]``:
 
-- **gate, cold**: mypy's caches removed from ARK's user cache first, so
-  mypy analyses the touched module and all it imports, on both sides;
-- **gate, warm**: the same command again, mypy's cache warm, as for a
-  user's next gate run in the repository.
+- **gate, cold**: mypy's caches and the gate's maps of the base's tests
+  removed from ARK's user cache first, so mypy analyses the touched module
+  and all it imports, on both sides, and the gate runs the base's whole
+  suite under coverage.py to learn which tests run the rewritten function;
+- **gate, warm**: the same command again, mypy's cache and the map warm, as
+  for a user's next gate run on the same base (the evolution loop's normal
+  case): only the tests the change can reach run.
 
 Each run's report gives every check's duration; the ``types`` check's in
 the warm run is the mypy recheck (mypy on base and head side by side, each
@@ -137,6 +140,10 @@ class Workspace:
     @property
     def mypy_caches(self) -> Path:
         return self.folder / "cache" / "ark" / "gate" / "mypy"
+
+    @property
+    def test_maps(self) -> Path:
+        return self.folder / "cache" / "ark" / "test-maps"
 
 
 def run(command: Sequence[str | Path], *, cwd: Path, env: dict[str, str] | None = None,
@@ -287,7 +294,7 @@ class Results:
 
 def benchmark(space: Workspace, change: dict[str, Any], checkout: Path, runs: int) -> Results:
     names = {
-        "gate cold": "`ark gate CHANGE`, cold (mypy's cache empty)",
+        "gate cold": "`ark gate CHANGE`, cold (mypy's cache and the test map empty)",
         "gate warm": "`ark gate CHANGE`, warm (the same again)",
         "pytest": "`ark test`: the same suite in the same sandbox, no coverage.py",
         "pytest host": "pytest on the host, the same suite and packages",
@@ -303,6 +310,7 @@ def benchmark(space: Workspace, change: dict[str, Any], checkout: Path, runs: in
     pytest_in_sandbox(space, checkout)
     for number in range(runs):
         shutil.rmtree(space.mypy_caches, ignore_errors=True)
+        shutil.rmtree(space.test_maps, ignore_errors=True)
         for side in ("cold", "warm"):
             seconds, report = gate(space, change["id"])
             rows[f"gate {side}"].samples.append(seconds)
@@ -342,6 +350,9 @@ def as_data(results: Results, backend: str, runs: int, load: list[float]) -> dic
         "verdict": last["verdict"],
         "summary": last["summary"],
         "tests": next(c["measures"].get("tests") for c in last["checks"] if c["name"] == "tests"),
+        "tests_run": next(
+            c["measures"].get("tests_run") for c in last["checks"] if c["name"] == "tests"
+        ),
         "mutants": next(
             c["measures"].get("mutants") for c in last["checks"] if c["name"] == "mutation"
         ),
@@ -398,7 +409,8 @@ def as_table(data: dict[str, Any]) -> str:
         f"backend {data['backend']}, {data['runs']} round(s)",
         f"load average {data['load'][0]} -> {data['load'][1]}",
         f"change: {data['change']}; verdict {data['verdict']} ({data['summary']}); "
-        f"{data['tests']:.0f} tests, {data['mutants']:.0f} mutants",
+        f"{data['tests']:.0f} tests ({data['tests_run'] or 0:.0f} run, warm), "
+        f"{data['mutants']:.0f} mutants",
         "",
         "| row | median s | min s | x `ark test` |",
         "| --- | ---: | ---: | ---: |",

@@ -40,6 +40,7 @@ from ark_lsp.config.values import (
     SandboxBackend,
     SeverityOverrides,
     Size,
+    TestSelection,
     TierPatterns,
     UserRules,
 )
@@ -153,6 +154,10 @@ class GateSettings:
 
     max_mutants: PositiveInt = 60
     """Most mutants made per change, spread over its changed functions."""
+
+    test_selection: TestSelection = "affected"
+    """``affected``: run on the change only the tests that ran its code on the base (the
+    whole suite when that cannot be trusted); ``all``: always the whole suite."""
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ LintSeverity: TypeAlias = Annotated[
     str, one_of("convention", "refactor", "warning", "error", "fatal")
 ]
 """pylint's message categories, least severe first."""
+TestSelection: TypeAlias = Annotated[str, one_of("affected", "all")]
+"""Which tests the gate runs on a change: those it can affect, or all of them."""
 
 
 @dataclass(frozen=True)

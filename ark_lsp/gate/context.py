@@ -70,3 +70,9 @@ class CheckContext:
                 runner = self.sandbox(gate_input.head_dir)
                 self._suite_runs.append(SuiteRuns(runner, gate_input, cancel=self.cancel))
             return self._suite_runs[0]
+
+    def test_selection(self) -> dict[str, object] | None:
+        """Which tests the run gave the change, when a check ran them; None when none did."""
+        with self._suite_runs_lock:
+            made = self._suite_runs[0] if self._suite_runs else None
+        return made.selection_used() if made is not None else None

@@ -64,6 +64,9 @@ class GateReport:
     not part of the verdict, but what the approval stage sends to a person."""
     started_at: str = ""
     duration_ms: float = 0.0
+    test_selection: Mapping[str, object] | None = None
+    """Which tests ran on the change (see :mod:`ark_lsp.gate.test_selection`): the whole
+    suite and why, or those chosen; None when no check ran the tests."""
 
     @property
     def judged(self) -> tuple[CheckResult, ...]:
@@ -170,6 +173,7 @@ class GateReport:
             "settings": asdict(self.settings),
             "problems": list(self.problems),
             "integrity": [integrity_flag(flag, path) for flag in self.integrity],
+            "test_selection": dict(self.test_selection) if self.test_selection else None,
         }
 
 
@@ -223,6 +227,12 @@ def quality_rows(report: GateReport) -> list[dict[str, Any]]:
                     "settings": asdict(report.settings),
                     "problems": list(report.problems),
                     "integrity": [integrity_flag(flag) for flag in report.integrity],
+                    # How the tests were chosen, without the list of them (in the JSON output).
+                    "test_selection": (
+                        {k: v for k, v in report.test_selection.items() if k != "tests"}
+                        if report.test_selection
+                        else None
+                    ),
                 }
             ),
         }

@@ -56,14 +56,14 @@ class _TestContexts:
         self.cov.switch_context(item.nodeid)
 
 
-def _coverage(measure: list[str]) -> tuple[Any, str | None]:
+def _coverage(measure: list[str], branch: bool = True) -> tuple[Any, str | None]:
     try:
         import coverage
     except ImportError as error:
         return None, f"coverage.py is not installed in the sandbox's Python ({error})"
     cov = coverage.Coverage(
         data_file=os.path.join(tempfile.gettempdir(), "ark-gate.coverage"),
-        branch=True,
+        branch=branch,
         config_file=False,
         include=[os.path.abspath(path) for path in measure],
     )
@@ -113,6 +113,8 @@ def _write_json(path: str, value: object) -> None:
 
 def run_suite(spec: dict[str, Any]) -> int:
     """Run pytest once, under coverage.py where asked and present; pytest's exit code."""
+    if spec.get("map"):
+        return run_map(spec)
     measure = [path for path in spec.get("measure") or [] if os.path.isfile(path)]
     status: dict[str, Any] = {"coverage": None}
     cov = None
@@ -143,6 +145,130 @@ def run_suite(spec: dict[str, Any]) -> int:
         except Exception as error:  # coverage.py's own failures are reported, not raised
             status["coverage"] = f"coverage.py could not report: {type(error).__name__}: {error}"
         _write_json(spec["status"], status)
+    return code
+
+
+SHARED = "(shared)"
+"""The context of what runs for many tests at once: a fixture wider than one test."""
+
+
+def _map_plugin(cov: Any, outcomes: dict[str, str]) -> object:
+    """A plugin naming each test's coverage after it, and keeping its outcome.
+
+    What a fixture of a class, module or session runs is :data:`SHARED`.
+    """
+    import pytest
+
+    class MapContexts:
+        current = ""
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_setup(self, item: Any) -> None:
+            self.current = item.nodeid
+            cov.switch_context(item.nodeid)
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Any:
+            # A fixture of a class, module or session serves the tests after this one too.
+            shared = getattr(fixturedef, "scope", "function") != "function"
+            if shared:
+                cov.switch_context(SHARED)
+            yield
+            if shared:
+                cov.switch_context(self.current)
+
+        def pytest_runtest_logreport(self, report: Any) -> None:
+            if report.failed:
+                outcomes[report.nodeid] = "failed"
+            elif report.skipped and outcomes.get(report.nodeid) != "failed":
+                outcomes[report.nodeid] = "skipped"
+            elif report.when == "call" and report.nodeid not in outcomes:
+                outcomes[report.nodeid] = "passed"
+
+    return MapContexts()
+
+
+def _function_lines(path: str) -> list[tuple[int, int, int]]:
+    """Each function of ``path``: its ``def`` line, its body's first line, its last line."""
+    import ast
+
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read())
+    except (SyntaxError, ValueError, OSError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0]
+            start = min([first.lineno] + [d.lineno for d in getattr(first, "decorator_list", [])])
+            found.append((node.lineno, start, getattr(node, "end_lineno", None) or node.lineno))
+    return found
+
+
+def _ranges(indices: list[int]) -> list[int]:
+    """Sorted indices as flat ``[first, last, first, last, ...]`` runs."""
+    runs: list[int] = []
+    for index in indices:
+        if runs and index == runs[-1] + 1:
+            runs[-1] = index
+        else:
+            runs += [index, index]
+    return runs
+
+
+def run_map(spec: dict[str, Any]) -> int:
+    """Run the whole suite under coverage.py and write which tests ran each function.
+
+    The map (``map``): the tests by node id, each test's outcome, and for
+    each measured file its functions (``def`` line, body's first and last
+    line, whether a body line ran outside any one test, the tests that ran
+    one as runs of indices). pytest's exit code.
+    """
+    measure = [path for path in spec.get("measure") or [] if os.path.isfile(path)]
+    status: dict[str, Any] = {"coverage": "the tests ended before coverage.py could report"}
+    cov, problem = _coverage(measure, branch=False)
+    if cov is None:
+        status["coverage"] = problem
+        _write_json(spec["status"], status)
+        return 3
+    _write_json(spec["status"], status)
+    outcomes: dict[str, str] = {}
+    cov.start()
+    try:
+        import pytest
+
+        code = int(pytest.main(list(spec["pytest_args"]), plugins=[_map_plugin(cov, outcomes)]))
+    finally:
+        cov.stop()
+    try:
+        data = cov.get_data()
+        seen = set(data.measured_files())
+        tests = sorted(outcomes)
+        index = {nodeid: number for number, nodeid in enumerate(tests)}
+        files = {}
+        for path in measure:
+            absolute = os.path.abspath(path)
+            by_line = data.contexts_by_lineno(absolute) if absolute in seen else {}
+            functions = []
+            for line, first, last in _function_lines(path):
+                ran: set[int] = set()
+                shared = False
+                for number in range(first, last + 1):
+                    for label in by_line.get(number, ()):
+                        if label in index:
+                            ran.add(index[label])
+                        elif label in ("", SHARED) or label not in outcomes:
+                            shared = True  # at import, in a wide fixture, between tests
+                functions.append([line, first, last, shared, _ranges(sorted(ran))])
+            files[path] = functions
+        _write_json(
+            spec["map"], {"tests": tests, "outcomes": [outcomes[t] for t in tests], "files": files}
+        )
+        status["coverage"] = None
+    except Exception as error:  # coverage.py's own failures are reported, not raised
+        status["coverage"] = f"coverage.py could not report: {type(error).__name__}: {error}"
+    _write_json(spec["status"], status)
     return code
 
 

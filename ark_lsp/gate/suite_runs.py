@@ -50,6 +50,19 @@ from ark_lsp.gate import sandbox_driver
 from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
 from ark_lsp.gate.model import FileStatus, GateInput
 from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
+from ark_lsp.gate.test_selection import (
+    UNKNOWN,
+    FunctionTestMap,
+    MapCache,
+    Selection,
+    choose,
+    file_key,
+    map_key,
+    merged,
+    plan,
+    read_test_map,
+    whole_suite,
+)
 from ark_lsp.sandbox import (
     CaseOutcome,
     KilledBy,
@@ -64,6 +77,7 @@ from ark_lsp.sandbox.pytest_results import NO_TESTS, PYTEST_ARGS, PYTEST_MISSING
 from ark_lsp.sandbox.requests import copy_workspace
 from ark_lsp.sandbox.runner import Cancel, SandboxRunner
 from ark_lsp.store.connection import utc_now
+from ark_lsp.trust import user_cache_folder
 
 DRIVER = ".ark_gate_driver.py"
 """The driver's name in the sandbox's work folder (pytest collects no such name)."""
@@ -72,6 +86,7 @@ JUNIT = ".ark-gate/junit.xml"
 COVERAGE = ".ark-gate/coverage.json"
 STATUS = ".ark-gate/status.json"
 RESULTS = ".ark-gate/mutants.jsonl"
+TEST_MAP = ".ark-gate/map.json"
 STATUS_CAP = 8192
 """Bytes of the driver's status read: a few short fields."""
 MAX_SELECTED = 100
@@ -210,14 +225,62 @@ class SuiteRuns:
     # --- the runs ----------------------------------------------------------------------------
 
     def head_suite(self) -> SuiteRun:
-        """The head's suite on the head's code, the changed code measured."""
+        """The head's suite on the head's code, the changed code measured.
+
+        Only the tests the change can affect, unless :meth:`selection` says
+        the whole suite (see :mod:`ark_lsp.gate.test_selection`).
+        """
         return self._once("head", self._run_head)
+
+    def selection(self) -> Selection:
+        """The tests the change's run is given, and how they were chosen."""
+        return self._once("selection", self._select)
+
+    def selection_used(self) -> dict[str, object] | None:
+        """How the change's tests were chosen, as plain data; None when they did not run."""
+        with self._lock:
+            if "head" not in self._made:
+                return None
+        chosen = self.selection()
+        return {
+            "whole_suite": chosen.whole,
+            "reason": chosen.reason,
+            "chosen": None if chosen.whole else chosen.chosen,
+            "kept": None if chosen.whole else len(chosen.kept),
+            "tests": None if chosen.tests is None else list(chosen.tests),
+        }
+
+    def test_map(self) -> FunctionTestMap | str | None:
+        """The map of the base's tests the selection used, or why there is none.
+
+        None when the selection needed none (the whole suite ran).
+        """
+        self.selection()
+        with self._lock:
+            made = self._made.get("map")
+        return made if isinstance(made, FunctionTestMap | str) else None
 
     def base_tests_on_head(self) -> SuiteRun | None:
         """The base's tests on the head's code; None when the change left the tests alone."""
-        if not self.tests_touched:
-            return None
+        if not self.tests_touched or self._base_tests_chosen() == ():
+            return None  # a change that left the tests alone, or none of the base's it can reach
         return self._once("base tests on head", self._run_base_tests_on_head)
+
+    def _base_tests_on_head_files(self) -> dict[str, bytes] | str:
+        head, base = self.head_files(), self.base_files()
+        if isinstance(head, str) or isinstance(base, str):
+            return head if isinstance(head, str) else str(base)
+        files = {path: data for path, data in head.items() if not shapes_the_tests(path)}
+        files.update({path: data for path, data in base.items() if shapes_the_tests(path)})
+        return files
+
+    def _base_tests_chosen(self) -> tuple[str, ...] | None:
+        """Of the tests chosen for the change, those the base has; None for the whole suite."""
+        chosen = self.selection().tests
+        files = self._base_tests_on_head_files()
+        if chosen is None or isinstance(files, str):
+            return None
+        return tuple(test for test in chosen if test.split("::", 1)[0] in files)
 
     def base_suite(self) -> SuiteRun:
         """The base's suite on the base's code: what already failed before the change."""
@@ -233,6 +296,9 @@ class SuiteRuns:
         after others ran. A base whose suite cannot run says none.
         """
         wanted = sorted(set(nodeids))
+        known = self._made.get("map")
+        if isinstance(known, FunctionTestMap) and set(wanted) <= set(known.outcomes):
+            return frozenset(wanted) & known.failed  # the base's whole suite, run for the map
         if 0 < len(wanted) <= MAX_SELECTED:
             alone = self._once("base: " + "\n".join(wanted), lambda: self._run_base(tuple(wanted)))
             failed = frozenset(alone.failures)
@@ -245,15 +311,104 @@ class SuiteRuns:
         files = self.head_files()
         if isinstance(files, str):
             return _refused(files)
+        chosen = self.selection()
+        if chosen.tests is not None:
+            run = self.run_suite(
+                files, measure=self.measured, tests=chosen.tests,
+                target="gate: the change's affected tests",
+            )  # fmt: skip
+            if run.tests.problem is None:
+                return run
+            # Not a verdict on the change: its whole suite says whether the tests can run.
+            with self._lock:
+                self._made["selection"] = whole_suite(
+                    f"the chosen tests could not be run ({run.tests.problem[:200]})"
+                )
         return self.run_suite(files, measure=self.measured, target="gate: the change's suite")
 
-    def _run_base_tests_on_head(self) -> SuiteRun:
+    def _select(self) -> Selection:
         head, base = self.head_files(), self.base_files()
         if isinstance(head, str) or isinstance(base, str):
-            return _refused(head if isinstance(head, str) else str(base))
-        files = {path: data for path, data in head.items() if not shapes_the_tests(path)}
-        files.update({path: data for path, data in base.items() if shapes_the_tests(path)})
-        return self.run_suite(files, target="gate: the base's tests on the change")
+            return whole_suite(head if isinstance(head, str) else str(base))
+        planned = plan(self.gate, base, head)
+        if planned.whole is not None:
+            return whole_suite(planned.whole)
+        paths = tuple(sorted({function.path for function in planned.functions}))
+        test_map = self._once("map", lambda: self._map(base, paths))
+        if isinstance(test_map, str):
+            return whole_suite(test_map)
+        return choose(planned, test_map, (changed.path for changed in self.gate.files))
+
+    def _map(self, files: Mapping[str, bytes], paths: tuple[str, ...]) -> FunctionTestMap | str:
+        """The map of the base's files ``paths``: kept from an earlier run, or made now.
+
+        Each file's map is kept on its own, so a change to another file of
+        the same base maps only that one; without ``paths``, whatever map of
+        the base was kept, for the base's tests and their outcomes.
+        """
+        driver = Path(sandbox_driver.__file__).read_bytes()
+        key = map_key(files, driver.hex(), repr(self.runner.settings))
+        cache = MapCache(user_cache_folder() / "test-maps")
+        if not paths:
+            kept = cache.load(key)
+            found = read_test_map(kept, ()) if kept is not None else None
+            return found or UNKNOWN
+        maps, missing = [], []
+        for path in paths:
+            kept = cache.load(file_key(key, path))
+            found = read_test_map(kept, (path,)) if kept is not None else None
+            if found is None:
+                missing.append(path)
+            else:
+                maps.append(found)
+        if missing:
+            made = self._run_map(files, tuple(missing))
+            if isinstance(made, str):
+                return made
+            data, found = made
+            for path in [*missing, ""]:
+                cache.save(file_key(key, path) if path else key, data)
+            maps.insert(0, found)  # the tests and outcomes of this run, the latest
+        return merged(maps)
+
+    def _run_map(
+        self, files: Mapping[str, bytes], measure: tuple[str, ...]
+    ) -> tuple[bytes, FunctionTestMap] | str:
+        """Run the base's whole suite under coverage.py for ``measure``: the map, or why not."""
+        spec = {
+            "mode": "suite",
+            "map": TEST_MAP,
+            "pytest_args": [*PYTEST_ARGS, f"--junitxml={JUNIT}"],
+            "measure": list(measure),
+            "status": STATUS,
+        }
+        request = self.driver_request(
+            files, spec, collect=(JUNIT, STATUS, TEST_MAP), limits=self.limits,
+            target="gate: the base's suite, mapping what each test runs",
+        )  # fmt: skip
+        run = SuiteRun(self.runner.run_pytest(request, JUNIT, self.cancel))
+        with self._lock:  # the base's whole suite: what failed before the change, too
+            self._made.setdefault("base", run)
+        if run.problem is not None:
+            return f"the base's suite could not be mapped: {run.problem}"
+        stopped = unfinished("the base's suite (mapping what each test runs)", run,
+                             self.limits)  # fmt: skip
+        problem = stopped or _status(run.result.artifacts.get(STATUS, b""))
+        if problem is not None:
+            return f"no map of the base's tests: {problem}"
+        data = run.result.artifacts.get(TEST_MAP, b"")
+        found = read_test_map(data, measure)
+        if found is None:
+            return "no map of the base's tests: the sandbox's map could not be read"
+        return data, found
+
+    def _run_base_tests_on_head(self) -> SuiteRun:
+        files = self._base_tests_on_head_files()
+        if isinstance(files, str):
+            return _refused(files)
+        chosen = self._base_tests_chosen() or ()
+        target = "gate: the base's tests on the change"
+        return self.run_suite(files, tests=chosen, target=target)
 
     def _run_base(self, only: tuple[str, ...] = ()) -> SuiteRun:
         files = self.base_files()

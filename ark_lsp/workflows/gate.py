@@ -280,6 +280,7 @@ def run_gate(
                 )
                 context = _context(judged, runners, cancelled, told)
                 checks = _judge(gate_input, context, told)
+                selection = context.test_selection()
                 flags = integrity_flags(gate_input)
         except GitError as error:
             raise GateError(f"cannot check the change out: {error}") from None
@@ -298,6 +299,7 @@ def run_gate(
             working_tree=target_commits.head is None,
             problems=judged.loaded.problems,
             integrity=flags,
+            test_selection=selection,
             started_at=started_at,
             duration_ms=(time.perf_counter() - started) * 1000,
         )

@@ -105,7 +105,7 @@ def test_json_has_the_documented_shape(repo: Path, env: dict[str, str]) -> None:
     assert set(report) == {
         "run_id", "verdict", "summary", "subject", "change_id", "base", "head", "working_tree",
         "started_at", "duration_ms", "checks", "findings", "files", "settings", "problems",
-        "integrity",
+        "integrity", "test_selection",
     }  # fmt: skip
     assert (report["verdict"], report["subject"], report["working_tree"]) == (
         "fail",

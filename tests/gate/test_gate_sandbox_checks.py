@@ -149,6 +149,9 @@ class Shop:
         return target
 
     def gate(self, base: str, head: str, **settings: Any) -> GateInput:
+        # These tests judge the runs of the whole suite; test_gate_test_selection.py judges
+        # the choice of the tests a change can reach.
+        settings.setdefault("test_selection", "all")
         files = changed_files(self.repo, self.commits[base], self.commits[head])
         return GateInput(self.checkout(base), self.checkout(head), files, GateSettings(**settings))
 
@@ -405,7 +408,11 @@ def test_a_suite_the_base_cannot_collect_either_is_not_run_never_failed(
     # change is not to blame, and nothing was judged.
     changes = ChangeRepository(tmp_path)
     base = {**BASE, "tests/conftest.py": "import hypothesis_is_not_here\n"}
-    gate = changes.change(base, {"shop/pricing.py": BROKEN_CONFTEST["shop/pricing.py"]})
+    gate = changes.change(
+        base,
+        {"shop/pricing.py": BROKEN_CONFTEST["shop/pricing.py"]},
+        GateSettings(test_selection="all"),
+    )
     judged = _judge(changes.repo, lean_python, gate)
 
     assert judged.tests.status is CheckStatus.NOT_RUN
@@ -421,7 +428,9 @@ def test_a_suite_past_the_sandboxs_time_says_which_setting_gives_it_more(
 ) -> None:
     changes = ChangeRepository(tmp_path)
     slow = "import time\n\n\ndef test_slowly():\n    time.sleep(60)\n"
-    gate = changes.change(BASE, {**WELL_TESTED, "tests/test_slow.py": slow})
+    gate = changes.change(
+        BASE, {**WELL_TESTED, "tests/test_slow.py": slow}, GateSettings(test_selection="all")
+    )
     runner = _runner(changes.repo, lean_python, suite_timeout=4)
     try:
         runs = SuiteRuns(runner, gate)

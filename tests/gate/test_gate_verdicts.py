@@ -346,7 +346,11 @@ def test_a_clean_tested_change_passes_every_check(judge: Callable[[str], Judged]
     ]
     assert report.change_id == judged.change_id and report.findings == ()
     assert report.integrity == ()
-    assert judged.check("tests").summary == "tests: 6 tests pass on the change"
+    # The change adds a module and its tests: those run; the base's reach none of it.
+    assert judged.check("tests").summary == (
+        "tests: 2 tests pass on the change "
+        "(2 run, chosen by what they run: the change rewrote nothing the base's tests ran)"
+    )
     assert judged.check("mutation").measures["mutants"] == 10
 
     _assert_keyed(judged)

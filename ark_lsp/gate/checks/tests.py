@@ -34,6 +34,7 @@ from collections.abc import Iterable
 
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
 from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns, unfinished
+from ark_lsp.gate.test_selection import ALL_CHOSEN, FunctionTestMap
 from ark_lsp.sandbox import CaseOutcome, PytestCase
 
 NAME = "tests"
@@ -108,8 +109,30 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     already = runs.failing_on_base(list(failing)) if failing else frozenset()
     new = {nodeid: finding for nodeid, finding in failing.items() if nodeid not in already}
     old = sorted(nodeid for nodeid in failing if nodeid in already)
-    measures = {"tests": float(len(head.tests.cases)), "failed": float(len(new)),
-                "failing_already": float(len(old))}  # fmt: skip
+    # The tests not chosen cannot reach the change: each keeps the verdict it had on the base.
+    chosen = runs.selection()
+    test_map = None if chosen.whole else runs.test_map()
+    kept: tuple[str, ...] = ()
+    kept_failing: list[str] = []
+    if isinstance(test_map, FunctionTestMap):
+        kept = chosen.kept
+        kept_failing = [t for t in kept if test_map.outcomes.get(t) == "failed"]
+    old += kept_failing
+    ran = len(head.tests.cases)
+    measures = {"tests": float(ran + len(kept)), "failed": float(len(new)),
+                "failing_already": float(len(old)), "tests_run": float(ran),
+                "tests_kept": float(len(kept))}  # fmt: skip
+    how = ""  # the user's own choice of the whole suite needs no word
+    if isinstance(test_map, FunctionTestMap) and not test_map.known:
+        how = f" ({ran:,} run, {chosen.reason}: the change rewrote nothing the base's tests ran)"
+    elif not chosen.whole:
+        keeps = "keeps" if len(kept) == 1 else "keep"
+        how = (
+            f" ({ran:,} of {ran + len(kept):,} run, {chosen.reason}; "
+            f"the other {len(kept):,} {keeps} the base's verdict)"
+        )
+    elif chosen.reason != ALL_CHOSEN:
+        how = f" (the whole suite: {chosen.reason})"
     if len(suites) > 1:
         measures["base_tests"] = float(len(suites[1][2].tests.cases))
     note = f"; {len(old)} failing on the base already: {_named(old)}" if old else ""
@@ -121,7 +144,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
             CheckResult(
                 NAME,
                 CheckStatus.FAILED,
-                f"{NAME}: " + "; ".join(problems) + note,
+                f"{NAME}: " + "; ".join(problems) + note + (how if new and not why else ""),
                 reason=why,
                 findings=tuple(new.values()),
                 measures=measures,
@@ -131,8 +154,8 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     also = ""
     if "base_tests" in measures:
         also = f", and the base's {int(measures['base_tests'])} on the change"
-    passed = len(head.tests.cases) - len(old)
-    summary = f"{NAME}: {passed} tests pass on the change{also}{note}"
+    passed = ran + len(kept) - len(old)
+    summary = f"{NAME}: {passed} tests pass on the change{also}{note}{how}"
     return _timed(CheckResult(NAME, CheckStatus.PASSED, summary, measures=measures), started)
 
 

@@ -1,0 +1,499 @@
+"""Affected-test selection: the gate runs on a change only the tests that can reach it.
+
+A real repository (git, a small shop with its suite), changes proposed on
+its one commit, and the gate's ``tests`` and ``coverage`` checks run as
+``ark gate CHANGE`` runs them, the suite in the bubblewrap sandbox. What a
+person reads is asserted: how many tests ran and how they were chosen, or
+why the whole suite ran; that a test not run keeps the base's verdict;
+that the map of the base's tests is made once per base. The choice itself
+(:func:`~ark_lsp.gate.test_selection.plan` and ``choose``) is tested on
+trees in memory below.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sqlite3
+import textwrap
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support.git_repos import commit, make_repo, write
+from support.sandboxes import lean_interpreter
+
+from ark_lsp.changes import Provenance, SourceKind
+from ark_lsp.config import GateSettings
+from ark_lsp.gate.model import ChangedFile, CheckResult, CheckStatus, FileStatus, GateInput
+from ark_lsp.gate.test_selection import (
+    FunctionTestMap,
+    FunctionTests,
+    choose,
+    plan,
+    read_test_map,
+)
+from ark_lsp.project import Project
+from ark_lsp.sandbox.channel import ARTIFACT_CAP
+from ark_lsp.trust import TrustStore
+from ark_lsp.workflows.changes import propose_edits
+from ark_lsp.workflows.gate import GateReport, run_gate
+
+MAPPING = "gate: the base's suite, mapping what each test runs"
+"""The sandbox run that maps the base's tests, as its record names it."""
+
+
+def _dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+PRICING = _dedent(
+    '''
+    """Prices of the shop's goods."""
+
+
+    def total(prices, discount=0):
+        """The sum of ``prices`` less ``discount``."""
+        return sum(prices) - discount
+
+
+    def label(price):
+        """A word for how dear ``price`` is."""
+        if price > 100:
+            return "expensive"
+        return "cheap"
+    '''
+)
+
+BASE = {
+    "pyproject.toml": _dedent(
+        """
+        [project]
+        name = "shop"
+
+        [tool.ark.gate]
+        checks = ["coverage", "tests"]
+        """
+    ),
+    "shop/__init__.py": "",
+    "shop/pricing.py": PRICING,
+    "shop/stock.py": "def in_stock():\n    return 2\n",
+    "tests/conftest.py": "",
+    "tests/test_pricing.py": _dedent(
+        """
+        from shop.pricing import label, total
+
+
+        def test_total_is_the_sum_less_the_discount():
+            assert total([1, 2]) == 3
+            assert total([10], discount=4) == 6
+
+
+        def test_cents_are_kept():
+            assert total([0.5, 0.25]) == 0.75
+
+
+        def test_label():
+            assert label(101) == "expensive"
+            assert label(100) == "cheap"
+        """
+    ),
+    # Fails on the base, and runs nothing of shop/pricing.py.
+    "tests/test_stock.py": _dedent(
+        """
+        from shop.stock import in_stock
+
+
+        def test_known_bug():
+            assert in_stock() == 3
+        """
+    ),
+}
+
+CHANGES: dict[str, dict[str, str]] = {
+    # The same behaviour for whole prices, written another way.
+    "label": {"shop/pricing.py": PRICING.replace("if price > 100:", "if price >= 101:")},
+    "total": {
+        "shop/pricing.py": PRICING.replace(
+            "return sum(prices) - discount", "return sum(prices, 0) - discount"
+        )
+    },
+    "module level": {
+        "shop/pricing.py": PRICING.replace(
+            '"""Prices of the shop\'s goods."""\n',
+            '"""Prices of the shop\'s goods."""\n\nCURRENCY = "EUR"\n',
+        )
+    },
+    "conftest": {"tests/conftest.py": "# Shared by the tests.\n"},
+}
+
+
+@dataclass
+class Shop:
+    repo: Path
+    cache: Path
+    python: Path
+    project: Project
+    reports: dict[str, GateReport]
+
+    def judge(self, name: str) -> GateReport:
+        if name not in self.reports:
+            proposal = propose_edits(
+                self.project,
+                CHANGES[name],
+                Provenance(name, "tests", SourceKind.PATCH, "test_gate_test_selection"),
+            )
+            self.reports[name] = run_gate(self.project, proposal.change.id)
+        return self.reports[name]
+
+    def mapping_runs(self) -> int:
+        with sqlite3.connect(self.project.database) as db:
+            (count,) = db.execute(
+                "SELECT count(*) FROM sandbox_executions WHERE target_path = ?", (MAPPING,)
+            ).fetchone()
+        return int(count)
+
+
+def _user_settings(python: Path) -> dict[str, object]:
+    return {
+        "sandbox": {"backend": "local", "python": str(python), "timeout": 120, "memory": "512m"}
+    }
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    """The shop, the local sandbox with the lean interpreter, and one user cache for the module."""
+    folder = tmp_path_factory.mktemp("selection")
+    python = lean_interpreter(folder / "venv")
+    repo = make_repo(folder / "shop", BASE)
+    cache = folder / "cache"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_CACHE_HOME", str(cache))
+        project = Project.load(
+            repo,
+            layers=[("the user's settings", _user_settings(python))],
+            trust_store=TrustStore(folder / "trust.json"),
+        )
+        yield Shop(repo, cache, python, project, {})
+
+
+@pytest.fixture(autouse=True)
+def user_cache(shop: Shop) -> Path:
+    """The module's user cache (the gate's conftest would give each test its own)."""
+    return shop.cache / "ark"
+
+
+def _check(report: GateReport, name: str) -> CheckResult:
+    return next(c for c in report.checks if c.name == name)
+
+
+# --- the whole gate on real changes -------------------------------------------------------
+
+
+def test_a_change_to_one_function_runs_only_the_tests_that_execute_it(shop: Shop) -> None:
+    report = shop.judge("label")
+    tests = _check(report, "tests")
+
+    assert report.passed, [(c.name, c.summary) for c in report.checks]
+    # test_label alone runs label(); the three others keep what they did on the base, and
+    # test_known_bug, which fails there and cannot reach the change, is named as failing
+    # already, not held against it.
+    assert tests.summary == (
+        "tests: 3 tests pass on the change; 1 failing on the base already: "
+        "tests/test_stock.py::test_known_bug "
+        "(1 of 4 run, chosen by what they run; the other 3 keep the base's verdict)"
+    )
+    assert (tests.measures["tests_run"], tests.measures["tests_kept"]) == (1, 3)
+    assert tests.measures["failed"] == 0 and tests.findings == ()
+    assert report.test_selection == {
+        "whole_suite": False,
+        "reason": "chosen by what they run",
+        "chosen": 1,
+        "kept": 3,
+        "tests": ["tests/test_pricing.py::test_label"],
+    }
+    assert report.as_dict()["test_selection"] == report.test_selection
+    # The coverage of the changed line comes from the chosen test's run.
+    coverage = _check(report, "coverage")
+    assert coverage.status is CheckStatus.PASSED
+    assert coverage.measures["coverage"] == 1.0 and coverage.measures["branch_coverage"] == 1.0
+
+
+def test_the_map_of_the_base_is_made_once_for_all_its_changes(shop: Shop) -> None:
+    shop.judge("label")
+    report = shop.judge("total")
+    tests = _check(report, "tests")
+
+    assert shop.mapping_runs() == 1
+    assert tests.summary.endswith(
+        "(2 of 4 run, chosen by what they run; the other 2 keep the base's verdict)"
+    )
+    assert report.passed
+
+
+def test_a_change_at_module_level_runs_the_whole_suite(shop: Shop) -> None:
+    report = shop.judge("module level")
+    tests = _check(report, "tests")
+
+    assert tests.status is CheckStatus.PASSED
+    assert tests.summary == (
+        "tests: 3 tests pass on the change; 1 failing on the base already: "
+        "tests/test_stock.py::test_known_bug (the whole suite: "
+        "shop/pricing.py changed at module level (line 3: what runs at import))"
+    )
+    assert (tests.measures["tests_run"], tests.measures["tests_kept"]) == (4, 0)
+    assert report.test_selection == {
+        "whole_suite": True,
+        "reason": "shop/pricing.py changed at module level (line 3: what runs at import)",
+        "chosen": None,
+        "kept": None,
+        "tests": None,
+    }
+
+
+def test_a_change_to_a_conftest_runs_the_whole_suite(shop: Shop) -> None:
+    tests = _check(shop.judge("conftest"), "tests")
+
+    assert tests.summary.endswith("(the whole suite: tests/conftest.py changed)")
+    assert tests.measures["tests_run"] == 4
+
+
+def test_test_selection_all_runs_the_whole_suite(shop: Shop, tmp_path: Path) -> None:
+    files = dict(BASE)
+    files["pyproject.toml"] += 'test-selection = "all"\n'
+    repo = make_repo(tmp_path / "shop", files)
+    write(repo, CHANGES["label"])
+    commit(repo, "Say it another way")
+    project = Project.load(
+        repo,
+        layers=[("the user's settings", _user_settings(shop.python))],
+        trust_store=TrustStore(tmp_path / "trust.json"),
+    )
+
+    report = run_gate(project, "HEAD~1..HEAD")
+    tests = _check(report, "tests")
+
+    # The user's own choice needs no word in the summary; the JSON says why all ran.
+    assert tests.summary == (
+        "tests: 3 tests pass on the change; "
+        "1 failing on the base already: tests/test_stock.py::test_known_bug"
+    )
+    assert tests.measures["tests_run"] == 4
+    assert report.test_selection is not None
+    assert report.test_selection["reason"] == 'test-selection = "all"'
+
+
+# --- the choice, on trees in memory --------------------------------------------------------
+
+
+def _gate(
+    base: Mapping[str, str], head: Mapping[str, str | None]
+) -> tuple[GateInput, dict[str, bytes], dict[str, bytes]]:
+    """What changed between ``base`` and ``head`` (a None deletes), as the gate reads it."""
+    after = {path: text for path, text in {**base, **head}.items() if text is not None}
+    changed = []
+    for path in sorted(set(base) | set(after)):
+        old, new = base.get(path), after.get(path)
+        if old == new:
+            continue
+        if new is None:
+            changed.append(ChangedFile(path, FileStatus.DELETED))
+            continue
+        matcher = difflib.SequenceMatcher(
+            a=(old or "").splitlines(), b=new.splitlines(), autojunk=False
+        )
+        written = frozenset(
+            n + 1
+            for tag, _, _, first, last in matcher.get_opcodes()
+            if tag in ("replace", "insert")
+            for n in range(first, last)
+        )
+        status = FileStatus.ADDED if old is None else FileStatus.MODIFIED
+        changed.append(ChangedFile(path, status, written))
+    gate = GateInput(Path("base"), Path("head"), tuple(changed), GateSettings())
+    encoded = {p: t.encode() for p, t in base.items()}
+    return gate, encoded, {p: t.encode() for p, t in after.items()}
+
+
+TREE = {k: v for k, v in BASE.items() if k != "pyproject.toml"}
+
+
+def _plan(head: Mapping[str, str | None]) -> tuple[str | None, list[str], list[str]]:
+    planned = plan(*_gate(TREE, head))
+    return planned.whole, [f.qualname for f in planned.functions], list(planned.test_files)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # A comment in a function's body: no change to what runs, but a line the change
+        # wrote, whose coverage the gate measures.
+        (
+            {
+                "shop/pricing.py": PRICING.replace(
+                    '    """A word', '    # dear or not\n    """A word'
+                )
+            },
+            (None, ["label"], []),
+        ),
+        # Which functions: label's body only.
+        ({"shop/pricing.py": CHANGES["label"]["shop/pricing.py"]}, (None, ["label"], [])),
+        # An edited test module runs whole; a new one too.
+        (
+            {
+                "tests/test_stock.py": BASE["tests/test_stock.py"]
+                + "\n\ndef test_more():\n    pass\n"
+            },
+            (None, [], ["tests/test_stock.py"]),
+        ),
+        ({"tests/test_new.py": "def test_new():\n    pass\n"}, (None, [], ["tests/test_new.py"])),
+        # A new module inside a package of the base: nothing of the base imports it.
+        ({"shop/tax.py": "def tax(x):\n    return x\n"}, (None, [], [])),
+    ],
+)
+def test_what_a_change_rewrote_decides_the_tests(
+    head: Mapping[str, str], expected: tuple[str | None, list[str], list[str]]
+) -> None:
+    assert _plan(head) == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "why"),
+    [
+        (
+            {"shop/pricing.py": PRICING.replace("discount=0", "discount=1")},
+            "shop/pricing.py changed at module level (line 4: what runs at import)",
+        ),
+        (
+            {"shop/pricing.py": PRICING + "\n\ndef tax(x):\n    return x\n"},
+            "shop/pricing.py changed at module level (line 16: what runs at import)",
+        ),
+        (
+            {"shop/pricing.py": "import os\n" + PRICING},
+            "shop/pricing.py changed at module level (line 1: what runs at import)",
+        ),
+        ({"tests/conftest.py": "import pytest\n"}, "tests/conftest.py changed"),
+        ({"tests/helpers.py": "X = 1\n"}, "tests/helpers.py changed (a helper of the tests)"),
+        ({"shop/stock.py": None}, "shop/stock.py was deleted"),
+        ({"shop/prices.csv": "a,1\n"}, "shop/prices.csv is not Python"),
+        ({"stock.py": "X = 1\n"}, "stock.py is a new module outside the base's packages"),
+        (
+            {"tests/test_stock.py": "from shop.stock import in_stock\n"},
+            None,  # test_stock.py is imported by no other test: it runs whole
+        ),
+    ],
+)
+def test_what_runs_at_import_or_is_no_code_runs_the_whole_suite(
+    head: Mapping[str, str | None], why: str | None
+) -> None:
+    assert _plan(head)[0] == why
+
+
+def test_a_test_module_other_tests_import_runs_the_whole_suite() -> None:
+    base = {**TREE, "tests/test_more.py": "from tests.test_stock import test_known_bug\n"}
+    planned = plan(*_gate(base, {"tests/test_stock.py": "def test_known_bug():\n    pass\n"}))
+
+    assert planned.whole == "tests/test_stock.py changed, and tests/test_more.py names it"
+
+
+def _map(shared: bool = False) -> FunctionTestMap:
+    tests = (
+        "shop/pricing.py::shop.pricing.label",  # a doctest of the rewritten module
+        "tests/test_pricing.py::test_label",
+        "tests/test_pricing.py::test_total_is_the_sum_less_the_discount",
+        "tests/test_stock.py::test_known_bug",
+    )
+    label_line = PRICING.splitlines().index("def label(price):") + 1
+    total_line = PRICING.splitlines().index("def total(prices, discount=0):") + 1
+    return FunctionTestMap(
+        tests,
+        dict.fromkeys(tests, "passed"),
+        {
+            "shop/pricing.py": {
+                label_line: FunctionTests(
+                    (label_line + 1, label_line + 4), shared, frozenset(tests[:2])
+                ),
+                total_line: FunctionTests(
+                    (total_line + 1, total_line + 2), False, frozenset(tests[2:3])
+                ),
+            }
+        },
+    )
+
+
+def test_the_tests_of_a_rewritten_function_are_chosen_and_the_rest_keep_their_verdict() -> None:
+    head = {"shop/pricing.py": CHANGES["label"]["shop/pricing.py"]}
+    gate, base, after = _gate(TREE, head)
+
+    chosen = choose(plan(gate, base, after), _map(), ["shop/pricing.py"])
+
+    # The doctest lives in the rewritten module: its file runs whole, as the head has it.
+    assert chosen.tests == ("tests/test_pricing.py::test_label", "shop/pricing.py")
+    assert chosen.reason == "chosen by what they run"
+    assert chosen.kept == (
+        "tests/test_pricing.py::test_total_is_the_sum_less_the_discount",
+        "tests/test_stock.py::test_known_bug",
+    )
+
+
+def test_a_function_that_ran_outside_any_one_test_runs_the_whole_suite() -> None:
+    gate, base, after = _gate(TREE, {"shop/pricing.py": CHANGES["label"]["shop/pricing.py"]})
+
+    chosen = choose(plan(gate, base, after), _map(shared=True), ["shop/pricing.py"])
+
+    assert chosen.whole
+    assert chosen.reason == (
+        "shop/pricing.py: label ran outside any one test on the base "
+        "(at import, or in a fixture shared by tests)"
+    )
+
+
+def test_a_change_no_test_reached_runs_the_whole_suite() -> None:
+    gate, base, after = _gate(TREE, {"shop/stock.py": "def in_stock():\n    return 3\n"})
+    test_map = FunctionTestMap(
+        (), {}, {"shop/stock.py": {1: FunctionTests((2, 2), False, frozenset())}}
+    )
+
+    chosen = choose(plan(gate, base, after), test_map, ["shop/stock.py"])
+
+    assert (chosen.whole, chosen.reason) == (True, "no test ran the changed code on the base")
+
+
+# --- the map, read as the sandbox's untrusted word ------------------------------------------
+
+
+def _written(files: dict[str, object], tests: list[object] | None = None) -> bytes:
+    names = ["tests/test_a.py::test_one", "tests/test_a.py::test_two"] if tests is None else tests
+    return json.dumps(
+        {"tests": names, "outcomes": ["passed"] * len(names), "files": files}
+    ).encode()
+
+
+def test_a_map_is_read_for_the_files_asked_and_its_runs_of_tests() -> None:
+    data = _written({"shop/a.py": [[4, 5, 9, False, [0, 1]]], "shop/b.py": [[1, 2, 3, True, []]]})
+
+    read = read_test_map(data, ["shop/a.py"])
+
+    assert read is not None
+    assert set(read.functions) == {"shop/a.py"}  # what was not asked for is not read
+    assert read.functions["shop/a.py"][4] == FunctionTests(
+        (5, 9), False, frozenset({"tests/test_a.py::test_one", "tests/test_a.py::test_two"})
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _written({"shop/a.py": [[4, 5, 9, False, [0, 2]]]}),  # a test index out of range
+        _written({"shop/a.py": [[4, 5, 9, False, [1, 0]]]}),  # a run backwards
+        _written({"shop/a.py": [[0, 5, 9, False, []]]}),  # no such line
+        _written({"shop/a.py": [[4, 5, 9, False, []]]}, ["tests/test_a.py::t\x1b[2J"]),
+        _written({"shop/a.py": "everything"}),
+        b"[" * 100_000,
+        b" " * ARTIFACT_CAP,  # a map cut at the cap is not whole
+    ],
+)
+def test_a_map_that_is_not_one_is_no_map(data: bytes) -> None:
+    # A map partly read would leave tests out: never run, and never failing.
+    assert read_test_map(data, ["shop/a.py"]) is None
