@@ -454,7 +454,9 @@ def test_a_suite_longer_than_a_run_of_code_may_take_has_the_suite_timeout(
 ) -> None:
     changes = ChangeRepository(tmp_path)
     slow = "import time\n\n\ndef test_slowly():\n    time.sleep(3)\n"
-    gate = changes.change(BASE, {**WELL_TESTED, "tests/test_slow.py": slow})
+    gate = changes.change(
+        BASE, {**WELL_TESTED, "tests/test_slow.py": slow}, GateSettings(test_selection="all")
+    )
     runner = _runner(changes.repo, lean_python, timeout=1, suite_timeout=120)
     try:
         runs = SuiteRuns(runner, gate)
