@@ -15,15 +15,19 @@ pytest in a child with the mutant's timeout (then kills it), and puts the
 file back. A mutant is **killed** when its tests fail or cannot even be
 collected, or when they run past its timeout (a mutant that makes a loop
 endless is caught by it; mutmut and cosmic-ray count timeouts as killed
-too); it **survives** when they pass. A timeout must mean a hang, not a
-slow test or a loaded machine, so each mutant's is scaled, as mutmut's is,
-from the time its tests took unmutated in the change's suite run (their
-JUnit times, or the whole run's for the whole suite):
-``max(mutant_timeout, TIMEOUT_FACTOR * clean + TIMEOUT_CONSTANT)``. A run that ends another way (pytest
+too); it **survives** when they pass. A run that ends another way (pytest
 cannot find the tests) is an error, left out of the score. The score is
 killed / (killed + survived), and must reach ``mutation_score`` (0.6 by
 default). Each survivor is a finding naming the line, the operator and the
 mutated source, so a person sees what to test.
+
+A timeout must mean a hang, not a slow test or a loaded machine, so each
+mutant's is scaled, as mutmut's is, from the time its tests took unmutated
+in the change's suite run (their JUnit times, or the whole run's for the
+whole suite): ``max(mutant_timeout, TIMEOUT_FACTOR * clean +
+TIMEOUT_CONSTANT)`` seconds, ``[tool.ark.gate] mutant_timeout`` being the
+floor. The summary gives the timeouts that killed mutants, and how long
+their tests took unmutated, so a person can tell a hang from a slow test.
 """
 
 from __future__ import annotations
