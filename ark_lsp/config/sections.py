@@ -150,7 +150,13 @@ class GateSettings:
     """New pylint messages of this category or worse fail the gate."""
 
     mutant_timeout: PositiveNumber = 30.0
-    """Wall-clock seconds one mutant's test run may take; a mutant that hangs is killed."""
+    """Least wall-clock seconds one mutant's test run may take; a mutant that hangs is killed.
+
+    Each mutant's timeout is ``max(mutant_timeout, 5 * clean + 2)`` seconds,
+    ``clean`` being the time its tests took unmutated in the gate's run of
+    the change's suite, so that a slow test or a loaded machine does not
+    pass for a hang.
+    """
 
     max_mutants: PositiveInt = 60
     """Most mutants made per change, spread over its changed functions."""

@@ -18,8 +18,10 @@ code is pytest's, and so is the JUnit report its arguments ask for.
 
 ``mutants``: for each mutant in turn, write the mutated lines into its file,
 run pytest on the mutant's tests in a child process of its own session,
-wait at most ``timeout`` seconds (then kill the child's whole session: a
-mutant that hangs counts as killed by the timeout), put the file back, and
+wait at most the mutant's ``timeout`` seconds (ARK scales it from its
+tests' unmutated time; the spec's ``timeout`` for a mutant without one),
+then kill the child's whole session: a mutant that hangs counts as killed
+by the timeout. Then put the file back, and
 append one JSON line to ``results``, so a run that is stopped half way
 still reports every mutant it finished. Children never read a cached
 ``.pyc`` (``PYTHONPYCACHEPREFIX`` points at an empty folder and nothing is
@@ -401,7 +403,7 @@ def _put(path: str, data: bytes) -> None:
 
 def run_mutants(spec: dict[str, Any]) -> int:
     """Judge each mutant in turn, one JSON line each; 0 once all are judged."""
-    timeout = float(spec["timeout"])
+    default_timeout = float(spec["timeout"])
     # No child reads a cached .pyc: each compiles the files as they are now.
     no_cache = tempfile.mkdtemp(prefix="ark-no-pycache-")
     env = dict(os.environ, PYTHONPYCACHEPREFIX=no_cache, PYTHONDONTWRITEBYTECODE="1")
@@ -418,6 +420,7 @@ def run_mutants(spec: dict[str, Any]) -> int:
             started = time.monotonic()
             _put(path, _splice(originals[path], mutant["first"], mutant["last"], mutant["text"]))
             arguments = list(spec["pytest_args"]) + mutant["tests"]
+            timeout = float(mutant.get("timeout", default_timeout))
             try:
                 if forked:
                     status, code = _judge_forked(arguments, timeout)

@@ -10,6 +10,7 @@ and the tests assert what a person reading the gate's report would check.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,6 +110,32 @@ UNTESTED_BRANCH = {
     ),
 }
 
+SLOW_TEST = {
+    "shop/settling.py": textwrap.dedent(
+        """\
+        import time
+
+
+        def settle(n):
+            time.sleep(1.0)
+            i = 0
+            while i != n:
+                i += 1
+            return "settled"
+        """
+    ),
+    "tests/test_settling.py": textwrap.dedent(
+        """\
+        from shop.settling import settle
+
+
+        def test_settles():
+            assert settle(2) == "settled"
+        """
+    ),
+}
+"""A test slower than the floor of a mutant's timeout; only one of its mutants hangs."""
+
 BROKEN_TOTAL = {"shop/pricing.py": "def total(prices):\n    return sum(prices) + 1\n"}
 TEST_EDITED_TO_MATCH = {
     **BROKEN_TOTAL,
@@ -170,6 +197,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
         ("untested branch", UNTESTED_BRANCH),
         ("test edited to match", TEST_EDITED_TO_MATCH),
         ("broken conftest", BROKEN_CONFTEST),
+        ("slow test", SLOW_TEST),
     ):
         git(repo, "checkout", "-q", "--detach", commits["base"])
         _write(repo, change)
@@ -334,6 +362,29 @@ def test_survivors_are_named_and_a_hanging_mutant_is_killed_by_the_timeout(
     assert mutation.status is CheckStatus.FAILED, mutation.summary  # 80% needed
     assert "by the 3 s timeout" in mutation.summary
     assert mutation.measures["seconds_per_mutant"] > 0
+
+
+def test_a_mutant_whose_slow_tests_pass_survives_and_only_a_hang_is_killed_by_the_timeout(
+    shop: Shop, lean_python: Path
+) -> None:
+    # The floor is half the test's second: a timeout not scaled from the test's own time
+    # would call every mutant of `settle` hung, survivors and all.
+    gate = shop.gate("base", "slow test", max_mutants=10, mutant_timeout=0.5)
+    mutation = _judge(shop.repo, lean_python, gate).mutation
+
+    survivors = {(f.line, f.message) for f in mutation.findings}
+    assert (6, "mutant survived (0 -> 1; the tests still pass): i = 1") in survivors
+    assert (7, "mutant survived (!= -> ==; the tests still pass): while (i == n):") in survivors
+    # `i += 1` -> `i -= 1` never ends: it alone is killed by the timeout.
+    assert mutation.measures["timeouts"] == 1
+    assert all(line != 8 or "i -= 1" not in message for line, message in survivors)
+    assert mutation.measures["survived"] == 5
+    assert mutation.measures["unjudged"] == 0 and mutation.measures["errors"] == 0
+    # Its timeout: 5 times the test's second or more unmutated, and 2 s; far above the floor.
+    found = re.search(r", 1 by the (\S+) s timeout \(their tests take (\S+) s", mutation.summary)
+    assert found, mutation.summary
+    timeout, clean = float(found[1]), float(found[2])
+    assert clean >= 1.0 and timeout >= 7.0, mutation.summary
 
 
 # --- a suite that fails on the change ---------------------------------------------------

@@ -11,15 +11,23 @@ coverage.py in the sandbox every mutant runs against the whole suite, which
 must then pass on the change.
 
 All mutants run in one sandbox run: the driver applies each in turn, runs
-pytest in a child with ``mutant_timeout`` seconds (then kills it), and puts
-the file back. A mutant is **killed** when its tests fail or cannot even be
-collected, or when they run past the timeout (a mutant that makes a loop
+pytest in a child with the mutant's timeout (then kills it), and puts the
+file back. A mutant is **killed** when its tests fail or cannot even be
+collected, or when they run past its timeout (a mutant that makes a loop
 endless is caught by it; mutmut and cosmic-ray count timeouts as killed
 too); it **survives** when they pass. A run that ends another way (pytest
 cannot find the tests) is an error, left out of the score. The score is
 killed / (killed + survived), and must reach ``mutation_score`` (0.6 by
 default). Each survivor is a finding naming the line, the operator and the
 mutated source, so a person sees what to test.
+
+A timeout must mean a hang, not a slow test or a loaded machine, so each
+mutant's is scaled, as mutmut's is, from the time its tests took unmutated
+in the change's suite run (their JUnit times, or the whole run's for the
+whole suite): ``max(mutant_timeout, TIMEOUT_FACTOR * clean +
+TIMEOUT_CONSTANT)`` seconds, ``[tool.ark.gate] mutant_timeout`` being the
+floor. The summary gives the timeouts that killed mutants, and how long
+their tests took unmutated, so a person can tell a hang from a slow test.
 """
 
 from __future__ import annotations
@@ -56,6 +64,13 @@ MAX_NODE_IDS = 100
 """Tests named one by one for a mutant; beyond, their files are run whole."""
 SESSION_SLACK = 30.0
 """Seconds the sandbox run gets beyond its mutants' timeouts (starting, copying)."""
+TIMEOUT_FACTOR = 5.0
+"""How many times their unmutated time a mutant's tests may take before they count as hung.
+
+The unmutated time was measured under coverage.py, which slows the tests
+itself: the margin is larger still than it reads."""
+TIMEOUT_CONSTANT = 2.0
+"""Seconds a mutant's run gets besides its tests' time: pytest collecting them."""
 PER_MUTANT_SLACK = 2.0
 """Seconds a mutant may take beyond its timeout (writing the file, killing the tests)."""
 RESULT_LINE_CAP = 1000
@@ -71,6 +86,10 @@ class _Judged:
     """``killed``, ``survived``, ``timeout``, ``error``, ``untested`` (no test runs it) or
     ``unjudged`` (the sandbox run ended first)."""
     seconds: float | None = None
+    timeout: float | None = None
+    """Seconds its tests were given, when they ran."""
+    clean_seconds: float | None = None
+    """Seconds its tests took unmutated, in the change's suite run."""
 
     @property
     def killed(self) -> bool:
@@ -127,6 +146,27 @@ def _tests_for(mutant: Mutant, report: CoverageReport, head: SuiteRun) -> list[s
     if len(ids) > MAX_NODE_IDS:
         return sorted({nodeid.split("::", 1)[0] for nodeid in ids})
     return sorted(ids)
+
+
+def clean_seconds(tests: Sequence[str], head: SuiteRun) -> float:
+    """The seconds ``tests`` took unmutated in the change's suite run ``head``.
+
+    ``tests`` are node ids or whole files, as :func:`_tests_for` gives them;
+    ``[]``, the whole suite, is the whole run's time.
+    """
+    if not tests:
+        return head.result.duration_ms / 1000
+    wanted = set(tests)
+    return sum(
+        case.duration_s
+        for case in head.tests.cases
+        if case.nodeid in wanted or case.nodeid.split("::", 1)[0] in wanted
+    )
+
+
+def mutant_timeout(clean: float, floor: float) -> float:
+    """The seconds a mutant's tests may take, when they took ``clean`` unmutated (see module)."""
+    return round(max(floor, TIMEOUT_FACTOR * clean + TIMEOUT_CONSTANT), 1)
 
 
 def read_results(data: bytes, sent: Mapping[str, Mutant]) -> dict[str, tuple[str, float | None]]:
@@ -190,6 +230,8 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
 
     judged: dict[str, _Judged] = {}
     to_run: list[dict[str, object]] = []
+    clean: dict[str, float] = {}
+    timeouts: dict[str, float] = {}
     for mutant in chosen:
         tests: list[str] | None = []  # the whole suite
         if report is not None:
@@ -197,11 +239,15 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         if tests is None:
             judged[mutant.key] = _Judged(mutant, "untested")
             continue
+        clean[mutant.key] = clean_seconds(tests, head)
+        timeouts[mutant.key] = mutant_timeout(clean[mutant.key], gate.settings.mutant_timeout)
         to_run.append({"id": mutant.key, "path": mutant.path, "first": mutant.first,
-                       "last": mutant.last, "text": mutant.text, "tests": tests})  # fmt: skip
+                       "last": mutant.last, "text": mutant.text, "tests": tests,
+                       "timeout": timeouts[mutant.key]})  # fmt: skip
     session_seconds = 0.0
     if to_run:
-        outcome = _run_session(gate, runs, to_run, {m.key: m for m in chosen})
+        budget = sum(timeouts.values()) + len(to_run) * PER_MUTANT_SLACK + SESSION_SLACK
+        outcome = _run_session(gate, runs, to_run, {m.key: m for m in chosen}, budget)
         if isinstance(outcome, str):
             return _timed(not_run(NAME, outcome), started)
         verdicts, session_seconds = outcome
@@ -209,25 +255,30 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         for entry in to_run:
             key = str(entry["id"])
             status, seconds = verdicts.get(key, ("unjudged", None))
-            judged[key] = _Judged(by_key[key], status, seconds)
+            judged[key] = _Judged(by_key[key], status, seconds, timeouts[key], clean[key])
     return _timed(_result(gate, sources, list(judged.values()), session_seconds), started)
 
 
 def _run_session(
-    gate: GateInput, runs: SuiteRuns, to_run: list[dict[str, object]], sent: Mapping[str, Mutant]
+    gate: GateInput,
+    runs: SuiteRuns,
+    to_run: list[dict[str, object]],
+    sent: Mapping[str, Mutant],
+    budget: float,
 ) -> tuple[dict[str, tuple[str, float | None]], float] | str:
-    """Run the mutants in one sandbox run: their verdicts and the run's seconds, or why not."""
+    """Run the mutants in one sandbox run of ``budget`` seconds at most.
+
+    Their verdicts and the run's seconds, or why they could not be run.
+    """
     files = runs.head_files()
     assert isinstance(files, dict)
-    timeout = gate.settings.mutant_timeout
     spec = {
         "mode": "mutants",
         "pytest_args": list(MUTANT_PYTEST_ARGS),
-        "timeout": timeout,
+        "timeout": gate.settings.mutant_timeout,
         "results": RESULTS,
         "mutants": to_run,
     }
-    budget = len(to_run) * (timeout + PER_MUTANT_SLACK) + SESSION_SLACK
     request = runs.driver_request(
         files, spec, collect=(RESULTS,), limits=with_timeout(runs.runner.limits, budget),
         target="gate: mutants of the change",
@@ -324,7 +375,7 @@ def _result(
         f"({score * 100:.0f}%, {threshold * 100:.0f}% needed)"
     )
     if counts["timeout"]:
-        summary += f", {counts['timeout']} by the {gate.settings.mutant_timeout:g} s timeout"
+        summary += ", " + _timeouts([j for j in judged if j.status == "timeout"])
     if survivors:
         shown = "; ".join(f"{f.path}:{f.line} {f.message}" for f in survivors[:3])
         summary += f"; survivors: {shown}" + (
@@ -342,6 +393,17 @@ def _result(
         files=files,
         functions=tuple(functions),
     )
+
+
+def _timeouts(hung: Sequence[_Judged]) -> str:
+    """How many mutants the timeout killed, at what timeout, and how long their tests take."""
+    limits = sorted({j.timeout for j in hung if j.timeout is not None})
+    clean = max((j.clean_seconds for j in hung if j.clean_seconds is not None), default=0.0)
+    if len(limits) == 1:
+        at = f"the {limits[0]:g} s timeout"
+    else:
+        at = f"the timeout ({limits[0]:g}-{limits[-1]:g} s)" if limits else "the timeout"
+    return f"{len(hung)} by {at} (their tests take {clean:.1f} s or less unmutated)"
 
 
 def _timed(result: CheckResult, started: float) -> CheckResult:
