@@ -20,6 +20,7 @@ import os
 import stat
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
@@ -44,6 +45,8 @@ CHUNK_SIZE = 32
 """Files per task handed to a worker process: amortises the inter-process hop."""
 IN_PROCESS_BELOW = 48
 """Fewer changed files than this are analysed without starting workers."""
+CHUNKS_AHEAD = 3
+"""Chunks per worker handed out ahead of the writer: enough that no worker waits."""
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -600,13 +603,25 @@ def _pool_chunks(
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=exit_with_parent
     ) as pool:
-        futures: list[Future[_Chunk]] = [
-            pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
-            for start in range(0, len(to_read), CHUNK_SIZE)
-        ]
+        starts = iter(range(0, len(to_read), CHUNK_SIZE))
+        pending: deque[Future[_Chunk]] = deque()
+
+        def submit_next() -> None:
+            start = next(starts, None)
+            if start is not None:
+                chunk = to_read[start : start + CHUNK_SIZE]
+                pending.append(pool.submit(_analyse_chunk, root, chunk, settings))
+
+        # A few chunks ahead of the writer, not all of them: finished chunks wait in
+        # memory until they are written, and the memory their rows took stays the
+        # process's long after (Python keeps the arenas they leave half empty).
+        for _ in range(jobs * CHUNKS_AHEAD):
+            submit_next()
         try:
-            for future in futures:
-                yield future.result()
+            while pending:
+                chunk = pending.popleft().result()
+                submit_next()
+                yield chunk
         finally:
             # A consumer that stops early (a cancelled run) must not wait for the rest.
             pool.shutdown(cancel_futures=True)
