@@ -468,6 +468,10 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def processes(count: int) -> str:
+    return f"{count} process" + ("" if count == 1 else "es")
+
+
 def as_table(data: dict[str, Any]) -> str:
     r, m = data["results"], data["machine"]
     lines = [
@@ -489,7 +493,7 @@ def as_table(data: dict[str, Any]) -> str:
     memory = r["memory_mb"]
     lines.append(
         f"  memory, process tree       {memory['resident']:.0f} MB resident after indexing"
-        f" and {MEMORY_EDITS} edits ({len(memory['processes'])} processes; right after the"
+        f" and {MEMORY_EDITS} edits ({processes(len(memory['processes']))}; right after the"
         f" index {memory['after_index']:.0f} MB); the server alone"
         f" {memory['server_resident']:.0f} MB, peak {memory['server_peak']:.0f} MB"
     )
