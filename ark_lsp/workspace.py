@@ -20,8 +20,10 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -43,6 +45,8 @@ CHUNK_SIZE = 32
 """Files per task handed to a worker process: amortises the inter-process hop."""
 IN_PROCESS_BELOW = 48
 """Fewer changed files than this are analysed without starting workers."""
+CHUNKS_AHEAD = 3
+"""Chunks per worker handed out ahead of the writer: enough that no worker waits."""
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -556,9 +560,14 @@ def _run_analysis(
     total = len(to_read)
     if progress:
         progress(0, total)
-    with _BatchWriter(store, figures) as writer:
+    # Closed on the way out, a cancelled run's too: its workers and helpers end then, not
+    # whenever the traceback holding the generator goes.
+    with (
+        _BatchWriter(store, figures) as writer,
+        closing(_chunks(str(root), settings, to_read, jobs)) as chunks,
+    ):
         done = 0
-        for chunk in _chunks(str(root), settings, to_read, jobs):
+        for chunk in chunks:
             writer.add(chunk)
             done += len(chunk.outcomes)
             if progress:
@@ -567,11 +576,26 @@ def _run_analysis(
 
 def _chunks(
     root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
-) -> Iterator[_Chunk]:
+) -> Generator[_Chunk, None, None]:
     if jobs == 1 or len(to_read) < IN_PROCESS_BELOW:
         for start in range(0, len(to_read), CHUNK_SIZE):
             yield _analyse_chunk(root, to_read[start : start + CHUNK_SIZE], settings)
         return
+    yield from _chunks_in_workers(root, settings, to_read, jobs)
+
+
+def _chunks_in_workers(
+    root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
+) -> Iterator[_Chunk]:
+    with _helper_processes():
+        # The pool lives in a generator of its own, so that it and its queues (whose
+        # semaphores the resource tracker keeps) are gone before the helpers are stopped.
+        yield from _pool_chunks(root, settings, to_read, jobs)
+
+
+def _pool_chunks(
+    root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
+) -> Iterator[_Chunk]:
     # Workers are forked from a clean server process, never from this one,
     # which may be running threads (a progress bar, the language server).
     context = multiprocessing.get_context("forkserver")
@@ -579,16 +603,71 @@ def _chunks(
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=exit_with_parent
     ) as pool:
-        futures: list[Future[_Chunk]] = [
-            pool.submit(_analyse_chunk, root, to_read[start : start + CHUNK_SIZE], settings)
-            for start in range(0, len(to_read), CHUNK_SIZE)
-        ]
+        starts = iter(range(0, len(to_read), CHUNK_SIZE))
+        pending: deque[Future[_Chunk]] = deque()
+
+        def submit_next() -> None:
+            start = next(starts, None)
+            if start is not None:
+                chunk = to_read[start : start + CHUNK_SIZE]
+                pending.append(pool.submit(_analyse_chunk, root, chunk, settings))
+
+        # A few chunks ahead of the writer, not all of them: finished chunks wait in
+        # memory until they are written, and the memory their rows took stays the
+        # process's long after (Python keeps the arenas they leave half empty).
+        for _ in range(jobs * CHUNKS_AHEAD):
+            submit_next()
         try:
-            for future in futures:
-                yield future.result()
+            while pending:
+                chunk = pending.popleft().result()
+                submit_next()
+                yield chunk
         finally:
             # A consumer that stops early (a cancelled run) must not wait for the rest.
             pool.shutdown(cancel_futures=True)
+
+
+_pools_lock = threading.Lock()
+_pools_running = 0
+"""Worker pools of this process now running: the helpers end with the last of them."""
+
+
+@contextmanager
+def _helper_processes() -> Iterator[None]:
+    """Around a worker pool: once no pool runs, the forkserver and the resource tracker end too.
+
+    multiprocessing starts both on the first pool and keeps them for the life
+    of the process; a language server would carry them (some 40 MB) through a
+    whole session for an index that runs in workers only when many files
+    changed. Starting them again costs one interpreter start, once per run.
+    """
+    global _pools_running
+    with _pools_lock:
+        _pools_running += 1
+    try:
+        yield
+    finally:
+        with _pools_lock:
+            _pools_running -= 1
+            if _pools_running == 0:
+                _stop_helpers()
+
+
+def _stop_helpers() -> None:
+    """Stop multiprocessing's forkserver, then its resource tracker, and wait for both.
+
+    The order matters: the forkserver holds the tracker's pipe open, and the
+    tracker ends when the last holder closes it. ``_stop`` is multiprocessing's
+    own (its tests use it); without it, in another Python, the helpers stay.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    server, tracker = forkserver._forkserver, resource_tracker._resource_tracker
+    # Only what this process started: a child shares its parent's, and must leave them be.
+    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
+        server._stop()
+    if getattr(tracker, "_pid", None) is not None and hasattr(tracker, "_stop"):
+        tracker._stop()
 
 
 def exit_with_parent() -> None:

@@ -12,8 +12,9 @@ Code's client capabilities (pushed diagnostics, UTF-16 positions):
 - **hover**: on every function name defined in that file (the engine's
   report) and on call sites (resolved by jedi); p50 and p95, goal p95 under
   20 ms.
-- **memory**: the server's resident set after indexing the whole django
-  corpus (goal: under 200 MB), and its peak.
+- **memory**: the resident sets of the server and every process below it,
+  summed, after the cold index of the whole django corpus and 50 edits in
+  that same session (goal: under 100 MB); the server's own peak.
 - **cold and warm start**: from ``initialize`` until the index of the django
   corpus is ready, on a fresh database and again on the same one (goal:
   warm under 10% of cold).
@@ -57,7 +58,9 @@ TOOL_SOURCES = frozenset({"ark-types", "ark-lint"})
 EDITED_FILE = "django/db/models/fields/__init__.py"
 DIAGNOSTICS_GOAL = 1.5
 HOVER_GOAL_MS = 20.0
-MEMORY_GOAL_MB = 200.0
+MEMORY_GOAL_MB = 100.0
+MEMORY_EDITS = 50
+"""Edits typed after the cold index, before the process tree's memory is read."""
 WARM_GOAL = 0.10
 
 
@@ -170,6 +173,36 @@ async def wait_for_version(session: Session, version: int) -> float:
     return session.published[version]
 
 
+async def open_and_retype(session: Session, uri: str, text: str, edits: int) -> None:
+    """Open ``uri`` with ``text`` and retype one line of it ``edits`` times, as the user does."""
+    session.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
+        )
+    )
+    await wait_for_version(session, 1)
+    middle, indent = edit_point(text)
+    for version in range(2, edits + 2):
+        session.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(
+                            start=types.Position(line=middle, character=0),
+                            end=types.Position(line=middle + (version > 2), character=0),
+                        ),
+                        text=f"{indent}x_{version} = {version}  # edit\n",
+                    )
+                ],
+            )
+        )
+        await wait_for_version(session, version)
+        await asyncio.sleep(0.06)
+
+
 def edit_point(text: str) -> tuple[int, str]:
     """Where a user would type: after the one-line assignment nearest the middle.
 
@@ -194,6 +227,45 @@ def resident_mb(pid: int) -> tuple[float, float]:
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) / 1024
     return values["VmRSS"], values["VmHWM"]
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every live process below it (from ``/proc``)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending.extend(children.get(current, []))
+    return tree
+
+
+def tree_memory(pid: int) -> dict[str, Any]:
+    """Resident memory of ``pid`` and every process below it, summed, and each one's share.
+
+    Summing resident sets counts pages a forked child shares with its parent
+    twice: the figure is an upper bound, which is what the goal is held to.
+    """
+    processes = []
+    for member in process_tree(pid):
+        try:
+            rss, _ = resident_mb(member)
+            command = Path(f"/proc/{member}/cmdline").read_bytes().replace(b"\0", b" ")
+        except (OSError, KeyError):
+            continue  # ended while being read
+        processes.append({"pid": member, "resident": round(rss, 1), "command": command.decode()})
+    return {
+        "resident": round(sum(p["resident"] for p in processes), 1),
+        "processes": processes,
+    }
 
 
 def hover_points(text: str) -> tuple[list[types.Position], list[types.Position]]:
@@ -252,6 +324,10 @@ async def _measure(
         database = Path(scratch) / "index.db"
         progress("cold start: indexing the corpus on a fresh database")
         session, cold_s = await start_server(root, database, options)
+        after_index = tree_memory(session.pid)
+        progress(f"{MEMORY_EDITS} edits after the cold index, then the memory of the process tree")
+        await open_and_retype(session, edited.as_uri(), text, MEMORY_EDITS)
+        after_edits = tree_memory(session.pid)
         rss_mb, peak_mb = resident_mb(session.pid)
         await stop_server(session)
         progress("warm start: the same database again")
@@ -328,7 +404,14 @@ async def _measure(
         "diagnostics_ms": _summary(latencies),
         "hover_definition_ms": _summary(definition_ms),
         "hover_call_site_ms": _summary(call_ms),
-        "memory_mb": {"resident": round(rss_mb, 1), "peak": round(peak_mb, 1)},
+        "memory_mb": {
+            "resident": after_edits["resident"],
+            "server_resident": round(rss_mb, 1),
+            "server_peak": round(peak_mb, 1),
+            "after_index": after_index["resident"],
+            "processes_after_index": after_index["processes"],
+            "processes": after_edits["processes"],
+        },
         "start_s": {"cold": round(cold_s, 2), "warm": round(warm_s, 2)},
         "saves": {
             "count": len(saves),
@@ -370,7 +453,10 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": hover_p95 < HOVER_GOAL_MS,
         },
         {
-            "goal": f"resident memory with django indexed < {MEMORY_GOAL_MB:.0f} MB",
+            "goal": (
+                f"resident memory of the process tree after indexing and {MEMORY_EDITS} edits"
+                f" < {MEMORY_GOAL_MB:.0f} MB"
+            ),
             "value": results["memory_mb"]["resident"],
             "met": results["memory_mb"]["resident"] < MEMORY_GOAL_MB,
         },
@@ -380,6 +466,10 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": warm_fraction < WARM_GOAL,
         },
     ]
+
+
+def processes(count: int) -> str:
+    return f"{count} process" + ("" if count == 1 else "es")
 
 
 def as_table(data: dict[str, Any]) -> str:
@@ -400,9 +490,12 @@ def as_table(data: dict[str, Any]) -> str:
         lines.append(
             f"  {name:<26} p50 {s['p50']:>7.1f} ms  p95 {s['p95']:>7.1f} ms  ({s['count']} samples)"
         )
+    memory = r["memory_mb"]
     lines.append(
-        f"  memory after indexing      {r['memory_mb']['resident']:.0f} MB resident"
-        f" (peak {r['memory_mb']['peak']:.0f} MB)"
+        f"  memory, process tree       {memory['resident']:.0f} MB resident after indexing"
+        f" and {MEMORY_EDITS} edits ({processes(len(memory['processes']))}; right after the"
+        f" index {memory['after_index']:.0f} MB); the server alone"
+        f" {memory['server_resident']:.0f} MB, peak {memory['server_peak']:.0f} MB"
     )
     lines.append(
         f"  start, index ready         cold {r['start_s']['cold']:.2f} s,"

@@ -144,9 +144,15 @@ class Collector:
     or split by block (:meth:`blocks`).
     """
 
-    def __init__(self, source: Source, context: ModuleContext) -> None:
+    def __init__(self, source: Source, context: ModuleContext, *, once: bool = False) -> None:
+        """Walk for ``context``; ``once``: the statements are a whole module, analysed once.
+
+        No next version of it follows (an index, a check), so the compiler may
+        check it in one go (:func:`~ark_lsp.analysis.compiler_errors.compiler_errors`).
+        """
         self.source = source
         self.context = context
+        self.once = once
         self.module = context.module
         self.is_package = context.is_package
         self.tier = context.tier
@@ -191,7 +197,7 @@ class Collector:
         while pending:
             scope, nodes = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, pending)
-        self.violations.extend(compiler_errors(statements, self.source))
+        self.violations.extend(compiler_errors(statements, self.source, whole_module=self.once))
         self._walrus.sort()
         module_level = sorted((c.lineno, c.col_offset) for s, c, _ in self._calls if not s.deferred)
         self._flow = ModuleFlow(statements, self._module_imports, self._walrus, module_level)

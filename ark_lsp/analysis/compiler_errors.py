@@ -68,17 +68,32 @@ _lock = threading.Lock()
 pausing the collector, and the kept verdicts are shared by every thread."""
 
 
-def compiler_errors(statements: Sequence[ast.stmt], source: Source) -> list[Violation]:
+def compiler_errors(
+    statements: Sequence[ast.stmt], source: Source, *, whole_module: bool = False
+) -> list[Violation]:
     """What the compiler refuses in ``statements``, top-level ones, the first error of each.
 
     With a module-level ``global`` among them they are compiled together, as
     the declaration is checked against the names bound before it; the caller
     then passes the whole module. Lines and columns are those of ``source``,
     as every violation's are.
+
+    ``whole_module`` (the statements are a whole module, analysed once, as an
+    index does) tries one compile of them all first: without a ``__future__``
+    import or a ``global`` at module level, no top-level statement changes
+    how the compiler takes another, so a module it accepts has no statement
+    it refuses. Only a module it refuses is compiled statement by statement.
     """
     if any(isinstance(statement, ast.Global) for statement in statements):
         verdict = _compile(statements)
         return [] if verdict is None else [_violation(verdict, 0, source)]
+    if (
+        whole_module
+        and statements
+        and not any(map(_is_future_import, statements))
+        and _compile(statements) is None
+    ):
+        return []
     refused = []
     for statement in statements:
         first = first_line(statement)
@@ -86,6 +101,10 @@ def compiler_errors(statements: Sequence[ast.stmt], source: Source) -> list[Viol
         if verdict is not None:
             refused.append(_violation(verdict, first, source))
     return refused
+
+
+def _is_future_import(statement: ast.stmt) -> bool:
+    return type(statement) is ast.ImportFrom and statement.module == "__future__"
 
 
 def late_future_import(heads: Iterable[tuple[int, Lead]]) -> Violation | None:

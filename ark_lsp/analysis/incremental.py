@@ -159,7 +159,7 @@ def report_of_tree(
     context: ModuleContext, source: Source, lines: LineCounts, tree: ast.Module
 ) -> ModuleReport:
     """Analyse a whole parsed module, keeping nothing for a next version."""
-    collector, _ = _walk_module(context, source, tree.body)
+    collector, _ = _walk_module(context, source, tree.body, once=True)
     return _report(
         context,
         source,
@@ -182,11 +182,12 @@ def analyse_tree(
 
 
 def _walk_module(
-    context: ModuleContext, source: Source, body: list[ast.stmt]
+    context: ModuleContext, source: Source, body: list[ast.stmt], *, once: bool = False
 ) -> tuple[Collector, list[list[ast.stmt]]]:
+    """The module walked whole; ``once``: no version of it follows (an index, a check)."""
     groups = list(group_statements(body))
     spans = [_span(group) for group in groups]
-    collector = Collector(source, context).collect(body)
+    collector = Collector(source, context, once=once).collect(body)
     namespace = ModuleBindings([collector.bindings])
     where = import_line(((s.lineno, lead_of(s)) for s in body), spans[-1][1] if spans else 0)
     collector.finish(namespace, where, spans)

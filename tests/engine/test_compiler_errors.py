@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ark_lsp.analysis import analyze
+from ark_lsp.analysis import analyze, analyze_edit
 
 
 def _refusals(source: str) -> list[tuple[int, int, str]]:
@@ -88,3 +88,19 @@ def test_a_statement_moved_by_an_edit_is_refused_where_it_now_is() -> None:
     # The same statement two lines lower: its verdict is kept, its place is the new one.
     assert _refusals("import os\n\n" + text) == [(7, 9, message)]
     assert _refusals(text.replace("g(a, a)", "g(a, b)")) == []
+
+
+@pytest.mark.parametrize("future", ["", "from __future__ import annotations\n"])
+def test_every_refused_statement_is_found_as_the_editor_finds_it(future: str) -> None:
+    # An index compiles a module in one go first; what it refuses is still told statement
+    # by statement, as the editor's analysis (kept by block for the next edit) tells it.
+    text = future + "def f(a, a):\n    pass\n\n\nx = 1\n\n\ndef g():\n    break\n"
+    shift = future.count("\n")
+    assert _refusals(text) == [
+        (1 + shift, 9, "syntax error: duplicate argument 'a' in function definition"),
+        (9 + shift, 4, "syntax error: 'break' outside loop"),
+    ]
+    assert analyze(text, "mod.py") == analyze_edit(text, "mod.py", None, None)[0]
+    valid = text.replace("f(a, a)", "f(a, b)").replace("break", "pass")
+    assert _refusals(valid) == []
+    assert analyze(valid, "mod.py") == analyze_edit(valid, "mod.py", None, None)[0]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from support.cli import ARK
 from support.lsp import SERVER
+from support.processes import Process, alive, children, cmdline, process_tree
 
 DEADLINE = 30.0
 """Seconds to wait for workers to exist, and then for every process of the tree to go."""
@@ -46,62 +47,14 @@ def write_big_workspace(root: Path) -> None:
             (folder / f"mod{module}.py").write_text(MODULE)
 
 
-Process = tuple[int, str]
-"""A pid with its start time, so a recycled pid is not taken for the process."""
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; everything after its ")" is split safely.
-    return raw.rpartition(")")[2].split()
-
-
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := _stat_fields(int(entry))) is not None:
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    return children
-
-
-def process_tree(pid: int) -> list[Process]:
-    """``pid`` and every live process descending from it."""
-    children = _children()
-    found: list[Process] = []
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        fields = _stat_fields(current)
-        if fields is not None:
-            found.append((current, fields[19]))
-            pending.extend(children.get(current, []))
-    return found
-
-
-def alive(process: Process) -> bool:
-    """Whether the process still runs (a zombie waiting for its reaper does not)."""
-    fields = _stat_fields(process[0])
-    return fields is not None and fields[19] == process[1] and fields[0] != "Z"
-
-
-def cmdline(process: Process) -> str:
-    try:
-        return Path(f"/proc/{process[0]}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return "?"
-
-
 def wait_for_pool_workers(pid: int, workers: int) -> list[Process]:
     """The process tree of ``pid`` once its forkserver has forked ``workers`` workers."""
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         tree = process_tree(pid)
         forkservers = {p for p, _ in tree if "multiprocessing.forkserver" in cmdline((p, ""))}
-        children = _children()
-        if sum(len(children.get(p, [])) for p in forkservers) >= workers:
+        known = children()
+        if sum(len(known.get(p, [])) for p in forkservers) >= workers:
             return process_tree(pid)
         time.sleep(0.02)  # polling /proc: there is no event to wait on for another's child
     raise AssertionError(f"no {workers} pool workers under {pid} within {DEADLINE} s")

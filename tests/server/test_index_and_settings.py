@@ -7,6 +7,9 @@ UTF-16 positions; Neovim 0.11 pulls diagnostics and speaks UTF-8.
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,7 @@ from support.lsp import (
     start,
     write_workspace,
 )
+from support.processes import descendants
 
 
 @pytest.mark.asyncio
@@ -161,3 +165,66 @@ async def test_a_start_on_a_warm_index_parses_nothing_again(
         if folder.state == "ready"
     )
     assert (first_run.indexed, first_run.unchanged) == (0, 3)
+
+
+def write_many_modules(root: Path, count: int, name: str) -> None:
+    """A workspace with enough changed files that the server indexes them in worker processes."""
+    root.mkdir(exist_ok=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "many"\n')
+    body = "".join(
+        f"def {name}_{n}(request, retries=3):\n"
+        f"    for attempt in range(retries):\n"
+        f"        if request.ready and attempt % {n + 2}:\n"
+        f"            return request.send(attempt)\n"
+        f"    return None\n\n\n"
+        for n in range(30)
+    )
+    for module in range(count):
+        (root / f"module_{module}.py").write_text(body)
+
+
+def server_processes(client: LanguageClient) -> list[str]:
+    """The processes the server started that still run, jedi's own helper apart."""
+    server = client._server  # the subprocess pytest-lsp started
+    assert server is not None
+    return [command for command in descendants(server.pid) if "jedi" not in command]
+
+
+async def watching_processes(client: LanguageClient, work: Awaitable[object]) -> set[str]:
+    """Run ``work``; return the command lines of the server's processes seen while it ran."""
+    seen: set[str] = set()
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        seen.update(server_processes(client))
+        await asyncio.sleep(0.02)  # polling /proc: there is no event to wait on
+    await task
+    return seen
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux's /proc")
+@pytest.mark.asyncio
+async def test_index_workers_end_with_the_index_and_start_again_for_the_next(
+    bare_client: LanguageClient, tmp_path: Path
+) -> None:
+    root = tmp_path / "many"
+    write_many_modules(root, 150, "handler")
+    seen = await watching_processes(
+        bare_client, start(bare_client, "visual-studio-code", [root], {"jobs": 2})
+    )
+    # The cold index ran in workers, and nothing of them stays once it is done.
+    assert any("multiprocessing.forkserver" in command for command in seen), seen
+    assert server_processes(bare_client) == []
+
+    write_many_modules(root, 150, "renamed")
+    seen = await watching_processes(bare_client, reindex(bare_client))
+    assert any("multiprocessing.forkserver" in command for command in seen), seen
+    assert server_processes(bare_client) == []
+    # Every file was analysed again: the old names are gone from all of them.
+    found = await bare_client.workspace_symbol_async(
+        types.WorkspaceSymbolParams(query="renamed_29")
+    )
+    assert found
+    assert {s.name for s in found} == {"renamed_29"}
+    assert not await bare_client.workspace_symbol_async(
+        types.WorkspaceSymbolParams(query="handler_")
+    )

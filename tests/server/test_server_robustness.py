@@ -191,10 +191,16 @@ async def test_shutdown_leaves_no_worker_processes_behind(
 ) -> None:
     for n in range(120):  # enough files for the indexer to start its process pool
         (workspace / "pkg" / f"module_{n}.py").write_text(f"def f{n}(x):\n    return x\n")
-    await start(bare_client, "visual-studio-code", [workspace])
-    server = bare_client._server  # the server's process, started by pytest-lsp
+    starting = asyncio.ensure_future(start(bare_client, "visual-studio-code", [workspace]))
+    workers: set[int] = set()
+    while not starting.done():
+        # The workers end with the index run: they are seen while it runs.
+        if (server := bare_client._server) is not None:  # started by pytest-lsp
+            workers |= _descendants(server.pid)
+        await asyncio.sleep(0.02)
+    await starting
+    server = bare_client._server
     assert server is not None
-    workers = _descendants(server.pid)
     assert workers, "the index run used no worker processes"
     await bare_client.shutdown_session()
     deadline = time.monotonic() + 10
