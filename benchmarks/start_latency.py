@@ -351,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 root = (args.corpus or django_source()).resolve()
                 opened = root / (args.file or EDITED_FILE)
-            results = measure(root, opened, args.runs or (2 if args.quick else 10), Path(ruff) if ruff else None)
+            runs = args.runs or (2 if args.quick else 10)
+            results = measure(root, opened, runs, Path(ruff) if ruff else None)
         except (CorpusError, BenchmarkError, subprocess.SubprocessError) as error:
             print(f"start_latency: {error}", file=sys.stderr)
             return 1

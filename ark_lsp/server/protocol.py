@@ -13,6 +13,7 @@ It also keeps LSP's order: -32002 before ``initialize``, -32600 for a second
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import Callable, Generator
@@ -100,6 +101,27 @@ class ArkProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_received = False
+        self._exited = False
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        """Stop the server: from here on nothing more is sent, the output being closed."""
+        self._exited = True
+        # Python's last collection, as the interpreter ends, walks every object still alive
+        # (jedi's parse trees, the protocol's types): seconds on a loaded machine, for memory
+        # about to be handed back anyway. Frozen objects are left out of it.
+        gc.freeze()
+        yield from super().lsp_exit(*args)
+
+    def _send_data(self, data: Any) -> None:
+        # After ``exit``, work being cancelled (an index run's progress, its status) would
+        # write to the closed output; pygls would report that failure with a message to the
+        # client, which fails the same way, over and over until the stack runs out: seconds
+        # of tracebacks before the process can end.
+        if self._exited:
+            logger.debug("not sent after exit: %s", getattr(data, "method", None))
+            return
+        super()._send_data(data)
 
     @property
     def shut_down(self) -> bool:
