@@ -23,7 +23,6 @@ from ark_lsp.server.convert import ANALYSIS_SOURCE, lsp_diagnostic, stored_diagn
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import FrozenDocument, Snapshot, frozen_copy, path_of
 from ark_lsp.server.folders import FolderState
-from ark_lsp.workflows.check import findings
 from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
@@ -39,6 +38,8 @@ def analysis_diagnostics(snapshot: Snapshot) -> list[types.Diagnostic]:
 
 class AnalysisDiagnostics(Feature):
     """Shows each open document's violations, newest text first and only."""
+
+    deferred_imports = ("ark_lsp.workflows.check",)
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
@@ -105,6 +106,8 @@ class AnalysisDiagnostics(Feature):
         """With workspace diagnostics on, publish the index's findings for unopened files."""
         if self._pulls:
             return
+        from ark_lsp.workflows.check import findings  # after the first index run, not at start
+
         server = self.server
         previous = self._workspace_uris.pop(folder.root, set())
         by_uri: dict[str, list[types.Diagnostic]] = {}

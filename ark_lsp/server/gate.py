@@ -44,6 +44,8 @@ def gate_diagnostics(
 class QualityGate(Feature):
     """``ark.gate``."""
 
+    deferred_imports = ("ark_lsp.workflows.gate",)
+
     def register(self) -> None:
         """Register the command."""
         server = self.server

@@ -58,6 +58,11 @@ class CodeGeneration(Feature):
     """Offers and runs generation; the work runs as jobs."""
 
     kinds: Sequence[str] = (types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor)
+    deferred_imports = (
+        "ark_lsp.workflows.generate",
+        "ark_lsp.workflows.characterize",
+        "ark_lsp.generate.characterize.targets",
+    )
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)

@@ -104,6 +104,8 @@ def failure_diagnostics(
 class SandboxCommands(Feature):
     """``ark.runInSandbox`` and ``ark.runTestsInSandbox``, on the folders' warm runners."""
 
+    deferred_imports = ("ark_lsp.workflows.run", "ark_lsp.workflows.tests")
+
     def register(self) -> None:
         """Register the sandbox commands."""
         server = self.server

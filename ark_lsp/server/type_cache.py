@@ -1,17 +1,19 @@
-"""lsprotocol's types imported with attrs' generated methods compiled once, not on every start.
+"""lsprotocol's types, with the code attrs and cattrs write compiled once, not on every start.
 
 ``lsprotocol.types`` defines some 570 attrs classes; attrs writes each one's
 ``__init__``, ``__repr__``, ``__eq__``, ... as Python source and compiles it
-when the class is made, which is about half of what importing the module
-costs, on every start of the server, before it can read ``initialize``.
-The source attrs writes depends only on the classes and on the versions of
-attrs, lsprotocol and Python, so the compiled code objects are kept in
-ARK's user cache (a ``marshal`` file, as Python keeps bytecode in ``.pyc``
-files) keyed by those versions and, for each class, by the exact source and
-file name attrs gives: a start finds its code there instead of compiling it.
+when the class is made, and ``typing`` compiles every quoted annotation:
+about half of what importing the module costs, on every start of the
+server, before it can read ``initialize``. cattrs does the same for the
+(un)structuring function of each type the first time a message carries it,
+the largest (``InitializeParams``, the client's capabilities) on the way to
+the first diagnostics. What they write depends only on the classes and on
+the versions of attrs, cattrs, lsprotocol and Python, so the compiled code
+objects are kept in ARK's user cache (a ``marshal`` file, as Python keeps
+bytecode in ``.pyc`` files), each keyed by the exact source and file name it
+was compiled from, and a start finds its code there instead of compiling it.
 Anything unexpected (another attrs, a cache that cannot be read or written)
-falls back to attrs' own compiling, so the types are always exactly what
-attrs makes.
+falls back to compiling, so the code is always exactly what the source says.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import marshal
 import os
 import sys
 import tempfile
+import threading
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import CodeType, ModuleType
@@ -35,32 +39,106 @@ COMPILED_MODULE = "attr._make"
 """The attrs module that compiles what it writes with the builtin ``compile``."""
 
 
+class CompiledCode:
+    """Code objects by the source and file name they were compiled from, kept in a file.
+
+    :meth:`compiling_in` makes a module's ``compile`` (the builtin, looked up
+    in the module's globals first) take its code from here.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.cached = read_cache(path)
+        self.compiled: dict[str, CodeType] = {}
+        """What was compiled since the cache was read: kept by :meth:`save`."""
+        self._lock = threading.Lock()
+
+    def compiler(self, module: ModuleType) -> Callable[..., Any]:
+        """A ``compile`` for ``module``, with the flags the builtin would inherit from it."""
+        flags = sum(
+            feature.compiler_flag
+            for feature in vars(module).values()
+            if isinstance(feature, __future__._Feature)
+        )
+        real: Callable[..., Any] = builtins.compile
+
+        def compile_cached(source: Any, filename: Any, mode: str, *args: Any, **kw: Any) -> Any:
+            if args or kw or not isinstance(source, str) or not isinstance(filename, str):
+                return real(source, filename, mode, *args, **kw)
+            key = f"{mode}\0{filename}\0{source}"
+            code = self.cached.get(key)
+            if code is None:
+                code = real(source, filename, mode, flags, True)
+                with self._lock:
+                    self.cached[key] = self.compiled[key] = code
+            return code
+
+        return compile_cached
+
+    def install(self, module: ModuleType) -> bool:
+        """Make ``module``'s ``compile`` use the cache; False if it has a ``compile`` of its own."""
+        if "compile" in vars(module):
+            return False
+        module.compile = self.compiler(module)  # type: ignore[attr-defined]
+        return True
+
+    @contextlib.contextmanager
+    def compiling_in(self, *modules: ModuleType) -> Iterator[None]:
+        """While in the block, the modules' ``compile`` use the cache."""
+        installed = [m for m in modules if self.install(m)]
+        try:
+            yield
+        finally:
+            for module in installed:
+                with contextlib.suppress(AttributeError):
+                    del module.compile
+
+    def save(self) -> None:
+        """Keep what was compiled since the cache was read (nothing to do if nothing was)."""
+        with self._lock:
+            if not self.compiled:
+                return
+            code, self.compiled = dict(self.cached), {}
+        write_cache(self.path, code)
+
+
+_compiled: CompiledCode | None = None
+
+
 def import_lsprotocol_types() -> ModuleType:
-    """``lsprotocol.types``, its classes' methods compiled from the cache where it has them."""
+    """``lsprotocol.types``, made with code from the cache where it has it.
+
+    cattrs keeps compiling from the cache for the server's life: its
+    functions are made as messages first need them.
+    """
+    global _compiled
     if "lsprotocol.types" in sys.modules:
         return sys.modules["lsprotocol.types"]
-    attrs_make: ModuleType | None
     try:
         import attr._make as attrs_make
-    except ImportError:  # another attrs: nothing to cache
-        attrs_make = None
-    if attrs_make is None or not hasattr(attrs_make, "_compile_and_eval"):
+        import cattrs.gen as cattrs_gen
+    except ImportError:  # another attrs or cattrs: nothing to cache
         import lsprotocol.types
 
         return lsprotocol.types
-    path = cache_path(attrs_make)
-    cached = read_cache(path)
-    with compiling_from(attrs_make, cached) as compiled:
+    _compiled = CompiledCode(cache_path(attrs_make, cattrs_gen))
+    with _compiled.compiling_in(attrs_make, typing):
         import lsprotocol.types
-    if compiled:  # what was not in the cache yet: keep it all for the next start
-        write_cache(path, {**cached, **compiled})
+    _compiled.install(cattrs_gen)
+    _compiled.save()  # what was not in the cache yet, kept for the next start
     return lsprotocol.types
 
 
-def cache_path(attrs_make: ModuleType) -> Path:
-    """The cache for the installed attrs, lsprotocol and Python.
+def save_compiled() -> None:
+    """Keep what was compiled since the start (cattrs' functions for the messages seen)."""
+    if _compiled is not None:
+        _compiled.save()
 
-    Named after the sizes and times of the two modules, as a ``.pyc`` is
+
+def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
+    """The cache for the installed attrs, cattrs, lsprotocol and Python.
+
+    Named after the sizes and times of the modules that write the code, as a ``.pyc`` is
     checked against its source (reading the packages' versions would cost
     more than it saves): another install starts another file. Each entry is
     keyed by the source it was compiled from anyway.
@@ -68,7 +146,7 @@ def cache_path(attrs_make: ModuleType) -> Path:
     from ark_lsp.trust import user_cache_folder
 
     stamps = []
-    for origin in (attrs_make.__file__, _lsprotocol_types_file()):
+    for origin in (attrs_make.__file__, cattrs_gen.__file__, _lsprotocol_types_file()):
         try:
             stat = os.stat(origin or "")
             stamps.append(f"{stat.st_size:x}{stat.st_mtime_ns:x}")
@@ -111,41 +189,3 @@ def write_cache(path: Path, code: dict[str, CodeType]) -> None:
             raise
     except (OSError, ValueError) as error:
         logger.info("lsprotocol's compiled methods not cached: %s", error)
-
-
-@contextlib.contextmanager
-def compiling_from(
-    module: ModuleType, cached: dict[str, CodeType]
-) -> Iterator[dict[str, CodeType]]:
-    """While in the block, ``module``'s ``compile`` takes code from ``cached`` when it has it.
-
-    Yields what had to be compiled, by key. The compile flags are the ones
-    the builtin would inherit from ``module`` (its ``__future__`` imports).
-    """
-    flags = sum(
-        feature.compiler_flag
-        for feature in vars(module).values()
-        if isinstance(feature, __future__._Feature)
-    )
-    compiled: dict[str, CodeType] = {}
-    real: Callable[..., Any] = builtins.compile
-
-    def compile_cached(source: Any, filename: Any, mode: str, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs or mode != "exec" or not isinstance(source, str):
-            return real(source, filename, mode, *args, **kwargs)
-        key = f"{filename}\0{source}"
-        code = cached.get(key)
-        if code is None:
-            code = compiled[key] = real(source, filename, mode, flags, True)
-        return code
-
-    had_own = "compile" in vars(module)
-    if had_own:  # attrs changed how it compiles: leave it be
-        yield compiled
-        return
-    module.compile = compile_cached  # type: ignore[attr-defined]
-    try:
-        yield compiled
-    finally:
-        with contextlib.suppress(AttributeError):
-            del module.compile

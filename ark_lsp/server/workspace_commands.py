@@ -19,6 +19,8 @@ TRUST = "ark.trust"
 class WorkspaceCommands(Feature):
     """``ark.reindex`` and ``ark.trust``."""
 
+    deferred_imports = ("ark_lsp.workflows.trust",)
+
     def register(self) -> None:
         """Register the commands."""
         server = self.server

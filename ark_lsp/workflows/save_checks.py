@@ -37,6 +37,15 @@ LINT = "lint"
 SAVE_TOOLS = (TYPES, LINT)
 """The tools run on a saved file, by the name of the gate check that runs them too."""
 
+SAVE_CHECK_IMPORTS = (
+    "ark_lsp.gate.checks.lint",
+    "ark_lsp.gate.checks.tool_config",
+    "ark_lsp.gate.checks.types",
+    "ark_lsp.gate.tool_runs",
+    "ark_lsp.gate.tree_files",
+)
+"""The gate's modules the checks import on the first save (the server starts without them)."""
+
 SAVE_TOOL_TIMEOUT = 120.0
 """Seconds one tool run on a saved file may take (mypy's first run on a project is the slow one)."""
 
@@ -150,6 +159,7 @@ def _refusal(project: Project, relative: str) -> str | None:
 __all__ = [
     "LINT",
     "NOT_VOUCHED",
+    "SAVE_CHECK_IMPORTS",
     "SAVE_TOOLS",
     "SWITCHED_OFF",
     "TYPES",
