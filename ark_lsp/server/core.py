@@ -257,11 +257,13 @@ class ArkServer(LanguageServer):
     def warm_up(self) -> None:
         """The first diagnostics are out: refresh the index, import what the features deferred.
 
-        Called again, it does nothing. Until then only what the first
-        diagnostics need was imported (the start-up test holds that, from the
-        debug log's line); the imports run in the background.
+        Called again, or before start-up has given the folders their settings
+        (diagnostics published before then are of the defaults), it does
+        nothing. Until then only what the first diagnostics need was imported
+        (the start-up test holds that, from the debug log's line); the imports
+        run in the background.
         """
-        if self._warming_up:
+        if self._warming_up or self._configured is None or not self._configured.is_set():
             return
         self._warming_up = True
         self.index.release()

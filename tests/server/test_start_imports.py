@@ -4,7 +4,8 @@ Editors start a server for every window and wait for its diagnostics, so
 the generators (jinja2), the sandbox (docker), jedi, click and the
 sqlite-utils write paths are imported on first use, or in the background
 once the first diagnostics are out. The server says what it had imported
-by then in its debug log; that line is read here from a real start.
+by then in its debug log; that line is read here from a real start on a
+warm workspace (a new database is made with sqlite-utils' help, once).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
-from support.lsp import SERVER, UNSAFE
+from support.lsp import SERVER, UNSAFE, ark_index
 
 from ark_lsp.server.app import FEATURES
 from ark_lsp.server.core import DEFERRED_IMPORTED, LOADED_AT_FIRST_DIAGNOSTICS
@@ -86,6 +87,7 @@ async def test_the_first_diagnostics_need_no_generator_sandbox_jedi_or_click(
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     (workspace / "unsafe.py").write_text(UNSAFE)
+    ark_index(workspace)  # warm: the index is current, as after the last session
     log = tmp_path / "server.log"
 
     found = await first_diagnostics_then_exit(workspace, log)
