@@ -37,11 +37,11 @@ from ark_lsp.server.diagnostic_store import DiagnosticStore
 from ark_lsp.server.documents import Documents
 from ark_lsp.server.folders import Folders, FolderState, editor_settings
 from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
+from ark_lsp.server.generated_code import compiled_once, save_compiled
 from ark_lsp.server.indexing import Indexer
 from ark_lsp.server.jobs import Jobs
 from ark_lsp.server.protocol import ArkProtocol, strict_converter
 from ark_lsp.server.runners import SandboxRunners
-from ark_lsp.server.type_cache import save_compiled
 from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
@@ -433,12 +433,13 @@ def imported_packages() -> list[str]:
 
 
 def _import_in_background(modules: Sequence[str]) -> None:
-    """Import ``modules`` one by one, then keep the code compiled on the way (see type_cache)."""
+    """Import ``modules`` one by one, their generated code compiled once (see generated_code)."""
     began = time.monotonic()
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception:  # a broken install shows itself again where the module is used
-            logger.exception("deferred import of %s failed", name)
+    with compiled_once():
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # a broken install shows itself again where the module is used
+                logger.exception("deferred import of %s failed", name)
     save_compiled()
     logger.debug("%s in %.0f ms", DEFERRED_IMPORTED, (time.monotonic() - began) * 1000)

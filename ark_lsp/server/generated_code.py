@@ -1,19 +1,22 @@
-"""lsprotocol's types, with the code attrs and cattrs write compiled once, not on every start.
+"""The code attrs, cattrs, typing and dataclasses write at run time, compiled once, not every start.
 
 ``lsprotocol.types`` defines some 570 attrs classes; attrs writes each one's
 ``__init__``, ``__repr__``, ``__eq__``, ... as Python source and compiles it
 when the class is made, and ``typing`` compiles every quoted annotation:
 about half of what importing the module costs, on every start of the
-server, before it can read ``initialize``. cattrs does the same for the
-(un)structuring function of each type the first time a message carries it,
-the largest (``InitializeParams``, the client's capabilities) on the way to
-the first diagnostics. What they write depends only on the classes and on
-the versions of attrs, cattrs, lsprotocol and Python, so the compiled code
-objects are kept in ARK's user cache (a ``marshal`` file, as Python keeps
-bytecode in ``.pyc`` files), each keyed by the exact source and file name it
-was compiled from, and a start finds its code there instead of compiling it.
-Anything unexpected (another attrs, a cache that cannot be read or written)
-falls back to compiling, so the code is always exactly what the source says.
+server, before it can read ``initialize``. ARK's own dataclasses (the
+settings, the models) are written and compiled the same way by
+``dataclasses``, and cattrs does it for the (un)structuring function of
+each type the first time a message carries it, the largest
+(``InitializeParams``, the client's capabilities) on the way to the first
+diagnostics. What they write depends only on the classes and on the
+versions of the packages and of Python, so the compiled code objects are
+kept in ARK's user cache (a ``marshal`` file, as Python keeps bytecode in
+``.pyc`` files), each keyed by the exact source and file name it was
+compiled from, and a start finds its code there instead of compiling it.
+Anything unexpected (another attrs, a cache that cannot be read or
+written) falls back to compiling, so the code is always exactly what the
+source says.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import __future__
 
 import builtins
 import contextlib
+import dataclasses
 import logging
 import marshal
 import os
@@ -83,6 +87,26 @@ class CompiledCode:
         return True
 
     @contextlib.contextmanager
+    def executing_in(self, module: ModuleType) -> Iterator[None]:
+        """While in the block, ``module``'s ``exec`` of source text compiles it with the cache."""
+        if "exec" in vars(module):
+            yield
+            return
+        compile_cached = self.compiler(module)
+
+        def exec_cached(source: Any, *args: Any, **kw: Any) -> Any:
+            if isinstance(source, str) and not kw:
+                source = compile_cached(source, "<string>", "exec")
+            return builtins.exec(source, *args, **kw)
+
+        module.exec = exec_cached  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            with contextlib.suppress(AttributeError):
+                del module.exec
+
+    @contextlib.contextmanager
     def compiling_in(self, *modules: ModuleType) -> Iterator[None]:
         """While in the block, the modules' ``compile`` use the cache."""
         installed = [m for m in modules if self.install(m)]
@@ -105,28 +129,29 @@ class CompiledCode:
 _compiled: CompiledCode | None = None
 
 
-def import_lsprotocol_types() -> ModuleType:
-    """``lsprotocol.types``, made with code from the cache where it has it.
+@contextlib.contextmanager
+def compiled_once() -> Iterator[None]:
+    """While in the block, attrs, typing and dataclasses take their code from the cache.
 
-    cattrs keeps compiling from the cache for the server's life: its
-    functions are made as messages first need them.
+    ``lsprotocol.types`` is imported first. cattrs keeps compiling from the
+    cache for the process's life: its functions are made as messages first
+    need them. What was compiled anew is kept when the block ends.
     """
     global _compiled
-    if "lsprotocol.types" in sys.modules:
-        return sys.modules["lsprotocol.types"]
     try:
         import attr._make as attrs_make
         import cattrs.gen as cattrs_gen
     except ImportError:  # another attrs or cattrs: nothing to cache
-        import lsprotocol.types
+        yield
+        return
+    if _compiled is None:
+        _compiled = CompiledCode(cache_path(attrs_make, cattrs_gen))
+        _compiled.install(cattrs_gen)
+    with _compiled.compiling_in(attrs_make, typing), _compiled.executing_in(dataclasses):
+        import lsprotocol.types  # noqa: F401  (made here, with the cache)
 
-        return lsprotocol.types
-    _compiled = CompiledCode(cache_path(attrs_make, cattrs_gen))
-    with _compiled.compiling_in(attrs_make, typing):
-        import lsprotocol.types
-    _compiled.install(cattrs_gen)
-    _compiled.save()  # what was not in the cache yet, kept for the next start
-    return lsprotocol.types
+        yield
+    _compiled.save()
 
 
 def save_compiled() -> None:
