@@ -168,7 +168,9 @@ def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
     more than it saves): another install starts another file. Each entry is
     keyed by the source it was compiled from anyway.
     """
-    from ark_lsp.trust import user_cache_folder
+    # ARK's user cache, as ark_lsp.trust.user_cache_folder() says, without importing
+    # trust: it would make the rules' and models' dataclasses before the cache is read.
+    import platformdirs
 
     stamps = []
     for origin in (attrs_make.__file__, cattrs_gen.__file__, _lsprotocol_types_file()):
@@ -178,7 +180,7 @@ def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
         except OSError:
             stamps.append("0")
     name = f"{'-'.join(stamps)}-{sys.implementation.cache_tag}.marshal"
-    return user_cache_folder() / "lsprotocol" / name
+    return platformdirs.user_cache_path("ark", appauthor=False) / "lsprotocol" / name
 
 
 def _lsprotocol_types_file() -> str | None:
