@@ -32,7 +32,12 @@ for the benchmark's own test. ARK's database lives in the scratch folder
 
 Goal (issue 16): ARK's spawn to first diagnostics at most 250 ms.
 
-Run: ``.venv/bin/python benchmarks/start_latency.py [--runs 10] [--quick] [--json]``
+``--baseline PATH`` times another checkout of ARK (``PATH`` put first on
+its ``PYTHONPATH``) in the same rounds, on the same database: before and
+after a change, side by side.
+
+Run: ``.venv/bin/python benchmarks/start_latency.py [--runs 10] [--quick]
+[--baseline PATH] [--json]``
 """
 
 from __future__ import annotations
@@ -241,11 +246,15 @@ def first_diagnostics(
         connection.close()
 
 
-def timed_script(script: str) -> tuple[float, float]:
+def timed_script(script: str, env: dict[str, str] | None = None) -> tuple[float, float]:
     """A fresh interpreter's run of ``script``: the seconds it prints, and its wall clock."""
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", script], env=CHILD_ENV, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script],
+        env={**CHILD_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     wall = time.perf_counter() - began
     printed = done.stdout.strip()
@@ -269,7 +278,9 @@ def quick_workspace(folder: Path) -> tuple[Path, Path]:
     return folder, opened
 
 
-def measure(corpus: Path, file: str, runs: int, ruff: Path | None) -> dict[str, Any]:
+def measure(
+    corpus: Path, file: str, runs: int, ruff: Path | None, baseline: Path | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ark-start-bench-") as scratch:
         # A copy outside this repository: ruff would take ARK's pyproject.toml for the
         # corpus's settings, and it leaves benchmarks/.cache out.
@@ -282,6 +293,9 @@ def measure(corpus: Path, file: str, runs: int, ruff: Path | None) -> dict[str, 
             {"ARK_DATABASE": str(Path(scratch) / "index.db")},
         )
         servers = [ark] + ([Server("ruff", [str(ruff), "server"])] if ruff else [])
+        before = {"PYTHONPATH": str(baseline)} if baseline else None
+        if before:  # another ARK (a checkout before a change), on the same database
+            servers.append(Server("baseline", ark.argv, {**ark.env, **before}))
         progress("a warm workspace: ARK indexes it once, untimed; every server starts once")
         first_diagnostics(ark, root, opened, {}, until_status=True)
         for server in servers:
@@ -295,6 +309,9 @@ def measure(corpus: Path, file: str, runs: int, ruff: Path | None) -> dict[str, 
                 samples.setdefault(f"{server.name}_first_diagnostics", []).append(shown)
                 samples.setdefault(f"{server.name}_exit", []).append(ended)
             samples.setdefault("ark_import", []).append(timed_script(IMPORT_SCRIPT)[0])
+            if before:
+                imported = timed_script(IMPORT_SCRIPT, before)[0]
+                samples.setdefault("baseline_import", []).append(imported)
             samples.setdefault("lsprotocol_import", []).append(timed_script(LSPROTOCOL_SCRIPT)[0])
             samples.setdefault("python_bare", []).append(timed_script("pass")[1])
         lines = opened.read_text().count("\n")
@@ -315,6 +332,9 @@ ROWS = (
     ("ark_exit", "ARK: shutdown to exit"),
     ("ruff_exit", "ruff server: shutdown to exit"),
     ("ark_import", "import ark_lsp.server + create_server()"),
+    ("baseline_first_diagnostics", "baseline ARK: spawn to first diagnostics"),
+    ("baseline_exit", "baseline ARK: shutdown to exit"),
+    ("baseline_import", "baseline ARK: import + create_server()"),
     ("lsprotocol_import", "import lsprotocol.types alone"),
     ("python_bare", "floor: python -c pass (wall)"),
 )
@@ -350,6 +370,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, help="workspace instead of django")
     parser.add_argument("--file", help=f"file to open, relative to it (default {EDITED_FILE})")
     parser.add_argument("--no-ruff", action="store_true", help="leave ruff's server out")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another ARK checkout (its PYTHONPATH) timed in the same rounds, as before/after",
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     args = parser.parse_args(argv)
     ruff = None if args.no_ruff else shutil.which("ruff", path=str(Path(sys.executable).parent))
@@ -364,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 root = (args.corpus or django_source()).resolve()
                 file = args.file or EDITED_FILE
             runs = args.runs or (2 if args.quick else 10)
-            results = measure(root, file, runs, Path(ruff) if ruff else None)
+            results = measure(root, file, runs, Path(ruff) if ruff else None, args.baseline)
         except (CorpusError, BenchmarkError, subprocess.SubprocessError) as error:
             print(f"start_latency: {error}", file=sys.stderr)
             return 1
