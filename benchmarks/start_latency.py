@@ -246,11 +246,15 @@ def first_diagnostics(
         connection.close()
 
 
-def timed_script(script: str, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """A fresh interpreter's run of ``script``: the seconds it prints, and its wall clock."""
+def timed_script(script: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """A fresh interpreter's run of ``script`` in ``cwd``: the seconds it prints, its wall clock.
+
+    ``python -c`` imports from its folder first: run from a checkout, it would time that.
+    """
     began = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", script],
+        cwd=cwd,
         env={**CHILD_ENV, **(env or {})},
         capture_output=True,
         text=True,
@@ -300,7 +304,7 @@ def measure(
         first_diagnostics(ark, root, opened, {}, until_status=True)
         for server in servers:
             first_diagnostics(server, root, opened, {})
-        timed_script(IMPORT_SCRIPT)
+        timed_script(IMPORT_SCRIPT, root)
         samples: dict[str, list[float]] = {}
         for round_number in range(1, runs + 1):
             progress(f"round {round_number} of {runs}")
@@ -308,12 +312,13 @@ def measure(
                 shown, ended = first_diagnostics(server, root, opened, {})
                 samples.setdefault(f"{server.name}_first_diagnostics", []).append(shown)
                 samples.setdefault(f"{server.name}_exit", []).append(ended)
-            samples.setdefault("ark_import", []).append(timed_script(IMPORT_SCRIPT)[0])
+            samples.setdefault("ark_import", []).append(timed_script(IMPORT_SCRIPT, root)[0])
             if before:
-                imported = timed_script(IMPORT_SCRIPT, before)[0]
+                imported = timed_script(IMPORT_SCRIPT, root, before)[0]
                 samples.setdefault("baseline_import", []).append(imported)
-            samples.setdefault("lsprotocol_import", []).append(timed_script(LSPROTOCOL_SCRIPT)[0])
-            samples.setdefault("python_bare", []).append(timed_script("pass")[1])
+            protocol_types = timed_script(LSPROTOCOL_SCRIPT, root)[0]
+            samples.setdefault("lsprotocol_import", []).append(protocol_types)
+            samples.setdefault("python_bare", []).append(timed_script("pass", root)[1])
         lines = opened.read_text().count("\n")
     medians = {name: statistics.median(values) * 1000 for name, values in samples.items()}
     return {

@@ -55,6 +55,8 @@ class CompiledCode:
         self.cached = read_cache(path)
         self.compiled: dict[str, CodeType] = {}
         """What was compiled since the cache was read: kept by :meth:`save`."""
+        self.used: set[str] = set()
+        """What this process took from the cache."""
         self._lock = threading.Lock()
 
     def compiler(self, module: ModuleType) -> Callable[..., Any]:
@@ -75,6 +77,9 @@ class CompiledCode:
                 code = real(source, filename, mode, flags, True)
                 with self._lock:
                     self.cached[key] = self.compiled[key] = code
+            else:
+                with self._lock:
+                    self.used.add(key)
             return code
 
         return compile_cached
@@ -118,13 +123,22 @@ class CompiledCode:
                     del module.compile
 
     def save(self) -> None:
-        """Keep what was compiled since the cache was read (nothing to do if nothing was)."""
+        """Keep what was compiled since the cache was read (nothing to do if nothing was).
+
+        The file keeps what earlier processes compiled too, unless it grew past
+        :data:`MOST_KEPT` entries: then only what this one used or compiled.
+        """
         with self._lock:
             if not self.compiled:
                 return
+            if len(self.cached) > MOST_KEPT:
+                self.cached = {k: self.cached[k] for k in self.used | set(self.compiled)}
             code, self.compiled = dict(self.cached), {}
         write_cache(self.path, code)
 
+
+MOST_KEPT = 5_000
+"""Entries the cache file may hold: a start of the server uses about 1,200, its features 600."""
 
 _compiled: CompiledCode | None = None
 
