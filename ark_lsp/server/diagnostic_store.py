@@ -49,7 +49,6 @@ class DiagnosticStore:
     ) -> list[types.Diagnostic]:
         """A pull's answer: ``source``'s fresh diagnostics with what the other sources keep."""
         by_source = {**self._found.get(uri, {}), source: _Found(tuple(diagnostics), None)}
-        self._server.call_soon(self._server.warm_up)  # once this answer is on its way
         return [d for name in sorted(by_source) for d in by_source[name].diagnostics]
 
     def sources_of(self, uri: str) -> set[str]:
@@ -147,4 +146,3 @@ class DiagnosticStore:
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=self.of(uri))
         )
-        self._server.call_soon(self._server.warm_up)

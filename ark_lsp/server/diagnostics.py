@@ -82,6 +82,7 @@ class AnalysisDiagnostics(Feature):
         server.diagnostics.put(
             ANALYSIS_SOURCE, uri, analysis_diagnostics(snapshot), snapshot.version
         )
+        server.warm_up()  # the first diagnostics are out: the rest of the start may follow
 
     def closed(self, uri: str) -> None:
         """The editor closed the document: its diagnostics go, unless workspace-wide."""
@@ -171,6 +172,7 @@ class AnalysisDiagnostics(Feature):
             if is_open:
                 ls.documents.remember(snapshot)
             items = ls.diagnostics.answer(uri, ANALYSIS_SOURCE, analysis_diagnostics(snapshot))
+            ls.call_soon(ls.warm_up)  # once this answer is on its way
             return types.RelatedFullDocumentDiagnosticReport(items=items)
 
 
