@@ -8,6 +8,7 @@ import click
 
 from ark_lsp import __version__
 from ark_lsp.cli.common import EXIT_USAGE, fail
+from ark_lsp.cli.launch import LOG_LEVELS, ServeOptions, launch, tcp_address
 
 
 @click.command()
@@ -17,27 +18,13 @@ from ark_lsp.cli.common import EXIT_USAGE, fail
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), help="Log here.")
 @click.option(
     "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
+    type=click.Choice(LOG_LEVELS),
     default="warning",
     show_default=True,
 )
 def serve(stdio: bool, address: str | None, log_file: Path | None, log_level: str) -> None:
     """Run the language server (stdio by default)."""
-    import logging
-
-    host, _, port = (address or "").rpartition(":")
-    if address and not (host and port.isdigit()):
+    tcp = tcp_address(address) if address else None
+    if address and tcp is None:
         fail(f"--tcp takes HOST:PORT, got {address!r}", EXIT_USAGE)
-    # Never log to stdout: in stdio mode it carries the protocol.
-    logging.basicConfig(
-        filename=log_file,
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from ark_lsp.server import create_server
-
-    server = create_server()
-    if address:
-        server.start_tcp(host, int(port))
-    else:
-        server.start_io()
+    launch(ServeOptions(tcp, log_file, log_level))

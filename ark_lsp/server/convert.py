@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
-from ark_lsp.gate.model import Finding
-from ark_lsp.generate.results import FileChange
 from ark_lsp.models import Fix, Severity, Span, Symbol, SymbolKind, Violation
 from ark_lsp.rules import DOCS_URL
-from ark_lsp.sandbox import PytestCase
-from ark_lsp.store import SymbolRecord, ViolationRecord
+
+if TYPE_CHECKING:  # the engines' models, only named here: the first diagnostics need none of them
+    from ark_lsp.gate.model import Finding
+    from ark_lsp.generate.results import FileChange
+    from ark_lsp.sandbox import PytestCase
+    from ark_lsp.store import SymbolRecord, ViolationRecord
 
 ANALYSIS_SOURCE = "ark"
 """The source of the engine's violations: what the analysis finds in the text."""

@@ -13,9 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import logging
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,6 +37,7 @@ from ark_lsp.server.diagnostic_store import DiagnosticStore
 from ark_lsp.server.documents import Documents
 from ark_lsp.server.folders import Folders, FolderState, editor_settings
 from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
+from ark_lsp.server.generated_code import compiled_once, save_compiled
 from ark_lsp.server.indexing import Indexer
 from ark_lsp.server.jobs import Jobs
 from ark_lsp.server.protocol import ArkProtocol, strict_converter
@@ -45,12 +49,28 @@ logger = logging.getLogger(__name__)
 STATUS_NOTIFICATION = "ark/status"
 """Sent whenever an index run starts or ends, for editors' status bars."""
 
+WARM_UP_AFTER = 0.5
+"""Seconds after ``initialized``: the index and the deferred imports start by then at the latest."""
+
+LOADED_AT_FIRST_DIAGNOSTICS = "packages imported by the first diagnostics:"
+"""How the debug log starts the line naming them (the start-up test reads it)."""
+
+DEFERRED_IMPORTED = "deferred imports done"
+"""What the debug log says once the features' deferred imports are in."""
+
 
 class Feature:
     """A part of the server; each hook does nothing unless the feature overrides it.
 
     A hook that raises is logged and the other features' hooks still run:
     one feature's fault costs the others nothing.
+    """
+
+    deferred_imports: tuple[str, ...] = ()
+    """Modules the feature imports where it first uses them, not before the first diagnostics.
+
+    The server imports them in the background once those are out (see
+    :meth:`ArkServer.warm_up`), so the first use does not wait for them either.
     """
 
     def __init__(self, server: ArkServer) -> None:
@@ -120,6 +140,10 @@ class Features:
         """Stop every feature."""
         self._each(lambda feature: feature.stop())
 
+    def deferred_imports(self) -> list[str]:
+        """What the features import on first use, in their order."""
+        return [name for feature in self._features for name in feature.deferred_imports]
+
     def _each(self, hook: Callable[[Feature], None]) -> None:
         for feature in self._features:
             try:
@@ -158,6 +182,7 @@ class ArkServer(LanguageServer):
         self.code_lenses = CodeLenses(self)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._configured: asyncio.Event | None = None
+        self._warming_up = False
         self._register_lifecycle()
         self.code_actions.register()
         self.code_lenses.register()
@@ -187,6 +212,9 @@ class ArkServer(LanguageServer):
         async def initialized(ls: ArkServer, params: types.InitializedParams) -> None:
             await ls.configure(ls.folders.all())
             ls.settings_applied()
+            # The index of a warm workspace is refreshed once the first diagnostics are
+            # out: its walk of the files would otherwise share the interpreter with them.
+            ls.index.hold()
             for folder in ls.folders.all():
                 ls.index.request(folder)
             ls.mark_configured()
@@ -194,6 +222,7 @@ class ArkServer(LanguageServer):
             # What start-up loaded (protocol types, jedi, the settings) lives as long as
             # the server: keep the cyclic collector from walking it on every full pass.
             gc.freeze()
+            asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls.warm_up)
 
         @self.feature(types.SHUTDOWN)
         def shutdown(ls: ArkServer, params: None) -> None:
@@ -223,6 +252,32 @@ class ArkServer(LanguageServer):
         self.runners.close()
         self.features.stop()
         self.folders.close()
+        save_compiled()
+
+    def warm_up(self) -> None:
+        """The first diagnostics are out: refresh the index, import what the features deferred.
+
+        Called again, or before start-up has given the folders their settings
+        (diagnostics published before then are of the defaults), it does
+        nothing. Until then only what the first diagnostics need was imported
+        (the start-up test holds that, from the debug log's line); the imports
+        run in the background.
+        """
+        if self._warming_up or self._configured is None or not self._configured.is_set():
+            return
+        self._warming_up = True
+        self.index.release()
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s (%.0f ms after the interpreter started)",
+                LOADED_AT_FIRST_DIAGNOSTICS,
+                " ".join(imported_packages()),
+                (time.monotonic() - _INTERPRETER_STARTED) * 1000,
+            )
+        modules = self.features.deferred_imports()
+        threading.Thread(
+            target=_import_in_background, args=(modules,), name="ark-warm-up", daemon=True
+        ).start()
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -350,3 +405,41 @@ class ArkServer(LanguageServer):
             logger.warning("the client went away without shutting the server down")
             self.stop_work()
             raise SystemExit(1)
+
+
+def _interpreter_started() -> float:
+    """When this process started, on the monotonic clock (now, if that cannot be told)."""
+    try:
+        with open("/proc/self/stat", "rb") as stat:
+            ticks = int(stat.read().rpartition(b")")[2].split()[19])
+        with open("/proc/uptime", "rb") as uptime:
+            since_boot = float(uptime.read().split()[0])
+        age = since_boot - ticks / os.sysconf("SC_CLK_TCK")
+        return time.monotonic() - max(age, 0.0)
+    except (OSError, ValueError, IndexError):
+        return time.monotonic()
+
+
+_INTERPRETER_STARTED = _interpreter_started()
+
+
+def imported_packages() -> list[str]:
+    """The packages imported so far: top-level names, and ARK's own one level down."""
+    names = set()
+    for name in list(sys.modules):
+        top, _, rest = name.partition(".")
+        names.add(f"{top}.{rest.partition('.')[0]}" if top == "ark_lsp" and rest else top)
+    return sorted(names)
+
+
+def _import_in_background(modules: Sequence[str]) -> None:
+    """Import ``modules`` one by one, their generated code compiled once (see generated_code)."""
+    began = time.monotonic()
+    with compiled_once():
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # a broken install shows itself again where the module is used
+                logger.exception("deferred import of %s failed", name)
+    save_compiled()
+    logger.debug("%s in %.0f ms", DEFERRED_IMPORTED, (time.monotonic() - began) * 1000)

@@ -23,7 +23,6 @@ from ark_lsp.server.convert import ANALYSIS_SOURCE, lsp_diagnostic, stored_diagn
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import FrozenDocument, Snapshot, frozen_copy, path_of
 from ark_lsp.server.folders import FolderState
-from ark_lsp.workflows.check import findings
 from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
@@ -39,6 +38,8 @@ def analysis_diagnostics(snapshot: Snapshot) -> list[types.Diagnostic]:
 
 class AnalysisDiagnostics(Feature):
     """Shows each open document's violations, newest text first and only."""
+
+    deferred_imports = ("ark_lsp.workflows.check",)
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
@@ -81,6 +82,7 @@ class AnalysisDiagnostics(Feature):
         server.diagnostics.put(
             ANALYSIS_SOURCE, uri, analysis_diagnostics(snapshot), snapshot.version
         )
+        server.warm_up()  # the first diagnostics are out: the rest of the start may follow
 
     def closed(self, uri: str) -> None:
         """The editor closed the document: its diagnostics go, unless workspace-wide."""
@@ -105,6 +107,8 @@ class AnalysisDiagnostics(Feature):
         """With workspace diagnostics on, publish the index's findings for unopened files."""
         if self._pulls:
             return
+        from ark_lsp.workflows.check import findings  # after the first index run, not at start
+
         server = self.server
         previous = self._workspace_uris.pop(folder.root, set())
         by_uri: dict[str, list[types.Diagnostic]] = {}
@@ -168,6 +172,7 @@ class AnalysisDiagnostics(Feature):
             if is_open:
                 ls.documents.remember(snapshot)
             items = ls.diagnostics.answer(uri, ANALYSIS_SOURCE, analysis_diagnostics(snapshot))
+            ls.call_soon(ls.warm_up)  # once this answer is on its way
             return types.RelatedFullDocumentDiagnosticReport(items=items)
 
 

@@ -11,17 +11,18 @@ clients redraw their code lenses, which read the reports.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from ark_lsp.gate.report import GateReport
 from ark_lsp.server.arguments import DocumentUri
 from ark_lsp.server.convert import GATE_SOURCE, gate_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.folders import RESTRICTED, FolderState
-from ark_lsp.workflows.gate import GateCancelled, GateError, run_gate
+
+if TYPE_CHECKING:
+    from ark_lsp.gate.report import GateReport
 
 GATE = "ark.gate"
 
@@ -43,6 +44,8 @@ def gate_diagnostics(
 class QualityGate(Feature):
     """``ark.gate``."""
 
+    deferred_imports = ("ark_lsp.workflows.gate",)
+
     def register(self) -> None:
         """Register the command."""
         server = self.server
@@ -50,6 +53,8 @@ class QualityGate(Feature):
         @server.command(GATE)
         async def gate(ls: ArkServer, folder: DocumentUri | None = None) -> dict[str, Any]:
             """Judge the folder's uncommitted changes (the first folder's, without one)."""
+            from ark_lsp.workflows.gate import GateCancelled, GateError, run_gate
+
             await ls.wait_configured()
             state = ls.folders.locate(folder)[0] if folder else None
             state = state or next(iter(ls.folders.all()), None)

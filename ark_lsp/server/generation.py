@@ -20,15 +20,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ark_lsp.config import LoadedSettings
-from ark_lsp.generate import Generation, TemplateError
-from ark_lsp.generate.characterize import NothingToTest
-from ark_lsp.generate.characterize.targets import target_at
 from ark_lsp.models import Symbol, SymbolKind, Tier
 from ark_lsp.project import Project
 from ark_lsp.server.arguments import DocumentPosition
@@ -38,10 +35,16 @@ from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import RESTRICTED
 from ark_lsp.server.jobs import Job
-from ark_lsp.workflows.characterize import CharacterizationResult, characterize
 from ark_lsp.workflows.gate_reports import untested_functions
-from ark_lsp.workflows.generate import record_generation, stub_for_call
 from ark_lsp.workspace import find_root
+
+if TYPE_CHECKING:
+    from ark_lsp.generate import Generation
+    from ark_lsp.workflows.characterize import CharacterizationResult
+
+# The generators (templates, jinja2, the characterization pipeline, the sandbox) are
+# imported where first used, so the server's start does not wait for them; the server
+# imports them in the background once the first diagnostics are out (see ``deferred``).
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,11 @@ class CodeGeneration(Feature):
     """Offers and runs generation; the work runs as jobs."""
 
     kinds: Sequence[str] = (types.CodeActionKind.QuickFix, types.CodeActionKind.Refactor)
+    deferred_imports = (
+        "ark_lsp.workflows.generate",
+        "ark_lsp.workflows.characterize",
+        "ark_lsp.generate.characterize.targets",
+    )
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
@@ -136,6 +144,8 @@ class CodeGeneration(Feature):
 
     def _record(self, snapshot: Snapshot, generation: Generation, outcome: Any = None) -> None:
         """Keep the generation in the folder's database; a failure is logged, not raised."""
+        from ark_lsp.workflows.generate import record_generation
+
         if snapshot.folder is not None:
             record_generation(snapshot.folder.project, generation, outcome)
 
@@ -154,6 +164,9 @@ class CodeGeneration(Feature):
             return generation
 
     def _stub(self, snapshot: Snapshot, line: int, column: int) -> Generation | None:
+        from ark_lsp.generate import TemplateError
+        from ark_lsp.workflows.generate import stub_for_call
+
         project, path = self._project(snapshot), snapshot.path
         if project is None or path is None:
             return None
@@ -292,6 +305,8 @@ class CodeGeneration(Feature):
         """The "Generate tests" action on the ``def`` line of a function or method."""
         if snapshot.report.tier is Tier.TESTING or snapshot.path is None:
             return None
+        from ark_lsp.generate.characterize.targets import target_at
+
         line, _ = server_position(snapshot.document, position)
         target = target_at(snapshot.document.source, line)
         if target is None:
@@ -309,6 +324,9 @@ class CodeGeneration(Feature):
 
     def _tests(self, snapshot: Snapshot, line: int, job: Job) -> CharacterizationResult:
         """Generate, validate, run and record the tests (in a job thread)."""
+        from ark_lsp.generate.characterize import NothingToTest
+        from ark_lsp.workflows.characterize import characterize
+
         project, path = self._project(snapshot), snapshot.path
         if project is None or path is None:
             raise NothingToTest("the document is not a file of a workspace")
@@ -330,6 +348,10 @@ class CodeGeneration(Feature):
 
     async def generate_tests(self, where: DocumentPosition) -> dict[str, Any]:
         """The ``ark.generateTests`` command."""
+        from ark_lsp.generate import TemplateError
+        from ark_lsp.generate.characterize import NothingToTest
+        from ark_lsp.generate.characterize.targets import target_at
+
         snapshot = self.server.documents.latest(where.uri)
         if snapshot is None:
             raise ValueError(f"no document {where.uri}")

@@ -42,6 +42,17 @@ class Indexer:
         self._server = server
         self._waiting: dict[Path, _Request] = {}
         self._task: asyncio.Task[None] | None = None
+        self._held = False
+
+    def hold(self) -> None:
+        """Let requests wait until :meth:`release` (the start's first diagnostics go first)."""
+        self._held = True
+
+    def release(self) -> None:
+        """Start the runs requested while held."""
+        self._held = False
+        if self._waiting and (self._task is None or self._task.done()):
+            self._task = asyncio.ensure_future(self._drain())
 
     def request(
         self, folder: FolderState, targets: Iterable[Path] | None = None
@@ -54,7 +65,7 @@ class Indexer:
             pending.targets.update(targets)
         waiter: asyncio.Future[IndexFigures | None] = asyncio.get_running_loop().create_future()
         pending.waiters.append(waiter)
-        if self._task is None or self._task.done():
+        if not self._held and (self._task is None or self._task.done()):
             self._task = asyncio.ensure_future(self._drain())
         return waiter
 

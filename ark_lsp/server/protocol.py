@@ -13,8 +13,10 @@ It also keeps LSP's order: -32002 before ``initialize``, -32600 for a second
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any, TypeGuard, TypeVar
@@ -87,11 +89,47 @@ def strict_converter() -> cattrs.Converter:
     By default cattrs calls ``str(value)`` and ``int(value)``, so ``"uri": 5`` became
     ``"5"`` and ``"line": "1"`` became ``1``: params of the wrong type are invalid params.
     """
-    converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
+    converter: cattrs.Converter = _with_types_resolved_on_demand(default_converter)
     for kind in (str, int, float, bool):
         converter.register_structure_hook(kind, _strictly(kind))
     register_argument_hooks(converter)
     return converter
+
+
+def _with_types_resolved_on_demand(make: Callable[[], cattrs.Converter]) -> cattrs.Converter:
+    """The converter ``make`` builds, each lsprotocol type's annotations resolved when first used.
+
+    lsprotocol resolves the quoted annotations of all its 570 classes (``Optional["Range"]``)
+    when a converter is first made, for cattrs: a fifth of the server's start, before it can
+    read ``initialize``. A start uses a few dozen of them. Here a class is resolved just
+    before cattrs first makes its hook, exactly as lsprotocol would have.
+    """
+    from lsprotocol import _hooks
+
+    resolved: set[type] = set()
+    lock = threading.Lock()
+
+    def resolve(kind: Any) -> bool:
+        if isinstance(kind, type) and kind.__module__ == types.__name__ and attrs.has(kind):
+            with lock:
+                if kind not in resolved:
+                    attrs.resolve_types(kind, types.ALL_TYPES_MAP, {})
+                    resolved.add(kind)
+        return False  # it only resolves: the hooks registered before it make the class
+
+    already = _hooks._resolved_forward_references
+    _hooks._resolved_forward_references = True
+    try:
+        converter = make()
+    finally:
+        _hooks._resolved_forward_references = already
+    converter.register_structure_hook_factory(resolve, _never)
+    converter.register_unstructure_hook_factory(resolve, _never)
+    return converter
+
+
+def _never(kind: Any) -> Any:
+    raise AssertionError(f"no hook is made here for {kind}")
 
 
 class ArkProtocol(LanguageServerProtocol):
@@ -100,6 +138,27 @@ class ArkProtocol(LanguageServerProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._initialize_received = False
+        self._exited = False
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        """Stop the server: from here on nothing more is sent, the output being closed."""
+        self._exited = True
+        # Python's last collection, as the interpreter ends, walks every object still alive
+        # (jedi's parse trees, the protocol's types): seconds on a loaded machine, for memory
+        # about to be handed back anyway. Frozen objects are left out of it.
+        gc.freeze()
+        yield from super().lsp_exit(*args)
+
+    def _send_data(self, data: Any) -> None:
+        # After ``exit``, work being cancelled (an index run's progress, its status) would
+        # write to the closed output; pygls would report that failure with a message to the
+        # client, which fails the same way, over and over until the stack runs out: seconds
+        # of tracebacks before the process can end.
+        if self._exited:
+            logger.debug("not sent after exit: %s", getattr(data, "method", None))
+            return
+        super()._send_data(data)
 
     @property
     def shut_down(self) -> bool:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ark_lsp.project import Project
-from ark_lsp.sandbox import SandboxRunner
 from ark_lsp.server.folders import FolderState
 
 if TYPE_CHECKING:
+    from ark_lsp.sandbox import SandboxRunner
     from ark_lsp.server.core import ArkServer
 
 

@@ -10,20 +10,20 @@ from __future__ import annotations
 import logging
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ark_lsp.models import SymbolKind
-from ark_lsp.sandbox import CaseOutcome, PytestRun, RunResult
 from ark_lsp.server.arguments import DocumentPosition, DocumentTarget, DocumentUri
 from ark_lsp.server.convert import TEST_FAILURE_SOURCE, server_position, test_failure_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot, path_of
 from ark_lsp.server.folders import RESTRICTED, FolderState
-from ark_lsp.workflows.run import run_code
-from ark_lsp.workflows.tests import run_tests
+
+if TYPE_CHECKING:
+    from ark_lsp.sandbox import PytestRun, RunResult
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ def failure_diagnostics(
     server: ArkServer, folder: FolderState, run: PytestRun
 ) -> dict[str, list[types.Diagnostic]]:
     """Each failing or erroring test as a diagnostic at the line that failed."""
+    from ark_lsp.sandbox import CaseOutcome
+
     found: dict[str, list[types.Diagnostic]] = {}
     for case in run.cases:
         if case.outcome not in (CaseOutcome.FAILED, CaseOutcome.ERROR) or case.line is None:
@@ -102,6 +104,8 @@ def failure_diagnostics(
 class SandboxCommands(Feature):
     """``ark.runInSandbox`` and ``ark.runTestsInSandbox``, on the folders' warm runners."""
 
+    deferred_imports = ("ark_lsp.workflows.run", "ark_lsp.workflows.tests")
+
     def register(self) -> None:
         """Register the sandbox commands."""
         server = self.server
@@ -109,6 +113,8 @@ class SandboxCommands(Feature):
         @server.command(RUN)
         async def run_in_sandbox(ls: ArkServer, target: DocumentTarget) -> dict[str, Any]:
             """Run the document as a script, or the function at the position."""
+            from ark_lsp.workflows.run import run_code  # the sandbox, on its first run
+
             await ls.wait_configured()
             if isinstance(target, DocumentPosition):
                 uri, position = target.uri, target.position
@@ -142,6 +148,8 @@ class SandboxCommands(Feature):
             ls: ArkServer, document: DocumentUri | None = None
         ) -> dict[str, Any]:
             """Run the document's tests (or all tests without a document) with pytest."""
+            from ark_lsp.workflows.tests import run_tests
+
             await ls.wait_configured()
             folder, relative = ls.folders.locate(document) if document else (None, "")
             folder = folder or next(iter(ls.folders.all()), None)

@@ -30,7 +30,14 @@ from pygls.workspace import TextDocument
 from ark_lsp.server.convert import LINT_SOURCE, TYPES_SOURCE, tool_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import frozen_copy, path_of
-from ark_lsp.workflows.save_checks import LINT, SAVE_TOOLS, TYPES, SaveCheck, check_saved_file
+from ark_lsp.workflows.save_checks import (
+    LINT,
+    SAVE_CHECK_IMPORTS,
+    SAVE_TOOLS,
+    TYPES,
+    SaveCheck,
+    check_saved_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +52,8 @@ PROGRAMS = {TYPES: "mypy", LINT: "pylint"}
 
 class ToolDiagnostics(Feature):
     """Runs mypy and pylint on saved files in the background and shows what they find."""
+
+    deferred_imports = SAVE_CHECK_IMPORTS
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)

@@ -11,7 +11,6 @@ from typing import Any
 
 from ark_lsp.server.arguments import DocumentUri
 from ark_lsp.server.core import ArkServer, Feature
-from ark_lsp.workflows.trust import trust_workspace
 
 REINDEX = "ark.reindex"
 TRUST = "ark.trust"
@@ -19,6 +18,8 @@ TRUST = "ark.trust"
 
 class WorkspaceCommands(Feature):
     """``ark.reindex`` and ``ark.trust``."""
+
+    deferred_imports = ("ark_lsp.workflows.trust",)
 
     def register(self) -> None:
         """Register the commands."""
@@ -45,6 +46,8 @@ class WorkspaceCommands(Feature):
         @server.command(TRUST)
         async def trust(ls: ArkServer, uri: DocumentUri | None = None) -> dict[str, Any]:
             """Trust the folder of a URI (every folder without one), as ``ark trust`` does."""
+            from ark_lsp.workflows.trust import trust_workspace
+
             await ls.wait_configured()
             if uri is not None:
                 folder, _ = ls.folders.locate(uri)

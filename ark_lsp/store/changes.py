@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from ark_lsp.changes.model import ChangeSet, Provenance, SourceKind
 from ark_lsp.store.connection import write_transaction
 from ark_lsp.store.repository import Repository, guarded
+
+if TYPE_CHECKING:  # the change model (and the diff parser it needs), read only when asked
+    from ark_lsp.changes.model import ChangeSet
 
 _COLUMNS = "id, base, patch, reason, proposed_by, source, source_detail, targets, onto, created_at"
 
@@ -75,6 +78,8 @@ class ChangeSetRepository(Repository):
 
 
 def _change(row: tuple[object, ...]) -> ChangeSet:
+    from ark_lsp.changes.model import ChangeSet, Provenance, SourceKind
+
     (change_id, base, patch, reason, by, source, detail, targets, onto, created) = row
     return ChangeSet(
         id=str(change_id),

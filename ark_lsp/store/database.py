@@ -10,11 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from sqlite_utils import Database
-
 from ark_lsp.store.changes import ChangeSetRepository
 from ark_lsp.store.code_index import CodeIndexRepository
-from ark_lsp.store.connection import configure, connect
+from ark_lsp.store.connection import Connection, configure, connect
 from ark_lsp.store.errors import DatabaseCorrupt, DatabaseTooNew, StoreError, translate
 from ark_lsp.store.generations import GenerationRepository
 from ark_lsp.store.index_runs import IndexRunRepository
@@ -45,7 +43,7 @@ class Store:
     corrupt, locked or too new), never a raw :mod:`sqlite3` error.
     """
 
-    def __init__(self, db: Database, path: Path, busy_timeout: float) -> None:
+    def __init__(self, db: Connection, path: Path, busy_timeout: float) -> None:
         """Wrap an open, migrated database; use :meth:`open` instead."""
         self._db = db
         self.path = path

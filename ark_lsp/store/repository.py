@@ -9,9 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlite_utils import Database
-
-from ark_lsp.store.connection import write_transaction
+from ark_lsp.store.connection import Connection, write_transaction
 from ark_lsp.store.errors import translate
 
 _JSON_COLUMNS = frozenset({"command", "limits", "problems", "limits_hit"})
@@ -31,7 +29,7 @@ class Repository:
     :mod:`sqlite3` error: decorate it with :func:`guarded`.
     """
 
-    def __init__(self, db: Database, path: Path, busy_timeout: float) -> None:
+    def __init__(self, db: Connection, path: Path, busy_timeout: float) -> None:
         """Work on ``db``, the open, migrated database at ``path``."""
         self._db = db
         self._path = path
@@ -46,7 +44,7 @@ class Repository:
         Keys that are not columns of the table are left out, and so are
         ``None`` values, which mean "not known": the column's default applies.
         """
-        columns = set(self._db.table(table).columns_dict)
+        columns = {row[1] for row in self._db.conn.execute(f'PRAGMA table_info("{table}")')}
         row = {
             k: _to_column(v, k)
             for k, v in values.items()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
-from ark_lsp.store.connection import write_transaction
+from ark_lsp.store.connection import Connection, as_connection, write_transaction
 from ark_lsp.store.errors import DatabaseTooNew
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
 
@@ -295,13 +297,13 @@ BEGIN
 END"""
 
 
-def _v1_tables(db: Database) -> None:
+def _v1_tables(db: Connection) -> None:
     """The code index and the ARK tables."""
     for statement in (*_V1_INDEX, *_V1_ARK):
         db.execute(statement)
 
 
-def _v2_search_and_views(db: Database) -> None:
+def _v2_search_and_views(db: Connection) -> None:
     """Full-text search over symbols, the three views and the performance trigger."""
     db.table("symbols").enable_fts(list(SEARCH_COLUMNS))
     db.execute(_SEARCH_UPDATE_TRIGGER)
@@ -310,7 +312,7 @@ def _v2_search_and_views(db: Database) -> None:
     db.execute(_PERFORMANCE_TRIGGER)
 
 
-def _v3_rule_rows(db: Database) -> None:
+def _v3_rule_rows(db: Connection) -> None:
     """Rules keyed by name (one id, ARK004, watches several callees); analysis keys."""
     db.execute("DROP TABLE validation_rules")
     db.execute(
@@ -336,7 +338,7 @@ def _v3_rule_rows(db: Database) -> None:
     db.execute("ALTER TABLE code_index ADD COLUMN analysis_key TEXT NOT NULL DEFAULT ''")
 
 
-def _v4_calls(db: Database) -> None:
+def _v4_calls(db: Connection) -> None:
     """Callee names per file, so hover can say how many places call a function."""
     db.execute(
         """CREATE TABLE calls (
@@ -351,7 +353,7 @@ def _v4_calls(db: Database) -> None:
     db.execute("UPDATE code_index SET analysis_key = ''")
 
 
-def _v5_sandbox_details(db: Database) -> None:
+def _v5_sandbox_details(db: Connection) -> None:
     """What a sandbox run was, which limits it reached, how isolated it was, why it erred."""
     for column in (
         "kind TEXT NOT NULL DEFAULT 'run'",
@@ -369,7 +371,7 @@ _INDEX_RUN_COLUMNS = (
 )
 
 
-def _v6_index_runs(db: Database) -> None:
+def _v6_index_runs(db: Connection) -> None:
     """Index-run figures in a table of their own: ``code_quality_reports`` is the quality gate's.
 
     Until now the indexer was the only writer of ``code_quality_reports``, so
@@ -401,7 +403,7 @@ def _v6_index_runs(db: Database) -> None:
     db.execute("DELETE FROM code_quality_reports")
 
 
-def _v7_change_sets(db: Database) -> None:
+def _v7_change_sets(db: Connection) -> None:
     """Change sets: a patch on a base commit with its provenance, keyed by their hash.
 
     A row is never updated: a change that differs is another change, and
@@ -430,7 +432,7 @@ def _v7_change_sets(db: Database) -> None:
     )
 
 
-def _v8_quality_reports(db: Database) -> None:
+def _v8_quality_reports(db: Connection) -> None:
     """``code_quality_reports`` as the quality gate keeps its runs: a row set per run.
 
     Each run of ``ark gate`` writes one row for the run (its verdict), one
@@ -476,7 +478,7 @@ def _v8_quality_reports(db: Database) -> None:
     )
 
 
-Migration = Callable[[Database], None]
+Migration = Callable[[Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
@@ -492,13 +494,13 @@ LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""
 
 
-def schema_version(db: Database) -> int:
+def schema_version(db: Connection | Database) -> int:
     """The file's ``PRAGMA user_version``."""
     row = db.conn.execute("PRAGMA user_version").fetchone()
     return int(row[0])
 
 
-def database_file(db: Database) -> Path:
+def database_file(db: Connection | Database) -> Path:
     """The path of the main database file behind ``db``."""
     for _, name, file in db.conn.execute("PRAGMA database_list"):
         if name == "main":
@@ -506,12 +508,13 @@ def database_file(db: Database) -> Path:
     return Path()
 
 
-def migrate(db: Database, target: int | None = None) -> int:
+def migrate(db: Connection | Database, target: int | None = None) -> int:
     """Bring the schema forward to ``target`` (default: :data:`LATEST`); return the version.
 
     A file already at or past ``target`` is left alone; one past
     :data:`LATEST` raises :class:`DatabaseTooNew`.
     """
+    db = as_connection(db)
     goal = LATEST if target is None else target
     if not 0 <= goal <= LATEST:
         raise ValueError(f"schema version must be between 0 and {LATEST}, not {goal}")

@@ -26,20 +26,27 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ark_lsp.gate.checks.lint import SEVERITIES, pylint_messages
-from ark_lsp.gate.checks.tool_config import mypy_config, pylint_config
-from ark_lsp.gate.checks.types import default_cache_dir, mypy_errors
-from ark_lsp.gate.model import Finding
-from ark_lsp.gate.tool_runs import ToolMissing, ToolNotRun
-from ark_lsp.gate.tree_files import tool_may_read
 from ark_lsp.models import CancelCheck
-from ark_lsp.project import Project
+
+if TYPE_CHECKING:
+    from ark_lsp.gate.model import Finding
+    from ark_lsp.project import Project
 
 TYPES = "types"
 LINT = "lint"
 SAVE_TOOLS = (TYPES, LINT)
 """The tools run on a saved file, by the name of the gate check that runs them too."""
+
+SAVE_CHECK_IMPORTS = (
+    "ark_lsp.gate.checks.lint",
+    "ark_lsp.gate.checks.tool_config",
+    "ark_lsp.gate.checks.types",
+    "ark_lsp.gate.tool_runs",
+    "ark_lsp.gate.tree_files",
+)
+"""The gate's modules the checks import on the first save (the server starts without them)."""
 
 SAVE_TOOL_TIMEOUT = 120.0
 """Seconds one tool run on a saved file may take (mypy's first run on a project is the slow one)."""
@@ -86,6 +93,12 @@ def check_saved_file(
     gate); ``cache_dir`` holds mypy's caches (default: ARK's user cache, per
     repository, beside the gate's); ``cancel`` stops a run (the tool is killed).
     """
+    # The gate's tool runners, imported on the first save: the server starts without them.
+    from ark_lsp.gate.checks.lint import SEVERITIES, pylint_messages
+    from ark_lsp.gate.checks.tool_config import mypy_config, pylint_config
+    from ark_lsp.gate.checks.types import default_cache_dir, mypy_errors
+    from ark_lsp.gate.tool_runs import ToolMissing, ToolNotRun
+
     skipped = _refusal(project, relative)
     if skipped:
         return SaveCheck(tool, relative, skipped=skipped)
@@ -134,6 +147,8 @@ def _refusal(project: Project, relative: str) -> str | None:
         return NOT_VOUCHED
     if not relative.endswith((".py", ".pyi")):
         return "not a Python file"
+    from ark_lsp.gate.tree_files import tool_may_read
+
     if not tool_may_read(project.root, relative):
         # A link (it may lead out of the workspace), a FIFO, a file gone since it was saved.
         return "not a regular file of the workspace"
@@ -149,6 +164,7 @@ def _refusal(project: Project, relative: str) -> str | None:
 __all__ = [
     "LINT",
     "NOT_VOUCHED",
+    "SAVE_CHECK_IMPORTS",
     "SAVE_TOOLS",
     "SWITCHED_OFF",
     "TYPES",

@@ -1,0 +1,232 @@
+"""The code attrs, cattrs, typing and dataclasses write at run time, compiled once, not every start.
+
+``lsprotocol.types`` defines some 570 attrs classes; attrs writes each one's
+``__init__``, ``__repr__``, ``__eq__``, ... as Python source and compiles it
+when the class is made, and ``typing`` compiles every quoted annotation:
+about half of what importing the module costs, on every start of the
+server, before it can read ``initialize``. ARK's own dataclasses (the
+settings, the models) are written and compiled the same way by
+``dataclasses``, and cattrs does it for the (un)structuring function of
+each type the first time a message carries it, the largest
+(``InitializeParams``, the client's capabilities) on the way to the first
+diagnostics. What they write depends only on the classes and on the
+versions of the packages and of Python, so the compiled code objects are
+kept in ARK's user cache (a ``marshal`` file, as Python keeps bytecode in
+``.pyc`` files), each keyed by the exact source and file name it was
+compiled from, and a start finds its code there instead of compiling it.
+Anything unexpected (another attrs, a cache that cannot be read or
+written) falls back to compiling, so the code is always exactly what the
+source says.
+"""
+
+from __future__ import annotations
+import __future__
+
+import builtins
+import contextlib
+import dataclasses
+import logging
+import marshal
+import os
+import sys
+import tempfile
+import threading
+import typing
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import CodeType, ModuleType
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+COMPILED_MODULE = "attr._make"
+"""The attrs module that compiles what it writes with the builtin ``compile``."""
+
+
+class CompiledCode:
+    """Code objects by the source and file name they were compiled from, kept in a file.
+
+    :meth:`compiling_in` makes a module's ``compile`` (the builtin, looked up
+    in the module's globals first) take its code from here.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.cached = read_cache(path)
+        self.compiled: dict[str, CodeType] = {}
+        """What was compiled since the cache was read: kept by :meth:`save`."""
+        self.used: set[str] = set()
+        """What this process took from the cache."""
+        self._lock = threading.Lock()
+
+    def compiler(self, module: ModuleType) -> Callable[..., Any]:
+        """A ``compile`` for ``module``, with the flags the builtin would inherit from it."""
+        flags = sum(
+            feature.compiler_flag
+            for feature in vars(module).values()
+            if isinstance(feature, __future__._Feature)
+        )
+        real: Callable[..., Any] = builtins.compile
+
+        def compile_cached(source: Any, filename: Any, mode: str, *args: Any, **kw: Any) -> Any:
+            if args or kw or not isinstance(source, str) or not isinstance(filename, str):
+                return real(source, filename, mode, *args, **kw)
+            key = f"{mode}\0{filename}\0{source}"
+            code = self.cached.get(key)
+            if code is None:
+                code = real(source, filename, mode, flags, True)
+                with self._lock:
+                    self.cached[key] = self.compiled[key] = code
+            else:
+                with self._lock:
+                    self.used.add(key)
+            return code
+
+        return compile_cached
+
+    def install(self, module: ModuleType) -> bool:
+        """Make ``module``'s ``compile`` use the cache; False if it has a ``compile`` of its own."""
+        if "compile" in vars(module):
+            return False
+        module.compile = self.compiler(module)  # type: ignore[attr-defined]
+        return True
+
+    @contextlib.contextmanager
+    def executing_in(self, module: ModuleType) -> Iterator[None]:
+        """While in the block, ``module``'s ``exec`` of source text compiles it with the cache."""
+        if "exec" in vars(module):
+            yield
+            return
+        compile_cached = self.compiler(module)
+
+        def exec_cached(source: Any, *args: Any, **kw: Any) -> Any:
+            if isinstance(source, str) and not kw:
+                source = compile_cached(source, "<string>", "exec")
+            return builtins.exec(source, *args, **kw)
+
+        module.exec = exec_cached  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            with contextlib.suppress(AttributeError):
+                del module.exec
+
+    @contextlib.contextmanager
+    def compiling_in(self, *modules: ModuleType) -> Iterator[None]:
+        """While in the block, the modules' ``compile`` use the cache."""
+        installed = [m for m in modules if self.install(m)]
+        try:
+            yield
+        finally:
+            for module in installed:
+                with contextlib.suppress(AttributeError):
+                    del module.compile
+
+    def save(self) -> None:
+        """Keep what was compiled since the cache was read (nothing to do if nothing was).
+
+        The file keeps what earlier processes compiled too, unless it grew past
+        :data:`MOST_KEPT` entries: then only what this one used or compiled.
+        """
+        with self._lock:
+            if not self.compiled:
+                return
+            if len(self.cached) > MOST_KEPT:
+                self.cached = {k: self.cached[k] for k in self.used | set(self.compiled)}
+            code, self.compiled = dict(self.cached), {}
+        write_cache(self.path, code)
+
+
+MOST_KEPT = 5_000
+"""Entries the cache file may hold: a start of the server uses about 1,200, its features 600."""
+
+_compiled: CompiledCode | None = None
+
+
+@contextlib.contextmanager
+def compiled_once() -> Iterator[None]:
+    """While in the block, attrs, typing and dataclasses take their code from the cache.
+
+    ``lsprotocol.types`` is imported first. cattrs keeps compiling from the
+    cache for the process's life: its functions are made as messages first
+    need them. What was compiled anew is kept when the block ends.
+    """
+    global _compiled
+    try:
+        import attr._make as attrs_make
+        import cattrs.gen as cattrs_gen
+    except ImportError:  # another attrs or cattrs: nothing to cache
+        yield
+        return
+    if _compiled is None:
+        _compiled = CompiledCode(cache_path(attrs_make, cattrs_gen))
+        _compiled.install(cattrs_gen)
+    with _compiled.compiling_in(attrs_make, typing), _compiled.executing_in(dataclasses):
+        import lsprotocol.types  # noqa: F401  (made here, with the cache)
+
+        yield
+    _compiled.save()
+
+
+def save_compiled() -> None:
+    """Keep what was compiled since the start (cattrs' functions for the messages seen)."""
+    if _compiled is not None:
+        _compiled.save()
+
+
+def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
+    """The cache for the installed attrs, cattrs, lsprotocol and Python.
+
+    Named after the sizes and times of the modules that write the code, as a ``.pyc`` is
+    checked against its source (reading the packages' versions would cost
+    more than it saves): another install starts another file. Each entry is
+    keyed by the source it was compiled from anyway.
+    """
+    # ARK's user cache, as ark_lsp.trust.user_cache_folder() says, without importing
+    # trust: it would make the rules' and models' dataclasses before the cache is read.
+    import platformdirs
+
+    stamps = []
+    for origin in (attrs_make.__file__, cattrs_gen.__file__, _lsprotocol_types_file()):
+        try:
+            stat = os.stat(origin or "")
+            stamps.append(f"{stat.st_size:x}{stat.st_mtime_ns:x}")
+        except OSError:
+            stamps.append("0")
+    name = f"{'-'.join(stamps)}-{sys.implementation.cache_tag}.marshal"
+    return platformdirs.user_cache_path("ark", appauthor=False) / "lsprotocol" / name
+
+
+def _lsprotocol_types_file() -> str | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("lsprotocol.types")
+    return spec.origin if spec is not None else None
+
+
+def read_cache(path: Path) -> dict[str, CodeType]:
+    """The cached code by key; empty when there is none or it cannot be read."""
+    try:
+        loaded = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
+
+
+def write_cache(path: Path, code: dict[str, CodeType]) -> None:
+    """Keep ``code`` at ``path`` (written whole, then renamed); a failure only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".lsprotocol-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(marshal.dumps(code))
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except (OSError, ValueError) as error:
+        logger.info("lsprotocol's compiled methods not cached: %s", error)

@@ -1,0 +1,57 @@
+"""``benchmarks/start_latency.py`` runs and prints its rows (its figures are for people to read)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "start_latency.py"
+
+
+def run_quick(*arguments: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--quick", "--runs", "1", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_quick_run_prints_every_row_with_ruff_as_the_peer() -> None:
+    table = run_quick()
+
+    for row in (
+        "ARK: spawn to first diagnostics",
+        "ruff server: spawn to first diagnostics",
+        "ARK: shutdown to exit",
+        "ruff server: shutdown to exit",
+        "import ark_lsp.server + create_server()",
+        "import lsprotocol.types alone",
+        "floor: python -c pass (wall)",
+    ):
+        line = next(line for line in table.splitlines() if line.startswith(row))
+        median, fastest = (float(figure) for figure in line[len(row) :].split())
+        assert 0 < fastest <= median
+    assert "ARK / ruff, spawn to first diagnostics:" in table
+    assert "goal: spawn to first diagnostics <= 250 ms:" in table
+
+
+def test_the_json_holds_every_sample_and_the_ratio() -> None:
+    data = json.loads(run_quick("--json", "--no-ruff"))
+
+    samples = data["results"]["samples_ms"]
+    assert set(samples) == {
+        "ark_first_diagnostics",
+        "ark_exit",
+        "ark_import",
+        "lsprotocol_import",
+        "python_bare",
+    }
+    assert all(len(values) == 1 for values in samples.values())
+    assert data["ratio_to_ruff"] is None
+    assert data["load_average"] and data["goal_ms"] == 250.0
