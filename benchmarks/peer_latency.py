@@ -89,6 +89,8 @@ QUICK_PEERS = ("ruff server",)
 FIRST_PUBLISH_TIMEOUT_S = 120.0
 EDIT_TIMEOUT_S = 30.0
 HOVER_TIMEOUT_S = 60.0
+INDEX_TIMEOUT_S = 900.0
+STOP_TIMEOUT_S = 15.0
 EDIT_PAUSE_S = 0.06
 SETTLE_S = 2.0
 
@@ -222,6 +224,7 @@ class Session:
     initialized_at: float | None = None
     publishes: dict[str, list[tuple[float, int | None]]] = field(default_factory=dict)
     index_ready: bool = False
+    stderr_tail: list[str] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -256,10 +259,15 @@ class Session:
             except TimeoutError:
                 return None
 
-    async def until_index_ready(self) -> None:
+    async def until_index_ready(self, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
         while not self.index_ready:
             self.changed.clear()
-            await self.changed.wait()
+            remaining = deadline - time.perf_counter()
+            try:
+                await asyncio.wait_for(self.changed.wait(), max(remaining, 0))
+            except TimeoutError:
+                raise ServerError(f"{self.server.name}: no index within {timeout:.0f} s") from None
 
 
 def _converter() -> Any:
@@ -277,6 +285,13 @@ def _converter() -> Any:
 
     converter.register_structure_hook(types.InitializeResponse, raw_response)
     return converter
+
+
+async def _drain_stderr(session: Session) -> None:
+    process = session.client._server
+    assert process is not None and process.stderr is not None
+    while line := await process.stderr.readline():
+        session.stderr_tail = [*session.stderr_tail[-19:], line.decode(errors="replace")]
 
 
 async def start(server: Server, root: Path) -> Session:
@@ -307,6 +322,9 @@ async def start(server: Server, root: Path) -> Session:
     env = {**os.environ, **server.env}
     session.started = time.perf_counter()
     await client.start_io(*server.command, env=env, cwd=str(server.cwd))
+    # pygls pipes the server's stderr and never reads it: a chatty server would block on
+    # a full pipe. Read it, keeping the last lines for an error message.
+    client._async_tasks.append(asyncio.create_task(_drain_stderr(session)))
     initialize = client.initialize_async(
         types.InitializeParams(
             process_id=os.getpid(),
@@ -337,16 +355,20 @@ def open_document(session: Session, uri: str, text: str) -> None:
 
 async def stop(session: Session) -> None:
     """Shut the server down as an editor does; kill it if it does not exit."""
-    client = session.client
+    client, process = session.client, session.client._server
+    assert process is not None
     try:
-        await asyncio.wait_for(client.shutdown_async(None), 10)
+        await asyncio.wait_for(client.shutdown_async(None), STOP_TIMEOUT_S)
         client.exit(None)
-        await asyncio.wait_for(client.stop(), 10)
-    except TimeoutError:
-        process = client._server
-        if process is not None and process.returncode is None:
+        await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+    except (TimeoutError, RuntimeError):  # RuntimeError: pygls saw the process end first
+        if process.returncode is None:
+            progress(f"{session.server.name} did not exit when asked: killed")
             process.kill()
-        await client.stop()
+    try:
+        await asyncio.wait_for(client.stop(), STOP_TIMEOUT_S)
+    except TimeoutError:
+        raise ServerError(f"{session.server.name}: its streams did not close") from None
 
 
 def process_tree(pid: int) -> list[int]:
@@ -419,7 +441,7 @@ async def time_spawns(
             if round_ == 0:
                 progress(f"{server.name}: started once untimed")
                 if server.name == ARK:
-                    await session.until_index_ready()
+                    await session.until_index_ready(INDEX_TIMEOUT_S)
             elif at is not None and session.initialized_at is not None:
                 samples[server.name]["initialize"].append(
                     (session.initialized_at - session.started) * 1000
