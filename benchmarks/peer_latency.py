@@ -184,7 +184,14 @@ def servers(root: Path, database: Path, peers: Sequence[str]) -> tuple[list[Serv
     pypi = install_pypi_peers()
     candidates = {
         "ruff server": Server(
-            "ruff server", _pin(PYPI_PINS, "ruff", "=="), (str(pypi / "ruff"), "server"), root
+            "ruff server",
+            _pin(PYPI_PINS, "ruff", "=="),
+            (str(pypi / "ruff"), "server"),
+            root,
+            # ruff looks for its settings in the folders above a file too, and the corpus
+            # lies under this repository, whose own settings exclude it: ruff would publish
+            # nothing for it. Its defaults instead, as for a project with no ruff settings.
+            options={"settings": {"configurationPreference": "editorOnly"}},
         ),
         "pylsp": Server(
             "pylsp", _pin(PYPI_PINS, "python-lsp-server", "=="), (str(pypi / "pylsp"),), root
@@ -353,14 +360,20 @@ def open_document(session: Session, uri: str, text: str) -> None:
     )
 
 
-async def stop(session: Session) -> None:
-    """Shut the server down as an editor does; kill it if it does not exit."""
+async def stop(session: Session) -> float | None:
+    """Shut the server down as an editor does; kill it if it does not exit.
+
+    Returns the milliseconds from ``shutdown`` to the process's end, or None
+    if it had to be killed.
+    """
     client, process = session.client, session.client._server
     assert process is not None
+    began, ended = time.perf_counter(), None
     try:
         await asyncio.wait_for(client.shutdown_async(None), STOP_TIMEOUT_S)
         client.exit(None)
         await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+        ended = (time.perf_counter() - began) * 1000
     except (TimeoutError, RuntimeError):  # RuntimeError: pygls saw the process end first
         if process.returncode is None:
             progress(f"{session.server.name} did not exit when asked: killed")
@@ -369,6 +382,7 @@ async def stop(session: Session) -> None:
         await asyncio.wait_for(client.stop(), STOP_TIMEOUT_S)
     except TimeoutError:
         raise ServerError(f"{session.server.name}: its streams did not close") from None
+    return ended
 
 
 def process_tree(pid: int) -> list[int]:
@@ -431,9 +445,11 @@ async def time_spawns(
     compiles its bytecode.
     """
     samples: dict[str, dict[str, list[float]]] = {
-        server.name: {"initialize": [], "diagnostics": []} for server in chosen
+        server.name: {"initialize": [], "diagnostics": [], "exit": []} for server in chosen
     }
     for round_ in range(spawns + 1):
+        if round_:
+            progress(f"timed starts, round {round_} of {spawns}")
         for server in chosen:
             session = await start(server, root)
             open_document(session, uri, text)
@@ -442,12 +458,18 @@ async def time_spawns(
                 progress(f"{server.name}: started once untimed")
                 if server.name == ARK:
                     await session.until_index_ready(INDEX_TIMEOUT_S)
-            elif at is not None and session.initialized_at is not None:
+            elif at is None:
+                progress(
+                    f"{server.name}: no diagnostics {FIRST_PUBLISH_TIMEOUT_S:.0f} s after a start"
+                )
+            elif session.initialized_at is not None:
                 samples[server.name]["initialize"].append(
                     (session.initialized_at - session.started) * 1000
                 )
                 samples[server.name]["diagnostics"].append((at - session.started) * 1000)
-            await stop(session)
+            exited = await stop(session)
+            if round_ and exited is not None:
+                samples[server.name]["exit"].append(exited)
     return samples
 
 
@@ -599,6 +621,8 @@ async def measure(
             "spawn_ms": {
                 "median": _median(spawn_ms[server.name]["diagnostics"]),
                 "initialize_median": _median(spawn_ms[server.name]["initialize"]),
+                "exit_median": _median(spawn_ms[server.name]["exit"]),
+                "killed": spawns - len(spawn_ms[server.name]["exit"]),
                 "samples": [round(sample, 1) for sample in spawn_ms[server.name]["diagnostics"]],
             },
             "edit_ms": {
@@ -622,6 +646,7 @@ async def measure(
 ROWS = (
     ("spawn to initialize answered, median", ("spawn_ms", "initialize_median"), "ms"),
     ("spawn to first diagnostics, median", ("spawn_ms", "median"), "ms"),
+    ("shutdown to exit, median", ("spawn_ms", "exit_median"), "ms"),
     ("edit to diagnostics, p50", ("edit_ms", "p50"), "ms"),
     ("edit to diagnostics, p95", ("edit_ms", "p95"), "ms"),
     ("hover, p50", ("hover_ms", "p50"), "ms"),
@@ -695,6 +720,11 @@ def as_table(data: dict[str, Any]) -> str:
             lines.append(f"note: {name} publishes no diagnostics on a change")
         if result["edit_ms"]["missed"]:
             lines.append(f"note: {name} published nothing for {result['edit_ms']['missed']} edits")
+        if result["spawn_ms"]["killed"]:
+            lines.append(
+                f"note: {name} did not exit within {STOP_TIMEOUT_S:.0f} s of shutdown"
+                f" {result['spawn_ms']['killed']} times, and was killed"
+            )
         if result["hover_ms"]["timeouts"]:
             lines.append(f"note: {name}: {result['hover_ms']['timeouts']} hovers timed out")
     lines += [f"note: {note}" for note in data["notes"]]
