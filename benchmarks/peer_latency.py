@@ -671,7 +671,10 @@ def ratios(servers_: dict[str, Any]) -> dict[str, dict[str, float | None]]:
         table[name] = {}
         for label, path, _ in ROWS:
             mine, theirs = _value(ark, path), _value(result, path)
-            table[name][label] = round(mine / theirs, 2) if mine is not None and theirs else None
+            # Three significant figures: a peer 200 times slower shows as 0.005, not 0.00.
+            table[name][label] = (
+                float(f"{mine / theirs:.3g}") if mine is not None and theirs else None
+            )
     return table
 
 
@@ -703,7 +706,7 @@ def as_table(data: dict[str, Any]) -> str:
                 row.append(f"{value:.1f} {unit}")
             else:
                 ratio = data["ratios"][name][label]
-                shown = f"{ratio:.2f}x" if ratio is not None and ark is not None else "-"
+                shown = f"{ratio:.3g}x" if ratio is not None and ark is not None else "-"
                 row.append(f"{value:.1f} {unit} ({shown})")
         cells.append(row)
     widths = [width] + [max(len(row[i]) for row in cells) + 2 for i in range(1, len(names) + 1)]
