@@ -100,6 +100,34 @@ class Session:
         return int(server.pid)
 
 
+def answer_server_requests(client: LanguageClient) -> None:
+    """Answer what a server asks of its editor as an editor with no settings does."""
+
+    @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
+    def on_progress_create(params: types.WorkDoneProgressCreateParams) -> None:
+        return None
+
+    @client.feature(types.WORKSPACE_CONFIGURATION)
+    def on_configuration(params: types.ConfigurationParams) -> list[None]:
+        return [None for _ in params.items]
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(params: types.RegistrationParams) -> None:
+        return None
+
+    @client.feature(types.CLIENT_UNREGISTER_CAPABILITY)
+    def on_unregister(params: types.UnregistrationParams) -> None:
+        return None
+
+    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def on_lens_refresh(params: None) -> None:
+        return None
+
+    @client.feature(types.PROGRESS)
+    def on_progress(params: types.ProgressParams) -> None:
+        return None
+
+
 async def start_server(
     root: Path, database: Path, options: dict[str, Any]
 ) -> tuple[Session, float]:
@@ -122,25 +150,7 @@ async def start_server(
             session.ready_at = session.ready_at or time.perf_counter()
             session.changed.set()
 
-    @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-    def on_progress_create(params: types.WorkDoneProgressCreateParams) -> None:
-        return None
-
-    @client.feature(types.WORKSPACE_CONFIGURATION)
-    def on_configuration(params: types.ConfigurationParams) -> list[None]:
-        return [None for _ in params.items]
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def on_register(params: types.RegistrationParams) -> None:
-        return None
-
-    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def on_lens_refresh(params: None) -> None:
-        return None
-
-    @client.feature(types.PROGRESS)
-    def on_progress(params: types.ProgressParams) -> None:
-        return None
+    answer_server_requests(client)
 
     env = {**os.environ, "ARK_DATABASE": str(database)}
     started = time.perf_counter()
@@ -217,6 +227,24 @@ def edit_point(text: str) -> tuple[int, str]:
     ]
     nearest = min(statements, key=lambda node: abs(node.lineno - middle))
     return nearest.lineno, " " * nearest.col_offset
+
+
+def one_line_edit(
+    middle: int, indent: str, version: int
+) -> tuple[types.TextDocumentContentChangePartial, str]:
+    """The change for edit ``version`` (2 and on) at ``edit_point``'s line, and its new line.
+
+    The first edit adds the line; each later one retypes it.
+    """
+    edited_line = f"{indent}x_{version} = {version}  # edit\n"
+    change = types.TextDocumentContentChangePartial(
+        range=types.Range(
+            start=types.Position(line=middle, character=0),
+            end=types.Position(line=middle + (version > 2), character=0),
+        ),
+        text=edited_line,
+    )
+    return change, edited_line
 
 
 def resident_mb(pid: int) -> tuple[float, float]:
@@ -354,14 +382,7 @@ async def _measure(
         parses = []
         saves: list[float] = []
         for version in range(2, edits + 2):
-            edited_line = f"{indent}x_{version} = {version}  # edit\n"
-            change = types.TextDocumentContentChangePartial(
-                range=types.Range(
-                    start=types.Position(line=middle, character=0),
-                    end=types.Position(line=middle + (version > 2), character=0),
-                ),
-                text=edited_line,
-            )
+            change, edited_line = one_line_edit(middle, indent, version)
             began = time.perf_counter()
             client.text_document_did_change(
                 types.DidChangeTextDocumentParams(
