@@ -33,6 +33,7 @@ from ark_lsp.store import PerformanceRecord, QualityRow, SymbolRecord
 from ark_lsp.workflows.definitions import Definition, DefinitionFinder, Outcome
 from ark_lsp.workflows.gate_reports import function_quality
 from ark_lsp.workflows.jedi_definitions import JediDefinitions, JediQuestion
+from ark_lsp.workflows.library_modules import LibraryModules
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,9 @@ class Hovers(Feature):
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
         self.jedi = JediDefinitions()
+        self.library = LibraryModules(LIBRARY_FOLDERS, self._read_module)
+        self._prefetched: set[str] = set()
+        """Documents whose imported library modules were asked for ahead."""
 
     def register(self) -> None:
         """Answer hover requests."""
@@ -219,8 +223,9 @@ class Hovers(Feature):
         self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
 
     def stop(self) -> None:
-        """Let jedi's thread end."""
+        """Let jedi's thread and the library modules' end."""
         self.jedi.close()
+        self.library.close()
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
@@ -266,7 +271,11 @@ class Hovers(Feature):
             return None
         folder = snapshot.folder
         index = store.index if folder and (store := folder.reader()) else None
-        found = DefinitionFinder(snapshot.report, snapshot.relative, index).find(reference, line)
+        finder = DefinitionFinder(snapshot.report, snapshot.relative, index, self.library.report)
+        if snapshot.uri not in self._prefetched:
+            self._prefetched.add(snapshot.uri)
+            finder.prefetch_imports()
+        found = finder.find(reference, line)
         if isinstance(found, Definition):
             return self._facts_of(snapshot, found)
         if found is Outcome.ABSENT:
@@ -275,6 +284,10 @@ class Hovers(Feature):
 
     def _facts_of(self, snapshot: Snapshot, found: Definition) -> SymbolFacts:
         folder = snapshot.folder
+        if found.external and found.symbol is not None:
+            return SymbolFacts.of_symbol(
+                found.symbol, OUTSIDE, f"{found.path}:{found.symbol.span.line}"
+            )
         if found.symbol is not None:
             facts = SymbolFacts.of_symbol(
                 found.symbol, snapshot.report.tier.value, f"{found.path}:{found.symbol.span.line}"

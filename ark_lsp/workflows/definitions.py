@@ -19,8 +19,9 @@ attribute no class of a fully known hierarchy defines) is :data:`ABSENT`.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ark_lsp.analysis.references import Reference
@@ -46,6 +47,8 @@ class Definition:
     """The definition in the open document's own report, when it is defined there."""
     record: SymbolRecord | None = None
     """The definition as the index holds it, when it is defined in another file."""
+    external: bool = False
+    """Whether it is defined outside the workspace (``path`` is then the file's own)."""
 
 
 class Outcome(enum.Enum):
@@ -74,20 +77,23 @@ class _Module(Protocol):
     def imports(self) -> Sequence[Import]: ...
 
 
-class DocumentModule:
-    """The open document, as its own fresh report describes it."""
+class ReportModule:
+    """A module as a fresh report describes it: the open document, or a library's file."""
 
-    def __init__(self, report: ModuleReport, path: str) -> None:
+    def __init__(self, report: ModuleReport, path: str, *, external: bool = False) -> None:
         self.path = path
         self.name = report.module
         self.report = report
+        self.external = external
         self._symbols: dict[str, Symbol] = {}
         for symbol in report.symbols:
             self._symbols.setdefault(symbol.qualname, symbol)
 
     def definition(self, qualname: str) -> Definition | None:
         symbol = self._symbols.get(qualname)
-        return Definition(self.path, qualname, symbol=symbol) if symbol else None
+        if symbol is None:
+            return None
+        return Definition(self.path, qualname, symbol=symbol, external=self.external)
 
     def bases(self, qualname: str) -> tuple[str, ...] | None:
         symbol = self._symbols.get(qualname)
@@ -154,6 +160,9 @@ class _Opaque:
     text: str
 
 
+LibraryReports = Callable[[str], tuple[Path, ModuleReport] | None]
+"""A library module's file and report by its name, when one is ready."""
+
 _Value = _ModuleName | _Named
 _Linear = _Named | _Opaque
 
@@ -161,10 +170,28 @@ _Linear = _Named | _Opaque
 class DefinitionFinder:
     """Resolves references of one document; make one per request (it caches what it read)."""
 
-    def __init__(self, report: ModuleReport, path: str, index: CodeIndexRepository | None) -> None:
-        self.document = DocumentModule(report, path)
+    def __init__(
+        self,
+        report: ModuleReport,
+        path: str,
+        index: CodeIndexRepository | None,
+        library: LibraryReports | None = None,
+    ) -> None:
+        """Resolve in the document of ``report`` (at ``path``), with the workspace's index.
+
+        ``library`` gives the report of a module outside the workspace, when
+        it has one ready.
+        """
+        self.document = ReportModule(report, path)
         self._index = index
+        self._library = library
         self._modules: dict[str, _Module | None] = {report.module: self.document}
+
+    def prefetch_imports(self) -> None:
+        """Ask ahead for the library reports of the modules the document imports."""
+        for item in self.document.report.imports:
+            if item.module and item.resolved:
+                self._module(item.module)
 
     def find(self, reference: Reference, line: int) -> Definition | Outcome:
         """The definition ``reference`` (at ``line``, 1-based) resolves to, or why there is none."""
@@ -210,30 +237,45 @@ class DefinitionFinder:
         value = self._resolve_bound(module, first, depth)
         for part in rest:
             if isinstance(value, Outcome):
-                return value
+                # An attribute of a variable: its type is for inference (jedi) to find.
+                return UNKNOWN
             value = self._member(value, part, depth + 1)
         return value
 
     def _resolve_bound(self, module: _Module, name: str, depth: int) -> _Value | Outcome:
-        """What ``name`` means at the top level of ``module``."""
+        """What ``name`` means at the top level of ``module``.
+
+        A name the module neither defines nor imports is bound by an
+        assignment, a loop or a parameter (or not at all): :data:`ABSENT`,
+        as jedi's ``goto`` would land on that statement, no function or class.
+        """
         if depth > MAX_DEPTH:
             return UNKNOWN
         if module.definition(name) is not None:
             return _Named(module, name)
         imports = module.imports()
         for item in reversed(imports):  # the last binding wins
-            if item.bound != name or item.name == "*" or not item.resolved:
+            if item.bound != name or item.name == "*":
                 continue
+            if not item.resolved:
+                return UNKNOWN
             if item.name is None:
                 top = item.module.partition(".")[0]
                 return _ModuleName(top if item.bound == top else item.module)
             return self._member(_ModuleName(item.module), item.name, depth + 1)
+        outcome = ABSENT
         for item in imports:
-            if item.name == "*" and item.resolved:
-                found = self._member(_ModuleName(item.module), name, depth + 1)
+            if item.name == "*":
+                found = (
+                    self._member(_ModuleName(item.module), name, depth + 1)
+                    if item.resolved
+                    else UNKNOWN
+                )
                 if isinstance(found, _Named):
                     return found
-        return UNKNOWN
+                if found is UNKNOWN:
+                    outcome = UNKNOWN  # the star may bind it, for all ARK can tell
+        return outcome
 
     def _member(self, value: _Value, name: str, depth: int) -> _Value | Outcome:
         """``value.name``: a module's attribute or submodule, or a class's method."""
@@ -241,12 +283,11 @@ class DefinitionFinder:
             return UNKNOWN
         if isinstance(value, _ModuleName):
             module = self._module(value.name)
-            if module is not None:
-                found = self._resolve_bound(module, name, depth)
-                if not isinstance(found, Outcome):
-                    return found
+            found = self._resolve_bound(module, name, depth) if module is not None else UNKNOWN
+            if not isinstance(found, Outcome):
+                return found
             submodule = f"{value.name}.{name}" if value.name else name
-            return _ModuleName(submodule) if self._module(submodule) is not None else UNKNOWN
+            return _ModuleName(submodule) if self._module(submodule) is not None else found
         if value.module.bases(value.qualname) is None:
             return UNKNOWN  # an attribute of a function: nothing the index records
         return self._defining_class(value, name, skip_owner=False)
@@ -254,11 +295,12 @@ class DefinitionFinder:
     def _module(self, name: str) -> _Module | None:
         if name not in self._modules:
             located = self._index.module_file(name) if self._index is not None else None
-            self._modules[name] = (
-                IndexedModule(self._index, located[0], name)
-                if located is not None and self._index is not None
-                else None
-            )
+            module: _Module | None = None
+            if located is not None and self._index is not None:
+                module = IndexedModule(self._index, located[0], name)
+            elif self._library is not None and (ready := self._library(name)) is not None:
+                module = ReportModule(ready[1], str(ready[0]), external=True)
+            self._modules[name] = module
         return self._modules[name]
 
     # --- classes -----------------------------------------------------------------------------

@@ -85,6 +85,8 @@ class JediDefinitions:
         self._answers: OrderedDict[Hashable, tuple[JediPlace, ...]] = OrderedDict()
         self._pending: dict[Hashable, Future[tuple[JediPlace, ...]]] = {}
         self._thread: threading.Thread | None = None
+        self._busy = True
+        """Whether the thread is at work (it starts out to import jedi, which is work)."""
         self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
 
     def warm_up(self, roots: Sequence[Path] = ()) -> None:
@@ -102,6 +104,9 @@ class JediDefinitions:
             if key in self._answers:
                 self._answers.move_to_end(key)
                 return self._answers[key]
+            # Busy with another question (or starting): this one cannot be answered within
+            # the budget, so it is queued for next time and not waited for.
+            idle = not self._busy and not self._pending
             future = self._pending.get(key)
             if future is None:
                 if len(self._pending) >= MAX_PENDING:
@@ -110,6 +115,8 @@ class JediDefinitions:
                 self._pending[key] = future
                 self._jobs.put(_Ask(key, question, future))
         self._ensure_thread()
+        if not idle:
+            return None
         try:
             return future.result(timeout=self.budget_s)
         except FutureTimeout:
@@ -126,7 +133,14 @@ class JediDefinitions:
                 self._thread.start()
 
     def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while True:
+            with self._lock:
+                self._busy = False
+            job = self._jobs.get()
+            with self._lock:
+                self._busy = True
+            if job is None:
+                return
             if isinstance(job, _WarmUp):
                 self._warm(job.roots)
                 continue
