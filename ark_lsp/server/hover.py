@@ -18,6 +18,7 @@ import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -29,11 +30,14 @@ from ark_lsp.server.convert import lsp_hover, server_position
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
-from ark_lsp.store import PerformanceRecord, QualityRow, SymbolRecord
+from ark_lsp.store import PerformanceRecord, QualityRow, StoreError, SymbolRecord
 from ark_lsp.workflows.definitions import Definition, DefinitionFinder, Outcome
 from ark_lsp.workflows.gate_reports import function_quality
 from ark_lsp.workflows.jedi_definitions import JediDefinitions, JediQuestion
 from ark_lsp.workflows.library_modules import LibraryModules
+
+if TYPE_CHECKING:
+    from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +225,15 @@ class Hovers(Feature):
     async def initialized(self) -> None:
         """Start jedi and warm it in its thread, so that no hover pays its start-up."""
         self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
+
+    def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
+        """Open the folder's query connection now, so that the first hover does not."""
+        store = folder.reader()
+        try:
+            if store is not None:
+                store.index.call_count("")  # the first query reads the schema and first pages
+        except StoreError as error:
+            logger.debug("index of %s not warmed: %s", folder.root, error)
 
     def stop(self) -> None:
         """Let jedi's thread and the library modules' end."""

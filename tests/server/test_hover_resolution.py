@@ -75,6 +75,8 @@ configured("c=3")
 Loader.load(Loader(), "path")
 loader = Loader()
 loader.load("path")
+import textwrap
+textwrap.dedent("  x")
 """
 
 STAND_IN = '''\
@@ -184,6 +186,22 @@ async def test_imported_names_resolve_from_the_index(
         assert "pkg/parser.py:4" in text
     text = await hover_text(client, path, line=8, character=8)  # Loader.load(...)
     assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+
+
+@pytest.mark.asyncio
+async def test_calls_into_the_standard_library_resolve_without_jedi(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "uses.py"
+    await open_file(client, path)
+    # textwrap.py is analysed in the background once the document is first hovered
+    for _ in range(600):
+        text = await hover_or_none(client, path, line=12, character=10)  # textwrap.dedent
+        if text:
+            break
+        await asyncio.sleep(0.05)
+    assert "def dedent(text)" in text and "outside the workspace" in text
+    assert "textwrap.py:" in text
 
 
 @pytest.mark.asyncio
