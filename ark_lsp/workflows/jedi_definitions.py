@@ -4,7 +4,8 @@ jedi infers what the index cannot (a local variable's type, a call into a
 library), but it costs 10 to 20 ms a question and 0.3 to 1.2 s to start.
 So it runs in one thread of its own, started and warmed in the background
 (:meth:`JediDefinitions.warm_up`), and a question waits at most
-:data:`JEDI_BUDGET_S` for it: what comes later is kept for the next
+:data:`JEDI_BUDGET_S` for it, and only when jedi is idle and its latest
+answers came within that budget: what comes later is kept for the next
 question about the same place. Only that thread imports jedi, so that no
 request can block on jedi's import either.
 """
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import queue
+import statistics
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -35,6 +38,9 @@ CACHED_ANSWERS = 512
 
 MAX_PENDING = 4
 """Questions queued for jedi at most; past that a question is answered without asking it."""
+
+RECENT_ANSWERS = 8
+"""How many of jedi's latest answer times predict the next one's."""
 
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
 
@@ -87,6 +93,8 @@ class JediDefinitions:
         self._thread: threading.Thread | None = None
         self._busy = True
         """Whether the thread is at work (it starts out to import jedi, which is work)."""
+        self._recent: deque[float] = deque(maxlen=RECENT_ANSWERS)
+        """How long jedi's latest answers took, in seconds."""
         self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
 
     def warm_up(self, roots: Sequence[Path] = ()) -> None:
@@ -104,9 +112,10 @@ class JediDefinitions:
             if key in self._answers:
                 self._answers.move_to_end(key)
                 return self._answers[key]
-            # Busy with another question (or starting): this one cannot be answered within
-            # the budget, so it is queued for next time and not waited for.
-            idle = not self._busy and not self._pending
+            # Busy with another question (or starting), or slower than the budget of late:
+            # this one would not be answered in time, so it is queued and not waited for.
+            in_time = not self._recent or statistics.median(self._recent) <= self.budget_s
+            idle = not self._busy and not self._pending and in_time
             future = self._pending.get(key)
             if future is None:
                 if len(self._pending) >= MAX_PENDING:
@@ -145,12 +154,14 @@ class JediDefinitions:
                 self._warm(job.roots)
                 continue
             key, question, future = job.key, job.question, job.future
+            began = time.perf_counter()
             try:
                 answer = self._goto(question)
             except Exception:  # jedi's inference fails on some half-typed code: no answer
                 logger.debug("jedi could not resolve %s", question.path, exc_info=True)
                 answer = ()
             with self._lock:
+                self._recent.append(time.perf_counter() - began)
                 self._answers[key] = answer
                 while len(self._answers) > CACHED_ANSWERS:
                     self._answers.popitem(last=False)
