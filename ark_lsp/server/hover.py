@@ -270,8 +270,6 @@ class Hovers(Feature):
         item = _import_at(snapshot, line, word)
         if item is not None:
             return self._describe_import(snapshot, item)
-        if _is_builtin(snapshot, word):
-            return None  # ARK knows nothing of builtins worth a hover: no tier, no complexity
         called = self._resolve(snapshot, line, column, start)
         return render_symbol(called, markdown) if called is not None else None
 
@@ -282,6 +280,8 @@ class Hovers(Feature):
         reference = reference_at(snapshot.report, snapshot.document.lines[line - 1], line, start)
         if reference is None:
             return None
+        if reference.receiver is None and _is_builtin(snapshot, reference.name):
+            return None  # ARK knows nothing of builtins worth a hover: no tier, no complexity
         folder = snapshot.folder
         index = store.index if folder and (store := folder.reader()) else None
         finder = DefinitionFinder(snapshot.report, snapshot.relative, index, self.library.report)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ark_lsp.workflows.background import requests_first
+
 if TYPE_CHECKING:
     import jedi
 
@@ -151,12 +153,14 @@ class JediDefinitions:
             if job is None:
                 return
             if isinstance(job, _WarmUp):
-                self._warm(job.roots)
+                with requests_first():
+                    self._warm(job.roots)
                 continue
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
             try:
-                answer = self._goto(question)
+                with requests_first():
+                    answer = self._goto(question)
             except Exception:  # jedi's inference fails on some half-typed code: no answer
                 logger.debug("jedi could not resolve %s", question.path, exc_info=True)
                 answer = ()

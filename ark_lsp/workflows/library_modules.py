@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ark_lsp.analysis import analyze
 from ark_lsp.models import ModuleReport
+from ark_lsp.workflows.background import requests_first
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,8 @@ class LibraryModules:
 
     def _serve(self) -> None:
         while (name := self._jobs.get()) is not None:
-            made = self._make(name)
+            with requests_first():
+                made = self._make(name)
             with self._lock:
                 self._reports[name] = made
                 self._pending.discard(name)

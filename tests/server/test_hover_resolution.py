@@ -61,6 +61,14 @@ class Child(Model):
     def save(self):
         self.validate()
         return super().save()
+
+
+class Opened(Base):
+    def open(self):
+        return self.format()
+
+    def format(self):
+        return self.open()
 '''
 
 USES = """\
@@ -165,6 +173,9 @@ async def test_self_cls_and_super_resolve_through_bases_in_another_module(
     text = await hover_text(client, path, line=17, character=24)
     assert "def Base.save(self)" in text and "Store the object." in text
     assert "pkg/base.py:7" in text
+    # a method named like a builtin is the method, not the builtin
+    text = await hover_text(client, path, line=22, character=21)
+    assert "def Opened.format(self)" in text and "pkg/models.py:25" in text
     # a base class named in a class statement, imported from another module
     text = await hover_text(client, path, line=5, character=13)
     assert "class Base" in text and "pkg/base.py:4" in text
