@@ -30,6 +30,7 @@ from ark_lsp.server.convert import lsp_hover, server_position
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
+from ark_lsp.server.protocol import ArkProtocol
 from ark_lsp.store import PerformanceRecord, QualityRow, StoreError, SymbolRecord
 from ark_lsp.workflows.definitions import Definition, DefinitionFinder, Outcome
 from ark_lsp.workflows.gate_reports import function_quality
@@ -225,13 +226,30 @@ class Hovers(Feature):
     async def initialized(self) -> None:
         """Start jedi and warm it in its thread, so that no hover pays its start-up."""
         self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
+        protocol = self.server.protocol
+        if isinstance(protocol, ArkProtocol):  # the first hover finds its converters made
+            at = types.Position(line=0, character=0)
+            protocol.rehearse(
+                types.HoverRequest(
+                    id=0,
+                    params=types.HoverParams(types.TextDocumentIdentifier(uri="file:///"), at),
+                ),
+                types.HoverResponse(
+                    id=0,
+                    result=types.Hover(
+                        types.MarkupContent(types.MarkupKind.Markdown, ""), types.Range(at, at)
+                    ),
+                ),
+            )
 
     def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
         """Open the folder's query connection now, so that the first hover does not."""
         store = folder.reader()
         try:
-            if store is not None:
-                store.index.call_count("")  # the first query reads the schema and first pages
+            if store is not None:  # the first queries read the schema and the first pages
+                store.index.call_count("")
+                store.runs.performance("", "")
+                function_quality(store, "", "")
         except StoreError as error:
             logger.debug("index of %s not warmed: %s", folder.root, error)
 
