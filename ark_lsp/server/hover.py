@@ -306,7 +306,11 @@ class Hovers(Feature):
         if snapshot.uri not in self._prefetched:
             self._prefetched.add(snapshot.uri)
             finder.prefetch_imports()
-        found = finder.find(reference, line)
+        try:
+            found: Definition | Outcome = finder.find(reference, line)
+        except StoreError as error:  # a locked or damaged index: as if it knew nothing
+            logger.debug("index unavailable for a hover: %s", error)
+            found = Outcome.UNKNOWN
         if isinstance(found, Definition):
             return self._facts_of(snapshot, found)
         if found is Outcome.ABSENT:
