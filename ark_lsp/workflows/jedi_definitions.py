@@ -12,6 +12,7 @@ request can block on jedi's import either.
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import statistics
@@ -153,8 +154,7 @@ class JediDefinitions:
             if job is None:
                 return
             if isinstance(job, _WarmUp):
-                with requests_first():
-                    self._warm(job.roots)
+                self._warm(job.roots)
                 continue
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
@@ -180,6 +180,9 @@ class JediDefinitions:
                 self._project(root)
             project = self._project(roots[0]) if roots else None
             jedi.Script(_WARM_UP_SOURCE, project=project).goto(3, 9, follow_imports=True)
+            # What jedi loaded lives as long as the server, like what start-up loaded: keep
+            # the cyclic collector from walking it on every full pass (as start-up does).
+            gc.freeze()
         except Exception:
             logger.warning("jedi did not start; hovers answer from the index", exc_info=True)
 
