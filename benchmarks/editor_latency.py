@@ -9,9 +9,13 @@ Code's client capabilities (pushed diagnostics, UTF-16 positions):
   p95. The floor is a bare ``ast.parse`` of the edited text in this process,
   timed in the pause after each edit so that it meets the same machine as
   the edits do (median); DESIGN.md holds the p95 to within 1.5x of it.
-- **hover**: on every function name defined in that file (the engine's
-  report) and on call sites (resolved by jedi); p50 and p95, goal p95 under
-  20 ms.
+- **hover**: on function names where that file defines them and on call
+  sites (plain names, ``self.f``/``cls.f``, ``super().f`` and ``module.f``),
+  which ARK resolves from its index and asks jedi only what that cannot
+  decide. First, right after the file opens in the warm server, one hover
+  on each of up to 100 definitions and 100 call sites, interleaved, the
+  session's first hover included: its p95 is held under 15 ms. Then, after
+  the edits, each kind again (three rounds) for its own p50 and p95.
 - **memory**: the resident sets of the server and every process below it,
   summed, after the cold index of the whole django corpus and 50 edits in
   that same session (goal: under 100 MB); the server's own peak.
@@ -36,6 +40,7 @@ import ast
 import asyncio
 import datetime as dt
 import functools
+import itertools
 import json
 import os
 import statistics
@@ -57,7 +62,8 @@ TARGET_LINES = 3_000
 TOOL_SOURCES = frozenset({"ark-types", "ark-lint"})
 EDITED_FILE = "django/db/models/fields/__init__.py"
 DIAGNOSTICS_GOAL = 1.5
-HOVER_GOAL_MS = 20.0
+HOVER_GOAL_MS = 15.0
+HOVER_POINTS = 100
 MEMORY_GOAL_MB = 100.0
 MEMORY_EDITS = 50
 """Edits typed after the cold index, before the process tree's memory is read."""
@@ -297,7 +303,12 @@ def tree_memory(pid: int) -> dict[str, Any]:
 
 
 def hover_points(text: str) -> tuple[list[types.Position], list[types.Position]]:
-    """Positions of function names where they are defined, and where they are called."""
+    """Positions of function names where they are defined, and where they are called.
+
+    A call site is a plain name (``f(...)``) or an attribute of ``self``,
+    ``cls``, ``super()`` or a module (``self.f(...)``, ``super().f(...)``);
+    the cursor is on the called name.
+    """
     tree = ast.parse(text)
     lines = text.splitlines()
     definitions, calls = [], []
@@ -307,29 +318,54 @@ def hover_points(text: str) -> tuple[list[types.Position], list[types.Position]]
             column = line.find(node.name, node.col_offset)
             if column >= 0 and line.isascii():
                 definitions.append(types.Position(line=node.lineno - 1, character=column + 1))
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and lines[node.lineno - 1].isascii()
-        ):
-            calls.append(types.Position(line=node.lineno - 1, character=node.func.col_offset + 1))
+        elif isinstance(node, ast.Call) and lines[(node.func.end_lineno or 1) - 1].isascii():
+            func = node.func
+            if isinstance(func, ast.Name):
+                calls.append(types.Position(line=func.lineno - 1, character=func.col_offset + 1))
+            elif isinstance(func, ast.Attribute) and (
+                isinstance(func.value, ast.Name)
+                or (
+                    isinstance(func.value, ast.Call)
+                    and isinstance(func.value.func, ast.Name)
+                    and func.value.func.id == "super"
+                )
+            ):
+                column = (func.end_col_offset or 0) - len(func.attr)
+                calls.append(types.Position(line=(func.end_lineno or 1) - 1, character=column + 1))
+    calls.sort(key=lambda position: (position.line, position.character))
     return definitions, calls
+
+
+def interleaved(*kinds: Sequence[types.Position]) -> list[types.Position]:
+    """One of each kind in turn, as a user's hovers mix them."""
+    mixed = []
+    for group in itertools.zip_longest(*kinds):
+        mixed.extend(position for position in group if position is not None)
+    return mixed
+
+
+def spread(points: Sequence[types.Position], count: int) -> list[types.Position]:
+    """Up to ``count`` points spread over the whole file, not only its top."""
+    step = max(1, len(points) // count)
+    return list(points[::step][:count])
 
 
 async def time_hovers(
     client: LanguageClient, uri: str, points: Sequence[types.Position], rounds: int
-) -> list[float]:
-    samples = []
+) -> tuple[list[float], int]:
+    """Each hover's milliseconds, and how many of the hovers had something to show."""
+    samples, answered = [], 0
     for _ in range(rounds):
         for position in points:
             began = time.perf_counter()
-            await client.text_document_hover_async(
+            hover = await client.text_document_hover_async(
                 types.HoverParams(
                     text_document=types.TextDocumentIdentifier(uri=uri), position=position
                 )
             )
             samples.append((time.perf_counter() - began) * 1000)
-    return samples
+            answered += hover is not None
+    return samples, answered
 
 
 async def measure(
@@ -370,6 +406,11 @@ async def _measure(
             )
         )
         await wait_for_version(session, 1)
+        # The session's first hovers, as a user hovers once the file shows: nothing warmed.
+        definitions, calls = hover_points(text)
+        mixed = interleaved(spread(definitions, HOVER_POINTS), spread(calls, HOVER_POINTS))
+        progress(f"first hovers of the session: {len(mixed)}, definitions and call sites mixed")
+        mixed_ms, mixed_answered = await time_hovers(client, uri, mixed, 1)
 
         tools = "on" if types_and_lint else "off"
         progress(
@@ -408,10 +449,10 @@ async def _measure(
 
         # Hover where the names are in the edited text, not where they were.
         definitions, calls = hover_points("".join(lines))
-        progress(f"hovers: {len(definitions)} definitions, {min(len(calls), 100)} call sites")
-        await time_hovers(client, uri, definitions[:10], 1)  # jedi and caches warm up
-        definition_ms = await time_hovers(client, uri, definitions, 3)
-        call_ms = await time_hovers(client, uri, calls[:100], 3)
+        definitions, calls = spread(definitions, HOVER_POINTS), spread(calls, HOVER_POINTS)
+        progress(f"hovers: {len(definitions)} definitions, {len(calls)} call sites, 3 rounds")
+        definition_ms, definitions_answered = await time_hovers(client, uri, definitions, 3)
+        call_ms, calls_answered = await time_hovers(client, uri, calls, 3)
         first_tools = (
             round(session.tool_publishes[0] - saves[0], 2)
             if saves and session.tool_publishes
@@ -423,8 +464,13 @@ async def _measure(
         "file_lines": text.count("\n"),
         "parse_floor_ms": round(parse_floor_ms, 2),
         "diagnostics_ms": _summary(latencies),
-        "hover_definition_ms": _summary(definition_ms),
-        "hover_call_site_ms": _summary(call_ms),
+        "hover_first_mixed_ms": {
+            **_summary(mixed_ms),
+            "first": round(mixed_ms[0], 2),
+            "answered": mixed_answered,
+        },
+        "hover_definition_ms": {**_summary(definition_ms), "answered": definitions_answered},
+        "hover_call_site_ms": {**_summary(call_ms), "answered": calls_answered},
         "memory_mb": {
             "resident": after_edits["resident"],
             "server_resident": round(rss_mb, 1),
@@ -460,7 +506,10 @@ def _summary(samples: Sequence[float]) -> dict[str, float]:
 def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     floor = results["parse_floor_ms"]
     diagnostics_ratio = results["diagnostics_ms"]["p95"] / floor
-    hover_p95 = max(results["hover_definition_ms"]["p95"], results["hover_call_site_ms"]["p95"])
+    hover_p95 = max(
+        results[key]["p95"]
+        for key in ("hover_first_mixed_ms", "hover_definition_ms", "hover_call_site_ms")
+    )
     warm_fraction = results["start_s"]["warm"] / results["start_s"]["cold"]
     return [
         {
@@ -469,7 +518,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             "met": diagnostics_ratio <= DIAGNOSTICS_GOAL,
         },
         {
-            "goal": f"hover p95 < {HOVER_GOAL_MS:.0f} ms",
+            "goal": f"hover p95 < {HOVER_GOAL_MS:.0f} ms, first hover included",
             "value": hover_p95,
             "met": hover_p95 < HOVER_GOAL_MS,
         },
@@ -504,13 +553,17 @@ def as_table(data: dict[str, Any]) -> str:
     ]
     for key, name in (
         ("diagnostics_ms", "didChange -> diagnostics"),
+        ("hover_first_mixed_ms", "first hovers, mixed"),
         ("hover_definition_ms", "hover, definitions"),
-        ("hover_call_site_ms", "hover, call sites (jedi)"),
+        ("hover_call_site_ms", "hover, call sites"),
     ):
         s = r[key]
+        answered = f", {s['answered']} answered" if "answered" in s else ""
         lines.append(
-            f"  {name:<26} p50 {s['p50']:>7.1f} ms  p95 {s['p95']:>7.1f} ms  ({s['count']} samples)"
+            f"  {name:<26} p50 {s['p50']:>7.1f} ms  p95 {s['p95']:>7.1f} ms"
+            f"  ({s['count']} samples{answered})"
         )
+    lines.append(f"  the session's first hover  {r['hover_first_mixed_ms']['first']:.1f} ms")
     memory = r["memory_mb"]
     lines.append(
         f"  memory, process tree       {memory['resident']:.0f} MB resident after indexing"

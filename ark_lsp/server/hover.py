@@ -1,8 +1,11 @@
 """Hover: what ARK knows of the function, class or import under the cursor.
 
-A definition is found in the document's own report; a call site is
-resolved by jedi, then looked up in the index (or, outside the workspace,
-in a report of the file it lives in).
+A definition is found in the document's own report. A call site is
+resolved from what ARK already knows (:mod:`ark_lsp.workflows.definitions`:
+the report and the index, class hierarchies included); only what that
+cannot decide is asked of jedi, which runs in a thread of its own, warmed
+after ``initialized``, and is waited for no longer than its budget
+(:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
 """
 
 from __future__ import annotations
@@ -20,17 +23,22 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ark_lsp.analysis import analyze
+from ark_lsp.analysis.references import reference_at
 from ark_lsp.models import Import, Span, Symbol
 from ark_lsp.rules import import_is_forbidden
 from ark_lsp.server.convert import lsp_hover, server_position
 from ark_lsp.server.core import ArkServer, Feature
 from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
-from ark_lsp.store import PerformanceRecord, QualityRow, SymbolRecord
+from ark_lsp.server.protocol import ArkProtocol
+from ark_lsp.store import PerformanceRecord, QualityRow, StoreError, SymbolRecord
+from ark_lsp.workflows.definitions import Definition, DefinitionFinder, Outcome
 from ark_lsp.workflows.gate_reports import function_quality
+from ark_lsp.workflows.jedi_definitions import JediDefinitions, JediQuestion
+from ark_lsp.workflows.library_modules import LibraryModules
 
 if TYPE_CHECKING:
-    import jedi
+    from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
 
@@ -197,11 +205,14 @@ def _report_of_file(path: Path, mtime_ns: int, read: Callable[[Path], bytes]) ->
 
 
 class Hovers(Feature):
-    """Builds hovers; keeps one jedi project per workspace folder."""
+    """Builds hovers; asks jedi, in its own thread, only what the index cannot answer."""
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
-        self._jedi_projects: dict[Path, jedi.Project] = {}
+        self.jedi = JediDefinitions()
+        self.library = LibraryModules(LIBRARY_FOLDERS, self._read_module)
+        self._prefetched: set[str] = set()
+        """Documents whose imported library modules were asked for ahead."""
 
     def register(self) -> None:
         """Answer hover requests."""
@@ -212,6 +223,41 @@ class Hovers(Feature):
             if snapshot is None:
                 return None
             return self.hover(snapshot, params.position)
+
+    async def initialized(self) -> None:
+        """Start jedi and warm it in its thread, so that no hover pays its start-up."""
+        self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
+        protocol = self.server.protocol
+        if isinstance(protocol, ArkProtocol):  # the first hover finds its converters made
+            at = types.Position(line=0, character=0)
+            protocol.rehearse(
+                types.HoverRequest(
+                    id=0,
+                    params=types.HoverParams(types.TextDocumentIdentifier(uri="file:///"), at),
+                ),
+                types.HoverResponse(
+                    id=0,
+                    result=types.Hover(
+                        types.MarkupContent(types.MarkupKind.Markdown, ""), types.Range(at, at)
+                    ),
+                ),
+            )
+
+    def indexed(self, folder: FolderState, figures: IndexFigures) -> None:
+        """Open the folder's query connection now, so that the first hover does not."""
+        store = folder.reader()
+        try:
+            if store is not None:  # the first queries read the schema and the first pages
+                store.index.call_count("")
+                store.runs.performance("", "")
+                function_quality(store, "", "")
+        except StoreError as error:
+            logger.debug("index of %s not warmed: %s", folder.root, error)
+
+    def stop(self) -> None:
+        """Let jedi's thread and the library modules' end."""
+        self.jedi.close()
+        self.library.close()
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
@@ -243,49 +289,49 @@ class Hovers(Feature):
         item = _import_at(snapshot, line, word)
         if item is not None:
             return self._describe_import(snapshot, item)
-        if _is_builtin(snapshot, word):
-            return None  # ARK knows nothing of builtins worth a hover: no tier, no complexity
-        called = self._resolve_by_name(snapshot, line, start, word) or self._resolve_call(
-            snapshot, line, column
-        )
+        called = self._resolve(snapshot, line, column, start)
         return render_symbol(called, markdown) if called is not None else None
 
-    def _resolve_by_name(
-        self, snapshot: Snapshot, line: int, start: int, word: str
+    def _resolve(
+        self, snapshot: Snapshot, line: int, column: int, start: int
     ) -> SymbolFacts | None:
-        """A plain call of a function or class this file defines or imports, without jedi.
-
-        Most calls in a file are of such names, and jedi's inference costs
-        10 to 20 ms a hover. A local variable shadowing a module-level name
-        is the case this misses (it then shows the module-level one).
-        """
-        text = snapshot.document.lines[line - 1]
-        called = text[start + len(word) :].lstrip().startswith("(")
-        if text[:start].rstrip().endswith(".") or not called:
+        """The function or class used at a place: from the index, else from jedi in time."""
+        reference = reference_at(snapshot.report, snapshot.document.lines[line - 1], line, start)
+        if reference is None:
             return None
+        if reference.receiver is None and _is_builtin(snapshot, reference.name):
+            return None  # ARK knows nothing of builtins worth a hover: no tier, no complexity
         folder = snapshot.folder
-        defined = [s for s in snapshot.report.symbols if s.qualname == word and s.parent is None]
-        if len(defined) == 1:
-            facts = SymbolFacts.of_symbol(
-                defined[0],
-                snapshot.report.tier.value,
-                f"{snapshot.relative}:{defined[0].span.line}",
+        index = store.index if folder and (store := folder.reader()) else None
+        finder = DefinitionFinder(snapshot.report, snapshot.relative, index, self.library.report)
+        if snapshot.uri not in self._prefetched:
+            self._prefetched.add(snapshot.uri)
+            finder.prefetch_imports()
+        try:
+            found: Definition | Outcome = finder.find(reference, line)
+        except StoreError as error:  # a locked or damaged index: as if it knew nothing
+            logger.debug("index unavailable for a hover: %s", error)
+            found = Outcome.UNKNOWN
+        if isinstance(found, Definition):
+            return self._facts_of(snapshot, found)
+        if found is Outcome.ABSENT:
+            return None
+        return self._resolve_by_jedi(snapshot, line, column)
+
+    def _facts_of(self, snapshot: Snapshot, found: Definition) -> SymbolFacts:
+        folder = snapshot.folder
+        if found.external and found.symbol is not None:
+            return SymbolFacts.of_symbol(
+                found.symbol, OUTSIDE, f"{found.path}:{found.symbol.span.line}"
             )
-            return self._with_index_facts(facts, folder, snapshot.relative)
-        imported = [i for i in snapshot.report.imports if i.bound == word and i.name]
-        store = folder.reader() if folder else None
-        if len(imported) != 1 or store is None or folder is None:
-            return None
-        module_file = store.index.module_file(imported[0].module)
-        if module_file is None:
-            return None
-        name = imported[0].name
-        records = [
-            r for r in store.index.symbols(path_prefixes=[module_file[0]]) if r.qualname == name
-        ]
-        if len(records) != 1:
-            return None
-        return self._with_index_facts(SymbolFacts.of_record(records[0]), folder, module_file[0])
+        if found.symbol is not None:
+            facts = SymbolFacts.of_symbol(
+                found.symbol, snapshot.report.tier.value, f"{found.path}:{found.symbol.span.line}"
+            )
+        else:
+            assert found.record is not None
+            facts = SymbolFacts.of_record(found.record)
+        return self._with_index_facts(facts, folder, found.path)
 
     def _describe_import(self, snapshot: Snapshot, item: Import) -> str:
         folder = snapshot.folder
@@ -317,29 +363,14 @@ class Hovers(Feature):
             quality=function_quality(store, relative, facts.qualname) if is_function else None,
         )
 
-    def _resolve_call(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
-        import jedi  # imported on first use: it costs the server's start-up 50 ms
-
-        path = snapshot.path
+    def _resolve_by_jedi(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
         folder = snapshot.folder
-        try:
-            script = jedi.Script(
-                snapshot.document.source,
-                path=path,
-                project=self._jedi_project(folder.root) if folder else None,
-            )
-            definitions = script.goto(line, column, follow_imports=True)
-        except Exception:  # jedi's inference can fail on half-typed code; no hover then
-            logger.debug(
-                "jedi could not resolve %s:%s:%s", snapshot.uri, line, column, exc_info=True
-            )
-            return None
-        for definition in definitions:
-            if definition.type not in ("function", "class") or definition.line is None:
-                continue
-            facts = self._facts_at(
-                snapshot, definition.module_path, definition.line, definition.name
-            )
+        question = JediQuestion(
+            snapshot.document.source, snapshot.path, folder.root if folder else None, line, column
+        )
+        places = self.jedi.definitions((snapshot.uri, snapshot.version, line, column), question)
+        for place in places or ():
+            facts = self._facts_at(snapshot, place.module_path, place.line, place.name)
             if facts is not None:
                 return facts
         return None
@@ -375,10 +406,3 @@ class Hovers(Feature):
 
     def _read_module(self, path: Path) -> bytes:
         return self.server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)
-
-    def _jedi_project(self, root: Path) -> jedi.Project:
-        import jedi
-
-        if root not in self._jedi_projects:
-            self._jedi_projects[root] = jedi.Project(path=root)
-        return self._jedi_projects[root]

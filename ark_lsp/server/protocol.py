@@ -165,6 +165,16 @@ class ArkProtocol(LanguageServerProtocol):
         """Whether the client asked the server to shut down."""
         return bool(self._shutdown)
 
+    def rehearse(self, request: Any, response: Any) -> None:
+        """Convert a request and a response once, as if received and sent, and drop them.
+
+        The converter makes its hooks for a message type the first time it
+        meets one (milliseconds each); rehearsed at start-up, the first real
+        request of that kind finds them made.
+        """
+        self._converter.structure(self._converter.unstructure(request), type(request))
+        self._converter.unstructure(response)
+
     def reply_error(self, msg_id: int | str | None, code: int, message: str) -> None:
         """Send an error response; ``msg_id`` ``None`` is JSON-RPC's ``"id": null``."""
         # Built by hand: pygls's types leave out an id that is None, and JSON-RPC wants null.

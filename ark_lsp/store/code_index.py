@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.models import FileState, Import, IndexedFile
 from ark_lsp.store import rows
 from ark_lsp.store.connection import utc_now, write_transaction
 from ark_lsp.store.records import (
@@ -190,6 +190,40 @@ class CodeIndexRepository(Repository):
             (path, line, name),
         ).fetchone()
         return symbol_record(row) if row else None
+
+    @guarded
+    def symbol_named(self, path: str, qualname: str) -> SymbolRecord | None:
+        """The function, method or class of ``path`` with that qualified name, the first one."""
+        row = self._db.conn.execute(
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
+            "JOIN code_index AS c ON c.path = s.path "
+            "WHERE s.path = ? AND s.qualname = ? ORDER BY s.line LIMIT 1",
+            (path, qualname),
+        ).fetchone()
+        return symbol_record(row) if row else None
+
+    @guarded
+    def class_bases(self, path: str, qualname: str) -> tuple[str, ...] | None:
+        """The bases of a class of ``path`` as written; None if ``path`` has no such class."""
+        row = self._db.conn.execute(
+            "SELECT bases FROM symbols WHERE path = ? AND qualname = ? AND kind = 'class' "
+            "ORDER BY line LIMIT 1",
+            (path, qualname),
+        ).fetchone()
+        return tuple(json.loads(row[0])) if row else None
+
+    @guarded
+    def imports_of(self, path: str) -> list[Import]:
+        """The names the imports of ``path`` bind, in file order."""
+        cursor = self._db.conn.execute(
+            'SELECT module, name, bound, line, "column", level, resolved FROM imports '
+            'WHERE path = ? ORDER BY line, "column", id',
+            (path,),
+        )
+        return [
+            Import(module, name, bound, line, column, level, bool(resolved))
+            for module, name, bound, line, column, level, resolved in cursor
+        ]
 
     # --- calls and modules -----------------------------------------------------------------
 

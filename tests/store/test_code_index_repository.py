@@ -319,3 +319,29 @@ def test_a_module_and_a_symbol_are_found_where_they_are_written(store: Store) ->
     found = index.symbol_named_at("pkg/parser.py", 4, "parse_file")
     assert found is not None and (found.qualname, found.complexity) == ("parse_file", 12)
     assert index.symbol_named_at("pkg/parser.py", 5, "parse_file") is None
+
+
+def test_what_a_hover_follows_classes_bases_and_imports_of_a_file(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "i.db") as store:
+        index = store.index
+        index.write_files(
+            [
+                analysed_file(
+                    "models.py",
+                    "import os.path as osp\nfrom .base import Base, Mixin as M\n\n\n"
+                    "class Model(Base, M):\n    def save(self):\n        pass\n",
+                )
+            ]
+        )
+        assert index.class_bases("models.py", "Model") == ("Base", "M")
+        assert index.class_bases("models.py", "Model.save") is None  # a method has no bases
+        assert index.class_bases("models.py", "Other") is None
+        found = index.symbol_named("models.py", "Model.save")
+        assert found is not None and (found.kind, found.line) == ("method", 6)
+        assert index.symbol_named("models.py", "save") is None
+        assert [(i.module, i.name, i.bound, i.level) for i in index.imports_of("models.py")] == [
+            ("os.path", None, "osp", 0),
+            ("base", "Base", "Base", 1),
+            ("base", "Mixin", "M", 1),
+        ]
+        assert index.imports_of("elsewhere.py") == []

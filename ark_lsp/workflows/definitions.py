@@ -1,0 +1,389 @@
+"""Where a name used in a document is defined, from what ARK already knows.
+
+A hover on a call site needs the function or class it calls. The open
+document's own report and the index (symbols, their class bases, each
+file's imports) answer most of them at once, without jedi's inference:
+
+- a plain name defined in the module or imported (``from x import f``,
+  following a package's re-exports, and ``import x`` then ``x.f``);
+- ``self.f`` and ``cls.f`` inside a class: the first class of its method
+  resolution order that defines ``f``, bases in other modules included;
+- ``super().f``: the same order, after the enclosing class.
+
+What they cannot decide (a local variable's type, a base class outside the
+workspace that comes before the definition) is :data:`UNKNOWN`: the caller
+may ask jedi. What they can decide has nothing to show (a module, an
+attribute no class of a fully known hierarchy defines) is :data:`ABSENT`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ark_lsp.analysis.references import Reference
+from ark_lsp.models import Import, ModuleReport, Symbol, SymbolKind
+from ark_lsp.store.code_index import CodeIndexRepository
+from ark_lsp.store.records import SymbolRecord
+
+MAX_DEPTH = 12
+"""How many re-exports a name's lookup follows before it gives up (cycles end here)."""
+
+MAX_ANCESTORS = 64
+"""How deep a class hierarchy is followed; a deeper one is taken as unknown beyond."""
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A function, method or class a reference resolves to."""
+
+    path: str
+    """Workspace-relative path of the file that defines it."""
+    qualname: str
+    symbol: Symbol | None = None
+    """The definition in the open document's own report, when it is defined there."""
+    record: SymbolRecord | None = None
+    """The definition as the index holds it, when it is defined in another file."""
+    external: bool = False
+    """Whether it is defined outside the workspace (``path`` is then the file's own)."""
+
+
+class Outcome(enum.Enum):
+    """A lookup's answer when it found no definition."""
+
+    UNKNOWN = "unknown"
+    """What ARK knows cannot decide; a slower resolver (jedi) may."""
+    ABSENT = "absent"
+    """Decided: the name is no function or class ARK could show."""
+
+
+UNKNOWN = Outcome.UNKNOWN
+ABSENT = Outcome.ABSENT
+
+
+class _Module(Protocol):
+    """One module's definitions and imports, from a report or from the index."""
+
+    path: str
+    name: str
+
+    def definition(self, qualname: str) -> Definition | None: ...
+
+    def bases(self, qualname: str) -> tuple[str, ...] | None: ...
+
+    def imports(self) -> Sequence[Import]: ...
+
+
+class ReportModule:
+    """A module as a fresh report describes it: the open document, or a library's file."""
+
+    def __init__(self, report: ModuleReport, path: str, *, external: bool = False) -> None:
+        self.path = path
+        self.name = report.module
+        self.report = report
+        self.external = external
+        self._symbols: dict[str, Symbol] = {}
+        for symbol in report.symbols:
+            self._symbols.setdefault(symbol.qualname, symbol)
+
+    def definition(self, qualname: str) -> Definition | None:
+        symbol = self._symbols.get(qualname)
+        if symbol is None:
+            return None
+        return Definition(self.path, qualname, symbol=symbol, external=self.external)
+
+    def bases(self, qualname: str) -> tuple[str, ...] | None:
+        symbol = self._symbols.get(qualname)
+        return symbol.bases if symbol is not None and symbol.kind is SymbolKind.CLASS else None
+
+    def imports(self) -> Sequence[Import]:
+        return self.report.imports
+
+
+class IndexedModule:
+    """A module of the workspace as the index holds it, read as the lookup needs it."""
+
+    def __init__(self, index: CodeIndexRepository, path: str, name: str) -> None:
+        self.path = path
+        self.name = name
+        self._index = index
+        self._imports: list[Import] | None = None
+        self._definitions: dict[str, Definition | None] = {}
+        self._bases: dict[str, tuple[str, ...] | None] = {}
+
+    def definition(self, qualname: str) -> Definition | None:
+        if qualname not in self._definitions:
+            record = self._index.symbol_named(self.path, qualname)
+            self._definitions[qualname] = (
+                Definition(self.path, qualname, record=record) if record else None
+            )
+        return self._definitions[qualname]
+
+    def bases(self, qualname: str) -> tuple[str, ...] | None:
+        if qualname not in self._bases:
+            self._bases[qualname] = self._index.class_bases(self.path, qualname)
+        return self._bases[qualname]
+
+    def imports(self) -> Sequence[Import]:
+        if self._imports is None:
+            self._imports = self._index.imports_of(self.path)
+        return self._imports
+
+
+@dataclass(frozen=True, slots=True)
+class _ModuleName:
+    """A reference that names a module (``os``, ``pkg.sub``), indexed or not."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """A reference that names a definition of a module: a function or a class."""
+
+    module: _Module
+    qualname: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.module.path, self.qualname
+
+
+@dataclass(frozen=True, slots=True)
+class _Opaque:
+    """A base class the lookup could not follow (outside the workspace, or an expression)."""
+
+    where: str
+    text: str
+
+
+LibraryReports = Callable[[str], tuple[Path, ModuleReport] | None]
+"""A library module's file and report by its name, when one is ready."""
+
+_Value = _ModuleName | _Named
+_Linear = _Named | _Opaque
+
+
+class DefinitionFinder:
+    """Resolves references of one document; make one per request (it caches what it read)."""
+
+    def __init__(
+        self,
+        report: ModuleReport,
+        path: str,
+        index: CodeIndexRepository | None,
+        library: LibraryReports | None = None,
+    ) -> None:
+        """Resolve in the document of ``report`` (at ``path``), with the workspace's index.
+
+        ``library`` gives the report of a module outside the workspace, when
+        it has one ready.
+        """
+        self.document = ReportModule(report, path)
+        self._index = index
+        self._library = library
+        self._modules: dict[str, _Module | None] = {report.module: self.document}
+
+    def prefetch_imports(self) -> None:
+        """Ask ahead for the library reports of the modules the document imports."""
+        for item in self.document.report.imports:
+            if item.module and item.resolved:
+                self._module(item.module)
+
+    def find(self, reference: Reference, line: int) -> Definition | Outcome:
+        """The definition ``reference`` (at ``line``, 1-based) resolves to, or why there is none."""
+        if reference.receiver == "?":
+            return UNKNOWN
+        if reference.is_super or reference.through_self:
+            if reference.enclosing_class is None:
+                return UNKNOWN
+            owner = _Named(self.document, reference.enclosing_class)
+            return self._in_hierarchy(owner, reference.name, skip_owner=reference.is_super)
+        if reference.receiver is None:
+            nested = self._nested(reference.name, line)
+            if nested is not None:
+                return nested
+        value = self._resolve_dotted(self.document, reference.dotted, 0)
+        if isinstance(value, _Named):
+            return value.module.definition(value.qualname) or UNKNOWN
+        if isinstance(value, _ModuleName):
+            return ABSENT
+        return value
+
+    # --- names -------------------------------------------------------------------------------
+
+    def _nested(self, name: str, line: int) -> Definition | None:
+        """A function or class defined inside the function that holds ``line``."""
+        inner: Symbol | None = None
+        for symbol in self.document.report.symbols:
+            if symbol.name != name or symbol.parent is None:
+                continue
+            parent = self.document.definition(symbol.parent)
+            holder = parent.symbol if parent else None
+            if (
+                holder is not None
+                and holder.kind is not SymbolKind.CLASS
+                and holder.span.line <= line <= holder.span.end_line
+                and (inner is None or symbol.span.line > inner.span.line)
+            ):
+                inner = symbol
+        return self.document.definition(inner.qualname) if inner else None
+
+    def _resolve_dotted(self, module: _Module, dotted: str, depth: int) -> _Value | Outcome:
+        first, *rest = dotted.split(".")
+        value = self._resolve_bound(module, first, depth)
+        for part in rest:
+            if isinstance(value, Outcome):
+                # An attribute of a variable: its type is for inference (jedi) to find.
+                return UNKNOWN
+            value = self._member(value, part, depth + 1)
+        return value
+
+    def _resolve_bound(self, module: _Module, name: str, depth: int) -> _Value | Outcome:
+        """What ``name`` means at the top level of ``module``.
+
+        A name the module neither defines nor imports is bound by an
+        assignment, a loop or a parameter (or not at all): :data:`ABSENT`,
+        as jedi's ``goto`` would land on that statement, no function or class.
+        """
+        if depth > MAX_DEPTH:
+            return UNKNOWN
+        if module.definition(name) is not None:
+            return _Named(module, name)
+        imports = module.imports()
+        for item in reversed(imports):  # the last binding wins
+            if item.bound != name or item.name == "*":
+                continue
+            if not item.resolved:
+                return UNKNOWN
+            if item.name is None:
+                top = item.module.partition(".")[0]
+                return _ModuleName(top if item.bound == top else item.module)
+            return self._member(_ModuleName(item.module), item.name, depth + 1)
+        outcome = ABSENT
+        for item in imports:
+            if item.name == "*":
+                found = (
+                    self._member(_ModuleName(item.module), name, depth + 1)
+                    if item.resolved
+                    else UNKNOWN
+                )
+                if isinstance(found, _Named):
+                    return found
+                if found is UNKNOWN:
+                    outcome = UNKNOWN  # the star may bind it, for all ARK can tell
+        return outcome
+
+    def _member(self, value: _Value, name: str, depth: int) -> _Value | Outcome:
+        """``value.name``: a module's attribute or submodule, or a class's method."""
+        if depth > MAX_DEPTH:
+            return UNKNOWN
+        if isinstance(value, _ModuleName):
+            module = self._module(value.name)
+            found = self._resolve_bound(module, name, depth) if module is not None else UNKNOWN
+            if not isinstance(found, Outcome):
+                return found
+            submodule = f"{value.name}.{name}" if value.name else name
+            return _ModuleName(submodule) if self._module(submodule) is not None else found
+        if value.module.bases(value.qualname) is None:
+            return UNKNOWN  # an attribute of a function: nothing the index records
+        return self._defining_class(value, name, skip_owner=False)
+
+    def _module(self, name: str) -> _Module | None:
+        if name not in self._modules:
+            located = self._index.module_file(name) if self._index is not None else None
+            module: _Module | None = None
+            if located is not None and self._index is not None:
+                module = IndexedModule(self._index, located[0], name)
+            elif self._library is not None and (ready := self._library(name)) is not None:
+                module = ReportModule(ready[1], str(ready[0]), external=True)
+            self._modules[name] = module
+        return self._modules[name]
+
+    # --- classes -----------------------------------------------------------------------------
+
+    def _in_hierarchy(self, owner: _Named, name: str, *, skip_owner: bool) -> Definition | Outcome:
+        """The definition of ``name`` by the first class of ``owner``'s MRO that has one."""
+        found = self._defining_class(owner, name, skip_owner=skip_owner)
+        if isinstance(found, _Named):
+            return found.module.definition(found.qualname) or UNKNOWN
+        return found
+
+    def _defining_class(self, owner: _Named, name: str, *, skip_owner: bool) -> _Named | Outcome:
+        """``name`` in the first class of ``owner``'s method resolution order that defines it."""
+        if owner.module.bases(owner.qualname) is None:
+            return UNKNOWN
+        order = self._linearize(owner, frozenset())
+        for entry in order[1:] if skip_owner else order:
+            if isinstance(entry, _Opaque):
+                return UNKNOWN  # it may define the name, for all the index knows
+            qualname = f"{entry.qualname}.{name}"
+            if entry.module.definition(qualname) is not None:
+                return _Named(entry.module, qualname)
+        return ABSENT
+
+    def _linearize(self, owner: _Named, visiting: frozenset[tuple[str, str]]) -> list[_Linear]:
+        """The C3 linearization (Python's MRO) of a class, bases it cannot follow opaque."""
+        bases = owner.module.bases(owner.qualname) or ()
+        visiting = visiting | {owner.key}
+        parents: list[_Linear] = []
+        for text in bases:
+            base = self._base(owner.module, text, visiting)
+            if base is not None:
+                parents.append(base)
+        orders: list[list[_Linear]] = [
+            self._linearize(parent, visiting) if isinstance(parent, _Named) else [parent]
+            for parent in parents
+        ]
+        return [owner, *_c3_merge([*orders, parents])]
+
+    def _base(
+        self, module: _Module, text: str, visiting: frozenset[tuple[str, str]]
+    ) -> _Linear | None:
+        name = text.partition("[")[0].strip()  # Generic[T] is Generic
+        if name in ("object", "builtins.object"):
+            return None
+        found = (
+            self._resolve_dotted(module, name, 0)
+            if len(visiting) <= MAX_ANCESTORS and name.replace(".", "").isidentifier()
+            else UNKNOWN
+        )
+        if (
+            isinstance(found, _Named)
+            and found.key not in visiting
+            and found.module.bases(found.qualname) is not None
+        ):
+            return found
+        return _Opaque(module.path, text)
+
+
+def _key(entry: _Linear) -> tuple[str, str]:
+    return entry.key if isinstance(entry, _Named) else (entry.where, entry.text)
+
+
+def _c3_merge(sequences: list[list[_Linear]]) -> list[_Linear]:
+    """Merge linearizations as Python's C3 does; where C3 fails, depth first without repeats."""
+    pending = [list(sequence) for sequence in sequences if sequence]
+    merged: list[_Linear] = []
+    while pending:
+        for sequence in pending:
+            head = sequence[0]
+            if not any(_key(head) in map(_key, other[1:]) for other in pending):
+                break
+        else:  # an inconsistent hierarchy: Python refuses it; keep an order all the same
+            seen: set[tuple[str, str]] = {_key(entry) for entry in merged}
+            for sequence in pending:
+                for entry in sequence:
+                    if _key(entry) not in seen:
+                        seen.add(_key(entry))
+                        merged.append(entry)
+            return merged
+        merged.append(head)
+        pending = [
+            [entry for entry in sequence if _key(entry) != _key(head)] for sequence in pending
+        ]
+        pending = [sequence for sequence in pending if sequence]
+    return merged

@@ -1,0 +1,205 @@
+"""jedi's answer to "where is this defined?", off the request path and within a budget.
+
+jedi infers what the index cannot (a local variable's type, a call into a
+library), but it costs 10 to 20 ms a question and 0.3 to 1.2 s to start.
+So it runs in one thread of its own, started and warmed in the background
+(:meth:`JediDefinitions.warm_up`), and a question waits at most
+:data:`JEDI_BUDGET_S` for it, and only when jedi is idle and its latest
+answers came within that budget: what comes later is kept for the next
+question about the same place. Only that thread imports jedi, so that no
+request can block on jedi's import either.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import queue
+import statistics
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ark_lsp.workflows.background import requests_first
+
+if TYPE_CHECKING:
+    import jedi
+
+logger = logging.getLogger(__name__)
+
+JEDI_BUDGET_S = 0.010
+"""How long a question waits for jedi before it is answered without it."""
+
+CACHED_ANSWERS = 512
+"""Answers kept for a later question about the same place."""
+
+MAX_PENDING = 4
+"""Questions queued for jedi at most; past that a question is answered without asking it."""
+
+RECENT_ANSWERS = 8
+"""How many of jedi's latest answer times predict the next one's."""
+
+_WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
+
+
+@dataclass(frozen=True, slots=True)
+class JediQuestion:
+    """Where is the name at a place of a text defined? Lines 1-based, columns 0-based."""
+
+    source: str
+    path: Path | None
+    root: Path | None
+    """The workspace folder, for jedi's project (its sys.path); None outside every folder."""
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class JediPlace:
+    """A function or class jedi found the name defined as."""
+
+    module_path: Path | None
+    line: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _WarmUp:
+    roots: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    key: Hashable
+    question: JediQuestion
+    future: Future[tuple[JediPlace, ...]]
+
+
+_Job = _WarmUp | _Ask
+
+
+class JediDefinitions:
+    """One jedi thread, its answers cached; safe to call from any thread."""
+
+    def __init__(self, budget_s: float = JEDI_BUDGET_S) -> None:
+        self.budget_s = budget_s
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._answers: OrderedDict[Hashable, tuple[JediPlace, ...]] = OrderedDict()
+        self._pending: dict[Hashable, Future[tuple[JediPlace, ...]]] = {}
+        self._thread: threading.Thread | None = None
+        self._busy = True
+        """Whether the thread is at work (it starts out to import jedi, which is work)."""
+        self._recent: deque[float] = deque(maxlen=RECENT_ANSWERS)
+        """How long jedi's latest answers took, in seconds."""
+        self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
+
+    def warm_up(self, roots: Sequence[Path] = ()) -> None:
+        """Start the thread, import jedi there and answer one question; return at once."""
+        self._ensure_thread()
+        self._jobs.put(_WarmUp(tuple(roots)))
+
+    def definitions(self, key: Hashable, question: JediQuestion) -> tuple[JediPlace, ...] | None:
+        """The answer jedi gave within the budget, or earlier; None if it has none yet.
+
+        ``key`` names the place (document, version, position): a later call
+        with the same key gets the answer that came after the budget.
+        """
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+            # Busy with another question (or starting), or slower than the budget of late:
+            # this one would not be answered in time, so it is queued and not waited for.
+            in_time = not self._recent or statistics.median(self._recent) <= self.budget_s
+            idle = not self._busy and not self._pending and in_time
+            future = self._pending.get(key)
+            if future is None:
+                if len(self._pending) >= MAX_PENDING:
+                    return None
+                future = Future()
+                self._pending[key] = future
+                self._jobs.put(_Ask(key, question, future))
+        self._ensure_thread()
+        if not idle:
+            return None
+        try:
+            return future.result(timeout=self.budget_s)
+        except FutureTimeout:
+            return None
+
+    def close(self) -> None:
+        """Let the thread end after the job it is doing (it is a daemon: exit never waits)."""
+        self._jobs.put(None)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="ark-jedi", daemon=True)
+                self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            with self._lock:
+                self._busy = False
+            job = self._jobs.get()
+            with self._lock:
+                self._busy = True
+            if job is None:
+                return
+            if isinstance(job, _WarmUp):
+                self._warm(job.roots)
+                continue
+            key, question, future = job.key, job.question, job.future
+            began = time.perf_counter()
+            try:
+                with requests_first():
+                    answer = self._goto(question)
+            except Exception:  # jedi's inference fails on some half-typed code: no answer
+                logger.debug("jedi could not resolve %s", question.path, exc_info=True)
+                answer = ()
+            with self._lock:
+                self._recent.append(time.perf_counter() - began)
+                self._answers[key] = answer
+                while len(self._answers) > CACHED_ANSWERS:
+                    self._answers.popitem(last=False)
+                self._pending.pop(key, None)
+            future.set_result(answer)
+
+    def _warm(self, roots: Sequence[Path]) -> None:
+        try:
+            import jedi  # the only import of jedi on the server's path: this thread's
+
+            for root in roots:
+                self._project(root)
+            project = self._project(roots[0]) if roots else None
+            jedi.Script(_WARM_UP_SOURCE, project=project).goto(3, 9, follow_imports=True)
+            # What jedi loaded lives as long as the server, like what start-up loaded: keep
+            # the cyclic collector from walking it on every full pass (as start-up does).
+            gc.freeze()
+        except Exception:
+            logger.warning("jedi did not start; hovers answer from the index", exc_info=True)
+
+    def _goto(self, question: JediQuestion) -> tuple[JediPlace, ...]:
+        import jedi
+
+        project = self._project(question.root) if question.root is not None else None
+        script = jedi.Script(question.source, path=question.path, project=project)
+        return tuple(
+            JediPlace(found.module_path, found.line, found.name)
+            for found in script.goto(question.line, question.column, follow_imports=True)
+            if found.type in ("function", "class") and found.line is not None
+        )
+
+    def _project(self, root: Path) -> jedi.Project:
+        import jedi
+
+        if root not in self._projects:
+            self._projects[root] = jedi.Project(path=root)
+        return self._projects[root]

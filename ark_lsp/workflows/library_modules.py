@@ -1,0 +1,101 @@
+"""Modules outside the workspace (the standard library, installed packages), analysed ahead.
+
+A call into ``datetime`` or ``functools`` is resolved like one into the
+workspace, from a report of the module's file, but analysing a library file
+costs tens of milliseconds: more than a hover may take. So a report is made
+in a thread of its own the first time a module is asked for (or named by a
+document's imports) and a hover takes it only once it is there. Files are
+found by name in the given folders, never by importing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from ark_lsp.analysis import analyze
+from ark_lsp.models import ModuleReport
+from ark_lsp.workflows.background import requests_first
+
+logger = logging.getLogger(__name__)
+
+CACHED_MODULES = 256
+"""Library reports kept; the least recently used goes first."""
+
+
+def module_file(name: str, folders: Sequence[Path]) -> tuple[Path, str] | None:
+    """The source file of a module in ``folders`` and its path relative to the folder."""
+    parts = name.split(".")
+    if not name or not all(part.isidentifier() for part in parts):
+        return None
+    for folder in folders:
+        for relative in (f"{'/'.join(parts)}.py", f"{'/'.join(parts)}/__init__.py"):
+            candidate = folder / relative
+            if candidate.is_file():
+                return candidate, relative
+    return None
+
+
+class LibraryModules:
+    """Reports of library modules, made in the background; safe to call from any thread."""
+
+    def __init__(self, folders: Sequence[Path], read: Callable[[Path], bytes]) -> None:
+        self._folders = tuple(folders)
+        self._read = read
+        self._lock = threading.Lock()
+        self._reports: dict[str, tuple[Path, ModuleReport] | None] = {}
+        self._pending: set[str] = set()
+        self._jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def report(self, name: str) -> tuple[Path, ModuleReport] | None:
+        """The module's file and report if they are ready; else None, and they are made."""
+        with self._lock:
+            if name in self._reports:
+                return self._reports[name]
+        self.prepare([name])
+        return None
+
+    def prepare(self, names: Iterable[str]) -> None:
+        """Have the reports of these modules made, in the background."""
+        with self._lock:
+            wanted = [n for n in names if n not in self._reports and n not in self._pending]
+            self._pending.update(wanted)
+            if wanted and self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name="ark-library-modules", daemon=True
+                )
+                self._thread.start()
+        for name in wanted:
+            self._jobs.put(name)
+
+    def close(self) -> None:
+        """Let the thread end after the module it is reading."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (name := self._jobs.get()) is not None:
+            with requests_first():
+                made = self._make(name)
+            with self._lock:
+                self._reports[name] = made
+                self._pending.discard(name)
+                while len(self._reports) > CACHED_MODULES:
+                    del self._reports[next(iter(self._reports))]
+
+    def _make(self, name: str) -> tuple[Path, ModuleReport] | None:
+        found = module_file(name, self._folders)
+        if found is None:
+            return None
+        path, relative = found
+        try:
+            # Analysed under its dotted name, so its relative imports resolve as Python's would.
+            return path, analyze(self._read(path), relative)
+        except OSError:
+            return None
+        except Exception:  # a library file ARK cannot analyse is one hover fewer, no more
+            logger.debug("could not analyse %s", path, exc_info=True)
+            return None

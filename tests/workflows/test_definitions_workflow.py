@@ -1,0 +1,92 @@
+"""Where a name is defined, from the document's report and the index (no jedi)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ark_lsp.analysis import analyze
+from ark_lsp.analysis.references import reference_at
+from ark_lsp.models import FileState, IndexedFile
+from ark_lsp.store import Store
+from ark_lsp.workflows.definitions import ABSENT, UNKNOWN, Definition, DefinitionFinder
+
+SHAPES = """\
+class Shape:
+    def area(self):
+        return 0
+
+    def name(self):
+        return "shape"
+
+
+class Square(Shape):
+    pass
+
+
+class Round(Shape):
+    def area(self):
+        return 3
+
+    def name(self):
+        return "round"
+"""
+
+DOCUMENT = """\
+from outside import Unknown
+from shapes import Round, Square
+
+
+class Both(Square, Round):
+    def area(self):
+        return super().area() + self.name()
+
+    def size(self):
+        return self.perimeter() + self.width
+
+
+class Foreign(Unknown):
+    def go(self):
+        return self.area()
+"""
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "index.db") as store:
+        report = analyze(SHAPES, "shapes.py")
+        store.index.write_files([IndexedFile("shapes.py", FileState(len(SHAPES), 1, "s"), report)])
+        yield store
+
+
+def find(store: Store, line: int, word: str) -> Definition | object:
+    report = analyze(DOCUMENT, "both.py")
+    text = DOCUMENT.splitlines()[line - 1]
+    reference = reference_at(report, text, line, text.index(word))
+    assert reference is not None
+    return DefinitionFinder(report, "both.py", store.index).find(reference, line)
+
+
+def test_super_and_self_follow_pythons_method_resolution_order(store: Store) -> None:
+    # Both -> Square -> Round -> Shape: C3 puts Round before Shape, though Square comes first
+    found = find(store, 7, "area()")
+    assert isinstance(found, Definition) and found.qualname == "Round.area"
+    assert found.path == "shapes.py" and found.record is not None
+    found = find(store, 7, "name()")
+    assert isinstance(found, Definition) and found.qualname == "Round.name"
+
+
+def test_an_attribute_no_class_of_a_known_hierarchy_defines_is_absent(store: Store) -> None:
+    assert find(store, 10, "perimeter") is ABSENT
+    assert find(store, 10, "width") is ABSENT
+
+
+def test_a_base_outside_the_workspace_leaves_it_to_jedi(store: Store) -> None:
+    assert find(store, 15, "area") is UNKNOWN
+
+
+def test_names_and_classes_imported_from_the_index(store: Store) -> None:
+    found = find(store, 5, "Round")
+    assert isinstance(found, Definition) and (found.path, found.qualname) == ("shapes.py", "Round")
