@@ -82,6 +82,9 @@ class Feature:
     async def initialized(self) -> None:
         """The client is ready and every folder has its settings."""
 
+    def first_diagnostics_out(self) -> None:
+        """The first diagnostics are published: start what could wait for them, off this thread."""
+
     def settings_changed(self) -> None:
         """Settings changed: what the feature shows may be out of date."""
 
@@ -119,6 +122,10 @@ class Features:
                 await feature.initialized()
             except Exception:
                 logger.exception("%s failed to start", type(feature).__name__)
+
+    def first_diagnostics_out(self) -> None:
+        """Tell every feature the first diagnostics are published."""
+        self._each(lambda feature: feature.first_diagnostics_out())
 
     def settings_changed(self) -> None:
         """Tell every feature the settings changed."""
@@ -278,6 +285,7 @@ class ArkServer(LanguageServer):
         threading.Thread(
             target=_import_in_background, args=(modules,), name="ark-warm-up", daemon=True
         ).start()
+        self.features.first_diagnostics_out()
 
     # --- settings ----------------------------------------------------------------------------
 

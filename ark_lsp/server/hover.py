@@ -4,7 +4,7 @@ A definition is found in the document's own report. A call site is
 resolved from what ARK already knows (:mod:`ark_lsp.workflows.definitions`:
 the report and the index, class hierarchies included); only what that
 cannot decide is asked of jedi, which runs in a thread of its own, warmed
-after ``initialized``, and is waited for no longer than its budget
+once the first diagnostics are out, and is waited for no longer than its budget
 (:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
 """
 
@@ -224,9 +224,16 @@ class Hovers(Feature):
                 return None
             return self.hover(snapshot, params.position)
 
-    async def initialized(self) -> None:
-        """Start jedi and warm it in its thread, so that no hover pays its start-up."""
+    def first_diagnostics_out(self) -> None:
+        """Start jedi and warm it in its thread, so that no hover pays its start-up.
+
+        Not sooner: the first diagnostics need none of it, and on two cores
+        its imports would delay them.
+        """
         self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
+
+    async def initialized(self) -> None:
+        """Make the hover messages' converters, so that the first hover finds them made."""
         protocol = self.server.protocol
         if isinstance(protocol, ArkProtocol):  # the first hover finds its converters made
             at = types.Position(line=0, character=0)
