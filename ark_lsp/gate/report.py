@@ -65,7 +65,7 @@ class GateReport:
     started_at: str = ""
     duration_ms: float = 0.0
     test_selection: Mapping[str, object] | None = None
-    """Which tests ran on the change (see :mod:`ark_lsp.gate.test_selection`): the whole
+    """Which tests ran on the change (see :mod:`ark_lsp.gate.affected_tests`): the whole
     suite and why, or those chosen; None when no check ran the tests."""
 
     @property

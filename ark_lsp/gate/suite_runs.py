@@ -47,10 +47,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ark_lsp.gate import sandbox_driver
-from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
-from ark_lsp.gate.model import FileStatus, GateInput
-from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
-from ark_lsp.gate.test_selection import (
+from ark_lsp.gate.affected_tests import (
     UNKNOWN,
     FunctionTestMap,
     MapCache,
@@ -63,6 +60,9 @@ from ark_lsp.gate.test_selection import (
     read_test_map,
     whole_suite,
 )
+from ark_lsp.gate.coverage_report import CoverageReport, read_coverage
+from ark_lsp.gate.model import FileStatus, GateInput
+from ark_lsp.gate.suite_files import is_test_file, is_test_module, shapes_the_tests
 from ark_lsp.sandbox import (
     CaseOutcome,
     KilledBy,
@@ -228,7 +228,7 @@ class SuiteRuns:
         """The head's suite on the head's code, the changed code measured.
 
         Only the tests the change can affect, unless :meth:`selection` says
-        the whole suite (see :mod:`ark_lsp.gate.test_selection`).
+        the whole suite (see :mod:`ark_lsp.gate.affected_tests`).
         """
         return self._once("head", self._run_head)
 

@@ -6,7 +6,7 @@ its one commit, and the gate's ``tests`` and ``coverage`` checks run as
 person reads is asserted: how many tests ran and how they were chosen, or
 why the whole suite ran; that a test not run keeps the base's verdict;
 that the map of the base's tests is made once per base. The choice itself
-(:func:`~ark_lsp.gate.test_selection.plan` and ``choose``) is tested on
+(:func:`~ark_lsp.gate.affected_tests.plan` and ``choose``) is tested on
 trees in memory below.
 """
 
@@ -26,14 +26,14 @@ from support.sandboxes import lean_interpreter
 
 from ark_lsp.changes import Provenance, SourceKind
 from ark_lsp.config import GateSettings
-from ark_lsp.gate.model import ChangedFile, CheckResult, CheckStatus, FileStatus, GateInput
-from ark_lsp.gate.test_selection import (
+from ark_lsp.gate.affected_tests import (
     FunctionTestMap,
     FunctionTests,
     choose,
     plan,
     read_test_map,
 )
+from ark_lsp.gate.model import ChangedFile, CheckResult, CheckStatus, FileStatus, GateInput
 from ark_lsp.project import Project
 from ark_lsp.sandbox.channel import ARTIFACT_CAP
 from ark_lsp.trust import TrustStore

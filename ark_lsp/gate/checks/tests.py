@@ -32,9 +32,9 @@ import dataclasses
 import time
 from collections.abc import Iterable
 
+from ark_lsp.gate.affected_tests import ALL_CHOSEN, FunctionTestMap
 from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, GateInput, fingerprint, not_run
 from ark_lsp.gate.suite_runs import SuiteRun, SuiteRuns, unfinished
-from ark_lsp.gate.test_selection import ALL_CHOSEN, FunctionTestMap
 from ark_lsp.sandbox import CaseOutcome, PytestCase
 
 NAME = "tests"
