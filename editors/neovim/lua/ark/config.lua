@@ -56,6 +56,7 @@ M.defaults = {
       lintSeverity = 'warning',
       mutantTimeout = 30.0,
       maxMutants = 60,
+      testSelection = 'affected',
     },
   },
 }
