@@ -135,7 +135,7 @@ SAMPLES: dict[str, tuple[object, object]] = {
     "gate.lint_severity": ("error", "error"),
     "gate.mutant_timeout": (5, 5.0),
     "gate.max_mutants": (10, 10),
-    "gate.affected_tests": ("all", "all"),
+    "gate.test_selection": ("all", "all"),
 }
 
 SPELLINGS: dict[str, Callable[[str], str]] = {
