@@ -71,6 +71,7 @@ from editor_latency import (
     hover_points,
     one_line_edit,
     percentile,
+    process_tree,
 )
 from index_speed import CHILD_ENV, load_average, machine
 from lsprotocol import types
@@ -395,27 +396,6 @@ async def stop(session: Session) -> float | None:
     except TimeoutError:
         raise ServerError(f"{session.server.name}: its streams did not close") from None
     return ended
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and every process under it, from the parents ``/proc`` names."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name in parentheses may hold spaces: the parent follows the last ')'.
-        parent = int(stat.rpartition(")")[2].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, []))
-    return tree
 
 
 def tree_memory_mb(pid: int) -> dict[str, float]:
