@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import DEFAULT_RULES, Condition, Rule, RuleKind
@@ -79,10 +80,24 @@ class RulePackRepository(Repository):
             return cursor.rowcount
 
     def _seed(self, rules: Iterable[Rule]) -> None:
-        """Add rules the table lacks; rows already there (and users' edits) stay."""
+        """Add rules the table lacks; rows already there (and users' edits) stay.
+
+        A new row of a rule id the user switched off (every built-in row of
+        it off) comes in off too: an upgrade that adds a pattern to a rule
+        must not switch the rule back on.
+        """
+        switched_off = {
+            rule_id
+            for (rule_id,) in self._db.conn.execute(
+                "SELECT id FROM validation_rules WHERE builtin GROUP BY id HAVING max(enabled) = 0"
+            )
+        }
         self._db.conn.executemany(
             f"INSERT OR IGNORE INTO validation_rules ({_COLUMNS}) VALUES ({_MARKS})",
-            [_row(rule) for rule in rules],
+            [
+                _row(replace(rule, enabled=False) if rule.id in switched_off else rule)
+                for rule in rules
+            ],
         )
 
     def _read(self) -> tuple[Rule, ...]:

@@ -46,6 +46,24 @@ def test_a_rule_switched_before_the_pack_was_read_is_still_found(tmp_path: Path)
         assert not {r.name: r for r in store.rules.load()}["eval"].enabled
 
 
+def test_a_rule_switched_off_stays_off_when_an_upgrade_adds_rows_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "index.db"
+    ark004 = [r.name for r in DEFAULT_RULES if r.id == "ARK004"]
+    assert len(ark004) > 1, "the test needs a rule id with several rows"
+    with Store.open(path) as store:
+        store.rules.load()
+        store.rules.set_enabled("ARK004", False)
+    # A database written before the release that added a row to ARK004 lacks that row.
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("DELETE FROM validation_rules WHERE name = ?", (ark004[-1],))
+    raw.close()
+    with Store.open(path) as store:
+        upgraded = {r.name: r for r in store.rules.load()}
+    assert [upgraded[name].enabled for name in ark004] == [False] * len(ark004)
+    assert upgraded["eval"].enabled
+
+
 def test_reading_the_seeded_rules_needs_no_write_lock(tmp_path: Path) -> None:
     path = tmp_path / "index.db"
     with Store.open(path) as store:
