@@ -48,8 +48,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import os
 import shutil
 import statistics
@@ -63,6 +61,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import (
+    CHILD_ENV,
+    load_average,
+    machine,
+    machine_line,
+    now,
+    print_report,
+    progress_to_stderr,
+)
 from corpus import CACHE, CorpusError, django_source
 from editor_latency import (
     EDITED_FILE,
@@ -73,7 +80,6 @@ from editor_latency import (
     percentile,
     process_tree,
 )
-from index_speed import CHILD_ENV, load_average, machine
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import JsonRPCResponseMessage, default_converter
@@ -106,8 +112,7 @@ EDIT_PAUSE_S = 0.06
 SETTLE_S = 2.0
 
 
-def progress(message: str) -> None:
-    print(f"peer_latency: {message}", file=sys.stderr, flush=True)
+progress = progress_to_stderr("peer_latency")
 
 
 class PeerInstallError(Exception):
@@ -675,7 +680,7 @@ def as_table(data: dict[str, Any]) -> str:
     names = list(r["servers"])
     lines = [
         f"ARK against its peers: {data['file']} ({r['file_lines']:,} lines)",
-        f"  {m['cpu']}, {m['usable_cores']}/{m['cores']} cores, Python {m['python']}",
+        machine_line(m),
         f"  {data['date']}, load average {data['load_average']['start']} at the start,"
         f" {data['load_average']['end']} at the end",
         f"  {data['settings']['edits']} edits, {r['hovers']} hovers,"
@@ -754,7 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"peer_latency: no file {file}", file=sys.stderr)
         return 1
     started_load = load_average()
-    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    when = now()
     with tempfile.TemporaryDirectory(prefix="ark-peer-bench-") as scratch:
         try:
             chosen, notes = servers(
@@ -779,7 +784,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ratios": ratios(results["servers"]),
         "notes": notes,
     }
-    print(json.dumps(data, indent=2) if args.json else as_table(data))
+    print_report(data, args.json, as_table)
     return 0
 
 
