@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from common import CHILD_ENV, progress_to_stderr
-from editor_latency import answer_server_requests, process_tree
+from editor_latency import answer_server_requests
 from lsprotocol import types
 from peer_servers import Server
+from process_tree import live_pids
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import JsonRPCResponseMessage, default_converter
 from pytest_lsp import client_capabilities
@@ -208,7 +209,7 @@ def tree_memory_mb(pid: int) -> dict[str, float]:
     """
     rss = pss = 0.0
     processes = 0
-    for member in process_tree(pid):
+    for member in live_pids(pid):
         try:
             for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
                 key, _, rest = line.partition(":")
