@@ -48,15 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import BIN, CHILD_ENV, BenchmarkError, Row, last_line, progress_to_stderr
 from index_speed import (
-    BIN,
-    CHILD_ENV,
     PARSE_FLOOR,
-    BenchmarkError,
     Corpus,
-    Row,
     find_bandit,
-    last_line,
     run_cli,
     run_json,
     table_header,
@@ -85,9 +81,7 @@ Finding = tuple[str, int, str]
 """(path relative to the workspace, line, ARK rule id)."""
 
 
-def progress(message: str) -> None:
-    """One progress line on stderr."""
-    print(f"check_speed: {message}", file=sys.stderr, flush=True)
+progress = progress_to_stderr("check_speed")
 
 
 # --- the tools ----------------------------------------------------------------

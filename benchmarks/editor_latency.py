@@ -52,9 +52,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import load_average, machine
 from corpus import CorpusError, django_source
-from index_speed import load_average, machine
 from lsprotocol import types
+from process_tree import live_pids
 from pygls.lsp.client import LanguageClient
 from pytest_lsp import client_capabilities
 
@@ -263,25 +264,6 @@ def resident_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and every live process below it (from ``/proc``)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue  # gone meanwhile
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, []))
-    return tree
-
-
 def tree_memory(pid: int) -> dict[str, Any]:
     """Resident memory of ``pid`` and every process below it, summed, and each one's share.
 
@@ -289,7 +271,7 @@ def tree_memory(pid: int) -> dict[str, Any]:
     twice: the figure is an upper bound, which is what the goal is held to.
     """
     processes = []
-    for member in process_tree(pid):
+    for member in live_pids(pid):
         try:
             rss, _ = resident_mb(member)
             command = Path(f"/proc/{member}/cmdline").read_bytes().replace(b"\0", b" ")

@@ -67,14 +67,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common import BIN, BenchmarkError, Row, one_minute_load, print_report, progress_to_stderr
 from corpus import ATTRS_VERSION, CACHE, CorpusError, attrs_source
 
-BIN = Path(sys.executable).parent
 END_TO_END_GOAL = 15.0
 """Seconds: the gate on a one-function change, end to end."""
 RECHECK_GOAL = 0.5
@@ -105,25 +105,7 @@ it takes about 30 s, and a run that hangs should not hold the benchmark for the 
 CHECKS = ("findings", "types", "lint", "coverage", "mutation", "complexity", "tests")
 
 
-class BenchmarkError(Exception):
-    """A step of the benchmark failed (one-line message)."""
-
-
-def progress(message: str) -> None:
-    """One progress line on stderr."""
-    print(f"gate_latency: {message}", file=sys.stderr, flush=True)
-
-
-@dataclass
-class Row:
-    """One line of the table: a measurement repeated once per round."""
-
-    name: str
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
+progress = progress_to_stderr("gate_latency")
 
 
 @dataclass
@@ -301,7 +283,7 @@ def benchmark(space: Workspace, change: dict[str, Any], checkout: Path, runs: in
         "mypy cold": f"mypy {TOUCHED}, fresh cache",
         "mypy warm": f"mypy {TOUCHED}, its cache warm",
     }
-    rows = {key: Row(name) for key, name in names.items()}
+    rows = {key: Row(key, name) for key, name in names.items()}
     checks: dict[str, dict[str, list[float]]] = {c: {"cold": [], "warm": []} for c in CHECKS}
     reports = []
     # Once untimed: bytecode, the page cache, and (docker) a first start of the environment.
@@ -330,7 +312,7 @@ def benchmark(space: Workspace, change: dict[str, Any], checkout: Path, runs: in
 # --- the report -----------------------------------------------------------------------------
 
 
-def as_data(results: Results, backend: str, runs: int, load: list[float]) -> dict[str, Any]:
+def as_data(results: Results, backend: str, runs: int, load: list[float | None]) -> dict[str, Any]:
     rows = results.rows
     pytest_median = rows["pytest"].median
     mypy_cold = rows["mypy cold"].median
@@ -455,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress(f"sandbox: {backend}" + (f" ({why_not})" if why_not else ""))
     folder = options.keep or Path(tempfile.mkdtemp(prefix="ark-gate-latency-"))
     folder.mkdir(parents=True, exist_ok=True)
-    load_start = round(os.getloadavg()[0], 2)
+    load_start = one_minute_load()
     try:
         python = environment(f"{sys.version_info.major}.{sys.version_info.minor}")
         space = workspace(folder, python, backend)
@@ -475,8 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if options.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
-    data = as_data(results, backend, options.runs, [load_start, round(os.getloadavg()[0], 2)])
-    print(json.dumps(data, indent=2) if options.json else as_table(data))
+    data = as_data(results, backend, options.runs, [load_start, one_minute_load()])
+    print_report(data, options.json, as_table)
     return 0
 
 

@@ -39,33 +39,36 @@ from __future__ import annotations
 
 import argparse
 import ast
-import datetime as dt
 import json
 import os
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus import CACHE, CorpusError, django_source
+from common import (
+    BIN,
+    CHILD_ENV,
+    BenchmarkError,
+    Row,
+    last_line,
+    load_average,
+    machine,
+    now,
+    print_report,
+    progress_to_stderr,
+    version_of,
+)
+from corpus import CorpusError, django_source
 
 from ark_lsp.config import load_settings
 from ark_lsp.workspace import discover, find_root
 
-BIN = Path(sys.executable).parent
-CHILD_ENV = {
-    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    "PYTHONPYCACHEPREFIX": str(CACHE / "pycache"),
-}
-"""The tools' environment: bytecode cached (in the git-ignored cache), as when installed."""
 PARSE_FLOOR = "floor_parse"
 COLD_GOAL = 1.5
 """Cold index time at most this many times the parse floor."""
@@ -73,13 +76,7 @@ WARM_GOAL = 0.10
 """Warm index time under this fraction of the cold index time."""
 
 
-class BenchmarkError(Exception):
-    """A tool failed or the corpus is unusable (one-line message)."""
-
-
-def progress(message: str) -> None:
-    """One progress line on stderr."""
-    print(f"index_speed: {message}", file=sys.stderr, flush=True)
+progress = progress_to_stderr("index_speed")
 
 
 # --- the corpus --------------------------------------------------------------
@@ -159,19 +156,6 @@ def read_all(root: Path, files: Sequence[str]) -> list[bytes]:
 
 
 @dataclass
-class Row:
-    """One line of the table: a measurement repeated once per round."""
-
-    key: str
-    name: str
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples)
-
-
-@dataclass
 class ArkRun:
     """One ``ark index`` subprocess: its wall clock and its own report."""
 
@@ -195,11 +179,6 @@ def time_floor_read_parse(corpus: Corpus) -> float:
             continue
         parses(data)
     return time.perf_counter() - started
-
-
-def last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
 
 
 def run_ark_index(corpus: Corpus, database: Path, jobs: int | None) -> ArkRun:
@@ -382,39 +361,6 @@ def benchmark(corpus: Corpus, runs: int) -> Results:
 # --- the report --------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
-            for line in info:
-                if line.startswith(("model name", "Hardware", "Processor")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def version_of(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def machine() -> dict[str, Any]:
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count() or 1
-    return {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "usable_cores": usable,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "system": f"{platform.system()} {platform.release()}",
-    }
-
-
 def goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
     """The DESIGN.md targets this benchmark checks, each met or missed."""
     floor = rows[PARSE_FLOOR].median
@@ -439,13 +385,6 @@ def goals(rows: dict[str, Row]) -> list[dict[str, Any]]:
             }
         )
     return checks
-
-
-def load_average() -> list[float] | None:
-    try:
-        return [round(load, 2) for load in os.getloadavg()]
-    except OSError:
-        return None
 
 
 def run_json(
@@ -564,14 +503,14 @@ def run_cli(
         progress(f"discovering and reading the files under {target}")
         corpus = load_corpus(target)
         progress(f"{len(corpus.files):,} files, {corpus.lines:,} lines")
-        when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        when = now()
         load_at_start = load_average()
         results = benchmark(corpus, args.runs)
     except (CorpusError, BenchmarkError) as error:
         print(f"{name}: {error}", file=sys.stderr)
         return 1
     data = as_json(corpus, results, args.runs, when, load_at_start)
-    print(json.dumps(data, indent=2) if args.json else as_table(data))
+    print_report(data, args.json, as_table)
     return 0
 
 

@@ -43,7 +43,6 @@ Run: ``.venv/bin/python benchmarks/start_latency.py [--runs 10] [--quick]
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import selectors
@@ -58,8 +57,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from common import (
+    CHILD_ENV,
+    BenchmarkError,
+    load_average,
+    machine,
+    machine_line,
+    now,
+    print_report,
+    progress_to_stderr,
+)
 from corpus import CorpusError, django_source
-from index_speed import CHILD_ENV, load_average, machine
 
 EDITED_FILE = "django/db/models/fields/__init__.py"
 GOAL_MS = 250.0
@@ -91,12 +99,7 @@ LSPROTOCOL_SCRIPT = (
 )
 
 
-class BenchmarkError(Exception):
-    """A server did not answer as an editor expects."""
-
-
-def progress(message: str) -> None:
-    print(f"start_latency: {message}", file=sys.stderr, flush=True)
+progress = progress_to_stderr("start_latency")
 
 
 @dataclass
@@ -349,7 +352,7 @@ def as_table(data: dict[str, Any]) -> str:
     r, m = data["results"], data["machine"]
     lines = [
         f"ARK start latency: {data['corpus']}, opened {r['file']} ({r['file_lines']:,} lines)",
-        f"  {m['cpu']}, {m['usable_cores']}/{m['cores']} cores, Python {m['python']}",
+        machine_line(m),
         f"  {data['date']}, load average {data['load_average']} -> {data['load_average_end']}",
         f"  median of {r['runs']} interleaved rounds",
         "",
@@ -384,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ruff = None if args.no_ruff else shutil.which("ruff", path=str(Path(sys.executable).parent))
     load_at_start = load_average()
-    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    when = now()
     with tempfile.TemporaryDirectory(prefix="ark-start-quick-") as quick:
         try:
             if args.quick:
@@ -410,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ratio_to_ruff": round(medians["ark_first_diagnostics"] / ruff_ms, 2) if ruff_ms else None,
         "goal_ms": GOAL_MS,
     }
-    print(json.dumps(data, indent=2) if args.json else as_table(data))
+    print_report(data, args.json, as_table)
     return 0
 
 

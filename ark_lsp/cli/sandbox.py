@@ -280,13 +280,29 @@ def history(
         return
     for record in records:
         name = record.target_path + (f"::{record.target_name}" if record.target_name else "")
-        killed = f" killed by {record.killed_by}" if record.killed_by not in (None, "none") else ""
+        killed = _killed_by(record.killed_by, suite=record.kind == "test")
         duration = "?" if record.duration_ms is None else f"{record.duration_ms:.0f} ms"
         why = f"  ({record.reason})" if record.reason else ""
         click.echo(
             f"#{record.id:<5} {record.started_at}  {record.backend:<6} {record.kind:<8} "
             f"{record.outcome:<9} {duration:>8}{killed}  {name}{why}"
         )
+
+
+def _killed_by(limit: str | None, *, suite: bool) -> str:
+    """`` killed by LIMIT (raise ...)`` for a run a limit ended, else nothing.
+
+    The setting, not ``ark run``'s option: the run may have been the editor's
+    or the gate's. A test run is a suite's (``suite``), with its own time limit.
+    """
+    from ark_lsp.sandbox import how_to_raise
+    from ark_lsp.sandbox.models import KilledBy
+
+    if limit in (None, "none"):
+        return ""
+    known = limit in {member.value for member in KilledBy}
+    how = how_to_raise(KilledBy(limit), suite=suite) if known else None
+    return f" killed by {limit}" + (f" ({how})" if how else "")
 
 
 @click.group("sandbox")

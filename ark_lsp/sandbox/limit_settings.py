@@ -1,8 +1,9 @@
 """Which setting raises each limit of the sandbox: the one table every message about one reads.
 
 A run a limit killed is reported by ``ark run`` and ``ark test`` (which
-have command-line options) and by the quality gate (which has none); each
-says how to raise the limit from this table, so a message never names a
+have command-line options), by the editor (whose settings are the top
+layer, over the workspace's), by ``ark history`` and by the quality gate;
+each says how to raise the limit from this table, so a message never names a
 setting that would not have helped. Runs of code (``ark run``, a function,
 the characterization tests' runs) and runs of a whole test suite (``ark
 test``, the gate's runs of the tests) have a wall-clock limit each:
@@ -18,6 +19,8 @@ from types import MappingProxyType
 from ark_lsp.sandbox.models import KilledBy
 
 SANDBOX_TABLE = "[tool.ark.sandbox]"
+EDITOR_PREFIX = "ark.sandbox."
+"""The editor's settings are ``ark.`` and the camelCase of the ``[tool.ark]`` keys."""
 
 
 @dataclass(frozen=True)
@@ -45,19 +48,31 @@ LIMIT_SETTINGS: Mapping[KilledBy, LimitSetting] = MappingProxyType(
 )
 
 
-def how_to_raise(killed: KilledBy, *, suite: bool, options: bool = False) -> str | None:
+def editor_setting(key: str) -> str:
+    """The editor's name of a ``[tool.ark.sandbox]`` key (``ark.sandbox.suiteTimeout``)."""
+    first, *rest = key.split("-")
+    return EDITOR_PREFIX + first + "".join(word.capitalize() for word in rest)
+
+
+def how_to_raise(
+    killed: KilledBy, *, suite: bool, options: bool = False, editor: bool = False
+) -> str | None:
     """How to raise the limit that ``killed`` the run, or None when no limit did.
 
     ``suite`` says the run was a test suite's; ``options`` that the command
-    that ran it takes the limits as options too (``ark run``, ``ark test``).
+    that ran it takes the limits as options too (``ark run``, ``ark test``);
+    ``editor`` that the editor ran it, whose setting overrides the workspace's.
     """
     limit = LIMIT_SETTINGS.get(killed)
     if limit is None:
         return None
-    where = f"`{limit.setting(suite=suite)}` in {SANDBOX_TABLE}"
+    key = limit.setting(suite=suite)
+    where = f"`{key}` in {SANDBOX_TABLE}"
     if options and limit.option:
         return f"raise it with {limit.option} or {where}"
+    if editor:
+        return f"raise `{editor_setting(key)}` in the editor's settings or {where}"
     return f"raise {where}"
 
 
-__all__ = ["LIMIT_SETTINGS", "LimitSetting", "how_to_raise"]
+__all__ = ["LIMIT_SETTINGS", "LimitSetting", "editor_setting", "how_to_raise"]

@@ -42,14 +42,21 @@ def function_at(snapshot: Snapshot, position: types.Position) -> str | None:
     return max(around, key=lambda s: s.span.line).qualname if around else None
 
 
-def describe_run(what: str, result: RunResult, counts: str = "") -> str:
-    """One line for the user: what ran, where, how it ended, and what its copy left out."""
+def describe_run(what: str, result: RunResult, counts: str = "", *, suite: bool = False) -> str:
+    """One line for the user: what ran, where, how it ended, and what its copy left out.
+
+    A run a limit stopped says which setting raises it (``suite``: the run
+    was a test suite's, which has its own time limit).
+    """
+    from ark_lsp.sandbox.limit_settings import how_to_raise
+
     where = result.backend + (f", {result.image}" if result.image else "")
     ending = result.outcome.value
     if result.error:
         ending += f": {result.error}"
     elif result.killed_by.value != "none":
-        ending += f" (stopped by the {result.killed_by.value} limit)"
+        how = how_to_raise(result.killed_by, suite=suite, editor=True)
+        ending += f" (stopped by the {result.killed_by.value} limit" + (f": {how})" if how else ")")
     elif result.exit_code:
         ending += f" (exit code {result.exit_code})"
     counts = f" ({counts})" if counts else ""
@@ -172,7 +179,9 @@ class SandboxCommands(Feature):
             ls.window_show_message(
                 types.ShowMessageParams(
                     type=_message_type(run.result),
-                    message=describe_run(" ".join(targets) or "tests", run.result, summary),
+                    message=describe_run(
+                        " ".join(targets) or "tests", run.result, summary, suite=True
+                    ),
                 )
             )
             return run.as_dict()

@@ -140,6 +140,26 @@ def test_a_suite_gets_the_suite_timeout_while_a_run_keeps_the_timeout(shop: Path
     )
 
 
+def test_history_names_the_setting_that_raises_the_limit_a_run_was_killed_at(
+    shop: Path,
+) -> None:
+    nap = "import time\n\n\ndef test_a_slow_one():\n    time.sleep(3)\n"
+    (shop / "tests" / "test_slow.py").write_text(nap)
+    ark("run", "shop/forever.py", "--backend", "local", "--timeout", "1", cwd=shop, check=False)
+    ark("test", "tests/test_slow.py", "--backend", "local", "--timeout", "1", cwd=shop,
+        check=False)  # fmt: skip
+    ark("run", "shop/prices.py", "--backend", "local", cwd=shop)
+
+    lines = ark("history", cwd=shop).stdout.splitlines()
+
+    # The setting, not ark run's option: a run in the history may have been the editor's.
+    passed, suite, run = lines
+    assert "killed by" not in passed
+    assert "killed by timeout (raise `suite-timeout` in [tool.ark.sandbox])" in suite
+    assert "killed by timeout (raise `timeout` in [tool.ark.sandbox])" in run
+    assert run.endswith("shop/forever.py  (killed at its timeout limit)")
+
+
 def test_ark_test_runs_pytest_from_arks_environment_on_the_local_backend(shop: Path) -> None:
     report = json.loads(
         ark("test", "--backend", "local", "--format", "json", cwd=shop, check=False).stdout

@@ -15,14 +15,13 @@ from __future__ import annotations
 import difflib
 import json
 import sqlite3
-import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.gate_shop import PRICING, TEST_PRICING, dedent, shop_project, user_settings
 from support.git_repos import commit, make_repo, write
-from support.sandboxes import lean_interpreter
 
 from ark_lsp.changes import Provenance, SourceKind
 from ark_lsp.config import GateSettings
@@ -44,30 +43,8 @@ MAPPING = "gate: the base's suite, mapping what each test runs"
 """The sandbox run that maps the base's tests, as its record names it."""
 
 
-def _dedent(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
-
-PRICING = _dedent(
-    '''
-    """Prices of the shop's goods."""
-
-
-    def total(prices, discount=0):
-        """The sum of ``prices`` less ``discount``."""
-        return sum(prices) - discount
-
-
-    def label(price):
-        """A word for how dear ``price`` is."""
-        if price > 100:
-            return "expensive"
-        return "cheap"
-    '''
-)
-
 BASE = {
-    "pyproject.toml": _dedent(
+    "pyproject.toml": dedent(
         """
         [project]
         name = "shop"
@@ -80,27 +57,9 @@ BASE = {
     "shop/pricing.py": PRICING,
     "shop/stock.py": "def in_stock():\n    return 2\n",
     "tests/conftest.py": "",
-    "tests/test_pricing.py": _dedent(
-        """
-        from shop.pricing import label, total
-
-
-        def test_total_is_the_sum_less_the_discount():
-            assert total([1, 2]) == 3
-            assert total([10], discount=4) == 6
-
-
-        def test_cents_are_kept():
-            assert total([0.5, 0.25]) == 0.75
-
-
-        def test_label():
-            assert label(101) == "expensive"
-            assert label(100) == "cheap"
-        """
-    ),
+    "tests/test_pricing.py": TEST_PRICING,
     # Fails on the base, and runs nothing of shop/pricing.py.
-    "tests/test_stock.py": _dedent(
+    "tests/test_stock.py": dedent(
         """
         from shop.stock import in_stock
 
@@ -155,27 +114,11 @@ class Shop:
         return int(count)
 
 
-def _user_settings(python: Path) -> dict[str, object]:
-    return {
-        "sandbox": {"backend": "local", "python": str(python), "timeout": 120, "memory": "512m"}
-    }
-
-
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     """The shop, the local sandbox with the lean interpreter, and one user cache for the module."""
-    folder = tmp_path_factory.mktemp("selection")
-    python = lean_interpreter(folder / "venv")
-    repo = make_repo(folder / "shop", BASE)
-    cache = folder / "cache"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("XDG_CACHE_HOME", str(cache))
-        project = Project.load(
-            repo,
-            layers=[("the user's settings", _user_settings(python))],
-            trust_store=TrustStore(folder / "trust.json"),
-        )
-        yield Shop(repo, cache, python, project, {})
+    with shop_project(tmp_path_factory, "selection", BASE) as loaded:
+        yield Shop(loaded.repo, loaded.cache, loaded.python, loaded.project, {})
 
 
 @pytest.fixture(autouse=True)
@@ -267,7 +210,7 @@ def test_test_selection_all_runs_the_whole_suite(shop: Shop, tmp_path: Path) -> 
     commit(repo, "Say it another way")
     project = Project.load(
         repo,
-        layers=[("the user's settings", _user_settings(shop.python))],
+        layers=[("the user's settings", user_settings(shop.python))],
         trust_store=TrustStore(tmp_path / "trust.json"),
     )
 

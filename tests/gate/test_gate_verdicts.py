@@ -27,69 +27,25 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.git_repos import make_repo, status, worktrees
-from support.sandboxes import lean_interpreter
+from support.gate_shop import PRICING, TEST_PRICING, dedent, shop_project
+from support.git_repos import status, worktrees
 
 from ark_lsp.changes import Provenance, SourceKind
 from ark_lsp.gate.model import CheckStatus, IntegrityKind
 from ark_lsp.project import Project
-from ark_lsp.trust import TrustStore
 from ark_lsp.workflows.changes import propose_edits
 from ark_lsp.workflows.gate import GateReport, run_gate
 
 ALL_CHECKS = ("findings", "types", "lint", "coverage", "mutation", "complexity", "tests")
 
 
-def _dedent(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
-
-PRICING = _dedent(
-    '''
-    """Prices of the shop's goods."""
-
-
-    def total(prices, discount=0):
-        """The sum of ``prices`` less ``discount``."""
-        return sum(prices) - discount
-
-
-    def label(price):
-        """A word for how dear ``price`` is."""
-        if price > 100:
-            return "expensive"
-        return "cheap"
-    '''
-)
-
-TEST_PRICING = _dedent(
-    """
-    from shop.pricing import label, total
-
-
-    def test_total_is_the_sum_less_the_discount():
-        assert total([1, 2]) == 3
-        assert total([10], discount=4) == 6
-
-
-    def test_cents_are_kept():
-        assert total([0.5, 0.25]) == 0.75
-
-
-    def test_label():
-        assert label(101) == "expensive"
-        assert label(100) == "cheap"
-    """
-)
-
-EVALUATE = _dedent(
+EVALUATE = dedent(
     '''
     def evaluate(formula):
         """The value of an arithmetic ``formula``, with no builtins in reach."""
@@ -107,7 +63,7 @@ BASE = {
     "shop/pricing.py": PRICING,
     "shop/formulas.py": FORMULAS,
     "tests/test_pricing.py": TEST_PRICING,
-    "tests/test_formulas.py": _dedent(
+    "tests/test_formulas.py": dedent(
         """
         from shop.formulas import NAMED, evaluate
 
@@ -119,7 +75,7 @@ BASE = {
     ),
 }
 
-SHIPPING = _dedent(
+SHIPPING = dedent(
     '''
     """Shipping costs."""
 
@@ -134,7 +90,7 @@ SHIPPING = _dedent(
 """Ten mutants: ``>`` -> ``>=``, the condition negated, 20 -> 21, 15 -> 16, two returns of
 None, ``+`` -> ``-``, 5 -> 6, ``//`` -> ``/`` and 4 -> 5."""
 
-SHIPPING_TESTED = _dedent(
+SHIPPING_TESTED = dedent(
     """
     from shop.shipping import shipping
 
@@ -149,7 +105,7 @@ SHIPPING_TESTED = _dedent(
     """
 )
 
-SHIPPING_HEAVY_UNTESTED = _dedent(
+SHIPPING_HEAVY_UNTESTED = dedent(
     """
     from shop.shipping import shipping
 
@@ -160,7 +116,7 @@ SHIPPING_HEAVY_UNTESTED = _dedent(
     """
 )
 
-SHIPPING_ASSERTING_NOTHING = _dedent(
+SHIPPING_ASSERTING_NOTHING = dedent(
     """
     from shop.shipping import shipping
 
@@ -172,7 +128,7 @@ SHIPPING_ASSERTING_NOTHING = _dedent(
     """
 )
 
-PARSE_PRICE = _dedent(
+PARSE_PRICE = dedent(
     '''
 
 
@@ -191,7 +147,7 @@ CHANGES: dict[str, tuple[str, dict[str, str | None]]] = {
         "Read prices from text",
         {
             "shop/pricing.py": PRICING + PARSE_PRICE,
-            "tests/test_parsing.py": _dedent(
+            "tests/test_parsing.py": dedent(
                 """
                 from shop.pricing import parse_price
 
@@ -291,21 +247,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     loaded 2-core machine needs). The user's cache (mypy's, the change sets'
     worktrees) is the module's, so mypy's cache warms over the six runs.
     """
-    folder = tmp_path_factory.mktemp("verdicts")
-    python = lean_interpreter(folder / "venv")
-    repo = make_repo(folder / "shop", BASE)
-    cache = folder / "cache"
-    user = {
-        "sandbox": {"backend": "local", "python": str(python), "timeout": 120, "memory": "512m"}
-    }
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("XDG_CACHE_HOME", str(cache))
-        project = Project.load(
-            repo,
-            layers=[("the user's settings", user)],
-            trust_store=TrustStore(folder / "trust.json"),
-        )
-        yield Shop(repo, cache, project, {})
+    with shop_project(tmp_path_factory, "verdicts", BASE) as loaded:
+        yield Shop(loaded.repo, loaded.cache, loaded.project, {})
 
 
 @pytest.fixture(autouse=True)

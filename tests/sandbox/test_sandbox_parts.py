@@ -25,7 +25,7 @@ from ark_lsp.sandbox import (
 )
 from ark_lsp.sandbox.channel import MARKER, OutputCollector
 from ark_lsp.sandbox.image import candidates
-from ark_lsp.sandbox.limit_settings import LIMIT_SETTINGS
+from ark_lsp.sandbox.limit_settings import LIMIT_SETTINGS, editor_setting
 from ark_lsp.sandbox.pytest_results import CaseOutcome, parse_junit
 from ark_lsp.sandbox.requests import WorkspaceTooLarge, file_request, workspace_files
 from ark_lsp.store import Store
@@ -205,6 +205,18 @@ def test_every_limit_is_raised_by_a_setting_of_the_sandbox_table() -> None:
         "raise `pids` in [tool.ark.sandbox]"
     )
     assert how_to_raise(KilledBy.NONE, suite=False) is None
+    assert how_to_raise(KilledBy.TIMEOUT, suite=True, editor=True) == (
+        "raise `ark.sandbox.suiteTimeout` in the editor's settings"
+        " or `suite-timeout` in [tool.ark.sandbox]"
+    )
+
+
+def test_the_editor_setting_named_for_each_limit_is_one_vs_code_offers() -> None:
+    manifest = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
+    offered = json.loads(manifest.read_text())["contributes"]["configuration"]["properties"]
+    for limit in LIMIT_SETTINGS.values():
+        for suite in (False, True):
+            assert editor_setting(limit.setting(suite=suite)) in offered
 
 
 def test_workspace_files_leave_out_what_indexing_excludes(tmp_path: Path) -> None:

@@ -154,6 +154,25 @@ async def hover_or_none(client: LanguageClient, path: Path, line: int, character
     return hover.contents.value
 
 
+async def assert_hover_shows(
+    client: LanguageClient, path: Path, line: int, character: int, *parts: str
+) -> None:
+    """The hover at ``line``, ``character`` of ``path`` shows every one of ``parts``."""
+    text = await hover_text(client, path, line=line, character=character)
+    missing = [part for part in parts if part not in text]
+    assert not missing, (line, character, missing, text)
+
+
+async def hover_once_answered(client: LanguageClient, path: Path, line: int, character: int) -> str:
+    """The hover's text once the server has one (work in the background first), else ""."""
+    for _ in range(600):
+        text = await hover_or_none(client, path, line=line, character=character)
+        if text:
+            return text
+        await asyncio.sleep(0.05)
+    return ""
+
+
 @pytest.mark.asyncio
 async def test_self_cls_and_super_resolve_through_bases_in_another_module(
     client: LanguageClient, workspace: Path
@@ -161,24 +180,19 @@ async def test_self_cls_and_super_resolve_through_bases_in_another_module(
     path = workspace / "pkg" / "models.py"
     await open_file(client, path)
     # super().validate() in Model: the base's, in pkg/base.py
-    text = await hover_text(client, path, line=7, character=24)
-    assert "def Base.validate(self)" in text and "pkg/base.py:11" in text
+    await assert_hover_shows(client, path, 7, 24, "def Base.validate(self)", "pkg/base.py:11")
     # cls.create() in Model: inherited from Base
-    text = await hover_text(client, path, line=11, character=20)
-    assert "def Base.create(cls)" in text and "pkg/base.py:15" in text
+    await assert_hover_shows(client, path, 11, 20, "def Base.create(cls)", "pkg/base.py:15")
     # self.validate() in Child: Model's own, which comes first in Child's MRO
-    text = await hover_text(client, path, line=16, character=14)
-    assert "def Model.validate(self)" in text and "pkg/models.py:7" in text
+    await assert_hover_shows(client, path, 16, 14, "def Model.validate(self)", "pkg/models.py:7")
     # super().save() in Child: Model defines none, so the next class that does, Base
-    text = await hover_text(client, path, line=17, character=24)
-    assert "def Base.save(self)" in text and "Store the object." in text
-    assert "pkg/base.py:7" in text
+    await assert_hover_shows(
+        client, path, 17, 24, "def Base.save(self)", "Store the object.", "pkg/base.py:7"
+    )
     # a method named like a builtin is the method, not the builtin
-    text = await hover_text(client, path, line=22, character=21)
-    assert "def Opened.format(self)" in text and "pkg/models.py:25" in text
+    await assert_hover_shows(client, path, 22, 21, "def Opened.format(self)", "pkg/models.py:25")
     # a base class named in a class statement, imported from another module
-    text = await hover_text(client, path, line=5, character=13)
-    assert "class Base" in text and "pkg/base.py:4" in text
+    await assert_hover_shows(client, path, 5, 13, "class Base", "pkg/base.py:4")
 
 
 @pytest.mark.asyncio
@@ -192,11 +206,11 @@ async def test_imported_names_resolve_from_the_index(
         (6, 9),  # import pkg.parser as parsing; parsing.parse_config(...)
         (7, 1),  # from pkg import parse_config (a re-export of pkg/__init__.py)
     ]:
-        text = await hover_text(client, path, line=line, character=character)
-        assert "def parse_config(text, strict=False)" in text, (line, text)
-        assert "pkg/parser.py:4" in text
-    text = await hover_text(client, path, line=8, character=8)  # Loader.load(...)
-    assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+        await assert_hover_shows(
+            client, path, line, character, "def parse_config(text, strict=False)", "pkg/parser.py:4"
+        )
+    # Loader.load(...)
+    await assert_hover_shows(client, path, 8, 8, "def Loader.load(self, path)", "pkg/parser.py:23")
 
 
 @pytest.mark.asyncio
@@ -206,11 +220,7 @@ async def test_calls_into_the_standard_library_resolve_without_jedi(
     path = workspace / "uses.py"
     await open_file(client, path)
     # textwrap.py is analysed in the background once the document is first hovered
-    for _ in range(600):
-        text = await hover_or_none(client, path, line=12, character=10)  # textwrap.dedent
-        if text:
-            break
-        await asyncio.sleep(0.05)
+    text = await hover_once_answered(client, path, 12, 10)  # textwrap.dedent
     assert "def dedent(text)" in text and "outside the workspace" in text
     assert "textwrap.py:" in text
 
@@ -227,9 +237,5 @@ async def test_what_only_jedi_knows_waits_for_nothing_and_comes_once_jedi_is_up(
     assert await hover_or_none(client, path, line=10, character=8) == ""
     assert await hover_or_none(client, path, line=10, character=8) == ""
     GATE.touch()
-    for _ in range(600):
-        text = await hover_or_none(client, path, line=10, character=8)
-        if text:
-            break
-        await asyncio.sleep(0.05)
+    text = await hover_once_answered(client, path, 10, 8)
     assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text

@@ -101,3 +101,36 @@ async def test_failing_tests_become_diagnostics_at_the_test(
     (failure,) = [d for d in shown if d.source == "ark-sandbox"]
     assert failure.range.start.line == 6  # assert total == 3
     assert failure.message.startswith("test_breaks failed")
+
+
+@pytest.mark.asyncio
+async def test_a_run_a_limit_stopped_names_the_setting_that_raises_it(
+    bare_client: LanguageClient, workspace: Path
+) -> None:
+    script = workspace / "forever.py"
+    script.write_text("while True:\n    pass\n")
+    tests = workspace / "tests" / "test_slow.py"
+    tests.parent.mkdir()
+    tests.write_text("import time\n\n\ndef test_a_slow_one():\n    time.sleep(5)\n")
+    limits = {"sandbox": {"backend": "local", "timeout": 1, "suiteTimeout": 1}}
+    await start(bare_client, "visual-studio-code", [workspace], limits)
+    await open_file(bare_client, script)
+
+    result = await execute(bare_client, "ark.runInSandbox", script.as_uri())
+    assert result["outcome"] == "timeout"
+    message = bare_client.messages[-1]
+    assert message.type == types.MessageType.Warning
+    assert message.message.startswith(
+        "ARK sandbox (local): forever.py timeout (stopped by the timeout limit: raise"
+        " `ark.sandbox.timeout` in the editor's settings or `timeout` in [tool.ark.sandbox])"
+    )
+
+    # A suite has a time limit of its own: its setting is the one named.
+    await execute(bare_client, "ark.runTestsInSandbox", tests.as_uri())
+    assert "tests/test_slow.py timeout (stopped by the timeout limit: raise" in (
+        bare_client.messages[-1].message
+    )
+    assert (
+        "`ark.sandbox.suiteTimeout` in the editor's settings or `suite-timeout` in"
+        " [tool.ark.sandbox])" in bare_client.messages[-1].message
+    )

@@ -1,50 +1,22 @@
-"""A process's tree as Linux's ``/proc`` shows it: what a user checks with ``ps`` after ARK."""
+"""A process's tree as Linux's ``/proc`` shows it: what a user checks with ``ps`` after ARK.
+
+The walk is ``benchmarks/process_tree.py``'s, which the benchmarks use to
+read a server's memory: one walk for both, reached as the benchmark tests
+reach the benchmarks.
+"""
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
-Process = tuple[int, str]
-"""A pid with its start time, so a recycled pid is not taken for the process."""
+BENCHMARKS = str(Path(__file__).resolve().parents[2] / "benchmarks")
+if BENCHMARKS not in sys.path:
+    sys.path.insert(0, BENCHMARKS)
 
+from process_tree import Process, alive, children, process_tree  # noqa: E402
 
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces; everything after its ")" is split safely.
-    return raw.rpartition(")")[2].split()
-
-
-def children() -> dict[int, list[int]]:
-    """Every live process's children, by the parent's pid."""
-    found: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (fields := _stat_fields(int(entry))) is not None:
-            found.setdefault(int(fields[1]), []).append(int(entry))
-    return found
-
-
-def process_tree(pid: int) -> list[Process]:
-    """``pid`` and every live process descending from it."""
-    known = children()
-    found: list[Process] = []
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        fields = _stat_fields(current)
-        if fields is not None:
-            found.append((current, fields[19]))
-            pending.extend(known.get(current, []))
-    return found
-
-
-def alive(process: Process) -> bool:
-    """Whether the process still runs (a zombie waiting for its reaper does not)."""
-    fields = _stat_fields(process[0])
-    return fields is not None and fields[19] == process[1] and fields[0] != "Z"
+__all__ = ["Process", "alive", "children", "cmdline", "descendants", "process_tree"]
 
 
 def cmdline(process: Process) -> str:
