@@ -16,6 +16,7 @@ from typing import Any
 from ark_lsp.models import CancelCheck
 from ark_lsp.sandbox.channel import OutputCollector, agent_source
 from ark_lsp.sandbox.models import MOUNTED_WORKSPACE, WORKDIR, Limits
+from ark_lsp.sandbox.scratch import start_time
 
 SANDBOX_USER = "1000:1000"
 """Numeric, so any image works, with or without a passwd entry for it."""
@@ -90,11 +91,7 @@ def _http_engine_errors() -> tuple[type[BaseException], ...]:
 
 def _process_start(pid: int) -> str:
     """The start time of a process in clock ticks, so a reused pid is not taken for its owner."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return "0"
+    return str(start_time(pid) or 0)
 
 
 def owner_label() -> str:
