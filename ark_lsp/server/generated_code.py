@@ -258,8 +258,11 @@ def read_cache(path: Path) -> dict[str, CodeType]:
     return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
 
 
-def write_cache(path: Path, code: object) -> None:
-    """Keep ``code`` (marshalled) at ``path`` (written whole, then renamed); a failure only costs speed."""
+def write_cache(path: Path, code: Any) -> None:
+    """Keep ``code``, marshalled, at ``path`` (written whole, then renamed).
+
+    A failure only costs speed.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".lsprotocol-")
