@@ -53,7 +53,7 @@ class CompiledCode:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.cached = read_cache(path)
+        self.cached: dict[str, CodeType | bytes] = read_cache(path)
         self.compiled: dict[str, CodeType] = {}
         """What was compiled since the cache was read: kept by :meth:`save`."""
         self.used: set[str] = set()
@@ -92,16 +92,25 @@ class CompiledCode:
                 return real(source, filename, mode, *args, **kw)
             key = f"{mode}\0{filename}\0{source}"
             code = self.cached.get(key)
+            if type(code) is bytes:  # read from the file, not needed until now
+                try:
+                    code = marshal.loads(code)
+                except (EOFError, ValueError, TypeError):
+                    code = None
+                if type(code) is not CodeType:
+                    code = None
             if code is None:
                 code = real(source, filename, mode, flags, True)
                 with self._lock:
+                    varies = self._varies_per_process(mode, filename, source)
                     self.cached[key] = code
-                    if self._varies_per_process(mode, filename, source):
+                    if varies:
                         self.volatile.add(key)
                     else:
                         self.compiled[key] = code
             else:
                 with self._lock:
+                    self.cached[key] = code
                     self.used.add(key)
             return code
 
@@ -159,10 +168,12 @@ class CompiledCode:
             code, self.compiled = dict(self.cached), {}
             for key in self.volatile:
                 code.pop(key, None)
-        write_cache(self.path, code)
+        write_cache(
+            self.path, {k: marshal.dumps(v) if type(v) is CodeType else v for k, v in code.items()}
+        )
 
 
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"-?\d+")
 
 MOST_KEPT = 5_000
 """Entries the cache file may hold: a start of the server uses about 1,200, its features 600."""
@@ -247,15 +258,22 @@ def _lsprotocol_types_file() -> str | None:
     return spec.origin if spec is not None else None
 
 
-def read_cache(path: Path) -> dict[str, CodeType]:
-    """The cached code by key; empty when there is none or it cannot be read."""
+def read_cache(path: Path) -> dict[str, CodeType | bytes]:
+    """The cached code by key; empty when there is none or it cannot be read.
+
+    Each code object is kept marshalled on its own, and read only when
+    used: a start uses fewer than half of them, and making a code object
+    is most of what reading the file costs.
+    """
     try:
         loaded = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return {
+        k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType | bytes)
+    }
 
 
 def write_cache(path: Path, code: Any) -> None:
