@@ -211,6 +211,14 @@ class LazyModule:
         return sorted(set(self.namespace) | set(self.later))
 
 
+def made_so_far() -> str:
+    """How much of ``lsprotocol.types`` this process has made, for the debug log."""
+    if installed is None:
+        return "lsprotocol.types made whole"
+    made = len(installed.made)
+    return f"lsprotocol.types: {made} of {made + len(installed.later)} definitions made"
+
+
 def plan_of(source: str, filename: str) -> Plan:
     """The module's statements, compiled one by one, each marked as run now or later."""
     tree = ast.parse(source, filename)
