@@ -107,6 +107,14 @@ class LazyValues(dict[Any, Any]):
         # __getitem__ instead of copying the table's raw entries.
         return dict.__iter__(self)
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # Copied or pickled, it is the plain dict the module would have made.
+        self._all()
+        return (dict, (dict(dict.items(self)),))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return self.__reduce_ex__(2)
+
 
 def _made_first(name: str) -> Callable[..., Any]:
     method = getattr(dict, name)
@@ -121,7 +129,7 @@ def _made_first(name: str) -> Callable[..., Any]:
 
 _SHOWING_VALUES = (
     *("values", "items", "copy", "pop", "popitem", "__eq__", "__ne__", "__repr__"),
-    *("__or__", "__ror__", "__ior__", "__reduce__", "__reduce_ex__"),
+    *("__or__", "__ror__", "__ior__"),
 )
 for _name in _SHOWING_VALUES:
     setattr(LazyValues, _name, _made_first(_name))
@@ -232,6 +240,8 @@ def plan_of(source: str, filename: str) -> Plan:
         return compile(ast.Expression(node), filename, "eval", dont_inherit=True)
 
     for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            raise ValueError("a __future__ import would change how each statement compiles")
         loads = {
             node.id
             for node in ast.walk(statement)

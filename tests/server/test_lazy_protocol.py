@@ -70,6 +70,12 @@ else:
     assert lazy is not None, "the lazy module was not installed"
     module = sys.modules["lsprotocol.types"]
     assert lsprotocol.types is module
+    import copy, pickle
+    table = module.METHOD_TO_TYPES  # read one entry, then copied and pickled whole
+    assert table.get(module.INITIALIZE)[0] is module.InitializeRequest
+    assert pickle.loads(pickle.dumps(table)) == table
+    assert type(copy.copy(module.ALL_TYPES_MAP)) is dict
+    assert copy.copy(module.ALL_TYPES_MAP) == module.ALL_TYPES_MAP
     for name in reversed(names):
         getattr(module, name)
     assert not lazy.later, sorted(lazy.later)
