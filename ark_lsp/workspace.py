@@ -15,18 +15,17 @@ transaction, so an interrupted run keeps everything written before it.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import stat
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pathspec
 
@@ -38,6 +37,9 @@ from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE
 from ark_lsp.store import Store
 from ark_lsp.store.connection import utc_now
 from ark_lsp.store.rows import RowBatch, prepare_rows
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 BATCH_SIZE = 256
 """Files per write transaction: large enough to amortise a commit."""
@@ -596,6 +598,10 @@ def _chunks_in_workers(
 def _pool_chunks(
     root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
 ) -> Iterator[_Chunk]:
+    # Imported here: a warm index and the language server's start need no workers.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # Workers are forked from a clean server process, never from this one,
     # which may be running threads (a progress bar, the language server).
     context = multiprocessing.get_context("forkserver")
@@ -682,6 +688,8 @@ def exit_with_parent() -> None:
     however it dies. Once the workers are gone, the forkserver and the tracker
     see their own pipes close and exit by themselves.
     """
+    import multiprocessing
+
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(

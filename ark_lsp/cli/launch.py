@@ -17,6 +17,10 @@ from typing import NamedTuple
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
+starting_the_server = False
+"""True once :func:`launch` imports the server to run it: only then are lsprotocol's
+classes made as they are first used (``ark_lsp.server.lazy_protocol``)."""
+
 
 class ServeOptions(NamedTuple):
     """``ark serve``'s options."""
@@ -67,6 +71,8 @@ def launch(options: ServeOptions) -> None:
         level=options.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    global starting_the_server
+    starting_the_server = True  # the server's package makes lsprotocol's types lazily
     from ark_lsp.server import create_server
 
     server = create_server()

@@ -30,6 +30,7 @@ from pygls.lsp.server import LanguageServer
 from ark_lsp import __version__
 from ark_lsp.config import settings_from_mapping
 from ark_lsp.project import Project
+from ark_lsp.server import lazy_protocol
 from ark_lsp.server.client_support import ClientSupport
 from ark_lsp.server.code_actions import CodeActions
 from ark_lsp.server.code_lenses import CodeLenses
@@ -276,10 +277,11 @@ class ArkServer(LanguageServer):
         self.index.release()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s (%.0f ms after the interpreter started)",
+                "%s %s (%.0f ms after the interpreter started; %s)",
                 LOADED_AT_FIRST_DIAGNOSTICS,
                 " ".join(imported_packages()),
                 (time.monotonic() - _INTERPRETER_STARTED) * 1000,
+                lazy_protocol.made_so_far(),
             )
         modules = self.features.deferred_imports()
         threading.Thread(

@@ -28,6 +28,7 @@ import dataclasses
 import logging
 import marshal
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -52,12 +53,30 @@ class CompiledCode:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.cached = read_cache(path)
+        self.cached: dict[str, CodeType | bytes] = read_cache(path)
         self.compiled: dict[str, CodeType] = {}
         """What was compiled since the cache was read: kept by :meth:`save`."""
         self.used: set[str] = set()
         """What this process took from the cache."""
+        self.volatile: set[str] = set()
+        """What was compiled here but would never be found by another process: not kept."""
+        self._sources_by_file: dict[tuple[str, str], str] | None = None
         self._lock = threading.Lock()
+
+    def _varies_per_process(self, mode: str, filename: str, source: str) -> bool:
+        """Whether the cache has this file's code with other numbers only: never found again.
+
+        attrs writes the process's string-hash of a class's name into the
+        ``__hash__`` of a frozen class: each start's source differs, so keeping
+        it would only grow the file, and rewrite it on every start.
+        """
+        if self._sources_by_file is None:
+            self._sources_by_file = {}
+            for key in self.cached:
+                kept_mode, kept_file, kept_source = key.split("\0", 2)
+                self._sources_by_file[kept_mode, kept_file] = kept_source
+        kept = self._sources_by_file.get((mode, filename))
+        return kept is not None and _DIGITS.sub("", kept) == _DIGITS.sub("", source)
 
     def compiler(self, module: ModuleType) -> Callable[..., Any]:
         """A ``compile`` for ``module``, with the flags the builtin would inherit from it."""
@@ -73,12 +92,25 @@ class CompiledCode:
                 return real(source, filename, mode, *args, **kw)
             key = f"{mode}\0{filename}\0{source}"
             code = self.cached.get(key)
+            if type(code) is bytes:  # read from the file, not needed until now
+                try:
+                    code = marshal.loads(code)
+                except (EOFError, ValueError, TypeError):
+                    code = None
+                if type(code) is not CodeType:
+                    code = None
             if code is None:
                 code = real(source, filename, mode, flags, True)
                 with self._lock:
-                    self.cached[key] = self.compiled[key] = code
+                    varies = self._varies_per_process(mode, filename, source)
+                    self.cached[key] = code
+                    if varies:
+                        self.volatile.add(key)
+                    else:
+                        self.compiled[key] = code
             else:
                 with self._lock:
+                    self.cached[key] = code
                     self.used.add(key)
             return code
 
@@ -134,8 +166,14 @@ class CompiledCode:
             if len(self.cached) > MOST_KEPT:
                 self.cached = {k: self.cached[k] for k in self.used | set(self.compiled)}
             code, self.compiled = dict(self.cached), {}
-        write_cache(self.path, code)
+            for key in self.volatile:
+                code.pop(key, None)
+        write_cache(
+            self.path, {k: marshal.dumps(v) if type(v) is CodeType else v for k, v in code.items()}
+        )
 
+
+_DIGITS = re.compile(r"-?\d+")
 
 MOST_KEPT = 5_000
 """Entries the cache file may hold: a start of the server uses about 1,200, its features 600."""
@@ -144,12 +182,16 @@ _compiled: CompiledCode | None = None
 
 
 @contextlib.contextmanager
-def compiled_once() -> Iterator[None]:
+def compiled_once(*, lazy_protocol: bool = False, save: bool = True) -> Iterator[None]:
     """While in the block, attrs, typing and dataclasses take their code from the cache.
 
-    ``lsprotocol.types`` is imported first. cattrs keeps compiling from the
+    ``lsprotocol.types`` is imported first; with ``lazy_protocol`` (the
+    server's start, see :mod:`ark_lsp.server.lazy_protocol`) each of its
+    classes is made when first used. cattrs keeps compiling from the
     cache for the process's life: its functions are made as messages first
-    need them. What was compiled anew is kept when the block ends.
+    need them; so do attrs and typing, for the classes made later, when the
+    module is lazy. What was compiled anew is kept when the block ends,
+    unless ``save`` is False (:func:`save_compiled` keeps it later).
     """
     global _compiled
     try:
@@ -161,11 +203,18 @@ def compiled_once() -> Iterator[None]:
     if _compiled is None:
         _compiled = CompiledCode(cache_path(attrs_make, cattrs_gen))
         _compiled.install(cattrs_gen)
+        if lazy_protocol:
+            from ark_lsp.server import lazy_protocol as lazy
+
+            if lazy.install() is not None:  # its classes are made later: keep the cache on
+                _compiled.install(attrs_make)
+                _compiled.install(typing)
     with _compiled.compiling_in(attrs_make, typing), _compiled.executing_in(dataclasses):
         import lsprotocol.types  # noqa: F401  (made here, with the cache)
 
         yield
-    _compiled.save()
+    if save:
+        _compiled.save()
 
 
 def save_compiled() -> None:
@@ -182,10 +231,6 @@ def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
     more than it saves): another install starts another file. Each entry is
     keyed by the source it was compiled from anyway.
     """
-    # ARK's user cache, as ark_lsp.trust.user_cache_folder() says, without importing
-    # trust: it would make the rules' and models' dataclasses before the cache is read.
-    import platformdirs
-
     stamps = []
     for origin in (attrs_make.__file__, cattrs_gen.__file__, _lsprotocol_types_file()):
         try:
@@ -194,7 +239,16 @@ def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
         except OSError:
             stamps.append("0")
     name = f"{'-'.join(stamps)}-{sys.implementation.cache_tag}.marshal"
-    return platformdirs.user_cache_path("ark", appauthor=False) / "lsprotocol" / name
+    return cache_folder() / name
+
+
+def cache_folder() -> Path:
+    """Where the compiled code is kept: ``lsprotocol`` in ARK's user cache."""
+    # ARK's user cache, as ark_lsp.trust.user_cache_folder() says, without importing
+    # trust: it would make the rules' and models' dataclasses before the cache is read.
+    import platformdirs
+
+    return platformdirs.user_cache_path("ark", appauthor=False) / "lsprotocol"
 
 
 def _lsprotocol_types_file() -> str | None:
@@ -204,19 +258,29 @@ def _lsprotocol_types_file() -> str | None:
     return spec.origin if spec is not None else None
 
 
-def read_cache(path: Path) -> dict[str, CodeType]:
-    """The cached code by key; empty when there is none or it cannot be read."""
+def read_cache(path: Path) -> dict[str, CodeType | bytes]:
+    """The cached code by key; empty when there is none or it cannot be read.
+
+    Each code object is kept marshalled on its own, and read only when
+    used: a start uses fewer than half of them, and making a code object
+    is most of what reading the file costs.
+    """
     try:
         loaded = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType)}
+    return {
+        k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, CodeType | bytes)
+    }
 
 
-def write_cache(path: Path, code: dict[str, CodeType]) -> None:
-    """Keep ``code`` at ``path`` (written whole, then renamed); a failure only costs speed."""
+def write_cache(path: Path, code: Any) -> None:
+    """Keep ``code``, marshalled, at ``path`` (written whole, then renamed).
+
+    A failure only costs speed.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".lsprotocol-")

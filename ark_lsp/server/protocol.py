@@ -113,7 +113,9 @@ def _with_types_resolved_on_demand(make: Callable[[], cattrs.Converter]) -> catt
         if isinstance(kind, type) and kind.__module__ == types.__name__ and attrs.has(kind):
             with lock:
                 if kind not in resolved:
-                    attrs.resolve_types(kind, types.ALL_TYPES_MAP, {})
+                    # The table as locals, not globals as lsprotocol passes it: the same
+                    # names resolve, and a lazily made table makes only the classes read.
+                    attrs.resolve_types(kind, {}, types.ALL_TYPES_MAP)
                     resolved.add(kind)
         return False  # it only resolves: the hooks registered before it make the class
 

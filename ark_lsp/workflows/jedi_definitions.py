@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import logging
 import queue
-import statistics
 import threading
 import time
 from collections import OrderedDict, deque
@@ -117,7 +116,7 @@ class JediDefinitions:
                 return self._answers[key]
             # Busy with another question (or starting), or slower than the budget of late:
             # this one would not be answered in time, so it is queued and not waited for.
-            in_time = not self._recent or statistics.median(self._recent) <= self.budget_s
+            in_time = not self._recent or _median_of(self._recent) <= self.budget_s
             idle = not self._busy and not self._pending and in_time
             future = self._pending.get(key)
             if future is None:
@@ -203,3 +202,10 @@ class JediDefinitions:
         if root not in self._projects:
             self._projects[root] = jedi.Project(path=root)
         return self._projects[root]
+
+
+def _median_of(seconds: deque[float]) -> float:
+    """The median; ``statistics`` is imported here, from the second question on, not at start."""
+    import statistics
+
+    return statistics.median(seconds)

@@ -1,0 +1,73 @@
+"""The compiled-code cache: found by the next process, and not rewritten by every start.
+
+Each run is its own interpreter with its own hash seed, as each start of
+the server is: attrs writes that seed into a frozen class's ``__hash__``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+A_START = """
+import json, sys
+from pathlib import Path
+import attr._make, attrs
+from ark_lsp.server.generated_code import CompiledCode
+
+cache = CompiledCode(Path(sys.argv[1]))
+with cache.compiling_in(attr._make):
+    @attrs.define
+    class Plain:
+        name: str
+
+    @attrs.frozen
+    class Frozen:
+        name: str
+
+counts = {"compiled": len(cache.compiled), "used": len(cache.used), "volatile": len(cache.volatile)}
+cache.save()
+assert Frozen("a") == Frozen("a") and hash(Frozen("a")) == hash(Frozen("a"))
+assert repr(Plain("b")) == "Plain(name='b')"
+print(json.dumps(counts))
+"""
+
+
+def start(cache: Path, seed: int) -> dict[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", A_START, str(cache)],
+        cwd=ROOT,
+        env={"PYTHONHASHSEED": str(seed), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, int] = json.loads(done.stdout)
+    return result
+
+
+def test_the_next_start_finds_the_code_and_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    cache = tmp_path / "code.marshal"
+
+    first = start(cache, seed=1)
+    written = cache.read_bytes()
+    second = start(cache, seed=2)
+    third = start(cache, seed=3)
+
+    assert first["used"] == 0 and first["volatile"] == 0
+    # The frozen class's code differs by its hash seed: compiled again, never kept.
+    assert second == third == {"compiled": 0, "used": first["compiled"] - 1, "volatile": 1}
+    assert cache.read_bytes() == written
+
+
+def test_a_cache_that_cannot_be_read_is_compiled_anew(tmp_path: Path) -> None:
+    cache = tmp_path / "code.marshal"
+    cache.write_bytes(b"not marshal at all")
+
+    assert start(cache, seed=1)["used"] == 0
+    assert start(cache, seed=1)["compiled"] == 0
