@@ -135,6 +135,7 @@ class AnalysisDiagnostics(Feature):
 
         @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
         def did_change(ls: ArkServer, params: types.DidChangeTextDocumentParams) -> None:
+            ls.documents.edited()
             self.changed(params.text_document.uri)
 
         @server.feature(types.TEXT_DOCUMENT_DID_SAVE)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from ark_lsp.server.core import ArkServer
 
 logger = logging.getLogger(__name__)
+
+TYPING_PAUSE = 0.4
+"""Seconds without an edit of any open document after which the user has paused typing."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,26 @@ class Documents:
         self._server = server
         self._latest: dict[str, Snapshot] = {}
         self._parsed: dict[str, AnalysedText] = {}
+        self._last_edit = float("-inf")
+
+    def edited(self) -> None:
+        """The user edited an open document (``didChange``): typing goes on for a moment."""
+        self._last_edit = time.monotonic()
+
+    async def typing_paused(self, *, longest: float) -> None:
+        """Return once no open document has been edited for :data:`TYPING_PAUSE` seconds.
+
+        Background work on the server's interpreter waits here, so that it
+        does not hold the interpreter while an edit waits for its
+        diagnostics; it waits at most ``longest`` seconds, so that typing
+        without a pause does not hold it back for good (nor a server that stops).
+        """
+        deadline = time.monotonic() + longest
+        while (now := time.monotonic()) < deadline and not self._server.jobs.stopping:
+            quiet_at = self._last_edit + TYPING_PAUSE
+            if now >= quiet_at:
+                return
+            await asyncio.sleep(min(quiet_at, deadline) - now)
 
     def text(self, uri: str) -> TextDocument | None:
         """The open document, or the file on disk for an unopened one; None if neither.

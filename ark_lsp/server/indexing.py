@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+LONGEST_DEFERRAL = 10.0
+"""Seconds a refresh of a few files (a save) waits at most for the user to pause typing."""
+
 
 @dataclass
 class _Request:
@@ -36,6 +39,9 @@ class Indexer:
     """Runs the index workflow (:func:`refresh_index`) for folders as jobs, one at a time.
 
     After each run that ends well, the features hear of it (``Feature.indexed``).
+    A refresh of some files only (a save, files changed on disk) starts once
+    the user pauses typing (:meth:`Documents.typing_paused`), so that the
+    edits' diagnostics do not wait on it.
     """
 
     def __init__(self, server: ArkServer) -> None:
@@ -72,6 +78,11 @@ class Indexer:
     async def _drain(self) -> None:
         while self._waiting and not self._server.jobs.stopping:
             root = next(iter(self._waiting))
+            if not self._waiting[root].everything:
+                # The run holds the interpreter while it analyses the saved file (a parse
+                # of the whole file is one call that never lets go of it): an edit meanwhile
+                # would wait for its diagnostics. Requests arriving meanwhile join this one.
+                await self._server.documents.typing_paused(longest=LONGEST_DEFERRAL)
             pending = self._waiting.pop(root)
             folder = self._server.folders.get(root)
             figures = await self._run(folder, pending) if folder is not None else None
