@@ -24,8 +24,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LONGEST_DEFERRAL = 10.0
-"""Seconds a refresh of a few files (a save) waits at most for the user to pause typing."""
+LONGEST_DEFERRAL = 30.0
+"""Seconds a refresh of a few files (a save) waits at most for the user to pause typing.
+
+Long: while the user types on, the saved file is being changed anyway, and
+each run that meets an edit makes that edit wait.
+"""
 
 
 @dataclass
