@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,6 +202,29 @@ class Documents:
         if open_document is not None:
             self.remember(snapshot)
         return snapshot
+
+    def analysed_texts(
+        self, folder: FolderState, paths: Collection[Path]
+    ) -> dict[str, tuple[str, ModuleReport]]:
+        """The latest reports of the open documents at ``paths``, for an index run of ``folder``.
+
+        By relative path: the SHA-256 of the text's UTF-8 bytes, and the
+        report, for documents analysed with the folder's settings as they are
+        now. The index takes a report for a file whose bytes hash the same
+        (a document as saved) instead of analysing the file again.
+        """
+        found = {}
+        for snapshot in self._latest.values():
+            if snapshot.folder is not folder or snapshot.settings is not folder.settings:
+                continue
+            if snapshot.path not in paths:
+                continue
+            try:
+                encoded = snapshot.document.source.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: no file has these bytes
+                continue
+            found[snapshot.relative] = (hashlib.sha256(encoded).hexdigest(), snapshot.report)
+        return found
 
     def forget(self, uri: str) -> None:
         """Drop what is kept of a closed document."""

@@ -17,7 +17,7 @@ from ark_lsp.server.folders import FolderState, IndexState
 from ark_lsp.server.jobs import Job
 from ark_lsp.store import StoreError
 from ark_lsp.workflows.index import IndexCancelled, refresh_index
-from ark_lsp.workspace import IndexFigures
+from ark_lsp.workspace import AnalysedTexts, IndexFigures
 
 if TYPE_CHECKING:
     from ark_lsp.server.core import ArkServer
@@ -102,8 +102,10 @@ class Indexer:
         async with self._server.jobs.job(
             f"ARK: indexing {folder.root.name}", cancellable=True
         ) as job:
+            # A saved document was analysed as it was typed: the run takes that report.
+            analysed = self._server.documents.analysed_texts(folder, set(targets))
             try:
-                figures = await self._server.jobs.run(self._index, folder, targets, job)
+                figures = await self._server.jobs.run(self._index, folder, targets, job, analysed)
             except IndexCancelled:
                 folder.state, folder.detail = IndexState.WAITING, "cancelled"
             except StoreError as error:
@@ -123,7 +125,9 @@ class Indexer:
             self._server.features.indexed(folder, figures)
         return figures
 
-    def _index(self, folder: FolderState, targets: Iterable[Path], job: Job) -> IndexFigures:
+    def _index(
+        self, folder: FolderState, targets: Iterable[Path], job: Job, analysed: AnalysedTexts
+    ) -> IndexFigures:
         """The run itself, in the worker thread."""
 
         def progress(done: int, total: int) -> None:
@@ -131,5 +135,9 @@ class Indexer:
                 job.report(f"{done:,}/{total:,} files", percentage=100 * done // total)
 
         return refresh_index(
-            folder.project, targets=list(targets), progress=progress, cancel=job.is_cancelled
+            folder.project,
+            targets=list(targets),
+            progress=progress,
+            cancel=job.is_cancelled,
+            analysed=analysed,
         )
