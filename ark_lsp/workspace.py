@@ -20,7 +20,7 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -51,6 +51,14 @@ CHUNKS_AHEAD = 3
 """Chunks per worker handed out ahead of the writer: enough that no worker waits."""
 
 ProgressCallback = Callable[[int, int], None]
+
+AnalysedTexts = Mapping[str, tuple[str, ModuleReport]]
+"""Reports the caller already has, by relative path: the SHA-256 of the text's bytes, the report.
+
+A file whose bytes hash the same takes its report from here instead of
+being analysed again (the language server's open documents, analysed as
+they were typed).
+"""
 
 
 def find_root(path: Path) -> Path:
@@ -358,8 +366,14 @@ class _Chunk:
     rows: RowBatch
 
 
-def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str | None) -> _Outcome:
-    """Read, hash and (when the content is new) analyse one file."""
+def _analyse_file(
+    root: str,
+    relative: str,
+    settings: Settings,
+    known_sha: str | None,
+    analysed: tuple[str, ModuleReport] | None = None,
+) -> _Outcome:
+    """Read, hash and (when the content is new) analyse one file, unless ``analysed`` has it."""
     try:
         with open(os.path.join(root, relative), "rb") as handle:
             status = os.fstat(handle.fileno())
@@ -372,7 +386,10 @@ def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str |
     state = FileState(len(data), status.st_mtime_ns, hashlib.sha256(data).hexdigest())
     if state.sha256 == known_sha:
         return _Outcome(relative, same_content=state)
-    report = analyze(data, relative, settings)
+    if analysed is not None and analysed[0] == state.sha256:
+        report = analysed[1]
+    else:
+        report = analyze(data, relative, settings)
     problem = None
     # A file that does not parse, or that the compiler refuses, is an error of the run.
     refused = next((v for v in report.violations if v.rule == SYNTAX_ERROR), None)
@@ -382,8 +399,17 @@ def _analyse_file(root: str, relative: str, settings: Settings, known_sha: str |
     return _Outcome(relative, file=file, indexed=True, problem=problem)
 
 
-def _analyse_chunk(root: str, chunk: list[tuple[str, str | None]], settings: Settings) -> _Chunk:
-    outcomes = [_analyse_file(root, relative, settings, sha) for relative, sha in chunk]
+def _analyse_chunk(
+    root: str,
+    chunk: list[tuple[str, str | None]],
+    settings: Settings,
+    analysed: AnalysedTexts | None = None,
+) -> _Chunk:
+    analysed = analysed or {}
+    outcomes = [
+        _analyse_file(root, relative, settings, sha, analysed.get(relative))
+        for relative, sha in chunk
+    ]
     files = [outcome.file for outcome in outcomes if outcome.file is not None]
     return _Chunk(
         outcomes=[replace(outcome, file=None) for outcome in outcomes],
@@ -407,8 +433,13 @@ def index_workspace(
     targets: Sequence[Path] = (),
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
+    analysed: AnalysedTexts | None = None,
 ) -> IndexFigures:
-    """Bring the index of ``root`` (or of ``targets`` inside it) up to date."""
+    """Bring the index of ``root`` (or of ``targets`` inside it) up to date.
+
+    A changed file found in ``analysed`` with the same bytes is not analysed
+    again when the run analyses in this process (a few files).
+    """
     started = time.perf_counter()
     jobs = jobs or settings.jobs or default_jobs()
     figures = IndexFigures(root=str(root), jobs=jobs)
@@ -478,7 +509,7 @@ def index_workspace(
         to_read.append((relative, previous.sha256 if previous else None))
 
     gone = [path for path in known if path not in seen and _within(path, scopes)]
-    _run_analysis(root, settings, store, to_read, jobs, figures, progress)
+    _run_analysis(root, settings, store, to_read, jobs, figures, progress, analysed)
     if unchecked or forgotten:
         batch = prepare_rows(unchecked, utc_now(), settings.analysis_key)
         store.index.write_rows(batch, removed=forgotten)
@@ -558,6 +589,7 @@ def _run_analysis(
     jobs: int,
     figures: IndexFigures,
     progress: ProgressCallback | None,
+    analysed: AnalysedTexts | None = None,
 ) -> None:
     total = len(to_read)
     if progress:
@@ -566,7 +598,7 @@ def _run_analysis(
     # whenever the traceback holding the generator goes.
     with (
         _BatchWriter(store, figures) as writer,
-        closing(_chunks(str(root), settings, to_read, jobs)) as chunks,
+        closing(_chunks(str(root), settings, to_read, jobs, analysed)) as chunks,
     ):
         done = 0
         for chunk in chunks:
@@ -577,11 +609,15 @@ def _run_analysis(
 
 
 def _chunks(
-    root: str, settings: Settings, to_read: list[tuple[str, str | None]], jobs: int
+    root: str,
+    settings: Settings,
+    to_read: list[tuple[str, str | None]],
+    jobs: int,
+    analysed: AnalysedTexts | None = None,
 ) -> Generator[_Chunk, None, None]:
     if jobs == 1 or len(to_read) < IN_PROCESS_BELOW:
         for start in range(0, len(to_read), CHUNK_SIZE):
-            yield _analyse_chunk(root, to_read[start : start + CHUNK_SIZE], settings)
+            yield _analyse_chunk(root, to_read[start : start + CHUNK_SIZE], settings, analysed)
         return
     yield from _chunks_in_workers(root, settings, to_read, jobs)
 

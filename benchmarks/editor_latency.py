@@ -8,7 +8,8 @@ Code's client capabilities (pushed diagnostics, UTF-16 positions):
   lines) until the server publishes diagnostics for that version; p50 and
   p95. The floor is a bare ``ast.parse`` of the edited text in this process,
   timed in the pause after each edit so that it meets the same machine as
-  the edits do (median); DESIGN.md holds the p95 to within 1.5x of it.
+  the edits do (median); issue 16 holds the p50 to at most 0.5x of it and
+  the p95 to at most 1.0x.
 - **hover**: on function names where that file defines them and on call
   sites (plain names, ``self.f``/``cls.f``, ``super().f`` and ``module.f``),
   which ARK resolves from its index and asks jedi only what that cannot
@@ -62,7 +63,9 @@ from pytest_lsp import client_capabilities
 TARGET_LINES = 3_000
 TOOL_SOURCES = frozenset({"ark-types", "ark-lint"})
 EDITED_FILE = "django/db/models/fields/__init__.py"
-DIAGNOSTICS_GOAL = 1.5
+DIAGNOSTICS_P50_GOAL = 0.5
+DIAGNOSTICS_P95_GOAL = 1.0
+"""Edit-to-diagnostics at most these times the ``ast.parse`` floor, at p50 and at p95."""
 HOVER_GOAL_MS = 15.0
 HOVER_POINTS = 100
 MEMORY_GOAL_MB = 100.0
@@ -487,7 +490,8 @@ def _summary(samples: Sequence[float]) -> dict[str, float]:
 
 def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     floor = results["parse_floor_ms"]
-    diagnostics_ratio = results["diagnostics_ms"]["p95"] / floor
+    p50_ratio = results["diagnostics_ms"]["p50"] / floor
+    p95_ratio = results["diagnostics_ms"]["p95"] / floor
     hover_p95 = max(
         results[key]["p95"]
         for key in ("hover_first_mixed_ms", "hover_definition_ms", "hover_call_site_ms")
@@ -495,9 +499,14 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
     warm_fraction = results["start_s"]["warm"] / results["start_s"]["cold"]
     return [
         {
-            "goal": f"didChange-to-diagnostics p95 <= {DIAGNOSTICS_GOAL}x ast.parse",
-            "value": round(diagnostics_ratio, 2),
-            "met": diagnostics_ratio <= DIAGNOSTICS_GOAL,
+            "goal": f"didChange-to-diagnostics p50 <= {DIAGNOSTICS_P50_GOAL}x ast.parse",
+            "value": round(p50_ratio, 2),
+            "met": p50_ratio <= DIAGNOSTICS_P50_GOAL,
+        },
+        {
+            "goal": f"didChange-to-diagnostics p95 <= {DIAGNOSTICS_P95_GOAL}x ast.parse",
+            "value": round(p95_ratio, 2),
+            "met": p95_ratio <= DIAGNOSTICS_P95_GOAL,
         },
         {
             "goal": f"hover p95 < {HOVER_GOAL_MS:.0f} ms, first hover included",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import hashlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +25,9 @@ if TYPE_CHECKING:
     from ark_lsp.server.core import ArkServer
 
 logger = logging.getLogger(__name__)
+
+TYPING_PAUSE = 0.4
+"""Seconds without an edit of any open document after which the user has paused typing."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,26 @@ class Documents:
         self._server = server
         self._latest: dict[str, Snapshot] = {}
         self._parsed: dict[str, AnalysedText] = {}
+        self._last_edit = float("-inf")
+
+    def edited(self) -> None:
+        """The user edited an open document (``didChange``): typing goes on for a moment."""
+        self._last_edit = time.monotonic()
+
+    async def typing_paused(self, *, longest: float) -> None:
+        """Return once no open document has been edited for :data:`TYPING_PAUSE` seconds.
+
+        Background work on the server's interpreter waits here, so that it
+        does not hold the interpreter while an edit waits for its
+        diagnostics; it waits at most ``longest`` seconds, so that typing
+        without a pause does not hold it back for good (nor a server that stops).
+        """
+        deadline = time.monotonic() + longest
+        while (now := time.monotonic()) < deadline and not self._server.jobs.stopping:
+            quiet_at = self._last_edit + TYPING_PAUSE
+            if now >= quiet_at:
+                return
+            await asyncio.sleep(min(quiet_at, deadline) - now)
 
     def text(self, uri: str) -> TextDocument | None:
         """The open document, or the file on disk for an unopened one; None if neither.
@@ -176,6 +202,29 @@ class Documents:
         if open_document is not None:
             self.remember(snapshot)
         return snapshot
+
+    def analysed_texts(
+        self, folder: FolderState, paths: Collection[Path]
+    ) -> dict[str, tuple[str, ModuleReport]]:
+        """The latest reports of the open documents at ``paths``, for an index run of ``folder``.
+
+        By relative path: the SHA-256 of the text's UTF-8 bytes, and the
+        report, for documents analysed with the folder's settings as they are
+        now. The index takes a report for a file whose bytes hash the same
+        (a document as saved) instead of analysing the file again.
+        """
+        found = {}
+        for snapshot in self._latest.values():
+            if snapshot.folder is not folder or snapshot.settings is not folder.settings:
+                continue
+            if snapshot.path not in paths:
+                continue
+            try:
+                encoded = snapshot.document.source.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: no file has these bytes
+                continue
+            found[snapshot.relative] = (hashlib.sha256(encoded).hexdigest(), snapshot.report)
+        return found
 
     def forget(self, uri: str) -> None:
         """Drop what is kept of a closed document."""

@@ -17,12 +17,19 @@ from ark_lsp.server.folders import FolderState, IndexState
 from ark_lsp.server.jobs import Job
 from ark_lsp.store import StoreError
 from ark_lsp.workflows.index import IndexCancelled, refresh_index
-from ark_lsp.workspace import IndexFigures
+from ark_lsp.workspace import AnalysedTexts, IndexFigures
 
 if TYPE_CHECKING:
     from ark_lsp.server.core import ArkServer
 
 logger = logging.getLogger(__name__)
+
+LONGEST_DEFERRAL = 30.0
+"""Seconds a refresh of a few files (a save) waits at most for the user to pause typing.
+
+Long: while the user types on, the saved file is being changed anyway, and
+each run that meets an edit makes that edit wait.
+"""
 
 
 @dataclass
@@ -36,6 +43,9 @@ class Indexer:
     """Runs the index workflow (:func:`refresh_index`) for folders as jobs, one at a time.
 
     After each run that ends well, the features hear of it (``Feature.indexed``).
+    A refresh of some files only (a save, files changed on disk) starts once
+    the user pauses typing (:meth:`Documents.typing_paused`), so that the
+    edits' diagnostics do not wait on it.
     """
 
     def __init__(self, server: ArkServer) -> None:
@@ -72,6 +82,11 @@ class Indexer:
     async def _drain(self) -> None:
         while self._waiting and not self._server.jobs.stopping:
             root = next(iter(self._waiting))
+            if not self._waiting[root].everything:
+                # The run holds the interpreter while it analyses the saved file (a parse
+                # of the whole file is one call that never lets go of it): an edit meanwhile
+                # would wait for its diagnostics. Requests arriving meanwhile join this one.
+                await self._server.documents.typing_paused(longest=LONGEST_DEFERRAL)
             pending = self._waiting.pop(root)
             folder = self._server.folders.get(root)
             figures = await self._run(folder, pending) if folder is not None else None
@@ -87,8 +102,10 @@ class Indexer:
         async with self._server.jobs.job(
             f"ARK: indexing {folder.root.name}", cancellable=True
         ) as job:
+            # A saved document was analysed as it was typed: the run takes that report.
+            analysed = self._server.documents.analysed_texts(folder, set(targets))
             try:
-                figures = await self._server.jobs.run(self._index, folder, targets, job)
+                figures = await self._server.jobs.run(self._index, folder, targets, job, analysed)
             except IndexCancelled:
                 folder.state, folder.detail = IndexState.WAITING, "cancelled"
             except StoreError as error:
@@ -108,7 +125,9 @@ class Indexer:
             self._server.features.indexed(folder, figures)
         return figures
 
-    def _index(self, folder: FolderState, targets: Iterable[Path], job: Job) -> IndexFigures:
+    def _index(
+        self, folder: FolderState, targets: Iterable[Path], job: Job, analysed: AnalysedTexts
+    ) -> IndexFigures:
         """The run itself, in the worker thread."""
 
         def progress(done: int, total: int) -> None:
@@ -116,5 +135,9 @@ class Indexer:
                 job.report(f"{done:,}/{total:,} files", percentage=100 * done // total)
 
         return refresh_index(
-            folder.project, targets=list(targets), progress=progress, cancel=job.is_cancelled
+            folder.project,
+            targets=list(targets),
+            progress=progress,
+            cancel=job.is_cancelled,
+            analysed=analysed,
         )

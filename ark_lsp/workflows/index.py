@@ -13,7 +13,7 @@ from pathlib import Path
 from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
 from ark_lsp.store import Store
-from ark_lsp.workspace import IndexFigures, index_workspace
+from ark_lsp.workspace import AnalysedTexts, IndexFigures, index_workspace
 
 IndexProgress = Callable[[int, int], None]
 """Told ``(done, total)`` changed files as they are analysed."""
@@ -31,19 +31,22 @@ def refresh_index(
     jobs: int | None = None,
     progress: IndexProgress | None = None,
     cancel: CancelCheck | None = None,
+    analysed: AnalysedTexts | None = None,
 ) -> IndexFigures:
     """Index the project (or only ``targets`` in it) where files changed; return the figures.
 
     A target that no longer exists takes what was indexed under it out of
     the index. ``store`` is an open connection of the project's to use;
-    without one, the run opens its own. Raises :class:`IndexCancelled` once
+    without one, the run opens its own. ``analysed`` holds reports the
+    caller already has (an editor's open documents), reused for files whose
+    bytes are the same. Raises :class:`IndexCancelled` once
     ``cancel`` says so, and :class:`~ark_lsp.store.StoreError` when the
     database cannot be used.
     """
     if store is None:
         with project.open_store() as opened:
-            return _refresh(project, opened, targets, jobs, progress, cancel)
-    return _refresh(project, store, targets, jobs, progress, cancel)
+            return _refresh(project, opened, targets, jobs, progress, cancel, analysed)
+    return _refresh(project, store, targets, jobs, progress, cancel, analysed)
 
 
 def _refresh(
@@ -53,6 +56,7 @@ def _refresh(
     jobs: int | None,
     progress: IndexProgress | None,
     cancel: CancelCheck | None,
+    analysed: AnalysedTexts | None = None,
 ) -> IndexFigures:
     existing = [target for target in targets if target.exists()]
     gone = [t.relative_to(project.root).as_posix() for t in targets if not t.exists()]
@@ -85,6 +89,7 @@ def _refresh(
         targets=existing,
         jobs=jobs,
         progress=report if watched else None,
+        analysed=analysed,
     )
 
 

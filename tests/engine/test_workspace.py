@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
@@ -166,10 +167,10 @@ def test_a_file_that_vanishes_after_discovery_leaves_the_index(
         doomed.write_text("def g():\n    pass\n")
         real_analyse = workspace._analyse_file
 
-        def delete_then_read(root: str, relative: str, settings: Settings, sha: str | None):
+        def delete_then_read(root: str, relative: str, settings: Settings, sha: str | None, *more):
             if relative == "doomed.py":
                 doomed.unlink()
-            return real_analyse(root, relative, settings, sha)
+            return real_analyse(root, relative, settings, sha, *more)
 
         monkeypatch.setattr(workspace, "_analyse_file", delete_then_read)
         figures = run(tmp_path, store)
@@ -200,8 +201,8 @@ def test_a_file_changed_while_it_is_indexed_is_indexed_again_next_time(
     moving = write(tmp_path, "moving.py", "def before():\n    pass\n")
     real_analyse = workspace._analyse_file
 
-    def read_then_edit(root: str, relative: str, settings: Settings, sha: str | None):
-        outcome = real_analyse(root, relative, settings, sha)
+    def read_then_edit(root: str, relative: str, settings: Settings, sha: str | None, *more):
+        outcome = real_analyse(root, relative, settings, sha, *more)
         moving.write_text("def after():\n    pass\n")
         os.utime(moving, ns=(10**18, 10**18))
         return outcome
@@ -214,6 +215,40 @@ def test_a_file_changed_while_it_is_indexed_is_indexed_again_next_time(
         again = run(tmp_path, store)
         assert again.files_indexed == 1
         assert [r.qualname for r in store.index.symbols()] == ["after"]
+
+
+def test_a_report_the_caller_has_of_the_same_bytes_is_taken_and_any_other_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "def typed():\n    return eval(source)\n"
+    saved = write(tmp_path, "saved.py", text)
+    other = write(tmp_path, "other.py", "def on_disk():\n    pass\n")
+    settings = Settings()
+    analysed = {
+        # As an editor's open document was analysed: the same bytes as the file on disk...
+        "saved.py": (
+            hashlib.sha256(text.encode()).hexdigest(),
+            analyze(text, "saved.py", settings),
+        ),
+        # ...and one edited since it was saved, whose report is not the file's.
+        "other.py": (hashlib.sha256(b"stale").hexdigest(), analyze("def stale(): pass\n", "x.py")),
+    }
+    analysed_here = []
+    real_analyze = workspace.analyze
+
+    def analyze_counted(source: bytes, relative: str, settings: Settings):
+        analysed_here.append(relative)
+        return real_analyze(source, relative, settings)
+
+    monkeypatch.setattr(workspace, "analyze", analyze_counted)
+    with Store.open(tmp_path / "index.db") as store:
+        figures = index_workspace(
+            tmp_path, settings, store, targets=[saved, other], analysed=analysed
+        )
+        assert figures.files_indexed == 2
+        assert analysed_here == ["other.py"]
+        assert sorted(r.qualname for r in store.index.symbols()) == ["on_disk", "typed"]
+        assert [(v.path, v.rule) for v in store.index.violations()] == [("saved.py", "ARK001")]
 
 
 def test_a_change_of_rules_reanalyses_unchanged_files(tmp_path: Path) -> None:

@@ -97,6 +97,44 @@ async def test_files_changed_on_disk_update_the_index(
 
 
 @pytest.mark.asyncio
+async def test_a_file_saved_while_typing_is_indexed_once_typing_pauses(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "pkg" / "totals.py"
+    path.write_text("")
+    await reindex(client)
+    await open_file(client, path, "")
+    text = ""
+    for version in range(2, 7):
+        text += f"def total_{version}(rows):\n    return sum(rows)\n\n"
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=path.as_uri(), version=version
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        if version == 3:  # saved in the middle of typing, which goes on
+            path.write_text(text)
+            client.text_document_did_save(
+                types.DidSaveTextDocumentParams(
+                    text_document=types.TextDocumentIdentifier(uri=path.as_uri())
+                )
+            )
+        await asyncio.sleep(0.05)
+
+    # No reindex asked for: the save's own refresh brings the saved text in.
+    for _ in range(300):
+        found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="total_"))
+        names = {symbol.name for symbol in found or []}
+        if names:
+            break
+        await asyncio.sleep(0.05)
+    assert names == {"total_2", "total_3"}
+
+
+@pytest.mark.asyncio
 async def test_settings_changes_apply_without_a_restart(
     client: LanguageClient, workspace: Path
 ) -> None:
