@@ -310,7 +310,13 @@ class Hovers(Feature):
             return None  # ARK knows nothing of builtins worth a hover: no tier, no complexity
         folder = snapshot.folder
         index = store.index if folder and (store := folder.reader()) else None
-        finder = DefinitionFinder(snapshot.report, snapshot.relative, index, self.library.report)
+        finder = DefinitionFinder(
+            snapshot.report,
+            snapshot.relative,
+            index,
+            self.library.report,
+            lines=snapshot.document.lines,
+        )
         if snapshot.uri not in self._prefetched:
             self._prefetched.add(snapshot.uri)
             finder.prefetch_imports()

@@ -8,22 +8,29 @@ file's imports) answer most of them at once, without jedi's inference:
   following a package's re-exports, and ``import x`` then ``x.f``);
 - ``self.f`` and ``cls.f`` inside a class: the first class of its method
   resolution order that defines ``f``, bases in other modules included;
-- ``super().f``: the same order, after the enclosing class.
+- ``super().f``: the same order, after the enclosing class;
+- ``x.f`` where ``x`` is a variable of the function that holds the place
+  and every binding of it says one class (``x = Foo(...)``, ``x: Foo``, a
+  parameter annotated ``Foo``): that class's ``f``
+  (:mod:`ark_lsp.analysis.local_types`).
 
-What they cannot decide (a local variable's type, a base class outside the
-workspace that comes before the definition) is :data:`UNKNOWN`: the caller
-may ask jedi. What they can decide has nothing to show (a module, an
-attribute no class of a fully known hierarchy defines) is :data:`ABSENT`.
+What they cannot decide (a variable rebound to another class, a call's
+result, a base class outside the workspace that comes before the
+definition) is :data:`UNKNOWN`: the caller may ask jedi. What they can
+decide has nothing to show (a module, an attribute no class of a fully
+known hierarchy defines, a method of a builtin container) is :data:`ABSENT`.
 """
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ark_lsp.analysis.local_types import BUILTIN, LocalClass, local_class
 from ark_lsp.analysis.references import Reference
 from ark_lsp.models import Import, ModuleReport, Symbol, SymbolKind
 from ark_lsp.store.code_index import CodeIndexRepository
@@ -176,13 +183,16 @@ class DefinitionFinder:
         path: str,
         index: CodeIndexRepository | None,
         library: LibraryReports | None = None,
+        lines: Sequence[str] = (),
     ) -> None:
         """Resolve in the document of ``report`` (at ``path``), with the workspace's index.
 
         ``library`` gives the report of a module outside the workspace, when
-        it has one ready.
+        it has one ready; ``lines`` are the document's text, for the
+        variables of its functions (without them a variable is unknown).
         """
         self.document = ReportModule(report, path)
+        self._lines = lines
         self._index = index
         self._library = library
         self._modules: dict[str, _Module | None] = {report.module: self.document}
@@ -206,6 +216,10 @@ class DefinitionFinder:
             nested = self._nested(reference.name, line)
             if nested is not None:
                 return nested
+        else:
+            through_variable = self._through_variable(reference, line)
+            if through_variable is not None:
+                return through_variable
         value = self._resolve_dotted(self.document, reference.dotted, 0)
         if isinstance(value, _Named):
             return value.module.definition(value.qualname) or UNKNOWN
@@ -214,6 +228,42 @@ class DefinitionFinder:
         return value
 
     # --- names -------------------------------------------------------------------------------
+
+    def _through_variable(self, reference: Reference, line: int) -> Definition | Outcome | None:
+        """``x.f`` where ``x`` is a variable of the function at ``line``; None if it is not one."""
+        assert reference.receiver is not None
+        first, *rest = reference.receiver.split(".")
+        if not self._lines:
+            return None
+        binding = local_class(self.document.report, self._lines, first, line)
+        if not binding.local:
+            return None
+        if binding.bound is None:
+            return UNKNOWN
+        value = self._class_of(binding.bound, line)
+        for part in [*rest, reference.name]:
+            if isinstance(value, Outcome):
+                return value
+            value = self._member(value, part, 1)
+        if isinstance(value, _Named):
+            return value.module.definition(value.qualname) or UNKNOWN
+        return ABSENT if isinstance(value, _ModuleName) else value
+
+    def _class_of(self, bound: LocalClass, line: int) -> _Value | Outcome:
+        """The class a variable holds, from how its binding names it."""
+        if bound.name == BUILTIN:
+            return ABSENT  # ARK shows nothing of builtins: no tier, no complexity
+        first = bound.name.partition(".")[0]
+        if local_class(self.document.report, self._lines, first, line).local:
+            return UNKNOWN  # the class itself is a variable (``kind = ...; kind()``)
+        value = self._resolve_dotted(self.document, bound.name, 0)
+        if isinstance(value, _Named):
+            # A function called returns what it returns: for inference to find.
+            return value if value.module.bases(value.qualname) is not None else UNKNOWN
+        unbound = value is ABSENT and "." not in bound.name
+        if unbound and isinstance(getattr(builtins, bound.name, None), type):
+            return ABSENT  # ``dict(...)``, ``x: str``: a builtin's instance
+        return UNKNOWN
 
     def _nested(self, name: str, line: int) -> Definition | None:
         """A function or class defined inside the function that holds ``line``."""

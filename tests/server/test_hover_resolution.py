@@ -85,6 +85,14 @@ loader = Loader()
 loader.load("path")
 import textwrap
 textwrap.dedent("  x")
+def use(given: Loader, flag):
+    made = Loader()
+    made.load("path")
+    given.load("path")
+    either = Loader()
+    if flag:
+        either = flag
+    either.load("path")
 """
 
 STAND_IN = '''\
@@ -197,6 +205,20 @@ async def test_imported_names_resolve_from_the_index(
         assert "pkg/parser.py:4" in text
     text = await hover_text(client, path, line=8, character=8)  # Loader.load(...)
     assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+
+
+@pytest.mark.asyncio
+async def test_a_functions_variable_of_one_class_resolves_from_the_index(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "uses.py"
+    await open_file(client, path)
+    # made = Loader() and given: Loader, while jedi's import is still blocked
+    for line, character in [(15, 9), (16, 10)]:
+        text = await hover_text(client, path, line=line, character=character)
+        assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+    # either is rebound to something else on one path: not the index's to say
+    assert await hover_or_none(client, path, line=20, character=11) == ""
 
 
 @pytest.mark.asyncio
