@@ -3,9 +3,9 @@
 A definition is found in the document's own report. A call site is
 resolved from what ARK already knows (:mod:`ark_lsp.workflows.definitions`:
 the report and the index, class hierarchies included); only what that
-cannot decide is asked of jedi, which runs in a thread of its own, warmed
-once the first diagnostics are out, and is waited for no longer than its budget
-(:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
+cannot decide is asked of jedi, which runs in a thread of its own, started
+by the first question it is asked, and is waited for no longer than its
+budget (:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
 """
 
 from __future__ import annotations
@@ -223,14 +223,6 @@ class Hovers(Feature):
             if snapshot is None:
                 return None
             return self.hover(snapshot, params.position)
-
-    def first_diagnostics_out(self) -> None:
-        """Start jedi and warm it in its thread, so that no hover pays its start-up.
-
-        Not sooner: the first diagnostics need none of it, and on two cores
-        its imports would delay them.
-        """
-        self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
 
     async def initialized(self) -> None:
         """Make the hover messages' converters, so that the first hover finds them made."""

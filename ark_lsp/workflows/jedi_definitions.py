@@ -1,21 +1,29 @@
 """jedi's answer to "where is this defined?", off the request path and within a budget.
 
 jedi infers what the index cannot (a local variable's type, a call into a
-library), but it costs 10 to 20 ms a question and 0.3 to 1.2 s to start.
-So it runs in one thread of its own, started and warmed in the background
-(:meth:`JediDefinitions.warm_up`), and a question waits at most
-:data:`JEDI_BUDGET_S` for it, and only when jedi is idle and its latest
-answers came within that budget: what comes later is kept for the next
-question about the same place. Only that thread imports jedi, so that no
-request can block on jedi's import either.
+library), but it costs 10 to 20 ms a question, 0.3 to 1.2 s to start and
+some 40 MB. So it starts only when a first question needs it, in one
+thread of its own, and a question waits at most :data:`JEDI_BUDGET_S` for
+it, and only when jedi is idle and its latest answers came within that
+budget: what comes later is kept for the next question about the same
+place (the first one is answered without jedi while it starts). Only that
+thread imports jedi, so that no request can block on jedi's import either.
+
+jedi infers in a subprocess of the interpreter it introspects. When that
+is the server's own (no virtual environment of the workspace's is active,
+:func:`workspace_interpreter`), it infers in the server's process instead
+(``jedi.InterpreterEnvironment``): the same answers, without a second
+Python resident beside the server.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
 import queue
 import statistics
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -46,6 +54,21 @@ RECENT_ANSWERS = 8
 """How many of jedi's latest answer times predict the next one's."""
 
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
+
+
+def workspace_interpreter() -> Path | None:
+    """The environment jedi must introspect in a subprocess; None when it is the server's own.
+
+    jedi, given no environment, takes the active virtual or conda
+    environment (``VIRTUAL_ENV``, ``CONDA_PREFIX``), else the interpreter it
+    runs in. Only an environment other than the server's needs jedi's
+    subprocess: jedi cannot load its compiled modules into this process.
+    """
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        active = os.environ.get(variable)
+        if active and os.path.realpath(active) != os.path.realpath(sys.prefix):
+            return Path(active)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +110,14 @@ _Job = _WarmUp | _Ask
 class JediDefinitions:
     """One jedi thread, its answers cached; safe to call from any thread."""
 
-    def __init__(self, budget_s: float = JEDI_BUDGET_S) -> None:
+    def __init__(self, budget_s: float = JEDI_BUDGET_S, *, in_process: bool | None = None) -> None:
+        """Answer within ``budget_s``; infer in this process if ``in_process``.
+
+        By default jedi infers in this process when the workspace has no
+        environment of its own (:func:`workspace_interpreter`).
+        """
         self.budget_s = budget_s
+        self.in_process = workspace_interpreter() is None if in_process is None else in_process
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._answers: OrderedDict[Hashable, tuple[JediPlace, ...]] = OrderedDict()
@@ -99,11 +128,18 @@ class JediDefinitions:
         self._recent: deque[float] = deque(maxlen=RECENT_ANSWERS)
         """How long jedi's latest answers took, in seconds."""
         self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
+        self._environment: jedi.api.environment.InterpreterEnvironment | None = None
+        """The in-process environment, once made (jedi thread only)."""
+
+    @property
+    def started(self) -> bool:
+        """Whether jedi's thread was started (by a question, or :meth:`warm_up`)."""
+        with self._lock:
+            return self._thread is not None
 
     def warm_up(self, roots: Sequence[Path] = ()) -> None:
         """Start the thread, import jedi there and answer one question; return at once."""
-        self._ensure_thread()
-        self._jobs.put(_WarmUp(tuple(roots)))
+        self._start(roots)
 
     def definitions(self, key: Hashable, question: JediQuestion) -> tuple[JediPlace, ...] | None:
         """The answer jedi gave within the budget, or earlier; None if it has none yet.
@@ -120,13 +156,18 @@ class JediDefinitions:
             in_time = not self._recent or statistics.median(self._recent) <= self.budget_s
             idle = not self._busy and not self._pending and in_time
             future = self._pending.get(key)
+            asked = None
             if future is None:
                 if len(self._pending) >= MAX_PENDING:
                     return None
                 future = Future()
                 self._pending[key] = future
-                self._jobs.put(_Ask(key, question, future))
-        self._ensure_thread()
+                asked = _Ask(key, question, future)
+        # The first question jedi is asked starts it (warmed, then answering): the
+        # session's first hovers need none of it, and on two cores its start delays them.
+        self._start(() if question.root is None else (question.root,))
+        if asked is not None:
+            self._jobs.put(asked)
         if not idle:
             return None
         try:
@@ -138,11 +179,13 @@ class JediDefinitions:
         """Let the thread end after the job it is doing (it is a daemon: exit never waits)."""
         self._jobs.put(None)
 
-    def _ensure_thread(self) -> None:
+    def _start(self, roots: Sequence[Path]) -> None:
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="ark-jedi", daemon=True)
-                self._thread.start()
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._serve, name="ark-jedi", daemon=True)
+            self._jobs.put(_WarmUp(tuple(roots)))  # first in the queue: before any question
+            self._thread.start()
 
     def _serve(self) -> None:
         while True:
@@ -154,7 +197,8 @@ class JediDefinitions:
             if job is None:
                 return
             if isinstance(job, _WarmUp):
-                self._warm(job.roots)
+                with requests_first():
+                    self._warm(job.roots)
                 continue
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
@@ -179,7 +223,8 @@ class JediDefinitions:
             for root in roots:
                 self._project(root)
             project = self._project(roots[0]) if roots else None
-            jedi.Script(_WARM_UP_SOURCE, project=project).goto(3, 9, follow_imports=True)
+            script = jedi.Script(_WARM_UP_SOURCE, project=project, environment=self._in_process())
+            script.goto(3, 9, follow_imports=True)
             # What jedi loaded lives as long as the server, like what start-up loaded: keep
             # the cyclic collector from walking it on every full pass (as start-up does).
             gc.freeze()
@@ -190,12 +235,22 @@ class JediDefinitions:
         import jedi
 
         project = self._project(question.root) if question.root is not None else None
-        script = jedi.Script(question.source, path=question.path, project=project)
+        script = jedi.Script(
+            question.source, path=question.path, project=project, environment=self._in_process()
+        )
         return tuple(
             JediPlace(found.module_path, found.line, found.name)
             for found in script.goto(question.line, question.column, follow_imports=True)
             if found.type in ("function", "class") and found.line is not None
         )
+
+    def _in_process(self) -> jedi.api.environment.InterpreterEnvironment | None:
+        """The in-process environment when jedi is to infer here; None: its subprocess."""
+        if self.in_process and self._environment is None:
+            from jedi.api.environment import InterpreterEnvironment
+
+            self._environment = InterpreterEnvironment()
+        return self._environment
 
     def _project(self, root: Path) -> jedi.Project:
         import jedi

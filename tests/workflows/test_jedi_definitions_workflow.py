@@ -1,0 +1,70 @@
+"""jedi starts when a first question needs it, and infers in the server's process if it can."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ark_lsp.workflows.jedi_definitions import (
+    JediDefinitions,
+    JediPlace,
+    JediQuestion,
+    workspace_interpreter,
+)
+
+SOURCE = """\
+class Loader:
+    def load(self, path):
+        return path
+
+
+def make():
+    return [Loader()][0]
+
+
+make().load("x")
+"""
+
+
+def children() -> set[int]:
+    """The processes this one started and that still run."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def test_jedi_starts_on_the_first_question_and_infers_in_this_process(tmp_path: Path) -> None:
+    (tmp_path / "loading.py").write_text(SOURCE)
+    before = children()
+    jedi = JediDefinitions(in_process=True)
+    assert not jedi.started  # made, as the server makes it: nothing started yet
+    question = JediQuestion(SOURCE, tmp_path / "loading.py", tmp_path, line=10, column=8)
+    # The first question starts jedi and is not waited for: it is answered without jedi.
+    assert jedi.definitions("load", question) is None
+    assert jedi.started
+    deadline = time.monotonic() + 60
+    while (answer := jedi.definitions("load", question)) is None:
+        assert time.monotonic() < deadline, "jedi never answered"
+        time.sleep(0.05)
+    assert answer == (JediPlace(tmp_path / "loading.py", 2, "load"),)
+    assert children() == before  # no inference subprocess beside this one
+    jedi.close()
+
+
+def test_jedi_needs_its_subprocess_only_for_an_environment_of_the_workspaces(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    assert workspace_interpreter() is None
+    assert JediDefinitions().in_process
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # the server's own, activated
+    assert workspace_interpreter() is None
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "venv"))
+    assert workspace_interpreter() == tmp_path / "venv"
+    assert not JediDefinitions().in_process
