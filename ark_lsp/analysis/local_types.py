@@ -16,6 +16,7 @@ so that a hover costs a fraction of a millisecond here.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -212,3 +213,61 @@ def _dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Attribute) and (owner := _dotted(node.value)) is not None:
         return f"{owner}.{node.attr}"
     return None
+
+
+_LONGEST_STATEMENT = 40
+"""Lines a module-level assignment may span before it is taken as unreadable."""
+
+
+def _is_word_char(text: str, at: int) -> bool:
+    return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
+
+
+def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
+    """How a module binds ``name``, when its text binds it once, at the top level.
+
+    A module-level object (``router = ConnectionRouter()``) is read only
+    when its text has exactly that one binding of the name: any other
+    binding anywhere (an indented one, a loop, ``as``, ``global``, ``del``)
+    may rebind it, and leaves it unknown.
+    """
+    if not name.isidentifier():
+        return NOT_LOCAL
+    escaped = re.escape(name)
+    assignment = re.compile(rf"[ \t]*{escaped}[ \t]*(?::[^=\n]*)?=(?!=)")
+    other = re.compile(
+        rf"\b(?:for|as|def|class|global|nonlocal|del)\b[^\n#]*\b{escaped}\b"
+        rf"|\b{escaped}[ \t]*(?::=|[-+*/%&|^@]=|<<=|>>=|\*\*=|//=)"
+        rf"|^[ \t]*{escaped}[ \t]*,|,[ \t]*{escaped}[ \t]*(?:,|=(?!=))"
+    )
+    # Only the lines naming it are read closely: a long module is one search of its text.
+    kept_ends = bool(lines) and lines[0].endswith("\n")
+    text = "".join(lines) if kept_ends else "\n".join(lines)
+    naming: list[int] = []
+    index, counted = 0, 0
+    at = text.find(name)
+    while at >= 0:  # str.find, not a regex: some hundred times faster on a long text
+        end = at + len(name)
+        if not _is_word_char(text, at - 1) and not _is_word_char(text, end):
+            index += text.count("\n", counted, at)
+            counted = at
+            if not naming or naming[-1] != index:
+                naming.append(index)
+        at = text.find(name, end)
+    assigned = [index for index in naming if assignment.match(lines[index])]
+    if not assigned:
+        return NOT_LOCAL
+    if len(assigned) > 1 or any(other.search(lines[index]) for index in naming):
+        return UNKNOWN_LOCAL
+    first = assigned[0]
+    if lines[first][:1].isspace():
+        return UNKNOWN_LOCAL  # in a block of the module's (if, try) or of a function
+    for end in range(first + 1, min(len(lines), first + _LONGEST_STATEMENT) + 1):
+        text = "\n".join(line.rstrip("\r\n") for line in lines[first:end])
+        try:
+            statement = ast.parse(text).body[0]
+        except SyntaxError:
+            continue
+        found = list(_bindings_of(statement, name))
+        return LocalBinding(local=True, bound=found[0] if len(found) == 1 else None)
+    return UNKNOWN_LOCAL

@@ -196,6 +196,17 @@ LIBRARY_FOLDERS = tuple(
 
 
 @functools.lru_cache(maxsize=64)
+def _lines_of_file(
+    path: Path, mtime_ns: int, read: Callable[[Path], bytes]
+) -> tuple[str, ...] | None:
+    del mtime_ns  # part of the cache key: a changed file is read again
+    try:
+        return tuple(read(path).decode("utf-8", "replace").splitlines())
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
 def _report_of_file(path: Path, mtime_ns: int, read: Callable[[Path], bytes]) -> tuple[Symbol, ...]:
     del mtime_ns  # part of the cache key: a changed file is read again
     try:
@@ -308,6 +319,7 @@ class Hovers(Feature):
             index,
             self.library.report,
             lines=snapshot.document.lines,
+            read=functools.partial(self._workspace_lines, folder.root) if folder else None,
         )
         if snapshot.uri not in self._prefetched:
             self._prefetched.add(snapshot.uri)
@@ -408,6 +420,15 @@ class Hovers(Feature):
             if symbol.name == name and symbol.name_span.line == line:
                 return SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
         return None
+
+    def _workspace_lines(self, root: Path, relative: str) -> tuple[str, ...] | None:
+        """A workspace file's lines, for its module-level objects (read once per change)."""
+        path = root / relative
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        return _lines_of_file(path, mtime, self.server.documents.read_disk)
 
     def _read_module(self, path: Path) -> bytes:
         return self.server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)

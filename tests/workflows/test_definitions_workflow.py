@@ -177,3 +177,56 @@ def test_a_variable_the_text_cannot_type_is_left_to_jedi(store: Store) -> None:
     assert find_in(store, VARIABLES, 27, "area") is UNKNOWN  # rebound by a loop
     assert find_in(store, VARIABLES, 29, "area") is UNKNOWN  # unpacked
     assert find_in(store, VARIABLES, 31, "area") is UNKNOWN  # a function's result
+
+
+OBJECTS = """\
+from shapes import Round, Square
+import registry
+
+round_one = Round()
+twice = Square()
+if round_one:
+    twice = Round()
+
+
+def use():
+    round_one.area()
+    twice.area()
+    registry.default.name()
+    registry.counted.name()
+"""
+
+REGISTRY = """\
+from shapes import Square
+
+default = Square()
+counted = Square()
+for counted in range(3):
+    pass
+"""
+
+
+def test_a_module_level_object_resolves_from_its_one_binding(store: Store, tmp_path: Path) -> None:
+    report = analyze(REGISTRY, "registry.py")
+    store.index.write_files([IndexedFile("registry.py", FileState(len(REGISTRY), 1, "r"), report)])
+
+    def find_object(line: int, word: str) -> Definition | object:
+        report = analyze(OBJECTS, "objects.py")
+        lines = OBJECTS.splitlines()
+        text = lines[line - 1]
+        reference = reference_at(report, text, line, text.index(f".{word}") + 1)
+        assert reference is not None
+        finder = DefinitionFinder(
+            report,
+            "objects.py",
+            store.index,
+            lines=lines,
+            read=lambda path: REGISTRY.splitlines() if path == "registry.py" else None,
+        )
+        return finder.find(reference, line)
+
+    assert qualname_of(find_object(11, "area")) == "Round.area"  # round_one = Round()
+    assert qualname_of(find_object(13, "name")) == "Shape.name"  # registry.default
+    # bound again in a block of the module, or by a loop: the index does not say
+    assert find_object(12, "area") is UNKNOWN
+    assert find_object(14, "name") is UNKNOWN
