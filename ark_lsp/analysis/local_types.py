@@ -16,6 +16,7 @@ so that a hover costs a fraction of a millisecond here.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -91,7 +92,12 @@ def _holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
 def _parse_function(lines: Sequence[str], function: Symbol) -> ast.FunctionDef | None:
     first = function.name_span.line  # the ``def`` line: its decorators are not needed
     own = (text.rstrip("\r\n") for text in lines[first - 1 : function.span.end_line])
-    text = textwrap.dedent("\n".join(own))
+    return _parsed_function(textwrap.dedent("\n".join(own)))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_function(text: str) -> ast.FunctionDef | None:
+    """The function a text defines; cached, as a hover asks of a function more than once."""
     try:
         module = ast.parse(text)
     except SyntaxError:  # half-typed, or the def line is not where the body starts

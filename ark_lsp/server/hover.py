@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ark_lsp.analysis import analyze
 from ark_lsp.analysis.references import reference_at
 from ark_lsp.models import Import, Span, Symbol
 from ark_lsp.rules import import_is_forbidden
@@ -204,15 +203,6 @@ def _lines_of_file(
         return tuple(read(path).decode("utf-8", "replace").splitlines())
     except OSError:
         return None
-
-
-@functools.lru_cache(maxsize=64)
-def _report_of_file(path: Path, mtime_ns: int, read: Callable[[Path], bytes]) -> tuple[Symbol, ...]:
-    del mtime_ns  # part of the cache key: a changed file is read again
-    try:
-        return analyze(read(path), path.name).symbols
-    except OSError:
-        return ()
 
 
 class Hovers(Feature):
@@ -412,11 +402,10 @@ class Hovers(Feature):
             record = store.index.symbol_named_at(relative, line, name) if store else None
             if record is not None:
                 return self._with_index_facts(SymbolFacts.of_record(record), folder, relative)
-        try:
-            mtime = module_path.stat().st_mtime_ns
-        except OSError:
-            return None
-        for symbol in _report_of_file(module_path, mtime, self._read_module):
+        # Analysing a library file (typeshed's builtins.pyi) takes longer than a hover may:
+        # it is made in the background, and this place answered the next time.
+        report = self.library.file_report(module_path)
+        for symbol in report.symbols if report is not None else ():
             if symbol.name == name and symbol.name_span.line == line:
                 return SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
         return None
