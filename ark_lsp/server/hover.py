@@ -261,6 +261,7 @@ class Hovers(Feature):
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
+        self.jedi.request_began()
         line, column = server_position(snapshot.document, position)
         lines = snapshot.document.lines
         if not 1 <= line <= len(lines):

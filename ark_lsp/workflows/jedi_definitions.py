@@ -53,6 +53,14 @@ MAX_PENDING = 4
 RECENT_ANSWERS = 8
 """How many of jedi's latest answer times predict the next one's."""
 
+QUIET_S = 0.05
+"""How long no request came before jedi starts, or answers a question no one waits for.
+
+jedi infers in Python, holding the interpreter's lock for most of it: in a
+burst of requests (hovers swept across a file) it would slow each of them
+down for answers only later requests read. A question a request waits for
+runs at once: that request is waiting anyway."""
+
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
 
 
@@ -102,6 +110,8 @@ class _Ask:
     key: Hashable
     question: JediQuestion
     future: Future[tuple[JediPlace, ...]]
+    waited: bool
+    """Whether the request that asked waits for the answer (jedi was idle)."""
 
 
 _Job = _WarmUp | _Ask
@@ -125,6 +135,8 @@ class JediDefinitions:
         self._thread: threading.Thread | None = None
         self._busy = True
         """Whether the thread is at work (it starts out to import jedi, which is work)."""
+        self._last_request = 0.0
+        """When the latest request began (``time.monotonic``), for :data:`QUIET_S`."""
         self._recent: deque[float] = deque(maxlen=RECENT_ANSWERS)
         """How long jedi's latest answers took, in seconds."""
         self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
@@ -140,6 +152,10 @@ class JediDefinitions:
     def warm_up(self, roots: Sequence[Path] = ()) -> None:
         """Start the thread, import jedi there and answer one question; return at once."""
         self._start(roots)
+
+    def request_began(self) -> None:
+        """Say that a request began: jedi's background work waits until requests pause."""
+        self._last_request = time.monotonic()
 
     def definitions(self, key: Hashable, question: JediQuestion) -> tuple[JediPlace, ...] | None:
         """The answer jedi gave within the budget, or earlier; None if it has none yet.
@@ -162,7 +178,7 @@ class JediDefinitions:
                     return None
                 future = Future()
                 self._pending[key] = future
-                asked = _Ask(key, question, future)
+                asked = _Ask(key, question, future, waited=idle)
         # The first question jedi is asked starts it (warmed, then answering): the
         # session's first hovers need none of it, and on two cores its start delays them.
         self._start(() if question.root is None else (question.root,))
@@ -197,9 +213,12 @@ class JediDefinitions:
             if job is None:
                 return
             if isinstance(job, _WarmUp):
+                self._until_quiet()
                 with requests_first():
                     self._warm(job.roots)
                 continue
+            if not job.waited:
+                self._until_quiet()
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
             try:
@@ -215,6 +234,10 @@ class JediDefinitions:
                     self._answers.popitem(last=False)
                 self._pending.pop(key, None)
             future.set_result(answer)
+
+    def _until_quiet(self) -> None:
+        while (since := time.monotonic() - self._last_request) < QUIET_S:
+            time.sleep(QUIET_S - since)
 
     def _warm(self, roots: Sequence[Path]) -> None:
         try:
