@@ -68,3 +68,22 @@ def test_jedi_needs_its_subprocess_only_for_an_environment_of_the_workspaces(
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "venv"))
     assert workspace_interpreter() == tmp_path / "venv"
     assert not JediDefinitions().in_process
+
+
+def test_jedi_waits_for_requests_to_pause_before_it_starts(tmp_path: Path) -> None:
+    (tmp_path / "loading.py").write_text(SOURCE)
+    jedi = JediDefinitions(in_process=True)
+    question = JediQuestion(SOURCE, tmp_path / "loading.py", tmp_path, line=10, column=8)
+    jedi.request_began()
+    assert jedi.definitions("load", question) is None
+    burst_ends = time.monotonic() + 1.0
+    while time.monotonic() < burst_ends:  # a sweep of hovers, one every 10 ms
+        jedi.request_began()
+        assert jedi.definitions("load", question) is None
+        time.sleep(0.01)
+    deadline = time.monotonic() + 60
+    while (answer := jedi.definitions("load", question)) is None:
+        assert time.monotonic() < deadline, "jedi never answered once the requests paused"
+        time.sleep(0.1)
+    assert answer == (JediPlace(tmp_path / "loading.py", 2, "load"),)
+    jedi.close()
