@@ -145,13 +145,9 @@ class JediDefinitions:
 
     @property
     def started(self) -> bool:
-        """Whether jedi's thread was started (by a question, or :meth:`warm_up`)."""
+        """Whether jedi's thread was started (by the first question it was asked)."""
         with self._lock:
             return self._thread is not None
-
-    def warm_up(self, roots: Sequence[Path] = ()) -> None:
-        """Start the thread, import jedi there and answer one question; return at once."""
-        self._start(roots)
 
     def request_began(self) -> None:
         """Say that a request began: jedi's background work waits until requests pause."""
