@@ -18,6 +18,7 @@ Python resident beside the server.
 
 from __future__ import annotations
 
+import _imp
 import gc
 import logging
 import os
@@ -27,9 +28,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -210,7 +212,7 @@ class JediDefinitions:
                 return
             if isinstance(job, _WarmUp):
                 self._until_quiet()
-                with requests_first():
+                with requests_first(), self._imports_held():
                     self._warm(job.roots)
                 continue
             if not job.waited:
@@ -218,7 +220,7 @@ class JediDefinitions:
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
             try:
-                with requests_first():
+                with requests_first(), self._imports_held():
                     answer = self._goto(question)
             except Exception:  # jedi's inference fails on some half-typed code: no answer
                 logger.debug("jedi could not resolve %s", question.path, exc_info=True)
@@ -230,6 +232,25 @@ class JediDefinitions:
                     self._answers.popitem(last=False)
                 self._pending.pop(key, None)
             future.set_result(answer)
+
+    @contextmanager
+    def _imports_held(self) -> Iterator[None]:
+        """Hold the interpreter's import lock while jedi works in this process.
+
+        To find a module jedi swaps ``sys.path`` for its project's (the
+        workspace first) and back: an import in another thread meanwhile
+        would search the workspace, and could load a file of it into the
+        server. Imports of modules not yet loaded wait instead; loaded ones,
+        all a request needs by then, do not take the lock.
+        """
+        if not self.in_process:
+            yield
+            return
+        _imp.acquire_lock()
+        try:
+            yield
+        finally:
+            _imp.release_lock()
 
     def _until_quiet(self) -> None:
         while (since := time.monotonic() - self._last_request) < QUIET_S:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -87,3 +89,54 @@ def test_jedi_waits_for_requests_to_pause_before_it_starts(tmp_path: Path) -> No
         time.sleep(0.1)
     assert answer == (JediPlace(tmp_path / "loading.py", 2, "load"),)
     jedi.close()
+
+
+IMPORTING = """\
+import json
+import os.path
+import email.mime.text
+import xml.dom.minidom
+
+os.path.join("a", "b")
+json.dumps({})
+email.mime.text.MIMEText("x")
+xml.dom.minidom.parseString("<a/>")
+"""
+
+
+def test_no_other_thread_imports_from_the_workspace_while_jedi_works(tmp_path: Path) -> None:
+    # jedi swaps sys.path for its project's (the workspace first) to find modules: an import
+    # in another thread meanwhile must not find the workspace's files.
+    probe = "ark_probe_of_the_workspace"
+    (tmp_path / f"{probe}.py").write_text("LOADED = True\n")
+    (tmp_path / "importing.py").write_text(IMPORTING)
+    jedi = JediDefinitions(in_process=True)
+    found: list[str] = []
+    stop = threading.Event()
+
+    def import_meanwhile() -> None:
+        while not stop.is_set():
+            try:
+                importlib.import_module(probe)
+            except ModuleNotFoundError:
+                continue
+            found.append(probe)
+            return
+
+    thread = threading.Thread(target=import_meanwhile)
+    thread.start()
+    try:
+        for line, column in [(6, 8), (7, 5), (8, 16), (9, 16)] * 3:
+            question = JediQuestion(
+                IMPORTING, tmp_path / "importing.py", tmp_path, line=line, column=column
+            )
+            deadline = time.monotonic() + 60
+            while jedi.definitions((line, column), question) is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join()
+        sys.modules.pop(probe, None)
+        jedi.close()
+    assert found == []
