@@ -19,7 +19,8 @@ Code's client capabilities (pushed diagnostics, UTF-16 positions):
   the edits, each kind again (three rounds) for its own p50 and p95.
 - **memory**: the resident sets of the server and every process below it,
   summed, after the cold index of the whole django corpus and 50 edits in
-  that same session (goal: under 100 MB); the server's own peak.
+  that same session (goal: under 100 MB); the server's own peak; and the
+  tree again after the warm session's hovers, once jedi started for them.
 - **cold and warm start**: from ``initialize`` until the index of the django
   corpus is ready, on a fresh database and again on the same one (goal:
   warm under 10% of cold).
@@ -438,6 +439,8 @@ async def _measure(
         progress(f"hovers: {len(definitions)} definitions, {len(calls)} call sites, 3 rounds")
         definition_ms, definitions_answered = await time_hovers(client, uri, definitions, 3)
         call_ms, calls_answered = await time_hovers(client, uri, calls, 3)
+        # jedi starts when a hover first needs it: what the tree holds once it has.
+        after_hovers = tree_memory(session.pid)
         first_tools = (
             round(session.tool_publishes[0] - saves[0], 2)
             if saves and session.tool_publishes
@@ -461,6 +464,8 @@ async def _measure(
             "server_resident": round(rss_mb, 1),
             "server_peak": round(peak_mb, 1),
             "after_index": after_index["resident"],
+            "after_hovers": after_hovers["resident"],
+            "processes_after_hovers": after_hovers["processes"],
             "processes_after_index": after_index["processes"],
             "processes": after_edits["processes"],
         },
@@ -561,6 +566,10 @@ def as_table(data: dict[str, Any]) -> str:
         f" and {MEMORY_EDITS} edits ({processes(len(memory['processes']))}; right after the"
         f" index {memory['after_index']:.0f} MB); the server alone"
         f" {memory['server_resident']:.0f} MB, peak {memory['server_peak']:.0f} MB"
+    )
+    lines.append(
+        f"  memory after the hovers    {memory['after_hovers']:.0f} MB resident"
+        f" ({processes(len(memory['processes_after_hovers']))}; jedi started by them)"
     )
     lines.append(
         f"  start, index ready         cold {r['start_s']['cold']:.2f} s,"

@@ -3,9 +3,9 @@
 A definition is found in the document's own report. A call site is
 resolved from what ARK already knows (:mod:`ark_lsp.workflows.definitions`:
 the report and the index, class hierarchies included); only what that
-cannot decide is asked of jedi, which runs in a thread of its own, warmed
-once the first diagnostics are out, and is waited for no longer than its budget
-(:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
+cannot decide is asked of jedi, which runs in a thread of its own, started
+by the first question it is asked, and is waited for no longer than its
+budget (:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ark_lsp.analysis import analyze
 from ark_lsp.analysis.references import reference_at
 from ark_lsp.models import Import, Span, Symbol
 from ark_lsp.rules import import_is_forbidden
@@ -196,12 +195,14 @@ LIBRARY_FOLDERS = tuple(
 
 
 @functools.lru_cache(maxsize=64)
-def _report_of_file(path: Path, mtime_ns: int, read: Callable[[Path], bytes]) -> tuple[Symbol, ...]:
+def _lines_of_file(
+    path: Path, mtime_ns: int, read: Callable[[Path], bytes]
+) -> tuple[str, ...] | None:
     del mtime_ns  # part of the cache key: a changed file is read again
     try:
-        return analyze(read(path), path.name).symbols
+        return tuple(read(path).decode("utf-8", "replace").splitlines())
     except OSError:
-        return ()
+        return None
 
 
 class Hovers(Feature):
@@ -223,14 +224,6 @@ class Hovers(Feature):
             if snapshot is None:
                 return None
             return self.hover(snapshot, params.position)
-
-    def first_diagnostics_out(self) -> None:
-        """Start jedi and warm it in its thread, so that no hover pays its start-up.
-
-        Not sooner: the first diagnostics need none of it, and on two cores
-        its imports would delay them.
-        """
-        self.jedi.warm_up([folder.root for folder in self.server.folders.all()])
 
     async def initialized(self) -> None:
         """Make the hover messages' converters, so that the first hover finds them made."""
@@ -268,6 +261,7 @@ class Hovers(Feature):
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
+        self.jedi.request_began()
         line, column = server_position(snapshot.document, position)
         lines = snapshot.document.lines
         if not 1 <= line <= len(lines):
@@ -310,7 +304,14 @@ class Hovers(Feature):
             return None  # ARK knows nothing of builtins worth a hover: no tier, no complexity
         folder = snapshot.folder
         index = store.index if folder and (store := folder.reader()) else None
-        finder = DefinitionFinder(snapshot.report, snapshot.relative, index, self.library.report)
+        finder = DefinitionFinder(
+            snapshot.report,
+            snapshot.relative,
+            index,
+            self.library.report,
+            lines=snapshot.document.lines,
+            read=functools.partial(self._workspace_lines, folder.root) if folder else None,
+        )
         if snapshot.uri not in self._prefetched:
             self._prefetched.add(snapshot.uri)
             finder.prefetch_imports()
@@ -402,14 +403,22 @@ class Hovers(Feature):
             record = store.index.symbol_named_at(relative, line, name) if store else None
             if record is not None:
                 return self._with_index_facts(SymbolFacts.of_record(record), folder, relative)
-        try:
-            mtime = module_path.stat().st_mtime_ns
-        except OSError:
-            return None
-        for symbol in _report_of_file(module_path, mtime, self._read_module):
+        # Analysing a library file (typeshed's builtins.pyi) takes longer than a hover may:
+        # it is made in the background, and this place answered the next time.
+        report = self.library.file_report(module_path)
+        for symbol in report.symbols if report is not None else ():
             if symbol.name == name and symbol.name_span.line == line:
                 return SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
         return None
+
+    def _workspace_lines(self, root: Path, relative: str) -> tuple[str, ...] | None:
+        """A workspace file's lines, for its module-level objects (read once per change)."""
+        path = root / relative
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            return None
+        return _lines_of_file(path, mtime, self.server.documents.read_disk)
 
     def _read_module(self, path: Path) -> bytes:
         return self.server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)

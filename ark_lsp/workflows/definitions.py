@@ -8,22 +8,34 @@ file's imports) answer most of them at once, without jedi's inference:
   following a package's re-exports, and ``import x`` then ``x.f``);
 - ``self.f`` and ``cls.f`` inside a class: the first class of its method
   resolution order that defines ``f``, bases in other modules included;
-- ``super().f``: the same order, after the enclosing class.
+- ``super().f``: the same order, after the enclosing class;
+- ``x.f`` where ``x`` is a variable of the function that holds the place
+  and every binding of it says one class (``x = Foo(...)``, ``x: Foo``, a
+  parameter annotated ``Foo``): that class's ``f``
+  (:mod:`ark_lsp.analysis.local_types`).
 
-What they cannot decide (a local variable's type, a base class outside the
-workspace that comes before the definition) is :data:`UNKNOWN`: the caller
-may ask jedi. What they can decide has nothing to show (a module, an
-attribute no class of a fully known hierarchy defines) is :data:`ABSENT`.
+What they cannot decide (a variable rebound to another class, a call's
+result, a base class outside the workspace that comes before the
+definition) is :data:`UNKNOWN`: the caller may ask jedi. What they can
+decide has nothing to show (a module, an attribute no class of a fully
+known hierarchy defines, a method of a builtin container) is :data:`ABSENT`.
 """
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ark_lsp.analysis.local_types import (
+    BUILTIN,
+    LocalClass,
+    local_class,
+    module_object_class,
+)
 from ark_lsp.analysis.references import Reference
 from ark_lsp.models import Import, ModuleReport, Symbol, SymbolKind
 from ark_lsp.store.code_index import CodeIndexRepository
@@ -76,15 +88,25 @@ class _Module(Protocol):
 
     def imports(self) -> Sequence[Import]: ...
 
+    def lines(self) -> Sequence[str]: ...
+
 
 class ReportModule:
     """A module as a fresh report describes it: the open document, or a library's file."""
 
-    def __init__(self, report: ModuleReport, path: str, *, external: bool = False) -> None:
+    def __init__(
+        self,
+        report: ModuleReport,
+        path: str,
+        *,
+        external: bool = False,
+        lines: Sequence[str] = (),
+    ) -> None:
         self.path = path
         self.name = report.module
         self.report = report
         self.external = external
+        self._lines = lines
         self._symbols: dict[str, Symbol] = {}
         for symbol in report.symbols:
             self._symbols.setdefault(symbol.qualname, symbol)
@@ -102,14 +124,24 @@ class ReportModule:
     def imports(self) -> Sequence[Import]:
         return self.report.imports
 
+    def lines(self) -> Sequence[str]:
+        return self._lines
+
 
 class IndexedModule:
     """A module of the workspace as the index holds it, read as the lookup needs it."""
 
-    def __init__(self, index: CodeIndexRepository, path: str, name: str) -> None:
+    def __init__(
+        self,
+        index: CodeIndexRepository,
+        path: str,
+        name: str,
+        read: SourceLines | None = None,
+    ) -> None:
         self.path = path
         self.name = name
         self._index = index
+        self._read = read
         self._imports: list[Import] | None = None
         self._definitions: dict[str, Definition | None] = {}
         self._bases: dict[str, tuple[str, ...] | None] = {}
@@ -132,6 +164,9 @@ class IndexedModule:
             self._imports = self._index.imports_of(self.path)
         return self._imports
 
+    def lines(self) -> Sequence[str]:
+        return (self._read(self.path) if self._read is not None else None) or ()
+
 
 @dataclass(frozen=True, slots=True)
 class _ModuleName:
@@ -153,6 +188,16 @@ class _Named:
 
 
 @dataclass(frozen=True, slots=True)
+class _Object:
+    """A module-level object whose one binding names its class (``router = Router()``)."""
+
+    module: _Module
+    name: str
+    bound: LocalClass | None
+    """Its class as the binding names it; None when the text binds it otherwise too."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Opaque:
     """A base class the lookup could not follow (outside the workspace, or an expression)."""
 
@@ -163,7 +208,10 @@ class _Opaque:
 LibraryReports = Callable[[str], tuple[Path, ModuleReport] | None]
 """A library module's file and report by its name, when one is ready."""
 
-_Value = _ModuleName | _Named
+SourceLines = Callable[[str], Sequence[str] | None]
+"""The lines of a workspace file by its relative path; None if it cannot be read."""
+
+_Value = _ModuleName | _Named | _Object
 _Linear = _Named | _Opaque
 
 
@@ -176,13 +224,19 @@ class DefinitionFinder:
         path: str,
         index: CodeIndexRepository | None,
         library: LibraryReports | None = None,
+        lines: Sequence[str] = (),
+        read: SourceLines | None = None,
     ) -> None:
         """Resolve in the document of ``report`` (at ``path``), with the workspace's index.
 
         ``library`` gives the report of a module outside the workspace, when
-        it has one ready.
+        it has one ready; ``lines`` are the document's text, for the
+        variables of its functions (without them a variable is unknown);
+        ``read`` gives another workspace file's, for its module-level objects.
         """
-        self.document = ReportModule(report, path)
+        self.document = ReportModule(report, path, lines=lines)
+        self._read = read
+        self._lines = lines
         self._index = index
         self._library = library
         self._modules: dict[str, _Module | None] = {report.module: self.document}
@@ -206,14 +260,61 @@ class DefinitionFinder:
             nested = self._nested(reference.name, line)
             if nested is not None:
                 return nested
+        else:
+            through_variable = self._through_variable(reference, line)
+            if through_variable is not None:
+                return through_variable
         value = self._resolve_dotted(self.document, reference.dotted, 0)
+        return self._definition_of(value)
+
+    @staticmethod
+    def _definition_of(value: _Value | Outcome) -> Definition | Outcome:
         if isinstance(value, _Named):
             return value.module.definition(value.qualname) or UNKNOWN
-        if isinstance(value, _ModuleName):
-            return ABSENT
+        if isinstance(value, _ModuleName | _Object):
+            return ABSENT  # a module, or an object: no function or class of its own
         return value
 
     # --- names -------------------------------------------------------------------------------
+
+    def _through_variable(self, reference: Reference, line: int) -> Definition | Outcome | None:
+        """``x.f`` where ``x`` is a variable of the function at ``line``; None if it is not one."""
+        assert reference.receiver is not None
+        first, *rest = reference.receiver.split(".")
+        if not self._lines:
+            return None
+        binding = local_class(self.document.report, self._lines, first, line)
+        if not binding.local:
+            return None
+        if binding.bound is None:
+            return UNKNOWN
+        named = binding.bound.name
+        if named != BUILTIN and self._is_local(named.partition(".")[0], line):
+            return UNKNOWN  # the class itself is a variable (``kind = ...; kind()``)
+        value = self._class_of(self.document, binding.bound, 0)
+        for part in [*rest, reference.name]:
+            if isinstance(value, Outcome):
+                return value
+            value = self._member(value, part, 1)
+        return self._definition_of(value)
+
+    def _is_local(self, name: str, line: int) -> bool:
+        return local_class(self.document.report, self._lines, name, line).local
+
+    def _class_of(self, module: _Module, bound: LocalClass | None, depth: int) -> _Value | Outcome:
+        """The class a variable of ``module`` holds, from how its binding names it."""
+        if bound is None:
+            return UNKNOWN  # bound more than once, or to what the text cannot name
+        if bound.name == BUILTIN:
+            return ABSENT  # ARK shows nothing of builtins: no tier, no complexity
+        value = self._resolve_dotted(module, bound.name, depth + 1)
+        if isinstance(value, _Named):
+            # A function called returns what it returns: for inference to find.
+            return value if value.module.bases(value.qualname) is not None else UNKNOWN
+        unbound = value is ABSENT and "." not in bound.name
+        if unbound and isinstance(getattr(builtins, bound.name, None), type):
+            return ABSENT  # ``dict(...)``, ``x: str``: a builtin's instance
+        return UNKNOWN
 
     def _nested(self, name: str, line: int) -> Definition | None:
         """A function or class defined inside the function that holds ``line``."""
@@ -236,6 +337,8 @@ class DefinitionFinder:
         first, *rest = dotted.split(".")
         value = self._resolve_bound(module, first, depth)
         for part in rest:
+            if isinstance(value, _Object):
+                value = self._class_of(value.module, value.bound, depth + 1)
             if isinstance(value, Outcome):
                 # An attribute of a variable: its type is for inference (jedi) to find.
                 return UNKNOWN
@@ -275,6 +378,10 @@ class DefinitionFinder:
                     return found
                 if found is UNKNOWN:
                     outcome = UNKNOWN  # the star may bind it, for all ARK can tell
+        if outcome is ABSENT:
+            bound = module_object_class(module.lines(), name)
+            if bound.local:
+                return _Object(module, name, bound.bound)
         return outcome
 
     def _member(self, value: _Value, name: str, depth: int) -> _Value | Outcome:
@@ -288,6 +395,9 @@ class DefinitionFinder:
                 return found
             submodule = f"{value.name}.{name}" if value.name else name
             return _ModuleName(submodule) if self._module(submodule) is not None else found
+        if isinstance(value, _Object):
+            owner = self._class_of(value.module, value.bound, depth)
+            return owner if isinstance(owner, Outcome) else self._member(owner, name, depth + 1)
         if value.module.bases(value.qualname) is None:
             return UNKNOWN  # an attribute of a function: nothing the index records
         return self._defining_class(value, name, skip_owner=False)
@@ -297,7 +407,7 @@ class DefinitionFinder:
             located = self._index.module_file(name) if self._index is not None else None
             module: _Module | None = None
             if located is not None and self._index is not None:
-                module = IndexedModule(self._index, located[0], name)
+                module = IndexedModule(self._index, located[0], name, self._read)
             elif self._library is not None and (ready := self._library(name)) is not None:
                 module = ReportModule(ready[1], str(ready[0]), external=True)
             self._modules[name] = module

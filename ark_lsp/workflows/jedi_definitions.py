@@ -1,26 +1,36 @@
 """jedi's answer to "where is this defined?", off the request path and within a budget.
 
 jedi infers what the index cannot (a local variable's type, a call into a
-library), but it costs 10 to 20 ms a question and 0.3 to 1.2 s to start.
-So it runs in one thread of its own, started and warmed in the background
-(:meth:`JediDefinitions.warm_up`), and a question waits at most
-:data:`JEDI_BUDGET_S` for it, and only when jedi is idle and its latest
-answers came within that budget: what comes later is kept for the next
-question about the same place. Only that thread imports jedi, so that no
-request can block on jedi's import either.
+library), but it costs 10 to 20 ms a question, 0.3 to 1.2 s to start and
+some 40 MB. So it starts only when a first question needs it, in one
+thread of its own, and a question waits at most :data:`JEDI_BUDGET_S` for
+it, and only when jedi is idle and its latest answers came within that
+budget: what comes later is kept for the next question about the same
+place (the first one is answered without jedi while it starts). Only that
+thread imports jedi, so that no request can block on jedi's import either.
+
+jedi infers in a subprocess of the interpreter it introspects. When that
+is the server's own (no virtual environment of the workspace's is active,
+:func:`workspace_interpreter`), it infers in the server's process instead
+(``jedi.InterpreterEnvironment``): the same answers, without a second
+Python resident beside the server.
 """
 
 from __future__ import annotations
 
+import _imp
 import gc
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +54,30 @@ MAX_PENDING = 4
 RECENT_ANSWERS = 8
 """How many of jedi's latest answer times predict the next one's."""
 
+QUIET_S = 0.05
+"""How long no request came before jedi starts, or answers a question no one waits for.
+
+jedi infers in Python, holding the interpreter's lock for most of it: in a
+burst of requests (hovers swept across a file) it would slow each of them
+down for answers only later requests read. A question a request waits for
+runs at once: that request is waiting anyway."""
+
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
+
+
+def workspace_interpreter() -> Path | None:
+    """The environment jedi must introspect in a subprocess; None when it is the server's own.
+
+    jedi, given no environment, takes the active virtual or conda
+    environment (``VIRTUAL_ENV``, ``CONDA_PREFIX``), else the interpreter it
+    runs in. Only an environment other than the server's needs jedi's
+    subprocess: jedi cannot load its compiled modules into this process.
+    """
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        active = os.environ.get(variable)
+        if active and os.path.realpath(active) != os.path.realpath(sys.prefix):
+            return Path(active)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +111,8 @@ class _Ask:
     key: Hashable
     question: JediQuestion
     future: Future[tuple[JediPlace, ...]]
+    waited: bool
+    """Whether the request that asked waits for the answer (jedi was idle)."""
 
 
 _Job = _WarmUp | _Ask
@@ -86,8 +121,14 @@ _Job = _WarmUp | _Ask
 class JediDefinitions:
     """One jedi thread, its answers cached; safe to call from any thread."""
 
-    def __init__(self, budget_s: float = JEDI_BUDGET_S) -> None:
+    def __init__(self, budget_s: float = JEDI_BUDGET_S, *, in_process: bool | None = None) -> None:
+        """Answer within ``budget_s``; infer in this process if ``in_process``.
+
+        By default jedi infers in this process when the workspace has no
+        environment of its own (:func:`workspace_interpreter`).
+        """
         self.budget_s = budget_s
+        self.in_process = workspace_interpreter() is None if in_process is None else in_process
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._answers: OrderedDict[Hashable, tuple[JediPlace, ...]] = OrderedDict()
@@ -95,14 +136,23 @@ class JediDefinitions:
         self._thread: threading.Thread | None = None
         self._busy = True
         """Whether the thread is at work (it starts out to import jedi, which is work)."""
+        self._last_request = 0.0
+        """When the latest request began (``time.monotonic``), for :data:`QUIET_S`."""
         self._recent: deque[float] = deque(maxlen=RECENT_ANSWERS)
         """How long jedi's latest answers took, in seconds."""
         self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
+        self._environment: jedi.api.environment.InterpreterEnvironment | None = None
+        """The in-process environment, once made (jedi thread only)."""
 
-    def warm_up(self, roots: Sequence[Path] = ()) -> None:
-        """Start the thread, import jedi there and answer one question; return at once."""
-        self._ensure_thread()
-        self._jobs.put(_WarmUp(tuple(roots)))
+    @property
+    def started(self) -> bool:
+        """Whether jedi's thread was started (by the first question it was asked)."""
+        with self._lock:
+            return self._thread is not None
+
+    def request_began(self) -> None:
+        """Say that a request began: jedi's background work waits until requests pause."""
+        self._last_request = time.monotonic()
 
     def definitions(self, key: Hashable, question: JediQuestion) -> tuple[JediPlace, ...] | None:
         """The answer jedi gave within the budget, or earlier; None if it has none yet.
@@ -119,13 +169,18 @@ class JediDefinitions:
             in_time = not self._recent or _median_of(self._recent) <= self.budget_s
             idle = not self._busy and not self._pending and in_time
             future = self._pending.get(key)
+            asked = None
             if future is None:
                 if len(self._pending) >= MAX_PENDING:
                     return None
                 future = Future()
                 self._pending[key] = future
-                self._jobs.put(_Ask(key, question, future))
-        self._ensure_thread()
+                asked = _Ask(key, question, future, waited=idle)
+        # The first question jedi is asked starts it (warmed, then answering): the
+        # session's first hovers need none of it, and on two cores its start delays them.
+        self._start(() if question.root is None else (question.root,))
+        if asked is not None:
+            self._jobs.put(asked)
         if not idle:
             return None
         try:
@@ -137,11 +192,13 @@ class JediDefinitions:
         """Let the thread end after the job it is doing (it is a daemon: exit never waits)."""
         self._jobs.put(None)
 
-    def _ensure_thread(self) -> None:
+    def _start(self, roots: Sequence[Path]) -> None:
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name="ark-jedi", daemon=True)
-                self._thread.start()
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._serve, name="ark-jedi", daemon=True)
+            self._jobs.put(_WarmUp(tuple(roots)))  # first in the queue: before any question
+            self._thread.start()
 
     def _serve(self) -> None:
         while True:
@@ -153,12 +210,16 @@ class JediDefinitions:
             if job is None:
                 return
             if isinstance(job, _WarmUp):
-                self._warm(job.roots)
+                self._until_quiet()
+                with requests_first(), self._imports_held():
+                    self._warm(job.roots)
                 continue
+            if not job.waited:
+                self._until_quiet()
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
             try:
-                with requests_first():
+                with requests_first(), self._imports_held():
                     answer = self._goto(question)
             except Exception:  # jedi's inference fails on some half-typed code: no answer
                 logger.debug("jedi could not resolve %s", question.path, exc_info=True)
@@ -171,6 +232,29 @@ class JediDefinitions:
                 self._pending.pop(key, None)
             future.set_result(answer)
 
+    @contextmanager
+    def _imports_held(self) -> Iterator[None]:
+        """Hold the interpreter's import lock while jedi works in this process.
+
+        To find a module jedi swaps ``sys.path`` for its project's (the
+        workspace first) and back: an import in another thread meanwhile
+        would search the workspace, and could load a file of it into the
+        server. Imports of modules not yet loaded wait instead; loaded ones,
+        all a request needs by then, do not take the lock.
+        """
+        if not self.in_process:
+            yield
+            return
+        _imp.acquire_lock()
+        try:
+            yield
+        finally:
+            _imp.release_lock()
+
+    def _until_quiet(self) -> None:
+        while (since := time.monotonic() - self._last_request) < QUIET_S:
+            time.sleep(QUIET_S - since)
+
     def _warm(self, roots: Sequence[Path]) -> None:
         try:
             import jedi  # the only import of jedi on the server's path: this thread's
@@ -178,7 +262,8 @@ class JediDefinitions:
             for root in roots:
                 self._project(root)
             project = self._project(roots[0]) if roots else None
-            jedi.Script(_WARM_UP_SOURCE, project=project).goto(3, 9, follow_imports=True)
+            script = jedi.Script(_WARM_UP_SOURCE, project=project, environment=self._in_process())
+            script.goto(3, 9, follow_imports=True)
             # What jedi loaded lives as long as the server, like what start-up loaded: keep
             # the cyclic collector from walking it on every full pass (as start-up does).
             gc.freeze()
@@ -189,12 +274,22 @@ class JediDefinitions:
         import jedi
 
         project = self._project(question.root) if question.root is not None else None
-        script = jedi.Script(question.source, path=question.path, project=project)
+        script = jedi.Script(
+            question.source, path=question.path, project=project, environment=self._in_process()
+        )
         return tuple(
             JediPlace(found.module_path, found.line, found.name)
             for found in script.goto(question.line, question.column, follow_imports=True)
             if found.type in ("function", "class") and found.line is not None
         )
+
+    def _in_process(self) -> jedi.api.environment.InterpreterEnvironment | None:
+        """The in-process environment when jedi is to infer here; None: its subprocess."""
+        if self.in_process and self._environment is None:
+            from jedi.api.environment import InterpreterEnvironment
+
+            self._environment = InterpreterEnvironment()
+        return self._environment
 
     def _project(self, root: Path) -> jedi.Project:
         import jedi

@@ -4,8 +4,9 @@ A call into ``datetime`` or ``functools`` is resolved like one into the
 workspace, from a report of the module's file, but analysing a library file
 costs tens of milliseconds: more than a hover may take. So a report is made
 in a thread of its own the first time a module is asked for (or named by a
-document's imports) and a hover takes it only once it is there. Files are
-found by name in the given folders, never by importing anything.
+document's imports), or a file (one jedi named), and a hover takes it only
+once it is there. Files are found by name in the given folders, never by
+importing anything.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ class LibraryModules:
         self._folders = tuple(folders)
         self._read = read
         self._lock = threading.Lock()
-        self._reports: dict[str, tuple[Path, ModuleReport] | None] = {}
-        self._pending: set[str] = set()
-        self._jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._reports: dict[str | Path, tuple[Path, ModuleReport] | None] = {}
+        """By module name, or by file for a file asked for by its path."""
+        self._pending: set[str | Path] = set()
+        self._jobs: queue.SimpleQueue[str | Path | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def report(self, name: str) -> tuple[Path, ModuleReport] | None:
@@ -59,8 +61,17 @@ class LibraryModules:
         self.prepare([name])
         return None
 
-    def prepare(self, names: Iterable[str]) -> None:
-        """Have the reports of these modules made, in the background."""
+    def file_report(self, path: Path) -> ModuleReport | None:
+        """The report of a library file if it is ready; else None, and it is made."""
+        with self._lock:
+            if path in self._reports:
+                made = self._reports[path]
+                return made[1] if made is not None else None
+        self.prepare([path])
+        return None
+
+    def prepare(self, names: Iterable[str | Path]) -> None:
+        """Have the reports of these modules (or files) made, in the background."""
         with self._lock:
             wanted = [n for n in names if n not in self._reports and n not in self._pending]
             self._pending.update(wanted)
@@ -79,7 +90,7 @@ class LibraryModules:
     def _serve(self) -> None:
         while (name := self._jobs.get()) is not None:
             with requests_first():
-                made = self._make(name)
+                made = self._make_file(name) if isinstance(name, Path) else self._make(name)
             with self._lock:
                 self._reports[name] = made
                 self._pending.discard(name)
@@ -90,7 +101,12 @@ class LibraryModules:
         found = module_file(name, self._folders)
         if found is None:
             return None
-        path, relative = found
+        return self._make_file(*found)
+
+    def _make_file(
+        self, path: Path, relative: str | None = None
+    ) -> tuple[Path, ModuleReport] | None:
+        relative = relative or path.name
         try:
             # Analysed under its dotted name, so its relative imports resolve as Python's would.
             return path, analyze(self._read(path), relative)

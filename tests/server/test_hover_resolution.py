@@ -81,10 +81,22 @@ pkg.parser.parse_config("a=1")
 parsing.parse_config("b=2")
 configured("c=3")
 Loader.load(Loader(), "path")
-loader = Loader()
+loader = [Loader()][0]
 loader.load("path")
 import textwrap
 textwrap.dedent("  x")
+def use(given: Loader, flag):
+    made = Loader()
+    made.load("path")
+    given.load("path")
+    either = Loader()
+    if flag:
+        either = flag
+    either.load("path")
+shared = Loader()
+shared.load("path")
+from pkg.loaders import default_loader
+default_loader.load("path")
 """
 
 STAND_IN = '''\
@@ -124,6 +136,9 @@ def workspace(tmp_path: Path) -> Path:
     (root / "pkg" / "__init__.py").write_text("from pkg.parser import parse_config\n")
     (root / "pkg" / "base.py").write_text(BASE)
     (root / "pkg" / "models.py").write_text(MODELS)
+    (root / "pkg" / "loaders.py").write_text(
+        "from pkg.parser import Loader\n\ndefault_loader = Loader()\n"
+    )
     (root / "uses.py").write_text(USES)
     return root
 
@@ -211,6 +226,32 @@ async def test_imported_names_resolve_from_the_index(
         )
     # Loader.load(...)
     await assert_hover_shows(client, path, 8, 8, "def Loader.load(self, path)", "pkg/parser.py:23")
+
+
+@pytest.mark.asyncio
+async def test_a_functions_variable_of_one_class_resolves_from_the_index(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "uses.py"
+    await open_file(client, path)
+    # made = Loader() and given: Loader, while jedi's import is still blocked
+    for line, character in [(15, 9), (16, 10)]:
+        text = await hover_text(client, path, line=line, character=character)
+        assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+    # either is rebound to something else on one path: not the index's to say
+    assert await hover_or_none(client, path, line=20, character=11) == ""
+
+
+@pytest.mark.asyncio
+async def test_a_module_level_object_resolves_from_its_one_binding(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "uses.py"
+    await open_file(client, path)
+    # shared = Loader() in this module; default_loader = Loader() in pkg/loaders.py
+    for line, character in [(22, 8), (24, 16)]:
+        text = await hover_text(client, path, line=line, character=character)
+        assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
 
 
 @pytest.mark.asyncio

@@ -90,3 +90,143 @@ def test_a_base_outside_the_workspace_leaves_it_to_jedi(store: Store) -> None:
 def test_names_and_classes_imported_from_the_index(store: Store) -> None:
     found = find(store, 5, "Round")
     assert isinstance(found, Definition) and (found.path, found.qualname) == ("shapes.py", "Round")
+
+
+VARIABLES = """\
+from shapes import Round, Square
+import shapes
+
+
+def measure(given: Round, named: "shapes.Square", *sizes, **options):
+    made = Square()
+    typed: Round = pick()
+    given.area()
+    named.name()
+    made.area()
+    typed.name()
+    options.get("x")
+    sizes.count(1)
+    text = "%s" % made
+    text.upper()
+    made.width[0] = 1
+
+
+def rebound(flag):
+    shape = Square()
+    if flag:
+        shape = Round()
+    shape.area()
+    looped = Square()
+    for looped in flag:
+        pass
+    looped.area()
+    unpacked, other = flag
+    unpacked.area()
+    product = make_shape()
+    product.area()
+
+
+def make_shape():
+    return Square()
+
+
+def outer():
+    kept = Round()
+
+    def inner():
+        return kept.area()
+
+    return inner
+"""
+
+
+def find_in(store: Store, source: str, line: int, word: str) -> Definition | object:
+    report = analyze(source, "variables.py")
+    lines = source.splitlines()
+    text = lines[line - 1]
+    reference = reference_at(report, text, line, text.index(f".{word}") + 1)
+    assert reference is not None and reference.name == word
+    return DefinitionFinder(report, "variables.py", store.index, lines=lines).find(reference, line)
+
+
+def qualname_of(found: Definition | object) -> str:
+    assert isinstance(found, Definition), found
+    assert found.path == "shapes.py"
+    return found.qualname
+
+
+def test_a_variable_of_one_class_resolves_to_its_method(store: Store) -> None:
+    assert qualname_of(find_in(store, VARIABLES, 8, "area")) == "Round.area"  # given: Round
+    # named: "shapes.Square": Square defines no name(), its base Shape does
+    assert qualname_of(find_in(store, VARIABLES, 9, "name")) == "Shape.name"
+    assert qualname_of(find_in(store, VARIABLES, 10, "area")) == "Shape.area"  # made = Square()
+    assert qualname_of(find_in(store, VARIABLES, 11, "name")) == "Round.name"  # typed: Round
+    # a closure's variable: the outer function's binding
+    assert qualname_of(find_in(store, VARIABLES, 42, "area")) == "Round.area"
+
+
+def test_a_builtin_containers_method_has_nothing_to_show(store: Store) -> None:
+    assert find_in(store, VARIABLES, 12, "get") is ABSENT  # **options
+    assert find_in(store, VARIABLES, 13, "count") is ABSENT  # *sizes
+    assert find_in(store, VARIABLES, 15, "upper") is ABSENT  # "%s" % ...
+
+
+def test_a_variable_the_text_cannot_type_is_left_to_jedi(store: Store) -> None:
+    # rebound to another class on some path: either may be there
+    assert find_in(store, VARIABLES, 23, "area") is UNKNOWN
+    assert find_in(store, VARIABLES, 27, "area") is UNKNOWN  # rebound by a loop
+    assert find_in(store, VARIABLES, 29, "area") is UNKNOWN  # unpacked
+    assert find_in(store, VARIABLES, 31, "area") is UNKNOWN  # a function's result
+
+
+OBJECTS = """\
+from shapes import Round, Square
+import registry
+
+round_one = Round()
+twice = Square()
+if round_one:
+    twice = Round()
+
+
+def use():
+    round_one.area()
+    twice.area()
+    registry.default.name()
+    registry.counted.name()
+"""
+
+REGISTRY = """\
+from shapes import Square
+
+default = Square()
+counted = Square()
+for counted in range(3):
+    pass
+"""
+
+
+def test_a_module_level_object_resolves_from_its_one_binding(store: Store, tmp_path: Path) -> None:
+    report = analyze(REGISTRY, "registry.py")
+    store.index.write_files([IndexedFile("registry.py", FileState(len(REGISTRY), 1, "r"), report)])
+
+    def find_object(line: int, word: str) -> Definition | object:
+        report = analyze(OBJECTS, "objects.py")
+        lines = OBJECTS.splitlines()
+        text = lines[line - 1]
+        reference = reference_at(report, text, line, text.index(f".{word}") + 1)
+        assert reference is not None
+        finder = DefinitionFinder(
+            report,
+            "objects.py",
+            store.index,
+            lines=lines,
+            read=lambda path: REGISTRY.splitlines() if path == "registry.py" else None,
+        )
+        return finder.find(reference, line)
+
+    assert qualname_of(find_object(11, "area")) == "Round.area"  # round_one = Round()
+    assert qualname_of(find_object(13, "name")) == "Shape.name"  # registry.default
+    # bound again in a block of the module, or by a loop: the index does not say
+    assert find_object(12, "area") is UNKNOWN
+    assert find_object(14, "name") is UNKNOWN

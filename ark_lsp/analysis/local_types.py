@@ -1,0 +1,279 @@
+"""What class a function's local variable holds, as far as its bindings in the text say.
+
+A hover on ``loader.load()`` inside a function needs the class of
+``loader``. When every binding of the name in the function that holds the
+place says the same class (``loader = Loader(...)``, ``loader: Loader``, a
+parameter annotated ``Loader``), the lookup can go on from that class
+without inference. A builtin container or text (``{...}``, ``[...]``,
+``"..."``, ``*args``, ``**kwargs``) is :data:`BUILTIN`. Anything else (a
+loop target, a call's result, two bindings that disagree) is unknown: the
+caller may ask something slower (jedi).
+
+Only the holding function's own lines are parsed, never the whole module,
+so that a hover costs a fraction of a millisecond here.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import textwrap
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ark_lsp.models import ModuleReport, Symbol, SymbolKind
+
+BUILTIN = "<builtin>"
+"""The variable holds a builtin container, number or text: no class of ARK's to show."""
+
+_BUILTIN_VALUES = (
+    ast.Dict,
+    ast.List,
+    ast.Set,
+    ast.Tuple,
+    ast.ListComp,
+    ast.DictComp,
+    ast.SetComp,
+    ast.JoinedStr,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalClass:
+    """What a local variable holds: a class named in the text, or :data:`BUILTIN`."""
+
+    name: str
+    """The class as the function's text names it (``Loader``, ``models.Field``) or BUILTIN."""
+    called: bool
+    """Whether the class is called (``Loader()``): the name must then resolve to a class."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocalBinding:
+    """How a name is bound in the function that holds a place."""
+
+    local: bool
+    """Whether the function binds it at all (else it is the module's, or a closure's)."""
+    bound: LocalClass | None
+    """The one class every binding agrees on; None when they disagree or one cannot tell."""
+
+
+NOT_LOCAL = LocalBinding(local=False, bound=None)
+UNKNOWN_LOCAL = LocalBinding(local=True, bound=None)
+
+
+def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int) -> LocalBinding:
+    """How ``name`` is bound in the innermost function holding ``line`` (1-based).
+
+    Functions nested in one another are looked through from the inside out:
+    a name the inner function does not bind may be the outer one's.
+    """
+    for function in _holding_functions(report, line):
+        tree = _parse_function(lines, function)
+        if tree is None:
+            return UNKNOWN_LOCAL  # cannot read the function: the name may be its own
+        binding = _binding_in(tree, name)
+        if binding.local:
+            return binding
+    return NOT_LOCAL
+
+
+def _holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
+    """The functions whose bodies hold ``line``, innermost first."""
+    holding = [
+        symbol
+        for symbol in report.symbols
+        if symbol.kind is not SymbolKind.CLASS and symbol.span.line <= line <= symbol.span.end_line
+    ]
+    return sorted(holding, key=lambda symbol: symbol.span.line, reverse=True)
+
+
+def _parse_function(lines: Sequence[str], function: Symbol) -> ast.FunctionDef | None:
+    first = function.name_span.line  # the ``def`` line: its decorators are not needed
+    own = (text.rstrip("\r\n") for text in lines[first - 1 : function.span.end_line])
+    return _parsed_function(textwrap.dedent("\n".join(own)))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_function(text: str) -> ast.FunctionDef | None:
+    """The function a text defines; cached, as a hover asks of a function more than once."""
+    try:
+        module = ast.parse(text)
+    except SyntaxError:  # half-typed, or the def line is not where the body starts
+        return None
+    node = module.body[0] if module.body else None
+    return node if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None  # type: ignore[return-value]
+
+
+def _binding_in(function: ast.FunctionDef, name: str) -> LocalBinding:
+    found: list[LocalClass | None] = []
+    arguments = function.args
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        if argument.arg == name:
+            found.append(_annotated(argument.annotation))
+    for starred in (arguments.vararg, arguments.kwarg):
+        if starred is not None and starred.arg == name:
+            found.append(LocalClass(BUILTIN, called=False))
+    for node in _own_nodes(function):
+        found.extend(_bindings_of(node, name))
+    if not found:
+        return NOT_LOCAL
+    first = found[0]
+    if first is None or any(other != first for other in found[1:]):
+        return UNKNOWN_LOCAL  # a binding ARK cannot read, or two that disagree
+    return LocalBinding(local=True, bound=first)
+
+
+def _own_nodes(function: ast.FunctionDef) -> Iterator[ast.AST]:
+    """The function's nodes, without the bodies of the functions and classes it defines."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue  # their names are bound here (yielded above); their bodies are their own
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def _bindings_of(node: ast.AST, name: str) -> Iterator[LocalClass | None]:
+    """What each binding of ``name`` in one node says it holds (None: cannot tell)."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if isinstance(target, ast.Name) and target.id == name:
+                yield _value_class(node.value)
+            elif _binds_within(target, name):
+                yield None  # unpacked from something: its type is for inference
+    elif isinstance(node, ast.AnnAssign):
+        if isinstance(node.target, ast.Name) and node.target.id == name:
+            yield _annotated(node.annotation)
+    elif _binds_opaquely(node, name):
+        yield None
+
+
+def _binds_opaquely(node: ast.AST, name: str) -> bool:
+    """Whether the node binds ``name`` to something whose class the text does not say."""
+    if isinstance(node, ast.AugAssign | ast.NamedExpr):
+        return isinstance(node.target, ast.Name) and node.target.id == name
+    if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+        return _binds_within(node.target, name)
+    if isinstance(node, ast.withitem):
+        return node.optional_vars is not None and _binds_within(node.optional_vars, name)
+    if isinstance(node, ast.Delete):
+        return any(_binds_within(target, name) for target in node.targets)
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return any((alias.asname or alias.name.partition(".")[0]) == name for alias in node.names)
+    if isinstance(node, ast.Global | ast.Nonlocal):
+        return name in node.names
+    if isinstance(node, ast.MatchMapping):
+        return node.rest == name
+    named = (
+        ast.ExceptHandler,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.MatchAs,
+        ast.MatchStar,
+    )
+    return isinstance(node, named) and getattr(node, "name", None) == name
+
+
+def _binds_within(target: ast.expr, name: str) -> bool:
+    """Whether assigning to ``target`` binds ``name`` (``x[0] = ...`` and ``x.a = ...`` do not)."""
+    if isinstance(target, ast.Name):
+        return target.id == name
+    if isinstance(target, ast.Starred):
+        return _binds_within(target.value, name)
+    if isinstance(target, ast.Tuple | ast.List):
+        return any(_binds_within(element, name) for element in target.elts)
+    return False
+
+
+def _value_class(value: ast.expr) -> LocalClass | None:
+    if isinstance(value, _BUILTIN_VALUES):
+        return LocalClass(BUILTIN, called=False)
+    if isinstance(value, ast.Constant):
+        return LocalClass(BUILTIN, called=False) if value.value is not None else None
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mod):
+        left = value.left
+        if isinstance(left, ast.Constant) and isinstance(left.value, str):
+            return LocalClass(BUILTIN, called=False)  # "%s" % ... is text
+    if isinstance(value, ast.Call) and (dotted := _dotted(value.func)) is not None:
+        return LocalClass(dotted, called=True)
+    return None
+
+
+def _annotated(annotation: ast.expr | None) -> LocalClass | None:
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    dotted = _dotted(annotation) if annotation is not None else None
+    return LocalClass(dotted, called=False) if dotted is not None else None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and (owner := _dotted(node.value)) is not None:
+        return f"{owner}.{node.attr}"
+    return None
+
+
+_LONGEST_STATEMENT = 40
+"""Lines a module-level assignment may span before it is taken as unreadable."""
+
+
+def _is_word_char(text: str, at: int) -> bool:
+    return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
+
+
+def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
+    """How a module binds ``name``, when its text binds it once, at the top level.
+
+    A module-level object (``router = ConnectionRouter()``) is read only
+    when its text has exactly that one binding of the name: any other
+    binding anywhere (an indented one, a loop, ``as``, ``global``, ``del``)
+    may rebind it, and leaves it unknown.
+    """
+    if not name.isidentifier():
+        return NOT_LOCAL
+    escaped = re.escape(name)
+    assignment = re.compile(rf"[ \t]*{escaped}[ \t]*(?::[^=\n]*)?=(?!=)")
+    other = re.compile(
+        rf"\b(?:for|as|def|class|global|nonlocal|del)\b[^\n#]*\b{escaped}\b"
+        rf"|\b{escaped}[ \t]*(?::=|[-+*/%&|^@]=|<<=|>>=|\*\*=|//=)"
+        rf"|^[ \t]*{escaped}[ \t]*,|,[ \t]*{escaped}[ \t]*(?:,|=(?!=))"
+    )
+    # Only the lines naming it are read closely: a long module is one search of its text.
+    kept_ends = bool(lines) and lines[0].endswith("\n")
+    text = "".join(lines) if kept_ends else "\n".join(lines)
+    naming: list[int] = []
+    index, counted = 0, 0
+    at = text.find(name)
+    while at >= 0:  # str.find, not a regex: some hundred times faster on a long text
+        end = at + len(name)
+        if not _is_word_char(text, at - 1) and not _is_word_char(text, end):
+            index += text.count("\n", counted, at)
+            counted = at
+            if not naming or naming[-1] != index:
+                naming.append(index)
+        at = text.find(name, end)
+    assigned = [index for index in naming if assignment.match(lines[index])]
+    if not assigned:
+        return NOT_LOCAL
+    if len(assigned) > 1 or any(other.search(lines[index]) for index in naming):
+        return UNKNOWN_LOCAL
+    first = assigned[0]
+    if lines[first][:1].isspace():
+        return UNKNOWN_LOCAL  # in a block of the module's (if, try) or of a function
+    for end in range(first + 1, min(len(lines), first + _LONGEST_STATEMENT) + 1):
+        text = "\n".join(line.rstrip("\r\n") for line in lines[first:end])
+        try:
+            statement = ast.parse(text).body[0]
+        except SyntaxError:
+            continue
+        found = list(_bindings_of(statement, name))
+        return LocalBinding(local=True, bound=found[0] if len(found) == 1 else None)
+    return UNKNOWN_LOCAL
