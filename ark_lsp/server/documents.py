@@ -103,6 +103,10 @@ class Documents:
         """The user edited an open document (``didChange``): typing goes on for a moment."""
         self._last_edit = time.monotonic()
 
+    def typing_pause_begins(self) -> float:
+        """When (``time.monotonic``) typing will have paused, unless the user edits again first."""
+        return self._last_edit + TYPING_PAUSE
+
     async def typing_paused(self, *, longest: float) -> None:
         """Return once no open document has been edited for :data:`TYPING_PAUSE` seconds.
 

@@ -210,7 +210,8 @@ class Hovers(Feature):
 
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
-        self.jedi = JediDefinitions()
+        # jedi's start and its background answers hold the interpreter: not while the user types.
+        self.jedi = JediDefinitions(typing_pause=lambda: server.documents.typing_pause_begins())
         self.library = LibraryModules(LIBRARY_FOLDERS, self._read_module)
         self._prefetched: set[str] = set()
         """Documents whose imported library modules were asked for ahead."""

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -61,6 +61,14 @@ jedi infers in Python, holding the interpreter's lock for most of it: in a
 burst of requests (hovers swept across a file) it would slow each of them
 down for answers only later requests read. A question a request waits for
 runs at once: that request is waiting anyway."""
+
+LONGEST_QUIET_WAIT_S = 30.0
+"""How long jedi's background work waits at most for the user to pause typing.
+
+Its start and the answers no one waits for hold the interpreter for tens to
+hundreds of milliseconds (a collection of its objects alone); met by an edit,
+they make that edit's diagnostics wait. Bounded, so that endless typing does
+not keep jedi from ever answering."""
 
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
 
@@ -121,13 +129,22 @@ _Job = _WarmUp | _Ask
 class JediDefinitions:
     """One jedi thread, its answers cached; safe to call from any thread."""
 
-    def __init__(self, budget_s: float = JEDI_BUDGET_S, *, in_process: bool | None = None) -> None:
+    def __init__(
+        self,
+        budget_s: float = JEDI_BUDGET_S,
+        *,
+        in_process: bool | None = None,
+        typing_pause: Callable[[], float] | None = None,
+    ) -> None:
         """Answer within ``budget_s``; infer in this process if ``in_process``.
 
         By default jedi infers in this process when the workspace has no
         environment of its own (:func:`workspace_interpreter`).
+        ``typing_pause`` tells when (``time.monotonic``) the user's typing
+        will have paused: jedi's background work waits for it too.
         """
         self.budget_s = budget_s
+        self._typing_pause = typing_pause
         self.in_process = workspace_interpreter() is None if in_process is None else in_process
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -252,8 +269,15 @@ class JediDefinitions:
             _imp.release_lock()
 
     def _until_quiet(self) -> None:
-        while (since := time.monotonic() - self._last_request) < QUIET_S:
-            time.sleep(QUIET_S - since)
+        """Wait until requests pause for :data:`QUIET_S` and typing pauses (within a bound)."""
+        give_up_at = time.monotonic() + LONGEST_QUIET_WAIT_S
+        while True:
+            quiet_at = self._last_request + QUIET_S
+            if self._typing_pause is not None:
+                quiet_at = max(quiet_at, min(self._typing_pause(), give_up_at))
+            if (now := time.monotonic()) >= quiet_at:
+                return
+            time.sleep(quiet_at - now)
 
     def _warm(self, roots: Sequence[Path]) -> None:
         try:

@@ -91,6 +91,23 @@ def test_jedi_waits_for_requests_to_pause_before_it_starts(tmp_path: Path) -> No
     jedi.close()
 
 
+def test_jedi_waits_for_typing_to_pause_before_it_starts(tmp_path: Path) -> None:
+    (tmp_path / "loading.py").write_text(SOURCE)
+    typing_pauses_at = time.monotonic() + 3.0  # the user types for another 3 s
+    jedi = JediDefinitions(in_process=True, typing_pause=lambda: typing_pauses_at)
+    question = JediQuestion(SOURCE, tmp_path / "loading.py", tmp_path, line=10, column=8)
+    assert jedi.definitions("load", question) is None
+    while time.monotonic() < typing_pauses_at - 0.1:
+        time.sleep(0.05)
+        assert jedi.definitions("load", question) is None, "jedi worked while the user typed"
+    deadline = time.monotonic() + 60
+    while (answer := jedi.definitions("load", question)) is None:
+        assert time.monotonic() < deadline, "jedi never answered once typing paused"
+        time.sleep(0.05)
+    assert answer == (JediPlace(tmp_path / "loading.py", 2, "load"),)
+    jedi.close()
+
+
 IMPORTING = """\
 import json
 import os.path
