@@ -227,7 +227,7 @@ class ArkServer(LanguageServer):
                 ls.index.request(folder)
             ls.mark_configured()
             await ls.features.initialized()
-            # What start-up loaded (protocol types, jedi, the settings) lives as long as
+            # What start-up loaded (protocol types, the settings) lives as long as
             # the server: keep the cyclic collector from walking it on every full pass.
             gc.freeze()
             asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls.warm_up)
