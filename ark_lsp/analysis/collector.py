@@ -148,7 +148,10 @@ def _refused_parameters(names: list[str]) -> bool:
     A name given twice is refused, and a private name (``__x``) may be given
     twice once the class it is in mangles it.
     """
-    return len(set(names)) < len(names) or any(
+    if len(set(names)) < len(names):
+        return True
+    # Joined and searched in C first: a private parameter is rare.
+    return "__" in "".join(names) and any(
         name.startswith("__") and not name.endswith("__") for name in names
     )
 
