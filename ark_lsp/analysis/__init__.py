@@ -15,7 +15,6 @@ of the previous one kept, by top-level block (see
 from __future__ import annotations
 
 import ast
-from pathlib import PurePosixPath
 
 from ark_lsp.analysis import incremental
 from ark_lsp.analysis.collector import ModuleContext, resolve_relative
@@ -45,8 +44,10 @@ def module_name(path: str) -> tuple[str, bool]:
     ``django-5.2/django/db/models/base.py`` is ``django.db.models.base``; a
     leading ``src`` folder (the src layout) is not part of it.
     """
-    pure = PurePosixPath(path)
-    parts = [*pure.parent.parts, pure.name.partition(".")[0]]
+    # Split by hand, as PurePosixPath would (empty and "." parts dropped): an
+    # index asks this of every file, and building a path object costs more.
+    parts = [part for part in path.split("/") if part and part != "."] or [""]
+    parts[-1] = parts[-1].partition(".")[0]
     is_package = parts[-1] == "__init__"
     if is_package:
         parts.pop()

@@ -39,7 +39,7 @@ from typing import TypeVar
 
 from ark_lsp.analysis import checks
 from ark_lsp.analysis.bindings import Binding, ModuleBindings, Position
-from ark_lsp.analysis.blocks import Block, lead_of
+from ark_lsp.analysis.blocks import Block, Lead, lead_of
 from ark_lsp.analysis.compiler_errors import compiler_errors
 from ark_lsp.analysis.fixes import FixContext
 from ark_lsp.analysis.flow import ModuleFlow
@@ -59,9 +59,7 @@ from ark_lsp.analysis.symbols import SymbolBuilder
 from ark_lsp.models import Import, Symbol, SymbolKind, Tier, Violation
 from ark_lsp.rules import RuleSet
 
-_LEAVES: frozenset[type] = frozenset(
-    {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Nonlocal}
-)
+_LEAVES: frozenset[type] = frozenset({ast.Name, ast.Constant, ast.Pass, ast.alias})
 _IGNORED_FIELDS = frozenset(
     # Fields that never hold a node worth visiting: contexts, operators,
     # identifiers and flags.
@@ -99,6 +97,63 @@ T = TypeVar("T")
 _FIELDS = _child_fields()
 _WALKABLE = frozenset(_FIELDS) - _LEAVES
 """Node types worth pushing: everything but leaves (and never ``None`` or ``str``)."""
+
+MAX_SCREENED_DEPTH = 400
+"""A tree deeper than this is compiled: CPython 3.11 and 3.12 refuse trees about
+950 and 1,500 nodes deep (less the caller's stack), which the parser still makes."""
+MAX_SCREENED_BLOCKS = 15
+"""Blocks nested deeper than this (counted as :data:`_BLOCKS` weighs them) are
+compiled: CPython refuses 20 (``too many statically nested blocks``)."""
+_MAX_UNPACKED = 256
+"""Targets before a starred one in an assignment: CPython refuses 256 and more."""
+_BLOCKS: dict[type, int] = {
+    ast.If: 0,
+    ast.For: 1,
+    ast.AsyncFor: 1,
+    ast.While: 1,
+    ast.With: 1,
+    ast.AsyncWith: 1,
+    ast.Try: 3,
+}
+"""The compound statements, each with the most blocks CPython's compiler pushes for what
+it holds (a handler under ``try``/``finally``: three)."""
+_LOOPS = frozenset({ast.For, ast.AsyncFor, ast.While})
+_NOTED = frozenset({*_BLOCKS, ast.Break, ast.Continue})
+"""Statements whose place in blocks is noted: blocks, and what refers to a loop."""
+_OUTSIDE = (0, False)
+"""A statement in no block of its function: nested in none, in no loop."""
+_FUNCTIONS = (SymbolKind.FUNCTION, SymbolKind.METHOD)
+_COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    """The names an assignment target binds."""
+    return {node.id for node in ast.walk(target) if type(node) is ast.Name}
+
+
+def _within(position: tuple[int, int], node: ast.expr) -> bool:
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
+    return start <= position < end
+
+
+def _repeats_keyword(keywords: list[ast.keyword]) -> bool:
+    names = [keyword.arg for keyword in keywords if keyword.arg is not None]
+    return len(set(names)) < len(names)
+
+
+def _refused_parameters(names: list[str]) -> bool:
+    """Whether the compiler may refuse parameters of these names.
+
+    A name given twice is refused, and a private name (``__x``) may be given
+    twice once the class it is in mangles it.
+    """
+    if len(set(names)) < len(names):
+        return True
+    # Joined and searched in C first: a private parameter is rare.
+    return "__" in "".join(names) and any(
+        name.startswith("__") and not name.endswith("__") for name in names
+    )
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str | None:
@@ -177,12 +232,30 @@ class Collector:
         """Module-level ``:=`` targets, by position."""
         self._flow: ModuleFlow | None = None
         self._spans: list[tuple[int, int]] = []
+        self._refusable = False
+        """Whether the walk met anything the compiler may refuse: then it is asked."""
+        self._deepest = 0
+        """The depth in the tree of the deepest node walked."""
+        self._nesting: dict[ast.stmt, tuple[int, bool]] = {}
+        """How deep in blocks, and whether in a loop, each noted statement stands."""
+        self._async_yields: set[Scope] = set()
+        self._async_returns: set[Scope] = set()
+        """Async functions that yield, and that return a value: refused together."""
+        self._globals: list[tuple[Scope, str]] = []
+        """Names a function or class declares global."""
+        self._annotated: list[tuple[Scope, str]] = []
+        """Names a function or class annotates: refused if declared global there."""
 
     @property
     def flow(self) -> ModuleFlow:
         """How the walked statements bind module-level names (after :meth:`collect`)."""
         assert self._flow is not None, "collect() first"
         return self._flow
+
+    @property
+    def may_be_refused(self) -> bool:
+        """Whether the walked statements hold anything the compiler may refuse (after collect)."""
+        return self._refusable
 
     @property
     def bindings(self) -> list[Binding]:
@@ -193,11 +266,22 @@ class Collector:
         """Walk the statements once; return self."""
         # Each scope's nodes are walked on their own stack, so a node costs
         # no bookkeeping of which scope its decisions belong to.
-        pending: list[tuple[Scope, list[ast.AST]]] = [(self.module_scope, list(statements))]
+        pending: list[tuple[Scope, list[ast.AST], int]] = [(self.module_scope, list(statements), 1)]
         while pending:
-            scope, nodes = pending.pop()
-            scope.owner().decisions += self._walk(scope, nodes, pending)
-        self.violations.extend(compiler_errors(statements, self.source, whole_module=self.once))
+            scope, nodes, depth = pending.pop()
+            scope.owner().decisions += self._walk(scope, nodes, depth, pending)
+        if (
+            self._deepest >= MAX_SCREENED_DEPTH
+            or b"__debug__" in self.source.data
+            or not self._async_yields.isdisjoint(self._async_returns)
+            or (self._globals and not set(self._globals).isdisjoint(self._annotated))
+        ):
+            self._refusable = True
+        self.violations.extend(
+            compiler_errors(
+                statements, self.source, whole_module=self.once, screened=not self._refusable
+            )
+        )
         self._walrus.sort()
         module_level = sorted((c.lineno, c.col_offset) for s, c, _ in self._calls if not s.deferred)
         self._flow = ModuleFlow(statements, self._module_imports, self._walrus, module_level)
@@ -205,78 +289,279 @@ class Collector:
         return self
 
     def _walk(
-        self, scope: Scope, stack: list[ast.AST], pending: list[tuple[Scope, list[ast.AST]]]
+        self,
+        scope: Scope,
+        nodes: list[ast.AST],
+        base: int,
+        pending: list[tuple[Scope, list[ast.AST], int]],
     ) -> int:
+        """Walk one scope's ``nodes`` (at depth ``base`` in the module's tree); its decisions.
+
+        Each node goes on the stack with its depth in the tree, the deepest
+        kept: the compiler refuses a tree deeper than it recurses.
+        """
         decisions = 0
+        stack = [(node, base) for node in nodes]
         pop, push = stack.pop, stack.append
         fields, walkable, roles, counted = _FIELDS, _WALKABLE, ROLES, DECISION_COUNTS
-        attribute, call, bare_name = ast.Attribute, ast.Call, ast.Name
+        attribute, call, bare_name, starred = ast.Attribute, ast.Call, ast.Name, ast.Starred
+        blocks = _BLOCKS
         calls = self._calls
+        deepest = self._deepest
         while stack:
-            node = pop()
+            node, depth = pop()
+            if depth > deepest:
+                deepest = depth
             node_type = type(node)
             # The two commonest nodes by far, taken without the generic loop;
             # an attribute chain is followed down to its root in one go.
             if node_type is attribute:
                 value = node.value  # type: ignore[attr-defined]
+                depth += 1
                 while type(value) is attribute:
                     value = value.value
+                    depth += 1
                 if type(value) in walkable:
-                    push(value)
+                    push((value, depth))
+                elif depth > deepest:
+                    deepest = depth
                 continue
             if node_type is call:
                 value = node.func  # type: ignore[attr-defined]
+                depth += 1
+                inner = depth
                 while type(value) is attribute:
                     value = value.value
+                    inner += 1
                 if type(value) is bare_name:
                     calls.append((scope, node, value.id))  # type: ignore[arg-type]
+                    if inner > deepest:
+                        deepest = inner
                 elif type(value) in walkable:
-                    push(value)
+                    push((value, inner))
                 for value in node.args:  # type: ignore[attr-defined]
-                    if type(value) in walkable:
-                        push(value)
-                for keyword in node.keywords:  # type: ignore[attr-defined]
-                    if type(keyword.value) in walkable:
-                        push(keyword.value)
+                    if type(value) is starred:  # where a starred argument may stand
+                        value = value.value
+                        if type(value) in walkable:
+                            push((value, depth + 1))
+                    elif type(value) in walkable:
+                        push((value, depth))
+                keywords = node.keywords  # type: ignore[attr-defined]
+                if keywords:
+                    depth += 1  # the keyword node
+                    for keyword in keywords:
+                        if type(keyword.value) in walkable:
+                            push((keyword.value, depth))
+                    if len(keywords) > 1 and _repeats_keyword(keywords):
+                        self._refusable = True
                 continue
             role = roles.get(node_type)
             if role is not None:
                 if role is Role.DECISION:
                     decisions += counted[node_type](node)
+                    if node_type in blocks:
+                        self._enter_block(node, blocks[node_type])  # type: ignore[arg-type]
                 elif role is Role.DEFINITION:
-                    self._definition(node, scope, pending)  # type: ignore[arg-type]
+                    self._definition(node, scope, depth, pending)  # type: ignore[arg-type]
                     continue
                 elif role is Role.ASSERT:
                     decisions += 1
                     expressions = [node.test, node.msg] if node.msg else [node.test]  # type: ignore[attr-defined]
-                    pending.append((uncounted(scope), expressions))
+                    pending.append((uncounted(scope), expressions, depth + 1))
                     continue
                 elif role is Role.BINDING:
                     bind_names(node, scope)
-                    if node_type is ast.NamedExpr and scope is self.module_scope:
-                        target: ast.Name = node.target  # type: ignore[attr-defined]
-                        self._walrus.append(((node.lineno, node.col_offset), target.id))  # type: ignore[attr-defined]
+                    if node_type is ast.AnnAssign and type(node.target) is bare_name:  # type: ignore[attr-defined]
+                        self._annotated.append((scope, node.target.id))  # type: ignore[attr-defined]
+                    if node_type is ast.NamedExpr:
+                        if scope is self.module_scope:
+                            target: ast.Name = node.target  # type: ignore[attr-defined]
+                            self._walrus.append(((node.lineno, node.col_offset), target.id))  # type: ignore[attr-defined]
+                        elif scope.forward:
+                            self._walrus_nested(node, scope)  # type: ignore[arg-type]
                     count = counted.get(node_type)
                     if count is not None:
                         decisions += count(node)
+                    if node_type in blocks:
+                        self._enter_block(node, blocks[node_type])  # type: ignore[arg-type]
+                        if node_type is ast.AsyncFor or node_type is ast.AsyncWith:
+                            self._refuse_outside_async(scope)
+                elif role is Role.DISPLAY:
+                    self._display(node, depth + 1, push)  # type: ignore[arg-type]
+                    continue
                 elif role is Role.NESTED_SCOPE:
-                    self._nested_scope(node, scope, stack, pending)
+                    self._nested_scope(node, scope, depth, stack, pending)
                     continue
                 elif role is Role.GLOBAL:
+                    self._global(node, scope)  # type: ignore[arg-type]
                     self._statement(node, "global")  # type: ignore[arg-type]
                     continue
+                elif role is Role.REFUSABLE:
+                    self._refusable_node(node, scope)
+                    count = counted.get(node_type)
+                    if count is not None:
+                        decisions += count(node)
                 else:
                     self._import(node, scope)  # type: ignore[arg-type]
                     continue
+            depth += 1
             for field_name in fields[node_type]:
                 value = getattr(node, field_name)
                 if type(value) is list:
                     for item in value:
                         if type(item) in walkable:
-                            push(item)
+                            push((item, depth))
                 elif type(value) in walkable:
-                    push(value)
+                    push((value, depth))
+        self._deepest = deepest
         return decisions
+
+    # -- what the compiler may refuse -------------------------------------
+
+    def _enter_block(self, node: ast.stmt, weight: int) -> None:
+        """Note how deep in blocks, and whether in a loop, each statement under ``node`` is.
+
+        Only the statements that care are noted: blocks themselves, and
+        ``break`` and ``continue``, which the compiler refuses outside a loop.
+        """
+        nesting = self._nesting
+        depth, looped = nesting.get(node, _OUTSIDE)
+        depth += weight
+        if depth >= MAX_SCREENED_BLOCKS:
+            self._refusable = True
+        node_type = type(node)
+        if node_type is ast.Try:
+            handlers = node.handlers  # type: ignore[attr-defined]
+            if any(handler.type is None for handler in handlers[:-1]):
+                self._refusable = True  # a bare except: that is not the last
+            parts = [node.body, node.orelse, node.finalbody]  # type: ignore[attr-defined]
+            parts += [handler.body for handler in handlers]
+            inner = [(part, looped) for part in parts]
+        elif node_type in _LOOPS:
+            inner = [(node.body, True), (node.orelse, looped)]  # type: ignore[attr-defined]
+        elif node_type is ast.If:
+            inner = [(node.body, looped), (node.orelse, looped)]  # type: ignore[attr-defined]
+        else:  # with
+            inner = [(node.body, looped)]  # type: ignore[attr-defined]
+        noted = _NOTED
+        for statements, in_loop in inner:
+            for statement in statements:
+                if type(statement) in noted:
+                    nesting[statement] = (depth, in_loop)
+
+    def _refusable_node(self, node: ast.AST, scope: Scope) -> None:
+        """Whether the compiler may refuse ``node`` where it stands in ``scope``."""
+        node_type = type(node)
+        if node_type is ast.Return:
+            if scope.kind not in _FUNCTIONS:
+                self._refusable = True
+            elif node.value is not None and type(scope.node) is ast.AsyncFunctionDef:  # type: ignore[attr-defined]
+                self._async_returns.add(scope)  # refused in an async generator
+        elif node_type is ast.Yield or node_type is ast.YieldFrom:
+            # In a function's own body, not in a comprehension, a class, the module;
+            # an async generator yields, but not from.
+            definition = type(scope.node)
+            if scope.kind not in _FUNCTIONS or definition is ast.Lambda:
+                self._refusable = True
+            elif definition is ast.AsyncFunctionDef:
+                if node_type is ast.YieldFrom:
+                    self._refusable = True
+                self._async_yields.add(scope)
+        elif node_type is ast.Await:
+            self._refuse_outside_async(scope)
+        elif node_type is ast.Break or node_type is ast.Continue:
+            if not self._nesting.get(node, _OUTSIDE)[1]:  # type: ignore[call-overload]
+                self._refusable = True
+        else:  # nonlocal, a starred expression not in a display, match, except*, type
+            self._refusable = True
+
+    def _global(self, node: ast.Global, scope: Scope) -> None:
+        """A ``global`` the compiler takes: first in a function's or class's body.
+
+        Nothing of the scope is then used or bound before it; only a parameter
+        or an annotation of the same name (or a private one, mangled) is refused.
+        A module-level one is checked against the whole module by the compiler.
+        """
+        owner = scope.node
+        if owner is None or scope.kind is None:
+            self._refusable = True
+            return
+        for statement in owner.body:  # type: ignore[attr-defined]
+            if statement is node:
+                break
+            if type(statement) is not ast.Global and lead_of(statement) is not Lead.DOCSTRING:
+                self._refusable = True
+                return
+        parameters = (
+            set() if scope.kind is SymbolKind.CLASS else set(parameter_names(owner.args))  # type: ignore[attr-defined]
+        )
+        for name in node.names:
+            if name in parameters or name.startswith("__"):
+                self._refusable = True
+            self._globals.append((scope, name))
+
+    def _walrus_nested(self, node: ast.NamedExpr, scope: Scope) -> None:
+        """``:=`` in a lambda or a comprehension: where the compiler takes it.
+
+        Never in a comprehension's iterable, however deep in it (a lambda
+        there too); in a comprehension, never rebinding a loop variable of the
+        comprehensions it binds through, nor binding in a class body.
+        """
+        name = node.target.id
+        position = (node.lineno, node.col_offset)
+        binds_outside = type(scope.node) in _COMPREHENSIONS
+        current: Scope | None = scope
+        while current is not None and current.forward:
+            comprehension = current.node
+            if isinstance(
+                comprehension, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+            ):
+                for generator in comprehension.generators:
+                    if binds_outside and name in _target_names(generator.target):
+                        self._refusable = True
+                    if _within(position, generator.iter):
+                        self._refusable = True
+            else:  # a lambda: the name is bound in it
+                binds_outside = False
+            current = current.parent
+        if binds_outside:
+            while current is not None and current.node is None and current.parent is not None:
+                current = current.parent  # decorators, defaults: their scope's
+            if current is None or current.kind is SymbolKind.CLASS:
+                self._refusable = True
+
+    def _refuse_outside_async(self, scope: Scope) -> None:
+        """``await``, ``async for`` and ``async with`` stand only in an async function's body."""
+        if scope.kind not in _FUNCTIONS or type(scope.node) is not ast.AsyncFunctionDef:
+            self._refusable = True
+
+    def _display(
+        self,
+        node: ast.Tuple | ast.List | ast.Set,
+        depth: int,
+        push: Callable[[tuple[ast.AST, int]], None],
+    ) -> None:
+        """A display's elements, a starred one where the compiler takes it."""
+        walkable = _WALKABLE
+        stars = 0
+        for element in node.elts:
+            if type(element) is ast.Starred:
+                stars += 1
+                element = element.value
+                if type(element) in walkable:
+                    push((element, depth + 1))
+            elif type(element) in walkable:
+                push((element, depth))
+        # An assignment unpacks into one starred target, after fewer than 256 others;
+        # nothing starred is deleted.
+        context = type(getattr(node, "ctx", None))
+        if (
+            stars
+            and context is not ast.Load
+            and context is not type(None)
+            and (context is not ast.Store or stars > 1 or len(node.elts) > _MAX_UNPACKED)
+        ):
+            self._refusable = True
 
     # -- definitions -----------------------------------------------------
 
@@ -284,13 +569,19 @@ class Collector:
         self,
         node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
         scope: Scope,
-        pending: list[tuple[Scope, list[ast.AST]]],
+        depth: int,
+        pending: list[tuple[Scope, list[ast.AST], int]],
     ) -> None:
         unmeasured: list[ast.AST] = list(node.decorator_list)
+        if getattr(node, "type_params", None):
+            self._refusable = True  # Python 3.12's type parameters: their own rules
         if type(node) is ast.ClassDef:
             kind = SymbolKind.CLASS
-            unmeasured += node.bases
+            # Bases are passed as a call's arguments are: starred ones too.
+            unmeasured += [base.value if type(base) is ast.Starred else base for base in node.bases]
             unmeasured += [keyword.value for keyword in node.keywords]
+            if len(node.keywords) > 1 and _repeats_keyword(node.keywords):
+                self._refusable = True
         else:
             assert not isinstance(node, ast.ClassDef)
             kind = SymbolKind.METHOD if scope.kind is SymbolKind.CLASS else SymbolKind.FUNCTION
@@ -304,32 +595,42 @@ class Collector:
         if type(node) is not ast.ClassDef:
             parameters = parameter_names(node.args)  # type: ignore[union-attr]
             inner.bound.update(dict.fromkeys(parameters, node.lineno))
+            if _refused_parameters(parameters):
+                self._refusable = True
         self._definitions.append((inner, node))
-        pending.append((inner, list(node.body)))
-        pending.append((uncounted(scope), unmeasured))
+        # Decorators, bases, defaults and annotations hang one node lower than the
+        # body's statements, under a keyword or the arguments.
+        pending.append((inner, list(node.body), depth + 1))
+        pending.append((uncounted(scope), unmeasured, depth + 2))
 
     def _nested_scope(
         self,
         node: ast.AST,
         scope: Scope,
-        stack: list[ast.AST],
-        pending: list[tuple[Scope, list[ast.AST]]],
+        depth: int,
+        stack: list[tuple[ast.AST, int]],
+        pending: list[tuple[Scope, list[ast.AST], int]],
     ) -> None:
         """A lambda or comprehension: names of its own, decisions of its parent's."""
         inner = Scope(node, None, scope.qualname, scope, forward=True)
         line: int = node.lineno  # type: ignore[attr-defined]
         if type(node) is ast.Lambda:
             arguments = node.args
-            inner.bound.update(dict.fromkeys(parameter_names(arguments), line))
-            stack.extend(arguments.defaults)
-            stack.extend(default for default in arguments.kw_defaults if default is not None)
-            pending.append((inner, [node.body]))
+            parameters = parameter_names(arguments)
+            inner.bound.update(dict.fromkeys(parameters, line))
+            if _refused_parameters(parameters):
+                self._refusable = True
+            defaults = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
+            stack.extend((default, depth + 2) for default in defaults)
+            pending.append((inner, [node.body], depth + 1))
             return
         generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
         for generator in generators:
             bind_target(generator.target, inner, line)
+            if generator.is_async:
+                self._refusable = True
         parts = [getattr(node, part) for part in ("elt", "key", "value") if hasattr(node, part)]
-        pending.append((inner, [*generators, *parts]))
+        pending.append((inner, [*generators, *parts], depth + 1))
 
     def _statement(self, node: ast.stmt, pattern: str) -> None:
         self.violations.extend(
@@ -351,6 +652,8 @@ class Collector:
             ]
         else:
             bound = [(i.bound, i.target) for i in added]
+        if scope is not self.module_scope and any(name == "*" for name, _ in bound):
+            self._refusable = True  # import * only allowed at module level
         bound = [(name, target) for name, target in bound if name != "*"]
         if scope is self.module_scope:
             self._module_imports[node] = bound

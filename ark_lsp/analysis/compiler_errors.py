@@ -21,16 +21,37 @@ the statements it changed. The tree is compiled under an empty file name:
 CPython reads the line of an error from the file it names, and the analysis
 reads no file.
 
-Compiling costs about what parsing does: it is the price of the whole
-check, which a walk over the tree in Python would cost as much as.
+Compiling costs about three quarters of a parse, so it is done only when
+needed. The collector's walk, which visits every node anyway, screens for
+what the compiler may refuse (CPython 3.11's symtable and code generator,
+message by message): ``return``, ``yield``, ``await``, ``async for`` and
+``async with`` outside the function that may hold them (an async generator
+returning a value or yielding from), an async comprehension, ``break`` or
+``continue`` outside a loop, ``nonlocal``, a ``global`` that is not first in
+its function or class body (or names a parameter, an annotated or a private
+name; a module-level one), a repeated or private parameter, a repeated
+keyword, ``import *`` in a function or class, a starred expression outside a
+call, a display or the one starred target of an assignment, a bare
+``except:`` before another handler, ``:=`` in a comprehension's iterable or
+rebinding its loop variable or binding in a class, ``match`` and
+``except*`` (their rules are many), Python 3.12's type parameters, blocks
+nested near the compiler's limit of 20, a tree deeper than it recurses, and
+``__debug__`` anywhere in the text. Only then is the compiler asked, so its
+word stays the finding; otherwise nothing is compiled. Pythons 3.12 and 3.13
+refuse none of the tested kinds that 3.11 takes; from 3.14 on (annotation
+scopes refuse more) the compiler is always asked.
+tests/engine/test_compiler_screen.py holds the screen to the compiler, kind
+by kind and over the standard library.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import contextlib
 import gc
 import hashlib
+import sys
 import threading
 import warnings
 from collections import OrderedDict
@@ -69,7 +90,11 @@ pausing the collector, and the kept verdicts are shared by every thread."""
 
 
 def compiler_errors(
-    statements: Sequence[ast.stmt], source: Source, *, whole_module: bool = False
+    statements: Sequence[ast.stmt],
+    source: Source,
+    *,
+    whole_module: bool = False,
+    screened: bool = False,
 ) -> list[Violation]:
     """What the compiler refuses in ``statements``, top-level ones, the first error of each.
 
@@ -83,7 +108,13 @@ def compiler_errors(
     import or a ``global`` at module level, no top-level statement changes
     how the compiler takes another, so a module it accepts has no statement
     it refuses. Only a module it refuses is compiled statement by statement.
+
+    ``screened``: the collector's walk of the statements met nothing the
+    compiler refuses anywhere (see the module's docstring); then nothing is
+    compiled, unless a ``__future__`` import could change the rules.
     """
+    if screened and _SCREEN_HOLDS and _futures_keep_the_rules(statements, source):
+        return []
     if any(isinstance(statement, ast.Global) for statement in statements):
         verdict = _compile(statements)
         return [] if verdict is None else [_violation(verdict, 0, source)]
@@ -101,6 +132,37 @@ def compiler_errors(
         if verdict is not None:
             refused.append(_violation(verdict, first, source))
     return refused
+
+
+_SCREEN_HOLDS = sys.version_info[:2] <= (3, 13)
+"""The walk's screen follows the compilers of Python 3.11 to 3.13; a later one (3.14's
+annotation scopes refuse more) is always asked."""
+
+_HARMLESS_FUTURES = frozenset(__future__.all_feature_names) - {"barry_as_FLUFL", "annotations"}
+"""Features that change nothing the compiler refuses (``annotations`` does: see below)."""
+
+_NOT_IN_POSTPONED_ANNOTATIONS = (b"yield", b"await", b":=")
+"""What the compiler refuses in an annotation once annotations are postponed."""
+
+
+def _futures_keep_the_rules(statements: Sequence[ast.stmt], source: Source) -> bool:
+    """Whether the statements' ``__future__`` imports leave what the compiler refuses as it is.
+
+    An unknown feature is refused. Postponed annotations refuse ``yield``,
+    ``await`` and ``:=`` in an annotation, even a local variable's: the
+    text must hold none of them.
+    """
+    for statement in statements:
+        if _is_future_import(statement):
+            for alias in statement.names:  # type: ignore[attr-defined]
+                name = alias.name
+                if name == "annotations":
+                    data = source.data
+                    if any(word in data for word in _NOT_IN_POSTPONED_ANNOTATIONS):
+                        return False
+                elif name not in _HARMLESS_FUTURES:
+                    return False
+    return True
 
 
 def _is_future_import(statement: ast.stmt) -> bool:

@@ -150,6 +150,10 @@ class Role(enum.Enum):
     BINDING = enum.auto()
     NESTED_SCOPE = enum.auto()
     GLOBAL = enum.auto()
+    DISPLAY = enum.auto()
+    """A tuple, list or set display: where a starred expression may stand."""
+    REFUSABLE = enum.auto()
+    """A node the compiler refuses in some places (see :mod:`~ark_lsp.analysis.compiler_errors`)."""
 
 
 def _match_decisions(node: ast.AST) -> int:
@@ -197,5 +201,24 @@ ROLES: dict[type, Role] = {
     ast.DictComp: Role.NESTED_SCOPE,
     ast.GeneratorExp: Role.NESTED_SCOPE,
     ast.Global: Role.GLOBAL,
+    ast.Tuple: Role.DISPLAY,
+    ast.List: Role.DISPLAY,
+    ast.Set: Role.DISPLAY,
+    **dict.fromkeys(
+        (
+            ast.Return,
+            ast.Yield,
+            ast.YieldFrom,
+            ast.Await,
+            ast.Break,
+            ast.Continue,
+            ast.Nonlocal,
+            ast.Starred,
+            ast.Match,
+            ast.TryStar,
+            *filter(None, (getattr(ast, "TypeAlias", None),)),
+        ),
+        Role.REFUSABLE,
+    ),
 }
 """What the walk does with a node type beyond descending into it."""
