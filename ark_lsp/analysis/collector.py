@@ -40,7 +40,7 @@ from typing import TypeVar
 from ark_lsp.analysis import checks
 from ark_lsp.analysis.bindings import Binding, ModuleBindings, Position
 from ark_lsp.analysis.blocks import Block, Lead, lead_of
-from ark_lsp.analysis.compiler_errors import compiler_errors
+from ark_lsp.analysis.compiler_errors import compiler_errors, future_flags
 from ark_lsp.analysis.fixes import FixContext
 from ark_lsp.analysis.flow import ModuleFlow
 from ark_lsp.analysis.scopes import (
@@ -199,15 +199,26 @@ class Collector:
     or split by block (:meth:`blocks`).
     """
 
-    def __init__(self, source: Source, context: ModuleContext, *, once: bool = False) -> None:
+    def __init__(
+        self,
+        source: Source,
+        context: ModuleContext,
+        *,
+        once: bool = False,
+        futures: int | None = None,
+    ) -> None:
         """Walk for ``context``; ``once``: the statements are a whole module, analysed once.
 
         No next version of it follows (an index, a check), so the compiler may
         check it in one go (:func:`~ark_lsp.analysis.compiler_errors.compiler_errors`).
+        ``futures``: the compile flags of the module's ``__future__`` features,
+        when the statements walked are only some of it (an edit's); ``None``
+        takes them from the statements, then the whole module.
         """
         self.source = source
         self.context = context
         self.once = once
+        self.futures = futures
         self.module = context.module
         self.is_package = context.is_package
         self.tier = context.tier
@@ -270,6 +281,8 @@ class Collector:
         while pending:
             scope, nodes, depth = pending.pop()
             scope.owner().decisions += self._walk(scope, nodes, depth, pending)
+        if self.futures is None:
+            self.futures = future_flags(statements)
         if (
             self._deepest >= MAX_SCREENED_DEPTH
             or b"__debug__" in self.source.data
@@ -279,7 +292,11 @@ class Collector:
             self._refusable = True
         self.violations.extend(
             compiler_errors(
-                statements, self.source, whole_module=self.once, screened=not self._refusable
+                statements,
+                self.source,
+                whole_module=self.once,
+                screened=not self._refusable,
+                futures=self.futures,
             )
         )
         self._walrus.sort()

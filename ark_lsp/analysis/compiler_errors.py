@@ -9,15 +9,20 @@ module is imported, so such a file never runs; ARK says so instead of
 checking it as if it did.
 
 The check compiles the tree the analysis has already parsed (no second
-parse), one top-level statement at a time, with ``dont_inherit`` so that
-ARK's own ``__future__`` imports do not change what is accepted, and with
-the compiler's warnings silenced (a ``SyntaxWarning`` is not a finding).
+parse), one top-level statement at a time, with the compile flags of the
+module's own ``__future__`` imports (:func:`future_flags`: a statement
+compiled alone would not see them, and ``annotations`` makes the compiler
+refuse ``:=``, ``yield`` and ``await`` in an annotation) and
+``dont_inherit``, so that ARK's own ``__future__`` imports do not change
+what is accepted, and with the compiler's warnings silenced (a
+``SyntaxWarning`` is not a finding).
 What only the module as a whole can get wrong is looked at across its
 statements: a ``from __future__`` import after other code (from each
 statement's lead, so an edit need not parse the module again), and
 module-level ``global`` declarations (then the module is compiled whole).
-A statement's verdict is kept by its text, so an edit costs the compile of
-the statements it changed. The tree is compiled under an empty file name:
+A statement's verdict is kept by its text and the
+flags it was compiled with, so an edit costs the compile of the statements
+it changed. The tree is compiled under an empty file name:
 CPython reads the line of an error from the file it names, and the analysis
 reads no file.
 
@@ -58,7 +63,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ark_lsp.analysis.blocks import Lead, first_line
+from ark_lsp.analysis.blocks import Lead, first_line, lead_of
 from ark_lsp.analysis.source import Source
 from ark_lsp.models import Severity, Span, Violation
 from ark_lsp.rules import SYNTAX_ERROR
@@ -95,6 +100,7 @@ def compiler_errors(
     *,
     whole_module: bool = False,
     screened: bool = False,
+    futures: int | None = None,
 ) -> list[Violation]:
     """What the compiler refuses in ``statements``, top-level ones, the first error of each.
 
@@ -112,23 +118,29 @@ def compiler_errors(
     ``screened``: the collector's walk of the statements met nothing the
     compiler refuses anywhere (see the module's docstring); then nothing is
     compiled, unless a ``__future__`` import could change the rules.
+
+    ``futures``: the compile flags of the module's ``__future__`` features
+    (:func:`future_flags`), for statements that are not the whole module
+    (an edit's); ``None`` takes them from ``statements``, then the module.
     """
-    if screened and _SCREEN_HOLDS and _futures_keep_the_rules(statements, source):
+    if futures is None:
+        futures = future_flags(statements)
+    if screened and _SCREEN_HOLDS and _futures_keep_the_rules(statements, source, futures):
         return []
     if any(isinstance(statement, ast.Global) for statement in statements):
-        verdict = _compile(statements)
+        verdict = _compile(statements, futures)
         return [] if verdict is None else [_violation(verdict, 0, source)]
     if (
         whole_module
         and statements
         and not any(map(_is_future_import, statements))
-        and _compile(statements) is None
+        and _compile(statements, futures) is None
     ):
         return []
     refused = []
     for statement in statements:
         first = first_line(statement)
-        verdict = _verdict_of(statement, first, source)
+        verdict = _verdict_of(statement, first, source, futures)
         if verdict is not None:
             refused.append(_violation(verdict, first, source))
     return refused
@@ -138,29 +150,54 @@ _SCREEN_HOLDS = sys.version_info[:2] <= (3, 13)
 """The walk's screen follows the compilers of Python 3.11 to 3.13; a later one (3.14's
 annotation scopes refuse more) is always asked."""
 
-_HARMLESS_FUTURES = frozenset(__future__.all_feature_names) - {"barry_as_FLUFL", "annotations"}
-"""Features that change nothing the compiler refuses (``annotations`` does: see below)."""
+_FEATURE_FLAGS = {
+    name: getattr(__future__, name).compiler_flag for name in __future__.all_feature_names
+}
+"""Each ``__future__`` feature's flag for :func:`compile`."""
+
+_HARMLESS_FUTURES = frozenset(__future__.all_feature_names) - {"barry_as_FLUFL"}
+"""Features whose import the compiler takes (``annotations`` changes what it refuses
+elsewhere: see :func:`_futures_keep_the_rules`)."""
+
+_POSTPONED_ANNOTATIONS = _FEATURE_FLAGS["annotations"]
 
 _NOT_IN_POSTPONED_ANNOTATIONS = (b"yield", b"await", b":=")
 """What the compiler refuses in an annotation once annotations are postponed."""
 
 
-def _futures_keep_the_rules(statements: Sequence[ast.stmt], source: Source) -> bool:
-    """Whether the statements' ``__future__`` imports leave what the compiler refuses as it is.
+def future_flags(statements: Iterable[ast.stmt]) -> int:
+    """The compile flags of the ``__future__`` features a module's leading statements import.
+
+    Only those at its start count (after a docstring), as for the compiler; a
+    later one is refused (:func:`late_future_import`), an unknown feature by
+    compiling its import.
+    """
+    flags = 0
+    for index, statement in enumerate(statements):
+        lead = lead_of(statement)
+        if lead is Lead.FUTURE:
+            for alias in statement.names:  # type: ignore[attr-defined]
+                flags |= _FEATURE_FLAGS.get(alias.name, 0)
+        elif not (lead is Lead.DOCSTRING and index == 0):
+            break
+    return flags
+
+
+def _futures_keep_the_rules(statements: Sequence[ast.stmt], source: Source, futures: int) -> bool:
+    """Whether the module's ``__future__`` features leave what the compiler refuses as it is.
 
     An unknown feature is refused. Postponed annotations refuse ``yield``,
     ``await`` and ``:=`` in an annotation, even a local variable's: the
     text must hold none of them.
     """
+    if futures & _POSTPONED_ANNOTATIONS and any(
+        word in source.data for word in _NOT_IN_POSTPONED_ANNOTATIONS
+    ):
+        return False
     for statement in statements:
         if _is_future_import(statement):
             for alias in statement.names:  # type: ignore[attr-defined]
-                name = alias.name
-                if name == "annotations":
-                    data = source.data
-                    if any(word in data for word in _NOT_IN_POSTPONED_ANNOTATIONS):
-                        return False
-                elif name not in _HARMLESS_FUTURES:
+                if alias.name not in _HARMLESS_FUTURES:
                     return False
     return True
 
@@ -183,19 +220,17 @@ def late_future_import(heads: Iterable[tuple[int, Lead]]) -> Violation | None:
     return None
 
 
-def _verdict_of(statement: ast.stmt, first: int, source: Source) -> _Verdict | None:
-    """The compiler's verdict on one statement, kept by its text and place on its lines."""
+def _verdict_of(statement: ast.stmt, first: int, source: Source, futures: int) -> _Verdict | None:
+    """The compiler's verdict on one statement, kept by its text, place on its lines and flags."""
     end = statement.end_lineno or statement.lineno
     text = b"\n".join(source.lines[first - 1 : end])
-    key = hashlib.blake2b(
-        b"%d:%d:%d|" % (statement.col_offset, end - first, statement.end_col_offset or 0) + text,
-        digest_size=16,
-    ).digest()
+    place = (futures, statement.col_offset, end - first, statement.end_col_offset or 0)
+    key = hashlib.blake2b(b"%d:%d:%d:%d|" % place + text, digest_size=16).digest()
     with _lock:
         if key in _verdicts:
             _verdicts.move_to_end(key)
             return _verdicts[key]
-    verdict = _compile([statement])
+    verdict = _compile([statement], futures)
     if verdict is not None:
         verdict = _Verdict(
             verdict.message, verdict.line - first, verdict.byte_column, verdict.end_byte_column
@@ -207,13 +242,13 @@ def _verdict_of(statement: ast.stmt, first: int, source: Source) -> _Verdict | N
     return verdict
 
 
-def _compile(statements: Sequence[ast.stmt]) -> _Verdict | None:
-    """What compiling ``statements`` as a module says; lines are the file's."""
+def _compile(statements: Sequence[ast.stmt], futures: int) -> _Verdict | None:
+    """What compiling ``statements`` as a module with ``futures`` says; lines are the file's."""
     module = ast.Module(body=list(statements), type_ignores=[])
     try:
         with _lock, warnings.catch_warnings(), _collector_paused():
             warnings.simplefilter("ignore")
-            compile(module, _NO_FILE, "exec", dont_inherit=True)
+            compile(module, _NO_FILE, "exec", flags=futures, dont_inherit=True)
     except SyntaxError as error:
         # The compiler counts columns in UTF-8 bytes from 1, as the tree does from 0.
         line = error.lineno or 1
@@ -258,4 +293,4 @@ def _violation(verdict: _Verdict, first_line: int, source: Source) -> Violation:
     )
 
 
-__all__ = ["compiler_errors", "late_future_import"]
+__all__ = ["compiler_errors", "future_flags", "late_future_import"]

@@ -153,6 +153,9 @@ class AnalysedText:
     called: Counter[str]
     """The sum of the blocks' calls by name."""
     report: ModuleReport
+    futures: int
+    """The compile flags of the module's ``__future__`` features: an edit below its
+    leading ``__future__`` imports compiles its statements with them."""
 
 
 def report_of_tree(
@@ -178,7 +181,8 @@ def analyse_tree(
     """Analyse a whole parsed module, keeping its blocks for the next version."""
     collector, groups = _walk_module(context, source, tree.body)
     blocks = collector.blocks(groups)
-    return _kept(context, source, lines, blocks, collector.called(), _lines_of(source))
+    futures = collector.futures or 0
+    return _kept(context, source, lines, blocks, collector.called(), _lines_of(source), futures)
 
 
 def _walk_module(
@@ -217,10 +221,13 @@ def analyse_edit(
     above, replaced = old[: region.first], old[region.first : region.stop]
     if _declares_global(region.statements, (*above, *old[region.stop :])):
         return None  # the compiler checks a module-level global against the whole module
+    if _may_change_futures(region.statements, above, replaced, old[region.stop :]):
+        return None  # the compiler takes every statement by the module's __future__ features
+    futures = previous.futures
     below = [block.moved(region.shift) for block in old[region.stop :]]
     groups = list(group_statements(region.statements))
     spans = [_span(group) for group in groups]
-    collector = Collector(source, context).collect(region.statements)
+    collector = Collector(source, context, futures=futures).collect(region.statements)
     namespace = ModuleBindings(
         [*(b.bindings for b in above), collector.bindings, *(b.bindings for b in below)]
     )
@@ -248,7 +255,7 @@ def analyse_edit(
 
     def kept(block: Block) -> Block | None:
         if block.roots & renamed or (fix_context_changed and block.uses_fix_context):
-            return _again(context, source, new_lines, block, namespace, where)
+            return _again(context, source, new_lines, block, namespace, where, futures)
         return block
 
     again = [*map(kept, above), *walked, *map(kept, below)]
@@ -264,13 +271,38 @@ def analyse_edit(
     removed = previous.lines[region.same_start : len(previous.lines) - region.same_end]
     added = new_lines[region.same_start : len(new_lines) - region.same_end]
     lines = _counted(previous.report.lines, line_counts(removed), line_counts(added))
-    return _kept(context, source, lines, blocks, called, new_lines, namespace, where)
+    return _kept(context, source, lines, blocks, called, new_lines, futures, namespace, where)
 
 
 def _declares_global(statements: Sequence[ast.stmt], blocks: Iterable[Block]) -> bool:
     return any(type(s) is ast.Global for s in statements) or any(
         lead is Lead.GLOBAL for block in blocks for _, lead in block.statements
     )
+
+
+def _may_change_futures(
+    statements: Sequence[ast.stmt],
+    above: Sequence[Block],
+    replaced: Sequence[Block],
+    below: Sequence[Block],
+) -> bool:
+    """Whether an edit may change the module's ``__future__`` features.
+
+    It may if it adds or removes a ``__future__`` import, or edits what comes
+    before one while only a docstring and ``__future__`` imports stand above
+    the edit (whether the import is still leading, so in force, is then new).
+    """
+    future = Lead.FUTURE
+    if any(lead_of(s) is future for s in statements) or any(
+        lead is future for block in replaced for _, lead in block.statements
+    ):
+        return True
+    leads = (lead for block in above for _, lead in block.statements)
+    leading = all(
+        lead is future or (lead is Lead.DOCSTRING and index == 0)
+        for index, lead in enumerate(leads)
+    )
+    return leading and any(lead is future for block in below for _, lead in block.statements)
 
 
 _FLUFL = b"barry_as_FLUFL"
@@ -298,6 +330,7 @@ def _again(
     block: Block,
     namespace: ModuleBindings,
     where: int,
+    futures: int,
 ) -> Block | None:
     """Walk a kept block again, parsed from its unchanged lines; ``None`` if they do not parse.
 
@@ -309,7 +342,7 @@ def _again(
         statements = ast.parse(piece).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    collector = Collector(source, context).collect(statements)
+    collector = Collector(source, context, futures=futures).collect(statements)
     return collector.finish(namespace, where, [(block.first, block.last)]).blocks([statements])[0]
 
 
@@ -351,6 +384,7 @@ def _kept(
     blocks: Sequence[Block],
     called: Counter[str],
     text_lines: tuple[bytes, ...],
+    futures: int,
     namespace: ModuleBindings | None = None,
     where: int | None = None,
 ) -> AnalysedText:
@@ -369,4 +403,6 @@ def _kept(
     if where is None:
         end = blocks[-1].last if blocks else 0
         where = import_line(chain.from_iterable(block.statements for block in blocks), end)
-    return AnalysedText(context, text_lines, tuple(blocks), namespace, where, called, report)
+    return AnalysedText(
+        context, text_lines, tuple(blocks), namespace, where, called, report, futures
+    )

@@ -104,3 +104,45 @@ def test_every_refused_statement_is_found_as_the_editor_finds_it(future: str) ->
     valid = text.replace("f(a, a)", "f(a, b)").replace("break", "pass")
     assert _refusals(valid) == []
     assert analyze(valid, "mod.py") == analyze_edit(valid, "mod.py", None, None)[0]
+
+
+FUTURE_ANNOTATIONS = "from __future__ import annotations\n"
+
+IN_ANNOTATIONS = {
+    "function-walrus": "def f(x: (y := int)):\n    pass\n",
+    "function-yield": "def g():\n    def f(x: (yield)):\n        pass\n",
+    "function-await": "async def g():\n    def f(x: (await h())):\n        pass\n",
+    "module-walrus": "x: (y := int) = 1\n",
+    "module-yield": "x: (yield) = 1\n",
+    "module-await": "x: (await h()) = 1\n",
+    "local-walrus": "def g():\n    x: (y := int) = 1\n",
+    "local-yield": "def g():\n    x: (yield) = 1\n",
+    "local-await": "async def g():\n    x: (await h()) = 1\n",
+}
+"""``:=``, ``yield`` and ``await`` in a function's, a module-level and a local annotation:
+postponed annotations refuse each of them."""
+
+
+def compiler_says(source: str) -> list[tuple[int, int, str]]:
+    """What compiling the whole source says, as an ARK000 finding would."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return [(error.lineno or 1, (error.offset or 1) - 1, f"syntax error: {error.msg}")]
+    return []
+
+
+@pytest.mark.parametrize("future", ["", FUTURE_ANNOTATIONS], ids=["now", "postponed"])
+@pytest.mark.parametrize("snippet", IN_ANNOTATIONS.values(), ids=IN_ANNOTATIONS.keys())
+def test_an_annotation_is_judged_by_the_modules_future_features(snippet: str, future: str) -> None:
+    source = '"""Doc."""\n' + future + "import os\n\n\n" + snippet
+    expected = compiler_says(source)
+    if future:
+        assert [message for *_, message in expected] == [
+            f"syntax error: '{kind} expression' can not be used within an annotation"
+            for kind in ["named" if ":=" in snippet else "yield" if "yield" in snippet else "await"]
+        ]
+    assert _refusals(source) == expected
+    assert analyze(source, "mod.py") == analyze_edit(source, "mod.py", None, None)[0]

@@ -27,6 +27,22 @@ from ark_lsp.models import ModuleReport, Violation
 
 _RULES = Settings().ruleset_for("mod.py")
 
+FUTURE = "from __future__ import annotations\n"
+
+IN_ANNOTATIONS = [
+    "def f(x: (y := int)):\n    pass\n",
+    "def g():\n    def f(x: (yield)):\n        pass\n",
+    "async def g():\n    def f(x: (await h())):\n        pass\n",
+    "x: (y := int) = 1\n",
+    "x: (yield) = 1\n",
+    "x: (await h()) = 1\n",
+    "def g():\n    x: (y := int) = 1\n",
+    "def g():\n    x: (yield) = 1\n",
+    "async def g():\n    x: (await h()) = 1\n",
+]
+"""``:=``, ``yield`` and ``await`` in a function's, a module-level and a local annotation:
+the compiler takes the function's and local ones, unless annotations are postponed."""
+
 _UNPACKED = ", ".join(f"a{index}" for index in range(257))
 
 REFUSED = [
@@ -161,6 +177,7 @@ REFUSED = [
     "from __future__ import annotations\ndef f(x: (y := 1)):\n    pass\n",
     "from __future__ import annotations\ndef f():\n    x: (yield) = 1\n",
     "from __future__ import annotations\nasync def f():\n    x: (await y) = 1\n",
+    *(FUTURE + snippet for snippet in IN_ANNOTATIONS),
 ]
 """One snippet (at least) of every refusal of CPython 3.11's compiler (symtable and
 code generation) on code its parser accepts, as its messages list them."""
@@ -202,9 +219,14 @@ ACCEPTED_BUT_COMPILED = [
 
 
 def _violations_without_screen(
-    statements: Sequence[ast.stmt], source: object, *, whole_module: bool, screened: bool
+    statements: Sequence[ast.stmt],
+    source: object,
+    *,
+    whole_module: bool,
+    screened: bool,
+    futures: int | None,
 ) -> list[Violation]:
-    return _REAL(statements, source, whole_module=whole_module, screened=False)  # type: ignore[arg-type]
+    return _REAL(statements, source, whole_module=whole_module, screened=False, futures=futures)  # type: ignore[arg-type]
 
 
 _REAL = collector.compiler_errors
@@ -246,11 +268,11 @@ def test_every_refusal_is_found_as_compiling_finds_it(
 ) -> None:
     screened, compiled = _both(source, "mod.py", monkeypatch)
     assert screened == compiled
-    # With a __future__ import the module is compiled statement by statement, each
-    # without it: the late import is found apart, and the rest as compiling finds it.
-    if not _compiles(source) and "__future__" not in source:
+    if not _compiles(source):
         assert any(v.rule == "ARK000" for v in screened.violations)
-        assert _walk(source).may_be_refused
+        # What a __future__ import changes is told by the import, not by the walk.
+        if "__future__" not in source:
+            assert _walk(source).may_be_refused
     # The editor's analysis, statement by statement, finds the same.
     assert analyze_edit(source, "mod.py", None, None)[0] == screened
 
@@ -275,6 +297,33 @@ def test_what_the_walk_cannot_tell_is_compiled(
     screened, compiled = _both(source, "mod.py", monkeypatch)
     assert screened == compiled
     assert not any(v.rule == "ARK000" for v in screened.violations)
+
+
+@pytest.mark.parametrize("future", ["", FUTURE], ids=["now", "postponed"])
+@pytest.mark.parametrize("snippet", IN_ANNOTATIONS, ids=lambda source: source[:40])
+def test_an_annotation_is_screened_by_the_modules_future_features(
+    snippet: str, future: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The statement stands below the import, so it is compiled apart from it.
+    source = future + "import os\n\n\n" + snippet
+    screened, compiled = _both(source, "mod.py", monkeypatch)
+    assert screened == compiled
+    assert _refused_lines(screened) == _refused_lines_of_compiling(source)
+    assert analyze_edit(source, "mod.py", None, None)[0] == screened
+
+
+def _refused_lines(report: ModuleReport) -> list[tuple[int, str]]:
+    return [(v.span.line, v.message) for v in report.violations if v.rule == "ARK000"]
+
+
+def _refused_lines_of_compiling(source: str) -> list[tuple[int, str]]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return [(error.lineno or 1, f"syntax error: {error.msg}")]
+    return []
 
 
 def _standard_library() -> list[Path]:

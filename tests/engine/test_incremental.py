@@ -614,3 +614,51 @@ def test_the_collector_runs_again_after_an_analysis() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+ANNOTATED = "\n\ndef go():\n    x: (y := int) = 1\n"
+POSTPONED_WALRUS = "syntax error: 'named expression' can not be used within an annotation"
+
+
+def test_a_future_import_typed_above_an_annotation_decides_what_is_refused() -> None:
+    without = HEADER + "'''Doc.'''\nimport os\n" + FILLER + ANNOTATED
+    with_future = without.replace(
+        "'''Doc.'''\n", "'''Doc.'''\nfrom __future__ import annotations\n"
+    )
+    refused = [(ARK000, _line_of("y := int", with_future), 8, POSTPONED_WALRUS)]
+    _, state = analyze_edit(without, "m.py", None, None)
+    assert state is not None and _refused(state.report) == []
+    # Typed in: the annotation below is refused, as compiling the whole text says.
+    report, state = analyze_edit(with_future, "m.py", None, state)
+    assert _refused(report) == refused
+    assert report == analyze(with_future, "m.py")
+    # Deleted again: it is taken.
+    report, _ = analyze_edit(without, "m.py", None, state)
+    assert _refused(report) == []
+    assert report == analyze(without, "m.py")
+
+
+def test_an_annotation_typed_below_a_future_import_is_compiled_with_it() -> None:
+    head = HEADER + "'''Doc.'''\nfrom __future__ import annotations\nimport os\n" + FILLER
+    before = head + ANNOTATED.replace("(y := int)", "int")
+    # Only the edited function is walked, and compiled under the module's features.
+    after = edited(before, head + ANNOTATED)
+    assert _refused(after) == [
+        (ARK000, _line_of("y := int", head + ANNOTATED), 8, POSTPONED_WALRUS)
+    ]
+    assert _refused(edited(head + ANNOTATED, before)) == []
+
+
+ARK000 = "ARK000"
+
+
+def _line_of(text: str, source: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), 1) if text in line)
+
+
+def _refused(report: ModuleReport) -> list[tuple[str, int, int, str]]:
+    return [
+        (v.rule, v.span.line, v.span.column, v.message)
+        for v in report.violations
+        if v.rule == ARK000
+    ]
