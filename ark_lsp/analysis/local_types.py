@@ -9,6 +9,11 @@ without inference. A builtin container or text (``{...}``, ``[...]``,
 loop target, a call's result, two bindings that disagree) is unknown: the
 caller may ask something slower (jedi).
 
+The same reading types an attribute of a class's instances
+(:func:`attribute_class`: ``self.loader = Loader(...)`` in its methods,
+``self.loader: Loader``, ``loader: Loader`` in its body) and a module-level
+object (:func:`module_object_class`).
+
 Only the holding function's own lines are parsed, never the whole module,
 so that a hover costs a fraction of a millisecond here.
 """
@@ -229,6 +234,34 @@ def _is_word_char(text: str, at: int) -> bool:
     return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
 
 
+_STRING_OR_COMMENT = re.compile(
+    r'''"""(?:[^"\\]+|\\[\s\S]|"(?!""))*(?:"""|$)'''
+    r"""|'''(?:[^'\\]+|\\[\s\S]|'(?!''))*(?:'''|$)"""
+    r"""|"(?:[^"\\\n]+|\\[\s\S])*"?|'(?:[^'\\\n]+|\\[\s\S])*'?|#[^\n]*"""
+)
+"""A string literal (its prefix aside) or a comment, from where it starts; scanned from the
+start of a text, each match starts where the tokenizer's would."""
+
+
+def _blanked(found: re.Match[str]) -> str:
+    return "\n".join(" " * len(part) for part in found.group().split("\n"))
+
+
+def _code_lines(text: str, last: int) -> list[str]:
+    """The lines of ``text`` up to line ``last`` (0-based), with strings and comments blanked.
+
+    One scan of the text from its start; blanking keeps every line's length
+    and lines, so a line still reads as the code it holds.
+    """
+    end = -1
+    for _ in range(last + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            end = len(text)
+            break
+    return _STRING_OR_COMMENT.sub(_blanked, text[:end]).split("\n")
+
+
 def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
     """How a module binds ``name``, when its text binds it once, at the top level.
 
@@ -260,10 +293,16 @@ def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
             if not naming or naming[-1] != index:
                 naming.append(index)
         at = text.find(name, end)
-    assigned = [index for index in naming if assignment.match(lines[index])]
+    code: Sequence[str] = lines
+    assigned = [index for index in naming if assignment.match(code[index])]
+    if naming and (len(assigned) != 1 or any(other.search(code[index]) for index in naming)):
+        # Prose names it too (``# for installed apps``, a docstring's ``apps = ...``):
+        # read again with the module's comments and strings blanked.
+        code = _code_lines(text, naming[-1])
+        assigned = [index for index in naming if assignment.match(code[index])]
     if not assigned:
         return NOT_LOCAL
-    if len(assigned) > 1 or any(other.search(lines[index]) for index in naming):
+    if len(assigned) > 1 or any(other.search(code[index]) for index in naming):
         return UNKNOWN_LOCAL
     first = assigned[0]
     if lines[first][:1].isspace():
@@ -277,3 +316,153 @@ def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
         found = list(_bindings_of(statement, name))
         return LocalBinding(local=True, bound=found[0] if len(found) == 1 else None)
     return UNKNOWN_LOCAL
+
+
+def attribute_class(lines: Sequence[str], first: int, last: int, attribute: str) -> LocalBinding:
+    """How the class on ``lines`` ``first`` to ``last`` (1-based) binds an instance's ``attribute``.
+
+    Every binding counts: an assignment to ``self.attribute`` (to the first
+    parameter of any of its methods), annotated or not, and one of
+    ``attribute`` in the class's body (``attribute: Loader``). ``local`` is
+    False when the class binds it nowhere; ``bound`` is None when a binding
+    says no class (unpacked, looped over, ``setattr``, a method of that name)
+    or two disagree.
+    """
+    own = (text.rstrip("\r\n") for text in lines[first - 1 : last])
+    tree = _parsed_class(textwrap.dedent("\n".join(own)))
+    if tree is None:
+        return UNKNOWN_LOCAL
+    found: list[LocalClass | None] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            if statement.name == attribute:
+                found.append(None)  # a method or property: what it returns is for inference
+            instance = _instance_name(statement)
+            if instance is not None:
+                for node in ast.walk(statement):
+                    found.extend(_attribute_bindings(node, instance, attribute))
+        else:
+            for node in _class_level_nodes(statement):
+                found.extend(_bindings_of(node, attribute))
+    if not found:
+        return NOT_LOCAL
+    first_found = found[0]
+    if first_found is None or any(other != first_found for other in found[1:]):
+        return UNKNOWN_LOCAL
+    return LocalBinding(local=True, bound=first_found)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_class(text: str) -> ast.ClassDef | None:
+    """The class a text defines; cached, as a hover asks of a class more than once."""
+    try:
+        module = ast.parse(text)
+    except SyntaxError:
+        return None
+    node = module.body[0] if module.body else None
+    return node if isinstance(node, ast.ClassDef) else None
+
+
+def _instance_name(method: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The name a method's instance has in it: its first parameter (``self``)."""
+    positional = (*method.args.posonlyargs, *method.args.args)
+    return positional[0].arg if positional else None
+
+
+def _class_level_nodes(statement: ast.stmt) -> Iterator[ast.AST]:
+    """A class-body statement's nodes, without the bodies of the classes it defines."""
+    pending: list[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ast.ClassDef | ast.Lambda):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+
+
+def _attribute_bindings(
+    node: ast.AST, instance: str, attribute: str
+) -> Iterator[LocalClass | None]:
+    """What each binding of ``instance.attribute`` in one node says it holds (None: cannot tell)."""
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            if _is_attribute(target, instance, attribute):
+                yield _value_class(node.value)
+            elif _assigns_attribute(target, instance, attribute):
+                yield None
+    elif isinstance(node, ast.AnnAssign):
+        if _is_attribute(node.target, instance, attribute):
+            yield _annotated(node.annotation)
+    elif isinstance(node, ast.AugAssign):
+        if _is_attribute(node.target, instance, attribute):
+            yield None
+    elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+        if _assigns_attribute(node.target, instance, attribute):
+            yield None
+    elif isinstance(node, ast.withitem):
+        if node.optional_vars is not None and _assigns_attribute(
+            node.optional_vars, instance, attribute
+        ):
+            yield None
+    elif isinstance(node, ast.Delete):
+        if any(_assigns_attribute(target, instance, attribute) for target in node.targets):
+            yield None
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "setattr"
+        and _may_set(node.args, attribute)
+    ):
+        yield None
+
+
+def _is_attribute(target: ast.expr, instance: str, attribute: str) -> bool:
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == attribute
+        and isinstance(target.value, ast.Name)
+        and target.value.id == instance
+    )
+
+
+def _assigns_attribute(target: ast.expr, instance: str, attribute: str) -> bool:
+    """Whether assigning to ``target`` binds ``instance.attribute``, unpacked or not."""
+    if _is_attribute(target, instance, attribute):
+        return True
+    if isinstance(target, ast.Starred):
+        return _assigns_attribute(target.value, instance, attribute)
+    if isinstance(target, ast.Tuple | ast.List):
+        return any(_assigns_attribute(element, instance, attribute) for element in target.elts)
+    return False
+
+
+def _may_set(arguments: Sequence[ast.expr], attribute: str) -> bool:
+    """Whether ``setattr(*arguments)`` may set ``attribute`` (a name it computes may be it)."""
+    if len(arguments) < 2:
+        return True
+    name = arguments[1]
+    return not (isinstance(name, ast.Constant) and name.value != attribute)
+
+
+def attribute_bound_elsewhere(
+    lines: Sequence[str], inside: Sequence[tuple[int, int]], attribute: str
+) -> bool:
+    """Whether a line of a module outside the ``inside`` spans (1-based) may bind ``x.attribute``.
+
+    Read from the text (``x.attribute = ...``, ``+=``, unpacked, looped over,
+    ``as``, ``del``, any ``setattr``), erring towards yes: a class's own
+    reading of its attribute holds only if nothing else in its module binds it.
+    """
+    if not attribute.isidentifier():
+        return True
+    escaped = re.escape(attribute)
+    binding = re.compile(
+        rf"\.{escaped}[ \t]*(?::[^=\n]*)?(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)"
+        rf"|\.{escaped}[ \t]*,[^\n]*=|\b(?:for|as|del)\b[^\n#]*\.{escaped}\b|\bsetattr\("
+    )
+    text = "".join(lines) if lines and lines[0].endswith("\n") else "\n".join(lines)
+    for found in binding.finditer(text):
+        line = text.count("\n", 0, found.start()) + 1
+        if not any(first <= line <= last for first, last in inside):
+            return True
+    return False

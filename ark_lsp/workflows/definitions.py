@@ -12,7 +12,13 @@ file's imports) answer most of them at once, without jedi's inference:
 - ``x.f`` where ``x`` is a variable of the function that holds the place
   and every binding of it says one class (``x = Foo(...)``, ``x: Foo``, a
   parameter annotated ``Foo``): that class's ``f``
-  (:mod:`ark_lsp.analysis.local_types`).
+  (:mod:`ark_lsp.analysis.local_types`);
+- ``self.x.f`` where every binding of ``self.x`` in the classes of the
+  enclosing class's method resolution order says one class
+  (``self.x = Foo(...)`` in a method, ``self.x: Foo``, ``x: Foo`` in a
+  class body) and nothing else in their modules binds an attribute ``x``;
+- ``x.f`` where ``x`` is a module-level object its module binds once, to a
+  named class (``apps = Apps(...)``).
 
 What they cannot decide (a variable rebound to another class, a call's
 result, a base class outside the workspace that comes before the
@@ -33,6 +39,8 @@ from typing import Protocol
 from ark_lsp.analysis.local_types import (
     BUILTIN,
     LocalClass,
+    attribute_bound_elsewhere,
+    attribute_class,
     local_class,
     module_object_class,
 )
@@ -260,6 +268,8 @@ class DefinitionFinder:
             nested = self._nested(reference.name, line)
             if nested is not None:
                 return nested
+        elif reference.receiver.startswith("self."):
+            return self._through_attribute(reference)
         else:
             through_variable = self._through_variable(reference, line)
             if through_variable is not None:
@@ -297,6 +307,57 @@ class DefinitionFinder:
                 return value
             value = self._member(value, part, 1)
         return self._definition_of(value)
+
+    def _through_attribute(self, reference: Reference) -> Definition | Outcome:
+        """``self.x.f`` in a method: ``f`` of the one class ``self.x`` is bound to."""
+        assert reference.receiver is not None
+        if reference.enclosing_class is None:
+            return UNKNOWN
+        _, attribute, *rest = reference.receiver.split(".")
+        owner = _Named(self.document, reference.enclosing_class)
+        value = self._attribute_value(owner, attribute)
+        for part in [*rest, reference.name]:
+            if isinstance(value, Outcome):
+                return value
+            value = self._member(value, part, 1)
+        return self._definition_of(value)
+
+    def _attribute_value(self, owner: _Named, attribute: str) -> _Value | Outcome:
+        """The one class every binding of ``self.attribute`` in ``owner``'s hierarchy names.
+
+        Each class of its method resolution order is read (a base outside the
+        workspace may bind it: unknown), then each of their modules for a
+        binding of an attribute so named anywhere else (a subclass's, an
+        object's ``x.attribute = ...``).
+        """
+        if owner.module.bases(owner.qualname) is None:
+            return UNKNOWN
+        classes: dict[tuple[str, str], _Named] = {}
+        builtin = False
+        read: dict[str, tuple[Sequence[str], list[tuple[int, int]]]] = {}
+        for entry in self._linearize(owner, frozenset()):
+            if isinstance(entry, _Opaque):
+                return UNKNOWN
+            span = _span_of(entry.module.definition(entry.qualname))
+            lines, spans = read.setdefault(entry.module.path, (entry.module.lines(), []))
+            if span is None or not lines:
+                return UNKNOWN  # a library's class, or a file that cannot be read
+            spans.append(span)
+            binding = attribute_class(lines, *span, attribute)
+            if not binding.local:
+                continue
+            value = self._class_of(entry.module, binding.bound, 0)
+            if isinstance(value, _Named):
+                classes[value.key] = value
+            elif value is ABSENT:
+                builtin = True
+            else:
+                return UNKNOWN
+        if any(attribute_bound_elsewhere(*where, attribute) for where in read.values()):
+            return UNKNOWN
+        if builtin:
+            return UNKNOWN if classes else ABSENT
+        return next(iter(classes.values())) if len(classes) == 1 else UNKNOWN
 
     def _is_local(self, name: str, line: int) -> bool:
         return local_class(self.document.report, self._lines, name, line).local
@@ -468,6 +529,17 @@ class DefinitionFinder:
         ):
             return found
         return _Opaque(module.path, text)
+
+
+def _span_of(definition: Definition | None) -> tuple[int, int] | None:
+    """The first and last lines of a definition, decorators included."""
+    if definition is None:
+        return None
+    if definition.symbol is not None:
+        return definition.symbol.span.line, definition.symbol.span.end_line
+    if definition.record is not None:
+        return definition.record.line, definition.record.end_line
+    return None
 
 
 def _key(entry: _Linear) -> tuple[str, str]:

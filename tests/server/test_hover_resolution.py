@@ -3,7 +3,8 @@
 The server runs with a stand-in for jedi whose import blocks until the test
 opens a gate: every hover the index can answer (names defined or imported,
 through a package's re-exports, ``import x`` then ``x.f``, a class's
-method, ``self``, ``cls`` and ``super()`` through bases in another module)
+method, ``self``, ``cls`` and ``super()`` through bases in another module,
+an attribute ``self.x`` bound to one class, a module-level object)
 must answer while jedi cannot even be imported, and one that only jedi can
 answer must come back empty rather than block. Once the gate opens, jedi
 (now the real one) answers that hover too.
@@ -99,6 +100,36 @@ from pkg.loaders import default_loader
 default_loader.load("path")
 """
 
+HOLDERS = '''\
+"""Loaders held by attribute, and one registry's."""
+
+from pkg.base import Base
+from pkg.parser import Loader
+from pkg.registry import apps
+
+
+class Holder:
+    def __init__(self, flag):
+        self.loader = Loader()
+        self.either = Loader()
+        if flag:
+            self.either = Base()
+
+    def run(self):
+        apps.load("path")
+        self.loader.load("path")
+        return self.either.load("path")
+'''
+
+REGISTRY = '''\
+"""The loader of the installed apps: apps = Loader() is made below."""
+
+from pkg.parser import Loader
+
+# One loader for all the installed apps.
+apps = Loader()
+'''
+
 STAND_IN = '''\
 """A stand-in for jedi: its import waits for the test's gate, then it becomes jedi."""
 
@@ -140,6 +171,8 @@ def workspace(tmp_path: Path) -> Path:
         "from pkg.parser import Loader\n\ndefault_loader = Loader()\n"
     )
     (root / "uses.py").write_text(USES)
+    (root / "pkg" / "holders.py").write_text(HOLDERS)
+    (root / "pkg" / "registry.py").write_text(REGISTRY)
     return root
 
 
@@ -252,6 +285,24 @@ async def test_a_module_level_object_resolves_from_its_one_binding(
     for line, character in [(22, 8), (24, 16)]:
         text = await hover_text(client, path, line=line, character=character)
         assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+
+
+@pytest.mark.asyncio
+async def test_an_attribute_bound_to_one_class_resolves_from_the_index(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "pkg" / "holders.py"
+    await open_file(client, path)
+    # self.loader = Loader() in __init__, and nothing else binds it
+    await assert_hover_shows(
+        client, path, 16, 20, "def Loader.load(self, path)", "pkg/parser.py:23"
+    )
+    # apps = Loader() in pkg/registry.py, whose comment and docstring name it too
+    await assert_hover_shows(
+        client, path, 15, 13, "def Loader.load(self, path)", "pkg/parser.py:23"
+    )
+    # self.either is a Loader or a Base: not the index's to say, and jedi is not up
+    assert await hover_or_none(client, path, line=17, character=27) == ""
 
 
 @pytest.mark.asyncio

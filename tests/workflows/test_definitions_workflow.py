@@ -230,3 +230,142 @@ def test_a_module_level_object_resolves_from_its_one_binding(store: Store, tmp_p
     # bound again in a block of the module, or by a loop: the index does not say
     assert find_object(12, "area") is UNKNOWN
     assert find_object(14, "name") is UNKNOWN
+
+
+OWNERS = """\
+from shapes import Round
+
+
+class Owner:
+    def __init__(self):
+        self.shape = Round()
+"""
+
+ATTRIBUTES = """\
+from owners import Owner
+from shapes import Round, Square
+import shapes
+
+
+class Holder:
+    kept: Round
+
+    def __init__(self, flag):
+        self.made = Square()
+        self.typed: "shapes.Round" = pick()
+        self.either = Square()
+        if flag:
+            self.either = Round()
+        self.moved = Round()
+
+    def use(self):
+        self.made.area()
+        self.typed.name()
+        self.kept.area()
+        self.either.area()
+        self.moved.area()
+        self.never.area()
+
+
+class Sub(Holder):
+    def go(self):
+        self.made.name()
+
+
+class Mine(Owner):
+    def go(self):
+        self.shape.area()
+
+
+def swap(holder):
+    holder.moved = Square()
+"""
+
+
+def test_an_attribute_of_one_class_resolves_through_the_hierarchy(
+    store: Store, tmp_path: Path
+) -> None:
+    report = analyze(OWNERS, "owners.py")
+    store.index.write_files([IndexedFile("owners.py", FileState(len(OWNERS), 1, "o"), report)])
+
+    def find_attribute(text: str) -> Definition | object:
+        report = analyze(ATTRIBUTES, "attributes.py")
+        lines = ATTRIBUTES.splitlines()
+        line = next(n for n, each in enumerate(lines, 1) if each.strip() == text)
+        word = text.rpartition(".")[2].partition("(")[0]
+        column = lines[line - 1].rindex(f".{word}") + 1
+        reference = reference_at(report, lines[line - 1], line, column)
+        assert reference is not None and reference.name == word
+        finder = DefinitionFinder(
+            report,
+            "attributes.py",
+            store.index,
+            lines=lines,
+            read=lambda path: OWNERS.splitlines() if path == "owners.py" else None,
+        )
+        return finder.find(reference, line)
+
+    assert qualname_of(find_attribute("self.made.area()")) == "Shape.area"  # = Square()
+    assert qualname_of(find_attribute("self.typed.name()")) == "Round.name"  # : "shapes.Round"
+    assert qualname_of(find_attribute("self.kept.area()")) == "Round.area"  # kept: Round
+    # bound in a base class of this module, and of another module
+    assert qualname_of(find_attribute("self.made.name()")) == "Shape.name"
+    assert qualname_of(find_attribute("self.shape.area()")) == "Round.area"
+    # two classes, rebound outside the class, never bound: not the index's to say
+    assert find_attribute("self.either.area()") is UNKNOWN
+    assert find_attribute("self.moved.area()") is UNKNOWN
+    assert find_attribute("self.never.area()") is UNKNOWN
+
+
+APPS = '''\
+"""A registry, as django.apps.registry is one: its name is in its prose too."""
+
+
+class Apps:
+    """A registry of the installed apps, as apps = Apps(...) makes one."""
+
+    def __init__(self, installed_apps=()):
+        # Mapping of labels to configurations for installed apps.
+        self.configs = {}
+
+    def get_model(self, label):
+        """Return the model, for apps as installed."""
+        return self.configs[label]
+
+
+apps = Apps(installed_apps=None)
+'''
+
+
+def test_a_module_level_object_named_in_comments_and_docstrings_resolves(
+    store: Store, tmp_path: Path
+) -> None:
+    report = analyze(APPS, "registry.py")
+    store.index.write_files([IndexedFile("registry.py", FileState(len(APPS), 1, "a"), report)])
+    source = "from registry import apps\n\n\ndef get(label):\n    return apps.get_model(label)\n"
+    report = analyze(source, "fields.py")
+    lines = source.splitlines()
+    reference = reference_at(report, lines[4], 5, lines[4].index("get_model"))
+    assert reference is not None
+    finder = DefinitionFinder(
+        report,
+        "fields.py",
+        store.index,
+        lines=lines,
+        read=lambda path: APPS.splitlines() if path == "registry.py" else None,
+    )
+    found = finder.find(reference, 5)
+    assert isinstance(found, Definition) and (found.path, found.qualname) == (
+        "registry.py",
+        "Apps.get_model",
+    )
+    # bound a second time in code, not prose: the index does not say
+    twice = APPS + "if installed:\n    apps = Apps()\n"
+    finder = DefinitionFinder(
+        report,
+        "fields.py",
+        store.index,
+        lines=lines,
+        read=lambda path: twice.splitlines() if path == "registry.py" else None,
+    )
+    assert finder.find(reference, 5) is UNKNOWN
