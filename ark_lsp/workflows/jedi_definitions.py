@@ -63,12 +63,13 @@ down for answers only later requests read. A question a request waits for
 runs at once: that request is waiting anyway."""
 
 LONGEST_QUIET_WAIT_S = 30.0
-"""How long jedi's background work waits at most for the user to pause typing.
+"""How long jedi's background work waits at most for requests and typing to pause.
 
 Its start and the answers no one waits for hold the interpreter for tens to
 hundreds of milliseconds (a collection of its objects alone); met by an edit,
-they make that edit's diagnostics wait. Bounded, so that endless typing does
-not keep jedi from ever answering."""
+they make that edit's diagnostics wait. Bounded, so that endless typing or
+requests that keep coming (each a little sooner than the thread wakes on a
+loaded machine) do not keep jedi from ever answering."""
 
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
 
@@ -271,13 +272,13 @@ class JediDefinitions:
     def _until_quiet(self) -> None:
         """Wait until requests pause for :data:`QUIET_S` and typing pauses (within a bound)."""
         give_up_at = time.monotonic() + LONGEST_QUIET_WAIT_S
-        while True:
+        while (now := time.monotonic()) < give_up_at:
             quiet_at = self._last_request + QUIET_S
             if self._typing_pause is not None:
-                quiet_at = max(quiet_at, min(self._typing_pause(), give_up_at))
-            if (now := time.monotonic()) >= quiet_at:
+                quiet_at = max(quiet_at, self._typing_pause())
+            if now >= quiet_at:
                 return
-            time.sleep(quiet_at - now)
+            time.sleep(min(quiet_at, give_up_at) - now)
 
     def _warm(self, roots: Sequence[Path]) -> None:
         try:

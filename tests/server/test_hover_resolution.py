@@ -212,12 +212,16 @@ async def assert_hover_shows(
 
 
 async def hover_once_answered(client: LanguageClient, path: Path, line: int, character: int) -> str:
-    """The hover's text once the server has one (work in the background first), else ""."""
-    for _ in range(600):
+    """The hover's text once the server has one (work in the background first), else "".
+
+    Asked again every 0.2 s, as a user hovers again: jedi's background work waits for
+    requests to pause, and a poll every few milliseconds would read as a sweep of hovers.
+    """
+    for _ in range(300):
         text = await hover_or_none(client, path, line=line, character=character)
         if text:
             return text
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
     return ""
 
 
