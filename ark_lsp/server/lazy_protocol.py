@@ -377,9 +377,17 @@ def install() -> LazyModule | None:
 
 
 def cached_plan(raw: bytes, filename: str) -> Plan:
-    """The module's plan, from ARK's user cache when this very file was planned before."""
+    """The module's plan, from ARK's user cache when this very file was planned before.
+
+    Named after the file's path as well as its text: every install of the
+    pinned lsprotocol has the same text (a CI checkout's, the VS Code
+    extension's bundled copy), and a plan names its file, so one cache
+    file for them all was planned again each time another install started.
+    """
     digest = blake2b(raw, digest_size=16).hexdigest()
-    path = cache_folder() / f"types-plan-{digest}-{sys.implementation.cache_tag}.marshal"
+    where = blake2b(filename.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+    tag = sys.implementation.cache_tag
+    path = cache_folder() / f"types-plan-{digest}-{where}-{tag}.marshal"
     try:
         stored = marshal.loads(path.read_bytes())
         if stored[0] == PLAN_FORMAT and stored[1] == filename:

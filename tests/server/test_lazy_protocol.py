@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 DESCRIBE = r"""
@@ -162,3 +164,28 @@ def test_the_server_package_makes_the_types_lazily_only_when_launched() -> None:
         check=True,
     )
     assert done.stdout.strip() == "dict"
+
+
+def test_two_installs_of_the_same_file_keep_their_own_plans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CI checkout's venv and VS Code's bundled copy hold the very same text: each start of
+    # one must not plan the module again because the other started in between.
+    from ark_lsp.server import lazy_protocol
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    planned: list[str] = []
+    plan_of = lazy_protocol.plan_of
+
+    def counted(source: str, filename: str) -> lazy_protocol.Plan:
+        planned.append(filename)
+        return plan_of(source, filename)
+
+    monkeypatch.setattr(lazy_protocol, "plan_of", counted)
+    raw = b"from typing import Union\n\nclass Position:\n    line: int\n"
+    first, second = str(tmp_path / "a" / "types.py"), str(tmp_path / "b" / "types.py")
+    for _ in range(2):
+        for filename in (first, second):
+            plan = lazy_protocol.cached_plan(raw, filename)
+            assert plan[-1][:2] == ("later", ("Position",))
+    assert planned == [first, second]
