@@ -66,6 +66,11 @@ class Span:
     end_column: int
 
 
+_STARS = {ParameterKind.VAR_POSITIONAL: "*", ParameterKind.VAR_KEYWORD: "**"}
+_MARKED = frozenset({ParameterKind.KEYWORD_ONLY, ParameterKind.POSITIONAL_ONLY})
+"""The kinds next to which :meth:`Signature.parts` may place a ``*`` or ``/``."""
+
+
 @dataclass(slots=True)
 class Parameter:
     """One parameter of a function, with its annotation and default as source text."""
@@ -77,10 +82,7 @@ class Parameter:
 
     def render(self) -> str:
         """Render the parameter as it would be written in a ``def``."""
-        prefix = {ParameterKind.VAR_POSITIONAL: "*", ParameterKind.VAR_KEYWORD: "**"}.get(
-            self.kind, ""
-        )
-        text = prefix + self.name
+        text = _STARS.get(self.kind, "") + self.name
         if self.annotation is not None:
             text += f": {self.annotation}"
             if self.default is not None:
@@ -99,8 +101,10 @@ class Signature:
 
     def parts(self) -> list[str]:
         """The parameters as written in a ``def``, with the ``*`` and ``/`` markers."""
-        parts: list[str] = []
         kinds = [p.kind for p in self.parameters]
+        if _MARKED.isdisjoint(kinds):  # most signatures: no ``*`` or ``/`` marker to place
+            return [parameter.render() for parameter in self.parameters]
+        parts: list[str] = []
         for index, parameter in enumerate(self.parameters):
             if parameter.kind is ParameterKind.KEYWORD_ONLY and (
                 ParameterKind.VAR_POSITIONAL not in kinds
