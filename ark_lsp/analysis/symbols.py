@@ -78,9 +78,7 @@ class SymbolBuilder:
             is_async=node_type is ast.AsyncFunctionDef,
             signature=None if is_class else self._signature(node.args, node.returns),  # type: ignore[union-attr]
             bases=tuple([text(base) for base in node.bases]) if is_class else (),  # type: ignore[union-attr]
-            decorators=tuple([text(d) for d in node.decorator_list])
-            if node.decorator_list
-            else (),
+            decorators=tuple([text(d) for d in node.decorator_list]),
             docstring=_first_docstring_line(node),
             parent=parent.qualname or None if parent else None,
         )
@@ -90,7 +88,8 @@ class SymbolBuilder:
     ) -> Span:
         source = self._source
         line = node.lineno
-        line_text = source.line_bytes(line)
+        lines = source.lines
+        line_text = lines[line - 1] if 0 < line <= len(lines) else b""
         name = node.name.encode()
         offset = node.col_offset + _KEYWORD_WIDTH[type(node)]
         if not line_text.startswith(name, offset):  # unusual spacing after the keyword
