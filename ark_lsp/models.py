@@ -66,11 +66,6 @@ class Span:
     end_column: int
 
 
-_STARS = {ParameterKind.VAR_POSITIONAL: "*", ParameterKind.VAR_KEYWORD: "**"}
-_MARKED = frozenset({ParameterKind.KEYWORD_ONLY, ParameterKind.POSITIONAL_ONLY})
-"""The kinds next to which :meth:`Signature.parts` may place a ``*`` or ``/``."""
-
-
 @dataclass(slots=True)
 class Parameter:
     """One parameter of a function, with its annotation and default as source text."""
@@ -82,7 +77,14 @@ class Parameter:
 
     def render(self) -> str:
         """Render the parameter as it would be written in a ``def``."""
-        text = _STARS.get(self.kind, "") + self.name
+        # Compared by identity: an enum member's hash is a Python-level call.
+        kind = self.kind
+        if kind is ParameterKind.VAR_POSITIONAL:
+            text = "*" + self.name
+        elif kind is ParameterKind.VAR_KEYWORD:
+            text = "**" + self.name
+        else:
+            text = self.name
         if self.annotation is not None:
             text += f": {self.annotation}"
             if self.default is not None:
@@ -102,7 +104,8 @@ class Signature:
     def parts(self) -> list[str]:
         """The parameters as written in a ``def``, with the ``*`` and ``/`` markers."""
         kinds = [p.kind for p in self.parameters]
-        if _MARKED.isdisjoint(kinds):  # most signatures: no ``*`` or ``/`` marker to place
+        if ParameterKind.KEYWORD_ONLY not in kinds and ParameterKind.POSITIONAL_ONLY not in kinds:
+            # Most signatures: no ``*`` or ``/`` marker to place.
             return [parameter.render() for parameter in self.parameters]
         parts: list[str] = []
         for index, parameter in enumerate(self.parameters):
