@@ -77,10 +77,14 @@ class Parameter:
 
     def render(self) -> str:
         """Render the parameter as it would be written in a ``def``."""
-        prefix = {ParameterKind.VAR_POSITIONAL: "*", ParameterKind.VAR_KEYWORD: "**"}.get(
-            self.kind, ""
-        )
-        text = prefix + self.name
+        # Compared by identity: an enum member's hash is a Python-level call.
+        kind = self.kind
+        if kind is ParameterKind.VAR_POSITIONAL:
+            text = "*" + self.name
+        elif kind is ParameterKind.VAR_KEYWORD:
+            text = "**" + self.name
+        else:
+            text = self.name
         if self.annotation is not None:
             text += f": {self.annotation}"
             if self.default is not None:
@@ -99,8 +103,11 @@ class Signature:
 
     def parts(self) -> list[str]:
         """The parameters as written in a ``def``, with the ``*`` and ``/`` markers."""
-        parts: list[str] = []
         kinds = [p.kind for p in self.parameters]
+        if ParameterKind.KEYWORD_ONLY not in kinds and ParameterKind.POSITIONAL_ONLY not in kinds:
+            # Most signatures: no ``*`` or ``/`` marker to place.
+            return [parameter.render() for parameter in self.parameters]
+        parts: list[str] = []
         for index, parameter in enumerate(self.parameters):
             if parameter.kind is ParameterKind.KEYWORD_ONLY and (
                 ParameterKind.VAR_POSITIONAL not in kinds

@@ -29,6 +29,8 @@ def _rank(complexity: int) -> str:
 
 
 _RANKS = [_rank(score) for score in range(41)]
+_POSITIONAL_ONLY = ParameterKind.POSITIONAL_ONLY
+_POSITIONAL_OR_KEYWORD = ParameterKind.POSITIONAL_OR_KEYWORD
 
 
 def cc_rank(complexity: int) -> str:
@@ -53,8 +55,18 @@ class SymbolBuilder:
         complexity: int,
     ) -> Symbol:
         assert scope.kind is not None
-        span = self._source.span(node)
-        is_class = isinstance(node, ast.ClassDef)
+        # An index builds tens of thousands of these: the common cases (an
+        # ASCII file, one-line decorators and bases) take no helper calls.
+        source = self._source
+        line, end_line = node.lineno, node.end_lineno or node.lineno
+        if source.is_ascii:
+            span = Span(line, node.col_offset, end_line, node.end_col_offset or 0)
+        else:
+            span = source.span(node)
+        node_type = type(node)
+        is_class = node_type is ast.ClassDef
+        text = self._text
+        parent = scope.parent
         return Symbol(
             name=node.name,
             qualname=scope.qualname,
@@ -62,19 +74,22 @@ class SymbolBuilder:
             span=span,
             name_span=self._name_span(node, span),
             complexity=complexity,
-            rank=cc_rank(complexity),
-            is_async=isinstance(node, ast.AsyncFunctionDef),
+            rank=_RANKS[complexity] if 0 <= complexity <= 40 else cc_rank(complexity),
+            is_async=node_type is ast.AsyncFunctionDef,
             signature=None if is_class else self._signature(node.args, node.returns),  # type: ignore[union-attr]
-            bases=tuple(self._text(base) for base in node.bases) if is_class else (),  # type: ignore[union-attr]
-            decorators=tuple(self._text(d) for d in node.decorator_list),
+            bases=tuple([text(base) for base in node.bases]) if is_class else (),  # type: ignore[union-attr]
+            decorators=tuple([text(d) for d in node.decorator_list]),
             docstring=_first_docstring_line(node),
-            parent=scope.parent.qualname or None if scope.parent else None,
+            parent=parent.qualname or None if parent else None,
         )
 
     def _name_span(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, span: Span
     ) -> Span:
-        line_text = self._source.line_bytes(node.lineno)
+        source = self._source
+        line = node.lineno
+        lines = source.lines
+        line_text = lines[line - 1] if 0 < line <= len(lines) else b""
         name = node.name.encode()
         offset = node.col_offset + _KEYWORD_WIDTH[type(node)]
         if not line_text.startswith(name, offset):  # unusual spacing after the keyword
@@ -82,44 +97,54 @@ class SymbolBuilder:
             if keyword is None or not line_text.startswith(name, keyword.end()):
                 return span
             offset = keyword.end()
-        start = self._source.column(node.lineno, offset)
-        return Span(node.lineno, start, node.lineno, start + len(node.name))
+        start = offset if source.is_ascii else source.column(line, offset)
+        return Span(line, start, line, start + len(node.name))
 
     def _signature(self, args: ast.arguments, returns: ast.expr | None) -> Signature:
-        parameters: list[Parameter] = []
-        positional = args.posonlyargs + args.args
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-        defaults += args.defaults
-        for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
-            kind = (
-                ParameterKind.POSITIONAL_ONLY
-                if index < len(args.posonlyargs)
-                else ParameterKind.POSITIONAL_OR_KEYWORD
+        parameter = self._parameter
+        posonly = len(args.posonlyargs)
+        positional = args.posonlyargs + args.args if posonly else args.args
+        defaults = args.defaults
+        first_default = len(positional) - len(defaults)
+        parameters = [
+            parameter(
+                arg,
+                _POSITIONAL_ONLY if index < posonly else _POSITIONAL_OR_KEYWORD,
+                defaults[index - first_default] if index >= first_default else None,
             )
-            parameters.append(self._parameter(arg, kind, default))
+            for index, arg in enumerate(positional)
+        ]
         if args.vararg is not None:
-            parameters.append(self._parameter(args.vararg, ParameterKind.VAR_POSITIONAL, None))
+            parameters.append(parameter(args.vararg, ParameterKind.VAR_POSITIONAL, None))
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            parameters.append(self._parameter(arg, ParameterKind.KEYWORD_ONLY, kw_default))
+            parameters.append(parameter(arg, ParameterKind.KEYWORD_ONLY, kw_default))
         if args.kwarg is not None:
-            parameters.append(self._parameter(args.kwarg, ParameterKind.VAR_KEYWORD, None))
+            parameters.append(parameter(args.kwarg, ParameterKind.VAR_KEYWORD, None))
         return Signature(
             parameters=tuple(parameters),
             returns=None if returns is None else self._text(returns),
         )
 
     def _parameter(self, arg: ast.arg, kind: ParameterKind, default: ast.expr | None) -> Parameter:
+        annotation = arg.annotation
+        if annotation is None and default is None:
+            return Parameter(arg.arg, kind)
+        text = self._text
         return Parameter(
-            name=arg.arg,
-            kind=kind,
-            annotation=None if arg.annotation is None else self._text(arg.annotation),
-            default=None if default is None else self._text(default),
+            arg.arg,
+            kind,
+            None if annotation is None else text(annotation),
+            None if default is None else text(default),
         )
 
     def _text(self, node: ast.expr) -> str:
         """The source text of an expression, as written."""
-        if (node.end_lineno or node.lineno) == node.lineno:
-            return self._source.text(node)
+        line = node.lineno
+        if (node.end_lineno or line) == line:
+            # Source.text, without its calls: most signatures' parts are one-line.
+            lines = self._source.lines
+            raw = lines[line - 1] if 0 < line <= len(lines) else b""
+            return raw[node.col_offset : node.end_col_offset or 0].decode("utf-8", "replace")
         try:
             return ast.unparse(node)
         except RecursionError:

@@ -108,11 +108,20 @@ def code_index_rows(
 def symbol_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
     """One ``symbols`` row per symbol of every file."""
     cache: dict[str, str] = {}
+    # Bases and decorators recur even more (none, ``(models.Model)``, ``@property``).
+    lists: dict[tuple[str, ...], str] = {(): "[]"}
     for file in files:
         path = file.path
         for symbol in file.report.symbols:
             span, name_span = symbol.span, symbol.name_span
             rendered, parameters, returns = _signature_columns(symbol.signature, cache)
+            bases, decorators = symbol.bases, symbol.decorators
+            bases_json = lists.get(bases)
+            if bases_json is None:
+                bases_json = lists[bases] = _json_list(bases)
+            decorators_json = lists.get(decorators)
+            if decorators_json is None:
+                decorators_json = lists[decorators] = _json_list(decorators)
             yield (
                 path,
                 symbol.name,
@@ -128,8 +137,8 @@ def symbol_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
                 rendered,
                 parameters,
                 returns,
-                _json_list(symbol.bases),
-                _json_list(symbol.decorators),
+                bases_json,
+                decorators_json,
                 symbol.docstring,
                 symbol.complexity,
                 symbol.rank,
