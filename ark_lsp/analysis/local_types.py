@@ -122,6 +122,11 @@ def _binding_in(function: ast.FunctionDef, name: str) -> LocalBinding:
             found.append(LocalClass(BUILTIN, called=False))
     for node in _own_nodes(function):
         found.extend(_bindings_of(node, name))
+    return _agreed(found)
+
+
+def _agreed(found: Sequence[LocalClass | None]) -> LocalBinding:
+    """What the bindings found say together: one class, unknown, or none at all."""
     if not found:
         return NOT_LOCAL
     first = found[0]
@@ -344,12 +349,7 @@ def attribute_class(lines: Sequence[str], first: int, last: int, attribute: str)
         else:
             for node in _class_level_nodes(statement):
                 found.extend(_bindings_of(node, attribute))
-    if not found:
-        return NOT_LOCAL
-    first_found = found[0]
-    if first_found is None or any(other != first_found for other in found[1:]):
-        return UNKNOWN_LOCAL
-    return LocalBinding(local=True, bound=first_found)
+    return _agreed(found)
 
 
 @functools.lru_cache(maxsize=32)
