@@ -35,6 +35,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
 from ark_lsp.server.arguments import expected_arguments, register_argument_hooks, with_defaults
+from ark_lsp.server.start_capabilities import SeenValid, structure_read_at_start
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,57 @@ class ArkProtocol(LanguageServerProtocol):
         super().__init__(*args, **kwargs)
         self._initialize_received = False
         self._exited = False
+        self._capabilities_lock = threading.Lock()
+        self._capabilities_cut_from: dict[str, Any] | None = None
+        """The whole capabilities of an ``initialize`` structured cut down, until it is over."""
+        self._capabilities_unread: dict[str, Any] | None = None
+        """The whole capabilities, structured when :attr:`client_capabilities` is next read."""
+        self._constructed = True
+
+    @property
+    def client_capabilities(self) -> types.ClientCapabilities:
+        """The client's capabilities, whole (set by pygls at ``initialize``).
+
+        During ``initialize`` they may be cut to what the start reads
+        (:mod:`ark_lsp.server.start_capabilities`); the first read after it
+        structures them whole.
+        """
+        if "_client_capabilities" not in self.__dict__:
+            if "_constructed" not in self.__dict__:
+                # pygls's __init__ looks at every attribute for its builtin features.
+                return None  # type: ignore[return-value]
+            raise AttributeError("the client's capabilities come with initialize")
+        with self._capabilities_lock:
+            unread, self._capabilities_unread = self._capabilities_unread, None
+            if unread is not None:
+                try:
+                    self._client_capabilities = self._converter.structure(
+                        unread, types.ClientCapabilities
+                    )
+                except Exception as error:  # they were valid when first seen: ARK changed since
+                    logger.warning("the client's capabilities: %s", _why_not(error))
+        capabilities: types.ClientCapabilities = self._client_capabilities
+        return capabilities
+
+    @client_capabilities.setter
+    def client_capabilities(self, capabilities: types.ClientCapabilities) -> None:
+        with self._capabilities_lock:
+            self._capabilities_unread = None
+            self._client_capabilities = capabilities
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        """Answer ``initialize`` as pygls does; capabilities given cut down are whole after it."""
+        try:
+            result: types.InitializeResult = yield from super().lsp_initialize(params)
+            return result
+        finally:
+            whole, self._capabilities_cut_from = self._capabilities_cut_from, None
+            if whole is not None:
+                with self._capabilities_lock:
+                    self._capabilities_unread = whole
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
@@ -271,15 +323,43 @@ class ArkProtocol(LanguageServerProtocol):
                 msg_id, types.ErrorCodes.InvalidParams, "params must be an object or an array"
             )
         try:
-            message = self._converter.structure(
-                data, self.get_message_type(method) or JsonRPCRequestMessage
-            )
+            if method == types.INITIALIZE:
+                message = self._structure_initialize(data)
+            else:
+                message = self._converter.structure(
+                    data, self.get_message_type(method) or JsonRPCRequestMessage
+                )
         except Exception as error:
             raise _Refusal(
                 msg_id, types.ErrorCodes.InvalidParams, f"Invalid params: {_why_not(error)}"
             ) from None
         if method == types.INITIALIZE:
             self._initialize_received = True
+        return message
+
+    def _structure_initialize(self, data: dict[str, Any]) -> Any:
+        """The ``initialize`` request, its capabilities cut to what the start reads if it may.
+
+        The cut is taken for capabilities once structured whole without error,
+        so params that do not fit are still refused (see
+        :mod:`ark_lsp.server.start_capabilities`).
+        """
+        kind = self.get_message_type(types.INITIALIZE) or JsonRPCRequestMessage
+        params = data.get("params")
+        capabilities = params.get("capabilities") if isinstance(params, dict) else None
+        seen = SeenValid.in_user_cache() if isinstance(capabilities, dict) else None
+        if seen is None or not isinstance(params, dict) or not isinstance(capabilities, dict):
+            return self._converter.structure(data, kind)
+        digest = seen.digest(capabilities)
+        if digest not in seen:
+            message = self._converter.structure(data, kind)
+            seen.add(digest)
+            return message
+        message = self._converter.structure(
+            {**data, "params": {**params, "capabilities": {}}}, kind
+        )
+        message.params.capabilities = structure_read_at_start(self._converter, capabilities)
+        self._capabilities_cut_from = capabilities
         return message
 
     def _notification(self, method: str, data: dict[str, Any]) -> Any:
