@@ -9,10 +9,12 @@ machine):
   sequence sent as soon as allowed: ``initialize``, then on its answer
   ``initialized`` and ``didOpen``; requests the server makes (its settings,
   progress) are answered at once, as VS Code does. The workspace is warm:
-  ARK's index of it was built by an untimed start first. The client asks
-  for pushed diagnostics (no ``textDocument/diagnostic`` capability), so
-  every server publishes. ARK's row (``python -m ark_lsp``) and ruff's
-  (``ruff server``, the peer) open the same file of the same workspace.
+  ARK's index of it was built by an untimed start first. The client sends
+  VS Code 1.65's capabilities, as pytest-lsp ships them (a real editor's
+  tree, which every server reads at ``initialize``): pushed diagnostics (no
+  ``textDocument/diagnostic``), so every server publishes. ARK's row
+  (``python -m ark_lsp``) and ruff's (``ruff server``, the peer) open the
+  same file of the same workspace.
 - **shutdown to exit**: from sending ``shutdown`` until the process has
   ended after ``exit``.
 - **import**: ``import ark_lsp.server`` and ``create_server()`` timed inside
@@ -75,17 +77,20 @@ GOAL_MS = 250.0
 TIMEOUT_S = 60.0
 INDEX_TIMEOUT_S = 900.0
 """The untimed first start indexes the whole corpus: django takes minutes on a loaded machine."""
-CAPABILITIES: dict[str, Any] = {
-    "workspace": {"configuration": True, "workspaceFolders": True},
-    "textDocument": {
-        "synchronization": {"didSave": True},
-        "publishDiagnostics": {"versionSupport": True, "relatedInformation": True},
-        "hover": {"contentFormat": ["markdown", "plaintext"]},
-    },
-    "window": {"workDoneProgress": True},
-    "general": {"positionEncodings": ["utf-16"]},
-}
-"""A plain editor's capabilities: pushed diagnostics, UTF-16 positions, settings on request."""
+CLIENT_CAPABILITIES = "visual_studio_code_v1.65.2.json"
+"""The editor whose ``initialize`` every server is sent: VS Code's capabilities, as pytest-lsp
+ships them (pushed diagnostics, UTF-16 positions, settings on request). A real editor's
+capabilities are a tree of some 80 protocol types, and reading them is part of a start."""
+
+
+def editor_capabilities() -> dict[str, Any]:
+    """The ``capabilities`` of :data:`CLIENT_CAPABILITIES`, from the installed pytest-lsp."""
+    from importlib import resources
+
+    text = resources.files("pytest_lsp.clients").joinpath(CLIENT_CAPABILITIES).read_text()
+    capabilities: dict[str, Any] = json.loads(text)["capabilities"]
+    return capabilities
+
 
 IMPORT_SCRIPT = (
     "import time; began = time.perf_counter()\n"
@@ -201,7 +206,7 @@ def initialize_params(root: Path, options: dict[str, Any]) -> dict[str, Any]:
         "processId": os.getpid(),
         "rootUri": root.as_uri(),
         "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-        "capabilities": CAPABILITIES,
+        "capabilities": editor_capabilities(),
         "initializationOptions": options,
     }
 
@@ -356,7 +361,7 @@ def as_table(data: dict[str, Any]) -> str:
         f"ARK start latency: {data['corpus']}, opened {r['file']} ({r['file_lines']:,} lines)",
         machine_line(m),
         f"  {data['date']}, load average {data['load_average']} -> {data['load_average_end']}",
-        f"  median of {r['runs']} interleaved rounds",
+        f"  median of {r['runs']} interleaved rounds; the client's capabilities: {data['client']}",
         "",
         f"{'row':<44} {'median ms':>10} {'min ms':>8}",
     ]
@@ -408,6 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = {
         "date": when,
         "corpus": "generated (--quick)" if args.quick else str(root),
+        "client": CLIENT_CAPABILITIES,
         "machine": machine(),
         "load_average": load_at_start,
         "load_average_end": load_average(),

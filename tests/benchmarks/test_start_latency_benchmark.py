@@ -38,6 +38,7 @@ def test_the_quick_run_prints_every_row_with_ruff_as_the_peer() -> None:
         median, fastest = (float(figure) for figure in line[len(row) :].split())
         assert 0 < fastest <= median
     assert "ARK / ruff, spawn to first diagnostics:" in table
+    assert "the client's capabilities: visual_studio_code_v1.65.2.json" in table
     assert "goal: spawn to first diagnostics <= 250 ms:" in table
 
 

@@ -1,4 +1,4 @@
-"""``initialize`` structures only what the start reads of an editor's capabilities, the rest later."""
+"""``initialize`` structures what the start reads of an editor's capabilities, the rest later."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def at(capabilities: Any, path: tuple[str, ...]) -> Any:
 
 
 def server_capabilities(capabilities: types.ClientCapabilities) -> types.ServerCapabilities:
-    """What pygls answers ``initialize`` with, for ARK's features, as ``lsp_initialize`` builds it."""
+    """What pygls answers ``initialize`` with for ARK's features, as ``lsp_initialize`` does."""
     server = create_server()
     manager = server.protocol.fm
     encoding = ServerCapabilitiesBuilder.choose_position_encoding(capabilities)
