@@ -171,6 +171,8 @@ class ArkProtocol(LanguageServerProtocol):
                     )
                 except Exception as error:  # they were valid when first seen: ARK changed since
                     logger.warning("the client's capabilities: %s", _why_not(error))
+                else:
+                    logger.debug("the client's capabilities structured whole, on first read")
         capabilities: types.ClientCapabilities = self._client_capabilities
         return capabilities
 
