@@ -360,7 +360,11 @@ class ArkProtocol(LanguageServerProtocol):
         message = self._converter.structure(
             {**data, "params": {**params, "capabilities": {}}}, kind
         )
-        message.params.capabilities = structure_read_at_start(self._converter, capabilities)
+        try:
+            message.params.capabilities = structure_read_at_start(self._converter, capabilities)
+        except Exception:  # capabilities that were valid: the cut is what failed, not the client
+            logger.exception("the client's capabilities could not be cut: read whole")
+            return self._converter.structure(data, kind)
         self._capabilities_cut_from = capabilities
         return message
 

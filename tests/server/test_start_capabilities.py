@@ -174,3 +174,19 @@ def test_a_server_started_twice_with_vs_codes_capabilities_answers_alike(tmp_pat
     ]
     assert b'"serverInfo"' in answers[0]
     assert answers[1] == answers[0]
+
+
+@pytest.mark.asyncio
+async def test_a_cut_that_fails_reads_the_capabilities_whole(
+    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A field the client sends that this lsprotocol has not got (a newer LSP's).
+    raw = {**capabilities_of("visual_studio_code_v1.65.2.json"), "noSuchField": True}
+    whole = strict_converter().structure(raw, types.ClientCapabilities)
+    await initialize_in_process(raw)
+    # A cut naming it fails: the client is not at fault.
+    monkeypatch.setattr("ark_lsp.server.start_capabilities.READ_AT_START", {"no_such_field": None})
+    server, answer = await initialize_in_process(raw)
+    assert "result" in answer
+    assert "could not be cut" in caplog.text
+    assert server.protocol.__dict__["_client_capabilities"] == whole
