@@ -13,6 +13,7 @@ from ark_lsp.store import rows
 from ark_lsp.store.connection import utc_now, write_transaction
 from ark_lsp.store.records import (
     SYMBOL_RECORD_COLUMNS,
+    AnalysedFileRecord,
     IndexCounts,
     SymbolRecord,
     Totals,
@@ -155,6 +156,28 @@ class CodeIndexRepository(Repository):
             params,
         )
         return [ViolationRecord(*row) for row in cursor]
+
+    @guarded
+    def analysed_file(self, path: str) -> AnalysedFileRecord | None:
+        """What the index made of a file, violations in the analysis's order; None if unindexed."""
+        conn = self._db.conn
+        row = conn.execute(
+            "SELECT sha256, analysis_key, encoding, tier FROM code_index WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            return None
+        sha256, analysis_key, encoding, tier = row
+        # Rows are inserted in the report's order, so their ids keep it.
+        cursor = conn.execute(
+            'SELECT rule, severity, message, line, "column", end_line, end_column '
+            "FROM violations WHERE path = ? ORDER BY id",
+            (path,),
+        )
+        violations = tuple(
+            ViolationRecord(path, rule, severity, message, line, column, end_line, end_column, tier)
+            for rule, severity, message, line, column, end_line, end_column in cursor
+        )
+        return AnalysedFileRecord(path, sha256, analysis_key, encoding, violations)
 
     @guarded
     def search(self, query: str, limit: int = 20) -> list[SymbolRecord]:
