@@ -160,22 +160,23 @@ class CodeIndexRepository(Repository):
     @guarded
     def analysed_file(self, path: str) -> AnalysedFileRecord | None:
         """What the index made of a file, violations in the analysis's order; None if unindexed."""
-        conn = self._db.conn
-        row = conn.execute(
-            "SELECT sha256, analysis_key, encoding, tier FROM code_index WHERE path = ?", (path,)
-        ).fetchone()
-        if row is None:
-            return None
-        sha256, analysis_key, encoding, tier = row
-        # Rows are inserted in the report's order, so their ids keep it.
-        cursor = conn.execute(
-            'SELECT rule, severity, message, line, "column", end_line, end_column '
-            "FROM violations WHERE path = ? ORDER BY id",
+        # One statement, so that an index run writing meanwhile cannot pair one
+        # version's hash with another's violations. Rows are inserted in the
+        # report's order, so their ids keep it.
+        rows = self._db.conn.execute(
+            "SELECT c.sha256, c.analysis_key, c.encoding, c.tier, v.rule, v.severity, "
+            'v.message, v.line, v."column", v.end_line, v.end_column '
+            "FROM code_index AS c LEFT JOIN violations AS v ON v.path = c.path "
+            "WHERE c.path = ? ORDER BY v.id",
             (path,),
-        )
+        ).fetchall()
+        if not rows:
+            return None
+        sha256, analysis_key, encoding, tier = rows[0][:4]
         violations = tuple(
             ViolationRecord(path, rule, severity, message, line, column, end_line, end_column, tier)
-            for rule, severity, message, line, column, end_line, end_column in cursor
+            for *_, rule, severity, message, line, column, end_line, end_column in rows
+            if rule is not None
         )
         return AnalysedFileRecord(path, sha256, analysis_key, encoding, violations)
 
