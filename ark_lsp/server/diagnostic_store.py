@@ -51,6 +51,15 @@ class DiagnosticStore:
         by_source = {**self._found.get(uri, {}), source: _Found(tuple(diagnostics), None)}
         return [d for name in sorted(by_source) for d in by_source[name].diagnostics]
 
+    def holds(
+        self, source: str, uri: str, diagnostics: Sequence[types.Diagnostic], version: int | None
+    ) -> bool:
+        """Whether ``source`` keeps (and so shows) exactly these diagnostics of ``version``."""
+        kept = self._found.get(uri, {}).get(source)
+        return (
+            kept is not None and kept.version == version and kept.diagnostics == tuple(diagnostics)
+        )
+
     def sources_of(self, uri: str) -> set[str]:
         """The sources that keep diagnostics of a document."""
         return set(self._found.get(uri, {}))

@@ -39,6 +39,7 @@ from ark_lsp.store.generations import GenerationRepository
 from ark_lsp.store.index_runs import IndexRunRepository
 from ark_lsp.store.quality_reports import QualityReportRepository, QualityRow, QualityRun
 from ark_lsp.store.records import (
+    AnalysedFileRecord,
     ExecutionRecord,
     IndexCounts,
     PerformanceRecord,
@@ -52,6 +53,7 @@ from ark_lsp.store.schema import LATEST, migrate
 
 __all__ = [
     "LATEST",
+    "AnalysedFileRecord",
     "ChangeSetRepository",
     "CodeIndexRepository",
     "DatabaseCorrupt",

@@ -13,6 +13,7 @@ from ark_lsp.store import rows
 from ark_lsp.store.connection import utc_now, write_transaction
 from ark_lsp.store.records import (
     SYMBOL_RECORD_COLUMNS,
+    AnalysedFileRecord,
     IndexCounts,
     SymbolRecord,
     Totals,
@@ -155,6 +156,29 @@ class CodeIndexRepository(Repository):
             params,
         )
         return [ViolationRecord(*row) for row in cursor]
+
+    @guarded
+    def analysed_file(self, path: str) -> AnalysedFileRecord | None:
+        """What the index made of a file, violations in the analysis's order; None if unindexed."""
+        # One statement, so that an index run writing meanwhile cannot pair one
+        # version's hash with another's violations. Rows are inserted in the
+        # report's order, so their ids keep it.
+        rows = self._db.conn.execute(
+            "SELECT c.sha256, c.analysis_key, c.encoding, c.tier, v.rule, v.severity, "
+            'v.message, v.line, v."column", v.end_line, v.end_column '
+            "FROM code_index AS c LEFT JOIN violations AS v ON v.path = c.path "
+            "WHERE c.path = ? ORDER BY v.id",
+            (path,),
+        ).fetchall()
+        if not rows:
+            return None
+        sha256, analysis_key, encoding, tier = rows[0][:4]
+        violations = tuple(
+            ViolationRecord(path, rule, severity, message, line, column, end_line, end_column, tier)
+            for *_, rule, severity, message, line, column, end_line, end_column in rows
+            if rule is not None
+        )
+        return AnalysedFileRecord(path, sha256, analysis_key, encoding, violations)
 
     @guarded
     def search(self, query: str, limit: int = 20) -> list[SymbolRecord]:

@@ -80,6 +80,21 @@ class ViolationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysedFileRecord:
+    """What the index made of one file: the bytes it analysed, how, and what it found."""
+
+    path: str
+    sha256: str
+    """The hex SHA-256 of the file's bytes as read; empty for a file left unread (too large)."""
+    analysis_key: str
+    """The rules, settings and ARK version it was analysed under (``Settings.analysis_key``)."""
+    encoding: str
+    """The encoding its bytes were decoded with (a BOM or coding line's, else ``utf-8``)."""
+    violations: tuple[ViolationRecord, ...]
+    """Its violations in the order the analysis reported them."""
+
+
+@dataclass(frozen=True, slots=True)
 class PerformanceRecord:
     """The sandbox record of one target (a file, or a function in it)."""
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from store_samples import analysed_file, make_file, rows, sym
+from store_samples import analysed_file, make_file, rows, sym, violation
 
 from ark_lsp.models import FileState
 from ark_lsp.store import IndexCounts, Store, SymbolRecord
+from ark_lsp.store.rows import prepare_rows
 
 # --- writing ---------------------------------------------------------------------------------
 
@@ -345,3 +346,23 @@ def test_what_a_hover_follows_classes_bases_and_imports_of_a_file(tmp_path: Path
             ("base", "Mixin", "M", 1),
         ]
         assert index.imports_of("elsewhere.py") == []
+
+
+def test_analysed_file_keeps_the_reports_order_and_key(tmp_path: Path) -> None:
+    later_first = make_file("a.py", violations=[violation("ARK004", 9), violation("ARK001", 2)])
+    with Store.open(tmp_path / "index.db") as store:
+        store.index.write_rows(prepare_rows([later_first, make_file("b.py")], "now", "key-1"))
+        analysed = store.index.analysed_file("a.py")
+        assert analysed is not None
+        assert (analysed.sha256, analysed.analysis_key, analysed.encoding) == (
+            "sha-a.py",
+            "key-1",
+            "utf-8",
+        )
+        assert [(v.rule, v.line, v.tier) for v in analysed.violations] == [
+            ("ARK004", 9, "trusted"),
+            ("ARK001", 2, "trusted"),
+        ]
+        clean = store.index.analysed_file("b.py")
+        assert clean is not None and clean.violations == ()
+        assert store.index.analysed_file("c.py") is None
