@@ -2,17 +2,39 @@
 
 Imported only when a command runs through click: the language server's start
 (``ark-lsp``, ``python -m ark_lsp``) goes around it, see :mod:`ark_lsp.cli.launch`.
+Each command's module is imported when the command is asked for, so ``ark
+index`` does not pay for importing the gate's, the sandbox's and the
+generator's engines (``ark --help`` imports them all, for their help lines).
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import IO, Any
 
 import click
 
 from ark_lsp import __version__
-from ark_lsp.cli import changes, check, gate, generate, index, rules, sandbox, serve, trust
 from ark_lsp.cli.common import EXIT_USAGE
+
+COMMANDS = {
+    "index": ("index", "index"),
+    "symbols": ("index", "symbols"),
+    "search": ("index", "search"),
+    "graph": ("index", "graph"),
+    "check": ("check", "check"),
+    "gate": ("gate", "gate"),
+    "change": ("changes", "change"),
+    "generate": ("generate", "generate"),
+    "rules": ("rules", "rules"),
+    "trust": ("trust", "trust"),
+    "serve": ("serve", "serve"),
+    "run": ("sandbox", "run"),
+    "test": ("sandbox", "test"),
+    "history": ("sandbox", "history"),
+    "sandbox": ("sandbox", "sandbox"),
+}
+"""Each command of ``ark``: the module of :mod:`ark_lsp.cli` that holds it, and its name there."""
 
 
 class OneLineUsageError(click.ClickException):
@@ -31,7 +53,18 @@ class OneLineUsageError(click.ClickException):
 
 
 class ArkGroup(click.Group):
-    """The ``ark`` command group: click's three-line usage errors said on one line."""
+    """The ``ark`` command group: commands loaded when asked for, usage errors on one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name]
+            command = getattr(import_module(f"ark_lsp.cli.{module}"), name)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def make_context(
         self,
@@ -56,20 +89,3 @@ class ArkGroup(click.Group):
 @click.version_option(__version__, prog_name="ark")
 def main() -> None:
     """ARK: index, check, gate, generate and sandbox Python code."""
-
-
-for command in (
-    index.index,
-    index.symbols,
-    index.search,
-    index.graph,
-    check.check,
-    gate.gate,
-    changes.change,
-    generate.generate,
-    rules.rules,
-    trust.trust,
-    serve.serve,
-    *sandbox.COMMANDS,
-):
-    main.add_command(command)

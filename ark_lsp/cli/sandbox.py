@@ -415,6 +415,3 @@ def env_build(verbose: bool, rebuild: bool, root: Path | None) -> None:
         fail(built.problem, EXIT_FAILURE)
     click.echo(f"{built.kind}: {built.image} ({built.reason})")
 
-
-COMMANDS = (run, test, history, sandbox)
-"""What :mod:`ark_lsp.cli` registers from this module."""
