@@ -46,6 +46,10 @@ NOT_BEFORE_FIRST_DIAGNOSTICS = {
     # No settings file to parse in this workspace; no wrong key or rule id to suggest for.
     "tomllib",
     "difflib",
+    # Gitignore-style patterns: compiled for a file only a pattern's words say may match.
+    "pathspec",
+    "re2",
+    "ark_lsp.config.patterns",
 }
 
 
