@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -94,6 +93,8 @@ def write_contained(path: Path, text: str, root: Path) -> Path:
         mode: int | None = stat.S_IMODE(_regular(resolved).st_mode)
     except FileNotFoundError:
         mode = None
+    import tempfile  # only to write: the server's start reads only
+
     resolved.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=resolved.parent, prefix=f".{resolved.name}.")
     try:

@@ -10,7 +10,6 @@ cannot express are named by ``condition`` and implemented once, here.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -476,6 +475,7 @@ def unknown_rule_id(prefix: str, known: Iterable[str], *, exact: bool = False) -
 
 def _nearest(wanted: str, ids: Iterable[str]) -> str | None:
     """The id most like ``wanted`` (case aside), the longer common start breaking ties."""
+    import difflib  # only for an id that is wrong, not at every start
 
     def likeness(rule_id: str) -> tuple[float, int]:
         upper = rule_id.upper()

@@ -22,33 +22,25 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from ark_lsp.rules import DEFAULT_RULES, Rule
+
+# Where ARK's user folders have always been found; ark_lsp.user_folders says where they are.
+from ark_lsp.user_folders import user_cache_folder as user_cache_folder
+from ark_lsp.user_folders import user_config_folder
+from ark_lsp.user_folders import user_data_folder as user_data_folder
 
 TRUST_FILE = "trust.json"
 _FORMAT = 1
 
 
-def user_data_folder() -> Path:
-    """ARK's per-user data folder (``$XDG_DATA_HOME/ark`` on Linux)."""
-    return platformdirs.user_data_path("ark", appauthor=False)
-
-
 def user_config_file() -> Path:
     """The user's own settings file (``$XDG_CONFIG_HOME/ark/config.toml`` on Linux)."""
-    return platformdirs.user_config_path("ark", appauthor=False) / "config.toml"
-
-
-def user_cache_folder() -> Path:
-    """ARK's per-user cache folder (``$XDG_CACHE_HOME/ark`` on Linux)."""
-    return platformdirs.user_cache_path("ark", appauthor=False)
+    return user_config_folder() / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -92,6 +84,8 @@ class TrustStore:
             data = self._read()
             data["format"] = _FORMAT
             change(data)
+            import tempfile  # only to write, not at every start
+
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".trust-")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as file:

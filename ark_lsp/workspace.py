@@ -27,10 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pathspec
-
 from ark_lsp.analysis import analyze, module_name
-from ark_lsp.config import DEFAULT_EXCLUDES, InvalidPattern, Settings, compile_patterns
+from ark_lsp.config import DEFAULT_EXCLUDES, Settings
 from ark_lsp.config.paths import is_workspace_root
 from ark_lsp.models import FileState, IndexedFile, LineCounts, ModuleReport, Span, Violation
 from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE
@@ -40,6 +38,8 @@ from ark_lsp.store.rows import RowBatch, prepare_rows
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
+
+    from ark_lsp.config.patterns import InvalidPattern, PatternSpec
 
 BATCH_SIZE = 256
 """Files per write transaction: large enough to amortise a commit."""
@@ -117,9 +117,9 @@ class _IgnoreRules:
     root: Path
     settings: Settings
     warn: Warn | None = None
-    defaults: pathspec.GitIgnoreSpec = field(init=False)
-    configured: pathspec.GitIgnoreSpec = field(init=False)
-    gitignores: dict[str, pathspec.GitIgnoreSpec] = field(default_factory=dict)
+    defaults: PatternSpec = field(init=False)
+    configured: PatternSpec = field(init=False)
+    gitignores: dict[str, PatternSpec] = field(default_factory=dict)
     gitignore_lines: dict[str, list[str]] = field(default_factory=dict)
     """Each folder's patterns in order (``.git/info/exclude`` before the root's own)."""
     loaded: set[Path] = field(default_factory=set)
@@ -130,6 +130,9 @@ class _IgnoreRules:
     unapplied_said: bool = False
 
     def __post_init__(self) -> None:
+        # pathspec and RE2 are imported by the first walk, not by every start.
+        from ark_lsp.config.patterns import compile_patterns
+
         self.gitignores_apply = self.settings.respect_gitignore and in_git_work_tree(self.root)
         self.defaults = compile_patterns(DEFAULT_EXCLUDES)
         self.configured = compile_patterns(
@@ -184,6 +187,8 @@ class _IgnoreRules:
             if self.warn is not None:
                 self.warn(f"{where}: larger than {MAX_IGNORE_FILE // 1024} KiB, left out")
             return
+        from ark_lsp.config.patterns import compile_patterns
+
         lines = data.decode("utf-8", errors="replace").splitlines()
         spec = compile_patterns(lines, self._reporter(where, numbered=True))
         if folder in self.gitignore_lines:

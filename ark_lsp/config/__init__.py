@@ -10,7 +10,9 @@
 - :mod:`~ark_lsp.config.privileged`: what a workspace may set only when trusted.
 - :mod:`~ark_lsp.config.loading`: the layers, user's, workspace's, editor's.
 - :mod:`~ark_lsp.config.paths` and :mod:`~ark_lsp.config.patterns`: where ARK
-  keeps its things, and gitignore-style patterns matched in linear time.
+  keeps its things, and gitignore-style patterns matched in linear time
+  (imported from there where patterns are compiled: pathspec and RE2 are not
+  needed to start).
 - :mod:`~ark_lsp.config.database_location`: where the index lives.
 - :mod:`~ark_lsp.config.rule_ids`: rule ids the settings name, held against
   the rules there are once the database's rule pack is known.
@@ -34,12 +36,6 @@ from ark_lsp.config.loading import (
 )
 from ark_lsp.config.options import RawOption, RawOptions, Schema, read_options, schema_of
 from ark_lsp.config.paths import GENERATED_DIR, STATE_DIR, WORKSPACE_TEMPLATES
-from ark_lsp.config.patterns import (
-    MAX_PATTERN_LENGTH,
-    InvalidPattern,
-    PatternSpec,
-    compile_patterns,
-)
 from ark_lsp.config.privileged import (
     PRIVILEGED_KEYS,
     USER_ONLY_KEYS,
@@ -63,17 +59,14 @@ __all__ = [
     "DEFAULT_EXCLUDES",
     "DEFAULT_TIER_PATTERNS",
     "GENERATED_DIR",
-    "MAX_PATTERN_LENGTH",
     "PRIVILEGED_KEYS",
     "STATE_DIR",
     "USER_ONLY_KEYS",
     "WORKSPACE_TEMPLATES",
     "DatabaseLocation",
     "GateSettings",
-    "InvalidPattern",
     "InvalidValue",
     "LoadedSettings",
-    "PatternSpec",
     "PrivilegedRequest",
     "PyprojectText",
     "RawOption",
@@ -83,7 +76,6 @@ __all__ = [
     "Settings",
     "TrustDecision",
     "cached_database_path",
-    "compile_patterns",
     "database_location",
     "database_path",
     "decide_trust",

@@ -12,7 +12,6 @@ trusted. An invalid value never stops the tool: it is reported in
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,11 +95,11 @@ def _read_toml(
             # A repository's pyproject.toml may be a FIFO, a device or a link out of it;
             # capped at the default size, its own setting being what is read here.
             raw = read_contained(path, [within], Settings.max_file_size)
-        return tomllib.loads(raw.decode("utf-8")), None
     except FileNotFoundError:
         return None, None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except OSError as error:
         return None, f"{path}: cannot read ({error}); using defaults"
+    return _parse_toml(PyprojectText(str(path), raw))
 
 
 @dataclass(frozen=True)
@@ -138,6 +137,9 @@ def _workspace_section(
 def _parse_toml(text: PyprojectText) -> tuple[Mapping[str, Any] | None, str | None]:
     if text.data is None:
         return None, None
+    # Imported only when there is a file to parse: most starts have no settings file.
+    import tomllib
+
     try:
         return tomllib.loads(text.data.decode("utf-8")), None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

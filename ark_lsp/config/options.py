@@ -11,7 +11,6 @@ section declares is reported, with the nearest valid key when there is one.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
@@ -82,6 +81,8 @@ def nearest_key(name: str, schema: Schema) -> str | None:
     for candidate in own:
         if candidate.replace("_", "") == squashed:
             return candidate
+    import difflib  # only for a key that is wrong, not at every start
+
     close = difflib.get_close_matches(name, own, n=1, cutoff=0.6)
     if close:
         return close[0]

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from types import MappingProxyType
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from ark_lsp.config.paths import GENERATED_DIR
-from ark_lsp.config.patterns import compile_patterns
 from ark_lsp.config.values import (
     GATE_CHECKS,
     Count,
@@ -46,6 +45,9 @@ from ark_lsp.config.values import (
 )
 from ark_lsp.models import Tier
 from ark_lsp.rules import DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RULES, Rule, RuleSet
+
+if TYPE_CHECKING:
+    from ark_lsp.config.patterns import PatternSpec
 
 NOT_A_SETTING: Mapping[str, bool] = MappingProxyType({"setting": False})
 """Field metadata of what a section holds but no user sets (the database's rule pack)."""
@@ -266,7 +268,11 @@ class Settings:
     @functools.cached_property
     def _compiled_per_file_ignores(
         self,
-    ) -> tuple[tuple[pathspec.GitIgnoreSpec, tuple[str, ...]], ...]:
+    ) -> tuple[tuple[PatternSpec, tuple[str, ...]], ...]:
+        if not self.per_file_ignores:
+            return ()  # pathspec and RE2 are imported only to match a pattern
+        from ark_lsp.config.patterns import compile_patterns
+
         return tuple((compile_patterns([pattern]), ids) for pattern, ids in self.per_file_ignores)
 
     def ruleset_for(self, relative_path: str) -> RuleSet:
@@ -282,15 +288,40 @@ class Settings:
 
 @functools.lru_cache(maxsize=32)
 def _tier_matcher(user_tiers: tuple[tuple[str, Tier], ...]) -> Callable[[str], Tier]:
-    ordered = [(compile_patterns([pattern]), tier) for pattern, tier in user_tiers]
-    ordered += [(compile_patterns([pattern]), tier) for pattern, tier in DEFAULT_TIER_PATTERNS]
+    patterns = (*user_tiers, *DEFAULT_TIER_PATTERNS)
+    words = [_required_word(pattern) for pattern, _ in patterns]
+
+    @functools.cache
+    def ordered() -> list[tuple[PatternSpec, Tier]]:
+        # Compiled (pathspec and RE2 imported) for the first path that may match one.
+        from ark_lsp.config.patterns import compile_patterns
+
+        return [(compile_patterns([pattern]), tier) for pattern, tier in patterns]
 
     @functools.lru_cache(maxsize=65536)
     def tier_for(relative_path: str) -> Tier:
         posix = str(PurePosixPath(relative_path))
-        for spec, tier in ordered:
+        if all(word is not None and word not in posix for word in words):
+            return Tier.TRUSTED  # no pattern can match: the path lacks a word each must match
+        for spec, tier in ordered():
             if spec.match_file(posix):
                 return tier
         return Tier.TRUSTED
 
     return tier_for
+
+
+_WILDCARDS = re.compile(r"[*?/\s]+")
+
+
+def _required_word(pattern: str) -> str | None:
+    """Literal text every path a gitignore-style pattern matches contains; None if not known.
+
+    Outside ``*``, ``?`` and ``/`` a pattern's characters match themselves,
+    so each run of them appears in whatever the pattern matches (``tests/``:
+    ``tests``). A bracket, an escape or a negation is not read here (None):
+    such a pattern is always compiled and matched, as is one of wildcards alone.
+    """
+    if any(special in pattern for special in "[]\\!"):
+        return None
+    return max(_WILDCARDS.split(pattern), key=len) or None

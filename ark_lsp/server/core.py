@@ -434,11 +434,10 @@ _INTERPRETER_STARTED = _interpreter_started()
 
 
 def imported_packages() -> list[str]:
-    """The packages imported so far: top-level names, and ARK's own one level down."""
+    """The packages imported so far: top-level names, and ARK's own modules each by name."""
     names = set()
     for name in list(sys.modules):
-        top, _, rest = name.partition(".")
-        names.add(f"{top}.{rest.partition('.')[0]}" if top == "ark_lsp" and rest else top)
+        names.add(name if name.startswith("ark_lsp.") else name.partition(".")[0])
     return sorted(names)
 
 

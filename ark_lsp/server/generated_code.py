@@ -30,7 +30,6 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import threading
 import typing
 from collections.abc import Callable, Iterator
@@ -244,11 +243,11 @@ def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
 
 def cache_folder() -> Path:
     """Where the compiled code is kept: ``lsprotocol`` in ARK's user cache."""
-    # ARK's user cache, as ark_lsp.trust.user_cache_folder() says, without importing
-    # trust: it would make the rules' and models' dataclasses before the cache is read.
-    import platformdirs
+    # Not by way of ark_lsp.trust: it would make the rules' and models' dataclasses
+    # before the cache is read.
+    from ark_lsp.user_folders import user_cache_folder
 
-    return platformdirs.user_cache_path("ark", appauthor=False) / "lsprotocol"
+    return user_cache_folder() / "lsprotocol"
 
 
 def _lsprotocol_types_file() -> str | None:
@@ -282,6 +281,8 @@ def write_cache(path: Path, code: Any) -> None:
     A failure only costs speed.
     """
     try:
+        import tempfile  # written after the first diagnostics: not imported before
+
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".lsprotocol-")
         try:

@@ -6,6 +6,10 @@ the report and the index, class hierarchies included); only what that
 cannot decide is asked of jedi, which runs in a thread of its own, started
 by the first question it is asked, and is waited for no longer than its
 budget (:mod:`ark_lsp.workflows.jedi_definitions`). This module renders.
+
+What resolves a call site (the workflows above, the references, the
+interpreter's library folders) is imported by the first hover, or in the
+background once the first diagnostics are out: a start does not wait for it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import builtins
 import functools
 import logging
 import re
-import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +25,6 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ark_lsp.analysis.references import reference_at
 from ark_lsp.models import Import, Span, Symbol
 from ark_lsp.rules import import_is_forbidden
 from ark_lsp.server.convert import lsp_hover, server_position
@@ -31,12 +33,12 @@ from ark_lsp.server.documents import Snapshot
 from ark_lsp.server.folders import FolderState
 from ark_lsp.server.protocol import ArkProtocol
 from ark_lsp.store import PerformanceRecord, QualityRow, StoreError, SymbolRecord
-from ark_lsp.workflows.definitions import Definition, DefinitionFinder, Outcome
 from ark_lsp.workflows.gate_reports import function_quality
-from ark_lsp.workflows.jedi_definitions import JediDefinitions, JediQuestion
-from ark_lsp.workflows.library_modules import LibraryModules
 
 if TYPE_CHECKING:
+    from ark_lsp.workflows.definitions import Definition
+    from ark_lsp.workflows.jedi_definitions import JediDefinitions
+    from ark_lsp.workflows.library_modules import LibraryModules
     from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
@@ -186,12 +188,16 @@ def _is_builtin(snapshot: Snapshot, word: str) -> bool:
     return word not in bound
 
 
-LIBRARY_FOLDERS = tuple(
-    Path(folder)
-    for kind in ("stdlib", "platstdlib", "purelib", "platlib")
-    if (folder := sysconfig.get_paths().get(kind))
-)
-"""The interpreter's own libraries: a call into them is hovered from their files too."""
+@functools.cache
+def library_folders() -> tuple[Path, ...]:
+    """The interpreter's own libraries: a call into them is hovered from their files too."""
+    import sysconfig
+
+    return tuple(
+        Path(folder)
+        for kind in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (folder := sysconfig.get_paths().get(kind))
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -208,13 +214,34 @@ def _lines_of_file(
 class Hovers(Feature):
     """Builds hovers; asks jedi, in its own thread, only what the index cannot answer."""
 
+    deferred_imports = (
+        "sysconfig",
+        "ark_lsp.analysis.references",
+        "ark_lsp.workflows.definitions",
+        "ark_lsp.workflows.jedi_definitions",
+        "ark_lsp.workflows.library_modules",
+    )
+
     def __init__(self, server: ArkServer) -> None:
         super().__init__(server)
-        # jedi's start and its background answers hold the interpreter: not while the user types.
-        self.jedi = JediDefinitions(typing_pause=lambda: server.documents.typing_pause_begins())
-        self.library = LibraryModules(LIBRARY_FOLDERS, self._read_module)
         self._prefetched: set[str] = set()
         """Documents whose imported library modules were asked for ahead."""
+
+    @functools.cached_property
+    def jedi(self) -> JediDefinitions:
+        """jedi, asked in its own thread (made by the first hover that needs it)."""
+        from ark_lsp.workflows.jedi_definitions import JediDefinitions
+
+        # jedi's start and its background answers hold the interpreter: not while the user types.
+        server = self.server
+        return JediDefinitions(typing_pause=lambda: server.documents.typing_pause_begins())
+
+    @functools.cached_property
+    def library(self) -> LibraryModules:
+        """The reports of the interpreter's library modules, made in their own thread."""
+        from ark_lsp.workflows.library_modules import LibraryModules
+
+        return LibraryModules(library_folders(), self._read_module)
 
     def register(self) -> None:
         """Answer hover requests."""
@@ -256,9 +283,11 @@ class Hovers(Feature):
             logger.debug("index of %s not warmed: %s", folder.root, error)
 
     def stop(self) -> None:
-        """Let jedi's thread and the library modules' end."""
-        self.jedi.close()
-        self.library.close()
+        """Let jedi's thread and the library modules' end (those that were started)."""
+        if "jedi" in self.__dict__:
+            self.jedi.close()
+        if "library" in self.__dict__:
+            self.library.close()
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
@@ -298,6 +327,9 @@ class Hovers(Feature):
         self, snapshot: Snapshot, line: int, column: int, start: int
     ) -> SymbolFacts | None:
         """The function or class used at a place: from the index, else from jedi in time."""
+        from ark_lsp.analysis.references import reference_at
+        from ark_lsp.workflows.definitions import Definition, DefinitionFinder, Outcome
+
         reference = reference_at(snapshot.report, snapshot.document.lines[line - 1], line, start)
         if reference is None:
             return None
@@ -373,6 +405,8 @@ class Hovers(Feature):
         )
 
     def _resolve_by_jedi(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
+        from ark_lsp.workflows.jedi_definitions import JediQuestion
+
         folder = snapshot.folder
         question = JediQuestion(
             snapshot.document.source, snapshot.path, folder.root if folder else None, line, column
@@ -422,4 +456,4 @@ class Hovers(Feature):
         return _lines_of_file(path, mtime, self.server.documents.read_disk)
 
     def _read_module(self, path: Path) -> bytes:
-        return self.server.documents.read_disk(path, also_within=LIBRARY_FOLDERS)
+        return self.server.documents.read_disk(path, also_within=library_folders())

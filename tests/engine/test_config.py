@@ -15,6 +15,7 @@ import pytest
 
 from ark_lsp.analysis import analyze
 from ark_lsp.config import (
+    DEFAULT_TIER_PATTERNS,
     SandboxSettings,
     Settings,
     load_settings,
@@ -24,6 +25,7 @@ from ark_lsp.config import (
     settings_from_mapping,
 )
 from ark_lsp.config.decoding import resolve
+from ark_lsp.config.patterns import compile_patterns
 from ark_lsp.config.values import Accepts, ArrayOfTables, Table
 from ark_lsp.models import Severity, Tier
 from ark_lsp.rules import user_rule
@@ -482,3 +484,70 @@ def test_an_untrusted_workspace_still_hears_about_its_misspelt_keys(tmp_path: Pa
         "tool.ark.sandbox.netwrok: unknown setting, ignored (did you mean network?)",
     )
     assert loaded.ignored == ()  # a key ARK does not know asks for nothing
+
+
+WORDED_TIERS = (
+    ("pkg/kernel/", Tier.CORE),
+    ("/plugins/*/", Tier.SANDBOX),
+    ("**/vendor/**", Tier.SANDBOX),
+    ("*.gen.py", Tier.SANDBOX),
+    ("Mo?ule_b.py", Tier.CORE),
+    ("legacy.py  ", Tier.CORE),
+)
+"""Patterns whose every match holds a literal word of theirs."""
+UNWORDED_TIERS = (
+    ("Mo?ule_[a-c].py", Tier.CORE),
+    ("!pkg/kernel/boot.py", Tier.TRUSTED),
+    ("scripts/tool\\ x.py", Tier.CORE),
+    ("*", Tier.TESTING),
+)
+"""Patterns always matched: brackets, a negation, an escape, wildcards alone."""
+PATHS = (
+    "mod.py",
+    "django/db/models/fields/__init__.py",
+    "tests/test_x.py",
+    "pkg/tests/helpers.py",
+    "test/a.py",
+    "src/test_b.py",
+    "src/b_test.py",
+    "conftest.py",
+    "pkg/conftest.py",
+    "attest.py",
+    "contest/x.py",
+    "latest/tests.py",
+    "Tests/a.py",
+    ".ark-generated/a.py",
+    "src/.ark-generated/a.py",
+    "pkg/kernel/boot.py",
+    "pkg/kernel/sub/x.py",
+    "plugins/a/b.py",
+    "x/plugins/a/b.py",
+    "a/vendor/b/c.py",
+    "vendor.py",
+    "x.gen.py",
+    "Module_b.py",
+    "Module_d.py",
+    "scripts/tool x.py",
+    "legacy.py",
+)
+
+
+@pytest.mark.parametrize(
+    "user_tiers",
+    [(), WORDED_TIERS, WORDED_TIERS + UNWORDED_TIERS],
+    ids=["defaults", "worded", "unworded"],
+)
+def test_tiers_are_the_first_matching_patterns_when_words_rule_some_out(
+    user_tiers: tuple[tuple[str, Tier], ...],
+) -> None:
+    # The settings compile a pattern only for a path holding its literal words; matching
+    # every pattern, in order, must give the same tier for every path.
+    settings = Settings(tiers=user_tiers)
+    ordered = [
+        (compile_patterns([pattern]), tier)
+        for pattern, tier in (*user_tiers, *DEFAULT_TIER_PATTERNS)
+    ]
+
+    for path in PATHS:
+        expected = next((tier for spec, tier in ordered if spec.match_file(path)), Tier.TRUSTED)
+        assert settings.tier_for(path) is expected, path

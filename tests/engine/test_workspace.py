@@ -11,7 +11,8 @@ import pytest
 
 from ark_lsp import workspace
 from ark_lsp.analysis import analyze
-from ark_lsp.config import Settings, compile_patterns
+from ark_lsp.config import Settings
+from ark_lsp.config.patterns import compile_patterns
 from ark_lsp.models import Tier
 from ark_lsp.store import Store
 from ark_lsp.workspace import discover, find_root, index_workspace

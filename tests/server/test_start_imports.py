@@ -1,9 +1,10 @@
 """What the server imports before its first diagnostics: only what they need.
 
 Editors start a server for every window and wait for its diagnostics, so
-the generators (jinja2), the sandbox (docker), jedi, click and the
-sqlite-utils write paths are imported on first use, or in the background
-once the first diagnostics are out. The server says what it had imported
+the generators (jinja2), the sandbox (docker), jedi, click, the
+sqlite-utils write paths, hover's resolvers, platformdirs and tempfile are
+imported on first use, or in the background once the first diagnostics are
+out. The server says what it had imported
 by then in its debug log; that line is read here from a real start on a
 warm workspace (a new database is made with sqlite-utils' help, once).
 """
@@ -31,6 +32,24 @@ NOT_BEFORE_FIRST_DIAGNOSTICS = {
     "ark_lsp.generate",
     "ark_lsp.sandbox",
     "ark_lsp.gate",
+    # What resolves a hover's call site: the first hover, or the warm-up, imports it.
+    "sysconfig",
+    "ark_lsp.analysis.references",
+    "ark_lsp.workflows.definitions",
+    "ark_lsp.workflows.jedi_definitions",
+    "ark_lsp.workflows.library_modules",
+    # The user folders are found without platformdirs, which imports tempfile and shutil;
+    # files are written (with tempfile) after the start.
+    "platformdirs",
+    "tempfile",
+    "shutil",
+    # No settings file to parse in this workspace; no wrong key or rule id to suggest for.
+    "tomllib",
+    "difflib",
+    # Gitignore-style patterns: compiled for a file only a pattern's words say may match.
+    "pathspec",
+    "re2",
+    "ark_lsp.config.patterns",
 }
 
 
