@@ -414,4 +414,3 @@ def env_build(verbose: bool, rebuild: bool, root: Path | None) -> None:
     if built.problem is not None:
         fail(built.problem, EXIT_FAILURE)
     click.echo(f"{built.kind}: {built.image} ({built.reason})")
-
