@@ -219,11 +219,15 @@ def first_diagnostics(
     With ``until_status`` the server runs on until ARK says its index is ready
     (used to make the workspace warm, untimed).
     """
+    # Everything the client sends is ready before the clock starts: an editor does not
+    # read its capabilities after spawning the server (the first read imports pytest-lsp).
+    params = initialize_params(root, options)
+    text = path.read_text()
     deadline = time.perf_counter() + (INDEX_TIMEOUT_S if until_status else TIMEOUT_S)
     connection = Connection(server, root)
     try:
         uri = path.as_uri()
-        connection.request(1, "initialize", initialize_params(root, options), deadline)
+        connection.request(1, "initialize", params, deadline)
         connection.send({"method": "initialized", "params": {}})
         connection.send(
             {
@@ -233,7 +237,7 @@ def first_diagnostics(
                         "uri": uri,
                         "languageId": "python",
                         "version": 1,
-                        "text": path.read_text(),
+                        "text": text,
                     }
                 },
             }
