@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -254,6 +255,9 @@ class Settings:
 
         decisive = (
             __version__,
+            # The parser and the compiler check (ARK000) are the running Python's: a file
+            # another version analysed may parse, or be refused, differently here.
+            sys.implementation.cache_tag,
             self.tiers,
             self.select,
             self.ignore,

@@ -2,7 +2,7 @@
 
 A warm workspace's index already holds the findings of every file: a file
 opened with the very bytes the index analysed, under the same rules,
-settings and ARK (``Settings.analysis_key``, which names ARK's version),
+settings, ARK and Python (``Settings.analysis_key``, which names both versions),
 gets them without a second analysis. Anything less certain gets None, and
 the caller analyses the text.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -49,6 +50,14 @@ def test_a_severity_override_changes_what_the_diagnostic_says() -> None:
     (violation,) = analyze("eval(x)\n", "m.py", settings).violations
     assert (violation.rule, violation.severity) == ("ARK001", Severity.WARNING)
     assert settings.analysis_key != Settings().analysis_key
+
+
+def test_files_another_python_analysed_are_analysed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    here = Settings().analysis_key
+    monkeypatch.setattr(sys.implementation, "cache_tag", "cpython-399")
+    assert Settings().analysis_key != here
 
 
 def test_sandbox_settings_are_decoded_and_merged_over_the_base() -> None:
