@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from ark_lsp.project import Project
+from ark_lsp.store import StoreError
 from ark_lsp.workflows.index import IndexCancelled, refresh_index
+from ark_lsp.workspace import BATCH_SIZE
 
 
 def test_a_refresh_indexes_what_changed_and_only_that(project: Project) -> None:
@@ -48,3 +52,24 @@ def test_progress_is_reported_and_cancel_stops_the_run(project: Project) -> None
 def test_only_the_targets_are_refreshed(project: Project, shop: Path) -> None:
     figures = refresh_index(project, targets=[shop / "shop" / "pricing.py"])
     assert (figures.files_scanned, figures.files_indexed) == (1, 1)
+
+
+def test_a_failed_write_ends_the_run_and_keeps_the_batches_before(project: Project) -> None:
+    refresh_index(project)
+    for number in range(600):
+        (project.root / "shop" / f"m{number:03}.py").write_text(f"def f{number}():\n    pass\n")
+    # A real SQLite error in the middle of the run: the insert of one file is refused.
+    with closing(sqlite3.connect(project.database)) as outside:
+        outside.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON code_index WHEN NEW.path = 'shop/m300.py' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+
+    with pytest.raises(StoreError, match="refused by the test"):
+        refresh_index(project, jobs=1)
+
+    with project.open_store() as store:
+        added = {path for path in store.index.file_states() if "/m" in path}
+        # The first batch was written whole; the refused file's batch left nothing behind.
+        assert added == {f"shop/m{number:03}.py" for number in range(BATCH_SIZE)}
+        assert store.index.counts().symbols == 3 + BATCH_SIZE
