@@ -45,7 +45,9 @@ class Indexer:
     After each run that ends well, the features hear of it (``Feature.indexed``).
     A refresh of some files only (a save, files changed on disk) starts once
     the user pauses typing (:meth:`Documents.typing_paused`), so that the
-    edits' diagnostics do not wait on it.
+    edits' diagnostics do not wait on it; a refresh of a whole folder (the
+    user's ``ark.reindex``, a start) waits for nothing, and takes a waiting
+    refresh of some of its files along.
     """
 
     def __init__(self, server: ArkServer) -> None:
@@ -53,6 +55,8 @@ class Indexer:
         self._waiting: dict[Path, _Request] = {}
         self._task: asyncio.Task[None] | None = None
         self._held = False
+        self._whole_run_asked = asyncio.Event()
+        """Set when a folder's whole refresh is asked for while a refresh of some files waits."""
 
     def hold(self) -> None:
         """Let requests wait until :meth:`release` (the start's first diagnostics go first)."""
@@ -71,6 +75,7 @@ class Indexer:
         pending = self._waiting.setdefault(folder.root, _Request())
         if targets is None:
             pending.everything = True
+            self._whole_run_asked.set()
         else:
             pending.targets.update(targets)
         waiter: asyncio.Future[IndexFigures | None] = asyncio.get_running_loop().create_future()
@@ -86,13 +91,26 @@ class Indexer:
                 # The run holds the interpreter while it analyses the saved file (a parse
                 # of the whole file is one call that never lets go of it): an edit meanwhile
                 # would wait for its diagnostics. Requests arriving meanwhile join this one.
-                await self._server.documents.typing_paused(longest=LONGEST_DEFERRAL)
+                await self._typing_paused_or_whole_run()
             pending = self._waiting.pop(root)
             folder = self._server.folders.get(root)
             figures = await self._run(folder, pending) if folder is not None else None
             for waiter in pending.waiters:
                 if not waiter.done():
                     waiter.set_result(figures)
+
+    async def _typing_paused_or_whole_run(self) -> None:
+        """Return once typing pauses, or at once when a whole refresh is asked for meanwhile."""
+        self._whole_run_asked.clear()
+        paused = asyncio.ensure_future(
+            self._server.documents.typing_paused(longest=LONGEST_DEFERRAL)
+        )
+        whole = asyncio.ensure_future(self._whole_run_asked.wait())
+        try:
+            await asyncio.wait((paused, whole), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            paused.cancel()
+            whole.cancel()
 
     async def _run(self, folder: FolderState, pending: _Request) -> IndexFigures | None:
         targets = () if pending.everything else sorted(pending.targets)

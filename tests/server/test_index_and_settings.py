@@ -135,6 +135,50 @@ async def test_a_file_saved_while_typing_is_indexed_once_typing_pauses(
 
 
 @pytest.mark.asyncio
+async def test_reindex_asked_while_typing_goes_on_does_not_wait_for_a_pause(
+    client: LanguageClient, workspace: Path
+) -> None:
+    path = workspace / "pkg" / "totals.py"
+    path.write_text("")
+    await reindex(client)
+    await open_file(client, path, "")
+    typing = True
+
+    async def type_without_a_pause() -> None:
+        text, version = "", 1
+        while typing:
+            version += 1
+            text += f"def total_{version}(rows):\n    return sum(rows)\n\n"
+            client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(
+                        uri=path.as_uri(), version=version
+                    ),
+                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                )
+            )
+            if version == 3:  # a save's refresh now waits for typing to pause
+                path.write_text(text)
+                client.text_document_did_save(
+                    types.DidSaveTextDocumentParams(
+                        text_document=types.TextDocumentIdentifier(uri=path.as_uri())
+                    )
+                )
+            await asyncio.sleep(0.1)  # well inside the pause a refresh waits for
+
+    typist = asyncio.ensure_future(type_without_a_pause())
+    try:
+        await asyncio.sleep(0.5)  # the save's refresh is waiting
+        # Asked for by the user: answered while typing goes on, not after the longest
+        # deferral (30 s) a save's refresh may wait.
+        folders = await asyncio.wait_for(reindex(client), timeout=20)
+    finally:
+        typing = False
+        await typist
+    assert all(figures.get("files_scanned") for figures in folders.values()), folders
+
+
+@pytest.mark.asyncio
 async def test_settings_changes_apply_without_a_restart(
     client: LanguageClient, workspace: Path
 ) -> None:
