@@ -96,6 +96,23 @@ async def test_files_changed_on_disk_update_the_index(
     assert await symbol_files("render_report") == set()
 
 
+def type_text(client: LanguageClient, path: Path, text: str, version: int, *, save: bool) -> None:
+    """Send the document's new text as an editor does while the user types; saved if ``save``."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    if save:
+        path.write_text(text)
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=path.as_uri())
+            )
+        )
+
+
 @pytest.mark.asyncio
 async def test_a_file_saved_while_typing_is_indexed_once_typing_pauses(
     client: LanguageClient, workspace: Path
@@ -107,21 +124,8 @@ async def test_a_file_saved_while_typing_is_indexed_once_typing_pauses(
     text = ""
     for version in range(2, 7):
         text += f"def total_{version}(rows):\n    return sum(rows)\n\n"
-        client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(
-                    uri=path.as_uri(), version=version
-                ),
-                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-            )
-        )
-        if version == 3:  # saved in the middle of typing, which goes on
-            path.write_text(text)
-            client.text_document_did_save(
-                types.DidSaveTextDocumentParams(
-                    text_document=types.TextDocumentIdentifier(uri=path.as_uri())
-                )
-            )
+        # saved in the middle of typing, which goes on
+        type_text(client, path, text, version, save=version == 3)
         await asyncio.sleep(0.05)
 
     # No reindex asked for: the save's own refresh brings the saved text in.
@@ -149,21 +153,8 @@ async def test_reindex_asked_while_typing_goes_on_does_not_wait_for_a_pause(
         while typing:
             version += 1
             text += f"def total_{version}(rows):\n    return sum(rows)\n\n"
-            client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(
-                        uri=path.as_uri(), version=version
-                    ),
-                    content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-                )
-            )
-            if version == 3:  # a save's refresh now waits for typing to pause
-                path.write_text(text)
-                client.text_document_did_save(
-                    types.DidSaveTextDocumentParams(
-                        text_document=types.TextDocumentIdentifier(uri=path.as_uri())
-                    )
-                )
+            # the save's refresh then waits for typing to pause
+            type_text(client, path, text, version, save=version == 3)
             await asyncio.sleep(0.1)  # well inside the pause a refresh waits for
 
     typist = asyncio.ensure_future(type_without_a_pause())
