@@ -96,6 +96,14 @@ async def test_files_changed_on_disk_update_the_index(
     assert await symbol_files("render_report") == set()
 
 
+async def open_empty_module(client: LanguageClient, path: Path) -> Path:
+    """An empty module, indexed, then opened in the editor."""
+    path.write_text("")
+    await reindex(client)
+    await open_file(client, path, "")
+    return path
+
+
 def type_text(client: LanguageClient, path: Path, text: str, version: int, *, save: bool) -> None:
     """Send the document's new text as an editor does while the user types; saved if ``save``."""
     client.text_document_did_change(
@@ -117,10 +125,7 @@ def type_text(client: LanguageClient, path: Path, text: str, version: int, *, sa
 async def test_a_file_saved_while_typing_is_indexed_once_typing_pauses(
     client: LanguageClient, workspace: Path
 ) -> None:
-    path = workspace / "pkg" / "totals.py"
-    path.write_text("")
-    await reindex(client)
-    await open_file(client, path, "")
+    path = await open_empty_module(client, workspace / "pkg" / "totals.py")
     text = ""
     for version in range(2, 7):
         text += f"def total_{version}(rows):\n    return sum(rows)\n\n"
@@ -142,10 +147,7 @@ async def test_a_file_saved_while_typing_is_indexed_once_typing_pauses(
 async def test_reindex_asked_while_typing_goes_on_does_not_wait_for_a_pause(
     client: LanguageClient, workspace: Path
 ) -> None:
-    path = workspace / "pkg" / "totals.py"
-    path.write_text("")
-    await reindex(client)
-    await open_file(client, path, "")
+    path = await open_empty_module(client, workspace / "pkg" / "totals.py")
     typing = True
 
     async def type_without_a_pause() -> None:
