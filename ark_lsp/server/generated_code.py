@@ -281,10 +281,11 @@ def write_cache(path: Path, code: Any) -> None:
     A failure only costs speed.
     """
     try:
-        import tempfile  # written after the first diagnostics: not imported before
-
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".lsprotocol-")
+        # Named by this process and thread rather than by tempfile, which a start would
+        # otherwise import (an editor's first start records its capabilities at initialize).
+        temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(marshal.dumps(code))

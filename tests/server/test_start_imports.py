@@ -101,8 +101,11 @@ async def first_diagnostics_then_exit(workspace: Path, log: Path) -> list[types.
 
 @pytest.mark.asyncio
 async def test_the_first_diagnostics_need_no_generator_sandbox_jedi_or_click(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # ARK's user cache empty, as on a machine's first start: the compiled code, lsprotocol's
+    # plan and the editor's capabilities are written then, without importing tempfile.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     (workspace / "unsafe.py").write_text(UNSAFE)
