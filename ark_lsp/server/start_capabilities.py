@@ -24,6 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import marshal
+import os
+import sys
 import threading
 import typing
 from _blake2 import blake2b  # hashlib's own, without hashlib's import of OpenSSL
@@ -128,6 +130,28 @@ def _class_in(declared: Any) -> type:
     return found
 
 
+DECIDING_MODULES = ("cattrs.converters", "ark_lsp.server.protocol")
+"""The modules whose code decides what structuring accepts: cattrs's, ARK's strict converter's."""
+
+
+def _deciding_files() -> list[str]:
+    """The sizes and times of :data:`DECIDING_MODULES`' files, as a ``.pyc`` is checked.
+
+    ARK's version is not bumped between builds, and cattrs is not pinned: a
+    change to either starts a new record, so capabilities are structured
+    whole again before any is cut.
+    """
+    stamps = []
+    for name in DECIDING_MODULES:
+        module = sys.modules.get(name)
+        try:
+            stat = os.stat(getattr(module, "__file__", None) or "")
+            stamps.append(f"{stat.st_size:x}{stat.st_mtime_ns:x}")
+        except OSError:
+            stamps.append("0")
+    return stamps
+
+
 class SeenValid:
     """Digests of capabilities that were structured whole without error, kept in a file."""
 
@@ -144,8 +168,8 @@ class SeenValid:
 
     @staticmethod
     def digest(capabilities: dict[str, Any]) -> str:
-        """What identifies these capabilities, for this ARK, lsprotocol and pygls."""
-        text = json.dumps([__version__, PINNED, capabilities], sort_keys=True)
+        """What identifies these capabilities, for this ARK, lsprotocol, pygls and cattrs."""
+        text = json.dumps([__version__, PINNED, _deciding_files(), capabilities], sort_keys=True)
         return blake2b(text.encode(), digest_size=16).hexdigest()
 
     def _read(self) -> list[str]:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from support.lsp import SERVER
 from ark_lsp.server import create_server
 from ark_lsp.server.client_support import ClientSupport
 from ark_lsp.server.protocol import strict_converter
-from ark_lsp.server.start_capabilities import READ_AT_START, ReadAtStart, structure_read_at_start
+from ark_lsp.server.start_capabilities import (
+    DECIDING_MODULES,
+    READ_AT_START,
+    ReadAtStart,
+    SeenValid,
+    structure_read_at_start,
+)
 
 CLIENTS = sorted(
     entry.name
@@ -190,3 +197,17 @@ async def test_a_cut_that_fails_reads_the_capabilities_whole(
     assert "result" in answer
     assert "could not be cut" in caplog.text
     assert server.protocol.__dict__["_client_capabilities"] == whole
+
+
+def test_a_change_to_arks_converter_or_cattrs_forgets_what_was_seen_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capabilities = capabilities_of(CLIENTS[0])
+    before = SeenValid.digest(capabilities)
+    assert SeenValid.digest(capabilities) == before  # the same files: the same record
+    for name in DECIDING_MODULES:
+        edited = tmp_path / f"{name}.py"
+        edited.write_text("# another build\n")
+        with monkeypatch.context() as patch:
+            patch.setattr(sys.modules[name], "__file__", str(edited))
+            assert SeenValid.digest(capabilities) != before, name
