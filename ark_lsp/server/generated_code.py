@@ -230,15 +230,19 @@ def cache_path(attrs_make: ModuleType, cattrs_gen: ModuleType) -> Path:
     more than it saves): another install starts another file. Each entry is
     keyed by the source it was compiled from anyway.
     """
-    stamps = []
-    for origin in (attrs_make.__file__, cattrs_gen.__file__, _lsprotocol_types_file()):
-        try:
-            stat = os.stat(origin or "")
-            stamps.append(f"{stat.st_size:x}{stat.st_mtime_ns:x}")
-        except OSError:
-            stamps.append("0")
+    origins = (attrs_make.__file__, cattrs_gen.__file__, _lsprotocol_types_file())
+    stamps = [file_stamp(origin) for origin in origins]
     name = f"{'-'.join(stamps)}-{sys.implementation.cache_tag}.marshal"
     return cache_folder() / name
+
+
+def file_stamp(path: str | None) -> str:
+    """A file's size and modification time, as a ``.pyc`` is checked against its source."""
+    try:
+        stat = os.stat(path or "")
+    except OSError:
+        return "0"
+    return f"{stat.st_size:x}{stat.st_mtime_ns:x}"
 
 
 def cache_folder() -> Path:

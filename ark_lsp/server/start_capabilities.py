@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import logging
 import marshal
-import os
 import sys
 import threading
 import typing
@@ -38,7 +37,7 @@ import cattrs
 from lsprotocol import types
 
 from ark_lsp import __version__
-from ark_lsp.server.generated_code import cache_folder, write_cache
+from ark_lsp.server.generated_code import cache_folder, file_stamp, write_cache
 from ark_lsp.server.lazy_protocol import PINNED, pinned_versions
 
 logger = logging.getLogger(__name__)
@@ -141,15 +140,9 @@ def _deciding_files() -> list[str]:
     change to either starts a new record, so capabilities are structured
     whole again before any is cut.
     """
-    stamps = []
-    for name in DECIDING_MODULES:
-        module = sys.modules.get(name)
-        try:
-            stat = os.stat(getattr(module, "__file__", None) or "")
-            stamps.append(f"{stat.st_size:x}{stat.st_mtime_ns:x}")
-        except OSError:
-            stamps.append("0")
-    return stamps
+    return [
+        file_stamp(getattr(sys.modules.get(name), "__file__", None)) for name in DECIDING_MODULES
+    ]
 
 
 class SeenValid:
