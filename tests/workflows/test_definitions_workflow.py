@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -149,6 +149,24 @@ def find_in(store: Store, source: str, line: int, word: str) -> Definition | obj
     return DefinitionFinder(report, "variables.py", store.index, lines=lines).find(reference, line)
 
 
+def find_reading(
+    store: Store, source: str, path: str, line: int, column: int, others: Mapping[str, str]
+) -> Definition | object:
+    """What the reference at ``line``, ``column`` of ``source`` names; ``others``: other files."""
+    report = analyze(source, path)
+    lines = source.splitlines()
+    reference = reference_at(report, lines[line - 1], line, column)
+    assert reference is not None
+    finder = DefinitionFinder(
+        report, path, store.index, lines=lines, read=lambda name: _lines_of(others.get(name))
+    )
+    return finder.find(reference, line)
+
+
+def _lines_of(text: str | None) -> list[str] | None:
+    return None if text is None else text.splitlines()
+
+
 def qualname_of(found: Definition | object) -> str:
     assert isinstance(found, Definition), found
     assert found.path == "shapes.py"
@@ -211,19 +229,8 @@ def test_a_module_level_object_resolves_from_its_one_binding(store: Store, tmp_p
     store.index.write_files([IndexedFile("registry.py", FileState(len(REGISTRY), 1, "r"), report)])
 
     def find_object(line: int, word: str) -> Definition | object:
-        report = analyze(OBJECTS, "objects.py")
-        lines = OBJECTS.splitlines()
-        text = lines[line - 1]
-        reference = reference_at(report, text, line, text.index(f".{word}") + 1)
-        assert reference is not None
-        finder = DefinitionFinder(
-            report,
-            "objects.py",
-            store.index,
-            lines=lines,
-            read=lambda path: REGISTRY.splitlines() if path == "registry.py" else None,
-        )
-        return finder.find(reference, line)
+        column = OBJECTS.splitlines()[line - 1].index(f".{word}") + 1
+        return find_reading(store, OBJECTS, "objects.py", line, column, {"registry.py": REGISTRY})
 
     assert qualname_of(find_object(11, "area")) == "Round.area"  # round_one = Round()
     assert qualname_of(find_object(13, "name")) == "Shape.name"  # registry.default
@@ -289,21 +296,14 @@ def test_an_attribute_of_one_class_resolves_through_the_hierarchy(
     store.index.write_files([IndexedFile("owners.py", FileState(len(OWNERS), 1, "o"), report)])
 
     def find_attribute(text: str) -> Definition | object:
-        report = analyze(ATTRIBUTES, "attributes.py")
         lines = ATTRIBUTES.splitlines()
         line = next(n for n, each in enumerate(lines, 1) if each.strip() == text)
         word = text.rpartition(".")[2].partition("(")[0]
         column = lines[line - 1].rindex(f".{word}") + 1
+        report = analyze(ATTRIBUTES, "attributes.py")
         reference = reference_at(report, lines[line - 1], line, column)
         assert reference is not None and reference.name == word
-        finder = DefinitionFinder(
-            report,
-            "attributes.py",
-            store.index,
-            lines=lines,
-            read=lambda path: OWNERS.splitlines() if path == "owners.py" else None,
-        )
-        return finder.find(reference, line)
+        return find_reading(store, ATTRIBUTES, "attributes.py", line, column, {"owners.py": OWNERS})
 
     assert qualname_of(find_attribute("self.made.area()")) == "Shape.area"  # = Square()
     assert qualname_of(find_attribute("self.typed.name()")) == "Round.name"  # : "shapes.Round"
@@ -343,29 +343,12 @@ def test_a_module_level_object_named_in_comments_and_docstrings_resolves(
     report = analyze(APPS, "registry.py")
     store.index.write_files([IndexedFile("registry.py", FileState(len(APPS), 1, "a"), report)])
     source = "from registry import apps\n\n\ndef get(label):\n    return apps.get_model(label)\n"
-    report = analyze(source, "fields.py")
-    lines = source.splitlines()
-    reference = reference_at(report, lines[4], 5, lines[4].index("get_model"))
-    assert reference is not None
-    finder = DefinitionFinder(
-        report,
-        "fields.py",
-        store.index,
-        lines=lines,
-        read=lambda path: APPS.splitlines() if path == "registry.py" else None,
-    )
-    found = finder.find(reference, 5)
+    column = source.splitlines()[4].index("get_model")
+    found = find_reading(store, source, "fields.py", 5, column, {"registry.py": APPS})
     assert isinstance(found, Definition) and (found.path, found.qualname) == (
         "registry.py",
         "Apps.get_model",
     )
     # bound a second time in code, not prose: the index does not say
     twice = APPS + "if installed:\n    apps = Apps()\n"
-    finder = DefinitionFinder(
-        report,
-        "fields.py",
-        store.index,
-        lines=lines,
-        read=lambda path: twice.splitlines() if path == "registry.py" else None,
-    )
-    assert finder.find(reference, 5) is UNKNOWN
+    assert find_reading(store, source, "fields.py", 5, column, {"registry.py": twice}) is UNKNOWN
