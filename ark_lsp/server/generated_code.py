@@ -288,8 +288,11 @@ def write_cache(path: Path, code: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Named by this process and thread rather than by tempfile, which a start would
         # otherwise import (an editor's first start records its capabilities at initialize).
+        # No live writer shares the name, so one left by a writer that died is overwritten;
+        # a symbolic link planted under it is refused, not followed.
         temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}")
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        handle = os.open(temporary, flags, 0o600)
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(marshal.dumps(code))

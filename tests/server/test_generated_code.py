@@ -7,9 +7,14 @@ the server is: attrs writes that seed into a frozen class's ``__hash__``.
 from __future__ import annotations
 
 import json
+import marshal
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+from ark_lsp.server.generated_code import write_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,3 +76,30 @@ def test_a_cache_that_cannot_be_read_is_compiled_anew(tmp_path: Path) -> None:
 
     assert start(cache, seed=1)["used"] == 0
     assert start(cache, seed=1)["compiled"] == 0
+
+
+def test_a_temporary_file_left_by_a_writer_that_died_does_not_stop_the_next_write(
+    tmp_path: Path,
+) -> None:
+    """A crash mid-write leaves ``.NAME.PID-THREAD``; a process with the same ids still writes."""
+    kept = tmp_path / "kept.bin"
+    leftover = kept.with_name(f".{kept.name}.{os.getpid()}-{threading.get_ident()}")
+    leftover.write_bytes(b"half a write")
+
+    write_cache(kept, ("plan", 1))
+
+    assert marshal.loads(kept.read_bytes()) == ("plan", 1)
+    assert not leftover.exists()
+
+
+def test_a_symbolic_link_at_the_temporary_name_is_not_followed(tmp_path: Path) -> None:
+    kept = tmp_path / "kept.bin"
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("not ARK's")
+    planted = kept.with_name(f".{kept.name}.{os.getpid()}-{threading.get_ident()}")
+    planted.symlink_to(elsewhere)
+
+    write_cache(kept, ("plan", 1))
+
+    assert elsewhere.read_text() == "not ARK's"
+    assert not kept.exists()
