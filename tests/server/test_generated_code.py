@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from ark_lsp.server.generated_code import write_cache
@@ -103,3 +104,34 @@ def test_a_symbolic_link_at_the_temporary_name_is_not_followed(tmp_path: Path) -
 
     assert elsewhere.read_text() == "not ARK's"
     assert not kept.exists()
+
+
+def test_a_new_install_s_first_write_removes_caches_not_written_for_weeks(tmp_path: Path) -> None:
+    """Each install of ARK, attrs, cattrs or lsprotocol has its own file of a few megabytes."""
+    weeks_ago = time.time() - 30 * 24 * 3600
+    forgotten = tmp_path / "old-install.marshal"
+    half_written = tmp_path / ".old-install.marshal.123-456"
+    recent = tmp_path / "other-install.marshal"
+    for path in (forgotten, half_written, recent):
+        path.write_bytes(b"code")
+    for path in (forgotten, half_written):
+        os.utime(path, (weeks_ago, weeks_ago))
+
+    write_cache(tmp_path / "this-install.marshal", {"key": b"code"})
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "other-install.marshal",
+        "this-install.marshal",
+    ]
+
+
+def test_writing_a_cache_again_leaves_the_others_alone(tmp_path: Path) -> None:
+    kept = tmp_path / "this-install.marshal"
+    write_cache(kept, {"key": b"code"})
+    forgotten = tmp_path / "old-install.marshal"
+    forgotten.write_bytes(b"code")
+    os.utime(forgotten, (0, 0))
+
+    write_cache(kept, {"key": b"more code"})
+
+    assert forgotten.exists()
