@@ -26,11 +26,16 @@ from typing import Any
 from corpus import CACHE
 
 BIN = Path(sys.executable).parent
+CHECKOUT = Path(__file__).resolve().parents[1]
+"""The ARK these benchmarks belong to: the one they time, whichever checkout the venv holds."""
 CHILD_ENV = {
     **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     "PYTHONPYCACHEPREFIX": str(CACHE / "pycache"),
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH", "")])),
 }
-"""The tools' environment: bytecode cached (in the git-ignored cache), as when installed."""
+"""The tools' environment: bytecode cached (in the git-ignored cache), as when installed,
+and this checkout's ``ark_lsp`` first (a venv installed from another checkout would
+otherwise be timed: a worktree's benchmark would measure the main tree)."""
 
 
 class BenchmarkError(Exception):

@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import threading
+import time
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -279,17 +280,29 @@ def read_cache(path: Path) -> dict[str, CodeType | bytes]:
     }
 
 
+STALE_AFTER_S = 14 * 24 * 3600
+"""A cache file not written for this long goes when another install starts its own."""
+
+
 def write_cache(path: Path, code: Any) -> None:
     """Keep ``code``, marshalled, at ``path`` (written whole, then renamed).
 
-    A failure only costs speed.
+    A failure only costs speed. The first write of a new file (another
+    install of ARK or of the packages it compiles for, another Python)
+    removes the folder's files not written for :data:`STALE_AFTER_S`: each
+    install's cache is a few megabytes, and an old one is never read again.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _remove_stale(path.parent)
         # Named by this process and thread rather than by tempfile, which a start would
         # otherwise import (an editor's first start records its capabilities at initialize).
+        # No live writer shares the name, so one left by a writer that died is overwritten;
+        # a symbolic link planted under it is refused, not followed.
         temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}")
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+        handle = os.open(temporary, flags, 0o600)
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(marshal.dumps(code))
@@ -300,3 +313,17 @@ def write_cache(path: Path, code: Any) -> None:
             raise
     except (OSError, ValueError) as error:
         logger.info("lsprotocol's compiled methods not cached: %s", error)
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove the files of ``folder`` not written for :data:`STALE_AFTER_S`.
+
+    An install in use whose file goes with them only writes it again, once.
+    """
+    # os.scandir rather than Path.glob: a start may come here, and glob imports fnmatch.
+    stale_before = time.time() - STALE_AFTER_S
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < stale_before:
+                    os.unlink(entry.path)
