@@ -67,6 +67,12 @@ not wait for it to end, only for its first second.
 LOADED_AT_FIRST_DIAGNOSTICS = "packages imported by the first diagnostics:"
 """How the debug log starts the line naming them (the start-up test reads it)."""
 
+NOTHING_OPENED_AT_START = "no document opened at start: the index is refreshed now"
+"""What the debug log says when a start has no first diagnostics to wait for."""
+
+DEFERRED_IMPORTING = "importing what the features deferred"
+"""What the debug log says as the features' deferred imports start."""
+
 DEFERRED_IMPORTED = "deferred imports done"
 """What the debug log says once the features' deferred imports are in."""
 
@@ -246,6 +252,7 @@ class ArkServer(LanguageServer):
             # so before its answer to workspace/configuration (messages are read in order):
             # with none open by then, no first diagnostics are coming to wait for.
             if answered and not ls.workspace.text_documents:
+                logger.debug(NOTHING_OPENED_AT_START)
                 ls.warm_up()
             else:
                 asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls.warm_up)
@@ -313,6 +320,7 @@ class ArkServer(LanguageServer):
         if self.jobs.stopping:
             return
         modules = self.features.deferred_imports()
+        logger.debug("%s: %d modules", DEFERRED_IMPORTING, len(modules))
         threading.Thread(
             target=_import_in_background, args=(modules,), name="ark-warm-up", daemon=True
         ).start()
