@@ -69,7 +69,7 @@ class Indexer:
             self._task = asyncio.ensure_future(self._drain())
 
     async def settled(self) -> None:
-        """Return once no run is going and none is set to follow (held requests wait on)."""
+        """Return once no run is going and none is set to follow (requests held back aside)."""
         while self._task is not None and not self._task.done():
             await asyncio.wait((self._task,))
 
