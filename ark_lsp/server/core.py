@@ -51,10 +51,27 @@ STATUS_NOTIFICATION = "ark/status"
 """Sent whenever an index run starts or ends, for editors' status bars."""
 
 WARM_UP_AFTER = 0.5
-"""Seconds after ``initialized``: the index and the deferred imports start by then at the latest."""
+"""Seconds after ``initialized``: a start that opened documents has its index refreshed by then.
+
+A start that opened none does not wait for it (see ``initialized`` below).
+"""
+
+DEFERRED_IMPORTS_WAIT = 1.0
+"""Seconds the deferred imports wait at most for the start's index runs to end.
+
+A warm refresh walks the folder in this process; the imports would share the
+interpreter with it. A cold one parses in worker processes: the imports need
+not wait for it to end, only for its first second.
+"""
 
 LOADED_AT_FIRST_DIAGNOSTICS = "packages imported by the first diagnostics:"
 """How the debug log starts the line naming them (the start-up test reads it)."""
+
+NOTHING_OPENED_AT_START = "no document opened at start: the index is refreshed now"
+"""What the debug log says when a start has no first diagnostics to wait for."""
+
+DEFERRED_IMPORTING = "importing what the features deferred"
+"""What the debug log says as the features' deferred imports start."""
 
 DEFERRED_IMPORTED = "deferred imports done"
 """What the debug log says once the features' deferred imports are in."""
@@ -191,6 +208,7 @@ class ArkServer(LanguageServer):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._configured: asyncio.Event | None = None
         self._warming_up = False
+        self._deferred_imports: asyncio.Future[None] | None = None
         self._register_lifecycle()
         self.code_actions.register()
         self.code_lenses.register()
@@ -218,7 +236,7 @@ class ArkServer(LanguageServer):
 
         @self.feature(types.INITIALIZED)
         async def initialized(ls: ArkServer, params: types.InitializedParams) -> None:
-            await ls.configure(ls.folders.all())
+            answered = await ls.configure(ls.folders.all())
             ls.settings_applied()
             # The index of a warm workspace is refreshed once the first diagnostics are
             # out: its walk of the files would otherwise share the interpreter with them.
@@ -230,7 +248,14 @@ class ArkServer(LanguageServer):
             # What start-up loaded (protocol types, the settings) lives as long as
             # the server: keep the cyclic collector from walking it on every full pass.
             gc.freeze()
-            asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls.warm_up)
+            # An editor sends the didOpen of the files it shows along with ``initialized``,
+            # so before its answer to workspace/configuration (messages are read in order):
+            # with none open by then, no first diagnostics are coming to wait for.
+            if answered and not ls.workspace.text_documents:
+                logger.debug(NOTHING_OPENED_AT_START)
+                ls.warm_up()
+            else:
+                asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls.warm_up)
 
         @self.feature(types.SHUTDOWN)
         def shutdown(ls: ArkServer, params: None) -> None:
@@ -263,13 +288,15 @@ class ArkServer(LanguageServer):
         save_compiled()
 
     def warm_up(self) -> None:
-        """The first diagnostics are out: refresh the index, import what the features deferred.
+        """The first diagnostics are out (or none are coming): refresh the index, import the rest.
 
         Called again, or before start-up has given the folders their settings
         (diagnostics published before then are of the defaults), it does
         nothing. Until then only what the first diagnostics need was imported
         (the start-up test holds that, from the debug log's line); the imports
-        run in the background.
+        run in the background once the index runs this starts have ended (or
+        ``DEFERRED_IMPORTS_WAIT`` later at most), so that a warm workspace is
+        ready without sharing the interpreter with them.
         """
         if self._warming_up or self._configured is None or not self._configured.is_set():
             return
@@ -283,21 +310,32 @@ class ArkServer(LanguageServer):
                 (time.monotonic() - _INTERPRETER_STARTED) * 1000,
                 lazy_protocol.made_so_far(),
             )
+        self._deferred_imports = asyncio.ensure_future(self._import_deferred())
+        self.features.first_diagnostics_out()
+
+    async def _import_deferred(self) -> None:
+        """Import what the features deferred, in a thread, once the start's index runs end."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.index.settled(), DEFERRED_IMPORTS_WAIT)
+        if self.jobs.stopping:
+            return
         modules = self.features.deferred_imports()
+        logger.debug("%s: %d modules", DEFERRED_IMPORTING, len(modules))
         threading.Thread(
             target=_import_in_background, args=(modules,), name="ark-warm-up", daemon=True
         ).start()
-        self.features.first_diagnostics_out()
 
     # --- settings ----------------------------------------------------------------------------
 
-    async def configure(self, folders: Sequence[FolderState], pushed: Any = None) -> None:
+    async def configure(self, folders: Sequence[FolderState], pushed: Any = None) -> bool:
         """Give folders their settings: pyproject, then initializationOptions, then the editor's.
 
         ``pushed`` is what a ``didChangeConfiguration`` carried, used when the
-        client cannot be asked (``workspace/configuration``).
+        client cannot be asked (``workspace/configuration``). Returns whether
+        the client was asked and answered.
         """
         sections: Sequence[Any] = [pushed] * len(folders)
+        answered = False
         if self.client_support.configuration and folders:
             try:
                 sections = await self.workspace_configuration_async(
@@ -307,6 +345,7 @@ class ArkServer(LanguageServer):
                         ]
                     )
                 )
+                answered = True
             except Exception as error:  # a client that fails here still gets a working server
                 logger.warning("workspace/configuration failed: %s", error)
         for folder, section in zip(folders, sections, strict=False):
@@ -318,6 +357,7 @@ class ArkServer(LanguageServer):
         loose = settings_from_mapping(self.initialization_options, where="initializationOptions")
         # Files outside every folder: the editor's settings only, and never a database.
         self.folders.loose.project = Project(self.folders.loose.root, loose)
+        return answered
 
     def settings_applied(self) -> None:
         """New settings: what the features show is brought up to date."""

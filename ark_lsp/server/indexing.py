@@ -68,6 +68,11 @@ class Indexer:
         if self._waiting and (self._task is None or self._task.done()):
             self._task = asyncio.ensure_future(self._drain())
 
+    async def settled(self) -> None:
+        """Return once no run is going and none is set to follow (requests held back aside)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait((self._task,))
+
     def request(
         self, folder: FolderState, targets: Iterable[Path] | None = None
     ) -> asyncio.Future[IndexFigures | None]:
