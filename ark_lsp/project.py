@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +53,6 @@ if TYPE_CHECKING:
     from ark_lsp.rules import Rule
     from ark_lsp.sandbox import Limits, RunRequest, RunResult, SandboxRunner
 
-logger = logging.getLogger(__name__)
 
 Layers = Sequence[tuple[str, Mapping[str, Any]]]
 """The user's own settings layers, lowest first, as ``(where, table)`` pairs."""
@@ -334,7 +332,10 @@ class Project:
             with self.open_store() as store:
                 return record_run(store, request, result)
         except StoreError as error:  # the run happened; failing to record it must not hide it
-            logger.warning("could not record a sandbox run: %s", error)
+            # Imported here: the commands that run no sandbox (ark index) need no logging.
+            import logging
+
+            logging.getLogger(__name__).warning("could not record a sandbox run: %s", error)
             return result
 
 

@@ -32,7 +32,7 @@ from ark_lsp.rules import (
 if TYPE_CHECKING:
     from ark_lsp.analysis.bindings import ModuleBindings, Position
     from ark_lsp.analysis.flow import ModuleFlow
-    from ark_lsp.analysis.scopes import Scope
+    from ark_lsp.analysis.scopes import RecordedCall, Scope
     from ark_lsp.analysis.source import Source
 
 _SUPPRESSION = re.compile(
@@ -100,7 +100,7 @@ def resolve_callee(scope: Scope, func: ast.expr, namespace: Namespace) -> tuple[
 
 
 def candidate_calls(
-    calls: Iterable[tuple[Scope, ast.Call, str]],
+    calls: Iterable[RecordedCall],
     imported: set[str],
     namespace: ModuleBindings,
     builtin_roots: frozenset[str] | None,
@@ -114,10 +114,10 @@ def candidate_calls(
     over with a set lookup.
     """
     if builtin_roots is None:
-        yield from ((scope, call) for scope, call, _ in calls)
+        yield from ((scope, call) for scope, call, _, _ in calls)
         return
     module_imported = namespace.imported
-    for scope, call, root in calls:
+    for scope, call, root, _ in calls:
         if root in imported or root in module_imported or root in builtin_roots:
             yield scope, call
 

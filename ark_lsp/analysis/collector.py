@@ -35,6 +35,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TypeVar
 
 from ark_lsp.analysis import checks
@@ -47,6 +48,7 @@ from ark_lsp.analysis.scopes import (
     DECISION_COUNTS,
     ROLES,
     ModuleScope,
+    RecordedCall,
     Role,
     Scope,
     bind_names,
@@ -124,6 +126,8 @@ _OUTSIDE = (0, False)
 """A statement in no block of its function: nested in none, in no loop."""
 _FUNCTIONS = (SymbolKind.FUNCTION, SymbolKind.METHOD)
 _COMPREHENSIONS = frozenset({ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp})
+_CALLEE = itemgetter(3)
+"""A recorded call's counted name (see :data:`~ark_lsp.analysis.scopes.RecordedCall`)."""
 
 
 def _target_names(target: ast.expr) -> set[str]:
@@ -226,8 +230,8 @@ class Collector:
         self.symbols: list[Symbol] = []
         self.imports: list[Import] = []
         self.violations: list[Violation] = []
-        self._calls: list[tuple[Scope, ast.Call, str]] = []
-        """Calls whose callee is rooted in a plain name, with that name."""
+        self._calls: list[RecordedCall] = []
+        """Calls whose callee is rooted in a plain name, with that name and the callee's own."""
         self._imported_names: set[str] = set()
         """Every name any scope binds by import."""
         self._definitions: list[
@@ -300,7 +304,9 @@ class Collector:
             )
         )
         self._walrus.sort()
-        module_level = sorted((c.lineno, c.col_offset) for s, c, _ in self._calls if not s.deferred)
+        module_level = sorted(
+            (c.lineno, c.col_offset) for s, c, _, _ in self._calls if not s.deferred
+        )
         self._flow = ModuleFlow(statements, self._module_imports, self._walrus, module_level)
         self._measure()
         return self
@@ -344,14 +350,16 @@ class Collector:
                     deepest = depth
                 continue
             if node_type is call:
-                value = node.func  # type: ignore[attr-defined]
+                callee = value = node.func  # type: ignore[attr-defined]
                 depth += 1
                 inner = depth
                 while type(value) is attribute:
                     value = value.value
                     inner += 1
                 if type(value) is bare_name:
-                    calls.append((scope, node, value.id))  # type: ignore[arg-type]
+                    # The name the calls table counts it by: ``f`` of ``f(...)`` and ``x.f(...)``.
+                    name = value.id if callee is value else callee.attr
+                    calls.append((scope, node, value.id, name))  # type: ignore[arg-type]
                     if inner > deepest:
                         deepest = inner
                 elif type(value) in walkable:
@@ -775,7 +783,7 @@ class Collector:
 
     def called(self) -> Counter[str]:
         """How often each name is called: ``f(...)`` and ``x.f(...)`` both count for ``f``."""
-        return Counter(_callee_name(call) for _, call, _ in self._calls)
+        return Counter(map(_CALLEE, self._calls))
 
     def blocks(self, statements: Sequence[Sequence[ast.stmt]]) -> list[Block]:
         """The records of each block, after :meth:`finish`; ``statements`` are its blocks'."""
@@ -786,9 +794,9 @@ class Collector:
         bindings = _split(self.bindings, firsts, lambda b: b.line)
         called: list[Counter[str]] = [Counter() for _ in firsts]
         roots: list[set[str]] = [set() for _ in firsts]
-        for _, call, root in self._calls:
+        for _, call, root, callee in self._calls:
             index = bisect_right(firsts, call.lineno) - 1
-            called[index][_callee_name(call)] += 1
+            called[index][callee] += 1
             roots[index].add(root)
         return [
             Block(
@@ -805,12 +813,6 @@ class Collector:
             )
             for index, (first, last) in enumerate(self._spans)
         ]
-
-
-def _callee_name(call: ast.Call) -> str:
-    # Only calls rooted in a plain name are kept, so func is a Name or an Attribute.
-    func = call.func
-    return func.attr if type(func) is ast.Attribute else func.id  # type: ignore[attr-defined]
 
 
 def _split(items: list[T], firsts: list[int], line: Callable[[T], int]) -> list[list[T]]:

@@ -97,6 +97,11 @@ class ModuleScope(Scope):
         pass
 
 
+RecordedCall = tuple[Scope, ast.Call, str, str]
+"""A call the walk recorded: its scope, the call, the plain name its callee is rooted in
+(``x`` of ``x.y.f(...)``) and the name it is counted by (``f``)."""
+
+
 def uncounted(scope: Scope) -> Scope:
     """A scope whose decisions are dropped, for what radon never looks into.
 
