@@ -37,6 +37,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
 from ark_lsp.server.arguments import expected_arguments, register_argument_hooks, with_defaults
+from ark_lsp.server.initialize_answer import AnsweredCapabilities, answering_as_json
 from ark_lsp.server.start_capabilities import SeenValid, structure_read_at_start
 
 logger = logging.getLogger(__name__)
@@ -267,6 +268,8 @@ class ArkProtocol(LanguageServerProtocol):
         """The whole capabilities of an ``initialize`` structured cut down, until it is over."""
         self._capabilities_unread: dict[str, Any] | None = None
         """The whole capabilities, structured when :attr:`client_capabilities` is next read."""
+        self._answer_initialize = answering_as_json(self._converter)
+        self._answering = False
         self._constructed = True
 
     @property
@@ -302,15 +305,32 @@ class ArkProtocol(LanguageServerProtocol):
             self._capabilities_unread = None
             self._client_capabilities = capabilities
 
+    @property
+    def server_capabilities(self) -> types.ServerCapabilities:
+        """The capabilities answered at ``initialize``, made when first read (initialize_answer)."""
+        answered = self.__dict__.get("_server_capabilities")
+        if isinstance(answered, AnsweredCapabilities) and not self._answering:
+            self._server_capabilities = types.ServerCapabilities(**answered.fields)
+        elif answered is None and "_constructed" in self.__dict__:
+            raise AttributeError("the server's capabilities come with initialize")
+        return self.__dict__.get("_server_capabilities")  # type: ignore[return-value]
+
+    @server_capabilities.setter
+    def server_capabilities(self, capabilities: types.ServerCapabilities) -> None:
+        self._server_capabilities = capabilities
+
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
         """Answer ``initialize`` as pygls does; capabilities given cut down are whole after it."""
+        self._answering = True
         try:
-            result: types.InitializeResult = yield from super().lsp_initialize(params)
+            # pygls's own answer, as JSON (see initialize_answer).
+            result: types.InitializeResult = yield from self._answer_initialize(self, params)
             return result
         finally:
+            self._answering = False
             whole, self._capabilities_cut_from = self._capabilities_cut_from, None
             if whole is not None:
                 with self._capabilities_lock:
@@ -466,7 +486,9 @@ class ArkProtocol(LanguageServerProtocol):
         so params that do not fit are still refused (see
         :mod:`ark_lsp.server.start_capabilities`).
         """
-        kind = self.get_message_type(types.INITIALIZE) or JsonRPCRequestMessage
+        # Not METHOD_TO_TYPES's entry: made whole, its response class would make
+        # ServerCapabilities (see initialize_answer).
+        kind = types.InitializeRequest
         params = data.get("params")
         capabilities = params.get("capabilities") if isinstance(params, dict) else None
         seen = SeenValid.in_user_cache() if isinstance(capabilities, dict) else None
