@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from types import FunctionType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from lsprotocol import types
@@ -27,7 +27,10 @@ from pygls.capabilities import ServerCapabilitiesBuilder
 from pygls.protocol import language_server
 from pygls.protocol.language_server import LanguageServerProtocol
 
-Initialize = Callable[[LanguageServerProtocol, types.InitializeParams], Generator[Any, Any, Any]]
+if TYPE_CHECKING:  # not at run time: it would make InitializeParams, and what it names
+    Initialize = Callable[
+        [LanguageServerProtocol, types.InitializeParams], Generator[Any, Any, Any]
+    ]
 
 
 def camel_case(name: str) -> str:
