@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
@@ -46,6 +46,8 @@ from ark_lsp.server.runners import SandboxRunners
 from ark_lsp.workspace import IndexFigures
 
 logger = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 STATUS_NOTIFICATION = "ark/status"
 """Sent whenever an index run starts or ends, for editors' status bars."""
@@ -212,6 +214,25 @@ class ArkServer(LanguageServer):
         self._register_lifecycle()
         self.code_actions.register()
         self.code_lenses.register()
+
+    def feature(self, feature_name: str, options: Any | None = None) -> Callable[[_F], _F]:
+        """Register a handler as pygls does, its options kept without pygls's check of their type.
+
+        pygls checks options against the type lsprotocol gives the method, read from
+        ``METHOD_TO_TYPES``: that makes the method's request, response, params and
+        registration classes, some 20 of lsprotocol's for ARK's features with options,
+        before the server can read ``initialize``; the first such request makes them
+        instead. tests/server/test_server_core.py checks the options' types as pygls does.
+        """
+        register = super().feature(feature_name)
+
+        def decorator(handler: _F) -> _F:
+            registered = register(handler)
+            if options:
+                self.protocol.fm.feature_options[feature_name] = options
+            return registered
+
+        return decorator
 
     # --- the server's life -------------------------------------------------------------------
 

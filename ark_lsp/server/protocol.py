@@ -13,13 +13,15 @@ It also keeps LSP's order: -32002 before ``initialize``, -32600 for a second
 
 from __future__ import annotations
 
+import collections.abc
 import gc
 import json
 import logging
 import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
-from typing import Any, TypeGuard, TypeVar
+from types import FunctionType, UnionType
+from typing import Any, TypeGuard, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -35,6 +37,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
 from ark_lsp.server.arguments import expected_arguments, register_argument_hooks, with_defaults
+from ark_lsp.server.initialize_answer import AnsweredCapabilities, answering_as_json
 from ark_lsp.server.start_capabilities import SeenValid, structure_read_at_start
 
 logger = logging.getLogger(__name__)
@@ -121,14 +124,132 @@ def _with_types_resolved_on_demand(make: Callable[[], cattrs.Converter]) -> catt
         return False  # it only resolves: the hooks registered before it make the class
 
     already = _hooks._resolved_forward_references
+    register_capability_hooks = _hooks._register_capabilities_hooks
+    deferred: list[cattrs.Converter] = []
     _hooks._resolved_forward_references = True
+    _hooks._register_capabilities_hooks = _keep(deferred)  # type: ignore[assignment]
     try:
         converter = make()
     finally:
         _hooks._resolved_forward_references = already
+        _hooks._register_capabilities_hooks = register_capability_hooks
+    for made in deferred:
+        _capability_hooks_on_demand(made, register_capability_hooks)
     converter.register_structure_hook_factory(resolve, _never)
     converter.register_unstructure_hook_factory(resolve, _never)
     return converter
+
+
+def _capability_hooks_on_demand(
+    converter: cattrs.Converter, register: Callable[[cattrs.Converter], object]
+) -> None:
+    """The hooks lsprotocol keys on the capabilities' unions, each registered when first needed.
+
+    ``register`` (lsprotocol's ``_register_capabilities_hooks``) keys 65 hooks on
+    unions such as ``Optional[Union[bool, HoverOptions]]``: writing the keys makes
+    some 80 of lsprotocol's classes, a tenth of what the server's start does
+    before it can read ``initialize``, and most are options ARK never sees. Here
+    ``register`` runs with stand-ins for the classes and for typing's unions, so
+    each key comes out as its shape (:func:`_shape`: the classes by name), and
+    then with the real ones again, for its hooks' bodies. A union's hook is put
+    in the registry lsprotocol puts it in just before cattrs first looks that
+    union up there, unless something was registered for it since, which wins as
+    it would have.
+    """
+    stand_ins: dict[str, type] = {}
+
+    class StandIns:
+        def __getattr__(self, name: str) -> type:
+            if name not in stand_ins:
+                stand_ins[name] = type(name, (), {"__module__": types.__name__})
+            return stand_ins[name]
+
+    names = register.__globals__
+    written = {
+        **names,
+        "lsp_types": StandIns(),
+        "Union": _UnionShape(optional=False),
+        "Optional": _UnionShape(optional=True),
+        "Sequence": _SequenceShape(),
+    }
+    recorder = _Recorder(converter)
+    FunctionType(register.__code__, written)(recorder)
+    # The hooks look these names up when they run: the real ones from now on.
+    written.update({name: names[name] for name in ("lsp_types", "Union", "Optional", "Sequence")})
+    hooks = recorder.hooks
+    registry: dict[Any, Any] = converter._union_struct_registry
+
+    def register_first(kind: Any) -> bool:
+        if _is_union(kind) and kind not in registry:
+            hook = hooks.get(_shape(kind))
+            if hook is not None:
+                registry.setdefault(kind, hook)
+        return False  # it only registers: the union's hook is found where it always was
+
+    converter.register_structure_hook_func(register_first, _never_structured)
+
+
+def _keep(converters: list[cattrs.Converter]) -> Callable[[cattrs.Converter], cattrs.Converter]:
+    """A stand-in for a registration: the converter is kept to register on, later."""
+
+    def keep(converter: cattrs.Converter) -> cattrs.Converter:
+        converters.append(converter)
+        return converter
+
+    return keep
+
+
+def _never_structured(value: Any, kind: Any) -> Any:
+    raise AssertionError(f"nothing is structured here, as {kind}")
+
+
+def _is_union(kind: Any) -> bool:
+    return get_origin(kind) in (Union, UnionType)
+
+
+class _Recorder:
+    """A converter as lsprotocol's hook registration sees it: the hooks are kept, not registered."""
+
+    def __init__(self, converter: cattrs.Converter) -> None:
+        self.structure = converter.structure
+        self.hooks: dict[Any, Any] = {}
+
+    def register_structure_hook(self, kind: Any, hook: Any) -> None:
+        self.hooks[kind] = hook
+
+
+class _UnionShape:
+    """``Union[...]`` (or ``Optional[...]``) as :func:`_shape` gives the union typing makes."""
+
+    def __init__(self, *, optional: bool) -> None:
+        self.optional = optional
+
+    def __getitem__(self, arguments: Any) -> Any:
+        arguments = arguments if isinstance(arguments, tuple) else (arguments,)
+        members: set[Any] = set()
+        for argument in (*arguments, *((type(None),) if self.optional else ())):
+            shape = _shape(argument)
+            members |= shape if isinstance(shape, frozenset) else {shape}
+        return frozenset(members) if len(members) > 1 else next(iter(members))
+
+
+class _SequenceShape:
+    """``Sequence[...]`` as :func:`_shape` gives ``typing.Sequence[...]``."""
+
+    def __getitem__(self, argument: Any) -> Any:
+        return (collections.abc.Sequence, (_shape(argument),))
+
+
+def _shape(kind: Any) -> Any:
+    """A type with lsprotocol's classes as their names: the same for a class and its stand-in."""
+    if isinstance(kind, type):
+        return kind.__name__ if kind.__module__ == types.__name__ else kind
+    arguments = get_args(kind)
+    if not arguments:
+        return kind
+    if _is_union(kind):
+        return frozenset(_shape(argument) for argument in arguments)
+    return (get_origin(kind), tuple(_shape(argument) for argument in arguments))
 
 
 def _never(kind: Any) -> Any:
@@ -147,6 +268,8 @@ class ArkProtocol(LanguageServerProtocol):
         """The whole capabilities of an ``initialize`` structured cut down, until it is over."""
         self._capabilities_unread: dict[str, Any] | None = None
         """The whole capabilities, structured when :attr:`client_capabilities` is next read."""
+        self._answer_initialize = answering_as_json(self._converter)
+        self._answering = False
         self._constructed = True
 
     @property
@@ -182,15 +305,32 @@ class ArkProtocol(LanguageServerProtocol):
             self._capabilities_unread = None
             self._client_capabilities = capabilities
 
+    @property
+    def server_capabilities(self) -> types.ServerCapabilities:
+        """The capabilities answered at ``initialize``, made when first read (initialize_answer)."""
+        answered = self.__dict__.get("_server_capabilities")
+        if isinstance(answered, AnsweredCapabilities) and not self._answering:
+            self._server_capabilities = types.ServerCapabilities(**answered.fields)
+        elif answered is None and "_constructed" in self.__dict__:
+            raise AttributeError("the server's capabilities come with initialize")
+        return self.__dict__.get("_server_capabilities")  # type: ignore[return-value]
+
+    @server_capabilities.setter
+    def server_capabilities(self, capabilities: types.ServerCapabilities) -> None:
+        self._server_capabilities = capabilities
+
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
         """Answer ``initialize`` as pygls does; capabilities given cut down are whole after it."""
+        self._answering = True
         try:
-            result: types.InitializeResult = yield from super().lsp_initialize(params)
+            # pygls's own answer, as JSON (see initialize_answer).
+            result: types.InitializeResult = yield from self._answer_initialize(self, params)
             return result
         finally:
+            self._answering = False
             whole, self._capabilities_cut_from = self._capabilities_cut_from, None
             if whole is not None:
                 with self._capabilities_lock:
@@ -346,7 +486,9 @@ class ArkProtocol(LanguageServerProtocol):
         so params that do not fit are still refused (see
         :mod:`ark_lsp.server.start_capabilities`).
         """
-        kind = self.get_message_type(types.INITIALIZE) or JsonRPCRequestMessage
+        # Not METHOD_TO_TYPES's entry: made whole, its response class would make
+        # ServerCapabilities (see initialize_answer).
+        kind = types.InitializeRequest
         params = data.get("params")
         capabilities = params.get("capabilities") if isinstance(params, dict) else None
         seen = SeenValid.in_user_cache() if isinstance(capabilities, dict) else None

@@ -125,3 +125,29 @@ def test_code_action_kinds_are_those_of_the_providers() -> None:
         "source.fixAll.ark",
     }
     assert options.resolve_provider is True
+
+
+def test_every_features_options_are_of_the_type_pygls_checks() -> None:
+    # ArkServer.feature keeps options without pygls's check (it makes lsprotocol classes at
+    # start): the check runs here instead, on what create_server() registers.
+    from pygls.lsp import get_method_options_type, is_instance
+
+    server = create_server()
+    options = server.protocol.fm.feature_options
+    assert {types.TEXT_DOCUMENT_CODE_ACTION, types.TEXT_DOCUMENT_CODE_LENS} <= set(options)
+    for method, option in options.items():
+        expected = get_method_options_type(method)
+        assert expected is not None and isinstance(option, expected), method
+        assert is_instance(server.protocol._converter, option, expected), method
+
+
+def test_a_handler_registers_with_its_options_as_with_pygls() -> None:
+    server = ArkServer()
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER, types.HoverOptions(work_done_progress=True))
+    def hover(ls: ArkServer, params: types.HoverParams) -> None:
+        return None
+
+    manager = server.protocol.fm
+    assert manager.features[types.TEXT_DOCUMENT_HOVER].func is hover
+    assert manager.feature_options[types.TEXT_DOCUMENT_HOVER] == types.HoverOptions(True)

@@ -1,0 +1,114 @@
+"""ARK answers ``initialize`` as pygls would, without making lsprotocol's ``ServerCapabilities``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.capabilities import ServerCapabilitiesBuilder
+
+from ark_lsp.server import ArkServer, create_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CLIENTS = sorted(
+    entry.name
+    for entry in resources.files("pytest_lsp.clients").iterdir()
+    if entry.name.endswith(".json")
+)
+"""Every real editor's capabilities pytest-lsp ships."""
+
+
+def initialize_params(client: str, root: Path) -> types.InitializeParams:
+    text = resources.files("pytest_lsp.clients").joinpath(client).read_text()
+    raw: dict[str, Any] = json.loads(text)["capabilities"]
+    return types.InitializeParams(
+        capabilities=create_server().protocol._converter.structure(raw, types.ClientCapabilities),
+        root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="w")],
+    )
+
+
+def pygls_answer(server: ArkServer, params: types.InitializeParams) -> Any:
+    """What pygls's own lsp_initialize answers for ``server``'s features."""
+    manager = server.protocol.fm
+    capabilities = ServerCapabilitiesBuilder(
+        params.capabilities,
+        set({**manager.features, **manager.builtin_features}),
+        manager.feature_options,
+        list(manager.commands),
+        server._text_document_sync_kind,
+        server._notebook_document_sync,
+        ServerCapabilitiesBuilder.choose_position_encoding(params.capabilities),
+    ).build()
+    result = types.InitializeResult(
+        capabilities=capabilities, server_info=server.protocol.server_info
+    )
+    return server.protocol._converter.unstructure(result), capabilities
+
+
+def answer(server: ArkServer, params: types.InitializeParams) -> Any:
+    """Run ARK's lsp_initialize as pygls runs a generator handler."""
+    steps = server.protocol.lsp_initialize(params)
+    sent = None
+    try:
+        while True:
+            handler, arguments, _ = steps.send(sent)
+            sent = handler(*arguments)
+    except StopIteration as stop:
+        return stop.value
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_the_answer_is_pygls_answer(client: str, tmp_path: Path) -> None:
+    params = initialize_params(client, tmp_path)
+    server = create_server()
+    expected, capabilities = pygls_answer(create_server(), params)
+
+    answered = answer(server, params)
+
+    assert json.loads(json.dumps(answered)) == expected
+    assert server.server_capabilities == capabilities  # made when read
+
+
+MADE_BY_INITIALIZE = """
+import asyncio, json
+import ark_lsp.cli.launch as launch
+launch.starting_the_server = True
+import ark_lsp.server
+from ark_lsp.server import lazy_protocol
+server = ark_lsp.server.create_server()
+sent = []
+server.protocol._send_data = sent.append
+message = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+
+async def initialize():
+    server.protocol.receive(json.dumps(message).encode())  # as the stream reader hands it
+    while not sent:
+        await asyncio.sleep(0.01)
+
+asyncio.run(initialize())
+print(json.dumps([server.protocol._converter.unstructure(sent[0]), lazy_protocol.installed.made]))
+"""
+
+
+def test_initialize_makes_no_server_capabilities_class() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-c", MADE_BY_INITIALIZE],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    response, made = json.loads(printed)
+    assert response["result"]["capabilities"]["hoverProvider"] is True
+    assert "ServerCapabilities" not in made and "InitializeResult" not in made

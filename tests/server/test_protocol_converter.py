@@ -1,0 +1,93 @@
+"""ARK's converter reads every message as pygls's own does, its capability hooks made on demand.
+
+lsprotocol keys a hook on each of 65 unions of its capabilities; writing
+the keys makes some 80 of its classes. ARK's converter registers each of
+those hooks only when cattrs first looks its union up: the hooks found,
+and what they make of a message, must be lsprotocol's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.protocol import default_converter
+
+from ark_lsp.server.protocol import strict_converter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CLIENTS = sorted(
+    entry.name
+    for entry in resources.files("pytest_lsp.clients").iterdir()
+    if entry.name.endswith(".json")
+)
+"""Every real editor's capabilities pytest-lsp ships."""
+
+
+def test_every_union_lsprotocol_keys_a_hook_on_finds_the_same_hook() -> None:
+    plain = default_converter()
+    ark = strict_converter()
+    assert len(plain._union_struct_registry) > 65
+    for union, hook in plain._union_struct_registry.items():
+        found = ark.get_structure_hook(union)
+        assert found.__code__ is hook.__code__, union
+        if found.__closure__ is not None:  # lsprotocol's own hooks read its real classes
+            assert found.__globals__["lsp_types"] is types
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_editors_capabilities_are_read_alike(client: str) -> None:
+    text = resources.files("pytest_lsp.clients").joinpath(client).read_text()
+    raw: dict[str, Any] = json.loads(text)["capabilities"]
+    plain = default_converter().structure(raw, types.ClientCapabilities)
+    assert strict_converter().structure(raw, types.ClientCapabilities) == plain
+
+
+def test_a_servers_capabilities_are_read_alike() -> None:
+    raw = {
+        "textDocumentSync": {"openClose": True, "change": 2, "save": {"includeText": False}},
+        "hoverProvider": True,
+        "declarationProvider": {"id": "d", "documentSelector": [{"language": "python"}]},
+        "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll.ark"]},
+        "workspaceSymbolProvider": {"resolveProvider": False},
+        "notebookDocumentSync": {"notebookSelector": [{"notebook": "jupyter-notebook"}]},
+        "semanticTokensProvider": {
+            "legend": {"tokenTypes": ["class"], "tokenModifiers": []},
+            "full": {"delta": True},
+        },
+    }
+    plain = default_converter().structure(raw, types.ServerCapabilities)
+    assert strict_converter().structure(raw, types.ServerCapabilities) == plain
+
+
+MADE_BY_THE_CONVERTER = """
+import ark_lsp.cli.launch as launch
+launch.starting_the_server = True
+import ark_lsp.server
+from ark_lsp.server import lazy_protocol
+before = set(lazy_protocol.installed.made)
+ark_lsp.server.create_server()
+print(" ".join(sorted(set(lazy_protocol.installed.made) - before)))
+"""
+
+
+def test_a_new_server_makes_no_capability_class_it_does_not_read() -> None:
+    made = subprocess.run(
+        [sys.executable, "-c", MADE_BY_THE_CONVERTER],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert made  # the options of ARK's own features
+    for unread in ("DeclarationRegistrationOptions", "InlineCompletionOptions", "SemanticTokens"):
+        assert not any(name.startswith(unread) for name in made), made
