@@ -11,7 +11,9 @@ dozen fields ARK's answer has. Here pygls's own ``lsp_initialize`` and
 field under its camelCase name and omitted when ``None``, as lsprotocol's
 hooks write them. The ``ServerCapabilities`` itself is made from the same
 values the first time :attr:`ArkProtocol.server_capabilities` is read (nothing in
-ARK reads it).
+ARK reads it). This re-runs pygls's code on other names, so it is used only
+with the pygls and lsprotocol it was checked with
+(:data:`~ark_lsp.server.lazy_protocol.PINNED`); with any other, pygls answers.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from pygls.protocol.language_server import _prepare_command_arguments, lsp_metho
 
 from ark_lsp.server.arguments import expected_arguments, register_argument_hooks, with_defaults
 from ark_lsp.server.initialize_answer import AnsweredCapabilities, answering_as_json
+from ark_lsp.server.lazy_protocol import pinned_versions
 from ark_lsp.server.start_capabilities import SeenValid, structure_read_at_start
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,8 @@ def _with_types_resolved_on_demand(make: Callable[[], cattrs.Converter]) -> catt
     register_capability_hooks = _hooks._register_capabilities_hooks
     deferred: list[cattrs.Converter] = []
     _hooks._resolved_forward_references = True
-    _hooks._register_capabilities_hooks = _keep(deferred)  # type: ignore[assignment]
+    if pinned_versions():  # re-running lsprotocol's registration was checked with these only
+        _hooks._register_capabilities_hooks = _keep(deferred)  # type: ignore[assignment]
     try:
         converter = make()
     finally:
@@ -154,7 +156,8 @@ def _capability_hooks_on_demand(
     then with the real ones again, for its hooks' bodies. A union's hook is put
     in the registry lsprotocol puts it in just before cattrs first looks that
     union up there, unless something was registered for it since, which wins as
-    it would have.
+    it would have. Only for the lsprotocol this was checked with
+    (:data:`~ark_lsp.server.lazy_protocol.PINNED`): any other registers its hooks itself.
     """
     stand_ins: dict[str, type] = {}
 
@@ -268,7 +271,8 @@ class ArkProtocol(LanguageServerProtocol):
         """The whole capabilities of an ``initialize`` structured cut down, until it is over."""
         self._capabilities_unread: dict[str, Any] | None = None
         """The whole capabilities, structured when :attr:`client_capabilities` is next read."""
-        self._answer_initialize = answering_as_json(self._converter)
+        # pygls's own answer as JSON, for the versions it was checked with; pygls's otherwise.
+        self._answer_initialize = answering_as_json(self._converter) if pinned_versions() else None
         self._answering = False
         self._constructed = True
 
@@ -326,8 +330,10 @@ class ArkProtocol(LanguageServerProtocol):
         """Answer ``initialize`` as pygls does; capabilities given cut down are whole after it."""
         self._answering = True
         try:
-            # pygls's own answer, as JSON (see initialize_answer).
-            result: types.InitializeResult = yield from self._answer_initialize(self, params)
+            answer = self._answer_initialize
+            result: types.InitializeResult = yield from (
+                super().lsp_initialize(params) if answer is None else answer(self, params)
+            )
             return result
         finally:
             self._answering = False

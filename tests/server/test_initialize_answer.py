@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
 
-from ark_lsp.server import ArkServer, create_server
+from ark_lsp.server import ArkServer, create_server, protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,15 +67,21 @@ def answer(server: ArkServer, params: types.InitializeParams) -> Any:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned-versions", "other-versions"])
 @pytest.mark.parametrize("client", CLIENTS)
-async def test_the_answer_is_pygls_answer(client: str, tmp_path: Path) -> None:
+async def test_the_answer_is_pygls_answer(
+    client: str, pinned: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With other versions of pygls and lsprotocol than checked, pygls answers itself."""
+    monkeypatch.setattr(protocol, "pinned_versions", lambda: pinned)
     params = initialize_params(client, tmp_path)
     server = create_server()
     expected, capabilities = pygls_answer(create_server(), params)
 
     answered = answer(server, params)
 
-    assert json.loads(json.dumps(answered)) == expected
+    assert isinstance(answered, dict) is pinned  # JSON made directly, or pygls's classes
+    assert json.loads(json.dumps(server.protocol._converter.unstructure(answered))) == expected
     assert server.server_capabilities == capabilities  # made when read
 
 
