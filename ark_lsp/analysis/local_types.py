@@ -32,6 +32,9 @@ from ark_lsp.models import ModuleReport, Symbol, SymbolKind
 BUILTIN = "<builtin>"
 """The variable holds a builtin container, number or text: no class of ARK's to show."""
 
+IMPORTED = "<imported>"
+"""The name is bound by an import in the function: what it names is the import's."""
+
 _BUILTIN_VALUES = (
     ast.Dict,
     ast.List,
@@ -74,7 +77,9 @@ def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int
     Functions nested in one another are looked through from the inside out:
     a name the inner function does not bind may be the outer one's.
     """
-    for function in _holding_functions(report, line):
+    if 1 <= line <= len(lines) and _binds_inline(lines[line - 1], name):
+        return UNKNOWN_LOCAL  # a lambda's parameter or a comprehension's variable on the line
+    for function in holding_functions(report, line):
         tree = _parse_function(lines, function)
         if tree is None:
             return UNKNOWN_LOCAL  # cannot read the function: the name may be its own
@@ -84,7 +89,24 @@ def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int
     return NOT_LOCAL
 
 
-def _holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
+def _binds_inline(text: str, name: str) -> bool:
+    """Whether a lambda or a comprehension on the line ``text`` binds ``name``.
+
+    Their scopes are their own (the function's parse does not read into a
+    lambda), and module-level code has no function to parse: the line that
+    holds the place says it, erring towards yes.
+    """
+    if name not in text:
+        return False
+    escaped = re.escape(name)
+    return (
+        re.search(rf"\blambda\b[^:]*\b{escaped}\b[^:]*:", text) is not None
+        or re.search(rf"\bfor\b[^:]*?\b{escaped}\b[^:]*?\bin\b", text) is not None
+        and re.search(r"[\[({]", text) is not None
+    )
+
+
+def holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
     """The functions whose bodies hold ``line``, innermost first."""
     holding = [
         symbol
@@ -157,6 +179,9 @@ def _bindings_of(node: ast.AST, name: str) -> Iterator[LocalClass | None]:
     elif isinstance(node, ast.AnnAssign):
         if isinstance(node.target, ast.Name) and node.target.id == name:
             yield _annotated(node.annotation)
+    elif isinstance(node, ast.Import | ast.ImportFrom):
+        if any((alias.asname or alias.name.partition(".")[0]) == name for alias in node.names):
+            yield LocalClass(IMPORTED, called=False)
     elif _binds_opaquely(node, name):
         yield None
 
@@ -171,8 +196,6 @@ def _binds_opaquely(node: ast.AST, name: str) -> bool:
         return node.optional_vars is not None and _binds_within(node.optional_vars, name)
     if isinstance(node, ast.Delete):
         return any(_binds_within(target, name) for target in node.targets)
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return any((alias.asname or alias.name.partition(".")[0]) == name for alias in node.names)
     if isinstance(node, ast.Global | ast.Nonlocal):
         return name in node.names
     if isinstance(node, ast.MatchMapping):

@@ -38,9 +38,11 @@ from typing import Protocol
 
 from ark_lsp.analysis.local_types import (
     BUILTIN,
+    IMPORTED,
     LocalClass,
     attribute_bound_elsewhere,
     attribute_class,
+    holding_functions,
     local_class,
     module_object_class,
 )
@@ -268,6 +270,9 @@ class DefinitionFinder:
             nested = self._nested(reference.name, line)
             if nested is not None:
                 return nested
+            local = self._local_name(reference.name, line)
+            if local is not None:
+                return local
         elif reference.receiver.startswith("self."):
             return self._through_attribute(reference)
         else:
@@ -287,6 +292,43 @@ class DefinitionFinder:
 
     # --- names -------------------------------------------------------------------------------
 
+    def _local_name(self, name: str, line: int) -> Definition | Outcome | None:
+        """A plain name the function at ``line`` binds itself; None if it does not.
+
+        A parameter, an assignment, a loop's or ``with``'s target, ``except
+        ... as``, a comprehension's or lambda's variable, a ``global`` or
+        ``nonlocal`` declaration: the name is not the module's (whatever the
+        module binds under it), and what it holds is for inference. A name
+        the function binds by import alone is that import's.
+        """
+        if not self._lines:
+            return None
+        binding = local_class(self.document.report, self._lines, name, line)
+        if not binding.local:
+            return None
+        if binding.bound is not None and binding.bound.name == IMPORTED:
+            return self._definition_of(self._imported_locally(name, line))
+        return UNKNOWN
+
+    def _imported_locally(self, name: str, line: int) -> _Value | Outcome:
+        """What the imports of ``name`` in the function at ``line`` bind it to, if they agree."""
+        imports = [item for item in self.document.report.imports if item.bound == name]
+        for holder in holding_functions(self.document.report, line):  # innermost first
+            first, last = holder.span.line, holder.span.end_line
+            values = [self._imported(item) for item in imports if first <= item.line <= last]
+            if values:
+                return values[0] if all(value == values[0] for value in values) else UNKNOWN
+        return UNKNOWN
+
+    def _imported(self, item: Import) -> _Value | Outcome:
+        """What one import binds its name to."""
+        if not item.resolved:
+            return UNKNOWN
+        if item.name is None:
+            top = item.module.partition(".")[0]
+            return _ModuleName(top if item.bound == top else item.module)
+        return self._member(_ModuleName(item.module), item.name, 1)
+
     def _through_variable(self, reference: Reference, line: int) -> Definition | Outcome | None:
         """``x.f`` where ``x`` is a variable of the function at ``line``; None if it is not one."""
         assert reference.receiver is not None
@@ -299,9 +341,13 @@ class DefinitionFinder:
         if binding.bound is None:
             return UNKNOWN
         named = binding.bound.name
-        if named != BUILTIN and self._is_local(named.partition(".")[0], line):
+        value: _Value | Outcome
+        if named == IMPORTED:
+            value = self._imported_locally(first, line)  # ``import os`` in the function
+        elif named != BUILTIN and self._is_local(named.partition(".")[0], line):
             return UNKNOWN  # the class itself is a variable (``kind = ...; kind()``)
-        value = self._class_of(self.document, binding.bound, 0)
+        else:
+            value = self._class_of(self.document, binding.bound, 0)
         for part in [*rest, reference.name]:
             if isinstance(value, Outcome):
                 return value
@@ -368,6 +414,8 @@ class DefinitionFinder:
             return UNKNOWN  # bound more than once, or to what the text cannot name
         if bound.name == BUILTIN:
             return ABSENT  # ARK shows nothing of builtins: no tier, no complexity
+        if bound.name == IMPORTED:
+            return UNKNOWN  # a class body's import: rare, and for inference to follow
         value = self._resolve_dotted(module, bound.name, depth + 1)
         if isinstance(value, _Named):
             # A function called returns what it returns: for inference to find.
