@@ -24,7 +24,7 @@ import ast
 import functools
 import re
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ark_lsp.models import ModuleReport, Symbol, SymbolKind
@@ -290,6 +290,82 @@ def _code_lines(text: str, last: int) -> list[str]:
     return _STRING_OR_COMMENT.sub(_blanked, text[:end]).split("\n")
 
 
+def _naming_lines(text: str, name: str) -> list[int]:
+    """The lines (0-based) of ``text`` that hold ``name`` as a whole word, in order."""
+    naming: list[int] = []
+    index, counted = 0, 0
+    at = text.find(name)
+    while at >= 0:  # str.find, not a regex: some hundred times faster on a long text
+        end = at + len(name)
+        if not _is_word_char(text, at - 1) and not _is_word_char(text, end):
+            index += text.count("\n", counted, at)
+            counted = at
+            if not naming or naming[-1] != index:
+                naming.append(index)
+        at = text.find(name, end)
+    return naming
+
+
+def _joined(lines: Sequence[str]) -> str:
+    return "".join(lines) if lines and lines[0].endswith("\n") else "\n".join(lines)
+
+
+def module_rebinds(
+    lines: Sequence[str], name: str, bodies: Callable[[], Sequence[tuple[int, int]]]
+) -> bool:
+    """Whether a module binds ``name`` at its top level otherwise than by ``def``, ``class``
+    or ``import``: an assignment, a loop, ``with ... as``, ``except ... as``, ``del``, or a
+    ``global`` declaration anywhere.
+
+    ``bodies`` gives the first and last lines (1-based) of every function and
+    class: a binding inside one is its own (a ``global`` one aside). Read from
+    the text, erring towards yes; the common case (no such line) is one search.
+    """
+    if not name.isidentifier() or not lines:
+        return False
+    escaped = re.escape(name)
+    binding = re.compile(
+        rf"^[ \t]*{escaped}[ \t]*(?::[^=\n]*)?=(?!=)"
+        rf"|\b{escaped}[ \t]*(?::=|[-+*/%&|^@]=|<<=|>>=|\*\*=|//=)"
+        rf"|\b(?:for|as|del|global|nonlocal)\b[^\n#]*\b{escaped}\b"
+        rf"|^[ \t]*\(?[ \t]*{escaped}[ \t]*,|,[ \t]*{escaped}[ \t]*\)?[ \t]*(?:,|=(?!=))"
+    )
+    declared = re.compile(rf"\b(?:global|nonlocal)\b[^\n#]*\b{escaped}\b")
+    text = _joined(lines)
+    naming = _naming_lines(text, name)
+    candidates = [index for index in naming if binding.search(lines[index])]
+    if not candidates:
+        return False
+    code = _code_lines(text, candidates[-1])  # strings and comments blanked
+    spans = bodies()
+    for index in candidates:
+        line = code[index]
+        if declared.search(line):
+            return True  # ``global name``: some function rebinds the module's name
+        if not binding.search(line) or _in_import(code, index):
+            continue  # prose, or an import (the caller counts those)
+        number = index + 1
+        if not any(first < number <= last for first, last in spans):
+            return True
+    return False
+
+
+_IMPORT_START = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import\b")
+
+
+def _in_import(code: Sequence[str], index: int) -> bool:
+    """Whether line ``index`` of ``code`` is (part of) an import statement."""
+    if _IMPORT_START.match(code[index]):
+        return True
+    for before in range(index - 1, max(-1, index - _LONGEST_STATEMENT), -1):
+        line = code[before]
+        if _IMPORT_START.match(line):
+            return "(" in line and ")" not in line or line.rstrip().endswith("\\")
+        if ")" in line or not (line[:1].isspace() or line.rstrip().endswith("\\")):
+            return False
+    return False
+
+
 def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
     """How a module binds ``name``, when its text binds it once, at the top level.
 
@@ -308,19 +384,8 @@ def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
         rf"|^[ \t]*{escaped}[ \t]*,|,[ \t]*{escaped}[ \t]*(?:,|=(?!=))"
     )
     # Only the lines naming it are read closely: a long module is one search of its text.
-    kept_ends = bool(lines) and lines[0].endswith("\n")
-    text = "".join(lines) if kept_ends else "\n".join(lines)
-    naming: list[int] = []
-    index, counted = 0, 0
-    at = text.find(name)
-    while at >= 0:  # str.find, not a regex: some hundred times faster on a long text
-        end = at + len(name)
-        if not _is_word_char(text, at - 1) and not _is_word_char(text, end):
-            index += text.count("\n", counted, at)
-            counted = at
-            if not naming or naming[-1] != index:
-                naming.append(index)
-        at = text.find(name, end)
+    text = _joined(lines)
+    naming = _naming_lines(text, name)
     code: Sequence[str] = lines
     assigned = [index for index in naming if assignment.match(code[index])]
     if naming and (len(assigned) != 1 or any(other.search(code[index]) for index in naming)):

@@ -16,7 +16,9 @@ file's imports) answer most of them at once, without jedi's inference:
 - ``self.x.f`` where every binding of ``self.x`` in the classes of the
   enclosing class's method resolution order says one class
   (``self.x = Foo(...)`` in a method, ``self.x: Foo``, ``x: Foo`` in a
-  class body) and nothing else in their modules binds an attribute ``x``;
+  class body) and nothing else binds an attribute ``x``: not their
+  modules, not the open document, no other file of the index
+  (``holder.x = Other()`` anywhere makes it unknown);
 - ``x.f`` where ``x`` is a module-level object its module binds once, to a
   named class (``apps = Apps(...)``).
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +47,7 @@ from ark_lsp.analysis.local_types import (
     holding_functions,
     local_class,
     module_object_class,
+    module_rebinds,
 )
 from ark_lsp.analysis.references import Reference
 from ark_lsp.models import Import, ModuleReport, Symbol, SymbolKind
@@ -100,6 +103,10 @@ class _Module(Protocol):
 
     def lines(self) -> Sequence[str]: ...
 
+    def bodies(self) -> Sequence[tuple[int, int]]:
+        """The first and last lines of every function and class: what is not module-level."""
+        ...
+
 
 class ReportModule:
     """A module as a fresh report describes it: the open document, or a library's file."""
@@ -137,6 +144,9 @@ class ReportModule:
     def lines(self) -> Sequence[str]:
         return self._lines
 
+    def bodies(self) -> Sequence[tuple[int, int]]:
+        return [(symbol.span.line, symbol.span.end_line) for symbol in self.report.symbols]
+
 
 class IndexedModule:
     """A module of the workspace as the index holds it, read as the lookup needs it."""
@@ -155,6 +165,7 @@ class IndexedModule:
         self._imports: list[Import] | None = None
         self._definitions: dict[str, Definition | None] = {}
         self._bases: dict[str, tuple[str, ...] | None] = {}
+        self._bodies: list[tuple[int, int]] | None = None
 
     def definition(self, qualname: str) -> Definition | None:
         if qualname not in self._definitions:
@@ -176,6 +187,11 @@ class IndexedModule:
 
     def lines(self) -> Sequence[str]:
         return (self._read(self.path) if self._read is not None else None) or ()
+
+    def bodies(self) -> Sequence[tuple[int, int]]:
+        if self._bodies is None:
+            self._bodies = self._index.symbol_spans(self.path)
+        return self._bodies
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,14 +336,36 @@ class DefinitionFinder:
                 return values[0] if all(value == values[0] for value in values) else UNKNOWN
         return UNKNOWN
 
-    def _imported(self, item: Import) -> _Value | Outcome:
+    def _imported(self, item: Import, depth: int = 0) -> _Value | Outcome:
         """What one import binds its name to."""
         if not item.resolved:
             return UNKNOWN
         if item.name is None:
             top = item.module.partition(".")[0]
             return _ModuleName(top if item.bound == top else item.module)
-        return self._member(_ModuleName(item.module), item.name, 1)
+        return self._member(_ModuleName(item.module), item.name, depth + 1)
+
+    def _rebound(
+        self, module: _Module, name: str, named: Sequence[Import], defined: bool, depth: int
+    ) -> bool:
+        """Whether ``module`` binds ``name`` at its top level in more ways than one.
+
+        Two imports of it that differ, an import and a ``def``, a star import
+        that may bind it too, or any other binding (an assignment, ``del``, a
+        loop, ``global`` in a function) leave which one is in force to the
+        order of execution, which the index does not follow.
+        """
+        if len({(item.module, item.name) for item in named}) > 1 or (defined and named):
+            return True
+        span = _span_of(module.definition(name)) if defined else None
+        last = max([item.line for item in named] + [span[0] if span else 0])
+        for item in _module_level(module, module.imports()):
+            if item.name == "*" and item.line > last:  # a star above is overridden by the name
+                star = _ModuleName(item.module)
+                found = self._member(star, name, depth + 1) if item.resolved else UNKNOWN
+                if found is not ABSENT:
+                    return True
+        return module_rebinds(module.lines(), name, module.bodies)
 
     def _through_variable(self, reference: Reference, line: int) -> Definition | Outcome | None:
         """``x.f`` where ``x`` is a variable of the function at ``line``; None if it is not one."""
@@ -401,9 +439,28 @@ class DefinitionFinder:
                 return UNKNOWN
         if any(attribute_bound_elsewhere(*where, attribute) for where in read.values()):
             return UNKNOWN
+        if self._bound_outside(read.keys(), attribute):
+            return UNKNOWN  # ``holder.x = Other()`` in another module
         if builtin:
             return UNKNOWN if classes else ABSENT
         return next(iter(classes.values())) if len(classes) == 1 else UNKNOWN
+
+    def _bound_outside(self, read: Collection[str], attribute: str) -> bool:
+        """Whether a file other than those ``read`` may bind an attribute named ``attribute``.
+
+        The open document is read as it is now; the workspace's other files
+        as the index has them (an attribute set with ``setattr`` and a name
+        computed may be any).
+        """
+        document = self.document.path
+        if document not in read and attribute_bound_elsewhere(self._lines, (), attribute):
+            return True
+        if self._index is None:
+            return False  # no workspace: the document is all there is to read
+        return any(
+            path not in read and path != document
+            for path in self._index.files_binding_attribute(attribute)
+        )
 
     def _is_local(self, name: str, line: int) -> bool:
         return local_class(self.document.report, self._lines, name, line).local
@@ -463,18 +520,13 @@ class DefinitionFinder:
         """
         if depth > MAX_DEPTH:
             return UNKNOWN
-        if module.definition(name) is not None:
-            return _Named(module, name)
-        imports = module.imports()
-        for item in reversed(imports):  # the last binding wins
-            if item.bound != name or item.name == "*":
-                continue
-            if not item.resolved:
-                return UNKNOWN
-            if item.name is None:
-                top = item.module.partition(".")[0]
-                return _ModuleName(top if item.bound == top else item.module)
-            return self._member(_ModuleName(item.module), item.name, depth + 1)
+        imports = _module_level(module, module.imports())
+        named = [item for item in imports if item.bound == name and item.name != "*"]
+        defined = module.definition(name) is not None
+        if defined or named:
+            if self._rebound(module, name, named, defined, depth):
+                return UNKNOWN  # bound more than once: which one is in force is not the text's
+            return _Named(module, name) if defined else self._imported(named[-1], depth)
         outcome = ABSENT
         for item in imports:
             if item.name == "*":
@@ -577,6 +629,14 @@ class DefinitionFinder:
         ):
             return found
         return _Opaque(module.path, text)
+
+
+def _module_level(module: _Module, imports: Sequence[Import]) -> Sequence[Import]:
+    """The imports of ``module`` made at its top level, not in a function's or class's body."""
+    if not imports:
+        return imports
+    bodies = module.bodies()
+    return [item for item in imports if not any(a < item.line <= b for a, b in bodies)]
 
 
 def _span_of(definition: Definition | None) -> tuple[int, int] | None:
