@@ -783,15 +783,15 @@ class Collector:
         return Counter(_callee_name(call) for _, call, _ in self._calls)
 
     def bound_attributes(self) -> frozenset[str]:
-        """The attribute names assigned or deleted on any object; ``*``: some ``setattr`` may set any."""
+        """The attribute names assigned or deleted on any object (``*``: a setattr may set any)."""
         return frozenset(name for _, name in self._attribute_bindings())
 
     def _attribute_bindings(self) -> Iterator[tuple[int, str]]:
-        """Each attribute binding's line and name, ``setattr`` and ``__setattr__`` calls included."""
+        """Each attribute binding's line and name, ``setattr`` and ``__setattr__`` included."""
         yield from self._stored
         for _, call, root in self._calls:
             name = _callee_name(call)
-            if name == "setattr" and root == "setattr" or name == "__setattr__":
+            if (name == "setattr" and root == "setattr") or name == "__setattr__":
                 yield call.lineno, _set_name(call)
 
     def blocks(self, statements: Sequence[Sequence[ast.stmt]]) -> list[Block]:

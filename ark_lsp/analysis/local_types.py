@@ -99,9 +99,8 @@ def _binds_inline(text: str, name: str) -> bool:
     if name not in text:
         return False
     escaped = re.escape(name)
-    return (
-        re.search(rf"\blambda\b[^:]*\b{escaped}\b[^:]*:", text) is not None
-        or re.search(rf"\bfor\b[^:]*?\b{escaped}\b[^:]*?\bin\b", text) is not None
+    return re.search(rf"\blambda\b[^:]*\b{escaped}\b[^:]*:", text) is not None or (
+        re.search(rf"\bfor\b[^:]*?\b{escaped}\b[^:]*?\bin\b", text) is not None
         and re.search(r"[\[({]", text) is not None
     )
 
@@ -313,8 +312,9 @@ def _joined(lines: Sequence[str]) -> str:
 def module_rebinds(
     lines: Sequence[str], name: str, bodies: Callable[[], Sequence[tuple[int, int]]]
 ) -> bool:
-    """Whether a module binds ``name`` at its top level otherwise than by ``def``, ``class``
-    or ``import``: an assignment, a loop, ``with ... as``, ``except ... as``, ``del``, or a
+    """Whether a module binds ``name`` at its top level but by ``def``, ``class`` or import.
+
+    An assignment, a loop, ``with ... as``, ``except ... as``, ``del``, or a
     ``global`` declaration anywhere.
 
     ``bodies`` gives the first and last lines (1-based) of every function and
@@ -360,7 +360,7 @@ def _in_import(code: Sequence[str], index: int) -> bool:
     for before in range(index - 1, max(-1, index - _LONGEST_STATEMENT), -1):
         line = code[before]
         if _IMPORT_START.match(line):
-            return "(" in line and ")" not in line or line.rstrip().endswith("\\")
+            return ("(" in line and ")" not in line) or line.rstrip().endswith("\\")
         if ")" in line or not (line[:1].isspace() or line.rstrip().endswith("\\")):
             return False
     return False

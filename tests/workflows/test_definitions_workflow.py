@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -345,7 +346,11 @@ def test_an_attribute_bound_in_another_file_is_left_to_jedi(
 ) -> None:
     # Owner sets self.shape = Round(); another file of the workspace may set it to a Square
     index_source(store, "owners.py", OWNERS)
-    index_source(store, "swaps.py", f"from shapes import Square\n\n\ndef swap(owner, pair):\n    {statement}\n")
+    index_source(
+        store,
+        "swaps.py",
+        f"from shapes import Square\n\n\ndef swap(owner, pair):\n    {statement}\n",
+    )
     found = find_attribute(store, "self.shape.area()")
     assert (found is UNKNOWN) if rebinds else qualname_of(found) == "Round.area", found
 
@@ -385,3 +390,103 @@ def test_a_module_level_object_named_in_comments_and_docstrings_resolves(
     # bound a second time in code, not prose: the index does not say
     twice = APPS + "if installed:\n    apps = Apps()\n"
     assert find_reading(store, source, "fields.py", 5, column, {"registry.py": twice}) is UNKNOWN
+
+
+ROUND = "from shapes import Round\n\n\n"
+CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n    pass\n\n\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # a function's own bindings shadow the module's names, as Python's scoping does
+        (CONFIG + "def f(Config):\n    return Config()\n", UNKNOWN),
+        (CONFIG + "def f(load):\n    return load()\n", UNKNOWN),
+        (CONFIG + "def f():\n    Config = make()\n    return Config()\n", UNKNOWN),
+        (CONFIG + "def f(xs):\n    for Config in xs:\n        Config()\n", UNKNOWN),
+        (CONFIG + "def f(x):\n    with x as Config:\n        Config()\n", UNKNOWN),
+        (
+            CONFIG
+            + "def f():\n    try:\n        pass\n    except E as Config:\n        Config()\n",
+            UNKNOWN,
+        ),
+        (CONFIG + "def f(xs):\n    return [Config() for Config in xs]\n", UNKNOWN),
+        (CONFIG + "items = [Config() for Config in xs]\n", UNKNOWN),
+        (CONFIG + "def f():\n    return lambda Config: Config()\n", UNKNOWN),
+        (CONFIG + "def outer(Config):\n    def inner():\n        return Config()\n", UNKNOWN),
+        (CONFIG + "def f():\n    global Config\n    Config = 2\n    Config()\n", UNKNOWN),
+        # a local of another function shadows nothing here
+        (CONFIG + "def f(Config):\n    pass\n\n\ndef g():\n    return Config()\n", "Config"),
+        (CONFIG + "class A:\n    def load(self):\n        pass\n\n\nload()\n", "load"),
+        # an import in the function is that import's; the module's code keeps the module's
+        (
+            ROUND + "def f():\n    from shapes import Square as Round\n    return Round()\n",
+            "shapes.py:Square",
+        ),
+        (
+            ROUND + "def f():\n    from shapes import Square as Round\n\n\nRound()\n",
+            "shapes.py:Round",
+        ),
+        # a module-level name bound again: which binding is in force is not the index's to say
+        (CONFIG + "Config = object()\n\n\ndef f():\n    return Config()\n", UNKNOWN),
+        (CONFIG + "del Config\n\n\ndef f():\n    return Config()\n", UNKNOWN),
+        (CONFIG + "load = other\nload()\n", UNKNOWN),
+        (CONFIG + "for Config in xs:\n    pass\nConfig()\n", UNKNOWN),
+        (CONFIG + "if flag:\n    Config = None\nConfig()\n", UNKNOWN),
+        (
+            "try:\n    from shapes import Round\nexcept ImportError:\n"
+            "    from shapes import Square as Round\nRound()\n",
+            UNKNOWN,
+        ),
+        ("class Round:\n    pass\n\n\nfrom shapes import *\nRound()\n", UNKNOWN),
+        ("from shapes import Square\nfrom shapes import Round as Square\nSquare()\n", UNKNOWN),
+        # a star import above a definition is overridden by it; imports over lines are imports
+        ("from shapes import *\n\n\nclass Round:\n    pass\n\n\nRound()\n", "Round"),
+        ("from shapes import (\n    Round,\n    Square,\n)\n\nRound()\n", "shapes.py:Round"),
+        ("import shapes as forms\n\nforms.Round()\n", "shapes.py:Round"),
+        (CONFIG + "if flag:\n    class Late:\n        pass\nLate()\n", "Late"),
+    ],
+    ids=[
+        "parameter",
+        "parameter-named-like-a-function",
+        "assignment",
+        "for-target",
+        "with-as",
+        "except-as",
+        "comprehension",
+        "module-level-comprehension",
+        "lambda",
+        "enclosing-function",
+        "global",
+        "another-functions-parameter",
+        "method-named-like-a-function",
+        "import-in-the-function",
+        "module-code-past-a-functions-import",
+        "assigned-below",
+        "deleted",
+        "function-assigned-over",
+        "module-level-loop",
+        "conditional-assignment",
+        "alternative-imports",
+        "star-import-below",
+        "imported-twice",
+        "star-import-above",
+        "import-over-lines",
+        "import-as",
+        "conditional-class",
+    ],
+)
+def test_a_name_is_what_pythons_scoping_makes_it_where_it_is_used(
+    store: Store, source: str, expected: object
+) -> None:
+    # the name called first on the last line
+    lines = source.splitlines()
+    called = re.search(r"(\w+)\(", lines[-1])
+    assert called is not None
+    found = find_reading(store, source, "scopes.py", len(lines), called.start(1), {})
+    if expected is UNKNOWN:
+        assert found is UNKNOWN, found
+    else:
+        assert isinstance(found, Definition), found
+        path, _, qualname = str(expected).rpartition(":")
+        assert (found.path, found.qualname) == (path or "scopes.py", qualname)
