@@ -75,10 +75,17 @@ def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int
     """How ``name`` is bound in the innermost function holding ``line`` (1-based).
 
     Functions nested in one another are looked through from the inside out:
-    a name the inner function does not bind may be the outer one's.
+    a name the inner function does not bind may be the outer one's. Code in
+    a class's own body sees the names that body binds first; a method's code
+    does not (Python skips class scopes for the functions in them).
     """
     if 1 <= line <= len(lines) and _binds_inline(lines[line - 1], name):
         return UNKNOWN_LOCAL  # a lambda's parameter or a comprehension's variable on the line
+    inner = _innermost(report, line)
+    if inner is not None and inner.kind is SymbolKind.CLASS and line > inner.name_span.line:
+        binding = _class_binding(lines, inner, name)
+        if binding.local:
+            return binding
     for function in holding_functions(report, line):
         tree = _parse_function(lines, function)
         if tree is None:
@@ -103,6 +110,34 @@ def _binds_inline(text: str, name: str) -> bool:
         re.search(rf"\bfor\b[^:]*?\b{escaped}\b[^:]*?\bin\b", text) is not None
         and re.search(r"[\[({]", text) is not None
     )
+
+
+def _innermost(report: ModuleReport, line: int) -> Symbol | None:
+    """The innermost function or class whose span holds ``line``."""
+    inner: Symbol | None = None
+    for symbol in report.symbols:
+        if symbol.span.line <= line <= symbol.span.end_line and (
+            inner is None or symbol.span.line >= inner.span.line
+        ):
+            inner = symbol
+    return inner
+
+
+def _class_binding(lines: Sequence[str], owner: Symbol, name: str) -> LocalBinding:
+    """How the body of the class ``owner`` binds ``name`` itself (its methods' code aside)."""
+    own = (text.rstrip("\r\n") for text in lines[owner.name_span.line - 1 : owner.span.end_line])
+    tree = _parsed_class(textwrap.dedent("\n".join(own)))
+    if tree is None:
+        return UNKNOWN_LOCAL
+    found: list[LocalClass | None] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if statement.name == name:
+                found.append(None)  # a method or a nested class: what it is is for inference
+        else:
+            for node in _class_level_nodes(statement):
+                found.extend(_bindings_of(node, name))
+    return _agreed(found)
 
 
 def holding_functions(report: ModuleReport, line: int) -> list[Symbol]:

@@ -414,6 +414,11 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
         (CONFIG + "items = [Config() for Config in xs]\n", UNKNOWN),
         (CONFIG + "def f():\n    return lambda Config: Config()\n", UNKNOWN),
         (CONFIG + "def outer(Config):\n    def inner():\n        return Config()\n", UNKNOWN),
+        (CONFIG + "class A:\n    Config = make()\n    made = Config()\n", UNKNOWN),
+        (
+            CONFIG + "class A:\n    Config = make()\n\n    def f(self):\n        Config()\n",
+            "Config",
+        ),
         (CONFIG + "def f():\n    global Config\n    Config = 2\n    Config()\n", UNKNOWN),
         # a local of another function shadows nothing here
         (CONFIG + "def f(Config):\n    pass\n\n\ndef g():\n    return Config()\n", "Config"),
@@ -457,6 +462,8 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
         "module-level-comprehension",
         "lambda",
         "enclosing-function",
+        "class-body",
+        "class-body-unseen-by-methods",
         "global",
         "another-functions-parameter",
         "method-named-like-a-function",
