@@ -20,7 +20,14 @@ file's imports) answer most of them at once, without jedi's inference:
   modules, not the open document, no other file of the index
   (``holder.x = Other()`` anywhere makes it unknown);
 - ``x.f`` where ``x`` is a module-level object its module binds once, to a
-  named class (``apps = Apps(...)``).
+  named class (``apps = Apps(...)``), and no other file sets as an
+  attribute (``registry.apps = Other()``).
+
+A name is what Python's scoping makes it where it is used: a function's
+own binding (a parameter, an assignment, a loop's, a lambda's or a
+comprehension's variable, ``global``) shadows the module's, and a
+module-level name bound more than once (a later assignment, ``del``, two
+imports, a star import below its definition) is unknown.
 
 What they cannot decide (a variable rebound to another class, a call's
 result, a base class outside the workspace that comes before the
@@ -166,6 +173,7 @@ class IndexedModule:
         self._definitions: dict[str, Definition | None] = {}
         self._bases: dict[str, tuple[str, ...] | None] = {}
         self._bodies: list[tuple[int, int]] | None = None
+        self._text: Sequence[str] | None = None
 
     def definition(self, qualname: str) -> Definition | None:
         if qualname not in self._definitions:
@@ -186,7 +194,9 @@ class IndexedModule:
         return self._imports
 
     def lines(self) -> Sequence[str]:
-        return (self._read(self.path) if self._read is not None else None) or ()
+        if self._text is None:
+            self._text = (self._read(self.path) if self._read is not None else None) or ()
+        return self._text
 
     def bodies(self) -> Sequence[tuple[int, int]]:
         if self._bodies is None:
@@ -542,7 +552,9 @@ class DefinitionFinder:
         if outcome is ABSENT:
             bound = module_object_class(module.lines(), name)
             if bound.local:
-                return _Object(module, name, bound.bound)
+                # ``registry.apps = Other()`` in another file rebinds it as well
+                rebound = bound.bound is not None and self._bound_outside({module.path}, name)
+                return _Object(module, name, None if rebound else bound.bound)
         return outcome
 
     def _member(self, value: _Value, name: str, depth: int) -> _Value | Outcome:

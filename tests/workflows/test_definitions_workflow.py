@@ -240,6 +240,14 @@ def test_a_module_level_object_resolves_from_its_one_binding(store: Store, tmp_p
     assert find_object(14, "name") is UNKNOWN
 
 
+def test_a_module_level_object_set_from_another_file_is_left_to_jedi(store: Store) -> None:
+    index_source(store, "registry.py", REGISTRY)
+    index_source(store, "patches.py", "import registry\n\nregistry.default = object()\n")
+    column = OBJECTS.splitlines()[12].index(".name") + 1
+    found = find_reading(store, OBJECTS, "objects.py", 13, column, {"registry.py": REGISTRY})
+    assert found is UNKNOWN  # registry.default was a Square until patches.py set it
+
+
 OWNERS = """\
 from shapes import Round
 
