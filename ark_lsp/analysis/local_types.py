@@ -21,6 +21,7 @@ so that a hover costs a fraction of a millisecond here.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import re
 import textwrap
@@ -177,6 +178,8 @@ def _binding_in(function: ast.FunctionDef, name: str) -> LocalBinding:
         if starred is not None and starred.arg == name:
             found.append(LocalClass(BUILTIN, called=False))
     for node in _own_nodes(function):
+        if isinstance(node, ast.Global | ast.Nonlocal) and name in node.names:
+            return NOT_LOCAL  # the module's name, or an enclosing function's
         found.extend(_bindings_of(node, name))
     return _agreed(found)
 
@@ -230,8 +233,6 @@ def _binds_opaquely(node: ast.AST, name: str) -> bool:
         return node.optional_vars is not None and _binds_within(node.optional_vars, name)
     if isinstance(node, ast.Delete):
         return any(_binds_within(target, name) for target in node.targets)
-    if isinstance(node, ast.Global | ast.Nonlocal):
-        return name in node.names
     if isinstance(node, ast.MatchMapping):
         return node.rest == name
     named = (
@@ -309,6 +310,21 @@ def _blanked(found: re.Match[str]) -> str:
     return "\n".join(" " * len(part) for part in found.group().split("\n"))
 
 
+@functools.lru_cache(maxsize=8)
+def _split_lines(text: str) -> list[str]:
+    """The lines of ``text`` (a list not to change); cached as :func:`_blanked_lines` is."""
+    return text.split("\n")
+
+
+@functools.lru_cache(maxsize=8)
+def _blanked_lines(text: str) -> list[str]:
+    """All the lines of ``text``, strings and comments blanked (a list not to change).
+
+    Cached: a hover asks of one text more than once.
+    """
+    return _STRING_OR_COMMENT.sub(_blanked, text).split("\n")
+
+
 def _code_lines(text: str, last: int) -> list[str]:
     """The lines of ``text`` up to line ``last`` (0-based), with strings and comments blanked.
 
@@ -340,8 +356,29 @@ def _naming_lines(text: str, name: str) -> list[int]:
     return naming
 
 
+_JOINED: dict[int, tuple[Sequence[str], str]] = {}
+"""The text of the last few line sequences read, by identity: a hover reads one more than once."""
+
+
 def _joined(lines: Sequence[str]) -> str:
-    return "".join(lines) if lines and lines[0].endswith("\n") else "\n".join(lines)
+    """The text of ``lines``, the same string object for the same sequence while it is kept."""
+    kept = _JOINED.get(id(lines))
+    if kept is not None and kept[0] is lines:
+        return kept[1]
+    text = "".join(lines) if lines and lines[0].endswith("\n") else "\n".join(lines)
+    if len(_JOINED) >= 16:
+        _JOINED.pop(next(iter(_JOINED)))
+    _JOINED[id(lines)] = (lines, text)  # the sequence is held: its id is not reused meanwhile
+    return text
+
+
+def in_body(bodies: Sequence[tuple[int, int]], line: int) -> bool:
+    """Whether ``line`` is past the first line of one of ``bodies`` and not past its last.
+
+    ``bodies`` are first and last lines, in order, none inside another.
+    """
+    at = bisect.bisect_left(bodies, (line, 0)) - 1
+    return at >= 0 and bodies[at][0] < line <= bodies[at][1]
 
 
 def module_rebinds(
@@ -349,40 +386,67 @@ def module_rebinds(
 ) -> bool:
     """Whether a module binds ``name`` at its top level but by ``def``, ``class`` or import.
 
-    An assignment, a loop, ``with ... as``, ``except ... as``, ``del``, or a
-    ``global`` declaration anywhere.
-
-    ``bodies`` gives the first and last lines (1-based) of every function and
-    class: a binding inside one is its own (a ``global`` one aside). Read from
-    the text, erring towards yes; the common case (no such line) is one search.
+    An assignment (unpacked too), an augmented one, ``:=``, a loop, ``with
+    ... as``, ``except ... as``, ``del``, or a ``global`` declaration
+    anywhere. ``bodies`` gives the first and last lines (1-based) of each
+    module-level function and class, in order: a binding inside one is its
+    own (a ``global`` one aside). Read from the text, erring towards yes;
+    the common case (no such line) is one search.
     """
     if not name.isidentifier() or not lines:
         return False
-    escaped = re.escape(name)
-    binding = re.compile(
-        rf"^[ \t]*{escaped}[ \t]*(?::[^=\n]*)?=(?!=)"
-        rf"|\b{escaped}[ \t]*(?::=|[-+*/%&|^@]=|<<=|>>=|\*\*=|//=)"
-        rf"|\b(?:for|as|del|global|nonlocal)\b[^\n#]*\b{escaped}\b"
-        rf"|^[ \t]*\(?[ \t]*{escaped}[ \t]*,|,[ \t]*{escaped}[ \t]*\)?[ \t]*(?:,|=(?!=))"
-    )
-    declared = re.compile(rf"\b(?:global|nonlocal)\b[^\n#]*\b{escaped}\b")
-    text = _joined(lines)
-    naming = _naming_lines(text, name)
-    candidates = [index for index in naming if binding.search(lines[index])]
-    if not candidates:
-        return False
-    code = _code_lines(text, candidates[-1])  # strings and comments blanked
-    spans = bodies()
-    for index in candidates:
-        line = code[index]
-        if declared.search(line):
+    spans: Sequence[tuple[int, int]] | None = None
+    for number, declares in _top_level_bindings(_joined(lines), name):
+        if declares:
             return True  # ``global name``: some function rebinds the module's name
-        if not binding.search(line) or _in_import(code, index):
-            continue  # prose, or an import (the caller counts those)
-        number = index + 1
-        if not any(first < number <= last for first, last in spans):
+        spans = bodies() if spans is None else spans
+        if not in_body(spans, number):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=8)
+def _bindings_read(text: str) -> dict[str, tuple[tuple[int, bool], ...]]:
+    """What :func:`_top_level_bindings` found in ``text`` so far, by name (the last texts')."""
+    return {}
+
+
+def _top_level_bindings(text: str, name: str) -> tuple[tuple[int, bool], ...]:
+    """The lines (1-based) of ``text`` that may bind ``name`` but by def, class or import.
+
+    Each with whether it declares it ``global`` (or ``nonlocal``); kept for
+    the last few texts read.
+    """
+    read = _bindings_read(text)
+    if name not in read:
+        read[name] = _find_top_level_bindings(text, name)
+    return read[name]
+
+
+def _find_top_level_bindings(text: str, name: str) -> tuple[tuple[int, bool], ...]:
+    escaped = re.escape(name)
+    target = r"[ \t]*[\w.*]+[ \t]*"
+    binding = re.compile(
+        rf"^[ \t]*[(\[]?(?:{target},)*[ \t]*\*?{escaped}[ \t]*(?:,{target})*,?[ \t]*[)\]]?"
+        rf"[ \t]*(?::[^=\n]*)?=(?!=)"
+        rf"|\b{escaped}[ \t]*(?::=|[-+*/%&|^@]=|<<=|>>=|\*\*=|//=)"
+        rf"|\bfor\b[^\n#]*?\b{escaped}\b[^\n#]*?\bin\b|\bas[ \t]+{escaped}\b"
+        rf"|\b(?:del|global|nonlocal)\b[^\n#]*\b{escaped}\b"
+    )
+    declared = re.compile(rf"\b(?:global|nonlocal)\b[^\n#]*\b{escaped}\b")
+    naming = _naming_lines(text, name)
+    if not naming:
+        return ()
+    raw = _split_lines(text)
+    candidates = [index for index in naming if binding.search(raw[index])]
+    if not candidates:
+        return ()
+    code = _blanked_lines(text)  # strings and comments blanked
+    return tuple(
+        (index + 1, declared.search(code[index]) is not None)
+        for index in candidates
+        if binding.search(code[index]) and not _in_import(code, index)
+    )
 
 
 _IMPORT_START = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import\b")
@@ -426,7 +490,7 @@ def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
     if naming and (len(assigned) != 1 or any(other.search(code[index]) for index in naming)):
         # Prose names it too (``# for installed apps``, a docstring's ``apps = ...``):
         # read again with the module's comments and strings blanked.
-        code = _code_lines(text, naming[-1])
+        code = _blanked_lines(text)
         assigned = [index for index in naming if assignment.match(code[index])]
     if not assigned:
         return NOT_LOCAL

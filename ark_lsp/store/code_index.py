@@ -228,9 +228,12 @@ class CodeIndexRepository(Repository):
         return symbol_record(row) if row else None
 
     @guarded
-    def symbol_spans(self, path: str) -> list[tuple[int, int]]:
-        """The first and last lines of every function, method and class of ``path``."""
-        cursor = self._db.conn.execute("SELECT line, end_line FROM symbols WHERE path = ?", (path,))
+    def top_level_spans(self, path: str) -> list[tuple[int, int]]:
+        """The first and last lines of each module-level function and class of ``path``."""
+        cursor = self._db.conn.execute(
+            "SELECT line, end_line FROM symbols WHERE path = ? AND parent IS NULL ORDER BY line",
+            (path,),
+        )
         return [(first, last) for first, last in cursor]
 
     @guarded

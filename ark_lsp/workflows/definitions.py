@@ -20,12 +20,12 @@ file's imports) answer most of them at once, without jedi's inference:
   modules, not the open document, no other file of the index
   (``holder.x = Other()`` anywhere makes it unknown);
 - ``x.f`` where ``x`` is a module-level object its module binds once, to a
-  named class (``apps = Apps(...)``), and no other file sets as an
-  attribute (``registry.apps = Other()``).
+  named class (``apps = Apps(...)``).
 
 A name is what Python's scoping makes it where it is used: a function's
 own binding (a parameter, an assignment, a loop's, a lambda's or a
-comprehension's variable, ``global``) shadows the module's, and a
+comprehension's variable, ``global``) shadows the module's and names no
+function or class ARK could show (an import in the function aside), and a
 module-level name bound more than once (a later assignment, ``del``, two
 imports, a star import below its definition) is unknown.
 
@@ -52,6 +52,7 @@ from ark_lsp.analysis.local_types import (
     attribute_bound_elsewhere,
     attribute_class,
     holding_functions,
+    in_body,
     local_class,
     module_object_class,
     module_rebinds,
@@ -111,7 +112,7 @@ class _Module(Protocol):
     def lines(self) -> Sequence[str]: ...
 
     def bodies(self) -> Sequence[tuple[int, int]]:
-        """The first and last lines of every function and class: what is not module-level."""
+        """The first and last lines of each module-level function and class, in order."""
         ...
 
 
@@ -132,6 +133,7 @@ class ReportModule:
         self.external = external
         self._lines = lines
         self._symbols: dict[str, Symbol] = {}
+        self._bodies: list[tuple[int, int]] | None = None
         for symbol in report.symbols:
             self._symbols.setdefault(symbol.qualname, symbol)
 
@@ -152,7 +154,13 @@ class ReportModule:
         return self._lines
 
     def bodies(self) -> Sequence[tuple[int, int]]:
-        return [(symbol.span.line, symbol.span.end_line) for symbol in self.report.symbols]
+        if self._bodies is None:
+            self._bodies = sorted(
+                (symbol.span.line, symbol.span.end_line)
+                for symbol in self.report.symbols
+                if symbol.parent is None
+            )
+        return self._bodies
 
 
 class IndexedModule:
@@ -200,7 +208,7 @@ class IndexedModule:
 
     def bodies(self) -> Sequence[tuple[int, int]]:
         if self._bodies is None:
-            self._bodies = self._index.symbol_spans(self.path)
+            self._bodies = self._index.top_level_spans(self.path)
         return self._bodies
 
 
@@ -324,8 +332,9 @@ class DefinitionFinder:
         A parameter, an assignment, a loop's or ``with``'s target, ``except
         ... as``, a comprehension's or lambda's variable, a ``global`` or
         ``nonlocal`` declaration: the name is not the module's (whatever the
-        module binds under it), and what it holds is for inference. A name
-        the function binds by import alone is that import's.
+        module binds under it), and it holds a value, no function or class of
+        its own (jedi's ``goto`` lands on the binding too): :data:`ABSENT`. A
+        name the function binds by import alone is that import's.
         """
         if not self._lines:
             return None
@@ -334,7 +343,7 @@ class DefinitionFinder:
             return None
         if binding.bound is not None and binding.bound.name == IMPORTED:
             return self._definition_of(self._imported_locally(name, line))
-        return UNKNOWN
+        return ABSENT
 
     def _imported_locally(self, name: str, line: int) -> _Value | Outcome:
         """What the imports of ``name`` in the function at ``line`` bind it to, if they agree."""
@@ -552,9 +561,7 @@ class DefinitionFinder:
         if outcome is ABSENT:
             bound = module_object_class(module.lines(), name)
             if bound.local:
-                # ``registry.apps = Other()`` in another file rebinds it as well
-                rebound = bound.bound is not None and self._bound_outside({module.path}, name)
-                return _Object(module, name, None if rebound else bound.bound)
+                return _Object(module, name, bound.bound)
         return outcome
 
     def _member(self, value: _Value, name: str, depth: int) -> _Value | Outcome:
@@ -648,7 +655,7 @@ def _module_level(module: _Module, imports: Sequence[Import]) -> Sequence[Import
     if not imports:
         return imports
     bodies = module.bodies()
-    return [item for item in imports if not any(a < item.line <= b for a, b in bodies)]
+    return [item for item in imports if not in_body(bodies, item.line)]
 
 
 def _span_of(definition: Definition | None) -> tuple[int, int] | None:
