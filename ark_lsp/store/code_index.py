@@ -228,6 +228,16 @@ class CodeIndexRepository(Repository):
         return symbol_record(row) if row else None
 
     @guarded
+    def definitions_in_force(self, path: str, qualname: str) -> int:
+        """How many definitions of ``qualname`` in ``path`` may be in force: ``@overload`` aside."""
+        (count,) = self._db.conn.execute(
+            "SELECT count(*) FROM symbols WHERE path = ? AND qualname = ? "
+            "AND decorators NOT LIKE '%overload%'",
+            (path, qualname),
+        ).fetchone()
+        return int(count)
+
+    @guarded
     def top_level_spans(self, path: str) -> list[tuple[int, int]]:
         """The first and last lines of each module-level function and class of ``path``."""
         cursor = self._db.conn.execute(

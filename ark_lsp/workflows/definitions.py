@@ -115,6 +115,10 @@ class _Module(Protocol):
         """The first and last lines of each module-level function and class, in order."""
         ...
 
+    def defined_twice(self, qualname: str) -> bool:
+        """Whether more than one definition of ``qualname`` may be in force (overloads aside)."""
+        ...
+
 
 class ReportModule:
     """A module as a fresh report describes it: the open document, or a library's file."""
@@ -152,6 +156,15 @@ class ReportModule:
 
     def lines(self) -> Sequence[str]:
         return self._lines
+
+    def defined_twice(self, qualname: str) -> bool:
+        in_force = [
+            symbol
+            for symbol in self.report.symbols
+            if symbol.qualname == qualname
+            and not any("overload" in decorator for decorator in symbol.decorators)
+        ]
+        return len(in_force) > 1
 
     def bodies(self) -> Sequence[tuple[int, int]]:
         if self._bodies is None:
@@ -205,6 +218,9 @@ class IndexedModule:
         if self._text is None:
             self._text = (self._read(self.path) if self._read is not None else None) or ()
         return self._text
+
+    def defined_twice(self, qualname: str) -> bool:
+        return self._index.definitions_in_force(self.path, qualname) > 1
 
     def bodies(self) -> Sequence[tuple[int, int]]:
         if self._bodies is None:
@@ -376,6 +392,8 @@ class DefinitionFinder:
         """
         if len({(item.module, item.name) for item in named}) > 1 or (defined and named):
             return True
+        if defined and module.defined_twice(name):
+            return True  # ``if ...: def f(): ...`` / ``else: def f(): ...``
         span = _span_of(module.definition(name)) if defined else None
         last = max([item.line for item in named] + [span[0] if span else 0])
         for item in _module_level(module, module.imports()):

@@ -446,6 +446,16 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
         ),
         ("class Round:\n    pass\n\n\nfrom shapes import *\nRound()\n", UNKNOWN),
         ("from shapes import Square\nfrom shapes import Round as Square\nSquare()\n", UNKNOWN),
+        (
+            CONFIG + "if flag:\n    def pick():\n        pass\n"
+            "else:\n    def pick():\n        pass\npick()\n",
+            UNKNOWN,
+        ),
+        (
+            "from typing import overload\n\n\n@overload\ndef pick(x: int) -> int: ...\n"
+            "@overload\ndef pick(x: str) -> str: ...\ndef pick(x):\n    return x\npick(1)\n",
+            "pick",
+        ),
         # a star import above a definition is overridden by it; imports over lines are imports
         ("from shapes import *\n\n\nclass Round:\n    pass\n\n\nRound()\n", "Round"),
         ("from shapes import (\n    Round,\n    Square,\n)\n\nRound()\n", "shapes.py:Round"),
@@ -478,6 +488,8 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
         "alternative-imports",
         "star-import-below",
         "imported-twice",
+        "defined-on-two-paths",
+        "overloads",
         "star-import-above",
         "import-over-lines",
         "import-as",
