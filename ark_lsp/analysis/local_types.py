@@ -539,6 +539,95 @@ def attribute_class(lines: Sequence[str], first: int, last: int, attribute: str)
     return _agreed(found)
 
 
+def class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bool:
+    """Whether the class on ``lines`` ``first`` to ``last`` (1-based) binds ``name`` but by def.
+
+    An assignment in its body (``save = other``) or to its instances
+    (``self.save = ...`` in a method, ``setattr``) hides a method ``save``
+    of it or of its bases. One search of its text first; the class is parsed
+    only when a line may be such a binding.
+    """
+    if not name.isidentifier():
+        return True
+    read = _class_bindings_read(_joined(lines))
+    key = (first, last, name)
+    if key not in read:
+        read[key] = _class_rebinds(lines, first, last, name)
+    return read[key]
+
+
+@functools.lru_cache(maxsize=8)
+def _class_bindings_read(text: str) -> dict[tuple[int, int, str], bool]:
+    """What :func:`class_rebinds` found in the module ``text`` so far (the last texts')."""
+    return {}
+
+
+def _class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bool:
+    own = [text.rstrip("\r\n") for text in lines[first - 1 : last]]
+    text = "\n".join(own)
+    escaped = re.escape(name)
+    maybe = re.compile(
+        rf"^[ \t]*(?:\w+\.)?{escaped}[ \t]*(?::[^=\n]*)?(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)"
+        rf"|\b(?:for|as|del)\b[^\n#]*\b{escaped}\b|\bsetattr\([ \t]*(?:self|cls)\b",
+        re.MULTILINE,
+    )
+    if name not in text or maybe.search(text) is None:
+        return False
+    assigned = _assigned_names(text)
+    return assigned is None or name in assigned or "*" in assigned
+
+
+@functools.lru_cache(maxsize=32)
+def _assigned_names(text: str) -> frozenset[str] | None:
+    """The names the class ``text`` defines binds by assignment; None if it does not parse.
+
+    In its body, or to its instances in its methods (``*``: a ``setattr`` on
+    an instance with a name it computes). Cached: a class is walked once.
+    """
+    tree = _parsed_class(textwrap.dedent(text))
+    if tree is None:
+        return None
+    names: set[str] = set()
+    stored = (ast.Store, ast.Del)
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            instance = _instance_name(statement)
+            for node in ast.walk(statement) if instance is not None else ():
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.ctx, stored)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == instance
+                ):
+                    names.add(node.attr)
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "setattr"
+                    and _sets_on(node, instance)  # type: ignore[arg-type]
+                ):
+                    named = node.args[1] if len(node.args) > 1 else None
+                    constant = isinstance(named, ast.Constant) and isinstance(named.value, str)
+                    names.add(named.value if constant else "*")  # type: ignore[union-attr]
+        elif not isinstance(statement, ast.ClassDef):
+            for node in _class_level_nodes(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, stored):
+                    names.add(node.id)
+                elif isinstance(node, ast.ExceptHandler) and node.name:
+                    names.add(node.name)
+                elif isinstance(node, ast.Import | ast.ImportFrom):
+                    names.update((a.asname or a.name).partition(".")[0] for a in node.names)
+    return frozenset(names)
+
+
+def _sets_on(node: ast.AST, instance: str) -> bool:
+    """Whether ``node``, if a ``setattr`` call, sets an attribute of ``instance`` itself."""
+    if not isinstance(node, ast.Call):
+        return True
+    target = node.args[0] if node.args else None
+    return isinstance(target, ast.Name) and target.id == instance
+
+
 @functools.lru_cache(maxsize=32)
 def _parsed_class(text: str) -> ast.ClassDef | None:
     """The class a text defines; cached, as a hover asks of a class more than once."""

@@ -51,6 +51,7 @@ from ark_lsp.analysis.local_types import (
     LocalClass,
     attribute_bound_elsewhere,
     attribute_class,
+    class_rebinds,
     holding_functions,
     in_body,
     local_class,
@@ -629,9 +630,18 @@ class DefinitionFinder:
             if isinstance(entry, _Opaque):
                 return UNKNOWN  # it may define the name, for all the index knows
             qualname = f"{entry.qualname}.{name}"
+            if self._assigned_in(entry, name):
+                return UNKNOWN  # ``save = other`` or ``self.save = ...``: not the method
             if entry.module.definition(qualname) is not None:
                 return _Named(entry.module, qualname)
         return ABSENT
+
+    @staticmethod
+    def _assigned_in(entry: _Named, name: str) -> bool:
+        """Whether the class ``entry`` binds ``name`` by assignment, as far as its text says."""
+        span = _span_of(entry.module.definition(entry.qualname))
+        lines = entry.module.lines()
+        return span is not None and bool(lines) and class_rebinds(lines, *span, name)
 
     def _linearize(self, owner: _Named, visiting: frozenset[tuple[str, str]]) -> list[_Linear]:
         """The C3 linearization (Python's MRO) of a class, bases it cannot follow opaque."""

@@ -456,6 +456,22 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
             "@overload\ndef pick(x: str) -> str: ...\ndef pick(x):\n    return x\npick(1)\n",
             "pick",
         ),
+        # a method hidden by an assignment in the class or to its instances
+        (
+            "class A:\n    def save(self):\n        pass\n\n    save = other\n\n"
+            "    def go(self):\n        self.save()\n",
+            UNKNOWN,
+        ),
+        (
+            "class A:\n    def __init__(self, f):\n        self.save = f\n\n"
+            "    def save(self):\n        pass\n\n    def go(self):\n        self.save()\n",
+            UNKNOWN,
+        ),
+        (
+            "class A:\n    def save(self):\n        pass\n\n    def go(self):\n"
+            "        self.run(\n            save=True,\n        )\n        self.save()\n",
+            "A.save",
+        ),
         # a star import above a definition is overridden by it; imports over lines are imports
         ("from shapes import *\n\n\nclass Round:\n    pass\n\n\nRound()\n", "Round"),
         ("from shapes import (\n    Round,\n    Square,\n)\n\nRound()\n", "shapes.py:Round"),
@@ -490,6 +506,9 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
         "imported-twice",
         "defined-on-two-paths",
         "overloads",
+        "method-assigned-over-in-its-class",
+        "method-hidden-by-an-instance-attribute",
+        "keyword-argument-named-like-a-method",
         "star-import-above",
         "import-over-lines",
         "import-as",
