@@ -185,6 +185,16 @@ def after():
 
 def kept():
     return Loader.load(Loader(), "path")
+
+
+class Saver:
+    def save(self):
+        return 1
+
+    save = staticmethod(print)
+
+    def go(self):
+        return self.save()
 '''
 
 STAND_IN = '''\
@@ -418,6 +428,8 @@ async def test_the_index_names_no_definition_a_rebinding_may_have_replaced(
         ("shadows.py", SHADOWS, 'return lambda Loader: Loader.load("path")', "load", ""),
         # class Later, then Later = Loader: the class is no longer what the name holds
         ("shadows.py", SHADOWS, "return Later.go()", "go", ""),
+        # save = staticmethod(print) in the class body, below its def save
+        ("shadows.py", SHADOWS, "return self.save()", "save", ""),
         # the module's own Loader, where nothing shadows it
         (
             "shadows.py",
