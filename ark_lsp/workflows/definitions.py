@@ -626,15 +626,21 @@ class DefinitionFinder:
         if owner.module.bases(owner.qualname) is None:
             return UNKNOWN
         order = self._linearize(owner, frozenset())
+        definer: _Named | None = None
+        hidden = False
         for entry in order[1:] if skip_owner else order:
             if isinstance(entry, _Opaque):
-                return UNKNOWN  # it may define the name, for all the index knows
+                if definer is None:
+                    return UNKNOWN  # it may define the name, for all the index knows
+                continue
+            hidden = hidden or self._assigned_in(entry, name)
             qualname = f"{entry.qualname}.{name}"
-            if self._assigned_in(entry, name):
-                return UNKNOWN  # ``save = other`` or ``self.save = ...``: not the method
-            if entry.module.definition(qualname) is not None:
-                return _Named(entry.module, qualname)
-        return ABSENT
+            if definer is None and entry.module.definition(qualname) is not None:
+                definer = _Named(entry.module, qualname)
+        if definer is None:
+            return ABSENT
+        # ``save = other`` in a class, ``self.save = ...`` in a method: the def may not be it
+        return UNKNOWN if hidden else definer
 
     @staticmethod
     def _assigned_in(entry: _Named, name: str) -> bool:
