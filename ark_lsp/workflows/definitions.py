@@ -562,7 +562,10 @@ class DefinitionFinder:
         named = [item for item in imports if item.bound == name and item.name != "*"]
         defined = module.definition(name) is not None
         if defined or named:
-            if self._rebound(module, name, named, defined, depth):
+            # A library's second binding is its C accelerator's (``from _datetime import *``
+            # below ``class timedelta``): the same API, whose source is the Python one.
+            library = isinstance(module, ReportModule) and module.external
+            if not library and self._rebound(module, name, named, defined, depth):
                 return UNKNOWN  # bound more than once: which one is in force is not the text's
             return _Named(module, name) if defined else self._imported(named[-1], depth)
         outcome = ABSENT

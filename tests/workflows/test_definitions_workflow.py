@@ -529,3 +529,23 @@ def test_a_name_is_what_pythons_scoping_makes_it_where_it_is_used(
         assert isinstance(found, Definition), found
         path, _, qualname = str(expected).rpartition(":")
         assert (found.path, found.qualname) == (path or "scopes.py", qualname)
+
+
+def test_a_library_module_with_a_c_accelerator_still_names_its_python_definition(
+    store: Store,
+) -> None:
+    # datetime.py ends with "from _datetime import *": the same API, its source the Python one
+    library = (
+        "class delta:\n    pass\n\n\n"
+        "try:\n    from _fastlib import *\nexcept ImportError:\n    pass\n"
+    )
+    reports = {"fastlib": (Path("/lib/fastlib.py"), analyze(library, "fastlib.py"))}
+    source = "import fastlib\n\nfastlib.delta(1)\n"
+    lines = source.splitlines()
+    reference = reference_at(analyze(source, "uses.py"), lines[2], 3, lines[2].index("delta"))
+    assert reference is not None
+    finder = DefinitionFinder(
+        analyze(source, "uses.py"), "uses.py", store.index, reports.get, lines=lines
+    )
+    found = finder.find(reference, 3)
+    assert isinstance(found, Definition) and (found.qualname, found.external) == ("delta", True)
