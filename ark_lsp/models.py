@@ -237,6 +237,10 @@ class ModuleReport:
     violations: tuple[Violation, ...] = ()
     called: tuple[tuple[str, int], ...] = ()
     """How often each name is called here: ``f(...)`` and ``x.f(...)`` both count for ``f``."""
+    bound_attributes: tuple[str, ...] = ()
+    """The attribute names assigned or deleted here on any object (``x.name = ...``,
+    ``del x.name``, ``setattr(x, "name", ...)``), sorted; ``*`` when a ``setattr`` may
+    set any."""
     parsed: bool = True
     """False when the file could not be parsed; see the ARK000 violation."""
     encoding: str = "utf-8"

@@ -73,6 +73,9 @@ class Block:
     in source order."""
     roots: frozenset[str]
     """The root name of every call the block makes (``os`` of ``os.path.join(...)``)."""
+    attributes: frozenset[str]
+    """The attribute names the block assigns or deletes on any object (``*``: any, by
+    ``setattr``)."""
     uses_fix_context: bool
     """Whether a fix of the block depends on the module's imports and where they end."""
 

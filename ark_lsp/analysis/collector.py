@@ -33,7 +33,7 @@ from __future__ import annotations
 import ast
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TypeVar
@@ -232,6 +232,8 @@ class Collector:
         self.violations: list[Violation] = []
         self._calls: list[RecordedCall] = []
         """Calls whose callee is rooted in a plain name, with that name and the callee's own."""
+        self._stored: list[tuple[int, str]] = []
+        """Attributes assigned or deleted (``x.name = ...``, ``del x.name``): line and name."""
         self._imported_names: set[str] = set()
         """Every name any scope binds by import."""
         self._definitions: list[
@@ -330,6 +332,7 @@ class Collector:
         attribute, call, bare_name, starred = ast.Attribute, ast.Call, ast.Name, ast.Starred
         blocks = _BLOCKS
         calls = self._calls
+        stored, load = self._stored, ast.Load
         deepest = self._deepest
         while stack:
             node, depth = pop()
@@ -339,6 +342,8 @@ class Collector:
             # The two commonest nodes by far, taken without the generic loop;
             # an attribute chain is followed down to its root in one go.
             if node_type is attribute:
+                if type(node.ctx) is not load:  # type: ignore[attr-defined]
+                    stored.append((node.lineno, node.attr))  # type: ignore[attr-defined]
                 value = node.value  # type: ignore[attr-defined]
                 depth += 1
                 while type(value) is attribute:
@@ -785,6 +790,17 @@ class Collector:
         """How often each name is called: ``f(...)`` and ``x.f(...)`` both count for ``f``."""
         return Counter(map(_CALLEE, self._calls))
 
+    def bound_attributes(self) -> frozenset[str]:
+        """The attribute names assigned or deleted on any object (``*``: a setattr may set any)."""
+        return frozenset(name for _, name in self._attribute_bindings())
+
+    def _attribute_bindings(self) -> Iterator[tuple[int, str]]:
+        """Each attribute binding's line and name, ``setattr`` and ``__setattr__`` included."""
+        yield from self._stored
+        for _, call, root, name in self._calls:
+            if (name == "setattr" and root == "setattr") or name == "__setattr__":
+                yield call.lineno, _set_name(call)
+
     def blocks(self, statements: Sequence[Sequence[ast.stmt]]) -> list[Block]:
         """The records of each block, after :meth:`finish`; ``statements`` are its blocks'."""
         firsts = [first for first, _ in self._spans]
@@ -794,6 +810,9 @@ class Collector:
         bindings = _split(self.bindings, firsts, lambda b: b.line)
         called: list[Counter[str]] = [Counter() for _ in firsts]
         roots: list[set[str]] = [set() for _ in firsts]
+        attributes: list[set[str]] = [set() for _ in firsts]
+        for line, name in self._attribute_bindings():
+            attributes[bisect_right(firsts, line) - 1].add(name)
         for _, call, root, callee in self._calls:
             index = bisect_right(firsts, call.lineno) - 1
             called[index][callee] += 1
@@ -809,10 +828,19 @@ class Collector:
                 called=called[index],
                 bindings=tuple(bindings[index]),
                 roots=frozenset(roots[index]),
+                attributes=frozenset(attributes[index]),
                 uses_fix_context=any(v.fix is not None for v in violations[index]),
             )
             for index, (first, last) in enumerate(self._spans)
         ]
+
+
+def _set_name(call: ast.Call) -> str:
+    """The attribute a ``setattr(x, "name", v)`` (or ``__setattr__``) call sets; ``*``: any."""
+    for argument in call.args[:2]:
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            return argument.value
+    return "*"
 
 
 def _split(items: list[T], firsts: list[int], line: Callable[[T], int]) -> list[list[T]]:

@@ -172,6 +172,7 @@ def report_of_tree(
         collector.violations,
         collector.called(),
         ((s.lineno, lead_of(s)) for s in tree.body),
+        collector.bound_attributes(),
     )
 
 
@@ -360,6 +361,7 @@ def _report(
     violations: Iterable[Violation],
     called: Counter[str],
     heads: Iterable[tuple[int, Lead]],
+    attributes: Iterable[str],
 ) -> ModuleReport:
     late = late_future_import(heads)
     if late is not None:
@@ -373,6 +375,7 @@ def _report(
         imports=tuple(imports),
         violations=tuple(violations),
         called=tuple(sorted(called.items())),
+        bound_attributes=tuple(sorted(set(attributes))),
         encoding=source.encoding,
     )
 
@@ -397,6 +400,7 @@ def _kept(
         chain.from_iterable(block.violations for block in blocks),
         called,
         chain.from_iterable(block.statements for block in blocks),
+        chain.from_iterable(block.attributes for block in blocks),
     )
     if namespace is None:
         namespace = ModuleBindings(block.bindings for block in blocks)

@@ -21,16 +21,20 @@ so that a hover costs a fraction of a millisecond here.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import re
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ark_lsp.models import ModuleReport, Symbol, SymbolKind
 
 BUILTIN = "<builtin>"
 """The variable holds a builtin container, number or text: no class of ARK's to show."""
+
+IMPORTED = "<imported>"
+"""The name is bound by an import in the function: what it names is the import's."""
 
 _BUILTIN_VALUES = (
     ast.Dict,
@@ -72,9 +76,18 @@ def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int
     """How ``name`` is bound in the innermost function holding ``line`` (1-based).
 
     Functions nested in one another are looked through from the inside out:
-    a name the inner function does not bind may be the outer one's.
+    a name the inner function does not bind may be the outer one's. Code in
+    a class's own body sees the names that body binds first; a method's code
+    does not (Python skips class scopes for the functions in them).
     """
-    for function in _holding_functions(report, line):
+    if 1 <= line <= len(lines) and _binds_inline(lines[line - 1], name):
+        return UNKNOWN_LOCAL  # a lambda's parameter or a comprehension's variable on the line
+    inner = _innermost(report, line)
+    if inner is not None and inner.kind is SymbolKind.CLASS and line > inner.name_span.line:
+        binding = _class_binding(lines, inner, name)
+        if binding.local:
+            return binding
+    for function in holding_functions(report, line):
         tree = _parse_function(lines, function)
         if tree is None:
             return UNKNOWN_LOCAL  # cannot read the function: the name may be its own
@@ -84,7 +97,51 @@ def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int
     return NOT_LOCAL
 
 
-def _holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
+def _binds_inline(text: str, name: str) -> bool:
+    """Whether a lambda or a comprehension on the line ``text`` binds ``name``.
+
+    Their scopes are their own (the function's parse does not read into a
+    lambda), and module-level code has no function to parse: the line that
+    holds the place says it, erring towards yes.
+    """
+    if name not in text:
+        return False
+    escaped = re.escape(name)
+    return re.search(rf"\blambda\b[^:]*\b{escaped}\b[^:]*:", text) is not None or (
+        re.search(rf"\bfor\b[^:]*?\b{escaped}\b[^:]*?\bin\b", text) is not None
+        and re.search(r"[\[({]", text) is not None
+    )
+
+
+def _innermost(report: ModuleReport, line: int) -> Symbol | None:
+    """The innermost function or class whose span holds ``line``."""
+    inner: Symbol | None = None
+    for symbol in report.symbols:
+        if symbol.span.line <= line <= symbol.span.end_line and (
+            inner is None or symbol.span.line >= inner.span.line
+        ):
+            inner = symbol
+    return inner
+
+
+def _class_binding(lines: Sequence[str], owner: Symbol, name: str) -> LocalBinding:
+    """How the body of the class ``owner`` binds ``name`` itself (its methods' code aside)."""
+    own = (text.rstrip("\r\n") for text in lines[owner.name_span.line - 1 : owner.span.end_line])
+    tree = _parsed_class(textwrap.dedent("\n".join(own)))
+    if tree is None:
+        return UNKNOWN_LOCAL
+    found: list[LocalClass | None] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if statement.name == name:
+                found.append(None)  # a method or a nested class: what it is is for inference
+        else:
+            for node in _class_level_nodes(statement):
+                found.extend(_bindings_of(node, name))
+    return _agreed(found)
+
+
+def holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
     """The functions whose bodies hold ``line``, innermost first."""
     holding = [
         symbol
@@ -121,6 +178,8 @@ def _binding_in(function: ast.FunctionDef, name: str) -> LocalBinding:
         if starred is not None and starred.arg == name:
             found.append(LocalClass(BUILTIN, called=False))
     for node in _own_nodes(function):
+        if isinstance(node, ast.Global | ast.Nonlocal) and name in node.names:
+            return NOT_LOCAL  # the module's name, or an enclosing function's
         found.extend(_bindings_of(node, name))
     return _agreed(found)
 
@@ -157,6 +216,9 @@ def _bindings_of(node: ast.AST, name: str) -> Iterator[LocalClass | None]:
     elif isinstance(node, ast.AnnAssign):
         if isinstance(node.target, ast.Name) and node.target.id == name:
             yield _annotated(node.annotation)
+    elif isinstance(node, ast.Import | ast.ImportFrom):
+        if any((alias.asname or alias.name.partition(".")[0]) == name for alias in node.names):
+            yield LocalClass(IMPORTED, called=False)
     elif _binds_opaquely(node, name):
         yield None
 
@@ -171,10 +233,6 @@ def _binds_opaquely(node: ast.AST, name: str) -> bool:
         return node.optional_vars is not None and _binds_within(node.optional_vars, name)
     if isinstance(node, ast.Delete):
         return any(_binds_within(target, name) for target in node.targets)
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return any((alias.asname or alias.name.partition(".")[0]) == name for alias in node.names)
-    if isinstance(node, ast.Global | ast.Nonlocal):
-        return name in node.names
     if isinstance(node, ast.MatchMapping):
         return node.rest == name
     named = (
@@ -252,6 +310,21 @@ def _blanked(found: re.Match[str]) -> str:
     return "\n".join(" " * len(part) for part in found.group().split("\n"))
 
 
+@functools.lru_cache(maxsize=8)
+def _split_lines(text: str) -> list[str]:
+    """The lines of ``text`` (a list not to change); cached as :func:`_blanked_lines` is."""
+    return text.split("\n")
+
+
+@functools.lru_cache(maxsize=8)
+def _blanked_lines(text: str) -> list[str]:
+    """All the lines of ``text``, strings and comments blanked (a list not to change).
+
+    Cached: a hover asks of one text more than once.
+    """
+    return _STRING_OR_COMMENT.sub(_blanked, text).split("\n")
+
+
 def _code_lines(text: str, last: int) -> list[str]:
     """The lines of ``text`` up to line ``last`` (0-based), with strings and comments blanked.
 
@@ -265,6 +338,131 @@ def _code_lines(text: str, last: int) -> list[str]:
             end = len(text)
             break
     return _STRING_OR_COMMENT.sub(_blanked, text[:end]).split("\n")
+
+
+def _naming_lines(text: str, name: str) -> list[int]:
+    """The lines (0-based) of ``text`` that hold ``name`` as a whole word, in order."""
+    naming: list[int] = []
+    index, counted = 0, 0
+    at = text.find(name)
+    while at >= 0:  # str.find, not a regex: some hundred times faster on a long text
+        end = at + len(name)
+        if not _is_word_char(text, at - 1) and not _is_word_char(text, end):
+            index += text.count("\n", counted, at)
+            counted = at
+            if not naming or naming[-1] != index:
+                naming.append(index)
+        at = text.find(name, end)
+    return naming
+
+
+_JOINED: dict[int, tuple[Sequence[str], str]] = {}
+"""The text of the last few line sequences read, by identity: a hover reads one more than once."""
+
+
+def _joined(lines: Sequence[str]) -> str:
+    """The text of ``lines``, the same string object for the same sequence while it is kept."""
+    kept = _JOINED.get(id(lines))
+    if kept is not None and kept[0] is lines:
+        return kept[1]
+    text = "".join(lines) if lines and lines[0].endswith("\n") else "\n".join(lines)
+    if len(_JOINED) >= 16:
+        _JOINED.pop(next(iter(_JOINED)))
+    _JOINED[id(lines)] = (lines, text)  # the sequence is held: its id is not reused meanwhile
+    return text
+
+
+def in_body(bodies: Sequence[tuple[int, int]], line: int) -> bool:
+    """Whether ``line`` is past the first line of one of ``bodies`` and not past its last.
+
+    ``bodies`` are first and last lines, in order, none inside another.
+    """
+    at = bisect.bisect_left(bodies, (line, 0)) - 1
+    return at >= 0 and bodies[at][0] < line <= bodies[at][1]
+
+
+def module_rebinds(
+    lines: Sequence[str], name: str, bodies: Callable[[], Sequence[tuple[int, int]]]
+) -> bool:
+    """Whether a module binds ``name`` at its top level but by ``def``, ``class`` or import.
+
+    An assignment (unpacked too), an augmented one, ``:=``, a loop, ``with
+    ... as``, ``except ... as``, ``del``, or a ``global`` declaration
+    anywhere. ``bodies`` gives the first and last lines (1-based) of each
+    module-level function and class, in order: a binding inside one is its
+    own (a ``global`` one aside). Read from the text, erring towards yes;
+    the common case (no such line) is one search.
+    """
+    if not name.isidentifier() or not lines:
+        return False
+    spans: Sequence[tuple[int, int]] | None = None
+    for number, declares in _top_level_bindings(_joined(lines), name):
+        if declares:
+            return True  # ``global name``: some function rebinds the module's name
+        spans = bodies() if spans is None else spans
+        if not in_body(spans, number):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=8)
+def _bindings_read(text: str) -> dict[str, tuple[tuple[int, bool], ...]]:
+    """What :func:`_top_level_bindings` found in ``text`` so far, by name (the last texts')."""
+    return {}
+
+
+def _top_level_bindings(text: str, name: str) -> tuple[tuple[int, bool], ...]:
+    """The lines (1-based) of ``text`` that may bind ``name`` but by def, class or import.
+
+    Each with whether it declares it ``global`` (or ``nonlocal``); kept for
+    the last few texts read.
+    """
+    read = _bindings_read(text)
+    if name not in read:
+        read[name] = _find_top_level_bindings(text, name)
+    return read[name]
+
+
+def _find_top_level_bindings(text: str, name: str) -> tuple[tuple[int, bool], ...]:
+    escaped = re.escape(name)
+    target = r"[ \t]*[\w.*]+[ \t]*"
+    binding = re.compile(
+        rf"^[ \t]*[(\[]?(?:{target},)*[ \t]*\*?{escaped}[ \t]*(?:,{target})*,?[ \t]*[)\]]?"
+        rf"[ \t]*(?::[^=\n]*)?=(?!=)"
+        rf"|\b{escaped}[ \t]*(?::=|[-+*/%&|^@]=|<<=|>>=|\*\*=|//=)"
+        rf"|\bfor\b[^\n#]*?\b{escaped}\b[^\n#]*?\bin\b|\bas[ \t]+{escaped}\b"
+        rf"|\b(?:del|global|nonlocal)\b[^\n#]*\b{escaped}\b"
+    )
+    declared = re.compile(rf"\b(?:global|nonlocal)\b[^\n#]*\b{escaped}\b")
+    naming = _naming_lines(text, name)
+    if not naming:
+        return ()
+    raw = _split_lines(text)
+    candidates = [index for index in naming if binding.search(raw[index])]
+    if not candidates:
+        return ()
+    code = _blanked_lines(text)  # strings and comments blanked
+    return tuple(
+        (index + 1, declared.search(code[index]) is not None)
+        for index in candidates
+        if binding.search(code[index]) and not _in_import(code, index)
+    )
+
+
+_IMPORT_START = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import\b")
+
+
+def _in_import(code: Sequence[str], index: int) -> bool:
+    """Whether line ``index`` of ``code`` is (part of) an import statement."""
+    if _IMPORT_START.match(code[index]):
+        return True
+    for before in range(index - 1, max(-1, index - _LONGEST_STATEMENT), -1):
+        line = code[before]
+        if _IMPORT_START.match(line):
+            return ("(" in line and ")" not in line) or line.rstrip().endswith("\\")
+        if ")" in line or not (line[:1].isspace() or line.rstrip().endswith("\\")):
+            return False
+    return False
 
 
 def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
@@ -285,25 +483,14 @@ def module_object_class(lines: Sequence[str], name: str) -> LocalBinding:
         rf"|^[ \t]*{escaped}[ \t]*,|,[ \t]*{escaped}[ \t]*(?:,|=(?!=))"
     )
     # Only the lines naming it are read closely: a long module is one search of its text.
-    kept_ends = bool(lines) and lines[0].endswith("\n")
-    text = "".join(lines) if kept_ends else "\n".join(lines)
-    naming: list[int] = []
-    index, counted = 0, 0
-    at = text.find(name)
-    while at >= 0:  # str.find, not a regex: some hundred times faster on a long text
-        end = at + len(name)
-        if not _is_word_char(text, at - 1) and not _is_word_char(text, end):
-            index += text.count("\n", counted, at)
-            counted = at
-            if not naming or naming[-1] != index:
-                naming.append(index)
-        at = text.find(name, end)
+    text = _joined(lines)
+    naming = _naming_lines(text, name)
     code: Sequence[str] = lines
     assigned = [index for index in naming if assignment.match(code[index])]
     if naming and (len(assigned) != 1 or any(other.search(code[index]) for index in naming)):
         # Prose names it too (``# for installed apps``, a docstring's ``apps = ...``):
         # read again with the module's comments and strings blanked.
-        code = _code_lines(text, naming[-1])
+        code = _blanked_lines(text)
         assigned = [index for index in naming if assignment.match(code[index])]
     if not assigned:
         return NOT_LOCAL
@@ -350,6 +537,95 @@ def attribute_class(lines: Sequence[str], first: int, last: int, attribute: str)
             for node in _class_level_nodes(statement):
                 found.extend(_bindings_of(node, attribute))
     return _agreed(found)
+
+
+def class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bool:
+    """Whether the class on ``lines`` ``first`` to ``last`` (1-based) binds ``name`` but by def.
+
+    An assignment in its body (``save = other``) or to its instances
+    (``self.save = ...`` in a method, ``setattr``) hides a method ``save``
+    of it or of its bases. One search of its text first; the class is parsed
+    only when a line may be such a binding.
+    """
+    if not name.isidentifier():
+        return True
+    read = _class_bindings_read(_joined(lines))
+    key = (first, last, name)
+    if key not in read:
+        read[key] = _class_rebinds(lines, first, last, name)
+    return read[key]
+
+
+@functools.lru_cache(maxsize=8)
+def _class_bindings_read(text: str) -> dict[tuple[int, int, str], bool]:
+    """What :func:`class_rebinds` found in the module ``text`` so far (the last texts')."""
+    return {}
+
+
+def _class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bool:
+    own = [text.rstrip("\r\n") for text in lines[first - 1 : last]]
+    text = "\n".join(own)
+    escaped = re.escape(name)
+    maybe = re.compile(
+        rf"^[ \t]*(?:\w+\.)?{escaped}[ \t]*(?::[^=\n]*)?(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)"
+        rf"|\b(?:for|as|del)\b[^\n#]*\b{escaped}\b|\bsetattr\([ \t]*(?:self|cls)\b",
+        re.MULTILINE,
+    )
+    if name not in text or maybe.search(text) is None:
+        return False
+    assigned = _assigned_names(text)
+    return assigned is None or name in assigned or "*" in assigned
+
+
+@functools.lru_cache(maxsize=32)
+def _assigned_names(text: str) -> frozenset[str] | None:
+    """The names the class ``text`` defines binds by assignment; None if it does not parse.
+
+    In its body, or to its instances in its methods (``*``: a ``setattr`` on
+    an instance with a name it computes). Cached: a class is walked once.
+    """
+    tree = _parsed_class(textwrap.dedent(text))
+    if tree is None:
+        return None
+    names: set[str] = set()
+    stored = (ast.Store, ast.Del)
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            instance = _instance_name(statement)
+            for node in ast.walk(statement) if instance is not None else ():
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.ctx, stored)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id == instance
+                ):
+                    names.add(node.attr)
+                elif (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "setattr"
+                    and _sets_on(node, instance)  # type: ignore[arg-type]
+                ):
+                    named = node.args[1] if len(node.args) > 1 else None
+                    constant = isinstance(named, ast.Constant) and isinstance(named.value, str)
+                    names.add(named.value if constant else "*")  # type: ignore[union-attr]
+        elif not isinstance(statement, ast.ClassDef):
+            for node in _class_level_nodes(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, stored):
+                    names.add(node.id)
+                elif isinstance(node, ast.ExceptHandler) and node.name:
+                    names.add(node.name)
+                elif isinstance(node, ast.Import | ast.ImportFrom):
+                    names.update((a.asname or a.name).partition(".")[0] for a in node.names)
+    return frozenset(names)
+
+
+def _sets_on(node: ast.AST, instance: str) -> bool:
+    """Whether ``node``, if a ``setattr`` call, sets an attribute of ``instance`` itself."""
+    if not isinstance(node, ast.Call):
+        return True
+    target = node.args[0] if node.args else None
+    return isinstance(target, ast.Name) and target.id == instance
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,4 +1,4 @@
-"""The code index: files, symbols, imports, violations and calls, written and queried."""
+"""The code index: files, symbols, imports, violations, calls and attribute bindings."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ class CodeIndexRepository(Repository):
             conn.executemany(rows.IMPORTS_INSERT, batch.imports)
             conn.executemany(rows.VIOLATIONS_INSERT, batch.violations)
             conn.executemany(rows.CALLS_INSERT, batch.calls)
+            conn.executemany(rows.ATTRIBUTE_BINDINGS_INSERT, batch.attribute_bindings)
 
     @guarded
     def touch_files(self, states: Mapping[str, FileState]) -> None:
@@ -227,6 +228,25 @@ class CodeIndexRepository(Repository):
         return symbol_record(row) if row else None
 
     @guarded
+    def definitions_in_force(self, path: str, qualname: str) -> int:
+        """How many definitions of ``qualname`` in ``path`` may be in force: ``@overload`` aside."""
+        (count,) = self._db.conn.execute(
+            "SELECT count(*) FROM symbols WHERE path = ? AND qualname = ? "
+            "AND decorators NOT LIKE '%overload%'",
+            (path, qualname),
+        ).fetchone()
+        return int(count)
+
+    @guarded
+    def top_level_spans(self, path: str) -> list[tuple[int, int]]:
+        """The first and last lines of each module-level function and class of ``path``."""
+        cursor = self._db.conn.execute(
+            "SELECT line, end_line FROM symbols WHERE path = ? AND parent IS NULL ORDER BY line",
+            (path,),
+        )
+        return [(first, last) for first, last in cursor]
+
+    @guarded
     def class_bases(self, path: str, qualname: str) -> tuple[str, ...] | None:
         """The bases of a class of ``path`` as written; None if ``path`` has no such class."""
         row = self._db.conn.execute(
@@ -265,6 +285,18 @@ class CodeIndexRepository(Repository):
         cursor = self._db.conn.execute(
             "SELECT path FROM calls WHERE name = ? ORDER BY count DESC, path LIMIT ?",
             (name, limit),
+        )
+        return [path for (path,) in cursor]
+
+    @guarded
+    def files_binding_attribute(self, name: str) -> list[str]:
+        """Indexed files that may assign or delete an attribute ``name`` of any object.
+
+        A file that calls ``setattr`` with a name it computes may bind any.
+        """
+        cursor = self._db.conn.execute(
+            "SELECT DISTINCT path FROM attribute_bindings WHERE name IN (?, '*') ORDER BY path",
+            (name,),
         )
         return [path for (path,) in cursor]
 

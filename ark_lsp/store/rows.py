@@ -49,6 +49,7 @@ VIOLATIONS_INSERT = (
 )
 
 CALLS_INSERT = "INSERT INTO calls (path, name, count) VALUES (?, ?, ?)"
+ATTRIBUTE_BINDINGS_INSERT = "INSERT INTO attribute_bindings (path, name) VALUES (?, ?)"
 
 Row = tuple[object, ...]
 
@@ -190,6 +191,14 @@ def call_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
             yield (path, name, count)
 
 
+def attribute_binding_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
+    """One ``attribute_bindings`` row per attribute name every file assigns or deletes."""
+    for file in files:
+        path = file.path
+        for name in file.report.bound_attributes:
+            yield (path, name)
+
+
 @dataclass
 class RowBatch:
     """Rows of several files, ready for :meth:`CodeIndexRepository.write_rows`.
@@ -204,6 +213,7 @@ class RowBatch:
     imports: list[Row] = field(default_factory=list)
     violations: list[Row] = field(default_factory=list)
     calls: list[Row] = field(default_factory=list)
+    attribute_bindings: list[Row] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -216,6 +226,7 @@ class RowBatch:
         self.imports += other.imports
         self.violations += other.violations
         self.calls += other.calls
+        self.attribute_bindings += other.attribute_bindings
 
 
 def prepare_rows(files: Sequence[IndexedFile], indexed_at: str, analysis_key: str = "") -> RowBatch:
@@ -228,4 +239,5 @@ def prepare_rows(files: Sequence[IndexedFile], indexed_at: str, analysis_key: st
         imports=list(import_rows(latest)),
         violations=list(violation_rows(latest)),
         calls=list(call_rows(latest)),
+        attribute_bindings=list(attribute_binding_rows(latest)),
     )

@@ -478,6 +478,24 @@ def _v8_quality_reports(db: Connection) -> None:
     )
 
 
+def _v9_attribute_bindings(db: Connection) -> None:
+    """Attribute names each file assigns or deletes on any object (``x.name = ...``).
+
+    A hover types ``self.x`` from its class's bindings only when no other
+    file may bind an attribute so named: this says which files may.
+    """
+    db.execute(
+        """CREATE TABLE attribute_bindings (
+            path TEXT NOT NULL REFERENCES code_index (path) ON DELETE CASCADE,
+            name TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX attribute_bindings_path ON attribute_bindings (path)")
+    db.execute("CREATE INDEX attribute_bindings_name ON attribute_bindings (name)")
+    # Files indexed before this version have no such rows: analyse them again.
+    db.execute("UPDATE code_index SET analysis_key = ''")
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -489,6 +507,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_index_runs,
     _v7_change_sets,
     _v8_quality_reports,
+    _v9_attribute_bindings,
 )
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""

@@ -16,9 +16,18 @@ file's imports) answer most of them at once, without jedi's inference:
 - ``self.x.f`` where every binding of ``self.x`` in the classes of the
   enclosing class's method resolution order says one class
   (``self.x = Foo(...)`` in a method, ``self.x: Foo``, ``x: Foo`` in a
-  class body) and nothing else in their modules binds an attribute ``x``;
+  class body) and nothing else binds an attribute ``x``: not their
+  modules, not the open document, no other file of the index
+  (``holder.x = Other()`` anywhere makes it unknown);
 - ``x.f`` where ``x`` is a module-level object its module binds once, to a
   named class (``apps = Apps(...)``).
+
+A name is what Python's scoping makes it where it is used: a function's
+own binding (a parameter, an assignment, a loop's, a lambda's or a
+comprehension's variable, ``global``) shadows the module's and names no
+function or class ARK could show (an import in the function aside), and a
+module-level name bound more than once (a later assignment, ``del``, two
+imports, a star import below its definition) is unknown.
 
 What they cannot decide (a variable rebound to another class, a call's
 result, a base class outside the workspace that comes before the
@@ -31,18 +40,23 @@ from __future__ import annotations
 
 import builtins
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ark_lsp.analysis.local_types import (
     BUILTIN,
+    IMPORTED,
     LocalClass,
     attribute_bound_elsewhere,
     attribute_class,
+    class_rebinds,
+    holding_functions,
+    in_body,
     local_class,
     module_object_class,
+    module_rebinds,
 )
 from ark_lsp.analysis.references import Reference
 from ark_lsp.models import Import, ModuleReport, Symbol, SymbolKind
@@ -98,6 +112,14 @@ class _Module(Protocol):
 
     def lines(self) -> Sequence[str]: ...
 
+    def bodies(self) -> Sequence[tuple[int, int]]:
+        """The first and last lines of each module-level function and class, in order."""
+        ...
+
+    def defined_twice(self, qualname: str) -> bool:
+        """Whether more than one definition of ``qualname`` may be in force (overloads aside)."""
+        ...
+
 
 class ReportModule:
     """A module as a fresh report describes it: the open document, or a library's file."""
@@ -116,6 +138,7 @@ class ReportModule:
         self.external = external
         self._lines = lines
         self._symbols: dict[str, Symbol] = {}
+        self._bodies: list[tuple[int, int]] | None = None
         for symbol in report.symbols:
             self._symbols.setdefault(symbol.qualname, symbol)
 
@@ -135,6 +158,24 @@ class ReportModule:
     def lines(self) -> Sequence[str]:
         return self._lines
 
+    def defined_twice(self, qualname: str) -> bool:
+        in_force = [
+            symbol
+            for symbol in self.report.symbols
+            if symbol.qualname == qualname
+            and not any("overload" in decorator for decorator in symbol.decorators)
+        ]
+        return len(in_force) > 1
+
+    def bodies(self) -> Sequence[tuple[int, int]]:
+        if self._bodies is None:
+            self._bodies = sorted(
+                (symbol.span.line, symbol.span.end_line)
+                for symbol in self.report.symbols
+                if symbol.parent is None
+            )
+        return self._bodies
+
 
 class IndexedModule:
     """A module of the workspace as the index holds it, read as the lookup needs it."""
@@ -153,6 +194,8 @@ class IndexedModule:
         self._imports: list[Import] | None = None
         self._definitions: dict[str, Definition | None] = {}
         self._bases: dict[str, tuple[str, ...] | None] = {}
+        self._bodies: list[tuple[int, int]] | None = None
+        self._text: Sequence[str] | None = None
 
     def definition(self, qualname: str) -> Definition | None:
         if qualname not in self._definitions:
@@ -173,7 +216,17 @@ class IndexedModule:
         return self._imports
 
     def lines(self) -> Sequence[str]:
-        return (self._read(self.path) if self._read is not None else None) or ()
+        if self._text is None:
+            self._text = (self._read(self.path) if self._read is not None else None) or ()
+        return self._text
+
+    def defined_twice(self, qualname: str) -> bool:
+        return self._index.definitions_in_force(self.path, qualname) > 1
+
+    def bodies(self) -> Sequence[tuple[int, int]]:
+        if self._bodies is None:
+            self._bodies = self._index.top_level_spans(self.path)
+        return self._bodies
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +321,9 @@ class DefinitionFinder:
             nested = self._nested(reference.name, line)
             if nested is not None:
                 return nested
+            local = self._local_name(reference.name, line)
+            if local is not None:
+                return local
         elif reference.receiver.startswith("self."):
             return self._through_attribute(reference)
         else:
@@ -287,6 +343,68 @@ class DefinitionFinder:
 
     # --- names -------------------------------------------------------------------------------
 
+    def _local_name(self, name: str, line: int) -> Definition | Outcome | None:
+        """A plain name the function at ``line`` binds itself; None if it does not.
+
+        A parameter, an assignment, a loop's or ``with``'s target, ``except
+        ... as``, a comprehension's or lambda's variable, a ``global`` or
+        ``nonlocal`` declaration: the name is not the module's (whatever the
+        module binds under it), and it holds a value, no function or class of
+        its own (jedi's ``goto`` lands on the binding too): :data:`ABSENT`. A
+        name the function binds by import alone is that import's.
+        """
+        if not self._lines:
+            return None
+        binding = local_class(self.document.report, self._lines, name, line)
+        if not binding.local:
+            return None
+        if binding.bound is not None and binding.bound.name == IMPORTED:
+            return self._definition_of(self._imported_locally(name, line))
+        return ABSENT
+
+    def _imported_locally(self, name: str, line: int) -> _Value | Outcome:
+        """What the imports of ``name`` in the function at ``line`` bind it to, if they agree."""
+        imports = [item for item in self.document.report.imports if item.bound == name]
+        for holder in holding_functions(self.document.report, line):  # innermost first
+            first, last = holder.span.line, holder.span.end_line
+            values = [self._imported(item) for item in imports if first <= item.line <= last]
+            if values:
+                return values[0] if all(value == values[0] for value in values) else UNKNOWN
+        return UNKNOWN
+
+    def _imported(self, item: Import, depth: int = 0) -> _Value | Outcome:
+        """What one import binds its name to."""
+        if not item.resolved:
+            return UNKNOWN
+        if item.name is None:
+            top = item.module.partition(".")[0]
+            return _ModuleName(top if item.bound == top else item.module)
+        return self._member(_ModuleName(item.module), item.name, depth + 1)
+
+    def _rebound(
+        self, module: _Module, name: str, named: Sequence[Import], defined: bool, depth: int
+    ) -> bool:
+        """Whether ``module`` binds ``name`` at its top level in more ways than one.
+
+        Two imports of it that differ, an import and a ``def``, a star import
+        that may bind it too, or any other binding (an assignment, ``del``, a
+        loop, ``global`` in a function) leave which one is in force to the
+        order of execution, which the index does not follow.
+        """
+        if len({(item.module, item.name) for item in named}) > 1 or (defined and named):
+            return True
+        if defined and module.defined_twice(name):
+            return True  # ``if ...: def f(): ...`` / ``else: def f(): ...``
+        span = _span_of(module.definition(name)) if defined else None
+        last = max([item.line for item in named] + [span[0] if span else 0])
+        for item in _module_level(module, module.imports()):
+            if item.name == "*" and item.line > last:  # a star above is overridden by the name
+                star = _ModuleName(item.module)
+                found = self._member(star, name, depth + 1) if item.resolved else UNKNOWN
+                if found is not ABSENT:
+                    return True
+        return module_rebinds(module.lines(), name, module.bodies)
+
     def _through_variable(self, reference: Reference, line: int) -> Definition | Outcome | None:
         """``x.f`` where ``x`` is a variable of the function at ``line``; None if it is not one."""
         assert reference.receiver is not None
@@ -299,9 +417,13 @@ class DefinitionFinder:
         if binding.bound is None:
             return UNKNOWN
         named = binding.bound.name
-        if named != BUILTIN and self._is_local(named.partition(".")[0], line):
+        value: _Value | Outcome
+        if named == IMPORTED:
+            value = self._imported_locally(first, line)  # ``import os`` in the function
+        elif named != BUILTIN and self._is_local(named.partition(".")[0], line):
             return UNKNOWN  # the class itself is a variable (``kind = ...; kind()``)
-        value = self._class_of(self.document, binding.bound, 0)
+        else:
+            value = self._class_of(self.document, binding.bound, 0)
         for part in [*rest, reference.name]:
             if isinstance(value, Outcome):
                 return value
@@ -355,9 +477,28 @@ class DefinitionFinder:
                 return UNKNOWN
         if any(attribute_bound_elsewhere(*where, attribute) for where in read.values()):
             return UNKNOWN
+        if self._bound_outside(read.keys(), attribute):
+            return UNKNOWN  # ``holder.x = Other()`` in another module
         if builtin:
             return UNKNOWN if classes else ABSENT
         return next(iter(classes.values())) if len(classes) == 1 else UNKNOWN
+
+    def _bound_outside(self, read: Collection[str], attribute: str) -> bool:
+        """Whether a file other than those ``read`` may bind an attribute named ``attribute``.
+
+        The open document is read as it is now; the workspace's other files
+        as the index has them (an attribute set with ``setattr`` and a name
+        computed may be any).
+        """
+        document = self.document.path
+        if document not in read and attribute_bound_elsewhere(self._lines, (), attribute):
+            return True
+        if self._index is None:
+            return False  # no workspace: the document is all there is to read
+        return any(
+            path not in read and path != document
+            for path in self._index.files_binding_attribute(attribute)
+        )
 
     def _is_local(self, name: str, line: int) -> bool:
         return local_class(self.document.report, self._lines, name, line).local
@@ -368,6 +509,8 @@ class DefinitionFinder:
             return UNKNOWN  # bound more than once, or to what the text cannot name
         if bound.name == BUILTIN:
             return ABSENT  # ARK shows nothing of builtins: no tier, no complexity
+        if bound.name == IMPORTED:
+            return UNKNOWN  # a class body's import: rare, and for inference to follow
         value = self._resolve_dotted(module, bound.name, depth + 1)
         if isinstance(value, _Named):
             # A function called returns what it returns: for inference to find.
@@ -415,18 +558,16 @@ class DefinitionFinder:
         """
         if depth > MAX_DEPTH:
             return UNKNOWN
-        if module.definition(name) is not None:
-            return _Named(module, name)
-        imports = module.imports()
-        for item in reversed(imports):  # the last binding wins
-            if item.bound != name or item.name == "*":
-                continue
-            if not item.resolved:
-                return UNKNOWN
-            if item.name is None:
-                top = item.module.partition(".")[0]
-                return _ModuleName(top if item.bound == top else item.module)
-            return self._member(_ModuleName(item.module), item.name, depth + 1)
+        imports = _module_level(module, module.imports())
+        named = [item for item in imports if item.bound == name and item.name != "*"]
+        defined = module.definition(name) is not None
+        if defined or named:
+            # A library's second binding is its C accelerator's (``from _datetime import *``
+            # below ``class timedelta``): the same API, whose source is the Python one.
+            library = isinstance(module, ReportModule) and module.external
+            if not library and self._rebound(module, name, named, defined, depth):
+                return UNKNOWN  # bound more than once: which one is in force is not the text's
+            return _Named(module, name) if defined else self._imported(named[-1], depth)
         outcome = ABSENT
         for item in imports:
             if item.name == "*":
@@ -488,13 +629,28 @@ class DefinitionFinder:
         if owner.module.bases(owner.qualname) is None:
             return UNKNOWN
         order = self._linearize(owner, frozenset())
+        definer: _Named | None = None
+        hidden = False
         for entry in order[1:] if skip_owner else order:
             if isinstance(entry, _Opaque):
-                return UNKNOWN  # it may define the name, for all the index knows
+                if definer is None:
+                    return UNKNOWN  # it may define the name, for all the index knows
+                continue
+            hidden = hidden or self._assigned_in(entry, name)
             qualname = f"{entry.qualname}.{name}"
-            if entry.module.definition(qualname) is not None:
-                return _Named(entry.module, qualname)
-        return ABSENT
+            if definer is None and entry.module.definition(qualname) is not None:
+                definer = _Named(entry.module, qualname)
+        if definer is None:
+            return ABSENT
+        # ``save = other`` in a class, ``self.save = ...`` in a method: the def may not be it
+        return UNKNOWN if hidden else definer
+
+    @staticmethod
+    def _assigned_in(entry: _Named, name: str) -> bool:
+        """Whether the class ``entry`` binds ``name`` by assignment, as far as its text says."""
+        span = _span_of(entry.module.definition(entry.qualname))
+        lines = entry.module.lines()
+        return span is not None and bool(lines) and class_rebinds(lines, *span, name)
 
     def _linearize(self, owner: _Named, visiting: frozenset[tuple[str, str]]) -> list[_Linear]:
         """The C3 linearization (Python's MRO) of a class, bases it cannot follow opaque."""
@@ -529,6 +685,14 @@ class DefinitionFinder:
         ):
             return found
         return _Opaque(module.path, text)
+
+
+def _module_level(module: _Module, imports: Sequence[Import]) -> Sequence[Import]:
+    """The imports of ``module`` made at its top level, not in a function's or class's body."""
+    if not imports:
+        return imports
+    bodies = module.bodies()
+    return [item for item in imports if not in_body(bodies, item.line)]
 
 
 def _span_of(definition: Definition | None) -> tuple[int, int] | None:

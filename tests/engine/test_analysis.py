@@ -271,3 +271,37 @@ def test_a_fix_names_a_module_by_the_first_import_binding_it() -> None:
     (violation,) = analyze(source + "import os\n", "m.py").violations
     assert violation.fix is not None
     assert violation.fix.edits[0].new_text == 'sp.run(["ls"], check=False)'
+
+
+def test_the_report_names_every_attribute_the_module_binds_on_any_object() -> None:
+    source = textwrap.dedent(
+        """\
+        class Holder:
+            def __init__(self):
+                self.made = 1
+                self.read.called()
+
+        def swap(holder, pair, key):
+            holder.typed: int = 2
+            holder.added += 1
+            holder.first, holder.second = pair
+            for holder.looped in pair:
+                del holder.deleted
+            setattr(holder, "named", 3)
+            object.__setattr__(holder, "frozen", 4)
+            holder.other.setattr(holder, "not_a_builtin", 5)
+        """
+    )
+    assert analyze(source, "m.py").bound_attributes == (
+        "added",
+        "deleted",
+        "first",
+        "frozen",
+        "looped",
+        "made",
+        "named",
+        "second",
+        "typed",
+    )
+    computed = analyze("def f(holder, key):\n    setattr(holder, key, 1)\n", "m.py")
+    assert computed.bound_attributes == ("*",)

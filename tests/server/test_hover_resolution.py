@@ -130,6 +130,73 @@ from pkg.parser import Loader
 apps = Loader()
 '''
 
+THINGS = '''\
+"""A thing whose loader another module may swap."""
+
+from pkg.parser import Loader
+
+
+class Thing:
+    def __init__(self):
+        self.source = Loader()
+
+    def run(self):
+        return self.source.load("path")
+'''
+
+SWAPPER = '''\
+"""Swaps a thing's source for anything at all."""
+
+
+def swap(thing, other):
+    thing.source = other
+'''
+
+SHADOWS = '''\
+"""Names bound in a function, or again in the module, over the module's classes."""
+
+from pkg.parser import Loader, parse_config
+
+
+def by_parameter(Loader):
+    return Loader()
+
+
+def by_assignment():
+    parse_config = make()
+    return parse_config("a=1")
+
+
+def by_lambda():
+    return lambda Loader: Loader.load("path")
+
+
+class Later:
+    def go(self):
+        return 1
+
+
+Later = Loader
+
+
+def after():
+    return Later.go()
+
+
+def kept():
+    return Loader.load(Loader(), "path")
+
+
+class Saver:
+    def save(self):
+        return 1
+
+    save = staticmethod(print)
+
+    def go(self):
+        return self.save()
+'''
+
 STAND_IN = '''\
 """A stand-in for jedi: its import waits for the test's gate, then it becomes jedi."""
 
@@ -173,6 +240,9 @@ def workspace(tmp_path: Path) -> Path:
     (root / "uses.py").write_text(USES)
     (root / "pkg" / "holders.py").write_text(HOLDERS)
     (root / "pkg" / "registry.py").write_text(REGISTRY)
+    (root / "pkg" / "things.py").write_text(THINGS)
+    (root / "pkg" / "swapper.py").write_text(SWAPPER)
+    (root / "shadows.py").write_text(SHADOWS)
     return root
 
 
@@ -335,3 +405,43 @@ async def test_what_only_jedi_knows_waits_for_nothing_and_comes_once_jedi_is_up(
     GATE.touch()
     text = await hover_once_answered(client, path, 10, 8)
     assert "def Loader.load(self, path)" in text and "pkg/parser.py:23" in text
+
+
+def place_of(text: str, line_text: str, word: str) -> tuple[int, int]:
+    """The 0-based line and character of the last ``word`` on the line that reads ``line_text``."""
+    lines = text.splitlines()
+    line = next(n for n, each in enumerate(lines) if each.strip() == line_text)
+    return line, lines[line].rindex(word)
+
+
+@pytest.mark.asyncio
+async def test_the_index_names_no_definition_a_rebinding_may_have_replaced(
+    client: LanguageClient, workspace: Path
+) -> None:
+    # (file, its text, the line, the word hovered, what the hover shows: "" for nothing yet)
+    cases = [
+        # thing.source = other in pkg/swapper.py: self.source may be anything, not a Loader
+        ("pkg/things.py", THINGS, 'return self.source.load("path")', "load", ""),
+        # a parameter, an assignment and a lambda's parameter named like the module's names
+        ("shadows.py", SHADOWS, "return Loader()", "Loader", ""),
+        ("shadows.py", SHADOWS, 'return parse_config("a=1")', "parse_config", ""),
+        ("shadows.py", SHADOWS, 'return lambda Loader: Loader.load("path")', "load", ""),
+        # class Later, then Later = Loader: the class is no longer what the name holds
+        ("shadows.py", SHADOWS, "return Later.go()", "go", ""),
+        # save = staticmethod(print) in the class body, below its def save
+        ("shadows.py", SHADOWS, "return self.save()", "save", ""),
+        # the module's own Loader, where nothing shadows it
+        (
+            "shadows.py",
+            SHADOWS,
+            'return Loader.load(Loader(), "path")',
+            "load",
+            "def Loader.load(self, path)",
+        ),
+    ]
+    for relative, text, line_text, word, shown in cases:
+        path = workspace / relative
+        await open_file(client, path)
+        line, character = place_of(text, line_text, word)
+        hover = await hover_or_none(client, path, line=line, character=character)
+        assert (shown in hover) if shown else hover == "", (relative, line_text, hover)
