@@ -19,6 +19,7 @@ Python resident beside the server.
 from __future__ import annotations
 
 import _imp
+import functools
 import gc
 import logging
 import os
@@ -72,6 +73,24 @@ requests that keep coming (each a little sooner than the thread wakes on a
 loaded machine) do not keep jedi from ever answering."""
 
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
+
+
+@functools.cache
+def _import_jedi() -> bool:
+    """Import jedi and what its first answer imports; False (said in the log once) if it fails.
+
+    Done before the jedi thread takes the import lock (:meth:`JediDefinitions._imports_held`),
+    never under it: an import under the lock of a module another thread is importing
+    meanwhile (``pickle``, which parso imports, by a feature's deferred import) waits
+    for that thread, which waits for the lock, and neither goes on.
+    """
+    try:
+        import jedi  # the only import of jedi on the server's path: this thread's
+        import jedi.inference.finder  # noqa: F401  (imported by jedi's first goto)
+    except Exception:
+        logger.warning("jedi did not start; hovers answer from the index", exc_info=True)
+        return False
+    return True
 
 
 def workspace_interpreter() -> Path | None:
@@ -229,16 +248,19 @@ class JediDefinitions:
                 return
             if isinstance(job, _WarmUp):
                 self._until_quiet()
-                with requests_first(), self._imports_held():
-                    self._warm(job.roots)
+                if _import_jedi():
+                    with requests_first(), self._imports_held():
+                        self._warm(job.roots)
                 continue
             if not job.waited:
                 self._until_quiet()
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
             try:
-                with requests_first(), self._imports_held():
-                    answer = self._goto(question)
+                answer: tuple[JediPlace, ...] = ()
+                if _import_jedi():
+                    with requests_first(), self._imports_held():
+                        answer = self._goto(question)
             except Exception:  # jedi's inference fails on some half-typed code: no answer
                 logger.debug("jedi could not resolve %s", question.path, exc_info=True)
                 answer = ()
@@ -282,7 +304,7 @@ class JediDefinitions:
 
     def _warm(self, roots: Sequence[Path]) -> None:
         try:
-            import jedi  # the only import of jedi on the server's path: this thread's
+            import jedi  # imported by _import_jedi
 
             for root in roots:
                 self._project(root)
