@@ -314,7 +314,7 @@ class ArkProtocol(LanguageServerProtocol):
         """The capabilities answered at ``initialize``, made when first read (initialize_answer)."""
         answered = self.__dict__.get("_server_capabilities")
         if isinstance(answered, AnsweredCapabilities) and not self._answering:
-            self._server_capabilities = types.ServerCapabilities(**answered.fields)
+            self._server_capabilities = answered.made()
         elif answered is None and "_constructed" in self.__dict__:
             raise AttributeError("the server's capabilities come with initialize")
         return self.__dict__.get("_server_capabilities")  # type: ignore[return-value]

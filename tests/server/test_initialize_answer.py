@@ -14,7 +14,7 @@ import pytest
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
 
-from ark_lsp.server import ArkServer, create_server, protocol
+from ark_lsp.server import ArkServer, create_server, initialize_answer, protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +118,5 @@ def test_initialize_makes_no_server_capabilities_class() -> None:
     response, made = json.loads(printed)
     assert response["result"]["capabilities"]["hoverProvider"] is True
     assert "ServerCapabilities" not in made and "InitializeResult" not in made
+    # Nor the options the builder makes itself (defaults of features ARK has not, mostly).
+    assert set(made) & initialize_answer.ANSWERED_AS_JSON == set()
