@@ -20,6 +20,7 @@ with the pygls and lsprotocol it was checked with
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Generator
 from functools import partial
 from types import FunctionType
@@ -138,6 +139,25 @@ class _AnsweringTypes:
         return getattr(types, name)
 
 
+class _DumpedWhenLogged:
+    """``json`` for pygls's ``lsp_initialize``, whose one use of it is a debug line's argument.
+
+    ``json.dumps`` there ran whatever the log level; this one writes the same
+    text only if the line is written.
+    """
+
+    def __init__(self, value: Any, **options: Any) -> None:
+        self._value = value
+        self._options = options
+
+    @classmethod
+    def dumps(cls, value: Any, **options: Any) -> _DumpedWhenLogged:
+        return cls(value, **options)
+
+    def __str__(self) -> str:
+        return json.dumps(self._value, **self._options)
+
+
 def answering_as_json(converter: cattrs.Converter) -> Initialize:
     """Pygls's ``lsp_initialize``, answering with JSON (see the module's docstring)."""
     answering = _AnsweringTypes(converter)
@@ -149,6 +169,11 @@ def answering_as_json(converter: cattrs.Converter) -> Initialize:
     }
     builder = type("AnsweringCapabilitiesBuilder", (ServerCapabilitiesBuilder,), methods)
     initialize = LanguageServerProtocol.lsp_initialize
-    names = {**vars(language_server), "types": answering, "ServerCapabilitiesBuilder": builder}
+    names = {
+        **vars(language_server),
+        "types": answering,
+        "ServerCapabilitiesBuilder": builder,
+        "json": _DumpedWhenLogged,
+    }
     made = FunctionType(initialize.__code__, names, initialize.__name__, initialize.__defaults__)
     return made

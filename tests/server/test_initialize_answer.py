@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -120,3 +121,20 @@ def test_initialize_makes_no_server_capabilities_class() -> None:
     assert "ServerCapabilities" not in made and "InitializeResult" not in made
     # Nor the options the builder makes itself (defaults of features ARK has not, mostly).
     assert set(made) & initialize_answer.ANSWERED_AS_JSON == set()
+
+
+@pytest.mark.asyncio
+async def test_the_debug_log_shows_the_capabilities_pygls_shows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pygls's debug line of the capabilities: written only at debug level, as pygls writes it."""
+    params = initialize_params("visual_studio_code_v1.65.2.json", tmp_path)
+    expected, _ = pygls_answer(create_server(), params)
+    with caplog.at_level(logging.DEBUG, logger="pygls.protocol.language_server"):
+        answer(create_server(), params)
+    (shown,) = [
+        record.getMessage().removeprefix("Server capabilities: ")
+        for record in caplog.records
+        if record.getMessage().startswith("Server capabilities: ")
+    ]
+    assert json.loads(shown) == expected["capabilities"]
