@@ -34,6 +34,9 @@ class CodeLenses:
     def __init__(self, server: ArkServer) -> None:
         self._server = server
         self._providers: list[CodeLensProvider] = []
+        self._held = True
+        """Until the start's first diagnostics are out (see ``release``)."""
+        self._refresh_held = False
 
     def add(self, provider: CodeLensProvider) -> None:
         """Ask ``provider`` for lenses from now on."""
@@ -41,8 +44,23 @@ class CodeLenses:
 
     def refresh(self) -> None:
         """What the lenses show may have changed: the client redraws them where it can."""
-        if self._server.client_support.code_lens_refresh:
-            self._server.workspace_code_lens_refresh(None)
+        if not self._server.client_support.code_lens_refresh:
+            return
+        if self._held:
+            self._refresh_held = True
+            return
+        self._server.workspace_code_lens_refresh(None)
+
+    def release(self) -> None:
+        """The start's first diagnostics are out: a refresh asked for until then is sent now.
+
+        The start's settings ask for one; sent at once, the request would go
+        out before the opened documents' first diagnostics.
+        """
+        self._held = False
+        if self._refresh_held:
+            self._refresh_held = False
+            self.refresh()
 
     def register(self) -> None:
         """Answer the request."""

@@ -100,7 +100,12 @@ class Feature:
         """Register the feature's handlers, commands and code-action providers."""
 
     async def initialized(self) -> None:
-        """The client is ready and every folder has its settings."""
+        """The client is ready, every folder has its settings, the first diagnostics are out.
+
+        Called from :meth:`ArkServer.warm_up`: once the opened documents' first
+        diagnostics are published, or at once when none are coming, so that the
+        requests a feature sends the client at start do not go before them.
+        """
 
     def first_diagnostics_out(self) -> None:
         """The first diagnostics are published: start what could wait for them, off this thread."""
@@ -211,6 +216,8 @@ class ArkServer(LanguageServer):
         self._configured: asyncio.Event | None = None
         self._warming_up = False
         self._deferred_imports: asyncio.Future[None] | None = None
+        self._features_started: asyncio.Future[None] | None = None
+        """The features' ``initialized`` hooks run by ``warm_up`` (asyncio holds tasks weakly)."""
         self._register_lifecycle()
         self.code_actions.register()
         self.code_lenses.register()
@@ -265,7 +272,8 @@ class ArkServer(LanguageServer):
             for folder in ls.folders.all():
                 ls.index.request(folder)
             ls.mark_configured()
-            await ls.features.initialized()
+            # The features' start (file watchers registered, code lenses redrawn, ...) waits
+            # for warm_up too: its requests would go out before the first diagnostics.
             # What start-up loaded (protocol types, the settings) lives as long as
             # the server: keep the cyclic collector from walking it on every full pass.
             gc.freeze()
@@ -309,7 +317,10 @@ class ArkServer(LanguageServer):
         save_compiled()
 
     def warm_up(self) -> None:
-        """The first diagnostics are out (or none are coming): refresh the index, import the rest.
+        """The first diagnostics are out (or none are coming): start the features, and the rest.
+
+        The features' ``initialized`` hooks run, a code-lens refresh asked for
+        meanwhile is sent, the index is refreshed and the rest imported.
 
         Called again, or before start-up has given the folders their settings
         (diagnostics published before then are of the defaults), it does
@@ -331,6 +342,8 @@ class ArkServer(LanguageServer):
                 (time.monotonic() - _INTERPRETER_STARTED) * 1000,
                 lazy_protocol.made_so_far(),
             )
+        self.code_lenses.release()
+        self._features_started = asyncio.ensure_future(self.features.initialized())
         self._deferred_imports = asyncio.ensure_future(self._import_deferred())
         self.features.first_diagnostics_out()
 

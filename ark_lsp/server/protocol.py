@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from types import FunctionType, UnionType
-from typing import Any, TypeGuard, TypeVar, Union, get_args, get_origin
+from typing import Any, ForwardRef, TypeGuard, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -107,7 +107,9 @@ def _with_types_resolved_on_demand(make: Callable[[], cattrs.Converter]) -> catt
     lsprotocol resolves the quoted annotations of all its 570 classes (``Optional["Range"]``)
     when a converter is first made, for cattrs: a fifth of the server's start, before it can
     read ``initialize``. A start uses a few dozen of them. Here a class is resolved just
-    before cattrs first makes its hook, exactly as lsprotocol would have.
+    before cattrs first makes its hook, exactly as lsprotocol would have. The hooks
+    lsprotocol keys on unions of its classes (the capabilities', the selectors' filters)
+    are registered when first looked up (see :func:`_capability_hooks_on_demand`).
     """
     from lsprotocol import _hooks
 
@@ -126,24 +128,32 @@ def _with_types_resolved_on_demand(make: Callable[[], cattrs.Converter]) -> catt
 
     already = _hooks._resolved_forward_references
     register_capability_hooks = _hooks._register_capabilities_hooks
+    register_required_hooks = _hooks._register_required_structure_hooks
     deferred: list[cattrs.Converter] = []
+    required: dict[cattrs.Converter, dict[Any, Any]] = {}
     _hooks._resolved_forward_references = True
     if pinned_versions():  # re-running lsprotocol's registration was checked with these only
         _hooks._register_capabilities_hooks = _keep(deferred)  # type: ignore[assignment]
+        _hooks._register_required_structure_hooks = _unions_recorded(  # type: ignore[assignment]
+            register_required_hooks, required
+        )
     try:
         converter = make()
     finally:
         _hooks._resolved_forward_references = already
         _hooks._register_capabilities_hooks = register_capability_hooks
+        _hooks._register_required_structure_hooks = register_required_hooks
     for made in deferred:
-        _capability_hooks_on_demand(made, register_capability_hooks)
+        _capability_hooks_on_demand(made, register_capability_hooks, required.get(made, {}))
     converter.register_structure_hook_factory(resolve, _never)
     converter.register_unstructure_hook_factory(resolve, _never)
     return converter
 
 
 def _capability_hooks_on_demand(
-    converter: cattrs.Converter, register: Callable[[cattrs.Converter], object]
+    converter: cattrs.Converter,
+    register: Callable[[cattrs.Converter], object],
+    registered_after: dict[Any, Any],
 ) -> None:
     """The hooks lsprotocol keys on the capabilities' unions, each registered when first needed.
 
@@ -158,28 +168,13 @@ def _capability_hooks_on_demand(
     union up there, unless something was registered for it since, which wins as
     it would have. Only for the lsprotocol this was checked with
     (:data:`~ark_lsp.server.lazy_protocol.PINNED`): any other registers its hooks itself.
+
+    ``registered_after``: the union hooks lsprotocol's required hooks registered
+    after these (see :func:`_unions_recorded`), which win where both key one.
     """
-    stand_ins: dict[str, type] = {}
-
-    class StandIns:
-        def __getattr__(self, name: str) -> type:
-            if name not in stand_ins:
-                stand_ins[name] = type(name, (), {"__module__": types.__name__})
-            return stand_ins[name]
-
-    names = register.__globals__
-    written = {
-        **names,
-        "lsp_types": StandIns(),
-        "Union": _UnionShape(optional=False),
-        "Optional": _UnionShape(optional=True),
-        "Sequence": _SequenceShape(),
-    }
     recorder = _Recorder(converter)
-    FunctionType(register.__code__, written)(recorder)
-    # The hooks look these names up when they run: the real ones from now on.
-    written.update({name: names[name] for name in ("lsp_types", "Union", "Optional", "Sequence")})
-    hooks = recorder.hooks
+    _run_on_shapes(register, recorder)
+    hooks = {**recorder.hooks, **registered_after}
     registry: dict[Any, Any] = converter._union_struct_registry
 
     def register_first(kind: Any) -> bool:
@@ -190,6 +185,82 @@ def _capability_hooks_on_demand(
         return False  # it only registers: the union's hook is found where it always was
 
     converter.register_structure_hook_func(register_first, _never_structured)
+
+
+def _run_on_shapes(register: Callable[[cattrs.Converter], object], recorder: _Recorder) -> None:
+    """Run lsprotocol's ``register`` on ``recorder`` with its classes and unions as shapes.
+
+    A class of lsprotocol's not made yet is a stand-in of its name; one made,
+    or a value (an alias such as ``LSPAny``), is itself. ``attrs.fields`` of a
+    stand-in reads the real class's, which it makes.
+    """
+    module = vars(types)
+    stand_ins: dict[str, type] = {}
+
+    class StandIns:
+        def __getattr__(self, name: str) -> Any:
+            if name in module:
+                return module[name]
+            if name not in stand_ins:
+                stand_ins[name] = type(
+                    name, (), {"__module__": types.__name__, "__stand_in__": True}
+                )
+            return stand_ins[name]
+
+    class AttrsOfRealClasses:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(attrs, name)
+
+        def fields(self, kind: type) -> Any:
+            return attrs.fields(_real(kind))
+
+    names = register.__globals__
+    written = {
+        **names,
+        "lsp_types": StandIns(),
+        "Union": _UnionShape(optional=False),
+        "Optional": _UnionShape(optional=True),
+        "Sequence": _SequenceShape(),
+        "attrs": AttrsOfRealClasses(),
+    }
+    FunctionType(register.__code__, written)(recorder)
+    # The hooks look these names up when they run: the real ones from now on.
+    written.update(
+        {name: names[name] for name in ("lsp_types", "Union", "Optional", "Sequence", "attrs")}
+    )
+
+
+def _real(kind: Any) -> Any:
+    """The definition a stand-in of :func:`_run_on_shapes` stands for, made now."""
+    if (
+        isinstance(kind, type)
+        and kind.__module__ == types.__name__
+        and kind.__dict__.get("__stand_in__", False)
+    ):
+        return getattr(types, kind.__name__)
+    return kind
+
+
+def _unions_recorded(
+    register: Callable[[cattrs.Converter], cattrs.Converter],
+    recorded: dict[cattrs.Converter, dict[Any, Any]],
+) -> Callable[[cattrs.Converter], cattrs.Converter]:
+    """The registration of lsprotocol's required hooks, those on unions kept for later.
+
+    Its unions of filter classes (document and notebook selectors) made seven
+    of lsprotocol's classes at every start. Run on shapes (:func:`_run_on_shapes`),
+    each hook keyed on something else than a union is registered at once, as
+    lsprotocol does; those keyed on unions are kept, by converter, for
+    :func:`_capability_hooks_on_demand`.
+    """
+
+    def registering(converter: cattrs.Converter) -> cattrs.Converter:
+        recorder = _Recorder(converter, unions_only=True)
+        _run_on_shapes(register, recorder)
+        recorded[converter] = recorder.hooks
+        return converter
+
+    return registering
 
 
 def _keep(converters: list[cattrs.Converter]) -> Callable[[cattrs.Converter], cattrs.Converter]:
@@ -213,11 +284,19 @@ def _is_union(kind: Any) -> bool:
 class _Recorder:
     """A converter as lsprotocol's hook registration sees it: the hooks are kept, not registered."""
 
-    def __init__(self, converter: cattrs.Converter) -> None:
+    def __init__(self, converter: cattrs.Converter, *, unions_only: bool = False) -> None:
         self.structure = converter.structure
         self.hooks: dict[Any, Any] = {}
+        self._converter = converter
+        self._unions_only = unions_only
 
     def register_structure_hook(self, kind: Any, hook: Any) -> None:
+        if self._unions_only:
+            kind = _real(kind)
+            if not (isinstance(kind, frozenset) or _is_union(kind)):
+                self._converter.register_structure_hook(kind, hook)  # as lsprotocol does
+                return
+            kind = _shape(kind)
         self.hooks[kind] = hook
 
 
@@ -245,6 +324,11 @@ class _SequenceShape:
 
 def _shape(kind: Any) -> Any:
     """A type with lsprotocol's classes as their names: the same for a class and its stand-in."""
+    # A quoted name, and None, as typing takes them in Union[...] or Sequence[...].
+    if isinstance(kind, str):
+        return ForwardRef(kind)
+    if kind is None:
+        return type(None)
     if isinstance(kind, type):
         return kind.__name__ if kind.__module__ == types.__name__ else kind
     arguments = get_args(kind)
@@ -314,7 +398,7 @@ class ArkProtocol(LanguageServerProtocol):
         """The capabilities answered at ``initialize``, made when first read (initialize_answer)."""
         answered = self.__dict__.get("_server_capabilities")
         if isinstance(answered, AnsweredCapabilities) and not self._answering:
-            self._server_capabilities = types.ServerCapabilities(**answered.fields)
+            self._server_capabilities = answered.made()
         elif answered is None and "_constructed" in self.__dict__:
             raise AttributeError("the server's capabilities come with initialize")
         return self.__dict__.get("_server_capabilities")  # type: ignore[return-value]

@@ -50,12 +50,14 @@ READ_AT_START: ReadAtStart = {
     # ClientSupport.of: the rest.
     "general": {"position_encodings": None},
     "notebook_document": None,
+    # Where a class's fields name other classes (enums, options) only the fields read are
+    # structured: the rest would make those classes.
     "text_document": {
         "synchronization": None,
-        "rename": None,
+        "rename": {"prepare_support": None},
         "diagnostic": None,
-        "code_action": None,
-        "hover": None,
+        "code_action": {"resolve_support": None, "disabled_support": None},
+        "hover": {"content_format": None},
     },
     "workspace": {
         "file_operations": None,
@@ -63,7 +65,7 @@ READ_AT_START: ReadAtStart = {
         "code_lens": None,
         "did_change_watched_files": None,
         "configuration": None,
-        "workspace_edit": None,
+        "workspace_edit": {"document_changes": None, "resource_operations": None},
     },
     "window": {"work_done_progress": None},
 }

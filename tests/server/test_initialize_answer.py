@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
 
-from ark_lsp.server import ArkServer, create_server, protocol
+from ark_lsp.server import ArkServer, create_server, initialize_answer, protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +119,22 @@ def test_initialize_makes_no_server_capabilities_class() -> None:
     response, made = json.loads(printed)
     assert response["result"]["capabilities"]["hoverProvider"] is True
     assert "ServerCapabilities" not in made and "InitializeResult" not in made
+    # Nor the options the builder makes itself (defaults of features ARK has not, mostly).
+    assert set(made) & initialize_answer.ANSWERED_AS_JSON == set()
+
+
+@pytest.mark.asyncio
+async def test_the_debug_log_shows_the_capabilities_pygls_shows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pygls's debug line of the capabilities: written only at debug level, as pygls writes it."""
+    params = initialize_params("visual_studio_code_v1.65.2.json", tmp_path)
+    expected, _ = pygls_answer(create_server(), params)
+    with caplog.at_level(logging.DEBUG, logger="pygls.protocol.language_server"):
+        answer(create_server(), params)
+    (shown,) = [
+        record.getMessage().removeprefix("Server capabilities: ")
+        for record in caplog.records
+        if record.getMessage().startswith("Server capabilities: ")
+    ]
+    assert json.loads(shown) == expected["capabilities"]

@@ -1,9 +1,10 @@
 """ARK's converter reads every message as pygls's own does, its capability hooks made on demand.
 
-lsprotocol keys a hook on each of 65 unions of its capabilities; writing
-the keys makes some 80 of its classes. ARK's converter registers each of
-those hooks only when cattrs first looks its union up: the hooks found,
-and what they make of a message, must be lsprotocol's.
+lsprotocol keys a hook on each of 65 unions of its capabilities, and its
+required hooks on unions of the selectors' filters; writing the keys makes
+some 90 of its classes. ARK's converter registers each of those hooks only
+when cattrs first looks its union up: the hooks found, and what they make of
+a message, must be lsprotocol's.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ def test_every_union_lsprotocol_keys_a_hook_on_finds_the_same_hook() -> None:
         assert found.__code__ is hook.__code__, union
         if found.__closure__ is not None:  # lsprotocol's own hooks read its real classes
             assert found.__globals__["lsp_types"] is types
+
+
+def test_the_required_hooks_on_other_keys_than_unions_are_lsprotocols() -> None:
+    plain = default_converter()
+    ark = strict_converter()
+    for kind in (type(None), types.LSPObject):
+        assert ark.get_structure_hook(kind).__code__ is plain.get_structure_hook(kind).__code__
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -89,5 +97,13 @@ def test_a_new_server_makes_no_capability_class_it_does_not_read() -> None:
         check=True,
     ).stdout.split()
     assert made  # the options of ARK's own features
-    for unread in ("DeclarationRegistrationOptions", "InlineCompletionOptions", "SemanticTokens"):
+    unread_classes = (
+        "DeclarationRegistrationOptions",
+        "InlineCompletionOptions",
+        "SemanticTokens",
+        # The document and notebook selectors' filters, keys of the required hooks' unions.
+        "TextDocumentFilter",
+        "NotebookDocumentFilter",
+    )
+    for unread in unread_classes:
         assert not any(name.startswith(unread) for name in made), made

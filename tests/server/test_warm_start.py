@@ -5,7 +5,9 @@ before it answers the server's ``workspace/configuration``. With a file
 opened, its first diagnostics go out before the index refresh starts (the
 refresh's walk would share the interpreter with them). With none, the
 refresh starts once the settings are in, not after a fixed wait, and what
-the features import in the background waits for it to end. Each test
+the features import in the background waits for it to end. What the server
+asks of the editor at start (file watchers, a redraw of the code lenses)
+follows the first diagnostics too, and is asked at once when none are coming. Each test
 starts the real server over stdio on a workspace the CLI indexed before,
 records what the editor sees in order, and reads the server's debug log
 for why the refresh started.
@@ -24,6 +26,8 @@ from pytest_lsp import client_capabilities
 from support.lsp import SERVER, UNSAFE, ark_index, write_workspace
 
 from ark_lsp.server.core import DEFERRED_IMPORTED, DEFERRED_IMPORTING, NOTHING_OPENED_AT_START
+
+WATCHED = types.WORKSPACE_DID_CHANGE_WATCHED_FILES
 
 READY_SENT = "'ark/status' {'folders': [{'root'"
 """How pygls's debug line of a status notification starts."""
@@ -61,11 +65,12 @@ class Editor:
 
         @client.feature(types.CLIENT_REGISTER_CAPABILITY)
         def register(params: types.RegistrationParams) -> None:
-            return None
+            methods = ",".join(r.method for r in params.registrations)
+            self.events.append(f"registered {methods}")
 
         @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
         def lens_refresh(params: None) -> None:
-            return None
+            self.events.append("code lenses refreshed")
 
     async def start(self, log: Path, capabilities: types.ClientCapabilities) -> None:
         """Spawn the server and initialize it, as far as ``initialized`` (not sent)."""
@@ -132,7 +137,15 @@ async def test_a_start_with_no_document_open_refreshes_the_index_once_settings_a
     finally:
         await editor.stop(log)
 
-    assert editor.events[:3] == ["configuration answered", "status indexing", "status ready"]
+    shown = [event for event in editor.events if not event.startswith("status")]
+    # Nothing to wait for: the watchers are registered, and the lenses redrawn, at once.
+    assert shown[:3] == [
+        "configuration answered",
+        "code lenses refreshed",
+        f"registered {WATCHED}",
+    ]
+    statuses = [event for event in editor.events if event.startswith("status")]
+    assert statuses[:2] == ["status indexing", "status ready"]
     text = log.read_text()
     # Started because nothing was opened, not by the fixed wait for first diagnostics.
     assert NOTHING_OPENED_AT_START in text
@@ -157,12 +170,17 @@ async def test_a_document_opened_at_start_gets_its_diagnostics_before_the_refres
     finally:
         await editor.stop(log)
 
-    assert editor.events[:4] == [
+    requests = ["code lenses refreshed", f"registered {WATCHED}"]
+    shown = [event for event in editor.events if event not in requests]
+    assert shown[:4] == [
         "configuration answered",
         "diagnostics unsafe.py ARK001,ARK004",
         "status indexing",
         "status ready",
     ]
+    # What the server asks of the editor at start follows the first diagnostics.
+    first_diagnostics = editor.events.index("diagnostics unsafe.py ARK001,ARK004")
+    assert all(editor.events.index(request) > first_diagnostics for request in requests)
     assert NOTHING_OPENED_AT_START not in log.read_text()
 
 
