@@ -215,6 +215,7 @@ class ArkServer(LanguageServer):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._configured: asyncio.Event | None = None
         self._warming_up = False
+        self._warm_up_waits = False
         self._deferred_imports: asyncio.Future[None] | None = None
         self._features_started: asyncio.Future[None] | None = None
         """The features' ``initialized`` hooks run by ``warm_up`` (asyncio holds tasks weakly)."""
@@ -284,7 +285,7 @@ class ArkServer(LanguageServer):
                 logger.debug(NOTHING_OPENED_AT_START)
                 ls.warm_up()
             else:
-                asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls.warm_up)
+                asyncio.get_running_loop().call_later(WARM_UP_AFTER, ls._warm_up_at_the_latest)
 
         @self.feature(types.SHUTDOWN)
         def shutdown(ls: ArkServer, params: None) -> None:
@@ -295,6 +296,9 @@ class ArkServer(LanguageServer):
         if self._configured is not None:
             if done:
                 self._configured.set()
+                if self._warm_up_waits:
+                    self._warm_up_waits = False
+                    self.warm_up()
             else:
                 self._configured.clear()
 
@@ -315,6 +319,17 @@ class ArkServer(LanguageServer):
         self.features.stop()
         self.folders.close()
         save_compiled()
+
+    def _warm_up_at_the_latest(self) -> None:
+        """The fallback of ``initialized``: warm up, or once the settings being read again are in.
+
+        A ``didChangeConfiguration`` may be reading them when the time comes;
+        nothing else would ask again.
+        """
+        if self._configured is not None and not self._configured.is_set():
+            self._warm_up_waits = True
+        else:
+            self.warm_up()
 
     def warm_up(self) -> None:
         """The first diagnostics are out (or none are coming): start the features, and the rest.
