@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,10 +11,9 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pygls.capabilities import ServerCapabilitiesBuilder
+from support.fresh_python import printed_by
 
 from ark_lsp.server import ArkServer, create_server, initialize_answer, protocol
-
-ROOT = Path(__file__).resolve().parents[2]
 
 CLIENTS = sorted(
     entry.name
@@ -108,14 +104,7 @@ print(json.dumps([server.protocol._converter.unstructure(sent[0]), lazy_protocol
 
 
 def test_initialize_makes_no_server_capabilities_class() -> None:
-    printed = subprocess.run(
-        [sys.executable, "-c", MADE_BY_INITIALIZE],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    printed = printed_by(MADE_BY_INITIALIZE)
     response, made = json.loads(printed)
     assert response["result"]["capabilities"]["hoverProvider"] is True
     assert "ServerCapabilities" not in made and "InitializeResult" not in made

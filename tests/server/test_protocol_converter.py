@@ -10,20 +10,15 @@ a message, must be lsprotocol's.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.protocol import default_converter
+from support.fresh_python import printed_by
 
 from ark_lsp.server.protocol import strict_converter
-
-ROOT = Path(__file__).resolve().parents[2]
 
 CLIENTS = sorted(
     entry.name
@@ -88,14 +83,7 @@ print(" ".join(sorted(set(lazy_protocol.installed.made) - before)))
 
 
 def test_a_new_server_makes_no_capability_class_it_does_not_read() -> None:
-    made = subprocess.run(
-        [sys.executable, "-c", MADE_BY_THE_CONVERTER],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    made = printed_by(MADE_BY_THE_CONVERTER).split()
     assert made  # the options of ARK's own features
     unread_classes = (
         "DeclarationRegistrationOptions",

@@ -87,6 +87,19 @@ class Editor:
             )
         )
 
+    async def start_until_ready(
+        self, log: Path, capabilities: types.ClientCapabilities, *opened: str
+    ) -> None:
+        """Start, send ``initialized`` (``opened`` open in the same burst), stop once ready."""
+        await self.start(log, capabilities)
+        try:
+            self.client.initialized(types.InitializedParams())
+            for name in opened:
+                self.open(name)
+            await asyncio.wait_for(self.ready, timeout=60)
+        finally:
+            await self.stop(log)
+
     def open(self, name: str) -> None:
         path = self.workspace / name
         self.client.text_document_did_open(
@@ -130,12 +143,7 @@ async def test_a_start_with_no_document_open_refreshes_the_index_once_settings_a
 ) -> None:
     log = tmp_path / "server.log"
     editor = Editor(workspace)
-    await editor.start(log, vs_code())
-    try:
-        editor.client.initialized(types.InitializedParams())
-        await asyncio.wait_for(editor.ready, timeout=60)
-    finally:
-        await editor.stop(log)
+    await editor.start_until_ready(log, vs_code())
 
     shown = [event for event in editor.events if not event.startswith("status")]
     # Nothing to wait for: the watchers are registered, and the lenses redrawn, at once.
@@ -162,13 +170,8 @@ async def test_a_document_opened_at_start_gets_its_diagnostics_before_the_refres
 ) -> None:
     log = tmp_path / "server.log"
     editor = Editor(workspace)
-    await editor.start(log, vs_code())
-    try:
-        editor.client.initialized(types.InitializedParams())
-        editor.open("unsafe.py")  # in the same burst, as an editor reopening its files does
-        await asyncio.wait_for(editor.ready, timeout=60)
-    finally:
-        await editor.stop(log)
+    # Opened in the same burst as initialized, as an editor reopening its files does.
+    await editor.start_until_ready(log, vs_code(), "unsafe.py")
 
     requests = ["code lenses refreshed", f"registered {WATCHED}"]
     shown = [event for event in editor.events if event not in requests]
@@ -192,12 +195,7 @@ async def test_a_client_that_cannot_be_asked_for_settings_still_gets_its_index_r
     # the refresh waits for first diagnostics that may come, as long as it ever did.
     log = tmp_path / "server.log"
     editor = Editor(workspace)
-    await editor.start(log, types.ClientCapabilities())
-    try:
-        editor.client.initialized(types.InitializedParams())
-        await asyncio.wait_for(editor.ready, timeout=60)
-    finally:
-        await editor.stop(log)
+    await editor.start_until_ready(log, types.ClientCapabilities())
 
     assert editor.events[:2] == ["status indexing", "status ready"]
     assert NOTHING_OPENED_AT_START not in log.read_text()
