@@ -425,6 +425,9 @@ class ArkProtocol(LanguageServerProtocol):
             if whole is not None:
                 with self._capabilities_lock:
                     self._capabilities_unread = whole
+            if not gc.isenabled():  # ark-lsp's start paused it (cli/launch.py)
+                gc.freeze()
+                gc.enable()
 
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from importlib import resources
@@ -127,3 +128,17 @@ async def test_the_debug_log_shows_the_capabilities_pygls_shows(
         if record.getMessage().startswith("Server capabilities: ")
     ]
     assert json.loads(shown) == expected["capabilities"]
+
+
+@pytest.mark.asyncio
+async def test_answering_initialize_switches_the_cyclic_collector_back_on(tmp_path: Path) -> None:
+    """``ark-lsp`` starts with it off (cli/launch.py); a server left without it would leak."""
+    params = initialize_params(CLIENTS[0], tmp_path)
+    server = create_server()
+    gc.disable()
+    try:
+        answer(server, params)
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
