@@ -79,13 +79,16 @@ def launch(options: ServeOptions) -> None:
     # the imports: it is off until ``initialize`` is answered, which freezes what was
     # made and switches it back on (ArkProtocol.lsp_initialize).
     gc.disable()
-    from ark_lsp.server import create_server
-
-    server = create_server()
     if options.address:
-        server.start_tcp(*options.address)
-    else:
-        server.start_io()
+        from ark_lsp.server import create_server
+
+        create_server().start_tcp(*options.address)
+        return
+    # Before the server is imported, the start's prelude answers what it can on its own:
+    # a warm workspace's first diagnostics come without waiting for pygls.
+    from ark_lsp.server import serve_stdio
+
+    serve_stdio()
 
 
 def serve_main(arguments: Sequence[str] | None = None) -> None:

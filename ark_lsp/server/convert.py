@@ -11,27 +11,18 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
 from ark_lsp.models import Fix, Severity, Span, Symbol, SymbolKind, Violation
 from ark_lsp.rules import DOCS_URL
+from ark_lsp.server.diagnostic_sources import (
+    ANALYSIS_SOURCE,
+    GATE_SOURCE,
+    LINT_SOURCE,
+    TEST_FAILURE_SOURCE,
+)
 
 if TYPE_CHECKING:  # the engines' models, only named here: the first diagnostics need none of them
     from ark_lsp.gate.model import Finding
     from ark_lsp.generate.results import FileChange
     from ark_lsp.sandbox import PytestCase
     from ark_lsp.store import SymbolRecord, ViolationRecord
-
-ANALYSIS_SOURCE = "ark"
-"""The source of the engine's violations: what the analysis finds in the text."""
-
-TEST_FAILURE_SOURCE = "ark-sandbox"
-"""The source of failing tests found by the last sandbox test run."""
-
-GATE_SOURCE = "ark-gate"
-"""The source of what the last quality gate run found new in the working tree's changes."""
-
-TYPES_SOURCE = "ark-types"
-"""The source of mypy's errors in a file, found when it was last saved."""
-
-LINT_SOURCE = "ark-lint"
-"""The source of pylint's messages in a file, found when it was last saved."""
 
 _PYLINT_DOCS = (
     "https://pylint.readthedocs.io/en/stable/user_guide/messages/{category}/{symbol}.html"

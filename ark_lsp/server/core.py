@@ -10,6 +10,7 @@ another feature. ``create_server()`` in :mod:`ark_lsp.server.app` lists them.
 
 from __future__ import annotations
 
+import _imp
 import asyncio
 import contextlib
 import gc
@@ -20,7 +21,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types
@@ -36,11 +36,18 @@ from ark_lsp.server.code_actions import CodeActions
 from ark_lsp.server.code_lenses import CodeLenses
 from ark_lsp.server.diagnostic_store import DiagnosticStore
 from ark_lsp.server.documents import Documents
-from ark_lsp.server.folders import Folders, FolderState, editor_settings
+from ark_lsp.server.folders import (
+    Folders,
+    FolderState,
+    editor_settings,
+    editor_trust,
+    start_folder_uris,
+)
 from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
 from ark_lsp.server.generated_code import compiled_once, save_compiled
 from ark_lsp.server.indexing import Indexer
 from ark_lsp.server.jobs import Jobs
+from ark_lsp.server.prelude import Handover, HandoverWriter, user_answers
 from ark_lsp.server.protocol import ArkProtocol, strict_converter
 from ark_lsp.server.runners import SandboxRunners
 from ark_lsp.workspace import IndexFigures
@@ -78,6 +85,9 @@ DEFERRED_IMPORTING = "importing what the features deferred"
 DEFERRED_IMPORTED = "deferred imports done"
 """What the debug log says once the features' deferred imports are in."""
 
+IMPORT_LOCK_POLL = 0.02
+"""Seconds between looks at the import lock while another thread holds it."""
+
 
 class Feature:
     """A part of the server; each hook does nothing unless the feature overrides it.
@@ -89,7 +99,7 @@ class Feature:
     deferred_imports: tuple[str, ...] = ()
     """Modules the feature imports where it first uses them, not before the first diagnostics.
 
-    The server imports them in the background once those are out (see
+    The server imports them, between requests, once those are out (see
     :meth:`ArkServer.warm_up`), so the first use does not wait for them either.
     """
 
@@ -198,6 +208,8 @@ class ArkServer(LanguageServer):
         )
         self.client_support = ClientSupport()
         """What the client can do; resolved at ``initialize``."""
+        self.handover: Handover | None = None
+        """What the start's prelude read and sent before the server took over (stdio only)."""
         self.initialization_options: dict[str, Any] = {}
         self.editor_trust: bool | None = None
         """The editor's word on whether the folders are trusted (VS Code's workspace trust)."""
@@ -251,17 +263,10 @@ class ArkServer(LanguageServer):
             ls._configured = asyncio.Event()
             ls.client_support = ClientSupport.of(params.capabilities)
             ls.initialization_options = editor_settings(params.initialization_options)
-            raw = params.initialization_options
-            trusted = raw.get("workspaceTrusted") if isinstance(raw, dict) else None
-            ls.editor_trust = trusted if isinstance(trusted, bool) else None
-            folders = list(params.workspace_folders or [])
-            root_uri = params.root_uri or (
-                Path(params.root_path).as_uri() if params.root_path else None
-            )
-            if not folders and root_uri:
-                folders = [types.WorkspaceFolder(uri=root_uri, name=root_uri.rsplit("/", 1)[-1])]
-            for folder in folders:
-                ls.folders.add(folder.uri)
+            ls.editor_trust = editor_trust(params.initialization_options)
+            listed = [folder.uri for folder in params.workspace_folders or []]
+            for uri in start_folder_uris(listed, params.root_uri, params.root_path):
+                ls.folders.add(uri)
 
         @self.feature(types.INITIALIZED)
         async def initialized(ls: ArkServer, params: types.InitializedParams) -> None:
@@ -341,7 +346,7 @@ class ArkServer(LanguageServer):
         (diagnostics published before then are of the defaults), it does
         nothing. Until then only what the first diagnostics need was imported
         (the start-up test holds that, from the debug log's line); the imports
-        run in the background once the index runs this starts have ended (or
+        run between requests once the index runs this starts have ended (or
         ``DEFERRED_IMPORTS_WAIT`` later at most), so that a warm workspace is
         ready without sharing the interpreter with them.
         """
@@ -363,16 +368,34 @@ class ArkServer(LanguageServer):
         self.features.first_diagnostics_out()
 
     async def _import_deferred(self) -> None:
-        """Import what the features deferred, in a thread, once the start's index runs end."""
+        """Import what the features deferred, once the start's index runs end.
+
+        On the server's thread, one module at a time with requests let in
+        between, not on a thread of their own: a feature importing a module of
+        the same package meanwhile would meet it half made (Python hands a
+        thread a partly initialized module rather than deadlock between two
+        importing threads), and both imports would fail. While jedi's thread
+        holds the import lock (see ``workflows.jedi_definitions``), the next
+        import waits without blocking the server.
+        """
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.index.settled(), DEFERRED_IMPORTS_WAIT)
-        if self.jobs.stopping:
-            return
         modules = self.features.deferred_imports()
         logger.debug("%s: %d modules", DEFERRED_IMPORTING, len(modules))
-        threading.Thread(
-            target=_import_in_background, args=(modules,), name="ark-warm-up", daemon=True
-        ).start()
+        began = time.monotonic()
+        for name in modules:
+            while _imp.lock_held():
+                await asyncio.sleep(IMPORT_LOCK_POLL)
+            if self.jobs.stopping:
+                return
+            with compiled_once():
+                try:
+                    importlib.import_module(name)
+                except Exception:  # a broken install shows itself again where it is used
+                    logger.exception("deferred import of %s failed", name)
+            await asyncio.sleep(0)
+        save_compiled()
+        logger.debug("%s in %.0f ms", DEFERRED_IMPORTED, (time.monotonic() - began) * 1000)
 
     # --- settings ----------------------------------------------------------------------------
 
@@ -386,8 +409,11 @@ class ArkServer(LanguageServer):
         sections: Sequence[Any] = [pushed] * len(folders)
         answered = False
         if self.client_support.configuration and folders:
+            items = [{"scopeUri": f.uri, "section": "ark"} for f in folders]
+            asked_before = self.handover.settings_answered(items) if self.handover else None
             try:
-                sections = await self.workspace_configuration_async(
+                # The start's prelude may have asked already (see ark_lsp.server.prelude).
+                sections = asked_before or await self.workspace_configuration_async(
                     types.ConfigurationParams(
                         items=[
                             types.ConfigurationItem(scope_uri=f.uri, section="ark") for f in folders
@@ -397,12 +423,11 @@ class ArkServer(LanguageServer):
                 answered = True
             except Exception as error:  # a client that fails here still gets a working server
                 logger.warning("workspace/configuration failed: %s", error)
-        for folder, section in zip(folders, sections, strict=False):
-            folder.configure(
-                self.initialization_options, editor_settings(section), self.editor_trust
-            )
-            note = folder.loaded.ignored_note(folder.root)
-            self.report_problems([*folder.problems, *([note] if note else [])])
+        problems = self.folders.configure(
+            folders, self.initialization_options, sections, self.editor_trust
+        )
+        for found in problems:
+            self.report_problems(found)
         loose = settings_from_mapping(self.initialization_options, where="initializationOptions")
         # Files outside every folder: the editor's settings only, and never a database.
         self.folders.loose.project = Project(self.folders.loose.root, loose)
@@ -457,16 +482,34 @@ class ArkServer(LanguageServer):
 
     # --- transports --------------------------------------------------------------------------
 
-    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-        """Serve over stdin and stdout (ARK's reader, see ``framing``) until exit or the end."""
+    def start_io(
+        self,
+        stdin: BinaryIO | None = None,
+        stdout: BinaryIO | None = None,
+        handover: Handover | None = None,
+    ) -> None:
+        """Serve over stdin and stdout (ARK's reader, see ``framing``) until exit or the end.
+
+        With ``handover``, the server goes on from what the start's prelude
+        read and sent (see :mod:`~ark_lsp.server.prelude`).
+        """
         stream = stdin or sys.stdin.buffer
         # read1 returns what one read of the pipe gives, instead of waiting for a full chunk.
         read_chunk: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
         reader = ThreadedReader(lambda: read_chunk(READ_CHUNK_BYTES))
         self._stop_event = stop = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        writer = StdoutWriter(stdout or sys.stdout.buffer)
+        self.handover = handover
+        if handover is None:
+            self.protocol.set_writer(writer)
+            reading = serve_stream(reader.read, self.protocol, stop)
+        else:
+            self.protocol.set_writer(HandoverWriter(writer, handover, user_answers()))
+            reading = serve_stream(
+                reader.read, self.protocol, stop, framer=handover.framer, replay=handover.replay
+            )
         try:
-            asyncio.run(serve_stream(reader.read, self.protocol, stop))
+            asyncio.run(reading)
         except BrokenPipeError:
             logger.warning("the client closed its end of the connection")
         finally:
@@ -528,16 +571,3 @@ def imported_packages() -> list[str]:
     for name in list(sys.modules):
         names.add(name if name.startswith("ark_lsp.") else name.partition(".")[0])
     return sorted(names)
-
-
-def _import_in_background(modules: Sequence[str]) -> None:
-    """Import ``modules`` one by one, their generated code compiled once (see generated_code)."""
-    began = time.monotonic()
-    with compiled_once():
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # a broken install shows itself again where the module is used
-                logger.exception("deferred import of %s failed", name)
-    save_compiled()
-    logger.debug("%s in %.0f ms", DEFERRED_IMPORTED, (time.monotonic() - began) * 1000)

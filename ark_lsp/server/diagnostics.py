@@ -26,8 +26,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pygls.workspace import TextDocument
 
-from ark_lsp.server.convert import ANALYSIS_SOURCE, lsp_diagnostic, stored_diagnostic
+from ark_lsp.server.convert import lsp_diagnostic, stored_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
+from ark_lsp.server.diagnostic_sources import ANALYSIS_SOURCE
 from ark_lsp.server.documents import FrozenDocument, Snapshot, frozen_copy, path_of
 from ark_lsp.server.folders import FolderState
 from ark_lsp.workflows.indexed_findings import indexed_findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,26 @@ def editor_settings(raw: Any) -> dict[str, Any]:
             editor_settings(value) if isinstance(value, Mapping) and key != "tiers" else value
         )
     return cleaned
+
+
+def editor_trust(initialization_options: Any) -> bool | None:
+    """The editor's word on the workspace's trust (VS Code's), if its options carry one."""
+    trusted = (
+        initialization_options.get("workspaceTrusted")
+        if isinstance(initialization_options, Mapping)
+        else None
+    )
+    return trusted if isinstance(trusted, bool) else None
+
+
+def start_folder_uris(
+    workspace_folders: Sequence[str], root_uri: str | None, root_path: str | None
+) -> list[str]:
+    """The folders a start opens: the workspace folders, else the (deprecated) root."""
+    if workspace_folders:
+        return list(workspace_folders)
+    root = root_uri or (Path(root_path).as_uri() if root_path else None)
+    return [root] if root else []
 
 
 @dataclass
@@ -191,6 +211,21 @@ class Folders:
         """The settings in force for a document, and its indexed path."""
         folder, relative = self.locate(uri)
         return (folder or self.loose).settings, relative
+
+    def configure(
+        self,
+        folders: Sequence[FolderState],
+        initialization_options: Mapping[str, Any],
+        sections: Sequence[Any],
+        trust: bool | None,
+    ) -> list[list[str]]:
+        """Give folders the editor's settings (its answer per folder); each one's problems."""
+        problems = []
+        for folder, section in zip(folders, sections, strict=False):
+            folder.configure(initialization_options, editor_settings(section), trust)
+            note = folder.loaded.ignored_note(folder.root)
+            problems.append([*folder.problems, *([note] if note else [])])
+        return problems
 
     def close(self) -> None:
         """Close every connection the server holds."""

@@ -17,8 +17,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from ark_lsp.server.arguments import DocumentUri
-from ark_lsp.server.convert import GATE_SOURCE, gate_diagnostic
+from ark_lsp.server.convert import gate_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
+from ark_lsp.server.diagnostic_sources import GATE_SOURCE
 from ark_lsp.server.folders import RESTRICTED, FolderState
 
 if TYPE_CHECKING:

@@ -285,7 +285,12 @@ STALE_AFTER_S = 14 * 24 * 3600
 
 
 def write_cache(path: Path, code: Any) -> None:
-    """Keep ``code``, marshalled, at ``path`` (written whole, then renamed).
+    """Keep ``code``, marshalled, at ``path`` (see :func:`write_file`)."""
+    write_file(path, marshal.dumps(code))
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Keep ``data`` at ``path`` in ARK's user cache (written whole, then renamed).
 
     A failure only costs speed. The first write of a new file (another
     install of ARK or of the packages it compiles for, another Python)
@@ -305,14 +310,14 @@ def write_cache(path: Path, code: Any) -> None:
         handle = os.open(temporary, flags, 0o600)
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(marshal.dumps(code))
+                file.write(data)
             os.replace(temporary, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
             raise
     except (OSError, ValueError) as error:
-        logger.info("lsprotocol's compiled methods not cached: %s", error)
+        logger.info("%s not kept: %s", path.name, error)
 
 
 def _remove_stale(folder: Path) -> None:

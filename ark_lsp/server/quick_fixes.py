@@ -15,12 +15,12 @@ from ark_lsp.analysis.fixes import suppression_fix
 from ark_lsp.models import Violation
 from ark_lsp.server.code_actions import wanted
 from ark_lsp.server.convert import (
-    ANALYSIS_SOURCE,
     lsp_range,
     whole_document_edit,
     workspace_edit,
 )
 from ark_lsp.server.core import Feature
+from ark_lsp.server.diagnostic_sources import ANALYSIS_SOURCE
 from ark_lsp.server.documents import Snapshot
 
 FIX_ALL = "source.fixAll.ark"

@@ -17,8 +17,9 @@ from pygls.uris import from_fs_path
 
 from ark_lsp.models import SymbolKind
 from ark_lsp.server.arguments import DocumentPosition, DocumentTarget, DocumentUri
-from ark_lsp.server.convert import TEST_FAILURE_SOURCE, server_position, test_failure_diagnostic
+from ark_lsp.server.convert import server_position, test_failure_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
+from ark_lsp.server.diagnostic_sources import TEST_FAILURE_SOURCE
 from ark_lsp.server.documents import Snapshot, path_of
 from ark_lsp.server.folders import RESTRICTED, FolderState
 

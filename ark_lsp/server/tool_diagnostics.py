@@ -27,8 +27,9 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from ark_lsp.server.convert import LINT_SOURCE, TYPES_SOURCE, tool_diagnostic
+from ark_lsp.server.convert import tool_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
+from ark_lsp.server.diagnostic_sources import LINT_SOURCE, TYPES_SOURCE
 from ark_lsp.server.documents import frozen_copy, path_of
 from ark_lsp.workflows.save_checks import (
     LINT,

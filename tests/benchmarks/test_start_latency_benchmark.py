@@ -27,6 +27,7 @@ def test_the_quick_run_prints_every_row_with_ruff_as_the_peer() -> None:
 
     for row in (
         "ARK: spawn to first diagnostics",
+        "ARK, no answer kept: spawn to first diag.",
         "ruff server: spawn to first diagnostics",
         "ARK: shutdown to exit",
         "ruff server: shutdown to exit",
@@ -48,6 +49,7 @@ def test_the_json_holds_every_sample_and_the_ratio() -> None:
     samples = data["results"]["samples_ms"]
     assert set(samples) == {
         "ark_first_diagnostics",
+        "ark_unkept_first_diagnostics",
         "ark_exit",
         "ark_import",
         "lsprotocol_import",

@@ -67,7 +67,7 @@ else:
     import lsprotocol
     import ark_lsp.cli.launch as launch
     launch.starting_the_server = True
-    from ark_lsp.server import lazy_protocol
+    from ark_lsp.server import create_server, lazy_protocol  # the server, made as launched
     lazy = lazy_protocol.installed
     assert lazy is not None, "the lazy module was not installed"
     module = sys.modules["lsprotocol.types"]
@@ -115,7 +115,7 @@ import sys
 {before}
 import ark_lsp.cli.launch as launch
 launch.starting_the_server = True
-import ark_lsp.server
+from ark_lsp.server import create_server  # the server, made as launched
 import lsprotocol.types
 print(type(vars(lsprotocol.types)["__builtins__"]).__name__)
 """
@@ -155,7 +155,7 @@ def test_the_server_package_makes_the_types_lazily_only_when_launched() -> None:
         [
             sys.executable,
             "-c",
-            "import sys, ark_lsp.server\n"
+            "import sys\nfrom ark_lsp.server import create_server\n"
             "print(type(vars(sys.modules['lsprotocol.types'])['__builtins__']).__name__)",
         ],
         cwd=ROOT,

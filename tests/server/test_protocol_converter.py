@@ -74,10 +74,9 @@ def test_a_servers_capabilities_are_read_alike() -> None:
 MADE_BY_THE_CONVERTER = """
 import ark_lsp.cli.launch as launch
 launch.starting_the_server = True
-import ark_lsp.server
-from ark_lsp.server import lazy_protocol
+from ark_lsp.server import create_server, lazy_protocol
 before = set(lazy_protocol.installed.made)
-ark_lsp.server.create_server()
+create_server()
 print(" ".join(sorted(set(lazy_protocol.installed.made) - before)))
 """
 
