@@ -15,6 +15,11 @@ machine):
   ``textDocument/diagnostic``), so every server publishes. ARK's row
   (``python -m ark_lsp``) and ruff's (``ruff server``, the peer) open the
   same file of the same workspace.
+- **no answer kept**: the same, after removing the answers to
+  ``initialize`` that ARK keeps in its user cache: a first start with an
+  editor's capabilities (or after an upgrade of ARK), where the start's
+  prelude cannot answer ``initialize`` and leaves the first diagnostics to
+  the server (see ``ark_lsp/server/prelude.py``).
 - **shutdown to exit**: from sending ``shutdown`` until the process has
   ended after ``exit``.
 - **import**: ``import ark_lsp.server`` and ``create_server()`` timed inside
@@ -72,11 +77,16 @@ from common import (
 )
 from corpus import CorpusError, django_source
 
+from ark_lsp.server.prelude import ANSWERS_FOLDER
+from ark_lsp.user_folders import user_cache_folder
+
 EDITED_FILE = "django/db/models/fields/__init__.py"
 GOAL_MS = 250.0
 TIMEOUT_S = 60.0
 INDEX_TIMEOUT_S = 900.0
 """The untimed first start indexes the whole corpus: django takes minutes on a loaded machine."""
+KEPT_ANSWERS = user_cache_folder() / ANSWERS_FOLDER
+"""Where ARK keeps its answers to ``initialize``, which its start's prelude sends."""
 CLIENT_CAPABILITIES = "visual_studio_code_v1.65.2.json"
 """The editor whose ``initialize`` every server is sent: VS Code's capabilities, as pytest-lsp
 ships them (pushed diagnostics, UTF-16 positions, settings on request). A real editor's
@@ -326,6 +336,11 @@ def measure(
                 shown, ended = first_diagnostics(server, root, opened, {})
                 samples.setdefault(f"{server.name}_first_diagnostics", []).append(shown)
                 samples.setdefault(f"{server.name}_exit", []).append(ended)
+            # The first start for an editor's capabilities (or after an upgrade): nothing
+            # kept to answer initialize with, so the prelude leaves it all to the server.
+            shutil.rmtree(KEPT_ANSWERS, ignore_errors=True)
+            shown = first_diagnostics(ark, root, opened, {})[0]
+            samples.setdefault("ark_unkept_first_diagnostics", []).append(shown)
             samples.setdefault("ark_import", []).append(timed_script(IMPORT_SCRIPT, root)[0])
             if before:
                 imported = timed_script(IMPORT_SCRIPT, root, before)[0]
@@ -348,6 +363,7 @@ def measure(
 ROWS = (
     ("ark_first_diagnostics", "ARK: spawn to first diagnostics"),
     ("ruff_first_diagnostics", "ruff server: spawn to first diagnostics"),
+    ("ark_unkept_first_diagnostics", "ARK, no answer kept: spawn to first diag."),
     ("ark_exit", "ARK: shutdown to exit"),
     ("ruff_exit", "ruff server: shutdown to exit"),
     ("ark_import", "import ark_lsp.server + create_server()"),
