@@ -165,14 +165,10 @@ class Prelude:
         others = False
         while True:
             item = self._next(deadline)
-            try:
-                message = _parsed(item)
-            except _Stop:
-                self.handover.replay.append(item)  # the server says what is wrong with it
-                raise
+            message = _message(item)
             if message.get("id") == CONFIGURATION_REQUEST_ID and "method" not in message:
                 break
-            self.handover.replay.append(item)
+            self.handover.replay.append(item)  # the server says what is wrong with it, if aught
             if message.get("method") == "textDocument/didOpen" and opened is None:
                 opened = message
             else:
@@ -230,10 +226,10 @@ class Prelude:
         logger.debug("%s: %s, version %d", PUBLISHED_BEFORE_THE_SERVER, uri, version)
 
     def _read(self) -> dict[str, Any]:
-        """The next message, kept for the server to handle."""
+        """The next message, kept for the server to handle; empty if it is not one."""
         item = self._next(None)
         self.handover.replay.append(item)
-        return _parsed(item)
+        return _message(item)
 
     def _next(self, deadline: float | None) -> bytes | FrameError:
         framer = self.handover.framer
@@ -255,17 +251,15 @@ class Prelude:
         self._out.flush()
 
 
-def _parsed(item: bytes | FrameError) -> dict[str, Any]:
-    """A message read, as JSON; anything else ends the prelude."""
+def _message(item: bytes | FrameError) -> dict[str, Any]:
+    """A message read, as JSON; empty if it is not one (the server answers it)."""
     if isinstance(item, FrameError):
-        raise _Stop
+        return {}
     try:
         message = json.loads(item)
     except (ValueError, RecursionError):
-        raise _Stop from None
-    if not isinstance(message, dict):
-        raise _Stop
-    return message
+        return {}
+    return message if isinstance(message, dict) else {}
 
 
 def pushes_diagnostics_to(params: dict[str, Any]) -> bool:

@@ -79,7 +79,7 @@ class RawEditor:
         self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         self.process.stdin.flush()
 
-    def wait_for(self, wanted: str) -> dict[str, Any]:
+    def wait_for(self, wanted: str | int | None) -> dict[str, Any]:
         """Read until a message whose method (or id, for a response) is ``wanted``."""
         deadline = time.monotonic() + DEADLINE_S
         while True:
@@ -91,12 +91,13 @@ class RawEditor:
                 asked = message["params"]["items"] if method == "workspace/configuration" else None
                 result = None if asked is None else [None] * len(asked)
                 self.send({"id": message["id"], "result": result})
-            if wanted in (method, message.get("id")):
+            response = method is None and "id" in message
+            if method == wanted or (response and message["id"] == wanted):
                 return message
 
     def initialize(self, params: dict[str, Any]) -> dict[str, Any]:
         self.send({"id": 1, "method": "initialize", "params": params})
-        return self.wait_for(1)  # type: ignore[arg-type]
+        return self.wait_for(1)
 
     def opened(self, name: str, version: int = 1) -> dict[str, Any]:
         path = self.workspace / name
@@ -112,7 +113,7 @@ class RawEditor:
 
     def stop(self) -> None:
         self.send({"id": "end", "method": "shutdown"})
-        self.wait_for("end")  # type: ignore[arg-type]
+        self.wait_for("end")
         self.send({"method": "exit"})
         assert self.process.wait(timeout=DEADLINE_S) == 0
 
@@ -228,6 +229,34 @@ def test_an_edit_before_the_settings_leaves_the_first_diagnostics_to_the_server(
     # The server handled all three in order: what it shows is the edited text's.
     assert shown["params"]["version"] == 2
     assert [d["code"] for d in shown["params"]["diagnostics"]] == ["ARK004"]
+    assert PUBLISHED_BEFORE_THE_SERVER not in log.read_text()
+    assert len(editor.sent("workspace/configuration")) == 1
+
+
+def test_a_malformed_message_in_the_prelude_is_answered_by_the_server(
+    workspace: Path, tmp_path: Path, editors: list[RawEditor]
+) -> None:
+    cache = tmp_path / "cache"
+    first = start(editors, workspace, cache, tmp_path / "first.log")
+    open_at_start(first, workspace)
+    first.stop()
+
+    log = tmp_path / "second.log"
+    editor = start(editors, workspace, cache, log)
+    editor.initialize(vs_code(workspace))
+    editor.send({"method": "initialized", "params": {}})
+    assert editor.process.stdin is not None
+    editor.process.stdin.write(b"Content-Length: abc\r\n\r\n{}")  # read before the settings
+    editor.process.stdin.flush()
+    editor.send(editor.opened("unsafe.py"))
+    refused = editor.wait_for(None)  # a response to no id: what could not be read
+    shown = editor.wait_for("textDocument/publishDiagnostics")
+    editor.until_ready()
+    editor.stop()
+    # The server says what was wrong with it, in order, and goes on as if it had read it.
+    assert refused["error"]["code"] == types.ErrorCodes.ParseError
+    assert "Content-Length" in refused["error"]["message"]
+    assert [d["code"] for d in shown["params"]["diagnostics"]] == ["ARK001", "ARK004"]
     assert PUBLISHED_BEFORE_THE_SERVER not in log.read_text()
     assert len(editor.sent("workspace/configuration")) == 1
 
