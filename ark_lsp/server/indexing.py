@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ark_lsp.server.folders import FolderState, IndexState
-from ark_lsp.server.jobs import Job
+from ark_lsp.server.jobs import Job, JobsStopped
 from ark_lsp.store import StoreError
 from ark_lsp.workflows.index import IndexCancelled, refresh_index
 from ark_lsp.workspace import AnalysedTexts, IndexFigures
@@ -129,7 +129,7 @@ class Indexer:
             analysed = self._server.documents.analysed_texts(folder, set(targets))
             try:
                 figures = await self._server.jobs.run(self._index, folder, targets, job, analysed)
-            except IndexCancelled:
+            except (IndexCancelled, JobsStopped):
                 folder.state, folder.detail = IndexState.WAITING, "cancelled"
             except StoreError as error:
                 folder.state, folder.detail = IndexState.FAILED, str(error)

@@ -36,6 +36,10 @@ JOB_WORKERS = 4
 """Threads for long work: an index run, sandbox runs and generation at once."""
 
 
+class JobsStopped(Exception):
+    """The server is stopping: the work asked for now is not started."""
+
+
 class Job:
     """One piece of long work as the editor shows it.
 
@@ -136,11 +140,19 @@ class Jobs:
             job._end()
 
     async def run(self, function: Callable[..., _T], *args: object) -> _T:
-        """Run ``function`` in the job pool and wait for it without blocking the loop."""
+        """Run ``function`` in the job pool and wait for it without blocking the loop.
+
+        Raises :class:`JobsStopped` once the server is stopping (a job begun
+        before ``shutdown`` may ask after it).
+        """
+        if self.stopping:
+            raise JobsStopped
         return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
 
     async def analyse(self, function: Callable[..., _T], *args: object) -> _T:
         """Run an analysis in its own lane: one at a time, in order, never behind a job."""
+        if self.stopping:
+            raise JobsStopped
         return await asyncio.get_running_loop().run_in_executor(self._analysis, function, *args)
 
     def submit(self, function: Callable[[], object]) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from ark_lsp.server.client_support import ClientSupport
-from ark_lsp.server.jobs import Jobs
+from ark_lsp.server.jobs import Jobs, JobsStopped
 
 
 @dataclass
@@ -65,3 +65,17 @@ async def test_stopping_cancels_every_job_and_refuses_new_ones() -> None:
     assert jobs.stopping
     async with jobs.job("late") as late:
         assert late.is_cancelled()
+
+
+@pytest.mark.asyncio
+async def test_work_asked_for_after_stopping_is_refused_as_such() -> None:
+    # A job begun before shutdown may ask for its work after it (an index refresh the
+    # first diagnostics released, as the editor closes): it is told the server is stopping.
+    jobs = jobs_of()
+    async with jobs.job("begun before") as job:
+        jobs.stop()
+        assert job.is_cancelled()
+        with pytest.raises(JobsStopped):
+            await jobs.run(time.sleep, 0)
+        with pytest.raises(JobsStopped):
+            await jobs.analyse(time.sleep, 0)
