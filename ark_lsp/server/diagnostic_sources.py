@@ -14,3 +14,6 @@ TYPES_SOURCE = "ark-types"
 
 LINT_SOURCE = "ark-lint"
 """The source of pylint's messages in a file, found when it was last saved."""
+
+PULL_IDENTIFIER = "ark"
+"""The identifier of the analysis's pulled diagnostics (``DiagnosticOptions``)."""

@@ -28,7 +28,7 @@ from pygls.workspace import TextDocument
 
 from ark_lsp.server.convert import lsp_diagnostic, stored_diagnostic
 from ark_lsp.server.core import ArkServer, Feature
-from ark_lsp.server.diagnostic_sources import ANALYSIS_SOURCE
+from ark_lsp.server.diagnostic_sources import ANALYSIS_SOURCE, PULL_IDENTIFIER
 from ark_lsp.server.documents import FrozenDocument, Snapshot, frozen_copy, path_of
 from ark_lsp.server.folders import FolderState
 from ark_lsp.workflows.indexed_findings import indexed_findings
@@ -259,7 +259,9 @@ class AnalysisDiagnostics(Feature):
         @server.feature(
             types.TEXT_DOCUMENT_DIAGNOSTIC,
             types.DiagnosticOptions(
-                identifier="ark", inter_file_dependencies=False, workspace_diagnostics=False
+                identifier=PULL_IDENTIFIER,
+                inter_file_dependencies=False,
+                workspace_diagnostics=False,
             ),
         )
         async def pull(

@@ -13,18 +13,20 @@ prelude on the raw stream, with none of those imported:
 2. on ``initialized`` the folders' settings are asked for, as the server
    would ask (``workspace/configuration``);
 3. the document the editor opened with ``initialized`` gets its indexed
-   findings published, if the index analysed that very text under those
-   settings.
+   findings, if the index analysed that very text under those settings:
+   published, or, to a client that pulls diagnostics, as the answer to its
+   first pull of that document, when that came with the opening.
 
 Then the server is imported and takes over (:class:`Handover`): it handles
 every message the prelude read, in order, as if it had read them itself,
 takes the client's settings from the prelude's question instead of asking
 again, and what it would send twice (its own answer to ``initialize``, the
-same diagnostics of the same version) is not sent (:class:`HandoverWriter`).
-Anything the prelude does not expect (no cached answer, a client that pulls
-diagnostics, a message other than those, settings with a problem to report,
-a file the index did not analyse as it is) ends it at once: the server
-starts as it would have, from the messages read so far.
+same diagnostics of the same version, its answer to a pull the prelude
+answered) is not sent (:class:`HandoverWriter`). Anything the prelude does
+not expect (no cached answer, a client that cannot be asked for settings, a
+message other than those, settings with a problem to report, a file the
+index did not analyse as it is) ends it at once: the server starts as it
+would have, from the messages read so far.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
+from ark_lsp.server.diagnostic_sources import PULL_IDENTIFIER
 from ark_lsp.server.frames import READ_CHUNK_BYTES, FrameError, Framer
 
 if TYPE_CHECKING:
@@ -54,8 +57,11 @@ CONFIGURATION_REQUEST_ID = "ark-start-configuration"
 CONFIGURATION_WAIT_S = 2.0
 """Seconds the prelude waits for the client's settings before the server starts and asks again."""
 
-PUBLISHED_BEFORE_THE_SERVER = "first diagnostics published before the server was imported"
-"""The debug log's line when the prelude published a document's diagnostics."""
+PULL_WAIT_S = 0.1
+"""Seconds the prelude waits, once the settings are in, for a pulling client's first pull."""
+
+SHOWN_BEFORE_THE_SERVER = "first diagnostics sent before the server was imported"
+"""The debug log's line when the prelude published (or answered a pull with) diagnostics."""
 
 ANSWERS_FOLDER = "initialize"
 """The user cache's folder of answers to ``initialize``."""
@@ -90,6 +96,8 @@ class Handover:
     """The settings the prelude asked for and the client's answer."""
     published: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The ``publishDiagnostics`` the prelude sent, by document URI."""
+    pulls_answered: set[int | str] = field(default_factory=set)
+    """The ids of the client's diagnostic pulls the prelude answered."""
 
     def settings_answered(self, items: list[dict[str, str]]) -> list[Any] | None:
         """The client's answer, once, if the prelude asked it for exactly these ``items``."""
@@ -133,7 +141,8 @@ class Prelude:
         handover.initialize_id = initialize["id"]
         handover.answer_key = self._answers.key(params)
         answer = self._answers.get(handover.answer_key)
-        if answer is None or not pushes_diagnostics_to(params):
+        mode = diagnostics_mode(params)
+        if answer is None or mode is None:
             raise _Stop
         self._send({"id": handover.initialize_id, "jsonrpc": "2.0", "result": answer})
         handover.answered = answer
@@ -151,17 +160,24 @@ class Prelude:
                 "jsonrpc": "2.0",
             }
         )
-        opened, others = self._read_until_configured(items)
+        opened, pulled, others = self._read_until_configured(items, pulls=mode == "pull")
         if opened is None or others:
             raise _Stop
-        self._show_indexed(opened, folders, params, answer)
+        if mode == "pull" and pulled is None:
+            pulled = self._next_pull()
+        self._show_indexed(opened, pulled, folders, params, answer)
 
     def _read_until_configured(
-        self, items: list[dict[str, str]]
-    ) -> tuple[dict[str, Any] | None, bool]:
-        """The first document opened before the client's settings came, and whether aught else."""
+        self, items: list[dict[str, str]], *, pulls: bool
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, bool]:
+        """What came before the client's settings, and whether anything else came.
+
+        The first document opened and, from a client that pulls diagnostics,
+        its first pull.
+        """
         deadline = time.monotonic() + CONFIGURATION_WAIT_S
         opened: dict[str, Any] | None = None
+        pulled: dict[str, Any] | None = None
         others = False
         while True:
             item = self._next(deadline)
@@ -169,24 +185,41 @@ class Prelude:
             if message.get("id") == CONFIGURATION_REQUEST_ID and "method" not in message:
                 break
             self.handover.replay.append(item)  # the server says what is wrong with it, if aught
-            if message.get("method") == "textDocument/didOpen" and opened is None:
+            method = message.get("method")
+            if method == "textDocument/didOpen" and opened is None:
                 opened = message
+            elif method == "textDocument/diagnostic" and pulls and opened and not pulled:
+                pulled = message
             else:
                 others = True
         sections = message.get("result")
         if not isinstance(sections, list) or len(sections) != len(items):
             raise _Stop  # the server asks again, and handles what the client says then
         self.handover.configuration = (items, sections)
-        return opened, others
+        return opened, pulled, others
+
+    def _next_pull(self) -> dict[str, Any]:
+        """The client's pull of the opened document, if that is what comes next, soon."""
+        item = self._next(time.monotonic() + PULL_WAIT_S)
+        self.handover.replay.append(item)
+        message = _message(item)
+        if message.get("method") != "textDocument/diagnostic":
+            raise _Stop
+        return message
 
     def _show_indexed(
         self,
         opened: dict[str, Any],
+        pulled: dict[str, Any] | None,
         folders: Folders,
         params: dict[str, Any],
         answer: dict[str, Any],
     ) -> None:
-        """Publish the opened document's indexed findings, as the server would."""
+        """Send the opened document's indexed findings, as the server would.
+
+        Published; or, with ``pulled``, the client's first pull of the
+        document, answered.
+        """
         from ark_lsp.server.folders import editor_settings, editor_trust
         from ark_lsp.workflows.indexed_findings import indexed_findings
 
@@ -214,16 +247,33 @@ class Prelude:
             raise _Stop
         encoding = answer.get("capabilities", {}).get("positionEncoding", "utf-16")
         lines = text.splitlines(True)  # as pygls's TextDocument counts them
-        published = {
-            "uri": uri,
-            "diagnostics": [published_diagnostic(r, lines, encoding) for r in records],
-            "version": version,
-        }
-        self._send(
-            {"params": published, "method": "textDocument/publishDiagnostics", "jsonrpc": "2.0"}
-        )
-        self.handover.published[uri] = published
-        logger.debug("%s: %s, version %d", PUBLISHED_BEFORE_THE_SERVER, uri, version)
+        diagnostics = [published_diagnostic(r, lines, encoding) for r in records]
+        if pulled is not None:
+            self._answer_pull(pulled, uri, diagnostics)
+        else:
+            published = {"uri": uri, "diagnostics": diagnostics, "version": version}
+            self._send(
+                {"params": published, "method": "textDocument/publishDiagnostics", "jsonrpc": "2.0"}
+            )
+            self.handover.published[uri] = published
+        logger.debug("%s: %s, version %d", SHOWN_BEFORE_THE_SERVER, uri, version)
+
+    def _answer_pull(
+        self, pulled: dict[str, Any], uri: str, diagnostics: list[dict[str, Any]]
+    ) -> None:
+        """Answer the client's first pull of the opened document, as the server's full report."""
+        pull = pulled.get("params")
+        if (
+            not isinstance(pull, dict)
+            or pull.get("textDocument", {}).get("uri") != uri
+            or pull.get("previousResultId") is not None
+            or pull.get("identifier") not in (None, PULL_IDENTIFIER)
+            or not isinstance(pulled.get("id"), int | str)
+        ):
+            raise _Stop
+        report = {"items": diagnostics, "kind": "full"}
+        self._send({"id": pulled["id"], "jsonrpc": "2.0", "result": report})
+        self.handover.pulls_answered.add(pulled["id"])
 
     def _read(self) -> dict[str, Any]:
         """The next message, kept for the server to handle; empty if it is not one."""
@@ -262,20 +312,23 @@ def _message(item: bytes | FrameError) -> dict[str, Any]:
     return message if isinstance(message, dict) else {}
 
 
-def pushes_diagnostics_to(params: dict[str, Any]) -> bool:
-    """Whether the server pushes diagnostics to this client and asks it for settings.
+def diagnostics_mode(params: dict[str, Any]) -> str | None:
+    """``push`` or ``pull``, as the server gives this client diagnostics.
 
-    As :class:`~ark_lsp.server.client_support.ClientSupport` reads the
+    None for a client the server cannot ask for its settings. As
+    :class:`~ark_lsp.server.client_support.ClientSupport` reads the
     capabilities: a client that pulls diagnostics is never pushed any.
     """
     capabilities = params.get("capabilities")
     if not isinstance(capabilities, dict):
-        return False
+        return None
     text_document = capabilities.get("textDocument") or {}
     workspace = capabilities.get("workspace") or {}
     if not isinstance(text_document, dict) or not isinstance(workspace, dict):
-        return False
-    return text_document.get("diagnostic") is None and workspace.get("configuration") is True
+        return None
+    if workspace.get("configuration") is not True:
+        return None
+    return "push" if text_document.get("diagnostic") is None else "pull"
 
 
 def _start_folders(params: dict[str, Any]) -> Folders:
@@ -418,7 +471,9 @@ class HandoverWriter:
         return getattr(self._writer, name)
 
     def write(self, data: bytes) -> None:
-        if (self._awaiting_answer or self._handover.published) and self._sent_before(data):
+        handover = self._handover
+        pending = self._awaiting_answer or handover.published or handover.pulls_answered
+        if pending and self._sent_before(data):
             return
         self._writer.write(data)
 
@@ -444,6 +499,12 @@ class HandoverWriter:
                     logger.warning("the kept answer to initialize was not the server's: replaced")
                 self._answers.put(handover.answer_key, answer)
             return handover.answered is not None  # the client has its answer already
+        answering = message.get("id")
+        if "method" not in message and isinstance(answering, int | str):
+            if answering not in handover.pulls_answered:
+                return False
+            handover.pulls_answered.discard(answering)
+            return True  # the client has the prelude's answer to this pull
         if message.get("method") == "textDocument/publishDiagnostics":
             params = message.get("params") or {}
             published = handover.published.pop(str(params.get("uri")), None)

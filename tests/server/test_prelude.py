@@ -30,10 +30,10 @@ from ark_lsp.server.client_support import ClientSupport
 from ark_lsp.server.convert import stored_diagnostic
 from ark_lsp.server.prelude import (
     CONFIGURATION_REQUEST_ID,
-    PUBLISHED_BEFORE_THE_SERVER,
+    SHOWN_BEFORE_THE_SERVER,
     InitializeAnswers,
+    diagnostics_mode,
     published_diagnostic,
-    pushes_diagnostics_to,
 )
 from ark_lsp.server.protocol import strict_converter
 from ark_lsp.store import ViolationRecord
@@ -139,8 +139,9 @@ def workspace(tmp_path: Path) -> Path:
     return root
 
 
-def vs_code(root: Path) -> dict[str, Any]:
-    capabilities = strict_converter().unstructure(client_capabilities("visual-studio-code"))
+def vs_code(root: Path, preset: str = "visual-studio-code") -> dict[str, Any]:
+    """An editor's ``initialize``: VS Code 1.65's capabilities (pushed diagnostics) by default."""
+    capabilities = strict_converter().unstructure(client_capabilities(preset))
     return {
         "processId": os.getpid(),
         "rootUri": root.as_uri(),
@@ -182,7 +183,7 @@ def test_a_warm_start_shows_what_the_server_would_once_and_asks_for_settings_onc
     first = start(editors, workspace, cache, cold_log)
     first_answer, first_shown = open_at_start(first, workspace)
     first.stop()
-    assert PUBLISHED_BEFORE_THE_SERVER not in cold_log.read_text()  # nothing kept yet: the server's
+    assert SHOWN_BEFORE_THE_SERVER not in cold_log.read_text()  # nothing kept yet: the server's
     (kept,) = (cache / "ark" / "initialize").iterdir()
     assert json.loads(kept.read_text()) == first_answer["result"]
 
@@ -191,8 +192,8 @@ def test_a_warm_start_shows_what_the_server_would_once_and_asks_for_settings_onc
     second.stop()
     log = warm_log.read_text()
     # The prelude answered and published, before pygls was imported at all.
-    assert PUBLISHED_BEFORE_THE_SERVER in log
-    assert log.index(PUBLISHED_BEFORE_THE_SERVER) < log.index("pygls")
+    assert SHOWN_BEFORE_THE_SERVER in log
+    assert log.index(SHOWN_BEFORE_THE_SERVER) < log.index("pygls")
     assert second_answer == first_answer
     assert second_shown == first_shown
     assert [d["code"] for d in second_shown["params"]["diagnostics"]] == ["ARK001", "ARK004"]
@@ -203,6 +204,36 @@ def test_a_warm_start_shows_what_the_server_would_once_and_asks_for_settings_onc
         published = editor.sent("textDocument/publishDiagnostics")
         assert [p["params"]["uri"] for p in published].count(first_shown["params"]["uri"]) == 1
     assert second.sent("workspace/configuration")[0]["id"] == CONFIGURATION_REQUEST_ID
+
+
+@pytest.mark.parametrize("pulled_after_the_settings", [False, True])
+def test_a_client_that_pulls_gets_its_first_pull_answered_as_the_server_would(
+    pulled_after_the_settings: bool, workspace: Path, tmp_path: Path, editors: list[RawEditor]
+) -> None:
+    cache = tmp_path / "cache"
+    answers = []
+    for name in ("first", "second"):
+        log = tmp_path / f"{name}.log"
+        editor = start(editors, workspace, cache, log)
+        editor.initialize(vs_code(workspace, "neovim"))  # Neovim 0.11 pulls diagnostics
+        editor.send({"method": "initialized", "params": {}})
+        opened = editor.opened("unsafe.py")
+        editor.send(opened)
+        uri = opened["params"]["textDocument"]["uri"]
+        if pulled_after_the_settings:
+            editor.wait_for("workspace/configuration")  # answered as it is read
+        pull = {"textDocument": {"uri": uri}, "identifier": "ark"}
+        editor.send({"id": 2, "method": "textDocument/diagnostic", "params": pull})
+        answers.append(editor.wait_for(2))
+        editor.until_ready()
+        editor.stop()
+        assert [m.get("id") for m in editor.received if "method" not in m].count(2) == 1
+        assert editor.sent("textDocument/publishDiagnostics") == []  # pull only
+        assert len(editor.sent("workspace/configuration")) == 1
+    assert SHOWN_BEFORE_THE_SERVER not in (tmp_path / "first.log").read_text()
+    assert SHOWN_BEFORE_THE_SERVER in (tmp_path / "second.log").read_text()
+    assert answers[1]["result"] == answers[0]["result"]
+    assert [d["code"] for d in answers[1]["result"]["items"]] == ["ARK001", "ARK004"]
 
 
 def test_an_edit_before_the_settings_leaves_the_first_diagnostics_to_the_server(
@@ -229,7 +260,7 @@ def test_an_edit_before_the_settings_leaves_the_first_diagnostics_to_the_server(
     # The server handled all three in order: what it shows is the edited text's.
     assert shown["params"]["version"] == 2
     assert [d["code"] for d in shown["params"]["diagnostics"]] == ["ARK004"]
-    assert PUBLISHED_BEFORE_THE_SERVER not in log.read_text()
+    assert SHOWN_BEFORE_THE_SERVER not in log.read_text()
     assert len(editor.sent("workspace/configuration")) == 1
 
 
@@ -257,7 +288,7 @@ def test_a_malformed_message_in_the_prelude_is_answered_by_the_server(
     assert refused["error"]["code"] == types.ErrorCodes.ParseError
     assert "Content-Length" in refused["error"]["message"]
     assert [d["code"] for d in shown["params"]["diagnostics"]] == ["ARK001", "ARK004"]
-    assert PUBLISHED_BEFORE_THE_SERVER not in log.read_text()
+    assert SHOWN_BEFORE_THE_SERVER not in log.read_text()
     assert len(editor.sent("workspace/configuration")) == 1
 
 
@@ -319,7 +350,5 @@ def test_the_prelude_reads_the_capabilities_as_the_server_does(preset: str | Non
     capabilities = client_capabilities(preset) if preset else types.ClientCapabilities()
     support = ClientSupport.of(capabilities)
     raw = {"capabilities": strict_converter().unstructure(capabilities)}
-    expected = support.configuration and not support.pull_diagnostics
-    assert pushes_diagnostics_to(raw) == expected
-    pulling = {**raw["capabilities"], "textDocument": {"diagnostic": {}}}
-    assert not pushes_diagnostics_to({"capabilities": pulling})
+    expected = ("pull" if support.pull_diagnostics else "push") if support.configuration else None
+    assert diagnostics_mode(raw) == expected
