@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import pytest
 from lsprotocol import types
-from support.lsp import SERVER
+from support.lsp import SERVER, end_server, read_messages
 
 DEADLINE = 30.0
 """The longest any one wait may take, in seconds: generous for a loaded CI machine."""
@@ -78,18 +78,7 @@ class RawSession:
         threading.Thread(target=self._read, args=(stream,), daemon=True).start()
 
     def _read(self, stream: IO[bytes]) -> None:
-        try:
-            while True:
-                length = None
-                while (line := stream.readline()) not in (b"\r\n", b""):
-                    name, _, value = line.decode("ascii").partition(":")
-                    if name.lower() == "content-length":
-                        length = int(value)
-                if not line or length is None:
-                    break
-                self.inbox.put(json.loads(stream.read(length)))
-        finally:
-            self.inbox.put(None)
+        read_messages(stream, self.inbox.put)
 
     def send_bytes(self, data: bytes) -> None:
         with self._write_lock:
@@ -179,14 +168,8 @@ class RawSession:
         return self.log_path.read_text(errors="replace")
 
     def close(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                pipe.close()
+        if self.process is not None:
+            end_server(self.process)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import PositionCodec
 from pytest_lsp import client_capabilities
-from support.lsp import SERVER, UNSAFE, ark_index, write_workspace
+from support.lsp import SERVER, end_server, indexed_workspace, read_messages
 
 from ark_lsp.server.client_support import ClientSupport
 from ark_lsp.server.convert import stored_diagnostic
@@ -58,20 +58,8 @@ class RawEditor:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
-        try:
-            while True:
-                length = None
-                while (line := stream.readline()) not in (b"\r\n", b""):
-                    name, _, value = line.decode("ascii").partition(":")
-                    if name.lower() == "content-length":
-                        length = int(value)
-                if not line or length is None:
-                    break
-                self._inbox.put(json.loads(stream.read(length)))
-        finally:
-            self._inbox.put(None)
+        assert self.process.stdout is not None
+        read_messages(self.process.stdout, self._inbox.put)
 
     def send(self, message: dict[str, Any]) -> None:
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
@@ -121,22 +109,13 @@ class RawEditor:
         return [m for m in self.received if m.get("method") == method]
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            if pipe is not None:
-                pipe.close()
+        end_server(self.process)
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A folder the CLI indexed: its stored findings are what the first diagnostics show."""
-    root = tmp_path / "sample"
-    write_workspace(root)
-    (root / "unsafe.py").write_text(UNSAFE)
-    ark_index(root)
-    return root
+    return indexed_workspace(tmp_path / "sample")
 
 
 def vs_code(root: Path, preset: str = "visual-studio-code") -> dict[str, Any]:
@@ -152,7 +131,8 @@ def vs_code(root: Path, preset: str = "visual-studio-code") -> dict[str, Any]:
 
 
 @pytest.fixture
-def editors(workspace: Path, tmp_path: Path) -> Iterator[list[RawEditor]]:
+def editors() -> Iterator[list[RawEditor]]:
+    """The servers a test starts: killed at its end if still running."""
     started: list[RawEditor] = []
     yield started
     for editor in started:
@@ -236,18 +216,22 @@ def test_a_client_that_pulls_gets_its_first_pull_answered_as_the_server_would(
     assert [d["code"] for d in answers[1]["result"]["items"]] == ["ARK001", "ARK004"]
 
 
-def test_an_edit_before_the_settings_leaves_the_first_diagnostics_to_the_server(
-    workspace: Path, tmp_path: Path, editors: list[RawEditor]
-) -> None:
+def started_again(editors: list[RawEditor], workspace: Path, tmp_path: Path) -> RawEditor:
+    """A second start, up to ``initialized``: the first kept its answer to ``initialize``."""
     cache = tmp_path / "cache"
     first = start(editors, workspace, cache, tmp_path / "first.log")
     open_at_start(first, workspace)
     first.stop()
-
-    log = tmp_path / "second.log"
-    editor = start(editors, workspace, cache, log)
+    editor = start(editors, workspace, cache, tmp_path / "second.log")
     editor.initialize(vs_code(workspace))
     editor.send({"method": "initialized", "params": {}})
+    return editor
+
+
+def test_an_edit_before_the_settings_leaves_the_first_diagnostics_to_the_server(
+    workspace: Path, tmp_path: Path, editors: list[RawEditor]
+) -> None:
+    editor = started_again(editors, workspace, tmp_path)
     opened = editor.opened("unsafe.py")
     editor.send(opened)
     uri = opened["params"]["textDocument"]["uri"]
@@ -260,22 +244,14 @@ def test_an_edit_before_the_settings_leaves_the_first_diagnostics_to_the_server(
     # The server handled all three in order: what it shows is the edited text's.
     assert shown["params"]["version"] == 2
     assert [d["code"] for d in shown["params"]["diagnostics"]] == ["ARK004"]
-    assert SHOWN_BEFORE_THE_SERVER not in log.read_text()
+    assert SHOWN_BEFORE_THE_SERVER not in (tmp_path / "second.log").read_text()
     assert len(editor.sent("workspace/configuration")) == 1
 
 
 def test_a_malformed_message_in_the_prelude_is_answered_by_the_server(
     workspace: Path, tmp_path: Path, editors: list[RawEditor]
 ) -> None:
-    cache = tmp_path / "cache"
-    first = start(editors, workspace, cache, tmp_path / "first.log")
-    open_at_start(first, workspace)
-    first.stop()
-
-    log = tmp_path / "second.log"
-    editor = start(editors, workspace, cache, log)
-    editor.initialize(vs_code(workspace))
-    editor.send({"method": "initialized", "params": {}})
+    editor = started_again(editors, workspace, tmp_path)
     assert editor.process.stdin is not None
     editor.process.stdin.write(b"Content-Length: abc\r\n\r\n{}")  # read before the settings
     editor.process.stdin.flush()
@@ -288,7 +264,7 @@ def test_a_malformed_message_in_the_prelude_is_answered_by_the_server(
     assert refused["error"]["code"] == types.ErrorCodes.ParseError
     assert "Content-Length" in refused["error"]["message"]
     assert [d["code"] for d in shown["params"]["diagnostics"]] == ["ARK001", "ARK004"]
-    assert SHOWN_BEFORE_THE_SERVER not in log.read_text()
+    assert SHOWN_BEFORE_THE_SERVER not in (tmp_path / "second.log").read_text()
     assert len(editor.sent("workspace/configuration")) == 1
 
 

@@ -23,7 +23,7 @@ import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pytest_lsp import client_capabilities
-from support.lsp import SERVER, UNSAFE, ark_index, write_workspace
+from support.lsp import SERVER, indexed_workspace
 
 from ark_lsp.server.core import DEFERRED_IMPORTED, DEFERRED_IMPORTING, NOTHING_OPENED_AT_START
 
@@ -126,11 +126,7 @@ class Editor:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A folder the CLI indexed, as after the last session: the server's refresh is warm."""
-    root = tmp_path / "sample"
-    write_workspace(root)
-    (root / "unsafe.py").write_text(UNSAFE)
-    ark_index(root)
-    return root
+    return indexed_workspace(tmp_path / "sample")
 
 
 def vs_code() -> types.ClientCapabilities:

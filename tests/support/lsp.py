@@ -6,11 +6,13 @@ Shared by the language-server test modules; the fixtures live in conftest.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -255,3 +257,37 @@ async def code_actions(
     )
     assert actions is not None
     return [a for a in actions if isinstance(a, types.CodeAction)]
+
+
+def indexed_workspace(root: Path) -> Path:
+    """The sample workspace with ``unsafe.py``, indexed by the CLI as after a last session."""
+    write_workspace(root)
+    (root / "unsafe.py").write_text(UNSAFE)
+    ark_index(root)
+    return root
+
+
+def read_messages(stream: IO[bytes], put: Callable[[Any], None]) -> None:
+    """Hand each message a server writes on ``stream`` to ``put``; ``None`` once it ends."""
+    try:
+        while True:
+            length = None
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("ascii").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            if not line or length is None:
+                break
+            put(json.loads(stream.read(length)))
+    finally:
+        put(None)
+
+
+def end_server(process: subprocess.Popen[bytes]) -> None:
+    """Kill a server still running at a test's end, and close its pipes."""
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    for pipe in (process.stdin, process.stdout):
+        if pipe is not None:
+            pipe.close()
