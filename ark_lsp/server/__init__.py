@@ -8,6 +8,7 @@ imported at all.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +44,15 @@ def __getattr__(name: str) -> Any:
 
 
 def serve_stdio() -> None:
-    """Serve an editor over stdin and stdout: the start's prelude first, then the server."""
-    from ark_lsp.server.prelude import Prelude, user_answers
+    """Serve an editor over stdin and stdout: the start's prelude first, then the server.
 
-    handover = Prelude(sys.stdin.fileno(), sys.stdout.buffer, user_answers()).run()
+    The prelude waits on the pipe with ``select``, which Windows has for sockets only:
+    there the server reads everything itself.
+    """
+    handover = None
+    if os.name == "posix":
+        from ark_lsp.server.prelude import Prelude, user_answers
+
+        handover = Prelude(sys.stdin.fileno(), sys.stdout.buffer, user_answers()).run()
     server = __getattr__("create_server")()
     server.start_io(handover=handover)
