@@ -506,7 +506,11 @@ class ArkServer(LanguageServer):
         else:
             self.protocol.set_writer(HandoverWriter(writer, handover, user_answers()))
             reading = serve_stream(
-                reader.read, self.protocol, stop, framer=handover.framer, replay=handover.replay
+                reader.read,
+                self.protocol,
+                stop,
+                framer=handover.framer,
+                replay=handover.take_replay(),
             )
         try:
             asyncio.run(reading)

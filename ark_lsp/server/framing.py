@@ -51,6 +51,7 @@ async def serve_stream(
     """
     framer = framer or Framer()
     replayed = iter(replay)
+    del replay  # each message goes once handled
     while not stop.is_set():
         item = next(replayed, None)
         replaying = item is not None

@@ -99,6 +99,11 @@ class Handover:
     pulls_answered: set[int | str] = field(default_factory=set)
     """The ids of the client's diagnostic pulls the prelude answered."""
 
+    def take_replay(self) -> list[bytes | FrameError]:
+        """The messages read, handed over once (the opened document's text goes with them)."""
+        replay, self.replay = self.replay, []
+        return replay
+
     def settings_answered(self, items: list[dict[str, str]]) -> list[Any] | None:
         """The client's answer, once, if the prelude asked it for exactly these ``items``."""
         if self.configuration is None or self.configuration[0] != items:
