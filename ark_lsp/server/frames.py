@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeGuard
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 """The largest message body read: a larger one is refused unread and skipped."""
@@ -149,3 +150,8 @@ class Framer:
         del self._buffer[: found.start()]
         self._skipping = False
         return True
+
+
+def is_request_id(value: object) -> TypeGuard[int | str]:
+    """Whether a message's ``id`` is one: LSP ids are integers or strings (null means none)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ark_lsp.server.diagnostic_sources import PULL_IDENTIFIER
-from ark_lsp.server.frames import READ_CHUNK_BYTES, FrameError, Framer
+from ark_lsp.server.frames import READ_CHUNK_BYTES, FrameError, Framer, is_request_id
 
 if TYPE_CHECKING:
     from ark_lsp.server.folders import Folders
@@ -139,8 +139,8 @@ class Prelude:
         handover = self.handover
         initialize = self._read()
         params = initialize.get("params")
-        if initialize.get("method") != "initialize" or "id" not in initialize:
-            raise _Stop
+        if initialize.get("method") != "initialize" or not is_request_id(initialize.get("id")):
+            raise _Stop  # the server answers, or refuses, it
         if not isinstance(params, dict):
             raise _Stop
         handover.initialize_id = initialize["id"]
@@ -273,7 +273,7 @@ class Prelude:
             or pull.get("textDocument", {}).get("uri") != uri
             or pull.get("previousResultId") is not None
             or pull.get("identifier") not in (None, PULL_IDENTIFIER)
-            or not isinstance(pulled.get("id"), int | str)
+            or not is_request_id(pulled.get("id"))
         ):
             raise _Stop
         report = {"items": diagnostics, "kind": "full"}
@@ -505,7 +505,7 @@ class HandoverWriter:
                 self._answers.put(handover.answer_key, answer)
             return handover.answered is not None  # the client has its answer already
         answering = message.get("id")
-        if "method" not in message and isinstance(answering, int | str):
+        if "method" not in message and is_request_id(answering):
             if answering not in handover.pulls_answered:
                 return False
             handover.pulls_answered.discard(answering)

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from types import FunctionType, UnionType
-from typing import Any, ForwardRef, TypeGuard, TypeVar, Union, get_args, get_origin
+from typing import Any, ForwardRef, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -37,6 +37,7 @@ from pygls.protocol import (
 from pygls.protocol.language_server import _prepare_command_arguments, lsp_method
 
 from ark_lsp.server.arguments import expected_arguments, register_argument_hooks, with_defaults
+from ark_lsp.server.frames import is_request_id
 from ark_lsp.server.initialize_answer import AnsweredCapabilities, answering_as_json
 from ark_lsp.server.lazy_protocol import pinned_versions
 from ark_lsp.server.start_capabilities import SeenValid, structure_read_at_start
@@ -57,11 +58,6 @@ class _Refusal(Exception):
         self.msg_id = msg_id
         self.code = code
         self.message = message
-
-
-def _is_id(value: object) -> TypeGuard[int | str]:
-    """LSP ids are integers or strings (JSON-RPC's null id means 'none')."""
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _cut(text: str) -> str:
@@ -499,7 +495,7 @@ class ArkProtocol(LanguageServerProtocol):
         if not isinstance(data, dict):
             raise _Refusal(None, types.ErrorCodes.InvalidRequest, "a message must be an object")
         msg_id = data.get("id")
-        reply_to = msg_id if _is_id(msg_id) else None
+        reply_to = msg_id if is_request_id(msg_id) else None
         if data.get("jsonrpc") != self.VERSION:
             raise _Refusal(
                 reply_to, types.ErrorCodes.InvalidRequest, 'a message must carry "jsonrpc": "2.0"'
@@ -528,7 +524,9 @@ class ArkProtocol(LanguageServerProtocol):
     def _refuse_batch(self, batch: list[Any]) -> None:
         """LSP has no batches: each request in one gets an error, or the batch gets one."""
         ids = [
-            m["id"] for m in batch if isinstance(m, dict) and "method" in m and _is_id(m.get("id"))
+            m["id"]
+            for m in batch
+            if isinstance(m, dict) and "method" in m and is_request_id(m.get("id"))
         ]
         logger.warning("refused a batch of %d messages", len(batch))
         for msg_id in dict.fromkeys(ids) or [None]:
@@ -619,18 +617,18 @@ class ArkProtocol(LanguageServerProtocol):
     def _response(self, data: dict[str, Any]) -> Any:
         """The client's answer to a request of ours; one we cannot read fails that request."""
         msg_id = data.get("id")
-        if not _is_id(msg_id) and not (msg_id is None and "error" in data):
+        if not is_request_id(msg_id) and not (msg_id is None and "error" in data):
             # Only an error may lack an id: the client could not read our request's.
             logger.warning("dropped a response with the id %s", _cut(repr(msg_id)))
             return None
-        expected = self._result_types.pop(msg_id, None) if _is_id(msg_id) else None
+        expected = self._result_types.pop(msg_id, None) if is_request_id(msg_id) else None
         try:
             if "error" in data:
                 return self._converter.structure(data, types.ResponseErrorMessage)
             return self._converter.structure(data, expected or JsonRPCResponseMessage)
         except Exception as error:
             logger.warning("the client's response to %r is malformed: %s", msg_id, _why_not(error))
-            if _is_id(msg_id):
+            if is_request_id(msg_id):
                 reason = types.ResponseError(
                     code=types.ErrorCodes.InvalidParams,
                     message=f"the client's response is malformed: {_why_not(error)}",

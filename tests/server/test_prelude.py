@@ -268,6 +268,20 @@ def test_a_malformed_message_in_the_prelude_is_answered_by_the_server(
     assert len(editor.sent("workspace/configuration")) == 1
 
 
+def test_an_initialize_with_an_id_that_is_none_is_refused_by_the_server(
+    workspace: Path, tmp_path: Path, editors: list[RawEditor]
+) -> None:
+    started_again(editors, workspace, tmp_path).stop()  # the answer is kept
+    editor = start(editors, workspace, tmp_path / "cache", tmp_path / "third.log")
+    editor.send({"id": [1], "method": "initialize", "params": vs_code(workspace)})
+    refused = editor.wait_for(None)
+    editor.send({"id": "end", "method": "shutdown"})
+    editor.wait_for("end")
+    # Not answered from the kept answer: refused as the server refuses it.
+    assert refused["error"]["code"] == types.ErrorCodes.InvalidRequest, refused
+    assert not any("result" in m and m.get("id") == [1] for m in editor.received)
+
+
 def test_a_kept_answer_the_server_no_longer_gives_is_replaced(
     workspace: Path, tmp_path: Path, editors: list[RawEditor]
 ) -> None:
