@@ -39,6 +39,7 @@ from ark_lsp.server.documents import Documents
 from ark_lsp.server.folders import (
     Folders,
     FolderState,
+    configure_folders,
     editor_settings,
     editor_trust,
     start_folder_uris,
@@ -423,7 +424,7 @@ class ArkServer(LanguageServer):
                 answered = True
             except Exception as error:  # a client that fails here still gets a working server
                 logger.warning("workspace/configuration failed: %s", error)
-        problems = self.folders.configure(
+        problems = configure_folders(
             folders, self.initialization_options, sections, self.editor_trust
         )
         for found in problems:

@@ -212,22 +212,22 @@ class Folders:
         folder, relative = self.locate(uri)
         return (folder or self.loose).settings, relative
 
-    def configure(
-        self,
-        folders: Sequence[FolderState],
-        initialization_options: Mapping[str, Any],
-        sections: Sequence[Any],
-        trust: bool | None,
-    ) -> list[list[str]]:
-        """Give folders the editor's settings (its answer per folder); each one's problems."""
-        problems = []
-        for folder, section in zip(folders, sections, strict=False):
-            folder.configure(initialization_options, editor_settings(section), trust)
-            note = folder.loaded.ignored_note(folder.root)
-            problems.append([*folder.problems, *([note] if note else [])])
-        return problems
-
     def close(self) -> None:
         """Close every connection the server holds."""
         for folder in self.all():
             folder.close_reader()
+
+
+def configure_folders(
+    folders: Sequence[FolderState],
+    initialization_options: Mapping[str, Any],
+    sections: Sequence[Any],
+    trust: bool | None,
+) -> list[list[str]]:
+    """Give folders the editor's settings (its answer per folder); each one's problems."""
+    problems = []
+    for folder, section in zip(folders, sections, strict=False):
+        folder.configure(initialization_options, editor_settings(section), trust)
+        note = folder.loaded.ignored_note(folder.root)
+        problems.append([*folder.problems, *([note] if note else [])])
+    return problems

@@ -225,13 +225,13 @@ class Prelude:
         Published; or, with ``pulled``, the client's first pull of the
         document, answered.
         """
-        from ark_lsp.server.folders import editor_settings, editor_trust
+        from ark_lsp.server.folders import configure_folders, editor_settings, editor_trust
         from ark_lsp.workflows.indexed_findings import indexed_findings
 
         assert self.handover.configuration is not None
         options = params.get("initializationOptions")
         sections = self.handover.configuration[1]
-        problems = folders.configure(
+        problems = configure_folders(
             folders.all(), editor_settings(options), sections, editor_trust(options)
         )
         if any(problems):
