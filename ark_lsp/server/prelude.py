@@ -463,7 +463,10 @@ class HandoverWriter:
     The server's answer to ``initialize`` is kept for the next start (and,
     when the prelude answered already, dropped); its first
     ``publishDiagnostics`` of a document the prelude published is dropped if
-    it says the same. Everything else passes through untouched.
+    it says the same, and its answer to a pull the prelude answered. Everything
+    else passes through untouched, and only a message that may be one of those
+    is read (a document closed before the server published for it would
+    otherwise have every later message read).
     """
 
     def __init__(self, writer: _Writer, handover: Handover, answers: InitializeAnswers) -> None:
@@ -476,11 +479,18 @@ class HandoverWriter:
         return getattr(self._writer, name)
 
     def write(self, data: bytes) -> None:
-        handover = self._handover
-        pending = self._awaiting_answer or handover.published or handover.pulls_answered
-        if pending and self._sent_before(data):
+        if self._may_have_been_sent(data) and self._sent_before(data):
             return
         self._writer.write(data)
+
+    def _may_have_been_sent(self, data: bytes) -> bool:
+        """Whether ``data`` may answer or publish what the prelude did, by its bytes alone."""
+        handover = self._handover
+        if self._awaiting_answer:
+            return True  # until the server answers initialize
+        if handover.published and b'"textDocument/publishDiagnostics"' in data:
+            return True
+        return any(b'"id": %s,' % json.dumps(i).encode() in data for i in handover.pulls_answered)
 
     def _sent_before(self, data: bytes) -> bool:
         """Whether ``data`` is a message the prelude sent already; keeps the answer it sees."""
