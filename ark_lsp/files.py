@@ -32,6 +32,18 @@ class ReadRefused(OSError):
     """ARK will not read this file; the message says why, for the user."""
 
 
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of ``data``, in hex; without hashlib's import of OpenSSL where it can.
+
+    The start's first diagnostics hash before anything else imports hashlib.
+    """
+    try:  # hashlib's own SHA-256 (Python 3.11)
+        from _sha256 import sha256  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:  # pragma: no cover - renamed in Python 3.12
+        from hashlib import sha256
+    return str(sha256(data).hexdigest())
+
+
 def within(path: Path, folders: Iterable[Path]) -> bool:
     """Whether ``path`` (already resolved) lies inside one of ``folders`` (resolved too)."""
     return any(path.is_relative_to(folder) for folder in folders)

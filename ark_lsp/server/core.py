@@ -48,7 +48,7 @@ from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_strea
 from ark_lsp.server.generated_code import compiled_once, save_compiled
 from ark_lsp.server.indexing import Indexer
 from ark_lsp.server.jobs import Jobs
-from ark_lsp.server.prelude import Handover, HandoverWriter, user_answers
+from ark_lsp.server.prelude import Handover, HandoverWriter
 from ark_lsp.server.protocol import ArkProtocol, strict_converter
 from ark_lsp.server.runners import SandboxRunners
 from ark_lsp.workspace import IndexFigures
@@ -501,20 +501,12 @@ class ArkServer(LanguageServer):
         self._stop_event = stop = threading.Event()
         writer = StdoutWriter(stdout or sys.stdout.buffer)
         self.handover = handover
-        if handover is None:
-            self.protocol.set_writer(writer)
-            reading = serve_stream(reader.read, self.protocol, stop)
-        else:
-            self.protocol.set_writer(HandoverWriter(writer, handover, user_answers()))
-            reading = serve_stream(
-                reader.read,
-                self.protocol,
-                stop,
-                framer=handover.framer,
-                replay=handover.take_replay(),
-            )
+        self.protocol.set_writer(HandoverWriter(writer, handover) if handover else writer)
+        framer, replay = (handover.framer, handover.take_replay()) if handover else (None, [])
         try:
-            asyncio.run(reading)
+            asyncio.run(
+                serve_stream(reader.read, self.protocol, stop, framer=framer, replay=replay)
+            )
         except BrokenPipeError:
             logger.warning("the client closed its end of the connection")
         finally:

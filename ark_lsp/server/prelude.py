@@ -86,10 +86,12 @@ class Handover:
     """What was read from the client after :attr:`replay`."""
     replay: list[bytes | FrameError] = field(default_factory=list)
     """Messages read, for the server to handle first, in order."""
+    answers: InitializeAnswers | None = None
+    """Where the server's answers to ``initialize`` are kept."""
     initialize_id: int | str | None = None
     """The id of the client's ``initialize``, when that was the first message."""
     answer_key: str | None = None
-    """The key of this client's answer to ``initialize`` in :class:`InitializeAnswers`."""
+    """The key of this client's answer to ``initialize`` in :attr:`answers`."""
     answered: dict[str, Any] | None = None
     """The answer the prelude sent to ``initialize``; None if the server is to answer."""
     configuration: tuple[list[dict[str, str]], list[Any]] | None = None
@@ -123,7 +125,7 @@ class Prelude:
         self._read_fd = read_fd
         self._out = out
         self._answers = answers
-        self.handover = Handover()
+        self.handover = Handover(answers=answers)
 
     def run(self) -> Handover:
         """Answer what can be answered without the server; what it takes over from."""
@@ -403,14 +405,11 @@ class InitializeAnswers:
 
     def key(self, params: Mapping[str, Any]) -> str:
         """What the server's answer to these ``initialize`` parameters depends on, hashed."""
-        try:  # hashlib's own SHA-256 (Python 3.11), without hashlib's import of OpenSSL
-            from _sha256 import sha256  # type: ignore[import-not-found, unused-ignore]
-        except ImportError:  # pragma: no cover - renamed in Python 3.12
-            from hashlib import sha256
+        from ark_lsp.files import sha256_hex
 
         kept = {k: v for k, v in params.items() if k not in VOLATILE_PARAMS}
         source = json.dumps([kept, _code_stamp(), sys.version], sort_keys=True)
-        return str(sha256(source.encode()).hexdigest()[:40])
+        return sha256_hex(source.encode())[:40]
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The answer kept under ``key``, if any."""
@@ -469,10 +468,9 @@ class HandoverWriter:
     otherwise have every later message read).
     """
 
-    def __init__(self, writer: _Writer, handover: Handover, answers: InitializeAnswers) -> None:
+    def __init__(self, writer: _Writer, handover: Handover) -> None:
         self._writer = writer
         self._handover = handover
-        self._answers = answers
         self._awaiting_answer = handover.initialize_id is not None
 
     def __getattr__(self, name: str) -> Any:
@@ -509,10 +507,11 @@ class HandoverWriter:
         ):
             self._awaiting_answer = False
             answer = message.get("result")
-            if "result" in message and answer != handover.answered and handover.answer_key:
+            kept = handover.answers
+            if "result" in message and answer != handover.answered and kept and handover.answer_key:
                 if handover.answered is not None:
                     logger.warning("the kept answer to initialize was not the server's: replaced")
-                self._answers.put(handover.answer_key, answer)
+                kept.put(handover.answer_key, answer)
             return handover.answered is not None  # the client has its answer already
         answering = message.get("id")
         if "method" not in message and is_request_id(answering):

@@ -10,12 +10,8 @@ the caller analyses the text.
 from __future__ import annotations
 
 from ark_lsp.config import Settings
+from ark_lsp.files import sha256_hex
 from ark_lsp.store import Store, StoreError, ViolationRecord
-
-try:  # hashlib's own SHA-256 (Python 3.11), without hashlib's import of OpenSSL
-    from _sha256 import sha256  # type: ignore[import-not-found, unused-ignore]
-except ImportError:  # pragma: no cover - renamed in Python 3.12
-    from hashlib import sha256
 
 
 def indexed_findings(
@@ -41,7 +37,7 @@ def indexed_findings(
         analysed is None
         or analysed.analysis_key != settings.analysis_key
         or analysed.encoding != "utf-8"
-        or analysed.sha256 != sha256(data).hexdigest()
+        or analysed.sha256 != sha256_hex(data)
     ):
         return None
     return analysed.violations
