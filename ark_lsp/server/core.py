@@ -44,7 +44,8 @@ from ark_lsp.server.folders import (
     editor_trust,
     start_folder_uris,
 )
-from ark_lsp.server.framing import READ_CHUNK_BYTES, ThreadedReader, serve_stream
+from ark_lsp.server.frames import READ_CHUNK_BYTES
+from ark_lsp.server.framing import ThreadedReader, serve_stream
 from ark_lsp.server.generated_code import compiled_once, save_compiled
 from ark_lsp.server.indexing import Indexer
 from ark_lsp.server.jobs import Jobs

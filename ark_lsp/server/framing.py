@@ -14,24 +14,10 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ark_lsp.server.frames import (
-    MAX_MESSAGE_BYTES,
-    READ_CHUNK_BYTES,
-    FrameError,
-    Framer,
-)
+from ark_lsp.server.frames import FrameError, Framer
 
 if TYPE_CHECKING:
     from ark_lsp.server.protocol import ArkProtocol
-
-__all__ = [
-    "MAX_MESSAGE_BYTES",
-    "READ_CHUNK_BYTES",
-    "FrameError",
-    "Framer",
-    "ThreadedReader",
-    "serve_stream",
-]
 
 logger = logging.getLogger(__name__)
 

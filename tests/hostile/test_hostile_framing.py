@@ -391,7 +391,7 @@ def _settled_peak_memory(pid: int, steady_s: float = 1.5) -> int:
 
 
 def test_an_over_limit_message_is_skipped_without_being_held(session: RawSession) -> None:
-    from ark_lsp.server.framing import MAX_MESSAGE_BYTES
+    from ark_lsp.server.frames import MAX_MESSAGE_BYTES
 
     assert session.process is not None
     before = _settled_peak_memory(session.process.pid)

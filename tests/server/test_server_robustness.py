@@ -26,7 +26,7 @@ from support.lsp import (
     start,
 )
 
-from ark_lsp.server.framing import FrameError, Framer
+from ark_lsp.server.frames import FrameError, Framer
 
 
 def write_raw(client: LanguageClient, body: bytes) -> None:
