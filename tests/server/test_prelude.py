@@ -118,8 +118,9 @@ def workspace(tmp_path: Path) -> Path:
     return indexed_workspace(tmp_path / "sample")
 
 
-def vs_code(root: Path, preset: str = "visual-studio-code") -> dict[str, Any]:
-    """An editor's ``initialize``: VS Code 1.65's capabilities (pushed diagnostics) by default."""
+def editor_initialize(root: Path, preset: str = "visual-studio-code") -> dict[str, Any]:
+    """An editor's ``initialize`` params: VS Code 1.65's capabilities (pushed diagnostics) unless
+    ``preset`` names another of pytest-lsp's editors."""
     capabilities = strict_converter().unstructure(client_capabilities(preset))
     return {
         "processId": os.getpid(),
@@ -147,7 +148,7 @@ def start(editors: list[RawEditor], workspace: Path, cache: Path, log: Path) -> 
 
 def open_at_start(editor: RawEditor, workspace: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """An editor's start with ``unsafe.py`` shown: the answer, then the first diagnostics."""
-    answer = editor.initialize(vs_code(workspace))
+    answer = editor.initialize(editor_initialize(workspace))
     editor.send({"method": "initialized", "params": {}})
     editor.send(editor.opened("unsafe.py"))
     first = editor.wait_for("textDocument/publishDiagnostics")
@@ -195,7 +196,7 @@ def test_a_client_that_pulls_gets_its_first_pull_answered_as_the_server_would(
     for name in ("first", "second"):
         log = tmp_path / f"{name}.log"
         editor = start(editors, workspace, cache, log)
-        editor.initialize(vs_code(workspace, "neovim"))  # Neovim 0.11 pulls diagnostics
+        editor.initialize(editor_initialize(workspace, "neovim"))  # Neovim 0.11 pulls diagnostics
         editor.send({"method": "initialized", "params": {}})
         opened = editor.opened("unsafe.py")
         editor.send(opened)
@@ -223,7 +224,7 @@ def started_again(editors: list[RawEditor], workspace: Path, tmp_path: Path) -> 
     open_at_start(first, workspace)
     first.stop()
     editor = start(editors, workspace, cache, tmp_path / "second.log")
-    editor.initialize(vs_code(workspace))
+    editor.initialize(editor_initialize(workspace))
     editor.send({"method": "initialized", "params": {}})
     return editor
 
@@ -273,7 +274,7 @@ def test_an_initialize_with_an_id_that_is_none_is_refused_by_the_server(
 ) -> None:
     started_again(editors, workspace, tmp_path).stop()  # the answer is kept
     editor = start(editors, workspace, tmp_path / "cache", tmp_path / "third.log")
-    editor.send({"id": [1], "method": "initialize", "params": vs_code(workspace)})
+    editor.send({"id": [1], "method": "initialize", "params": editor_initialize(workspace)})
     refused = editor.wait_for(None)
     editor.send({"id": "end", "method": "shutdown"})
     editor.wait_for("end")
@@ -287,7 +288,7 @@ def test_a_kept_answer_the_server_no_longer_gives_is_replaced(
 ) -> None:
     cache = tmp_path / "cache"
     answers = InitializeAnswers(cache / "ark" / "initialize")
-    params = vs_code(workspace)
+    params = editor_initialize(workspace)
     stale = {"capabilities": {"hoverProvider": False}, "serverInfo": {"name": "ark"}}
     answers.put(answers.key(params), stale)
 
