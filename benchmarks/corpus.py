@@ -132,9 +132,25 @@ def attrs_source() -> Path:
     return extract(archive, f"attrs-{ATTRS_VERSION}")
 
 
-if __name__ == "__main__":
+SOURCES = {"django": django_source, "attrs": attrs_source}
+
+
+def main(argv: list[str]) -> int:
+    """Fetch the corpus named by ``argv`` (django when none) and print its one folder.
+
+    One folder per run, so ``cd "$(python benchmarks/corpus.py)"`` works.
+    """
+    name = argv[0] if argv else "django"
+    if len(argv) > 1 or name not in SOURCES:
+        print(f"usage: corpus.py [{'|'.join(SOURCES)}]", file=sys.stderr)
+        return 2
     try:
-        print(django_source())
-        print(attrs_source())
+        print(SOURCES[name]())
     except CorpusError as error:
-        sys.exit(f"corpus: {error}")
+        print(f"corpus: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
