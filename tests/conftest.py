@@ -10,6 +10,7 @@ none, the docker tests skip, saying why, unless ``ARK_REQUIRE_DOCKER=1`` (as
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,10 +23,21 @@ from support.lsp import PRESETS, SERVER, start, write_workspace
 from support.sandboxes import DockerSetup, docker_missing
 
 # The run's own user folders, for every test and every server or command it starts:
-# trust records and user settings never come from, or land in, the machine's own.
+# trust records, user settings and ARK's caches (the indexes of loose folders, the kept
+# answers to initialize, the gate's checkouts) never come from, or land in, the machine's
+# own. What the set-up scripts installed under the machine's cache stays found there: the
+# editors and the wheelhouse (ARK_TOOLS_DIR), and pip's downloads.
+_MACHINE_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+os.environ.setdefault("ARK_TOOLS_DIR", str(_MACHINE_CACHE / "ark-tools"))
+os.environ.setdefault("PIP_CACHE_DIR", str(_MACHINE_CACHE / "pip"))
 _USER_FOLDERS = Path(tempfile.mkdtemp(prefix="ark-test-user-"))
 os.environ["XDG_DATA_HOME"] = str(_USER_FOLDERS / "data")
 os.environ["XDG_CONFIG_HOME"] = str(_USER_FOLDERS / "config")
+os.environ["XDG_CACHE_HOME"] = str(_USER_FOLDERS / "cache")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_USER_FOLDERS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
