@@ -543,8 +543,11 @@ def class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> boo
     """Whether the class on ``lines`` ``first`` to ``last`` (1-based) binds ``name`` but by def.
 
     An assignment in its body (``save = other``) or to its instances
-    (``self.save = ...`` in a method, ``setattr``) hides a method ``save``
-    of it or of its bases. One search of its text first; the class is parsed
+    (``self.save = ...`` in a method, ``setattr(self, "save", ...)``) hides
+    a method ``save`` of it or of its bases. A ``setattr`` with a name it
+    computes does not: it is how ``__setstate__`` and ``**kwargs``
+    constructors restore data attributes, and jedi and pyright take the
+    ``def`` there too. One search of its text first; the class is parsed
     only when a line may be such a binding.
     """
     if not name.isidentifier():
@@ -574,15 +577,15 @@ def _class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bo
     if name not in text or maybe.search(text) is None:
         return False
     assigned = _assigned_names(text)
-    return assigned is None or name in assigned or "*" in assigned
+    return assigned is None or name in assigned
 
 
 @functools.lru_cache(maxsize=32)
 def _assigned_names(text: str) -> frozenset[str] | None:
     """The names the class ``text`` defines binds by assignment; None if it does not parse.
 
-    In its body, or to its instances in its methods (``*``: a ``setattr`` on
-    an instance with a name it computes). Cached: a class is walked once.
+    In its body, or to its instances in its methods (a ``setattr`` on an
+    instance counts only with a literal name). Cached: a class is walked once.
     """
     tree = _parsed_class(textwrap.dedent(text))
     if tree is None:
@@ -607,8 +610,8 @@ def _assigned_names(text: str) -> frozenset[str] | None:
                     and _sets_on(node, instance)  # type: ignore[arg-type]
                 ):
                     named = node.args[1] if len(node.args) > 1 else None
-                    constant = isinstance(named, ast.Constant) and isinstance(named.value, str)
-                    names.add(named.value if constant else "*")  # type: ignore[union-attr]
+                    if isinstance(named, ast.Constant) and isinstance(named.value, str):
+                        names.add(named.value)
         elif not isinstance(statement, ast.ClassDef):
             for node in _class_level_nodes(statement):
                 if isinstance(node, ast.Name) and isinstance(node.ctx, stored):

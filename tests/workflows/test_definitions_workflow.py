@@ -472,6 +472,18 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
             "        self.run(\n            save=True,\n        )\n        self.save()\n",
             "A.save",
         ),
+        (
+            "class A:\n    def __init__(self, f):\n        setattr(self, 'save', f)\n\n"
+            "    def save(self):\n        pass\n\n    def go(self):\n        self.save()\n",
+            UNKNOWN,
+        ),
+        # __setstate__ restores data attributes by computed names: methods stay the defs
+        (
+            "class A:\n    def __setstate__(self, state):\n"
+            "        for attr, value in state.items():\n            setattr(self, attr, value)\n\n"
+            "    def save(self):\n        pass\n\n    def go(self):\n        self.save()\n",
+            "A.save",
+        ),
         # a star import above a definition is overridden by it; imports over lines are imports
         ("from shapes import *\n\n\nclass Round:\n    pass\n\n\nRound()\n", "Round"),
         ("from shapes import (\n    Round,\n    Square,\n)\n\nRound()\n", "shapes.py:Round"),
@@ -509,6 +521,8 @@ CONFIG = "class Config:\n    def load(self):\n        pass\n\n\ndef load():\n   
         "method-assigned-over-in-its-class",
         "method-hidden-by-an-instance-attribute",
         "keyword-argument-named-like-a-method",
+        "method-hidden-by-a-literal-setattr",
+        "method-beside-a-setstate",
         "star-import-above",
         "import-over-lines",
         "import-as",
