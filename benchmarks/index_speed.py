@@ -15,6 +15,11 @@ measured side by side mean anything:
   fresh database each run. Two figures per row: the subprocess's wall
   clock (what a user waits for, interpreter start-up included) and the
   ``duration_ms`` ARK reports itself (discovery to last commit).
+- **ark index cold, 1 job, analysis left out**: the same run with ARK's
+  analysis of each parsed file replaced by an empty report
+  (``index_without_analysis.py``): files read, hashed, parsed and stored.
+  What it costs is what a faster analysis could never take off the row
+  above.
 - **ark index warm**: ``ark index`` again on the same database with nothing
   changed: the cost of a restart on an unchanged workspace (goal: under 10%
   of the cold index).
@@ -181,9 +186,15 @@ def time_floor_read_parse(corpus: Corpus) -> float:
     return time.perf_counter() - started
 
 
-def run_ark_index(corpus: Corpus, database: Path, jobs: int | None) -> ArkRun:
+WITHOUT_ANALYSIS = [sys.executable, str(Path(__file__).with_name("index_without_analysis.py"))]
+"""``ark`` with the analysis of each parsed file left out."""
+
+
+def run_ark_index(
+    corpus: Corpus, database: Path, jobs: int | None, ark: Sequence[str] = (str(BIN / "ark"),)
+) -> ArkRun:
     """Time ``ark index`` as a user runs it; return its JSON report too."""
-    command = [str(BIN / "ark"), "index", str(corpus.target), "--format", "json"]
+    command = [*ark, "index", str(corpus.target), "--format", "json"]
     command += ["--database", str(database)]
     if jobs is not None:
         command += ["--jobs", str(jobs)]
@@ -284,6 +295,7 @@ def warm_up(peers: Sequence[Peer]) -> None:
         small = Corpus(folder, folder, files, 2 * len(files), 0, 0)
         for jobs in (1, None):
             run_ark_index(small, folder / f"warm-up-{jobs}.db", jobs=jobs)
+        run_ark_index(small, folder / "warm-up-bare.db", jobs=1, ark=WITHOUT_ANALYSIS)
         for peer in peers:
             peer.run(small)
 
@@ -322,6 +334,10 @@ def benchmark(corpus: Corpus, runs: int) -> Results:
         run = run_ark_index(corpus, scratch / "cold1.db", jobs=1)
         add_ark("ark_cold_1", "ark index cold, 1 job", run)
 
+    def cold_one_unanalysed(scratch: Path) -> None:
+        run = run_ark_index(corpus, scratch / "bare1.db", jobs=1, ark=WITHOUT_ANALYSIS)
+        add_ark("ark_bare_1", "ark index cold, 1 job, no analysis", run)
+
     def cold_all_then_warm(scratch: Path) -> None:
         database = scratch / "cold.db"
         run = run_ark_index(corpus, database, jobs=None)
@@ -338,6 +354,7 @@ def benchmark(corpus: Corpus, runs: int) -> Results:
     steps: list[tuple[str, Callable[[Path], None]]] = [
         ("floor", floor),
         ("ark cold 1 job", cold_one),
+        ("ark cold 1 job, analysis left out", cold_one_unanalysed),
         ("ark cold + warm", cold_all_then_warm),
         *((peer.key, peer_step(peer)) for peer in peers),
     ]
