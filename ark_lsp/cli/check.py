@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,9 +21,29 @@ from ark_lsp.cli.common import (
     progress_reporter,
 )
 
+if TYPE_CHECKING:
+    from ark_lsp.workflows.changes import AsChange
+
 
 def _rule_ids(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+# The change sets' machinery is imported only for --as-change: a plain check
+# (a pre-commit hook's, on a few files) is mostly start-up.
+def _as_change() -> AsChange:
+    from ark_lsp.cli.changes import proposer
+    from ark_lsp.workflows.changes import AsChange
+
+    return AsChange(f"ark check --fix ({proposer()})")
+
+
+def _change_failures(as_change: bool) -> AbstractContextManager[None]:
+    if not as_change:
+        return nullcontext()
+    from ark_lsp.cli.changes import change_failures
+
+    return change_failures()
 
 
 @click.command()
@@ -56,19 +78,18 @@ def check(
     Exits 1 when an error-severity result is found, or a file cannot be read
     or is too large to read (ARK090; ignore the rule to accept it).
     """
-    from ark_lsp.cli.changes import change_failures, emit_proposal, proposer
     from ark_lsp.reporting import CheckResult, SkippedPath, as_json, as_sarif, as_text
-    from ark_lsp.workflows.changes import AsChange
     from ark_lsp.workflows.check import UnknownRuleId
     from ark_lsp.workflows.check import check as check_paths
 
     if as_change and not fix:
         fail("--as-change proposes the fixes of --fix: give both", EXIT_USAGE)
+    asked = _as_change() if as_change else None
     name_it = "name what to check: `ark check PATH`"
     with (
         open_workspace(paths, database, name_it=name_it) as workspace,
         progress_reporter(output_format == "text") as progress,
-        change_failures(),
+        _change_failures(as_change),
     ):
         try:
             report = check_paths(
@@ -78,7 +99,7 @@ def check(
                 select=_rule_ids(select),
                 ignore=_rule_ids(ignore),
                 fix=fix,
-                as_change=AsChange(f"ark check --fix ({proposer()})") if as_change else None,
+                as_change=asked,
                 jobs=jobs,
                 progress=progress,
             )
@@ -86,6 +107,8 @@ def check(
             fail(f"--{error.option}: {error}", EXIT_USAGE)
     workspace.warn_once(report.warnings)
     if report.proposal is not None:
+        from ark_lsp.cli.changes import emit_proposal
+
         emit_proposal(report.proposal, "text", err=True)
     elif as_change:
         click.echo("ark: no safe fixes to propose", err=True)

@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ark_lsp.analysis import fix_all
-from ark_lsp.changes import SourceKind
 from ark_lsp.project import Project
 from ark_lsp.rules import SYNTAX_ERROR, UNCHECKED_FILE, Rule, unknown_rule_id
 from ark_lsp.store import Store, ViolationRecord
-from ark_lsp.workflows.changes import AsChange, Proposal, propose_generated
 from ark_lsp.workflows.index import IndexProgress, refresh_index
 from ark_lsp.workspace import IndexFigures, relative_posix
+
+if TYPE_CHECKING:
+    # The change sets' machinery (git, worktrees, the gate's model) is imported only
+    # when fixes are proposed as a change: a plain check does not pay for it.
+    from ark_lsp.workflows.changes import AsChange, Proposal
 
 
 class UnknownRuleId(ValueError):
@@ -193,6 +197,9 @@ def _propose_fixes(
     project: Project, edits: dict[str, str], fixed: FixedFiles, asked: AsChange
 ) -> Proposal:
     """The fixes as one change set on HEAD."""
+    from ark_lsp.changes import SourceKind
+    from ark_lsp.workflows.changes import propose_generated
+
     where = ", ".join(sorted(edits)[:3]) + (" and more" if len(edits) > 3 else "")
     reason = (
         f"Apply ARK's safe fixes ({fixed.fixes} in {fixed.files} "
