@@ -43,6 +43,8 @@ class Condition(enum.StrEnum):
     """The attribute name (second argument) is not a string literal."""
     SHELL_PROGRAM = "shell-program"
     """The program run (first or second argument) is a shell."""
+    NON_LITERAL_MODULE = "non-literal-module"
+    """The module name (first argument, or ``name=``) is not a string literal."""
 
 
 @dataclass(frozen=True)
@@ -227,11 +229,14 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule(
         "ARK006",
         "dunder-import",
-        "__import__() imports a module named at run time.",
+        "__import__() imports a module named at run time. With a literal name "
+        '(__import__("pydoc"), a lazy import) it imports what the text says and is not '
+        "flagged.",
         Severity.ERROR,
         RuleKind.CALL,
         "builtins.__import__",
         "__import__() imports a module chosen at run time",
+        condition=Condition.NON_LITERAL_MODULE,
         fix="Import the module statically, or choose among known modules from a table.",
     ),
     Rule(
@@ -397,6 +402,24 @@ class RuleSet:
 
         rules = tuple(rule if keep(rule) else replace(rule, enabled=False) for rule in self.rules)
         return RuleSet(rules=rules, forbidden_imports=self.forbidden_imports)
+
+
+def with_current_built_ins(rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    """``rules`` with each built-in rule as this ARK defines it, switched on or off as it was.
+
+    A database keeps the rule pack of the ARK that seeded it: a built-in
+    rule that a newer ARK revised (ARK006 no longer flags a literal module
+    name) is checked as revised. Of a built-in rule, only whether it is on
+    is the user's to change.
+    """
+    current = {rule.name: rule for rule in DEFAULT_RULES}
+    revised = []
+    for rule in rules:
+        definition = current.get(rule.name) if rule.builtin else None
+        if definition is not None and definition != replace(rule, enabled=definition.enabled):
+            rule = replace(definition, enabled=rule.enabled)
+        revised.append(rule)
+    return tuple(revised)
 
 
 def user_rule(raw: Mapping[str, Any]) -> Rule:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ark_lsp.rules import DEFAULT_RULES, Rule
+from ark_lsp.rules import DEFAULT_RULES, Rule, with_current_built_ins
 
 # Where ARK's user folders have always been found; ark_lsp.user_folders says where they are.
 from ark_lsp.user_folders import user_cache_folder as user_cache_folder
@@ -189,8 +189,13 @@ def _decisive(rule: Rule) -> tuple[object, ...]:
 
 
 def weakened_rules(rules: Sequence[Rule]) -> list[str]:
-    """Ids of built-in rules that ``rules`` drops or changes (an id may name several rules)."""
-    stored = {_decisive(rule) for rule in rules}
+    """Ids of built-in rules that ``rules`` drops or switches off (an id may name several rules).
+
+    A built-in rule stored as an older ARK defined it is checked as this one
+    defines it (:func:`~ark_lsp.rules.with_current_built_ins`): that is no
+    change of the user's.
+    """
+    stored = {_decisive(rule) for rule in with_current_built_ins(rules)}
     return sorted({rule.id for rule in DEFAULT_RULES if _decisive(rule) not in stored})
 
 
@@ -199,17 +204,19 @@ def rules_in_force(
 ) -> tuple[tuple[Rule, ...], str | None]:
     """The rule pack to check with, from a database's, and why it was not taken if it was not.
 
-    A pack that leaves the built-in rules as they are is taken as it is. One
-    that disables or changes them is taken only if ARK itself left it so for
-    this user (``ark rules``, ``ark trust``): otherwise it came from
-    somewhere else (a database committed to the repository, code that wrote
-    to it), and the built-in rules apply, with the database's own additions.
+    A pack that leaves the built-in rules on is taken, each built-in rule as
+    this ARK defines it. One that switches them off or drops them is taken
+    only if ARK itself left it so for this user (``ark rules``, ``ark
+    trust``): otherwise it came from somewhere else (a database committed to
+    the repository, code that wrote to it), and the built-in rules apply,
+    with the database's own additions.
     """
     weakened = weakened_rules(stored)
+    # The digest is of the rows as stored, as it was when the user adopted them.
     if not weakened or (store or TrustStore()).rule_pack_is_known(
         database, rule_pack_digest(stored)
     ):
-        return tuple(stored), None
+        return with_current_built_ins(stored), None
     builtin_ids = {rule.id for rule in DEFAULT_RULES}
     kept = DEFAULT_RULES + tuple(rule for rule in stored if rule.id not in builtin_ids)
     return kept, (

@@ -186,6 +186,10 @@ def _severity_for_condition(rule: Rule, call: ast.Call) -> Severity | None:
         name = call.args[1]
         is_literal = type(name) is ast.Constant and isinstance(name.value, str)
         return None if is_literal else rule.severity
+    if rule.condition is Condition.NON_LITERAL_MODULE:
+        named = call.args[0] if call.args else _keyword_value(call, "name")
+        is_literal = type(named) is ast.Constant and isinstance(named.value, str)
+        return None if is_literal else rule.severity
     if rule.condition is Condition.SHELL_PROGRAM:
         programs = [
             arg.value
@@ -195,6 +199,10 @@ def _severity_for_condition(rule: Rule, call: ast.Call) -> Severity | None:
         is_shell = any(p.replace("\\", "/").rsplit("/", 1)[-1] in SHELLS for p in programs)
         return rule.severity if is_shell else None
     return rule.severity
+
+
+def _keyword_value(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
 
 
 def import_violations(

@@ -31,8 +31,10 @@ def _rules_database(root: Path | None, database: Path | None) -> AbstractContext
 @DATABASE
 def rules_list(output_format: str, root: Path | None, database: Path | None) -> None:
     """Every rule with its state, severity and pattern."""
+    from ark_lsp.rules import with_current_built_ins
+
     with _rules_database(root, database) as workspace:
-        stored = workspace.store.rules.load()
+        stored = with_current_built_ins(workspace.store.rules.load())
     if output_format == "json":
         click.echo(json.dumps([_rule_json(rule) for rule in stored], indent=2))
         return
@@ -67,10 +69,11 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
 @DATABASE
 def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
     """Explain one rule: what it matches, why it matters, how to fix it."""
-    from ark_lsp.rules import DOCS_URL
+    from ark_lsp.rules import DOCS_URL, with_current_built_ins
 
     with _rules_database(root, database) as workspace:
-        matching = [rule for rule in workspace.store.rules.load() if rule.id == rule_id.upper()]
+        stored = with_current_built_ins(workspace.store.rules.load())
+    matching = [rule for rule in stored if rule.id == rule_id.upper()]
     if not matching:
         fail(f"no rule {rule_id}; `ark rules list` shows them", EXIT_USAGE)
     first = matching[0]

@@ -209,6 +209,18 @@ def user_settings(raw: dict[str, object]) -> Settings:
             {("ARK001", 1), ("ARK001", 2), ("ARK001", 3)},
             id="nested-and-chained-calls",
         ),
+        pytest.param(
+            """\
+            pager = __import__("pydoc").pager
+            os = __import__(name="os")
+            module = __import__(module_name)
+            first = __import__(*names)
+            again = __import__(name=module_name)
+            nothing = __import__()
+            """,
+            {("ARK006", 3), ("ARK006", 4), ("ARK006", 5), ("ARK006", 6)},
+            id="dunder-import-of-a-literal-name-is-an-import",
+        ),
     ],
 )
 def test_dynamic_code_builtins(source: str, expected: set[tuple[str, int]]) -> None:

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from ark_lsp.analysis import analyze
 from ark_lsp.config import cached_database_path
 from ark_lsp.files import ReadRefused, WriteRefused
+from ark_lsp.models import Severity
 from ark_lsp.project import Project
+from ark_lsp.rules import Condition, Rule
 from ark_lsp.sandbox import Outcome, RunRequest, RunResult
+from ark_lsp.store import Store
 from ark_lsp.trust import TrustStore, adopt_rule_pack
 
 
@@ -85,6 +89,64 @@ def test_a_pack_adopted_before_a_built_in_rule_was_added_stays_the_users(
     assert upgraded.rule_pack_problem is None
     enabled = {r.id for r in upgraded.settings.ruleset.rules if r.enabled}
     assert "ARK001" not in enabled and "ARK090" in enabled
+
+
+def _as_an_older_ark_seeded_it(store: Store) -> None:
+    # ARK006 before it left literal module names alone: no condition, another description.
+    store._db.conn.execute(
+        "UPDATE validation_rules SET condition = NULL, description = ? WHERE name = ?",
+        ("__import__() imports a module named at run time.", "dunder-import"),
+    )
+
+
+def _ark006(project: Project) -> Rule:
+    return next(r for r in project.settings.ruleset.rules if r.id == "ARK006")
+
+
+def test_a_built_in_rule_stored_as_an_older_ark_defined_it_is_checked_as_revised(
+    project: Project, trust_store: TrustStore
+) -> None:
+    with project.open_store() as store:
+        _as_an_older_ark_seeded_it(store)
+
+    upgraded = Project.load(project.root, trust_store=trust_store)
+
+    assert upgraded.rule_pack_problem is None
+    assert _ark006(upgraded).condition is Condition.NON_LITERAL_MODULE
+    lazy = analyze('pager = __import__("pydoc").pager\n', "app.py", upgraded.settings)
+    assert lazy.violations == ()
+
+
+def test_a_pack_adopted_before_a_built_in_rule_was_revised_stays_the_users(
+    project: Project, trust_store: TrustStore
+) -> None:
+    with project.open_store() as store:
+        _as_an_older_ark_seeded_it(store)
+        store.rules.set_enabled("ARK001", False)
+        store.rules.set_enabled("ARK006", False)
+        adopt_rule_pack(store.rules.load(), store.path, trust_store)
+
+    upgraded = Project.load(project.root, trust_store=trust_store)
+
+    assert upgraded.rule_pack_problem is None
+    enabled = {r.id for r in upgraded.settings.ruleset.rules if r.enabled}
+    assert "ARK001" not in enabled and "ARK006" not in enabled
+    assert _ark006(upgraded).condition is Condition.NON_LITERAL_MODULE  # revised, still off
+
+
+def test_a_built_in_rule_rewritten_behind_arks_back_is_checked_as_ark_defines_it(
+    project: Project, trust_store: TrustStore
+) -> None:
+    with project.open_store() as store:
+        store._db.conn.execute(
+            "UPDATE validation_rules SET pattern = 'nothing.matches', severity = 'info' "
+            "WHERE name = 'eval'"
+        )
+
+    loaded = Project.load(project.root, trust_store=trust_store)
+
+    found = analyze("eval(text)\n", "app.py", loaded.settings)
+    assert [(v.rule, v.severity) for v in found.violations] == [("ARK001", Severity.ERROR)]
 
 
 def test_a_database_that_cannot_be_used_is_a_problem_not_an_error(
