@@ -55,6 +55,7 @@ def _rule_json(rule: Rule) -> dict[str, Any]:
         "kind": rule.kind.value,
         "pattern": rule.pattern,
         "keyword": rule.keyword,
+        "condition": rule.condition.value if rule.condition else None,
         "message": rule.message,
         "tiers": [tier.value for tier in rule.tiers],
         "enabled": rule.enabled,
@@ -82,6 +83,8 @@ def rules_show(rule_id: str, root: Path | None, database: Path | None) -> None:
     for rule in matching:
         state = "enabled" if rule.enabled else "disabled"
         detail = f" (keyword {rule.keyword})" if rule.keyword else ""
+        if rule.condition:
+            detail += f" (only: {rule.condition.value})"
         click.echo(f"  {rule.kind.value} {rule.pattern}{detail}: {rule.message} [{state}]")
     for fix in dict.fromkeys(rule.fix for rule in matching if rule.fix):
         click.echo(f"  fix: {fix}")

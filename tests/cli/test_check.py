@@ -139,6 +139,10 @@ def test_rules_commands_edit_the_pack_that_check_uses(project: Path) -> None:
 
     shown = ark("rules", "show", "ark005", cwd=project).stdout
     assert "subprocess.*" in shown and "fix: Pass the command as an argument list" in shown
+    # What narrows a rule is said: ARK006 only where the module's name is computed.
+    narrowed = ark("rules", "show", "ARK006", cwd=project).stdout
+    assert "call builtins.__import__ (only: non-literal-module): " in narrowed
+    assert {r["id"]: r["condition"] for r in listed}["ARK006"] == "non-literal-module"
 
     assert ark("rules", "disable", "ARK001", cwd=project).stdout.strip() == "ARK001 disabled"
     text = ark("rules", "list", cwd=project).stdout
