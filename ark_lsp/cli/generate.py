@@ -353,7 +353,8 @@ def generate_tests_command(
     for skipped in outcome.already_tested:
         click.echo(f"ark: note: already tested, left alone: {skipped}", err=True)
     for note in generation.notes:
-        click.echo(f"ark: note: {note}", err=True)
+        if note != outcome.problem:  # said once, as the error below
+            click.echo(f"ark: note: {note}", err=True)
     if not generation.offered:
         fail(
             f"the generated tests were not written: {generation.validation.summary}", EXIT_FINDINGS

@@ -87,6 +87,10 @@ class WorkspaceRunner(Protocol):
         """Run ``request`` in a copy of the workspace with its own files on top; never raises."""
         ...
 
+    def explain(self, problem: str) -> str:
+        """A run's ``problem`` with what the user can do about it, where the sandbox knows."""
+        ...
+
 
 class SandboxRunner:
     """Runs requests on the backend the settings choose, and records every run.
@@ -360,15 +364,23 @@ class SandboxRunner:
             )
         return PytestRun(self._record(request, result), cases, problem)
 
+    def explain(self, problem: str) -> str:
+        """A run's ``problem`` with what the user can do about it, where the sandbox knows.
+
+        A module the code imports is missing while the workspace declares
+        dependencies the runs do not get (an untrusted workspace's bare
+        image): the problem says so, and how to get them.
+        """
+        without = _without_declarations(self.environment)
+        if "No module named" in problem and without:
+            return f"{problem} (the sandbox's environment: {without})"
+        return problem
+
     def _explained(self, problem: str, result: RunResult) -> str:
         """A set-up problem with what the user can do about it, where ARK knows."""
         environment = self.environment
         if not problem.startswith(PYTEST_MISSING):
-            without = _without_declarations(environment)
-            if "No module named" in problem and without:
-                # The tests import what the workspace declares, and this run has none of it.
-                return f"{problem} (the sandbox's environment: {without})"
-            return problem
+            return self.explain(problem)
         if result.backend == "local" and environment is not None and environment.python:
             python = environment.python
             return (

@@ -137,7 +137,26 @@ def test_generate_tests_that_fall_back_to_skeletons_exits_non_zero_saying_why(
         "ark: error: the module cannot be imported in the sandbox: ModuleNotFoundError: "
         "No module named 'six_is_not_installed': the tests are skipped skeletons with TODOs"
     ) in run.stderr
+    assert run.stderr.count("No module named") == 1  # said once, as the error
     assert "pass in the sandbox" not in run.stdout
+
+
+def test_generated_tests_missing_a_declared_dependency_say_how_to_get_it(
+    calc: Path, docker_setup: DockerSetup
+) -> None:
+    # The module imports what the project declares, but the workspace is not trusted:
+    # the runs get the bare image, and the error says so and what would install it.
+    (calc / "pyproject.toml").write_text(
+        '[project]\nname = "calc"\ndependencies = ["six-is-not-installed"]\n'
+    )
+    (calc / "calc" / "ops.py").write_text("import six_is_not_installed\n\n" + MODULE)
+
+    run = ark("generate", "tests", "calc/ops.py", cwd=calc, check=False)
+
+    assert run.returncode == 4, run.stderr
+    error = next(line for line in run.stderr.splitlines() if line.startswith("ark: error:"))
+    assert "No module named 'six_is_not_installed' (the sandbox's environment: " in error
+    assert "`ark sandbox env build`" in error and error.endswith("skipped skeletons with TODOs")
 
 
 def test_a_parameter_named_request_does_not_break_collection_of_the_generated_file(

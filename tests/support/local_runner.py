@@ -32,6 +32,9 @@ class LocalRunner:
         self.root = root
         self.requests: list[RunRequest] = []
 
+    def explain(self, problem: str) -> str:
+        return problem
+
     def run_in_workspace(
         self, request: RunRequest, cancel: threading.Event | CancelCheck | None = None
     ) -> RunResult:

@@ -247,7 +247,7 @@ def _request(
     )
 
 
-def _report(result: RunResult) -> tuple[dict[str, Any] | None, str | None]:
+def _report(result: RunResult, runner: WorkspaceRunner) -> tuple[dict[str, Any] | None, str | None]:
     """The driver's report, or why there is none."""
     if not result.ran:
         return None, one_line(result.error or f"the {result.backend} sandbox could not run")
@@ -264,7 +264,7 @@ def _report(result: RunResult) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(report, dict) or not isinstance(report.get("targets"), dict):
         return None, "the characterization run wrote an unreadable report"
     if report.get("import_error"):
-        return None, (
+        return None, runner.explain(
             f"the module cannot be imported in the sandbox: {one_line(report['import_error'])}"
         )
     return report, None
@@ -316,7 +316,7 @@ def characterize(
         return CharacterizationRun(runner.backend)
     orders = [_order(t, p, None) for t, p in targets]
     first = runner.run_in_workspace(_request(runner, relative, module, orders, "0"), cancel)
-    explored, error = _report(first)
+    explored, error = _report(first, runner)
     if explored is None:
         return CharacterizationRun(runner.backend, error=error, notes=first.notes)
     planned = {target.qualname: Planned.of(plan) for target, plan in targets}
@@ -340,7 +340,7 @@ def characterize(
     second_report: dict[str, Any] = {"targets": {}}
     if checking:
         second = runner.run_in_workspace(_request(runner, relative, module, checking, "1"), cancel)
-        checked, error = _report(second)
+        checked, error = _report(second, runner)
         if checked is None:
             return CharacterizationRun(runner.backend, error=error, notes=first.notes)
         second_report = checked
