@@ -11,6 +11,10 @@ measured side by side mean anything:
   to within 1.5x of it.
 - **floor, read + parse**: the same, reading each file from disk (the page
   cache, once warmed) inside the timed loop, since ARK reads the files too.
+- **floor, collector paused**: the parse floor with the cyclic garbage
+  collector paused, as ARK pauses it while it analyses: the collections
+  the trees set off are part of the floor (and much of its spread from
+  round to round), not of ARK's parse.
 - **ark index cold, 1 job / all jobs**: ``ark index`` as a subprocess on a
   fresh database each run. Two figures per row: the subprocess's wall
   clock (what a user waits for, interpreter start-up included) and the
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gc
 import json
 import os
 import shutil
@@ -173,6 +178,18 @@ def time_floor_parse(corpus: Corpus) -> float:
     started = time.perf_counter()
     parse_all(sources)
     return time.perf_counter() - started
+
+
+def time_floor_parse_unmanaged(corpus: Corpus) -> float:
+    """The parse floor with the cyclic garbage collector paused, as ARK parses."""
+    sources = read_all(corpus.root, corpus.files)
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        parse_all(sources)
+        return time.perf_counter() - started
+    finally:
+        gc.enable()
 
 
 def time_floor_read_parse(corpus: Corpus) -> float:
@@ -329,6 +346,7 @@ def benchmark(corpus: Corpus, runs: int) -> Results:
     def floor(_: Path) -> None:
         add(PARSE_FLOOR, "floor: ast.parse (bytes in memory)", time_floor_parse(corpus))
         add("floor_read_parse", "floor: read + ast.parse", time_floor_read_parse(corpus))
+        add("floor_no_gc", "floor: ast.parse, collector paused", time_floor_parse_unmanaged(corpus))
 
     def cold_one(scratch: Path) -> None:
         run = run_ark_index(corpus, scratch / "cold1.db", jobs=1)

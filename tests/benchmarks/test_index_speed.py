@@ -32,6 +32,7 @@ def test_a_round_on_a_small_corpus_reports_every_row(tmp_path: Path) -> None:
     rows = {row["key"]: row for row in data["results"]}
     assert {
         "floor_parse",
+        "floor_no_gc",
         "ark_cold_1_wall",
         "ark_bare_1_wall",
         "ark_bare_1_self",
