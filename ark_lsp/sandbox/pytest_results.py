@@ -212,13 +212,16 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
 
 _ERROR_LINE = re.compile(r"^E\s+(?P<text>\S.*)$", re.MULTILINE)
 _CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^'\n]{1,500})'")
+_INTERNAL_ERROR_LINE = re.compile(r"^INTERNALERROR>\s*(?P<text>\S.*)$", re.MULTILINE)
+INTERNAL_ERROR = 3
+"""pytest's exit code for an error of its own (or of a plugin, a hook, a conftest's hook)."""
 PYTEST_MISSING = "pytest is not installed in the sandbox's Python"
 """How :func:`setup_problem` begins when the sandbox has no pytest."""
 NO_TESTS = "pytest collected no tests"
 """How :func:`setup_problem` begins when there was nothing to run."""
 _PYTEST_EXIT_MEANING = {
     2: "pytest was interrupted",
-    3: "pytest hit an internal error",
+    INTERNAL_ERROR: "pytest hit an internal error",
     4: "pytest could not start (a usage error)",
     5: NO_TESTS,
 }
@@ -271,8 +274,19 @@ def setup_problem(
     if exit_code in (0, 1):
         return f"pytest ended with exit code {exit_code} and reported no test"
     meaning = _PYTEST_EXIT_MEANING.get(exit_code, f"pytest ended with exit code {exit_code}")
-    cause = _first_error(output) or _last_line(stderr) or _last_line(stdout)
+    cause = (
+        (exit_code == INTERNAL_ERROR and _internal_error(output))
+        or _first_error(output)
+        or _last_line(stderr)
+        or _last_line(stdout)
+    )
     return f"{meaning}: {cause}" if cause else meaning
+
+
+def _internal_error(text: str) -> str:
+    """The exception that ends pytest's INTERNALERROR traceback (its last line)."""
+    lines = _INTERNAL_ERROR_LINE.findall(text)
+    return clean(lines[-1], 300) if lines else ""
 
 
 def _last_line(text: str) -> str:

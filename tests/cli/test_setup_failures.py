@@ -99,6 +99,24 @@ def test_no_pytest_in_the_sandbox_is_said_so() -> None:
     assert problem == "pytest is not installed in the sandbox's Python"
 
 
+def test_an_internal_error_is_said_with_the_exception_that_ended_it() -> None:
+    # As requests' suite met it: pytest's traceback ends in the exception, while the last
+    # line on stderr is a warning printed on the way.
+    stdout = (
+        "INTERNALERROR> Traceback (most recent call last):\n"
+        'INTERNALERROR>   File "/usr/lib/python3/dist-packages/_pytest/main.py", line 270\n'
+        "INTERNALERROR>     astnode = ast.parse(content, 'source', 'exec')\n"
+        "INTERNALERROR>               ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+        "INTERNALERROR> SystemError: AST constructor recursion depth mismatch\n"
+        "\n18 failed, 141 passed, 195 errors in 3.36s\n"
+    )
+    stderr = "  warnings.warn(pytest.PytestUnhandledThreadExceptionWarning(msg))\n"
+
+    assert setup_problem(3, [], stdout, stderr) == (
+        "pytest hit an internal error: SystemError: AST constructor recursion depth mismatch"
+    )
+
+
 def test_a_collection_failure_in_the_junit_report_is_read_as_one() -> None:
     report = (
         b'<testsuites><testsuite><testcase classname="" name="tests.test_b" '
