@@ -35,9 +35,12 @@ choice cannot be trusted:
 - a rewritten function that ran outside any one test on the base;
 - no map (coverage.py missing in the sandbox, a suite that could not run).
 
-A selection that leaves no test to run (a change no test reached on the
-base) runs the whole suite too: the coverage check needs a run to see the
-changed lines.
+A selection that leaves no test to run (a change no test of the base
+reached) runs no test: every test keeps its verdict, and the changed files
+are measured without running anything (coverage.py's report of files that
+never ran: each changed line and branch unrun), which is what the whole
+suite would have found, in seconds rather than the suite's time. A base
+with no tests at all runs the whole suite, which says why nothing judges.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ MAX_LINE = 10_000_000
 OUTCOMES = frozenset({"passed", "failed", "skipped"})
 ALL_CHOSEN = 'test-selection = "all"'
 """Why the whole suite runs when the user's setting says so."""
+NONE_REACH = "no test ran the changed code on the base"
+"""Why no test runs on the change."""
 
 
 @dataclass(frozen=True)
@@ -447,13 +452,17 @@ def choose(planned: Plan, test_map: FunctionTestMap, changed_paths: Iterable[str
     chosen = {nodeid for nodeid in chosen if _file_of(nodeid) not in whole_files}
     run = sorted(chosen) + sorted(whole_files)
     if not run:
-        return whole_suite("no test ran the changed code on the base")
+        if not test_map.tests:
+            # A base without tests: the whole suite's run says why nothing can judge.
+            return whole_suite(NONE_REACH)
+        return Selection((), NONE_REACH, 0, test_map.tests)
     kept = tuple(t for t in test_map.tests if t not in chosen and _file_of(t) not in whole_files)
     return Selection(tuple(run), "chosen by what they run", len(chosen), kept)
 
 
 __all__ = [
     "ALL_CHOSEN",
+    "NONE_REACH",
     "UNKNOWN",
     "ChangedFunction",
     "FunctionTestMap",

@@ -312,6 +312,8 @@ class SuiteRuns:
         if isinstance(files, str):
             return _refused(files)
         chosen = self.selection()
+        if chosen.tests == ():
+            return self._unreached(files)
         if chosen.tests is not None:
             run = self.run_suite(
                 files, measure=self.measured, tests=chosen.tests,
@@ -448,16 +450,27 @@ class SuiteRuns:
             target=target,
         )  # fmt: skip
         run = self.runner.run_pytest(request, JUNIT, self.cancel)
-        if not measure:
-            return SuiteRun(run)
-        artifacts = run.result.artifacts
-        problem = _status(artifacts.get(STATUS, b""))
-        report = None
-        if problem is None:
-            report = read_coverage(artifacts.get(COVERAGE, b""), measure)
-            if report is None:
-                problem = "the sandbox's coverage report could not be read"
-        return SuiteRun(run, report, problem)
+        return _measured(run, measure)
+
+    def _unreached(self, files: Mapping[str, bytes]) -> SuiteRun:
+        """The change's suite when no test can reach the changed code: no test run.
+
+        coverage.py reports the changed files as never run (their
+        statements and branches, none executed), what running the tests
+        would have found; the tests keep the base's verdicts.
+        """
+        spec = {
+            "mode": "suite",
+            "run_tests": False,
+            "measure": list(self.measured),
+            "status": STATUS,
+            "coverage": COVERAGE,
+        }
+        request = self.driver_request(
+            files, spec, collect=(STATUS, COVERAGE), limits=self.limits,
+            target="gate: the change's lines, which no test reaches",
+        )  # fmt: skip
+        return _measured(PytestRun(self.run_driver(request)), self.measured)
 
     def driver_request(
         self,
@@ -482,6 +495,20 @@ class SuiteRuns:
     def run_driver(self, request: RunRequest) -> RunResult:
         """Run a request of :meth:`driver_request` that is not a test suite (mutants)."""
         return self.runner.run(request, self.cancel)
+
+
+def _measured(run: PytestRun, measure: tuple[str, ...]) -> SuiteRun:
+    """The suite run ``run`` with what coverage.py reported of ``measure``, or why nothing."""
+    if not measure:
+        return SuiteRun(run)
+    artifacts = run.result.artifacts
+    problem = _status(artifacts.get(STATUS, b""))
+    report = None
+    if problem is None:
+        report = read_coverage(artifacts.get(COVERAGE, b""), measure)
+        if report is None:
+            problem = "the sandbox's coverage report could not be read"
+    return SuiteRun(run, report, problem)
 
 
 def unfinished(label: str, run: SuiteRun, limits: Limits) -> str | None:

@@ -55,7 +55,8 @@ BASE = {
     ),
     "shop/__init__.py": "",
     "shop/pricing.py": PRICING,
-    "shop/stock.py": "def in_stock():\n    return 2\n",
+    # restock: no test runs it.
+    "shop/stock.py": "def in_stock():\n    return 2\n\n\ndef restock(count):\n    return count\n",
     "tests/conftest.py": "",
     "tests/test_pricing.py": TEST_PRICING,
     # Fails on the base, and runs nothing of shop/pricing.py.
@@ -85,6 +86,12 @@ CHANGES: dict[str, dict[str, str]] = {
         )
     },
     "conftest": {"tests/conftest.py": "# Shared by the tests.\n"},
+    "untested": {
+        "shop/stock.py": (
+            "def in_stock():\n    return 2\n\n\ndef restock(count):\n"
+            "    if count < 0:\n        raise ValueError(count)\n    return count\n"
+        )
+    },
 }
 
 
@@ -173,6 +180,38 @@ def test_the_map_of_the_base_is_made_once_for_all_its_changes(shop: Shop) -> Non
         "(2 of 4 run, chosen by what they run; the other 2 keep the base's verdict)"
     )
     assert report.passed
+
+
+def test_a_change_no_test_reaches_runs_no_test_and_is_judged_from_the_map(shop: Shop) -> None:
+    report = shop.judge("untested")
+    tests, coverage = _check(report, "tests"), _check(report, "coverage")
+
+    # No test of the base ran restock(): none can reach the change. Each keeps its verdict,
+    # and the changed lines are reported unrun without the suite's run.
+    assert tests.status is CheckStatus.PASSED
+    assert tests.summary == (
+        "tests: 3 tests pass on the change; 1 failing on the base already: "
+        "tests/test_stock.py::test_known_bug "
+        "(0 of 4 run, no test ran the changed code on the base; "
+        "the other 4 keep the base's verdict)"
+    )
+    assert report.test_selection == {
+        "whole_suite": False,
+        "reason": "no test ran the changed code on the base",
+        "chosen": 0,
+        "kept": 4,
+        "tests": [],
+    }
+    assert coverage.status is CheckStatus.FAILED
+    assert coverage.summary == (
+        "coverage: 0% of 2 changed line(s) and 0% of 2 branch(es) run by the tests "
+        "(80% needed); never run: shop/stock.py line(s) 6-7; "
+        "branches never taken at: shop/stock.py line(s) 6, 6"
+    )
+    with sqlite3.connect(shop.project.database) as db:
+        runs = [target for (target,) in db.execute("SELECT target_path FROM sandbox_executions")]
+    assert runs[-1] == "gate: the change's lines, which no test reaches"
+    assert "gate: the change's suite" not in runs
 
 
 def test_a_change_at_module_level_runs_the_whole_suite(shop: Shop) -> None:
@@ -392,15 +431,22 @@ def test_a_function_that_ran_outside_any_one_test_runs_the_whole_suite() -> None
     )
 
 
-def test_a_change_no_test_reached_runs_the_whole_suite() -> None:
-    gate, base, after = _gate(TREE, {"shop/stock.py": "def in_stock():\n    return 3\n"})
+def test_a_change_no_test_reached_runs_no_test_and_keeps_every_verdict() -> None:
+    gate, base, after = _gate(TREE, CHANGES["untested"])
     test_map = FunctionTestMap(
-        (), {}, {"shop/stock.py": {1: FunctionTests((2, 2), False, frozenset())}}
+        ("tests/test_a.py::test_one",),
+        {"tests/test_a.py::test_one": "passed"},
+        {"shop/stock.py": {5: FunctionTests((6, 6), False, frozenset())}},
     )
 
     chosen = choose(plan(gate, base, after), test_map, ["shop/stock.py"])
 
-    assert (chosen.whole, chosen.reason) == (True, "no test ran the changed code on the base")
+    assert (chosen.whole, chosen.tests) == (False, ())
+    assert chosen.reason == "no test ran the changed code on the base"
+    assert chosen.kept == ("tests/test_a.py::test_one",)
+    # A base without tests: the whole suite runs, to say why nothing can judge the change.
+    untested_base = FunctionTestMap((), {}, test_map.functions)
+    assert choose(plan(gate, base, after), untested_base, ["shop/stock.py"]).whole
 
 
 # --- the map, read as the sandbox's untrusted word ------------------------------------------
