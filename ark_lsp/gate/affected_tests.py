@@ -40,7 +40,9 @@ reached) runs no test: every test keeps its verdict, and the changed files
 are measured without running anything (coverage.py's report of files that
 never ran: each changed line and branch unrun), which is what the whole
 suite would have found, in seconds rather than the suite's time. A base
-with no tests at all runs the whole suite, which says why nothing judges.
+with no tests at all runs the whole suite, which says why nothing judges;
+so does a change that writes a doctest (pytest may collect it: a test the
+map cannot know; :class:`~ark_lsp.gate.suite_runs.SuiteRuns` sees the text).
 """
 
 from __future__ import annotations

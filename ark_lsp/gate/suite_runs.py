@@ -48,6 +48,7 @@ from typing import TypeVar
 
 from ark_lsp.gate import sandbox_driver
 from ark_lsp.gate.affected_tests import (
+    NONE_REACH,
     UNKNOWN,
     FunctionTestMap,
     MapCache,
@@ -339,7 +340,20 @@ class SuiteRuns:
         test_map = self._once("map", lambda: self._map(base, paths))
         if isinstance(test_map, str):
             return whole_suite(test_map)
-        return choose(planned, test_map, (changed.path for changed in self.gate.files))
+        chosen = choose(planned, test_map, (changed.path for changed in self.gate.files))
+        if chosen.tests == () and self._writes_a_doctest(head):
+            # pytest may collect it (--doctest-modules): a test the base's map cannot know.
+            return whole_suite(f"{NONE_REACH}, and the change writes a doctest")
+        return chosen
+
+    def _writes_a_doctest(self, head: Mapping[str, bytes]) -> bool:
+        """Whether a line the change wrote in its code files holds a doctest's prompt."""
+        for path in self.measured:
+            lines = head.get(path, b"").splitlines()
+            changed = self.gate.changed_lines(path)
+            if any(0 < n <= len(lines) and b">>>" in lines[n - 1] for n in changed):
+                return True
+        return False
 
     def _map(self, files: Mapping[str, bytes], paths: tuple[str, ...]) -> FunctionTestMap | str:
         """The map of the base's files ``paths``: kept from an earlier run, or made now.

@@ -86,6 +86,12 @@ CHANGES: dict[str, dict[str, str]] = {
         )
     },
     "conftest": {"tests/conftest.py": "# Shared by the tests.\n"},
+    "untested, with a doctest": {
+        "shop/stock.py": (
+            "def in_stock():\n    return 2\n\n\ndef restock(count):\n"
+            '    """Count again.\n\n    >>> restock(2)\n    2\n    """\n    return count\n'
+        )
+    },
     "untested": {
         "shop/stock.py": (
             "def in_stock():\n    return 2\n\n\ndef restock(count):\n"
@@ -212,6 +218,19 @@ def test_a_change_no_test_reaches_runs_no_test_and_is_judged_from_the_map(shop: 
         runs = [target for (target,) in db.execute("SELECT target_path FROM sandbox_executions")]
     assert runs[-1] == "gate: the change's lines, which no test reaches"
     assert "gate: the change's suite" not in runs
+
+
+def test_a_change_no_test_reaches_that_writes_a_doctest_runs_the_whole_suite(
+    shop: Shop,
+) -> None:
+    # The project may collect doctests from its modules: a new one is a test the map lacks.
+    report = shop.judge("untested, with a doctest")
+
+    assert report.test_selection is not None
+    assert report.test_selection["whole_suite"] is True
+    assert report.test_selection["reason"] == (
+        "no test ran the changed code on the base, and the change writes a doctest"
+    )
 
 
 def test_a_change_at_module_level_runs_the_whole_suite(shop: Shop) -> None:
