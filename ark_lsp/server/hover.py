@@ -18,6 +18,7 @@ import builtins
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -292,6 +293,8 @@ class Hovers(Feature):
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
         self.jedi.request_began()
+        # jedi's budget is the hover's: what the index took of it, jedi is not waited for.
+        deadline = time.monotonic() + self.jedi.budget_s
         line, column = server_position(snapshot.document, position)
         lines = snapshot.document.lines
         if not 1 <= line <= len(lines):
@@ -300,14 +303,14 @@ class Hovers(Feature):
         if found is None:
             return None
         word, start = found
-        text = self._describe(snapshot, line, column, word, start)
+        text = self._describe(snapshot, line, column, word, start, deadline)
         if text is None:
             return None
         span = Span(line, start, line, start + len(word))
         return lsp_hover(snapshot.document, span, text, self.server.client_support.markdown_hover)
 
     def _describe(
-        self, snapshot: Snapshot, line: int, column: int, word: str, start: int
+        self, snapshot: Snapshot, line: int, column: int, word: str, start: int, deadline: float
     ) -> str | None:
         markdown = self.server.client_support.markdown_hover
         folder = snapshot.folder
@@ -320,11 +323,11 @@ class Hovers(Feature):
         item = _import_at(snapshot, line, word)
         if item is not None:
             return self._describe_import(snapshot, item)
-        called = self._resolve(snapshot, line, column, start)
+        called = self._resolve(snapshot, line, column, start, deadline)
         return render_symbol(called, markdown) if called is not None else None
 
     def _resolve(
-        self, snapshot: Snapshot, line: int, column: int, start: int
+        self, snapshot: Snapshot, line: int, column: int, start: int, deadline: float
     ) -> SymbolFacts | None:
         """The function or class used at a place: from the index, else from jedi in time."""
         from ark_lsp.analysis.references import reference_at
@@ -357,7 +360,7 @@ class Hovers(Feature):
             return self._facts_of(snapshot, found)
         if found is Outcome.ABSENT:
             return None
-        return self._resolve_by_jedi(snapshot, line, column)
+        return self._resolve_by_jedi(snapshot, line, column, deadline)
 
     def _facts_of(self, snapshot: Snapshot, found: Definition) -> SymbolFacts:
         folder = snapshot.folder
@@ -404,14 +407,17 @@ class Hovers(Feature):
             quality=function_quality(store, relative, facts.qualname) if is_function else None,
         )
 
-    def _resolve_by_jedi(self, snapshot: Snapshot, line: int, column: int) -> SymbolFacts | None:
+    def _resolve_by_jedi(
+        self, snapshot: Snapshot, line: int, column: int, deadline: float
+    ) -> SymbolFacts | None:
         from ark_lsp.workflows.jedi_definitions import JediQuestion
 
         folder = snapshot.folder
         question = JediQuestion(
             snapshot.document.source, snapshot.path, folder.root if folder else None, line, column
         )
-        places = self.jedi.definitions((snapshot.uri, snapshot.version, line, column), question)
+        key = (snapshot.uri, snapshot.version, line, column)
+        places = self.jedi.definitions(key, question, budget_s=deadline - time.monotonic())
         for place in places or ():
             facts = self._facts_at(snapshot, place.module_path, place.line, place.name)
             if facts is not None:

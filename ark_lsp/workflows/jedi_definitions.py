@@ -191,12 +191,17 @@ class JediDefinitions:
         """Say that a request began: jedi's background work waits until requests pause."""
         self._last_request = time.monotonic()
 
-    def definitions(self, key: Hashable, question: JediQuestion) -> tuple[JediPlace, ...] | None:
+    def definitions(
+        self, key: Hashable, question: JediQuestion, *, budget_s: float | None = None
+    ) -> tuple[JediPlace, ...] | None:
         """The answer jedi gave within the budget, or earlier; None if it has none yet.
 
         ``key`` names the place (document, version, position): a later call
         with the same key gets the answer that came after the budget.
+        ``budget_s`` is what is left of the caller's own budget (a hover's,
+        after the index had its turn), when less than :attr:`budget_s`.
         """
+        wait = self.budget_s if budget_s is None else max(0.0, min(self.budget_s, budget_s))
         with self._lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
@@ -218,10 +223,10 @@ class JediDefinitions:
         self._start(() if question.root is None else (question.root,))
         if asked is not None:
             self._jobs.put(asked)
-        if not idle:
+        if not idle or wait <= 0:
             return None
         try:
-            return future.result(timeout=self.budget_s)
+            return future.result(timeout=wait)
         except FutureTimeout:
             return None
 

@@ -58,6 +58,32 @@ def test_jedi_starts_on_the_first_question_and_infers_in_this_process(tmp_path: 
     jedi.close()
 
 
+def _answered(jedi: JediDefinitions, key: str, question: JediQuestion) -> object:
+    deadline = time.monotonic() + 60
+    while (answer := jedi.definitions(key, question)) is None:
+        assert time.monotonic() < deadline, "jedi never answered"
+        time.sleep(0.05)
+    return answer
+
+
+def test_a_caller_with_no_budget_left_is_not_kept_waiting_and_gets_the_answer_next_time(
+    tmp_path: Path,
+) -> None:
+    # A hover whose index lookup used up its budget: jedi is asked, not waited for.
+    (tmp_path / "loading.py").write_text(SOURCE)
+    jedi = JediDefinitions(budget_s=60.0, in_process=True)  # a wait would be seen
+    first = JediQuestion(SOURCE, tmp_path / "loading.py", tmp_path, line=10, column=1)
+    _answered(jedi, "make", first)  # jedi started, warm and idle
+    question = JediQuestion(SOURCE, tmp_path / "loading.py", tmp_path, line=10, column=8)
+
+    asked = time.monotonic()
+    assert jedi.definitions("load", question, budget_s=-0.001) is None
+    assert time.monotonic() - asked < 30  # not the instance's minute
+
+    assert _answered(jedi, "load", question) == (JediPlace(tmp_path / "loading.py", 2, "load"),)
+    jedi.close()
+
+
 def test_jedi_needs_its_subprocess_only_for_an_environment_of_the_workspaces(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
