@@ -217,7 +217,8 @@ class JediDefinitions:
                     return None
                 future = Future()
                 self._pending[key] = future
-                asked = _Ask(key, question, future, waited=idle)
+                # Not waited for (no budget left): background work, after requests pause.
+                asked = _Ask(key, question, future, waited=idle and wait > 0)
         # The first question jedi is asked starts it (warmed, then answering): the
         # session's first hovers need none of it, and on two cores its start delays them.
         self._start(() if question.root is None else (question.root,))
