@@ -416,9 +416,7 @@ def with_current_built_ins(rules: Iterable[Rule]) -> tuple[Rule, ...]:
     revised = []
     for rule in rules:
         definition = current.get(rule.name) if rule.builtin else None
-        if definition is not None and definition != replace(rule, enabled=definition.enabled):
-            rule = replace(definition, enabled=rule.enabled)
-        revised.append(rule)
+        revised.append(rule if definition is None else replace(definition, enabled=rule.enabled))
     return tuple(revised)
 
 

@@ -173,23 +173,18 @@ class ArkRun:
     report: dict[str, Any]
 
 
-def time_floor_parse(corpus: Corpus) -> float:
+def time_floor_parse(corpus: Corpus, *, collector_paused: bool = False) -> float:
+    """The parse floor; ``collector_paused``: with the garbage collector paused, as ARK parses."""
     sources = read_all(corpus.root, corpus.files)
-    started = time.perf_counter()
-    parse_all(sources)
-    return time.perf_counter() - started
-
-
-def time_floor_parse_unmanaged(corpus: Corpus) -> float:
-    """The parse floor with the cyclic garbage collector paused, as ARK parses."""
-    sources = read_all(corpus.root, corpus.files)
-    gc.disable()
+    if collector_paused:
+        gc.disable()
     try:
         started = time.perf_counter()
         parse_all(sources)
         return time.perf_counter() - started
     finally:
-        gc.enable()
+        if collector_paused:
+            gc.enable()
 
 
 def time_floor_read_parse(corpus: Corpus) -> float:
@@ -346,7 +341,8 @@ def benchmark(corpus: Corpus, runs: int) -> Results:
     def floor(_: Path) -> None:
         add(PARSE_FLOOR, "floor: ast.parse (bytes in memory)", time_floor_parse(corpus))
         add("floor_read_parse", "floor: read + ast.parse", time_floor_read_parse(corpus))
-        add("floor_no_gc", "floor: ast.parse, collector paused", time_floor_parse_unmanaged(corpus))
+        paused = time_floor_parse(corpus, collector_paused=True)
+        add("floor_no_gc", "floor: ast.parse, collector paused", paused)
 
     def cold_one(scratch: Path) -> None:
         run = run_ark_index(corpus, scratch / "cold1.db", jobs=1)

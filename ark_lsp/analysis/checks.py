@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeGuard
 
 from ark_lsp.analysis.fixes import FixContext, fix_for_call
 from ark_lsp.models import Severity, SymbolKind, Tier, Violation
@@ -164,7 +164,7 @@ def _meaning(
 def _triggered(rule: Rule, call: ast.Call) -> tuple[Severity, str] | None:
     """The severity and message a matching call earns under ``rule``, if any."""
     if rule.kind is RuleKind.CALL_KWARG:
-        value = next((k.value for k in call.keywords if k.arg == rule.keyword), None)
+        value = _keyword_value(call, rule.keyword) if rule.keyword else None
         if value is None:
             return None
         if type(value) is ast.Constant:
@@ -183,13 +183,10 @@ def _severity_for_condition(rule: Rule, call: ast.Call) -> Severity | None:
     if rule.condition is Condition.NON_LITERAL_NAME:
         if len(call.args) < 2:
             return None
-        name = call.args[1]
-        is_literal = type(name) is ast.Constant and isinstance(name.value, str)
-        return None if is_literal else rule.severity
+        return None if _is_text(call.args[1]) else rule.severity
     if rule.condition is Condition.NON_LITERAL_MODULE:
         named = call.args[0] if call.args else _keyword_value(call, "name")
-        is_literal = type(named) is ast.Constant and isinstance(named.value, str)
-        return None if is_literal else rule.severity
+        return None if _is_text(named) else rule.severity
     if rule.condition is Condition.SHELL_PROGRAM:
         programs = [
             arg.value
@@ -203,6 +200,11 @@ def _severity_for_condition(rule: Rule, call: ast.Call) -> Severity | None:
 
 def _keyword_value(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is_text(node: ast.expr | None) -> TypeGuard[ast.Constant]:
+    """Whether ``node`` is a string literal."""
+    return type(node) is ast.Constant and isinstance(node.value, str)
 
 
 def import_violations(
