@@ -126,8 +126,7 @@ def _innermost(report: ModuleReport, line: int) -> Symbol | None:
 
 def _class_binding(lines: Sequence[str], owner: Symbol, name: str) -> LocalBinding:
     """How the body of the class ``owner`` binds ``name`` itself (its methods' code aside)."""
-    own = (text.rstrip("\r\n") for text in lines[owner.name_span.line - 1 : owner.span.end_line])
-    tree = _parsed_class(textwrap.dedent("\n".join(own)))
+    tree = _parsed_class(_dedented(lines, owner.name_span.line, owner.span.end_line))
     if tree is None:
         return UNKNOWN_LOCAL
     found: list[LocalClass | None] = []
@@ -152,9 +151,8 @@ def holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
 
 
 def _parse_function(lines: Sequence[str], function: Symbol) -> ast.FunctionDef | None:
-    first = function.name_span.line  # the ``def`` line: its decorators are not needed
-    own = (text.rstrip("\r\n") for text in lines[first - 1 : function.span.end_line])
-    return _parsed_function(textwrap.dedent("\n".join(own)))
+    # From the ``def`` line: its decorators are not needed.
+    return _parsed_function(_dedented(lines, function.name_span.line, function.span.end_line))
 
 
 @functools.lru_cache(maxsize=32)
@@ -356,6 +354,18 @@ def _naming_lines(text: str, name: str) -> list[int]:
     return naming
 
 
+def _dedented(lines: Sequence[str], first: int, last: int) -> str:
+    """Lines ``first`` to ``last`` (1-based) of ``lines``, their common indentation removed."""
+    return _dedented_part(_joined(lines), first, last)
+
+
+@functools.lru_cache(maxsize=32)
+def _dedented_part(text: str, first: int, last: int) -> str:
+    """Cached: a hover reads a class or function more than once, and a long one's dedent costs."""
+    own = (line.rstrip("\r") for line in _split_lines(text)[first - 1 : last])
+    return textwrap.dedent("\n".join(own))
+
+
 _JOINED: dict[int, tuple[Sequence[str], str]] = {}
 """The text of the last few line sequences read, by identity: a hover reads one more than once."""
 
@@ -520,12 +530,15 @@ def attribute_class(lines: Sequence[str], first: int, last: int, attribute: str)
     says no class (unpacked, looped over, ``setattr``, a method of that name)
     or two disagree.
     """
-    own = (text.rstrip("\r\n") for text in lines[first - 1 : last])
-    tree = _parsed_class(textwrap.dedent("\n".join(own)))
+    text = _dedented(lines, first, last)
+    tree = _parsed_class(text)
     if tree is None:
         return UNKNOWN_LOCAL
+    naming = _lines_that_may_bind(text, attribute)
     found: list[LocalClass | None] = []
     for statement in tree.body:
+        if naming is not None and not _holds_any(statement, naming):
+            continue
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             if statement.name == attribute:
                 found.append(None)  # a method or property: what it returns is for inference
@@ -536,7 +549,30 @@ def attribute_class(lines: Sequence[str], first: int, last: int, attribute: str)
         else:
             for node in _class_level_nodes(statement):
                 found.extend(_bindings_of(node, attribute))
+        if None in found:
+            return UNKNOWN_LOCAL  # one binding says no class: the rest cannot change that
     return _agreed(found)
+
+
+def _lines_that_may_bind(text: str, attribute: str) -> list[int] | None:
+    """The lines (1-based, in order) of a class's ``text`` that may bind ``attribute``.
+
+    A binding spells the name out, or calls ``setattr``; only the statements
+    holding such a line need walking (a large class's methods mostly do not).
+    None when the text is not ASCII: the parser reads an identifier in its
+    NFKC form, which a search of the text would miss.
+    """
+    if not text.isascii():
+        return None
+    named = _naming_lines(text, attribute) + _naming_lines(text, "setattr")
+    return sorted(line + 1 for line in named)
+
+
+def _holds_any(statement: ast.stmt, lines: Sequence[int]) -> bool:
+    """Whether one of ``lines`` (1-based, in order) falls within ``statement``, decorators too."""
+    first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+    at = bisect.bisect_left(lines, first)
+    return at < len(lines) and lines[at] <= (statement.end_lineno or statement.lineno)
 
 
 def class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bool:
@@ -566,8 +602,7 @@ def _class_bindings_read(text: str) -> dict[tuple[int, int, str], bool]:
 
 
 def _class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bool:
-    own = [text.rstrip("\r\n") for text in lines[first - 1 : last]]
-    text = "\n".join(own)
+    text = _dedented(lines, first, last)
     escaped = re.escape(name)
     maybe = re.compile(
         rf"^[ \t]*(?:\w+\.)?{escaped}[ \t]*(?::[^=\n]*)?(?:[-+*/%&|^@]|<<|>>|\*\*|//)?=(?!=)"
@@ -576,23 +611,24 @@ def _class_rebinds(lines: Sequence[str], first: int, last: int, name: str) -> bo
     )
     if name not in text or maybe.search(text) is None:
         return False
-    assigned = _assigned_names(text)
-    return assigned is None or name in assigned
+    return _assigns(text, name)
 
 
-@functools.lru_cache(maxsize=32)
-def _assigned_names(text: str) -> frozenset[str] | None:
-    """The names the class ``text`` defines binds by assignment; None if it does not parse.
+def _assigns(text: str, name: str) -> bool:
+    """Whether the class ``text`` defines binds ``name`` by assignment (or does not parse).
 
     In its body, or to its instances in its methods (a ``setattr`` on an
-    instance counts only with a literal name). Cached: a class is walked once.
+    instance counts only with a literal name).
     """
-    tree = _parsed_class(textwrap.dedent(text))
+    tree = _parsed_class(text)
     if tree is None:
-        return None
+        return True
+    naming = _lines_that_may_bind(text, name)
     names: set[str] = set()
     stored = (ast.Store, ast.Del)
     for statement in tree.body:
+        if naming is not None and not _holds_any(statement, naming):
+            continue
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             instance = _instance_name(statement)
             for node in ast.walk(statement) if instance is not None else ():
@@ -620,7 +656,7 @@ def _assigned_names(text: str) -> frozenset[str] | None:
                     names.add(node.name)
                 elif isinstance(node, ast.Import | ast.ImportFrom):
                     names.update((a.asname or a.name).partition(".")[0] for a in node.names)
-    return frozenset(names)
+    return name in names
 
 
 def _sets_on(node: ast.AST, instance: str) -> bool:

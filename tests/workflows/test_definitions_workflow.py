@@ -355,6 +355,56 @@ def test_an_attribute_bound_in_another_file_is_left_to_jedi(
     assert (found is UNKNOWN) if rebinds else qualname_of(found) == "Round.area", found
 
 
+HOLDER = """\
+from shapes import Round, Square
+
+
+class Holder:
+    def __init__(self):
+        self.made = Square()
+
+    def other(self, key, value):
+        {statement}
+
+    def use(self):
+        self.made.area()
+"""
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        ("self.made = Round()", UNKNOWN),  # two classes
+        ("self.\uff4dade = Round()", UNKNOWN),  # the same name as the parser reads it (NFKC)
+        ("setattr(self, key, value)", UNKNOWN),
+        ('setattr(self, "made", value)', UNKNOWN),
+        ("self.made_too = Round()", "Shape.area"),  # Square inherits it
+        ("made = Round()", "Shape.area"),  # a local of the method's
+    ],
+    ids=[
+        "another-class",
+        "spelt-otherwise",
+        "setattr-computed",
+        "setattr-literal",
+        "other",
+        "local",
+    ],
+)
+def test_every_method_of_a_class_is_read_for_an_attributes_bindings(
+    store: Store, statement: str, expected: object
+) -> None:
+    # Only the methods that spell the name out (or call setattr) are walked: the others
+    # cannot bind it, as long as the text spells names as the parser reads them.
+    source = HOLDER.format(statement=statement)
+    lines = source.splitlines()
+    line = len(lines)
+    found = find_reading(store, source, "holder.py", line, lines[-1].rindex("area"), {})
+    if expected is UNKNOWN:
+        assert found is UNKNOWN, found
+    else:
+        assert qualname_of(found) == expected
+
+
 APPS = '''\
 """A registry, as django.apps.registry is one: its name is in its prose too."""
 
