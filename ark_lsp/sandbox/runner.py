@@ -367,12 +367,13 @@ class SandboxRunner:
     def explain(self, problem: str) -> str:
         """A run's ``problem`` with what the user can do about it, where the sandbox knows.
 
-        A module the code imports is missing while the workspace declares
-        dependencies the runs do not get (an untrusted workspace's bare
-        image): the problem says so, and how to get them.
+        A module the code imports is missing, or lacks a name (another
+        version of it), while the workspace declares dependencies the runs
+        do not get (an untrusted workspace's bare image, ARK's own Python):
+        the problem says so, and how to get them.
         """
         without = _without_declarations(self.environment)
-        if "No module named" in problem and without:
+        if without and any(sign in problem for sign in _IMPORT_FAILURES):
             return f"{problem} (the sandbox's environment: {without})"
         return problem
 
@@ -398,6 +399,10 @@ class SandboxRunner:
             sandbox.close()
         if choice is not None and choice.engine is not None:
             choice.engine.close()
+
+
+_IMPORT_FAILURES = ("No module named", "ImportError: cannot import name")
+"""What an import that the workspace's declared dependencies would satisfy fails with."""
 
 
 def _without_declarations(environment: SandboxEnvironment | None) -> str | None:

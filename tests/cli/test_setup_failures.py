@@ -77,6 +77,21 @@ def test_a_module_the_workspace_declares_but_the_sandbox_lacks_says_where_it_wou
     ) in run.stderr
 
 
+def test_a_name_missing_from_a_module_says_which_environment_the_run_had(calc: Path) -> None:
+    # Another version of a package than the workspace declares: the run had ARK's own Python.
+    (calc / "pyproject.toml").write_text('[project]\nname = "calc"\ndependencies = ["json5"]\n')
+    (calc / "conftest.py").write_text("from json import NothingType\n")
+
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert "cannot import name 'NothingType' from 'json'" in run.stderr
+    assert (
+        "(the sandbox's environment: ARK's own Python: the workspace has no virtual "
+        "environment (.venv, venv, VIRTUAL_ENV) (pytest: yes))"
+    ) in run.stderr
+
+
 def test_a_test_file_that_cannot_be_collected_is_an_error_naming_its_cause(calc: Path) -> None:
     (calc / "tests" / "test_more.py").write_text("import not_installed_anywhere\n")
     run = ark("test", "--backend", "local", cwd=calc, check=False)
