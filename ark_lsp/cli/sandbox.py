@@ -322,7 +322,17 @@ def status(output_format: str, root: Path | None) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     for key, value in report.items():
-        click.echo(f"{key.replace('_', ' ')}: {value}")
+        if value is not None:  # not known here: no engine, so no image to speak of
+            click.echo(f"{key.replace('_', ' ')}: {_as_text(value)}")
+
+
+def _as_text(value: object) -> str:
+    """A status value as a person reads it: ``yes``, ``none``, a list's items."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return str(value)
 
 
 @sandbox.group("image")

@@ -82,5 +82,5 @@ def _local(weak_isolation: bool, network: bool) -> dict[str, object]:
     }[mode]
     return {
         "bubblewrap": local.tools.bwrap or "not installed (apt-get install bubblewrap)",
-        "local_backend_will": doing,
+        "local_backend": doing,
     }

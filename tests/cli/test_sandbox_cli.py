@@ -216,6 +216,12 @@ def test_no_engine_at_docker_host_is_exit_4_recorded_or_a_local_fallback(shop: P
     assert (status["docker_host"], status["docker_host_from"]) == (dead, "DOCKER_HOST")
     assert status["backend"] == "local" and dead in status["backend_reason"]
 
+    # The text form is for reading: no Python reprs where nothing is known or for flags.
+    shown = ark("sandbox", "status", cwd=shop, env=env).stdout.splitlines()
+    assert "image: None" not in shown and "workspace trusted: yes" in shown
+    assert "local backend: runs code under bubblewrap" in shown
+    assert not [line for line in shown if line.endswith((": None", ": True", ": False", ": []"))]
+
 
 def test_sandbox_status_names_the_engine_image_pool_and_backend(
     shop: Path, docker_setup: DockerSetup
