@@ -512,9 +512,9 @@ def describe(*, network: bool, cgroup: bool, dropped: bool) -> str:
     parts = [
         f"local bubblewrap sandbox: runs as {who}, no capabilities, "
         "own user/pid/ipc/uts/cgroup namespaces",
-        "sees only /usr, the Python installation and ARK's environment read-only and its "
-        "scratch folder writable (no /etc, /home, /root, workspace, docker socket or /sys; "
-        "/proc/sys read-only)",
+        "sees only /usr, the Python installation and the run's virtual environment read-only "
+        "and its scratch folder writable (no /etc, /home, /root, workspace, docker socket or "
+        "/sys; /proc/sys read-only)",
         "its own network through slirp4netns, as asked: outbound connections and the host's "
         "outside addresses, not its loopback services or abstract sockets"
         if network
