@@ -286,6 +286,7 @@ class Project:
         backend: str | None = None,
         limits: Limits | None = None,
         suite_timeout: float | None = None,
+        suite_memory: int | None = None,
         weak_isolation: bool = False,
         warm: bool = False,
         progress: Callable[[str], None] | None = None,
@@ -294,8 +295,9 @@ class Project:
         """A runner for the workspace's code that records every run in its store.
 
         ``root`` runs another checkout of the project instead (a commit's, in
-        a worktree of its own). ``backend``, ``limits`` and ``suite_timeout`` (the wall-clock
-        limit of runs of a test suite) override ``[tool.ark.sandbox]``;
+        a worktree of its own), with the workspace's own environment (its
+        ``.venv``, when local runs use it). ``backend``, ``limits``, ``suite_timeout`` and
+        ``suite_memory`` (the limits of runs of a test suite) override ``[tool.ark.sandbox]``;
         ``weak_isolation`` is the user's own choice of weaker local isolation.
         ``warm`` keeps the settings' pool of containers for many runs (the
         server's); without it a run starts no container it does not use. The
@@ -318,10 +320,12 @@ class Project:
             backend=backend,
             limits=limits,
             suite_timeout=suite_timeout,
+            suite_memory=suite_memory,
             pool_size=None if warm else 0,
             recorder=self.record_run,
             may_build=self.vouched_for,
             progress=progress,
+            workspace=self.root,
         )
 
     def record_run(self, request: RunRequest, result: RunResult) -> RunResult:

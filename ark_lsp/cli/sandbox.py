@@ -70,7 +70,11 @@ def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Wall-clock seconds [default: [tool.ark.sandbox] timeout for ark run, "
                 "suite-timeout for ark test].",
             ),
-            click.option("--memory", help='Memory limit, e.g. "256m" or "1g".'),
+            click.option(
+                "--memory",
+                help='Memory limit, e.g. "256m" or "1g" [default: [tool.ark.sandbox] memory '
+                "for ark run, suite-memory for ark test].",
+            ),
             click.option("--cpus", type=click.FloatRange(min=0, min_open=True), help="CPU quota."),
             click.option(
                 "--network/--no-network",

@@ -102,7 +102,11 @@ class SandboxSettings:
     runs of the tests): a project's whole suite needs far longer than one run of code."""
 
     memory: Size = 256 * 1024 * 1024
-    """Memory limit in bytes (``"256m"``-style strings accepted)."""
+    """Memory limit in bytes of a run of code (``"256m"``-style strings accepted)."""
+
+    suite_memory: Size = 1024 * 1024 * 1024
+    """Memory limit in bytes of a run of a test suite (``ark test``, the gate's runs of the
+    tests): a project's suite, under coverage.py too, holds far more than one run of code."""
 
     cpus: PositiveNumber = 1.0
     """CPU quota, in cores."""

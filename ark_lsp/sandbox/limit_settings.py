@@ -6,8 +6,9 @@ layer, over the workspace's), by ``ark history`` and by the quality gate;
 each says how to raise the limit from this table, so a message never names a
 setting that would not have helped. Runs of code (``ark run``, a function,
 the characterization tests' runs) and runs of a whole test suite (``ark
-test``, the gate's runs of the tests) have a wall-clock limit each:
-``timeout`` and ``suite-timeout``.
+test``, the gate's runs of the tests) have a wall-clock limit and a memory
+limit each: ``timeout`` and ``suite-timeout``, ``memory`` and
+``suite-memory``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class LimitSetting:
 LIMIT_SETTINGS: Mapping[KilledBy, LimitSetting] = MappingProxyType(
     {
         KilledBy.TIMEOUT: LimitSetting("timeout", "--timeout", suite_key="suite-timeout"),
-        KilledBy.MEMORY: LimitSetting("memory", "--memory"),
+        KilledBy.MEMORY: LimitSetting("memory", "--memory", suite_key="suite-memory"),
         KilledBy.PIDS: LimitSetting("pids"),
     }
 )

@@ -17,7 +17,7 @@ from ark_lsp.sandbox.docker_backend import DockerSandbox
 from ark_lsp.sandbox.docker_engine import BackendChoice, choose_backend
 from ark_lsp.sandbox.environment import SandboxEnvironment, docker_environment, local_environment
 from ark_lsp.sandbox.local_backend import LocalSandbox
-from ark_lsp.sandbox.models import Limits, Outcome, RunRequest, RunResult, Sandbox
+from ark_lsp.sandbox.models import KilledBy, Limits, Outcome, RunRequest, RunResult, Sandbox
 from ark_lsp.sandbox.pytest_results import (
     JUNIT_REPORT,
     PYTEST_MISSING,
@@ -110,25 +110,32 @@ class SandboxRunner:
         backend: str | None = None,
         limits: Limits | None = None,
         suite_timeout: float | None = None,
+        suite_memory: int | None = None,
         pool_size: int | None = None,
         recorder: Recorder | None = None,
         may_build: bool = False,
         progress: Callable[[str], None] | None = None,
+        workspace: Path | None = None,
     ) -> None:
         """Run in workspace ``root``; ``backend``, ``limits``, ``pool_size`` override settings.
 
-        ``suite_timeout`` overrides ``suite-timeout``, the wall-clock limit of
-        runs of a test suite (:attr:`suite_limits`).
+        ``suite_timeout`` and ``suite_memory`` override ``suite-timeout`` and
+        ``suite-memory``, the limits of runs of a test suite (:attr:`suite_limits`).
 
         ``may_build`` lets the first docker run build the workspace's
         environment (its declared dependencies, in a container with network:
         a trusted workspace's); ``progress`` hears what that build does.
+        ``workspace`` is where local runs find the workspace's own virtual
+        environment, when ``root`` is another checkout of it (the gate's):
+        a checkout has none of its own.
         """
         self.root = root
+        self.workspace = workspace or root
         self.settings = settings
         self.requested = backend or settings.sandbox.backend
         self.limits = limits or Limits.from_settings(settings.sandbox)
         self.suite_timeout = suite_timeout or settings.sandbox.suite_timeout
+        self.suite_memory = suite_memory or settings.sandbox.suite_memory
         self.pool_size = settings.sandbox.pool_size if pool_size is None else pool_size
         self.recorder = recorder
         self.may_build = may_build
@@ -140,12 +147,15 @@ class SandboxRunner:
 
     @property
     def suite_limits(self) -> Limits:
-        """The limits of a run of a test suite: :attr:`limits` with the ``suite-timeout``.
+        """The limits of a run of a test suite: ``suite-timeout`` and ``suite-memory``.
 
-        ``ark test``, the editor's tests and the gate's runs of the tests use
-        them; runs of code (a file, a function, generated tests) keep ``timeout``.
+        :attr:`limits` otherwise. ``ark test``, the editor's tests and the
+        gate's runs of the tests use them; runs of code (a file, a function,
+        generated tests) keep ``timeout`` and ``memory``.
         """
-        return dataclasses.replace(self.limits, timeout=self.suite_timeout)
+        return dataclasses.replace(
+            self.limits, timeout=self.suite_timeout, memory=self.suite_memory
+        )
 
     @property
     def choice(self) -> BackendChoice:
@@ -181,7 +191,7 @@ class SandboxRunner:
     def _choose_environment(self, choice: BackendChoice) -> SandboxEnvironment | None:
         if choice.name == "local":
             return local_environment(
-                self.root, self.settings.sandbox.python, trusted=self.may_build
+                self.workspace, self.settings.sandbox.python, trusted=self.may_build
             )
         if not (choice.engine and choice.engine.answers and choice.image and choice.image.present):
             return None
@@ -352,9 +362,12 @@ class SandboxRunner:
         # The report is the sandbox's word: a test is placed only at a file that was
         # copied in, never at a host path (or a FIFO) it names.
         cases = parse_junit(result.artifacts.get(report, b""), request.files or None)
+        # A run a limit ended (pytest killed when it ran out of memory) is the limit's to
+        # report, as a timeout is: not a suite that could not be run.
         problem = (
             setup_problem(result.exit_code, cases, result.stdout, result.stderr)
             if result.outcome in (Outcome.PASSED, Outcome.FAILED)
+            and result.killed_by is KilledBy.NONE
             else None
         )
         if problem is not None:

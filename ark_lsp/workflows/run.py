@@ -30,7 +30,7 @@ class SandboxOptions:
     timeout: float | None = None
     """Wall-clock seconds of this command's runs, whether of code or of a test suite."""
     memory: int | None = None
-    """Bytes."""
+    """Bytes of this command's runs, whether of code or of a test suite."""
     cpus: float | None = None
     network: bool | None = None
     weak_isolation: bool = False
@@ -57,6 +57,7 @@ class SandboxOptions:
             backend=self.backend,
             limits=self.limits(project),
             suite_timeout=self.timeout,
+            suite_memory=self.memory,
             weak_isolation=self.weak_isolation,
             progress=progress,
         )

@@ -140,6 +140,30 @@ def test_a_suite_gets_the_suite_timeout_while_a_run_keeps_the_timeout(shop: Path
     )
 
 
+def test_a_suite_gets_the_suite_memory_while_a_run_keeps_the_memory(shop: Path) -> None:
+    # 300 MB, written to: more than a run of code gets (256 MiB), less than a suite (1 GiB).
+    hungry = "def test_a_hungry_one():\n    assert len(b'x' * (300 * 1024 * 1024)) > 0\n"
+    (shop / "tests" / "test_hungry.py").write_text(hungry)
+    (shop / "shop" / "hungry.py").write_text("held = b'x' * (300 * 1024 * 1024)\n")
+
+    suite = ark("test", "tests/test_hungry.py", "--backend", "local", cwd=shop, check=False)
+    run = ark("run", "shop/hungry.py", "--backend", "local", cwd=shop, check=False)
+    cut = ark("test", "tests/test_hungry.py", "--backend", "local", "--memory", "200m", cwd=shop,
+              check=False)  # fmt: skip
+
+    assert suite.returncode == 0, suite.stderr
+    assert "1 passed, 0 failed, 0 errors, 0 skipped" in suite.stdout
+    assert run.returncode == 1
+    assert "killed by memory (raise it with --memory or `memory` in [tool.ark.sandbox])" in (
+        run.stderr
+    )
+    assert cut.returncode == 1
+    assert (
+        "killed by memory (raise it with --memory or `suite-memory` in [tool.ark.sandbox])"
+        in cut.stderr
+    )
+
+
 def test_history_names_the_setting_that_raises_the_limit_a_run_was_killed_at(
     shop: Path,
 ) -> None:

@@ -133,6 +133,7 @@ SAMPLES: dict[str, tuple[object, object]] = {
     "sandbox.timeout": (3, 3.0),
     "sandbox.suite_timeout": (900, 900.0),
     "sandbox.memory": ("512m", 512 * 1024**2),
+    "sandbox.suite_memory": ("2g", 2 * 1024**3),
     "sandbox.cpus": (0.5, 0.5),
     "sandbox.pids": (16, 16),
     "sandbox.network": (True, True),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.git_repos import commit, head, make_repo, status, worktrees, write
+from support.sandboxes import lean_interpreter
 
 from ark_lsp.gate import checks as registry
 from ark_lsp.gate.checkouts import OWNER_FILE
@@ -22,6 +23,7 @@ from ark_lsp.workflows.gate import (
     GateUsageError,
     run_gate,
 )
+from ark_lsp.workflows.trust import trust_workspace
 
 ALL_CHECKS = ["findings", "types", "lint", "coverage", "mutation", "complexity", "tests"]
 ONLY_ARK_CHECKS = '\n[tool.ark.gate]\nchecks = ["findings", "complexity"]\n'
@@ -67,6 +69,36 @@ def test_a_clean_change_passes_and_switched_off_checks_are_listed_not_failed(
     assert report.summary() == "gate passed: 2 of 2 checks passed"
     assert report.subject == WORKING_TREE and report.working_tree
     assert [f.path for f in report.files] == ["shop/tax.py"]
+
+
+def test_local_runs_of_a_checkout_have_the_workspaces_own_virtual_environment(
+    repo: Path, load
+) -> None:
+    # The gate checks commits out in the user's cache, where the workspace's .venv
+    # (ignored by git) is not: its local runs must still get it, not ARK's own Python.
+    lean_interpreter(repo / ".venv")
+    (site,) = (repo / ".venv").glob("lib/python3*/site-packages")
+    (site / "only_in_the_venv.py").write_text("RATE = 0.2\n")
+    pyproject = (repo / "pyproject.toml").read_text()
+    write(repo, {
+        ".gitignore": ".venv/\n",
+        "pyproject.toml": pyproject + '\n[tool.ark.sandbox]\nbackend = "local"\n'
+        '\n[tool.ark.gate]\nchecks = ["tests"]\n',
+        "tests/test_pricing.py": "from shop.pricing import total\n\n\n"
+        "def test_total():\n    assert total([1, 2]) == 3\n",
+    })  # fmt: skip
+    commit(repo, "tests, run locally")
+    trust_workspace(repo.resolve(), load.trust_store)  # the .venv is used once trusted
+    write(repo, {
+        "tests/test_rate.py": "from only_in_the_venv import RATE\n\n\n"
+        "def test_rate():\n    assert RATE == 0.2\n",
+    })  # fmt: skip
+
+    report = run_gate(load(repo))
+
+    tests = by_name(report.checks)["tests"]
+    assert tests.status is CheckStatus.PASSED, tests.reason
+    assert tests.summary.startswith("tests: 1 test passes on the change"), tests.summary
 
 
 def test_an_enabled_check_that_cannot_judge_fails_the_gate_and_says_why(repo: Path, load) -> None:

@@ -180,15 +180,18 @@ def test_limits_come_from_the_sandbox_settings() -> None:
     )
 
 
-def test_a_runner_gives_runs_of_a_suite_the_suite_timeout(tmp_path: Path) -> None:
+def test_a_runner_gives_runs_of_a_suite_the_suite_limits(tmp_path: Path) -> None:
+    mib = 1024 * 1024
     settings = settings_from_mapping(
-        {"sandbox": {"timeout": 3, "suite-timeout": 900, "memory": "128m"}}
+        {"sandbox": {"timeout": 3, "suite-timeout": 900, "memory": "128m", "suite-memory": "2g"}}
     ).settings
     runner = SandboxRunner(tmp_path, settings, pool_size=0)
-    told = SandboxRunner(tmp_path, settings, pool_size=0, suite_timeout=5)
+    told = SandboxRunner(tmp_path, settings, pool_size=0, suite_timeout=5, suite_memory=300 * mib)
+    default = SandboxRunner(tmp_path, settings_from_mapping({}).settings, pool_size=0)
     assert (runner.limits.timeout, runner.suite_limits.timeout) == (3.0, 900.0)
-    assert runner.suite_limits.memory == 128 * 1024 * 1024
-    assert told.suite_limits.timeout == 5.0
+    assert (runner.limits.memory, runner.suite_limits.memory) == (128 * mib, 2048 * mib)
+    assert (told.suite_limits.timeout, told.suite_limits.memory) == (5.0, 300 * mib)
+    assert (default.limits.memory, default.suite_limits.memory) == (256 * mib, 1024 * mib)
 
 
 def test_every_limit_is_raised_by_a_setting_of_the_sandbox_table() -> None:
@@ -200,6 +203,9 @@ def test_every_limit_is_raised_by_a_setting_of_the_sandbox_table() -> None:
     )
     assert how_to_raise(KilledBy.TIMEOUT, suite=False, options=True) == (
         "raise it with --timeout or `timeout` in [tool.ark.sandbox]"
+    )
+    assert how_to_raise(KilledBy.MEMORY, suite=True, options=True) == (
+        "raise it with --memory or `suite-memory` in [tool.ark.sandbox]"
     )
     assert how_to_raise(KilledBy.PIDS, suite=True, options=True) == (
         "raise `pids` in [tool.ark.sandbox]"

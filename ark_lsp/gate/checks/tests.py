@@ -155,7 +155,8 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     if "base_tests" in measures:
         also = f", and the base's {int(measures['base_tests'])} on the change"
     passed = ran + len(kept) - len(old)
-    summary = f"{NAME}: {passed} tests pass on the change{also}{note}{how}"
+    passing = "1 test passes" if passed == 1 else f"{passed:,} tests pass"
+    summary = f"{NAME}: {passing} on the change{also}{note}{how}"
     return _timed(CheckResult(NAME, CheckStatus.PASSED, summary, measures=measures), started)
 
 

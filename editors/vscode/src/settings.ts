@@ -26,6 +26,7 @@ export const RESTRICTED_SETTINGS: readonly string[] = [
   'sandbox.timeout',
   'sandbox.suiteTimeout',
   'sandbox.memory',
+  'sandbox.suiteMemory',
   'sandbox.cpus',
   'sandbox.pids',
   'sandbox.network',

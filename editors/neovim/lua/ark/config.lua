@@ -40,6 +40,7 @@ M.defaults = {
       timeout = 10.0,
       suiteTimeout = 600.0,
       memory = 268435456,
+      suiteMemory = 1073741824,
       cpus = 1.0,
       pids = 64,
       network = false,
@@ -62,13 +63,14 @@ M.defaults = {
 }
 
 -- Types a setting accepts where its default does not say: nullable ones,
--- and memory, which also takes "256m"-style strings.
+-- and the memory limits, which also take "256m"-style strings.
 local ACCEPTS = {
   database = { 'string', 'nil' },
   jobs = { 'number', 'nil' },
   ['sandbox.image'] = { 'string', 'nil' },
   ['sandbox.python'] = { 'string', 'nil' },
   ['sandbox.memory'] = { 'number', 'string' },
+  ['sandbox.suiteMemory'] = { 'number', 'string' },
 }
 
 local OPTION_TYPES = {
