@@ -348,6 +348,18 @@ def test_a_keyword_named_like_its_function_is_passed_by_its_own_name(tmp_path: P
     assert result.outcome.passed == result.outcome.written > 0
 
 
+def test_a_parameter_named_like_a_builtin_does_not_hide_it_in_the_test(tmp_path: Path) -> None:
+    # attrs' attrib(repr=..., hash=..., type=...): the test's own names must not shadow
+    # the builtins (pylint's redefined-builtin fails the gate's lint check on them).
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "calc"\n')
+    (tmp_path / "shown.py").write_text(
+        "def shown(value, repr=True, *, type=None):\n    return f'{value}:{repr}:{type}'\n"
+    )
+    text = generate(tmp_path, "shown.py").generation.change.new_text
+    assert "shown(value, repr_, type=type_)" in text, text
+    assert '("value", "repr_", "type_", "expected")' in text
+
+
 def test_a_class_that_cannot_be_made_gets_a_skipped_skeleton(project: Path) -> None:
     result = generate(project, name="Broken.get")
     text = result.generation.change.new_text
@@ -508,10 +520,10 @@ def _rows(text: str, test: str) -> list[tuple[object, ...]]:
     ("name", "call", "returned"),
     [
         ("f", "f(a, c=c)", lambda a, c: (a, c)),
-        ("attrib", "attrib(validator=validator, repr=repr, init=init, kw_only=kw_only)", None),
+        ("attrib", "attrib(validator=validator, repr=repr_, init=init, kw_only=kw_only)", None),
         (
             "asdict",
-            "asdict(inst, recurse, filter, retain_collection_types=retain_collection_types)",
+            "asdict(inst, recurse, filter_, retain_collection_types=retain_collection_types)",
             None,
         ),
         ("both", "both(a, c=c, e=e)", lambda a, c, e: (a, (), c, e)),

@@ -9,6 +9,7 @@ observed. :class:`Imports` gathers the names the rows refer to.
 
 from __future__ import annotations
 
+import builtins
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -144,12 +145,17 @@ def _call(target: Target, joined: str, imports: Imports, construction: str = "")
     return call
 
 
+_BUILTINS = frozenset(dir(builtins))
+
+
 def _column_names(target: Target, plan_: Plan) -> list[str]:
     # "request" is pytest's own fixture: a parametrize column of that name stops collection.
     taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any", "request"}
     names = []
     for column in plan_.columns:
         name = column.name
+        if name in _BUILTINS:  # a test's parameter ``type`` would hide the builtin (W0622)
+            name = f"{name}_"
         while name in taken:
             name = f"{name}_arg"
         taken.add(name)
