@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ark_lsp.gate.checks.tool_config import mypy_config, pylint_config
+from ark_lsp.gate.checks.tool_config import annotations_required, mypy_config, pylint_config
 
 
 def sections(text: str) -> dict[str, dict[str, str]]:
@@ -92,6 +92,49 @@ PYLINT_FORCED = {
     "reports": "no",
     "score": "no",
 }
+
+
+@pytest.mark.parametrize(
+    ("configuration", "module", "required"),
+    [
+        ("", "tests.test_make", False),
+        ("[tool.mypy]\ndisallow_untyped_defs = true\n", "tests.test_make", True),
+        ("[tool.mypy]\nstrict = true\n", "tests.test_make", True),
+        ("[tool.mypy]\nstrict = true\ndisallow_untyped_defs = false\n", "tests.test_make", False),
+        (
+            "[tool.mypy]\nstrict = true\n\n[[tool.mypy.overrides]]\n"
+            'module = "tests.*"\ndisallow_untyped_defs = false\n',
+            "tests.test_make",
+            False,
+        ),
+        (
+            "[tool.mypy]\nstrict = true\n\n[[tool.mypy.overrides]]\n"
+            'module = "tests.*"\nignore_errors = true\n',
+            "pkg.tests",
+            True,
+        ),
+        (
+            "[tool.mypy]\ndisallow_untyped_defs = true\n\n[[tool.mypy.overrides]]\n"
+            'module = ["tests", "tests.*"]\nignore_errors = true\n',
+            "tests",
+            False,
+        ),
+    ],
+    ids=[
+        "none",
+        "untyped-defs",
+        "strict",
+        "strict-but-not-defs",
+        "override-off",
+        "override-elsewhere",
+        "override-ignores",
+    ],
+)
+def test_annotations_are_required_where_the_projects_mypy_reports_their_absence(
+    tmp_path: Path, configuration: str, module: str, required: bool
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(configuration)
+    assert annotations_required(tmp_path, module) is required
 
 
 def test_pylint_keeps_what_to_report_and_drops_what_runs_or_backtracks(tmp_path: Path) -> None:

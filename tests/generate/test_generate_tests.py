@@ -348,6 +348,27 @@ def test_a_keyword_named_like_its_function_is_passed_by_its_own_name(tmp_path: P
     assert result.outcome.passed == result.outcome.written > 0
 
 
+@pytest.mark.parametrize("override", [False, True])
+def test_tests_are_annotated_where_the_projects_mypy_asks_though_the_file_is_not(
+    tmp_path: Path, override: bool
+) -> None:
+    # attrs' own tests carry no hints, and its mypy configuration disallows untyped
+    # defs: the gate's types check reports every new test written in the file's style.
+    pyproject = '[project]\nname = "calc"\n\n[tool.mypy]\ndisallow_untyped_defs = true\n'
+    if override:
+        pyproject += '\n[[tool.mypy.overrides]]\nmodule = "tests.*"\nignore_errors = true\n'
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    (tmp_path / "calc.py").write_text("def double(x: int) -> int:\n    return 2 * x\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_calc.py").write_text(
+        "import calc\n\n\ndef test_module():\n    assert calc\n"
+    )
+    text = generate(tmp_path, "calc.py").generation.change.new_text
+    annotated = "def test_double(x: Any, expected: Any) -> None:" in text
+    assert annotated is not override, text
+    assert ("from typing import Any" in text) is not override
+
+
 def test_a_parameter_named_like_a_builtin_does_not_hide_it_in_the_test(tmp_path: Path) -> None:
     # attrs' attrib(repr=..., hash=..., type=...): the test's own names must not shadow
     # the builtins (pylint's redefined-builtin fails the gate's lint check on them).

@@ -15,6 +15,7 @@ regular expressions (pylint compiles them with Python's backtracking ``re``).
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import io
 import re
 from collections.abc import Iterable, Mapping
@@ -69,6 +70,30 @@ def mypy_config(base: Path) -> str:
             parser.add_section(section)
         parser[section].update(module_options)
     return _ini_text(parser)
+
+
+def annotations_required(tree: Path, module: str) -> bool:
+    """Whether mypy, configured as in ``tree``, reports a function of ``module`` left unannotated.
+
+    ``disallow_untyped_defs`` (or ``strict``) for all modules, unless an
+    override for the module turns it off or ignores the module's errors;
+    overrides apply in the order written.
+    """
+    options, overrides = _base_mypy_options(tree)
+    required = options.get("disallow_untyped_defs", options.get("strict")) == "True"
+    ignored = options.get("ignore_errors") == "True"
+    for patterns, module_options in overrides:
+        if any(_names_module(pattern, module) for pattern in patterns):
+            required = module_options.get("disallow_untyped_defs", str(required)) == "True"
+            ignored = module_options.get("ignore_errors", str(ignored)) == "True"
+    return required and not ignored
+
+
+def _names_module(pattern: str, module: str) -> bool:
+    """Whether a mypy override's module pattern (``pkg.*``, ``a.*.b``) covers ``module``."""
+    if pattern.endswith(".*") and module == pattern[:-2]:
+        return True
+    return fnmatch.fnmatchcase(module, pattern)
 
 
 def _base_mypy_options(

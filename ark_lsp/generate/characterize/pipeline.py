@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ark_lsp.analysis import module_name
 from ark_lsp.config import Settings
+from ark_lsp.gate.checks.tool_config import annotations_required
 from ark_lsp.generate import placement
 from ark_lsp.generate.characterize import testfile
 from ark_lsp.generate.characterize.observe import Characterization, characterize
@@ -250,6 +251,10 @@ def generate_tests(
         no_sandbox, results, copy_notes = run.error, run.results, run.notes
 
     style = detect_style(old_text) if old_text else detect_style(text)
+    if not style.typed and annotations_required(root, module_name(test_path)[0]):
+        # The project's mypy reports unannotated functions there: its other tests may
+        # not be checked, but new ones are, by the gate's types check too.
+        style = dataclasses.replace(style, typed=True)
     imports = Imports(module, taken, present)
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
