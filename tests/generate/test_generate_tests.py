@@ -662,6 +662,24 @@ def test_a_name_the_test_file_uses_otherwise_is_not_imported_over(src_layout: Pa
     assert run_pytest(src_layout, "tests").returncode == 0
 
 
+def test_a_name_the_test_files_functions_bind_is_called_through_its_module(
+    src_layout: Path,
+) -> None:
+    # attrs' test_make.py has `attrs, _, _ = _transform_attrs(...)` in its tests: importing
+    # attr._make's attrs beside them would have pylint warn of each (redefined-outer-name).
+    (src_layout / "tests" / "test_make.py").write_text(
+        "from calc._make import halve\n\n\n"
+        "def test_own():\n    double = halve(8)\n    assert double == 4\n"
+    )
+    text = generate(src_layout, "src/calc/_make.py").generation.change.new_text
+
+    assert "calc._make.double(" in text and "import calc._make\n" in text, text
+    assert "from calc._make import double" not in text
+    path = src_layout / "tests" / "test_make.py"
+    path.write_text(text)
+    assert run_pytest(src_layout, "tests").returncode == 0
+
+
 @pytest.mark.parametrize(
     ("files", "found"),
     [

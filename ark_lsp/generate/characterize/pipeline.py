@@ -255,7 +255,7 @@ def generate_tests(
         # The project's mypy reports unannotated functions there: its other tests may
         # not be checked, but new ones are, by the gate's types check too.
         style = dataclasses.replace(style, typed=True)
-    imports = Imports(module, taken, present)
+    imports = Imports(module, taken, present, testfile.local_names(old_text))
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]

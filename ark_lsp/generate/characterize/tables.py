@@ -68,20 +68,34 @@ class Imports:
     """The names a test file needs, gathered while its blocks are made."""
 
     def __init__(
-        self, module: str, taken: Collection[str] = (), present: Collection[str] = ()
+        self,
+        module: str,
+        taken: Collection[str] = (),
+        present: Collection[str] = (),
+        local: Collection[str] = (),
     ) -> None:
-        """``taken``: names the test file binds to something else; ``present``: to the same."""
+        """``taken``: names the test file binds to something else; ``present``: to the same.
+
+        ``local``: names its functions bind for themselves (``attrs = ...`` in
+        a test), which an import of the module's own would be hidden by:
+        linters warn of each such local, so those are named through the module.
+        """
         self.module = module
         self.taken = frozenset(taken)
         self.present = frozenset(present)
+        self.local = frozenset(local) - self.present
         self.from_module: list[str] = []
         self.modules: list[str] = []
         self.pytest = True
         self.any = False
 
-    def target(self, name: str) -> None:
+    def own(self, name: str) -> str:
+        """How a test names the module's own ``name``: imported, or through the module."""
+        if name in self.local:
+            return self._qualified(self.module, name)
         if name not in self.from_module and name not in self.present:
             self.from_module.append(name)
+        return name
 
     def reference(self, observation: Observation) -> str:
         """How a test names the class of a raised exception or a result."""
@@ -92,11 +106,13 @@ class Imports:
             and "." not in observation.name
             and observation.name not in self.taken
         ):
-            self.target(observation.name)
-            return observation.name
-        if observation.module not in self.modules:
-            self.modules.append(observation.module)
-        return f"{observation.module}.{observation.name}"
+            return self.own(observation.name)
+        return self._qualified(observation.module, observation.name)
+
+    def _qualified(self, module: str, name: str) -> str:
+        if module not in self.modules:
+            self.modules.append(module)
+        return f"{module}.{name}"
 
     def lines(self) -> list[str]:
         """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own."""
@@ -128,15 +144,11 @@ def _by_type(name: str) -> tuple[int, str]:
 def _call(target: Target, joined: str, imports: Imports, construction: str = "") -> str:
     """The target called with ``joined``; a method on an instance made with ``construction``."""
     if target.class_name is None:
-        imports.target(target.name)
-        call = f"{target.name}({joined})"
+        call = f"{imports.own(target.name)}({joined})"
     else:
-        imports.target(target.class_name.split(".")[0])
-        owner = (
-            f"{target.class_name}({construction})"
-            if target.binding == "method"
-            else target.class_name
-        )
+        outer, dot, inner = target.class_name.partition(".")
+        named = imports.own(outer) + dot + inner
+        owner = f"{named}({construction})" if target.binding == "method" else named
         call = f"{owner}.{target.name}({joined})"
     if target.is_async:
         if "asyncio" not in imports.modules:
@@ -148,9 +160,10 @@ def _call(target: Target, joined: str, imports: Imports, construction: str = "")
 _BUILTINS = frozenset(dir(builtins))
 
 
-def _column_names(target: Target, plan_: Plan) -> list[str]:
+def _column_names(target: Target, plan_: Plan, package: str) -> list[str]:
     # "request" is pytest's own fixture: a parametrize column of that name stops collection.
-    taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any", "request"}
+    # The package's name may start a call (``attr._make.attrs(...)``).
+    taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any", "request", package}
     names = []
     for column in plan_.columns:
         name = column.name
@@ -177,7 +190,7 @@ def make_block(
     style: Style,
     no_sandbox: str | None,
 ) -> Block:
-    names = _column_names(target, plan_)
+    names = _column_names(target, plan_, imports.module.partition(".")[0])
     # How the instance of a method is made: as it was when observed, else the first guess.
     construction = (
         characterization.construction

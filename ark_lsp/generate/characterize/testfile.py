@@ -296,6 +296,25 @@ def module_bindings(text: str | None) -> dict[str, str]:
     return bound
 
 
+def local_names(text: str | None) -> frozenset[str]:
+    """The names a test file's functions and classes bind for themselves: parameters, locals."""
+    if not text:
+        return frozenset()
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    names: set[str] = set()
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+    for statement in tree.body:
+        for node in ast.walk(statement) if isinstance(statement, scopes) else ():
+            if isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return frozenset(names)
+
+
 def tested_by(target: Target, names: set[str]) -> str | None:
     """The existing test that already covers ``target``, if any."""
     stem = f"test_{target.test_name}"
@@ -458,6 +477,7 @@ __all__ = [
     "file_for_tests",
     "import_from",
     "imports_missing",
+    "local_names",
     "module_bindings",
     "read_pytest_config",
     "tested_by",
