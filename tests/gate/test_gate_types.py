@@ -138,6 +138,31 @@ def test_the_base_commits_strictness_carries_over(repo: ChangeRepository, cache:
     assert [f.code for f in result.findings] == ["no-untyped-def"]
 
 
+def test_a_third_party_decorator_mypy_is_not_shown_is_no_untyped_decorator(
+    repo: ChangeRepository, cache: Path
+) -> None:
+    # mypy sees no site-packages: pytest's marks are Any to it, and strict mode reports
+    # every parametrized test as untyped. The project's own untyped decorator still counts.
+    pyproject = "[tool.mypy]\nstrict = true\n"
+    decorators = '"""Decorators."""\n\n\ndef plain(function):\n    return function\n'
+    tests = (
+        "import pytest\nfrom hypothesis import given\n\nfrom shop.decorators import plain\n\n\n"
+        '@pytest.mark.parametrize("n", [1])\ndef test_marked(n: int) -> None:\n'
+        "    assert n\n\n\n"
+        "@given(1)\ndef test_given(n: int) -> None:\n    assert n\n\n\n"
+        "@plain\ndef test_plain() -> None:\n    assert True\n"
+    )
+    change = repo.change(
+        {"pyproject.toml": pyproject, "shop/__init__.py": "", "shop/decorators.py": decorators},
+        {"tests/test_shop.py": tests},
+    )
+
+    result = check_types(change, cache_dir=cache)
+
+    untyped = [(f.code, f.symbol) for f in result.findings if f.code == "untyped-decorator"]
+    assert untyped == [("untyped-decorator", "test_plain")], result.findings
+
+
 def test_a_change_that_loosens_the_config_is_still_judged_by_the_base(
     repo: ChangeRepository, cache: Path
 ) -> None:

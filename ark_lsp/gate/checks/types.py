@@ -26,6 +26,7 @@ a third of the modules).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -58,7 +59,7 @@ from ark_lsp.gate.tool_runs import (
     tool_line,
     tool_place,
 )
-from ark_lsp.gate.tree_files import python_files_for_tools
+from ark_lsp.gate.tree_files import python_files_for_tools, read_text
 from ark_lsp.git import GitError, git
 from ark_lsp.models import CancelCheck
 from ark_lsp.trust import user_cache_folder
@@ -254,6 +255,8 @@ def mypy_errors(
         line = tool_line(record.get("line"))
         code = str(record.get("code") or "misc")
         message = str(record.get("message", ""))
+        if code == "untyped-decorator" and _decorator_unseen(tree, path, line):
+            continue
         symbol, identity = sources.locate(path, line, code, message) if sources else ("", "")
         column, end_line, end_column = tool_place(
             record.get("column"), record.get("end_line"), record.get("end_column")
@@ -266,6 +269,57 @@ def mypy_errors(
             )
         )  # fmt: skip
     return findings, blocked
+
+
+def _decorator_unseen(tree: Path, relative: str, line: int) -> bool:
+    """Whether the decorator at ``line`` comes from a package mypy is not shown here.
+
+    mypy sees no ``site-packages``: a third-party decorator (``@pytest.mark.parametrize``,
+    ``@given(...)``) is ``Any`` to it, and under ``disallow_untyped_decorators``
+    (``strict``) every function it decorates is reported, whatever its own hints.
+    """
+    try:
+        module = ast.parse(read_text(tree, relative) or "")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    decorator = next(
+        (
+            d
+            for node in ast.walk(module)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            for d in node.decorator_list
+            if d.lineno <= line <= (d.end_lineno or d.lineno)
+        ),
+        None,
+    )
+    root = decorator.func if isinstance(decorator, ast.Call) else decorator
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name):
+        return False
+    source = _imported_from(module, root.id)
+    if source is None:
+        return False
+    top = source.partition(".")[0]
+    own = any(
+        (tree / folder / top).is_dir() or (tree / folder / f"{top}.py").is_file()
+        for folder in (".", "src")
+    )
+    return bool(top) and top not in sys.stdlib_module_names and not own
+
+
+def _imported_from(module: ast.Module, name: str) -> str | None:
+    """The module a module-level import binds ``name`` from (``""``: a relative one)."""
+    for statement in module.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                if (alias.asname or alias.name.partition(".")[0]) == name:
+                    return alias.name
+        elif isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                if (alias.asname or alias.name) == name:
+                    return "" if statement.level else statement.module or ""
+    return None
 
 
 def _records(output: ToolOutput) -> tuple[list[dict[str, Any]], bool]:
