@@ -229,6 +229,7 @@ def _runner(
     ran: list[str] | None = None,
     timeout: float = 120.0,
     suite_timeout: float = 120.0,
+    suite_memory: int = 1024 * 1024 * 1024,
 ) -> SandboxRunner:
     sandbox = SandboxSettings(
         backend=backend,
@@ -236,6 +237,7 @@ def _runner(
         timeout=timeout,
         suite_timeout=suite_timeout,
         memory=512 * 1024 * 1024,
+        suite_memory=suite_memory,
     )
 
     def record(request: RunRequest, result: RunResult) -> RunResult:
@@ -498,6 +500,28 @@ def test_a_suite_past_the_sandboxs_time_says_which_setting_gives_it_more(
     assert tests.summary == f"tests: {stopped}"
     assert (coverage.status, coverage.reason) == (CheckStatus.NOT_RUN, stopped)
     assert (mutation.status, mutation.reason) == (CheckStatus.NOT_RUN, stopped)
+
+
+def test_a_suite_past_the_sandboxs_memory_says_which_setting_gives_it_more(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    changes = ChangeRepository(tmp_path)
+    hungry = "def test_hungry():\n    assert len(b'x' * (300 * 1024 * 1024)) > 0\n"
+    gate = changes.change(
+        BASE, {**WELL_TESTED, "tests/test_hungry.py": hungry}, GateSettings(test_selection="all")
+    )
+    runner = _runner(changes.repo, lean_python, suite_memory=200 * 1024 * 1024)
+    try:
+        tests = check_tests(gate, SuiteRuns(runner, gate))
+    finally:
+        runner.close()
+
+    # Killed by the limit, pytest is not taken for a suite that could not be collected.
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == (
+        "tests: the change's suite ran out of the sandbox's memory "
+        "(raise `suite-memory` in [tool.ark.sandbox])"
+    )
 
 
 def test_a_suite_longer_than_a_run_of_code_may_take_has_the_suite_timeout(
