@@ -107,7 +107,15 @@ def insert_before(
 
 
 def append(text: str, block: str, blank_lines: int, newline: str = "\n") -> Insertion:
-    """Insert ``block`` at the end of the file."""
+    """Insert ``block`` at the end of the file's definitions.
+
+    That is its end, or before the ``if __name__ == "__main__":`` block that
+    ends it (and the comments right above it): the script's code there runs
+    once everything above it is defined.
+    """
+    guard = _main_guard(text)
+    if guard is not None:
+        return insert_before(text, guard, block, blank_lines, newline)
     lines = _lines(text)
     last = len(lines)
     while last > 0 and _blank(lines[last - 1]):
@@ -118,6 +126,34 @@ def append(text: str, block: str, blank_lines: int, newline: str = "\n") -> Inse
         edit = TextEdit(span, block)
         return Insertion(edit, _apply(text, edit), 1)
     return insert_after(text, last, block, blank_lines, newline)
+
+
+def _main_guard(text: str) -> int | None:
+    """The first line of a closing ``if __name__ == "__main__":`` block, comments included."""
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    last = body[-1] if body else None
+    if not (isinstance(last, ast.If) and _is_main_test(last.test)):
+        return None
+    lines = _lines(text)
+    first = last.lineno
+    while first > 1 and lines[first - 2].lstrip().startswith("#"):
+        first -= 1
+    return first
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """Whether ``test`` is ``__name__ == "__main__"``, either way round."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    named = any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+    main = any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides)
+    return named and main
 
 
 def indent_block(block: str, prefix: str) -> str:

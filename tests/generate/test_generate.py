@@ -235,6 +235,36 @@ def test_a_class_keeps_its_parameters_as_attributes() -> None:
     assert "def __init__(self, x: float, y: float = 0.0) -> None:" in generated.text
 
 
+SCRIPT = "def main():\n    print(helper())\n\n\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "before"),
+    [
+        (SCRIPT + 'if __name__ == "__main__":\n    main()\n', 'if __name__ == "__main__":'),
+        (SCRIPT + "# run it\nif '__main__' == __name__:\n    main()\n", "# run it"),
+        (SCRIPT + 'if __name__ == "__main__":\n    main()\n\nDONE = True\n', None),
+    ],
+    ids=["main-guard", "guard-with-its-comment", "guard-not-last"],
+)
+def test_a_stub_at_the_end_goes_before_the_scripts_main_guard(
+    text: str, before: str | None
+) -> None:
+    # The guard's code runs once what is above it is defined: main() calls helper().
+    for generated in (
+        place_function(FunctionSpec("helper"), "tool.py", text, SETTINGS, Templates()),
+        place_class(ClassSpec("Helper"), "tool.py", text, SETTINGS, Templates()),
+    ):
+        new_text = generated.change.new_text
+        defined = new_text.index("def helper" if "def helper" in new_text else "class Helper")
+        if before is None:
+            assert defined > new_text.index("DONE = True")
+        else:
+            assert defined < new_text.index(before)
+            assert "\n\n\n" + before in new_text  # two blank lines still part them
+        ast.parse(new_text)
+
+
 def test_a_module_exports_its_stubs() -> None:
     generated = new_module(
         ModuleSpec("pkg.tools", functions=(FunctionSpec("load"), FunctionSpec("_helper"))),
