@@ -230,13 +230,14 @@ def _runner(
     timeout: float = 120.0,
     suite_timeout: float = 120.0,
     suite_memory: int = 1024 * 1024 * 1024,
+    memory: int = 512 * 1024 * 1024,
 ) -> SandboxRunner:
     sandbox = SandboxSettings(
         backend=backend,
         python=str(python) if python else None,
         timeout=timeout,
         suite_timeout=suite_timeout,
-        memory=512 * 1024 * 1024,
+        memory=memory,
         suite_memory=suite_memory,
     )
 
@@ -522,6 +523,33 @@ def test_a_suite_past_the_sandboxs_memory_says_which_setting_gives_it_more(
         "tests: the change's suite ran out of the sandbox's memory "
         "(raise `suite-memory` in [tool.ark.sandbox])"
     )
+
+
+def test_the_mutants_tests_run_with_the_memory_of_a_suite(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    # The tests of a mutant are a suite's: within a run of code's 200 MiB each would be
+    # killed, and a mutant its tests cannot tell from the code would pass for killed.
+    changes = ChangeRepository(tmp_path)
+    hungry = (
+        "from shop.shipping import shipping\n\n\n"
+        "def test_heavy_parcels_only():\n"
+        "    held = b'x' * (300 * 1024 * 1024)\n"
+        "    assert shipping(21) == 15 and held\n"
+    )
+    gate = changes.change(
+        BASE,
+        {**WELL_TESTED, "tests/test_shipping.py": hungry},
+        GateSettings(max_mutants=4, mutant_timeout=20),
+    )
+    runner = _runner(changes.repo, lean_python, memory=200 * 1024 * 1024)
+    try:
+        mutation = check_mutation(gate, SuiteRuns(runner, gate))
+    finally:
+        runner.close()
+
+    assert mutation.status is CheckStatus.FAILED, mutation.summary
+    assert "mutant survived (> -> >=; the tests still pass)" in mutation.summary
 
 
 def test_a_suite_longer_than_a_run_of_code_may_take_has_the_suite_timeout(

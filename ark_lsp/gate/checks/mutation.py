@@ -280,7 +280,7 @@ def _run_session(
         "mutants": to_run,
     }
     request = runs.driver_request(
-        files, spec, collect=(RESULTS,), limits=with_timeout(runs.runner.limits, budget),
+        files, spec, collect=(RESULTS,), limits=with_timeout(runs.limits, budget),
         target="gate: mutants of the change",
     )  # fmt: skip
     result = runs.run_driver(request)
