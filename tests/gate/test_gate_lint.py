@@ -102,6 +102,27 @@ def test_a_new_error_fails_at_severity_error(repo: ChangeRepository) -> None:
     ]
 
 
+def test_an_import_the_gates_pylint_cannot_resolve_is_no_new_error(
+    repo: ChangeRepository,
+) -> None:
+    # pylint runs in ARK's environment, not the project's, with the tree out of the import
+    # system: whether an import resolves says nothing of the change.
+    enabled = '[tool.pylint."messages control"]\nenable = ["E0401"]\n'  # turned on, even
+    importing = (
+        '"""Orders."""\n\nimport not_installed_anywhere\n'
+        "from json import not_a_name_of_json\n\nfrom shop.orders import order_total\n"
+    )
+    change = repo.change(
+        {"pyproject.toml": enabled, "shop/__init__.py": '"""Shop."""\n', "shop/orders.py": CLEAN},
+        {"tests/test_orders.py": importing},
+        GateSettings(lint_severity="error"),
+    )
+
+    result = check_lint(change)
+
+    assert result.status is CheckStatus.PASSED, [f.code for f in result.findings]
+
+
 def test_only_the_changed_files_are_linted(repo: ChangeRepository) -> None:
     change = repo.change(
         {

@@ -165,7 +165,9 @@ function-rgx = (a*)*b
     assert sections(pylint_config(tmp_path)) == {
         "MAIN": {
             "py-version": "3.11",
-            "disable": "missing-module-docstring,C0116,too-few-public-methods",
+            # what an import finds depends on ARK's environment, not the project's
+            "disable": "missing-module-docstring,C0116,too-few-public-methods,"
+            "import-error,no-name-in-module",
             "max-line-length": "120",
             "good-names": "i,j,df",
             **PYLINT_FORCED,
@@ -187,5 +189,9 @@ def test_pylint_reads_pyproject_tables_and_only_the_pylint_sections_of_setup_cfg
         "[tool.pylint.design]\nmax-args = 9\n"
     )
     assert sections(pylint_config(tmp_path)) == {
-        "MAIN": {"disable": "C0114,W0611", "max-args": "9", **PYLINT_FORCED}
+        "MAIN": {
+            "disable": "C0114,W0611,import-error,no-name-in-module",
+            "max-args": "9",
+            **PYLINT_FORCED,
+        }
     }

@@ -205,10 +205,21 @@ _PYLINT_FILES = (
 """Where pylint looks for its configuration, in its own order."""
 
 
+_PYLINT_OFF = ("import-error", "no-name-in-module")
+"""pylint runs without the project's environment (and the tree's modules out of the import
+system): what an import finds there is ARK's, or nothing, and no fault of the change."""
+
+
 def pylint_config(base: Path) -> str:
     """The text of ARK's pylint configuration (INI) for a change whose base tree is ``base``."""
+    options = _base_pylint_options(base)
+    disabled = [word for word in options.get("disable", "").split(",") if word]
+    options["disable"] = ",".join(dict.fromkeys([*disabled, *_PYLINT_OFF]))
+    enabled = [w for w in options.get("enable", "").split(",") if w and w not in _PYLINT_OFF]
+    if "enable" in options:
+        options["enable"] = ",".join(enabled)
     parser = configparser.ConfigParser(interpolation=None)
-    parser["MAIN"] = {**_base_pylint_options(base), **_PYLINT_FORCED}
+    parser["MAIN"] = {**options, **_PYLINT_FORCED}
     return _ini_text(parser)
 
 
