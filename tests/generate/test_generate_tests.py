@@ -369,6 +369,23 @@ def test_tests_are_annotated_where_the_projects_mypy_asks_though_the_file_is_not
     assert ("from typing import Any" in text) is not override
 
 
+def test_a_class_without_an_init_is_made_as_its_base_in_the_module_is(tmp_path: Path) -> None:
+    # django's TruncateWordsHTMLParser(TruncateHTMLParser) has no __init__ of its own, and
+    # its base's takes keyword-only arguments: made without them, nothing could be observed.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "calc"\n')
+    (tmp_path / "cut.py").write_text(
+        "class Cutter:\n    def __init__(self, *, length):\n        self.length = length\n\n\n"
+        "class Words(Cutter):\n    def cut(self, text):\n"
+        "        return text.split()[: self.length]\n"
+    )
+    result = generate(tmp_path, "cut.py", name="Words.cut")
+    text = result.generation.change.new_text
+
+    assert "Words(length=" in text, text
+    assert "@pytest.mark.skip(" not in text
+    assert result.outcome.passed == result.outcome.written > 0
+
+
 def test_a_parameter_named_like_a_builtin_does_not_hide_it_in_the_test(tmp_path: Path) -> None:
     # attrs' attrib(repr=..., hash=..., type=...): the test's own names must not shadow
     # the builtins (pylint's redefined-builtin fails the gate's lint check on them).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ark_lsp.generate.naming import last_name
@@ -95,12 +96,23 @@ def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return {name for name in map(last_name, called) if name}
 
 
-def _constructor(node: ast.ClassDef) -> Signature | None:
-    """The parameters a class's own ``__init__`` takes after ``self``; None if it has none."""
+def _constructor(
+    node: ast.ClassDef, classes: Mapping[str, ast.ClassDef], seen: frozenset[str] = frozenset()
+) -> Signature | None:
+    """The parameters a class's ``__init__`` takes after ``self``; None if it has none.
+
+    Without one of its own, the ``__init__`` of its first base that the
+    module defines and that has one (``class Words(Parser): ...``).
+    """
     for item in node.body:
         if isinstance(item, ast.FunctionDef) and item.name == "__init__" and item.args.args:
             signature = signature_of(item.args, None)
             return Signature(signature.parameters[1:], None)
+    for base in node.bases:
+        if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+            inherited = _constructor(classes[base.id], classes, seen | {node.name})
+            if inherited is not None:
+                return inherited
     return None
 
 
@@ -108,6 +120,7 @@ def _target(
     node: ast.FunctionDef | ast.AsyncFunctionDef,
     owner: ast.ClassDef | None,
     bound: dict[str, str],
+    classes: Mapping[str, ast.ClassDef],
 ) -> Target | None:
     class_name = owner.name if owner else None
     decorators = _decorator_names(node)
@@ -133,8 +146,12 @@ def _target(
         binding=binding,
         is_async=isinstance(node, ast.AsyncFunctionDef),
         depends_on=_depends_on(node, bound),
-        constructor=_constructor(owner) if owner and binding == "method" else None,
+        constructor=_constructor(owner, classes) if owner and binding == "method" else None,
     )
+
+
+def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
+    return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
 def find_targets(text: str, name: str | None = None) -> list[Target]:
@@ -149,10 +166,11 @@ def find_targets(text: str, name: str | None = None) -> list[Target]:
         return []
     found: list[Target] = []
     bound = _bound_modules(tree)
+    classes = _classes(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             wanted = node.name == name if name else not node.name.startswith("_")
-            target = _target(node, None, bound) if wanted else None
+            target = _target(node, None, bound, classes) if wanted else None
             if target is not None:
                 found.append(target)
         elif isinstance(node, ast.ClassDef):
@@ -164,7 +182,7 @@ def find_targets(text: str, name: str | None = None) -> list[Target]:
                     wanted = True
                 else:
                     wanted = class_wanted and not item.name.startswith("_")
-                target = _target(item, node, bound) if wanted else None
+                target = _target(item, node, bound, classes) if wanted else None
                 if target is not None:
                     found.append(target)
     return found
@@ -191,7 +209,7 @@ def target_at(text: str, line: int) -> Target | None:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         body_start = node.body[0].lineno if node.body else node.lineno
         if first <= line <= max(node.lineno, body_start - 1):
-            return _target(node, owner, bound)
+            return _target(node, owner, bound, _classes(tree))
     return None
 
 
