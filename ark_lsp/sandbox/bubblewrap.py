@@ -2,8 +2,9 @@
 
 A run sees a private, read-only view of only what it needs (``/usr``, the
 interpreter's prefix, the virtual environment ARK runs from) and its scratch
-folder, writable, at :data:`WORK_CANDIDATES`' first free path. It has no
-``/etc``, ``/home``, ``/root``, workspace, docker socket or ``/sys``; its
+folder, writable, at :data:`WORK_CANDIDATES`' first free path. Its ``/etc``
+is ARK's (a loopback ``localhost``, a name for its uid), nothing of the
+host's; it has no ``/home``, ``/root``, workspace, docker socket or ``/sys``; its
 ``/proc`` is its own pid namespace's, with ``/proc/sys`` read-only; it runs
 as uid and gid 65534 in new user, pid, ipc, uts, cgroup and (unless
 ``network``) network namespaces, with no capabilities and no further user
@@ -58,6 +59,17 @@ NETWORK_SETUP_SECONDS = 10.0
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _NETWORK_ETC = ("/etc/ssl", "/etc/ca-certificates", "/etc/pki")
 """Public certificates a run with network needs for TLS; nothing else of /etc is lent."""
+
+
+_ETC = {
+    # A run has its own loopback: tests serve on "localhost" and connect to it.
+    "hosts": "127.0.0.1 localhost ark-sandbox\n::1 localhost\n",
+    # Its uid and gid have a name, as getpass.getuser() and pwd lookups expect.
+    "passwd": f"root:x:0:0:root:/root:/usr/sbin/nologin\n"
+    f"nobody:x:{SANDBOX_UID}:{SANDBOX_UID}:nobody:/nonexistent:/usr/sbin/nologin\n",
+    "group": f"root:x:0:\nnogroup:x:{SANDBOX_UID}:\n",
+}
+"""The run's /etc, ARK's own: nothing of the host's."""
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -163,8 +175,8 @@ def plan(
     """The command line that runs ``command`` under bubblewrap, with ``scratch``'s folders.
 
     ``scratch`` must hold ``work`` and ``tmp`` (made writable for the run by
-    the caller) and, for a run with network, ``etc/hosts``. ``cgroup_enter``
-    is a shell command that moves the shell into the run's cgroup.
+    the caller) and ``etc``, the run's own ``/etc`` (:func:`prepare_scratch`).
+    ``cgroup_enter`` is a shell command that moves the shell into the run's cgroup.
     """
     assert tools.bwrap is not None
     root = os.geteuid() == 0 if as_root is None else as_root
@@ -189,6 +201,9 @@ def plan(
     # /tmp first: what is lent may live under it (a clone in /tmp and its venv), and a
     # later mount covers an earlier one.
     words += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch / "tmp"), "/tmp"]
+    # The run's /etc is ARK's, read-only; what is lent of the host's (certificates) is
+    # bound onto its folders below.
+    words += ["--ro-bind", str(scratch / "etc"), "/etc"]
     for source, dest in lent:
         if root:
             # Root's private bind mount is what nobody's bubblewrap lends on.
@@ -202,8 +217,6 @@ def plan(
         words += ["--ro-bind", source, dest]
     words += ["--bind", str(scratch / "work"), work, "--chdir", work]
     if network:
-        for name in ("hosts", "resolv.conf"):
-            words += ["--ro-bind", str(scratch / "etc" / name), f"/etc/{name}"]
         assert network_fds is not None
         words += ["--info-fd", str(network_fds[0]), "--block-fd", str(network_fds[1])]
     words += ["--unshare-all", "--unshare-user"]
@@ -247,11 +260,17 @@ def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
             os.chown(folder, SANDBOX_UID, SANDBOX_UID)
     for folder in built.stage:
         folder.mkdir(parents=True, exist_ok=True)
+    etc = scratch / "etc"
+    etc.mkdir(exist_ok=True)
+    etc.chmod(0o755)
+    for name, text in _ETC.items():
+        (etc / name).write_text(text)
     if network:
-        (scratch / "etc").mkdir(exist_ok=True)
-        (scratch / "etc" / "hosts").write_text("127.0.0.1 localhost ark-sandbox\n::1 localhost\n")
         # slirp4netns answers DNS at 10.0.2.3 with the host's resolver.
-        (scratch / "etc" / "resolv.conf").write_text(f"nameserver {SLIRP_DNS}\n")
+        (etc / "resolv.conf").write_text(f"nameserver {SLIRP_DNS}\n")
+        for lent in _NETWORK_ETC:
+            if os.path.isdir(lent):
+                (etc / os.path.basename(lent)).mkdir(exist_ok=True)  # where it is bound
     if built.drop_to_nobody:
         # nobody's bubblewrap must reach work/, tmp/ and stage/ through the scratch root.
         scratch.chmod(0o711)
@@ -513,8 +532,8 @@ def describe(*, network: bool, cgroup: bool, dropped: bool) -> str:
         f"local bubblewrap sandbox: runs as {who}, no capabilities, "
         "own user/pid/ipc/uts/cgroup namespaces",
         "sees only /usr, the Python installation and the run's virtual environment read-only "
-        "and its scratch folder writable (no /etc, /home, /root, workspace, docker socket or "
-        "/sys; /proc/sys read-only)",
+        "and its scratch folder writable (an /etc of ARK's, nothing of the host's; no /home, "
+        "/root, workspace, docker socket or /sys; /proc/sys read-only)",
         "its own network through slirp4netns, as asked: outbound connections and the host's "
         "outside addresses, not its loopback services or abstract sockets"
         if network
