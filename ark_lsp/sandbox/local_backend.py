@@ -175,6 +175,20 @@ class LocalSandbox:
         self.weak_isolation = weak_isolation
         self.tools = bubblewrap.Tools.find(bwrap)
 
+    def _environment(self, home: str) -> dict[str, str]:
+        """What a run finds in its environment: the interpreter's folder first on ``PATH``.
+
+        As an activated virtual environment has it: a test that runs one of
+        its commands (``mypy``, a console script of the project) finds it.
+        """
+        folder = os.path.dirname(self.python)
+        return {
+            **SCRUBBED_ENV,
+            "PATH": f"{folder}{os.pathsep}{SCRUBBED_ENV['PATH']}",
+            "HOME": home,
+            "TMPDIR": home,
+        }
+
     def isolation(self, network: bool) -> tuple[str, str | None]:
         """``("bubblewrap", None)``, else ``("weak", why)`` or ``("refused", why)``."""
         problem = bubblewrap.unavailable(self.tools, self.python, network)
@@ -274,7 +288,7 @@ class LocalSandbox:
         bubblewrap.prepare_scratch(folder, built, network=limits.network)
         # The agent unpacks the files as the run's own user, as in docker.
         archive = build_archive(files)
-        env = {**SCRUBBED_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", **request.env}
+        env = {**self._environment("/tmp"), **request.env}
         uid = bubblewrap.SANDBOX_UID if built.drop_to_nobody else os.getuid()
         nonce = new_nonce()
         head = header(
@@ -301,12 +315,7 @@ class LocalSandbox:
         for place in (work, folder / "tmp"):
             place.mkdir()
         _write_files(work, dict(request.files))
-        env = {
-            **SCRUBBED_ENV,
-            "HOME": str(folder / "tmp"),
-            "TMPDIR": str(folder / "tmp"),
-            **request.env,
-        }
+        env = {**self._environment(str(folder / "tmp")), **request.env}
         nonce = new_nonce()
         head = header(
             command=self._command(request),

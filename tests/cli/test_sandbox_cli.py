@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import textwrap
 from collections.abc import Iterator
@@ -138,6 +140,23 @@ def test_a_suite_gets_the_suite_timeout_while_a_run_keeps_the_timeout(shop: Path
         "killed by timeout (raise it with --timeout or `suite-timeout` in [tool.ark.sandbox])"
         in cut.stderr
     )
+
+
+def test_a_local_run_finds_the_commands_of_its_virtual_environment(shop: Path) -> None:
+    # As an activated environment has them on PATH: attrs' mypy-plugin tests run `mypy`.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", ".venv"], cwd=shop, check=True)
+    command = shop / ".venv" / "bin" / "greet"
+    command.write_text("#!/bin/sh\necho hello from the venv\n")
+    command.chmod(0o755)
+    (shop / "shop" / "call.py").write_text(
+        "import subprocess\n\nsubprocess.run(['greet'], check=True)\n"
+    )
+    ark("trust", cwd=shop)  # the workspace's .venv is used once trusted
+
+    run = ark("run", "shop/call.py", "--backend", "local", cwd=shop, check=False)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "hello from the venv\n"
 
 
 def test_a_suite_gets_the_suite_memory_while_a_run_keeps_the_memory(shop: Path) -> None:
