@@ -240,13 +240,20 @@ def _within_module(name: str, module: str) -> bool:
     return name == module or name.startswith(f"{module}.")
 
 
+def _tree(text: str | None) -> ast.Module | None:
+    """The test file's tree; None for a file that is empty, absent or does not parse."""
+    if not text:
+        return None
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
 def existing_tests(text: str | None) -> set[str]:
     """Names of the test functions and classes a test file defines (methods included)."""
-    if not text:
-        return set()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _tree(text)
+    if tree is None:
         return set()
     names = set()
     for node in tree.body:
@@ -268,11 +275,8 @@ def module_bindings(text: str | None) -> dict[str, str]:
     attr._make import attrs``, ``attr`` for ``import attr.exceptions``),
     anything else (a definition, an assignment) ``""``.
     """
-    if not text:
-        return {}
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _tree(text)
+    if tree is None:
         return {}
     bound: dict[str, str] = {}
     for node in tree.body:
@@ -298,11 +302,8 @@ def module_bindings(text: str | None) -> dict[str, str]:
 
 def local_names(text: str | None) -> frozenset[str]:
     """The names a test file's functions and classes bind for themselves: parameters, locals."""
-    if not text:
-        return frozenset()
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _tree(text)
+    if tree is None:
         return frozenset()
     names: set[str] = set()
     scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -329,11 +330,8 @@ def tested_by(target: Target, names: set[str]) -> str | None:
 
 def imports_missing(text: str | None, wanted: list[str]) -> list[str]:
     """The import lines of ``wanted`` whose names ``text`` does not import yet."""
-    if not text:
-        return [line for line in wanted if line.strip()]
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = _tree(text)
+    if tree is None:
         return [line for line in wanted if line.strip()]
     have: set[tuple[str | None, str]] = set()
     for node in tree.body:
