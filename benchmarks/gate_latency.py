@@ -192,7 +192,7 @@ def workspace(folder: Path, python: Path, backend: str) -> Workspace:
     }
     config = folder / "config" / "ark" / "config.toml"
     config.parent.mkdir(parents=True)
-    sandbox = [f'backend = "{backend}"', f"suite-timeout = {SANDBOX_TIMEOUT}", 'memory = "1g"']
+    sandbox = [f'backend = "{backend}"', f"suite-timeout = {SANDBOX_TIMEOUT}"]
     if backend == "local":
         sandbox.append(f'python = "{python}"')
     config.write_text("[sandbox]\n" + "\n".join(sandbox) + "\n")

@@ -263,11 +263,14 @@ def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
     etc = scratch / "etc"
     etc.mkdir(exist_ok=True)
     etc.chmod(0o755)
-    for name, text in _ETC.items():
-        (etc / name).write_text(text)
+    files = dict(_ETC)
     if network:
         # slirp4netns answers DNS at 10.0.2.3 with the host's resolver.
-        (etc / "resolv.conf").write_text(f"nameserver {SLIRP_DNS}\n")
+        files["resolv.conf"] = f"nameserver {SLIRP_DNS}\n"
+    for name, text in files.items():
+        (etc / name).write_text(text)
+        (etc / name).chmod(0o644)  # readable by the run's user, whatever ARK's umask
+    if network:
         for lent in _NETWORK_ETC:
             if os.path.isdir(lent):
                 (etc / os.path.basename(lent)).mkdir(exist_ok=True)  # where it is bound
