@@ -120,23 +120,28 @@ def test_a_run_cannot_write_etc(repo: Path) -> None:
 def test_the_runs_etc_is_arks_own_with_what_a_test_suite_asks_of_it(repo: Path) -> None:
     # requests' tests serve on "localhost": without a hosts file none could, and the
     # suite ended in a CPython error; a uid without a name fails getpass.getuser().
-    result = attack(
-        repo,
-        """
-        import getpass, os, socket
-        server = socket.create_server(("localhost", 0))
-        port = server.getsockname()[1]
-        client = socket.create_connection(("localhost", port), timeout=5)
-        peer, _ = server.accept()
-        client.sendall(b"ping")
-        print("served", peer.recv(4).decode(), "to", getpass.getuser())
-        print("etc", sorted(os.listdir("/etc")))
-        try:
-            open("/etc/hosts", "a").write("6.6.6.6 pypi.org\\n")
-        except OSError as error:
-            print("refused", type(error).__name__)
-        """,
-    )
+    # ARK's umask (a hardened 077) must not keep the files from the run's user.
+    umask = os.umask(0o077)
+    try:
+        result = attack(
+            repo,
+            """
+            import getpass, os, socket
+            server = socket.create_server(("localhost", 0))
+            port = server.getsockname()[1]
+            client = socket.create_connection(("localhost", port), timeout=5)
+            peer, _ = server.accept()
+            client.sendall(b"ping")
+            print("served", peer.recv(4).decode(), "to", getpass.getuser())
+            print("etc", sorted(os.listdir("/etc")))
+            try:
+                open("/etc/hosts", "a").write("6.6.6.6 pypi.org\\n")
+            except OSError as error:
+                print("refused", type(error).__name__)
+            """,
+        )
+    finally:
+        os.umask(umask)
     assert "served ping to nobody" in result["stdout"], result
     assert "etc ['group', 'hosts', 'passwd']" in result["stdout"]
     assert "refused" in result["stdout"]
