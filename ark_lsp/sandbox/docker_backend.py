@@ -104,7 +104,7 @@ def one_line(error: BaseException) -> str:
 
 
 class DockerSandbox:
-    """Runs requests in single-use containers, from a warm pool when the limits match it."""
+    """Runs requests in single-use containers, from a warm pool when the limits allow it."""
 
     name = "docker"
 
@@ -127,8 +127,30 @@ class DockerSandbox:
         self._closed = threading.Event()
 
     def _fits_pool(self, limits: Limits) -> bool:
-        """Whether a warm container suits ``limits``: the wall-clock limit is each run's own."""
-        return dataclasses.replace(limits, timeout=self.pool_limits.timeout) == self.pool_limits
+        """Whether a warm container suits ``limits``, its memory limit set to theirs.
+
+        The wall-clock limit is each run's own; the memory limit is changed on
+        the running container (a test suite's ``suite-memory``).
+        """
+        pool = self.pool_limits
+        return dataclasses.replace(limits, timeout=pool.timeout, memory=pool.memory) == pool
+
+    def _warm_box(self, limits: Limits) -> Box | None:
+        """A started container of the pool for a run within ``limits``, if one is ready."""
+        assert self.pool is not None
+        box = self.pool.take()
+        if box is not None and not box.running():
+            # Died while idle (an engine restart, a `docker rm -f`): not the code's fault.
+            self._dispose(box)
+            return None
+        if box is not None and box.limits.memory != limits.memory:
+            try:
+                box.container.update(mem_limit=limits.memory, memswap_limit=limits.memory)
+            except engine_errors():
+                self._dispose(box)  # an engine that cannot change it: a container of its own
+                return None
+            box.limits = dataclasses.replace(box.limits, memory=limits.memory)
+        return box
 
     def run(
         self, request: RunRequest, cancel: threading.Event | CancelCheck | None = None
@@ -147,11 +169,7 @@ class DockerSandbox:
             return failed("the docker sandbox was closed")
         box = None
         if self.pool is not None and self._fits_pool(request.limits) and not request.mount:
-            box = self.pool.take()
-            if box is not None and not box.running():
-                # Died while idle (an engine restart, a `docker rm -f`): not the code's fault.
-                self._dispose(box)
-                box = None
+            box = self._warm_box(request.limits)
         try:
             if box is None:
                 box = Box.start(

@@ -16,7 +16,7 @@ import pytest
 from support.sandboxes import DockerSetup
 
 from ark_lsp.config import Settings
-from ark_lsp.sandbox import Limits, Outcome, RunRequest, SandboxRunner
+from ark_lsp.sandbox import KilledBy, Limits, Outcome, RunRequest, SandboxRunner
 from ark_lsp.sandbox.containers import (
     INSTANCE_LABEL,
     LABEL,
@@ -115,6 +115,29 @@ def test_a_run_with_a_longer_wall_clock_limit_takes_a_warm_container(
         sandbox.close()
     assert result.outcome is Outcome.PASSED, result.error
     assert result.stdout.strip() == warm.attrs["Config"]["Hostname"]
+
+
+def test_a_run_with_more_memory_takes_a_warm_container_given_that_memory(
+    docker_setup: DockerSetup,
+) -> None:
+    # A suite's run has the suite-memory (1 GiB), the pool was started for runs of code
+    # (256 MiB): the warm container's limit is raised for it, not a new container started.
+    sandbox = DockerSandbox(docker_setup.client, docker_setup.image, pool_size=1)
+    hungry = "import socket\nheld = b'x' * (300 * 1024 * 1024)\nprint(socket.gethostname())\n"
+    try:
+        assert sandbox.pool is not None and sandbox.pool.wait_ready(60)
+        (warm,) = _running_of(docker_setup.client, sandbox)
+        suite = RunRequest(
+            command=("python3", "-c", hungry), limits=Limits(timeout=60, memory=1024 * 1024 * 1024)
+        )
+        result = sandbox.run(suite)
+        assert sandbox.pool.wait_ready(60)
+        code = sandbox.run(RunRequest(command=("python3", "-c", hungry), limits=Limits()))
+    finally:
+        sandbox.close()
+    assert result.outcome is Outcome.PASSED, (result.error, result.stderr)
+    assert result.stdout.strip() == warm.attrs["Config"]["Hostname"]
+    assert code.killed_by is KilledBy.MEMORY  # the next warm container kept the pool's limit
 
 
 def test_a_pool_container_that_died_while_idle_is_replaced_not_blamed(
