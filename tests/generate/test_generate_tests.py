@@ -386,6 +386,55 @@ def test_a_class_without_an_init_is_made_as_its_base_in_the_module_is(tmp_path: 
     assert result.outcome.passed == result.outcome.written > 0
 
 
+FIELDS = """\
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
+
+
+@dataclass
+class Point:
+    x: int
+    y: int = 0
+    origin: ClassVar[str] = "0,0"
+    seen: list = field(default_factory=list, init=False)
+
+    def norm1(self) -> int:
+        return abs(self.x) + abs(self.y)
+
+
+@dataclass(kw_only=True)
+class Box:
+    width: int
+    height: int
+
+    def area(self) -> int:
+        return self.width * self.height
+
+
+class Pair(NamedTuple):
+    left: str
+    right: str
+
+    def joined(self, sep: str) -> str:
+        return self.left + sep + self.right
+"""
+
+
+def test_a_class_made_from_its_fields_is_made_with_them(tmp_path: Path) -> None:
+    # Dataclasses and NamedTuples have no __init__ in their text: made with no arguments,
+    # each method's tests were a skipped skeleton.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "calc"\n')
+    (tmp_path / "shapes.py").write_text(FIELDS)
+    result = generate(tmp_path, "shapes.py")
+    text = result.generation.change.new_text
+
+    assert "@pytest.mark.skip(" not in text, text
+    assert re.search(r"Point\(-?\d+, -?\d+\)\.norm1\(\)", text), text  # not origin, not seen
+    assert re.search(r"Box\(width=-?\d+, height=-?\d+\)\.area\(\)", text), text
+    assert re.search(r"Pair\(\"[^\"]*\", \"[^\"]*\"\)\.joined\(sep\)", text), text
+    assert result.outcome.passed == result.outcome.written > 0
+
+
 def test_a_parameter_named_like_a_builtin_does_not_hide_it_in_the_test(tmp_path: Path) -> None:
     # attrs' attrib(repr=..., hash=..., type=...): the test's own names must not shadow
     # the builtins (pylint's redefined-builtin fails the gate's lint check on them).

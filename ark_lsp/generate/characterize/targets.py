@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ark_lsp.generate.naming import last_name
 from ark_lsp.generate.signatures import signature_of
-from ark_lsp.models import Signature
+from ark_lsp.models import Parameter, ParameterKind, Signature
 
 
 @dataclass(frozen=True)
@@ -101,19 +101,90 @@ def _constructor(
 ) -> Signature | None:
     """The parameters a class's ``__init__`` takes after ``self``; None if it has none.
 
-    Without one of its own, the ``__init__`` of its first base that the
-    module defines and that has one (``class Words(Parser): ...``).
+    Without one of its own, the one its fields make (a dataclass, a
+    ``NamedTuple``, a pydantic model), else the ``__init__`` of its first
+    base that the module defines and that has one (``class Words(Parser): ...``).
     """
     for item in node.body:
         if isinstance(item, ast.FunctionDef) and item.name == "__init__" and item.args.args:
             signature = signature_of(item.args, None)
             return Signature(signature.parameters[1:], None)
+    fields = _fields(node, classes, seen)
+    if fields is not None:
+        return Signature(tuple(fields), None)
     for base in node.bases:
         if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
             inherited = _constructor(classes[base.id], classes, seen | {node.name})
             if inherited is not None:
                 return inherited
     return None
+
+
+_FIELD_DECORATORS = frozenset({"dataclass", "define", "frozen", "mutable"})
+"""Decorators that make ``__init__`` from the class's annotated fields: dataclasses', attrs'."""
+_FIELD_BASES = {
+    "NamedTuple": ParameterKind.POSITIONAL_OR_KEYWORD,
+    "BaseModel": ParameterKind.KEYWORD_ONLY,
+}
+"""Bases that do the same, and how the fields are passed (a pydantic model's by keyword)."""
+
+
+def _fields(
+    node: ast.ClassDef, classes: Mapping[str, ast.ClassDef], seen: frozenset[str]
+) -> list[Parameter] | None:
+    """The parameters the generated ``__init__`` of a class with fields takes; None for others.
+
+    The annotated names of its body in order (not ``ClassVar``, not a
+    ``field(init=False)``), after those of a base in the module that has fields.
+    """
+    kind = next((_FIELD_BASES[n] for b in node.bases if (n := last_name(b)) in _FIELD_BASES), None)
+    for decorator in node.decorator_list:
+        called = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if last_name(called) in _FIELD_DECORATORS:
+            keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+            by_keyword = any(_is_true(k.value) for k in keywords if k.arg == "kw_only")
+            kind = ParameterKind.KEYWORD_ONLY if by_keyword else ParameterKind.POSITIONAL_OR_KEYWORD
+    if kind is None:
+        return None
+    inherited: list[Parameter] = []
+    for base in node.bases:
+        if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+            inherited = _fields(classes[base.id], classes, seen | {node.name}) or []
+            break
+    own = [
+        Parameter(
+            item.target.id,
+            kind,
+            ast.unparse(item.annotation),
+            ast.unparse(item.value) if item.value is not None else None,
+        )
+        for item in node.body
+        if isinstance(item, ast.AnnAssign)
+        and isinstance(item.target, ast.Name)
+        and not _CLASS_VARIABLE.match(ast.unparse(item.annotation))
+        and not _left_out_of_init(item.value)
+    ]
+    names = {parameter.name for parameter in own}
+    return [p for p in inherited if p.name not in names] + own
+
+
+_CLASS_VARIABLE = re.compile(r"(typing\.)?ClassVar\b")
+
+
+def _is_true(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is True
+
+
+def _left_out_of_init(value: ast.expr | None) -> bool:
+    """Whether a field's value is ``field(init=False)`` (or attrs' ``field(init=False)``)."""
+    return (
+        isinstance(value, ast.Call)
+        and last_name(value.func) in ("field", "attrib", "ib")
+        and any(
+            k.arg == "init" and isinstance(k.value, ast.Constant) and k.value.value is False
+            for k in value.keywords
+        )
+    )
 
 
 def _target(
