@@ -215,9 +215,9 @@ def pylint_config(base: Path) -> str:
     options = _base_pylint_options(base)
     disabled = [word for word in options.get("disable", "").split(",") if word]
     options["disable"] = ",".join(dict.fromkeys([*disabled, *_PYLINT_OFF]))
-    enabled = [w for w in options.get("enable", "").split(",") if w and w not in _PYLINT_OFF]
     if "enable" in options:
-        options["enable"] = ",".join(enabled)
+        enabled = options["enable"].split(",")
+        options["enable"] = ",".join(w for w in enabled if w and w not in _PYLINT_OFF)
     parser = configparser.ConfigParser(interpolation=None)
     parser["MAIN"] = {**options, **_PYLINT_FORCED}
     return _ini_text(parser)

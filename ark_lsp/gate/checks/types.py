@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -247,6 +248,7 @@ def mypy_errors(
     records, blocked = _records(output)
     touched = set(files)
     sources = TreeSources(tree) if identify else None
+    unseen = functools.cache(functools.partial(_unseen_decorator_lines, tree))
     findings = []
     for record in records:
         path = _relative(tree, str(record.get("file", "")))
@@ -255,7 +257,7 @@ def mypy_errors(
         line = tool_line(record.get("line"))
         code = str(record.get("code") or "misc")
         message = str(record.get("message", ""))
-        if code == "untyped-decorator" and _decorator_unseen(tree, path, line):
+        if code == "untyped-decorator" and line in unseen(path):
             continue
         symbol, identity = sources.locate(path, line, code, message) if sources else ("", "")
         column, end_line, end_column = tool_place(
@@ -271,8 +273,8 @@ def mypy_errors(
     return findings, blocked
 
 
-def _decorator_unseen(tree: Path, relative: str, line: int) -> bool:
-    """Whether the decorator at ``line`` comes from a package mypy is not shown here.
+def _unseen_decorator_lines(tree: Path, relative: str) -> frozenset[int]:
+    """The lines of the file's decorators that come from a package mypy is not shown here.
 
     mypy sees no ``site-packages``: a third-party decorator (``@pytest.mark.parametrize``,
     ``@given(...)``) is ``Any`` to it, and under ``disallow_untyped_decorators``
@@ -281,31 +283,31 @@ def _decorator_unseen(tree: Path, relative: str, line: int) -> bool:
     try:
         module = ast.parse(read_text(tree, relative) or "")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(module):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for decorator in node.decorator_list:
+            root = decorator.func if isinstance(decorator, ast.Call) else decorator
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and _third_party(tree, _imported_from(module, root.id)):
+                lines.update(
+                    range(decorator.lineno, (decorator.end_lineno or decorator.lineno) + 1)
+                )
+    return frozenset(lines)
+
+
+def _third_party(tree: Path, source: str | None) -> bool:
+    """Whether the module an import names is neither the standard library's nor the tree's."""
+    top = (source or "").partition(".")[0]
+    if not top or top in sys.stdlib_module_names:
         return False
-    decorator = next(
-        (
-            d
-            for node in ast.walk(module)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-            for d in node.decorator_list
-            if d.lineno <= line <= (d.end_lineno or d.lineno)
-        ),
-        None,
-    )
-    root = decorator.func if isinstance(decorator, ast.Call) else decorator
-    while isinstance(root, ast.Attribute):
-        root = root.value
-    if not isinstance(root, ast.Name):
-        return False
-    source = _imported_from(module, root.id)
-    if source is None:
-        return False
-    top = source.partition(".")[0]
-    own = any(
+    return not any(
         (tree / folder / top).is_dir() or (tree / folder / f"{top}.py").is_file()
         for folder in (".", "src")
     )
-    return bool(top) and top not in sys.stdlib_module_names and not own
 
 
 def _imported_from(module: ast.Module, name: str) -> str | None:

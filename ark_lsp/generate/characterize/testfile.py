@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import functools
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -240,8 +241,13 @@ def _within_module(name: str, module: str) -> bool:
     return name == module or name.startswith(f"{module}.")
 
 
+@functools.lru_cache(maxsize=4)
 def _tree(text: str | None) -> ast.Module | None:
-    """The test file's tree; None for a file that is empty, absent or does not parse."""
+    """The test file's tree; None for a file that is empty, absent or does not parse.
+
+    Cached (a tree not to change): one generation reads the same file for
+    its tests, its bindings, its locals and its imports.
+    """
     if not text:
         return None
     try:
