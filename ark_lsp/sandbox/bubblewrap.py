@@ -2,9 +2,11 @@
 
 A run sees a private, read-only view of only what it needs (``/usr``, the
 interpreter's prefix, the virtual environment ARK runs from) and its scratch
-folder, writable, at :data:`WORK_CANDIDATES`' first free path. Its ``/etc``
+folder, writable, at the workspace's own path (or :data:`WORK_CANDIDATES`'
+first free one: see :func:`work_folder`). Its ``/etc``
 is ARK's (a loopback ``localhost``, a name for its uid), nothing of the
-host's; it has no ``/home``, ``/root``, workspace, docker socket or ``/sys``; its
+host's; it has no ``/home`` or ``/root`` (but the folders on the copy's way),
+no workspace (a copy in its place), docker socket or ``/sys``; its
 ``/proc`` is its own pid namespace's, with ``/proc/sys`` read-only; it runs
 as uid and gid 65534 in new user, pid, ipc, uts, cgroup and (unless
 ``network``) network namespaces, with no capabilities and no further user
@@ -48,7 +50,7 @@ SANDBOX_UID = 65534
 """The run's uid and gid, inside the sandbox and, when ARK is root, on the host (nobody)."""
 
 WORK_CANDIDATES = ("/work", "/sandbox/work", "/ark-sandbox/work")
-"""Where the run's files appear: docker's ``/work`` unless a read-only path lies there."""
+"""Where the run's files appear when the workspace's own path cannot hold them."""
 
 SLIRP_DNS = "10.0.2.3"
 NS_GET_USERNS = 0xB701
@@ -74,6 +76,32 @@ _ETC = {
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def work_folder(wanted: str | None, lent: Sequence[str]) -> str:
+    """Where a run's work folder appears: ``wanted``, the workspace's own path, if it can.
+
+    A workspace's virtual environment names the workspace by its path (an
+    editable install's ``.pth``, a console script's shebang): shown the copy
+    at that path, a run resolves them to the copy as it would outside. Not
+    where the path would cover a system folder or lie in one, or in a folder
+    lent read-only; a folder lent inside it (its ``.venv``) is bound over it.
+    Otherwise docker's ``/work``, unless something lent lies there.
+    """
+    if wanted and _may_hold_work(wanted, lent):
+        return wanted
+    return next(
+        c for c in WORK_CANDIDATES if not any(_inside(dest, c) or _inside(c, dest) for dest in lent)
+    )
+
+
+def _may_hold_work(path: str, lent: Sequence[str]) -> bool:
+    if not os.path.isabs(path) or os.path.normpath(path) != path:
+        return False
+    covered = ("/usr", "/etc", "/proc", "/dev", "/tmp", *_MERGED_USR)
+    return not any(_inside(system, path) for system in covered) and not any(
+        _inside(path, folder) for folder in ("/usr", "/etc", "/proc", "/dev", *lent)
+    )
 
 
 def python_paths(python: str) -> list[str]:
@@ -171,8 +199,12 @@ def plan(
     cgroup_enter: str | None = None,
     as_root: bool | None = None,
     network_fds: tuple[int, int] | None = None,
+    work_path: str | None = None,
 ) -> Plan:
     """The command line that runs ``command`` under bubblewrap, with ``scratch``'s folders.
+
+    The work folder appears at ``work_path`` (the workspace's own path) where
+    :func:`work_folder` allows it.
 
     ``scratch`` must hold ``work`` and ``tmp`` (made writable for the run by
     the caller) and ``etc``, the run's own ``/etc`` (:func:`prepare_scratch`).
@@ -191,11 +223,7 @@ def plan(
         lent.append((folder, folder))
     if network:
         lent += [(path, path) for path in _NETWORK_ETC if os.path.isdir(path)]
-    work = next(
-        c
-        for c in WORK_CANDIDATES
-        if not any(_inside(dest, c) or _inside(c, dest) for _, dest in lent)
-    )
+    work = work_folder(work_path, [dest for _, dest in lent])
     stage: list[Path] = []
     mounts: list[str] = []
     # /tmp first: what is lent may live under it (a clone in /tmp and its venv), and a
@@ -204,6 +232,8 @@ def plan(
     # The run's /etc is ARK's, read-only; what is lent of the host's (certificates) is
     # bound onto its folders below.
     words += ["--ro-bind", str(scratch / "etc"), "/etc"]
+    # The work folder before what is lent: a workspace's .venv lies inside its path.
+    words += ["--bind", str(scratch / "work"), work, "--chdir", work]
     for source, dest in lent:
         if root:
             # Root's private bind mount is what nobody's bubblewrap lends on.
@@ -215,7 +245,6 @@ def plan(
             )
             source = str(staged)
         words += ["--ro-bind", source, dest]
-    words += ["--bind", str(scratch / "work"), work, "--chdir", work]
     if network:
         assert network_fds is not None
         words += ["--info-fd", str(network_fds[0]), "--block-fd", str(network_fds[1])]
@@ -524,8 +553,8 @@ def refusal(problem: str) -> str:
     )
 
 
-def describe(*, network: bool, cgroup: bool, dropped: bool) -> str:
-    """What a bubblewrap run isolates, said plainly for every result."""
+def describe(*, network: bool, cgroup: bool, dropped: bool, work: str) -> str:
+    """What a bubblewrap run isolates, said plainly for every result; ``work`` is its folder."""
     who = (
         "uid 65534 inside and on the host"
         if dropped
@@ -535,8 +564,9 @@ def describe(*, network: bool, cgroup: bool, dropped: bool) -> str:
         f"local bubblewrap sandbox: runs as {who}, no capabilities, "
         "own user/pid/ipc/uts/cgroup namespaces",
         "sees only /usr, the Python installation and the run's virtual environment read-only "
-        "and its scratch folder writable (an /etc of ARK's, nothing of the host's; no /home, "
-        "/root, workspace, docker socket or /sys; /proc/sys read-only)",
+        f"and its scratch folder writable at {work} (an /etc of ARK's, nothing of the host's; "
+        "no /home, /root, workspace, docker socket or /sys but the way to the scratch folder; "
+        "/proc/sys read-only)",
         "its own network through slirp4netns, as asked: outbound connections and the host's "
         "outside addresses, not its loopback services or abstract sockets"
         if network

@@ -195,9 +195,10 @@ class DockerSandbox:
         nonce = new_nonce()
         archive = build_archive(request.files)
         env = {**SCRUBBED_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", **request.env}
+        work = MOUNTED_WORKSPACE if request.mount else WORKDIR
         payload = header(
             command=request.command,
-            cwd=MOUNTED_WORKSPACE if request.mount else WORKDIR,
+            cwd=work,
             env=env,
             timeout=request.limits.timeout,
             nonce=nonce,
@@ -211,7 +212,9 @@ class DockerSandbox:
         ending = box.drive(payload + archive, collector, deadline, cancelled)
 
         def result(outcome: Outcome, **fields: Any) -> RunResult:
-            return self._result(outcome, started_at, clock, collector=collector, **fields)
+            return self._result(
+                outcome, started_at, clock, collector=collector, work_folder=work, **fields
+            )
 
         if ending.reported:
             assert collector.report is not None

@@ -152,6 +152,8 @@ class _Launch:
     nonce: str
     network: bubblewrap.Network | None = None
     """The run's own network, connected once bubblewrap has started."""
+    work: str = ""
+    """Where the run sees its work folder."""
 
 
 class LocalSandbox:
@@ -165,13 +167,17 @@ class LocalSandbox:
         *,
         weak_isolation: bool = False,
         bwrap: str | None = None,
+        work_path: str | None = None,
     ) -> None:
         """Use ``python`` (default: ARK's own) for the agent and for ``python3`` commands.
 
         ``weak_isolation`` lets runs go on without bubblewrap; ``bwrap`` is
-        bubblewrap's path (default: found on ``PATH``).
+        bubblewrap's path (default: found on ``PATH``). ``work_path`` is the
+        workspace's own path, where bubblewrap runs see their work folder
+        when it can (see :func:`bubblewrap.work_folder`).
         """
         self.python = python or sys.executable
+        self.work_path = work_path
         self.weak_isolation = weak_isolation
         self.tools = bubblewrap.Tools.find(bwrap)
 
@@ -208,12 +214,14 @@ class LocalSandbox:
         note = REFUSED
         folder: Path | None = None
         group: cgroups.RunCgroup | None = None
+        work = ""
 
         def result(outcome: Outcome, **fields: Any) -> RunResult:
             return RunResult(
                 outcome=outcome,
                 backend=self.name,
                 isolation=note,
+                work_folder=work,
                 duration_ms=(time.perf_counter() - clock) * 1000,
                 started_at=started_at,
                 finished_at=utc_now(),
@@ -231,6 +239,7 @@ class LocalSandbox:
                     network=limits.network,
                     cgroup=group is not None,
                     dropped=os.geteuid() == 0,
+                    work=launch.work,
                 )
             else:
                 use_namespaces = namespaces_work(limits.network)
@@ -238,6 +247,7 @@ class LocalSandbox:
                 note = isolation_note(
                     limits, namespaces=use_namespaces, cgroup=group is not None, why=problem or ""
                 )
+            work = launch.work
             return self._run_in(folder, launch, request, group, cancel, result)
         except (OSError, ValueError) as error:
             return result(Outcome.ERROR, error=f"cannot prepare the local sandbox: {error}")
@@ -284,6 +294,7 @@ class LocalSandbox:
             cgroup_enter=group.enter_script() if group is not None else None,
             as_root=as_root,
             network_fds=network.fds if network else None,
+            work_path=self.work_path,
         )
         bubblewrap.prepare_scratch(folder, built, network=limits.network)
         # The agent unpacks the files as the run's own user, as in docker.
@@ -301,7 +312,7 @@ class LocalSandbox:
             collect=request.collect,
             rlimits=self._rlimits(limits, group is not None, uid),
         )
-        return _Launch(built.argv, head + archive, nonce, network)
+        return _Launch(built.argv, head + archive, nonce, network, built.work)
 
     def _weak(
         self,
@@ -332,7 +343,7 @@ class LocalSandbox:
         if use_namespaces:
             words += _unshare_words(limits.network)
         words += [self.python, "-I", "-c", agent_source()]
-        return _Launch(words, head, nonce)
+        return _Launch(words, head, nonce, work=str(work))
 
     def _run_in(
         self,

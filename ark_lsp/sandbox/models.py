@@ -140,6 +140,8 @@ class RunResult:
     """The ``collect``-ed files that existed after the run (only those, each capped)."""
     notes: tuple[str, ...] = ()
     """What the user should know about the run's input: files the workspace copy left out."""
+    work_folder: str = ""
+    """Where the run saw its work folder, which the paths it printed begin with ("" unrun)."""
     started_at: str = ""
     finished_at: str = ""
     execution_id: int | None = None

@@ -235,16 +235,19 @@ def _first_error(text: str) -> str:
     return clean(found.group("text"), 300) if found else ""
 
 
-def _work_relative(path: str) -> str:
+def _work_relative(path: str, work_folder: str) -> str:
     """A path pytest printed in the sandbox, shown relative to the work folder when it can be."""
-    for folder in ("/work/", "/workspace/", "/sandbox/work/", "/ark-sandbox/work/"):
-        if path.startswith(folder):
-            return path[len(folder) :]
+    if work_folder and path.startswith(work_folder.rstrip("/") + "/"):
+        return path[len(work_folder.rstrip("/")) + 1 :]
     return PurePosixPath(path).name
 
 
 def setup_problem(
-    exit_code: int | None, cases: Collection[PytestCase], stdout: str, stderr: str
+    exit_code: int | None,
+    cases: Collection[PytestCase],
+    stdout: str,
+    stderr: str,
+    work_folder: str = "",
 ) -> str | None:
     """Why a pytest run is not a test result at all, or ``None`` when it is one.
 
@@ -252,7 +255,8 @@ def setup_problem(
     pytest in the sandbox, no tests found: each is said with its cause
     (the exception pytest printed), so that it is never shown as a count of
     tests passed. A run killed by a limit (no exit code) is the limit's to
-    report.
+    report. A path is shown relative to ``work_folder``, where the run saw
+    its files.
     """
     output = f"{stdout}\n{stderr}"
     if exit_code is None or (exit_code in (0, 1) and cases):
@@ -269,7 +273,7 @@ def setup_problem(
     conftest = _CONFTEST.search(output)
     if conftest:
         cause = _first_error(output[conftest.end() :])
-        path = _work_relative(conftest.group("path"))
+        path = _work_relative(conftest.group("path"), work_folder)
         return f"{path} cannot be imported: {cause}" if cause else f"{path} cannot be imported"
     if exit_code in (0, 1):
         return f"pytest ended with exit code {exit_code} and reported no test"

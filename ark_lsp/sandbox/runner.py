@@ -215,7 +215,9 @@ class SandboxRunner:
             if self._sandbox is None and environment is not None:
                 if choice.name == "local":
                     self._sandbox = LocalSandbox(
-                        environment.python, weak_isolation=self.settings.sandbox.weak_isolation
+                        environment.python,
+                        weak_isolation=self.settings.sandbox.weak_isolation,
+                        work_path=str(self.workspace),
                     )
                 elif choice.engine is not None and environment.image is not None:
                     self._sandbox = DockerSandbox(
@@ -365,7 +367,7 @@ class SandboxRunner:
         # A run a limit ended (pytest killed when it ran out of memory) is the limit's to
         # report, as a timeout is: not a suite that could not be run.
         problem = (
-            setup_problem(result.exit_code, cases, result.stdout, result.stderr)
+            setup_problem(result.exit_code, cases, result.stdout, result.stderr, result.work_folder)
             if result.outcome in (Outcome.PASSED, Outcome.FAILED)
             and result.killed_by is KilledBy.NONE
             else None

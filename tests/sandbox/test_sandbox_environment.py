@@ -239,3 +239,40 @@ def test_the_local_backend_runs_in_the_workspaces_venv_once_trusted(
     assert tested.returncode == 4
     assert "pytest is not installed in the sandbox's Python" in tested.stderr
     assert f"{six_project}/.venv/bin/python -m pip install pytest" in tested.stderr
+
+
+@pytest.mark.slow
+def test_a_project_installed_in_its_venv_in_editable_mode_imports_the_runs_copy(
+    tmp_path: Path,
+) -> None:
+    # An editable install's .pth names the workspace by its path; a subprocess that reads no
+    # PYTHONPATH (mypy, the project's console scripts) finds the project only through it.
+    project = write(
+        tmp_path / "project",
+        {
+            "pyproject.toml": pyproject("editable"),
+            "src/editable/__init__.py": "WHERE = 'workspace'\n",
+            "show.py": textwrap.dedent(
+                """\
+                import subprocess, sys
+                from pathlib import Path
+
+                Path("src/editable/__init__.py").write_text("WHERE = 'the run'\\n")
+                code = "import editable; print(editable.WHERE, editable.__file__)"
+                print(subprocess.run([sys.executable, "-I", "-c", code], text=True,
+                                     capture_output=True).stdout, end="")
+                """
+            ),
+        },
+    )
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", ".venv"], cwd=project, check=True
+    )
+    (site,) = (project / ".venv" / "lib").glob("python3*/site-packages")
+    (site / "__editable__.editable-0.1.pth").write_text(f"{project / 'src'}\n")
+    ark("trust", cwd=project)
+
+    shown = ark("run", "show.py", "--backend", "local", cwd=project).stdout
+
+    assert shown == f"the run {project}/src/editable/__init__.py\n"
+    assert (project / "src" / "editable" / "__init__.py").read_text() == "WHERE = 'workspace'\n"

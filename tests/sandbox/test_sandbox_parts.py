@@ -23,6 +23,7 @@ from ark_lsp.sandbox import (
     record_run,
     scratch,
 )
+from ark_lsp.sandbox.bubblewrap import work_folder
 from ark_lsp.sandbox.channel import MARKER, OutputCollector
 from ark_lsp.sandbox.image import candidates
 from ark_lsp.sandbox.limit_settings import LIMIT_SETTINGS, editor_setting
@@ -303,3 +304,24 @@ def test_only_scratch_folders_whose_owner_is_gone_are_swept(
     removed = scratch.sweep(force=True)
     assert str(stale) in removed and not stale.exists()
     assert mine.is_dir() and older_ark.is_dir() and planted.is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("workspace", "lent", "shown_at"),
+    [
+        pytest.param("/home/ada/shop", [], "/home/ada/shop", id="its-own-path"),
+        pytest.param("/tmp/clone", ["/tmp/clone/.venv"], "/tmp/clone", id="its-venv-inside"),
+        pytest.param("/", [], "/work", id="the-root-would-cover-all"),
+        pytest.param("/tmp", [], "/work", id="the-runs-own-tmp"),
+        pytest.param("/usr/src/shop", [], "/work", id="inside-usr"),
+        pytest.param("/opt/py/shop", ["/opt/py"], "/work", id="inside-a-lent-folder"),
+        pytest.param("shop", [], "/work", id="not-absolute"),
+        pytest.param("/home/ada/../shop", [], "/work", id="not-normal"),
+        pytest.param(None, [], "/work", id="no-workspace"),
+        pytest.param("/usr/src/shop", ["/work"], "/sandbox/work", id="work-lent"),
+    ],
+)
+def test_a_local_run_sees_its_work_folder_at_the_workspaces_path_where_it_can(
+    workspace: str | None, lent: list[str], shown_at: str
+) -> None:
+    assert work_folder(workspace, lent) == shown_at

@@ -124,7 +124,7 @@ def not_run(result: RunResult, test_path: str) -> str | None:
             "the sandbox's time limit ended the run before any test reported "
             "(raise it with --timeout or [tool.ark.sandbox] timeout)"
         )
-    return setup_problem(result.exit_code, cases, result.stdout, result.stderr)
+    return setup_problem(result.exit_code, cases, result.stdout, result.stderr, result.work_folder)
 
 
 def failed_rows(report: bytes) -> list[tuple[str, int]]:
