@@ -67,7 +67,9 @@ import jinja2.sandbox
 from jinja2.exceptions import SecurityError
 
 from ark_lsp.config import WORKSPACE_TEMPLATES
+from ark_lsp.gate.checks.tool_config import BLACK_LINE_LENGTH, line_length
 from ark_lsp.generate.style import Style
+from ark_lsp.generate.wrapping import wrap_long_lines
 
 TEMPLATE_NAMES = ("function.py.j2", "class.py.j2", "module.py.j2", "test.py.j2")
 
@@ -163,8 +165,15 @@ class Templates:
                 return str(candidate)
         return "builtin"
 
+    def line_length(self) -> int:
+        """The workspace's line length (its formatter's), where rendered lines are split."""
+        return line_length(self.root) if self.root is not None else BLACK_LINE_LENGTH
+
     def render(self, name: str, context: Mapping[str, Any], style: Style) -> Rendered:
         """Render template ``name`` and check that the output is Python.
+
+        A line longer than :meth:`line_length` is split at its brackets
+        (see :mod:`ark_lsp.generate.wrapping`).
 
         ``style`` is available to the template as ``style`` and through the
         ``quoted`` filter (a string literal in the file's quote style).
@@ -175,7 +184,7 @@ class Templates:
         else:
             assert self.root is not None
             text = _WORKER.render(self.root, name, origin, context, style)
-        text = _tidy(text)
+        text = wrap_long_lines(_tidy(text), self.line_length(), style.indent)
         check_python(text, name, origin)
         return Rendered(text=text, template=name, origin=origin)
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ark_lsp.gate.checks.tool_config import annotations_required, mypy_config, pylint_config
+from ark_lsp.gate.checks.tool_config import (
+    annotations_required,
+    line_length,
+    mypy_config,
+    pylint_config,
+)
 
 
 def sections(text: str) -> dict[str, dict[str, str]]:
@@ -195,3 +200,31 @@ def test_pylint_reads_pyproject_tables_and_only_the_pylint_sections_of_setup_cfg
             **PYLINT_FORCED,
         }
     }
+
+
+@pytest.mark.parametrize(
+    ("files", "length"),
+    [
+        pytest.param({}, 88, id="blacks-when-none-is-set"),
+        pytest.param({"pyproject.toml": "[tool.ruff]\nline-length = 79\n"}, 79, id="ruff"),
+        pytest.param({"ruff.toml": "line-length = 100\n"}, 100, id="ruff-toml"),
+        pytest.param(
+            {
+                "pyproject.toml": "[tool.black]\nline-length = 120\n",
+                ".ruff.toml": "line-length = 99\n",
+            },
+            99,
+            id="ruff-before-black",
+        ),
+        pytest.param({"setup.cfg": "[flake8]\nmax-line-length = 110\n"}, 110, id="flake8"),
+        pytest.param({"tox.ini": "[pylint.format]\nmax-line-length = 90\n"}, 90, id="pylint"),
+        pytest.param({"pyproject.toml": "[tool.ruff]\nline-length = '5'\n"}, 88, id="implausible"),
+        pytest.param({"pyproject.toml": "[tool.ruff\n"}, 88, id="malformed"),
+    ],
+)
+def test_the_line_length_is_the_projects_formatters(
+    tmp_path: Path, files: dict[str, str], length: int
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert line_length(tmp_path) == length

@@ -804,3 +804,41 @@ def test_two_targets_of_one_test_name_get_two_tests(tmp_path: Path) -> None:
     text = result.generation.change.new_text
     assert "def test_box_area(" in text and "def test_box_area_2(" in text
     assert result.outcome.passed == result.outcome.written > 0
+
+
+WIDE = """\
+def blend(first_colour, second_colour, ratio=0.5, gamma_correction=2, clamp_output=True,
+          rounding_digits=3, alpha_first=1, alpha_second=1, premultiplied=False):
+    mixed = first_colour * (1 - ratio) + second_colour * ratio
+    if clamp_output:
+        mixed = max(0, min(255, mixed))
+    return round(mixed * alpha_first * alpha_second, rounding_digits) + (
+        gamma_correction if premultiplied else 0
+    )
+"""
+
+
+def test_long_rows_signatures_and_calls_are_split_at_the_projects_line_length(
+    tmp_path: Path,
+) -> None:
+    # attrs' attrs() takes 24 parameters: its rows ran to 300 characters on one line.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "paint"\n\n[tool.ruff]\nline-length = 79\n'
+    )
+    (tmp_path / "paint_with_a_long_module_name_for_its_docstring.py").write_text(WIDE)
+
+    result = generate(tmp_path, "paint_with_a_long_module_name_for_its_docstring.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert max(len(line) for line in text.splitlines()) <= 79, text
+    assert result.outcome.passed == result.outcome.written > 10
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout

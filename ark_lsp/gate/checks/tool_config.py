@@ -266,6 +266,37 @@ def _pylint_options(items: Iterable[tuple[str, Any]]) -> dict[str, str]:
     return options
 
 
+# --- line length --------------------------------------------------------------------------------
+
+BLACK_LINE_LENGTH = 88
+
+
+def line_length(tree: Path) -> int:
+    """The line length ``tree``'s formatter or linter holds its code to; black's 88 if none.
+
+    ruff's ``line-length`` (``pyproject.toml``, ``ruff.toml``, ``.ruff.toml``),
+    black's, flake8's ``max-line-length`` (``.flake8``, ``setup.cfg``,
+    ``tox.ini``), then pylint's, the first that is set.
+    """
+    pyproject = toml_tables(tree, "pyproject.toml")
+    found = _length(tool_table(pyproject, "ruff"), "line-length")
+    for name in ("ruff.toml", ".ruff.toml"):
+        found = found or _length(toml_tables(tree, name), "line-length")
+    found = found or _length(tool_table(pyproject, "black"), "line-length")
+    for name in (".flake8", "setup.cfg", "tox.ini"):
+        if not found and (parser := ini_sections(tree, name)) and parser.has_section("flake8"):
+            found = _length(dict(parser["flake8"]), "max-line-length")
+    found = found or _length(_base_pylint_options(tree), "max-line-length")
+    return found or BLACK_LINE_LENGTH
+
+
+def _length(table: object, key: str) -> int | None:
+    """A line length from a table, when it is a plausible one."""
+    value = table.get(key) if isinstance(table, dict) else None
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    return int(text) if re.fullmatch(r"\d{2,3}", text) and int(text) >= 40 else None
+
+
 # --- values -------------------------------------------------------------------------------------
 
 
