@@ -842,3 +842,48 @@ def test_long_rows_signatures_and_calls_are_split_at_the_projects_line_length(
         check=False,
     )
     assert formatted.returncode == 0, formatted.stdout
+
+
+PROPERTIES = """\
+import functools
+
+
+class Temperature:
+    def __init__(self, celsius):
+        self._celsius = celsius
+
+    @property
+    def fahrenheit(self):
+        return self._celsius * 9 / 5 + 32
+
+    @fahrenheit.setter
+    def fahrenheit(self, value):
+        self._celsius = (value - 32) * 5 / 9
+
+    @fahrenheit.deleter
+    def fahrenheit(self):
+        del self._celsius
+
+    @functools.cached_property
+    def kelvin(self):
+        return self._celsius + 273.15
+"""
+
+
+def test_a_property_is_read_on_an_instance_and_its_setter_left_alone(tmp_path: Path) -> None:
+    # rich's ColorTriplet has only properties: it "had no public function or method to test".
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "weather"\n')
+    (tmp_path / "weather.py").write_text(PROPERTIES)
+
+    result = generate(tmp_path, "weather.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert result.outcome.targets == ("Temperature.fahrenheit", "Temperature.kelvin")
+    assert re.search(r"assert Temperature\(-?[\d.]+\)\.fahrenheit == expected", text), text
+    assert re.search(r"assert Temperature\(-?[\d.]+\)\.kelvin == expected", text), text
+    assert result.outcome.passed == result.outcome.written == 2
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+    # A change of behaviour is caught.
+    (tmp_path / "weather.py").write_text(PROPERTIES.replace("* 9 / 5 + 32", "* 2 + 30"))
+    assert run_pytest(tmp_path, str(path)).returncode == 1

@@ -179,6 +179,9 @@ class Target:
     def function(self) -> Any:
         if self.binding == "method":
             return getattr(self.make_instance(), self.name)
+        if self.binding == "property":
+            make, name = self.make_instance, self.name
+            return lambda: getattr(make(), name)  # read as a call of nothing
         return getattr(self.owner, self.name)
 
     def call(self, values: "list[str]") -> "dict[str, Any]":
@@ -457,7 +460,7 @@ def main() -> None:
         report["targets"][order["qualname"]] = entry
         try:
             target = Target(module, order)
-            if target.binding == "method":
+            if target.binding in ("method", "property"):
                 entry["construction"] = target.construct(order["constructions"])
         except BaseException as error:
             entry["problem"] = f"{type(error).__name__}: {error}"

@@ -289,12 +289,12 @@ def _read_entry(entry: object, target: Target, planned: Planned) -> _Read:
     cases = raw_cases if isinstance(raw_cases, list) else []
     read = _Read(dropped=max(0, len(cases) - MAX_OBSERVATIONS))
     construction = entry.get("construction") or ""
-    if target.binding == "method" and construction not in planned.constructions:
+    if target.on_instance and construction not in planned.constructions:
         # An instance made some other way than ARK asked: none of its calls can be written.
         read.problem = "the sandbox reported an instance made with arguments ARK did not give"
         read.dropped = len(cases)
         return read
-    read.construction = construction if target.binding == "method" else ""
+    read.construction = construction if target.on_instance else ""
     for raw in cases[:MAX_OBSERVATIONS]:
         observation = Observation.from_json(raw, planned)
         if observation is None:

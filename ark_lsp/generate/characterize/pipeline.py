@@ -234,7 +234,7 @@ def generate_tests(
     plans = []
     for target in targets:
         made = plan(target.signature, target.name, target.docstring, sites_of(target.name))
-        if target.binding == "method" and target.class_name:
+        if target.on_instance and target.class_name:
             owner = target.class_name
             made = dataclasses.replace(
                 made, constructions=constructions(target.constructor, owner, sites_of(owner))

@@ -148,8 +148,10 @@ def _call(target: Target, joined: str, imports: Imports, construction: str = "")
     else:
         outer, dot, inner = target.class_name.partition(".")
         named = imports.own(outer) + dot + inner
-        owner = f"{named}({construction})" if target.binding == "method" else named
-        call = f"{owner}.{target.name}({joined})"
+        owner = f"{named}({construction})" if target.on_instance else named
+        call = f"{owner}.{target.name}"
+        if target.binding != "property":
+            call += f"({joined})"
     if target.is_async:
         if "asyncio" not in imports.modules:
             imports.modules.append("asyncio")

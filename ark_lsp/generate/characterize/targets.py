@@ -1,4 +1,4 @@
-"""What tests can be generated for: a file's top-level functions and its classes' methods."""
+"""What tests can be generated for: a file's functions, its classes' methods and properties."""
 
 from __future__ import annotations
 
@@ -25,12 +25,18 @@ class Target:
     docstring: str | None = None
     class_name: str | None = None
     binding: str = "function"
-    """``function``, ``method`` (called on an instance), ``staticmethod`` or ``classmethod``."""
+    """``function``, ``method`` (called on an instance), ``property`` (read on one),
+    ``staticmethod`` or ``classmethod``."""
     is_async: bool = False
     depends_on: tuple[str, ...] = ()
     """What its results depend on besides its arguments: ``time``, ``random``, ``os.getcwd``."""
     constructor: Signature | None = None
     """For a method: the parameters of its class's own ``__init__``, without ``self``."""
+
+    @property
+    def on_instance(self) -> bool:
+        """Whether it is called (or read) on an instance of its class, made first."""
+        return self.binding in ("method", "property")
 
     @property
     def test_name(self) -> str:
@@ -88,7 +94,9 @@ def _depends_on(node: ast.AST, bound: dict[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-_SKIPPED_DECORATORS = frozenset({"property", "cached_property", "abstractmethod", "overload"})
+_SKIPPED_DECORATORS = frozenset({"abstractmethod", "overload", "setter", "deleter", "getter"})
+"""Nothing to run (an abstract method, an overload), or a property's other parts."""
+_PROPERTIES = frozenset({"property", "cached_property"})
 
 
 def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -195,18 +203,23 @@ def _target(
 ) -> Target | None:
     class_name = owner.name if owner else None
     decorators = _decorator_names(node)
-    if decorators & _SKIPPED_DECORATORS or any(d.endswith("setter") for d in decorators):
+    if decorators & _SKIPPED_DECORATORS:
         return None
     signature = signature_of(node.args, node.returns)
     binding = "function"
     if class_name is not None:
         if "staticmethod" in decorators:
             binding = "staticmethod"
+        elif decorators & _PROPERTIES:
+            binding = "property"
+            signature = Signature((), signature.returns)
         else:
             binding = "classmethod" if "classmethod" in decorators else "method"
             if not signature.parameters:
                 return None  # no self: not callable as a method
             signature = Signature(signature.parameters[1:], signature.returns)
+    elif decorators & _PROPERTIES:
+        return None
     return Target(
         name=node.name,
         qualname=f"{class_name}.{node.name}" if class_name else node.name,
@@ -217,7 +230,9 @@ def _target(
         binding=binding,
         is_async=isinstance(node, ast.AsyncFunctionDef),
         depends_on=_depends_on(node, bound),
-        constructor=_constructor(owner, classes) if owner and binding == "method" else None,
+        constructor=_constructor(owner, classes)
+        if owner and binding in ("method", "property")
+        else None,
     )
 
 
@@ -226,7 +241,7 @@ def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
 
 
 def find_targets(text: str, name: str | None = None) -> list[Target]:
-    """The public functions and methods of public classes in ``text`` (or the one called ``name``).
+    """The public functions, methods and properties of public classes in ``text`` (or ``name``).
 
     ``name`` may be ``function``, ``Class.method`` or ``Class`` (its methods);
     a named private function is found too.
