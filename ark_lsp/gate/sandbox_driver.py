@@ -375,6 +375,17 @@ def _warm() -> bool:
         import pytest  # noqa: F401
     except ImportError:
         return False
+    if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):  # else pytest loads none
+        _import_installed_plugins()
+    here = os.getcwd() + os.sep
+    return not any(
+        (getattr(module, "__file__", None) or "").startswith(here)
+        for name, module in list(sys.modules.items())
+        if name != "__main__"  # this driver
+    )
+
+
+def _import_installed_plugins() -> None:
     with contextlib.suppress(Exception):
         from importlib.metadata import entry_points
 
@@ -387,12 +398,6 @@ def _warm() -> bool:
         for plugin in plugins:
             with contextlib.suppress(Exception):
                 plugin.load()
-    here = os.getcwd() + os.sep
-    return not any(
-        (getattr(module, "__file__", None) or "").startswith(here)
-        for name, module in list(sys.modules.items())
-        if name != "__main__"  # this driver
-    )
 
 
 def _splice(original: bytes, first: int, last: int, text: str) -> bytes:

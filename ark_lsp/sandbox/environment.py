@@ -13,7 +13,8 @@
   trusted: an untrusted repository's ``.venv/bin/python`` could be a link
   that would make bubblewrap lend a folder of the host), else ARK's own
   Python. It is lent read-only to the bubblewrap run; ARK installs nothing
-  into it.
+  into it. Runs on ARK's own Python load no pytest plugin installed
+  beside ARK (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``).
 
 A project with a ``src/`` layout gets ``PYTHONPATH=src`` in every run, as
 an installed package would be importable.
@@ -21,6 +22,7 @@ an installed package would be importable.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -281,7 +283,12 @@ def local_environment(
             f"ARK's own Python: the workspace's {untrusted_venv}/ is used once you trust the "
             "workspace (`ark trust`)"
         )
-    return found(Path(ark_python), "python", why)
+    arks = found(Path(ark_python), "python", why)
+    # The pytest plugins installed beside ARK are no part of the workspace's suite: click's
+    # `filterwarnings = error` made one's deprecation warning an internal error of pytest.
+    return dataclasses.replace(
+        arks, variables={**arks.variables, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    )
 
 
 __all__ = [

@@ -276,3 +276,25 @@ def test_a_project_installed_in_its_venv_in_editable_mode_imports_the_runs_copy(
 
     assert shown == f"the run {project}/src/editable/__init__.py\n"
     assert (project / "src" / "editable" / "__init__.py").read_text() == "WHERE = 'workspace'\n"
+
+
+@pytest.mark.slow
+def test_on_arks_own_python_the_suite_gets_none_of_the_plugins_installed_beside_ark(
+    tmp_path: Path,
+) -> None:
+    # click sets filterwarnings = error: pytest-asyncio, installed beside ARK for its own
+    # tests, warned as pytest started, and the suite ended in pytest's internal error.
+    project = write(
+        tmp_path,
+        {
+            "pyproject.toml": pyproject("strict")
+            + '\n[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n',
+            "tests/test_alone.py": "import sys\n\n\ndef test_alone():\n"
+            "    assert 'pytest_asyncio' not in sys.modules\n",
+        },
+    )
+
+    tested = ark("test", "--backend", "local", cwd=project, check=False)
+
+    assert tested.returncode == 0, tested.stderr
+    assert "1 passed, 0 failed" in tested.stdout
