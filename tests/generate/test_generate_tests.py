@@ -887,3 +887,25 @@ def test_a_property_is_read_on_an_instance_and_its_setter_left_alone(tmp_path: P
     # A change of behaviour is caught.
     (tmp_path / "weather.py").write_text(PROPERTIES.replace("* 9 / 5 + 32", "* 2 + 30"))
     assert run_pytest(tmp_path, str(path)).returncode == 1
+
+
+def test_a_test_named_for_a_longer_name_tests_that_one_not_its_prefix(tmp_path: Path) -> None:
+    # click's test_help_formatter_write_text tests HelpFormatter.write_text: write was left
+    # alone as if it tested HelpFormatter.write too.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (tmp_path / "shop.py").write_text(
+        "def total(prices):\n    return sum(prices)\n\n\n"
+        "def total_price(prices, tax):\n    return sum(prices) * (1 + tax)\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_shop.py").write_text(
+        "from shop import total_price\n\n\ndef test_total_price():\n"
+        "    assert total_price([1], 0) == 1\n"
+    )
+
+    everything = generate(tmp_path, "shop.py")
+    only_total = generate(tmp_path, "shop.py", name="total")
+
+    assert everything.outcome.already_tested == ("total_price (test_total_price)",)
+    assert everything.outcome.targets == ("total",)
+    assert only_total.outcome.targets == ("total",)

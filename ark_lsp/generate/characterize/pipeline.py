@@ -200,7 +200,8 @@ def generate_tests(
         raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
     old_text = read_text(root / test_path)
     existing = testfile.existing_tests(old_text)
-    already = [(t, testfile.tested_by(t, existing)) for t in targets]
+    stems = {t.test_name for t in find_targets(text)} | {t.test_name for t in targets}
+    already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
     skipped = tuple(f"{t.qualname} ({by})" for t, by in already if by)
     targets = [t for t, by in already if not by]
     if not targets:

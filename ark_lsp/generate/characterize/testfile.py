@@ -27,6 +27,7 @@ import configparser
 import functools
 import sys
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -322,11 +323,22 @@ def local_names(text: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def tested_by(target: Target, names: set[str]) -> str | None:
-    """The existing test that already covers ``target``, if any."""
-    stem = f"test_{target.test_name}"
+def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> str | None:
+    """The existing test that already covers ``target``, if any.
+
+    ``test_<stem>`` or ``test_<stem>_...``, unless another of the module's
+    ``stems`` names it more closely: ``test_help_formatter_write_text``
+    tests ``write_text``, not ``write``.
+    """
+    closer = [f"test_{other}" for other in stems if len(other) > len(target.test_name)]
+
+    def names_it(name: str, stem: str) -> bool:
+        return name == stem or name.startswith(f"{stem}_")
+
     for name in sorted(names):
-        if name == stem or name.startswith(f"{stem}_"):
+        if names_it(name, f"test_{target.test_name}") and not any(
+            names_it(name, other) for other in closer
+        ):
             return name
     camel = "Test" + "".join(part[:1].upper() + part[1:] for part in target.test_name.split("_"))
     if camel in names:
