@@ -909,3 +909,37 @@ def test_a_test_named_for_a_longer_name_tests_that_one_not_its_prefix(tmp_path: 
     assert everything.outcome.already_tested == ("total_price (test_total_price)",)
     assert everything.outcome.targets == ("total",)
     assert only_total.outcome.targets == ("total",)
+
+
+PRIVATE_TYPES = '''\
+import contextlib
+
+
+class _Token:
+    pass
+
+
+@contextlib.contextmanager
+def section(name):
+    yield name
+
+
+def token(name):
+    return _Token()
+'''
+
+
+def test_a_result_of_another_modules_private_class_is_named_by_its_public_base(
+    tmp_path: Path,
+) -> None:
+    # click's HelpFormatter.section: isinstance(..., contextlib._GeneratorContextManager)
+    # made pylint's protected-access fail the gate seven times.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "doc"\n')
+    (tmp_path / "doc.py").write_text(PRIVATE_TYPES)
+
+    text = generate(tmp_path, "doc.py").generation.change.new_text
+
+    assert "contextlib._GeneratorContextManager" not in text
+    assert "contextlib.AbstractContextManager" in text, text
+    assert "from doc import _Token, section, token" in text  # the module's own: imported
+    assert "isinstance(token(name), expected_type)" in text

@@ -68,13 +68,21 @@ def _resolve(module: Any, qualname: str) -> Any:
     return value
 
 
-def reference(cls: type) -> "dict[str, str] | None":
-    """The first class in ``cls``'s MRO a test can name by importing its module."""
+def reference(cls: type, own: str = "") -> "dict[str, str] | None":
+    """The first class in ``cls``'s MRO a test can name by importing its module.
+
+    Not a private one (``contextlib._GeneratorContextManager``): a test naming it
+    would reach into another module's privates. The module ``own`` (the
+    target's) may give one, which a test imports by its name.
+    """
     import builtins
 
     for klass in cls.__mro__:
         module, qualname = klass.__module__, klass.__qualname__
         if "<" in qualname or klass is object:
+            continue
+        private = any(part.startswith("_") for part in qualname.split("."))
+        if private and (module != own or "." in qualname):
             continue
         if module == "builtins":
             if getattr(builtins, qualname, None) is klass:
@@ -96,8 +104,8 @@ def _is_iterator(value: object) -> bool:
     )
 
 
-def observe(result: object) -> "dict[str, Any]":
-    """What a returned value looks like as test data."""
+def observe(result: object, own: str = "") -> "dict[str, Any]":
+    """What a returned value looks like as test data (``own``: see :func:`reference`)."""
     consumed = False
     if _is_iterator(result):
         items = list(itertools.islice(result, MAX_ITEMS + 1))  # type: ignore[call-overload]
@@ -117,7 +125,7 @@ def observe(result: object) -> "dict[str, Any]":
         same = False
     if same:
         return {"kind": "value", "text": text, "consumed": consumed}
-    named = reference(type(result))
+    named = reference(type(result), own)
     if named is None:
         return {"kind": "unwritable", "why": f"a {type(result).__name__}"}
     return {"kind": "type", "module": named["module"], "name": named["name"]}
@@ -248,7 +256,7 @@ class Target:
                         result = asyncio.run(result)
                     # A generator fails when it is consumed, not when it is called.
                     consuming = _is_iterator(result)
-                    observed = observe(result)
+                    observed = observe(result, self.module.__name__)
                 finally:
                     sys.settrace(None)
                     if timer:
@@ -256,7 +264,10 @@ class Target:
         except CallTimeout:
             return {"kind": "timeout"}
         except BaseException as error:  # the function's own failure is the observation
-            named = reference(type(error)) or {"module": "builtins", "name": "BaseException"}
+            named = reference(type(error), self.module.__name__) or {
+                "module": "builtins",
+                "name": "BaseException",
+            }
             return {
                 "kind": "raises",
                 "module": named["module"],
