@@ -80,11 +80,13 @@ def hide_trees(trees: Sequence[str]) -> None:
 def main(argv: Sequence[str]) -> None:
     """Hide the trees, then run the tool's module as ``python -m`` would, with its arguments.
 
-    ``argv`` is a JSON object, ``{"hide": [TREE...], "path": [FOLDER...],
-    "memory": BYTES, "background": BOOL}``, then the module and its arguments.
-    ``path`` holds folders to import from besides the interpreter's own
-    (``python -I`` drops ``PYTHONPATH``, where ARK's own environment may
-    keep the tools, as the VS Code extension's bundle does).
+    ``argv`` is a JSON object, ``{"hide": [TREE...], "first": [FOLDER...],
+    "path": [FOLDER...], "memory": BYTES, "background": BOOL}``, then the
+    module and its arguments. ``path`` holds folders to import from besides
+    the interpreter's own (``python -I`` drops ``PYTHONPATH``, where ARK's
+    own environment may keep the tools, as the VS Code extension's bundle
+    does); ``first`` folders of the trees put first on ``sys.path``, for the
+    tool's own reading of modules (the import system skips them).
     """
     spec, module, *arguments = argv
     where = json.loads(spec)
@@ -102,6 +104,9 @@ def main(argv: Sequence[str]) -> None:
             os.nice(19)
     hide_trees(where["hide"])
     sys.path.extend(folder for folder in where["path"] if folder not in sys.path)
+    # With a trailing separator: pylint takes a first entry that is the current folder
+    # (a flat project's root) for one Python put there, and drops it.
+    sys.path[:0] = [os.path.join(folder, "") for folder in where.get("first", [])]
     if importlib.util.find_spec(module) is None:
         sys.stderr.write(f"{module} is not installed for {sys.executable}\n")
         raise SystemExit(NOT_INSTALLED)

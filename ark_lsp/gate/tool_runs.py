@@ -89,10 +89,14 @@ def run_tool(
     memory: int = TOOL_MEMORY,
     background: bool = False,
     cancel: CancelCheck | None = None,
+    searched_first: Sequence[Path] = (),
 ) -> ToolOutput:
     """Run ``python -m module arguments files`` in ``tree``, the tree's code out of reach.
 
-    ``files`` are relative to ``tree``. The tool's heap is capped at
+    ``files`` are relative to ``tree``; ``searched_first`` are folders of
+    the tree put first on the tool's ``sys.path``, where a tool that reads
+    modules as text (astroid) finds the tree's own packages before an
+    installed copy of them; Python's imports still skip them. The tool's heap is capped at
     ``memory`` bytes; ``background`` runs it only on CPU time nothing
     else wants (Linux's ``SCHED_IDLE``). Raises :class:`ToolNotRun` when
     the interpreter cannot start or the module is not installed (both
@@ -101,6 +105,7 @@ def run_tool(
     """
     where = {
         "hide": [str(tree)],
+        "first": [str(folder) for folder in searched_first],
         "path": _inherited_path() if python == sys.executable else [],
         "memory": memory,
         "background": background,

@@ -235,7 +235,8 @@ class _Requirements:
         self.files[relative] = ("\n".join(kept) + "\n").encode("utf-8")
 
 
-def _src_layout(root: Path) -> bool:
+def src_layout(root: Path) -> bool:
+    """Whether ``root`` keeps its packages in ``src/``."""
     src = root / "src"
     if not src.is_dir() or src.is_symlink():
         return False
@@ -305,7 +306,7 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         lock=lock,
         project_extras=project_extras,
         project_name=name,
-        src_layout=_src_layout(root),
+        src_layout=src_layout(root),
         problems=tuple(problems),
     )
 

@@ -123,6 +123,27 @@ def test_an_import_the_gates_pylint_cannot_resolve_is_no_new_error(
     assert result.status is CheckStatus.PASSED, [f.code for f in result.findings]
 
 
+@pytest.mark.parametrize("package_root", ["", "src/"], ids=["flat", "src-layout"])
+def test_the_projects_own_package_is_read_from_the_tree_not_a_copy_installed_beside_ark(
+    repo: ChangeRepository, package_root: str
+) -> None:
+    # ARK depends on click: a test of click's own 8.1 calling HelpFormatter methods got
+    # "no value for argument 'ctx'" from the signatures of the click ARK has installed.
+    own_click = '"""A click of the project\'s own."""\n\n\ndef echo(*parts):\n    return parts\n'
+    calling = (
+        '"""Tests."""\n\nimport click\n\n\ndef test_echo():\n    click.echo(1, 2, 3, 4, 5, 6)\n'
+    )
+    change = repo.change(
+        {f"{package_root}click/__init__.py": own_click},
+        {"tests/test_echo.py": calling},
+        GateSettings(lint_severity="error"),
+    )
+
+    result = check_lint(change)
+
+    assert result.status is CheckStatus.PASSED, [f.message for f in result.findings]
+
+
 def test_only_the_changed_files_are_linted(repo: ChangeRepository) -> None:
     change = repo.change(
         {

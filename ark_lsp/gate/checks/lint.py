@@ -39,6 +39,7 @@ from ark_lsp.gate.tool_runs import (
 )
 from ark_lsp.gate.tree_files import python_files_for_tools
 from ark_lsp.models import CancelCheck
+from ark_lsp.sandbox.declarations import src_layout
 
 NAME = "lint"
 
@@ -127,6 +128,9 @@ def pylint_messages(
             timeout=timeout,
             background=background,
             cancel=cancel,
+            # The project's own package as the tree has it, not a copy installed beside
+            # ARK (click's, attrs'), whose signatures may differ: astroid reads it as text.
+            searched_first=[tree / "src" if src_layout(tree) else tree],
         )
     try:
         report = json.loads(output.stdout)
