@@ -28,10 +28,11 @@ from ark_lsp.generate.characterize.observe import Observation
 from ark_lsp.generate.characterize.pipeline import CallSites
 from ark_lsp.generate.characterize.pools import candidates
 from ark_lsp.generate.characterize.samples import make_cases, plan
-from ark_lsp.generate.characterize.tables import choose
-from ark_lsp.generate.characterize.testfile import file_for_tests
+from ark_lsp.generate.characterize.tables import Imports, choose
+from ark_lsp.generate.characterize.testfile import add_imports, file_for_tests
 from ark_lsp.generate.characterize.untrusted import literal_source
 from ark_lsp.generate.signatures import signature_from_text
+from ark_lsp.generate.style import PEP8
 from ark_lsp.sandbox import Limits
 
 SHAPES = textwrap.dedent(
@@ -911,7 +912,7 @@ def test_a_test_named_for_a_longer_name_tests_that_one_not_its_prefix(tmp_path: 
     assert only_total.outcome.targets == ("total",)
 
 
-PRIVATE_TYPES = '''\
+PRIVATE_TYPES = """\
 import contextlib
 
 
@@ -926,7 +927,7 @@ def section(name):
 
 def token(name):
     return _Token()
-'''
+"""
 
 
 def test_a_result_of_another_modules_private_class_is_named_by_its_public_base(
@@ -943,3 +944,40 @@ def test_a_result_of_another_modules_private_class_is_named_by_its_public_base(
     assert "contextlib.AbstractContextManager" in text, text
     assert "from doc import _Token, section, token" in text  # the module's own: imported
     assert "isinstance(token(name), expected_type)" in text
+
+
+def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
+    # click's types.py: a File result-type table went after the rehearsal, its `import io` not.
+    imports = Imports("shop.orders", taken=(), present=())
+    imports.modules += ["io", "collections"]
+    imports.own("Order")
+    imports.own("total")
+
+    kept = imports.lines(used_in="collections.OrderedDict Order(1).total()")
+
+    assert kept == ["import collections", "", "import pytest", "", "from shop.orders import Order"]
+
+
+def test_new_imports_put_at_one_place_keep_their_order() -> None:
+    text = '"""Tests."""\n\nimport os\nimport tempfile\n\nimport pytest\n'
+
+    added = add_imports(text, ["import io", "from typing import Any"], PEP8)
+
+    assert added.startswith(
+        '"""Tests."""\n\nimport os\nimport tempfile\nimport io\nfrom typing import Any\n\n'
+    )
+
+
+def test_a_property_that_raises_is_read_into_a_name_inside_pytest_raises(tmp_path: Path) -> None:
+    # click's CompositeParamType.arity: a bare `CompositeParamType().arity` is an expression
+    # with no effect to pylint (W0106), which failed the gate.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "params"\n')
+    (tmp_path / "params.py").write_text(
+        "class Composite:\n    @property\n    def arity(self):\n        raise LookupError('no')\n"
+    )
+
+    result = generate(tmp_path, "params.py")
+    path = write(tmp_path, result)
+
+    assert "        _ = Composite().arity\n" in path.read_text()
+    assert result.outcome.passed == result.outcome.written == 1

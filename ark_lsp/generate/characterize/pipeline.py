@@ -156,7 +156,7 @@ def _render(
         "file": {
             "header": header,
             "docstring": docstring,
-            "imports": imports.lines(),
+            "imports": imports.lines(used_in=_code(blocks)),
         },
         "tests": [dataclasses.asdict(block) for block in blocks],
     }
@@ -302,6 +302,11 @@ def generate_tests(
     return GeneratedTests(generation, dataclasses.replace(outcome, notes=tuple(notes)))
 
 
+def _code(blocks: list[Block]) -> str:
+    """What the blocks' tests write besides names: what their imports must cover."""
+    return "\n".join(block.code for block in blocks)
+
+
 def _imported_name(target: Target) -> str:
     """The name a test imports from the module to call ``target``."""
     return target.class_name.split(".")[0] if target.class_name else target.name
@@ -352,7 +357,7 @@ class _Composer:
             generated, label = render(False, observed)
             with_imports = testfile.add_imports(
                 self.old_text,
-                testfile.imports_missing(self.old_text, self.imports.lines()),
+                testfile.imports_missing(self.old_text, self.imports.lines(used_in=_code(blocks))),
                 self.style,
                 own=self.module.split(".")[0],
             )

@@ -10,6 +10,7 @@ observed. :class:`Imports` gathers the names the rows refer to.
 from __future__ import annotations
 
 import builtins
+import re
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -48,10 +49,19 @@ class Block:
     qualname: str = ""
     spare: list[list[str]] = field(default_factory=list)
     """Skeleton rows, for when every observed row has to go."""
+    statement: str = ""
+    """The call as a statement of its own (in ``pytest.raises``): a property read is
+    assigned to ``_``, or linters take it for an expression with no effect."""
 
     @property
     def rows(self) -> int:
         return len(self.returns) + len(self.raises) + len(self.types) + len(self.skeleton)
+
+    @property
+    def code(self) -> str:
+        """The code the block writes besides its names: its call and its tables' cells."""
+        tables = (self.returns, self.raises, self.types, self.skeleton)
+        return " ".join([self.call, *(cell for table in tables for row in table for cell in row)])
 
     @property
     def test_names(self) -> tuple[str, ...]:
@@ -114,25 +124,39 @@ class Imports:
             self.modules.append(module)
         return f"{module}.{name}"
 
-    def lines(self) -> list[str]:
-        """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own."""
+    def lines(self, used_in: str | None = None) -> list[str]:
+        """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own.
+
+        With ``used_in``, the blocks' code (:attr:`Block.code`), only the
+        modules and names it uses: a table whose rows the rehearsal dropped
+        leaves no import of the class it named behind.
+        """
         own = self.module.split(".")[0]
         groups: list[list[str]] = [[], [], []]
-        for name in sorted({"pytest", *self.modules}):
+        modules = {"pytest", *self.modules}
+        from_module = self.from_module
+        if used_in is not None:
+            modules = {m for m in modules if m == "pytest" or _mentions(used_in, m, as_module=True)}
+            from_module = [n for n in from_module if _mentions(used_in, n, as_module=False)]
+        for name in sorted(modules):
             top = name.split(".")[0]
             section = 0 if top in sys.stdlib_module_names else 2 if top == own else 1
             groups[section].append(f"import {name}")
         if self.any:
             groups[0].append("from typing import Any")
-        if self.from_module:
-            groups[2].append(
-                testfile.import_from(self.module, sorted(self.from_module, key=_by_type))
-            )
+        if from_module:
+            groups[2].append(testfile.import_from(self.module, sorted(from_module, key=_by_type)))
         lines: list[str] = []
         for group in groups:
             if group:
                 lines += [*([""] if lines else []), *group]
         return lines
+
+
+def _mentions(code: str, name: str, *, as_module: bool) -> bool:
+    """Whether ``code`` names ``name`` whole (a module: followed by an attribute)."""
+    ending = r"\." if as_module else r"\b"
+    return re.search(rf"(?<![\w.]){re.escape(name)}{ending}", code) is not None
 
 
 def _by_type(name: str) -> tuple[int, str]:
@@ -260,6 +284,7 @@ def make_block(
         block.notes = [n for n in block.notes if "left out" in n]
     if style.typed:
         imports.any = True
+    block.statement = f"_ = {block.call}" if target.binding == "property" else block.call
     return block
 
 

@@ -462,7 +462,10 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "") -> str
             edits.append((imports[0].lineno, imports[0].lineno - 1, [line, ""]))
         else:
             return _after_docstring(text, tree, "\n".join(pending), style)
-    for first, last, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+    # Bottom up; of two lines put at one place, the later first, so that they read in order.
+    for _, (first, last, replacement) in sorted(
+        enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True
+    ):
         rows[first - 1 : last] = replacement
     return "\n".join(rows)
 
