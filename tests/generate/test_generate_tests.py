@@ -981,3 +981,41 @@ def test_a_property_that_raises_is_read_into_a_name_inside_pytest_raises(tmp_pat
 
     assert "        _ = Composite().arity\n" in path.read_text()
     assert result.outcome.passed == result.outcome.written == 1
+
+
+CALLABLES = '''\
+from typing import Callable
+
+
+def apply(func, value):
+    return func(value)
+
+
+def largest(values: list, key: Callable[[object], object] = len):
+    return max(values, key=key)
+
+
+class Converter:
+    def __init__(self, converter):
+        self.converter = converter
+
+    def convert(self, value):
+        return self.converter(value)
+'''
+
+
+def test_a_parameter_that_takes_a_callable_is_given_a_builtin(tmp_path: Path) -> None:
+    # click's FuncParamType(func) got an int and a skeleton: "'int' object has no __name__".
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "calls"\n')
+    (tmp_path / "calls.py").write_text(CALLABLES)
+
+    result = generate(tmp_path, "calls.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert result.outcome.skeletons == 0, text
+    assert re.search(r"\(str, 1, '1'\)|\(str, 1, \"1\"\)", text), text
+    assert re.search(r"\(\[.*\], len, ", text), text
+    assert re.search(r"Converter\((str|len|abs|repr)\)\.convert\(value\)", text), text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0

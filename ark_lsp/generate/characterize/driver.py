@@ -39,6 +39,10 @@ import sys
 import time
 from typing import Any
 
+CALLABLE_VALUES = ("str", "len", "repr", "abs", "sorted", "bool", "int", "tuple")
+"""Built-in functions a value may name, for a parameter that takes a callable: no effects."""
+
+
 SPEC = ".ark-characterize.json"
 OUT = ".ark-observed.json"
 CALL_TIMEOUT = 2.0
@@ -228,7 +232,7 @@ class Target:
 
     def call_once(self, values: "list[str]") -> "dict[str, Any]":
         try:
-            parsed = [ast.literal_eval(v) for v in values]
+            parsed = [_value(v) for v in values]
         except Exception:
             return {"kind": "bad_input"}
         positional: list[Any] = []
@@ -278,17 +282,28 @@ class Target:
         return {**observed, "lines": sorted(self.lines)}
 
 
+def _value(node: "ast.expr | str") -> Any:
+    """A value ARK wrote: a literal, or one of :data:`CALLABLE_VALUES` by its name."""
+    if isinstance(node, str):
+        node = ast.parse(node, mode="eval").body
+    if isinstance(node, ast.Name) and node.id in CALLABLE_VALUES:
+        import builtins
+
+        return getattr(builtins, node.id)
+    return ast.literal_eval(node)
+
+
 def _literal_arguments(text: str) -> "tuple[list[Any], dict[str, Any]]":
-    """The values of an argument list of literals: ``1, *(2,), key='a'``."""
+    """The values of an argument list of values: ``1, *(2,), key=len``."""
     call = ast.parse(f"f({text})", mode="eval").body
     assert isinstance(call, ast.Call)
     args: list[Any] = []
     for node in call.args:
         if isinstance(node, ast.Starred):
-            args.extend(ast.literal_eval(node.value))
+            args.extend(_value(node.value))
         else:
-            args.append(ast.literal_eval(node))
-    return args, {str(k.arg): ast.literal_eval(k.value) for k in call.keywords}
+            args.append(_value(node))
+    return args, {str(k.arg): _value(k.value) for k in call.keywords}
 
 
 def _state(module: Any) -> "dict[str, tuple[int, int]]":

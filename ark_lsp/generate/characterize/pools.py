@@ -5,8 +5,10 @@ its default; values of its annotation's type (``int``, ``str | None``,
 ``list[str]``, ``Literal[...]``, ``dict[str, int]``...); without an
 annotation, values of the kind its name suggests (``width`` a number,
 ``path`` paths, ``url`` URLs, ``year`` years) or a mixed bag. Every value
-is a literal :func:`ast.literal_eval` reads, so that the sandbox can make
-it and a test can write it.
+is a literal :func:`ast.literal_eval` reads, or, for a parameter that takes
+a callable (``Callable[...]``, ``func``, ``callback``, ``key_func``), a
+built-in function without effects named as it is (``str``, ``len``), so
+that the sandbox can make it and a test can write it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import ast
 import re
 from typing import Protocol
 
+from ark_lsp.generate.characterize.driver import CALLABLE_VALUES
 from ark_lsp.models import ParameterKind
 
 
@@ -60,6 +63,7 @@ _POOLS: dict[str, tuple[str, ...]] = {
     "tuple": ("(1, 2)", "()", "('a', 'b')"),
     "set": ("{1, 2}", "set()"),
     "dict": ("{'a': 1}", "{}", "{'x': 'y', 'n': 2}"),
+    "Callable": CALLABLE_VALUES,
 }
 _ANY = (
     "1",
@@ -97,8 +101,18 @@ _CONTAINERS = {
     "Mapping": "dict",
     "MutableMapping": "dict",
 }
-_ALIASES = {"AnyStr": "str", "Text": "str", "bytearray": "bytes", "SupportsInt": "int"}
+_ALIASES = {
+    "AnyStr": "str",
+    "Text": "str",
+    "bytearray": "bytes",
+    "SupportsInt": "int",
+    "callable": "Callable",
+}
 
+_CALLABLE_WORDS = re.compile(
+    r"(^|_)(func|function|fn|callback|callable|cb|predicate|pred|transform|transformer"
+    r"|converter|factory|hook|handler|keyfunc|wrapped)($|_)|^key_?func"
+)
 _STR_WORDS = re.compile(
     r"(^|_)(s|str|string|text|name|path|file|filename|dir|directory|pattern|pat|prefix|suffix"
     r"|sep|word|line|lines|char|chars|url|title|label|message|msg|fmt|format|template|encoding"
@@ -124,8 +138,10 @@ _LIST_WORDS = re.compile(
 _DICT_WORDS = re.compile(r"(^|_)(mapping|dict|d|options|params|headers|env|kwargs|config)($|_)")
 
 
-def is_literal(text: str) -> bool:
-    """Whether ``text`` is a Python literal :func:`ast.literal_eval` reads."""
+def is_value(text: str) -> bool:
+    """Whether ``text`` is a value a test may write: a literal, or a built-in the driver names."""
+    if text in CALLABLE_VALUES:
+        return True
     try:
         ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -286,6 +302,7 @@ def _domain_strings(name: str) -> list[str]:
 def _values_for_name(name: str) -> list[str]:
     lowered = name.lower()
     for pattern, kind in (
+        (_CALLABLE_WORDS, "Callable"),
         (_BOOL_WORDS, "bool"),
         (_INT_WORDS, "int"),
         (_STR_WORDS, "str"),
@@ -305,11 +322,12 @@ def candidates(parameter: Named, annotation: str | None) -> list[str]:
     """Values to try for a parameter, most telling first (its default leads)."""
     values: list[str] = []
     default = parameter.default
-    if default is not None and is_literal(default):
+    if default is not None and is_value(default):
         values.append(default)
     typed = _values_for_type(annotation) if annotation else None
-    if typed is None and default is not None and is_literal(default) and default != "None":
-        kind = type(ast.literal_eval(default)).__name__
+    if typed is None and default is not None and is_value(default) and default != "None":
+        callable_ = default in CALLABLE_VALUES
+        kind = "Callable" if callable_ else type(ast.literal_eval(default)).__name__
         typed = list(_POOLS.get(kind, ()))
         if kind in ("int", "float"):
             typed += ["-1", "2"]
@@ -326,4 +344,4 @@ def candidates(parameter: Named, annotation: str | None) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-__all__ = ["Named", "candidates", "is_literal", "sequence"]
+__all__ = ["Named", "candidates", "is_value", "sequence"]

@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ark_lsp.generate.characterize.pools import candidates, is_literal, sequence
+from ark_lsp.generate.characterize.pools import candidates, is_value, sequence
 from ark_lsp.generate.naming import last_name
 from ark_lsp.models import ParameterKind, Signature
 
@@ -63,7 +63,7 @@ def columns_of(signature: Signature) -> list[Column]:
     for parameter in signature.parameters:
         if parameter.kind is ParameterKind.VAR_KEYWORD:
             continue
-        if parameter.default is not None and not is_literal(parameter.default):
+        if parameter.default is not None and not is_value(parameter.default):
             left_out = left_out or parameter.kind in _POSITIONAL
             continue
         if left_out and parameter.kind in _BY_POSITION_ONLY:
@@ -103,7 +103,7 @@ def literal_calls(text: str, name: str) -> list[tuple[list[str], dict[str, str]]
         kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}
         if len(kwargs) != len(node.keywords):
             continue
-        if all(is_literal(v) for v in [*args, *kwargs.values()]):
+        if all(is_value(v) for v in [*args, *kwargs.values()]):
             found.append((args, kwargs))
     return found
 
@@ -259,7 +259,7 @@ __all__ = [
     "columns_of",
     "constructions",
     "docstring_calls",
-    "is_literal",
+    "is_value",
     "literal_calls",
     "make_cases",
     "plan",
