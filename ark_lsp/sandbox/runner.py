@@ -393,10 +393,17 @@ class SandboxRunner:
         return problem
 
     def _explained(self, problem: str, result: RunResult) -> str:
-        """A set-up problem with what the user can do about it, where ARK knows."""
+        """A set-up problem with what the user can do about it, where ARK knows.
+
+        A suite that could not run at all, on an environment without what the
+        workspace declares, says which environment it had, whatever stopped
+        it: a plugin's marker unknown there (dateutil's ``no_cover`` under
+        ``filterwarnings = error``) as much as a module missing.
+        """
         environment = self.environment
         if not problem.startswith(PYTEST_MISSING):
-            return self.explain(problem)
+            without = _without_declarations(environment)
+            return f"{problem} (the sandbox's environment: {without})" if without else problem
         if result.backend == "local" and environment is not None and environment.python:
             python = environment.python
             return (

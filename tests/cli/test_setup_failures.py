@@ -92,6 +92,29 @@ def test_a_name_missing_from_a_module_says_which_environment_the_run_had(calc: P
     ) in run.stderr
 
 
+def test_a_suite_stopped_by_what_its_environment_lacks_says_which_environment_it_had(
+    calc: Path,
+) -> None:
+    # dateutil: pytest-cov's no_cover marker is unknown without the project's environment,
+    # and filterwarnings = error made that pytest's internal error.
+    (calc / "pyproject.toml").write_text(
+        '[project]\nname = "calc"\ndependencies = ["six"]\n\n'
+        '[tool.pytest.ini_options]\nfilterwarnings = ["error"]\n'
+    )
+    (calc / "tests" / "test_marked.py").write_text(
+        "import pytest\n\n\n@pytest.mark.no_cover\ndef test_marked():\n    pass\n"
+    )
+
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert "Unknown pytest.mark.no_cover" in run.stderr
+    assert (
+        "(the sandbox's environment: ARK's own Python: the workspace has no virtual "
+        "environment (.venv, venv, VIRTUAL_ENV) (pytest: yes))"
+    ) in run.stderr
+
+
 def test_a_test_file_that_cannot_be_collected_is_an_error_naming_its_cause(calc: Path) -> None:
     (calc / "tests" / "test_more.py").write_text("import not_installed_anywhere\n")
     run = ark("test", "--backend", "local", cwd=calc, check=False)
