@@ -983,7 +983,7 @@ def test_a_property_that_raises_is_read_into_a_name_inside_pytest_raises(tmp_pat
     assert result.outcome.passed == result.outcome.written == 1
 
 
-CALLABLES = '''\
+CALLABLES = """\
 from typing import Callable
 
 
@@ -1001,7 +1001,7 @@ class Converter:
 
     def convert(self, value):
         return self.converter(value)
-'''
+"""
 
 
 def test_a_parameter_that_takes_a_callable_is_given_a_builtin(tmp_path: Path) -> None:
