@@ -4,7 +4,7 @@ A run sees a private, read-only view of only what it needs (``/usr``, the
 interpreter's prefix, the virtual environment ARK runs from) and its scratch
 folder, writable, at the workspace's own path (or :data:`WORK_CANDIDATES`'
 first free one: see :func:`work_folder`). Its ``/etc``
-is ARK's (a loopback ``localhost``, a name for its uid), nothing of the
+is ARK's (a loopback ``localhost``, a name for its uid, UTC), nothing of the
 host's; it has no ``/home`` or ``/root`` (but the folders on the copy's way),
 no workspace (a copy in its place), docker socket or ``/sys``; its
 ``/proc`` is its own pid namespace's, with ``/proc/sys`` read-only; it runs
@@ -72,6 +72,9 @@ _ETC = {
     "group": f"root:x:0:\nnogroup:x:{SANDBOX_UID}:\n",
 }
 """The run's /etc, ARK's own: nothing of the host's."""
+_LOCALTIME = "/usr/share/zoneinfo/UTC"
+"""Where the run's ``/etc/localtime`` leads: UTC, as docker's images have it, not the host's zone
+(dateutil's tests read it)."""
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -299,6 +302,8 @@ def prepare_scratch(scratch: Path, built: Plan, *, network: bool) -> None:
     for name, text in files.items():
         (etc / name).write_text(text)
         (etc / name).chmod(0o644)  # readable by the run's user, whatever ARK's umask
+    if not (etc / "localtime").is_symlink():
+        (etc / "localtime").symlink_to(_LOCALTIME)
     if network:
         for lent in _NETWORK_ETC:
             if os.path.isdir(lent):
