@@ -1019,3 +1019,33 @@ def test_a_parameter_that_takes_a_callable_is_given_a_builtin(tmp_path: Path) ->
     assert re.search(r"Converter\((str|len|abs|repr)\)\.convert\(value\)", text), text
     assert result.outcome.passed == result.outcome.written
     assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
+def test_a_class_is_named_as_the_test_file_names_it_or_through_a_module_alias(
+    tmp_path: Path,
+) -> None:
+    # dateutil's tests/test_utils.py: `from datetime import timedelta, datetime` made the
+    # added `datetime.datetime` an attribute of the class, and no test of the file ran.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "days"\n')
+    (tmp_path / "days.py").write_text(
+        "import datetime\n\n\ndef start(year):\n    return datetime.datetime(year, 1, 1)\n\n\n"
+        "def first_day(year):\n    return datetime.date(year, 1, 1)\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_days.py").write_text(
+        "from datetime import timedelta, datetime\n\n\ndef test_old():\n"
+        "    assert datetime(2000, 1, 1) + timedelta(days=1)\n"
+    )
+
+    result = generate(tmp_path, "days.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert "import datetime as datetime_module\n" in text, text
+    assert "        (2, datetime),\n" in text or "(1, datetime)" in text, text
+    assert "datetime_module.date" in text
+    assert "datetime.datetime" not in text
+    assert result.outcome.passed == result.outcome.written
+    done = run_pytest(tmp_path, str(path))
+    assert done.returncode == 0, done.stdout
+    assert f"{result.outcome.written + 1} passed" in done.stdout  # the file's own test too

@@ -156,7 +156,7 @@ def _render(
         "file": {
             "header": header,
             "docstring": docstring,
-            "imports": imports.lines(used_in=_code(blocks)),
+            "imports": imports.lines(_code(blocks), templates.line_length()),
         },
         "tests": [dataclasses.asdict(block) for block in blocks],
     }
@@ -259,7 +259,7 @@ def generate_tests(
         # The project's mypy reports unannotated functions there: its other tests may
         # not be checked, but new ones are, by the gate's types check too.
         style = dataclasses.replace(style, typed=True)
-    imports = Imports(module, taken, present, testfile.local_names(old_text))
+    imports = Imports(module, taken, present, testfile.local_names(old_text), bindings)
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]
@@ -355,11 +355,15 @@ class _Composer:
             first_line = 1
         else:
             generated, label = render(False, observed)
+            width = self.templates.line_length()
             with_imports = testfile.add_imports(
                 self.old_text,
-                testfile.imports_missing(self.old_text, self.imports.lines(used_in=_code(blocks))),
+                testfile.imports_missing(
+                    self.old_text, self.imports.lines(_code(blocks), width), width
+                ),
                 self.style,
                 own=self.module.split(".")[0],
+                width=width,
             )
             inserted = placement.append(with_imports, generated, 2, self.style.newline)
             new_text, first_line = inserted.new_text, inserted.line

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import re
 import sys
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ark_lsp.generate.characterize import testfile
@@ -83,19 +83,27 @@ class Imports:
         taken: Collection[str] = (),
         present: Collection[str] = (),
         local: Collection[str] = (),
+        bindings: Mapping[str, str] | None = None,
     ) -> None:
         """``taken``: names the test file binds to something else; ``present``: to the same.
 
         ``local``: names its functions bind for themselves (``attrs = ...`` in
         a test), which an import of the module's own would be hidden by:
         linters warn of each such local, so those are named through the module.
+        ``bindings``: what each of the file's top-level names is bound to
+        (:func:`testfile.module_bindings`), so that a class the file already
+        names is named so, and a module whose name it binds to something else
+        is imported under another.
         """
         self.module = module
         self.taken = frozenset(taken)
         self.present = frozenset(present)
         self.local = frozenset(local) - self.present
+        self.bindings = dict(bindings or {})
         self.from_module: list[str] = []
         self.modules: list[str] = []
+        self.aliases: dict[str, str] = {}
+        """Modules imported under another name (``import datetime as datetime_module``)."""
         self.pytest = True
         self.any = False
 
@@ -120,32 +128,58 @@ class Imports:
         return self._qualified(observation.module, observation.name)
 
     def _qualified(self, module: str, name: str) -> str:
+        """``module.name``, unless the file binds the module's name to something else.
+
+        ``from datetime import datetime`` in a test file makes ``datetime.datetime``
+        an attribute of the class: a class the file names already is named as
+        it names it, and any other name of that module through an import of
+        the module under another name (``datetime_module``).
+        """
+        named = f"{module}.{name}"
+        for bound, source in self.bindings.items():
+            if source == named:
+                return bound
         if module not in self.modules:
             self.modules.append(module)
-        return f"{module}.{name}"
+        top = module.split(".")[0]
+        if self.bindings.get(top, top) == top:
+            return named
+        if module not in self.aliases:
+            alias = f"{module.replace('.', '_')}_module"
+            while alias in self.bindings:
+                alias += "_"
+            self.aliases[module] = alias
+        return f"{self.aliases[module]}.{name}"
 
-    def lines(self, used_in: str | None = None) -> list[str]:
+    def lines(self, used_in: str | None = None, width: int = 100) -> list[str]:
         """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own.
 
         With ``used_in``, the blocks' code (:attr:`Block.code`), only the
         modules and names it uses: a table whose rows the rehearsal dropped
-        leaves no import of the class it named behind.
+        leaves no import of the class it named behind. A ``from`` import
+        longer than ``width`` takes one name a line.
         """
         own = self.module.split(".")[0]
         groups: list[list[str]] = [[], [], []]
         modules = {"pytest", *self.modules}
         from_module = self.from_module
         if used_in is not None:
-            modules = {m for m in modules if m == "pytest" or _mentions(used_in, m, as_module=True)}
+            modules = {
+                m
+                for m in modules
+                if m == "pytest" or _mentions(used_in, self.aliases.get(m, m), as_module=True)
+            }
             from_module = [n for n in from_module if _mentions(used_in, n, as_module=False)]
         for name in sorted(modules):
             top = name.split(".")[0]
             section = 0 if top in sys.stdlib_module_names else 2 if top == own else 1
-            groups[section].append(f"import {name}")
+            alias = self.aliases.get(name)
+            groups[section].append(f"import {name} as {alias}" if alias else f"import {name}")
         if self.any:
             groups[0].append("from typing import Any")
         if from_module:
-            groups[2].append(testfile.import_from(self.module, sorted(from_module, key=_by_type)))
+            names = sorted(from_module, key=_by_type)
+            groups[2].append(testfile.import_from(self.module, names, width))
         lines: list[str] = []
         for group in groups:
             if group:

@@ -346,8 +346,11 @@ def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> s
     return None
 
 
-def imports_missing(text: str | None, wanted: list[str]) -> list[str]:
-    """The import lines of ``wanted`` whose names ``text`` does not import yet."""
+def imports_missing(text: str | None, wanted: list[str], width: int = 100) -> list[str]:
+    """The import lines of ``wanted`` whose names ``text`` does not import yet.
+
+    A ``from`` import longer than ``width`` takes one name a line.
+    """
     tree = _tree(text)
     if tree is None:
         return [line for line in wanted if line.strip()]
@@ -363,13 +366,16 @@ def imports_missing(text: str | None, wanted: list[str]) -> list[str]:
             continue
         statement = ast.parse(line).body[0]
         if isinstance(statement, ast.Import):
-            names = [alias.name for alias in statement.names if (None, alias.name) not in have]
-            missing += [f"import {name}" for name in names]
+            missing += [
+                f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                for alias in statement.names
+                if (None, alias.asname or alias.name) not in have
+            ]
         elif isinstance(statement, ast.ImportFrom) and statement.module:
             module = statement.module
             names = [alias.name for alias in statement.names if (module, alias.name) not in have]
             if names:
-                missing.append(import_from(module, names))
+                missing.append(import_from(module, names, width))
     return missing
 
 
@@ -389,13 +395,14 @@ def _section(module: str, own: str) -> int:
     return 0 if top in sys.stdlib_module_names else 2 if top == own else 1
 
 
-def add_imports(text: str, lines: list[str], style: Style, own: str = "") -> str:
+def add_imports(text: str, lines: list[str], style: Style, own: str = "", width: int = 100) -> str:
     """Add import lines to a test file the way a person would.
 
     A name from a module the file already imports from joins that
     statement; any other import goes after the last import of its section
     (standard library, third party, ``own`` package), or after the
-    docstring of a file with no imports.
+    docstring of a file with no imports. A ``from`` import longer than
+    ``width`` takes one name a line.
     """
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -433,7 +440,7 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "") -> str
                     (
                         joined.lineno,
                         joined.end_lineno or joined.lineno,
-                        import_from(statement.module, unique).split("\n"),
+                        import_from(statement.module, unique, width).split("\n"),
                     )
                 )
                 continue
