@@ -781,6 +781,10 @@ def test_a_name_the_test_files_functions_bind_is_called_through_its_module(
         ),
         ({"src/calc/tests/test__make.py": ""}, "src/calc/tests/test__make.py"),
         ({"test/test_make.py": "from calc._make import x\n"}, "test/test_make.py"),
+        # None: a new one is named as people name a private module's tests (click's
+        # _textwrap.py got test__textwrap.py), unless a public make.py may claim the name.
+        ({}, "tests/test_make.py"),
+        ({"src/calc/make.py": ""}, "tests/test__make.py"),
     ],
 )
 def test_the_modules_test_file_is_found_before_one_is_made(

@@ -154,11 +154,20 @@ def file_for_tests(root: Path, relative: str) -> str:
         return existing.relative_to(root).as_posix()
     tests_root = root / folder
     packages = parts[:-1]
-    for depth in range(len(packages), 0, -1):
-        mirror = tests_root.joinpath(*packages[:depth])
-        if mirror.is_dir():
-            return (mirror / name).relative_to(root).as_posix()
-    return f"{folder}/{name}"
+    place = next(
+        (
+            tests_root.joinpath(*packages[:depth])
+            for depth in range(len(packages), 0, -1)
+            if tests_root.joinpath(*packages[:depth]).is_dir()
+        ),
+        root / folder,
+    )
+    # A private module's tests are named as people name them (test_textwrap.py for
+    # _textwrap.py), unless a public twin would claim the name or a file has it already.
+    plain = _file_name(bare, config.python_files) if bare and bare != stem else name
+    if not public_twin and not (place / plain).exists():
+        name = plain
+    return (place / name).relative_to(root).as_posix()
 
 
 def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list[Path]:
