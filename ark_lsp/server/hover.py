@@ -37,6 +37,7 @@ from ark_lsp.store import PerformanceRecord, QualityRow, StoreError, SymbolRecor
 from ark_lsp.workflows.gate_reports import function_quality
 
 if TYPE_CHECKING:
+    from ark_lsp.workflows.background import Quiet
     from ark_lsp.workflows.definitions import Definition
     from ark_lsp.workflows.jedi_definitions import JediDefinitions
     from ark_lsp.workflows.library_modules import LibraryModules
@@ -229,20 +230,27 @@ class Hovers(Feature):
         """Documents whose imported library modules were asked for ahead."""
 
     @functools.cached_property
+    def quiet(self) -> Quiet:
+        """When requests and typing pause, which jedi and the library modules' work wait for."""
+        from ark_lsp.workflows.background import Quiet
+
+        server = self.server
+        return Quiet(typing_pause=lambda: server.documents.typing_pause_begins())
+
+    @functools.cached_property
     def jedi(self) -> JediDefinitions:
         """jedi, asked in its own thread (made by the first hover that needs it)."""
         from ark_lsp.workflows.jedi_definitions import JediDefinitions
 
         # jedi's start and its background answers hold the interpreter: not while the user types.
-        server = self.server
-        return JediDefinitions(typing_pause=lambda: server.documents.typing_pause_begins())
+        return JediDefinitions(quiet=self.quiet)
 
     @functools.cached_property
     def library(self) -> LibraryModules:
         """The reports of the interpreter's library modules, made in their own thread."""
         from ark_lsp.workflows.library_modules import LibraryModules
 
-        return LibraryModules(library_folders(), self._read_module)
+        return LibraryModules(library_folders(), self._read_module, self.quiet)
 
     def register(self) -> None:
         """Answer hover requests."""
@@ -292,7 +300,7 @@ class Hovers(Feature):
 
     def hover(self, snapshot: Snapshot, position: types.Position) -> types.Hover | None:
         """The hover at a position of a document, if ARK has something to say."""
-        self.jedi.request_began()
+        self.quiet.request_began()
         # jedi's budget is the hover's: what the index took of it, jedi is not waited for.
         deadline = time.monotonic() + self.jedi.budget_s
         line, column = server_position(snapshot.document, position)

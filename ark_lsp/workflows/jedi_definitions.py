@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ark_lsp.workflows.background import requests_first
+from ark_lsp.workflows.background import Quiet, requests_first
 
 if TYPE_CHECKING:
     import jedi
@@ -54,23 +54,6 @@ MAX_PENDING = 4
 
 RECENT_ANSWERS = 8
 """How many of jedi's latest answer times predict the next one's."""
-
-QUIET_S = 0.05
-"""How long no request came before jedi starts, or answers a question no one waits for.
-
-jedi infers in Python, holding the interpreter's lock for most of it: in a
-burst of requests (hovers swept across a file) it would slow each of them
-down for answers only later requests read. A question a request waits for
-runs at once: that request is waiting anyway."""
-
-LONGEST_QUIET_WAIT_S = 30.0
-"""How long jedi's background work waits at most for requests and typing to pause.
-
-Its start and the answers no one waits for hold the interpreter for tens to
-hundreds of milliseconds (a collection of its objects alone); met by an edit,
-they make that edit's diagnostics wait. Bounded, so that endless typing or
-requests that keep coming (each a little sooner than the thread wakes on a
-loaded machine) do not keep jedi from ever answering."""
 
 _WARM_UP_SOURCE = "import os.path\n\nos.path.join('a', 'b')\n"
 
@@ -155,16 +138,18 @@ class JediDefinitions:
         *,
         in_process: bool | None = None,
         typing_pause: Callable[[], float] | None = None,
+        quiet: Quiet | None = None,
     ) -> None:
         """Answer within ``budget_s``; infer in this process if ``in_process``.
 
         By default jedi infers in this process when the workspace has no
         environment of its own (:func:`workspace_interpreter`).
         ``typing_pause`` tells when (``time.monotonic``) the user's typing
-        will have paused: jedi's background work waits for it too.
+        will have paused: jedi's background work waits for it too, and for
+        requests to pause (``quiet``, shared with other background work).
         """
         self.budget_s = budget_s
-        self._typing_pause = typing_pause
+        self.quiet = quiet or Quiet(typing_pause)
         self.in_process = workspace_interpreter() is None if in_process is None else in_process
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -173,8 +158,6 @@ class JediDefinitions:
         self._thread: threading.Thread | None = None
         self._busy = True
         """Whether the thread is at work (it starts out to import jedi, which is work)."""
-        self._last_request = 0.0
-        """When the latest request began (``time.monotonic``), for :data:`QUIET_S`."""
         self._recent: deque[float] = deque(maxlen=RECENT_ANSWERS)
         """How long jedi's latest answers took, in seconds."""
         self._projects: dict[Path, jedi.Project] = {}  # touched by the jedi thread only
@@ -189,7 +172,7 @@ class JediDefinitions:
 
     def request_began(self) -> None:
         """Say that a request began: jedi's background work waits until requests pause."""
-        self._last_request = time.monotonic()
+        self.quiet.request_began()
 
     def definitions(
         self, key: Hashable, question: JediQuestion, *, budget_s: float | None = None
@@ -253,13 +236,13 @@ class JediDefinitions:
             if job is None:
                 return
             if isinstance(job, _WarmUp):
-                self._until_quiet()
+                self.quiet.wait()
                 if _import_jedi():
                     with requests_first(), self._imports_held():
                         self._warm(job.roots)
                 continue
             if not job.waited:
-                self._until_quiet()
+                self.quiet.wait()
             key, question, future = job.key, job.question, job.future
             began = time.perf_counter()
             try:
@@ -296,17 +279,6 @@ class JediDefinitions:
             yield
         finally:
             _imp.release_lock()
-
-    def _until_quiet(self) -> None:
-        """Wait until requests pause for :data:`QUIET_S` and typing pauses (within a bound)."""
-        give_up_at = time.monotonic() + LONGEST_QUIET_WAIT_S
-        while (now := time.monotonic()) < give_up_at:
-            quiet_at = self._last_request + QUIET_S
-            if self._typing_pause is not None:
-                quiet_at = max(quiet_at, self._typing_pause())
-            if now >= quiet_at:
-                return
-            time.sleep(min(quiet_at, give_up_at) - now)
 
     def _warm(self, roots: Sequence[Path]) -> None:
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ark_lsp.analysis import analyze
 from ark_lsp.models import ModuleReport
-from ark_lsp.workflows.background import requests_first
+from ark_lsp.workflows.background import Quiet, requests_first
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +43,18 @@ def module_file(name: str, folders: Sequence[Path]) -> tuple[Path, str] | None:
 class LibraryModules:
     """Reports of library modules, made in the background; safe to call from any thread."""
 
-    def __init__(self, folders: Sequence[Path], read: Callable[[Path], bytes]) -> None:
+    def __init__(
+        self, folders: Sequence[Path], read: Callable[[Path], bytes], quiet: Quiet | None = None
+    ) -> None:
+        """Find modules in ``folders``, read with ``read``; with ``quiet``, when requests pause.
+
+        Parsing a module holds the interpreter for all of its length: begun as
+        a request ends (the hover that asked for the module), it would hold
+        back that request's own answer.
+        """
         self._folders = tuple(folders)
         self._read = read
+        self._quiet = quiet
         self._lock = threading.Lock()
         self._reports: dict[str | Path, tuple[Path, ModuleReport] | None] = {}
         """By module name, or by file for a file asked for by its path."""
@@ -89,6 +98,8 @@ class LibraryModules:
 
     def _serve(self) -> None:
         while (name := self._jobs.get()) is not None:
+            if self._quiet is not None:
+                self._quiet.wait()
             with requests_first():
                 made = self._make_file(name) if isinstance(name, Path) else self._make(name)
             with self._lock:
