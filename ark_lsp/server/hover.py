@@ -358,7 +358,11 @@ class Hovers(Feature):
         )
         if snapshot.uri not in self._prefetched:
             self._prefetched.add(snapshot.uri)
-            finder.prefetch_imports()
+            # The library's modules the document imports (the workspace's are the index's).
+            imported = {i.module for i in snapshot.report.imports if i.module and i.resolved}
+            self.library.prepare(
+                (m for m in imported if index is None or index.module_file(m) is None), ahead=True
+            )
         try:
             found: Definition | Outcome = finder.find(reference, line)
         except StoreError as error:  # a locked or damaged index: as if it knew nothing

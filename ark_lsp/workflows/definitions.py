@@ -302,12 +302,6 @@ class DefinitionFinder:
         self._library = library
         self._modules: dict[str, _Module | None] = {report.module: self.document}
 
-    def prefetch_imports(self) -> None:
-        """Ask ahead for the library reports of the modules the document imports."""
-        for item in self.document.report.imports:
-            if item.module and item.resolved:
-                self._module(item.module)
-
     def find(self, reference: Reference, line: int) -> Definition | Outcome:
         """The definition ``reference`` (at ``line``, 1-based) resolves to, or why there is none."""
         if reference.receiver == "?":

@@ -46,12 +46,7 @@ class LibraryModules:
     def __init__(
         self, folders: Sequence[Path], read: Callable[[Path], bytes], quiet: Quiet | None = None
     ) -> None:
-        """Find modules in ``folders``, read with ``read``; with ``quiet``, when requests pause.
-
-        Parsing a module holds the interpreter for all of its length: begun as
-        a request ends (the hover that asked for the module), it would hold
-        back that request's own answer.
-        """
+        """Find modules in ``folders``, read with ``read``; with ``quiet``, see :meth:`prepare`."""
         self._folders = tuple(folders)
         self._read = read
         self._quiet = quiet
@@ -59,7 +54,7 @@ class LibraryModules:
         self._reports: dict[str | Path, tuple[Path, ModuleReport] | None] = {}
         """By module name, or by file for a file asked for by its path."""
         self._pending: set[str | Path] = set()
-        self._jobs: queue.SimpleQueue[str | Path | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[str | Path, bool] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def report(self, name: str) -> tuple[Path, ModuleReport] | None:
@@ -79,8 +74,14 @@ class LibraryModules:
         self.prepare([path])
         return None
 
-    def prepare(self, names: Iterable[str | Path]) -> None:
-        """Have the reports of these modules (or files) made, in the background."""
+    def prepare(self, names: Iterable[str | Path], *, ahead: bool = False) -> None:
+        """Have the reports of these modules (or files) made, in the background.
+
+        ``ahead``: before anything asked for them (a document's imports), once
+        requests pause (the ``quiet`` given). Parsing a module holds the
+        interpreter for all of its length: a dozen of them begun as the hover
+        that named them ended held back that hover's own answer.
+        """
         with self._lock:
             wanted = [n for n in names if n not in self._reports and n not in self._pending]
             self._pending.update(wanted)
@@ -90,15 +91,16 @@ class LibraryModules:
                 )
                 self._thread.start()
         for name in wanted:
-            self._jobs.put(name)
+            self._jobs.put((name, ahead))
 
     def close(self) -> None:
         """Let the thread end after the module it is reading."""
         self._jobs.put(None)
 
     def _serve(self) -> None:
-        while (name := self._jobs.get()) is not None:
-            if self._quiet is not None:
+        while (job := self._jobs.get()) is not None:
+            name, ahead = job
+            if ahead and self._quiet is not None:
                 self._quiet.wait()
             with requests_first():
                 made = self._make_file(name) if isinstance(name, Path) else self._make(name)
