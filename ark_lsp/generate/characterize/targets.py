@@ -36,7 +36,7 @@ class Target:
     @property
     def on_instance(self) -> bool:
         """Whether it is called (or read) on an instance of its class, made first."""
-        return self.binding in ("method", "property")
+        return self.binding in _ON_INSTANCE
 
     @property
     def test_name(self) -> str:
@@ -97,6 +97,8 @@ def _depends_on(node: ast.AST, bound: dict[str, str]) -> tuple[str, ...]:
 _SKIPPED_DECORATORS = frozenset({"abstractmethod", "overload", "setter", "deleter", "getter"})
 """Nothing to run (an abstract method, an overload), or a property's other parts."""
 _PROPERTIES = frozenset({"property", "cached_property"})
+_ON_INSTANCE = ("method", "property")
+"""The bindings of a method or property: reached through an instance of its class."""
 
 
 def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -230,9 +232,7 @@ def _target(
         binding=binding,
         is_async=isinstance(node, ast.AsyncFunctionDef),
         depends_on=_depends_on(node, bound),
-        constructor=_constructor(owner, classes)
-        if owner and binding in ("method", "property")
-        else None,
+        constructor=_constructor(owner, classes) if owner and binding in _ON_INSTANCE else None,
     )
 
 
