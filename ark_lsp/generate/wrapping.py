@@ -134,7 +134,7 @@ def _bracket(
     """The bracket's items, or ``None`` when it holds nothing."""
     if not masked[opening + 1 : closing].strip():
         return None
-    if commas and _NOT_ITEM_LISTS.search(_top_level(masked, opening, closing)):
+    if commas and _NOT_ITEM_LISTS.search(_outside_brackets(masked[opening + 1 : closing])):
         commas = []  # what it holds moves one level in as one item, its commas as they were
     cuts = [opening, *commas, closing]
     items = [line[a + 1 : b].strip() for a, b in itertools.pairwise(cuts)]
@@ -209,17 +209,4 @@ def _outside_brackets(masked: str) -> str:
         out.append(char if depth == 0 else " ")
         if char in _OPENING:
             depth += 1
-    return "".join(out)
-
-
-def _top_level(masked: str, opening: int, closing: int) -> str:
-    """What the bracket holds with its nested brackets' insides blanked."""
-    out: list[str] = []
-    depth = 0
-    for char in masked[opening + 1 : closing]:
-        if char in _OPENING:
-            depth += 1
-        elif char in _CLOSING:
-            depth -= 1
-        out.append(char if depth == 0 and char not in _CLOSING else " ")
     return "".join(out)

@@ -387,10 +387,14 @@ class SandboxRunner:
         do not get (an untrusted workspace's bare image, ARK's own Python):
         the problem says so, and how to get them.
         """
-        without = _without_declarations(self.environment)
-        if without and any(sign in problem for sign in _IMPORT_FAILURES):
-            return f"{problem} (the sandbox's environment: {without})"
+        if any(sign in problem for sign in _IMPORT_FAILURES):
+            return self._with_environment(problem)
         return problem
+
+    def _with_environment(self, problem: str) -> str:
+        """``problem``, saying which environment runs had when it lacks what is declared."""
+        without = _without_declarations(self.environment)
+        return f"{problem} (the sandbox's environment: {without})" if without else problem
 
     def _explained(self, problem: str, result: RunResult) -> str:
         """A set-up problem with what the user can do about it, where ARK knows.
@@ -402,8 +406,7 @@ class SandboxRunner:
         """
         environment = self.environment
         if not problem.startswith(PYTEST_MISSING):
-            without = _without_declarations(environment)
-            return f"{problem} (the sandbox's environment: {without})" if without else problem
+            return self._with_environment(problem)
         if result.backend == "local" and environment is not None and environment.python:
             python = environment.python
             return (

@@ -184,11 +184,12 @@ def generate_tests(
     text = read_text(root / relative)
     if text is None:
         raise NothingToTest(f"{relative} cannot be read")
+    every = find_targets(text)  # the module's, whose test names may claim an existing test's
     if line is not None:
         found = target_at(text, line)
         targets = [found] if found is not None else []
     else:
-        targets = find_targets(text, name)
+        targets = find_targets(text, name) if name else every
     if only is not None:
         targets = [t for t in targets if only(t)]
     if not targets:
@@ -200,7 +201,7 @@ def generate_tests(
         raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
     old_text = read_text(root / test_path)
     existing = testfile.existing_tests(old_text)
-    stems = {t.test_name for t in find_targets(text)} | {t.test_name for t in targets}
+    stems = {t.test_name for t in every} | {t.test_name for t in targets}
     already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
     skipped = tuple(f"{t.qualname} ({by})" for t, by in already if by)
     targets = [t for t, by in already if not by]

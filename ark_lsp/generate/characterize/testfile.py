@@ -154,14 +154,8 @@ def file_for_tests(root: Path, relative: str) -> str:
         return existing.relative_to(root).as_posix()
     tests_root = root / folder
     packages = parts[:-1]
-    place = next(
-        (
-            tests_root.joinpath(*packages[:depth])
-            for depth in range(len(packages), 0, -1)
-            if tests_root.joinpath(*packages[:depth]).is_dir()
-        ),
-        root / folder,
-    )
+    mirrors = (tests_root.joinpath(*packages[:depth]) for depth in range(len(packages), 0, -1))
+    place = next((mirror for mirror in mirrors if mirror.is_dir()), tests_root)
     # A private module's tests are named as people name them (test_textwrap.py for
     # _textwrap.py), unless a public twin would claim the name or a file has it already.
     plain = _file_name(bare, config.python_files) if bare and bare != stem else name
