@@ -8,8 +8,10 @@ from these declarations and cached by their digest:
   ``dev``; an extra naming the project itself, ``attrs[tests-mypy]``, is
   followed) and the same groups of ``[dependency-groups]`` (PEP 735,
   ``include-group`` followed);
-- ``requirements*.txt`` and ``requirements/*.txt`` at the root, and the files
-  they include with ``-r``/``-c``; a line naming the project itself
+- ``*requirements*.txt`` at the root (``requirements-dev.txt``,
+  ``test-requirements.txt``), ``requirements/*.txt``, and
+  ``requirements*.txt`` in ``tests/`` or ``test/``, with the files they
+  include with ``-r``/``-c``; a line naming the project itself
   (``-e .[socks]``) asks for the project's own dependencies;
 - a lock file (``uv.lock``, ``poetry.lock``, ``pdm.lock``, ``pylock.toml``):
   its pins constrain every version installed.
@@ -23,6 +25,7 @@ build container (see :mod:`ark_lsp.sandbox.env_layer`), never here.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 import tomllib
 from dataclasses import dataclass
@@ -186,16 +189,32 @@ def _lock_pins(name: str, data: bytes) -> tuple[str, ...]:
     return tuple(sorted(set(pins))[:MAX_REQUIREMENTS])
 
 
+REQUIREMENT_FILE_PLACES = (
+    ("", "*requirements*.txt"),
+    ("requirements", "*.txt"),
+    ("tests", "requirements*.txt"),
+    ("test", "requirements*.txt"),
+)
+"""Where a project keeps the requirement files its tests need: a folder and a pattern."""
+
+
 def _requirement_files(root: Path) -> list[str]:
-    found = sorted(p.name for p in root.glob("requirements*.txt") if p.is_file())
-    folder = root / "requirements"
-    if folder.is_dir() and not folder.is_symlink():
-        found += sorted(f"requirements/{p.name}" for p in folder.glob("*.txt") if p.is_file())
+    found: list[str] = []
+    for folder, pattern in REQUIREMENT_FILE_PLACES:
+        place = root / folder
+        if folder and (not place.is_dir() or place.is_symlink()):
+            continue
+        names = sorted(p.name for p in place.glob(pattern) if p.is_file())
+        found += [f"{folder}/{name}" if folder else name for name in names]
     return found[:MAX_INCLUDED_FILES]
 
 
-def _inside(relative: PurePosixPath) -> bool:
-    return not relative.is_absolute() and ".." not in relative.parts
+def _contained(relative: PurePosixPath) -> str | None:
+    """``relative`` with its ``..`` resolved, if it stays inside the root."""
+    if relative.is_absolute():
+        return None
+    normal = posixpath.normpath(relative.as_posix())
+    return None if normal == ".." or normal.startswith("../") else normal
 
 
 class _Requirements:
@@ -228,9 +247,9 @@ class _Requirements:
                 continue  # another local editable: nothing a sandbox can install
             include = _INCLUDE.match(line)
             if include:
-                target = PurePosixPath(folder, include.group(2))
-                if _inside(target):
-                    self.add(target.as_posix())
+                target = _contained(PurePosixPath(folder, include.group(2)))
+                if target is not None:
+                    self.add(target)
             kept.append(line)
         self.files[relative] = ("\n".join(kept) + "\n").encode("utf-8")
 

@@ -131,6 +131,30 @@ def test_a_setup_py_project_is_resolved_by_its_build_backend_with_the_extras_its
     assert read_declarations(tmp_path).digest != before
 
 
+def test_requirement_files_beside_the_tests_and_named_for_them_are_read(tmp_path: Path) -> None:
+    # packaging keeps its test requirements in tests/requirements.txt; others name them
+    # test-requirements.txt at the root, or include the root's file from the tests' one.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'packaging'\ndependencies = []\n",
+            "tests/requirements.txt": "pretend\npytest>=6.2.0\n-r ../ci/base.txt\n",
+            "ci/base.txt": "six\n",
+            "test-requirements.txt": "trustme\n",
+            "tests/data.txt": "not a requirement file\n",
+            "tests/deep/requirements.txt": "not read\n",
+        },
+    )
+    declared = read_declarations(tmp_path)
+    assert declared.requirement_files == (
+        "test-requirements.txt",
+        "ci/base.txt",
+        "tests/requirements.txt",
+    )
+    assert "tests/requirements.txt" in declared.describe()
+    assert not declared.problems
+
+
 def test_a_missing_package_is_named_from_pips_output() -> None:
     output = [
         "Collecting ark-no-such-package",
