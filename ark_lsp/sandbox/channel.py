@@ -20,8 +20,9 @@ MARKER = b"\x1eARK-END "
 
 STDERR_END_GRACE_SECONDS = 2.0
 """How long the end of stderr is waited for once the trailer is in."""
-ARTIFACT_CAP = 4 * 1024 * 1024
-"""Bytes of each collected file the agent sends back."""
+ARTIFACT_CAP = 32 * 1024 * 1024
+"""Bytes of each collected file the agent sends back: pytest's report of packaging's
+27,000 tests is 5 MB, so this holds some 180,000."""
 
 SCRUBBED_ENV: Mapping[str, str] = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -15,6 +15,7 @@ inside the work folder.
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import re
 import unicodedata
@@ -22,6 +23,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from ark_lsp.sandbox.channel import ARTIFACT_CAP
 
 JUNIT_REPORT = ".ark-pytest-junit.xml"
 """Where, relative to the work folder, pytest writes the report ARK reads back."""
@@ -35,9 +38,9 @@ PYTEST_ARGS: tuple[str, ...] = (
 )
 """What ARK adds to every pytest command line it runs, besides ``--junitxml``."""
 
-REPORT_CAP = 4 * 1024 * 1024
+REPORT_CAP = ARTIFACT_CAP
 """Bytes of a report that are read at all: the agent sends no more of a collected file."""
-MAX_CASES = 20_000
+MAX_CASES = 200_000
 """Test cases read from one report; the rest are dropped."""
 FIELD_CAP = 1000
 """Characters kept of a name, class name, path or message."""
@@ -135,13 +138,17 @@ def report_cases(root: ElementTree.Element) -> list[ElementTree.Element]:
 
 def clean(text: str | None, cap: int = FIELD_CAP, *, lines: bool = False) -> str:
     """``text`` capped, without control characters (terminal escapes); newlines kept if asked."""
+    text = (text or "")[:cap]
+    if text.isprintable():
+        return text  # no control character (a report holds tens of thousands of names)
     kept = []
-    for char in (text or "")[:cap]:
+    for char in text:
         if (lines and char in "\n\t") or unicodedata.category(char)[0] != "C":
             kept.append(char)
     return "".join(kept)
 
 
+@functools.lru_cache(maxsize=4096)
 def work_path(text: str | None) -> str:
     """A relative POSIX path inside the work folder, or ``""`` for anything else."""
     if not text or len(text) > FIELD_CAP or clean(text) != text or "\\" in text:
@@ -248,6 +255,7 @@ def setup_problem(
     stdout: str,
     stderr: str,
     work_folder: str = "",
+    report_size: int = 0,
 ) -> str | None:
     """Why a pytest run is not a test result at all, or ``None`` when it is one.
 
@@ -276,6 +284,13 @@ def setup_problem(
         path = _work_relative(conftest.group("path"), work_folder)
         return f"{path} cannot be imported: {cause}" if cause else f"{path} cannot be imported"
     if exit_code in (0, 1):
+        if report_size >= REPORT_CAP:
+            summary = _last_line(stdout)
+            return (
+                f"pytest's report is larger than the {REPORT_CAP // 2**20} MiB ARK reads"
+                + (f" (pytest: {summary})" if summary else "")
+                + ": run fewer tests at once (ark test PATH...)"
+            )
         return f"pytest ended with exit code {exit_code} and reported no test"
     meaning = _PYTEST_EXIT_MEANING.get(exit_code, f"pytest ended with exit code {exit_code}")
     cause = (

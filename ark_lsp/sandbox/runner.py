@@ -363,11 +363,19 @@ class SandboxRunner:
         result = self._execute(request, cancel)
         # The report is the sandbox's word: a test is placed only at a file that was
         # copied in, never at a host path (or a FIFO) it names.
-        cases = parse_junit(result.artifacts.get(report, b""), request.files or None)
+        data = result.artifacts.get(report, b"")
+        cases = parse_junit(data, request.files or None)
         # A run a limit ended (pytest killed when it ran out of memory) is the limit's to
         # report, as a timeout is: not a suite that could not be run.
         problem = (
-            setup_problem(result.exit_code, cases, result.stdout, result.stderr, result.work_folder)
+            setup_problem(
+                result.exit_code,
+                cases,
+                result.stdout,
+                result.stderr,
+                result.work_folder,
+                report_size=len(data),
+            )
             if result.outcome in (Outcome.PASSED, Outcome.FAILED)
             and result.killed_by is KilledBy.NONE
             else None

@@ -16,7 +16,7 @@ from ark_lsp.config import Settings
 from ark_lsp.generate import Templates
 from ark_lsp.generate.characterize import CharacterizationContext, generate_tests
 from ark_lsp.sandbox import Limits
-from ark_lsp.sandbox.pytest_results import parse_junit, setup_problem
+from ark_lsp.sandbox.pytest_results import REPORT_CAP, parse_junit, setup_problem
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +124,31 @@ def test_a_test_file_that_cannot_be_collected_is_an_error_naming_its_cause(calc:
         "ModuleNotFoundError: No module named 'not_installed_anywhere'"
     ) in run.stderr
     assert "0 passed" not in run.stdout
+
+
+def test_a_suite_of_thousands_of_parametrized_tests_is_counted_test_by_test(calc: Path) -> None:
+    # packaging's 26,921 tests make a 5 MB report; it once came back cut at 4 MiB, and a
+    # suite that passed was "an error: pytest reported no test".
+    (calc / "tests" / "test_many.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.mark.parametrize('n', range(3000), ids=lambda n: f'{n:05d}' + 'x' * 1500)\n"
+        "def test_many(n):\n    assert n >= 0\n"
+    )
+    run = ark("test", "--backend", "local", "--format", "json", cwd=calc, check=False)
+    report = json.loads(run.stdout)
+    assert report["outcome"] == "passed", report.get("error")
+    assert report["summary"]["passed"] == 3001
+    assert len({test["nodeid"] for test in report["tests"]}) == 3001
+
+
+def test_a_report_larger_than_ark_reads_is_an_error_saying_so() -> None:
+    problem = setup_problem(
+        0, [], "....\n26921 passed, 6 warnings in 25.30s\n", "", report_size=REPORT_CAP
+    )
+    assert problem == (
+        "pytest's report is larger than the 32 MiB ARK reads "
+        "(pytest: 26921 passed, 6 warnings in 25.30s): run fewer tests at once (ark test PATH...)"
+    )
 
 
 def test_no_tests_collected_is_said_so() -> None:
