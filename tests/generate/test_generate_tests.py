@@ -950,6 +950,23 @@ def test_a_result_of_another_modules_private_class_is_named_by_its_public_base(
     assert "isinstance(token(name), expected_type)" in text
 
 
+def test_a_private_modules_own_exception_is_named_not_its_base(tmp_path: Path) -> None:
+    # packaging's _tokenizer.py raises its ParserSyntaxError: the tests said `Exception`,
+    # which any bug would raise too.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "lex"\n')
+    (tmp_path / "lex").mkdir()
+    (tmp_path / "lex" / "__init__.py").write_text("")
+    (tmp_path / "lex" / "_tokenizer.py").write_text(
+        "class SyntaxProblem(Exception):\n    pass\n\n\n"
+        "def fail(message: str) -> None:\n    raise SyntaxProblem(message)\n"
+    )
+
+    text = generate(tmp_path, "lex/_tokenizer.py").generation.change.new_text
+
+    assert "from lex._tokenizer import SyntaxProblem, fail" in text
+    assert ", SyntaxProblem)," in text and "Exception)" not in text, text
+
+
 def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
     # click's types.py: a File result-type table went after the rehearsal, its `import io` not.
     imports = Imports("shop.orders", taken=(), present=())

@@ -92,7 +92,7 @@ def reference(cls: type, own: str = "") -> "dict[str, str] | None":
             if getattr(builtins, qualname, None) is klass:
                 return {"module": "builtins", "name": qualname}
             continue
-        if any(part.startswith("_") for part in module.split(".")):
+        if module != own and any(part.startswith("_") for part in module.split(".")):
             continue
         loaded = sys.modules.get(module)
         if loaded is not None and _resolve(loaded, qualname) is klass:

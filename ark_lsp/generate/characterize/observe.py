@@ -63,10 +63,12 @@ class Planned:
     """Per column, every value ARK gave the driver (candidates and examples)."""
     constructions: frozenset[str]
     """The argument lists ARK gave for making an instance (``""`` when none was given)."""
+    module: str = ""
+    """The target's module, which a test imports whatever its name (``pkg._tokenizer``)."""
 
     @classmethod
-    def of(cls, plan: Plan) -> Planned:
-        """What ``plan`` gives the driver."""
+    def of(cls, plan: Plan, module: str = "") -> Planned:
+        """What ``plan`` gives the driver for a target of ``module``."""
         per_column = [set(pool) for pool in plan.pools]
         for seed in plan.seeds:
             for column, value in zip(per_column, seed.values, strict=False):
@@ -74,7 +76,14 @@ class Planned:
         return cls(
             tuple(frozenset(column) for column in per_column),
             frozenset(plan.constructions or ("",)),
+            module,
         )
+
+    def importable(self, raw: object) -> str | None:
+        """``raw`` as a module a test may import to name a class; None otherwise."""
+        if self.module and raw == self.module:
+            return self.module
+        return importable_module(raw)
 
     def arguments(self, raw: object) -> tuple[str, ...] | None:
         """``raw`` as a call's arguments when it is one ARK planned; None otherwise."""
@@ -127,7 +136,8 @@ class Observation:
 
         The arguments must be ones ARK planned (not what the sandbox claims
         it called), a value a literal, a class a dotted name in a module a
-        test may import, and the lines run bounded numbers.
+        test may import (the target's own, or a public one), and the lines
+        run bounded numbers.
         """
         if not isinstance(raw, dict):
             return None
@@ -142,7 +152,7 @@ class Observation:
             if not text:
                 return None
         elif kind in ("raises", "type"):
-            module = importable_module(raw.get("module")) or ""
+            module = planned.importable(raw.get("module")) or ""
             name = dotted_name(raw.get("name")) or ""
             if not module or not name:
                 return None
@@ -319,7 +329,7 @@ def characterize(
     explored, error = _report(first, runner)
     if explored is None:
         return CharacterizationRun(runner.backend, error=error, notes=first.notes)
-    planned = {target.qualname: Planned.of(plan) for target, plan in targets}
+    planned = {target.qualname: Planned.of(plan, module) for target, plan in targets}
     read = {
         target.qualname: _read_entry(
             explored["targets"].get(target.qualname), target, planned[target.qualname]
