@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
+from ark_lsp.config.sections import DEFAULT_EXCLUDES
+
 GIT_TIMEOUT = 120.0
 """Seconds any one git call may take."""
 
@@ -93,6 +95,24 @@ def git(
     index of its own, the author of a commit).
     """
     return git_bytes(repo, *args, input=input, check=check, env=env).decode("utf-8", "replace")
+
+
+UNTRACKED_LEFT_OUT = tuple(
+    f":(exclude,glob)**/{folder}**" for folder in DEFAULT_EXCLUDES if folder != ".git/"
+)
+"""Pathspecs of the folders no change is made of: a virtual environment, build output, caches."""
+
+
+def stage_working_tree(repo: Path, *options: str, env: Mapping[str, str]) -> None:
+    """Stage the working tree as it is into the index ``env`` names (``GIT_INDEX_FILE``).
+
+    Every change to a tracked file, and each untracked file git does not
+    ignore, but for those inside ARK's default excludes: an unpacked sdist
+    has no ``.gitignore``, and the ``.venv`` made in it is no part of a
+    change. ``options`` go before ``add`` (``-c`` settings).
+    """
+    git(repo, *options, "add", "--all", "--", ".", *UNTRACKED_LEFT_OUT, env=env)
+    git(repo, *options, "add", "--update", "--", ".", env=env)
 
 
 def git_bytes(

@@ -27,7 +27,7 @@ from ark_lsp.changes.errors import (
 )
 from ark_lsp.changes.repository import GitRepository
 from ark_lsp.gate.diff import parse_diff
-from ark_lsp.git import GitError, git, git_bytes
+from ark_lsp.git import GitError, git, git_bytes, stage_working_tree
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 """git's name of the tree with nothing in it."""
@@ -165,11 +165,12 @@ def from_patch(repo: GitRepository, base: str, patch: bytes) -> PreparedPatch:
 def from_worktree(repo: GitRepository, base: str) -> PreparedPatch:
     """The working tree's changes against ``base`` (HEAD): staged, unstaged and untracked.
 
-    Untracked files count unless git ignores them. The user's index is
+    Untracked files count unless git ignores them, or they lie in a
+    virtual environment, build output or cache. The user's index is
     copied, never written: ``git add`` runs on the copy.
     """
     with scratch_index(repo, None) as env:
-        git(repo.top, "add", "--all", "--", ".", env=env)
+        stage_working_tree(repo.top, env=env)
         tree = git(repo.top, "write-tree", env=env).strip()
     return _prepared(repo, base, tree)
 

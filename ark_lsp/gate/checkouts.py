@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ark_lsp.git import GitError, git
+from ark_lsp.git import GitError, git, stage_working_tree
 from ark_lsp.trust import user_cache_folder
 
 OWNER_FILE = "owner.json"
@@ -81,6 +81,9 @@ def without_filters(repo: Path) -> tuple[str, ...]:
 def snapshot_working_tree(repo: Path, scratch: Path) -> str:
     """A commit of the working tree as it is (tracked and untracked files, not ignored ones).
 
+    Untracked files in a virtual environment, build output or a cache are
+    left out (:func:`~ark_lsp.git.stage_working_tree`).
+
     Staged in an index file under ``scratch``, committed with HEAD as its
     parent and held by no branch: the user's index, files and refs stay as
     they were. Raises :class:`GitError` in a repository without commits.
@@ -88,7 +91,7 @@ def snapshot_working_tree(repo: Path, scratch: Path) -> str:
     staging = {"GIT_INDEX_FILE": str(scratch / "index"), **_SNAPSHOT_AUTHOR}
     filters_off = without_filters(repo)
     git(repo, *filters_off, "read-tree", "HEAD", env=staging)
-    git(repo, *filters_off, "add", "--all", "--", ".", env=staging)
+    stage_working_tree(repo, *filters_off, env=staging)
     tree = git(repo, *filters_off, "write-tree", env=staging).strip()
     message = b"ARK gate: the working tree's uncommitted changes\n"
     return git(

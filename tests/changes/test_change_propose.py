@@ -107,12 +107,16 @@ def test_a_patch_on_stdin_and_the_same_edit_from_the_working_tree_are_one_change
 def test_from_worktree_takes_staged_unstaged_and_untracked_files_and_leaves_them(
     repo: Path,
 ) -> None:
-    write(repo, {".gitignore": "*.log\n"})
+    write(repo, {".gitignore": "*.log\n", "tools/build/make.py": "STEPS = 1\n"})
     commit_all(repo, "ignore logs")
     write(repo, {"README.md": "A shop, staged.\n"})
     git(repo, "add", "README.md")
     write(repo, {"shop/pricing.py": (repo / "shop" / "pricing.py").read_text() + "\nRATE = 2\n"})
     write(repo, {"shop/new.py": "NEW = 1\n", "debug.log": "ignored\n"})
+    # An environment or build output nobody told git about is no part of a change; a
+    # tracked file in a folder of such a name is.
+    write(repo, {".venv/lib/site.py": "X = 1\n", "dist/out.py": "X = 1\n"})
+    write(repo, {"tools/build/make.py": "STEPS = 2\n"})
     git(repo, "stash", "list")
     before = user_state(repo)
 
@@ -124,6 +128,7 @@ def test_from_worktree_takes_staged_unstaged_and_untracked_files_and_leaves_them
         "README.md": "modified",
         "shop/new.py": "added",
         "shop/pricing.py": "modified",
+        "tools/build/make.py": "modified",
     }
     worktree = Path(change["worktree"])
     assert (worktree / "shop" / "new.py").read_text() == "NEW = 1\n"

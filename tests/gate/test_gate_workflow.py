@@ -198,6 +198,33 @@ def test_the_working_tree_is_judged_with_untracked_files_and_without_ignored_one
     assert report.head != report.base
 
 
+def test_an_untracked_virtual_environment_is_no_part_of_the_working_trees_change(
+    repo: Path, load
+) -> None:
+    # packaging's sdist has no .gitignore: the gate judged its new .venv, 2,457 files.
+    only_ark_checks(repo)
+    write(repo, {"tools/build/make.py": "STEPS = 1\n"})
+    commit(repo, "a tracked folder named build")
+    write(
+        repo,
+        {
+            "shop/new.py": "value = eval('1')\n",
+            ".venv/lib/site.py": "exec('x')\n",
+            "pkg/build/out.py": "exec('x')\n",
+            "shop.egg-info/top.py": "exec('x')\n",
+            "tools/build/make.py": "STEPS = eval('2')\n",
+        },
+    )
+
+    report = run_gate(load(repo))
+
+    assert sorted(f.path for f in report.files) == ["shop/new.py", "tools/build/make.py"]
+    assert sorted((f.path, f.code) for f in report.findings) == [
+        ("shop/new.py", "ARK001"),
+        ("tools/build/make.py", "ARK001"),
+    ]
+
+
 def test_a_project_in_a_folder_of_the_repository_is_judged_by_its_own_paths(
     tmp_path: Path, load
 ) -> None:
