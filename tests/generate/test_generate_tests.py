@@ -967,6 +967,57 @@ def test_a_private_modules_own_exception_is_named_not_its_base(tmp_path: Path) -
     assert ", SyntaxProblem)," in text and "Exception)" not in text, text
 
 
+TOKENS = """\
+import enum
+import re
+
+DEFAULT_RULES = {"NUMBER": re.compile(r"[0-9]+"), "WORD": re.compile(r"[a-z]+")}
+
+
+class Mode(enum.Enum):
+    STRICT = "strict"
+    LOOSE = "loose"
+
+
+class Tokenizer:
+    def __init__(self, source: str, *, rules: dict[str, re.Pattern[str]]) -> None:
+        assert rules, "no rules"
+        self.source = source
+        self.rules = rules
+
+    def kinds(self) -> list[str]:
+        return [name for name, rule in self.rules.items() if rule.fullmatch(self.source)]
+
+
+def describe(mode: Mode) -> str:
+    if mode is Mode.STRICT:
+        return "every token checked"
+    return "tokens skipped"
+"""
+
+
+def test_parameters_get_the_modules_constants_and_enum_members_they_ask_for(
+    tmp_path: Path,
+) -> None:
+    # packaging's Tokenizer(source, rules=...) was made with rules={} and every test
+    # expected AssertionError; rich's Color(..., type: ColorType) was given 1.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "lex"\n')
+    (tmp_path / "lex.py").write_text(TOKENS)
+
+    result = generate(tmp_path, "lex.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "from lex import DEFAULT_RULES, Mode, Tokenizer, describe" in text
+    assert 'Tokenizer("abc", rules=DEFAULT_RULES).kinds()' in text, text
+    assert '(Mode.STRICT, "every token checked")' in text
+    assert '(Mode.LOOSE, "tokens skipped")' in text
+    assert '("abc", "tokens skipped")' not in text  # an enum parameter takes its members
+    assert "AssertionError" not in text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
 def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
     # click's types.py: a File result-type table went after the rehearsal, its `import io` not.
     imports = Imports("shop.orders", taken=(), present=())

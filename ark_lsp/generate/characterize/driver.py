@@ -14,6 +14,11 @@ the cases that reached lines no other case did, while that keeps finding
 new ones. The lines each call runs in the target's own file are recorded,
 so that the tests can be chosen to cover the most with the fewest rows.
 
+The values it is given are literals, a few built-in functions by their
+names, and the constants and enum members of the module that ARK read from
+its text and listed in the orders (``DEFAULT_RULES``, ``Color.RED``),
+resolved from the imported module: no other name is looked up.
+
 An observation is one of: ``value`` (the result's ``repr``, which reads
 back as an equal literal), ``raises`` (the exception's importable class),
 ``type`` (a result that is not a literal: its importable class), ``timeout``,
@@ -282,10 +287,23 @@ class Target:
         return {**observed, "lines": sorted(self.lines)}
 
 
+_NAMED: "dict[str, Any]" = {}
+"""The module's constants and enum members ARK's values may name, resolved once imported."""
+
+
+def _resolve_named(module: Any, names: "list[str]") -> None:
+    for name in names:
+        value = _resolve(module, name)
+        if value is not None:
+            _NAMED[name] = value
+
+
 def _value(node: "ast.expr | str") -> Any:
-    """A value ARK wrote: a literal, or one of :data:`CALLABLE_VALUES` by its name."""
+    """A value ARK wrote: a literal, one of :data:`CALLABLE_VALUES` or of :data:`_NAMED`."""
     if isinstance(node, str):
         node = ast.parse(node, mode="eval").body
+    if isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in _NAMED:
+        return _NAMED[ast.unparse(node)]
     if isinstance(node, ast.Name) and node.id in CALLABLE_VALUES:
         import builtins
 
@@ -481,6 +499,7 @@ def main() -> None:
         report["import_error"] = f"{type(error).__name__}: {error}"
         write()
         return
+    _resolve_named(module, spec.get("named", []))
     for order in spec["targets"]:
         entry: dict[str, Any] = {"problem": None, "cases": []}
         report["targets"][order["qualname"]] = entry

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,8 +237,14 @@ def _request(
     module: str,
     orders: list[dict[str, Any]],
     seed: str,
+    named: Collection[str] = (),
 ) -> RunRequest:
-    spec = {"module": module, "sys_path": _sys_path(relative), "targets": orders}
+    spec = {
+        "module": module,
+        "sys_path": _sys_path(relative),
+        "named": sorted(named),
+        "targets": orders,
+    }
     # The driver needs time for every target; the settings' limit still applies if longer.
     seconds = min(600.0, 30.0 + driver.TARGET_SECONDS * len(orders))
     limits = runner.limits
@@ -320,12 +326,17 @@ def characterize(
     module: str,
     runner: WorkspaceRunner,
     cancel: CancelCheck | None = None,
+    named: Collection[str] = (),
 ) -> CharacterizationRun:
-    """Run every target on its samples twice in the sandbox; keep what both runs agree on."""
+    """Run every target on its samples twice in the sandbox; keep what both runs agree on.
+
+    ``named``: the names of the module the plans' values may use (its constants and
+    enum members), which the driver resolves there and nothing else of it.
+    """
     if not targets:
         return CharacterizationRun(runner.backend)
     orders = [_order(t, p, None) for t, p in targets]
-    first = runner.run_in_workspace(_request(runner, relative, module, orders, "0"), cancel)
+    first = runner.run_in_workspace(_request(runner, relative, module, orders, "0", named), cancel)
     explored, error = _report(first, runner)
     if explored is None:
         return CharacterizationRun(runner.backend, error=error, notes=first.notes)
@@ -349,7 +360,9 @@ def characterize(
     ]
     second_report: dict[str, Any] = {"targets": {}}
     if checking:
-        second = runner.run_in_workspace(_request(runner, relative, module, checking, "1"), cancel)
+        second = runner.run_in_workspace(
+            _request(runner, relative, module, checking, "1", named), cancel
+        )
         checked, error = _report(second, runner)
         if checked is None:
             return CharacterizationRun(runner.backend, error=error, notes=first.notes)

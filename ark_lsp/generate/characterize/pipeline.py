@@ -24,6 +24,7 @@ from ark_lsp.config import Settings
 from ark_lsp.gate.checks.tool_config import annotations_required
 from ark_lsp.generate import placement
 from ark_lsp.generate.characterize import testfile
+from ark_lsp.generate.characterize.module_values import module_values
 from ark_lsp.generate.characterize.observe import Characterization, characterize
 from ark_lsp.generate.characterize.rehearsal import (
     REHEARSAL_REPORT,
@@ -228,6 +229,9 @@ def generate_tests(
         raise NothingToTest("; ".join(clash_notes))
 
     call_sites = context.call_sites
+    local = testfile.local_names(old_text)
+    # A constant the test file binds to something else would be that other thing there.
+    named = module_values(text).without(taken | local)
 
     @functools.cache  # a class's methods all ask for its constructions: read its callers once
     def sites_of(name: str) -> tuple[str, ...]:
@@ -235,11 +239,12 @@ def generate_tests(
 
     plans = []
     for target in targets:
-        made = plan(target.signature, target.name, target.docstring, sites_of(target.name))
+        made = plan(target.signature, target.name, target.docstring, sites_of(target.name), named)
         if target.on_instance and target.class_name:
             owner = target.class_name
             made = dataclasses.replace(
-                made, constructions=constructions(target.constructor, owner, sites_of(owner))
+                made,
+                constructions=constructions(target.constructor, owner, sites_of(owner), named),
             )
         plans.append((target, made))
     no_sandbox: str | None = None
@@ -252,7 +257,7 @@ def generate_tests(
         context.say(
             f"running {len(targets)} function(s) on sample inputs in the {runner.backend} sandbox"
         )
-        run = characterize(plans, relative, module, runner, context.cancel)
+        run = characterize(plans, relative, module, runner, context.cancel, named.names)
         no_sandbox, results, copy_notes = run.error, run.results, run.notes
 
     style = detect_style(old_text) if old_text else detect_style(text)
@@ -260,7 +265,9 @@ def generate_tests(
         # The project's mypy reports unannotated functions there: its other tests may
         # not be checked, but new ones are, by the gate's types check too.
         style = dataclasses.replace(style, typed=True)
-    imports = Imports(module, taken, present, testfile.local_names(old_text), bindings)
+    imports = Imports(module, taken, present, local, bindings)
+    for value in sorted(named.names):
+        imports.own(value.split(".")[0])  # those no table writes are left out of the imports
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]

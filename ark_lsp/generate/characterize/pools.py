@@ -8,7 +8,9 @@ annotation, values of the kind its name suggests (``width`` a number,
 is a literal :func:`ast.literal_eval` reads, or, for a parameter that takes
 a callable (``Callable[...]``, ``func``, ``callback``, ``key_func``), a
 built-in function without effects named as it is (``str``, ``len``), so
-that the sandbox can make it and a test can write it.
+that the sandbox can make it and a test can write it; or a constant or enum
+member of the target's module that the parameter asks for
+(:mod:`~ark_lsp.generate.characterize.module_values`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 from typing import Protocol
 
 from ark_lsp.generate.characterize.driver import CALLABLE_VALUES
+from ark_lsp.generate.characterize.module_values import ModuleValues
 from ark_lsp.models import ParameterKind
 
 
@@ -169,6 +172,15 @@ def _split_union(annotation: str) -> list[str]:
     return [annotation]
 
 
+def _type_name(annotation: str) -> str:
+    """The type an annotation names, without its arguments: ``Color`` of ``Color``."""
+    try:
+        node = ast.parse(annotation, mode="eval").body
+    except SyntaxError:
+        return annotation
+    return ast.unparse(node.value if isinstance(node, ast.Subscript) else node)
+
+
 def _values_for_type(annotation: str) -> list[str] | None:
     """Literals of an annotation's type; None when the type has no literals ARK knows."""
     values: list[str] = []
@@ -318,13 +330,27 @@ def _values_for_name(name: str) -> list[str]:
     return list(_ANY)
 
 
-def candidates(parameter: Named, annotation: str | None) -> list[str]:
-    """Values to try for a parameter, most telling first (its default leads)."""
+def candidates(
+    parameter: Named, annotation: str | None, named: ModuleValues | None = None
+) -> list[str]:
+    """Values to try for a parameter, most telling first (its default leads).
+
+    ``named``: the target module's constants and enum members, which come
+    next when the parameter's name or annotation asks for them.
+    """
     values: list[str] = []
     default = parameter.default
     if default is not None and is_value(default):
         values.append(default)
+    types = [_type_name(part) for part in _split_union(annotation)] if annotation else []
+    members = named.members_of(types) if named is not None else []
+    values += members
+    if named is not None:
+        values += named.constants_for(parameter.name)
     typed = _values_for_type(annotation) if annotation else None
+    if typed is None and members:
+        # An enum's parameter: its members are all it takes (and None, if the union has it).
+        typed = ["None"] if "None" in types else []
     if typed is None and default is not None and is_value(default) and default != "None":
         callable_ = default in CALLABLE_VALUES
         kind = "Callable" if callable_ else type(ast.literal_eval(default)).__name__

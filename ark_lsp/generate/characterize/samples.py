@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ark_lsp.generate.characterize.module_values import ModuleValues
 from ark_lsp.generate.characterize.pools import candidates, is_value, sequence
 from ark_lsp.generate.naming import last_name
 from ark_lsp.models import ParameterKind, Signature
@@ -86,8 +87,14 @@ def docstring_calls(docstring: str | None, name: str) -> list[tuple[list[str], d
     return found
 
 
-def literal_calls(text: str, name: str) -> list[tuple[list[str], dict[str, str]]]:
-    """Calls of ``name`` (or ``x.name``) in ``text`` whose arguments are all literals."""
+def literal_calls(
+    text: str, name: str, named: ModuleValues | None = None
+) -> list[tuple[list[str], dict[str, str]]]:
+    """Calls of ``name`` (or ``x.name``) in ``text`` whose arguments are all literals.
+
+    Or names of ``named``, the target module's: ``Tokenizer(text, rules=DEFAULT_RULES)``.
+    """
+    known = named.names if named is not None else frozenset()
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -103,7 +110,7 @@ def literal_calls(text: str, name: str) -> list[tuple[list[str], dict[str, str]]
         kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}
         if len(kwargs) != len(node.keywords):
             continue
-        if all(is_value(v) for v in [*args, *kwargs.values()]):
+        if all(v in known or is_value(v) for v in [*args, *kwargs.values()]):
             found.append((args, kwargs))
     return found
 
@@ -154,15 +161,19 @@ def plan(
     name: str,
     docstring: str | None = None,
     call_sites: Sequence[str] = (),
+    named: ModuleValues | None = None,
 ) -> Plan:
-    """Candidates for each parameter, and the literal calls in the docstring and call sites."""
+    """Candidates for each parameter, and the literal calls in the docstring and call sites.
+
+    ``named``: the target module's constants and enum members a parameter may take.
+    """
     columns = columns_of(signature)
     annotations = {p.name: p.annotation for p in signature.parameters}
-    pools = tuple(tuple(candidates(c, annotations.get(c.name))) for c in columns)
+    pools = tuple(tuple(candidates(c, annotations.get(c.name), named)) for c in columns)
     seeds: list[Case] = []
     for origin, calls in (
         ("docstring", docstring_calls(docstring, name)),
-        ("call site", [call for text in call_sites for call in literal_calls(text, name)]),
+        ("call site", [call for text in call_sites for call in literal_calls(text, name, named)]),
     ):
         for args, kwargs in calls:
             case = bind(columns, args, kwargs)
@@ -179,7 +190,10 @@ MAX_CONSTRUCTIONS = 8
 
 
 def constructions(
-    signature: Signature | None, class_name: str, call_sites: Sequence[str] = ()
+    signature: Signature | None,
+    class_name: str,
+    call_sites: Sequence[str] = (),
+    named: ModuleValues | None = None,
 ) -> tuple[str, ...]:
     """Argument lists to make an instance with: ``("3", "size=0")``; ``("",)`` without ``__init__``.
 
@@ -188,8 +202,8 @@ def constructions(
     """
     if signature is None:
         return ("",)
-    found = plan(signature, class_name, None, call_sites)
-    _, cases = make_cases(signature, found.seeds, limit=MAX_CONSTRUCTIONS)
+    found = plan(signature, class_name, None, call_sites, named)
+    _, cases = make_cases(signature, found.seeds, limit=MAX_CONSTRUCTIONS, named=named)
     tried = [arguments(found.columns, case.values) for case in cases]
     if all(p.default is not None or p.kind in _VARIADIC for p in signature.parameters):
         # Nothing is required: the plainest instance, as most callers make it.
@@ -214,11 +228,12 @@ def make_cases(
     signature: Signature,
     seeds: Iterable[Case] = (),
     limit: int = MAX_CASES,
+    named: ModuleValues | None = None,
 ) -> tuple[list[Column], list[Case]]:
     """The columns of a function's tests and the cases to try, seeds first."""
     columns = columns_of(signature)
     annotations = {p.name: p.annotation for p in signature.parameters}
-    pools = [candidates(c, annotations.get(c.name)) for c in columns]
+    pools = [candidates(c, annotations.get(c.name), named) for c in columns]
     cases: list[Case] = []
     seen: set[tuple[str, ...]] = set()
 

@@ -1,0 +1,70 @@
+"""The constants and enum members of a module that generated tests may pass as arguments."""
+
+from __future__ import annotations
+
+from ark_lsp.generate.characterize.module_values import module_values
+from ark_lsp.generate.characterize.pools import candidates
+from ark_lsp.generate.characterize.samples import Column
+from ark_lsp.models import ParameterKind
+
+MODULE = """\
+import enum
+import sys
+
+DEFAULT_RULES = {"WORD": "[a-z]+"}
+RULES: dict[str, str] = {}
+_PRIVATE_RULES = {}
+if sys.platform == "win32":
+    SEPARATOR = "\\\\"
+ENCODING = "utf-8"
+ENCODING = "latin-1"
+
+
+class Base(str, enum.Enum):
+    pass
+
+
+class ColorType(Base):
+    DEFAULT = "default"
+    STANDARD = "standard"
+    _ignore_ = ["x"]
+
+    def describe(self) -> str:
+        return self.value
+
+
+class _Hidden(enum.IntFlag):
+    A = 1
+
+
+class Plain:
+    LIMIT = 3
+"""
+
+
+def column(name: str) -> Column:
+    return Column(name, ParameterKind.POSITIONAL_OR_KEYWORD)
+
+
+def test_a_modules_constants_and_enum_members_are_read_from_its_text() -> None:
+    values = module_values(MODULE)
+
+    # Bound once at the top level, public; a name bound twice is no one value.
+    assert values.constants == ("DEFAULT_RULES", "RULES")
+    # An enum through a base of the module's own; members, not methods or _sunder_ names.
+    assert values.enums == {"ColorType": ("ColorType.DEFAULT", "ColorType.STANDARD")}
+    assert module_values("def broken(:\n") == module_values("")
+
+
+def test_a_parameter_gets_the_constants_its_name_asks_for_and_its_enums_members() -> None:
+    values = module_values(MODULE)
+
+    assert candidates(column("rules"), None, values)[:2] == ["DEFAULT_RULES", "RULES"]
+    assert candidates(column("kind"), "ColorType", values) == [
+        "ColorType.DEFAULT",
+        "ColorType.STANDARD",
+    ]
+    assert candidates(column("kind"), "ColorType | None", values)[-1] == "None"
+    # Two letters say too little: "rs" is not taken for RULES.
+    assert "RULES" not in candidates(column("rs"), None, values)
+    assert "DEFAULT_RULES" not in candidates(column("rules"), None)
