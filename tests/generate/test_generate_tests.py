@@ -23,12 +23,14 @@ from ark_lsp.generate.characterize import (
     GeneratedTests,
     NothingToTest,
     generate_tests,
+    testfile,
 )
 from ark_lsp.generate.characterize.observe import Observation
 from ark_lsp.generate.characterize.pipeline import CallSites
 from ark_lsp.generate.characterize.pools import candidates
 from ark_lsp.generate.characterize.samples import make_cases, plan
 from ark_lsp.generate.characterize.tables import Imports, choose
+from ark_lsp.generate.characterize.targets import find_targets
 from ark_lsp.generate.characterize.testfile import add_imports, file_for_tests
 from ark_lsp.generate.characterize.untrusted import literal_source
 from ark_lsp.generate.signatures import signature_from_text
@@ -489,6 +491,31 @@ def test_an_existing_test_file_is_extended_without_repeating_its_tests(project: 
     assert run_pytest(project, "tests").returncode == 0
     with pytest.raises(NothingToTest, match="already tests"):
         generate(project)
+
+
+def test_a_class_of_tests_named_for_a_function_tests_it() -> None:
+    # more-itertools' tests are unittest classes: ARK wrote 568 tests of 42 functions
+    # that TakeTests, PadnoneTests and UniqueEverseenTests already test.
+    module = (
+        "def pad_none(x):\n    return x\n\n\ndef unique_everseen(x):\n    return x\n\n\n"
+        "def unique(x):\n    return x\n\n\ndef nth(x):\n    return x\n\n\n"
+        "def quantify(x):\n    return x\n"
+    )
+    existing = testfile.existing_tests(
+        "class PadnoneTests(TestCase):\n    pass\n\n\n"
+        "class UniqueEverseenTests(TestCase):\n    pass\n\n\n"
+        "class TestNth:\n    pass\n\n\nclass Quantify_Test:\n    pass\n"
+    )
+
+    tested = {t.name: testfile.tested_by(t, existing) for t in find_targets(module)}
+
+    assert tested == {
+        "pad_none": "PadnoneTests",
+        "unique_everseen": "UniqueEverseenTests",
+        "unique": None,
+        "nth": "TestNth",
+        "quantify": "Quantify_Test",
+    }
 
 
 def test_the_test_file_follows_the_pytest_configuration(tmp_path: Path) -> None:

@@ -331,7 +331,8 @@ def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> s
 
     ``test_<stem>`` or ``test_<stem>_...``, unless another of the module's
     ``stems`` names it more closely: ``test_help_formatter_write_text``
-    tests ``write_text``, not ``write``.
+    tests ``write_text``, not ``write``; or a class of tests named for it
+    (``TestPadNone``, ``PadnoneTests``).
     """
     closer = [f"test_{other}" for other in stems if len(other) > len(target.test_name)]
 
@@ -343,9 +344,24 @@ def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> s
             names_it(name, other) for other in closer
         ):
             return name
-    camel = "Test" + "".join(part[:1].upper() + part[1:] for part in target.test_name.split("_"))
-    if camel in names:
-        return camel
+    squashed = target.test_name.replace("_", "").lower()
+    return next((name for name in sorted(names) if _test_class_stem(name) == squashed), None)
+
+
+def _test_class_stem(name: str) -> str | None:
+    """What a test class's name says it tests, squashed: ``padnone`` of ``PadnoneTests``.
+
+    ``TestPadNone``, ``PadNoneTests`` and ``PadNoneTest`` (unittest's way,
+    more-itertools' ``UniqueEverseenTests``) all name ``pad_none``.
+    """
+    if not name[:1].isupper():
+        return None
+    squashed = name.replace("_", "").lower()
+    if squashed.startswith("test"):
+        return squashed[len("test") :] or None
+    for suffix in ("tests", "test"):
+        if squashed.endswith(suffix):
+            return squashed[: -len(suffix)] or None
     return None
 
 
