@@ -499,7 +499,7 @@ def test_a_class_of_tests_named_for_a_function_tests_it() -> None:
     module = (
         "def pad_none(x):\n    return x\n\n\ndef unique_everseen(x):\n    return x\n\n\n"
         "def unique(x):\n    return x\n\n\ndef nth(x):\n    return x\n\n\n"
-        "def quantify(x):\n    return x\n"
+        "def quantify(x):\n    return x\n\n\ndef raise_(x):\n    raise x\n"
     )
     existing = testfile.existing_tests(
         "class PadnoneTests(TestCase):\n    pass\n\n\n"
@@ -515,7 +515,10 @@ def test_a_class_of_tests_named_for_a_function_tests_it() -> None:
         "unique": None,
         "nth": "TestNth",
         "quantify": "Quantify_Test",
+        "raise_": None,
     }
+    # A trailing underscore keeps a name off a keyword; its tests need none.
+    assert [t.test_name for t in find_targets(module)][-1] == "raise"
 
 
 def test_the_test_file_follows_the_pytest_configuration(tmp_path: Path) -> None:
@@ -1043,6 +1046,52 @@ def test_parameters_get_the_modules_constants_and_enum_members_they_ask_for(
     assert "AssertionError" not in text
     assert result.outcome.passed == result.outcome.written
     assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
+QUEUE = """\
+class Queue:
+    def __init__(self) -> None:
+        self.items: list[int] = []
+
+    def push(self, item: int) -> None:
+        if item < 0:
+            raise ValueError("negative")
+        self.items.append(item)
+
+    def clear(self) -> None:
+        self.items.clear()
+
+    def size(self) -> int:
+        return len(self.items)
+"""
+
+
+def test_a_method_that_returns_nothing_is_called_as_a_statement_not_compared(
+    tmp_path: Path,
+) -> None:
+    # more-itertools' peekable.prepend: `assert ....prepend(items) == expected` with None
+    # rows failed the gate on mypy's func-returns-value; a column `count` hid the file's
+    # `from itertools import count` (W0621).
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "queues"\n')
+    (tmp_path / "queues.py").write_text(QUEUE)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_queues.py").write_text(
+        "from itertools import count as item\n\n\ndef test_nothing():\n    assert next(item())"
+        " == 0\n"
+    )
+
+    result = generate(tmp_path, "queues.py")
+    text = write(tmp_path, result).read_text()
+
+    assert "def test_queue_push(item_arg):\n    Queue().push(item_arg)\n" in text
+    assert "== expected" not in text.split("def test_queue_size")[0], text
+    assert "# push returns nothing: each row is a call that runs without raising" in text
+    assert "def test_queue_push_raises(item_arg, error):" in text
+    assert "        0,\n    ],\n)\ndef test_queue_push(" in text  # one row runs every line
+    assert "Queue().clear()" in text and "returns nothing and takes no argument" in text
+    assert "assert Queue().size() == expected" in text
+    assert result.outcome.passed == result.outcome.written - result.outcome.skeletons
+    assert run_pytest(tmp_path, "tests").returncode == 0
 
 
 def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:

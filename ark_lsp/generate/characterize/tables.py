@@ -52,6 +52,9 @@ class Block:
     statement: str = ""
     """The call as a statement of its own (in ``pytest.raises``): a property read is
     assigned to ``_``, or linters take it for an expression with no effect."""
+    returns_nothing: bool = False
+    """The target never returns a value: its rows are calls that run without raising,
+    made as statements (type checkers refuse to compare what a call of it gives)."""
 
     @property
     def rows(self) -> int:
@@ -220,10 +223,13 @@ def _call(target: Target, joined: str, imports: Imports, construction: str = "")
 _BUILTINS = frozenset(dir(builtins))
 
 
-def _column_names(target: Target, plan_: Plan, package: str) -> list[str]:
+def _column_names(target: Target, plan_: Plan, imports: Imports) -> list[str]:
     # "request" is pytest's own fixture: a parametrize column of that name stops collection.
-    # The package's name may start a call (``attr._make.attrs(...)``).
+    # The package's name may start a call (``attr._make.attrs(...)``). A name the file
+    # binds at its top (``from itertools import count``) would be redefined (W0621).
+    package = imports.module.partition(".")[0]
     taken = {target.name, target.class_name or "", "pytest", "asyncio", "Any", "request", package}
+    taken |= {*imports.bindings, *imports.from_module}
     names = []
     for column in plan_.columns:
         name = column.name
@@ -250,7 +256,7 @@ def make_block(
     style: Style,
     no_sandbox: str | None,
 ) -> Block:
-    names = _column_names(target, plan_, imports.module.partition(".")[0])
+    names = _column_names(target, plan_, imports)
     # How the instance of a method is made: as it was when observed, else the first guess.
     construction = (
         characterization.construction
@@ -295,10 +301,20 @@ def make_block(
             f"{', '.join(target.depends_on)}, so they need not repeat"
         )
         values = []
+    nothing = target.returns_nothing and all(o.text == "None" for o in values)
     block.returns = [
         [*map(style.literal, o.values), style.literal(o.text)]
-        for o in choose(values, MAX_VALUE_ROWS)
+        # A call that shows no result is worth a row only for the lines it runs.
+        for o in choose(values, MAX_VALUE_ROWS, fill=not nothing)
     ]
+    if nothing:
+        block.returns_nothing = True
+        block.spare = [row[:-1] for row in block.spare]
+        block.returns = [row[:-1] for row in block.returns if names]
+        if values and names:
+            block.notes.append(
+                f"{target.name} returns nothing: each row is a call that runs without raising"
+            )
     for kind, limit, rows in (
         ("type", MAX_TYPE_ROWS, block.types),
         ("raises", MAX_RAISE_ROWS, block.raises),
@@ -309,6 +325,8 @@ def make_block(
         reason = no_sandbox or (characterization.problem if characterization else None)
         if reason is None and target.depends_on:
             reason = f"its results depend on {', '.join(target.depends_on)}"
+        if reason is None and block.returns_nothing and values:
+            reason = "it returns nothing and takes no argument: there is no result to check"
         if reason is None and characterization is not None and characterization.stateful:
             reason = "its calls change the module's global state"
         reason = reason or "no reproducible result was observed"
@@ -322,12 +340,13 @@ def make_block(
     return block
 
 
-def choose(observations: list[Observation], limit: int) -> list[Observation]:
+def choose(observations: list[Observation], limit: int, *, fill: bool = True) -> list[Observation]:
     """Up to ``limit`` rows that run the most lines between them, in the order they were seen.
 
     Greedy set cover: each pick runs the most lines no earlier pick ran,
     then (for exceptions and result types) shows a class not shown yet; when
-    nothing new is left, the table is filled in the order of observation.
+    nothing new is left, the table is filled in the order of observation
+    (with ``fill``: each row shows a result of its own).
     """
     chosen: list[int] = []
     lines: set[int] = set()
@@ -341,7 +360,8 @@ def choose(observations: list[Observation], limit: int) -> list[Observation]:
         remaining.remove(best)
         lines |= observations[best].lines
         classes.add(f"{observations[best].module}.{observations[best].name}")
-    chosen += remaining[: limit - len(chosen)]
+    if fill:
+        chosen += remaining[: limit - len(chosen)]
     return [observations[index] for index in sorted(chosen)]
 
 

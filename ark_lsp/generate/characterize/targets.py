@@ -32,6 +32,9 @@ class Target:
     """What its results depend on besides its arguments: ``time``, ``random``, ``os.getcwd``."""
     constructor: Signature | None = None
     """For a method: the parameters of its class's own ``__init__``, without ``self``."""
+    returns_nothing: bool = False
+    """No ``return`` in it gives a value, nor does it yield: a call is only ever ``None``,
+    which type checkers refuse to compare (mypy's func-returns-value)."""
 
     @property
     def on_instance(self) -> bool:
@@ -40,10 +43,15 @@ class Target:
 
     @property
     def test_name(self) -> str:
-        """The stem of its tests' names: ``dedent``, ``text_wrapper_wrap``."""
+        """The stem of its tests' names: ``dedent``, ``text_wrapper_wrap``.
+
+        A name's trailing underscore (``raise_``, kept off a keyword) is not
+        carried into ``test_raise__raises``.
+        """
+        name = self.name.rstrip("_") or self.name
         if self.class_name is None:
-            return self.name
-        return f"{_snake(self.class_name)}_{self.name}"
+            return name
+        return f"{_snake(self.class_name)}_{name}"
 
 
 def _snake(name: str) -> str:
@@ -233,7 +241,28 @@ def _target(
         is_async=isinstance(node, ast.AsyncFunctionDef),
         depends_on=_depends_on(node, bound),
         constructor=_constructor(owner, classes) if owner and binding in _ON_INSTANCE else None,
+        returns_nothing=binding != "property" and _returns_nothing(node),
     )
+
+
+def _returns_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether no ``return`` of the function (not of those nested in it) gives a value."""
+    if node.returns is not None and ast.unparse(node.returns) not in ("None", "'None'"):
+        return False
+    pending: list[ast.AST] = list(node.body)
+    while pending:
+        child = pending.pop()
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue  # a scope of its own
+        if isinstance(child, ast.Yield | ast.YieldFrom):
+            return False
+        if isinstance(child, ast.Return) and not (
+            child.value is None
+            or (isinstance(child.value, ast.Constant) and child.value.value is None)
+        ):
+            return False
+        pending.extend(ast.iter_child_nodes(child))
+    return True
 
 
 def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
