@@ -153,7 +153,7 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         )
     also = ""
     if "base_tests" in measures:
-        also = f", and the base's {int(measures['base_tests'])} on the change"
+        also = f", and the base's {int(measures['base_tests']):,} on the change"
     passed = ran + len(kept) - len(old)
     passing = "1 test passes" if passed == 1 else f"{passed:,} tests pass"
     summary = f"{NAME}: {passing} on the change{also}{note}{how}"
