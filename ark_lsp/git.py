@@ -16,6 +16,7 @@ ignored: a call works on the repository it names, with its own index.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -82,6 +83,13 @@ class GitError(Exception):
     """A git command failed; the message is git's own reason, on one line."""
 
 
+class UnsafeRepository(GitError):
+    """git refuses a repository another user owns (``safe.directory``).
+
+    ARK says so, and leaves trusting it to the user, as git does.
+    """
+
+
 def git(
     repo: Path,
     *args: str,
@@ -126,6 +134,13 @@ def git_bytes(
     base = _environment(env)
     done = _run(repo, args, input, {**base, **_filters_switched_off(repo, base)})
     if check and done.returncode != 0:
+        unsafe = _DUBIOUS.search(done.stderr.decode("utf-8", "replace"))
+        if unsafe:
+            where = unsafe.group("where")
+            raise UnsafeRepository(
+                f"git refuses the repository at {where}: another user owns it "
+                f"(`git config --global --add safe.directory {where}` trusts it)"
+            )
         raise GitError(_one_line(done.stderr) or f"git {' '.join(args[:2])} failed")
     return done.stdout
 
@@ -195,6 +210,9 @@ def _filter_names(repo: Path, env: Mapping[str, str]) -> list[str]:
         if key.startswith("filter.")
     )
     return [name for name in names if name]
+
+
+_DUBIOUS = re.compile(r"detected dubious ownership in repository at '(?P<where>[^'\n]*)'")
 
 
 def _one_line(stderr: bytes) -> str:

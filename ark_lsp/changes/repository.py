@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from ark_lsp.changes.errors import DetachedHead, NoBaseCommit, NotAGitRepository
-from ark_lsp.git import GitError, git
+from ark_lsp.changes.errors import BadRequest, DetachedHead, NoBaseCommit, NotAGitRepository
+from ark_lsp.git import GitError, UnsafeRepository, git
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class GitRepository:
         """
         try:
             found = git(folder, "rev-parse", "--show-toplevel", "--git-common-dir")
+        except UnsafeRepository as error:
+            raise BadRequest(str(error)) from None
         except GitError as error:
             raise NotAGitRepository(folder, str(error)) from None
         lines = found.splitlines()

@@ -87,6 +87,20 @@ def test_not_a_git_repository(tmp_path: Path) -> None:
     assert listed.returncode == USAGE and "is not in a git repository" in listed.stderr
 
 
+def test_a_repository_another_user_owns_is_named_as_git_refuses_it(repo: Path) -> None:
+    # An sdist unpacked as root keeps its owner's uid: git refuses the repository made
+    # in it, and ARK said "error: git config --global --add safe.directory ...", or that
+    # it was in no repository at all. git's own switch stands in for another owner.
+    env = {**os.environ, "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}
+    for command in (["change", "list"], ["gate"]):
+        result = ark(*command, cwd=repo, env=env, check=False)
+        assert result.stderr == (
+            f"ark: error: git refuses the repository at {repo}: another user owns it "
+            f"(`git config --global --add safe.directory {repo}` trusts it)\n"
+        ), command
+        assert result.returncode == (USAGE if command[0] == "change" else 4)
+
+
 @pytest.mark.parametrize("how", ["unstaged", "staged"])
 def test_a_patch_on_files_with_uncommitted_changes_is_refused(repo: Path, how: str) -> None:
     patch = patch_of(repo, "README.md", "A big shop.\n")
