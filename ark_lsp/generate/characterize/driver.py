@@ -154,7 +154,8 @@ class Target:
         self.owner = owner
         self.module = module
         self.name = order["name"]
-        if getattr(owner, self.name, None) is None:
+        # Statically: a descriptor may give None on its class (toolz's instanceproperty).
+        if inspect.getattr_static(owner, self.name, None) is None:
             raise LookupError("{} not found".format(order["qualname"]))
         self.filename = getattr(module, "__file__", None)
         self.lines: set[int] = set()

@@ -104,7 +104,16 @@ def _depends_on(node: ast.AST, bound: dict[str, str]) -> tuple[str, ...]:
 
 _SKIPPED_DECORATORS = frozenset({"abstractmethod", "overload", "setter", "deleter", "getter"})
 """Nothing to run (an abstract method, an overload), or a property's other parts."""
-_PROPERTIES = frozenset({"property", "cached_property"})
+
+
+def _is_property(decorators: set[str]) -> bool:
+    """Whether a decorator makes an attribute read on an instance.
+
+    ``property``, ``cached_property``, toolz's ``instanceproperty``, pyramid's ``reify``.
+    """
+    return any(name.endswith("property") or name == "reify" for name in decorators)
+
+
 _ON_INSTANCE = ("method", "property")
 """The bindings of a method or property: reached through an instance of its class."""
 
@@ -220,7 +229,7 @@ def _target(
     if class_name is not None:
         if "staticmethod" in decorators:
             binding = "staticmethod"
-        elif decorators & _PROPERTIES:
+        elif _is_property(decorators):
             binding = "property"
             signature = Signature((), signature.returns)
         else:
@@ -228,7 +237,7 @@ def _target(
             if not signature.parameters:
                 return None  # no self: not callable as a method
             signature = Signature(signature.parameters[1:], signature.returns)
-    elif decorators & _PROPERTIES:
+    elif _is_property(decorators):
         return None
     return Target(
         name=node.name,
