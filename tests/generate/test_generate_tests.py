@@ -1077,6 +1077,10 @@ class Queue:
 
     def size(self) -> int:
         return len(self.items)
+
+
+def forget_all() -> None:
+    Queue().clear()
 """
 
 
@@ -1102,10 +1106,15 @@ def test_a_method_that_returns_nothing_is_called_as_a_statement_not_compared(
     assert "# push returns nothing: each row is a call that runs without raising" in text
     assert "def test_queue_push_raises(item_arg, error):" in text
     assert "        0,\n    ],\n)\ndef test_queue_push(" in text  # one row runs every line
-    assert "Queue().clear()" in text and "returns nothing and takes no argument" in text
+    assert "clear" not in text  # nothing to check, nothing to fill in: no test
+    assert "left alone: Queue.clear returns nothing and takes no argument" in result.outcome.notes
     assert "assert Queue().size() == expected" in text
     assert result.outcome.passed == result.outcome.written - result.outcome.skeletons
     assert run_pytest(tmp_path, "tests").returncode == 0
+    # Left alone, its name is not imported; alone in its module, no file is written.
+    assert "forget_all" not in text
+    with pytest.raises(NothingToTest, match=r"^left alone: Queue\.clear returns nothing"):
+        generate(tmp_path, "queues.py", name="Queue.clear")
 
 
 def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
@@ -1118,6 +1127,19 @@ def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
     kept = imports.lines(used_in="collections.OrderedDict Order(1).total()")
 
     assert kept == ["import collections", "", "import pytest", "", "from shop.orders import Order"]
+
+
+def test_a_name_the_file_shadows_is_reached_through_its_own_alias_of_the_module() -> None:
+    # toolz's test_signatures.py: `import toolz._signatures as _sigs`, and a parameter
+    # `check_valid`; ARK added `import toolz._signatures` (W0404 reimported, W0212).
+    imports = Imports(
+        "toolz._signatures",
+        local={"check_valid"},
+        bindings={"_sigs": "toolz._signatures", "functools": "functools"},
+    )
+
+    assert imports.own("check_valid") == "_sigs.check_valid"
+    assert imports.lines(used_in="_sigs.check_valid(sig)") == ["import pytest"]
 
 
 def test_new_imports_put_at_one_place_keep_their_order() -> None:

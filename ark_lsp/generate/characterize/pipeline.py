@@ -272,6 +272,8 @@ def generate_tests(
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]
     _name_apart(blocks, existing | set(bindings))
+    if not any(block.rows for block in blocks):
+        raise NothingToTest("; ".join(b.reason for b in blocks if b.reason))
     label = f"{relative}::{name}" if name else relative
     compose = _Composer(
         context.templates, style, imports, module, test_path, old_text, context.settings, label
@@ -283,7 +285,7 @@ def generate_tests(
         fallback = f"{no_sandbox}: the tests are skipped skeletons with TODOs"
         notes = [fallback]
     else:
-        notes = [b.reason for b in blocks if b.skeleton]
+        notes = [b.reason for b in blocks if b.reason]
     notes = [*copy_notes, *clash_notes, *notes]
     outcome = WrittenTests(
         path=test_path,

@@ -63,6 +63,8 @@ class Block:
     @property
     def code(self) -> str:
         """The code the block writes besides its names: its call and its tables' cells."""
+        if not self.rows:
+            return ""  # a target left alone writes nothing, and needs no import
         tables = (self.returns, self.raises, self.types, self.skeleton)
         return " ".join([self.call, *(cell for table in tables for row in table for cell in row)])
 
@@ -135,13 +137,17 @@ class Imports:
 
         ``from datetime import datetime`` in a test file makes ``datetime.datetime``
         an attribute of the class: a class the file names already is named as
-        it names it, and any other name of that module through an import of
-        the module under another name (``datetime_module``).
+        it names it, any other name of that module through the file's own alias
+        of the module (``_sigs`` of ``import toolz._signatures as _sigs``), or
+        an import of the module under another name (``datetime_module``).
         """
         named = f"{module}.{name}"
         for bound, source in self.bindings.items():
             if source == named:
                 return bound
+        for bound, source in self.bindings.items():
+            if source == module and bound != module.split(".")[0]:
+                return f"{bound}.{name}"  # ``import toolz._signatures as _sigs``: _sigs.name
         if module not in self.modules:
             self.modules.append(module)
         top = module.split(".")[0]
@@ -325,14 +331,17 @@ def make_block(
         reason = no_sandbox or (characterization.problem if characterization else None)
         if reason is None and target.depends_on:
             reason = f"its results depend on {', '.join(target.depends_on)}"
-        if reason is None and block.returns_nothing and values:
-            reason = "it returns nothing and takes no argument: there is no result to check"
+        ran = reason is None and block.returns_nothing and bool(values)
         if reason is None and characterization is not None and characterization.stateful:
             reason = "its calls change the module's global state"
         reason = reason or "no reproducible result was observed"
         # The reason may quote the sandbox, and it is written in a comment: one line only.
         block.reason = one_line(f"ARK could not observe {target.qualname}: {reason}.", 500)
         block.skeleton = block.spare
+        if ran:
+            # It ran without raising, and there is nothing to fill in: no test, a note.
+            block.reason = f"left alone: {target.qualname} returns nothing and takes no argument"
+            block.skeleton = []
         block.notes = [n for n in block.notes if "left out" in n]
     if style.typed:
         imports.any = True
