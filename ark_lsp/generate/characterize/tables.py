@@ -316,7 +316,7 @@ def make_block(
     if nothing:
         block.returns_nothing = True
         block.spare = [row[:-1] for row in block.spare]
-        block.returns = [row[:-1] for row in block.returns if names]
+        block.returns = [row[:-1] for row in block.returns] if names else []
         if values and names:
             block.notes.append(
                 f"{target.name} returns nothing: each row is a call that runs without raising"
@@ -331,17 +331,16 @@ def make_block(
         reason = no_sandbox or (characterization.problem if characterization else None)
         if reason is None and target.depends_on:
             reason = f"its results depend on {', '.join(target.depends_on)}"
-        ran = reason is None and block.returns_nothing and bool(values)
-        if reason is None and characterization is not None and characterization.stateful:
-            reason = "its calls change the module's global state"
-        reason = reason or "no reproducible result was observed"
-        # The reason may quote the sandbox, and it is written in a comment: one line only.
-        block.reason = one_line(f"ARK could not observe {target.qualname}: {reason}.", 500)
-        block.skeleton = block.spare
-        if ran:
+        if reason is None and block.returns_nothing and values:
             # It ran without raising, and there is nothing to fill in: no test, a note.
             block.reason = f"left alone: {target.qualname} returns nothing and takes no argument"
-            block.skeleton = []
+        else:
+            if reason is None and characterization is not None and characterization.stateful:
+                reason = "its calls change the module's global state"
+            reason = reason or "no reproducible result was observed"
+            # The reason may quote the sandbox, and it is written in a comment: one line only.
+            block.reason = one_line(f"ARK could not observe {target.qualname}: {reason}.", 500)
+            block.skeleton = block.spare
         block.notes = [n for n in block.notes if "left out" in n]
     if style.typed:
         imports.any = True
