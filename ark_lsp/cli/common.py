@@ -183,15 +183,20 @@ def say_settings(project: Project, *, where_the_index_is: bool = True) -> None:
         click.echo(f"ark: note: {because}; the index is kept in {project.database}", err=True)
 
 
-def refresh(workspace: Workspace, jobs: int | None, *, show_progress: bool) -> IndexFigures:
-    """Bring the workspace's index up to date under the paths named; say what it left out."""
+def refresh(
+    workspace: Workspace, jobs: int | None, *, show_progress: bool, whole: bool = False
+) -> IndexFigures:
+    """Bring the workspace's index up to date under the paths named; say what it left out.
+
+    With ``whole``, all of the workspace: what the paths named are looked up against.
+    """
     from ark_lsp.workflows.index import refresh_index
 
     with progress_reporter(show_progress) as progress:
         figures = refresh_index(
             workspace.project,
             store=workspace.store,
-            targets=workspace.targets,
+            targets=() if whole else workspace.targets,
             jobs=jobs,
             progress=progress,
         )

@@ -317,7 +317,8 @@ def generate_tests_command(
     if not path.is_file():
         fail(f"{raw_path} is not a file", EXIT_USAGE)
     with open_workspace([path], database) as workspace, change_failures():
-        refresh(workspace, None, show_progress=False)  # call sites come from a current index
+        # Call sites (examples) and the tests calling a function come from the whole index.
+        refresh(workspace, None, show_progress=False, whole=True)
         try:
             result = characterize(
                 workspace.project,

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from ark_lsp.models import FileState, Import, IndexedFile
+from ark_lsp.models import FileState, Import, IndexedFile, Tier
 from ark_lsp.store import rows
 from ark_lsp.store.connection import utc_now, write_transaction
 from ark_lsp.store.records import (
@@ -280,12 +280,22 @@ class CodeIndexRepository(Repository):
         return int(count)
 
     @guarded
-    def files_calling(self, name: str, limit: int = 20) -> list[str]:
-        """Indexed files calling ``name`` (``name(...)`` or ``x.name(...)``), most calls first."""
-        cursor = self._db.conn.execute(
-            "SELECT path FROM calls WHERE name = ? ORDER BY count DESC, path LIMIT ?",
-            (name, limit),
-        )
+    def files_calling(self, name: str, limit: int = 20, tier: Tier | None = None) -> list[str]:
+        """Indexed files calling ``name`` (``name(...)`` or ``x.name(...)``), most calls first.
+
+        With ``tier``, only the files of that tier (the workspace's tests).
+        """
+        if tier is None:
+            cursor = self._db.conn.execute(
+                "SELECT path FROM calls WHERE name = ? ORDER BY count DESC, path LIMIT ?",
+                (name, limit),
+            )
+        else:
+            cursor = self._db.conn.execute(
+                "SELECT c.path FROM calls AS c JOIN code_index AS i ON i.path = c.path "
+                "WHERE c.name = ? AND i.tier = ? ORDER BY c.count DESC, c.path LIMIT ?",
+                (name, tier.value, limit),
+            )
         return [path for (path,) in cursor]
 
     @guarded

@@ -10,7 +10,7 @@ editor applies the change itself) and run to count how many pass.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -21,7 +21,7 @@ from ark_lsp.generate.characterize import (
     generate_tests,
 )
 from ark_lsp.generate.characterize.pipeline import CallSites
-from ark_lsp.models import CancelCheck
+from ark_lsp.models import CancelCheck, Tier
 from ark_lsp.project import Project
 from ark_lsp.sandbox import WorkspaceRunner
 from ark_lsp.store import Store, StoreError
@@ -79,7 +79,7 @@ def characterize(
     the workspace.
     """
     read = read_text or project.read_text
-    with _call_sites(project, store, read) as call_sites:
+    with _index_lookups(project, store, read) as (call_sites, tests_calling):
         owned_runner = project.sandbox_runner(progress=progress) if runner is None else None
         context = CharacterizationContext(
             root=project.root,
@@ -87,6 +87,7 @@ def characterize(
             templates=project.templates(),
             runner=runner or owned_runner,
             call_sites=call_sites,
+            tests_calling=tests_calling,
             read_text=read,
             cancel=cancel,
             progress=progress,
@@ -109,20 +110,28 @@ def characterize(
     return CharacterizationResult(generation, result.outcome, writable)
 
 
+TestsCalling = Callable[[str], Sequence[str]]
+
+
 @contextmanager
-def _call_sites(project: Project, store: Store | None, read: ReadText) -> Iterator[CallSites]:
-    """The texts of the files calling a name, as the index knows them, while it is open."""
+def _index_lookups(
+    project: Project, store: Store | None, read: ReadText
+) -> Iterator[tuple[CallSites, TestsCalling]]:
+    """What generation asks the index while it is open.
+
+    The texts of the files calling a name (for examples), and the test files calling it.
+    """
     if store is not None:
-        yield _calling(project, store, read)
+        yield _calling(project, store, read), _tests_calling(store)
         return
     try:
         opened = project.open_store()
     except StoreError as error:
         logger.warning("no call sites for test inputs: %s", error)
-        yield lambda function: []
+        yield (lambda function: []), (lambda function: [])
         return
     with opened:
-        yield _calling(project, opened, read)
+        yield _calling(project, opened, read), _tests_calling(opened)
 
 
 def _calling(project: Project, store: Store, read: ReadText) -> CallSites:
@@ -131,6 +140,13 @@ def _calling(project: Project, store: Store, read: ReadText) -> CallSites:
         return [text for text in texts if text]
 
     return call_sites
+
+
+def _tests_calling(store: Store) -> TestsCalling:
+    def tests_calling(function: str) -> list[str]:
+        return store.index.files_calling(function, limit=5, tier=Tier.TESTING)
+
+    return tests_calling
 
 
 __all__ = ["CharacterizationResult", "Progress", "characterize"]

@@ -168,6 +168,38 @@ def test_generate_tests_writes_runs_and_records(workspace: Path) -> None:
     )
 
 
+def test_a_function_the_suite_calls_under_other_test_names_is_left_alone(
+    workspace: Path,
+) -> None:
+    # tabulate's suite tests tabulate() in test_output.py, test_api.py...: ARK wrote a new
+    # test/test_tabulate.py of 37 tests beside them.
+    (workspace / "shop" / "pricing.py").write_text(
+        PRICING + "\n\ndef rounded(price: float) -> float:\n    return round(price, 2)\n"
+    )
+    (workspace / "tests").mkdir()
+    (workspace / "tests" / "test_sales.py").write_text(
+        "from shop.pricing import discount\n\n\n"
+        "def test_a_quarter_off():\n    assert discount(200.0, 25) == 150.0\n"
+    )
+    # A call of another module's function of that name is not a test of this one.
+    (workspace / "tests" / "test_other.py").write_text(
+        "from decimal import Decimal\n\n\ndef rounded(x):\n    return x\n\n\n"
+        "def test_rounded():\n    assert rounded(Decimal(1)) == 1\n"
+    )
+
+    result = ark("generate", "tests", "shop/pricing.py", cwd=workspace)
+
+    assert "ark: note: already tested, left alone: discount (tests/test_sales.py)" in result.stderr
+    assert result.stdout.startswith("Wrote ")
+    text = (workspace / "tests" / "test_pricing.py").read_text()
+    assert "def test_rounded(" in text and "discount" not in text
+    again = ark("generate", "tests", "shop/pricing.py::discount", cwd=workspace, check=False)
+    assert again.stderr == (
+        "ark: nothing new to test: the workspace's tests already call "
+        "discount (tests/test_sales.py)\n"
+    )
+
+
 def test_module_help_says_where_the_module_is_written(workspace: Path) -> None:
     shown = " ".join(ark("generate", "module", "--help", cwd=workspace).stdout.split())
     assert "print" not in shown

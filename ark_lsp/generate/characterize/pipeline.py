@@ -63,6 +63,9 @@ class CharacterizationContext:
     runner: WorkspaceRunner | None
     """Where the code runs; ``None`` writes skipped skeletons with TODOs."""
     call_sites: CallSites | None = None
+    tests_calling: Callable[[str], Sequence[str]] | None = None
+    """The workspace's test files calling a name (the index knows), so that a function its
+    suite exercises under other test names is left alone (tabulate's ``test_output.py``)."""
     read_text: ReadText = read_disk
     """A file's current text: the editor's buffer when it is open."""
     cancel: CancelCheck | None = None
@@ -165,6 +168,24 @@ def _render(
     return rendered.text, rendered.label
 
 
+def _tested_elsewhere(
+    context: CharacterizationContext, target: Target, module: str, test_path: str
+) -> str | None:
+    """A test file of the workspace that imports ``target``'s module and calls it, if any.
+
+    Functions only: a method's name says too little of whose it is called.
+    """
+    if context.tests_calling is None or target.class_name is not None:
+        return None
+    for path in context.tests_calling(target.name):
+        if path == test_path:
+            continue  # the file ARK extends: its tests are known by their names
+        text = context.read_text(context.root / path)
+        if text is not None and testfile.imports_name(text, module, target.name):
+            return path
+    return None
+
+
 def generate_tests(
     context: CharacterizationContext,
     relative: str,
@@ -204,10 +225,16 @@ def generate_tests(
     existing = testfile.existing_tests(old_text)
     stems = {t.test_name for t in every} | {t.test_name for t in targets}
     already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
-    skipped = tuple(f"{t.qualname} ({by})" for t, by in already if by)
-    targets = [t for t, by in already if not by]
+    own = [f"{t.qualname} ({by})" for t, by in already if by]
+    untested = [t for t, by in already if not by]
+    elsewhere = [(t, _tested_elsewhere(context, t, module, test_path)) for t in untested]
+    called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
+    targets = [t for t, path in elsewhere if not path]
+    skipped = (*own, *called)
     if not targets:
-        raise NothingToTest(f"{test_path} already tests {', '.join(skipped)}", already_tested=True)
+        parts = [f"{test_path} already tests {', '.join(own)}"] if own else []
+        parts += [f"the workspace's tests already call {', '.join(called)}"] if called else []
+        raise NothingToTest("; ".join(parts), already_tested=True)
     # Importing a target over a name the file already uses would change its own tests.
     # A name imported from the same package under the same name is taken for the target
     # itself, re-exported (``from attr import attrs`` for attr._make's): it is used as is.
