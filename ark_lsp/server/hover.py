@@ -148,11 +148,22 @@ def render_quality(row: QualityRow) -> str:
 
 
 def render_import(
-    item: Import, module_file: tuple[str, str] | None, forbidden_by: str | None, own_tier: str
+    item: Import,
+    module_file: tuple[str, str] | None,
+    forbidden_by: str | None,
+    own_tier: str,
+    *,
+    is_module: bool,
 ) -> str:
-    """The hover text for an import."""
+    """The hover text for an import: what it names, where, and whether the tier allows it.
+
+    ``is_module``: the name imported is a module (``from pkg import parser``).
+    """
     where = f"`{module_file[0]}`, tier {module_file[1]}" if module_file else OUTSIDE
-    lines = [f"module `{item.target}` — {where}"]
+    if is_module or item.name is None:
+        lines = [f"module `{item.target}` — {where}"]
+    else:
+        lines = [f"`{item.name}` from module `{item.module}` — {where}"]
     if forbidden_by:
         lines.append(f"forbidden in this file's tier ({own_tier}): `{forbidden_by}` (ARK010)")
     else:
@@ -393,16 +404,19 @@ class Hovers(Feature):
         folder = snapshot.folder
         store = folder.reader() if folder else None
         module_file = None
+        is_module = False
         if store is not None:
             index = store.index
-            module_file = index.module_file(item.target) or index.module_file(item.module)
+            module_file = index.module_file(item.target)
+            is_module = module_file is not None
+            module_file = module_file or index.module_file(item.module)
         tier = snapshot.report.tier
         forbidden = snapshot.settings.ruleset.forbidden_imports.get(tier, ())
         for candidate in (item.target, item.module):
             forbidden_by = import_is_forbidden(candidate, forbidden)
             if forbidden_by:
                 break
-        return render_import(item, module_file, forbidden_by, tier.value)
+        return render_import(item, module_file, forbidden_by, tier.value, is_module=is_module)
 
     def _with_index_facts(
         self, facts: SymbolFacts, folder: FolderState | None, relative: str

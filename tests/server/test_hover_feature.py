@@ -64,7 +64,7 @@ async def test_hover_on_an_import_says_whether_the_tier_forbids_it(
 ) -> None:
     path = workspace / "ark_generated" / "job.py"
     path.parent.mkdir()
-    path.write_text("import subprocess\nfrom pkg import parser\n")
+    path.write_text("import subprocess\nfrom pkg import parser\nfrom pkg.parser import Loader\n")
     await reindex(client)
     shown = await open_file(client, path)
     assert [d.code for d in shown] == ["ARK010"]
@@ -73,6 +73,11 @@ async def test_hover_on_an_import_says_whether_the_tier_forbids_it(
     allowed = await hover_text(client, path, line=1, character=18)
     assert "pkg/parser.py" in allowed and "tier trusted" in allowed
     assert "allowed in this file's tier (sandbox)" in allowed
+    assert allowed.startswith("module `pkg.parser` — `pkg/parser.py`")
+    # A name of a module is not a module: packaging's DEFAULT_RULES was "module
+    # `packaging._tokenizer.DEFAULT_RULES`".
+    named = await hover_text(client, path, line=2, character=25)
+    assert named.startswith("`Loader` from module `pkg.parser` — `pkg/parser.py`"), named
 
 
 @pytest.mark.asyncio
