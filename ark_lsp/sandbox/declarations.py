@@ -11,7 +11,10 @@ from these declarations and cached by their digest:
 - ``*requirements*.txt`` at the root (``requirements-dev.txt``,
   ``test-requirements.txt``), ``requirements/*.txt``, and
   ``requirements*.txt`` in ``tests/`` or ``test/``, with the files they
-  include with ``-r``/``-c``; a line naming the project itself
+  include with ``-r``/``-c``; not those for docs, linting, typing or
+  builds, nor a development file where one is named for the tests (each
+  may be pinned apart: installed together, they conflict); a line naming
+  the project itself
   (``-e .[socks]``) asks for the project's own dependencies;
 - a lock file (``uv.lock``, ``poetry.lock``, ``pdm.lock``, ``pylock.toml``):
   its pins constrain every version installed.
@@ -198,7 +201,20 @@ REQUIREMENT_FILE_PLACES = (
 """Where a project keeps the requirement files its tests need: a folder and a pattern."""
 
 
+_NOT_FOR_TESTS = re.compile(
+    r"doc|lint|typing|mypy|build|release|publish|bench|style|format|pre-?commit", re.IGNORECASE
+)
+"""Requirement files of other jobs: pinned apart, they may not install together with the
+tests' (MarkupSafe's requirements/docs.txt and tests.txt, each pip-compiled)."""
+_DEVELOPMENT = re.compile(r"(^|[-_.])dev(el(opment)?)?($|[-_.])", re.IGNORECASE)
+
+
 def _requirement_files(root: Path) -> list[str]:
+    """The requirement files the tests need: the runtime's, and the tests' own.
+
+    A project's development file (``requirements-dev.txt``) stands in for the tests'
+    when it names no file for them; files for docs, linting, typing or builds are left out.
+    """
     found: list[str] = []
     for folder, pattern in REQUIREMENT_FILE_PLACES:
         place = root / folder
@@ -206,6 +222,9 @@ def _requirement_files(root: Path) -> list[str]:
             continue
         names = sorted(p.name for p in place.glob(pattern) if p.is_file())
         found += [f"{folder}/{name}" if folder else name for name in names]
+    found = [f for f in found if not _NOT_FOR_TESTS.search(PurePosixPath(f).stem)]
+    if any("test" in f.lower() for f in found):
+        found = [f for f in found if not _DEVELOPMENT.search(PurePosixPath(f).stem)]
     return found[:MAX_INCLUDED_FILES]
 
 

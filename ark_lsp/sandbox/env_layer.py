@@ -174,9 +174,29 @@ def explain_failure(lines: Iterable[str], code: int | None) -> str:
             f"cannot install the workspace's dependencies: {name} failed to build in the build "
             "container (its build code failed; see `ark sandbox env build` for pip's output)"
         )
+    conflict = _conflict(text)
+    if conflict:
+        return (
+            f"cannot install the workspace's dependencies: their versions conflict ({conflict}); "
+            "pin them so that they agree"
+        )
     errors = [line.strip() for line in text if line.strip().startswith("ERROR:")]
     said = errors[-1] if errors else (text[-1].strip() if text else "no output")
     return f"cannot install the workspace's dependencies (pip exit {code}): {said[:400]}"
+
+
+def _conflict(lines: list[str]) -> str:
+    """What pip's resolver says caused a conflict, on one line (its first three causes)."""
+    try:
+        start = next(i for i, line in enumerate(lines) if "The conflict is caused by:" in line)
+    except StopIteration:
+        return ""
+    causes = []
+    for line in lines[start + 1 :]:
+        if not line.startswith((" ", "\t")) or not line.strip():
+            break
+        causes.append(line.strip())
+    return "; ".join(causes[:3])[:400]
 
 
 def build_layer(

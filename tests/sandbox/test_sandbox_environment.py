@@ -155,6 +155,29 @@ def test_requirement_files_beside_the_tests_and_named_for_them_are_read(tmp_path
     assert not declared.problems
 
 
+def test_only_the_requirement_files_of_the_runtime_and_the_tests_are_read(
+    tmp_path: Path,
+) -> None:
+    # MarkupSafe pip-compiles build, dev, docs, tests and typing apart: installed together
+    # their pins conflicted (pip's ResolutionImpossible), and no test could run in docker.
+    write(
+        tmp_path,
+        {
+            "setup.py": "from setuptools import setup\nsetup(name='markupsafe')\n",
+            "requirements.txt": "six\n",
+            "docs-requirements.txt": "sphinx==7.1.2\n",
+            **{
+                f"requirements/{name}.txt": f"{name}-pin==1\n"
+                for name in ("build", "dev", "docs", "tests", "typing")
+            },
+        },
+    )
+
+    declared = read_declarations(tmp_path)
+
+    assert declared.requirement_files == ("requirements.txt", "requirements/tests.txt")
+
+
 def test_a_missing_package_is_named_from_pips_output() -> None:
     output = [
         "Collecting ark-no-such-package",
@@ -165,6 +188,28 @@ def test_a_missing_package_is_named_from_pips_output() -> None:
     assert explain_failure(output, 1) == (
         "cannot install the workspace's dependencies: no release of 'ark-no-such-package' on "
         "the package index (pip: No matching distribution found for ark-no-such-package)"
+    )
+
+
+def test_conflicting_pins_are_named_from_pips_resolver() -> None:
+    output = [
+        "Collecting pluggy==0.11.0",
+        "ERROR: Cannot install pluggy==0.11.0 and pytest==7.4.4 because these package "
+        "versions have conflicting dependencies.",
+        "",
+        "The conflict is caused by:",
+        "    The user requested pluggy==0.11.0",
+        "    pytest 7.4.4 depends on pluggy<2.0 and >=0.12",
+        "",
+        "To fix this you could try to:",
+        "1. loosen the range of package versions you've specified",
+        "",
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/",
+    ]
+    assert explain_failure(output, 1) == (
+        "cannot install the workspace's dependencies: their versions conflict (The user "
+        "requested pluggy==0.11.0; pytest 7.4.4 depends on pluggy<2.0 and >=0.12); "
+        "pin them so that they agree"
     )
 
 
