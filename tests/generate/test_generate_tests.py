@@ -432,10 +432,32 @@ def test_a_class_made_from_its_fields_is_made_with_them(tmp_path: Path) -> None:
     text = result.generation.change.new_text
 
     assert "@pytest.mark.skip(" not in text, text
-    assert re.search(r"Point\(-?\d+, -?\d+\)\.norm1\(\)", text), text  # not origin, not seen
+    # Not origin, not seen; y only when it is not its default.
+    assert re.search(r"Point\(-?\d+(, -?[1-9]\d*)?\)\.norm1\(\)", text), text
     assert re.search(r"Box\(width=-?\d+, height=-?\d+\)\.area\(\)", text), text
     assert re.search(r"Pair\(\"[^\"]*\", \"[^\"]*\"\)\.joined\(sep\)", text), text
     assert result.outcome.passed == result.outcome.written > 0
+
+
+def test_a_str_subclass_is_made_through_its_new_without_repeating_defaults(
+    tmp_path: Path,
+) -> None:
+    # MarkupSafe's Markup has only __new__(cls, base="", encoding=None, errors="strict"):
+    # every method was tested on Markup(), the empty string.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "safe"\n')
+    module = (
+        "class Markup(str):\n"
+        "    def __new__(cls, base='', encoding=None, errors='strict'):\n"
+        "        return super().__new__(cls, base)\n\n"
+        "    def shout(self) -> str:\n        return self.upper() + '!'\n\n\n"
+        "def greet() -> Markup:\n    return Markup('<em>hi</em>')\n"
+    )
+    (tmp_path / "safe.py").write_text(module)
+
+    made = generate(tmp_path, "safe.py", call_sites=lambda name: [module])
+    text = made.generation.change.new_text
+
+    assert "assert Markup('<em>hi</em>').shout() == expected" in text, text
 
 
 def test_a_parameter_named_like_a_builtin_does_not_hide_it_in_the_test(tmp_path: Path) -> None:

@@ -204,11 +204,33 @@ def constructions(
         return ("",)
     found = plan(signature, class_name, None, call_sites, named)
     _, cases = make_cases(signature, found.seeds, limit=MAX_CONSTRUCTIONS, named=named)
-    tried = [arguments(found.columns, case.values) for case in cases]
+    tried = [arguments(*_without_defaults(found.columns, case.values)) for case in cases]
     if all(p.default is not None or p.kind in _VARIADIC for p in signature.parameters):
         # Nothing is required: the plainest instance, as most callers make it.
         tried.insert(len(found.seeds), "")
     return tuple(dict.fromkeys(tried))
+
+
+def _without_defaults(
+    columns: Sequence[Column], values: Sequence[str]
+) -> tuple[list[Column], list[str]]:
+    """The columns and values of a call less those that only repeat a default.
+
+    ``Markup("<em>x</em>")``, not ``Markup("<em>x</em>", None, "strict")``: a
+    positional one goes only from the end, a keyword one from anywhere.
+    """
+
+    def repeats(column: Column, value: str) -> bool:
+        return column.default is not None and value == column.default
+
+    pairs = [
+        (column, value)
+        for column, value in zip(columns, values, strict=True)
+        if not (column.by_keyword and repeats(column, value))
+    ]
+    while pairs and not pairs[-1][0].by_keyword and repeats(*pairs[-1]):
+        pairs.pop()
+    return [column for column, _ in pairs], [value for _, value in pairs]
 
 
 def arguments(columns: Sequence[Column], values: Sequence[str]) -> str:

@@ -128,14 +128,23 @@ def _constructor(
 ) -> Signature | None:
     """The parameters a class's ``__init__`` takes after ``self``; None if it has none.
 
-    Without one of its own, the one its fields make (a dataclass, a
-    ``NamedTuple``, a pydantic model), else the ``__init__`` of its first
-    base that the module defines and that has one (``class Words(Parser): ...``).
+    Without one of its own, its ``__new__``'s after ``cls`` (MarkupSafe's
+    ``Markup(base, encoding, errors)``, a ``str`` subclass), the one its
+    fields make (a dataclass, a ``NamedTuple``, a pydantic model), else the
+    ``__init__`` of its first base that the module defines and that has one
+    (``class Words(Parser): ...``).
     """
-    for item in node.body:
-        if isinstance(item, ast.FunctionDef) and item.name == "__init__" and item.args.args:
-            signature = signature_of(item.args, None)
-            return Signature(signature.parameters[1:], None)
+    made = {
+        item.name: item
+        for item in node.body
+        if isinstance(item, ast.FunctionDef)
+        and item.name in ("__init__", "__new__")
+        and item.args.args
+    }
+    found = made.get("__init__") or made.get("__new__")
+    if found is not None:
+        signature = signature_of(found.args, None)
+        return Signature(signature.parameters[1:], None)
     fields = _fields(node, classes, seen)
     if fields is not None:
         return Signature(tuple(fields), None)
