@@ -312,8 +312,9 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         extras, _ = _expand_extras(project, list(TEST_EXTRAS), name)
         requirements += extras
     elif dynamic and ("setup.py" in files or "setup.cfg" in files or project is not None):
-        # Only the build backend knows: resolved in the build container, with the test extras.
-        project_extras = tuple(TEST_EXTRAS) if project is not None else ()
+        # Only the build backend knows: resolved in the build container, with the test
+        # extras (sympy's setup.py names hypothesis in "dev"; pip passes over those it lacks).
+        project_extras = tuple(TEST_EXTRAS)
     groups = table.get("dependency-groups")
     if isinstance(groups, dict):
         requirements += _groups(groups, name)

@@ -121,7 +121,8 @@ def test_a_setup_py_project_is_resolved_by_its_build_backend_with_the_extras_its
         },
     )
     declared = read_declarations(tmp_path)
-    assert declared.project_extras == ("socks",)
+    # The extras its requirements name, and the test extras a setup.py may define.
+    assert declared.project_extras == ("dev", "socks", "test", "testing", "tests")
     assert declared.requirement_files == ("more.txt", "requirements-dev.txt")
     files = dict(declared.files)
     assert files["requirements-dev.txt"] == b"pytest>=2.8.0,<9\n-r more.txt\n"
