@@ -1139,6 +1139,27 @@ def test_a_method_that_returns_nothing_is_called_as_a_statement_not_compared(
         generate(tmp_path, "queues.py", name="Queue.clear")
 
 
+def test_a_function_returned_by_a_call_is_asserted_callable(tmp_path: Path) -> None:
+    # jinja2's select_autoescape returns a closure: its 57 results "cannot be written as
+    # test data", and the skeleton's `== expected` was pylint's comparison-with-callable.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "escaping"\n')
+    (tmp_path / "escaping.py").write_text(
+        "def select(extensions: tuple[str, ...] = ('html',)):\n"
+        "    def autoescape(name: str) -> bool:\n"
+        "        return name.endswith(extensions)\n\n"
+        "    return autoescape\n"
+    )
+
+    result = generate(tmp_path, "escaping.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "import collections.abc\n" in text
+    assert "collections.abc.Callable" in text and "skip" not in text, text
+    assert "assert isinstance(select(extensions), expected_type)" in text
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
 def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
     # click's types.py: a File result-type table went after the rehearsal, its `import io` not.
     imports = Imports("shop.orders", taken=(), present=())

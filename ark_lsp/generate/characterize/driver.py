@@ -135,6 +135,10 @@ def observe(result: object, own: str = "") -> "dict[str, Any]":
     if same:
         return {"kind": "value", "text": text, "consumed": consumed}
     named = reference(type(result), own)
+    if named is None and callable(result):
+        # A function made in a call (jinja2's select_autoescape returns a closure): a test
+        # can say it is callable, as nothing else names its type.
+        named = {"module": "collections.abc", "name": "Callable"}
     if named is None:
         return {"kind": "unwritable", "why": f"a {type(result).__name__}"}
     return {"kind": "type", "module": named["module"], "name": named["name"]}
