@@ -202,7 +202,9 @@ REQUIREMENT_FILE_PLACES = (
 
 
 _NOT_FOR_TESTS = re.compile(
-    r"doc|lint|typing|mypy|build|release|publish|bench|style|format|pre-?commit", re.IGNORECASE
+    r"(^|[-_.])(docs?|lint(ing)?|typing|typecheck|mypy|build|release|publish|bench(marks?)?"
+    r"|style|format(ting)?|pre-?commit)($|[-_.])",
+    re.IGNORECASE,
 )
 """Requirement files of other jobs: pinned apart, they may not install together with the
 tests' (MarkupSafe's requirements/docs.txt and tests.txt, each pip-compiled)."""

@@ -167,6 +167,7 @@ def test_only_the_requirement_files_of_the_runtime_and_the_tests_are_read(
             "setup.py": "from setuptools import setup\nsetup(name='markupsafe')\n",
             "requirements.txt": "six\n",
             "docs-requirements.txt": "sphinx==7.1.2\n",
+            "requirements-docker.txt": "gunicorn\n",  # not docs
             **{
                 f"requirements/{name}.txt": f"{name}-pin==1\n"
                 for name in ("build", "dev", "docs", "tests", "typing")
@@ -176,7 +177,11 @@ def test_only_the_requirement_files_of_the_runtime_and_the_tests_are_read(
 
     declared = read_declarations(tmp_path)
 
-    assert declared.requirement_files == ("requirements.txt", "requirements/tests.txt")
+    assert declared.requirement_files == (
+        "requirements-docker.txt",
+        "requirements.txt",
+        "requirements/tests.txt",
+    )
 
 
 def test_a_missing_package_is_named_from_pips_output() -> None:
