@@ -94,10 +94,24 @@ def _module_of(path: str) -> str:
     return path.removesuffix(".py").replace("/", ".")
 
 
-def _nodeid(path: str, classname: str, name: str) -> str:
+def _nodeid(path: str, classname: str, name: str, files: Collection[str] | None = None) -> str:
+    """The pytest id of a test: from the file that defines it and the module collecting it.
+
+    They differ for a test function imported into another test module (jinja2's
+    ``tests.py`` defines ``test_boolean``; a test module importing it collects it
+    too): the collecting module, a file of the run that ``classname`` starts with,
+    names it.
+    """
     module = _module_of(path)
+    if classname == module:
+        return f"{path}::{name}"
     if classname.startswith(module + "."):
         return "::".join([path, *classname[len(module) + 1 :].split("."), name])
+    parts = classname.split(".")
+    for end in range(len(parts), 0, -1):
+        collecting = "/".join(parts[:end]) + ".py"
+        if files is not None and collecting in files:
+            return "::".join([collecting, *parts[end:], name])
     return f"{path}::{name}"
 
 
@@ -203,7 +217,7 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
                 break
         cases.append(
             PytestCase(
-                nodeid=_nodeid(path, classname, name) if path else f"{classname}::{name}",
+                nodeid=_nodeid(path, classname, name, files) if path else f"{classname}::{name}",
                 path=path,
                 name=name,
                 line=_line(case.get("line")),

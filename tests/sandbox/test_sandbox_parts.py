@@ -121,6 +121,26 @@ def test_junit_cases_carry_node_ids_lines_and_the_failing_line() -> None:
     assert parse_junit(b"not xml") == []
 
 
+def test_a_test_function_imported_into_a_test_module_is_named_by_the_module_collecting_it() -> None:
+    # jinja2's tests.py defines test_boolean; a test module importing it has pytest collect
+    # it there. Named by its own file, it was run alone on the base as
+    # src/jinja2/tests.py::test_boolean, failed there (fixture 'value' not found), and the
+    # gate took the change's new failure for one the base had.
+    report = (
+        b'<testsuites><testsuite><testcase classname="tests.test_tests" name="test_boolean"'
+        b' file="src/jinja2/tests.py" line="3" time="0"><error message="fixture"/></testcase>'
+        b'<testcase classname="tests.test_tests.TestIn" name="test_in" file="tests/test_tests.py"'
+        b' line="9" time="0"/></testsuite></testsuites>'
+    )
+    files = {"src/jinja2/tests.py", "tests/test_tests.py"}
+
+    imported, own = parse_junit(report, files)
+
+    assert imported.nodeid == "tests/test_tests.py::test_boolean"
+    assert imported.path == "src/jinja2/tests.py"
+    assert own.nodeid == "tests/test_tests.py::TestIn::test_in"
+
+
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">'
     + b"".join(b'<!ENTITY l%d "%s">' % (n, b"&l%d;" % (n - 1) * 10) for n in range(1, 10))
