@@ -1160,6 +1160,28 @@ def test_a_function_returned_by_a_call_is_asserted_callable(tmp_path: Path) -> N
     assert run_pytest(tmp_path, str(path)).returncode == 0
 
 
+def test_a_function_named_like_a_test_is_not_imported_where_pytest_would_collect_it(
+    tmp_path: Path,
+) -> None:
+    # jinja2's tests.py defines test_boolean, test_defined...: imported into the test
+    # module, pytest collected each as a test, and 23 failed (fixture 'value' not found).
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "checks"\n')
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "__init__.py").write_text("")
+    (tmp_path / "checks" / "tests.py").write_text(
+        "def test_odd(value: int) -> bool:\n    return value % 2 == 1\n"
+    )
+
+    result = generate(tmp_path, "checks/tests.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "import checks.tests\n" in text and "from checks.tests import" not in text
+    assert "assert checks.tests.test_odd(value) == expected" in text, text
+    done = run_pytest(tmp_path, str(path))
+    assert done.returncode == 0 and " error" not in done.stdout, done.stdout
+
+
 def test_a_table_the_rehearsal_dropped_leaves_no_import_behind() -> None:
     # click's types.py: a File result-type table went after the rehearsal, its `import io` not.
     imports = Imports("shop.orders", taken=(), present=())

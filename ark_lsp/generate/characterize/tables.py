@@ -113,8 +113,12 @@ class Imports:
         self.any = False
 
     def own(self, name: str) -> str:
-        """How a test names the module's own ``name``: imported, or through the module."""
-        if name in self.local:
+        """How a test names the module's own ``name``: imported, or through the module.
+
+        Through the module too when pytest would collect the name imported into the
+        test module: jinja2's ``tests.py`` defines ``test_boolean``, ``test_defined``...
+        """
+        if name in self.local or _collected_by_pytest(name):
             return self._qualified(self.module, name)
         if name not in self.from_module and name not in self.present:
             self.from_module.append(name)
@@ -194,6 +198,11 @@ class Imports:
             if group:
                 lines += [*([""] if lines else []), *group]
         return lines
+
+
+def _collected_by_pytest(name: str) -> bool:
+    """Whether pytest's default ``python_functions`` or ``python_classes`` match ``name``."""
+    return name.startswith(("test", "Test"))
 
 
 def _mentions(code: str, name: str, *, as_module: bool) -> bool:
