@@ -275,6 +275,39 @@ class _Requirements:
         self.files[relative] = ("\n".join(kept) + "\n").encode("utf-8")
 
 
+_VERSION_FILE_KEYS = (
+    ("hatch", "build", "hooks", "vcs", "version-file"),
+    ("setuptools_scm", "version_file"),
+    ("setuptools_scm", "write_to"),
+)
+"""Where ``pyproject.toml`` names the module a build writes its version into (hatch-vcs,
+setuptools-scm)."""
+
+
+def build_written_files(root: Path) -> tuple[str, ...]:
+    """The files a build writes into the source tree that its code imports: a version module.
+
+    humanize's ``src/humanize/_version.py`` is written by hatch-vcs and ignored by git;
+    a copy of the tree without it cannot import the package. Root-relative, normalised,
+    inside the root; whether each exists is the caller's to see.
+    """
+    data = _read(root, "pyproject.toml")
+    try:
+        table = tomllib.loads(data.decode("utf-8")) if data is not None else {}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    found: list[str] = []
+    for keys in _VERSION_FILE_KEYS:
+        value: Any = table.get("tool")
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value.endswith(".py"):
+            relative = _contained(PurePosixPath(value))
+            if relative is not None and relative not in found:
+                found.append(relative)
+    return tuple(found)
+
+
 def src_layout(root: Path) -> bool:
     """Whether ``root`` keeps its packages in ``src/``."""
     src = root / "src"
@@ -352,4 +385,4 @@ def read_declarations(root: Path) -> DeclaredDependencies:
     )
 
 
-__all__ = ["DeclaredDependencies", "normalize", "read_declarations"]
+__all__ = ["DeclaredDependencies", "build_written_files", "normalize", "read_declarations"]

@@ -102,8 +102,11 @@ def copy_workspace(
     ``/proc/self/environ``, a folder leading out) is left out with a note; a
     link that stays inside is copied as its target's bytes. FIFOs, sockets
     and devices are left out without being opened. More than ``max_bytes``
-    in all raises :class:`WorkspaceTooLarge`, naming the largest files.
+    in all raises :class:`WorkspaceTooLarge`, naming the largest files. The
+    version module a build writes (hatch-vcs, setuptools-scm), which git
+    ignores, is copied too: the package cannot be imported without it.
     """
+    from ark_lsp.sandbox.declarations import build_written_files
     from ark_lsp.workspace import discover, inside
 
     top = os.path.realpath(root)
@@ -127,6 +130,12 @@ def copy_workspace(
             special.append(relative)
         else:
             planned.append((relative, real, status.st_size))
+    # A version module the build wrote is ignored by git, yet the package imports it.
+    listed = {relative for relative, _, _ in planned}
+    for relative in build_written_files(Path(top)):
+        real = os.path.realpath(os.path.join(top, relative))
+        if relative not in listed and inside(top, real) and os.path.isfile(real):
+            planned.append((relative, real, os.stat(real).st_size))
     sizes = [(relative, size) for relative, _, size in planned]
     if sum(size for _, size in sizes) > max_bytes:
         raise _too_large(sizes, max_bytes)

@@ -24,13 +24,14 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ark_lsp.changes import BadRequest, ChangeError
 from ark_lsp.config import PyprojectText, Settings
 from ark_lsp.config.values import GATE_CHECKS
+from ark_lsp.files import read_contained
 from ark_lsp.gate.checkouts import checked_out, scratch_folder, snapshot_working_tree
 from ark_lsp.gate.checks import run_check
 from ark_lsp.gate.context import CheckContext
@@ -42,6 +43,7 @@ from ark_lsp.git import GitError, git, git_bytes
 from ark_lsp.models import CancelCheck
 from ark_lsp.project import Project
 from ark_lsp.sandbox import SandboxRunner
+from ark_lsp.sandbox.declarations import build_written_files
 from ark_lsp.store import QualityRun, Store
 from ark_lsp.store.connection import utc_now
 from ark_lsp.workflows import changes
@@ -240,6 +242,28 @@ def _judge(
     return tuple(results)
 
 
+VERSION_FILE_CAP = 64 * 1024
+"""Bytes of a build-written version module copied into a checkout; a larger one is not one."""
+
+
+def _add_build_written(root: Path, trees: Iterable[Path]) -> None:
+    """Put the version module a build wrote into each checkout that lacks it.
+
+    hatch-vcs and setuptools-scm write it into the working tree, and git ignores
+    it, so no commit holds it: without it the package cannot be imported, and
+    humanize's tests could not run on the base or on the change.
+    """
+    for relative in build_written_files(root):
+        try:
+            data = read_contained(root / relative, [root], VERSION_FILE_CAP)
+        except OSError:  # ReadRefused too: a link leading out, a file too large
+            continue
+        for tree in trees:
+            target = tree / relative
+            if target.parent.is_dir() and not target.exists() and not target.is_symlink():
+                target.write_bytes(data)
+
+
 def run_gate(
     project: Project,
     target: str | None = None,
@@ -278,6 +302,7 @@ def run_gate(
                 gate_input = GateInput(
                     trees.base / prefix, trees.head / prefix, files, judged.settings.gate
                 )
+                _add_build_written(project.root, (gate_input.base_dir, gate_input.head_dir))
                 context = _context(judged, runners, cancelled, told)
                 checks = _judge(gate_input, context, told)
                 selection = context.test_selection()

@@ -16,6 +16,7 @@ from ark_lsp.gate import checks as registry
 from ark_lsp.gate.checkouts import OWNER_FILE
 from ark_lsp.gate.model import CheckStatus, GateInput
 from ark_lsp.git import git
+from ark_lsp.sandbox.requests import workspace_files
 from ark_lsp.workflows.gate import (
     WORKING_TREE,
     GateCancelled,
@@ -99,6 +100,36 @@ def test_local_runs_of_a_checkout_have_the_workspaces_own_virtual_environment(
     tests = by_name(report.checks)["tests"]
     assert tests.status is CheckStatus.PASSED, tests.reason
     assert tests.summary.startswith("tests: 1 test passes on the change"), tests.summary
+
+
+def test_the_version_module_a_build_wrote_is_in_the_checkouts_and_the_sandbox_copy(
+    repo: Path, load
+) -> None:
+    # humanize's hatch-vcs writes src/humanize/_version.py, which git ignores: no commit,
+    # checkout or copy of the tree held it, and no test could import the package.
+    pyproject = (repo / "pyproject.toml").read_text()
+    write(repo, {
+        ".gitignore": "shop/_version.py\n",
+        "pyproject.toml": pyproject
+        + '\n[tool.hatch.build.hooks.vcs]\nversion-file = "shop/_version.py"\n'
+        + '\n[tool.ark.sandbox]\nbackend = "local"\n\n[tool.ark.gate]\nchecks = ["tests"]\n',
+        "shop/__init__.py": "from shop._version import version\n",
+        "shop/_version.py": "version = '1.2.3'\n",
+        "tests/test_version.py": "import shop\n\n\n"
+        "def test_version():\n    assert shop.version == '1.2.3'\n",
+    })  # fmt: skip
+    commit(repo, "a version the build writes")
+    assert "shop/_version.py" not in git(repo, "ls-files")
+    write(repo, {"tests/test_version.py": "import shop\n\n\n"
+                 "def test_version():\n    assert shop.version.startswith('1.')\n"})  # fmt: skip
+
+    report = run_gate(load(repo))
+
+    tests = by_name(report.checks)["tests"]
+    assert tests.status is CheckStatus.PASSED, tests.reason
+    assert tests.summary.startswith("tests: 1 test passes on the change"), tests.summary
+    copied = workspace_files(repo, load(repo).settings)
+    assert copied["shop/_version.py"] == b"version = '1.2.3'\n"
 
 
 def test_an_enabled_check_that_cannot_judge_fails_the_gate_and_says_why(repo: Path, load) -> None:
