@@ -88,7 +88,10 @@ def local_class(report: ModuleReport, lines: Sequence[str], name: str, line: int
         if binding.local:
             return binding
     for function in holding_functions(report, line):
-        tree = _parse_function(lines, function)
+        text = _dedented(lines, function.name_span.line, function.span.end_line)
+        if _never_bound_in(text, name):
+            continue  # sympy's 900-line solve() need not be walked for each call it makes
+        tree = _parsed_function(text)
         if tree is None:
             return UNKNOWN_LOCAL  # cannot read the function: the name may be its own
         binding = _binding_in(tree, name)
@@ -150,9 +153,17 @@ def holding_functions(report: ModuleReport, line: int) -> list[Symbol]:
     return sorted(holding, key=lambda symbol: symbol.span.line, reverse=True)
 
 
-def _parse_function(lines: Sequence[str], function: Symbol) -> ast.FunctionDef | None:
-    # From the ``def`` line: its decorators are not needed.
-    return _parsed_function(_dedented(lines, function.name_span.line, function.span.end_line))
+def _never_bound_in(text: str, name: str) -> bool:
+    """Whether a function's ``text`` cannot bind ``name``: it names it at most once, called.
+
+    Every binding names it (a target, a parameter, an import, ``def``, ``as``,
+    ``global``), and a call binds nothing; an attribute ``x.name`` is another name.
+    """
+    found = re.findall(rf"(?<![\w.])(?:(\w+)\s+)?{re.escape(name)}\b(\s*\(?)", text)
+    if not found:
+        return True
+    (before, after), *more = found
+    return not more and after.endswith("(") and before not in ("def", "class")
 
 
 @functools.lru_cache(maxsize=32)
