@@ -10,7 +10,7 @@ editor applies the change itself) and run to count how many pass.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,7 +20,7 @@ from ark_lsp.generate.characterize import (
     WrittenTests,
     generate_tests,
 )
-from ark_lsp.generate.characterize.pipeline import CallSites
+from ark_lsp.generate.characterize.pipeline import CallSites, TestsCalling
 from ark_lsp.models import CancelCheck, Tier
 from ark_lsp.project import Project
 from ark_lsp.sandbox import WorkspaceRunner
@@ -108,9 +108,6 @@ def characterize(
     if writable:
         project.write_text(project.root / generation.change.path, generation.change.new_text)
     return CharacterizationResult(generation, result.outcome, writable)
-
-
-TestsCalling = Callable[[str], Sequence[str]]
 
 
 @contextmanager

@@ -22,6 +22,8 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ark_lsp.generate.characterize.targets import parsed_module
+
 ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"})
 MAX_MEMBERS = 4
 """Members of one enum tried for a parameter: enough to reach each branch most code has."""
@@ -91,11 +93,13 @@ def _enum_members(node: ast.ClassDef) -> tuple[str, ...]:
     return tuple(f"{node.name}.{member}" for member in members[:MAX_MEMBERS])
 
 
-def module_values(text: str) -> ModuleValues:
-    """The constants and enum members the module ``text`` defines; none when it does not parse."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+def module_values(source: str | ast.Module) -> ModuleValues:
+    """The constants and enum members a module (its text, or its tree) defines.
+
+    None when it does not parse.
+    """
+    tree = parsed_module(source)
+    if tree is None:
         return ModuleValues()
     bound = Counter(
         name

@@ -35,7 +35,12 @@ from ark_lsp.generate.characterize.rehearsal import (
 )
 from ark_lsp.generate.characterize.samples import constructions, plan
 from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make_block
-from ark_lsp.generate.characterize.targets import Target, find_targets, target_at
+from ark_lsp.generate.characterize.targets import (
+    Target,
+    find_targets,
+    parsed_module,
+    target_at,
+)
 from ark_lsp.generate.file_text import ReadText, read_disk
 from ark_lsp.generate.results import FileChange, Generation
 from ark_lsp.generate.style import Style, detect_style
@@ -50,6 +55,8 @@ Progress = Callable[[str], None]
 
 CallSites = Callable[[str], Sequence[str]]
 """The texts of the workspace's files that call a name (their literal arguments are samples)."""
+TestsCalling = Callable[[str], Sequence[str]]
+"""The paths of the workspace's test files that call a name."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,7 @@ class CharacterizationContext:
     runner: WorkspaceRunner | None
     """Where the code runs; ``None`` writes skipped skeletons with TODOs."""
     call_sites: CallSites | None = None
-    tests_calling: Callable[[str], Sequence[str]] | None = None
+    tests_calling: TestsCalling | None = None
     """The workspace's test files calling a name (the index knows), so that a function its
     suite exercises under other test names is left alone (tabulate's ``test_output.py``)."""
     read_text: ReadText = read_disk
@@ -169,7 +176,11 @@ def _render(
 
 
 def _tested_elsewhere(
-    context: CharacterizationContext, target: Target, module: str, test_path: str
+    context: CharacterizationContext,
+    target: Target,
+    module: str,
+    test_path: str,
+    imported_by: Callable[[str], frozenset[str]],
 ) -> str | None:
     """A test file of the workspace that imports ``target``'s module and calls it, if any.
 
@@ -180,8 +191,7 @@ def _tested_elsewhere(
     for path in context.tests_calling(target.name):
         if path == test_path:
             continue  # the file ARK extends: its tests are known by their names
-        text = context.read_text(context.root / path)
-        if text is not None and testfile.imports_name(text, module, target.name):
+        if testfile.imports_name(imported_by(path), module, target.name):
             return path
     return None
 
@@ -206,12 +216,13 @@ def generate_tests(
     text = read_text(root / relative)
     if text is None:
         raise NothingToTest(f"{relative} cannot be read")
-    every = find_targets(text)  # the module's, whose test names may claim an existing test's
+    tree = parsed_module(text)  # once, for the targets and the module's values
+    every = find_targets(tree or text)  # the module's, whose test names may claim a test's
     if line is not None:
         found = target_at(text, line)
         targets = [found] if found is not None else []
     else:
-        targets = find_targets(text, name) if name else every
+        targets = find_targets(tree or text, name) if name else every
     if only is not None:
         targets = [t for t in targets if only(t)]
     if not targets:
@@ -227,7 +238,14 @@ def generate_tests(
     already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
     own = [f"{t.qualname} ({by})" for t, by in already if by]
     untested = [t for t, by in already if not by]
-    elsewhere = [(t, _tested_elsewhere(context, t, module, test_path)) for t in untested]
+
+    @functools.cache  # a test file calling many of the module's functions is read once
+    def imported_by(path: str) -> frozenset[str]:
+        return frozenset(testfile.module_bindings(context.read_text(root / path)).values())
+
+    elsewhere = [
+        (t, _tested_elsewhere(context, t, module, test_path, imported_by)) for t in untested
+    ]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
     targets = [t for t, path in elsewhere if not path]
     skipped = (*own, *called)
@@ -258,7 +276,7 @@ def generate_tests(
     call_sites = context.call_sites
     local = testfile.local_names(old_text)
     # A constant the test file binds to something else would be that other thing there.
-    named = module_values(text).without(taken | local)
+    named = module_values(tree or text).without(taken | local)
 
     @functools.cache  # a class's methods all ask for its constructions: read its callers once
     def sites_of(name: str) -> tuple[str, ...]:
@@ -487,6 +505,7 @@ __all__ = [
     "GeneratedTests",
     "NothingToTest",
     "Progress",
+    "TestsCalling",
     "WrittenTests",
     "generate_tests",
 ]

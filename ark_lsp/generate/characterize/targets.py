@@ -287,15 +287,28 @@ def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
     return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
-def find_targets(text: str, name: str | None = None) -> list[Target]:
-    """The public functions, methods and properties of public classes in ``text`` (or ``name``).
+def parsed_module(source: str | ast.Module) -> ast.Module | None:
+    """The module's tree (``source`` parsed, or as given); None when it does not parse.
 
-    ``name`` may be ``function``, ``Class.method`` or ``Class`` (its methods);
-    a named private function is found too.
+    One generation parses the module once, for its targets and its values.
     """
+    if isinstance(source, ast.Module):
+        return source
     try:
-        tree = ast.parse(text)
+        return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def find_targets(source: str | ast.Module, name: str | None = None) -> list[Target]:
+    """The public functions, methods and properties of public classes (or ``name``).
+
+    ``source`` is a module's text, or its tree. ``name`` may be ``function``,
+    ``Class.method`` or ``Class`` (its methods); a named private function is
+    found too.
+    """
+    tree = parsed_module(source)
+    if tree is None:
         return []
     found: list[Target] = []
     bound = _bound_modules(tree)

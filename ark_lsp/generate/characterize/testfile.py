@@ -326,16 +326,16 @@ def local_names(text: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def imports_name(text: str, module: str, name: str) -> bool:
+def imports_name(imported: Collection[str], module: str, name: str) -> bool:
     """Whether a test file imports ``module``, or ``name`` from it or a package above it.
 
+    ``imported``: what the file's names are bound to (:func:`module_bindings`).
     ``from tabulate import tabulate``, ``import pkg.mod as m``, ``from pkg import mod``,
     ``from attr import attrs`` (attr re-exporting attr._make's).
     """
     parts = module.split(".")
     packages = {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
-    sources = set(module_bindings(text).values())
-    return module in sources or any(f"{package}.{name}" in sources for package in packages)
+    return module in imported or any(f"{package}.{name}" in imported for package in packages)
 
 
 def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> str | None:
