@@ -13,7 +13,9 @@ answer must come back empty rather than block. Once the gate opens, jedi
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -217,6 +219,7 @@ sys.modules["jedi"] = importlib.import_module("jedi")
 '''
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="ark-test-jedi-gate-"))
+atexit.register(shutil.rmtree, _FOLDER, ignore_errors=True)  # made at import, for the fixture's env
 (_FOLDER / "jedi").mkdir()
 (_FOLDER / "jedi" / "__init__.py").write_text(STAND_IN)
 GATE = _FOLDER / "open"
