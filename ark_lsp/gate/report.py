@@ -93,6 +93,8 @@ class GateReport:
         failed = [c.name for c in self.judged if c.status is CheckStatus.FAILED]
         missing = [c.name for c in self.judged if c.status is CheckStatus.NOT_RUN]
         if not failed and not missing:
+            if not self.files:
+                return "gate passed: nothing changed, nothing to judge"
             return f"gate passed: {len(self.judged)} of {len(self.judged)} checks passed"
         parts = []
         if failed:

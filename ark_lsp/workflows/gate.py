@@ -24,12 +24,12 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ark_lsp.changes import BadRequest, ChangeError
-from ark_lsp.config import PyprojectText, Settings
+from ark_lsp.config import GateSettings, PyprojectText, Settings
 from ark_lsp.config.values import GATE_CHECKS
 from ark_lsp.files import read_contained
 from ark_lsp.gate.checkouts import checked_out, scratch_folder, snapshot_working_tree
@@ -37,7 +37,14 @@ from ark_lsp.gate.checks import run_check
 from ark_lsp.gate.context import CheckContext
 from ark_lsp.gate.diff import changed_files
 from ark_lsp.gate.integrity import integrity_flags
-from ark_lsp.gate.model import ChangedFile, CheckResult, GateInput, not_run
+from ark_lsp.gate.model import (
+    ChangedFile,
+    CheckResult,
+    CheckStatus,
+    GateInput,
+    IntegrityFlag,
+    not_run,
+)
 from ark_lsp.gate.report import SWITCHED_OFF, GateReport, Verdict, quality_rows
 from ark_lsp.git import GitError, git, git_bytes
 from ark_lsp.models import CancelCheck
@@ -242,6 +249,20 @@ def _judge(
     return tuple(results)
 
 
+def _nothing_changed(settings: GateSettings) -> tuple[CheckResult, ...]:
+    """The checks of a change that holds no file: nothing new to find, cover or break.
+
+    As diff-cover and a "clean as you code" gate pass a change without new
+    code, without running the suite: both sides are the same commit's files.
+    """
+    return tuple(
+        CheckResult(name, CheckStatus.PASSED, f"{name}: nothing changed")
+        if name in settings.checks
+        else not_run(name, SWITCHED_OFF)
+        for name in GATE_CHECKS
+    )
+
+
 VERSION_FILE_CAP = 64 * 1024
 """Bytes of a build-written version module copied into a checkout; a larger one is not one."""
 
@@ -296,21 +317,26 @@ def run_gate(
         except GitError as error:
             raise GateError(str(error)) from None
         judged = project.judged_by(pyproject)
-        runners = _Runners(judged)
-        try:
-            with checked_out(repo, scratch, target_commits.base, head) as trees:
-                gate_input = GateInput(
-                    trees.base / prefix, trees.head / prefix, files, judged.settings.gate
-                )
-                _add_build_written(project.root, (gate_input.base_dir, gate_input.head_dir))
-                context = _context(judged, runners, cancelled, told)
-                checks = _judge(gate_input, context, told)
-                selection = context.test_selection()
-                flags = integrity_flags(gate_input)
-        except GitError as error:
-            raise GateError(f"cannot check the change out: {error}") from None
-        finally:
-            runners.close()
+        selection: Mapping[str, object] | None = None
+        flags: tuple[IntegrityFlag, ...] = ()
+        if not files:
+            checks = _nothing_changed(judged.settings.gate)
+        else:
+            runners = _Runners(judged)
+            try:
+                with checked_out(repo, scratch, target_commits.base, head) as trees:
+                    gate_input = GateInput(
+                        trees.base / prefix, trees.head / prefix, files, judged.settings.gate
+                    )
+                    _add_build_written(project.root, (gate_input.base_dir, gate_input.head_dir))
+                    context = _context(judged, runners, cancelled, told)
+                    checks = _judge(gate_input, context, told)
+                    selection = context.test_selection()
+                    flags = integrity_flags(gate_input)
+            except GitError as error:
+                raise GateError(f"cannot check the change out: {error}") from None
+            finally:
+                runners.close()
         report = GateReport(
             run_id=run_id,
             subject=target_commits.subject,
