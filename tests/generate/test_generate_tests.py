@@ -1084,6 +1084,37 @@ def test_parameters_get_the_modules_constants_and_enum_members_they_ask_for(
     assert run_pytest(tmp_path, str(path)).returncode == 0
 
 
+RENDER = """\
+class Options:
+    def __init__(self, upper: bool = False) -> None:
+        self.upper = upper
+
+
+def render(text: str, options: Options) -> str:
+    if options.upper:
+        return text.upper()
+    return text
+"""
+
+
+def test_a_parameter_annotated_with_a_class_of_the_module_gets_a_new_instance(
+    tmp_path: Path,
+) -> None:
+    # rich's Text.append_text(text: Text) was given strings: every row an AttributeError.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "fmt"\n')
+    (tmp_path / "fmt.py").write_text(RENDER)
+
+    result = generate(tmp_path, "fmt.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "from fmt import Options, render" in text
+    assert '("abc", Options(), "abc")' in text, text
+    assert "AttributeError" not in text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
 QUEUE = """\
 class Queue:
     def __init__(self) -> None:

@@ -68,3 +68,65 @@ def test_a_parameter_gets_the_constants_its_name_asks_for_and_its_enums_members(
     # Two letters say too little: "rs" is not taken for RULES.
     assert "RULES" not in candidates(column("rs"), None, values)
     assert "DEFAULT_RULES" not in candidates(column("rules"), None)
+
+
+CLASSES = """\
+import abc
+import dataclasses
+from typing import NamedTuple
+
+
+class Options:
+    def __init__(self, upper=False, *, width=80):
+        self.upper = upper
+
+
+class Settings:
+    pass
+
+
+@dataclasses.dataclass
+class Point:
+    x: int = 0
+    y: int = 0
+
+
+@dataclasses.dataclass
+class Named:
+    name: str
+
+
+class Needs:
+    def __init__(self, value):
+        self.value = value
+
+
+class Shape(abc.ABC):
+    @abc.abstractmethod
+    def area(self) -> float: ...
+
+
+class Pair(NamedTuple):
+    left: int
+
+
+class Derived(Needs):
+    pass
+
+
+class _Private:
+    pass
+"""
+
+
+def test_classes_made_with_no_argument_are_read_and_asked_for_by_annotation() -> None:
+    values = module_values(CLASSES)
+
+    # Required arguments (an __init__'s, a dataclass field's, a base's unread __init__),
+    # abstract classes and private ones are left out.
+    assert values.classes == ("Options", "Settings", "Point")
+    assert {"Options", "Options()"} <= values.names | values.values
+    assert candidates(column("options"), "Options", values) == ["Options()"]
+    assert candidates(column("where"), "Point | None", values) == ["Point()", "None"]
+    assert "Needs()" not in candidates(column("needs"), "Needs", values)
+    assert values.without({"Options"}).classes == ("Settings", "Point")

@@ -17,7 +17,9 @@ so that the tests can be chosen to cover the most with the fewest rows.
 The values it is given are literals, a few built-in functions by their
 names, and the constants and enum members of the module that ARK read from
 its text and listed in the orders (``DEFAULT_RULES``, ``Color.RED``),
-resolved from the imported module: no other name is looked up.
+resolved from the imported module, and new instances of the classes of the
+module listed there, made with no argument (``Text()``): no other name is
+looked up.
 
 An observation is one of: ``value`` (the result's ``repr``, which reads
 back as an equal literal), ``raises`` (the exception's importable class),
@@ -293,7 +295,7 @@ class Target:
 
 
 _NAMED: "dict[str, Any]" = {}
-"""The module's constants and enum members ARK's values may name, resolved once imported."""
+"""The constants, enum members and classes of the module ARK's values may name, once imported."""
 
 
 def _resolve_named(module: Any, names: "list[str]") -> None:
@@ -304,11 +306,22 @@ def _resolve_named(module: Any, names: "list[str]") -> None:
 
 
 def _value(node: "ast.expr | str") -> Any:
-    """A value ARK wrote: a literal, one of :data:`CALLABLE_VALUES` or of :data:`_NAMED`."""
+    """A value ARK wrote: a literal, one of :data:`CALLABLE_VALUES` or of :data:`_NAMED`.
+
+    Or a new instance of a class of :data:`_NAMED`, made with no argument: ``Text()``.
+    """
     if isinstance(node, str):
         node = ast.parse(node, mode="eval").body
     if isinstance(node, (ast.Name, ast.Attribute)) and ast.unparse(node) in _NAMED:
         return _NAMED[ast.unparse(node)]
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and not node.args
+        and not node.keywords
+        and isinstance(_NAMED.get(node.func.id), type)
+    ):
+        return _NAMED[node.func.id]()  # a new instance of a class of the module, each call
     if isinstance(node, ast.Name) and node.id in CALLABLE_VALUES:
         import builtins
 

@@ -9,7 +9,10 @@ they want: ``DEFAULT_RULES``, ``ColorType.STANDARD``. A parameter gets
 - the members of an enum of the module its annotation names, and
 - the module's constants (``UPPER_CASE`` names bound once at its top level)
   whose name is the parameter's, or ends with it (``DEFAULT_RULES`` for
-  ``rules``).
+  ``rules``), and
+- an instance of a class of the module its annotation names, when the class
+  can be made with no argument (``text: Text`` gets ``Text()``): rich's
+  ``Text.append_text(text)`` is nothing but errors given a string.
 
 They are read from the module's text; the driver resolves them in the
 sandbox from the imported module, and a test imports them from it.
@@ -38,18 +41,33 @@ class ModuleValues:
     constants: tuple[str, ...] = ()
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per enum class, its first members as a test writes them: ``ColorType.STANDARD``."""
+    classes: tuple[str, ...] = ()
+    """The module's classes an instance of which is made with no argument: ``Text()``."""
 
     @property
     def names(self) -> frozenset[str]:
-        """Every value a test may write: the driver resolves no other name of the module."""
-        return frozenset(self.constants) | {m for members in self.enums.values() for m in members}
+        """The names the values use: the driver resolves no other name of the module."""
+        members = {m for members in self.enums.values() for m in members}
+        return frozenset(self.constants) | members | frozenset(self.classes)
+
+    @property
+    def values(self) -> frozenset[str]:
+        """Every value of the module a test may write (a call site's too)."""
+        members = {m for members in self.enums.values() for m in members}
+        return frozenset(self.constants) | members | {f"{c}()" for c in self.classes}
 
     def without(self, names: Collection[str]) -> ModuleValues:
         """These values less those whose name a test file binds to something else."""
         return ModuleValues(
             tuple(c for c in self.constants if c not in names),
             {enum: members for enum, members in self.enums.items() if enum not in names},
+            tuple(c for c in self.classes if c not in names),
         )
+
+    def instances_of(self, annotation_types: Iterable[str]) -> list[str]:
+        """A new instance of each of the module's classes among an annotation's types."""
+        wanted = {kind.rsplit(".", 1)[-1] for kind in annotation_types}
+        return [f"{c}()" for c in self.classes if c in wanted]
 
     def members_of(self, annotation_types: Iterable[str]) -> list[str]:
         """The members of the module's enums among an annotation's types."""
@@ -93,8 +111,49 @@ def _enum_members(node: ast.ClassDef) -> tuple[str, ...]:
     return tuple(f"{node.name}.{member}" for member in members[:MAX_MEMBERS])
 
 
+_NOT_MADE_BARE = frozenset({"ABC", "Protocol", "NamedTuple", "TypedDict", "Generic"})
+"""Bases of classes that cannot be made, or not without arguments."""
+_FIELD_DECORATORS = frozenset({"dataclass", "s", "attrs", "define", "frozen", "mutable"})
+"""Decorators whose class's ``__init__`` takes its annotated fields (dataclasses, attrs)."""
+
+
+def _decorator_name(node: ast.expr) -> str:
+    target = node.func if isinstance(node, ast.Call) else node
+    return ast.unparse(target).rsplit(".", 1)[-1]
+
+
+def _all_defaulted(arguments: ast.arguments) -> bool:
+    positional = [*arguments.posonlyargs, *arguments.args][1:]  # less self (or cls)
+    return len(arguments.defaults) >= len(positional) and all(
+        default is not None for default in arguments.kw_defaults
+    )
+
+
+def _made_bare(node: ast.ClassDef) -> bool:
+    """Whether ``node()`` makes an instance, as far as the class's own text tells."""
+    bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases} - {"object"}
+    if bases & _NOT_MADE_BARE or node.keywords:
+        return False
+    methods = {s.name: s for s in node.body if isinstance(s, ast.FunctionDef)}
+    if any(
+        _decorator_name(d) == "abstractmethod" for m in methods.values() for d in m.decorator_list
+    ):
+        return False
+    new = methods.get("__new__")
+    if new is not None and not _all_defaulted(new.args):
+        return False
+    init = methods.get("__init__")
+    if init is not None:
+        return _all_defaulted(init.args)
+    if any(_decorator_name(d) in _FIELD_DECORATORS for d in node.decorator_list):
+        return all(
+            s.value is not None for s in node.body if isinstance(s, ast.AnnAssign)
+        )  # a field without a default is a required argument
+    return not bases  # a base's __init__ is not read
+
+
 def module_values(source: str | ast.Module) -> ModuleValues:
-    """The constants and enum members a module (its text, or its tree) defines.
+    """The constants, enum members and bare-made classes a module (its text, or tree) defines.
 
     None when it does not parse.
     """
@@ -121,7 +180,15 @@ def module_values(source: str | ast.Module) -> ModuleValues:
             enums[statement.name] = members
     # A name bound twice (a fallback, a platform's value) is not one value a test can name.
     constants = tuple(name for name, count in bound.items() if count == 1)
-    return ModuleValues(constants, enums)
+    classes = tuple(
+        statement.name
+        for statement in tree.body
+        if isinstance(statement, ast.ClassDef)
+        and not statement.name.startswith("_")
+        and statement.name not in enum_classes
+        and _made_bare(statement)
+    )
+    return ModuleValues(constants, enums, classes)
 
 
 __all__ = ["ModuleValues", "module_values"]

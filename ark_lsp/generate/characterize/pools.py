@@ -335,8 +335,8 @@ def candidates(
 ) -> list[str]:
     """Values to try for a parameter, most telling first (its default leads).
 
-    ``named``: the target module's constants and enum members, which come
-    next when the parameter's name or annotation asks for them.
+    ``named``: the target module's constants, enum members and instances,
+    which come next when the parameter's name or annotation asks for them.
     """
     values: list[str] = []
     default = parameter.default
@@ -344,12 +344,14 @@ def candidates(
         values.append(default)
     types = [_type_name(part) for part in _split_union(annotation)] if annotation else []
     members = named.members_of(types) if named is not None else []
-    values += members
+    instances = named.instances_of(types) if named is not None else []
+    values += members + instances
     if named is not None:
         values += named.constants_for(parameter.name)
     typed = _values_for_type(annotation) if annotation else None
-    if typed is None and members:
-        # An enum's parameter: its members are all it takes (and None, if the union has it).
+    if typed is None and (members or instances):
+        # An enum's or a class's parameter: its members, or an instance, are all it
+        # takes (and None, if the union has it).
         typed = ["None"] if "None" in types else []
     if typed is None and default is not None and is_value(default) and default != "None":
         callable_ = default in CALLABLE_VALUES

@@ -94,7 +94,7 @@ def literal_calls(
 
     Or names of ``named``, the target module's: ``Tokenizer(text, rules=DEFAULT_RULES)``.
     """
-    known = named.names if named is not None else frozenset()
+    known = named.values if named is not None else frozenset()
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
