@@ -54,6 +54,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import traceback
@@ -125,6 +126,7 @@ def _environment(cls: type[jinja2.Environment], loader: jinja2.BaseLoader) -> ji
     )
     environment.filters["quoted"] = _quoted
     environment.filters["literal"] = _literal
+    environment.filters["comment"] = _comment
     return environment
 
 
@@ -138,6 +140,21 @@ def _quoted(context: jinja2.runtime.Context, text: str) -> str:
 def _literal(context: jinja2.runtime.Context, source: str) -> str:
     style: Style = context["style"]
     return style.literal(str(source))
+
+
+@jinja2.pass_context
+def _comment(context: jinja2.runtime.Context, text: str) -> str:
+    """``text`` as comment lines within the project's line length (``line_length``)."""
+    width = context.get("line_length", BLACK_LINE_LENGTH)
+    lines = textwrap.wrap(
+        str(text),
+        width=width if isinstance(width, int) else BLACK_LINE_LENGTH,
+        initial_indent="# ",
+        subsequent_indent="# ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines) or "#"
 
 
 _BUILTIN_LOADER = jinja2.FileSystemLoader(_BUILTIN_FOLDER)
@@ -176,9 +193,12 @@ class Templates:
         (see :mod:`ark_lsp.generate.wrapping`).
 
         ``style`` is available to the template as ``style`` and through the
-        ``quoted`` filter (a string literal in the file's quote style).
+        ``quoted`` filter (a string literal in the file's quote style); the
+        line length as ``line_length`` and through the ``comment`` filter
+        (text as ``#`` lines within it).
         """
         origin = self.origin(name)
+        context = {**context, "line_length": self.line_length()}
         if origin == "builtin":
             text = _render(self._builtin, name, origin, {**context, "style": style})
         else:
