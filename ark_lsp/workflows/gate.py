@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ark_lsp.changes import BadRequest, ChangeError
+from ark_lsp.changes import SHORT_ID_LENGTH, BadRequest, ChangeError
 from ark_lsp.config import GateSettings, PyprojectText, Settings
 from ark_lsp.config.values import GATE_CHECKS
 from ark_lsp.files import read_contained
@@ -145,7 +145,8 @@ def resolve_target(project: Project, repo: Path, target: str | None) -> GateTarg
                     raise GateError(f"{left} and {right} have no common ancestor") from None
             return GateTarget(target, base, head)
     change_id, base, head = change_commits(project, target)
-    return GateTarget(target, base, head, change_id=change_id)
+    # Named by its short id however the user named it (a prefix, its branch): one name.
+    return GateTarget(change_id[:SHORT_ID_LENGTH], base, head, change_id=change_id)
 
 
 def _pyproject_at(repo: Path, commit: str, prefix: str, max_size: int) -> PyprojectText:
@@ -360,7 +361,17 @@ def run_gate(
 
 
 def gate_history(store: Store, *, limit: int = 20, subject: str | None = None) -> list[QualityRun]:
-    """The latest gate runs kept in the store, newest first (of one subject, if named)."""
+    """The latest gate runs kept in the store, newest first (of one subject, if named).
+
+    A change set may be named as ``ark gate`` takes it: its id, a prefix, its branch.
+    """
+    if subject is not None and ".." not in subject and subject != WORKING_TREE:
+        try:
+            change = changes.find(store, subject)
+        except ChangeError:
+            pass  # not a change set's name: runs of that subject, if any
+        else:
+            return store.quality.runs(limit=limit, change_id=change.id)
     return store.quality.runs(limit=limit, subject=subject)
 
 

@@ -179,12 +179,12 @@ def test_the_history_lists_the_runs_kept(repo: Path, env: dict[str, str]) -> Non
     add_eval(repo)
     commit(repo, "eval")
     gate(repo, env, "HEAD~1..HEAD")
-    gate(repo, env)
+    gate(repo, env)  # the working tree: clean since the commit, nothing to judge
 
     listed = gate(repo, env, "--history")
     assert listed.returncode == 0, listed.stderr
     newest, oldest = listed.stdout.splitlines()
-    assert re.match(r"[0-9a-f]{12}  \S+Z  fail  the working tree  \(", newest), newest
+    assert re.match(r"[0-9a-f]{12}  \S+Z  pass  the working tree  \(.*nothing to judge", newest)
     assert re.match(r"[0-9a-f]{12}  \S+Z  fail  HEAD~1\.\.HEAD  \(", oldest), oldest
     (only,) = json.loads(gate(repo, env, "--history", "HEAD~1..HEAD", "--format", "json").stdout)
     assert (only["verdict"], only["subject"]) == ("fail", "HEAD~1..HEAD")
@@ -254,6 +254,15 @@ def test_a_change_set_is_judged_by_its_id_and_the_report_keeps_its_full_id(
     with sqlite3.connect(repo / ".ark" / "index.db") as db:
         kept = db.execute("SELECT DISTINCT change_id FROM code_quality_reports").fetchall()
     assert kept == [(change["id"],)]
+
+    # Named by a prefix or by its branch, it is one subject, and its history is found so.
+    by_branch = json.loads(gate(repo, env, change["branch"], "--format", "json").stdout)
+    by_prefix = json.loads(gate(repo, env, change["id"][:6], "--format", "json").stdout)
+    assert by_branch["subject"] == by_prefix["subject"] == change["short_id"]
+    listed = json.loads(gate(repo, env, "--history", change["id"][:5], "--format", "json").stdout)
+    assert [run["run_id"] for run in listed] == [
+        by_prefix["run_id"], by_branch["run_id"], report["run_id"]
+    ]  # fmt: skip
 
 
 def test_a_change_that_lowers_its_own_bar_is_flagged_in_every_output(

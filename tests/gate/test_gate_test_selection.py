@@ -92,6 +92,29 @@ CHANGES: dict[str, dict[str, str]] = {
             '    """Count again.\n\n    >>> restock(2)\n    2\n    """\n    return count\n'
         )
     },
+    # New tests of what the base has: one of them skipped for now.
+    "new tests": {
+        "tests/test_labels.py": dedent(
+            """
+            import pytest
+
+            from shop.pricing import label
+
+
+            def test_dear_things():
+                assert label(500) == "expensive"
+
+
+            def test_free_things():
+                assert label(0) == "cheap"
+
+
+            @pytest.mark.skip(reason="prices in other currencies come later")
+            def test_foreign_prices():
+                assert label("100 EUR") == "cheap"
+            """
+        )
+    },
     "untested": {
         "shop/stock.py": (
             "def in_stock():\n    return 2\n\n\ndef restock(count):\n"
@@ -218,6 +241,21 @@ def test_a_change_no_test_reaches_runs_no_test_and_is_judged_from_the_map(shop: 
         runs = [target for (target,) in db.execute("SELECT target_path FROM sandbox_executions")]
     assert runs[-1] == "gate: the change's lines, which no test reaches"
     assert "gate: the change's suite" not in runs
+
+
+def test_new_tests_alone_run_and_a_skipped_one_is_not_counted_as_passing(shop: Shop) -> None:
+    shop.judge("label")  # the base's map is made (once, whatever the tests' order)
+    report = shop.judge("new tests")
+    tests = _check(report, "tests")
+
+    assert report.passed, [(c.name, c.summary) for c in report.checks]
+    # The new file runs whole; the base's four tests keep their verdicts, one failing.
+    assert tests.summary == (
+        "tests: 5 tests pass on the change, 1 skipped; 1 failing on the base already: "
+        "tests/test_stock.py::test_known_bug "
+        "(3 of 7 run, chosen by what they run; the other 4 keep the base's verdict)"
+    )
+    assert tests.measures["skipped"] == 1
 
 
 def test_a_change_no_test_reaches_that_writes_a_doctest_runs_the_whole_suite(

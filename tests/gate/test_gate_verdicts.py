@@ -291,8 +291,8 @@ def test_a_clean_tested_change_passes_every_check(judge: Callable[[str], Judged]
     assert report.integrity == ()
     # The change adds a module and its tests: those run; the base's reach none of it.
     assert judged.check("tests").summary == (
-        "tests: 2 tests pass on the change "
-        "(2 run, chosen by what they run: the change rewrote nothing the base's tests ran)"
+        "tests: 2 tests pass on the change (2 run: the test files the change wrote; "
+        "it rewrote nothing the base's tests ran, so those were not run)"
     )
     assert judged.check("mutation").measures["mutants"] == 10
 

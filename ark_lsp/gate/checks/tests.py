@@ -119,12 +119,18 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         kept_failing = [t for t in kept if test_map.outcomes.get(t) == "failed"]
     old += kept_failing
     ran = len(head.tests.cases)
+    skipped = sum(1 for case in head.tests.cases if case.outcome is CaseOutcome.SKIPPED)
+    if isinstance(test_map, FunctionTestMap):
+        skipped += sum(1 for t in kept if test_map.outcomes.get(t) == "skipped")
     measures = {"tests": float(ran + len(kept)), "failed": float(len(new)),
                 "failing_already": float(len(old)), "tests_run": float(ran),
-                "tests_kept": float(len(kept))}  # fmt: skip
+                "tests_kept": float(len(kept)), "skipped": float(skipped)}  # fmt: skip
     how = ""  # the user's own choice of the whole suite needs no word
     if isinstance(test_map, FunctionTestMap) and not test_map.known:
-        how = f" ({ran:,} run, {chosen.reason}: the change rewrote nothing the base's tests ran)"
+        how = (
+            f" ({ran:,} run: the test files the change wrote; it rewrote nothing "
+            "the base's tests ran, so those were not run)"
+        )
     elif not chosen.whole:
         keeps = "keeps" if len(kept) == 1 else "keep"
         how = (
@@ -154,9 +160,10 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     also = ""
     if "base_tests" in measures:
         also = f", and the base's {int(measures['base_tests']):,} on the change"
-    passed = ran + len(kept) - len(old)
+    passed = ran + len(kept) - len(old) - skipped
     passing = "1 test passes" if passed == 1 else f"{passed:,} tests pass"
-    summary = f"{NAME}: {passing} on the change{also}{note}{how}"
+    skips = f", {skipped:,} skipped" if skipped else ""
+    summary = f"{NAME}: {passing} on the change{skips}{also}{note}{how}"
     return _timed(CheckResult(NAME, CheckStatus.PASSED, summary, measures=measures), started)
 
 
