@@ -299,6 +299,19 @@ class CodeIndexRepository(Repository):
         return [path for (path,) in cursor]
 
     @guarded
+    def files_importing(self, modules: Sequence[str], tier: Tier, limit: int = 50) -> list[str]:
+        """Indexed files of ``tier`` that import one of ``modules`` (or a name from one)."""
+        if not modules:
+            return []
+        marks = ", ".join("?" for _ in modules)
+        cursor = self._db.conn.execute(
+            "SELECT DISTINCT m.path FROM imports AS m JOIN code_index AS i ON i.path = m.path "
+            f"WHERE m.module IN ({marks}) AND i.tier = ? ORDER BY m.path LIMIT ?",
+            (*modules, tier.value, limit),
+        )
+        return [path for (path,) in cursor]
+
+    @guarded
     def files_binding_attribute(self, name: str) -> list[str]:
         """Indexed files that may assign or delete an attribute ``name`` of any object.
 

@@ -20,7 +20,7 @@ from ark_lsp.generate.characterize import (
     WrittenTests,
     generate_tests,
 )
-from ark_lsp.generate.characterize.pipeline import CallSites, TestsCalling
+from ark_lsp.generate.characterize.pipeline import CallSites, TestsUsing
 from ark_lsp.models import CancelCheck, Tier
 from ark_lsp.project import Project
 from ark_lsp.sandbox import WorkspaceRunner
@@ -79,7 +79,7 @@ def characterize(
     the workspace.
     """
     read = read_text or project.read_text
-    with _index_lookups(project, store, read) as (call_sites, tests_calling):
+    with _index_lookups(project, store, read) as (call_sites, tests_using):
         owned_runner = project.sandbox_runner(progress=progress) if runner is None else None
         context = CharacterizationContext(
             root=project.root,
@@ -87,7 +87,7 @@ def characterize(
             templates=project.templates(),
             runner=runner or owned_runner,
             call_sites=call_sites,
-            tests_calling=tests_calling,
+            tests_using=tests_using,
             read_text=read,
             cancel=cancel,
             progress=progress,
@@ -113,22 +113,22 @@ def characterize(
 @contextmanager
 def _index_lookups(
     project: Project, store: Store | None, read: ReadText
-) -> Iterator[tuple[CallSites, TestsCalling]]:
+) -> Iterator[tuple[CallSites, TestsUsing]]:
     """What generation asks the index while it is open.
 
-    The texts of the files calling a name (for examples), and the test files calling it.
+    The texts of the files calling a name (for examples), and the test files that may use it.
     """
     if store is not None:
-        yield _calling(project, store, read), _tests_calling(store)
+        yield _calling(project, store, read), _tests_using(store)
         return
     try:
         opened = project.open_store()
     except StoreError as error:
         logger.warning("no call sites for test inputs: %s", error)
-        yield (lambda function: []), (lambda function: [])
+        yield (lambda function: []), (lambda module, function: [])
         return
     with opened:
-        yield _calling(project, opened, read), _tests_calling(opened)
+        yield _calling(project, opened, read), _tests_using(opened)
 
 
 def _calling(project: Project, store: Store, read: ReadText) -> CallSites:
@@ -139,11 +139,15 @@ def _calling(project: Project, store: Store, read: ReadText) -> CallSites:
     return call_sites
 
 
-def _tests_calling(store: Store) -> TestsCalling:
-    def tests_calling(function: str) -> list[str]:
-        return store.index.files_calling(function, limit=5, tier=Tier.TESTING)
+def _tests_using(store: Store) -> TestsUsing:
+    def tests_using(module: str, function: str) -> list[str]:
+        calling = store.index.files_calling(function, limit=5, tier=Tier.TESTING)
+        parts = module.split(".")
+        packages = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+        importing = store.index.files_importing(packages, Tier.TESTING)
+        return list(dict.fromkeys([*calling, *importing]))
 
-    return tests_calling
+    return tests_using
 
 
 __all__ = ["CharacterizationResult", "Progress", "characterize"]

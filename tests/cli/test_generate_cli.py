@@ -174,29 +174,43 @@ def test_a_function_the_suite_calls_under_other_test_names_is_left_alone(
     # tabulate's suite tests tabulate() in test_output.py, test_api.py...: ARK wrote a new
     # test/test_tabulate.py of 37 tests beside them.
     (workspace / "shop" / "pricing.py").write_text(
-        PRICING + "\n\ndef rounded(price: float) -> float:\n    return round(price, 2)\n"
+        PRICING
+        + "\n\ndef rounded(price: float) -> float:\n    return round(price, 2)\n"
+        + "\n\ndef halved(price: float) -> float:\n    return price / 2\n"
     )
     (workspace / "tests").mkdir()
     (workspace / "tests" / "test_sales.py").write_text(
         "from shop.pricing import discount\n\n\n"
         "def test_a_quarter_off():\n    assert discount(200.0, 25) == 150.0\n"
     )
-    # A call of another module's function of that name is not a test of this one.
+    # A call of another module's function of that name is not a test of this one, nor a
+    # call of a local of that name (cachetools' test_func.py: cached = self.decorator(...)).
     (workspace / "tests" / "test_other.py").write_text(
         "from decimal import Decimal\n\n\ndef rounded(x):\n    return x\n\n\n"
         "def test_rounded():\n    assert rounded(Decimal(1)) == 1\n"
     )
+    (workspace / "tests" / "test_local.py").write_text(
+        "import shop.pricing\n\n\ndef test_a_local():\n"
+        "    rounded = shop.pricing.discount\n    assert rounded(10.0, 50) == 5.0\n"
+    )
+    # A function the suite passes on to the tests that call it is used by them.
+    (workspace / "tests" / "test_halves.py").write_text(
+        "import shop.pricing\n\n\nclass TestHalving:\n"
+        "    halve = staticmethod(shop.pricing.halved)\n\n"
+        "    def test_four(self):\n        assert self.halve(4.0) == 2.0\n"
+    )
 
     result = ark("generate", "tests", "shop/pricing.py", cwd=workspace)
 
-    assert "ark: note: already tested, left alone: discount (tests/test_sales.py)" in result.stderr
+    assert "ark: note: already tested, left alone: discount (tests/test_" in result.stderr
+    assert "ark: note: already tested, left alone: halved (tests/test_halves.py)" in result.stderr
     assert result.stdout.startswith("Wrote ")
     text = (workspace / "tests" / "test_pricing.py").read_text()
-    assert "def test_rounded(" in text and "discount" not in text
-    again = ark("generate", "tests", "shop/pricing.py::discount", cwd=workspace, check=False)
+    assert "def test_rounded(" in text and "discount" not in text and "halved" not in text
+    again = ark("generate", "tests", "shop/pricing.py::halved", cwd=workspace, check=False)
     assert again.stderr == (
-        "ark: nothing new to test: the workspace's tests already call "
-        "discount (tests/test_sales.py)\n"
+        "ark: nothing new to test: the workspace's tests already use "
+        "halved (tests/test_halves.py)\n"
     )
 
 

@@ -1353,3 +1353,27 @@ def test_a_class_is_named_as_the_test_file_names_it_or_through_a_module_alias(
     done = run_pytest(tmp_path, str(path))
     assert done.returncode == 0, done.stdout
     assert f"{result.outcome.written + 1} passed" in done.stdout  # the file's own test too
+
+
+def test_a_test_file_uses_what_it_names_through_its_imports_not_its_locals() -> None:
+    # cachetools' test_func.py: `import cachetools.func`, then `cached = ...; cached(1)`,
+    # was taken for a test of cachetools.cached.
+    text = textwrap.dedent(
+        """\
+        import cachetools.func
+        from tabulate import tabulate as table
+
+
+        class FIFOTest:
+            DECORATOR = staticmethod(cachetools.func.fifo_cache)
+
+            def test_cached(self):
+                cached = self.DECORATOR(maxsize=2)(lambda n: n)
+                assert cached(1) == table([])
+        """
+    )
+    used = testfile.imported_references(text)
+
+    assert {"cachetools.func.fifo_cache", "tabulate.tabulate"} <= used
+    assert used.isdisjoint(testfile.names_for("cachetools", "cached"))
+    assert not used.isdisjoint(testfile.names_for("cachetools.func", "fifo_cache"))

@@ -55,8 +55,9 @@ Progress = Callable[[str], None]
 
 CallSites = Callable[[str], Sequence[str]]
 """The texts of the workspace's files that call a name (their literal arguments are samples)."""
-TestsCalling = Callable[[str], Sequence[str]]
-"""The paths of the workspace's test files that call a name."""
+TestsUsing = Callable[[str, str], Sequence[str]]
+"""The paths of the workspace's test files that may use a module's name: call the name,
+or import the module or a package above it."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,10 @@ class CharacterizationContext:
     runner: WorkspaceRunner | None
     """Where the code runs; ``None`` writes skipped skeletons with TODOs."""
     call_sites: CallSites | None = None
-    tests_calling: TestsCalling | None = None
-    """The workspace's test files calling a name (the index knows), so that a function its
-    suite exercises under other test names is left alone (tabulate's ``test_output.py``)."""
+    tests_using: TestsUsing | None = None
+    """The workspace's test files that may use a module's function (the index knows), so
+    that one its suite exercises under other test names is left alone (tabulate's
+    ``test_output.py``)."""
     read_text: ReadText = read_disk
     """A file's current text: the editor's buffer when it is open."""
     cancel: CancelCheck | None = None
@@ -180,18 +182,19 @@ def _tested_elsewhere(
     target: Target,
     module: str,
     test_path: str,
-    imported_by: Callable[[str], frozenset[str]],
+    references: Callable[[str], frozenset[str]],
 ) -> str | None:
-    """A test file of the workspace that imports ``target``'s module and calls it, if any.
+    """A test file of the workspace that names ``target`` through its imports, if any.
 
     Functions only: a method's name says too little of whose it is called.
     """
-    if context.tests_calling is None or target.class_name is not None:
+    if context.tests_using is None or target.class_name is not None:
         return None
-    for path in context.tests_calling(target.name):
+    wanted = testfile.names_for(module, target.name)
+    for path in context.tests_using(module, target.name):
         if path == test_path:
             continue  # the file ARK extends: its tests are known by their names
-        if testfile.imports_name(imported_by(path), module, target.name):
+        if not wanted.isdisjoint(references(path)):
             return path
     return None
 
@@ -239,19 +242,19 @@ def generate_tests(
     own = [f"{t.qualname} ({by})" for t, by in already if by]
     untested = [t for t, by in already if not by]
 
-    @functools.cache  # a test file calling many of the module's functions is read once
-    def imported_by(path: str) -> frozenset[str]:
-        return frozenset(testfile.module_bindings(context.read_text(root / path)).values())
+    @functools.cache  # a test file using many of the module's functions is read once
+    def references(path: str) -> frozenset[str]:
+        return testfile.imported_references(context.read_text(root / path))
 
     elsewhere = [
-        (t, _tested_elsewhere(context, t, module, test_path, imported_by)) for t in untested
+        (t, _tested_elsewhere(context, t, module, test_path, references)) for t in untested
     ]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
     targets = [t for t, path in elsewhere if not path]
     skipped = (*own, *called)
     if not targets:
         parts = [f"{test_path} already tests {', '.join(own)}"] if own else []
-        parts += [f"the workspace's tests already call {', '.join(called)}"] if called else []
+        parts += [f"the workspace's tests already use {', '.join(called)}"] if called else []
         raise NothingToTest("; ".join(parts), already_tested=True)
     # Importing a target over a name the file already uses would change its own tests.
     # A name imported from the same package under the same name is taken for the target
@@ -514,7 +517,7 @@ __all__ = [
     "GeneratedTests",
     "NothingToTest",
     "Progress",
-    "TestsCalling",
+    "TestsUsing",
     "WrittenTests",
     "generate_tests",
 ]

@@ -278,14 +278,14 @@ def existing_tests(text: str | None) -> set[str]:
     return names
 
 
-def module_bindings(text: str | None) -> dict[str, str]:
-    """What each top-level name of a test file is bound to.
+def module_bindings(text: str | ast.Module | None) -> dict[str, str]:
+    """What each top-level name of a test file (its text, or tree) is bound to.
 
     An import gives what it imports (``attr._make.attrs`` for ``from
     attr._make import attrs``, ``attr`` for ``import attr.exceptions``),
     anything else (a definition, an assignment) ``""``.
     """
-    tree = _tree(text)
+    tree = text if isinstance(text, ast.Module) else _tree(text)
     if tree is None:
         return {}
     bound: dict[str, str] = {}
@@ -326,16 +326,41 @@ def local_names(text: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def imports_name(imported: Collection[str], module: str, name: str) -> bool:
-    """Whether a test file imports ``module``, or ``name`` from it or a package above it.
+def imported_references(text: str | None) -> frozenset[str]:
+    """What a test file names through its imports, as dotted names.
 
-    ``imported``: what the file's names are bound to (:func:`module_bindings`).
-    ``from tabulate import tabulate``, ``import pkg.mod as m``, ``from pkg import mod``,
-    ``from attr import attrs`` (attr re-exporting attr._make's).
+    ``tabulate.tabulate`` for ``tabulate(...)`` after ``from tabulate import
+    tabulate``; ``cachetools.func.fifo_cache`` for cachetools' suite's
+    ``staticmethod(cachetools.func.fifo_cache)`` after ``import
+    cachetools.func``. A local variable (``cached = ...``) is no import, and
+    what it is called is not taken for the module's function of that name.
+    """
+    tree = _tree(text)
+    if tree is None:
+        return frozenset()
+    bound = {
+        name: source
+        for name, source in module_bindings(tree).items()
+        if source and not source.startswith(".")
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id in bound:
+            found.add(".".join([bound[node.id], *reversed(parts)]))
+    return frozenset(found)
+
+
+def names_for(module: str, name: str) -> frozenset[str]:
+    """The dotted names a test may use for ``module``'s ``name``: through a package above too.
+
+    ``attr.attrs`` for ``attr._make``'s ``attrs``, which ``attr`` re-exports.
     """
     parts = module.split(".")
-    packages = {".".join(parts[:end]) for end in range(1, len(parts) + 1)}
-    return module in imported or any(f"{package}.{name}" in imported for package in packages)
+    return frozenset(f"{'.'.join(parts[:end])}.{name}" for end in range(1, len(parts) + 1))
 
 
 def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> str | None:
@@ -533,9 +558,11 @@ __all__ = [
     "existing_tests",
     "file_for_tests",
     "import_from",
+    "imported_references",
     "imports_missing",
     "local_names",
     "module_bindings",
+    "names_for",
     "read_pytest_config",
     "tested_by",
 ]
