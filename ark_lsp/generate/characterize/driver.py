@@ -345,14 +345,27 @@ def _literal_arguments(text: str) -> "tuple[list[Any], dict[str, Any]]":
 
 
 def _state(module: Any) -> "dict[str, tuple[int, int]]":
-    """What a module's globals are bound to, and how big its containers are (caches aside)."""
+    """What a module's globals, and its classes' attributes, are bound to (caches aside).
+
+    With how big their containers are. A class's attribute is the module's state as
+    much as a global: pyparsing's ``ParserElement.set_default_whitespace_chars("")``
+    changes what every later parse sees.
+    """
     state = {}
     for name, value in list(vars(module).items()):
         if "cache" in name.lower() or name.startswith("__"):
             continue
-        size = len(value) if isinstance(value, (dict, list, set, bytearray)) else -1
-        state[name] = (-1 if value is None or size == 0 else id(value), size)
+        state[name] = _binding(value)
+        if isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+            for attribute, held in list(vars(value).items()):
+                if "cache" not in attribute.lower() and not attribute.startswith("__"):
+                    state[f"{name}.{attribute}"] = _binding(held)
     return state
+
+
+def _binding(value: object) -> "tuple[int, int]":
+    size = len(value) if isinstance(value, (dict, list, set, bytearray)) else -1
+    return (-1 if value is None or size == 0 else id(value), size)
 
 
 def _changed(before: "dict[str, tuple[int, int]]", after: "dict[str, tuple[int, int]]") -> bool:

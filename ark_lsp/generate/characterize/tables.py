@@ -345,7 +345,7 @@ def make_block(
             block.reason = f"left alone: {target.qualname} returns nothing and takes no argument"
         else:
             if reason is None and characterization is not None and characterization.stateful:
-                reason = "its calls change the module's global state"
+                reason = "its calls change the module's state (a global, or a class's attribute)"
             reason = reason or "no reproducible result was observed"
             # The reason may quote the sandbox, and it is written in a comment: one line only.
             block.reason = one_line(f"ARK could not observe {target.qualname}: {reason}.", 500)
@@ -402,7 +402,7 @@ def notes_for(characterization: Characterization) -> list[str]:
     if characterization.stateful:
         notes.append(
             f"{characterization.stateful} input(s) left out: the call changes the module's "
-            "global state, which would leak into other tests"
+            "state, which would leak into other tests"
         )
     if characterization.crashed:
         notes.append(f"{characterization.crashed} input(s) left out: the call ended the process")
