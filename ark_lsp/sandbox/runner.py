@@ -83,6 +83,11 @@ class WorkspaceRunner(Protocol):
         """The limits a request gets unless it asks for others."""
         ...
 
+    @property
+    def suite_limits(self) -> Limits:
+        """The limits of a run of tests: ``suite-timeout`` and ``suite-memory``."""
+        ...
+
     def run_in_workspace(self, request: RunRequest, cancel: Cancel = None) -> RunResult:
         """Run ``request`` in a copy of the workspace with its own files on top; never raises."""
         ...

@@ -27,6 +27,7 @@ SKIPPED_FOLDERS = {".git", ".ark", ".venv", "__pycache__", ".pytest_cache"}
 class LocalRunner:
     backend = "test-subprocess"
     limits = Limits(timeout=60)
+    suite_limits = Limits(timeout=120)
 
     def __init__(self, root: Path) -> None:
         self.root = root

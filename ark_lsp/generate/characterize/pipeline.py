@@ -465,8 +465,9 @@ def _run_generated(
     # In the file's order: a test may depend on what an earlier one left, as they will run.
     names = [name for b in blocks if not b.skeleton for name in b.test_names]
     test_path = compose.test_path
+    # Hundreds of rows (pyparsing's core.py: 654) are a suite, not one call: its limits.
     request = generated_tests_request(
-        test_path, generation.change.new_text, runner.limits, rehearse=True, only=names
+        test_path, generation.change.new_text, runner.suite_limits, rehearse=True, only=names
     )
     first = runner.run_in_workspace(request, cancel)
     problem = not_run(first, test_path)
@@ -497,7 +498,9 @@ def _run_generated(
             skeletons=sum(len(b.skeleton) for b in blocks),
             passed=0,
         )
-    request = generated_tests_request(test_path, pruned.change.new_text, runner.limits, only=left)
+    request = generated_tests_request(
+        test_path, pruned.change.new_text, runner.suite_limits, only=left
+    )
     second = runner.run_in_workspace(request, cancel)
     if not second.ran:
         return generation, outcome

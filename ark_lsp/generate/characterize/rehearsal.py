@@ -121,8 +121,8 @@ def not_run(result: RunResult, test_path: str) -> str | None:
             return None  # the limit is the result: the cases that ran still count
         # pytest writes its report at the end: a run the limit ended reported nothing.
         return (
-            "the sandbox's time limit ended the run before any test reported "
-            "(raise it with --timeout or [tool.ark.sandbox] timeout)"
+            "the sandbox's time limit for tests ended the run before any test reported "
+            "(raise it with [tool.ark.sandbox] suite-timeout)"
         )
     return setup_problem(result.exit_code, cases, result.stdout, result.stderr, result.work_folder)
 
