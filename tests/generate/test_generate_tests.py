@@ -28,7 +28,7 @@ from ark_lsp.generate.characterize import (
 from ark_lsp.generate.characterize.observe import Observation
 from ark_lsp.generate.characterize.pipeline import CallSites
 from ark_lsp.generate.characterize.pools import candidates
-from ark_lsp.generate.characterize.samples import make_cases, plan
+from ark_lsp.generate.characterize.samples import Callee, literal_calls, make_cases, plan
 from ark_lsp.generate.characterize.tables import MAX_SAME_RESULT, Imports, choose
 from ark_lsp.generate.characterize.targets import find_targets
 from ark_lsp.generate.characterize.testfile import add_imports, file_for_tests
@@ -611,6 +611,33 @@ def test_literals_from_call_sites_are_tried(project: Path) -> None:
     app = "from geo.shapes import area\n\nprint(area(12.5, height=4))\n"
     result = generate(project, name="area", call_sites=lambda name: [app] if name == "area" else [])
     assert "(12.5, 4, 50.0)" in result.generation.change.new_text
+
+
+def test_only_calls_that_may_be_the_targets_own_are_examples() -> None:
+    # idna's decode() took b"...".decode("utf-8"); pyparsing's ParseResults.get took
+    # os.environ.get("CONFIG_ARGS").
+    caller = textwrap.dedent(
+        """\
+        import os
+        import idna
+        from codecs import decode as codec_decode
+        from idna.core import ParseResults
+
+        idna.decode(b"xn--e1afmkfd")
+        b"abc".decode("utf-8")
+        codec_decode(b"x", "hex")
+        os.environ.get("CONFIG_ARGS")
+        ParseResults([1]).get("name")
+        found.get("other")
+        """
+    )
+    function, method = Callee("idna.core"), Callee("idna.core", owner="ParseResults")
+
+    assert literal_calls(caller, "decode", callee=function) == [(["b'xn--e1afmkfd'"], {})]
+    assert literal_calls(caller, "get", callee=method) == [(["'name'"], {})]
+    assert literal_calls("from .core import decode\ndecode(b'x')\n", "decode", None, function)
+    assert literal_calls("decode(b'x')\n", "decode", None, function)  # its own module
+    assert len(literal_calls(caller, "get")) == 3  # docstrings: any call of the name
 
 
 def test_a_workspace_test_template_is_used(project: Path) -> None:

@@ -33,7 +33,7 @@ from ark_lsp.generate.characterize.rehearsal import (
     generated_tests_request,
     not_run,
 )
-from ark_lsp.generate.characterize.samples import constructions, plan
+from ark_lsp.generate.characterize.samples import Callee, constructions, plan
 from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make_block
 from ark_lsp.generate.characterize.targets import (
     Target,
@@ -287,13 +287,18 @@ def generate_tests(
 
     plans = []
     for target in targets:
-        made = plan(target.signature, target.name, target.docstring, sites_of(target.name), named)
+        owner = target.class_name.rsplit(".", 1)[-1] if target.class_name else None
+        callee = Callee(module, owner)
+        sites = sites_of(target.name)
+        made = plan(target.signature, target.name, target.docstring, sites, named, callee)
         if target.on_instance and target.class_name:
-            owner = target.class_name
             made = dataclasses.replace(
                 made,
-                constructions=constructions(target.constructor, owner, sites_of(owner), named),
-            )
+                constructions=constructions(
+                    target.constructor, target.class_name, sites_of(target.class_name), named,
+                    module,
+                ),
+            )  # fmt: skip
         plans.append((target, made))
     no_sandbox: str | None = None
     results: dict[str, Characterization] = {}

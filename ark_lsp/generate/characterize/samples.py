@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ark_lsp.generate.characterize import testfile
 from ark_lsp.generate.characterize.module_values import ModuleValues
 from ark_lsp.generate.characterize.pools import candidates, is_value, sequence
 from ark_lsp.generate.naming import last_name
@@ -87,24 +88,79 @@ def docstring_calls(docstring: str | None, name: str) -> list[tuple[list[str], d
     return found
 
 
+@dataclass(frozen=True)
+class Callee:
+    """Whose calls are examples: a function or class of ``module``, or a method of ``owner``."""
+
+    module: str
+    owner: str | None = None
+    """The class of a method; None for a function or a class itself."""
+
+    def called_by(self, func: ast.expr, name: str, bound: dict[str, str]) -> bool:
+        """Whether a call of ``func`` (ending in ``name``) may call this callee.
+
+        ``bound``: the calling file's imports. A function is called by its name
+        (unless the file imports another of that name) or through its module
+        (``idna.decode(...)``, not ``b"...".decode(...)``); a method on its class
+        (``ParseResults(...).get(...)``), or on any object when no built-in type
+        has a method of its name (pyparsing's ``ParseResults.get`` took its
+        examples from ``os.environ.get("CONFIG_ARGS")``).
+        """
+        wanted = testfile.names_for(self.module, name)
+        if isinstance(func, ast.Name):
+            source = bound.get(func.id, "")
+            if self.owner is not None:
+                return False  # a method is not called by its bare name
+            return not source or source.startswith(".") or source in wanted
+        if not isinstance(func, ast.Attribute):
+            return False
+        receiver = func.value
+        if self.owner is None:
+            resolved = testfile.resolved_name(receiver, bound)
+            if resolved is None:
+                return False
+            if resolved.startswith("."):  # a relative import: its tail must be the module's
+                tail = f"{resolved.lstrip('.')}.{name}"
+                return any(full.endswith(f".{tail}") or full == tail for full in wanted)
+            return f"{resolved}.{name}" in wanted
+        if isinstance(receiver, ast.Call):
+            receiver = receiver.func
+        if last_name(receiver) == self.owner:
+            return True
+        return name not in BUILT_IN_METHODS
+
+
+BUILT_IN_METHODS = frozenset(
+    attribute
+    for kind in (dict, list, str, bytes, set, frozenset, tuple, bytearray, int, float)
+    for attribute in dir(kind)
+    if not attribute.startswith("_")
+)
+"""Method names of built-in types: a call ``x.get(...)`` says nothing of whose ``get`` it is."""
+
+
 def literal_calls(
-    text: str, name: str, named: ModuleValues | None = None
+    text: str, name: str, named: ModuleValues | None = None, callee: Callee | None = None
 ) -> list[tuple[list[str], dict[str, str]]]:
     """Calls of ``name`` (or ``x.name``) in ``text`` whose arguments are all literals.
 
     Or names of ``named``, the target module's: ``Tokenizer(text, rules=DEFAULT_RULES)``.
+    With ``callee``, only the calls that may be its (see :meth:`Callee.called_by`).
     """
     known = named.values if named is not None else frozenset()
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
+    bound = testfile.module_bindings(tree) if callee is not None else {}
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         called = last_name(node.func)
         if called != name or any(isinstance(a, ast.Starred) for a in node.args):
+            continue
+        if callee is not None and not callee.called_by(node.func, name, bound):
             continue
         args = [ast.unparse(a) for a in node.args]
         kwargs = {k.arg: ast.unparse(k.value) for k in node.keywords if k.arg}
@@ -162,10 +218,12 @@ def plan(
     docstring: str | None = None,
     call_sites: Sequence[str] = (),
     named: ModuleValues | None = None,
+    callee: Callee | None = None,
 ) -> Plan:
     """Candidates for each parameter, and the literal calls in the docstring and call sites.
 
-    ``named``: the target module's constants and enum members a parameter may take.
+    ``named``: the target module's constants and enum members a parameter may take;
+    ``callee``: whose calls at the call sites count (any call of the name without one).
     """
     columns = columns_of(signature)
     annotations = {p.name: p.annotation for p in signature.parameters}
@@ -173,7 +231,10 @@ def plan(
     seeds: list[Case] = []
     for origin, calls in (
         ("docstring", docstring_calls(docstring, name)),
-        ("call site", [call for text in call_sites for call in literal_calls(text, name, named)]),
+        (
+            "call site",
+            [call for text in call_sites for call in literal_calls(text, name, named, callee)],
+        ),
     ):
         for args, kwargs in calls:
             case = bind(columns, args, kwargs)
@@ -194,6 +255,7 @@ def constructions(
     class_name: str,
     call_sites: Sequence[str] = (),
     named: ModuleValues | None = None,
+    module: str | None = None,
 ) -> tuple[str, ...]:
     """Argument lists to make an instance with: ``("3", "size=0")``; ``("",)`` without ``__init__``.
 
@@ -202,7 +264,8 @@ def constructions(
     """
     if signature is None:
         return ("",)
-    found = plan(signature, class_name, None, call_sites, named)
+    callee = Callee(module) if module is not None else None
+    found = plan(signature, class_name, None, call_sites, named, callee)
     _, cases = make_cases(signature, found.seeds, limit=MAX_CONSTRUCTIONS, named=named)
     tried = [arguments(*_without_defaults(found.columns, case.values)) for case in cases]
     if all(p.default is not None or p.kind in _VARIADIC for p in signature.parameters):
@@ -286,7 +349,9 @@ def make_cases(
 
 
 __all__ = [
+    "BUILT_IN_METHODS",
     "MAX_CASES",
+    "Callee",
     "Case",
     "Column",
     "Plan",

@@ -343,15 +343,22 @@ def imported_references(text: str | None) -> frozenset[str]:
         for name, source in module_bindings(tree).items()
         if source and not source.startswith(".")
     }
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if isinstance(node, ast.Name) and node.id in bound:
-            found.add(".".join([bound[node.id], *reversed(parts)]))
-    return frozenset(found)
+    found = {resolved_name(node, bound) for node in ast.walk(tree)}
+    return frozenset(name for name in found if name is not None)
+
+
+def resolved_name(node: ast.AST, bound: dict[str, str]) -> str | None:
+    """The dotted name ``node`` (``a.b.c``) stands for, through ``bound`` (a file's imports).
+
+    None when its root is no name ``bound`` knows, or it is no dotted name.
+    """
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and bound.get(node.id):
+        return ".".join([bound[node.id], *reversed(parts)])
+    return None
 
 
 def names_for(module: str, name: str) -> frozenset[str]:
@@ -564,5 +571,6 @@ __all__ = [
     "module_bindings",
     "names_for",
     "read_pytest_config",
+    "resolved_name",
     "tested_by",
 ]
