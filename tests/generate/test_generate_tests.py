@@ -1425,3 +1425,53 @@ def test_a_test_file_uses_what_it_names_through_its_imports_not_its_locals() -> 
     assert {"cachetools.func.fifo_cache", "tabulate.tabulate"} <= used
     assert used.isdisjoint(testfile.names_for("cachetools", "cached"))
     assert not used.isdisjoint(testfile.names_for("cachetools.func", "fifo_cache"))
+
+
+ELEMENTS = textwrap.dedent(
+    """\
+    import abc
+
+
+    class Element(abc.ABC):
+        @abc.abstractmethod
+        def name(self) -> str: ...
+
+        def describe(self) -> str:
+            return "an element " + self.name()
+
+        @staticmethod
+        def kinds() -> list[str]:
+            return ["word"]
+
+
+    def _listed(items, separator=","):
+        return separator.join(items)
+
+
+    def listed(items):
+        return ", ".join(items)
+
+
+    listed = _listed
+    """
+)
+
+
+def test_an_abstract_class_methods_and_a_rebound_function_are_left_alone(
+    tmp_path: Path,
+) -> None:
+    # pyparsing: ParserElement() skeletons failed mypy and pylint; `delimited_list =
+    # replaced_by_pep8(...)` rebinds a def, and the test imported the wrapper.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "elements"\n')
+    (tmp_path / "elements.py").write_text(ELEMENTS)
+
+    result = generate(tmp_path, "elements.py")
+    text = result.generation.change.new_text
+
+    assert "Element()" not in text and "def test_listed" not in text
+    assert "assert Element.kinds() == expected" in text
+    assert (
+        "left alone: Element.describe, since Element is abstract (no instance can be made)"
+        in result.generation.notes
+    )
+    assert result.outcome.skeletons == 0

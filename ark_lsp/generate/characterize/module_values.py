@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ark_lsp.generate.characterize.targets import parsed_module
+from ark_lsp.generate.characterize.targets import is_abstract, parsed_module
 
 ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"})
 MAX_MEMBERS = 4
@@ -134,11 +134,9 @@ def _made_bare(node: ast.ClassDef) -> bool:
     bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases} - {"object"}
     if bases & _NOT_MADE_BARE or node.keywords:
         return False
-    methods = {s.name: s for s in node.body if isinstance(s, ast.FunctionDef)}
-    if any(
-        _decorator_name(d) == "abstractmethod" for m in methods.values() for d in m.decorator_list
-    ):
+    if is_abstract(node):
         return False
+    methods = {s.name: s for s in node.body if isinstance(s, ast.FunctionDef)}
     new = methods.get("__new__")
     if new is not None and not _all_defaulted(new.args):
         return False

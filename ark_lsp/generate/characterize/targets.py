@@ -35,6 +35,8 @@ class Target:
     returns_nothing: bool = False
     """No ``return`` in it gives a value, nor does it yield: a call is only ever ``None``,
     which type checkers refuse to compare (mypy's func-returns-value)."""
+    abstract: bool = False
+    """It is called on an instance of a class with abstract methods, which cannot be made."""
 
     @property
     def on_instance(self) -> bool:
@@ -260,7 +262,34 @@ def _target(
         depends_on=_depends_on(node, bound),
         constructor=_constructor(owner, classes) if owner and binding in _ON_INSTANCE else None,
         returns_nothing=binding != "property" and _returns_nothing(node),
+        abstract=owner is not None and binding in _ON_INSTANCE and is_abstract(owner),
     )
+
+
+def is_abstract(node: ast.ClassDef) -> bool:
+    """Whether the class declares abstract methods (pyparsing's ``ParserElement``)."""
+    return any(
+        _decorator_names(item) & {"abstractmethod", "abstractproperty"}
+        for item in node.body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+
+
+def _rebound(tree: ast.Module) -> dict[str, int]:
+    """The last line at which the module's top level assigns each name."""
+    lines: dict[str, int] = {}
+    for statement in tree.body:
+        targets = (
+            statement.targets
+            if isinstance(statement, ast.Assign)
+            else [statement.target]
+            if isinstance(statement, ast.AnnAssign | ast.AugAssign)
+            else []
+        )
+        for target in targets:
+            if isinstance(target, ast.Name):
+                lines[target.id] = statement.lineno
+    return lines
 
 
 def _returns_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -313,9 +342,13 @@ def find_targets(source: str | ast.Module, name: str | None = None) -> list[Targ
     found: list[Target] = []
     bound = _bound_modules(tree)
     classes = _classes(tree)
+    rebound = _rebound(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            wanted = node.name == name if name else not node.name.startswith("_")
+            # pyparsing's `delimited_list = replaced_by_pep8(...)` after its def: what
+            # the module's name holds, and a test imports, is no longer the def.
+            replaced = rebound.get(node.name, 0) > node.lineno
+            wanted = node.name == name if name else not node.name.startswith("_") and not replaced
             target = _target(node, None, bound, classes) if wanted else None
             if target is not None:
                 found.append(target)
@@ -359,4 +392,4 @@ def target_at(text: str, line: int) -> Target | None:
     return None
 
 
-__all__ = ["Target", "find_targets", "target_at"]
+__all__ = ["Target", "find_targets", "is_abstract", "target_at"]
