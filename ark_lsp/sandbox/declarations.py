@@ -27,6 +27,7 @@ build container (see :mod:`ark_lsp.sandbox.env_layer`), never here.
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import posixpath
 import re
@@ -61,7 +62,10 @@ class DeclaredDependencies:
     """The workspace's declared dependencies, ready for pip in the build container."""
 
     requirements: tuple[str, ...] = ()
-    """PEP 508 strings from ``pyproject.toml`` (dependencies, test extras and groups)."""
+    """PEP 508 strings from ``pyproject.toml`` (dependencies, test extras and groups) and
+    tox.ini's ``[testenv] deps``."""
+    requirement_sources: tuple[str, ...] = ("pyproject.toml",)
+    """Where :attr:`requirements` come from, as :meth:`describe` names them."""
     requirement_files: tuple[str, ...] = ()
     """Root-relative requirement files, each with the lines naming the project removed."""
     files: tuple[tuple[str, bytes], ...] = ()
@@ -96,7 +100,8 @@ class DeclaredDependencies:
         """What is declared, in a few words: ``3 requirements from pyproject.toml, ...``."""
         parts = []
         if self.requirements:
-            parts.append(f"{len(self.requirements)} requirement(s) from pyproject.toml")
+            sources = " and ".join(self.requirement_sources)
+            parts.append(f"{len(self.requirements)} requirement(s) from {sources}")
         if self.project_extras is not None:
             extras = f"[{','.join(self.project_extras)}]" if self.project_extras else ""
             parts.append(f"the project's own dependencies{extras} (its build backend says which)")
@@ -150,6 +155,39 @@ def _expand_extras(
             else:
                 pending += [normalize(e) for e in inner]
     return out, chosen
+
+
+_TOX_FACTOR = re.compile(r"^[\w{},.!-]+:\s")
+"""A tox line that applies to some environments only: ``py38: mock``."""
+
+
+def _tox_test_environment(data: bytes) -> tuple[list[str], list[str]]:
+    """The ``deps`` and ``extras`` of tox.ini's ``[testenv]``: what its tests run with.
+
+    pyparsing's tests need its ``diagrams`` extra, which only ``extras=diagrams``
+    of its tox.ini names. Lines for some environments only (``py38: mock``),
+    substitutions (``{[base]deps}``) and options (``-r file``) are left out.
+    """
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(data.decode("utf-8"))
+    except (UnicodeDecodeError, configparser.Error):
+        return [], []
+    if not parser.has_section("testenv"):
+        return [], []
+
+    def lines(key: str) -> list[str]:
+        raw = parser.get("testenv", key, fallback="")
+        return [
+            line.strip()
+            for line in raw.replace(",", "\n" if key == "extras" else ",").splitlines()
+            if line.strip()
+            and not line.strip().startswith(("#", "-"))
+            and "{" not in line
+            and not _TOX_FACTOR.match(line.strip())
+        ]
+
+    return lines("deps"), lines("extras")
 
 
 def _groups(table: dict[str, Any], name: str | None) -> list[str]:
@@ -341,18 +379,27 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         data = _read(root, legacy)
         if data is not None:
             files[legacy] = data
+    tox = _read(root, "tox.ini")
+    tox_deps, tox_extras = _tox_test_environment(tox) if tox is not None else ([], [])
+    if tox is not None:
+        files["tox.ini"] = tox
+    test_extras = list(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
     if project is not None and not dynamic:
         declared = project.get("dependencies") or []
         requirements += [r for r in declared if isinstance(r, str)]
-        extras, _ = _expand_extras(project, list(TEST_EXTRAS), name)
+        extras, _ = _expand_extras(project, test_extras, name)
         requirements += extras
     elif dynamic and ("setup.py" in files or "setup.cfg" in files or project is not None):
         # Only the build backend knows: resolved in the build container, with the test
         # extras (sympy's setup.py names hypothesis in "dev"; pip passes over those it lacks).
-        project_extras = tuple(TEST_EXTRAS)
+        project_extras = tuple(test_extras)
     groups = table.get("dependency-groups")
     if isinstance(groups, dict):
         requirements += _groups(groups, name)
+    sources: tuple[str, ...] = ("pyproject.toml",) if requirements else ()
+    if tox_deps:
+        requirements += tox_deps
+        sources += ("tox.ini",)
     read = _Requirements(root)
     for relative in _requirement_files(root):
         read.add(relative)
@@ -380,6 +427,7 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         lock=lock,
         project_extras=project_extras,
         project_name=name,
+        requirement_sources=sources,
         src_layout=src_layout(root),
         problems=tuple(problems),
     )

@@ -132,6 +132,38 @@ def test_a_setup_py_project_is_resolved_by_its_build_backend_with_the_extras_its
     assert read_declarations(tmp_path).digest != before
 
 
+def test_tox_ini_s_test_environment_names_extras_and_packages_the_tests_need(
+    tmp_path: Path,
+) -> None:
+    # pyparsing's tests import railroad, of its diagrams extra, which only its tox.ini
+    # names: every gate of a change to its code said the tests cannot run.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "pyparsing"\n'
+                '[project.optional-dependencies]\ndiagrams = ["railroad-diagrams", "jinja2"]\n'
+            ),
+            "tox.ini": (
+                "[tox]\nenvlist = py{39,310}\n\n[testenv]\ndeps=\n    pytest\n"
+                "    matplotlib; implementation_name != 'pypy'\n    py39: mock\n"
+                "    {[base]deps}\n    -r more.txt\nextras=diagrams\n\n"
+                "[testenv:mypy-check]\ndeps = mypy==1.11.2\n"
+            ),
+        },
+    )
+    declared = read_declarations(tmp_path)
+
+    assert declared.requirements == (
+        "railroad-diagrams",
+        "jinja2",
+        "pytest",
+        "matplotlib; implementation_name != 'pypy'",
+    )
+    assert declared.describe() == "4 requirement(s) from pyproject.toml and tox.ini"
+    assert "tox.ini" in dict(declared.files)  # a change to it rebuilds the environment
+
+
 def test_requirement_files_beside_the_tests_and_named_for_them_are_read(tmp_path: Path) -> None:
     # packaging keeps its test requirements in tests/requirements.txt; others name them
     # test-requirements.txt at the root, or include the root's file from the tests' one.
