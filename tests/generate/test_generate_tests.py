@@ -607,6 +607,21 @@ def test_setup_cfg_and_a_test_folder_are_respected(tmp_path: Path) -> None:
     assert file_for_tests(tmp_path, "pkg/__init__.py") == "checks/test_pkg.py"
 
 
+def test_a_test_file_named_with_the_package_is_the_modules_when_it_imports_it(
+    tmp_path: Path,
+) -> None:
+    # idna's tests/test_idna_codec.py tests idna/codec.py: ARK wrote tests/test_codec.py.
+    (tmp_path / "idna").mkdir()
+    (tmp_path / "idna" / "codec.py").write_text("def encode(s):\n    return s\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_idna_core.py").write_text("import idna.core\n")
+    assert file_for_tests(tmp_path, "idna/codec.py") == "tests/test_codec.py"
+    (tmp_path / "tests" / "test_idna_codec.py").write_text("import os\n")
+    assert file_for_tests(tmp_path, "idna/codec.py") == "tests/test_codec.py"
+    (tmp_path / "tests" / "test_idna_codec.py").write_text("import idna.codec\n")
+    assert file_for_tests(tmp_path, "idna/codec.py") == "tests/test_idna_codec.py"
+
+
 def test_literals_from_call_sites_are_tried(project: Path) -> None:
     app = "from geo.shapes import area\n\nprint(area(12.5, height=4))\n"
     result = generate(project, name="area", call_sites=lambda name: [app] if name == "area" else [])

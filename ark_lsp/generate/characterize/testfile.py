@@ -200,12 +200,20 @@ def _existing_test_file(
     bare = stem.strip("_")
     stripped = _file_name(bare, config.python_files) if bare and bare != stem else None
     package = module.rpartition(".")[0]
+    # Named with its package too, as idna names tests/test_idna_codec.py for idna/codec.py:
+    # taken only when it imports the module.
+    parts = module.split(".")
+    qualified = {
+        _file_name("_".join(parts[start:]), config.python_files) for start in range(len(parts) - 1)
+    }
     ranked: list[tuple[int, bool, int]] = []
     for order, path in enumerate(candidates):
-        if path.name not in (full, stripped):
+        if path.name not in (full, stripped) and path.name not in qualified:
             continue
         imported = _imported(path, module, root)
         importing = module in imported
+        if path.name in qualified and not importing:
+            continue
         # A private module is mostly tested through its package's names (from attr import
         # asdict, for attr._funcs): that counts too, unless a public twin may be the one.
         through_package = bool(package) and package in imported and not public_twin
