@@ -97,6 +97,10 @@ def test_every_touched_function_is_measured_added_and_removed_ones_too(repo: Pat
         FunctionMetrics("shop/pricing.py", "fresh", 9, complexity_after=2),
         FunctionMetrics("shop/pricing.py", "label", 9, complexity_before=2),
     }
+    assert check.summary == (
+        "complexity: 3 touched functions (1 new, 1 removed), "
+        "none more complex than the slack of 0 allows"
+    )
 
 
 def test_moving_a_function_does_not_make_it_more_complex(repo: Path, load) -> None:

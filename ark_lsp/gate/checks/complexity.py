@@ -139,6 +139,13 @@ def _summary(
     functions: Sequence[FunctionMetrics], too_complex: Sequence[FunctionMetrics], slack: int
 ) -> str:
     touched = f"{len(functions)} touched function{'s' * (len(functions) != 1)}"
+    # Added and removed ones have nothing to grow from, or to: said, so that a change of
+    # new tests alone does not read as 21 functions the change made more complex.
+    new = sum(1 for m in functions if m.complexity_before is None)
+    gone = sum(1 for m in functions if m.complexity_after is None)
+    kinds = [f"{count} {word}" for count, word in ((new, "new"), (gone, "removed")) if count]
+    if kinds:
+        touched += " (all new)" if new == len(functions) else f" ({', '.join(kinds)})"
     if not too_complex:
         return f"{NAME}: {touched}, none more complex than the slack of {slack} allows"
     worst = max(too_complex, key=_grown)
