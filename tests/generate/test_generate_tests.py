@@ -1490,3 +1490,37 @@ def test_an_abstract_class_methods_and_a_rebound_function_are_left_alone(
         in result.generation.notes
     )
     assert result.outcome.skeletons == 0
+
+
+EDGES = textwrap.dedent(
+    """\
+    def int_to_bytes(num: int) -> bytes:
+        if num > 0xFFFFFFFFFFFFFFFF:
+            raise OverflowError("more than 8 bytes")
+        return num.to_bytes(8, "big")
+
+
+    def valid_label_length(label: str) -> bool:
+        if len(label) > 63:
+            return False
+        return True
+    """
+)
+
+
+def test_inputs_at_the_edges_of_a_functions_comparisons_reach_its_branches(
+    tmp_path: Path,
+) -> None:
+    # itsdangerous' int_to_bytes: no sample passed 2**64, so the raise was never run and
+    # the gate's coverage failed; idna's valid_label_length had 23 rows, all True.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "edges"\n')
+    (tmp_path / "edges.py").write_text(EDGES)
+
+    result = generate(tmp_path, "edges.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "(18446744073709551616, OverflowError)" in text, text
+    assert f'("{"a" * 64}", False)' in text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0

@@ -296,7 +296,10 @@ def generate_tests(
         owner = target.class_name.rsplit(".", 1)[-1] if target.class_name else None
         callee = Callee(module, owner)
         sites = sites_of(target.name)
-        made = plan(target.signature, target.name, target.docstring, sites, named, callee)
+        made = plan(
+            target.signature, target.name, target.docstring, sites, named, callee,
+            dict(target.edges),
+        )  # fmt: skip
         if target.on_instance and target.class_name:
             made = dataclasses.replace(
                 made,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from typing import Protocol
 
 from ark_lsp.generate.characterize.driver import CALLABLE_VALUES
@@ -331,12 +332,18 @@ def _values_for_name(name: str) -> list[str]:
 
 
 def candidates(
-    parameter: Named, annotation: str | None, named: ModuleValues | None = None
+    parameter: Named,
+    annotation: str | None,
+    named: ModuleValues | None = None,
+    edges: Sequence[str] = (),
 ) -> list[str]:
     """Values to try for a parameter, most telling first (its default leads).
 
     ``named``: the target module's constants, enum members and instances,
-    which come next when the parameter's name or annotation asks for them.
+    which come next when the parameter's name or annotation asks for them;
+    ``edges``: the values at the edges of the function's comparisons of it
+    (:mod:`~ark_lsp.generate.characterize.boundaries`), next, those of the
+    parameter's kind where its other values show one.
     """
     values: list[str] = []
     default = parameter.default
@@ -361,6 +368,7 @@ def candidates(
             typed += ["-1", "2"]
     if typed is None:
         typed = _values_for_name(parameter.name)
+    values += [edge for edge in edges if _same_kind(edge, typed)]
     if "'abc'" in typed:  # a string parameter: the kind its name asks for, early
         typed = typed[:1] + _domain_strings(parameter.name.lower()) + typed[1:]
     if "0" in typed and "'abc'" not in typed:  # a number: the same
@@ -370,6 +378,16 @@ def candidates(
         element = [v for v in values if v != "None"]
         values = ["()", f"({element[0]},)", f"({element[0]}, {element[-1]})"] if element else ["()"]
     return list(dict.fromkeys(values))
+
+
+def _same_kind(value: str, pool: Sequence[str]) -> bool:
+    """Whether ``value`` is of the kind a parameter's pool shows: a string, a number, any."""
+    quoted = value[:1] in ("'", '"')
+    if "'abc'" in pool and "0" not in pool:
+        return quoted
+    if "0" in pool and "'abc'" not in pool:
+        return not quoted
+    return True
 
 
 __all__ = ["Named", "candidates", "is_value", "sequence"]

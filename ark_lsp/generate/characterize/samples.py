@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ark_lsp.generate.characterize import testfile
@@ -219,15 +219,20 @@ def plan(
     call_sites: Sequence[str] = (),
     named: ModuleValues | None = None,
     callee: Callee | None = None,
+    edges: Mapping[str, Sequence[str]] | None = None,
 ) -> Plan:
     """Candidates for each parameter, and the literal calls in the docstring and call sites.
 
     ``named``: the target module's constants and enum members a parameter may take;
-    ``callee``: whose calls at the call sites count (any call of the name without one).
+    ``callee``: whose calls at the call sites count (any call of the name without one);
+    ``edges``: per parameter, the values where the function's comparisons of it turn.
     """
     columns = columns_of(signature)
     annotations = {p.name: p.annotation for p in signature.parameters}
-    pools = tuple(tuple(candidates(c, annotations.get(c.name), named)) for c in columns)
+    edges = edges or {}
+    pools = tuple(
+        tuple(candidates(c, annotations.get(c.name), named, edges.get(c.name, ()))) for c in columns
+    )
     seeds: list[Case] = []
     for origin, calls in (
         ("docstring", docstring_calls(docstring, name)),

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ark_lsp.generate.characterize.boundaries import edge_values
 from ark_lsp.generate.naming import last_name
 from ark_lsp.generate.signatures import signature_of
 from ark_lsp.models import Parameter, ParameterKind, Signature
@@ -37,6 +38,8 @@ class Target:
     which type checkers refuse to compare (mypy's func-returns-value)."""
     abstract: bool = False
     """It is called on an instance of a class with abstract methods, which cannot be made."""
+    edges: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Per parameter, the values at the edges of the comparisons its body makes of it."""
 
     @property
     def on_instance(self) -> bool:
@@ -263,6 +266,7 @@ def _target(
         constructor=_constructor(owner, classes) if owner and binding in _ON_INSTANCE else None,
         returns_nothing=binding != "property" and _returns_nothing(node),
         abstract=owner is not None and binding in _ON_INSTANCE and is_abstract(owner),
+        edges=tuple(edge_values(node, frozenset(p.name for p in signature.parameters)).items()),
     )
 
 
