@@ -1325,14 +1325,47 @@ def test_a_name_the_file_shadows_is_reached_through_its_own_alias_of_the_module(
     assert imports.lines(used_in="_sigs.check_valid(sig)") == ["import pytest"]
 
 
-def test_new_imports_put_at_one_place_keep_their_order() -> None:
-    text = '"""Tests."""\n\nimport os\nimport tempfile\n\nimport pytest\n'
+@pytest.mark.parametrize(
+    ("text", "lines", "expected"),
+    [
+        (
+            "import os\nimport tempfile\n\nimport pytest\n",
+            ["import io", "from typing import Any"],
+            "import io\nimport os\nimport tempfile\nfrom typing import Any\n\nimport pytest\n",
+        ),
+        # itsdangerous' test file had no standard-library section: the new one's lines
+        # were put apart by a blank line (I001).
+        (
+            "import pytest\n\nfrom itsdangerous.encoding import want_bytes\n",
+            ["from typing import Any", "import struct"],
+            "import struct\nfrom typing import Any\n\nimport pytest\n\n"
+            "from itsdangerous.encoding import want_bytes\n",
+        ),
+        # cachetools' test_func.py: `import unittest`, then collections.abc went after it.
+        (
+            "import unittest\n\nimport cachetools.func\n",
+            ["import collections.abc"],
+            "import collections.abc\nimport unittest\n\nimport cachetools.func\n",
+        ),
+    ],
+)
+def test_new_imports_take_their_places_in_isorts_order(
+    text: str, lines: list[str], expected: str
+) -> None:
+    own = "itsdangerous" if "its" in text else "cachetools"
+    added = add_imports(text, lines, PEP8, own=own)
 
-    added = add_imports(text, ["import io", "from typing import Any"], PEP8)
-
-    assert added.startswith(
-        '"""Tests."""\n\nimport os\nimport tempfile\nimport io\nfrom typing import Any\n\n'
-    )
+    assert added == expected
+    ruff = Path(sys.executable).parent / "ruff"
+    checked = subprocess.run(
+        [
+            str(ruff), "check", "--isolated", "--select", "I",
+            "--config", f"lint.isort.known-first-party = [{own!r}]",
+            "--stdin-filename", "t.py", "-",
+        ],
+        input=added, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_a_property_that_raises_is_read_into_a_name_inside_pytest_raises(tmp_path: Path) -> None:

@@ -470,10 +470,10 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
     """Add import lines to a test file the way a person would.
 
     A name from a module the file already imports from joins that
-    statement; any other import goes after the last import of its section
-    (standard library, third party, ``own`` package), or after the
-    docstring of a file with no imports. A ``from`` import longer than
-    ``width`` takes one name a line.
+    statement; any other import takes its place in its section (standard
+    library, third party, ``own`` package) in isort's order, a new section
+    goes between the others, and a file with no imports gets them after its
+    docstring. A ``from`` import longer than ``width`` takes one name a line.
     """
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -516,28 +516,30 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
                 )
                 continue
         pending.append(line)
+    # By section, each in isort's order (plain imports, then from-imports, by module):
+    # ruff's I001 takes a new section's lines apart, or out of order, for a fault.
+    sections: dict[int, list[tuple[bool, str, str]]] = {}
     for line in pending:
         statement = ast.parse(line).body[0]
-        module = (
-            statement.names[0].name
-            if isinstance(statement, ast.Import)
-            else (statement.module if isinstance(statement, ast.ImportFrom) else "") or ""
+        assert isinstance(statement, ast.Import | ast.ImportFrom)
+        module = _module_of(statement)
+        sections.setdefault(_section(module, own), []).append(
+            (isinstance(statement, ast.ImportFrom), module.lower(), line)
         )
-        section = _section(module, own)
+    for section, added in sorted(sections.items()):
+        added.sort()
         same = [n for n in imports if _section(_module_of(n), own) == section]
-        plain = [n for n in same if isinstance(n, ast.Import)]
+        if same:
+            edits += [_place_in(same, is_from, key, line) for is_from, key, line in added]
+            continue
+        block = [line for _, _, line in added]
         earlier = [n for n in imports if _section(_module_of(n), own) < section]
-        if plain or (same and isinstance(statement, ast.ImportFrom)):
-            anchor = (plain if isinstance(statement, ast.Import) and plain else same)[-1]
-            after = anchor.end_lineno or anchor.lineno
-            edits.append((after + 1, after, [line]))
-        elif same:  # a plain import goes before the section's from-imports
-            edits.append((same[0].lineno, same[0].lineno - 1, [line]))
-        elif earlier:
+        later = [n for n in imports if _section(_module_of(n), own) > section]
+        if earlier:
             after = earlier[-1].end_lineno or earlier[-1].lineno
-            edits.append((after + 1, after, ["", line]))
-        elif imports:
-            edits.append((imports[0].lineno, imports[0].lineno - 1, [line, ""]))
+            edits.append((after + 1, after, ["", *block]))
+        elif later:
+            edits.append((later[0].lineno, later[0].lineno - 1, [*block, ""]))
         else:
             return _after_docstring(text, tree, "\n".join(pending), style)
     # Bottom up; of two lines put at one place, the later first, so that they read in order.
@@ -546,6 +548,21 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
     ):
         rows[first - 1 : last] = replacement
     return "\n".join(rows)
+
+
+def _place_in(
+    section: list[ast.Import | ast.ImportFrom], is_from: bool, key: str, line: str
+) -> tuple[int, int, list[str]]:
+    """Where ``line`` goes among a section's imports, in isort's order."""
+    kind = [n for n in section if isinstance(n, ast.ImportFrom) == is_from]
+    following = next((n for n in kind if _module_of(n).lower() > key), None)
+    if following is None and not kind and not is_from:
+        following = section[0]  # a plain import goes before the section's from-imports
+    if following is not None:
+        return following.lineno, following.lineno - 1, [line]
+    last = (kind or section)[-1]
+    after = last.end_lineno or last.lineno
+    return after + 1, after, [line]
 
 
 def _module_of(node: ast.Import | ast.ImportFrom) -> str:
