@@ -348,6 +348,8 @@ def generate_tests_command(
         click.echo(json.dumps(payload, indent=2))
     elif result.proposal is not None:
         emit_proposal(result.proposal, "text")
+        shown = dataclasses.replace(outcome, path=workspace.display_path(outcome.path))
+        click.echo(f"ark: the change {shown.told('writes')}", err=True)
     elif written:
         shown = dataclasses.replace(outcome, path=workspace.display_path(outcome.path))
         click.echo(shown.summary[:1].upper() + shown.summary[1:])

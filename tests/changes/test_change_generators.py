@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from support.cli import ark
@@ -105,3 +106,10 @@ def test_generate_tests_as_change(repo: Path) -> None:
     assert change["source"] == "tests" and change["targets"] == ["shop/pricing.py::discount"]
     test_file = Path(str(change["worktree"])) / "tests" / "test_pricing.py"
     assert "(200.0, 25, 150.0)," in test_file.read_text()
+    # What the change holds is said as ark generate tests says what it wrote.
+    told = [line for line in result.stderr.splitlines() if "the change writes" in line]
+    assert re.fullmatch(
+        r"ark: the change writes (\d+) tests to tests/test_pricing.py; \1 of \1 pass in the "
+        r"sandbox \(\w+\)",
+        told[0],
+    ), result.stderr

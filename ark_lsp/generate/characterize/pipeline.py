@@ -134,8 +134,12 @@ class WrittenTests:
     @property
     def summary(self) -> str:
         """One line for the user: ``wrote 12 tests to tests/test_x.py; 12 of 12 pass (local)``."""
+        return self.told("wrote")
+
+    def told(self, verb: str) -> str:
+        """The summary with another verb: ``writes`` for a change set that holds the tests."""
         where = f"the existing {self.path}" if self.extended else self.path
-        text = f"wrote {self.written} test{'s' * (self.written != 1)} to {where}"
+        text = f"{verb} {self.written} test{'s' * (self.written != 1)} to {where}"
         if self.skeletons:
             text += f" ({self.skeletons} TODO skeleton{'s' * (self.skeletons != 1)}, skipped)"
         if self.passed is not None:
