@@ -588,6 +588,32 @@ def test_a_class_of_tests_named_for_a_function_tests_it() -> None:
     assert [t.test_name for t in find_targets(module)][-1] == "raise"
 
 
+def test_a_method_tested_in_its_classs_tests_is_left_alone() -> None:
+    # itsdangerous' TestSigner.test_sign...: ARK wrote 168 tests of Signer beside them.
+    module = (
+        "class Signer:\n    def sign(self, value):\n        return value\n\n"
+        "    def sign_value(self, value):\n        return value\n\n"
+        "    def unsign(self, value):\n        return value\n\n"
+        "    def verify(self, value):\n        return value\n"
+    )
+    existing = testfile.existing_tests(
+        "class TestSigner:\n    def test_sign_value_is_kept(self):\n        pass\n\n"
+        "    def test_unsign(self):\n        pass\n\n\n"
+        "class TestOther:\n    def test_verify(self):\n        pass\n"
+    )
+    targets = find_targets(module)
+    stems = {t.test_name for t in targets}
+
+    tested = {t.name: testfile.tested_by(t, existing, stems) for t in targets}
+
+    assert tested == {
+        "sign": None,  # test_sign_value_is_kept is sign_value's
+        "sign_value": "TestSigner.test_sign_value_is_kept",
+        "unsign": "TestSigner.test_unsign",
+        "verify": None,  # TestOther tests something else
+    }
+
+
 def test_the_test_file_follows_the_pytest_configuration(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\ntestpaths = ["spec"]\npython_files = ["*_spec.py"]\n'
