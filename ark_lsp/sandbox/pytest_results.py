@@ -263,6 +263,10 @@ def _work_relative(path: str, work_folder: str) -> str:
     return PurePosixPath(path).name
 
 
+MAX_CAUSES = 3
+"""Causes of collection failures named in one message; more are counted."""
+
+
 def setup_problem(
     exit_code: int | None,
     cases: Collection[PytestCase],
@@ -287,11 +291,19 @@ def setup_problem(
         return PYTEST_MISSING
     broken = [case for case in cases if case.message == COLLECTION_FAILURE]
     if exit_code == 2 and broken:
-        first = broken[0]
-        cause = _first_error(first.details) or _last_line(first.details) or _first_error(output)
-        where = first.path or first.name
-        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-        return f"{len(broken)} test file(s) could not be collected: {where}{more}: {cause}"
+        # Each cause once, with the files it stopped: pyparsing's two files lacked two
+        # modules, and the second went unsaid behind "(and 1 more)".
+        by_cause: dict[str, list[str]] = {}
+        for case in broken:
+            cause = _first_error(case.details) or _last_line(case.details) or _first_error(output)
+            by_cause.setdefault(cause, []).append(case.path or case.name)
+        parts = [
+            f"{paths[0]}{f' (and {len(paths) - 1} more)' if len(paths) > 1 else ''}: {cause}"
+            for cause, paths in list(by_cause.items())[:MAX_CAUSES]
+        ]
+        if len(by_cause) > MAX_CAUSES:
+            parts.append(f"and {len(by_cause) - MAX_CAUSES} other cause(s)")
+        return f"{len(broken)} test file(s) could not be collected: {'; '.join(parts)}"
     conftest = _CONFTEST.search(output)
     if conftest:
         cause = _first_error(output[conftest.end() :])

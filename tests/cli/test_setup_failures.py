@@ -194,6 +194,29 @@ def test_a_collection_failure_in_the_junit_report_is_read_as_one() -> None:
     )
 
 
+def test_each_cause_of_collection_failures_is_named_once_with_its_files() -> None:
+    # pyparsing: test_diagram.py lacked railroad, test_examples.py matplotlib; only the
+    # first was said.
+    def failing(path: str, module: str) -> bytes:
+        return (
+            f'<testcase classname="" name="{path}" file="{path}"><error message="collection '
+            f"failure\">E   ModuleNotFoundError: No module named '{module}'</error></testcase>"
+        ).encode()
+
+    report = (
+        b"<testsuites><testsuite>"
+        + failing("tests/test_diagram.py", "railroad")
+        + failing("tests/test_examples.py", "matplotlib")
+        + failing("tests/test_more_diagrams.py", "railroad")
+        + b"</testsuite></testsuites>"
+    )
+    assert setup_problem(2, parse_junit(report), "", "") == (
+        "3 test file(s) could not be collected: tests/test_diagram.py (and 1 more): "
+        "ModuleNotFoundError: No module named 'railroad'; tests/test_examples.py: "
+        "ModuleNotFoundError: No module named 'matplotlib'"
+    )
+
+
 def test_generated_tests_that_cannot_run_say_why_and_count_nothing(calc: Path) -> None:
     (calc / "conftest.py").write_text("import hypothesis_is_not_here\n")
     context = CharacterizationContext(
