@@ -30,7 +30,7 @@ from ark_lsp.generate.characterize.pipeline import CallSites
 from ark_lsp.generate.characterize.pools import candidates
 from ark_lsp.generate.characterize.samples import Callee, literal_calls, make_cases, plan
 from ark_lsp.generate.characterize.tables import MAX_SAME_RESULT, Imports, choose
-from ark_lsp.generate.characterize.targets import find_targets
+from ark_lsp.generate.characterize.targets import find_targets, imported_bases
 from ark_lsp.generate.characterize.testfile import add_imports, file_for_tests
 from ark_lsp.generate.characterize.untrusted import literal_source
 from ark_lsp.generate.signatures import signature_from_text
@@ -1583,3 +1583,48 @@ def test_inputs_at_the_edges_of_a_functions_comparisons_reach_its_branches(
     assert f'("{"a" * 64}", False)' in text
     assert result.outcome.passed == result.outcome.written
     assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
+def test_a_class_whose_init_is_another_modules_is_made_by_that_init(tmp_path: Path) -> None:
+    # itsdangerous' TimestampSigner(Signer): every method a skeleton calling
+    # TimestampSigner(), which Signer.__init__ refuses without a secret key.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "signs"\n')
+    package = tmp_path / "signs"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "signer.py").write_text(
+        "class Signer:\n    def __init__(self, secret_key: str, sep: str = '.') -> None:\n"
+        "        self.secret_key = secret_key\n        self.sep = sep\n"
+    )
+    (package / "timed.py").write_text(
+        "from .signer import Signer\n\n\nclass TimestampSigner(Signer):\n"
+        "    def sign(self, value: str) -> str:\n"
+        "        return value + self.sep + self.secret_key\n"
+    )
+
+    result = generate(tmp_path, "signs/timed.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert result.outcome.skeletons == 0, text
+    assert re.search(r"TimestampSigner\(\"[^\"]*\"\)\.sign\(value\)", text), text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
+def test_bases_are_read_from_the_workspace_modules_the_imports_name() -> None:
+    files = {
+        "src/pkg/signer.py": "class Signer:\n    def __init__(self, key):\n        pass\n",
+        "src/pkg/base/__init__.py": "class Base:\n    pass\n",
+    }
+    module = (
+        "from pkg.signer import Signer\nfrom .base import Base as Root\n"
+        "from other.lib import Thing\n\n\n"
+        "class A(Signer):\n    pass\n\n\nclass B(Root):\n    pass\n\n\nclass C(Thing):\n    pass\n"
+    )
+    tree = ast.parse(module)
+
+    found = imported_bases(tree, "src/pkg/timed.py", files.get)
+
+    # Absolute within its own package, relative (a package's __init__), not another's.
+    assert {name: node.name for name, node in found.items()} == {"Signer": "Signer", "Root": "Base"}

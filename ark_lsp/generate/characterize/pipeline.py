@@ -38,6 +38,7 @@ from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make
 from ark_lsp.generate.characterize.targets import (
     Target,
     find_targets,
+    imported_bases,
     parsed_module,
     target_at,
 )
@@ -224,12 +225,17 @@ def generate_tests(
     if text is None:
         raise NothingToTest(f"{relative} cannot be read")
     tree = parsed_module(text)  # once, for the targets and the module's values
-    every = find_targets(tree or text)  # the module's, whose test names may claim a test's
+
+    def read_relative(path: str) -> str | None:
+        return read_text(root / path)
+
+    bases = imported_bases(tree, relative, read_relative) if tree is not None else {}
+    every = find_targets(tree or text, None, bases)  # the module's: their names claim tests
     if line is not None:
-        found = target_at(text, line)
+        found = target_at(text, line, bases)
         targets = [found] if found is not None else []
     else:
-        targets = find_targets(tree or text, name) if name else every
+        targets = find_targets(tree or text, name, bases) if name else every
     if only is not None:
         targets = [t for t in targets if only(t)]
     if not targets:

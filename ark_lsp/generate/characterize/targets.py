@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
+from ark_lsp.analysis import module_name
 from ark_lsp.generate.characterize.boundaries import edge_values
 from ark_lsp.generate.naming import last_name
 from ark_lsp.generate.signatures import signature_of
@@ -333,19 +335,24 @@ def parsed_module(source: str | ast.Module) -> ast.Module | None:
         return None
 
 
-def find_targets(source: str | ast.Module, name: str | None = None) -> list[Target]:
+def find_targets(
+    source: str | ast.Module,
+    name: str | None = None,
+    bases: Mapping[str, ast.ClassDef] | None = None,
+) -> list[Target]:
     """The public functions, methods and properties of public classes (or ``name``).
 
     ``source`` is a module's text, or its tree. ``name`` may be ``function``,
     ``Class.method`` or ``Class`` (its methods); a named private function is
-    found too.
+    found too. ``bases``: classes of other modules the module's classes derive
+    from, by the name the module imports them as (:func:`imported_bases`).
     """
     tree = parsed_module(source)
     if tree is None:
         return []
     found: list[Target] = []
     bound = _bound_modules(tree)
-    classes = _classes(tree)
+    classes = {**(bases or {}), **_classes(tree)}
     rebound = _rebound(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -371,7 +378,9 @@ def find_targets(source: str | ast.Module, name: str | None = None) -> list[Targ
     return found
 
 
-def target_at(text: str, line: int) -> Target | None:
+def target_at(
+    text: str, line: int, bases: Mapping[str, ast.ClassDef] | None = None
+) -> Target | None:
     """The function or method whose ``def`` (or decorator) lines include ``line``."""
     try:
         tree = ast.parse(text)
@@ -392,8 +401,71 @@ def target_at(text: str, line: int) -> Target | None:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         body_start = node.body[0].lineno if node.body else node.lineno
         if first <= line <= max(node.lineno, body_start - 1):
-            return _target(node, owner, bound, _classes(tree))
+            return _target(node, owner, bound, {**(bases or {}), **_classes(tree)})
     return None
 
 
-__all__ = ["Target", "find_targets", "is_abstract", "target_at"]
+def imported_bases(
+    tree: ast.Module, relative: str, read: Callable[[str], str | None]
+) -> dict[str, ast.ClassDef]:
+    """The classes of other modules of the workspace the module's classes derive from.
+
+    itsdangerous' ``TimestampSigner(Signer)`` has no ``__init__`` of its own:
+    ``Signer``'s, in ``signer.py``, says how to make one, and without it every
+    method was a skeleton. Found through the module's ``from`` imports
+    (relative, or absolute within its own top-level package); ``read`` gives a
+    workspace file's text by its path relative to the root, None if it cannot.
+    """
+    local = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    wanted = {
+        base.id
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        for base in node.bases
+        if isinstance(base, ast.Name) and base.id not in local
+    }
+    found: dict[str, ast.ClassDef] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        for alias in node.names:
+            bound = alias.asname or alias.name
+            if bound not in wanted or bound in found:
+                continue
+            for path in _module_files(relative, node.module, node.level):
+                text = read(path)
+                other = parsed_module(text) if text is not None else None
+                if other is not None:
+                    classes = _classes(other)
+                    if alias.name in classes:
+                        found[bound] = classes[alias.name]
+                    break
+    return found
+
+
+def _module_files(relative: str, module: str | None, level: int) -> list[str]:
+    """Where the module a ``from`` import names may be, relative to the workspace root."""
+    path = PurePosixPath(relative)
+    own, is_package = module_name(relative)
+    parts = own.split(".") if own else []
+    # The folder holding the top-level package: "src" of src/pkg/mod.py, "" of pkg/mod.py.
+    depth = len(parts) - (0 if is_package else 1)
+    package_folder = path.parent
+    for _ in range(depth):
+        package_folder = package_folder.parent
+    if level:
+        package = parts if is_package else parts[:-1]
+        if level - 1 > len(package):
+            return []
+        target = package[: len(package) - (level - 1)] + (module.split(".") if module else [])
+    elif module and parts and module.split(".")[0] == parts[0]:
+        target = module.split(".")
+    else:
+        return []  # another distribution's module: not the workspace's to read
+    if not target:
+        return []
+    folder = package_folder.joinpath(*target)
+    return [f"{folder.as_posix()}.py", (folder / "__init__.py").as_posix()]
+
+
+__all__ = ["Target", "find_targets", "imported_bases", "is_abstract", "target_at"]
