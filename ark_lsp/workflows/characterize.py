@@ -19,6 +19,7 @@ from ark_lsp.generate.characterize import (
     CharacterizationContext,
     WrittenTests,
     generate_tests,
+    testfile,
 )
 from ark_lsp.generate.characterize.pipeline import CallSites, TestsUsing
 from ark_lsp.models import CancelCheck, Tier
@@ -142,9 +143,7 @@ def _calling(project: Project, store: Store, read: ReadText) -> CallSites:
 def _tests_using(store: Store) -> TestsUsing:
     def tests_using(module: str, function: str) -> list[str]:
         calling = store.index.files_calling(function, limit=5, tier=Tier.TESTING)
-        parts = module.split(".")
-        packages = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
-        importing = store.index.files_importing(packages, Tier.TESTING)
+        importing = store.index.files_importing(testfile.enclosing(module), Tier.TESTING)
         return list(dict.fromkeys([*calling, *importing]))
 
     return tests_using

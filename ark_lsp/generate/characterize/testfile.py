@@ -380,8 +380,13 @@ def names_for(module: str, name: str) -> frozenset[str]:
 
     ``attr.attrs`` for ``attr._make``'s ``attrs``, which ``attr`` re-exports.
     """
+    return frozenset(f"{package}.{name}" for package in enclosing(module))
+
+
+def enclosing(module: str) -> list[str]:
+    """The module and the packages above it, outermost first: ``a``, ``a.b``, ``a.b.c``."""
     parts = module.split(".")
-    return frozenset(f"{'.'.join(parts[:end])}.{name}" for end in range(1, len(parts) + 1))
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
 
 
 def tested_by(target: Target, names: set[str], stems: Collection[str] = ()) -> str | None:
@@ -624,6 +629,7 @@ def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> s
 __all__ = [
     "PytestConfig",
     "add_imports",
+    "enclosing",
     "existing_tests",
     "file_for_tests",
     "import_from",
