@@ -1367,6 +1367,16 @@ def test_a_name_the_file_shadows_is_reached_through_its_own_alias_of_the_module(
             "import struct\nfrom typing import Any\n\nimport pytest\n\n"
             "from itsdangerous.encoding import want_bytes\n",
         ),
+        # itsdangerous imports a name a line (isort's force-single-line): so do new ones.
+        (
+            "import pytest\n\nfrom itsdangerous.exc import BadTimeSignature\n"
+            "from itsdangerous.exc import SignatureExpired\n",
+            ["from itsdangerous.exc import BadSignature, BadData"],
+            "import pytest\n\nfrom itsdangerous.exc import BadData\n"
+            "from itsdangerous.exc import BadSignature\n"
+            "from itsdangerous.exc import BadTimeSignature\n"
+            "from itsdangerous.exc import SignatureExpired\n",
+        ),
         # cachetools' test_func.py: `import unittest`, then collections.abc went after it.
         (
             "import unittest\n\nimport cachetools.func\n",
@@ -1383,10 +1393,11 @@ def test_new_imports_take_their_places_in_isorts_order(
 
     assert added == expected
     ruff = Path(sys.executable).parent / "ruff"
+    single = f"lint.isort.force-single-line = {'true' if 'BadData' in expected else 'false'}"
     checked = subprocess.run(
         [
             str(ruff), "check", "--isolated", "--select", "I",
-            "--config", f"lint.isort.known-first-party = [{own!r}]",
+            "--config", f"lint.isort.known-first-party = [{own!r}]", "--config", single,
             "--stdin-filename", "t.py", "-",
         ],
         input=added, capture_output=True, text=True, check=False,
@@ -1467,14 +1478,29 @@ def test_a_class_is_named_as_the_test_file_names_it_or_through_a_module_alias(
     path = write(tmp_path, result)
 
     text = path.read_text()
-    assert "import datetime as datetime_module\n" in text, text
+    # date joins the file's own import from datetime, as a person would write it.
+    assert text.startswith("from datetime import date, datetime, timedelta\n"), text
     assert "        (2024, datetime),\n" in text, text
-    assert "datetime_module.date" in text
+    assert "        (2024, date),\n" in text, text
     assert "datetime.datetime" not in text
     assert result.outcome.passed == result.outcome.written
     done = run_pytest(tmp_path, str(path))
     assert done.returncode == 0, done.stdout
     assert f"{result.outcome.written + 1} passed" in done.stdout  # the file's own test too
+
+
+def test_a_module_whose_name_the_file_binds_elsewhere_is_imported_under_an_alias() -> None:
+    # The file's `datetime` is pendulum's, and it imports nothing else from datetime.
+    imports = Imports("days", bindings={"datetime": "pendulum.datetime"})
+    date = Observation((), "type", module="datetime", name="date")
+    error = Observation((), "raises", module="itsdangerous.exc", name="BadSignature")
+
+    assert imports.reference(date) == "datetime_module.date"
+    assert imports.lines()[0] == "import datetime as datetime_module"
+    # A module the file imports names from gets the name joined to them.
+    joined = Imports("app", bindings={"BadData": "itsdangerous.exc.BadData"})
+    assert joined.reference(error) == "BadSignature"
+    assert "from itsdangerous.exc import BadSignature" in joined.lines()
 
 
 def test_a_test_file_uses_what_it_names_through_its_imports_not_its_locals() -> None:

@@ -107,6 +107,8 @@ class Imports:
         self.local = frozenset(local) - self.present
         self.bindings = dict(bindings or {})
         self.from_module: list[str] = []
+        self.from_others: dict[str, list[str]] = {}
+        """Names of other modules the file already imports names from, joined to those."""
         self.modules: list[str] = []
         self.aliases: dict[str, str] = {}
         """Modules imported under another name (``import datetime as datetime_module``)."""
@@ -153,6 +155,13 @@ class Imports:
         for bound, source in self.bindings.items():
             if source == module and bound != module.split(".")[0]:
                 return f"{bound}.{name}"  # ``import toolz._signatures as _sigs``: _sigs.name
+        if self._joins_a_from_import(module, name):
+            # ``from itsdangerous.exc import BadTimeSignature`` in the file: BadSignature
+            # joins it, rather than ``import itsdangerous.exc`` beside it.
+            names = self.from_others.setdefault(module, [])
+            if name not in names:
+                names.append(name)
+            return name
         if module not in self.modules:
             self.modules.append(module)
         top = module.split(".")[0]
@@ -164,6 +173,23 @@ class Imports:
                 alias += "_"
             self.aliases[module] = alias
         return f"{self.aliases[module]}.{name}"
+
+    def _joins_a_from_import(self, module: str, name: str) -> bool:
+        """Whether the file imports names from ``module`` and ``name`` is free to join them."""
+        free = (
+            name.isidentifier()
+            and name not in self.bindings
+            and name not in self.local
+            and name not in self.taken
+            and not _collected_by_pytest(name)
+            and name not in self.from_module
+            and all(
+                name not in names for other, names in self.from_others.items() if other != module
+            )
+        )
+        return free and any(
+            source.rpartition(".")[0] == module for source in self.bindings.values() if source
+        )
 
     def lines(self, used_in: str | None = None, width: int = 100) -> list[str]:
         """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own.
@@ -191,6 +217,14 @@ class Imports:
             groups[section].append(f"import {name} as {alias}" if alias else f"import {name}")
         if self.any:
             groups[0].append("from typing import Any")
+        for module, joined in sorted(self.from_others.items()):
+            if used_in is not None:
+                joined = [n for n in joined if _mentions(used_in, n, as_module=False)]
+            if joined:
+                top = module.split(".")[0]
+                section = 0 if top in sys.stdlib_module_names else 2 if top == own else 1
+                names = sorted(joined, key=_by_type)
+                groups[section].append(testfile.import_from(module, names, width))
         if from_module:
             names = sorted(from_module, key=_by_type)
             groups[2].append(testfile.import_from(self.module, names, width))

@@ -529,9 +529,14 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
     # Edits from the bottom up, so that earlier line numbers stay valid.
     edits: list[tuple[int, int, list[str]]] = []
     pending: list[str] = []
+    single = _one_name_a_line(imports)
     for line in lines:
         statement = ast.parse(line).body[0]
-        if isinstance(statement, ast.ImportFrom) and statement.module:
+        if single and isinstance(statement, ast.ImportFrom) and len(statement.names) > 1:
+            # isort's force-single-line (itsdangerous): one name a statement, as the file has.
+            pending += [f"from {statement.module} import {alias.name}" for alias in statement.names]
+            continue
+        if not single and isinstance(statement, ast.ImportFrom) and statement.module:
             joined = next(
                 (
                     n
@@ -566,7 +571,7 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
         assert isinstance(statement, ast.Import | ast.ImportFrom)
         module = _module_of(statement)
         sections.setdefault(_section(module, own), []).append(
-            (isinstance(statement, ast.ImportFrom), module.lower(), line)
+            (isinstance(statement, ast.ImportFrom), _sort_key(statement), line)
         )
     for section, added in sorted(sections.items()):
         added.sort()
@@ -597,7 +602,7 @@ def _place_in(
 ) -> tuple[int, int, list[str]]:
     """Where ``line`` goes among a section's imports, in isort's order."""
     kind = [n for n in section if isinstance(n, ast.ImportFrom) == is_from]
-    following = next((n for n in kind if _module_of(n).lower() > key), None)
+    following = next((n for n in kind if _sort_key(n) > key), None)
     if following is None and not kind and not is_from:
         following = section[0]  # a plain import goes before the section's from-imports
     if following is not None:
@@ -605,6 +610,19 @@ def _place_in(
     last = (kind or section)[-1]
     after = last.end_lineno or last.lineno
     return after + 1, after, [line]
+
+
+def _sort_key(node: ast.Import | ast.ImportFrom) -> str:
+    """What isort orders a statement by within its kind: the module, then the first name."""
+    first = node.names[0].name if isinstance(node, ast.ImportFrom) and node.names else ""
+    return f"{_module_of(node).lower()}\0{first.lower()}"
+
+
+def _one_name_a_line(imports: list[ast.Import | ast.ImportFrom]) -> bool:
+    """Whether the file imports a module's names a statement each (isort's force-single-line)."""
+    froms = [n for n in imports if isinstance(n, ast.ImportFrom) and n.module]
+    modules = [n.module for n in froms]
+    return all(len(n.names) == 1 for n in froms) and len(set(modules)) < len(modules)
 
 
 def _module_of(node: ast.Import | ast.ImportFrom) -> str:
