@@ -806,6 +806,12 @@ def test_an_example_passing_a_value_to_a_parameter_left_out_is_not_a_seed() -> N
     assert [case.values for case in made.seeds] == [("5", "3")]
 
 
+def test_a_private_parameter_with_a_default_is_left_to_the_function() -> None:
+    # pyparsing's ParseResults.dump(indent="", full=True, include_list=True, _depth=0).
+    signature = signature_from_text("indent='', _depth=0, *, full=True, _seen=None")
+    assert [column.name for column in plan(signature, "dump").columns] == ["indent", "full"]
+
+
 # -- The module's existing test file --------------------------------------------------------
 
 PRIVATE_MODULE = textwrap.dedent(

@@ -53,7 +53,7 @@ class Case:
 
 
 def columns_of(signature: Signature) -> list[Column]:
-    """The parameters a test passes: all but ``**kwargs`` and those with a non-literal default.
+    """The parameters a test passes: not ``**kwargs``, non-literal defaults or ``_private=0``.
 
     A positional parameter left out (``b`` of ``f(a, b=object(), c=1)``)
     takes its default only if nothing is passed by position after it: the
@@ -65,7 +65,10 @@ def columns_of(signature: Signature) -> list[Column]:
     for parameter in signature.parameters:
         if parameter.kind is ParameterKind.VAR_KEYWORD:
             continue
-        if parameter.default is not None and not is_value(parameter.default):
+        # A private parameter with a default (pyparsing's dump(..., _depth=0)) is the
+        # function's own business: callers leave it be, and so do its tests.
+        private = parameter.name.startswith("_") and parameter.default is not None
+        if private or (parameter.default is not None and not is_value(parameter.default)):
             left_out = left_out or parameter.kind in _POSITIONAL
             continue
         if left_out and parameter.kind in _BY_POSITION_ONLY:
