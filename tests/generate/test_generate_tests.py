@@ -546,7 +546,7 @@ def test_an_existing_test_file_is_extended_without_repeating_its_tests(project: 
     own = "import pytest\n\nfrom geo.shapes import area\n\n\ndef test_area():\n    assert area(2)\n"
     (tests / "test_shapes.py").write_text(own)
     result = generate(project)
-    assert result.outcome.already_tested == ("area (test_area)",)
+    assert result.outcome.already_tested == ("area (tests/test_shapes.py::test_area)",)
     new_text = result.generation.change.new_text
     assert new_text.startswith(
         "import pytest\n\n"
@@ -679,6 +679,10 @@ def test_only_calls_that_may_be_the_targets_own_are_examples() -> None:
     assert literal_calls("from .core import decode\ndecode(b'x')\n", "decode", None, function)
     assert literal_calls("decode(b'x')\n", "decode", None, function)  # its own module
     assert len(literal_calls(caller, "get")) == 3  # docstrings: any call of the name
+    # parse's tests call the module's search(format, string), not Parser.search(string).
+    searched = "import parse\n\nparse.search('a {} c', ' a b c ')\nparse.Parser('{}').search('x')\n"
+    method = Callee("parse", owner="Parser")
+    assert literal_calls(searched, "search", callee=method) == [(["'x'"], {})]
 
 
 def test_a_workspace_test_template_is_used(project: Path) -> None:
@@ -850,7 +854,7 @@ def test_a_private_modules_existing_test_file_is_extended(src_layout: Path) -> N
         r"wrote (\d+) tests to the existing tests/test_make.py; \1 of \1 pass in the sandbox .*",
         result.outcome.summary,
     )
-    assert result.outcome.already_tested == ("halve (test_halve)",)
+    assert result.outcome.already_tested == ("halve (tests/test_make.py::test_halve)",)
     text = result.generation.change.new_text
     assert text.startswith("import pytest\n\nfrom calc._make import double, halve\n")
     assert text.count("def test_halve(") == 1 and "def test_double(" in text
@@ -1096,7 +1100,9 @@ def test_a_test_named_for_a_longer_name_tests_that_one_not_its_prefix(tmp_path: 
     everything = generate(tmp_path, "shop.py")
     only_total = generate(tmp_path, "shop.py", name="total")
 
-    assert everything.outcome.already_tested == ("total_price (test_total_price)",)
+    assert everything.outcome.already_tested == (
+        "total_price (tests/test_shop.py::test_total_price)",
+    )
     assert everything.outcome.targets == ("total",)
     assert only_total.outcome.targets == ("total",)
 
@@ -1383,6 +1389,13 @@ def test_a_name_the_file_shadows_is_reached_through_its_own_alias_of_the_module(
             "from itsdangerous.exc import BadTimeSignature\n"
             "from itsdangerous.exc import SignatureExpired\n",
         ),
+        # parse's file: classes before functions, as isort orders names by type.
+        (
+            "import pytest\n\nfrom parse import FixedTzOffset\nfrom parse import Match\n",
+            ["from parse import Parser, date_convert"],
+            "import pytest\n\nfrom parse import FixedTzOffset\nfrom parse import Match\n"
+            "from parse import Parser\nfrom parse import date_convert\n",
+        ),
         # cachetools' test_func.py: `import unittest`, then collections.abc went after it.
         (
             "import unittest\n\nimport cachetools.func\n",
@@ -1394,12 +1407,13 @@ def test_a_name_the_file_shadows_is_reached_through_its_own_alias_of_the_module(
 def test_new_imports_take_their_places_in_isorts_order(
     text: str, lines: list[str], expected: str
 ) -> None:
-    own = "itsdangerous" if "its" in text else "cachetools"
+    own = next((p for p in ("itsdangerous", "parse") if p in text), "cachetools")
     added = add_imports(text, lines, PEP8, own=own)
 
     assert added == expected
     ruff = Path(sys.executable).parent / "ruff"
-    single = f"lint.isort.force-single-line = {'true' if 'BadData' in expected else 'false'}"
+    one_a_line = "BadData" in expected or "parse" in expected
+    single = f"lint.isort.force-single-line = {'true' if one_a_line else 'false'}"
     checked = subprocess.run(
         [
             str(ruff), "check", "--isolated", "--select", "I",

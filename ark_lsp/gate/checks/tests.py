@@ -128,8 +128,8 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     how = ""  # the user's own choice of the whole suite needs no word
     if isinstance(test_map, FunctionTestMap) and not test_map.known:
         how = (
-            f" ({ran:,} run: the test files the change wrote; it rewrote nothing "
-            "the base's tests ran, so those were not run)"
+            f" ({ran:,} run: the test files the change wrote; no other test of the base "
+            "runs what it changed)"
         )
     elif not chosen.whole:
         keeps = "keeps" if len(kept) == 1 else "keep"
@@ -159,7 +159,9 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         )
     also = ""
     if "base_tests" in measures:
-        also = f", and the base's {int(measures['base_tests']):,} on the change"
+        # The base's version of the test files the change edits, on the change's code.
+        edited = int(measures["base_tests"])
+        also = f"; the base's {edited:,} tests of the files it edits pass on it too"
     passed = ran + len(kept) - len(old) - skipped
     passing = "1 test passes" if passed == 1 else f"{passed:,} tests pass"
     skips = f", {skipped:,} skipped" if skipped else ""

@@ -261,7 +261,9 @@ def generate_tests(
     ]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
     targets = [t for t, path in elsewhere if not path]
-    skipped = (*own, *called)
+    # Each named with its file, as those tested elsewhere are: `Parser.format
+    # (tests/test_parse.py::test_parser_format)`.
+    skipped = (*(f"{t.qualname} ({test_path}::{by})" for t, by in already if by), *called)
     if not targets:
         parts = [f"{test_path} already tests {', '.join(own)}"] if own else []
         parts += [f"the workspace's tests already use {', '.join(called)}"] if called else []

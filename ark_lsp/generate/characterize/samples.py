@@ -130,6 +130,8 @@ class Callee:
             receiver = receiver.func
         if last_name(receiver) == self.owner:
             return True
+        if testfile.resolved_name(receiver, bound) is not None:
+            return False  # `parse.search(...)` after `import parse`: the module's function
         return name not in BUILT_IN_METHODS
 
 

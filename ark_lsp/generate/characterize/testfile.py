@@ -550,10 +550,7 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
             )
             if joined is not None:
                 names = [a.name for a in joined.names] + [a.name for a in statement.names]
-                unique = sorted(
-                    dict.fromkeys(names),
-                    key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n),
-                )
+                unique = sorted(dict.fromkeys(names), key=lambda n: (_name_type(n), n))
                 edits.append(
                     (
                         joined.lineno,
@@ -565,7 +562,7 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
         pending.append(line)
     # By section, each in isort's order (plain imports, then from-imports, by module):
     # ruff's I001 takes a new section's lines apart, or out of order, for a fault.
-    sections: dict[int, list[tuple[bool, str, str]]] = {}
+    sections: dict[int, list[tuple[bool, tuple[str, int, str], str]]] = {}
     for line in pending:
         statement = ast.parse(line).body[0]
         assert isinstance(statement, ast.Import | ast.ImportFrom)
@@ -598,7 +595,10 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
 
 
 def _place_in(
-    section: list[ast.Import | ast.ImportFrom], is_from: bool, key: str, line: str
+    section: list[ast.Import | ast.ImportFrom],
+    is_from: bool,
+    key: tuple[str, int, str],
+    line: str,
 ) -> tuple[int, int, list[str]]:
     """Where ``line`` goes among a section's imports, in isort's order."""
     kind = [n for n in section if isinstance(n, ast.ImportFrom) == is_from]
@@ -612,10 +612,18 @@ def _place_in(
     return after + 1, after, [line]
 
 
-def _sort_key(node: ast.Import | ast.ImportFrom) -> str:
-    """What isort orders a statement by within its kind: the module, then the first name."""
+def _sort_key(node: ast.Import | ast.ImportFrom) -> tuple[str, int, str]:
+    """What isort orders a statement by within its kind: the module, then the first name.
+
+    Names by type first, as isort's ``order-by-type``: constants, classes, functions
+    (parse's ``Match`` before ``date_convert``).
+    """
     first = node.names[0].name if isinstance(node, ast.ImportFrom) and node.names else ""
-    return f"{_module_of(node).lower()}\0{first.lower()}"
+    return _module_of(node).lower(), _name_type(first), first.lower()
+
+
+def _name_type(name: str) -> int:
+    return 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
 
 
 def _one_name_a_line(imports: list[ast.Import | ast.ImportFrom]) -> bool:
