@@ -165,7 +165,8 @@ def requote(source: str, quote: str) -> str:
     """Rewrite the single-line string literals of ``source`` to use ``quote`` where possible.
 
     A literal whose text holds the other quote keeps its own, as ``repr``
-    does; escapes are kept as written.
+    does; escapes are kept as written. Python 2's ``u`` prefix is dropped
+    (pylint's W1406: boltons' docstring examples are ``u'...'``).
     """
     if quote not in ("'", '"'):
         raise ValueError(f"quote must be ' or \", not {quote!r}")
@@ -179,16 +180,21 @@ def requote(source: str, quote: str) -> str:
         if token.type != tokenize.STRING:
             continue
         match = _STRING_PREFIX.match(token.string)
-        if match is None or match.group(2) != other:
+        if match is None:
             continue
-        if token.string[match.end() - 1 : match.end() + 2] == other * 3:
+        prefix = match.group(1)
+        plain = prefix.replace("u", "").replace("U", "")
+        if match.group(2) != other or token.string[match.end() - 1 : match.end() + 2] == other * 3:
+            if plain != prefix:
+                pieces.append((token.start, token.end, plain + token.string[len(prefix) :]))
             continue
-        prefix, body = match.group(1), token.string[match.end() : -1]
+        body = token.string[match.end() : -1]
         swapped = _swap_quotes(body, other, quote, raw="r" in prefix.lower())
         if swapped is None:
+            if plain != prefix:
+                pieces.append((token.start, token.end, plain + token.string[len(prefix) :]))
             continue
-        body = swapped
-        pieces.append((token.start, token.end, f"{prefix}{quote}{body}{quote}"))
+        pieces.append((token.start, token.end, f"{plain}{quote}{swapped}{quote}"))
     if not pieces:
         return source
     lines = source.splitlines(keepends=True)

@@ -74,6 +74,9 @@ def test_an_empty_file_gets_pep8() -> None:
         ("'it\\'s'", '"', '"it\'s"'),
         ("'say \"hi\"'", '"', "'say \"hi\"'"),
         ('["a", {"k": 1}]', "'", "['a', {'k': 1}]"),
+        # boltons' docstring examples are Python 2's: pylint's W1406 failed the gate.
+        ("(u'<a>', U\"say 'hi'\", 'x')", '"', '("<a>", "say \'hi\'", "x")'),
+        ("u'it\"s'", "'", "'it\"s'"),
     ],
 )
 def test_requote_keeps_the_value(source: str, quote: str, expected: str) -> None:
