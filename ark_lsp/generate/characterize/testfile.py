@@ -325,7 +325,12 @@ def module_bindings(text: str | ast.Module | None) -> dict[str, str]:
 
 
 def local_names(text: str | None) -> frozenset[str]:
-    """The names a test file's functions and classes bind for themselves: parameters, locals."""
+    """The names a test file's functions and classes bind for themselves.
+
+    Parameters, locals, and what they import (boltons' tests import
+    ``GUIDerator`` inside the test that uses it: the same name imported at the
+    top was pylint's W0621 and W0404 on ARK's own tests).
+    """
     tree = _tree(text)
     if tree is None:
         return frozenset()
@@ -337,6 +342,8 @@ def local_names(text: str | None) -> frozenset[str]:
                 names.add(node.arg)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
     return frozenset(names)
 
 
