@@ -317,7 +317,11 @@ def setup_problem(
                 + (f" (pytest: {summary})" if summary else "")
                 + ": run fewer tests at once (ark test PATH...)"
             )
-        return f"pytest ended with exit code {exit_code} and reported no test"
+        # A conftest's hook pytest refuses (boltons' pytest_ignore_collect(path, ...) under
+        # pytest 8) ends it in a bare traceback: its exception is the cause.
+        cause = _first_error(output) or _traceback_error(output, work_folder)
+        ended = f"pytest ended with exit code {exit_code} and reported no test"
+        return f"{ended}: {cause}" if cause else ended
     meaning = _PYTEST_EXIT_MEANING.get(exit_code, f"pytest ended with exit code {exit_code}")
     cause = (
         (exit_code == INTERNAL_ERROR and _internal_error(output))
@@ -326,6 +330,24 @@ def setup_problem(
         or _last_line(stdout)
     )
     return f"{meaning}: {cause}" if cause else meaning
+
+
+_TRACEBACK_ERROR = re.compile(
+    r"^(?P<text>[A-Za-z_][\w.]*(?:Error|Exception)\b: .*(?:\n(?!\s|ark:|Traceback)\S.*){0,3})",
+    re.MULTILINE,
+)
+"""A traceback's last line, the exception, with the lines its message goes on to."""
+
+
+def _traceback_error(text: str, work_folder: str) -> str:
+    """The exception a bare Python traceback ended with; its paths as the run saw them."""
+    found = _TRACEBACK_ERROR.findall(text)
+    if not found:
+        return ""
+    cause = " ".join(found[-1].split("\n"))
+    if work_folder:
+        cause = cause.replace(work_folder.rstrip("/") + "/", "")
+    return clean(cause, 300)
 
 
 def _internal_error(text: str) -> str:

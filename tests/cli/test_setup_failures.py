@@ -194,6 +194,25 @@ def test_a_collection_failure_in_the_junit_report_is_read_as_one() -> None:
     )
 
 
+def test_a_conftest_hook_pytest_refuses_is_named_from_the_traceback() -> None:
+    # boltons' conftest defines pytest_ignore_collect(path, config), which pytest 8
+    # refuses while loading it: a bare traceback, then "reported no test" and nothing else.
+    stderr = (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/local/lib/python3.11/dist-packages/pluggy/_manager.py", line 448\n'
+        "    raise PluginValidationError(\n"
+        "pluggy._manager.PluginValidationError: Plugin '/work/tests/conftest.py' for hook "
+        "'pytest_ignore_collect'\nhookimpl definition: pytest_ignore_collect(path, config)\n"
+        "Argument(s) {'path'} are declared in the hookimpl but can not be found in the hookspec\n"
+    )
+    assert setup_problem(1, [], "", stderr, "/work") == (
+        "pytest ended with exit code 1 and reported no test: pluggy._manager."
+        "PluginValidationError: Plugin 'tests/conftest.py' for hook 'pytest_ignore_collect' "
+        "hookimpl definition: pytest_ignore_collect(path, config) Argument(s) {'path'} are "
+        "declared in the hookimpl but can not be found in the hookspec"
+    )
+
+
 def test_each_cause_of_collection_failures_is_named_once_with_its_files() -> None:
     # pyparsing: test_diagram.py lacked railroad, test_examples.py matplotlib; only the
     # first was said.
