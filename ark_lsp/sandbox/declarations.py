@@ -108,7 +108,9 @@ class DeclaredDependencies:
         parts += self.requirement_files
         if self.lock:
             parts.append(f"pinned by {self.lock}")
-        return ", ".join(parts) if parts else "nothing"
+        said = ", ".join(parts) if parts else "nothing"
+        # What could not be read is said with it (ark sandbox status): tests may lack it.
+        return "; ".join([said, *self.problems])
 
 
 def _read(root: Path, relative: str) -> bytes | None:
@@ -161,20 +163,27 @@ _TOX_FACTOR = re.compile(r"^[\w{},.!-]+:\s")
 """A tox line that applies to some environments only: ``py38: mock``."""
 
 
-def _tox_test_environment(data: bytes) -> tuple[list[str], list[str]]:
-    """The ``deps`` and ``extras`` of tox.ini's ``[testenv]``: what its tests run with.
+def _tox_test_environment(data: bytes) -> tuple[list[str], list[str], list[str]]:
+    """The ``deps``, ``extras`` and included requirement files of tox.ini's ``[testenv]``.
 
     pyparsing's tests need its ``diagrams`` extra, which only ``extras=diagrams``
-    of its tox.ini names. Lines for some environments only (``py38: mock``),
-    substitutions (``{[base]deps}``) and options (``-r file``) are left out.
+    of its tox.ini names; boltons' deps are ``-rrequirements-test.txt``. Lines
+    for some environments only (``py38: mock``), substitutions (``{[base]deps}``)
+    and other options are left out.
     """
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(data.decode("utf-8"))
     except (UnicodeDecodeError, configparser.Error):
-        return [], []
+        return [], [], []
     if not parser.has_section("testenv"):
-        return [], []
+        return [], [], []
+    raw_deps = parser.get("testenv", "deps", fallback="").splitlines()
+    included = [
+        found.group(2)
+        for line in raw_deps
+        if (found := _INCLUDE.match(line.strip())) and found.group(1) in ("-r", "--requirement")
+    ]
 
     def lines(key: str) -> list[str]:
         raw = parser.get("testenv", key, fallback="")
@@ -187,7 +196,7 @@ def _tox_test_environment(data: bytes) -> tuple[list[str], list[str]]:
             and not _TOX_FACTOR.match(line.strip())
         ]
 
-    return lines("deps"), lines("extras")
+    return lines("deps"), lines("extras"), included
 
 
 def _groups(table: dict[str, Any], name: str | None) -> list[str]:
@@ -380,7 +389,7 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         if data is not None:
             files[legacy] = data
     tox = _read(root, "tox.ini")
-    tox_deps, tox_extras = _tox_test_environment(tox) if tox is not None else ([], [])
+    tox_deps, tox_extras, tox_files = _tox_test_environment(tox) if tox else ([], [], [])
     if tox is not None:
         files["tox.ini"] = tox
     test_extras = list(dict.fromkeys([*TEST_EXTRAS, *tox_extras]))
@@ -403,6 +412,12 @@ def read_declarations(root: Path) -> DeclaredDependencies:
     read = _Requirements(root)
     for relative in _requirement_files(root):
         read.add(relative)
+    for named in tox_files:
+        target = _contained(PurePosixPath(named))
+        if target is not None and _read(root, target) is not None:
+            read.add(target)
+        else:  # boltons' sdist leaves out the file its tox.ini names
+            problems.append(f"tox.ini's deps name {named}, which is not in the workspace")
     files.update(read.files)
     problems += read.problems
     if read.project_extras is not None:
