@@ -1687,3 +1687,40 @@ def test_bases_are_read_from_the_workspace_modules_the_imports_name() -> None:
 
     # Absolute within its own package, relative (a package's __init__), not another's.
     assert {name: node.name for name, node in found.items()} == {"Signer": "Signer", "Root": "Base"}
+
+
+SORTED = textwrap.dedent(
+    '''\
+    import bisect
+
+
+    class SortedList:
+        def __init__(self, iterable=None):
+            self._items = sorted(iterable or [])
+
+        def bisect_left(self, value: int) -> int:
+            """Where value would go.
+
+            >>> sl = SortedList([10, 11, 12, 13, 14])
+            >>> sl.bisect_left(12)
+            2
+            """
+            return bisect.bisect_left(self._items, value)
+    '''
+)
+
+
+def test_a_method_is_called_on_the_instance_its_docstring_makes(tmp_path: Path) -> None:
+    # sortedcontainers: every method ran on SortedList(), so bisect_left(12) was 0, not the
+    # 2 its docstring shows, and the tests checked almost nothing.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "sorts"\n')
+    (tmp_path / "sorts.py").write_text(SORTED)
+
+    result = generate(tmp_path, "sorts.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "SortedList([10, 11, 12, 13, 14]).bisect_left(value)" in text, text
+    assert "(12, 2)," in text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0

@@ -317,7 +317,7 @@ def generate_tests(
                 made,
                 constructions=constructions(
                     target.constructor, target.class_name, sites_of(target.class_name), named,
-                    module,
+                    module, target.docstring,
                 ),
             )  # fmt: skip
         plans.append((target, made))

@@ -266,16 +266,19 @@ def constructions(
     call_sites: Sequence[str] = (),
     named: ModuleValues | None = None,
     module: str | None = None,
+    docstring: str | None = None,
 ) -> tuple[str, ...]:
     """Argument lists to make an instance with: ``("3", "size=0")``; ``("",)`` without ``__init__``.
 
-    The class's literal constructions at its call sites come first, then
-    values from the parameters' annotations and defaults.
+    The class's literal constructions in the method's ``docstring`` examples
+    (sortedcontainers' ``>>> sl = SortedList([10, 11, 12, 13, 14])`` above
+    ``>>> sl.bisect_left(12)``) and at its call sites come first, then values
+    from the parameters' annotations and defaults.
     """
     if signature is None:
         return ("",)
     callee = Callee(module) if module is not None else None
-    found = plan(signature, class_name, None, call_sites, named, callee)
+    found = plan(signature, class_name, docstring, call_sites, named, callee)
     _, cases = make_cases(signature, found.seeds, limit=MAX_CONSTRUCTIONS, named=named)
     tried = [arguments(*_without_defaults(found.columns, case.values)) for case in cases]
     if all(p.default is not None or p.kind in _VARIADIC for p in signature.parameters):
