@@ -1563,6 +1563,7 @@ def test_a_test_file_uses_what_it_names_through_its_imports_not_its_locals() -> 
 ELEMENTS = textwrap.dedent(
     """\
     import abc
+    import warnings
 
 
     class Element(abc.ABC):
@@ -1575,6 +1576,16 @@ ELEMENTS = textwrap.dedent(
         @staticmethod
         def kinds() -> list[str]:
             return ["word"]
+
+
+    def old_kinds() -> list[str]:
+        '''Deprecated in version 2: use Element.kinds().'''
+        return ["word"]
+
+
+    def older_kinds() -> list[str]:
+        warnings.warn("use Element.kinds()", DeprecationWarning)
+        return ["word"]
 
 
     def _listed(items, separator=","):
@@ -1602,11 +1613,13 @@ def test_an_abstract_class_methods_and_a_rebound_function_are_left_alone(
     text = result.generation.change.new_text
 
     assert "Element()" not in text and "def test_listed" not in text
+    assert "def test_old_kinds" not in text and "def test_older_kinds" not in text
     assert "assert Element.kinds() == expected" in text
     assert (
         "left alone: Element.describe, since Element is abstract (no instance can be made)"
         in result.generation.notes
     )
+    assert "left alone: older_kinds, since it is deprecated" in result.generation.notes
     assert result.outcome.skeletons == 0
 
 

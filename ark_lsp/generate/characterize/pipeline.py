@@ -283,13 +283,19 @@ def generate_tests(
     # pyparsing's ParserElement: every instance made raises TypeError, and the skeletons
     # ARK wrote, ParserElement().parse_string(...), failed mypy and pylint (E0110).
     abstract = [t for t in targets if t.abstract and t not in clashing]
-    targets = [t for t in targets if t not in clashing and t not in abstract]
-    clash_notes = tuple(
-        f"left alone: {t.qualname}, since {_imported_name(t)} is another thing in {test_path}"
-        for t in clashing
-    ) + tuple(
-        f"left alone: {t.qualname}, since {t.class_name} is abstract (no instance can be made)"
-        for t in abstract
+    # A deprecated one is on its way out: sortedcontainers' SortedDict.iloc warns so.
+    deprecated = [t for t in targets if t.deprecated and t not in clashing and t not in abstract]
+    targets = [t for t in targets if t not in clashing and t not in abstract + deprecated]
+    clash_notes = (
+        tuple(
+            f"left alone: {t.qualname}, since {_imported_name(t)} is another thing in {test_path}"
+            for t in clashing
+        )
+        + tuple(
+            f"left alone: {t.qualname}, since {t.class_name} is abstract (no instance can be made)"
+            for t in abstract
+        )
+        + tuple(f"left alone: {t.qualname}, since it is deprecated" for t in deprecated)
     )
     if not targets:
         raise NothingToTest("; ".join(clash_notes))

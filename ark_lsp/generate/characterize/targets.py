@@ -42,6 +42,8 @@ class Target:
     """It is called on an instance of a class with abstract methods, which cannot be made."""
     edges: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """Per parameter, the values at the edges of the comparisons its body makes of it."""
+    deprecated: bool = False
+    """It warns that it is deprecated, is decorated so, or its docstring says so."""
 
     @property
     def on_instance(self) -> bool:
@@ -269,6 +271,26 @@ def _target(
         returns_nothing=binding != "property" and _returns_nothing(node),
         abstract=owner is not None and binding in _ON_INSTANCE and is_abstract(owner),
         edges=tuple(edge_values(node, frozenset(p.name for p in signature.parameters)).items()),
+        deprecated=_deprecated(node, decorators),
+    )
+
+
+_DEPRECATION_WARNINGS = frozenset({"DeprecationWarning", "PendingDeprecationWarning"})
+_DEPRECATED_NOTE = re.compile(
+    r"^\s*(?:\.\. deprecated::|deprecated\b)", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _deprecated(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: set[str]) -> bool:
+    """Whether the function says it is deprecated: sortedcontainers' ``SortedDict.iloc``."""
+    if "deprecated" in decorators:
+        return True
+    if _DEPRECATED_NOTE.search(ast.get_docstring(node) or ""):
+        return True
+    return any(
+        last_name(child) in _DEPRECATION_WARNINGS
+        for child in ast.walk(node)
+        if isinstance(child, ast.Name | ast.Attribute)
     )
 
 
