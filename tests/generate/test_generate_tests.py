@@ -1553,11 +1553,47 @@ def test_a_test_file_uses_what_it_names_through_its_imports_not_its_locals() -> 
                 assert cached(1) == table([])
         """
     )
-    used = testfile.imported_references(text)
+    used = testfile.file_uses(text).references
 
     assert {"cachetools.func.fifo_cache", "tabulate.tabulate"} <= used
     assert used.isdisjoint(testfile.names_for("cachetools", "cached"))
     assert not used.isdisjoint(testfile.names_for("cachetools.func", "fifo_cache"))
+
+
+def test_a_method_another_test_file_uses_on_its_class_is_left_alone(tmp_path: Path) -> None:
+    # semver's tests/test_bump.py calls Version(...).bump_major(): ARK wrote 55 tests of
+    # version.py beside the project's, which cover it whole.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "semver"\n')
+    (tmp_path / "semver").mkdir()
+    (tmp_path / "semver" / "__init__.py").write_text("from semver.version import Version\n")
+    (tmp_path / "semver" / "version.py").write_text(
+        "class Version:\n    def __init__(self, major: int = 0) -> None:\n"
+        "        self.major = major\n\n"
+        "    @classmethod\n    def parse(cls, text: str) -> 'Version':\n"
+        "        return cls(int(text.split('.')[0]))\n\n"
+        "    def bump_major(self) -> 'Version':\n        return Version(self.major + 1)\n\n"
+        "    def replace(self, major: int) -> 'Version':\n        return Version(major)\n\n"
+        "    def to_tuple(self) -> tuple[int]:\n        return (self.major,)\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_bump.py").write_text(
+        "from semver import Version\n\n\ndef test_bump():\n    v = Version.parse('1.0.0')\n"
+        "    assert v.bump_major().replace(major=3).major == 3\n"
+    )
+    uses = {"tests/test_bump.py": testfile.file_uses((tmp_path / "tests/test_bump.py").read_text())}
+    context = CharacterizationContext(
+        root=tmp_path, settings=Settings(), templates=Templates(), runner=LocalRunner(tmp_path),
+        tests_using=lambda module, name: list(uses),
+    )  # fmt: skip
+
+    result = generate_tests(context, "semver/version.py")
+
+    # parse is read on the class, bump_major on an instance; replace is any str's name.
+    assert result.outcome.already_tested == (
+        "Version.parse (tests/test_bump.py)",
+        "Version.bump_major (tests/test_bump.py)",
+    )
+    assert result.outcome.targets == ("Version.replace", "Version.to_tuple")
 
 
 ELEMENTS = textwrap.dedent(

@@ -33,7 +33,12 @@ from ark_lsp.generate.characterize.rehearsal import (
     generated_tests_request,
     not_run,
 )
-from ark_lsp.generate.characterize.samples import Callee, constructions, plan
+from ark_lsp.generate.characterize.samples import (
+    BUILT_IN_METHODS,
+    Callee,
+    constructions,
+    plan,
+)
 from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make_block
 from ark_lsp.generate.characterize.targets import (
     Target,
@@ -187,19 +192,28 @@ def _tested_elsewhere(
     target: Target,
     module: str,
     test_path: str,
-    references: Callable[[str], frozenset[str]],
+    uses: Callable[[str], testfile.FileUses],
 ) -> str | None:
-    """A test file of the workspace that names ``target`` through its imports, if any.
+    """A test file of the workspace that uses ``target`` through its imports, if any.
 
-    Functions only: a method's name says too little of whose it is called.
+    A function: the file names it. A method or property: the file names its
+    class, and reads the method on it (``Version.parse(...)``,
+    ``Version(...).to_dict()``) or on anything when no built-in type has a
+    method of that name (semver's ``v.bump_major()``; not ``x.replace(...)``).
     """
-    if context.tests_using is None or target.class_name is not None:
+    if context.tests_using is None:
         return None
-    wanted = testfile.names_for(module, target.name)
+    owner = target.class_name.split(".")[0] if target.class_name else None
+    wanted = testfile.names_for(module, owner or target.name)
     for path in context.tests_using(module, target.name):
         if path == test_path:
             continue  # the file ARK extends: its tests are known by their names
-        if not wanted.isdisjoint(references(path)):
+        used = uses(path)
+        if wanted.isdisjoint(used.references):
+            continue
+        if owner is None or any((name, target.name) in used.on_classes for name in wanted):
+            return path
+        if target.name in used.attributes and target.name not in BUILT_IN_METHODS:
             return path
     return None
 
@@ -253,12 +267,10 @@ def generate_tests(
     untested = [t for t, by in already if not by]
 
     @functools.cache  # a test file using many of the module's functions is read once
-    def references(path: str) -> frozenset[str]:
-        return testfile.imported_references(context.read_text(root / path))
+    def uses(path: str) -> testfile.FileUses:
+        return testfile.file_uses(context.read_text(root / path))
 
-    elsewhere = [
-        (t, _tested_elsewhere(context, t, module, test_path, references)) for t in untested
-    ]
+    elsewhere = [(t, _tested_elsewhere(context, t, module, test_path, uses)) for t in untested]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
     targets = [t for t, path in elsewhere if not path]
     # Each named with its file, as those tested elsewhere are: `Parser.format

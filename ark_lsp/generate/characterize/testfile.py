@@ -347,25 +347,46 @@ def local_names(text: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def imported_references(text: str | None) -> frozenset[str]:
-    """What a test file names through its imports, as dotted names.
+@dataclass(frozen=True)
+class FileUses:
+    """What a test file names through its imports, and the attributes it reads."""
 
-    ``tabulate.tabulate`` for ``tabulate(...)`` after ``from tabulate import
-    tabulate``; ``cachetools.func.fifo_cache`` for cachetools' suite's
-    ``staticmethod(cachetools.func.fifo_cache)`` after ``import
-    cachetools.func``. A local variable (``cached = ...``) is no import, and
-    what it is called is not taken for the module's function of that name.
-    """
+    references: frozenset[str] = frozenset()
+    """Dotted names: ``tabulate.tabulate`` for ``tabulate(...)`` after ``from tabulate
+    import tabulate``; ``cachetools.func.fifo_cache`` for cachetools' suite's
+    ``staticmethod(cachetools.func.fifo_cache)``. A local variable (``cached = ...``) is
+    no import, and what it is called is not taken for the module's function of that name."""
+    attributes: frozenset[str] = frozenset()
+    """Attribute names read (and called) on anything: ``bump_major`` of ``v.bump_major()``."""
+    on_classes: frozenset[tuple[str, str]] = frozenset()
+    """``(class, attribute)`` read on a class the imports name, or on one just made:
+    ``("semver.Version", "parse")`` of ``Version.parse(...)``, of ``Version(...).parse``."""
+
+
+def file_uses(text: str | None) -> FileUses:
+    """What the test file ``text`` uses of what it imports (see :class:`FileUses`)."""
     tree = _tree(text)
     if tree is None:
-        return frozenset()
+        return FileUses()
     bound = {
         name: source
         for name, source in module_bindings(tree).items()
         if source and not source.startswith(".")
     }
-    found = {resolved_name(node, bound) for node in ast.walk(tree)}
-    return frozenset(name for name in found if name is not None)
+    references: set[str] = set()
+    attributes: set[str] = set()
+    on_classes: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        found = resolved_name(node, bound)
+        if found is not None:
+            references.add(found)
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            attributes.add(node.attr)
+            receiver = node.value.func if isinstance(node.value, ast.Call) else node.value
+            owner = resolved_name(receiver, bound)
+            if owner is not None:
+                on_classes.add((owner, node.attr))
+    return FileUses(frozenset(references), frozenset(attributes), frozenset(on_classes))
 
 
 def resolved_name(node: ast.AST, bound: dict[str, str]) -> str | None:
@@ -660,13 +681,14 @@ def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> s
 
 
 __all__ = [
+    "FileUses",
     "PytestConfig",
     "add_imports",
     "enclosing",
     "existing_tests",
     "file_for_tests",
+    "file_uses",
     "import_from",
-    "imported_references",
     "imports_missing",
     "local_names",
     "module_bindings",
