@@ -322,6 +322,10 @@ def test_rows_that_fail_only_after_other_tests_are_left_out(project: Path) -> No
     outcome = result.outcome
     assert outcome.first_run is not None and outcome.first_run[0] < outcome.first_run[1]
     assert outcome.failed == 0 and outcome.passed == outcome.written - outcome.skeletons
+    dropped = outcome.first_run[1] - outcome.first_run[0]
+    assert outcome.summary.endswith(
+        f"; {dropped} row{'s' * (dropped != 1)} that failed with the others left out"
+    )
     text = result.generation.change.new_text
     assert "of test_convert left out: they failed when run with the other tests" in text
     assert "# ARK could not observe convert: what it did alone did not hold" in text

@@ -151,6 +151,10 @@ class WrittenTests:
         if self.passed is not None:
             checked = self.written - self.skeletons
             text += f"; {self.passed} of {checked} pass in the sandbox ({self.backend})"
+        if self.first_run is not None and self.first_run[1] > self.first_run[0]:
+            # "running the 112 generated tests", then 106 of 106: the 6 are said, not lost.
+            dropped = self.first_run[1] - self.first_run[0]
+            text += f"; {dropped} row{'s' * (dropped != 1)} that failed with the others left out"
         return text
 
 
