@@ -184,17 +184,14 @@ def requote(source: str, quote: str) -> str:
             continue
         prefix = match.group(1)
         plain = prefix.replace("u", "").replace("U", "")
-        if match.group(2) != other or token.string[match.end() - 1 : match.end() + 2] == other * 3:
-            if plain != prefix:
-                pieces.append((token.start, token.end, plain + token.string[len(prefix) :]))
-            continue
-        body = token.string[match.end() : -1]
-        swapped = _swap_quotes(body, other, quote, raw="r" in prefix.lower())
-        if swapped is None:
-            if plain != prefix:
-                pieces.append((token.start, token.end, plain + token.string[len(prefix) :]))
-            continue
-        pieces.append((token.start, token.end, f"{plain}{quote}{swapped}{quote}"))
+        swapped = None
+        if match.group(2) == other and token.string[match.end() - 1 : match.end() + 2] != other * 3:
+            body = token.string[match.end() : -1]
+            swapped = _swap_quotes(body, other, quote, raw="r" in prefix.lower())
+        if swapped is not None:
+            pieces.append((token.start, token.end, f"{plain}{quote}{swapped}{quote}"))
+        elif plain != prefix:
+            pieces.append((token.start, token.end, plain + token.string[len(prefix) :]))
     if not pieces:
         return source
     lines = source.splitlines(keepends=True)

@@ -250,6 +250,38 @@ def _judge(
     return tuple(results)
 
 
+def _judge_checkouts(
+    project: Project,
+    judged: Project,
+    repo: Path,
+    scratch: Path,
+    commits: tuple[str, str],
+    prefix: str,
+    files: tuple[ChangedFile, ...],
+    cancelled: CancelCheck,
+    told: GateProgress,
+) -> tuple[tuple[CheckResult, ...], Mapping[str, object] | None, tuple[IntegrityFlag, ...]]:
+    """The checks, the tests chosen and the integrity flags of ``commits`` (base, head).
+
+    Both are checked out for the checks; ``judged`` is the project as the base's
+    settings make it.
+    """
+    runners = _Runners(judged)
+    try:
+        with checked_out(repo, scratch, *commits) as trees:
+            gate_input = GateInput(
+                trees.base / prefix, trees.head / prefix, files, judged.settings.gate
+            )
+            _add_build_written(project.root, (gate_input.base_dir, gate_input.head_dir))
+            context = _context(judged, runners, cancelled, told)
+            checks = _judge(gate_input, context, told)
+            return checks, context.test_selection(), integrity_flags(gate_input)
+    except GitError as error:
+        raise GateError(f"cannot check the change out: {error}") from None
+    finally:
+        runners.close()
+
+
 def _nothing_changed(settings: GateSettings) -> tuple[CheckResult, ...]:
     """The checks of a change that holds no file: nothing new to find, cover or break.
 
@@ -318,26 +350,13 @@ def run_gate(
         except GitError as error:
             raise GateError(str(error)) from None
         judged = project.judged_by(pyproject)
-        selection: Mapping[str, object] | None = None
-        flags: tuple[IntegrityFlag, ...] = ()
-        if not files:
-            checks = _nothing_changed(judged.settings.gate)
+        if files:
+            commits = (target_commits.base, head)
+            checks, selection, flags = _judge_checkouts(
+                project, judged, repo, scratch, commits, prefix, files, cancelled, told
+            )
         else:
-            runners = _Runners(judged)
-            try:
-                with checked_out(repo, scratch, target_commits.base, head) as trees:
-                    gate_input = GateInput(
-                        trees.base / prefix, trees.head / prefix, files, judged.settings.gate
-                    )
-                    _add_build_written(project.root, (gate_input.base_dir, gate_input.head_dir))
-                    context = _context(judged, runners, cancelled, told)
-                    checks = _judge(gate_input, context, told)
-                    selection = context.test_selection()
-                    flags = integrity_flags(gate_input)
-            except GitError as error:
-                raise GateError(f"cannot check the change out: {error}") from None
-            finally:
-                runners.close()
+            checks, selection, flags = _nothing_changed(judged.settings.gate), None, ()
         report = GateReport(
             run_id=run_id,
             subject=target_commits.subject,

@@ -25,7 +25,14 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ark_lsp.generate.characterize.targets import is_abstract, parsed_module
+from ark_lsp.generate.characterize.targets import (
+    classes_of,
+    constructor,
+    is_abstract,
+    parsed_module,
+)
+from ark_lsp.generate.naming import last_name
+from ark_lsp.models import ParameterKind
 
 ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"})
 MAX_MEMBERS = 4
@@ -111,43 +118,24 @@ def _enum_members(node: ast.ClassDef) -> tuple[str, ...]:
     return tuple(f"{node.name}.{member}" for member in members[:MAX_MEMBERS])
 
 
-_NOT_MADE_BARE = frozenset({"ABC", "Protocol", "NamedTuple", "TypedDict", "Generic"})
-"""Bases of classes that cannot be made, or not without arguments."""
-_FIELD_DECORATORS = frozenset({"dataclass", "s", "attrs", "define", "frozen", "mutable"})
-"""Decorators whose class's ``__init__`` takes its annotated fields (dataclasses, attrs)."""
+_NOT_MADE_BARE = frozenset({"ABC", "Protocol", "TypedDict", "Generic"})
+"""Bases of classes that cannot be made."""
+_OPTIONAL = frozenset({ParameterKind.VAR_POSITIONAL, ParameterKind.VAR_KEYWORD})
 
 
-def _decorator_name(node: ast.expr) -> str:
-    target = node.func if isinstance(node, ast.Call) else node
-    return ast.unparse(target).rsplit(".", 1)[-1]
+def _made_bare(node: ast.ClassDef, classes: Mapping[str, ast.ClassDef]) -> bool:
+    """Whether ``node()`` makes an instance, as far as the module's text tells.
 
-
-def _all_defaulted(arguments: ast.arguments) -> bool:
-    positional = [*arguments.posonlyargs, *arguments.args][1:]  # less self (or cls)
-    return len(arguments.defaults) >= len(positional) and all(
-        default is not None for default in arguments.kw_defaults
-    )
-
-
-def _made_bare(node: ast.ClassDef) -> bool:
-    """Whether ``node()`` makes an instance, as far as the class's own text tells."""
-    bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases} - {"object"}
-    if bases & _NOT_MADE_BARE or node.keywords:
+    Its constructor as the tests make instances (its ``__init__``, ``__new__``,
+    fields, or a base's of the module) takes no required argument.
+    """
+    bases = {last_name(base) for base in node.bases} - {"object"}
+    if bases & _NOT_MADE_BARE or node.keywords or is_abstract(node):
         return False
-    if is_abstract(node):
-        return False
-    methods = {s.name: s for s in node.body if isinstance(s, ast.FunctionDef)}
-    new = methods.get("__new__")
-    if new is not None and not _all_defaulted(new.args):
-        return False
-    init = methods.get("__init__")
-    if init is not None:
-        return _all_defaulted(init.args)
-    if any(_decorator_name(d) in _FIELD_DECORATORS for d in node.decorator_list):
-        return all(
-            s.value is not None for s in node.body if isinstance(s, ast.AnnAssign)
-        )  # a field without a default is a required argument
-    return not bases  # a base's __init__ is not read
+    made_by = constructor(node, classes)
+    if made_by is None:
+        return bases <= set(classes)  # another module's base: its __init__ is not read here
+    return all(p.default is not None or p.kind in _OPTIONAL for p in made_by.parameters)
 
 
 def module_values(source: str | ast.Module) -> ModuleValues:
@@ -178,13 +166,11 @@ def module_values(source: str | ast.Module) -> ModuleValues:
             enums[statement.name] = members
     # A name bound twice (a fallback, a platform's value) is not one value a test can name.
     constants = tuple(name for name, count in bound.items() if count == 1)
+    defined = classes_of(tree)
     classes = tuple(
-        statement.name
-        for statement in tree.body
-        if isinstance(statement, ast.ClassDef)
-        and not statement.name.startswith("_")
-        and statement.name not in enum_classes
-        and _made_bare(statement)
+        name
+        for name, statement in defined.items()
+        if not name.startswith("_") and name not in enum_classes and _made_bare(statement, defined)
     )
     return ModuleValues(constants, enums, classes)
 

@@ -295,24 +295,22 @@ def generate_tests(
         if source.split(".")[0] == package and source.rpartition(".")[2] == n
     }
     taken = set(bindings) - present
-    clashing = [t for t in targets if _imported_name(t) in taken]
-    # pyparsing's ParserElement: every instance made raises TypeError, and the skeletons
-    # ARK wrote, ParserElement().parse_string(...), failed mypy and pylint (E0110).
-    abstract = [t for t in targets if t.abstract and t not in clashing]
-    # A deprecated one is on its way out: sortedcontainers' SortedDict.iloc warns so.
-    deprecated = [t for t in targets if t.deprecated and t not in clashing and t not in abstract]
-    targets = [t for t in targets if t not in clashing and t not in abstract + deprecated]
-    clash_notes = (
-        tuple(
-            f"left alone: {t.qualname}, since {_imported_name(t)} is another thing in {test_path}"
-            for t in clashing
-        )
-        + tuple(
-            f"left alone: {t.qualname}, since {t.class_name} is abstract (no instance can be made)"
-            for t in abstract
-        )
-        + tuple(f"left alone: {t.qualname}, since it is deprecated" for t in deprecated)
-    )
+
+    def left_alone(target: Target) -> str | None:
+        """Why ``target`` gets no tests, if it gets none."""
+        if _imported_name(target) in taken:
+            return f"{_imported_name(target)} is another thing in {test_path}"
+        if target.abstract:
+            # pyparsing's ParserElement: ParserElement().parse_string(...) skeletons
+            # failed mypy and pylint (E0110).
+            return f"{target.class_name} is abstract (no instance can be made)"
+        if target.deprecated:  # sortedcontainers' SortedDict.iloc warns so
+            return "it is deprecated"
+        return None
+
+    judged = [(target, left_alone(target)) for target in targets]
+    clash_notes = tuple(f"left alone: {t.qualname}, since {why}" for t, why in judged if why)
+    targets = [t for t, why in judged if why is None]
     if not targets:
         raise NothingToTest("; ".join(clash_notes))
 

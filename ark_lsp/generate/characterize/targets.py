@@ -132,7 +132,7 @@ def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return {name for name in map(last_name, called) if name}
 
 
-def _constructor(
+def constructor(
     node: ast.ClassDef, classes: Mapping[str, ast.ClassDef], seen: frozenset[str] = frozenset()
 ) -> Signature | None:
     """The parameters a class's ``__init__`` takes after ``self``; None if it has none.
@@ -159,7 +159,7 @@ def _constructor(
         return Signature(tuple(fields), None)
     for base in node.bases:
         if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
-            inherited = _constructor(classes[base.id], classes, seen | {node.name})
+            inherited = constructor(classes[base.id], classes, seen | {node.name})
             if inherited is not None:
                 return inherited
     return None
@@ -267,7 +267,7 @@ def _target(
         binding=binding,
         is_async=isinstance(node, ast.AsyncFunctionDef),
         depends_on=_depends_on(node, bound),
-        constructor=_constructor(owner, classes) if owner and binding in _ON_INSTANCE else None,
+        constructor=constructor(owner, classes) if owner and binding in _ON_INSTANCE else None,
         returns_nothing=binding != "property" and _returns_nothing(node),
         abstract=owner is not None and binding in _ON_INSTANCE and is_abstract(owner),
         edges=tuple(edge_values(node, frozenset(p.name for p in signature.parameters)).items()),
@@ -340,7 +340,8 @@ def _returns_nothing(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return True
 
 
-def _classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
+def classes_of(tree: ast.Module) -> dict[str, ast.ClassDef]:
+    """The module's top-level classes, by name."""
     return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
 
 
@@ -374,7 +375,7 @@ def find_targets(
         return []
     found: list[Target] = []
     bound = _bound_modules(tree)
-    classes = {**(bases or {}), **_classes(tree)}
+    classes = {**(bases or {}), **classes_of(tree)}
     rebound = _rebound(tree)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -423,7 +424,7 @@ def target_at(
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
         body_start = node.body[0].lineno if node.body else node.lineno
         if first <= line <= max(node.lineno, body_start - 1):
-            return _target(node, owner, bound, {**(bases or {}), **_classes(tree)})
+            return _target(node, owner, bound, {**(bases or {}), **classes_of(tree)})
     return None
 
 
@@ -458,7 +459,7 @@ def imported_bases(
                 text = read(path)
                 other = parsed_module(text) if text is not None else None
                 if other is not None:
-                    classes = _classes(other)
+                    classes = classes_of(other)
                     if alias.name in classes:
                         found[bound] = classes[alias.name]
                     break
@@ -490,4 +491,12 @@ def _module_files(relative: str, module: str | None, level: int) -> list[str]:
     return [f"{folder.as_posix()}.py", (folder / "__init__.py").as_posix()]
 
 
-__all__ = ["Target", "find_targets", "imported_bases", "is_abstract", "target_at"]
+__all__ = [
+    "Target",
+    "classes_of",
+    "constructor",
+    "find_targets",
+    "imported_bases",
+    "is_abstract",
+    "target_at",
+]
