@@ -32,7 +32,7 @@ from ark_lsp.generate.characterize.samples import Callee, literal_calls, make_ca
 from ark_lsp.generate.characterize.tables import MAX_SAME_RESULT, Imports, choose
 from ark_lsp.generate.characterize.targets import find_targets, imported_bases
 from ark_lsp.generate.characterize.testfile import add_imports, file_for_tests
-from ark_lsp.generate.characterize.untrusted import literal_source
+from ark_lsp.generate.characterize.untrusted import arguments_source, literal_source
 from ark_lsp.generate.signatures import signature_from_text
 from ark_lsp.generate.style import PEP8
 from ark_lsp.sandbox import Limits
@@ -221,6 +221,29 @@ def test_every_repr_the_driver_keeps_reads_as_a_literal(value: object) -> None:
 )
 def test_anything_but_a_literal_is_not_a_value(text: str) -> None:
     assert literal_source(text) is None
+
+
+@pytest.mark.parametrize("text", ["", "(1, 'a')", "(major=1, minor=2, pre=None)", "([1], {})"])
+def test_an_argument_list_of_literals_is_data(text: str) -> None:
+    assert arguments_source(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(x)",
+        "(*[1])",
+        "(**{'a': 1})",
+        "(1)(2)",
+        "(1).real",
+        "(1)  # the rest of the row",
+        "(open('x'))",
+        "1",
+        "(1,\n2)",
+    ],
+)
+def test_anything_but_an_argument_list_of_literals_is_not_one(text: str) -> None:
+    assert arguments_source(text) is None
 
 
 def test_rows_are_chosen_to_run_the_most_lines() -> None:
@@ -1775,5 +1798,81 @@ def test_a_method_is_called_on_the_instance_its_docstring_makes(tmp_path: Path) 
 
     assert "SortedList([10, 11, 12, 13, 14]).bisect_left(value)" in text, text
     assert "(12, 2)," in text
+    assert result.outcome.passed == result.outcome.written
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
+VERSIONS = """\
+import datetime
+import enum
+import fractions
+from dataclasses import dataclass
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+@dataclass(frozen=True)
+class Version:
+    major: int
+    minor: int = 0
+
+    def bump(self) -> "Version":
+        return Version(self.major + 1, 0)
+
+
+class Handle:
+    def __init__(self, name: str = "h") -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Handle(name={self.name!r})"
+
+
+def parse(text: str) -> Version:
+    major, _, minor = text.partition(".")
+    return Version(int(major), int(minor or 0))
+
+
+def level(score: int) -> Level:
+    return Level.HIGH if score > 10 else Level.LOW
+
+
+def due(days: int) -> datetime.date:
+    return datetime.date(2024, 1, 1) + datetime.timedelta(days=days)
+
+
+def handle(name: str) -> Handle:
+    return Handle(name)
+
+
+def half(count: int) -> fractions.Fraction:
+    return fractions.Fraction(count, 2)
+"""
+
+
+def test_an_object_its_class_makes_again_from_its_repr_is_asserted_equal_to_that_call(
+    tmp_path: Path,
+) -> None:
+    # semver's bump_major() and parse() were asserted only as isinstance(..., Version).
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "versions"\n')
+    (tmp_path / "versions.py").write_text(VERSIONS)
+
+    result = generate(tmp_path, "versions.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert '("3.14", Version(major=3, minor=14)),' in text, text
+    assert "Version(major=1, minor=0)," in text  # Version(0).bump()
+    assert "(11, Level.HIGH)," in text and "(0, Level.LOW)," in text
+    assert "(1, fractions.Fraction(1, 2))," in text
+    assert "import fractions\n" in text
+    assert "from versions import Handle, Level, Version" in text
+    # Equal only to itself, or a result that need not repeat (due reads the date's
+    # module): asserted by its class.
+    assert '("abc", Handle),' in text
+    assert "(1, datetime.date)," in text
     assert result.outcome.passed == result.outcome.written
     assert run_pytest(tmp_path, str(path)).returncode == 0

@@ -326,6 +326,7 @@ FORGER = textwrap.dedent(
     """\
     import atexit
     import json
+    import os
 
     PAYLOAD = {payload!r}
 
@@ -369,6 +370,15 @@ FORGER = textwrap.dedent(
                       "name": "error if " + PAYLOAD + " else OSError", "lines": [3]}},
                     {{"values": ["'d'"], "kind": "type", "module": "os",
                       "name": "error if " + PAYLOAD + " else int", "lines": [4]}},
+                    # Values "made" by a call: of what is no plain value's class.
+                    {{"values": [first], "kind": "value", "module": "builtins",
+                      "name": "open", "text": "('PWNED', 'w')", "lines": [5]}},
+                    {{"values": [first], "kind": "value", "module": "subprocess",
+                      "name": "Popen", "text": "(['touch', 'PWNED'])", "lines": [6]}},
+                    {{"values": [first], "kind": "value", "module": "forger",
+                      "name": "os.system", "text": "('touch PWNED',)", "lines": [7]}},
+                    {{"values": [first], "kind": "value", "module": "forger",
+                      "name": "Box", "text": "(" + PAYLOAD + ")", "lines": [8]}},
                 ]
             entry = {{"problem": None, "cases": cases, "construction": PAYLOAD}}
             if order["qualname"] == "Box.get":
@@ -406,7 +416,7 @@ def test_a_forged_observations_file_puts_no_code_in_the_generated_tests(tmp_path
         for token in tokenize.generate_tokens(io.StringIO(text).readline)
         if token.type != tokenize.COMMENT
     )
-    assert "open(" not in code and "PWNED" not in code
+    assert "open(" not in code and "PWNED" not in code and "system" not in code
     calls = called_names(ast.parse(text))
     assert not {name for name in calls if "open" in name}, calls
     # Plain pytest on the host, as the user would run the new tests.

@@ -22,7 +22,10 @@ module listed there, made with no argument (``Text()``): no other name is
 looked up.
 
 An observation is one of: ``value`` (the result's ``repr``, which reads
-back as an equal literal), ``raises`` (the exception's importable class),
+back as an equal literal; or, for an instance of a class of the module or
+of :data:`REMADE_CLASSES`, the class and the literals a call of it takes to
+make an equal one, from the ``repr``: ``Version(major=1, minor=2)``; or a
+member of an enum of the module), ``raises`` (the exception's importable class),
 ``type`` (a result that is not a literal: its importable class), ``timeout``,
 ``unstable`` (two calls in a row gave different results), ``unwritable`` (a
 result that cannot be written down), ``crashed`` (the call ended the
@@ -34,6 +37,7 @@ a call is marked ``stateful``, since in a test run it would.
 import ast
 import asyncio
 import contextlib
+import enum
 import functools
 import inspect
 import io
@@ -58,6 +62,33 @@ MAX_CALLS = 150
 MUTATION_PATIENCE = 25
 """Mutations in a row that reach no new line before the search stops."""
 MAX_REPR = 1500
+REMADE_CLASSES = frozenset(
+    {
+        "builtins.bytearray",
+        "builtins.frozenset",
+        "builtins.range",
+        "collections.Counter",
+        "collections.OrderedDict",
+        "collections.deque",
+        "datetime.date",
+        "datetime.datetime",
+        "datetime.time",
+        "datetime.timedelta",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "ipaddress.IPv4Address",
+        "ipaddress.IPv4Network",
+        "ipaddress.IPv6Address",
+        "ipaddress.IPv6Network",
+        "pathlib.PosixPath",
+        "pathlib.PurePosixPath",
+        "pathlib.PureWindowsPath",
+        "uuid.UUID",
+    }
+)
+"""Classes of other modules whose instances a test may write as a call of literals
+(``datetime.date(2024, 1, 31)``): values, whose constructors do nothing else. ARK
+reads this set, not the sandbox's copy, to judge what the driver reports."""
 MAX_ITEMS = 200
 SEARCH_TRIES = 60
 
@@ -136,6 +167,9 @@ def observe(result: object, own: str = "") -> "dict[str, Any]":
         same = False
     if same:
         return {"kind": "value", "text": text, "consumed": consumed}
+    again = remade(result, text, own)
+    if again is not None:
+        return {**again, "kind": "value", "consumed": consumed}
     named = reference(type(result), own)
     if named is None and callable(result):
         # A function made in a call (jinja2's select_autoescape returns a closure): a test
@@ -146,6 +180,60 @@ def observe(result: object, own: str = "") -> "dict[str, Any]":
     # A generator of objects: the test asserts the type of the list it gives, as it does
     # for literals (a consumed iterator is compared as a list).
     return {"kind": "type", "module": named["module"], "name": named["name"], "consumed": consumed}
+
+
+def remade(result: object, text: str, own: str) -> "dict[str, str] | None":
+    """``result`` as its class and the arguments that make an equal one, when it is so made.
+
+    From its ``repr`` (``Version(major=1, minor=2)``, ``datetime.date(2024, 1, 31)``):
+    the arguments must be literals, and a call of the class on them must give an
+    instance equal to ``result`` both ways, with the same ``repr``. An enum member
+    of the module is named (``Color.RED``). The class is the module ``own``'s or
+    one of :data:`REMADE_CLASSES`; semver's ``bump_major`` was asserted only as
+    ``isinstance(..., Version)``.
+    """
+    cls = type(result)
+    module, qualname = cls.__module__, cls.__qualname__
+    if reference(cls, own) != {"module": module, "name": qualname}:
+        return None
+    if module == own and qualname not in _CLASSES:
+        return None  # made by no class statement at the module's top (ARK makes only those)
+    if isinstance(result, enum.Enum):
+        member = result.name
+        if module != own or not isinstance(member, str) or not member.isidentifier():
+            return None
+        if getattr(cls, member, None) is not result:
+            return None
+        return {"module": module, "name": f"{qualname}.{member}", "text": ""}
+    if module != own and f"{module}.{qualname}" not in REMADE_CLASSES:
+        return None
+    if cls.__eq__ is object.__eq__:  # equal only to itself: no call makes an equal one
+        return None
+    try:
+        call = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(call, ast.Call) or call.col_offset != 0:
+        return None
+    head = ast.get_source_segment(text, call.func) or ""
+    arguments = text[len(head) :]
+    if not text.startswith(head) or not arguments.startswith("("):
+        return None
+    tracer = sys.gettrace()
+    sys.settrace(None)  # the lines the making runs are not the call's
+    try:
+        args = [ast.literal_eval(node) for node in call.args]
+        kwargs = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        if len(kwargs) != len(call.keywords):
+            return None
+        again = cls(*args, **kwargs)
+        if not (again == result and result == again and repr(again) == text):
+            return None
+    except Exception:  # arguments that are not literals, or a class that refuses them
+        return None
+    finally:
+        sys.settrace(tracer)
+    return {"module": module, "name": qualname, "text": arguments}
 
 
 class Target:
@@ -295,6 +383,9 @@ class Target:
             }
         return {**observed, "lines": sorted(self.lines)}
 
+
+_CLASSES: "set[str]" = set()
+"""The classes the module's own top-level ``class`` statements make, as ARK read them."""
 
 _NAMED: "dict[str, Any]" = {}
 """The constants, enum members and classes of the module ARK's values may name, once imported."""
@@ -533,6 +624,7 @@ def main() -> None:
         write()
         return
     _resolve_named(module, spec.get("named", []))
+    _CLASSES.update(spec.get("classes", []))
     for order in spec["targets"]:
         entry: dict[str, Any] = {"problem": None, "cases": []}
         report["targets"][order["qualname"]] = entry

@@ -9,7 +9,9 @@ so the test file can say so.
 
 The report is the sandbox's word (the code under test can overwrite it), so
 it is read as data (see :mod:`~ark_lsp.generate.characterize.untrusted`): a call's
-arguments must be values ARK planned, a value a literal, a class a dotted
+arguments must be values ARK planned, a value a literal (or a call of
+literals of a class of the module or of
+:data:`~ark_lsp.generate.characterize.driver.REMADE_CLASSES`), a class a dotted
 name of an importable module, an instance made with arguments ARK gave;
 anything else is dropped and counted.
 """
@@ -27,6 +29,7 @@ from ark_lsp.generate.characterize import driver
 from ark_lsp.generate.characterize.samples import Plan
 from ark_lsp.generate.characterize.targets import Target
 from ark_lsp.generate.characterize.untrusted import (
+    arguments_source,
     dotted_name,
     importable_module,
     literal_source,
@@ -65,10 +68,12 @@ class Planned:
     """The argument lists ARK gave for making an instance (``""`` when none was given)."""
     module: str = ""
     """The target's module, which a test imports whatever its name (``pkg._tokenizer``)."""
+    classes: frozenset[str] = frozenset()
+    """The classes the module's own ``class`` statements make at its top level."""
 
     @classmethod
-    def of(cls, plan: Plan, module: str = "") -> Planned:
-        """What ``plan`` gives the driver for a target of ``module``."""
+    def of(cls, plan: Plan, module: str = "", classes: Collection[str] = ()) -> Planned:
+        """What ``plan`` gives the driver for a target of ``module``, its ``classes`` these."""
         per_column = [set(pool) for pool in plan.pools]
         for seed in plan.seeds:
             for column, value in zip(per_column, seed.values, strict=False):
@@ -77,6 +82,7 @@ class Planned:
             tuple(frozenset(column) for column in per_column),
             frozenset(plan.constructions or ("",)),
             module,
+            frozenset(classes),
         )
 
     def importable(self, raw: object) -> str | None:
@@ -84,6 +90,22 @@ class Planned:
         if self.module and raw == self.module:
             return self.module
         return importable_module(raw)
+
+    def remade(self, module: str, name: str, arguments: str) -> bool:
+        """Whether a test may write a value as ``name`` (``module``'s), called with ``arguments``.
+
+        A class the target's module makes with a ``class`` statement may be
+        called, or an enum member of one named (no arguments): not whatever the
+        module binds (``os.system`` of its ``import os``). Another module's class
+        must be one whose instances are plain values (:data:`driver.REMADE_CLASSES`):
+        the sandbox cannot have a test on the host call ``subprocess.Popen(...)``.
+        """
+        if module and module == self.module:
+            owner, dot, member = name.partition(".")
+            if not dot:
+                return bool(arguments) and name in self.classes
+            return not arguments and owner in self.classes and member.isidentifier()
+        return bool(arguments) and f"{module}.{name}" in driver.REMADE_CLASSES
 
     def arguments(self, raw: object) -> tuple[str, ...] | None:
         """``raw`` as a call's arguments when it is one ARK planned; None otherwise."""
@@ -114,11 +136,14 @@ class Observation:
     """``value``, ``raises``, ``type``, ``timeout``, ``unstable``, ``unwritable``, ``crashed``,
     ``bad_input``."""
     text: str = ""
-    """For a value: its ``repr``, a literal."""
+    """For a value: its ``repr``, a literal; with a ``name``, the arguments of a call of
+    it that makes the value (``(major=1, minor=2)``), or nothing for an enum member."""
     module: str = ""
-    """For ``raises`` and ``type``: the module a test imports to name the class."""
+    """For ``raises`` and ``type``, and a value made by a call: the module a test imports
+    to name the class."""
     name: str = ""
-    """For ``raises`` and ``type``: the class's qualified name in that module."""
+    """For ``raises`` and ``type``: the class's qualified name in that module; for a
+    value, the class that makes it, or the enum member it is (``Color.RED``)."""
     consumed: bool = False
     """The result was an iterator; ``text`` is the list of what it yielded."""
     lines: frozenset[int] = frozenset()
@@ -147,7 +172,14 @@ class Observation:
         if values is None or kind not in KINDS or lines is None:
             return None
         text = module = name = ""
-        if kind == "value":
+        if kind == "value" and "name" in raw:
+            module = planned.importable(raw.get("module")) or ""
+            name = dotted_name(raw.get("name")) or ""
+            made = arguments_source(raw.get("text"))
+            if made is None or not planned.remade(module, name, made):
+                return None
+            text = made
+        elif kind == "value":
             text = literal_source(raw.get("text")) or ""
             if not text:
                 return None
@@ -238,11 +270,13 @@ def _request(
     orders: list[dict[str, Any]],
     seed: str,
     named: Collection[str] = (),
+    classes: Collection[str] = (),
 ) -> RunRequest:
     spec = {
         "module": module,
         "sys_path": _sys_path(relative),
         "named": sorted(named),
+        "classes": sorted(classes),
         "targets": orders,
     }
     # The driver needs time for every target; the settings' limit still applies if longer.
@@ -327,20 +361,24 @@ def characterize(
     runner: WorkspaceRunner,
     cancel: CancelCheck | None = None,
     named: Collection[str] = (),
+    classes: Collection[str] = (),
 ) -> CharacterizationRun:
     """Run every target on its samples twice in the sandbox; keep what both runs agree on.
 
     ``named``: the names of the module the plans' values may use (its constants and
     enum members), which the driver resolves there and nothing else of it.
+    ``classes``: those its ``class`` statements make, whose instances a test may make.
     """
     if not targets:
         return CharacterizationRun(runner.backend)
     orders = [_order(t, p, None) for t, p in targets]
-    first = runner.run_in_workspace(_request(runner, relative, module, orders, "0", named), cancel)
+    first = runner.run_in_workspace(
+        _request(runner, relative, module, orders, "0", named, classes), cancel
+    )
     explored, error = _report(first, runner)
     if explored is None:
         return CharacterizationRun(runner.backend, error=error, notes=first.notes)
-    planned = {target.qualname: Planned.of(plan, module) for target, plan in targets}
+    planned = {target.qualname: Planned.of(plan, module, classes) for target, plan in targets}
     read = {
         target.qualname: _read_entry(
             explored["targets"].get(target.qualname), target, planned[target.qualname]
@@ -361,7 +399,7 @@ def characterize(
     second_report: dict[str, Any] = {"targets": {}}
     if checking:
         second = runner.run_in_workspace(
-            _request(runner, relative, module, checking, "1", named), cancel
+            _request(runner, relative, module, checking, "1", named, classes), cancel
         )
         checked, error = _report(second, runner)
         if checked is None:

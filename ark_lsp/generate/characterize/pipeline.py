@@ -42,6 +42,7 @@ from ark_lsp.generate.characterize.samples import (
 from ark_lsp.generate.characterize.tables import Block, Imports, drop_rows, make_block
 from ark_lsp.generate.characterize.targets import (
     Target,
+    classes_of,
     find_targets,
     imported_bases,
     parsed_module,
@@ -351,7 +352,8 @@ def generate_tests(
         context.say(
             f"running {len(targets)} function(s) on sample inputs in the {runner.backend} sandbox"
         )
-        run = characterize(plans, relative, module, runner, context.cancel, named.names)
+        classes = classes_of(tree) if tree is not None else {}
+        run = characterize(plans, relative, module, runner, context.cancel, named.names, classes)
         no_sandbox, results, copy_notes = run.error, run.results, run.notes
 
     style = detect_style(old_text) if old_text else detect_style(text)

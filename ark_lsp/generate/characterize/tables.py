@@ -10,6 +10,7 @@ observed. :class:`Imports` gathers the names the rows refer to.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import re
 import sys
 from collections import Counter
@@ -128,15 +129,12 @@ class Imports:
         return name
 
     def reference(self, observation: Observation) -> str:
-        """How a test names the class of a raised exception or a result."""
+        """How a test names the class of a raised exception or a result, or a value's maker."""
         if observation.module == "builtins":
             return observation.name
-        if (
-            observation.module == self.module
-            and "." not in observation.name
-            and observation.name not in self.taken
-        ):
-            return self.own(observation.name)
+        outer, dot, inner = observation.name.partition(".")
+        if observation.module == self.module and outer not in self.taken:
+            return self.own(outer) + dot + inner  # ``Color.RED``: an enum's member
         return self._qualified(observation.module, observation.name)
 
     def _qualified(self, module: str, name: str) -> str:
@@ -346,14 +344,18 @@ def make_block(
         block.notes.append(f"{left_out} result(s) of the other kind (iterator or not) left out")
     values = [o for o in observations if o.kind == "value"]
     if values and target.depends_on:
-        block.notes.append(
-            f"{len(values)} result(s) left out: {target.name} reads "
-            f"{', '.join(target.depends_on)}, so they need not repeat"
-        )
+        # An object its class made may still be asserted to be of that class.
+        kept = [_of_its_class(o) for o in values if o.name]
+        if len(kept) < len(values):
+            block.notes.append(
+                f"{len(values) - len(kept)} result(s) left out: {target.name} reads "
+                f"{', '.join(target.depends_on)}, so they need not repeat"
+            )
+        observations = (*observations, *kept)
         values = []
     nothing = target.returns_nothing and all(o.text == "None" for o in values)
     block.returns = [
-        [*map(style.literal, o.values), style.literal(o.text)]
+        [*map(style.literal, o.values), _written(o, imports, style)]
         # A call that shows no result is worth a row only for the lines it runs.
         for o in choose(values, MAX_VALUE_ROWS, fill=not nothing)
     ]
@@ -390,6 +392,18 @@ def make_block(
         imports.any = True
     block.statement = f"_ = {block.call}" if target.binding == "property" else block.call
     return block
+
+
+def _of_its_class(value: Observation) -> Observation:
+    """A value made by a call of its class (or an enum member) as a result of that class."""
+    name = value.name if value.text else value.name.rpartition(".")[0]
+    return dataclasses.replace(value, kind="type", name=name, text="")
+
+
+def _written(value: Observation, imports: Imports, style: Style) -> str:
+    """An observed value as a test writes it: a literal, or a call of the class that makes it."""
+    made = imports.reference(value) if value.name else ""
+    return made + style.literal(value.text)
 
 
 def choose(observations: list[Observation], limit: int, *, fill: bool = True) -> list[Observation]:

@@ -5,7 +5,8 @@ workspace's code runs and can overwrite it. Whatever it says ends up in a
 test file that the user will run with plain ``pytest`` on the host, so only
 what is provably data gets through: observed values that are literals (the
 text :func:`ast.literal_eval` reads, on one line, with no comment, as one
-expression), class references that are dotted names of modules a test may
+expression) or argument lists of literals (for a class the test calls to
+make a value), class references that are dotted names of modules a test may
 import, and one-line messages.
 """
 
@@ -49,6 +50,35 @@ def literal_source(text: object) -> str | None:
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     if not isinstance(wrapped, ast.List) or len(wrapped.elts) != 1:
+        return None
+    return text
+
+
+def arguments_source(text: object) -> str | None:
+    """``text`` when it is a parenthesized argument list of literals, or empty; None otherwise.
+
+    ``(1, 2, label='x')``: each argument a literal as :func:`literal_source`
+    reads them, given by position or by a keyword; no ``*`` or ``**``.
+    """
+    if text == "":
+        return text
+    if not isinstance(text, str) or len(text) > MAX_LITERAL or not text.isprintable():
+        return None
+    try:
+        call = ast.parse(f"f{text}", mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        return None  # ``(1)(2)``: a call of a call
+    if ast.get_source_segment(f"f{text}", call) != f"f{text}":
+        return None  # anything after the call: ``(1)  # a comment``
+    values = [*call.args, *(k.value for k in call.keywords)]
+    if any(k.arg is None for k in call.keywords):
+        return None
+    try:
+        for value in values:
+            ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return text
 
@@ -97,6 +127,7 @@ def one_line(text: object, limit: int = MAX_MESSAGE) -> str:
 __all__ = [
     "ACTING_MODULES",
     "MAX_LITERAL",
+    "arguments_source",
     "dotted_name",
     "importable_module",
     "literal_source",
