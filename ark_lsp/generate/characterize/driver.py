@@ -89,6 +89,10 @@ REMADE_CLASSES = frozenset(
 """Classes of other modules whose instances a test may write as a call of literals
 (``datetime.date(2024, 1, 31)``): values, whose constructors do nothing else. ARK
 reads this set, not the sandbox's copy, to judge what the driver reports."""
+MADE_INPUTS = REMADE_CLASSES | {"pathlib.Path", "pathlib.PurePath"}
+"""The classes ARK's inputs may make (``pathlib.Path('a/b.txt')``), by the same rule."""
+VALUE_CONSTANTS = frozenset({"datetime.timezone.utc"})
+"""Objects of the standard library a value may name among its literals (a time zone)."""
 MAX_ITEMS = 200
 SEARCH_TRIES = 60
 
@@ -115,7 +119,9 @@ def reference(cls: type, own: str = "") -> "dict[str, str] | None":
 
     Not a private one (``contextlib._GeneratorContextManager``): a test naming it
     would reach into another module's privates. The module ``own`` (the
-    target's) may give one, which a test imports by its name.
+    target's) may give one, which a test imports by its name; a class of a
+    private module is named where a public package exports it, or, in the
+    target's package, in its module (see :func:`_exported`).
     """
     import builtins
 
@@ -131,10 +137,35 @@ def reference(cls: type, own: str = "") -> "dict[str, str] | None":
                 return {"module": "builtins", "name": qualname}
             continue
         if module != own and any(part.startswith("_") for part in module.split(".")):
-            continue
+            exported = _exported(klass, module, own)
+            if exported is None:
+                continue
+            module = exported
         loaded = sys.modules.get(module)
         if loaded is not None and _resolve(loaded, qualname) is klass:
             return {"module": module, "name": qualname}
+    return None
+
+
+def _exported(klass: type, module: str, own: str) -> "str | None":
+    """Where a test may name a class of a private module, if anywhere.
+
+    A public package exporting it, or, in the target's own package, the private
+    module itself.
+
+    h11's ``_util.LocalProtocolError`` is ``h11.LocalProtocolError``: tests that named it
+    ``Exception`` pinned nothing.
+    """
+    parts = module.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        package = parts[:end]
+        if any(part.startswith("_") for part in package):
+            continue
+        loaded = sys.modules.get(".".join(package))
+        if loaded is not None and getattr(loaded, klass.__qualname__, None) is klass:
+            return ".".join(package)
+    if "." in own and parts[0] == own.split(".")[0]:
+        return module
     return None
 
 
@@ -222,8 +253,8 @@ def remade(result: object, text: str, own: str) -> "dict[str, str] | None":
     tracer = sys.gettrace()
     sys.settrace(None)  # the lines the making runs are not the call's
     try:
-        args = [ast.literal_eval(node) for node in call.args]
-        kwargs = {str(k.arg): ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        args = [_plain(node) for node in call.args]
+        kwargs = {str(k.arg): _plain(k.value) for k in call.keywords if k.arg}
         if len(kwargs) != len(call.keywords):
             return None
         again = cls(*args, **kwargs)
@@ -234,6 +265,21 @@ def remade(result: object, text: str, own: str) -> "dict[str, str] | None":
     finally:
         sys.settrace(tracer)
     return {"module": module, "name": qualname, "text": arguments}
+
+
+def _plain(node: ast.expr) -> Any:
+    """A literal, or one of :data:`VALUE_CONSTANTS` (``datetime.timezone.utc``)."""
+    if isinstance(node, ast.Attribute) and ast.unparse(node) in VALUE_CONSTANTS:
+        return _standard(ast.unparse(node))
+    return ast.literal_eval(node)
+
+
+def _standard(dotted: str) -> Any:
+    """What a dotted name of :data:`MADE_INPUTS` or :data:`VALUE_CONSTANTS` is."""
+    import importlib
+
+    module, _, name = dotted.partition(".")
+    return _resolve(importlib.import_module(module), name)
 
 
 class Target:
@@ -401,7 +447,8 @@ def _resolve_named(module: Any, names: "list[str]") -> None:
 def _value(node: "ast.expr | str") -> Any:
     """A value ARK wrote: a literal, one of :data:`CALLABLE_VALUES` or of :data:`_NAMED`.
 
-    Or a new instance of a class of :data:`_NAMED`, made with no argument: ``Text()``.
+    Or a new instance of a class of :data:`_NAMED`, made with no argument: ``Text()``;
+    or a value of the standard library, of :data:`MADE_INPUTS` made from such values.
     """
     if isinstance(node, str):
         node = ast.parse(node, mode="eval").body
@@ -415,6 +462,13 @@ def _value(node: "ast.expr | str") -> Any:
         and isinstance(_NAMED.get(node.func.id), type)
     ):
         return _NAMED[node.func.id]()  # a new instance of a class of the module, each call
+    if isinstance(node, ast.Call) and ast.unparse(node.func) in MADE_INPUTS:
+        # A value of the standard library ARK wrote: datetime.date(2024, 1, 31).
+        args = [_value(argument) for argument in node.args]
+        kwargs = {str(k.arg): _value(k.value) for k in node.keywords}
+        return _standard(ast.unparse(node.func))(*args, **kwargs)
+    if isinstance(node, ast.Attribute) and ast.unparse(node) in VALUE_CONSTANTS:
+        return _standard(ast.unparse(node))
     if isinstance(node, ast.Name) and node.id in CALLABLE_VALUES:
         import builtins
 

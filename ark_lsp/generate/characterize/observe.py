@@ -86,9 +86,17 @@ class Planned:
         )
 
     def importable(self, raw: object) -> str | None:
-        """``raw`` as a module a test may import to name a class; None otherwise."""
+        """``raw`` as a module a test may import to name a class; None otherwise.
+
+        The target's own, any module of its package (whose modules the tests import
+        anyway, private ones too: ``h11._util``), or a public one.
+        """
         if self.module and raw == self.module:
             return self.module
+        name = dotted_name(raw)
+        package = self.module.split(".")[0]
+        if name and "." in self.module and name.split(".")[0] == package:
+            return name
         return importable_module(raw)
 
     def remade(self, module: str, name: str, arguments: str) -> bool:

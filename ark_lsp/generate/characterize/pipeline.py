@@ -307,6 +307,8 @@ def generate_tests(
             return f"{target.class_name} is abstract (no instance can be made)"
         if target.deprecated:  # sortedcontainers' SortedDict.iloc warns so
             return "it is deprecated"
+        if target.reads_command_line:  # jmespath's jp.main: pytest's own arguments
+            return f"it reads {target.reads_command_line}"
         return None
 
     judged = [(target, left_alone(target)) for target in targets]

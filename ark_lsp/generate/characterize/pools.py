@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-from ark_lsp.generate.characterize.driver import CALLABLE_VALUES
+from ark_lsp.generate.characterize.driver import CALLABLE_VALUES, MADE_INPUTS, VALUE_CONSTANTS
 from ark_lsp.generate.characterize.module_values import ModuleValues
 from ark_lsp.models import ParameterKind
 
@@ -68,7 +68,26 @@ _POOLS: dict[str, tuple[str, ...]] = {
     "set": ("{1, 2}", "set()"),
     "dict": ("{'a': 1}", "{}", "{'x': 'y', 'n': 2}"),
     "Callable": CALLABLE_VALUES,
+    "datetime": (
+        "datetime.datetime(2024, 1, 31, 12, 30)",
+        "datetime.datetime(2000, 2, 29, 0, 0)",
+        "datetime.datetime(2024, 1, 31, 12, 30, tzinfo=datetime.timezone.utc)",
+        "datetime.datetime(1999, 12, 31, 23, 59, 59, 999999)",
+    ),
+    "date": ("datetime.date(2024, 1, 31)", "datetime.date(2000, 2, 29)", "datetime.date(1, 1, 1)"),
+    "time": ("datetime.time(12, 30)", "datetime.time(0, 0)", "datetime.time(23, 59, 59, 999999)"),
+    "timedelta": (
+        "datetime.timedelta(days=1)",
+        "datetime.timedelta(0)",
+        "datetime.timedelta(seconds=-90)",
+        "datetime.timedelta(days=400, seconds=3)",
+    ),
+    "Decimal": ("decimal.Decimal('1.5')", "decimal.Decimal('0')", "decimal.Decimal('-2.25')"),
+    "Fraction": ("fractions.Fraction(1, 3)", "fractions.Fraction(0, 1)"),
+    "UUID": ("uuid.UUID('12345678-1234-5678-1234-567812345678')",),
+    "Path": ("pathlib.Path('a/b/c.txt')", "pathlib.Path('/usr/local/lib')", "pathlib.Path('.')"),
 }
+_POOLS["PurePath"] = _POOLS["PosixPath"] = _POOLS["PurePosixPath"] = _POOLS["Path"]
 _ANY = (
     "1",
     "'abc'",
@@ -143,11 +162,31 @@ _DICT_WORDS = re.compile(r"(^|_)(mapping|dict|d|options|params|headers|env|kwarg
 
 
 def is_value(text: str) -> bool:
-    """Whether ``text`` is a value a test may write: a literal, or a built-in the driver names."""
+    """Whether ``text`` is a value a test may write.
+
+    A literal, a built-in the driver names, or a value of the standard library made
+    of those (``datetime.date(2024, 1, 31)``, see :data:`MADE_INPUTS`).
+    """
     if text in CALLABLE_VALUES:
         return True
     try:
-        ast.literal_eval(text)
+        node = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return _is_plain(node)
+
+
+def _is_plain(node: ast.expr) -> bool:
+    if isinstance(node, ast.Call):
+        return (
+            ast.unparse(node.func) in MADE_INPUTS
+            and all(_is_plain(argument) for argument in node.args)
+            and all(k.arg is not None and _is_plain(k.value) for k in node.keywords)
+        )
+    if isinstance(node, ast.Attribute):
+        return ast.unparse(node) in VALUE_CONSTANTS
+    try:
+        ast.literal_eval(node)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False
     return True
@@ -314,6 +353,12 @@ def _domain_strings(name: str) -> list[str]:
 
 def _values_for_name(name: str) -> list[str]:
     lowered = name.lower()
+    # The last word names what it is: a function_name is a name, a name_func a function.
+    last = lowered.rsplit("_", 1)[-1]
+    if last != lowered and not _CALLABLE_WORDS.search(last) and not _BOOL_WORDS.search(lowered):
+        for pattern, kind in ((_STR_WORDS, "str"), (_INT_WORDS, "int")):
+            if pattern.fullmatch(last):
+                return list(_POOLS[kind])
     for pattern, kind in (
         (_CALLABLE_WORDS, "Callable"),
         (_BOOL_WORDS, "bool"),
@@ -361,8 +406,7 @@ def candidates(
         # takes (and None, if the union has it).
         typed = ["None"] if "None" in types else []
     if typed is None and default is not None and is_value(default) and default != "None":
-        callable_ = default in CALLABLE_VALUES
-        kind = "Callable" if callable_ else type(ast.literal_eval(default)).__name__
+        kind = _kind_of(default)
         typed = list(_POOLS.get(kind, ()))
         if kind in ("int", "float"):
             typed += ["-1", "2"]
@@ -378,6 +422,18 @@ def candidates(
         element = [v for v in values if v != "None"]
         values = ["()", f"({element[0]},)", f"({element[0]}, {element[-1]})"] if element else ["()"]
     return list(dict.fromkeys(values))
+
+
+def _kind_of(value: str) -> str:
+    """The pool a value's kind has: ``int`` of ``1``, ``timedelta`` of ``datetime.timedelta(0)``."""
+    if value in CALLABLE_VALUES:
+        return "Callable"
+    node = ast.parse(value, mode="eval").body
+    if isinstance(node, ast.Call):
+        return ast.unparse(node.func).rsplit(".", 1)[-1]
+    if isinstance(node, ast.Attribute):  # datetime.timezone.utc
+        return ""
+    return type(ast.literal_eval(node)).__name__
 
 
 def _same_kind(value: str, pool: Sequence[str]) -> bool:

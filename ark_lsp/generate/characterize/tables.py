@@ -9,16 +9,17 @@ observed. :class:`Imports` gathers the names the rows refer to.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import dataclasses
 import re
 import sys
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ark_lsp.generate.characterize import testfile
-from ark_lsp.generate.characterize.driver import CALL_TIMEOUT
+from ark_lsp.generate.characterize.driver import CALL_TIMEOUT, MADE_INPUTS, VALUE_CONSTANTS
 from ark_lsp.generate.characterize.observe import Characterization, Observation
 from ark_lsp.generate.characterize.samples import Plan, arguments, make_cases
 from ark_lsp.generate.characterize.targets import Target
@@ -120,9 +121,11 @@ class Imports:
         """How a test names the module's own ``name``: imported, or through the module.
 
         Through the module too when pytest would collect the name imported into the
-        test module: jinja2's ``tests.py`` defines ``test_boolean``, ``test_defined``...
+        test module (jinja2's ``tests.py`` defines ``test_boolean``, ``test_defined``...),
+        or when the name is a builtin's, which an import would hide (jmespath's
+        ``ast.slice``: pylint's W0622).
         """
-        if name in self.local or _collected_by_pytest(name):
+        if name in self.local or _collected_by_pytest(name) or name in _BUILTINS:
             return self._qualified(self.module, name)
         if name not in self.from_module and name not in self.present:
             self.from_module.append(name)
@@ -136,6 +139,10 @@ class Imports:
         if observation.module == self.module and outer not in self.taken:
             return self.own(outer) + dot + inner  # ``Color.RED``: an enum's member
         return self._qualified(observation.module, observation.name)
+
+    def of_module(self, module: str, name: str) -> str:
+        """How a test names ``name`` of another module (``date`` of ``datetime``)."""
+        return self._qualified(module, name)
 
     def _qualified(self, module: str, name: str) -> str:
         """``module.name``, unless the file binds the module's name to something else.
@@ -313,7 +320,8 @@ def make_block(
     )
     # The test's parameters passed as the target's: a renamed keyword keeps its own name.
     passed = arguments(plan_.columns, names)
-    call = _call(target, passed, imports, style.literal(construction))
+    made_with = _in_file(f"_({style.literal(construction)})", imports)[2:-1]
+    call = _call(target, passed, imports, made_with)
     _, cases = make_cases(target.signature, plan_.seeds, limit=SKELETON_ROWS)
     block = Block(
         name=target.test_name,
@@ -323,7 +331,7 @@ def make_block(
         expected_type=_free("expected_type", names),
         error=_free("error", names),
         qualname=target.qualname,
-        spare=[[*map(style.literal, c.values), "..."] for c in cases],
+        spare=[[*_cells(c.values, imports, style), "..."] for c in cases],
     )
     observations = characterization.observations if characterization else ()
     if characterization is not None:
@@ -355,7 +363,7 @@ def make_block(
         values = []
     nothing = target.returns_nothing and all(o.text == "None" for o in values)
     block.returns = [
-        [*map(style.literal, o.values), _written(o, imports, style)]
+        [*_cells(o.values, imports, style), _written(o, imports, style)]
         # A call that shows no result is worth a row only for the lines it runs.
         for o in choose(values, MAX_VALUE_ROWS, fill=not nothing)
     ]
@@ -372,7 +380,7 @@ def make_block(
         ("raises", MAX_RAISE_ROWS, block.raises),
     ):
         chosen = choose([o for o in observations if o.kind == kind], limit)
-        rows += [[*map(style.literal, o.values), imports.reference(o)] for o in chosen]
+        rows += [[*_cells(o.values, imports, style), imports.reference(o)] for o in chosen]
     if block.rows == 0:
         reason = no_sandbox or (characterization.problem if characterization else None)
         if reason is None and target.depends_on:
@@ -394,6 +402,41 @@ def make_block(
     return block
 
 
+def _cells(values: Sequence[str], imports: Imports, style: Style) -> list[str]:
+    """A row's inputs as the test file writes them."""
+    return [_in_file(style.literal(value), imports) for value in values]
+
+
+def _in_file(text: str, imports: Imports) -> str:
+    """A value with the standard library's objects in it named as the test file names them.
+
+    ``datetime.date(2024, 1, 31)`` is ``date(2024, 1, 31)`` in a file that imports
+    ``date`` from ``datetime``, and needs ``import datetime`` in one that does not.
+    """
+    if "." not in text:
+        return text
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return text
+    spans = []
+    for node in ast.walk(tree):
+        named = node.func if isinstance(node, ast.Call) else node
+        if not isinstance(named, ast.Attribute):
+            continue
+        dotted = ast.unparse(named)
+        made = isinstance(node, ast.Call) and dotted in MADE_INPUTS
+        if made or (node is named and dotted in VALUE_CONSTANTS):
+            spans.append((named.col_offset, named.end_col_offset or 0, dotted))
+    data = text.encode("utf-8")  # the offsets count bytes
+    for start, end, dotted in sorted(spans, reverse=True):
+        module, _, name = dotted.partition(".")
+        owner, dot, attribute = name.partition(".")  # timezone.utc: named by its timezone
+        written = imports.of_module(module, owner) + dot + attribute
+        data = data[:start] + written.encode("utf-8") + data[end:]
+    return data.decode("utf-8")
+
+
 def _of_its_class(value: Observation) -> Observation:
     """A value made by a call of its class (or an enum member) as a result of that class."""
     name = value.name if value.text else value.name.rpartition(".")[0]
@@ -403,7 +446,7 @@ def _of_its_class(value: Observation) -> Observation:
 def _written(value: Observation, imports: Imports, style: Style) -> str:
     """An observed value as a test writes it: a literal, or a call of the class that makes it."""
     made = imports.reference(value) if value.name else ""
-    return made + style.literal(value.text)
+    return _in_file(made + style.literal(value.text), imports)
 
 
 def choose(observations: list[Observation], limit: int, *, fill: bool = True) -> list[Observation]:

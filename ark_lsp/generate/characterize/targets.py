@@ -44,6 +44,9 @@ class Target:
     """Per parameter, the values at the edges of the comparisons its body makes of it."""
     deprecated: bool = False
     """It warns that it is deprecated, is decorated so, or its docstring says so."""
+    reads_command_line: str | None = None
+    """What of the process's command line or input it reads (``sys.argv``), if any: in a
+    test its results would be pytest's."""
 
     @property
     def on_instance(self) -> bool:
@@ -67,10 +70,26 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])|(?<=[A-Z])([A-Z])(?=[a-z])", r"_\1\2", name).lower()
 
 
-_UNSTABLE_MODULES = frozenset({"random", "time", "datetime", "uuid", "secrets"})
+_UNSTABLE_MODULES = frozenset({"random", "time", "secrets"})
 _UNSTABLE_CALLS = frozenset(
-    {"os.getcwd", "os.getcwdb", "os.environ", "os.getenv", "os.getpid", "os.urandom", "os.times"}
+    {
+        "os.getcwd",
+        "os.getcwdb",
+        "os.environ",
+        "os.getenv",
+        "os.getpid",
+        "os.urandom",
+        "os.times",
+        "datetime.datetime.now",
+        "datetime.datetime.today",
+        "datetime.datetime.utcnow",
+        "datetime.date.today",
+        "uuid.uuid1",
+        "uuid.uuid4",
+    }
 )
+"""What reads the clock, chance or the process's surroundings: any name of a module of
+:data:`_UNSTABLE_MODULES`, these names of others (``datetime.date(2024, 1, 31)`` is a value)."""
 
 
 def _bound_modules(tree: ast.Module) -> dict[str, str]:
@@ -90,25 +109,63 @@ def _bound_modules(tree: ast.Module) -> dict[str, str]:
     return bound
 
 
-def _depends_on(node: ast.AST, bound: dict[str, str]) -> tuple[str, ...]:
-    """The sources of time, randomness or environment a function's body reads directly."""
+def _depends_on(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, bound: dict[str, str]
+) -> tuple[str, ...]:
+    """The sources of time, randomness or environment a function's body reads directly.
+
+    Its body only: a parameter annotated ``datetime`` reads no clock (marshmallow's
+    ``rfcformat(datetime)`` had every result left out).
+    """
     found: list[str] = []
-    for child in ast.walk(node):
-        if (
-            isinstance(child, ast.Attribute)
-            and isinstance(child.value, ast.Name)
-            and child.value.id in bound
-        ):
-            target = f"{bound[child.value.id]}.{child.attr}"
-        elif isinstance(child, ast.Name) and child.id in bound:
-            target = bound[child.id]
-        else:
+    for child in (inner for statement in node.body for inner in ast.walk(statement)):
+        if not isinstance(child, ast.Attribute | ast.Name):
+            continue
+        target = _bound_name(child, bound)
+        if target is None:
             continue
         module = target.split(".")[0]
         name = module if module in _UNSTABLE_MODULES else target
         if (module in _UNSTABLE_MODULES or target in _UNSTABLE_CALLS) and name not in found:
             found.append(name)
     return tuple(found)
+
+
+_COMMAND_LINE = frozenset({"sys.argv", "sys.stdin", "sys.orig_argv", "fileinput.input"})
+_ARGUMENT_PARSING = frozenset({"parse_args", "parse_known_args", "parse_intermixed_args"})
+
+
+def _reads_command_line(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, bound: dict[str, str]
+) -> str | None:
+    """What of the command line or standard input the function's body reads, if any.
+
+    ``sys.argv``, ``sys.stdin``, ``input()``, or an argument parser's ``parse_args()``
+    with no arguments (jmespath's ``jp.main``: a test's result depended on how pytest
+    was started).
+    """
+    for child in (inner for statement in node.body for inner in ast.walk(statement)):
+        if isinstance(child, ast.Attribute | ast.Name):
+            name = _bound_name(child, bound)
+            if name in _COMMAND_LINE:
+                return name
+        if isinstance(child, ast.Call) and not child.args and not child.keywords:
+            called = last_name(child.func)
+            if isinstance(child.func, ast.Name) and called == "input":
+                return "input()"
+            if isinstance(child.func, ast.Attribute) and called in _ARGUMENT_PARSING:
+                return f"{called}()"
+    return None
+
+
+def _bound_name(node: ast.expr, bound: dict[str, str]) -> str | None:
+    """The dotted name an attribute chain reads through a module's imports, if it is one."""
+    if isinstance(node, ast.Name):
+        return bound.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _bound_name(node.value, bound)
+        return None if owner is None else f"{owner}.{node.attr}"
+    return None
 
 
 _SKIPPED_DECORATORS = frozenset({"abstractmethod", "overload", "setter", "deleter", "getter"})
@@ -272,10 +329,13 @@ def _target(
         abstract=owner is not None and binding in _ON_INSTANCE and is_abstract(owner),
         edges=tuple(edge_values(node, frozenset(p.name for p in signature.parameters)).items()),
         deprecated=_deprecated(node, decorators),
+        reads_command_line=_reads_command_line(node, bound),
     )
 
 
-_DEPRECATION_WARNINGS = frozenset({"DeprecationWarning", "PendingDeprecationWarning"})
+_DEPRECATION_WARNING = re.compile(r"Deprecat\w*Warning$|^Removed\w*Warning$")
+"""``DeprecationWarning`` and the warnings projects derive from it, named so: django's
+``RemovedInDjango60Warning``, marshmallow's ``RemovedInMarshmallow4Warning``."""
 _DEPRECATED_NOTE = re.compile(
     r"^\s*(?:\.\. deprecated::|deprecated\b)", re.IGNORECASE | re.MULTILINE
 )
@@ -288,7 +348,7 @@ def _deprecated(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: set[st
     if _DEPRECATED_NOTE.search(ast.get_docstring(node) or ""):
         return True
     return any(
-        last_name(child) in _DEPRECATION_WARNINGS
+        _DEPRECATION_WARNING.search(last_name(child) or "")
         for child in ast.walk(node)
         if isinstance(child, ast.Name | ast.Attribute)
     )

@@ -16,6 +16,8 @@ import ast
 import keyword
 import unicodedata
 
+from ark_lsp.generate.characterize.driver import VALUE_CONSTANTS
+
 MAX_LITERAL = 4000
 """Characters of an observed value's text; the driver writes at most 1,500."""
 
@@ -58,7 +60,8 @@ def arguments_source(text: object) -> str | None:
     """``text`` when it is a parenthesized argument list of literals, or empty; None otherwise.
 
     ``(1, 2, label='x')``: each argument a literal as :func:`literal_source`
-    reads them, given by position or by a keyword; no ``*`` or ``**``.
+    reads them (or a constant of :data:`~ark_lsp.generate.characterize.driver.VALUE_CONSTANTS`:
+    ``tzinfo=datetime.timezone.utc``), given by position or by a keyword; no ``*`` or ``**``.
     """
     if text == "":
         return text
@@ -77,7 +80,8 @@ def arguments_source(text: object) -> str | None:
         return None
     try:
         for value in values:
-            ast.literal_eval(value)
+            if not (isinstance(value, ast.Attribute) and ast.unparse(value) in VALUE_CONSTANTS):
+                ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return text
