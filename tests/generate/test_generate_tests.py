@@ -1780,6 +1780,26 @@ def test_inputs_at_the_edges_of_a_functions_comparisons_reach_its_branches(
     assert run_pytest(tmp_path, str(path)).returncode == 0
 
 
+def test_every_edge_of_two_ranges_is_a_row_and_a_changed_edge_fails_the_tests(
+    tmp_path: Path,
+) -> None:
+    # tomli's is_unicode_scalar_value: the rows at 57343, 57344, 1114111 and 1114112 ran
+    # no new line and were dropped, so `< 1114111` for `<= 1114111` passed the tests.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "ranges"\n')
+    source = "def ok(c: int) -> bool:\n    return (0 <= c <= 10) or (20 <= c <= 30)\n"
+    (tmp_path / "ranges.py").write_text(source)
+
+    result = generate(tmp_path, "ranges.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    for edge, expected in ((19, False), (20, True), (30, True), (31, False)):
+        assert f"({edge}, {expected})," in text, text
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+    (tmp_path / "ranges.py").write_text(source.replace("c <= 30", "c < 30"))
+    assert run_pytest(tmp_path, str(path)).returncode == 1
+
+
 def test_a_class_whose_init_is_another_modules_is_made_by_that_init(tmp_path: Path) -> None:
     # itsdangerous' TimestampSigner(Signer): every method a skeleton calling
     # TimestampSigner(), which Signer.__init__ refuses without a secret key.

@@ -130,3 +130,28 @@ def test_classes_made_with_no_argument_are_read_and_asked_for_by_annotation() ->
     assert candidates(column("where"), "Point | None", values) == ["Point()", "None"]
     assert "Needs()" not in candidates(column("needs"), "Needs", values)
     assert values.without({"Options"}).classes == ("Settings", "Point")
+
+
+ALIASES = """\
+from typing import Any, Callable, Tuple, TypeAlias
+
+Key = Tuple[str, ...]
+Writer = Callable[[bytes], Any]
+Header: TypeAlias = "tuple[bytes, bytes]"
+Headers = list[Header] | None
+Key2 = Key
+"""
+
+
+def test_a_parameter_annotated_with_a_type_alias_gets_values_of_the_type() -> None:
+    # tomli's key: Key (Tuple[str, ...]) was given "abc" and 1; h11's write: Writer 1.
+    values = module_values(ALIASES)
+
+    def first(annotation: str) -> str:
+        return candidates(Column("x", ParameterKind.POSITIONAL_OR_KEYWORD), annotation, values)[0]
+
+    assert first("Key").startswith("('abc', '', 'Hello, World!'")
+    assert first("Writer") == "str"
+    assert first("Headers").startswith("[(b'abc', b'abc'), ")
+    assert "Key2" not in values.aliases  # a name, not a subscript: no type to go by
+    assert values.expand("Optional[Key]") == "Optional[Tuple[str, ...]]"

@@ -15,8 +15,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 
-MAX_PER_PARAMETER = 8
-"""Edge values tried per parameter: enough for a few comparisons."""
+MAX_PER_PARAMETER = 12
+"""Edge values tried per parameter: enough for a few comparisons (a value within one of
+two ranges, ``0 <= c <= 10 or 20 <= c <= 30``, has twelve)."""
 MAX_LENGTH = 100
 """Longest string made to reach a length comparison: a longer one is no readable row."""
 

@@ -37,6 +37,8 @@ from ark_lsp.models import ParameterKind
 ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"})
 MAX_MEMBERS = 4
 """Members of one enum tried for a parameter: enough to reach each branch most code has."""
+MAX_ALIAS_DEPTH = 4
+"""Aliases spelt out within one another: ``Headers = List[Header]``, ``Header = Tuple[...]``."""
 MIN_MATCHED_NAME = 3
 """A parameter named ``n`` or ``s`` says too little to pick a constant by."""
 
@@ -50,6 +52,8 @@ class ModuleValues:
     """Per enum class, its first members as a test writes them: ``ColorType.STANDARD``."""
     classes: tuple[str, ...] = ()
     """The module's classes an instance of which is made with no argument: ``Text()``."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """The module's type aliases, by name: ``Key = Tuple[str, ...]``."""
 
     @property
     def names(self) -> frozenset[str]:
@@ -69,7 +73,28 @@ class ModuleValues:
             tuple(c for c in self.constants if c not in names),
             {enum: members for enum, members in self.enums.items() if enum not in names},
             tuple(c for c in self.classes if c not in names),
+            self.aliases,
         )
+
+    def expand(self, annotation: str) -> str:
+        """An annotation with the module's type aliases in it spelt out.
+
+        tomli's ``key: Key`` is a ``Tuple[str, ...]``, h11's ``write: Writer`` a
+        ``Callable[[bytes], Any]``: named by their alias, they were given ``"abc"``
+        and ``1``.
+        """
+        if not self.aliases:
+            return annotation
+        try:
+            tree = ast.parse(annotation, mode="eval")
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return annotation
+        for _ in range(MAX_ALIAS_DEPTH):  # an alias may name another
+            before = ast.dump(tree)
+            tree = _SpeltOut(self.aliases).visit(tree)
+            if ast.dump(tree) == before:
+                break
+        return ast.unparse(tree)
 
     def instances_of(self, annotation_types: Iterable[str]) -> list[str]:
         """A new instance of each of the module's classes among an annotation's types."""
@@ -94,6 +119,68 @@ class ModuleValues:
             for constant in self.constants
             if constant.lower() == wanted or constant.lower().endswith(f"_{wanted}")
         ]
+
+
+class _SpeltOut(ast.NodeTransformer):
+    """Replaces each name of a type alias with what it stands for."""
+
+    def __init__(self, aliases: Mapping[str, str]) -> None:
+        self.aliases = aliases
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        meaning = self.aliases.get(node.id)
+        return ast.parse(meaning, mode="eval").body if meaning is not None else node
+
+
+_TYPE_HEADS = frozenset(
+    {
+        "Tuple", "List", "Dict", "Set", "FrozenSet", "Callable", "Optional", "Union", "Literal",
+        "Sequence", "Mapping", "MutableMapping", "Iterable", "Iterator", "Collection", "Type",
+        "tuple", "list", "dict", "set", "frozenset", "type",
+    }
+)  # fmt: skip
+"""What a type alias's value is a subscript of: ``Tuple[str, ...]``, ``Callable[..., Any]``."""
+
+
+def _type_aliases(tree: ast.Module) -> dict[str, str]:
+    """The names the module binds once to a type: ``Key = Tuple[str, ...]``, ``X: TypeAlias``."""
+    found: dict[str, str] = {}
+    bound = Counter(name for statement in tree.body for name in _assigned_names(statement))
+    for statement in tree.body:
+        value: ast.expr | None = None
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+            if not _is_type(value):
+                continue
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+            if last_name(statement.annotation) != "TypeAlias":
+                continue
+        else:
+            continue
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            meaning = value.value  # a forward reference: ``X: TypeAlias = "tuple[int, int]"``
+        else:
+            meaning = ast.unparse(value)
+        if isinstance(target, ast.Name) and bound[target.id] == 1 and _parses(meaning):
+            found[target.id] = meaning
+    return found
+
+
+def _parses(annotation: str) -> bool:
+    try:
+        ast.parse(annotation, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _is_type(value: ast.expr) -> bool:
+    if isinstance(value, ast.Subscript):
+        return last_name(value.value) in _TYPE_HEADS
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):
+        return _is_type(value.left) or _is_type(value.right)
+    return False
 
 
 def _is_constant_name(name: str) -> bool:
@@ -172,7 +259,7 @@ def module_values(source: str | ast.Module) -> ModuleValues:
         for name, statement in defined.items()
         if not name.startswith("_") and name not in enum_classes and _made_bare(statement, defined)
     )
-    return ModuleValues(constants, enums, classes)
+    return ModuleValues(constants, enums, classes, _type_aliases(tree))
 
 
 __all__ = ["ModuleValues", "module_values"]

@@ -394,6 +394,8 @@ def candidates(
     default = parameter.default
     if default is not None and is_value(default):
         values.append(default)
+    if annotation and named is not None:
+        annotation = named.expand(annotation)
     types = [_type_name(part) for part in _split_union(annotation)] if annotation else []
     members = named.members_of(types) if named is not None else []
     instances = named.instances_of(types) if named is not None else []

@@ -362,10 +362,17 @@ def make_block(
         observations = (*observations, *kept)
         values = []
     nothing = target.returns_nothing and all(o.text == "None" for o in values)
+    edges = dict(target.edges)
+    at_edges = {
+        index
+        for index, o in enumerate(values)
+        for value, column in zip(o.values, plan_.columns, strict=False)
+        if value in edges.get(column.name, ())
+    }
     block.returns = [
         [*_cells(o.values, imports, style), _written(o, imports, style)]
         # A call that shows no result is worth a row only for the lines it runs.
-        for o in choose(values, MAX_VALUE_ROWS, fill=not nothing)
+        for o in choose(values, MAX_VALUE_ROWS, fill=not nothing, first=at_edges)
     ]
     if nothing:
         block.returns_nothing = True
@@ -449,14 +456,22 @@ def _written(value: Observation, imports: Imports, style: Style) -> str:
     return _in_file(made + style.literal(value.text), imports)
 
 
-def choose(observations: list[Observation], limit: int, *, fill: bool = True) -> list[Observation]:
+def choose(
+    observations: list[Observation],
+    limit: int,
+    *,
+    fill: bool = True,
+    first: Collection[int] = (),
+) -> list[Observation]:
     """Up to ``limit`` rows that run the most lines between them, in the order they were seen.
 
     Greedy set cover: each pick runs the most lines no earlier pick ran,
     then (for exceptions and result types) shows a class not shown yet; when
-    nothing new is left, the table is filled in the order of observation
-    (with ``fill``), with at most :data:`MAX_SAME_RESULT` rows of one result:
-    idna's ``valid_label_length`` had 23 rows, all ``True``.
+    nothing new is left, the table is filled (with ``fill``): first with the
+    rows of ``first`` (inputs at the edges of the function's comparisons, where
+    a changed ``<=`` shows), then in the order of observation with at most
+    :data:`MAX_SAME_RESULT` rows of one result: idna's ``valid_label_length``
+    had 23 rows, all ``True``.
     """
     chosen: list[int] = []
     lines: set[int] = set()
@@ -472,6 +487,12 @@ def choose(observations: list[Observation], limit: int, *, fill: bool = True) ->
         classes.add(f"{observations[best].module}.{observations[best].name}")
     if fill:
         shown = Counter(_result(observations[index]) for index in chosen)
+        for index in [i for i in remaining if i in first]:
+            if len(chosen) >= limit:
+                break
+            shown[_result(observations[index])] += 1
+            chosen.append(index)
+            remaining.remove(index)
         for index in remaining:
             if len(chosen) >= limit:
                 break
