@@ -33,7 +33,8 @@ choice cannot be trusted:
   test module), a test module another test file imports;
 - a file that is not Python (data, configuration), deleted or renamed;
 - a rewritten function that ran outside any one test on the base;
-- no map (coverage.py missing in the sandbox, a suite that could not run).
+- no map (coverage.py missing in the sandbox, a suite that could not run, tests
+  that ran while coverage.py recorded none of them: another tracer took its place).
 
 A selection that leaves no test to run (a change no test of the base
 reached) runs no test: every test keeps its verdict, and the changed files

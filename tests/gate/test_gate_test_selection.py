@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from support.gate_shop import PRICING, TEST_PRICING, dedent, shop_project, user_settings
 from support.git_repos import commit, make_repo, write
+from support.sandboxes import add_pytest_cov
 
 from ark_lsp.changes import Provenance, SourceKind
 from ark_lsp.config import GateSettings
@@ -321,6 +322,89 @@ def test_test_selection_all_runs_the_whole_suite(shop: Shop, tmp_path: Path) -> 
     assert tests.measures["tests_run"] == 4
     assert report.test_selection is not None
     assert report.test_selection["reason"] == 'test-selection = "all"'
+
+
+def _judge_commit(
+    tmp_path_factory: pytest.TempPathFactory,
+    files: Mapping[str, str],
+    change: Mapping[str, str],
+    *,
+    pytest_cov: bool = False,
+) -> GateReport:
+    """``change`` committed on ``files`` and judged as ``ark gate HEAD~1..HEAD`` judges it."""
+    with shop_project(tmp_path_factory, "committed", files) as loaded:
+        if pytest_cov:
+            add_pytest_cov(loaded.python)
+        write(loaded.repo, change)
+        commit(loaded.repo, "The change")
+        return run_gate(loaded.project, "HEAD~1..HEAD")
+
+
+BREAKS_LABEL = {"shop/pricing.py": PRICING.replace("if price > 100:", "if price > 1000:")}
+"""A change that makes test_label fail."""
+
+
+def test_pytest_cov_in_the_projects_addopts_leaves_the_map_and_the_coverage_to_ark(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # arrow's tox.ini: pytest-cov's own coverage.py paused the gate's for the whole suite, the
+    # map of the base's tests came back empty, and a change that broke 7 tests passed with
+    # "0 of 1,839 run, no test ran the changed code on the base".
+    files = {
+        **BASE,
+        "pyproject.toml": BASE["pyproject.toml"]
+        + '\n[tool.pytest.ini_options]\naddopts = "--cov=shop --cov-branch --cov-fail-under=99"\n',
+    }
+
+    report = _judge_commit(tmp_path_factory, files, BREAKS_LABEL, pytest_cov=True)
+    tests, coverage = _check(report, "tests"), _check(report, "coverage")
+
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == (
+        "tests: 1 test(s) fail on the change: tests/test_pricing.py::test_label; "
+        "1 failing on the base already: tests/test_stock.py::test_known_bug "
+        "(1 of 4 run, chosen by what they run; the other 3 keep the base's verdict)"
+    )
+    # The changed line ran in test_label (its other branch in no test): measured by ARK.
+    assert coverage.summary.startswith(
+        "coverage: 100% of 1 changed line(s) and 50% of 2 branch(es) run by the tests"
+    )
+
+
+def test_a_map_in_which_no_test_recorded_a_line_is_no_map_and_the_whole_suite_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # A conftest that starts a coverage.py of its own pauses the gate's: an empty map would
+    # read as "no test runs the changed code", and every test would keep its verdict.
+    conftest = dedent(
+        """
+        import coverage
+
+        _theirs = coverage.Coverage(data_file=None)
+        _theirs.start()
+
+
+        def pytest_unconfigure():
+            _theirs.stop()
+        """
+    )
+    files = {**BASE, "tests/conftest.py": conftest}
+
+    report = _judge_commit(tmp_path_factory, files, BREAKS_LABEL)
+    tests, coverage = _check(report, "tests"), _check(report, "coverage")
+
+    untraced = (
+        "coverage.py recorded no line while the tests ran: another tracer took its place "
+        "(pytest-cov or a conftest that starts coverage.py itself)"
+    )
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == (
+        "tests: 1 test(s) fail on the change: tests/test_pricing.py::test_label; "
+        "1 failing on the base already: tests/test_stock.py::test_known_bug "
+        f"(the whole suite: no map of the base's tests: {untraced})"
+    )
+    assert coverage.status is CheckStatus.NOT_RUN
+    assert coverage.summary == f"coverage: not run ({untraced})"
 
 
 # --- the choice, on trees in memory --------------------------------------------------------
