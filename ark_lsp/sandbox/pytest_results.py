@@ -361,6 +361,42 @@ def _last_line(text: str) -> str:
     return clean(lines[-1], 300) if lines else ""
 
 
+_EXPLAINING_LINE = re.compile(r"^(?:FAIL|ERROR)\b:?[ \t]+\S.*$", re.MULTILINE)
+"""A line a plugin ends a session with when it fails it (pytest-cov's ``FAIL Required test
+coverage of 99% not reached. Total coverage: 93.00%``, after its ``ERROR: Coverage failure``)."""
+_SUMMARY_LINE = re.compile(
+    r"^=*[ \t]*(?:\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)"
+    r"|no tests ran)\b.* in [\d.]+s\b.*$",
+    re.MULTILINE,
+)
+"""pytest's last line: ``5 passed in 1.03s``, ``===== 2 failed, 5 passed in 1.03s =====``."""
+
+
+def exit_reason(
+    exit_code: int | None, cases: Collection[PytestCase], stdout: str, stderr: str
+) -> str | None:
+    """Why pytest ended non-zero although no test failed, or None when that is not so.
+
+    A plugin can fail a session whose tests all passed (pytest-cov's
+    ``--cov-fail-under``): the reason is the line it ended the run with,
+    else pytest's own summary; never a warning that went to stderr.
+    """
+    if not exit_code or not cases:
+        return None
+    if any(case.outcome in (CaseOutcome.FAILED, CaseOutcome.ERROR) for case in cases):
+        return None
+    explained = _EXPLAINING_LINE.findall(stdout) or _EXPLAINING_LINE.findall(stderr)
+    line = explained[-1] if explained else pytest_summary(stdout)
+    said = f"pytest ended with exit code {exit_code} though no test failed"
+    return f"{said}: {clean(line.strip(), 300)}" if line else said
+
+
+def pytest_summary(stdout: str | None) -> str:
+    """Pytest's summary line (``5 passed in 1.03s``), the last of ``stdout``; ``""`` if none."""
+    found = _SUMMARY_LINE.findall(stdout or "")
+    return found[-1].strip() if found else ""
+
+
 def summary(cases: Iterable[PytestCase]) -> dict[str, int]:
     """Counts per outcome, every outcome present."""
     counts = {outcome.value: 0 for outcome in CaseOutcome}
