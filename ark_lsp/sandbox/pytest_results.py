@@ -236,6 +236,8 @@ _CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^'\n]{1,5
 _INTERNAL_ERROR_LINE = re.compile(r"^INTERNALERROR>\s*(?P<text>\S.*)$", re.MULTILINE)
 INTERNAL_ERROR = 3
 """pytest's exit code for an error of its own (or of a plugin, a hook, a conftest's hook)."""
+USAGE_ERROR = 4
+"""pytest's exit code for a command line (or ``addopts``) it could not parse."""
 PYTEST_MISSING = "pytest is not installed in the sandbox's Python"
 """How :func:`setup_problem` begins when the sandbox has no pytest."""
 NO_TESTS = "pytest collected no tests"
@@ -243,7 +245,7 @@ NO_TESTS = "pytest collected no tests"
 _PYTEST_EXIT_MEANING = {
     2: "pytest was interrupted",
     INTERNAL_ERROR: "pytest hit an internal error",
-    4: "pytest could not start (a usage error)",
+    USAGE_ERROR: "pytest could not start (a usage error)",
     5: NO_TESTS,
 }
 COLLECTION_FAILURE = "collection failure"
@@ -325,6 +327,7 @@ def setup_problem(
     meaning = _PYTEST_EXIT_MEANING.get(exit_code, f"pytest ended with exit code {exit_code}")
     cause = (
         (exit_code == INTERNAL_ERROR and _internal_error(output))
+        or (exit_code == USAGE_ERROR and _usage_error(output, work_folder))
         or _first_error(output)
         or _last_line(stderr)
         or _last_line(stdout)
@@ -347,6 +350,28 @@ def _traceback_error(text: str, work_folder: str) -> str:
     cause = " ".join(found[-1].split("\n"))
     if work_folder:
         cause = cause.replace(work_folder.rstrip("/") + "/", "")
+    return clean(cause, 300)
+
+
+_USAGE_ERROR = re.compile(r"^(?:ERROR: )?\S[^\n]*?: error: (?P<text>\S.*)$", re.MULTILINE)
+"""argparse's line under pytest's ``usage:``: ``python -m pytest: error: unrecognized ...``."""
+_CONFIG_FILE = re.compile(r"^\s+(?:inifile|configfile): (?P<path>\S.*)$", re.MULTILINE)
+
+
+def _usage_error(text: str, work_folder: str) -> str:
+    """What pytest's command line parser refused, and the configuration file it read.
+
+    pytest prints its usage, then the error, then the configuration file and
+    the root folder: the error says what (an option of a plugin the sandbox
+    lacks, from the ``addopts`` of that file), not the root folder it ends with.
+    """
+    found = _USAGE_ERROR.search(text)
+    if not found:
+        return ""
+    cause = f"error: {found.group('text').strip()}"
+    config = _CONFIG_FILE.search(text, found.end())
+    if config:
+        cause += f" (from {_work_relative(config.group('path').strip(), work_folder)})"
     return clean(cause, 300)
 
 

@@ -185,6 +185,22 @@ def test_a_run_that_fails_with_no_line_of_a_plugins_says_pytests_summary() -> No
     assert exit_reason(0, cases, stdout, stderr) is None
 
 
+def test_an_option_of_a_plugin_the_sandbox_lacks_is_named_with_the_file_that_asks_for_it(
+    calc: Path,
+) -> None:
+    # pytest prints its usage, the error, then the ini file and the root folder: the
+    # message quoted "rootdir: /tmp/..." and dropped the error.
+    (calc / "tox.ini").write_text("[pytest]\naddopts = --cov=calc\n")
+
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: pytest could not start (a usage error): "
+        "error: unrecognized arguments: --cov=calc (from tox.ini)\n"
+    ) in run.stderr
+
+
 def test_a_suite_of_thousands_of_parametrized_tests_is_counted_test_by_test(calc: Path) -> None:
     # packaging's 26,921 tests make a 5 MB report; it once came back cut at 4 MiB, and a
     # suite that passed was "an error: pytest reported no test".
