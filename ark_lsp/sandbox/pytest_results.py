@@ -258,6 +258,31 @@ def _first_error(text: str) -> str:
     return clean(found.group("text"), 300) if found else ""
 
 
+_ERROR_BLOCK = re.compile(r"(?:^E(?:[ \t][^\n]*)?\n?)+", re.MULTILINE)
+"""Consecutive ``E`` lines: what pytest says of one exception of a traceback."""
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?::[ \t]|$)")
+"""An exception's own line: ``pkg.NotFoundError: message``, or a bare ``StopIteration``."""
+
+
+def _raised(text: str) -> str:
+    """The exception a traceback ended with: the last of a chain, the one pytest shows last.
+
+    ``During handling of the above exception, another exception occurred``
+    puts the cause the user needs last (a ``StopIteration`` inside
+    ``importlib.metadata``, then its ``PackageNotFoundError``). Of that
+    exception's ``E`` lines, the one naming it (a ``SyntaxError`` comes
+    after the code it quotes); ``""`` without any.
+    """
+    blocks = _ERROR_BLOCK.findall(text)
+    if not blocks:
+        return ""
+    lines = [line[1:].strip() for line in blocks[-1].splitlines()]
+    lines = [line for line in lines if line]
+    named = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    found = named[0] if named else (lines[0] if lines else "")
+    return clean(found, 300)
+
+
 def _work_relative(path: str, work_folder: str) -> str:
     """A path pytest printed in the sandbox, shown relative to the work folder when it can be."""
     if work_folder and path.startswith(work_folder.rstrip("/") + "/"):
@@ -297,7 +322,7 @@ def setup_problem(
         # modules, and the second went unsaid behind "(and 1 more)".
         by_cause: dict[str, list[str]] = {}
         for case in broken:
-            cause = _first_error(case.details) or _last_line(case.details) or _first_error(output)
+            cause = _raised(case.details) or _last_line(case.details) or _first_error(output)
             by_cause.setdefault(cause, []).append(case.path or case.name)
         parts = [
             f"{paths[0]}{f' (and {len(paths) - 1} more)' if len(paths) > 1 else ''}: {cause}"
@@ -308,7 +333,7 @@ def setup_problem(
         return f"{len(broken)} test file(s) could not be collected: {'; '.join(parts)}"
     conftest = _CONFTEST.search(output)
     if conftest:
-        cause = _first_error(output[conftest.end() :])
+        cause = _raised(output[conftest.end() :])
         path = _work_relative(conftest.group("path"), work_folder)
         return f"{path} cannot be imported: {cause}" if cause else f"{path} cannot be imported"
     if exit_code in (0, 1):

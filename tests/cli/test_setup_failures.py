@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from support.cli import ark
@@ -199,6 +200,49 @@ def test_an_option_of_a_plugin_the_sandbox_lacks_is_named_with_the_file_that_ask
         "ark: error: pytest could not start (a usage error): "
         "error: unrecognized arguments: --cov=calc (from tox.ini)\n"
     ) in run.stderr
+
+
+def test_a_collection_error_with_a_chained_traceback_names_the_last_exception(
+    tmp_path: Path,
+) -> None:
+    # A src-layout package not installed: importlib.metadata's StopIteration comes first,
+    # the PackageNotFoundError the user must act on last, as pytest shows it.
+    for relative, text in {
+        "pyproject.toml": '[project]\nname = "minipkg"\nversion = "1.0"\n',
+        "src/minipkg/__init__.py": (
+            'import importlib.metadata\n__version__ = importlib.metadata.version("minipkg")\n'
+        ),
+        "tests/test_v.py": "import minipkg\n\n\ndef test_version():\n    assert minipkg\n",
+    }.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+
+    run = ark("test", "--backend", "local", cwd=tmp_path, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: 1 test file(s) could not be collected: tests/test_v.py: "
+        "importlib.metadata.PackageNotFoundError: No package metadata was found for minipkg\n"
+    ) in run.stderr
+
+
+def test_a_syntax_error_is_named_by_its_exception_not_the_code_it_quotes() -> None:
+    details = (
+        "/work/tests/test_s.py:1: in <module>\n"
+        'E     File "/work/tests/test_s.py", line 1\n'
+        "E       def (\n"
+        "E           ^\n"
+        "E   SyntaxError: invalid syntax\n"
+    )
+    report = (
+        b'<testsuites><testsuite><testcase classname="" name="tests.test_s" '
+        b'file="tests/test_s.py"><error message="collection failure">'
+        + escape(details).encode()
+        + b"</error></testcase></testsuite></testsuites>"
+    )
+    assert setup_problem(2, parse_junit(report), "", "") == (
+        "1 test file(s) could not be collected: tests/test_s.py: SyntaxError: invalid syntax"
+    )
 
 
 def test_a_suite_of_thousands_of_parametrized_tests_is_counted_test_by_test(calc: Path) -> None:
