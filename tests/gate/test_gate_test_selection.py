@@ -407,6 +407,47 @@ def test_a_map_in_which_no_test_recorded_a_line_is_no_map_and_the_whole_suite_ru
     assert coverage.summary == f"coverage: not run ({untraced})"
 
 
+NAMES = {
+    "pyproject.toml": '[project]\nname = "names"\n\n[tool.ark.gate]\nchecks = ["tests"]\n',
+    "lib.py": "def double(x):\n    return 2 * x\n",
+    "tests/test_a.py": "from lib import double\n\n\ndef test_b():\n    assert double(2) == 4\n",
+    "tests/test_b.py": (
+        "from lib import double\n\n\ndef test_double():\n    assert double(1) == 2\n"
+    ),
+}
+"""The users' project: a test function of test_a.py is called like the module test_b.py."""
+MORE_TESTS_OF_B = {
+    "tests/test_b.py": NAMES["tests/test_b.py"]
+    + "\n\ndef test_zero():\n    assert double(0) == 0\n"
+}
+
+
+def test_an_edited_test_module_only_named_elsewhere_runs_alone(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    tests = _check(_judge_commit(tmp_path_factory, NAMES, MORE_TESTS_OF_B), "tests")
+
+    assert tests.summary == (
+        "tests: 2 tests pass on the change; the base's 1 test of the files it edits passes on "
+        "it too (2 run: the test files the change wrote; no other test of the base runs what "
+        "it changed)"
+    )
+
+
+def test_the_base_tests_of_the_edited_files_are_counted_when_the_whole_suite_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    files = {**NAMES, "tests/test_c.py": "from tests.test_b import test_double as test_c\n"}
+
+    tests = _check(_judge_commit(tmp_path_factory, files, MORE_TESTS_OF_B), "tests")
+
+    # The base's whole suite ran on the change (3 tests); 1 of them is of tests/test_b.py.
+    assert tests.summary == (
+        "tests: 4 tests pass on the change; the base's 1 test of the files it edits passes on "
+        "it too (the whole suite: tests/test_b.py changed, and tests/test_c.py imports it)"
+    )
+
+
 # --- the choice, on trees in memory --------------------------------------------------------
 
 
@@ -517,7 +558,35 @@ def test_a_test_module_other_tests_import_runs_the_whole_suite() -> None:
     base = {**TREE, "tests/test_more.py": "from tests.test_stock import test_known_bug\n"}
     planned = plan(*_gate(base, {"tests/test_stock.py": "def test_known_bug():\n    pass\n"}))
 
-    assert planned.whole == "tests/test_stock.py changed, and tests/test_more.py names it"
+    assert planned.whole == "tests/test_stock.py changed, and tests/test_more.py imports it"
+
+
+@pytest.mark.parametrize(
+    ("importer", "imports"),
+    [
+        ("import tests.test_stock\n", True),
+        ("import tests.test_stock as stock\n", True),
+        ("from tests.test_stock import test_known_bug\n", True),
+        ("from tests import test_stock\n", True),
+        ("from . import test_stock\n", True),
+        ("from .test_stock import test_known_bug\n", True),
+        ("import test_stock\n", True),  # the tests folder on sys.path (no __init__.py)
+        ('pytest_plugins = ["tests.test_stock"]\n', True),
+        # Only the name: a test function, a string, a comment.
+        ("def test_stock():\n    assert 'test_stock'  # test_stock\n", False),
+        ("from shop.stock import in_stock\n", False),
+        ("from .. import test_stock\n", False),  # the root's, not the tests folder's
+    ],
+)
+def test_a_test_module_is_imported_by_another_only_by_a_real_import(
+    importer: str, imports: bool
+) -> None:
+    base = {**TREE, "tests/test_more.py": importer}
+    planned = plan(*_gate(base, {"tests/test_stock.py": "def test_known_bug():\n    pass\n"}))
+
+    # tests/test_a.py with a `def test_b()` once ran the whole suite, "names it" as the reason.
+    assert (planned.whole is not None) is imports
+    assert planned.test_files == (() if imports else ("tests/test_stock.py",))
 
 
 def _map(shared: bool = False) -> FunctionTestMap:
