@@ -261,6 +261,8 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
         _report_notes(result)
         labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
         click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
+        if result.error:  # pytest failed a run whose tests passed: what it said of why
+            click.echo(f"ark: {result.error}", err=True)
         click.echo(f"ark: {_summary(result, suite=True)}", err=True)
     raise SystemExit(_exit_code(result, cancel))
 

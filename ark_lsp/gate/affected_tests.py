@@ -33,7 +33,8 @@ choice cannot be trusted:
   test module), a test module another test file imports;
 - a file that is not Python (data, configuration), deleted or renamed;
 - a rewritten function that ran outside any one test on the base;
-- no map (coverage.py missing in the sandbox, a suite that could not run).
+- no map (coverage.py missing in the sandbox, a suite that could not run, tests
+  that ran while coverage.py recorded none of them: another tracer took its place).
 
 A selection that leaves no test to run (a change no test of the base
 reached) runs no test: every test keeps its verdict, and the changed files
@@ -368,13 +369,96 @@ def _rewritten(
     return found
 
 
+def _module_names(path: str) -> frozenset[str]:
+    """The dotted names a test module ``path`` can be imported by.
+
+    ``tests/test_b.py`` is ``tests.test_b`` from the root, and ``test_b``
+    where pytest puts its folder on ``sys.path`` (a tests folder without an
+    ``__init__.py``, or ``rootdir`` on the path).
+    """
+    parts = PurePosixPath(path.removesuffix(".py")).parts
+    return frozenset(".".join(parts[start:]) for start in range(len(parts)))
+
+
+def _package_of(path: str, level: int) -> tuple[str, ...] | None:
+    """The folder a relative import of ``level`` dots in ``path`` starts from, as parts."""
+    folder = PurePosixPath(path).parent.parts
+    if level - 1 > len(folder):
+        return None
+    return folder[: len(folder) - (level - 1)]
+
+
+def _named_modules(other: str, tree: ast.Module) -> Iterable[tuple[str, bool]]:
+    """The modules the file ``other`` imports (each ``from`` name too), and whether by path.
+
+    A relative import is resolved against ``other``'s folder and given as
+    its path with dots (``tests.test_b``), to be compared with that path
+    alone (True); ``pytest_plugins`` and the literal names given to
+    ``importlib.import_module`` or ``__import__`` count too.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((alias.name, False) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = _package_of(other, node.level)
+                if package is None:
+                    continue
+                base = ".".join((*package, *base.split("."))).strip(".")
+            found = [base] if base else []
+            found += [f"{base}.{alias.name}" if base else alias.name for alias in node.names]
+            yield from ((name, node.level > 0) for name in found)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "pytest_plugins"
+            for target in node.targets
+        ):
+            yield from ((name, False) for name in _strings(node.value))
+        elif isinstance(node, ast.Call) and _called(node.func) in ("import_module", "__import__"):
+            yield from ((name, False) for name in (_strings(node.args[0]) if node.args else ()))
+
+
+def _called(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _strings(node: ast.expr) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return [
+            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+        ]
+    return []
+
+
 def _imported_elsewhere(path: str, tests: Mapping[str, bytes]) -> str | None:
-    """Another test file of the base that names the test module ``path`` (imports it)."""
+    """Another test file of the base (a conftest too) that imports the test module ``path``.
+
+    Its imports are read from its syntax tree: ``import tests.test_b``,
+    ``from tests.test_b import x``, ``from tests import test_b``, ``from .
+    import test_b``, ``from .test_b import x``, ``pytest_plugins``. A name
+    that only looks like the module's (a test function ``test_b`` in
+    ``tests/test_a.py``) is no import. A file that does not parse is read as
+    text, a whole word of the module's name taken as an import of it.
+    """
+    names = _module_names(path)
     stem = PurePosixPath(path).stem
     pattern = re.compile(rb"\b" + re.escape(stem.encode()) + rb"\b")
     for other, data in tests.items():
-        if other != path and pattern.search(data):
-            return other
+        if other == path:
+            continue
+        tree = _parse(data)
+        if tree is None:
+            if pattern.search(data):
+                return other
+            continue
+        dotted = ".".join(PurePosixPath(path.removesuffix(".py")).parts)
+        for name, by_path in _named_modules(other, tree):
+            if name == dotted or (not by_path and name in names):
+                return other
     return None
 
 
@@ -409,7 +493,7 @@ def plan(gate: GateInput, base_files: Mapping[str, bytes], head_files: Mapping[s
                 return Plan(whole=f"{path} changed (a helper of the tests)")
             importer = _imported_elsewhere(path, base_tests)
             if importer is not None:
-                return Plan(whole=f"{path} changed, and {importer} names it")
+                return Plan(whole=f"{path} changed, and {importer} imports it")
             test_files.append(path)
             continue
         if changed.status is FileStatus.ADDED:

@@ -28,6 +28,13 @@ append one JSON line to ``results``, so a run that is stopped half way
 still reports every mutant it finished. Children never read a cached
 ``.pyc`` (``PYTHONPYCACHEPREFIX`` points at an empty folder and nothing is
 written), so each sees the file as it is now.
+
+pytest-cov is off in every run (as its ``--no-cov`` turns it off), whatever
+the project's ``addopts`` say: its own coverage.py would pause the driver's
+for the whole session, and its ``--cov-fail-under`` would fail a run whose
+tests all passed. Whatever else takes coverage.py's place is seen too: each
+test runs a line of this driver, and a run whose tests ran none recorded
+says so (``status``) rather than report every measured line as never run.
 """
 
 from __future__ import annotations
@@ -50,14 +57,71 @@ WARM_PLUGINS_WARNING = "ignore::pytest.PytestAssertRewriteWarning"
 _QUIET_WARNINGS = ("no-data-collected", "module-not-measured", "module-not-imported")
 
 
+PYTEST_ONLY = "--pytest"
+"""The driver's first argument when it only runs pytest (a mutant's run in a new interpreter)."""
+
+UNTRACED = (
+    "coverage.py recorded no line while the tests ran: another tracer took its place "
+    "(pytest-cov or a conftest that starts coverage.py itself)"
+)
+"""Why a run's coverage is no answer when the driver's own line in each test went unrecorded."""
+
+
+def _no_pytest_cov() -> object:
+    """A plugin that turns pytest-cov off, as its own ``--no-cov`` does.
+
+    A project's ``addopts`` may hold ``--cov=...``: pytest-cov would start a
+    coverage.py of its own, which pauses the driver's for the whole session
+    (each test's lines recorded nowhere), and its ``--cov-fail-under`` would
+    fail runs whose tests all passed (a mutant counted killed). The option
+    is set only where pytest-cov registered it: without pytest-cov, a
+    ``--no-cov`` on the command line would be an unknown argument.
+    """
+    import pytest
+
+    class NoPytestCov:
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_load_initial_conftests(self, early_config: Any) -> Any:
+            # A wrapper runs before every plugin's own hook, pytest-cov's (tryfirst) too.
+            options = early_config.known_args_namespace
+            if hasattr(options, "no_cov"):
+                options.no_cov = True
+            yield
+
+    return NoPytestCov()
+
+
 class _TestContexts:
     """Names the coverage of each test after its pytest node id."""
 
     def __init__(self, cov: Any) -> None:
         self.cov = cov
+        self.calls = 0
 
     def pytest_runtest_setup(self, item: Any) -> None:
         self.cov.switch_context(item.nodeid)
+
+    def pytest_runtest_call(self) -> None:
+        self.calls += 1  # recorded in the test's context, when the tracer is coverage.py's
+
+
+def _traced(cov: Any, calls: int) -> bool:
+    """Whether coverage.py recorded the tests: some test ran a line of this driver in its context.
+
+    False when tests ran (``calls``) and none of the driver's lines was
+    recorded in a test's context: another coverage.py (pytest-cov's) paused
+    this one, and a file no line of which was recorded was not "never run".
+    """
+    if not calls:
+        return True
+    data = cov.get_data()
+    name = os.path.basename(__file__)
+    for measured in data.measured_files():
+        if os.path.basename(measured) == name:
+            by_line = data.contexts_by_lineno(measured)
+            labels = {label for found in by_line.values() for label in found}
+            return bool(labels - {"", SHARED})
+    return False
 
 
 def _coverage(measure: list[str], branch: bool = True) -> tuple[Any, str | None]:
@@ -69,7 +133,8 @@ def _coverage(measure: list[str], branch: bool = True) -> tuple[Any, str | None]
         data_file=os.path.join(tempfile.gettempdir(), "ark-gate.coverage"),
         branch=branch,
         config_file=False,
-        include=[os.path.abspath(path) for path in measure],
+        # The driver too: whether its line in each test was recorded says the tracer was ours.
+        include=[os.path.abspath(path) for path in [*measure, __file__]],
     )
     cov.set_option("run:disable_warnings", list(_QUIET_WARNINGS))
     return cov, None
@@ -128,30 +193,38 @@ def run_suite(spec: dict[str, Any]) -> int:
         status["coverage"] = problem or "the tests ended before coverage.py could report"
         _write_json(spec["status"], status)
         status["coverage"] = problem
-    plugins: list[object] = []
+    contexts = _TestContexts(cov) if cov is not None else None
     if cov is not None:
-        plugins.append(_TestContexts(cov))
         cov.start()
     try:
         code = 0
         if spec.get("run_tests", True):
             import pytest
 
+            plugins = [_no_pytest_cov(), *([contexts] if contexts is not None else [])]
             code = int(pytest.main(list(spec["pytest_args"]), plugins=plugins))
     finally:
         if cov is not None:
             cov.stop()
-    if cov is not None:
+    if cov is not None and contexts is not None:
         try:
+            if not _traced(cov, contexts.calls):
+                raise _Untraced()
             cov.save()
             raw = os.path.join(tempfile.gettempdir(), "ark-gate-coverage.json")
             cov.json_report(morfs=measure, outfile=raw, show_contexts=True)
             with open(raw, encoding="utf-8") as handle:
                 _write_json(spec["coverage"], _compact(json.load(handle)))
+        except _Untraced:
+            status["coverage"] = UNTRACED
         except Exception as error:  # coverage.py's own failures are reported, not raised
             status["coverage"] = f"coverage.py could not report: {type(error).__name__}: {error}"
         _write_json(spec["status"], status)
     return code
+
+
+class _Untraced(Exception):
+    """Tests ran, and coverage.py recorded none of them."""
 
 
 SHARED = "(shared)"
@@ -167,6 +240,7 @@ def _map_plugin(cov: Any, outcomes: dict[str, str]) -> object:
 
     class MapContexts:
         current = ""
+        calls = 0
 
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtest_setup(self, item: Any) -> None:
@@ -182,6 +256,9 @@ def _map_plugin(cov: Any, outcomes: dict[str, str]) -> object:
             yield
             if shared:
                 cov.switch_context(self.current)
+
+        def pytest_runtest_call(self) -> None:
+            self.calls += 1  # recorded in the test's context, when the tracer is coverage.py's
 
         def pytest_runtest_logreport(self, report: Any) -> None:
             if report.failed:
@@ -244,9 +321,15 @@ def run_map(spec: dict[str, Any]) -> int:
     try:
         import pytest
 
-        code = int(pytest.main(list(spec["pytest_args"]), plugins=[_map_plugin(cov, outcomes)]))
+        contexts = _map_plugin(cov, outcomes)
+        code = int(pytest.main(list(spec["pytest_args"]), plugins=[_no_pytest_cov(), contexts]))
     finally:
         cov.stop()
+    if not _traced(cov, getattr(contexts, "calls", 0)):
+        # An empty map would say no test runs the changed code: there is no map instead.
+        status["coverage"] = UNTRACED
+        _write_json(spec["status"], status)
+        return code
     try:
         data = cov.get_data()
         seen = set(data.measured_files())
@@ -325,7 +408,9 @@ def _judge_forked(arguments: list[str], timeout: float) -> tuple[str, int | None
                 os.dup2(quiet, descriptor)
             # The plugins were imported before pytest could rewrite their asserts: it would
             # warn, and a project's `filterwarnings = error` would make that fatal.
-            code = int(pytest.main([*arguments, "-W", WARM_PLUGINS_WARNING]))
+            code = int(
+                pytest.main([*arguments, "-W", WARM_PLUGINS_WARNING], plugins=[_no_pytest_cov()])
+            )
         finally:
             os._exit(code)
     status = _wait(pid, timeout)
@@ -343,7 +428,7 @@ def _judge_spawned(
     """Run pytest on one mutant in a new interpreter of its own session."""
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", "pytest", *arguments],
+            [sys.executable, os.path.abspath(__file__), PYTEST_ONLY, *arguments],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -450,12 +535,16 @@ def run_mutants(spec: dict[str, Any]) -> int:
 
 
 def main() -> None:
-    """Read the orders and carry them out."""
+    """Read the orders and carry them out (or run pytest alone, without pytest-cov)."""
+    # Run from the work folder as `python -m pytest` would: its files import as the project's.
+    sys.path[0] = os.getcwd()
+    if sys.argv[1:2] == [PYTEST_ONLY]:
+        import pytest
+
+        sys.exit(int(pytest.main(sys.argv[2:], plugins=[_no_pytest_cov()])))
     with open(sys.argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
     sys.argv = sys.argv[:1]
-    # Run from the work folder as `python -m pytest` would: its files import as the project's.
-    sys.path[0] = os.getcwd()
     if spec["mode"] == "suite":
         sys.exit(run_suite(spec))
     sys.exit(run_mutants(spec))

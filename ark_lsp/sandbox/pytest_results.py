@@ -236,6 +236,8 @@ _CONFTEST = re.compile(r"ImportError while loading conftest '(?P<path>[^'\n]{1,5
 _INTERNAL_ERROR_LINE = re.compile(r"^INTERNALERROR>\s*(?P<text>\S.*)$", re.MULTILINE)
 INTERNAL_ERROR = 3
 """pytest's exit code for an error of its own (or of a plugin, a hook, a conftest's hook)."""
+USAGE_ERROR = 4
+"""pytest's exit code for a command line (or ``addopts``) it could not parse."""
 PYTEST_MISSING = "pytest is not installed in the sandbox's Python"
 """How :func:`setup_problem` begins when the sandbox has no pytest."""
 NO_TESTS = "pytest collected no tests"
@@ -243,7 +245,7 @@ NO_TESTS = "pytest collected no tests"
 _PYTEST_EXIT_MEANING = {
     2: "pytest was interrupted",
     INTERNAL_ERROR: "pytest hit an internal error",
-    4: "pytest could not start (a usage error)",
+    USAGE_ERROR: "pytest could not start (a usage error)",
     5: NO_TESTS,
 }
 COLLECTION_FAILURE = "collection failure"
@@ -254,6 +256,31 @@ def _first_error(text: str) -> str:
     """The first ``E   ...`` line of pytest's output: the exception that stopped it."""
     found = _ERROR_LINE.search(text)
     return clean(found.group("text"), 300) if found else ""
+
+
+_ERROR_BLOCK = re.compile(r"(?:^E(?:[ \t][^\n]*)?\n?)+", re.MULTILINE)
+"""Consecutive ``E`` lines: what pytest says of one exception of a traceback."""
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?::[ \t]|$)")
+"""An exception's own line: ``pkg.NotFoundError: message``, or a bare ``StopIteration``."""
+
+
+def _raised(text: str) -> str:
+    """The exception a traceback ended with: the last of a chain, the one pytest shows last.
+
+    ``During handling of the above exception, another exception occurred``
+    puts the cause the user needs last (a ``StopIteration`` inside
+    ``importlib.metadata``, then its ``PackageNotFoundError``). Of that
+    exception's ``E`` lines, the one naming it (a ``SyntaxError`` comes
+    after the code it quotes); ``""`` without any.
+    """
+    blocks = _ERROR_BLOCK.findall(text)
+    if not blocks:
+        return ""
+    lines = [line[1:].strip() for line in blocks[-1].splitlines()]
+    lines = [line for line in lines if line]
+    named = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    found = named[0] if named else (lines[0] if lines else "")
+    return clean(found, 300)
 
 
 def _work_relative(path: str, work_folder: str) -> str:
@@ -295,7 +322,7 @@ def setup_problem(
         # modules, and the second went unsaid behind "(and 1 more)".
         by_cause: dict[str, list[str]] = {}
         for case in broken:
-            cause = _first_error(case.details) or _last_line(case.details) or _first_error(output)
+            cause = _raised(case.details) or _last_line(case.details) or _first_error(output)
             by_cause.setdefault(cause, []).append(case.path or case.name)
         parts = [
             f"{paths[0]}{f' (and {len(paths) - 1} more)' if len(paths) > 1 else ''}: {cause}"
@@ -306,7 +333,7 @@ def setup_problem(
         return f"{len(broken)} test file(s) could not be collected: {'; '.join(parts)}"
     conftest = _CONFTEST.search(output)
     if conftest:
-        cause = _first_error(output[conftest.end() :])
+        cause = _raised(output[conftest.end() :])
         path = _work_relative(conftest.group("path"), work_folder)
         return f"{path} cannot be imported: {cause}" if cause else f"{path} cannot be imported"
     if exit_code in (0, 1):
@@ -325,6 +352,7 @@ def setup_problem(
     meaning = _PYTEST_EXIT_MEANING.get(exit_code, f"pytest ended with exit code {exit_code}")
     cause = (
         (exit_code == INTERNAL_ERROR and _internal_error(output))
+        or (exit_code == USAGE_ERROR and _usage_error(output, work_folder))
         or _first_error(output)
         or _last_line(stderr)
         or _last_line(stdout)
@@ -350,6 +378,28 @@ def _traceback_error(text: str, work_folder: str) -> str:
     return clean(cause, 300)
 
 
+_USAGE_ERROR = re.compile(r"^(?:ERROR: )?\S[^\n]*?: error: (?P<text>\S.*)$", re.MULTILINE)
+"""argparse's line under pytest's ``usage:``: ``python -m pytest: error: unrecognized ...``."""
+_CONFIG_FILE = re.compile(r"^\s+(?:inifile|configfile): (?P<path>\S.*)$", re.MULTILINE)
+
+
+def _usage_error(text: str, work_folder: str) -> str:
+    """What pytest's command line parser refused, and the configuration file it read.
+
+    pytest prints its usage, then the error, then the configuration file and
+    the root folder: the error says what (an option of a plugin the sandbox
+    lacks, from the ``addopts`` of that file), not the root folder it ends with.
+    """
+    found = _USAGE_ERROR.search(text)
+    if not found:
+        return ""
+    cause = f"error: {found.group('text').strip()}"
+    config = _CONFIG_FILE.search(text, found.end())
+    if config:
+        cause += f" (from {_work_relative(config.group('path').strip(), work_folder)})"
+    return clean(cause, 300)
+
+
 def _internal_error(text: str) -> str:
     """The exception that ends pytest's INTERNALERROR traceback (its last line)."""
     lines = _INTERNAL_ERROR_LINE.findall(text)
@@ -359,6 +409,42 @@ def _internal_error(text: str) -> str:
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return clean(lines[-1], 300) if lines else ""
+
+
+_EXPLAINING_LINE = re.compile(r"^(?:FAIL|ERROR)\b:?[ \t]+\S.*$", re.MULTILINE)
+"""A line a plugin ends a session with when it fails it (pytest-cov's ``FAIL Required test
+coverage of 99% not reached. Total coverage: 93.00%``, after its ``ERROR: Coverage failure``)."""
+_SUMMARY_LINE = re.compile(
+    r"^=*[ \t]*(?:\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)"
+    r"|no tests ran)\b.* in [\d.]+s\b.*$",
+    re.MULTILINE,
+)
+"""pytest's last line: ``5 passed in 1.03s``, ``===== 2 failed, 5 passed in 1.03s =====``."""
+
+
+def exit_reason(
+    exit_code: int | None, cases: Collection[PytestCase], stdout: str, stderr: str
+) -> str | None:
+    """Why pytest ended non-zero although no test failed, or None when that is not so.
+
+    A plugin can fail a session whose tests all passed (pytest-cov's
+    ``--cov-fail-under``): the reason is the line it ended the run with,
+    else pytest's own summary; never a warning that went to stderr.
+    """
+    if not exit_code or not cases:
+        return None
+    if any(case.outcome in (CaseOutcome.FAILED, CaseOutcome.ERROR) for case in cases):
+        return None
+    explained = _EXPLAINING_LINE.findall(stdout) or _EXPLAINING_LINE.findall(stderr)
+    line = explained[-1] if explained else pytest_summary(stdout)
+    said = f"pytest ended with exit code {exit_code} though no test failed"
+    return f"{said}: {clean(line.strip(), 300)}" if line else said
+
+
+def pytest_summary(stdout: str | None) -> str:
+    """Pytest's summary line (``5 passed in 1.03s``), the last of ``stdout``; ``""`` if none."""
+    found = _SUMMARY_LINE.findall(stdout or "")
+    return found[-1].strip() if found else ""
 
 
 def summary(cases: Iterable[PytestCase]) -> dict[str, int]:

@@ -22,6 +22,7 @@ from ark_lsp.sandbox.pytest_results import (
     JUNIT_REPORT,
     PYTEST_MISSING,
     PytestCase,
+    exit_reason,
     parse_junit,
     setup_problem,
     summary,
@@ -390,6 +391,12 @@ class SandboxRunner:
             result = dataclasses.replace(
                 result, outcome=Outcome.ERROR, error=self._explained(problem, result)
             )
+        elif result.outcome is Outcome.FAILED and not result.error:
+            # No test failed, and pytest still failed the run: a plugin did (pytest-cov's
+            # --cov-fail-under), and the run says why rather than count passed tests alone.
+            reason = exit_reason(result.exit_code, cases, result.stdout, result.stderr)
+            if reason is not None:
+                result = dataclasses.replace(result, error=reason)
         return PytestRun(self._record(request, result), cases, problem)
 
     def explain(self, problem: str) -> str:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 from support.cli import ark
@@ -16,7 +17,7 @@ from ark_lsp.config import Settings
 from ark_lsp.generate import Templates
 from ark_lsp.generate.characterize import CharacterizationContext, generate_tests
 from ark_lsp.sandbox import Limits
-from ark_lsp.sandbox.pytest_results import REPORT_CAP, parse_junit, setup_problem
+from ark_lsp.sandbox.pytest_results import REPORT_CAP, exit_reason, parse_junit, setup_problem
 
 pytestmark = pytest.mark.slow
 
@@ -124,6 +125,124 @@ def test_a_test_file_that_cannot_be_collected_is_an_error_naming_its_cause(calc:
         "ModuleNotFoundError: No module named 'not_installed_anywhere'"
     ) in run.stderr
     assert "0 passed" not in run.stdout
+
+
+FAILS_THE_SESSION = """\
+import sys
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtestloop(session):
+    # What pytest-cov's --cov-fail-under does when the tests all passed.
+    yield
+    session.testsfailed += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write("ERROR: Coverage failure: total of 12 is less than fail-under=99\\n")
+    terminalreporter.write(
+        "FAIL Required test coverage of 99% not reached. Total coverage: 12.00%\\n"
+    )
+
+
+def pytest_unconfigure():
+    sys.stderr.write("DeprecationWarning: datetime.utcnow() is deprecated\\n")
+"""
+
+
+def test_a_run_pytest_fails_though_its_tests_pass_says_the_line_that_explains_it(
+    calc: Path,
+) -> None:
+    # arrow: "5 passed, 0 failed, 0 errors, 0 skipped" and exit 1, with no word of
+    # --cov-fail-under; `ark history` gave a warning on stderr as the reason.
+    (calc / "conftest.py").write_text(FAILS_THE_SESSION)
+    explained = (
+        "pytest ended with exit code 1 though no test failed: "
+        "FAIL Required test coverage of 99% not reached. Total coverage: 12.00%"
+    )
+
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.endswith("1 passed, 0 failed, 0 errors, 0 skipped\n")
+    assert f"ark: {explained}\n" in run.stderr
+    history = ark("history", "--limit", "1", cwd=calc).stdout
+    assert history.rstrip().endswith(f" .  ({explained})")
+
+
+def test_a_run_that_fails_with_no_line_of_a_plugins_says_pytests_summary() -> None:
+    cases = parse_junit(
+        b'<testsuites><testsuite><testcase classname="tests.test_a" name="test_a" '
+        b'file="tests/test_a.py"/></testsuite></testsuites>'
+    )
+    stdout = "....\n===== 5 passed in 1.03s =====\n"
+    stderr = "  warnings.warn(DeprecationWarning('utcnow'))\n"
+
+    assert exit_reason(1, cases, stdout, stderr) == (
+        "pytest ended with exit code 1 though no test failed: ===== 5 passed in 1.03s ====="
+    )
+    assert exit_reason(0, cases, stdout, stderr) is None
+
+
+def test_an_option_of_a_plugin_the_sandbox_lacks_is_named_with_the_file_that_asks_for_it(
+    calc: Path,
+) -> None:
+    # pytest prints its usage, the error, then the ini file and the root folder: the
+    # message quoted "rootdir: /tmp/..." and dropped the error.
+    (calc / "tox.ini").write_text("[pytest]\naddopts = --cov=calc\n")
+
+    run = ark("test", "--backend", "local", cwd=calc, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: pytest could not start (a usage error): "
+        "error: unrecognized arguments: --cov=calc (from tox.ini)\n"
+    ) in run.stderr
+
+
+def test_a_collection_error_with_a_chained_traceback_names_the_last_exception(
+    tmp_path: Path,
+) -> None:
+    # A src-layout package not installed: importlib.metadata's StopIteration comes first,
+    # the PackageNotFoundError the user must act on last, as pytest shows it.
+    for relative, text in {
+        "pyproject.toml": '[project]\nname = "minipkg"\nversion = "1.0"\n',
+        "src/minipkg/__init__.py": (
+            'import importlib.metadata\n__version__ = importlib.metadata.version("minipkg")\n'
+        ),
+        "tests/test_v.py": "import minipkg\n\n\ndef test_version():\n    assert minipkg\n",
+    }.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text(text)
+
+    run = ark("test", "--backend", "local", cwd=tmp_path, check=False)
+
+    assert run.returncode == 4, run.stderr
+    assert (
+        "ark: error: 1 test file(s) could not be collected: tests/test_v.py: "
+        "importlib.metadata.PackageNotFoundError: No package metadata was found for minipkg\n"
+    ) in run.stderr
+
+
+def test_a_syntax_error_is_named_by_its_exception_not_the_code_it_quotes() -> None:
+    details = (
+        "/work/tests/test_s.py:1: in <module>\n"
+        'E     File "/work/tests/test_s.py", line 1\n'
+        "E       def (\n"
+        "E           ^\n"
+        "E   SyntaxError: invalid syntax\n"
+    )
+    report = (
+        b'<testsuites><testsuite><testcase classname="" name="tests.test_s" '
+        b'file="tests/test_s.py"><error message="collection failure">'
+        + escape(details).encode()
+        + b"</error></testcase></testsuite></testsuites>"
+    )
+    assert setup_problem(2, parse_junit(report), "", "") == (
+        "1 test file(s) could not be collected: tests/test_s.py: SyntaxError: invalid syntax"
+    )
 
 
 def test_a_suite_of_thousands_of_parametrized_tests_is_counted_test_by_test(calc: Path) -> None:

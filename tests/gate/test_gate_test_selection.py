@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from support.gate_shop import PRICING, TEST_PRICING, dedent, shop_project, user_settings
 from support.git_repos import commit, make_repo, write
+from support.sandboxes import add_pytest_cov
 
 from ark_lsp.changes import Provenance, SourceKind
 from ark_lsp.config import GateSettings
@@ -323,6 +324,130 @@ def test_test_selection_all_runs_the_whole_suite(shop: Shop, tmp_path: Path) -> 
     assert report.test_selection["reason"] == 'test-selection = "all"'
 
 
+def _judge_commit(
+    tmp_path_factory: pytest.TempPathFactory,
+    files: Mapping[str, str],
+    change: Mapping[str, str],
+    *,
+    pytest_cov: bool = False,
+) -> GateReport:
+    """``change`` committed on ``files`` and judged as ``ark gate HEAD~1..HEAD`` judges it."""
+    with shop_project(tmp_path_factory, "committed", files) as loaded:
+        if pytest_cov:
+            add_pytest_cov(loaded.python)
+        write(loaded.repo, change)
+        commit(loaded.repo, "The change")
+        return run_gate(loaded.project, "HEAD~1..HEAD")
+
+
+BREAKS_LABEL = {"shop/pricing.py": PRICING.replace("if price > 100:", "if price > 1000:")}
+"""A change that makes test_label fail."""
+
+
+def test_pytest_cov_in_the_projects_addopts_leaves_the_map_and_the_coverage_to_ark(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # arrow's tox.ini: pytest-cov's own coverage.py paused the gate's for the whole suite, the
+    # map of the base's tests came back empty, and a change that broke 7 tests passed with
+    # "0 of 1,839 run, no test ran the changed code on the base".
+    files = {
+        **BASE,
+        "pyproject.toml": BASE["pyproject.toml"]
+        + '\n[tool.pytest.ini_options]\naddopts = "--cov=shop --cov-branch --cov-fail-under=99"\n',
+    }
+
+    report = _judge_commit(tmp_path_factory, files, BREAKS_LABEL, pytest_cov=True)
+    tests, coverage = _check(report, "tests"), _check(report, "coverage")
+
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == (
+        "tests: 1 test(s) fail on the change: tests/test_pricing.py::test_label; "
+        "1 failing on the base already: tests/test_stock.py::test_known_bug "
+        "(1 of 4 run, chosen by what they run; the other 3 keep the base's verdict)"
+    )
+    # The changed line ran in test_label (its other branch in no test): measured by ARK.
+    assert coverage.summary.startswith(
+        "coverage: 100% of 1 changed line(s) and 50% of 2 branch(es) run by the tests"
+    )
+
+
+def test_a_map_in_which_no_test_recorded_a_line_is_no_map_and_the_whole_suite_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # A conftest that starts a coverage.py of its own pauses the gate's: an empty map would
+    # read as "no test runs the changed code", and every test would keep its verdict.
+    conftest = dedent(
+        """
+        import coverage
+
+        _theirs = coverage.Coverage(data_file=None)
+        _theirs.start()
+
+
+        def pytest_unconfigure():
+            _theirs.stop()
+        """
+    )
+    files = {**BASE, "tests/conftest.py": conftest}
+
+    report = _judge_commit(tmp_path_factory, files, BREAKS_LABEL)
+    tests, coverage = _check(report, "tests"), _check(report, "coverage")
+
+    untraced = (
+        "coverage.py recorded no line while the tests ran: another tracer took its place "
+        "(pytest-cov or a conftest that starts coverage.py itself)"
+    )
+    assert tests.status is CheckStatus.FAILED
+    assert tests.summary == (
+        "tests: 1 test(s) fail on the change: tests/test_pricing.py::test_label; "
+        "1 failing on the base already: tests/test_stock.py::test_known_bug "
+        f"(the whole suite: no map of the base's tests: {untraced})"
+    )
+    assert coverage.status is CheckStatus.NOT_RUN
+    assert coverage.summary == f"coverage: not run ({untraced})"
+
+
+NAMES = {
+    "pyproject.toml": '[project]\nname = "names"\n\n[tool.ark.gate]\nchecks = ["tests"]\n',
+    "lib.py": "def double(x):\n    return 2 * x\n",
+    "tests/test_a.py": "from lib import double\n\n\ndef test_b():\n    assert double(2) == 4\n",
+    "tests/test_b.py": (
+        "from lib import double\n\n\ndef test_double():\n    assert double(1) == 2\n"
+    ),
+}
+"""The users' project: a test function of test_a.py is called like the module test_b.py."""
+MORE_TESTS_OF_B = {
+    "tests/test_b.py": NAMES["tests/test_b.py"]
+    + "\n\ndef test_zero():\n    assert double(0) == 0\n"
+}
+
+
+def test_an_edited_test_module_only_named_elsewhere_runs_alone(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    tests = _check(_judge_commit(tmp_path_factory, NAMES, MORE_TESTS_OF_B), "tests")
+
+    assert tests.summary == (
+        "tests: 2 tests pass on the change; the base's 1 test of the files it edits passes on "
+        "it too (2 run: the test files the change wrote; no other test of the base runs what "
+        "it changed)"
+    )
+
+
+def test_the_base_tests_of_the_edited_files_are_counted_when_the_whole_suite_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    files = {**NAMES, "tests/test_c.py": "from tests.test_b import test_double as test_c\n"}
+
+    tests = _check(_judge_commit(tmp_path_factory, files, MORE_TESTS_OF_B), "tests")
+
+    # The base's whole suite ran on the change (3 tests); 1 of them is of tests/test_b.py.
+    assert tests.summary == (
+        "tests: 4 tests pass on the change; the base's 1 test of the files it edits passes on "
+        "it too (the whole suite: tests/test_b.py changed, and tests/test_c.py imports it)"
+    )
+
+
 # --- the choice, on trees in memory --------------------------------------------------------
 
 
@@ -433,7 +558,35 @@ def test_a_test_module_other_tests_import_runs_the_whole_suite() -> None:
     base = {**TREE, "tests/test_more.py": "from tests.test_stock import test_known_bug\n"}
     planned = plan(*_gate(base, {"tests/test_stock.py": "def test_known_bug():\n    pass\n"}))
 
-    assert planned.whole == "tests/test_stock.py changed, and tests/test_more.py names it"
+    assert planned.whole == "tests/test_stock.py changed, and tests/test_more.py imports it"
+
+
+@pytest.mark.parametrize(
+    ("importer", "imports"),
+    [
+        ("import tests.test_stock\n", True),
+        ("import tests.test_stock as stock\n", True),
+        ("from tests.test_stock import test_known_bug\n", True),
+        ("from tests import test_stock\n", True),
+        ("from . import test_stock\n", True),
+        ("from .test_stock import test_known_bug\n", True),
+        ("import test_stock\n", True),  # the tests folder on sys.path (no __init__.py)
+        ('pytest_plugins = ["tests.test_stock"]\n', True),
+        # Only the name: a test function, a string, a comment.
+        ("def test_stock():\n    assert 'test_stock'  # test_stock\n", False),
+        ("from shop.stock import in_stock\n", False),
+        ("from .. import test_stock\n", False),  # the root's, not the tests folder's
+    ],
+)
+def test_a_test_module_is_imported_by_another_only_by_a_real_import(
+    importer: str, imports: bool
+) -> None:
+    base = {**TREE, "tests/test_more.py": importer}
+    planned = plan(*_gate(base, {"tests/test_stock.py": "def test_known_bug():\n    pass\n"}))
+
+    # tests/test_a.py with a `def test_b()` once ran the whole suite, "names it" as the reason.
+    assert (planned.whole is not None) is imports
+    assert planned.test_files == (() if imports else ("tests/test_stock.py",))
 
 
 def _map(shared: bool = False) -> FunctionTestMap:

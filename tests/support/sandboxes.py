@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -55,3 +57,22 @@ def lean_interpreter(folder: Path, *, with_coverage: bool = True) -> Path:
     if shim.exists():
         (site / "py.py").symlink_to(shim)
     return python
+
+
+def add_pytest_cov(python: Path) -> None:
+    """pytest-cov installed into the lean interpreter ``python``, from the package index.
+
+    Not in the tests' own environment, whose Python other tests use as a
+    sandbox without it (its ``no_cover`` mark must stay unknown there).
+    Skipped when the index cannot be reached, and failed under CI, which reaches it.
+    """
+    (site,) = python.parent.parent.glob("lib/python3*/site-packages")
+    install = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site]
+    done = subprocess.run(
+        [*install, "pytest-cov>=4"], capture_output=True, text=True, timeout=300, check=False
+    )
+    if done.returncode != 0:
+        reason = f"pytest-cov could not be installed: {done.stderr.strip()[-500:]}"
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
