@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -21,6 +20,7 @@ from ark_lsp.store.records import (
     symbol_record,
 )
 from ark_lsp.store.repository import Repository, guarded
+from ark_lsp.store.search_text import query_words
 
 SymbolSort = Literal["complexity", "name", "line"]
 
@@ -29,7 +29,6 @@ _ORDER_BY: dict[str, str] = {
     "name": "s.name, s.path, s.line, s.id",
     "complexity": "s.complexity DESC, s.path, s.line, s.id",
 }
-_SEARCH_WORD = re.compile(r"[^\W_]+")
 # Weights of name, qualname and docstring in the ranking of search results.
 _BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0)"
 
@@ -189,7 +188,7 @@ class CodeIndexRepository(Repository):
         finds ``parse_file``; ``Store.open`` finds the method). Punctuation is
         ignored, so no input is a syntax error.
         """
-        words = _SEARCH_WORD.findall(query)
+        words = query_words(query)
         if not words or limit <= 0:
             return []
         match = " ".join(f'"{word}"*' for word in words)

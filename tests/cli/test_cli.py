@@ -139,6 +139,16 @@ def test_search_finds_names_prefixes_and_docstring_words(project: Path) -> None:
     assert ark("search", "--", '"unbalanced', "-(", "AND", "*", cwd=project).returncode == 0
 
 
+def test_search_without_a_word_is_a_usage_error(project: Path) -> None:
+    for query in ["", "   ", "-(", "."]:
+        result = ark("search", "--", query, cwd=project, check=False)
+        assert result.returncode == 2, query
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1
+        assert "has no letter or digit to search for" in result.stderr
+        assert result.stderr.startswith("ark: error: QUERY ")
+
+
 def test_graph_links_workspace_modules(project: Path) -> None:
     edges = json.loads(ark("graph", "--format", "json", cwd=project).stdout)
     assert {(e["from"], e["to"]) for e in edges} == {
