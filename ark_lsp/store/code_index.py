@@ -20,7 +20,7 @@ from ark_lsp.store.records import (
     symbol_record,
 )
 from ark_lsp.store.repository import Repository, guarded
-from ark_lsp.store.search_text import query_words
+from ark_lsp.store.search_text import match_expression, query_words
 
 SymbolSort = Literal["complexity", "name", "line"]
 
@@ -29,8 +29,8 @@ _ORDER_BY: dict[str, str] = {
     "name": "s.name, s.path, s.line, s.id",
     "complexity": "s.complexity DESC, s.path, s.line, s.id",
 }
-# Weights of name, qualname and docstring in the ranking of search results.
-_BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0)"
+# Weights of name, qualname, docstring and a CamelCase name's words in the ranking.
+_BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0, 10.0)"
 
 
 class CodeIndexRepository(Repository):
@@ -191,7 +191,7 @@ class CodeIndexRepository(Repository):
         words = query_words(query)
         if not words or limit <= 0:
             return []
-        match = " ".join(f'"{word}"*' for word in words)
+        match = match_expression(words)
         exact = query.strip()
         sql = (
             f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols_fts "

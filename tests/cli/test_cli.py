@@ -139,6 +139,28 @@ def test_search_finds_names_prefixes_and_docstring_words(project: Path) -> None:
     assert ark("search", "--", '"unbalanced', "-(", "AND", "*", cwd=project).returncode == 0
 
 
+def test_search_finds_words_inside_camel_case_names(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "lib"\n')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "errors.py").write_text(
+        "class TOMLDecodeError(ValueError):\n    pass\n\n\n"
+        "class LexerError(ValueError):\n    pass\n\n\n"
+        "class HTTPServer:\n    pass\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_lib.py").write_text("def test_error_expression():\n    pass\n")
+
+    def found(*query: str) -> list[str]:
+        out = ark("search", *query, cwd=tmp_path).stdout
+        return [line.split()[3] for line in out.splitlines()]
+
+    assert found("Decode") == ["TOMLDecodeError"]
+    assert found("decode error") == ["TOMLDecodeError"]
+    assert found("lexer", "error") == ["LexerError"]
+    assert found("http") == found("server") == ["HTTPServer"]
+    assert {"TOMLDecodeError", "LexerError", "test_error_expression"} <= set(found("Error"))
+
+
 def test_search_without_a_word_is_a_usage_error(project: Path) -> None:
     for query in ["", "   ", "-(", "."]:
         result = ark("search", "--", query, cwd=project, check=False)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from store_samples import analysed_file, make_file, rows, sym, violation
+from store_samples import analysed_file, make_file, outside_connection, rows, sym, violation
 
-from ark_lsp.models import FileState
+from ark_lsp.models import FileState, IndexedFile, SymbolKind
 from ark_lsp.store import IndexCounts, Store, SymbolRecord
 from ark_lsp.store.rows import prepare_rows
 
@@ -216,6 +216,57 @@ def test_search_prefix_qualname_and_ranking(store: Store) -> None:
     assert [r.name for r in search("database")] == ["open"]
     assert search("parse", limit=1)[0].name == "parse_file"
     assert search("nothing_like_it") == []
+
+
+def _camel_case_files() -> list[IndexedFile]:
+    return [
+        make_file(
+            "tomli/_parser.py",
+            symbols=[
+                sym("TOMLDecodeError", kind=SymbolKind.CLASS, line=3, bases=("ValueError",)),
+                sym("decode", line=9),
+            ],
+        ),
+        make_file("jmespath/exceptions.py", symbols=[sym("LexerError", kind=SymbolKind.CLASS)]),
+        make_file("web/serve.py", symbols=[sym("HTTPServer", kind=SymbolKind.CLASS)]),
+        make_file("tests/test_errors.py", symbols=[sym("test_error_expression")]),
+    ]
+
+
+def test_search_finds_the_words_inside_camel_case_names(store: Store) -> None:
+    store.index.write_files(_camel_case_files())
+
+    def names(query: str) -> list[str]:
+        return [r.name for r in store.index.search(query)]
+
+    assert names("decode error") == ["TOMLDecodeError"]
+    assert names("lexer error") == ["LexerError"]
+    assert names("DecodeError") == ["TOMLDecodeError"]
+    assert names("toml") == ["TOMLDecodeError"]
+    assert names("Deco") == ["decode", "TOMLDecodeError"]  # a prefix; the exact name first
+    assert names("http") == names("server") == names("HTTPServ") == ["HTTPServer"]
+    assert set(names("Error")) == {"TOMLDecodeError", "LexerError", "test_error_expression"}
+    assert names("str") == []  # no word of these names starts with it
+    # snake_case is cut as before, and a whole name still matches.
+    assert names("expression") == ["test_error_expression"]
+    assert names("TOMLDecodeError") == ["TOMLDecodeError"]
+    assert (
+        rows(store.path, "INSERT INTO symbols_fts (symbols_fts) VALUES ('integrity-check')") == []
+    )
+
+
+def test_search_follows_renamed_camel_case_symbols(store: Store) -> None:
+    store.index.write_files(_camel_case_files())
+    conn = outside_connection(store.path)
+    try:
+        conn.execute(
+            "UPDATE symbols SET name = 'LexerWarning', name_words = 'lexer warning' "
+            "WHERE name = 'LexerError'"
+        )
+    finally:
+        conn.close()
+    assert [r.name for r in store.index.search("lexer error")] == []
+    assert [r.name for r in store.index.search("lexer warn")] == ["LexerWarning"]
 
 
 @pytest.mark.parametrize(
