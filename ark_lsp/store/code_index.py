@@ -20,7 +20,7 @@ from ark_lsp.store.records import (
     symbol_record,
 )
 from ark_lsp.store.repository import Repository, guarded
-from ark_lsp.store.search_text import match_expression, query_words
+from ark_lsp.store.search_text import dotted_name, match_expression, query_words
 
 SymbolSort = Literal["complexity", "name", "line"]
 
@@ -29,6 +29,32 @@ _ORDER_BY: dict[str, str] = {
     "name": "s.name, s.path, s.line, s.id",
     "complexity": "s.complexity DESC, s.path, s.line, s.id",
 }
+# A symbol's module-qualified name, and its module's, each with a dot in front,
+# so that a pattern '*.' || name matches whole parts only.
+_FULL_NAME = "('.' || c.module || '.' || s.qualname)"
+_MODULE_NAME = "('.' || c.module)"
+_QUALIFIED_SEARCH = (
+    f"SELECT {SYMBOL_RECORD_COLUMNS} FROM ("
+    f"SELECT s.id AS id, CASE WHEN {_FULL_NAME} GLOB '*.' || ?1 THEN 0 "
+    f"WHEN {_MODULE_NAME} GLOB '*.' || ?1 THEN 1 "
+    f"WHEN {_FULL_NAME} LIKE '%.' || ?2 ESCAPE '\\' THEN 2 "
+    f"WHEN {_MODULE_NAME} LIKE '%.' || ?2 ESCAPE '\\' THEN 3 ELSE 4 END AS how "
+    "FROM symbols AS s JOIN code_index AS c ON c.path = s.path "
+    f"WHERE {_FULL_NAME} LIKE '%.' || ?2 || '%' ESCAPE '\\') AS q "
+    "JOIN symbols AS s ON s.id = q.id JOIN code_index AS c ON c.path = s.path "
+    "ORDER BY q.how, CASE WHEN q.how IN (1, 3) THEN 0 ELSE length(s.qualname) END, "
+    "s.path, s.line LIMIT ?3"
+)
+"""Symbols by a dotted name (see :meth:`CodeIndexRepository._qualified`)."""
+_REEXPORTED_SEARCH = (
+    f"SELECT {SYMBOL_RECORD_COLUMNS} FROM imports AS i "
+    "JOIN code_index AS m ON m.path = i.path "
+    "JOIN code_index AS c ON c.module = i.module "
+    "JOIN symbols AS s ON s.path = c.path AND s.qualname = i.name "
+    "WHERE ('.' || m.module) GLOB '*.' || ? AND i.bound = ? AND i.resolved "
+    "ORDER BY s.path, s.line LIMIT ?"
+)
+"""Symbols a module imports under the name asked for (``marshmallow.Schema``)."""
 # Weights of name, qualname, docstring and a CamelCase name's words in the ranking.
 _BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0, 10.0)"
 
@@ -185,12 +211,38 @@ class CodeIndexRepository(Repository):
         """Symbols whose name, qualified name or docstring match ``query``, best first.
 
         Every word of the query must match the start of a word (``pars``
-        finds ``parse_file``; ``Store.open`` finds the method). Punctuation is
-        ignored, so no input is a syntax error.
+        finds ``parse_file``, ``decode`` ``TOMLDecodeError``; ``Store.open``
+        finds the method). Punctuation is ignored, so no input is a syntax
+        error. A dotted name (``fields.Nested``, ``marshmallow.utils``) first
+        matches module-qualified names (:meth:`_qualified`).
         """
         words = query_words(query)
         if not words or limit <= 0:
             return []
+        dotted = dotted_name(query)
+        found = self._qualified(dotted, limit) if dotted else []
+        found += self._matching_words(query, words, limit)
+        return list(dict.fromkeys(found))[:limit]  # a symbol found twice stays where it came first
+
+    def _qualified(self, dotted: str, limit: int) -> list[SymbolRecord]:
+        """Symbols whose module-qualified name ends with ``dotted`` or goes on from it.
+
+        In this order: what a module so named imports under the last name
+        (``marshmallow.Schema``, from ``marshmallow.schema``); the symbols so
+        named (``fields.Nested`` is ``marshmallow.fields.Nested``), then every
+        symbol of a module so named (``marshmallow.utils``) in file order,
+        each first with the case as written, then in any case; then the names
+        ``dotted`` starts (``fields.Nes``), shortest first. Some may come twice.
+        """
+        conn = self._db.conn
+        module, _, name = dotted.rpartition(".")
+        imported = conn.execute(_REEXPORTED_SEARCH, (module, name, limit)).fetchall()
+        like = dotted.replace("_", "\\_")
+        named = conn.execute(_QUALIFIED_SEARCH, (dotted, like, limit)).fetchall()
+        return [symbol_record(row) for row in [*imported, *named]]
+
+    def _matching_words(self, query: str, words: list[str], limit: int) -> list[SymbolRecord]:
+        """Symbols whose name, qualified name or docstring hold every word, best first."""
         match = match_expression(words)
         exact = query.strip()
         sql = (

@@ -17,6 +17,20 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 """Where a CamelCase word starts a new one: ``decodeError``, ``TOMLDecode``, ``Base64Encoder``."""
 
 
+_DOTTED = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)+")
+"""A dotted name: ``fields.Nested``, ``marshmallow.utils``, ``Store.open``."""
+
+
+def dotted_name(query: str) -> str | None:
+    """The dotted name ``query`` is (spaces around it aside); None for any other query.
+
+    Only letters, digits, ``_`` and the dots between them: safe in a LIKE
+    pattern once ``_`` is escaped, and in a GLOB pattern as it is.
+    """
+    query = query.strip()
+    return query if _DOTTED.fullmatch(query) else None
+
+
 def query_words(query: str) -> list[str]:
     """The words of ``query`` that a search looks for, in order; none for blank or punctuation."""
     return _WORD.findall(query)

@@ -161,6 +161,32 @@ def test_search_finds_words_inside_camel_case_names(tmp_path: Path) -> None:
     assert {"TOMLDecodeError", "LexerError", "test_error_expression"} <= set(found("Error"))
 
 
+def test_search_finds_module_qualified_names_and_modules(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "marshmallow"\n')
+    package = tmp_path / "src" / "marshmallow"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from marshmallow.schema import Schema\n")
+    (package / "schema.py").write_text("class Schema:\n    pass\n")
+    fields = "".join(
+        f'def field_{n}():\n    """Nested fields of fields."""\n\n\n' for n in range(45)
+    )
+    (package / "fields.py").write_text(fields + "class Nested:\n    pass\n")
+    (package / "utils.py").write_text(
+        "class _Missing:\n    pass\n\n\ndef is_generator(obj):\n    return False\n"
+    )
+
+    def found(query: str) -> list[str]:
+        out = ark("search", query, "--limit", "40", cwd=tmp_path).stdout
+        return [" ".join(line.split()[2:4]) for line in out.splitlines()]
+
+    assert found("fields.Nested")[0] == "src/marshmallow/fields.py:181 Nested"
+    assert found("marshmallow.utils") == [
+        "src/marshmallow/utils.py:1 _Missing",
+        "src/marshmallow/utils.py:5 is_generator",
+    ]
+    assert found("marshmallow.Schema")[0] == "src/marshmallow/schema.py:1 Schema"
+
+
 def test_search_without_a_word_is_a_usage_error(project: Path) -> None:
     for query in ["", "   ", "-(", "."]:
         result = ark("search", "--", query, cwd=project, check=False)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from store_samples import analysed_file, make_file, outside_connection, rows, sym, violation
+from store_samples import (
+    analysed_file,
+    imp,
+    make_file,
+    outside_connection,
+    rows,
+    sym,
+    violation,
+)
 
 from ark_lsp.models import FileState, IndexedFile, SymbolKind
 from ark_lsp.store import IndexCounts, Store, SymbolRecord
@@ -267,6 +275,72 @@ def test_search_follows_renamed_camel_case_symbols(store: Store) -> None:
         conn.close()
     assert [r.name for r in store.index.search("lexer error")] == []
     assert [r.name for r in store.index.search("lexer warn")] == ["LexerWarning"]
+
+
+def _marshmallow_files() -> list[IndexedFile]:
+    many_fields = [
+        sym(f"field_{n}", line=100 + n, docstring="Nested fields of fields.") for n in range(30)
+    ]
+    return [
+        make_file(
+            "src/marshmallow/__init__.py",
+            module="marshmallow",
+            imports=[imp("marshmallow.schema", "Schema")],
+        ),
+        make_file(
+            "src/marshmallow/schema.py",
+            module="marshmallow.schema",
+            symbols=[
+                sym("SchemaMeta", kind=SymbolKind.CLASS, line=5),
+                sym("Schema", kind=SymbolKind.CLASS, line=20),
+            ],
+        ),
+        make_file(
+            "src/marshmallow/fields.py",
+            module="marshmallow.fields",
+            symbols=[
+                sym("Field", kind=SymbolKind.CLASS, line=3, docstring="Base of the fields."),
+                sym("Nested", kind=SymbolKind.CLASS, line=40, docstring="Another schema."),
+                sym("schema", qualname="Nested.schema", kind=SymbolKind.METHOD, line=45),
+                sym("NestedSchema", kind=SymbolKind.CLASS, line=60),
+                *many_fields,
+            ],
+        ),
+        make_file(
+            "src/marshmallow/utils.py",
+            module="marshmallow.utils",
+            symbols=[sym("is_generator", line=9), sym("_Missing", kind=SymbolKind.CLASS, line=2)],
+        ),
+        make_file("tests/test_fields.py", symbols=[sym("test_nested_fields", line=1)]),
+    ]
+
+
+def test_search_by_module_qualified_names(store: Store) -> None:
+    store.index.write_files(_marshmallow_files())
+
+    def found(query: str, limit: int = 40) -> list[str]:
+        return [f"{r.path}:{r.qualname}" for r in store.index.search(query, limit=limit)]
+
+    fields = "src/marshmallow/fields.py"
+    assert found("fields.Nested")[:3] == [
+        f"{fields}:Nested",
+        f"{fields}:NestedSchema",  # names it starts, the shortest first
+        f"{fields}:Nested.schema",
+    ]
+    assert found("marshmallow.fields.Nested")[0] == f"{fields}:Nested"
+    assert found("fields.nested")[0] == f"{fields}:Nested"  # any case
+    assert found("fields.Nes")[0] == f"{fields}:Nested"  # a prefix of the last part
+    # A module's symbols in file order, then what else its words find.
+    assert found("marshmallow.utils") == [
+        "src/marshmallow/utils.py:_Missing",
+        "src/marshmallow/utils.py:is_generator",
+    ]
+    assert found("utils") == []  # a plain word is no module name
+    # What a package imports is found by the package's name.
+    assert found("marshmallow.Schema")[0] == "src/marshmallow/schema.py:Schema"
+    assert found("marshmallow.schema.Schema")[0] == "src/marshmallow/schema.py:Schema"
+    assert found("fields.Nested", limit=1) == [f"{fields}:Nested"]
+    assert len(set(found("fields.Nested"))) == len(found("fields.Nested"))  # each once
 
 
 @pytest.mark.parametrize(
