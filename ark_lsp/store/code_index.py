@@ -29,6 +29,8 @@ _ORDER_BY: dict[str, str] = {
     "name": "s.name, s.path, s.line, s.id",
     "complexity": "s.complexity DESC, s.path, s.line, s.id",
 }
+_OVERLOAD = "(s.decorators LIKE '%overload%')"
+"""Whether the symbol ``s`` is an ``@overload`` declaration (``typing.overload`` too)."""
 # A symbol's module-qualified name, and its module's, each with a dot in front,
 # so that a pattern '*.' || name matches whole parts only.
 _FULL_NAME = "('.' || c.module || '.' || s.qualname)"
@@ -258,32 +260,52 @@ class CodeIndexRepository(Repository):
 
     @guarded
     def symbol_named_at(self, path: str, line: int, name: str) -> SymbolRecord | None:
-        """The symbol whose name is written on ``line`` of ``path``."""
+        """The symbol whose name is written on ``line`` of ``path``.
+
+        An ``@overload`` declaration stands for its implementation, the first
+        definition of its name in the file that is no overload, if there is one.
+        """
         row = self._db.conn.execute(
-            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
-            "JOIN code_index AS c ON c.path = s.path "
-            "WHERE s.path = ? AND s.name_line = ? AND s.name = ? LIMIT 1",
+            f"WITH hit AS (SELECT id, qualname, {_OVERLOAD} AS stub FROM symbols AS s "
+            "WHERE path = ?1 AND name_line = ?2 AND name = ?3 LIMIT 1) "
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM hit, symbols AS s "
+            "JOIN code_index AS c ON c.path = s.path WHERE s.id = hit.id "
+            f"OR (hit.stub AND s.path = ?1 AND s.qualname = hit.qualname AND NOT {_OVERLOAD}) "
+            "ORDER BY s.id = hit.id, s.line LIMIT 1",
             (path, line, name),
         ).fetchone()
         return symbol_record(row) if row else None
 
     @guarded
     def symbol_named(self, path: str, qualname: str) -> SymbolRecord | None:
-        """The function, method or class of ``path`` with that qualified name, the first one."""
+        """The function, method or class of ``path`` with that qualified name, the first one.
+
+        The first that is no ``@overload`` declaration, that is: hover shows
+        what runs, not the first stub of ``normalize_and_validate``.
+        """
         row = self._db.conn.execute(
             f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
             "JOIN code_index AS c ON c.path = s.path "
-            "WHERE s.path = ? AND s.qualname = ? ORDER BY s.line LIMIT 1",
+            f"WHERE s.path = ? AND s.qualname = ? ORDER BY {_OVERLOAD}, s.line LIMIT 1",
             (path, qualname),
         ).fetchone()
         return symbol_record(row) if row else None
 
     @guarded
+    def overloads_of(self, path: str, qualname: str) -> int:
+        """How many ``@overload`` declarations of ``qualname`` ``path`` has."""
+        (count,) = self._db.conn.execute(
+            f"SELECT count(*) FROM symbols AS s WHERE path = ? AND qualname = ? AND {_OVERLOAD}",
+            (path, qualname),
+        ).fetchone()
+        return int(count)
+
+    @guarded
     def definitions_in_force(self, path: str, qualname: str) -> int:
         """How many definitions of ``qualname`` in ``path`` may be in force: ``@overload`` aside."""
         (count,) = self._db.conn.execute(
-            "SELECT count(*) FROM symbols WHERE path = ? AND qualname = ? "
-            "AND decorators NOT LIKE '%overload%'",
+            "SELECT count(*) FROM symbols AS s WHERE path = ? AND qualname = ? "
+            f"AND NOT {_OVERLOAD}",
             (path, qualname),
         ).fetchone()
         return int(count)

@@ -343,6 +343,30 @@ def test_search_by_module_qualified_names(store: Store) -> None:
     assert len(set(found("fields.Nested"))) == len(found("fields.Nested"))  # each once
 
 
+def test_lookups_by_name_prefer_the_implementation_of_overloads(store: Store) -> None:
+    stubs = [
+        sym("pick", line=line, decorators=(decorator,))
+        for line, decorator in [(4, "overload"), (7, "typing.overload")]
+    ]
+    store.index.write_files(
+        [make_file("picks.py", symbols=[*stubs, sym("pick", line=10, end_line=20, complexity=9)])]
+    )
+    index = store.index
+    named = index.symbol_named("picks.py", "pick")
+    assert named is not None and (named.line, named.complexity) == (10, 9)
+    at_stub = index.symbol_named_at("picks.py", 4, "pick")  # where jedi may land
+    assert at_stub is not None and at_stub.line == 10
+    at_implementation = index.symbol_named_at("picks.py", 10, "pick")
+    assert at_implementation is not None and at_implementation.line == 10
+    assert index.overloads_of("picks.py", "pick") == 2
+    assert index.definitions_in_force("picks.py", "pick") == 1
+    # A stub file's overloads alone: the first stands for them.
+    store.index.write_files([make_file("picks.pyi", module="picks", symbols=stubs)])
+    only_stub = index.symbol_named("picks.pyi", "pick")
+    assert only_stub is not None and only_stub.line == 4
+    assert (index.symbol_named_at("picks.pyi", 7, "pick") or only_stub).line == 7
+
+
 @pytest.mark.parametrize(
     "query",
     [
