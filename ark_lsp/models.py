@@ -154,6 +154,11 @@ class Symbol:
         """Number of source lines the definition spans, decorators excluded."""
         return self.span.end_line - self.span.line + 1
 
+    @property
+    def is_overload(self) -> bool:
+        """Whether it is an ``@overload`` declaration (``typing.overload`` too): no code runs."""
+        return any("overload" in decorator for decorator in self.decorators)
+
 
 @dataclass(slots=True)
 class Import:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ark_lsp.cli.common import DATABASE, JOBS, PATHS, ROOT, Workspace, open_workspace, refresh
+from ark_lsp.store.search_text import query_words
 
 if TYPE_CHECKING:
     from ark_lsp.store import SymbolRecord
@@ -157,10 +158,16 @@ def search(
     database: Path | None,
 ) -> None:
     """Find symbols by name, qualified name or docstring words, best first."""
+    text = " ".join(query)
+    if not query_words(text):
+        raise click.UsageError(
+            f"QUERY {text.strip()!r} has no letter or digit to search for",
+            ctx=click.get_current_context(),
+        )
     name_it = "name the folder to search with --root FOLDER"
     with open_workspace([root] if root else [], database, name_it=name_it) as workspace:
         refresh(workspace, None, show_progress=False)
-        records = workspace.store.index.search(" ".join(query), limit=limit)
+        records = workspace.store.index.search(text, limit=limit)
         _print_symbols(workspace, records, output_format)
 
 

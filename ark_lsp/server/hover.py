@@ -19,7 +19,7 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,6 +66,8 @@ class SymbolFacts:
     last_run: PerformanceRecord | None = None
     quality: QualityRow | None = None
     """What the latest gate run that measured the function found of its tests."""
+    overloads: int = 0
+    """How many ``@overload`` declarations its name has (hover shows their implementation)."""
 
     @classmethod
     def of_symbol(cls, symbol: Symbol, tier: str, location: str) -> SymbolFacts:
@@ -116,6 +118,8 @@ def render_symbol(facts: SymbolFacts, markdown: bool) -> str:
         f"{facts.lines} lines",
         f"tier {facts.tier}",
     ]
+    if facts.overloads:
+        summary.append(f"{facts.overloads} overload{'s' * (facts.overloads != 1)}")
     if facts.callers is not None:
         summary.append(f"called from {facts.callers} place{'s' * (facts.callers != 1)}")
     parts = [f"```python\n{_declaration(facts)}\n```" if markdown else _declaration(facts)]
@@ -176,6 +180,21 @@ def _word_at(line_text: str, column: int) -> tuple[str, int] | None:
         if match.start() <= column <= match.end():
             return match.group(), match.start()
     return None
+
+
+def _overloads(symbols: Sequence[Symbol], qualname: str) -> int:
+    """How many ``@overload`` declarations of ``qualname`` a module's symbols hold."""
+    return sum(1 for symbol in symbols if symbol.qualname == qualname and symbol.is_overload)
+
+
+def _implementation(symbols: Sequence[Symbol], symbol: Symbol) -> Symbol:
+    """The implementation an ``@overload`` declaration stands for; any other symbol itself."""
+    if not symbol.is_overload:
+        return symbol
+    for other in symbols:
+        if other.qualname == symbol.qualname and not other.is_overload:
+            return other
+    return symbol  # a stub file's overloads: no implementation to show
 
 
 def _definition_at(snapshot: Snapshot, line: int, column: int) -> Symbol | None:
@@ -338,6 +357,7 @@ class Hovers(Feature):
             facts = SymbolFacts.of_symbol(
                 symbol, snapshot.report.tier.value, f"{snapshot.relative}:{symbol.span.line}"
             )
+            facts = replace(facts, overloads=_overloads(snapshot.report.symbols, symbol.qualname))
             return render_symbol(self._with_index_facts(facts, folder, snapshot.relative), markdown)
         item = _import_at(snapshot, line, word)
         if item is not None:
@@ -388,9 +408,10 @@ class Hovers(Feature):
     def _facts_of(self, snapshot: Snapshot, found: Definition) -> SymbolFacts:
         folder = snapshot.folder
         if found.external and found.symbol is not None:
-            return SymbolFacts.of_symbol(
+            facts = SymbolFacts.of_symbol(
                 found.symbol, OUTSIDE, f"{found.path}:{found.symbol.span.line}"
             )
+            return replace(facts, overloads=found.overloads)
         if found.symbol is not None:
             facts = SymbolFacts.of_symbol(
                 found.symbol, snapshot.report.tier.value, f"{found.path}:{found.symbol.span.line}"
@@ -398,6 +419,7 @@ class Hovers(Feature):
         else:
             assert found.record is not None
             facts = SymbolFacts.of_record(found.record)
+        facts = replace(facts, overloads=found.overloads)
         return self._with_index_facts(facts, folder, found.path)
 
     def _describe_import(self, snapshot: Snapshot, item: Import) -> str:
@@ -455,27 +477,37 @@ class Hovers(Feature):
     ) -> SymbolFacts | None:
         folder = snapshot.folder
         if module_path is None or (snapshot.path is not None and module_path == snapshot.path):
-            for symbol in snapshot.report.symbols:
+            symbols = snapshot.report.symbols
+            for symbol in symbols:
                 if symbol.name == name and symbol.name_span.line == line:
+                    symbol = _implementation(symbols, symbol)
                     facts = SymbolFacts.of_symbol(
                         symbol,
                         snapshot.report.tier.value,
                         f"{snapshot.relative}:{symbol.span.line}",
                     )
+                    facts = replace(facts, overloads=_overloads(symbols, symbol.qualname))
                     return self._with_index_facts(facts, folder, snapshot.relative)
             return None
         if folder is not None and module_path.is_relative_to(folder.root):
             relative = folder.relative(module_path)
             store = folder.reader()
             record = store.index.symbol_named_at(relative, line, name) if store else None
-            if record is not None:
-                return self._with_index_facts(SymbolFacts.of_record(record), folder, relative)
+            if store is not None and record is not None:
+                facts = replace(
+                    SymbolFacts.of_record(record),
+                    overloads=store.index.overloads_of(relative, record.qualname),
+                )
+                return self._with_index_facts(facts, folder, relative)
         # Analysing a library file (typeshed's builtins.pyi) takes longer than a hover may:
         # it is made in the background, and this place answered the next time.
         report = self.library.file_report(module_path)
-        for symbol in report.symbols if report is not None else ():
+        symbols = report.symbols if report is not None else ()
+        for symbol in symbols:
             if symbol.name == name and symbol.name_span.line == line:
-                return SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
+                symbol = _implementation(symbols, symbol)
+                facts = SymbolFacts.of_symbol(symbol, OUTSIDE, f"{module_path}:{symbol.span.line}")
+                return replace(facts, overloads=_overloads(symbols, symbol.qualname))
         return None
 
     def _workspace_lines(self, root: Path, relative: str) -> tuple[str, ...] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -21,6 +20,7 @@ from ark_lsp.store.records import (
     symbol_record,
 )
 from ark_lsp.store.repository import Repository, guarded
+from ark_lsp.store.search_text import dotted_name, match_expression, query_words
 
 SymbolSort = Literal["complexity", "name", "line"]
 
@@ -29,9 +29,36 @@ _ORDER_BY: dict[str, str] = {
     "name": "s.name, s.path, s.line, s.id",
     "complexity": "s.complexity DESC, s.path, s.line, s.id",
 }
-_SEARCH_WORD = re.compile(r"[^\W_]+")
-# Weights of name, qualname and docstring in the ranking of search results.
-_BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0)"
+_OVERLOAD = "(s.decorators LIKE '%overload%')"
+"""Whether the symbol ``s`` is an ``@overload`` declaration (``typing.overload`` too)."""
+# A symbol's module-qualified name, and its module's, each with a dot in front,
+# so that a pattern '*.' || name matches whole parts only.
+_FULL_NAME = "('.' || c.module || '.' || s.qualname)"
+_MODULE_NAME = "('.' || c.module)"
+_QUALIFIED_SEARCH = (
+    f"SELECT {SYMBOL_RECORD_COLUMNS} FROM ("
+    f"SELECT s.id AS id, CASE WHEN {_FULL_NAME} GLOB '*.' || ?1 THEN 0 "
+    f"WHEN {_MODULE_NAME} GLOB '*.' || ?1 THEN 1 "
+    f"WHEN {_FULL_NAME} LIKE '%.' || ?2 ESCAPE '\\' THEN 2 "
+    f"WHEN {_MODULE_NAME} LIKE '%.' || ?2 ESCAPE '\\' THEN 3 ELSE 4 END AS how "
+    "FROM symbols AS s JOIN code_index AS c ON c.path = s.path "
+    f"WHERE {_FULL_NAME} LIKE '%.' || ?2 || '%' ESCAPE '\\') AS q "
+    "JOIN symbols AS s ON s.id = q.id JOIN code_index AS c ON c.path = s.path "
+    "ORDER BY q.how, CASE WHEN q.how IN (1, 3) THEN 0 ELSE length(s.qualname) END, "
+    "s.path, s.line LIMIT ?3"
+)
+"""Symbols by a dotted name (see :meth:`CodeIndexRepository._qualified`)."""
+_REEXPORTED_SEARCH = (
+    f"SELECT {SYMBOL_RECORD_COLUMNS} FROM imports AS i "
+    "JOIN code_index AS m ON m.path = i.path "
+    "JOIN code_index AS c ON c.module = i.module "
+    "JOIN symbols AS s ON s.path = c.path AND s.qualname = i.name "
+    "WHERE ('.' || m.module) GLOB '*.' || ? AND i.bound = ? AND i.resolved "
+    "ORDER BY s.path, s.line LIMIT ?"
+)
+"""Symbols a module imports under the name asked for (``marshmallow.Schema``)."""
+# Weights of name, qualname, docstring and a CamelCase name's words in the ranking.
+_BM25 = "bm25(symbols_fts, 10.0, 4.0, 1.0, 10.0)"
 
 
 class CodeIndexRepository(Repository):
@@ -186,13 +213,39 @@ class CodeIndexRepository(Repository):
         """Symbols whose name, qualified name or docstring match ``query``, best first.
 
         Every word of the query must match the start of a word (``pars``
-        finds ``parse_file``; ``Store.open`` finds the method). Punctuation is
-        ignored, so no input is a syntax error.
+        finds ``parse_file``, ``decode`` ``TOMLDecodeError``; ``Store.open``
+        finds the method). Punctuation is ignored, so no input is a syntax
+        error. A dotted name (``fields.Nested``, ``marshmallow.utils``) first
+        matches module-qualified names (:meth:`_qualified`).
         """
-        words = _SEARCH_WORD.findall(query)
+        words = query_words(query)
         if not words or limit <= 0:
             return []
-        match = " ".join(f'"{word}"*' for word in words)
+        dotted = dotted_name(query)
+        found = self._qualified(dotted, limit) if dotted else []
+        found += self._matching_words(query, words, limit)
+        return list(dict.fromkeys(found))[:limit]  # a symbol found twice stays where it came first
+
+    def _qualified(self, dotted: str, limit: int) -> list[SymbolRecord]:
+        """Symbols whose module-qualified name ends with ``dotted`` or goes on from it.
+
+        In this order: what a module so named imports under the last name
+        (``marshmallow.Schema``, from ``marshmallow.schema``); the symbols so
+        named (``fields.Nested`` is ``marshmallow.fields.Nested``), then every
+        symbol of a module so named (``marshmallow.utils``) in file order,
+        each first with the case as written, then in any case; then the names
+        ``dotted`` starts (``fields.Nes``), shortest first. Some may come twice.
+        """
+        conn = self._db.conn
+        module, _, name = dotted.rpartition(".")
+        imported = conn.execute(_REEXPORTED_SEARCH, (module, name, limit)).fetchall()
+        like = dotted.replace("_", "\\_")
+        named = conn.execute(_QUALIFIED_SEARCH, (dotted, like, limit)).fetchall()
+        return [symbol_record(row) for row in [*imported, *named]]
+
+    def _matching_words(self, query: str, words: list[str], limit: int) -> list[SymbolRecord]:
+        """Symbols whose name, qualified name or docstring hold every word, best first."""
+        match = match_expression(words)
         exact = query.strip()
         sql = (
             f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols_fts "
@@ -207,32 +260,52 @@ class CodeIndexRepository(Repository):
 
     @guarded
     def symbol_named_at(self, path: str, line: int, name: str) -> SymbolRecord | None:
-        """The symbol whose name is written on ``line`` of ``path``."""
+        """The symbol whose name is written on ``line`` of ``path``.
+
+        An ``@overload`` declaration stands for its implementation, the first
+        definition of its name in the file that is no overload, if there is one.
+        """
         row = self._db.conn.execute(
-            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
-            "JOIN code_index AS c ON c.path = s.path "
-            "WHERE s.path = ? AND s.name_line = ? AND s.name = ? LIMIT 1",
+            f"WITH hit AS (SELECT id, qualname, {_OVERLOAD} AS stub FROM symbols AS s "
+            "WHERE path = ?1 AND name_line = ?2 AND name = ?3 LIMIT 1) "
+            f"SELECT {SYMBOL_RECORD_COLUMNS} FROM hit, symbols AS s "
+            "JOIN code_index AS c ON c.path = s.path WHERE s.id = hit.id "
+            f"OR (hit.stub AND s.path = ?1 AND s.qualname = hit.qualname AND NOT {_OVERLOAD}) "
+            "ORDER BY s.id = hit.id, s.line LIMIT 1",
             (path, line, name),
         ).fetchone()
         return symbol_record(row) if row else None
 
     @guarded
     def symbol_named(self, path: str, qualname: str) -> SymbolRecord | None:
-        """The function, method or class of ``path`` with that qualified name, the first one."""
+        """The function, method or class of ``path`` with that qualified name, the first one.
+
+        The first that is no ``@overload`` declaration, that is: hover shows
+        what runs, not the first stub of ``normalize_and_validate``.
+        """
         row = self._db.conn.execute(
             f"SELECT {SYMBOL_RECORD_COLUMNS} FROM symbols AS s "
             "JOIN code_index AS c ON c.path = s.path "
-            "WHERE s.path = ? AND s.qualname = ? ORDER BY s.line LIMIT 1",
+            f"WHERE s.path = ? AND s.qualname = ? ORDER BY {_OVERLOAD}, s.line LIMIT 1",
             (path, qualname),
         ).fetchone()
         return symbol_record(row) if row else None
 
     @guarded
+    def overloads_of(self, path: str, qualname: str) -> int:
+        """How many ``@overload`` declarations of ``qualname`` ``path`` has."""
+        (count,) = self._db.conn.execute(
+            f"SELECT count(*) FROM symbols AS s WHERE path = ? AND qualname = ? AND {_OVERLOAD}",
+            (path, qualname),
+        ).fetchone()
+        return int(count)
+
+    @guarded
     def definitions_in_force(self, path: str, qualname: str) -> int:
         """How many definitions of ``qualname`` in ``path`` may be in force: ``@overload`` aside."""
         (count,) = self._db.conn.execute(
-            "SELECT count(*) FROM symbols WHERE path = ? AND qualname = ? "
-            "AND decorators NOT LIKE '%overload%'",
+            "SELECT count(*) FROM symbols AS s WHERE path = ? AND qualname = ? "
+            f"AND NOT {_OVERLOAD}",
             (path, qualname),
         ).fetchone()
         return int(count)

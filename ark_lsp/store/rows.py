@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ark_lsp.models import IndexedFile, Signature
 from ark_lsp.store.schema import SEARCH_COLUMNS
+from ark_lsp.store.search_text import name_words
 
 _SEARCHED = ", ".join(SEARCH_COLUMNS)
 SEARCH_FORGET = (
@@ -36,8 +37,8 @@ CODE_INDEX_INSERT = (
 SYMBOLS_INSERT = (
     'INSERT INTO symbols (path, name, qualname, kind, is_async, line, "column", end_line, '
     "end_column, name_line, name_column, signature, parameters, returns, bases, decorators, "
-    "docstring, complexity, rank, lines, parent) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "docstring, complexity, rank, lines, parent, name_words) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 IMPORTS_INSERT = (
     'INSERT INTO imports (path, module, name, bound, line, "column", level, resolved) '
@@ -145,6 +146,7 @@ def symbol_rows(files: Sequence[IndexedFile]) -> Iterator[Row]:
                 symbol.rank,
                 span.end_line - span.line + 1,
                 symbol.parent,
+                name_words(symbol.name),
             )
 
 

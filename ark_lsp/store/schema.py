@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ark_lsp.store.connection import Connection, as_connection, write_transaction
 from ark_lsp.store.errors import DatabaseTooNew
+from ark_lsp.store.search_text import name_words
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -281,19 +282,28 @@ BEGIN
         last_run_at = max(excluded.last_run_at, coalesce(last_run_at, ''));
 END"""
 
-SEARCH_COLUMNS = ("name", "qualname", "docstring")
+_V2_SEARCH_COLUMNS = ("name", "qualname", "docstring")
+"""The full-text index's columns from version 2 to 9."""
+
+SEARCH_COLUMNS = ("name", "qualname", "docstring", "name_words")
 """Columns of ``symbols`` in the full-text index, in the order bm25 weights them."""
 
-# Inserts and deletes reach symbols_fts through the code index's bulk statements
-# (see code_index.py): per-row triggers made indexing several times slower.
-# An update is rare and must not leave the index describing old text.
-_SEARCH_UPDATE_TRIGGER = f"""
+
+def _search_update_trigger(columns: tuple[str, ...]) -> str:
+    """The trigger that keeps the full-text index of ``columns`` right when a symbol changes.
+
+    Inserts and deletes reach symbols_fts through the code index's bulk
+    statements (see code_index.py): per-row triggers made indexing several
+    times slower. An update is rare and must not leave the index describing
+    old text.
+    """
+    return f"""
 CREATE TRIGGER symbols_fts_update AFTER UPDATE ON symbols
 BEGIN
-    INSERT INTO symbols_fts (symbols_fts, rowid, {", ".join(SEARCH_COLUMNS)})
-    VALUES ('delete', old.id, {", ".join(f"old.{c}" for c in SEARCH_COLUMNS)});
-    INSERT INTO symbols_fts (rowid, {", ".join(SEARCH_COLUMNS)})
-    VALUES (new.id, {", ".join(f"new.{c}" for c in SEARCH_COLUMNS)});
+    INSERT INTO symbols_fts (symbols_fts, rowid, {", ".join(columns)})
+    VALUES ('delete', old.id, {", ".join(f"old.{c}" for c in columns)});
+    INSERT INTO symbols_fts (rowid, {", ".join(columns)})
+    VALUES (new.id, {", ".join(f"new.{c}" for c in columns)});
 END"""
 
 
@@ -305,8 +315,8 @@ def _v1_tables(db: Connection) -> None:
 
 def _v2_search_and_views(db: Connection) -> None:
     """Full-text search over symbols, the three views and the performance trigger."""
-    db.table("symbols").enable_fts(list(SEARCH_COLUMNS))
-    db.execute(_SEARCH_UPDATE_TRIGGER)
+    db.table("symbols").enable_fts(list(_V2_SEARCH_COLUMNS))
+    db.execute(_search_update_trigger(_V2_SEARCH_COLUMNS))
     for name, sql in _VIEWS.items():
         db.create_view(name, sql.strip())
     db.execute(_PERFORMANCE_TRIGGER)
@@ -496,6 +506,23 @@ def _v9_attribute_bindings(db: Connection) -> None:
     db.execute("UPDATE code_index SET analysis_key = ''")
 
 
+def _v10_name_words(db: Connection) -> None:
+    """The words of CamelCase names in the full-text index: ``decode`` finds ``TOMLDecodeError``.
+
+    SQLite's tokenizer cuts names at underscores only. Each symbol gets the
+    words of its name (:func:`~ark_lsp.store.search_text.name_words`),
+    computed here for the symbols already indexed, and the full-text index
+    is made again with them as a fourth column.
+    """
+    db.execute("DROP TRIGGER symbols_fts_update")
+    db.execute("DROP TABLE symbols_fts")
+    db.execute("ALTER TABLE symbols ADD COLUMN name_words TEXT")
+    db.conn.create_function("ark_name_words", 1, name_words, deterministic=True)
+    db.execute("UPDATE symbols SET name_words = ark_name_words(name)")
+    db.table("symbols").enable_fts(list(SEARCH_COLUMNS))
+    db.execute(_search_update_trigger(SEARCH_COLUMNS))
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -508,6 +535,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v7_change_sets,
     _v8_quality_reports,
     _v9_attribute_bindings,
+    _v10_name_words,
 )
 LATEST = len(MIGRATIONS)
 """The schema version this ARK writes."""

@@ -83,6 +83,8 @@ class Definition:
     """The definition as the index holds it, when it is defined in another file."""
     external: bool = False
     """Whether it is defined outside the workspace (``path`` is then the file's own)."""
+    overloads: int = 0
+    """How many ``@overload`` declarations of the same name its module has."""
 
 
 class Outcome(enum.Enum):
@@ -139,14 +141,26 @@ class ReportModule:
         self._lines = lines
         self._symbols: dict[str, Symbol] = {}
         self._bodies: list[tuple[int, int]] | None = None
+        self._overloads: dict[str, int] = {}
         for symbol in report.symbols:
-            self._symbols.setdefault(symbol.qualname, symbol)
+            if symbol.is_overload:
+                self._overloads[symbol.qualname] = self._overloads.get(symbol.qualname, 0) + 1
+            # The implementation, not the first ``@overload`` stub that declares it.
+            known = self._symbols.get(symbol.qualname)
+            if known is None or (known.is_overload and not symbol.is_overload):
+                self._symbols[symbol.qualname] = symbol
 
     def definition(self, qualname: str) -> Definition | None:
         symbol = self._symbols.get(qualname)
         if symbol is None:
             return None
-        return Definition(self.path, qualname, symbol=symbol, external=self.external)
+        return Definition(
+            self.path,
+            qualname,
+            symbol=symbol,
+            external=self.external,
+            overloads=self._overloads.get(qualname, 0),
+        )
 
     def bases(self, qualname: str) -> tuple[str, ...] | None:
         symbol = self._symbols.get(qualname)
@@ -162,8 +176,7 @@ class ReportModule:
         in_force = [
             symbol
             for symbol in self.report.symbols
-            if symbol.qualname == qualname
-            and not any("overload" in decorator for decorator in symbol.decorators)
+            if symbol.qualname == qualname and not symbol.is_overload
         ]
         return len(in_force) > 1
 
@@ -201,7 +214,14 @@ class IndexedModule:
         if qualname not in self._definitions:
             record = self._index.symbol_named(self.path, qualname)
             self._definitions[qualname] = (
-                Definition(self.path, qualname, record=record) if record else None
+                Definition(
+                    self.path,
+                    qualname,
+                    record=record,
+                    overloads=self._index.overloads_of(self.path, qualname),
+                )
+                if record
+                else None
             )
         return self._definitions[qualname]
 

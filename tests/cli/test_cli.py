@@ -139,6 +139,64 @@ def test_search_finds_names_prefixes_and_docstring_words(project: Path) -> None:
     assert ark("search", "--", '"unbalanced', "-(", "AND", "*", cwd=project).returncode == 0
 
 
+def test_search_finds_words_inside_camel_case_names(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "lib"\n')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "errors.py").write_text(
+        "class TOMLDecodeError(ValueError):\n    pass\n\n\n"
+        "class LexerError(ValueError):\n    pass\n\n\n"
+        "class HTTPServer:\n    pass\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_lib.py").write_text("def test_error_expression():\n    pass\n")
+
+    def found(*query: str) -> list[str]:
+        out = ark("search", *query, cwd=tmp_path).stdout
+        return [line.split()[3] for line in out.splitlines()]
+
+    assert found("Decode") == ["TOMLDecodeError"]
+    assert found("decode error") == ["TOMLDecodeError"]
+    assert found("lexer", "error") == ["LexerError"]
+    assert found("http") == found("server") == ["HTTPServer"]
+    assert {"TOMLDecodeError", "LexerError", "test_error_expression"} <= set(found("Error"))
+
+
+def test_search_finds_module_qualified_names_and_modules(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "marshmallow"\n')
+    package = tmp_path / "src" / "marshmallow"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from marshmallow.schema import Schema\n")
+    (package / "schema.py").write_text("class Schema:\n    pass\n")
+    fields = "".join(
+        f'def field_{n}():\n    """Nested fields of fields."""\n\n\n' for n in range(45)
+    )
+    (package / "fields.py").write_text(fields + "class Nested:\n    pass\n")
+    (package / "utils.py").write_text(
+        "class _Missing:\n    pass\n\n\ndef is_generator(obj):\n    return False\n"
+    )
+
+    def found(query: str) -> list[str]:
+        out = ark("search", query, "--limit", "40", cwd=tmp_path).stdout
+        return [" ".join(line.split()[2:4]) for line in out.splitlines()]
+
+    assert found("fields.Nested")[0] == "src/marshmallow/fields.py:181 Nested"
+    assert found("marshmallow.utils") == [
+        "src/marshmallow/utils.py:1 _Missing",
+        "src/marshmallow/utils.py:5 is_generator",
+    ]
+    assert found("marshmallow.Schema")[0] == "src/marshmallow/schema.py:1 Schema"
+
+
+def test_search_without_a_word_is_a_usage_error(project: Path) -> None:
+    for query in ["", "   ", "-(", "."]:
+        result = ark("search", "--", query, cwd=project, check=False)
+        assert result.returncode == 2, query
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1
+        assert "has no letter or digit to search for" in result.stderr
+        assert result.stderr.startswith("ark: error: QUERY ")
+
+
 def test_graph_links_workspace_modules(project: Path) -> None:
     edges = json.loads(ark("graph", "--format", "json", cwd=project).stdout)
     assert {(e["from"], e["to"]) for e in edges} == {

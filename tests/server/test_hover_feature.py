@@ -133,3 +133,60 @@ async def test_builtins_get_no_hover_but_a_shadowing_definition_does(
         )
     )
     assert hover is None
+
+
+HEADERS = """\
+from typing import Literal, Union, overload
+
+
+@overload
+def normalize_and_validate(headers: list, _parsed: Literal[True]) -> list:
+    ...
+
+
+@overload
+def normalize_and_validate(headers: tuple, _parsed: Literal[False]) -> list:
+    ...
+
+
+@overload
+def normalize_and_validate(headers: Union[list, tuple], _parsed: bool = False) -> list:
+    ...
+
+
+def normalize_and_validate(headers, _parsed=False):
+    new_headers = []
+    for name, value in headers:
+        if not name:
+            raise ValueError("empty name")
+        if _parsed:
+            new_headers.append((name, value))
+        elif value:
+            new_headers.append((name.lower(), value))
+    return new_headers
+
+
+def set_comma_header(headers):
+    return normalize_and_validate(headers)
+"""
+
+
+@pytest.mark.asyncio
+async def test_hover_on_a_call_of_an_overloaded_function_shows_its_implementation(
+    client: LanguageClient, workspace: Path
+) -> None:
+    headers = workspace / "pkg" / "headers.py"
+    headers.write_text(HEADERS)
+    events = workspace / "pkg" / "events.py"
+    events.write_text(
+        "from pkg.headers import normalize_and_validate\n\nnormalize_and_validate([])\n"
+    )
+    await reindex(client)
+    await open_file(client, events)
+    across = await hover_text(client, events, line=2, character=3)  # from another module
+    await open_file(client, headers)
+    within = await hover_text(client, headers, line=31, character=14)  # in its own module
+    for text in (across, within):
+        assert "def normalize_and_validate(headers, _parsed=False)" in text
+        assert "complexity 5 (A) · 10 lines · tier trusted · 3 overloads" in text
+        assert "pkg/headers.py:19" in text

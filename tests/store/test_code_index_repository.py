@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
-from store_samples import analysed_file, make_file, rows, sym, violation
+from store_samples import (
+    analysed_file,
+    imp,
+    make_file,
+    outside_connection,
+    rows,
+    sym,
+    violation,
+)
 
-from ark_lsp.models import FileState
+from ark_lsp.models import FileState, IndexedFile, SymbolKind
 from ark_lsp.store import IndexCounts, Store, SymbolRecord
 from ark_lsp.store.rows import prepare_rows
 
@@ -216,6 +224,147 @@ def test_search_prefix_qualname_and_ranking(store: Store) -> None:
     assert [r.name for r in search("database")] == ["open"]
     assert search("parse", limit=1)[0].name == "parse_file"
     assert search("nothing_like_it") == []
+
+
+def _camel_case_files() -> list[IndexedFile]:
+    return [
+        make_file(
+            "tomli/_parser.py",
+            symbols=[
+                sym("TOMLDecodeError", kind=SymbolKind.CLASS, line=3, bases=("ValueError",)),
+                sym("decode", line=9),
+            ],
+        ),
+        make_file("jmespath/exceptions.py", symbols=[sym("LexerError", kind=SymbolKind.CLASS)]),
+        make_file("web/serve.py", symbols=[sym("HTTPServer", kind=SymbolKind.CLASS)]),
+        make_file("tests/test_errors.py", symbols=[sym("test_error_expression")]),
+    ]
+
+
+def test_search_finds_the_words_inside_camel_case_names(store: Store) -> None:
+    store.index.write_files(_camel_case_files())
+
+    def names(query: str) -> list[str]:
+        return [r.name for r in store.index.search(query)]
+
+    assert names("decode error") == ["TOMLDecodeError"]
+    assert names("lexer error") == ["LexerError"]
+    assert names("DecodeError") == ["TOMLDecodeError"]
+    assert names("toml") == ["TOMLDecodeError"]
+    assert names("Deco") == ["decode", "TOMLDecodeError"]  # a prefix; the exact name first
+    assert names("http") == names("server") == names("HTTPServ") == ["HTTPServer"]
+    assert set(names("Error")) == {"TOMLDecodeError", "LexerError", "test_error_expression"}
+    assert names("str") == []  # no word of these names starts with it
+    # snake_case is cut as before, and a whole name still matches.
+    assert names("expression") == ["test_error_expression"]
+    assert names("TOMLDecodeError") == ["TOMLDecodeError"]
+    assert (
+        rows(store.path, "INSERT INTO symbols_fts (symbols_fts) VALUES ('integrity-check')") == []
+    )
+
+
+def test_search_follows_renamed_camel_case_symbols(store: Store) -> None:
+    store.index.write_files(_camel_case_files())
+    conn = outside_connection(store.path)
+    try:
+        conn.execute(
+            "UPDATE symbols SET name = 'LexerWarning', name_words = 'lexer warning' "
+            "WHERE name = 'LexerError'"
+        )
+    finally:
+        conn.close()
+    assert [r.name for r in store.index.search("lexer error")] == []
+    assert [r.name for r in store.index.search("lexer warn")] == ["LexerWarning"]
+
+
+def _marshmallow_files() -> list[IndexedFile]:
+    many_fields = [
+        sym(f"field_{n}", line=100 + n, docstring="Nested fields of fields.") for n in range(30)
+    ]
+    return [
+        make_file(
+            "src/marshmallow/__init__.py",
+            module="marshmallow",
+            imports=[imp("marshmallow.schema", "Schema")],
+        ),
+        make_file(
+            "src/marshmallow/schema.py",
+            module="marshmallow.schema",
+            symbols=[
+                sym("SchemaMeta", kind=SymbolKind.CLASS, line=5),
+                sym("Schema", kind=SymbolKind.CLASS, line=20),
+            ],
+        ),
+        make_file(
+            "src/marshmallow/fields.py",
+            module="marshmallow.fields",
+            symbols=[
+                sym("Field", kind=SymbolKind.CLASS, line=3, docstring="Base of the fields."),
+                sym("Nested", kind=SymbolKind.CLASS, line=40, docstring="Another schema."),
+                sym("schema", qualname="Nested.schema", kind=SymbolKind.METHOD, line=45),
+                sym("NestedSchema", kind=SymbolKind.CLASS, line=60),
+                *many_fields,
+            ],
+        ),
+        make_file(
+            "src/marshmallow/utils.py",
+            module="marshmallow.utils",
+            symbols=[sym("is_generator", line=9), sym("_Missing", kind=SymbolKind.CLASS, line=2)],
+        ),
+        make_file("tests/test_fields.py", symbols=[sym("test_nested_fields", line=1)]),
+    ]
+
+
+def test_search_by_module_qualified_names(store: Store) -> None:
+    store.index.write_files(_marshmallow_files())
+
+    def found(query: str, limit: int = 40) -> list[str]:
+        return [f"{r.path}:{r.qualname}" for r in store.index.search(query, limit=limit)]
+
+    fields = "src/marshmallow/fields.py"
+    assert found("fields.Nested")[:3] == [
+        f"{fields}:Nested",
+        f"{fields}:NestedSchema",  # names it starts, the shortest first
+        f"{fields}:Nested.schema",
+    ]
+    assert found("marshmallow.fields.Nested")[0] == f"{fields}:Nested"
+    assert found("fields.nested")[0] == f"{fields}:Nested"  # any case
+    assert found("fields.Nes")[0] == f"{fields}:Nested"  # a prefix of the last part
+    # A module's symbols in file order, then what else its words find.
+    assert found("marshmallow.utils") == [
+        "src/marshmallow/utils.py:_Missing",
+        "src/marshmallow/utils.py:is_generator",
+    ]
+    assert found("utils") == []  # a plain word is no module name
+    # What a package imports is found by the package's name.
+    assert found("marshmallow.Schema")[0] == "src/marshmallow/schema.py:Schema"
+    assert found("marshmallow.schema.Schema")[0] == "src/marshmallow/schema.py:Schema"
+    assert found("fields.Nested", limit=1) == [f"{fields}:Nested"]
+    assert len(set(found("fields.Nested"))) == len(found("fields.Nested"))  # each once
+
+
+def test_lookups_by_name_prefer_the_implementation_of_overloads(store: Store) -> None:
+    stubs = [
+        sym("pick", line=line, decorators=(decorator,))
+        for line, decorator in [(4, "overload"), (7, "typing.overload")]
+    ]
+    store.index.write_files(
+        [make_file("picks.py", symbols=[*stubs, sym("pick", line=10, end_line=20, complexity=9)])]
+    )
+    index = store.index
+    named = index.symbol_named("picks.py", "pick")
+    assert named is not None and (named.line, named.complexity) == (10, 9)
+    at_stub = index.symbol_named_at("picks.py", 4, "pick")  # where jedi may land
+    assert at_stub is not None and at_stub.line == 10
+    at_implementation = index.symbol_named_at("picks.py", 10, "pick")
+    assert at_implementation is not None and at_implementation.line == 10
+    assert index.overloads_of("picks.py", "pick") == 2
+    assert index.definitions_in_force("picks.py", "pick") == 1
+    # A stub file's overloads alone: the first stands for them.
+    store.index.write_files([make_file("picks.pyi", module="picks", symbols=stubs)])
+    only_stub = index.symbol_named("picks.pyi", "pick")
+    assert only_stub is not None and only_stub.line == 4
+    assert (index.symbol_named_at("picks.pyi", 7, "pick") or only_stub).line == 7
 
 
 @pytest.mark.parametrize(

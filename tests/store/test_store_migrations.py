@@ -39,6 +39,38 @@ def test_an_older_file_is_upgraded_in_place(tmp_path: Path) -> None:
     assert rows(path, "SELECT qualname FROM complexity_hotspots") == [("legacy_parser",)]
 
 
+def test_an_index_from_before_camel_case_words_finds_them_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "index.db"
+    db = Database(sqlite3.connect(path, isolation_level=None))
+    assert migrate(db, target=9) == 9
+    db.execute(
+        "INSERT INTO code_index (path, module, tier, size, mtime_ns, sha256, indexed_at)"
+        " VALUES ('tomli/_parser.py', 'tomli._parser', 'trusted', 1, 2, 'abc', 'then')"
+    )
+    for name, line in [("TOMLDecodeError", 1), ("parse_basic_str", 9)]:
+        db.execute(
+            'INSERT INTO symbols (path, name, qualname, kind, line, "column", end_line, '
+            "end_column, name_line, name_column, complexity, rank, lines) "
+            "VALUES ('tomli/_parser.py', ?, ?, 'class', ?, 0, ?, 0, ?, 6, 1, 'A', 3)",
+            (name, name, line, line + 2, line),
+        )
+    db.execute("INSERT INTO symbols_fts (symbols_fts) VALUES ('rebuild')")
+    assert [
+        n for (n,) in db.execute("SELECT name FROM symbols_fts WHERE symbols_fts MATCH 'decode'")
+    ] == []
+    db.close()
+
+    with Store.open(path) as store:
+        assert store.schema_version() == LATEST
+        assert [r.name for r in store.index.search("decode error")] == ["TOMLDecodeError"]
+        assert [r.name for r in store.index.search("str")] == ["parse_basic_str"]
+        # The file is not analysed again for it: its remembered state is kept.
+        assert store.index.file_states() == {"tomli/_parser.py": FileState(1, 2, "abc")}
+    assert rows(path, "INSERT INTO symbols_fts (symbols_fts) VALUES ('integrity-check')") == []
+
+
 _INDEX_RUN = (
     "INSERT INTO code_quality_reports (created_at, root, files_scanned, files_indexed, "
     "files_unchanged, files_skipped, files_errors, files_removed, lines, average_complexity, "

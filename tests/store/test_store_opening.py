@@ -22,7 +22,7 @@ from ark_lsp.store import (
 def test_open_creates_folder_gitignore_wal_and_schema(tmp_path: Path) -> None:
     path = tmp_path / "ws" / ".ark" / "index.db"
     with Store.open(path) as store:
-        assert store.schema_version() == LATEST == 9
+        assert store.schema_version() == LATEST == 10
         assert store.index.counts() == IndexCounts(files=0, symbols=0, imports=0, violations=0)
     conn = outside_connection(path)
     try:

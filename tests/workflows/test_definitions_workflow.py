@@ -613,3 +613,39 @@ def test_a_library_module_with_a_c_accelerator_still_names_its_python_definition
     )
     found = finder.find(reference, 3)
     assert isinstance(found, Definition) and (found.qualname, found.external) == ("delta", True)
+
+
+OVERLOADED = """\
+import typing
+
+
+class Codec:
+    @typing.overload
+    def decode(self, data: bytes) -> str: ...
+    @typing.overload
+    def decode(self, data: str) -> str: ...
+    def decode(self, data):
+        if isinstance(data, bytes):
+            return data.decode()
+        return data
+
+    def again(self, data):
+        return self.decode(data)
+"""
+
+
+def test_an_overloaded_function_resolves_to_its_implementation(
+    store: Store, tmp_path: Path
+) -> None:
+    # In the document itself...
+    found = find_reading(store, OVERLOADED, "codec.py", 15, 20, {})
+    assert isinstance(found, Definition) and found.symbol is not None
+    assert (found.qualname, found.symbol.span.line, found.overloads) == ("Codec.decode", 9, 2)
+    # ...and in another module, through the index.
+    report = analyze(OVERLOADED, "codec.py")
+    store.index.write_files([IndexedFile("codec.py", FileState(1, 1, "c"), report)])
+    user = "from codec import Codec\n\n\ndef use(codec: Codec):\n    return codec.decode(b'')\n"
+    found = find_reading(store, user, "use.py", 5, 17, {"codec.py": OVERLOADED})
+    assert isinstance(found, Definition) and found.record is not None
+    assert (found.qualname, found.record.line, found.overloads) == ("Codec.decode", 9, 2)
+    assert found.record.complexity == 2
