@@ -890,6 +890,43 @@ def test_a_private_modules_existing_test_file_is_extended(src_layout: Path) -> N
     assert run_pytest(src_layout, "tests").returncode == 0
 
 
+def test_the_packages_own_tests_importing_it_relatively_are_extended(tmp_path: Path) -> None:
+    # h11 keeps its tests in h11/tests/, `from .._util import (bytesify, ..., validate)`:
+    # ARK wrote 23 tests to a new top-level tests/test_util.py, validate's among them.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "pkg"\n')
+    (tmp_path / "pkg" / "tests").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "_util.py").write_text(
+        PRIVATE_MODULE + "\n\ndef triple(n: int) -> int:\n    return 3 * n\n"
+    )
+    (tmp_path / "pkg" / "tests" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "tests" / "test_util.py").write_text(
+        "from .._util import halve\n\n\ndef test_halve():\n    assert halve(2) == 1\n"
+    )
+    (tmp_path / "pkg" / "tests" / "test_other.py").write_text(
+        "from .. import _util\n\n\ndef test_thirds():\n    assert _util.triple(1) == 3\n"
+    )
+    context = CharacterizationContext(
+        root=tmp_path, settings=Settings(), templates=Templates(), runner=LocalRunner(tmp_path),
+        tests_using=lambda module, name: ["pkg/tests/test_other.py"],
+    )  # fmt: skip
+
+    result = generate_tests(context, "pkg/_util.py")
+
+    assert " tests to the existing pkg/tests/test_util.py; " in result.outcome.summary
+    assert result.outcome.already_tested == (
+        "halve (pkg/tests/test_util.py::test_halve)",
+        "triple (pkg/tests/test_other.py)",
+    )
+    assert result.outcome.targets == ("double",)
+    text = result.generation.change.new_text
+    assert text.startswith("import pytest\n\nfrom .._util import double, halve\n")
+    assert result.outcome.passed == result.outcome.written
+    write(tmp_path, result)
+    assert not (tmp_path / "tests").exists()
+    assert run_pytest(tmp_path, "pkg").returncode == 0
+
+
 def test_only_the_new_tests_run_when_a_file_is_extended(src_layout: Path) -> None:
     # The project's own tests may take longer than the sandbox allows: they are not run.
     own = src_layout / "tests" / "test_make.py"

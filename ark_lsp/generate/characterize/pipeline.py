@@ -273,7 +273,7 @@ def generate_tests(
 
     @functools.cache  # a test file using many of the module's functions is read once
     def uses(path: str) -> testfile.FileUses:
-        return testfile.file_uses(context.read_text(root / path))
+        return testfile.file_uses(context.read_text(root / path), path)
 
     elsewhere = [(t, _tested_elsewhere(context, t, module, test_path, uses)) for t in untested]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
@@ -288,7 +288,7 @@ def generate_tests(
     # Importing a target over a name the file already uses would change its own tests.
     # A name imported from the same package under the same name is taken for the target
     # itself, re-exported (``from attr import attrs`` for attr._make's): it is used as is.
-    bindings = testfile.module_bindings(old_text)
+    bindings = testfile.module_bindings(old_text, test_path)
     package = module.split(".")[0]
     present = {
         n
@@ -474,11 +474,12 @@ class _Composer:
             with_imports = testfile.add_imports(
                 self.old_text,
                 testfile.imports_missing(
-                    self.old_text, self.imports.lines(_code(blocks), width), width
+                    self.old_text, self.imports.lines(_code(blocks), width), width, self.test_path
                 ),
                 self.style,
                 own=self.module.split(".")[0],
                 width=width,
+                where=self.test_path,
             )
             inserted = placement.append(with_imports, generated, 2, self.style.newline)
             new_text, first_line = inserted.new_text, inserted.line

@@ -15,9 +15,10 @@ underscores (``test_make.py``) when that file imports the module, or
 imports from its package (``from attr import asdict`` tests
 ``attr._funcs``) and the package has no public module of that name (whose
 tests it would be). Of several, one that imports the module comes first,
-then one importing from its package, then the name in full. With none, a
-folder mirroring the package (``tests/pkg/``) is used when the project has
-one.
+then one importing from its package, then the name in full. A relative
+import counts as the absolute one it stands for (``from .._util import
+validate`` in ``h11/tests/test_util.py``). With none, a folder mirroring
+the package (``tests/pkg/``) is used when the project has one.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
+from ark_lsp.analysis.collector import resolve_relative
 from ark_lsp.files import read_contained, within
 from ark_lsp.generate import placement
 from ark_lsp.generate.characterize.targets import Target
@@ -225,20 +227,24 @@ def _existing_test_file(
 
 
 def _imported(path: Path, module: str, root: Path) -> set[str]:
-    """Of ``module`` and its package, the ones the test file at ``path`` imports from."""
+    """Of ``module`` and its package, the ones the test file at ``path`` imports from.
+
+    Relative imports too: h11's ``h11/tests/test_util.py`` imports ``from .._util
+    import validate``.
+    """
     try:
         tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
+    where = path.relative_to(root).as_posix()
     package = module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names = [node.module]
-            if node.module == package:
-                names += [f"{package}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (source := imported_from(node, where)):
+            # ``from .. import _util`` imports the module as a name of its package.
+            names = [source, *(f"{source}.{alias.name}" for alias in node.names)]
         else:
             continue
         for name in names:
@@ -251,6 +257,20 @@ def _imported(path: Path, module: str, root: Path) -> set[str]:
 
 def _within_module(name: str, module: str) -> bool:
     return name == module or name.startswith(f"{module}.")
+
+
+def imported_from(node: ast.ImportFrom, where: str = "") -> str | None:
+    """The absolute module ``node`` imports from, in the file at workspace path ``where``.
+
+    ``h11._util`` for ``from .._util import validate`` in ``h11/tests/test_util.py``;
+    None for a relative import when ``where`` is not given, or climbs above its top.
+    """
+    if not node.level:
+        return node.module
+    if not where:
+        return None
+    module, is_package = module_name(where)
+    return resolve_relative(module, is_package, node.level, node.module)
 
 
 @functools.lru_cache(maxsize=4)
@@ -292,12 +312,14 @@ def existing_tests(text: str | None) -> set[str]:
     return names
 
 
-def module_bindings(text: str | ast.Module | None) -> dict[str, str]:
+def module_bindings(text: str | ast.Module | None, where: str = "") -> dict[str, str]:
     """What each top-level name of a test file (its text, or tree) is bound to.
 
     An import gives what it imports (``attr._make.attrs`` for ``from
-    attr._make import attrs``, ``attr`` for ``import attr.exceptions``),
-    anything else (a definition, an assignment) ``""``.
+    attr._make import attrs``, ``attr`` for ``import attr.exceptions``; a
+    relative one resolved in the file at workspace path ``where``, else
+    with its dots, ``.._util.validate``), anything else (a definition, an
+    assignment) ``""``.
     """
     tree = text if isinstance(text, ast.Module) else _tree(text)
     if tree is None:
@@ -312,7 +334,7 @@ def module_bindings(text: str | ast.Module | None) -> dict[str, str]:
                     top = alias.name.split(".")[0]
                     bound[top] = top
         elif isinstance(node, ast.ImportFrom):
-            source = "." * node.level + (node.module or "")
+            source = imported_from(node, where) or "." * node.level + (node.module or "")
             for alias in node.names:
                 bound[alias.asname or alias.name] = f"{source}.{alias.name}"
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -363,14 +385,17 @@ class FileUses:
     ``("semver.Version", "parse")`` of ``Version.parse(...)``, of ``Version(...).parse``."""
 
 
-def file_uses(text: str | None) -> FileUses:
-    """What the test file ``text`` uses of what it imports (see :class:`FileUses`)."""
+def file_uses(text: str | None, where: str = "") -> FileUses:
+    """What the test file ``text`` uses of what it imports (see :class:`FileUses`).
+
+    ``where`` is its workspace path, for its relative imports (``from .. import _util``).
+    """
     tree = _tree(text)
     if tree is None:
         return FileUses()
     bound = {
         name: source
-        for name, source in module_bindings(tree).items()
+        for name, source in module_bindings(tree, where).items()
         if source and not source.startswith(".")
     }
     references: set[str] = set()
@@ -487,10 +512,13 @@ def _test_class_stem(name: str) -> str | None:
     return None
 
 
-def imports_missing(text: str | None, wanted: list[str], width: int = 100) -> list[str]:
+def imports_missing(
+    text: str | None, wanted: list[str], width: int = 100, where: str = ""
+) -> list[str]:
     """The import lines of ``wanted`` whose names ``text`` does not import yet.
 
-    A ``from`` import longer than ``width`` takes one name a line.
+    A ``from`` import longer than ``width`` takes one name a line. ``where``
+    is the file's workspace path, for its relative imports.
     """
     tree = _tree(text)
     if tree is None:
@@ -499,8 +527,8 @@ def imports_missing(text: str | None, wanted: list[str], width: int = 100) -> li
     for node in tree.body:
         if isinstance(node, ast.Import):
             have.update((None, alias.asname or alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            have.update((node.module, alias.asname or alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (source := imported_from(node, where)):
+            have.update((source, alias.asname or alias.name) for alias in node.names)
     missing = []
     for line in wanted:
         if not line.strip():
@@ -530,20 +558,26 @@ def import_from(module: str, names: list[str], width: int = 100) -> str:
 
 
 def _section(module: str, own: str) -> int:
+    if module.startswith("."):
+        return 3  # isort's local folder: relative imports come last
     top = module.split(".")[0]
     if top == "__future__":
         return -1
     return 0 if top in sys.stdlib_module_names else 2 if top == own else 1
 
 
-def add_imports(text: str, lines: list[str], style: Style, own: str = "", width: int = 100) -> str:
+def add_imports(
+    text: str, lines: list[str], style: Style, own: str = "", width: int = 100, where: str = ""
+) -> str:
     """Add import lines to a test file the way a person would.
 
     A name from a module the file already imports from joins that
-    statement; any other import takes its place in its section (standard
-    library, third party, ``own`` package) in isort's order, a new section
-    goes between the others, and a file with no imports gets them after its
-    docstring. A ``from`` import longer than ``width`` takes one name a line.
+    statement, a relative one too (``from .._util import`` in the file at
+    workspace path ``where``, as h11's tests import); any other import
+    takes its place in its section (standard library, third party, ``own``
+    package, relative imports) in isort's order, a new section goes between
+    the others, and a file with no imports gets them after its docstring.
+    A ``from`` import longer than ``width`` takes one name a line.
     """
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -570,8 +604,7 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
                     n
                     for n in imports
                     if isinstance(n, ast.ImportFrom)
-                    and n.module == statement.module
-                    and not n.level
+                    and imported_from(n, where) == statement.module
                     and all(a.asname is None for a in n.names)
                 ),
                 None,
@@ -579,11 +612,13 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
             if joined is not None:
                 names = [a.name for a in joined.names] + [a.name for a in statement.names]
                 unique = sorted(dict.fromkeys(names), key=lambda n: (_name_type(n), n))
+                # As the file writes it: ``.._util`` stays relative.
+                source = _module_of(joined)
                 edits.append(
                     (
                         joined.lineno,
                         joined.end_lineno or joined.lineno,
-                        import_from(statement.module, unique, width).split("\n"),
+                        import_from(source, unique, width).split("\n"),
                     )
                 )
                 continue
@@ -664,7 +699,7 @@ def _one_name_a_line(imports: list[ast.Import | ast.ImportFrom]) -> bool:
 def _module_of(node: ast.Import | ast.ImportFrom) -> str:
     if isinstance(node, ast.Import):
         return node.names[0].name
-    return node.module or ""
+    return "." * node.level + (node.module or "")
 
 
 def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> str:
@@ -689,6 +724,7 @@ __all__ = [
     "file_for_tests",
     "file_uses",
     "import_from",
+    "imported_from",
     "imports_missing",
     "local_names",
     "module_bindings",
