@@ -916,7 +916,7 @@ def test_the_packages_own_tests_importing_it_relatively_are_extended(tmp_path: P
     assert " tests to the existing pkg/tests/test_util.py; " in result.outcome.summary
     assert result.outcome.already_tested == (
         "halve (pkg/tests/test_util.py::test_halve)",
-        "triple (pkg/tests/test_other.py)",
+        "triple (pkg/tests/test_other.py::test_thirds)",
     )
     assert result.outcome.targets == ("double",)
     text = result.generation.change.new_text
@@ -1654,10 +1654,43 @@ def test_a_method_another_test_file_uses_on_its_class_is_left_alone(tmp_path: Pa
 
     # parse is read on the class, bump_major on an instance; replace is any str's name.
     assert result.outcome.already_tested == (
-        "Version.parse (tests/test_bump.py)",
-        "Version.bump_major (tests/test_bump.py)",
+        "Version.parse (tests/test_bump.py::test_bump)",
+        "Version.bump_major (tests/test_bump.py::test_bump)",
     )
     assert result.outcome.targets == ("Version.replace", "Version.to_tuple")
+
+
+def test_a_call_in_the_modules_own_test_file_tests_it_as_one_in_another_would(
+    tmp_path: Path,
+) -> None:
+    # marshmallow's test_oneof_options calls OneOf.options, arrow's test_iso_gregorian
+    # iso_to_gregorian: ARK appended tests of both to the very file that has them.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "fmt"\n')
+    (tmp_path / "fmt.py").write_text(
+        "def rfcformat(value: int) -> str:\n    return 'big' if value > 10 else 'small'\n\n\n"
+        "def shout(text: str) -> str:\n    return text.upper()\n\n\n"
+        "class Box:\n    def __init__(self, size: int = 1) -> None:\n        self.size = size\n\n"
+        "    def options(self, scale: int) -> int:\n        return self.size * scale\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_fmt.py").write_text(
+        "import fmt\n\n\ndef test_rfc_format():\n    assert fmt.rfcformat(3) == 'small'\n\n\n"
+        "class TestBox:\n    def test_opts(self):\n        box = fmt.Box(2)\n"
+        "        assert box.options(3) == 6\n"
+    )
+
+    result = generate(tmp_path, "fmt.py")
+
+    assert result.outcome.already_tested == (
+        "rfcformat (tests/test_fmt.py::test_rfc_format)",
+        "Box.options (tests/test_fmt.py::TestBox::test_opts)",
+    )
+    assert result.outcome.targets == ("shout",)
+    with pytest.raises(NothingToTest) as refused:
+        generate(tmp_path, "fmt.py", name="rfcformat")
+    assert str(refused.value) == (
+        "the workspace's tests already use rfcformat (tests/test_fmt.py::test_rfc_format)"
+    )
 
 
 ELEMENTS = textwrap.dedent(

@@ -192,34 +192,40 @@ def _render(
     return rendered.text, rendered.label
 
 
-def _tested_elsewhere(
+def _used_by_tests(
     context: CharacterizationContext,
     target: Target,
     module: str,
     test_path: str,
     uses: Callable[[str], testfile.FileUses],
 ) -> str | None:
-    """A test file of the workspace that uses ``target`` through its imports, if any.
+    """A test of the workspace that uses ``target`` through its imports, if any.
 
-    A function: the file names it. A method or property: the file names its
-    class, and reads the method on it (``Version.parse(...)``,
+    ``path::test``, or the file's path when no one test of it does (a class
+    of tests that binds it, ``halve = staticmethod(shapes.halve)``). The
+    module's own test file counts as any other (marshmallow's
+    ``test_oneof_options`` calls ``OneOf.options``), then those the index
+    names. A function: the file names it. A method or property: the file
+    names its class, and reads the method on it (``Version.parse(...)``,
     ``Version(...).to_dict()``) or on anything when no built-in type has a
     method of that name (semver's ``v.bump_major()``; not ``x.replace(...)``).
     """
-    if context.tests_using is None:
-        return None
     owner = target.class_name.split(".")[0] if target.class_name else None
     wanted = testfile.names_for(module, owner or target.name)
-    for path in context.tests_using(module, target.name):
-        if path == test_path:
-            continue  # the file ARK extends: its tests are known by their names
-        used = uses(path)
+
+    def uses_it(used: testfile.FileUses) -> bool:
         if wanted.isdisjoint(used.references):
-            continue
+            return False
         if owner is None or any((name, target.name) in used.on_classes for name in wanted):
-            return path
-        if target.name in used.attributes and target.name not in BUILT_IN_METHODS:
-            return path
+            return True
+        return target.name in used.attributes and target.name not in BUILT_IN_METHODS
+
+    others = context.tests_using(module, target.name) if context.tests_using else ()
+    for path in dict.fromkeys([test_path, *others]):
+        used = uses(path)
+        if uses_it(used):
+            test = next((name for name, inner in used.tests if uses_it(inner)), None)
+            return f"{path}::{test}" if test else path
     return None
 
 
@@ -275,7 +281,7 @@ def generate_tests(
     def uses(path: str) -> testfile.FileUses:
         return testfile.file_uses(context.read_text(root / path), path)
 
-    elsewhere = [(t, _tested_elsewhere(context, t, module, test_path, uses)) for t in untested]
+    elsewhere = [(t, _used_by_tests(context, t, module, test_path, uses)) for t in untested]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
     targets = [t for t, path in elsewhere if not path]
     # Each named with its file, as those tested elsewhere are: `Parser.format

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import dataclasses
 import functools
 import sys
 import tomllib
@@ -383,6 +384,9 @@ class FileUses:
     on_classes: frozenset[tuple[str, str]] = frozenset()
     """``(class, attribute)`` read on a class the imports name, or on one just made:
     ``("semver.Version", "parse")`` of ``Version.parse(...)``, of ``Version(...).parse``."""
+    tests: tuple[tuple[str, FileUses], ...] = ()
+    """The same of each test of the file, by its pytest id: ``test_bump``,
+    ``TestBox::test_area``; so that a note can say which test uses a function."""
 
 
 def file_uses(text: str | None, where: str = "") -> FileUses:
@@ -398,6 +402,28 @@ def file_uses(text: str | None, where: str = "") -> FileUses:
         for name, source in module_bindings(tree, where).items()
         if source and not source.startswith(".")
     }
+    tests = tuple((name, _uses(node, bound)) for name, node in _tests_in(tree))
+    return dataclasses.replace(_uses(tree, bound), tests=tests)
+
+
+def _tests_in(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    """The file's test functions, and test methods of its classes, by their pytest ids."""
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    found: list[tuple[str, ast.AST]] = []
+    for node in tree.body:
+        if isinstance(node, functions) and node.name.startswith("test"):
+            found.append((node.name, node))
+        elif isinstance(node, ast.ClassDef):
+            found += [
+                (f"{node.name}::{item.name}", item)
+                for item in node.body
+                if isinstance(item, functions) and item.name.startswith("test")
+            ]
+    return found
+
+
+def _uses(tree: ast.AST, bound: dict[str, str]) -> FileUses:
+    """What ``tree`` (a file, or one of its tests) uses of the names ``bound`` imports."""
     references: set[str] = set()
     attributes: set[str] = set()
     on_classes: set[tuple[str, str]] = set()
