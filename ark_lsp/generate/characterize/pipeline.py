@@ -96,11 +96,15 @@ class CharacterizationContext:
 
 
 class NothingToTest(ValueError):
-    """The file has no function to test, or every one already has tests."""
+    """The file has no function to test, or every one already has tests or is left alone."""
 
-    def __init__(self, message: str, *, already_tested: bool = False) -> None:
+    def __init__(self, message: str, *, nothing_new: bool = False) -> None:
+        """``nothing_new``: each target is tested already or left alone, said in ``message``.
+
+        That is no fault of the request (a second run on the same module comes to it).
+        """
         super().__init__(message)
-        self.already_tested = already_tested
+        self.nothing_new = nothing_new
 
 
 @dataclass(frozen=True)
@@ -287,10 +291,10 @@ def generate_tests(
     # Each named with its file, as those tested elsewhere are: `Parser.format
     # (tests/test_parse.py::test_parser_format)`.
     skipped = (*(f"{t.qualname} ({test_path}::{by})" for t, by in already if by), *called)
+    tested = [f"{test_path} already tests {', '.join(own)}"] if own else []
+    tested += [f"the workspace's tests already use {', '.join(called)}"] if called else []
     if not targets:
-        parts = [f"{test_path} already tests {', '.join(own)}"] if own else []
-        parts += [f"the workspace's tests already use {', '.join(called)}"] if called else []
-        raise NothingToTest("; ".join(parts), already_tested=True)
+        raise NothingToTest("; ".join(tested), nothing_new=True)
     # Importing a target over a name the file already uses would change its own tests.
     # A name imported from the same package under the same name is taken for the target
     # itself, re-exported (``from attr import attrs`` for attr._make's): it is used as is.
@@ -319,7 +323,8 @@ def generate_tests(
     clash_notes = tuple(f"left alone: {t.qualname}, since {why}" for t, why in judged if why)
     targets = [t for t, why in judged if why is None]
     if not targets:
-        raise NothingToTest("; ".join(clash_notes))
+        # Each one tested or left alone: a second run on tomli's module comes to this.
+        raise NothingToTest("; ".join([*tested, *clash_notes]), nothing_new=True)
 
     call_sites = context.call_sites
     local = testfile.local_names(old_text)
@@ -375,7 +380,10 @@ def generate_tests(
     ]
     _name_apart(blocks, existing | set(bindings))
     if not any(block.rows for block in blocks):
-        raise NothingToTest("; ".join(b.reason for b in blocks if b.reason))
+        # Left alone once observed: returns nothing and takes no argument.
+        reasons = [b.reason for b in blocks if b.reason]
+        left = all(reason.startswith("left alone: ") for reason in reasons)
+        raise NothingToTest("; ".join([*tested, *clash_notes, *reasons]), nothing_new=left)
     label = f"{relative}::{name}" if name else relative
     compose = _Composer(
         context.templates, style, imports, module, test_path, old_text, context.settings, label
