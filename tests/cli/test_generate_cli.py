@@ -246,6 +246,24 @@ def test_a_second_run_with_every_target_tested_or_left_alone_has_nothing_new(
     )
 
 
+def test_a_file_no_test_can_import_is_refused_before_the_sandbox_runs(workspace: Path) -> None:
+    # wcwidth's bin/verify-table-integrity.py: after the sandbox, `ark: error: template
+    # test.py.j2 (builtin): rendered invalid Python (... 'from  import main')`, exit 4.
+    (workspace / "bin").mkdir()
+    (workspace / "bin" / "verify-table-integrity.py").write_text(
+        "def main(path: str) -> int:\n    return len(path)\n"
+    )
+
+    result = ark("generate", "tests", "bin/verify-table-integrity.py", cwd=workspace, check=False)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ark: error: bin/verify-table-integrity.py cannot be imported by a test: "
+        "'verify-table-integrity' is not a module name\n"
+    )
+    assert not (workspace / "tests").exists()
+
+
 def test_module_help_says_where_the_module_is_written(workspace: Path) -> None:
     shown = " ".join(ark("generate", "module", "--help", cwd=workspace).stdout.split())
     assert "print" not in shown

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
 from ark_lsp.config import Settings
@@ -250,6 +251,14 @@ def generate_tests(
     :class:`~ark_lsp.generate.templating.TemplateError` for a broken template.
     """
     root, runner, read_text = context.root, context.runner, context.read_text
+    module = module_name(relative)[0]
+    stem = PurePosixPath(relative).name.partition(".")[0]
+    if not module or not stem.isidentifier() or keyword.iskeyword(stem):
+        # bin/verify-table-integrity.py: `from  import main` was found invalid only after
+        # the sandbox had run.
+        raise NothingToTest(
+            f"{relative} cannot be imported by a test: {stem!r} is not a module name"
+        )
     text = read_text(root / relative)
     if text is None:
         raise NothingToTest(f"{relative} cannot be read")
@@ -270,7 +279,6 @@ def generate_tests(
     if not targets:
         what = f"no function or method {name}" if name else "no public function or method"
         raise NothingToTest(f"{relative} has {what} to test")
-    module = module_name(relative)[0]
     test_path = testfile.file_for_tests(root, relative)
     if not (root / test_path).resolve().is_relative_to(root.resolve()):
         raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
