@@ -1693,6 +1693,25 @@ def test_a_call_in_the_modules_own_test_file_tests_it_as_one_in_another_would(
     )
 
 
+def test_a_class_without_a_public_method_is_said_to_have_none(tmp_path: Path) -> None:
+    # marshmallow's fields.py::DateTime, jmespath's visitor.py::Options: "has no function
+    # or method DateTime to test", as for a name the file does not define.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "fields"\n')
+    (tmp_path / "fields.py").write_text(
+        "class DateTime:\n    FORMAT = 'iso'\n\n    def _serialize(self, value):\n"
+        "        return value\n"
+    )
+
+    with pytest.raises(NothingToTest) as refused:
+        generate(tmp_path, "fields.py", name="DateTime")
+    assert str(refused.value) == (
+        "fields.py: class DateTime has no public method or function to test"
+    )
+    with pytest.raises(NothingToTest) as missing:
+        generate(tmp_path, "fields.py", name="Date")
+    assert str(missing.value) == "fields.py has no function or method Date to test"
+
+
 ELEMENTS = textwrap.dedent(
     """\
     import abc

@@ -277,6 +277,12 @@ def generate_tests(
     if only is not None:
         targets = [t for t in targets if only(t)]
     if not targets:
+        if name and tree is not None and name in classes_of(tree):
+            # marshmallow's fields.py::DateTime: "has no function or method DateTime" read
+            # as a name that does not exist.
+            raise NothingToTest(
+                f"{relative}: class {name} has no public method or function to test"
+            )
         what = f"no function or method {name}" if name else "no public function or method"
         raise NothingToTest(f"{relative} has {what} to test")
     test_path = testfile.file_for_tests(root, relative)
