@@ -89,6 +89,15 @@ class CharacterizationContext:
     progress: Progress | None = None
     run_tests: bool = True
     """Run the written tests in the sandbox afterwards, to count how many pass."""
+    base: testfile.Snapshot | None = None
+    """Where the test files are read instead of ``read_text``, when the tests are a change
+    set: its base commit (an untracked test file is none of its files)."""
+
+    def read_test(self, relative: str) -> str | None:
+        """A test file's text: as the base has it, when there is one."""
+        if self.base is not None:
+            return self.base.read(relative)
+        return self.read_text(self.root / relative)
 
     def say(self, message: str) -> None:
         """Report progress, if anyone listens."""
@@ -285,10 +294,10 @@ def generate_tests(
             )
         what = f"no function or method {name}" if name else "no public function or method"
         raise NothingToTest(f"{relative} has {what} to test")
-    test_path = testfile.file_for_tests(root, relative)
+    test_path = testfile.file_for_tests(root, relative, context.base)
     if not (root / test_path).resolve().is_relative_to(root.resolve()):
         raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
-    old_text = read_text(root / test_path)
+    old_text = context.read_test(test_path)
     existing = testfile.existing_tests(old_text)
     stems = {t.test_name for t in every} | {t.test_name for t in targets}
     already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
@@ -297,7 +306,7 @@ def generate_tests(
 
     @functools.cache  # a test file using many of the module's functions is read once
     def uses(path: str) -> testfile.FileUses:
-        return testfile.file_uses(context.read_text(root / path), path)
+        return testfile.file_uses(context.read_test(path), path)
 
     elsewhere = [(t, _used_by_tests(context, t, module, test_path, uses)) for t in untested]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]

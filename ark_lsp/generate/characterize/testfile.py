@@ -29,7 +29,7 @@ import dataclasses
 import functools
 import sys
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -50,6 +50,43 @@ _IGNORED_FOLDERS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ar
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The workspace's files at a commit, where tests are looked for instead of the disk.
+
+    A change set's base: a test file lying untracked in the working tree is
+    none of its files, and one changed there is read as the commit has it.
+    """
+
+    files: frozenset[str]
+    """Workspace-relative paths of its files."""
+    read: Callable[[str], str | None]
+    """A file's text, by its workspace-relative path; None when it has none to read."""
+
+    def is_dir(self, relative: str) -> bool:
+        """Whether a file of the snapshot is under the folder ``relative`` (``""``: the root)."""
+        prefix = f"{relative}/" if relative else ""
+        return any(path.startswith(prefix) for path in self.files)
+
+    def exists(self, relative: str) -> bool:
+        """Whether ``relative`` is a file or a folder of the snapshot."""
+        return relative in self.files or self.is_dir(relative)
+
+
+def _relative(root: Path, path: Path) -> str:
+    """``path`` (under ``root``) as a workspace-relative POSIX path, ``""`` for the root."""
+    found = path.relative_to(root).as_posix()
+    return "" if found == "." else found
+
+
+def _is_dir(root: Path, path: Path, base: Snapshot | None) -> bool:
+    return base.is_dir(_relative(root, path)) if base else path.is_dir()
+
+
+def _exists(root: Path, path: Path, base: Snapshot | None) -> bool:
+    return base.exists(_relative(root, path)) if base else path.exists()
+
+
+@dataclass(frozen=True)
 class PytestConfig:
     """The parts of a project's pytest configuration that decide where tests go."""
 
@@ -65,8 +102,11 @@ def _words(value: object) -> tuple[str, ...]:
     return ()
 
 
-def read_pytest_config(root: Path) -> PytestConfig:
-    """The project's pytest settings, from the first file that has a pytest section."""
+def read_pytest_config(root: Path, base: Snapshot | None = None) -> PytestConfig:
+    """The project's pytest settings, from the first file that has a pytest section.
+
+    Those of ``base`` when given (a change set's base commit), else the disk's.
+    """
     for name, section in (
         ("pytest.ini", "pytest"),
         (".pytest.ini", "pytest"),
@@ -75,10 +115,15 @@ def read_pytest_config(root: Path) -> PytestConfig:
         ("setup.cfg", "tool:pytest"),
     ):
         path = root / name
-        if not path.is_file():
+        if not (name in base.files if base else path.is_file()):
             continue
         try:
-            text = read_contained(path, [root], CONFIG_SIZE_CAP).decode("utf-8")
+            if base is None:
+                text = read_contained(path, [root], CONFIG_SIZE_CAP).decode("utf-8")
+            elif (found := base.read(name)) is not None:
+                text = found
+            else:
+                continue
             if section is None:
                 data = tomllib.loads(text)
                 options = data.get("tool", {}).get("pytest", {}).get("ini_options")
@@ -126,19 +171,23 @@ def _walk(folder: Path) -> list[Path]:
     return found
 
 
-def file_for_tests(root: Path, relative: str) -> str:
-    """The workspace-relative path of the test file for the module at ``relative``."""
-    config = read_pytest_config(root)
+def file_for_tests(root: Path, relative: str, base: Snapshot | None = None) -> str:
+    """The workspace-relative path of the test file for the module at ``relative``.
+
+    Looked for among the files of ``base`` when given (a change set's base
+    commit), else on disk.
+    """
+    config = read_pytest_config(root, base)
     module, _ = module_name(relative)
     parts = module.split(".") if module else [PurePosixPath(relative).stem]
     stem = parts[-1]
     # pytest collects only its testpaths when they are set, existing or not yet.
     configured = [p.strip("/") for p in config.testpaths if "*" not in p]
-    folder = next((p for p in configured if (root / p).is_dir()), None)
+    folder = next((p for p in configured if _is_dir(root, root / p, base)), None)
     if folder is None and configured:
         folder = configured[0]
     if folder is None:
-        folder = next((f for f in ("tests", "test") if (root / f).is_dir()), "tests")
+        folder = next((f for f in ("tests", "test") if _is_dir(root, root / f, base)), "tests")
     name = _file_name(stem, config.python_files)
     searched = [root / folder]
     beside: Path | None = None
@@ -146,29 +195,37 @@ def file_for_tests(root: Path, relative: str) -> str:
         module_folder = (root / relative).parent
         searched += [root / "tests", root / "test", module_folder / "tests", module_folder / "test"]
         beside = module_folder
-    candidates = _python_files(root, searched, beside)
+    candidates = _python_files(root, searched, beside, base)
     bare = stem.strip("_")
     # test_make.py may be the tests of a public make.py beside _make.py: then only its
     # imports can tell, not its name.
     module_folder = (root / relative).parent
-    public_twin = (module_folder / f"{bare}.py").exists() or (module_folder / bare).is_dir()
-    existing = _existing_test_file(root, candidates, module or stem, stem, config, public_twin)
+    public_twin = _exists(root, module_folder / f"{bare}.py", base) or _is_dir(
+        root, module_folder / bare, base
+    )
+    existing = _existing_test_file(
+        root, candidates, module or stem, stem, config, public_twin, base
+    )
     if existing is not None:
         return existing.relative_to(root).as_posix()
     tests_root = root / folder
     packages = parts[:-1]
     mirrors = (tests_root.joinpath(*packages[:depth]) for depth in range(len(packages), 0, -1))
-    place = next((mirror for mirror in mirrors if mirror.is_dir()), tests_root)
+    place = next((mirror for mirror in mirrors if _is_dir(root, mirror, base)), tests_root)
     # A private module's tests are named as people name them (test_textwrap.py for
     # _textwrap.py), unless a public twin would claim the name or a file has it already.
     plain = _file_name(bare, config.python_files) if bare and bare != stem else name
-    if not public_twin and not (place / plain).exists():
+    if not public_twin and not _exists(root, place / plain, base):
         name = plain
     return (place / name).relative_to(root).as_posix()
 
 
-def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list[Path]:
+def _python_files(
+    root: Path, searched: list[Path], beside: Path | None, base: Snapshot | None = None
+) -> list[Path]:
     """The Python files under the ``searched`` folders, then those directly in ``beside``."""
+    if base is not None:
+        return _snapshot_files(root, searched, beside, base)
     inside = [root.resolve()]
     found: dict[Path, None] = {}
     walked: set[Path] = set()
@@ -186,6 +243,26 @@ def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list
     return list(found)
 
 
+def _snapshot_files(
+    root: Path, searched: list[Path], beside: Path | None, base: Snapshot
+) -> list[Path]:
+    """What :func:`_python_files` finds, among the files of ``base``."""
+    found: dict[Path, None] = {}
+    python = sorted(path for path in base.files if path.endswith(".py"))
+    for folder in [*searched, beside]:
+        if folder is None:
+            continue
+        prefix = _relative(root, folder)
+        prefix = f"{prefix}/" if prefix else ""
+        for path in python:
+            rest = path[len(prefix) :].split("/")
+            if not path.startswith(prefix) or (folder is beside and len(rest) > 1):
+                continue
+            if not _IGNORED_FOLDERS.intersection(rest[:-1]):
+                found[root / path] = None
+    return list(found)
+
+
 def _plain_file(path: Path) -> bool:
     return not path.is_symlink() and path.is_file()
 
@@ -197,6 +274,7 @@ def _existing_test_file(
     stem: str,
     config: PytestConfig,
     public_twin: bool,
+    base: Snapshot | None = None,
 ) -> Path | None:
     """The module's test file among ``candidates``, by the rule of the module docstring."""
     full = _file_name(stem, config.python_files)
@@ -213,7 +291,7 @@ def _existing_test_file(
     for order, path in enumerate(candidates):
         if path.name not in (full, stripped) and path.name not in qualified:
             continue
-        imported = _imported(path, module, root)
+        imported = _imported(path, module, root, base)
         importing = module in imported
         if path.name in qualified and not importing:
             continue
@@ -227,17 +305,20 @@ def _existing_test_file(
     return candidates[min(ranked)[-1]] if ranked else None
 
 
-def _imported(path: Path, module: str, root: Path) -> set[str]:
+def _imported(path: Path, module: str, root: Path, base: Snapshot | None = None) -> set[str]:
     """Of ``module`` and its package, the ones the test file at ``path`` imports from.
 
     Relative imports too: h11's ``h11/tests/test_util.py`` imports ``from .._util
-    import validate``.
+    import validate``. The file as ``base`` has it, when given.
     """
+    where = _relative(root, path)
     try:
-        tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
+        if base is None:
+            tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
+        else:
+            tree = ast.parse(base.read(where) or "")
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
-    where = path.relative_to(root).as_posix()
     package = module.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -744,6 +825,7 @@ def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> s
 __all__ = [
     "FileUses",
     "PytestConfig",
+    "Snapshot",
     "add_imports",
     "enclosing",
     "existing_tests",
