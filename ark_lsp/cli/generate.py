@@ -331,7 +331,7 @@ def generate_tests_command(
                 progress=lambda message: click.echo(f"ark: {message}", err=True),
             )
         except NothingToTest as error:
-            if error.already_tested:
+            if error.nothing_new:
                 click.echo(f"ark: nothing new to test: {error}", err=True)
                 return
             fail(str(error), EXIT_USAGE)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ark_lsp.changes.errors import ChangeError
+from ark_lsp.changes.repository import GitRepository
 from ark_lsp.generate import Generation, ReadText
 from ark_lsp.generate.characterize import (
     CharacterizationContext,
@@ -22,6 +24,7 @@ from ark_lsp.generate.characterize import (
     testfile,
 )
 from ark_lsp.generate.characterize.pipeline import CallSites, TestsUsing
+from ark_lsp.git import GitError, git_bytes
 from ark_lsp.models import CancelCheck, Tier
 from ark_lsp.project import Project
 from ark_lsp.sandbox import WorkspaceRunner
@@ -72,7 +75,8 @@ def characterize(
     ``read_text`` how files are read (default: the project's bounded read).
     ``write`` writes the file when the analysis let it through; with
     ``as_change`` too, the file is proposed as a change set instead
-    (:func:`~ark_lsp.workflows.generate.propose_generation`).
+    (:func:`~ark_lsp.workflows.generate.propose_generation`), on HEAD: the
+    test files are then looked for and read as HEAD has them.
 
     Raises :class:`~ark_lsp.generate.characterize.NothingToTest` when there
     is nothing new to test, :class:`~ark_lsp.generate.TemplateError` for a
@@ -93,6 +97,7 @@ def characterize(
             cancel=cancel,
             progress=progress,
             run_tests=run_tests,
+            base=_head_files(project) if write and as_change is not None else None,
         )
         try:
             result = generate_tests(context, relative, name=name, line=line)
@@ -109,6 +114,41 @@ def characterize(
     if writable:
         project.write_text(project.root / generation.change.path, generation.change.new_text)
     return CharacterizationResult(generation, result.outcome, writable)
+
+
+def _head_files(project: Project) -> testfile.Snapshot | None:
+    """The workspace's files at HEAD, a change set's base; None when there is no HEAD to read.
+
+    ``--as-change`` with an untracked ``tests/test_ast.py`` said it already
+    tested the module, though the change, made on HEAD, had no such file.
+    """
+    try:
+        repo = GitRepository.containing(project.root)
+        commit = repo.head().commit
+        inside = project.root.resolve().relative_to(repo.top.resolve()).as_posix()
+        listed = git_bytes(repo.top, "ls-tree", "-r", "-l", "-z", "--full-tree", commit)
+    except (ChangeError, GitError, OSError, ValueError):
+        return None  # proposing the change says why it cannot be made
+    prefix = "" if inside == "." else f"{inside}/"
+    blobs: dict[str, tuple[str, int]] = {}
+    for entry in listed.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = entry.partition("\t")
+        fields = meta.split()
+        # Files only: not links (120000), nor submodules.
+        file = len(fields) == 4 and fields[1] == "blob" and fields[0] != "120000"
+        if file and path.startswith(prefix) and fields[3].isdigit():
+            blobs[path.removeprefix(prefix)] = (fields[2], int(fields[3]))
+
+    def read(relative: str) -> str | None:
+        blob = blobs.get(relative)
+        if blob is None or blob[1] > testfile.TEST_FILE_SIZE_CAP:
+            return None
+        try:
+            return git_bytes(repo.top, "cat-file", "blob", blob[0]).decode("utf-8")
+        except (GitError, OSError, UnicodeDecodeError):
+            return None
+
+    return testfile.Snapshot(frozenset(blobs), read)
 
 
 @contextmanager

@@ -113,3 +113,32 @@ def test_generate_tests_as_change(repo: Path) -> None:
         r"sandbox \(\w+\)",
         told[0],
     ), result.stderr
+
+
+def test_generate_tests_as_change_reads_the_tests_of_its_base_not_untracked_ones(
+    repo: Path,
+) -> None:
+    # With an untracked tests/test_ast.py, --as-change said "nothing new to test:
+    # tests/test_ast.py already tests ...", though HEAD, the change's base, has no such file.
+    write(repo, {"shop/pricing.py": PRICING})
+    commit_all(repo, "discount")
+    write(repo, {"tests/test_sales.py": (
+        "from shop.pricing import discount\n\n\n"
+        "def test_a_quarter_off():\n    assert discount(200.0, 25) == 150.0\n"
+    )})  # fmt: skip
+
+    result = ark("generate", "tests", "shop/pricing.py", "--as-change", cwd=repo)
+
+    assert "nothing new to test" not in result.stderr
+    change = change_of(repo, result.stdout.split()[2])
+    test_file = Path(str(change["worktree"])) / "tests" / "test_pricing.py"
+    assert "(200.0, 25, 150.0)," in test_file.read_text()
+
+    # One named for the module lies untracked where the change would create it.
+    write(repo, {"tests/test_pricing.py": (repo / "tests" / "test_sales.py").read_text()})
+    named = ark("generate", "tests", "shop/pricing.py", "--as-change", cwd=repo, check=False)
+    assert named.returncode == 5
+    assert "nothing new to test" not in named.stderr
+    assert "the change touches files with uncommitted changes (tests/test_pricing.py)" in (
+        named.stderr
+    )

@@ -214,6 +214,56 @@ def test_a_function_the_suite_calls_under_other_test_names_is_left_alone(
     )
 
 
+def test_a_second_run_with_every_target_tested_or_left_alone_has_nothing_new(
+    workspace: Path,
+) -> None:
+    # tomli's Flags.finalize_pending, marshmallow's deprecated old: the second run was a
+    # usage error, `ark: error: left alone: ...`, exit 2.
+    (workspace / "shop" / "box.py").write_text(
+        "import warnings\n\n\nclass Box:\n    def __init__(self) -> None:\n"
+        "        self.x = 0\n\n    def reset(self) -> None:\n        self.x = 0\n\n"
+        "    def get(self, n: int) -> int:\n        return n + self.x\n\n\n"
+        "def old(n: int) -> int:\n    warnings.warn('old', DeprecationWarning, stacklevel=2)\n"
+        "    return n\n"
+    )
+    first = ark("generate", "tests", "shop/box.py", cwd=workspace)
+    assert first.stdout.startswith("Wrote ")
+
+    again = ark("generate", "tests", "shop/box.py", cwd=workspace, check=False)
+
+    assert (again.returncode, again.stdout) == (0, "")
+    running, said = again.stderr.splitlines()
+    assert running.startswith("ark: running 1 function(s) on sample inputs")  # not old
+    assert said == (
+        "ark: nothing new to test: tests/test_box.py already tests Box.get (test_box_get); "
+        "left alone: old, since it is deprecated; "
+        "left alone: Box.reset returns nothing and takes no argument"
+    )
+    only_old = ark("generate", "tests", "shop/box.py::old", cwd=workspace, check=False)
+    assert (only_old.returncode, only_old.stderr) == (
+        0,
+        "ark: nothing new to test: left alone: old, since it is deprecated\n",
+    )
+
+
+def test_a_file_no_test_can_import_is_refused_before_the_sandbox_runs(workspace: Path) -> None:
+    # wcwidth's bin/verify-table-integrity.py: after the sandbox, `ark: error: template
+    # test.py.j2 (builtin): rendered invalid Python (... 'from  import main')`, exit 4.
+    (workspace / "bin").mkdir()
+    (workspace / "bin" / "verify-table-integrity.py").write_text(
+        "def main(path: str) -> int:\n    return len(path)\n"
+    )
+
+    result = ark("generate", "tests", "bin/verify-table-integrity.py", cwd=workspace, check=False)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ark: error: bin/verify-table-integrity.py cannot be imported by a test: "
+        "'verify-table-integrity' is not a module name\n"
+    )
+    assert not (workspace / "tests").exists()
+
+
 def test_module_help_says_where_the_module_is_written(workspace: Path) -> None:
     shown = " ".join(ark("generate", "module", "--help", cwd=workspace).stdout.split())
     assert "print" not in shown

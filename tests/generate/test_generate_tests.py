@@ -905,6 +905,43 @@ def test_a_private_modules_existing_test_file_is_extended(src_layout: Path) -> N
     assert run_pytest(src_layout, "tests").returncode == 0
 
 
+def test_the_packages_own_tests_importing_it_relatively_are_extended(tmp_path: Path) -> None:
+    # h11 keeps its tests in h11/tests/, `from .._util import (bytesify, ..., validate)`:
+    # ARK wrote 23 tests to a new top-level tests/test_util.py, validate's among them.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "pkg"\n')
+    (tmp_path / "pkg" / "tests").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "_util.py").write_text(
+        PRIVATE_MODULE + "\n\ndef triple(n: int) -> int:\n    return 3 * n\n"
+    )
+    (tmp_path / "pkg" / "tests" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "tests" / "test_util.py").write_text(
+        "from .._util import halve\n\n\ndef test_halve():\n    assert halve(2) == 1\n"
+    )
+    (tmp_path / "pkg" / "tests" / "test_other.py").write_text(
+        "from .. import _util\n\n\ndef test_thirds():\n    assert _util.triple(1) == 3\n"
+    )
+    context = CharacterizationContext(
+        root=tmp_path, settings=Settings(), templates=Templates(), runner=LocalRunner(tmp_path),
+        tests_using=lambda module, name: ["pkg/tests/test_other.py"],
+    )  # fmt: skip
+
+    result = generate_tests(context, "pkg/_util.py")
+
+    assert " tests to the existing pkg/tests/test_util.py; " in result.outcome.summary
+    assert result.outcome.already_tested == (
+        "halve (pkg/tests/test_util.py::test_halve)",
+        "triple (pkg/tests/test_other.py::test_thirds)",
+    )
+    assert result.outcome.targets == ("double",)
+    text = result.generation.change.new_text
+    assert text.startswith("import pytest\n\nfrom .._util import double, halve\n")
+    assert result.outcome.passed == result.outcome.written
+    write(tmp_path, result)
+    assert not (tmp_path / "tests").exists()
+    assert run_pytest(tmp_path, "pkg").returncode == 0
+
+
 def test_only_the_new_tests_run_when_a_file_is_extended(src_layout: Path) -> None:
     # The project's own tests may take longer than the sandbox allows: they are not run.
     own = src_layout / "tests" / "test_make.py"
@@ -928,8 +965,8 @@ def test_a_name_the_test_file_uses_otherwise_is_not_imported_over(src_layout: Pa
     (src_layout / "src" / "calc" / "__init__.py").write_text("from calc._make import triple\n")
     (src_layout / "tests" / "test_make.py").write_text(
         "from calc import triple\nfrom calc._make import halve\n\ndouble = 4\n\n\n"
-        "def test_own():\n    assert triple(double) == 3 * halve(8)\n"
-    )
+        "def test_own():\n    assert double == 4\n"
+    )  # (a call of triple or halve there would test it: they would be left alone)
     result = generate(src_layout, "src/calc/_make.py")
 
     assert result.outcome.targets == ("halve", "triple")
@@ -1677,10 +1714,62 @@ def test_a_method_another_test_file_uses_on_its_class_is_left_alone(tmp_path: Pa
 
     # parse is read on the class, bump_major on an instance; replace is any str's name.
     assert result.outcome.already_tested == (
-        "Version.parse (tests/test_bump.py)",
-        "Version.bump_major (tests/test_bump.py)",
+        "Version.parse (tests/test_bump.py::test_bump)",
+        "Version.bump_major (tests/test_bump.py::test_bump)",
     )
     assert result.outcome.targets == ("Version.replace", "Version.to_tuple")
+
+
+def test_a_call_in_the_modules_own_test_file_tests_it_as_one_in_another_would(
+    tmp_path: Path,
+) -> None:
+    # marshmallow's test_oneof_options calls OneOf.options, arrow's test_iso_gregorian
+    # iso_to_gregorian: ARK appended tests of both to the very file that has them.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "fmt"\n')
+    (tmp_path / "fmt.py").write_text(
+        "def rfcformat(value: int) -> str:\n    return 'big' if value > 10 else 'small'\n\n\n"
+        "def shout(text: str) -> str:\n    return text.upper()\n\n\n"
+        "class Box:\n    def __init__(self, size: int = 1) -> None:\n        self.size = size\n\n"
+        "    def options(self, scale: int) -> int:\n        return self.size * scale\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_fmt.py").write_text(
+        "import fmt\n\n\ndef test_rfc_format():\n    assert fmt.rfcformat(3) == 'small'\n\n\n"
+        "class TestBox:\n    def test_opts(self):\n        box = fmt.Box(2)\n"
+        "        assert box.options(3) == 6\n"
+    )
+
+    result = generate(tmp_path, "fmt.py")
+
+    assert result.outcome.already_tested == (
+        "rfcformat (tests/test_fmt.py::test_rfc_format)",
+        "Box.options (tests/test_fmt.py::TestBox::test_opts)",
+    )
+    assert result.outcome.targets == ("shout",)
+    with pytest.raises(NothingToTest) as refused:
+        generate(tmp_path, "fmt.py", name="rfcformat")
+    assert str(refused.value) == (
+        "the workspace's tests already use rfcformat (tests/test_fmt.py::test_rfc_format)"
+    )
+
+
+def test_a_class_without_a_public_method_is_said_to_have_none(tmp_path: Path) -> None:
+    # marshmallow's fields.py::DateTime, jmespath's visitor.py::Options: "has no function
+    # or method DateTime to test", as for a name the file does not define.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "fields"\n')
+    (tmp_path / "fields.py").write_text(
+        "class DateTime:\n    FORMAT = 'iso'\n\n    def _serialize(self, value):\n"
+        "        return value\n"
+    )
+
+    with pytest.raises(NothingToTest) as refused:
+        generate(tmp_path, "fields.py", name="DateTime")
+    assert str(refused.value) == (
+        "fields.py: class DateTime has no public method or function to test"
+    )
+    with pytest.raises(NothingToTest) as missing:
+        generate(tmp_path, "fields.py", name="Date")
+    assert str(missing.value) == "fields.py has no function or method Date to test"
 
 
 ELEMENTS = textwrap.dedent(

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
 from ark_lsp.config import Settings
@@ -88,6 +89,15 @@ class CharacterizationContext:
     progress: Progress | None = None
     run_tests: bool = True
     """Run the written tests in the sandbox afterwards, to count how many pass."""
+    base: testfile.Snapshot | None = None
+    """Where the test files are read instead of ``read_text``, when the tests are a change
+    set: its base commit (an untracked test file is none of its files)."""
+
+    def read_test(self, relative: str) -> str | None:
+        """A test file's text: as the base has it, when there is one."""
+        if self.base is not None:
+            return self.base.read(relative)
+        return self.read_text(self.root / relative)
 
     def say(self, message: str) -> None:
         """Report progress, if anyone listens."""
@@ -96,11 +106,15 @@ class CharacterizationContext:
 
 
 class NothingToTest(ValueError):
-    """The file has no function to test, or every one already has tests."""
+    """The file has no function to test, or every one already has tests or is left alone."""
 
-    def __init__(self, message: str, *, already_tested: bool = False) -> None:
+    def __init__(self, message: str, *, nothing_new: bool = False) -> None:
+        """``nothing_new``: each target is tested already or left alone, said in ``message``.
+
+        That is no fault of the request (a second run on the same module comes to it).
+        """
         super().__init__(message)
-        self.already_tested = already_tested
+        self.nothing_new = nothing_new
 
 
 @dataclass(frozen=True)
@@ -192,34 +206,40 @@ def _render(
     return rendered.text, rendered.label
 
 
-def _tested_elsewhere(
+def _used_by_tests(
     context: CharacterizationContext,
     target: Target,
     module: str,
     test_path: str,
     uses: Callable[[str], testfile.FileUses],
 ) -> str | None:
-    """A test file of the workspace that uses ``target`` through its imports, if any.
+    """A test of the workspace that uses ``target`` through its imports, if any.
 
-    A function: the file names it. A method or property: the file names its
-    class, and reads the method on it (``Version.parse(...)``,
+    ``path::test``, or the file's path when no one test of it does (a class
+    of tests that binds it, ``halve = staticmethod(shapes.halve)``). The
+    module's own test file counts as any other (marshmallow's
+    ``test_oneof_options`` calls ``OneOf.options``), then those the index
+    names. A function: the file names it. A method or property: the file
+    names its class, and reads the method on it (``Version.parse(...)``,
     ``Version(...).to_dict()``) or on anything when no built-in type has a
     method of that name (semver's ``v.bump_major()``; not ``x.replace(...)``).
     """
-    if context.tests_using is None:
-        return None
     owner = target.class_name.split(".")[0] if target.class_name else None
     wanted = testfile.names_for(module, owner or target.name)
-    for path in context.tests_using(module, target.name):
-        if path == test_path:
-            continue  # the file ARK extends: its tests are known by their names
-        used = uses(path)
+
+    def uses_it(used: testfile.FileUses) -> bool:
         if wanted.isdisjoint(used.references):
-            continue
+            return False
         if owner is None or any((name, target.name) in used.on_classes for name in wanted):
-            return path
-        if target.name in used.attributes and target.name not in BUILT_IN_METHODS:
-            return path
+            return True
+        return target.name in used.attributes and target.name not in BUILT_IN_METHODS
+
+    others = context.tests_using(module, target.name) if context.tests_using else ()
+    for path in dict.fromkeys([test_path, *others]):
+        used = uses(path)
+        if uses_it(used):
+            test = next((name for name, inner in used.tests if uses_it(inner)), None)
+            return f"{path}::{test}" if test else path
     return None
 
 
@@ -240,6 +260,14 @@ def generate_tests(
     :class:`~ark_lsp.generate.templating.TemplateError` for a broken template.
     """
     root, runner, read_text = context.root, context.runner, context.read_text
+    module = module_name(relative)[0]
+    stem = PurePosixPath(relative).name.partition(".")[0]
+    if not module or not stem.isidentifier() or keyword.iskeyword(stem):
+        # bin/verify-table-integrity.py: `from  import main` was found invalid only after
+        # the sandbox had run.
+        raise NothingToTest(
+            f"{relative} cannot be imported by a test: {stem!r} is not a module name"
+        )
     text = read_text(root / relative)
     if text is None:
         raise NothingToTest(f"{relative} cannot be read")
@@ -258,13 +286,18 @@ def generate_tests(
     if only is not None:
         targets = [t for t in targets if only(t)]
     if not targets:
+        if name and tree is not None and name in classes_of(tree):
+            # marshmallow's fields.py::DateTime: "has no function or method DateTime" read
+            # as a name that does not exist.
+            raise NothingToTest(
+                f"{relative}: class {name} has no public method or function to test"
+            )
         what = f"no function or method {name}" if name else "no public function or method"
         raise NothingToTest(f"{relative} has {what} to test")
-    module = module_name(relative)[0]
-    test_path = testfile.file_for_tests(root, relative)
+    test_path = testfile.file_for_tests(root, relative, context.base)
     if not (root / test_path).resolve().is_relative_to(root.resolve()):
         raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
-    old_text = read_text(root / test_path)
+    old_text = context.read_test(test_path)
     existing = testfile.existing_tests(old_text)
     stems = {t.test_name for t in every} | {t.test_name for t in targets}
     already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
@@ -273,22 +306,22 @@ def generate_tests(
 
     @functools.cache  # a test file using many of the module's functions is read once
     def uses(path: str) -> testfile.FileUses:
-        return testfile.file_uses(context.read_text(root / path))
+        return testfile.file_uses(context.read_test(path), path)
 
-    elsewhere = [(t, _tested_elsewhere(context, t, module, test_path, uses)) for t in untested]
+    elsewhere = [(t, _used_by_tests(context, t, module, test_path, uses)) for t in untested]
     called = [f"{t.qualname} ({path})" for t, path in elsewhere if path]
     targets = [t for t, path in elsewhere if not path]
     # Each named with its file, as those tested elsewhere are: `Parser.format
     # (tests/test_parse.py::test_parser_format)`.
     skipped = (*(f"{t.qualname} ({test_path}::{by})" for t, by in already if by), *called)
+    tested = [f"{test_path} already tests {', '.join(own)}"] if own else []
+    tested += [f"the workspace's tests already use {', '.join(called)}"] if called else []
     if not targets:
-        parts = [f"{test_path} already tests {', '.join(own)}"] if own else []
-        parts += [f"the workspace's tests already use {', '.join(called)}"] if called else []
-        raise NothingToTest("; ".join(parts), already_tested=True)
+        raise NothingToTest("; ".join(tested), nothing_new=True)
     # Importing a target over a name the file already uses would change its own tests.
     # A name imported from the same package under the same name is taken for the target
     # itself, re-exported (``from attr import attrs`` for attr._make's): it is used as is.
-    bindings = testfile.module_bindings(old_text)
+    bindings = testfile.module_bindings(old_text, test_path)
     package = module.split(".")[0]
     present = {
         n
@@ -315,7 +348,8 @@ def generate_tests(
     clash_notes = tuple(f"left alone: {t.qualname}, since {why}" for t, why in judged if why)
     targets = [t for t, why in judged if why is None]
     if not targets:
-        raise NothingToTest("; ".join(clash_notes))
+        # Each one tested or left alone: a second run on tomli's module comes to this.
+        raise NothingToTest("; ".join([*tested, *clash_notes]), nothing_new=True)
 
     call_sites = context.call_sites
     local = testfile.local_names(old_text)
@@ -371,7 +405,10 @@ def generate_tests(
     ]
     _name_apart(blocks, existing | set(bindings))
     if not any(block.rows for block in blocks):
-        raise NothingToTest("; ".join(b.reason for b in blocks if b.reason))
+        # Left alone once observed: returns nothing and takes no argument.
+        reasons = [b.reason for b in blocks if b.reason]
+        left = all(reason.startswith("left alone: ") for reason in reasons)
+        raise NothingToTest("; ".join([*tested, *clash_notes, *reasons]), nothing_new=left)
     label = f"{relative}::{name}" if name else relative
     compose = _Composer(
         context.templates, style, imports, module, test_path, old_text, context.settings, label
@@ -476,11 +513,12 @@ class _Composer:
             with_imports = testfile.add_imports(
                 self.old_text,
                 testfile.imports_missing(
-                    self.old_text, self.imports.lines(_code(blocks), width), width
+                    self.old_text, self.imports.lines(_code(blocks), width), width, self.test_path
                 ),
                 self.style,
                 own=self.module.split(".")[0],
                 width=width,
+                where=self.test_path,
             )
             inserted = placement.append(with_imports, generated, 2, self.style.newline)
             new_text, first_line = inserted.new_text, inserted.line

@@ -15,23 +15,26 @@ underscores (``test_make.py``) when that file imports the module, or
 imports from its package (``from attr import asdict`` tests
 ``attr._funcs``) and the package has no public module of that name (whose
 tests it would be). Of several, one that imports the module comes first,
-then one importing from its package, then the name in full. With none, a
-folder mirroring the package (``tests/pkg/``) is used when the project has
-one.
+then one importing from its package, then the name in full. A relative
+import counts as the absolute one it stands for (``from .._util import
+validate`` in ``h11/tests/test_util.py``). With none, a folder mirroring
+the package (``tests/pkg/``) is used when the project has one.
 """
 
 from __future__ import annotations
 
 import ast
 import configparser
+import dataclasses
 import functools
 import sys
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ark_lsp.analysis import module_name
+from ark_lsp.analysis.collector import resolve_relative
 from ark_lsp.files import read_contained, within
 from ark_lsp.generate import placement
 from ark_lsp.generate.characterize.targets import Target
@@ -44,6 +47,43 @@ TEST_FILE_SIZE_CAP = 4 * 1024 * 1024
 """Largest test file read to see what it imports; a larger one is taken not to."""
 
 _IGNORED_FOLDERS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".ark", ".tox"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The workspace's files at a commit, where tests are looked for instead of the disk.
+
+    A change set's base: a test file lying untracked in the working tree is
+    none of its files, and one changed there is read as the commit has it.
+    """
+
+    files: frozenset[str]
+    """Workspace-relative paths of its files."""
+    read: Callable[[str], str | None]
+    """A file's text, by its workspace-relative path; None when it has none to read."""
+
+    def is_dir(self, relative: str) -> bool:
+        """Whether a file of the snapshot is under the folder ``relative`` (``""``: the root)."""
+        prefix = f"{relative}/" if relative else ""
+        return any(path.startswith(prefix) for path in self.files)
+
+    def exists(self, relative: str) -> bool:
+        """Whether ``relative`` is a file or a folder of the snapshot."""
+        return relative in self.files or self.is_dir(relative)
+
+
+def _relative(root: Path, path: Path) -> str:
+    """``path`` (under ``root``) as a workspace-relative POSIX path, ``""`` for the root."""
+    found = path.relative_to(root).as_posix()
+    return "" if found == "." else found
+
+
+def _is_dir(root: Path, path: Path, base: Snapshot | None) -> bool:
+    return base.is_dir(_relative(root, path)) if base else path.is_dir()
+
+
+def _exists(root: Path, path: Path, base: Snapshot | None) -> bool:
+    return base.exists(_relative(root, path)) if base else path.exists()
 
 
 @dataclass(frozen=True)
@@ -62,8 +102,11 @@ def _words(value: object) -> tuple[str, ...]:
     return ()
 
 
-def read_pytest_config(root: Path) -> PytestConfig:
-    """The project's pytest settings, from the first file that has a pytest section."""
+def read_pytest_config(root: Path, base: Snapshot | None = None) -> PytestConfig:
+    """The project's pytest settings, from the first file that has a pytest section.
+
+    Those of ``base`` when given (a change set's base commit), else the disk's.
+    """
     for name, section in (
         ("pytest.ini", "pytest"),
         (".pytest.ini", "pytest"),
@@ -72,10 +115,15 @@ def read_pytest_config(root: Path) -> PytestConfig:
         ("setup.cfg", "tool:pytest"),
     ):
         path = root / name
-        if not path.is_file():
+        if not (name in base.files if base else path.is_file()):
             continue
         try:
-            text = read_contained(path, [root], CONFIG_SIZE_CAP).decode("utf-8")
+            if base is None:
+                text = read_contained(path, [root], CONFIG_SIZE_CAP).decode("utf-8")
+            elif (found := base.read(name)) is not None:
+                text = found
+            else:
+                continue
             if section is None:
                 data = tomllib.loads(text)
                 options = data.get("tool", {}).get("pytest", {}).get("ini_options")
@@ -123,19 +171,23 @@ def _walk(folder: Path) -> list[Path]:
     return found
 
 
-def file_for_tests(root: Path, relative: str) -> str:
-    """The workspace-relative path of the test file for the module at ``relative``."""
-    config = read_pytest_config(root)
+def file_for_tests(root: Path, relative: str, base: Snapshot | None = None) -> str:
+    """The workspace-relative path of the test file for the module at ``relative``.
+
+    Looked for among the files of ``base`` when given (a change set's base
+    commit), else on disk.
+    """
+    config = read_pytest_config(root, base)
     module, _ = module_name(relative)
     parts = module.split(".") if module else [PurePosixPath(relative).stem]
     stem = parts[-1]
     # pytest collects only its testpaths when they are set, existing or not yet.
     configured = [p.strip("/") for p in config.testpaths if "*" not in p]
-    folder = next((p for p in configured if (root / p).is_dir()), None)
+    folder = next((p for p in configured if _is_dir(root, root / p, base)), None)
     if folder is None and configured:
         folder = configured[0]
     if folder is None:
-        folder = next((f for f in ("tests", "test") if (root / f).is_dir()), "tests")
+        folder = next((f for f in ("tests", "test") if _is_dir(root, root / f, base)), "tests")
     name = _file_name(stem, config.python_files)
     searched = [root / folder]
     beside: Path | None = None
@@ -143,29 +195,37 @@ def file_for_tests(root: Path, relative: str) -> str:
         module_folder = (root / relative).parent
         searched += [root / "tests", root / "test", module_folder / "tests", module_folder / "test"]
         beside = module_folder
-    candidates = _python_files(root, searched, beside)
+    candidates = _python_files(root, searched, beside, base)
     bare = stem.strip("_")
     # test_make.py may be the tests of a public make.py beside _make.py: then only its
     # imports can tell, not its name.
     module_folder = (root / relative).parent
-    public_twin = (module_folder / f"{bare}.py").exists() or (module_folder / bare).is_dir()
-    existing = _existing_test_file(root, candidates, module or stem, stem, config, public_twin)
+    public_twin = _exists(root, module_folder / f"{bare}.py", base) or _is_dir(
+        root, module_folder / bare, base
+    )
+    existing = _existing_test_file(
+        root, candidates, module or stem, stem, config, public_twin, base
+    )
     if existing is not None:
         return existing.relative_to(root).as_posix()
     tests_root = root / folder
     packages = parts[:-1]
     mirrors = (tests_root.joinpath(*packages[:depth]) for depth in range(len(packages), 0, -1))
-    place = next((mirror for mirror in mirrors if mirror.is_dir()), tests_root)
+    place = next((mirror for mirror in mirrors if _is_dir(root, mirror, base)), tests_root)
     # A private module's tests are named as people name them (test_textwrap.py for
     # _textwrap.py), unless a public twin would claim the name or a file has it already.
     plain = _file_name(bare, config.python_files) if bare and bare != stem else name
-    if not public_twin and not (place / plain).exists():
+    if not public_twin and not _exists(root, place / plain, base):
         name = plain
     return (place / name).relative_to(root).as_posix()
 
 
-def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list[Path]:
+def _python_files(
+    root: Path, searched: list[Path], beside: Path | None, base: Snapshot | None = None
+) -> list[Path]:
     """The Python files under the ``searched`` folders, then those directly in ``beside``."""
+    if base is not None:
+        return _snapshot_files(root, searched, beside, base)
     inside = [root.resolve()]
     found: dict[Path, None] = {}
     walked: set[Path] = set()
@@ -183,6 +243,26 @@ def _python_files(root: Path, searched: list[Path], beside: Path | None) -> list
     return list(found)
 
 
+def _snapshot_files(
+    root: Path, searched: list[Path], beside: Path | None, base: Snapshot
+) -> list[Path]:
+    """What :func:`_python_files` finds, among the files of ``base``."""
+    found: dict[Path, None] = {}
+    python = sorted(path for path in base.files if path.endswith(".py"))
+    for folder in [*searched, beside]:
+        if folder is None:
+            continue
+        prefix = _relative(root, folder)
+        prefix = f"{prefix}/" if prefix else ""
+        for path in python:
+            rest = path[len(prefix) :].split("/")
+            if not path.startswith(prefix) or (folder is beside and len(rest) > 1):
+                continue
+            if not _IGNORED_FOLDERS.intersection(rest[:-1]):
+                found[root / path] = None
+    return list(found)
+
+
 def _plain_file(path: Path) -> bool:
     return not path.is_symlink() and path.is_file()
 
@@ -194,6 +274,7 @@ def _existing_test_file(
     stem: str,
     config: PytestConfig,
     public_twin: bool,
+    base: Snapshot | None = None,
 ) -> Path | None:
     """The module's test file among ``candidates``, by the rule of the module docstring."""
     full = _file_name(stem, config.python_files)
@@ -210,7 +291,7 @@ def _existing_test_file(
     for order, path in enumerate(candidates):
         if path.name not in (full, stripped) and path.name not in qualified:
             continue
-        imported = _imported(path, module, root)
+        imported = _imported(path, module, root, base)
         importing = module in imported
         if path.name in qualified and not importing:
             continue
@@ -224,10 +305,18 @@ def _existing_test_file(
     return candidates[min(ranked)[-1]] if ranked else None
 
 
-def _imported(path: Path, module: str, root: Path) -> set[str]:
-    """Of ``module`` and its package, the ones the test file at ``path`` imports from."""
+def _imported(path: Path, module: str, root: Path, base: Snapshot | None = None) -> set[str]:
+    """Of ``module`` and its package, the ones the test file at ``path`` imports from.
+
+    Relative imports too: h11's ``h11/tests/test_util.py`` imports ``from .._util
+    import validate``. The file as ``base`` has it, when given.
+    """
+    where = _relative(root, path)
     try:
-        tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
+        if base is None:
+            tree = ast.parse(read_contained(path, [root], TEST_FILE_SIZE_CAP))
+        else:
+            tree = ast.parse(base.read(where) or "")
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     package = module.rpartition(".")[0]
@@ -235,10 +324,9 @@ def _imported(path: Path, module: str, root: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names = [node.module]
-            if node.module == package:
-                names += [f"{package}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (source := imported_from(node, where)):
+            # ``from .. import _util`` imports the module as a name of its package.
+            names = [source, *(f"{source}.{alias.name}" for alias in node.names)]
         else:
             continue
         for name in names:
@@ -251,6 +339,20 @@ def _imported(path: Path, module: str, root: Path) -> set[str]:
 
 def _within_module(name: str, module: str) -> bool:
     return name == module or name.startswith(f"{module}.")
+
+
+def imported_from(node: ast.ImportFrom, where: str = "") -> str | None:
+    """The absolute module ``node`` imports from, in the file at workspace path ``where``.
+
+    ``h11._util`` for ``from .._util import validate`` in ``h11/tests/test_util.py``;
+    None for a relative import when ``where`` is not given, or climbs above its top.
+    """
+    if not node.level:
+        return node.module
+    if not where:
+        return None
+    module, is_package = module_name(where)
+    return resolve_relative(module, is_package, node.level, node.module)
 
 
 @functools.lru_cache(maxsize=4)
@@ -292,12 +394,14 @@ def existing_tests(text: str | None) -> set[str]:
     return names
 
 
-def module_bindings(text: str | ast.Module | None) -> dict[str, str]:
+def module_bindings(text: str | ast.Module | None, where: str = "") -> dict[str, str]:
     """What each top-level name of a test file (its text, or tree) is bound to.
 
     An import gives what it imports (``attr._make.attrs`` for ``from
-    attr._make import attrs``, ``attr`` for ``import attr.exceptions``),
-    anything else (a definition, an assignment) ``""``.
+    attr._make import attrs``, ``attr`` for ``import attr.exceptions``; a
+    relative one resolved in the file at workspace path ``where``, else
+    with its dots, ``.._util.validate``), anything else (a definition, an
+    assignment) ``""``.
     """
     tree = text if isinstance(text, ast.Module) else _tree(text)
     if tree is None:
@@ -312,7 +416,7 @@ def module_bindings(text: str | ast.Module | None) -> dict[str, str]:
                     top = alias.name.split(".")[0]
                     bound[top] = top
         elif isinstance(node, ast.ImportFrom):
-            source = "." * node.level + (node.module or "")
+            source = imported_from(node, where) or "." * node.level + (node.module or "")
             for alias in node.names:
                 bound[alias.asname or alias.name] = f"{source}.{alias.name}"
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -361,18 +465,46 @@ class FileUses:
     on_classes: frozenset[tuple[str, str]] = frozenset()
     """``(class, attribute)`` read on a class the imports name, or on one just made:
     ``("semver.Version", "parse")`` of ``Version.parse(...)``, of ``Version(...).parse``."""
+    tests: tuple[tuple[str, FileUses], ...] = ()
+    """The same of each test of the file, by its pytest id: ``test_bump``,
+    ``TestBox::test_area``; so that a note can say which test uses a function."""
 
 
-def file_uses(text: str | None) -> FileUses:
-    """What the test file ``text`` uses of what it imports (see :class:`FileUses`)."""
+def file_uses(text: str | None, where: str = "") -> FileUses:
+    """What the test file ``text`` uses of what it imports (see :class:`FileUses`).
+
+    ``where`` is its workspace path, for its relative imports (``from .. import _util``).
+    """
     tree = _tree(text)
     if tree is None:
         return FileUses()
     bound = {
         name: source
-        for name, source in module_bindings(tree).items()
+        for name, source in module_bindings(tree, where).items()
         if source and not source.startswith(".")
     }
+    tests = tuple((name, _uses(node, bound)) for name, node in _tests_in(tree))
+    return dataclasses.replace(_uses(tree, bound), tests=tests)
+
+
+def _tests_in(tree: ast.Module) -> list[tuple[str, ast.AST]]:
+    """The file's test functions, and test methods of its classes, by their pytest ids."""
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    found: list[tuple[str, ast.AST]] = []
+    for node in tree.body:
+        if isinstance(node, functions) and node.name.startswith("test"):
+            found.append((node.name, node))
+        elif isinstance(node, ast.ClassDef):
+            found += [
+                (f"{node.name}::{item.name}", item)
+                for item in node.body
+                if isinstance(item, functions) and item.name.startswith("test")
+            ]
+    return found
+
+
+def _uses(tree: ast.AST, bound: dict[str, str]) -> FileUses:
+    """What ``tree`` (a file, or one of its tests) uses of the names ``bound`` imports."""
     references: set[str] = set()
     attributes: set[str] = set()
     on_classes: set[tuple[str, str]] = set()
@@ -487,10 +619,13 @@ def _test_class_stem(name: str) -> str | None:
     return None
 
 
-def imports_missing(text: str | None, wanted: list[str], width: int = 100) -> list[str]:
+def imports_missing(
+    text: str | None, wanted: list[str], width: int = 100, where: str = ""
+) -> list[str]:
     """The import lines of ``wanted`` whose names ``text`` does not import yet.
 
-    A ``from`` import longer than ``width`` takes one name a line.
+    A ``from`` import longer than ``width`` takes one name a line. ``where``
+    is the file's workspace path, for its relative imports.
     """
     tree = _tree(text)
     if tree is None:
@@ -499,8 +634,8 @@ def imports_missing(text: str | None, wanted: list[str], width: int = 100) -> li
     for node in tree.body:
         if isinstance(node, ast.Import):
             have.update((None, alias.asname or alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            have.update((node.module, alias.asname or alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (source := imported_from(node, where)):
+            have.update((source, alias.asname or alias.name) for alias in node.names)
     missing = []
     for line in wanted:
         if not line.strip():
@@ -530,20 +665,26 @@ def import_from(module: str, names: list[str], width: int = 100) -> str:
 
 
 def _section(module: str, own: str) -> int:
+    if module.startswith("."):
+        return 3  # isort's local folder: relative imports come last
     top = module.split(".")[0]
     if top == "__future__":
         return -1
     return 0 if top in sys.stdlib_module_names else 2 if top == own else 1
 
 
-def add_imports(text: str, lines: list[str], style: Style, own: str = "", width: int = 100) -> str:
+def add_imports(
+    text: str, lines: list[str], style: Style, own: str = "", width: int = 100, where: str = ""
+) -> str:
     """Add import lines to a test file the way a person would.
 
     A name from a module the file already imports from joins that
-    statement; any other import takes its place in its section (standard
-    library, third party, ``own`` package) in isort's order, a new section
-    goes between the others, and a file with no imports gets them after its
-    docstring. A ``from`` import longer than ``width`` takes one name a line.
+    statement, a relative one too (``from .._util import`` in the file at
+    workspace path ``where``, as h11's tests import); any other import
+    takes its place in its section (standard library, third party, ``own``
+    package, relative imports) in isort's order, a new section goes between
+    the others, and a file with no imports gets them after its docstring.
+    A ``from`` import longer than ``width`` takes one name a line.
     """
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -570,8 +711,7 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
                     n
                     for n in imports
                     if isinstance(n, ast.ImportFrom)
-                    and n.module == statement.module
-                    and not n.level
+                    and imported_from(n, where) == statement.module
                     and all(a.asname is None for a in n.names)
                 ),
                 None,
@@ -579,11 +719,13 @@ def add_imports(text: str, lines: list[str], style: Style, own: str = "", width:
             if joined is not None:
                 names = [a.name for a in joined.names] + [a.name for a in statement.names]
                 unique = sorted(dict.fromkeys(names), key=lambda n: (_name_type(n), n))
+                # As the file writes it: ``.._util`` stays relative.
+                source = _module_of(joined)
                 edits.append(
                     (
                         joined.lineno,
                         joined.end_lineno or joined.lineno,
-                        import_from(statement.module, unique, width).split("\n"),
+                        import_from(source, unique, width).split("\n"),
                     )
                 )
                 continue
@@ -664,7 +806,7 @@ def _one_name_a_line(imports: list[ast.Import | ast.ImportFrom]) -> bool:
 def _module_of(node: ast.Import | ast.ImportFrom) -> str:
     if isinstance(node, ast.Import):
         return node.names[0].name
-    return node.module or ""
+    return "." * node.level + (node.module or "")
 
 
 def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> str:
@@ -683,12 +825,14 @@ def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> s
 __all__ = [
     "FileUses",
     "PytestConfig",
+    "Snapshot",
     "add_imports",
     "enclosing",
     "existing_tests",
     "file_for_tests",
     "file_uses",
     "import_from",
+    "imported_from",
     "imports_missing",
     "local_names",
     "module_bindings",
