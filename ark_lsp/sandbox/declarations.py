@@ -76,6 +76,9 @@ class DeclaredDependencies:
     project_extras: tuple[str, ...] | None = None
     """The project itself is resolved for its dependencies, with these extras (None: not)."""
     project_name: str | None = None
+    project_version: str | None = None
+    """The project's version where its files say it (``[project] version``, an sdist's
+    ``PKG-INFO``): runs see the project as installed under it (``importlib.metadata``)."""
     src_layout: bool = False
     """The project's packages live in ``src/``: runs get ``PYTHONPATH=src``."""
     problems: tuple[str, ...] = ()
@@ -355,6 +358,18 @@ def build_written_files(root: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
+_METADATA_FIELD = re.compile(r"^(Name|Version):[ \t]*(\S+)[ \t]*$", re.MULTILINE)
+
+
+def _package_info(data: bytes) -> tuple[str, str] | None:
+    """The name and version an sdist's ``PKG-INFO`` gives (a dynamic version, built)."""
+    head = data.decode("utf-8", errors="replace").split("\n\n", 1)[0]  # the headers
+    fields = {match[1]: match[2] for match in _METADATA_FIELD.finditer(head)}
+    if "Name" in fields and "Version" in fields:
+        return fields["Name"], fields["Version"]
+    return None
+
+
 def src_layout(root: Path) -> bool:
     """Whether ``root`` keeps its packages in ``src/``."""
     src = root / "src"
@@ -380,9 +395,18 @@ def read_declarations(root: Path) -> DeclaredDependencies:
             problems.append(f"pyproject.toml cannot be read: {error}")
     project = table.get("project")
     project = project if isinstance(project, dict) else None
+    version: str | None = None
     if project is not None:
         raw_name = project.get("name")
         name = raw_name if isinstance(raw_name, str) else None
+        raw_version = project.get("version")
+        version = raw_version if isinstance(raw_version, str) else None
+    package_info = _read(root, "PKG-INFO")
+    if version is None and package_info is not None:
+        found = _package_info(package_info)
+        if found is not None and (name is None or normalize(found[0]) == normalize(name)):
+            name, version = found
+            files["PKG-INFO"] = package_info
     dynamic = project is None or "dependencies" in (project.get("dynamic") or [])
     for legacy in ("setup.py", "setup.cfg"):
         data = _read(root, legacy)
@@ -442,6 +466,7 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         lock=lock,
         project_extras=project_extras,
         project_name=name,
+        project_version=version,
         requirement_sources=sources,
         src_layout=src_layout(root),
         problems=tuple(problems),

@@ -11,6 +11,11 @@ pip run (``--dry-run --report``), installs the result without the project
 itself into the interpreter's own ``purelib`` (console scripts into
 ``/usr/local/bin``), then removes ``/ark-env`` so
 that the committed layer holds the packages only.
+
+The project is seen as installed all the same: its name and version (from its
+files, or from its build backend) are written as a ``.dist-info`` of metadata
+alone, so ``importlib.metadata.version("marshmallow")`` answers in a run as
+it does in a virtual environment the project is installed in.
 """
 
 from __future__ import annotations
@@ -59,10 +64,16 @@ def main() -> None:
     with open(REPORT, encoding="utf-8") as handle:
         report = json.load(handle)
     pins = []
+    metadata_only = spec.get("metadata")
     for item in report.get("install", []):
         url = (item.get("download_info") or {}).get("url", "")
         if url.startswith("file://" + PROJECT):
-            continue  # the project itself: its source is the run's own
+            # The project itself: its source is the run's own, its metadata what it built.
+            metadata_only = metadata_only or {
+                "name": item["metadata"]["name"],
+                "version": item["metadata"]["version"],
+            }
+            continue
         metadata = item["metadata"]
         pins.append(metadata["name"] + "==" + metadata["version"])
     target = sysconfig.get_paths()["purelib"]
@@ -71,6 +82,8 @@ def main() -> None:
         code = pip("install", "--no-deps", "--upgrade", "--target", target, *pins)
         if code != 0:
             sys.exit(11)
+    if metadata_only:
+        write_metadata(target, metadata_only["name"], metadata_only["version"])
     scripts = os.path.join(target, "bin")
     if os.path.isdir(scripts):
         # --target leaves console scripts beside the packages; runs find commands on PATH.
@@ -82,6 +95,20 @@ def main() -> None:
     print(DONE + json.dumps({"installed": pins, "target": target}), flush=True)
     shutil.rmtree(HOME, ignore_errors=True)
     shutil.rmtree(os.environ.get("HOME", "/nonexistent"), ignore_errors=True)
+
+
+def write_metadata(target: str, name: str, version: str) -> None:
+    """A ``.dist-info`` of the project's metadata alone: installed, its files the run's own."""
+    stem = name.replace("-", "_").replace(".", "_") + "-" + version.replace("-", "_")
+    folder = os.path.join(target, stem + ".dist-info")
+    if os.path.basename(folder) != stem + ".dist-info":
+        return  # a name or version that is no file name
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "METADATA"), "w", encoding="utf-8") as handle:
+        handle.write("Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n")
+    with open(os.path.join(folder, "INSTALLER"), "w", encoding="utf-8") as handle:
+        handle.write("ark\n")
+    print("ARK: the project is " + name + " " + version + " to importlib.metadata", flush=True)
 
 
 if __name__ == "__main__":

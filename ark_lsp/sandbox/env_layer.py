@@ -39,7 +39,7 @@ from ark_lsp.sandbox.containers import LABEL, OWNER_LABEL, engine_errors, owner_
 from ark_lsp.sandbox.declarations import DeclaredDependencies
 
 ENV_REPOSITORY = "ark-sandbox-env"
-LAYER_FORMAT = "2"
+LAYER_FORMAT = "3"
 """Changes when the way layers are built changes, so old ones are not reused."""
 BUILD_SECONDS = 1800.0
 BUILD_MEMORY = 2 * 1024 * 1024 * 1024
@@ -132,6 +132,9 @@ def _build_files(
         "constraints": list(declarations.constraints),
         "project": list(declarations.project_extras)
         if declarations.project_extras is not None and project_files is not None
+        else None,
+        "metadata": {"name": declarations.project_name, "version": declarations.project_version}
+        if declarations.project_name and declarations.project_version
         else None,
     }
     buffer = io.BytesIO()

@@ -222,6 +222,21 @@ def test_only_the_requirement_files_of_the_runtime_and_the_tests_are_read(
     )
 
 
+def test_the_projects_version_is_read_from_pyproject_or_an_sdists_package_info(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, {"pyproject.toml": pyproject("mini", "six")})
+    assert read_declarations(tmp_path).project_version == "0.1"
+    dynamic = '[project]\nname = "mini"\ndynamic = ["version"]\n'
+    write(tmp_path, {"pyproject.toml": dynamic})
+    assert read_declarations(tmp_path).project_version is None
+    write(tmp_path, {"PKG-INFO": "Metadata-Version: 2.1\nName: mini\nVersion: 3.23.1\n\nText\n"})
+    declared = read_declarations(tmp_path)
+    assert (declared.project_name, declared.project_version) == ("mini", "3.23.1")
+    write(tmp_path, {"PKG-INFO": "Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"})
+    assert read_declarations(tmp_path).project_version is None  # another project's file
+
+
 def test_a_missing_package_is_named_from_pips_output() -> None:
     output = [
         "Collecting ark-no-such-package",
@@ -307,6 +322,13 @@ def test_a_trusted_project_gets_its_environment_built_on_the_first_run_then_runs
         "import socket\nprint(sorted(name for _, name in socket.if_nameindex()))\n"
     )
     assert ark("run", "interfaces.py", cwd=six_project).stdout == "['lo']\n"
+    # The project is installed as far as importlib.metadata can tell (marshmallow's tests
+    # ask it for the project's version), its code the run's own copy.
+    name = read_declarations(six_project).project_name
+    (six_project / "meta.py").write_text(
+        f"import importlib.metadata\nprint(importlib.metadata.version({name!r}))\n"
+    )
+    assert ark("run", "meta.py", cwd=six_project).stdout == "0.1\n"
 
 
 @pytest.mark.slow
