@@ -434,7 +434,9 @@ def read_declarations(root: Path) -> DeclaredDependencies:
         requirements += tox_deps
         sources += ("tox.ini",)
     read = _Requirements(root)
-    for relative in _requirement_files(root):
+    # The files tox's test environment names are the tests' (wcwidth's tox.ini names
+    # requirements-tests39.txt of its -tests36, -tests37 and -tests39, whose pins conflict).
+    for relative in () if tox_files else _requirement_files(root):
         read.add(relative)
     for named in tox_files:
         target = _contained(PurePosixPath(named))

@@ -51,7 +51,11 @@ _NO_VERSION = re.compile(
     r"(?: \(from versions: (?P<versions>[^)]*)\))?"
 )
 _COLLECTING = re.compile(r"^Collecting (?P<name>\S+)")
-_BUILD_FAILED = re.compile(r"(Getting requirements to build|Preparing metadata|Building wheel)")
+_BUILD_FAILED = re.compile(
+    r"subprocess-exited-with-error|metadata-generation-failed|Failed building wheel"
+    r"|Failed to build|did not run successfully"
+)
+"""What pip says when a package's build code failed (not its routine "Preparing metadata")."""
 
 Progress = Callable[[str], None]
 
@@ -170,18 +174,22 @@ def explain_failure(lines: Iterable[str], code: int | None) -> str:
             f"cannot install the workspace's dependencies: {which} of {name!r} on the package "
             f"index (pip: No matching distribution found for {name})"
         )
-    if any(_BUILD_FAILED.search(line) for line in text) and "error" in joined.lower():
-        collecting = [m.group("name") for line in text if (m := _COLLECTING.match(line.strip()))]
-        name = collecting[-1] if collecting else "a package"
-        return (
-            f"cannot install the workspace's dependencies: {name} failed to build in the build "
-            "container (its build code failed; see `ark sandbox env build` for pip's output)"
-        )
     conflict = _conflict(text)
-    if conflict:
+    if conflict:  # before a build: pip builds sdists for their metadata while it resolves
         return (
             f"cannot install the workspace's dependencies: their versions conflict ({conflict}); "
             "pin them so that they agree"
+        )
+    failed = next((i for i, line in enumerate(text) if _BUILD_FAILED.search(line)), None)
+    if failed is not None:
+        collecting = [
+            m.group("name") for line in text[:failed] if (m := _COLLECTING.match(line.strip()))
+        ]
+        name = collecting[-1] if collecting else "a package"
+        return (
+            f"cannot install the workspace's dependencies: {name} failed to build in the build "
+            "container (its build code failed; `ark sandbox env build --verbose` shows pip's "
+            "output)"
         )
     errors = [line.strip() for line in text if line.strip().startswith("ERROR:")]
     said = errors[-1] if errors else (text[-1].strip() if text else "no output")

@@ -165,7 +165,9 @@ def test_tox_ini_s_test_environment_names_extras_and_packages_the_tests_need(
     missing = "tox.ini's deps name more.txt, which is not in the workspace"
     assert declared.problems == (missing,)
     assert declared.describe() == f"4 requirement(s) from pyproject.toml and tox.ini; {missing}"
-    write(tmp_path, {"more.txt": "pytest==7.4.4\n"})
+    # The files tox names are the tests' requirements: no others are guessed by their names
+    # (wcwidth's requirements-tests36.txt and -tests39.txt pin attrs apart).
+    write(tmp_path, {"more.txt": "pytest==7.4.4\n", "requirements-tests36.txt": "attrs==22.2.0\n"})
     declared = read_declarations(tmp_path)
     assert declared.requirement_files == ("more.txt",) and declared.problems == ()
 
@@ -269,6 +271,38 @@ def test_conflicting_pins_are_named_from_pips_resolver() -> None:
         "cannot install the workspace's dependencies: their versions conflict (The user "
         "requested pluggy==0.11.0; pytest 7.4.4 depends on pluggy<2.0 and >=0.12); "
         "pin them so that they agree"
+    )
+
+
+def test_a_conflict_is_named_though_pip_prepared_metadata_of_sdists_before_it() -> None:
+    # wcwidth's requirement files: "zipp==3.6.0 failed to build" where pip said its pins of
+    # attrs conflict, having built zipp's metadata on the way.
+    output = [
+        "Collecting zipp==3.6.0",
+        "  Preparing metadata (setup.py): started",
+        "  Preparing metadata (setup.py): finished with status 'done'",
+        "ERROR: Cannot install attrs==22.2.0 and attrs==23.1.0 because these package versions "
+        "have conflicting dependencies.",
+        "The conflict is caused by:",
+        "    The user requested attrs==22.2.0",
+        "    The user requested attrs==23.1.0",
+        "",
+        "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/",
+    ]
+    assert "their versions conflict (The user requested attrs==22.2.0" in explain_failure(output, 1)
+
+
+def test_a_package_whose_build_fails_is_named_with_where_to_see_why() -> None:
+    output = [
+        "Collecting broken==1.0",
+        "  Preparing metadata (setup.py): started",
+        "  error: subprocess-exited-with-error",
+        "  \u00d7 python setup.py egg_info did not run successfully.",
+        "Collecting other==2.0",
+    ]
+    assert explain_failure(output, 1) == (
+        "cannot install the workspace's dependencies: broken==1.0 failed to build in the build "
+        "container (its build code failed; `ark sandbox env build --verbose` shows pip's output)"
     )
 
 
