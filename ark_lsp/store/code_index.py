@@ -412,13 +412,15 @@ class CodeIndexRepository(Repository):
         An import points at the longest indexed module that prefixes its
         target: ``from a.b import c`` is an edge to ``a.b.c`` when that is a
         module of the workspace, else to ``a.b``, else to ``a``. Imports of
-        modules outside the workspace make no edge.
+        modules outside the workspace make no edge. A file no import can name
+        (a script, ``bin/run-me.py``) imports by its path.
         """
         conn = self._db.conn
         modules = {m for (m,) in conn.execute("SELECT DISTINCT module FROM code_index") if m}
         cursor = conn.execute(
-            "SELECT DISTINCT c.module, i.module, i.name FROM imports AS i "
-            "JOIN code_index AS c ON c.path = i.path WHERE i.resolved AND c.module != ''"
+            "SELECT DISTINCT CASE WHEN c.module != '' THEN c.module ELSE c.path END, "
+            "i.module, i.name FROM imports AS i "
+            "JOIN code_index AS c ON c.path = i.path WHERE i.resolved"
         )
         edges: set[tuple[str, str]] = set()
         for importer, module, name in cursor:

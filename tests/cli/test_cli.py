@@ -206,6 +206,15 @@ def test_graph_links_workspace_modules(project: Path) -> None:
     }
 
 
+def test_a_script_no_import_can_name_is_in_the_graph_by_its_path(project: Path) -> None:
+    # h11's docs/source/make-state-diagrams.py and wcwidth's bin/*-*.py imported the
+    # package, and the graph left them out.
+    (project / "bin").mkdir()
+    (project / "bin" / "run-me.py").write_text("import shop.pricing\n")
+    edges = json.loads(ark("graph", "--format", "json", cwd=project).stdout)
+    assert {"from": "bin/run-me.py", "to": "shop.pricing"} in edges
+
+
 def test_a_corrupt_database_is_one_clear_line_and_rebuild_recovers(project: Path) -> None:
     database = project / ".ark" / "index.db"
     database.parent.mkdir()
