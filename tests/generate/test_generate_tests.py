@@ -2114,3 +2114,34 @@ def test_parameters_annotated_with_dates_get_dates_and_the_clock_is_read_only_by
     assert result.outcome.passed == result.outcome.written - result.outcome.skeletons
     done = run_pytest(tmp_path, str(path))
     assert done.returncode == 0, done.stdout
+
+
+HEADERS = """\
+class Headers:
+    def __init__(self, items: list[tuple[bytes, bytes]]) -> None:
+        self.items = list(items)
+
+    def names(self) -> list[bytes]:
+        return [name for name, _ in self.items]
+
+
+def count(headers: Headers, name: bytes) -> int:
+    return headers.names().count(name)
+"""
+
+
+def test_a_literal_where_an_object_of_the_workspace_is_asked_pins_no_error(
+    tmp_path: Path,
+) -> None:
+    # h11's get_comma_header(headers: Headers, ...) was tested with {'a': 1} raising
+    # AttributeError: the misuse, not the function.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "hdr"\n')
+    (tmp_path / "hdr.py").write_text(HEADERS)
+
+    result = generate(tmp_path, "hdr.py", name="count")
+    text = result.generation.change.new_text
+
+    assert "AttributeError)" not in text and "TypeError)" not in text, text
+    assert "left out: they raise AttributeError for a literal where the annotation" in text
+    assert result.outcome.skeletons == result.outcome.written  # nothing else was observed
+    assert "could not observe count: no object of the workspace could be made for headers" in text

@@ -44,6 +44,9 @@ class Target:
     """Per parameter, the values at the edges of the comparisons its body makes of it."""
     deprecated: bool = False
     """It warns that it is deprecated, is decorated so, or its docstring says so."""
+    object_parameters: frozenset[str] = frozenset()
+    """Parameters annotated with classes of the workspace only (or ``None``): a literal
+    passed there is a misuse, and a ``TypeError`` it raises pins nothing."""
     reads_command_line: str | None = None
     """What of the process's command line or input it reads (``sys.argv``), if any: in a
     test its results would be pytest's."""
@@ -129,6 +132,41 @@ def _depends_on(
         if (module in _UNSTABLE_MODULES or target in _UNSTABLE_CALLS) and name not in found:
             found.append(name)
     return tuple(found)
+
+
+def _of_classes(annotation: str, classes: Mapping[str, ast.ClassDef]) -> bool:
+    """Whether an annotation names classes of ``classes`` only (``Headers | None`` too)."""
+    try:
+        node = ast.parse(annotation, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    names = _union_names(node)
+    return names is not None and bool(names & set(classes)) and names <= {*classes, "None"}
+
+
+def _union_names(node: ast.expr) -> set[str] | None:
+    """The plain names a union of them is made of; None for anything else (``list[X]``)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = _union_names(node.left), _union_names(node.right)
+        return None if left is None or right is None else left | right
+    if isinstance(node, ast.Subscript) and last_name(node.value) in ("Optional", "Union"):
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        found: set[str] = {"None"} if last_name(node.value) == "Optional" else set()
+        for part in parts:
+            names = _union_names(part)
+            if names is None:
+                return None
+            found |= names
+        return found
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # "Headers"
+        try:
+            return _union_names(ast.parse(node.value, mode="eval").body)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+    if isinstance(node, ast.Constant) and node.value is None:
+        return {"None"}
+    name = last_name(node)
+    return {name} if name else None
 
 
 _COMMAND_LINE = frozenset({"sys.argv", "sys.stdin", "sys.orig_argv", "fileinput.input"})
@@ -330,6 +368,11 @@ def _target(
         edges=tuple(edge_values(node, frozenset(p.name for p in signature.parameters)).items()),
         deprecated=_deprecated(node, decorators),
         reads_command_line=_reads_command_line(node, bound),
+        object_parameters=frozenset(
+            p.name
+            for p in signature.parameters
+            if p.annotation and _of_classes(p.annotation, classes)
+        ),
     )
 
 
