@@ -1277,6 +1277,20 @@ def test_an_exception_of_another_private_module_of_the_package_is_named(
     assert result.outcome.passed == result.outcome.written
 
 
+def test_an_exception_is_named_where_its_package_exports_it(tmp_path: Path) -> None:
+    # marshmallow's tests got `import json.decoder as json_decoder_module` for what
+    # people write json.JSONDecodeError.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "loader"\n')
+    (tmp_path / "loader.py").write_text(
+        "import json\n\n\ndef load(text: str) -> object:\n    return json.loads(text)\n"
+    )
+
+    text = generate(tmp_path, "loader.py").generation.change.new_text
+
+    assert '("abc", json.JSONDecodeError),' in text, text
+    assert "json.decoder" not in text and "import json\n" in text
+
+
 TOKENS = """\
 import enum
 import re

@@ -119,9 +119,10 @@ def reference(cls: type, own: str = "") -> "dict[str, str] | None":
 
     Not a private one (``contextlib._GeneratorContextManager``): a test naming it
     would reach into another module's privates. The module ``own`` (the
-    target's) may give one, which a test imports by its name; a class of a
-    private module is named where a public package exports it, or, in the
-    target's package, in its module (see :func:`_exported`).
+    target's) may give one, which a test imports by its name. A class of
+    another module is named where a public package above it exports it (see
+    :func:`_exported`); one of a private module that none does, only in the
+    target's own package.
     """
     import builtins
 
@@ -136,36 +137,34 @@ def reference(cls: type, own: str = "") -> "dict[str, str] | None":
             if getattr(builtins, qualname, None) is klass:
                 return {"module": "builtins", "name": qualname}
             continue
-        if module != own and any(part.startswith("_") for part in module.split(".")):
-            exported = _exported(klass, module, own)
-            if exported is None:
-                continue
-            module = exported
+        if module != own and "." in module:
+            hidden = any(part.startswith("_") for part in module.split("."))
+            exported = _exported(klass, module)
+            if exported is not None:
+                module = exported
+            elif hidden and not own.startswith(module.split(".")[0] + "."):
+                continue  # another package's private module
         loaded = sys.modules.get(module)
         if loaded is not None and _resolve(loaded, qualname) is klass:
             return {"module": module, "name": qualname}
     return None
 
 
-def _exported(klass: type, module: str, own: str) -> "str | None":
-    """Where a test may name a class of a private module, if anywhere.
+def _exported(klass: type, module: str) -> "str | None":
+    """The shortest public package above ``module`` that exports ``klass`` by its name.
 
-    A public package exporting it, or, in the target's own package, the private
-    module itself.
-
-    h11's ``_util.LocalProtocolError`` is ``h11.LocalProtocolError``: tests that named it
-    ``Exception`` pinned nothing.
+    h11's ``_util.LocalProtocolError`` is ``h11.LocalProtocolError`` (tests that named
+    it ``Exception`` pinned nothing), ``json.decoder.JSONDecodeError`` is
+    ``json.JSONDecodeError``, as people write them.
     """
     parts = module.split(".")
-    for end in range(len(parts) - 1, 0, -1):
+    for end in range(1, len(parts)):
         package = parts[:end]
         if any(part.startswith("_") for part in package):
-            continue
+            break
         loaded = sys.modules.get(".".join(package))
         if loaded is not None and getattr(loaded, klass.__qualname__, None) is klass:
             return ".".join(package)
-    if "." in own and parts[0] == own.split(".")[0]:
-        return module
     return None
 
 
