@@ -2156,6 +2156,34 @@ def test_a_literal_where_an_object_of_the_workspace_is_asked_pins_no_error(
     text = result.generation.change.new_text
 
     assert "AttributeError)" not in text and "TypeError)" not in text, text
-    assert "left out: they raise AttributeError for a literal where the annotation" in text
+    assert "left out: they fail with AttributeError in an operation on an argument" in text
     assert result.outcome.skeletons == result.outcome.written  # nothing else was observed
     assert "could not observe count: no object of the workspace could be made for headers" in text
+
+
+KINDS = """\
+def first_line(blob):
+    return blob.splitlines()[0]
+
+
+def checked(item):
+    if not isinstance(item, int):
+        raise TypeError("item must be an int")
+    return item * 2
+"""
+
+
+def test_a_type_error_of_an_operation_is_left_out_and_one_the_code_raises_is_kept(
+    tmp_path: Path,
+) -> None:
+    # xmltodict's _process_namespace(namespaces=1) pinned AttributeError from `1 .get`;
+    # a rewrite failing with TypeError instead failed the gate, though no real call changed.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "kinds"\n')
+    (tmp_path / "kinds.py").write_text(KINDS)
+
+    text = generate(tmp_path, "kinds.py").generation.change.new_text
+
+    assert "AttributeError)," not in text, text
+    assert '("", IndexError),' in text  # an error of the function's own, on a string
+    assert re.search(r"\(('abc'|\"abc\"), TypeError\),", text), text  # checked's own raise
+    assert "left out: they fail with AttributeError in an operation on an argument" in text

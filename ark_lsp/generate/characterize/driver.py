@@ -425,8 +425,30 @@ class Target:
                 "name": named["name"],
                 "consumed": consuming,
                 "lines": sorted(self.lines),
+                "incidental": _incidental(error),
             }
         return {**observed, "lines": sorted(self.lines)}
+
+
+def _incidental(error: BaseException) -> bool:
+    """Whether a ``TypeError`` or ``AttributeError`` came of an operation, not a ``raise``.
+
+    ``1 .get(...)`` or ``len(0)`` fail so on an argument of a kind the code does not
+    take: a test of that pins the misuse (xmltodict's ``namespaces`` given ``1``),
+    and a rewrite that fails another way (``len(1)``) fails it. A ``raise TypeError``
+    of the code's own, wherever, is a contract.
+    """
+    if not isinstance(error, (TypeError, AttributeError)):
+        return False
+    trace = error.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    if trace is None:
+        return False
+    import linecache
+
+    line = linecache.getline(trace.tb_frame.f_code.co_filename, trace.tb_lineno)
+    return not line.lstrip().startswith("raise")
 
 
 _CLASSES: "set[str]" = set()

@@ -158,6 +158,9 @@ class Observation:
     """The lines of the target's file the call ran."""
     stateful: bool = False
     """The call changed the module's globals: in one test process, it would change others."""
+    incidental: bool = False
+    """For ``raises``: a ``TypeError`` or ``AttributeError`` of an operation on an argument
+    (``1 .get``), not of a ``raise``: the call's misuse, not its behaviour."""
 
     def same_result(self, other: Observation | None) -> bool:
         """Whether ``other`` saw the same outcome (the lines run may differ: caches)."""
@@ -205,6 +208,7 @@ class Observation:
             consumed=raw.get("consumed") is True,
             lines=lines,
             stateful=raw.get("stateful") is True,
+            incidental=kind == "raises" and raw.get("incidental") is True,
         )
 
 

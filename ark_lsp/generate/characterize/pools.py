@@ -176,15 +176,6 @@ def is_value(text: str) -> bool:
     return _is_plain(node)
 
 
-def is_literal(text: str) -> bool:
-    """Whether ``text`` is a literal (``1``, ``{'a': 1}``), not an object it makes or names."""
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False
-    return True
-
-
 def _is_plain(node: ast.expr) -> bool:
     if isinstance(node, ast.Call):
         return (
@@ -457,4 +448,4 @@ def _same_kind(value: str, pool: Sequence[str]) -> bool:
     return True
 
 
-__all__ = ["Named", "candidates", "is_literal", "is_value", "sequence"]
+__all__ = ["Named", "candidates", "is_value", "sequence"]

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from ark_lsp.generate.characterize import testfile
 from ark_lsp.generate.characterize.driver import CALL_TIMEOUT, MADE_INPUTS, VALUE_CONSTANTS
 from ark_lsp.generate.characterize.observe import Characterization, Observation
-from ark_lsp.generate.characterize.pools import is_literal
 from ark_lsp.generate.characterize.samples import Plan, arguments, make_cases
 from ark_lsp.generate.characterize.targets import Target
 from ark_lsp.generate.characterize.untrusted import one_line
@@ -383,12 +382,13 @@ def make_block(
             block.notes.append(
                 f"{target.name} returns nothing: each row is a call that runs without raising"
             )
-    misused = [o for o in observations if _misuse(o, target, plan_)]
+    misused = [o for o in observations if o.kind == "raises" and o.incidental]
     if misused:
-        observations = tuple(o for o in observations if o not in misused)
+        observations = tuple(o for o in observations if not (o.kind == "raises" and o.incidental))
+        errors = " or ".join(sorted({o.name for o in misused}))
         block.notes.append(
-            f"{len(misused)} input(s) left out: they raise {misused[0].name} for a literal where "
-            "the annotation asks for an object of the workspace"
+            f"{len(misused)} input(s) left out: they fail with {errors} in an operation on an "
+            "argument of a kind the code does not take, not in a raise of its own"
         )
     for kind, limit, rows in (
         ("type", MAX_TYPE_ROWS, block.types),
@@ -400,9 +400,11 @@ def make_block(
         reason = no_sandbox or (characterization.problem if characterization else None)
         if reason is None and target.depends_on:
             reason = f"its results depend on {', '.join(target.depends_on)}"
-        if reason is None and misused:
+        if reason is None and misused and target.object_parameters:
             wanted = ", ".join(sorted(target.object_parameters))
             reason = f"no object of the workspace could be made for {wanted}"
+        elif reason is None and misused:
+            reason = "every call failed on an argument of a kind the code does not take"
         if reason is None and block.returns_nothing and values:
             # It ran without raising, and there is nothing to fill in: no test, a note.
             block.reason = f"left alone: {target.qualname} returns nothing and takes no argument"
@@ -453,25 +455,6 @@ def _in_file(text: str, imports: Imports) -> str:
         written = imports.of_module(module, owner) + dot + attribute
         data = data[:start] + written.encode("utf-8") + data[end:]
     return data.decode("utf-8")
-
-
-_MISUSE_ERRORS = frozenset({"TypeError", "AttributeError"})
-
-
-def _misuse(observation: Observation, target: Target, plan_: Plan) -> bool:
-    """Whether a call raised for a literal given where an object of the workspace is asked.
-
-    h11's ``get_comma_header(headers: Headers, ...)`` given ``{'a': 1}`` raised
-    ``AttributeError``: a row of that pins the misuse, not the function.
-    """
-    if observation.kind != "raises" or observation.module != "builtins":
-        return False
-    if observation.name not in _MISUSE_ERRORS or not target.object_parameters:
-        return False
-    return any(
-        column.name in target.object_parameters and value != "None" and is_literal(value)
-        for value, column in zip(observation.values, plan_.columns, strict=False)
-    )
 
 
 def _of_its_class(value: Observation) -> Observation:
