@@ -331,10 +331,12 @@ def generate_tests_command(
                 progress=lambda message: click.echo(f"ark: {message}", err=True),
             )
         except NothingToTest as error:
-            if error.nothing_new:
-                click.echo(f"ark: nothing new to test: {error}", err=True)
-                return
-            fail(str(error), EXIT_USAGE)
+            if not error.nothing_new:
+                fail(str(error), EXIT_USAGE)
+            if output_format == "json":  # a consumer reads an answer, not an empty stdout
+                click.echo(json.dumps({"written": 0, "nothing_new": str(error)}, indent=2))
+            click.echo(f"ark: nothing new to test: {error}", err=True)
+            return
         except (TemplateError, OSError) as error:
             fail(str(error))
     generation, outcome, written = result.generation, result.outcome, result.written

@@ -166,6 +166,12 @@ def test_generate_tests_writes_runs_and_records(workspace: Path) -> None:
     assert again.stderr == (
         "ark: nothing new to test: tests/test_pricing.py already tests discount (test_discount)\n"
     )
+    # bidict's second run in JSON printed nothing at all.
+    answer = ark("generate", "tests", "shop/pricing.py", "--format", "json", cwd=workspace)
+    assert json.loads(answer.stdout) == {
+        "written": 0,
+        "nothing_new": "tests/test_pricing.py already tests discount (test_discount)",
+    }
 
 
 def test_a_function_the_suite_calls_under_other_test_names_is_left_alone(

@@ -2187,3 +2187,46 @@ def test_a_type_error_of_an_operation_is_left_out_and_one_the_code_raises_is_kep
     assert '("", IndexError),' in text  # an error of the function's own, on a string
     assert re.search(r"\(('abc'|\"abc\"), TypeError\),", text), text  # checked's own raise
     assert "left out: they fail with AttributeError in an operation on an argument" in text
+
+
+VIEWS = """\
+class Registry:
+    def __init__(self) -> None:
+        self.names = {"a": 1, "b": 2}
+
+    def keys(self):
+        return self.names.keys()
+
+    def items(self):
+        return self.names.items()
+"""
+
+
+def test_a_mappings_views_are_compared_as_the_lists_they_give(tmp_path: Path) -> None:
+    # bidict's keys(), values() and items() were "results that cannot be written as test data".
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "registry"\n')
+    (tmp_path / "registry.py").write_text(VIEWS)
+
+    result = generate(tmp_path, "registry.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "assert list(Registry().keys()) == expected" in text, text
+    assert '["a", "b"],' in text and '[("a", 1), ("b", 2)],' in text
+    assert result.outcome.skeletons == 0
+    assert run_pytest(tmp_path, str(path)).returncode == 0
+
+
+def test_the_targets_written_down_are_those_the_file_tests(tmp_path: Path) -> None:
+    # sqlparse's and bidict's change sets listed Lexer.clear and OrderedBidict.clear as
+    # targets, though each was left alone once observed.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "box"\n')
+    (tmp_path / "box.py").write_text(
+        "class Box:\n    def get(self, n: int) -> int:\n        return n\n\n"
+        "    def reset(self) -> None:\n        self.x = 0\n"
+    )
+
+    result = generate(tmp_path, "box.py")
+
+    assert result.outcome.targets == ("Box.get",)
+    assert any("left alone: Box.reset returns nothing" in n for n in result.generation.notes)

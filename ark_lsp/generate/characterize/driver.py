@@ -36,6 +36,7 @@ a call is marked ``stateful``, since in a test run it would.
 
 import ast
 import asyncio
+import collections.abc
 import contextlib
 import enum
 import functools
@@ -168,6 +169,11 @@ def _exported(klass: type, module: str) -> "str | None":
     return None
 
 
+_VIEWS = (collections.abc.KeysView, collections.abc.ValuesView, collections.abc.ItemsView)
+"""A mapping's ``keys()``, ``values()`` and ``items()``: compared as the lists they give
+(bidict's ``keys()`` was "a result that cannot be written")."""
+
+
 def _is_iterator(value: object) -> bool:
     return (
         hasattr(value, "__next__")
@@ -179,7 +185,7 @@ def _is_iterator(value: object) -> bool:
 def observe(result: object, own: str = "") -> "dict[str, Any]":
     """What a returned value looks like as test data (``own``: see :func:`reference`)."""
     consumed = False
-    if _is_iterator(result):
+    if _is_iterator(result) or isinstance(result, _VIEWS):
         items = list(itertools.islice(result, MAX_ITEMS + 1))  # type: ignore[call-overload]
         if len(items) > MAX_ITEMS:
             return {"kind": "unwritable", "why": f"an iterator of more than {MAX_ITEMS} items"}

@@ -433,7 +433,9 @@ def generate_tests(
     notes = [*copy_notes, *clash_notes, *notes]
     outcome = WrittenTests(
         path=test_path,
-        targets=tuple(t.qualname for t in targets),
+        # Those the file tests: not one left alone once observed (a method that returns
+        # nothing and takes no argument), which a change set would list as its target.
+        targets=tuple(block.qualname for block in blocks if block.rows),
         written=sum(b.rows for b in blocks),
         skeletons=skeletons,
         backend=backend,
