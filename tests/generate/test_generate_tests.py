@@ -2230,3 +2230,49 @@ def test_the_targets_written_down_are_those_the_file_tests(tmp_path: Path) -> No
 
     assert result.outcome.targets == ("Box.get",)
     assert any("left alone: Box.reset returns nothing" in n for n in result.generation.notes)
+
+
+BAG = """\
+class Bag:
+    def __init__(self, items: list[int] | None = None) -> None:
+        self.items = list(items or [])
+
+    def __repr__(self) -> str:
+        return f"Bag(items={self.items!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bag) and other.items == self.items
+
+    def put(self, item: int) -> None:
+        if item < 0:
+            raise ValueError(item)
+        self.items.append(item)
+
+    def clear(self) -> None:
+        self.items.clear()
+
+
+class Opaque:
+    def poke(self, item: int) -> None:
+        self.last = item
+"""
+
+
+def test_a_method_that_returns_nothing_is_asserted_by_the_state_it_leaves(tmp_path: Path) -> None:
+    # bidict's MutableBidict().put(1, 1) and marshmallow's handlers were bare calls that
+    # asserted nothing.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "bag"\n')
+    (tmp_path / "bag.py").write_text(BAG)
+
+    result = generate(tmp_path, "bag.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "    instance = Bag()\n    instance.put(item)\n    assert instance == expected\n" in text
+    assert "(1, Bag(items=[1]))," in text and "(0, Bag(items=[0]))," in text
+    assert "(-1, ValueError)," in text
+    assert "    instance.clear()\n" in text and "        Bag(items=[]),\n" in text
+    assert "Opaque().poke(item)" in text  # no state a test can write: a call that runs
+    assert result.outcome.passed == result.outcome.written
+    done = run_pytest(tmp_path, str(path))
+    assert done.returncode == 0, done.stdout

@@ -307,6 +307,10 @@ class Target:
         self.filename = getattr(module, "__file__", None)
         self.lines: set[int] = set()
         self.make_instance: Any = owner
+        self.instance: Any = None
+        # A method that returns nothing is known by the instance it leaves: its state
+        # is written when its class makes it again from its repr (``Box(items=[1])``).
+        self.after = bool(order.get("after")) and self.binding == "method"
 
     def construct(self, constructions: "list[str]") -> str:
         """The first argument list that makes an instance; each call then gets a fresh one."""
@@ -343,11 +347,25 @@ class Target:
 
     def function(self) -> Any:
         if self.binding == "method":
-            return getattr(self.make_instance(), self.name)
+            self.instance = self.make_instance()
+            return getattr(self.instance, self.name)
         if self.binding == "property":
             make, name = self.make_instance, self.name
             return lambda: getattr(make(), name)  # read as a call of nothing
         return getattr(self.owner, self.name)
+
+    def _state_after(self) -> "dict[str, str]":
+        """The arguments that make the instance again as the call left it, when there are any."""
+        try:
+            text = repr(self.instance)
+        except Exception:
+            return {}
+        if len(text) > MAX_REPR:
+            return {}
+        again = remade(self.instance, text, self.module.__name__)
+        if again is None or again["name"] != self.order["class_name"] or not again["text"]:
+            return {}
+        return {"after": again["text"]}
 
     def call(self, values: "list[str]") -> "dict[str, Any]":
         """Call in a child process, so that what the call changes does not reach the next one."""
@@ -414,6 +432,8 @@ class Target:
                     # A generator fails when it is consumed, not when it is called.
                     consuming = _is_iterator(result)
                     observed = observe(result, self.module.__name__)
+                    if self.after and result is None:
+                        observed = {**observed, **self._state_after()}
                 finally:
                     sys.settrace(None)
                     if timer:

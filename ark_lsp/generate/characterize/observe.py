@@ -70,9 +70,13 @@ class Planned:
     """The target's module, which a test imports whatever its name (``pkg._tokenizer``)."""
     classes: frozenset[str] = frozenset()
     """The classes the module's own ``class`` statements make at its top level."""
+    owner: str = ""
+    """For a method: its class, whose instance a call may leave in a state a test writes."""
 
     @classmethod
-    def of(cls, plan: Plan, module: str = "", classes: Collection[str] = ()) -> Planned:
+    def of(
+        cls, plan: Plan, module: str = "", classes: Collection[str] = (), owner: str = ""
+    ) -> Planned:
         """What ``plan`` gives the driver for a target of ``module``, its ``classes`` these."""
         per_column = [set(pool) for pool in plan.pools]
         for seed in plan.seeds:
@@ -83,6 +87,7 @@ class Planned:
             frozenset(plan.constructions or ("",)),
             module,
             frozenset(classes),
+            owner,
         )
 
     def importable(self, raw: object) -> str | None:
@@ -161,6 +166,9 @@ class Observation:
     incidental: bool = False
     """For ``raises``: a ``TypeError`` or ``AttributeError`` of an operation on an argument
     (``1 .get``), not of a ``raise``: the call's misuse, not its behaviour."""
+    after: str = ""
+    """For a method that returned nothing: the arguments its class makes the instance
+    again with, as the call left it (``(items=[1])``); empty when it cannot be written."""
 
     def same_result(self, other: Observation | None) -> bool:
         """Whether ``other`` saw the same outcome (the lines run may differ: caches)."""
@@ -199,6 +207,12 @@ class Observation:
             name = dotted_name(raw.get("name")) or ""
             if not module or not name:
                 return None
+        after = ""
+        if "after" in raw:  # the state of the instance, as a call of its class: data only
+            state = arguments_source(raw.get("after"))
+            if not state or not planned.remade(planned.module, planned.owner, state):
+                return None
+            after = state
         return cls(
             values=values,
             kind=str(kind),
@@ -209,6 +223,7 @@ class Observation:
             lines=lines,
             stateful=raw.get("stateful") is True,
             incidental=kind == "raises" and raw.get("incidental") is True,
+            after=after,
         )
 
 
@@ -267,6 +282,7 @@ def _order(
         "seeds": [list(seed.values) for seed in plan.seeds],
         "cases": None if cases is None else [list(case) for case in cases],
         "constructions": list(plan.constructions if constructions is None else constructions),
+        "after": target.returns_nothing and target.binding == "method",
     }
 
 
@@ -390,7 +406,10 @@ def characterize(
     explored, error = _report(first, runner)
     if explored is None:
         return CharacterizationRun(runner.backend, error=error, notes=first.notes)
-    planned = {target.qualname: Planned.of(plan, module, classes) for target, plan in targets}
+    planned = {
+        target.qualname: Planned.of(plan, module, classes, target.class_name or "")
+        for target, plan in targets
+    }
     read = {
         target.qualname: _read_entry(
             explored["targets"].get(target.qualname), target, planned[target.qualname]

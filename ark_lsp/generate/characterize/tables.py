@@ -58,6 +58,12 @@ class Block:
     returns_nothing: bool = False
     """The target never returns a value: its rows are calls that run without raising,
     made as statements (type checkers refuse to compare what a call of it gives)."""
+    after: bool = False
+    """The rows' expected values are the states the calls leave the instance in: the test
+    makes it (:attr:`made`, named :attr:`instance`), calls :attr:`after_call`, compares."""
+    instance: str = "instance"
+    made: str = ""
+    after_call: str = ""
 
     @property
     def rows(self) -> int:
@@ -362,6 +368,16 @@ def make_block(
         observations = (*observations, *kept)
         values = []
     nothing = target.returns_nothing and all(o.text == "None" for o in values)
+    left = [o for o in values if o.after] if nothing and target.class_name else []
+    if left:
+        # bidict's MutableBidict().put(1, 1) asserted nothing: the state it leaves does.
+        if len(left) < len(values):
+            block.notes.append(
+                f"{len(values) - len(left)} call(s) left out: the state they leave the "
+                f"{target.class_name} in cannot be written as a call of it"
+            )
+        values, nothing = left, False
+        _compare_state(block, target, passed, imports, made_with)
     edges = dict(target.edges)
     at_edges = {
         index
@@ -370,7 +386,7 @@ def make_block(
         if value in edges.get(column.name, ())
     }
     block.returns = [
-        [*_cells(o.values, imports, style), _written(o, imports, style)]
+        [*_cells(o.values, imports, style), _written(o, imports, style, target.class_name)]
         # A call that shows no result is worth a row only for the lines it runs.
         for o in choose(values, MAX_VALUE_ROWS, fill=not nothing, first=at_edges)
     ]
@@ -422,6 +438,21 @@ def make_block(
     return block
 
 
+def _compare_state(
+    block: Block, target: Target, passed: str, imports: Imports, construction: str
+) -> None:
+    """Make ``block`` a table of the states the method's calls leave its instance in."""
+    block.after = True
+    block.instance = _free("instance", block.columns)
+    block.made = f"{imports.own(str(target.class_name))}({construction})"
+    call = f"{block.instance}.{target.name}({passed})"
+    if target.is_async:
+        if "asyncio" not in imports.modules:
+            imports.modules.append("asyncio")
+        call = f"asyncio.run({call})"
+    block.after_call = call
+
+
 def _cells(values: Sequence[str], imports: Imports, style: Style) -> list[str]:
     """A row's inputs as the test file writes them."""
     return [_in_file(style.literal(value), imports) for value in values]
@@ -463,8 +494,10 @@ def _of_its_class(value: Observation) -> Observation:
     return dataclasses.replace(value, kind="type", name=name, text="")
 
 
-def _written(value: Observation, imports: Imports, style: Style) -> str:
+def _written(value: Observation, imports: Imports, style: Style, owner: str | None = None) -> str:
     """An observed value as a test writes it: a literal, or a call of the class that makes it."""
+    if value.after and owner:  # the instance as the call left it, made by its class
+        return _in_file(imports.own(owner) + style.literal(value.after), imports)
     made = imports.reference(value) if value.name else ""
     return _in_file(made + style.literal(value.text), imports)
 
@@ -521,8 +554,14 @@ MAX_SAME_RESULT = 3
 inputs show it holds (and kill a mutant at a boundary), more only repeat it."""
 
 
-def _result(observation: Observation) -> tuple[str, str, str, str]:
-    return observation.kind, observation.text, observation.module, observation.name
+def _result(observation: Observation) -> tuple[str, str, str, str, str]:
+    return (
+        observation.kind,
+        observation.text,
+        observation.module,
+        observation.name,
+        observation.after,
+    )
 
 
 def _gain(observation: Observation, lines: set[int], classes: set[str]) -> tuple[int, int]:
