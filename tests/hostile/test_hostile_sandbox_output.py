@@ -382,7 +382,12 @@ FORGER = textwrap.dedent(
                 ]
             entry = {{"problem": None, "cases": cases, "construction": PAYLOAD}}
             if order["qualname"] == "Box.get":
-                entry["cases"] = [{{"values": [], "kind": "value", "text": "1", "lines": [1]}}]
+                entry["cases"] = [
+                    {{"values": [], "kind": "value", "text": "1", "lines": [1]}},
+                    # The state the call "left": only literals of Box's own arguments pass.
+                    {{"values": [], "kind": "value", "text": "None", "lines": [2],
+                      "after": "(" + PAYLOAD + ")"}},
+                ]
             if order["qualname"] == "broken":
                 entry = {{"problem": "gone\\n" + PAYLOAD + "\\n#", "cases": []}}
             targets[order["qualname"]] = entry
