@@ -346,6 +346,9 @@ FORGER = textwrap.dedent(
         def get(self) -> int:
             return self.size
 
+        def reset(self) -> None:
+            self.size = 0
+
 
     def broken() -> int:
         return 1
@@ -382,12 +385,11 @@ FORGER = textwrap.dedent(
                 ]
             entry = {{"problem": None, "cases": cases, "construction": PAYLOAD}}
             if order["qualname"] == "Box.get":
-                entry["cases"] = [
-                    {{"values": [], "kind": "value", "text": "1", "lines": [1]}},
-                    # The state the call "left": only literals of Box's own arguments pass.
-                    {{"values": [], "kind": "value", "text": "None", "lines": [2],
-                      "after": "(" + PAYLOAD + ")"}},
-                ]
+                entry["cases"] = [{{"values": [], "kind": "value", "text": "1", "lines": [1]}}]
+            if order["qualname"] == "Box.reset":  # the state the call "left": literals only
+                entry["construction"] = ""
+                entry["cases"] = [{{"values": [], "kind": "value", "text": "None", "lines": [2],
+                                    "after": "(" + PAYLOAD + ")"}}]
             if order["qualname"] == "broken":
                 entry = {{"problem": "gone\\n" + PAYLOAD + "\\n#", "cases": []}}
             targets[order["qualname"]] = entry
