@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from ark_lsp.gate.model import CheckResult, CheckStatus, Finding
+from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, IntegrityFlag
 from ark_lsp.gate.report import GateReport, integrity_flag
 from ark_lsp.reporting import CheckResult as ShownResult
 from ark_lsp.reporting import SarifNotification, sarif_log
@@ -52,6 +52,14 @@ def finding_line(finding: Finding, path: PathShown = str) -> str:
     )
 
 
+def _integrity_line(flag: IntegrityFlag, path: PathShown) -> str:
+    """``path::Test::test_name: integrity: kind: reason``: the test by its pytest id."""
+    where = path(flag.path)
+    if flag.symbol:
+        where += "::" + flag.symbol.replace(".", "::")
+    return f"{where}: integrity: {flag.kind.value}: {flag.reason}"
+
+
 def as_text(report: GateReport, path: PathShown = str) -> str:
     """Each check on a line, the new findings, and the verdict with what was judged."""
     width = max(len(c.name) for c in report.checks) if report.checks else 0
@@ -59,10 +67,7 @@ def as_text(report: GateReport, path: PathShown = str) -> str:
         f"{c.name:<{width}}  {c.status.value:<7}  {_detail(c)}{_took(c)}" for c in report.checks
     ]
     lines.extend(finding_line(f, path) for f in report.findings)
-    lines.extend(
-        f"{path(flag.path)}: integrity: {flag.kind.value}: {flag.reason}"
-        for flag in report.integrity
-    )
+    lines.extend(_integrity_line(flag, path) for flag in report.integrity)
     if report.working_tree:
         judged = f"the working tree against {report.base[:12]}"
     else:
