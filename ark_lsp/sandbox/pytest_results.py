@@ -18,6 +18,7 @@ import enum
 import functools
 import math
 import re
+import textwrap
 import unicodedata
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Collection, Iterable
@@ -120,6 +121,35 @@ def _failure_line(text: str, path: str) -> int | None:
     return lines[-1] if lines else None
 
 
+_SHORTENED = re.compile(
+    r"\n\[(?:\+(?P<more>\d{1,7}) more lines?|truncated); full report in element text\]\Z"
+)
+"""The note pytest (9.1 on) ends a ``message`` it shortened with, in JUnit's own words."""
+
+
+def _full_message(message: str, details: str, nodeid: str) -> str:
+    """A failure's message without pytest's note that it was shortened: whole again if it can be.
+
+    The note points to "element text", which no ARK user sees: the lines it
+    dropped are the last ``E`` lines of the traceback, taken from there when
+    they begin as the message does; else the message says how to see them.
+    """
+    note = _SHORTENED.search(message)
+    if note is None:
+        return message
+    kept = message[: note.start()]
+    blocks = _ERROR_BLOCK.findall(details)
+    if blocks:
+        lines = textwrap.dedent("\n".join(line[1:] for line in blocks[-1].splitlines()))
+        full = "\n".join(line.rstrip() for line in lines.splitlines()).strip("\n")
+        first = kept.split("\n", 1)[0]
+        if first and full.startswith(first):
+            return full
+    more = note.group("more")
+    dropped = f"+{more} more line{'s' * (more != '1')}" if more else "the rest"
+    return f"{kept}\n[{dropped}: `ark test {nodeid}` shows the full report]"
+
+
 class _NoDoctype(ElementTree.TreeBuilder):
     """Builds the tree, refusing any DTD before its declarations are read."""
 
@@ -215,14 +245,15 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
                 message = clean(child.get("message"), lines=True)
                 details = clean((child.text or "")[-DETAIL_CAP:], DETAIL_CAP, lines=True)
                 break
+        nodeid = _nodeid(path, classname, name, files) if path else f"{classname}::{name}"
         cases.append(
             PytestCase(
-                nodeid=_nodeid(path, classname, name, files) if path else f"{classname}::{name}",
+                nodeid=nodeid,
                 path=path,
                 name=name,
                 line=_line(case.get("line")),
                 outcome=outcome,
-                message=message,
+                message=_full_message(message, details, nodeid),
                 failure_line=_failure_line(details, path) if details and path else None,
                 duration_s=_duration(case.get("time")),
                 details=details,
