@@ -745,3 +745,43 @@ def test_which_files_are_tests() -> None:
     assert is_test_file("conftest.py") and is_test_file("src/pkg/x_test.py")
     assert not is_test_file("pkg/testing_tools.py") and not is_test_file("pytest.ini")
     assert shapes_the_tests("pytest.ini") and not shapes_the_tests("pkg/pytest.ini")
+
+
+NAMESPACES = textwrap.dedent(
+    """\
+    def process_namespace(name, namespaces, ns_sep=":", attr_prefix="@"):
+        if not namespaces:
+            return name
+        ns, sep, rest = name.rpartition(ns_sep)
+        ns_res = namespaces.get(ns.strip(attr_prefix))
+        return ns_res + sep + rest
+
+
+    LIMIT = 3
+    """
+)
+
+
+def test_no_mutants_says_whether_the_change_wrote_code_in_a_function(tmp_path: Path) -> None:
+    # xmltodict's _process_namespace: `namespaces.get(ns.strip(attr_prefix))` became
+    # `namespaces.get(ns)`, a line inside a function no operator mutates; the gate said
+    # "the change wrote no mutable code in a function".
+    changes = ChangeRepository(tmp_path)
+    base = {"xmltodict.py": NAMESPACES}
+    in_function = {"xmltodict.py": NAMESPACES.replace("ns.strip(attr_prefix)", "ns")}
+    gate = changes.change(base, in_function, GateSettings(test_selection="all"))
+    runner = _runner(changes.repo, None)
+    try:
+        inside = check_mutation(gate, SuiteRuns(runner, gate))
+        head = git(changes.repo, "rev-parse", "HEAD").strip()
+        more = changes.commit({"xmltodict.py": in_function["xmltodict.py"] + "LIMIT = 4\n"})
+        outside = changes.gate_input(head, more, GateSettings(test_selection="all"))
+        module_level = check_mutation(outside, SuiteRuns(runner, outside))
+    finally:
+        runner.close()
+
+    assert inside.status is CheckStatus.PASSED
+    assert inside.summary == (
+        "mutation: no mutants: no mutation applies to the 1 changed line(s) in functions"
+    )
+    assert module_level.summary == "mutation: no mutants: the change wrote no code in a function"
