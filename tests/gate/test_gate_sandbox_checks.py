@@ -326,6 +326,8 @@ def test_the_checks_share_one_run_of_the_changes_suite(well_tested: Judged) -> N
     # New test modules leave the base's tests as they were: nothing more to run than the
     # change's suite (for all three checks) and one run of all the mutants.
     assert well_tested.runs == ["gate: the change's suite", "gate: mutants of the change"]
+    # The tests check says how long the shared run took, whichever check started it.
+    assert well_tested.tests.measures["suite_ms"] > 0
 
 
 # --- an untested branch, weak tests, a mutant that hangs ------------------------------

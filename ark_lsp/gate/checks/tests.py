@@ -141,6 +141,8 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         how = f" (the whole suite: {chosen.reason})"
     if len(suites) > 1:
         measures["base_tests"] = float(len(suites[1][2].tests.cases))
+    # The runs are shared: the check that asked first (coverage) was timed with them.
+    measures["suite_ms"] = sum(run.result.duration_ms for _, _, run in suites)
     note = f"; {len(old)} failing on the base already: {_named(old)}" if old else ""
     if problems or new:
         why = "; ".join(problems) or None
