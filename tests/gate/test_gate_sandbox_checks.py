@@ -787,3 +787,92 @@ def test_no_mutants_says_whether_the_change_wrote_code_in_a_function(tmp_path: P
         "mutation: no mutants: no mutation applies to the 1 changed line(s) in functions"
     )
     assert module_level.summary == "mutation: no mutants: the change wrote no code in a function"
+
+
+# --- branches are counted from the code, not from what ran ------------------------------------
+
+COUNT_ITEMS = textwrap.dedent(
+    """\
+    def iteritems(arg):
+        yield from arg
+
+
+    def count_items(arg):
+        n = 0
+        for _ in iteritems(arg):
+            n += 1
+        return n
+    """
+)
+
+
+class _Reported:
+    """The suite runs of a change, as far as the coverage check asks: coverage.py's report."""
+
+    def __init__(self, gate: GateInput, report: dict[str, Any]) -> None:
+        self.measured = ("bidict_iter.py",)
+        self.report = read_coverage(json.dumps(report).encode(), set(self.measured))
+        self.gate = gate
+
+    def head_suite(self) -> Any:
+        return type("Run", (), {"problem": None, "coverage": self.report})()
+
+    def head_files(self) -> dict[str, bytes]:
+        return {"bidict_iter.py": COUNT_ITEMS.encode()}
+
+
+def test_a_lines_branches_are_as_many_whether_or_not_the_tests_took_them(tmp_path: Path) -> None:
+    # bidict's new count_items: "0% of 2 branch(es)" untested, "100% of 3 branch(es)" once
+    # tested (an older coverage.py reports executed arcs it never thought possible), and
+    # "branches never taken at: bidict/_iter.py line(s) 58, 58".
+    changes = ChangeRepository(tmp_path)
+    gate = changes.change(
+        {"bidict_iter.py": "def iteritems(arg):\n    yield from arg\n"},
+        {"bidict_iter.py": COUNT_ITEMS},
+    )
+    possible = [[7, 8], [7, 9]]
+    untested = {
+        "executed": [1, 5],
+        "missing": [2, 6, 7, 8, 9],
+        "executed_branches": [],
+        "missing_branches": possible,
+        "branch_arcs": possible,
+    }
+    tested = {
+        "executed": [1, 2, 5, 6, 7, 8, 9],
+        "missing": [],
+        "executed_branches": [*possible, [7, -5]],  # an arc coverage.py never thought possible
+        "missing_branches": [],
+        "branch_arcs": possible,
+    }
+
+    before = check_coverage(gate, _Reported(gate, {"files": {"bidict_iter.py": untested}}))
+    after = check_coverage(gate, _Reported(gate, {"files": {"bidict_iter.py": tested}}))
+
+    assert "0% of 2 branch(es)" in before.summary
+    assert "branches never taken at: bidict_iter.py line(s) 7 " in before.summary + " "
+    assert "100% of 2 branch(es)" in after.summary
+    assert (before.measures["branches"], after.measures["branches"]) == (2, 2)
+
+
+def test_the_driver_counts_a_files_branches_from_coverage_pys_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coverage = pytest.importorskip("coverage")
+    from ark_lsp.gate.sandbox_driver import _branch_arcs
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "counting.py").write_text(COUNT_ITEMS)
+    cov = coverage.Coverage(branch=True, config_file=False, data_file=None)
+    cov.start()
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("counting", tmp_path / "counting.py")
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    finally:
+        cov.stop()
+
+    # count_items never ran: its loop's two ways out are there all the same.
+    assert _branch_arcs(cov, ["counting.py"]) == {"counting.py": [[7, 8], [7, 9]]}
