@@ -58,6 +58,12 @@ class CaseOutcome(enum.StrEnum):
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    """Marked ``xfail``, and failed as expected: pytest counts it apart, neither a pass nor a
+    skip."""
+    XPASSED = "xpassed"
+    """Marked ``xfail`` (not strict) and passed. The JUnit report cannot tell it from a pass:
+    only :func:`summary`'s counts, from pytest's own summary line, have it."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,8 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
         ):
             if child is not None:
                 outcome = kind
+                if kind is CaseOutcome.SKIPPED and child.get("type") == "pytest.xfail":
+                    outcome = CaseOutcome.XFAILED
                 message = clean(child.get("message"), lines=True)
                 details = clean((child.text or "")[-DETAIL_CAP:], DETAIL_CAP, lines=True)
                 break
@@ -478,9 +486,21 @@ def pytest_summary(stdout: str | None) -> str:
     return found[-1].strip() if found else ""
 
 
-def summary(cases: Iterable[PytestCase]) -> dict[str, int]:
-    """Counts per outcome, every outcome present."""
+_XPASSED = re.compile(r"\b(\d{1,9}) xpassed\b")
+
+
+def summary(cases: Iterable[PytestCase], stdout: str | None = None) -> dict[str, int]:
+    """Counts per outcome, every outcome present.
+
+    A test marked ``xfail`` that passed is a pass in the JUnit report; pytest's
+    summary line in ``stdout`` (``3 passed, 2 xfailed, 1 xpassed in 0.05s``)
+    says how many of the passes were, and they are counted as ``xpassed``.
+    """
     counts = {outcome.value: 0 for outcome in CaseOutcome}
     for case in cases:
         counts[case.outcome.value] += 1
+    found = _XPASSED.search(pytest_summary(stdout))
+    xpassed = min(int(found.group(1)), counts[CaseOutcome.PASSED.value]) if found else 0
+    counts[CaseOutcome.PASSED.value] -= xpassed
+    counts[CaseOutcome.XPASSED.value] += xpassed
     return counts

@@ -876,3 +876,29 @@ def test_the_driver_counts_a_files_branches_from_coverage_pys_analysis(
 
     # count_items never ran: its loop's two ways out are there all the same.
     assert _branch_arcs(cov, ["counting.py"]) == {"counting.py": [[7, 8], [7, 9]]}
+
+
+def test_the_tests_line_counts_xfailed_and_xpassed_apart_from_passes_and_skips(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    # pytest said "2 xfailed, 1 xpassed"; the gate said "2 skipped".
+    changes = ChangeRepository(tmp_path)
+    marked = (
+        "import pytest\n\n\n"
+        "@pytest.mark.xfail\ndef test_known():\n    assert 0\n\n\n"
+        "@pytest.mark.xfail\ndef test_other():\n    assert 0\n\n\n"
+        "@pytest.mark.xfail\ndef test_fixed():\n    pass\n"
+    )
+    gate = changes.change(
+        BASE, {**WELL_TESTED, "tests/test_marked.py": marked}, GateSettings(test_selection="all")
+    )
+    runner = _runner(changes.repo, lean_python)
+    try:
+        tests = check_tests(gate, SuiteRuns(runner, gate))
+    finally:
+        runner.close()
+
+    assert tests.status is CheckStatus.PASSED, tests.summary
+    assert tests.summary == "tests: 3 tests pass on the change, 2 xfailed, 1 xpassed"
+    assert (tests.measures["xfailed"], tests.measures["xpassed"]) == (2, 1)
+    assert tests.measures["skipped"] == 0
