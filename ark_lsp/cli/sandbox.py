@@ -260,7 +260,10 @@ def test(paths: tuple[Path, ...], **options: Any) -> None:
             click.echo(f"ark: note: {result.isolation}", err=True)
         _report_notes(result)
         labels = {"passed": "passed", "failed": "failed", "error": "errors", "skipped": "skipped"}
-        click.echo(", ".join(f"{counts[key]} {label}" for key, label in labels.items()))
+        shown = [f"{counts[key]} {label}" for key, label in labels.items()]
+        # As pytest says them, when there are any: an xfail is neither a pass nor a skip.
+        shown += [f"{counts[key]} {key}" for key in ("xfailed", "xpassed") if counts[key]]
+        click.echo(", ".join(shown))
         if result.error:  # pytest failed a run whose tests passed: what it said of why
             click.echo(f"ark: {result.error}", err=True)
         click.echo(f"ark: {_summary(result, suite=True)}", err=True)

@@ -44,6 +44,16 @@ class FileCoverage:
     missing_branches: frozenset[Branch] = frozenset()
     tests: Mapping[int, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
     """The pytest node ids that ran each line (lines run at import time have none)."""
+    possible_branches: frozenset[Branch] | None = None
+    """Every branch of the file, from coverage.py's static analysis (taken or not); None
+    when the report does not say."""
+
+    @property
+    def branches(self) -> frozenset[Branch]:
+        """The file's branches: each line's count does not depend on which were taken."""
+        if self.possible_branches is not None:
+            return self.possible_branches
+        return self.executed_branches | self.missing_branches
 
     @property
     def statements(self) -> frozenset[int]:
@@ -126,6 +136,9 @@ def _file(entry: Mapping[str, Any], names: list[str | None]) -> FileCoverage:
         executed_branches=_branches(entry.get("executed_branches")) - missing_branches,
         missing_branches=missing_branches,
         tests=MappingProxyType(_line_tests(entry.get("contexts"), names)),
+        possible_branches=(
+            _branches(entry["branch_arcs"]) if isinstance(entry.get("branch_arcs"), list) else None
+        ),
     )
 
 

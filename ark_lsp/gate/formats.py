@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 
-from ark_lsp.gate.model import CheckResult, CheckStatus, Finding
+from ark_lsp.gate.model import CheckResult, CheckStatus, Finding, IntegrityFlag
 from ark_lsp.gate.report import GateReport, integrity_flag
 from ark_lsp.reporting import CheckResult as ShownResult
 from ark_lsp.reporting import SarifNotification, sarif_log
@@ -34,9 +34,25 @@ def _duration(milliseconds: float) -> str:
     return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.1f} s"
 
 
-def _took(check: CheckResult) -> str:
+SHARING_RUNS = ("coverage", "mutation")
+"""Checks that may start the suite runs the ``tests`` check judges (they run before it)."""
+
+
+def _took(check: CheckResult, checks: Sequence[CheckResult] = ()) -> str:
+    """How long the check took; for one judging suite runs made earlier, how long they took.
+
+    The ``tests`` check reuses the runs coverage (or mutation) started: its own
+    time is near nothing, and the suite's time is counted under that check.
+    """
     if check.status is CheckStatus.NOT_RUN and check.duration_ms < 1:
         return ""
+    suite = check.measures.get("suite_ms", 0.0)
+    if suite > check.duration_ms:
+        under = next(
+            (c.name for c in checks if c.name in SHARING_RUNS and c.duration_ms >= suite), None
+        )
+        timed = f", timed under {under}" if under else ""
+        return f" (the tests ran {_duration(suite)}{timed})"
     return f" ({_duration(check.duration_ms)})"
 
 
@@ -52,17 +68,23 @@ def finding_line(finding: Finding, path: PathShown = str) -> str:
     )
 
 
+def _integrity_line(flag: IntegrityFlag, path: PathShown) -> str:
+    """``path::Test::test_name: integrity: kind: reason``: the test by its pytest id."""
+    where = path(flag.path)
+    if flag.symbol:
+        where += "::" + flag.symbol.replace(".", "::")
+    return f"{where}: integrity: {flag.kind.value}: {flag.reason}"
+
+
 def as_text(report: GateReport, path: PathShown = str) -> str:
     """Each check on a line, the new findings, and the verdict with what was judged."""
     width = max(len(c.name) for c in report.checks) if report.checks else 0
     lines = [
-        f"{c.name:<{width}}  {c.status.value:<7}  {_detail(c)}{_took(c)}" for c in report.checks
+        f"{c.name:<{width}}  {c.status.value:<7}  {_detail(c)}{_took(c, report.checks)}"
+        for c in report.checks
     ]
     lines.extend(finding_line(f, path) for f in report.findings)
-    lines.extend(
-        f"{path(flag.path)}: integrity: {flag.kind.value}: {flag.reason}"
-        for flag in report.integrity
-    )
+    lines.extend(_integrity_line(flag, path) for flag in report.integrity)
     if report.working_tree:
         judged = f"the working tree against {report.base[:12]}"
     else:

@@ -144,7 +144,41 @@ def _relative(name: str) -> str:
     return os.path.relpath(name) if os.path.isabs(name) else name
 
 
-def _compact(raw: dict[str, Any]) -> dict[str, Any]:
+def _branch_arcs(cov: Any, measure: list[str]) -> dict[str, list[list[int]]]:
+    """Every branch of each file, from coverage.py's static analysis, not from what ran.
+
+    A branch is an arc leaving a line with more than one way out, as
+    coverage.py counts them (its ``missing`` arcs are of these); the arcs the
+    JSON report calls executed may hold more (an older coverage.py keeps
+    arcs it never thought possible), so the number of branches of a line
+    would depend on which ran. A file coverage.py cannot analyse is left out.
+    """
+    found: dict[str, list[list[int]]] = {}
+    for path in measure:
+        try:
+            analysis = cov._analyze(path)
+            possible = analysis.arc_possibilities
+            if callable(possible):  # a method before coverage.py 7.5
+                possible = possible()
+            branch_lines = set(analysis._branch_lines())
+            no_branch = set(getattr(analysis, "no_branch", ()) or ())
+            excluded = set(getattr(analysis, "excluded", ()) or ())
+        except Exception:  # coverage.py's internals differ: the report's arcs are used instead
+            continue
+        found[_relative(path)] = sorted(
+            [start, end]
+            for start, end in possible
+            if start in branch_lines
+            and start != end
+            and start not in no_branch
+            and end not in excluded
+        )
+    return found
+
+
+def _compact(
+    raw: dict[str, Any], branch_arcs: dict[str, list[list[int]]] | None = None
+) -> dict[str, Any]:
     """The report's lines, branches and tests per file, each test named once."""
     tests: list[str] = []
     index: dict[str, int] = {}
@@ -169,6 +203,8 @@ def _compact(raw: dict[str, Any]) -> dict[str, Any]:
             "missing_branches": entry.get("missing_branches", []),
             "contexts": contexts,
         }
+        if branch_arcs is not None and _relative(name) in branch_arcs:
+            files[_relative(name)]["branch_arcs"] = branch_arcs[_relative(name)]
     return {"version": raw.get("meta", {}).get("version", ""), "tests": tests, "files": files}
 
 
@@ -214,7 +250,9 @@ def run_suite(spec: dict[str, Any]) -> int:
             raw = os.path.join(tempfile.gettempdir(), "ark-gate-coverage.json")
             cov.json_report(morfs=measure, outfile=raw, show_contexts=True)
             with open(raw, encoding="utf-8") as handle:
-                _write_json(spec["coverage"], _compact(json.load(handle)))
+                _write_json(
+                    spec["coverage"], _compact(json.load(handle), _branch_arcs(cov, measure))
+                )
         except _Untraced:
             status["coverage"] = UNTRACED
         except Exception as error:  # coverage.py's own failures are reported, not raised

@@ -18,6 +18,7 @@ import enum
 import functools
 import math
 import re
+import textwrap
 import unicodedata
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Collection, Iterable
@@ -57,6 +58,12 @@ class CaseOutcome(enum.StrEnum):
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    """Marked ``xfail``, and failed as expected: pytest counts it apart, neither a pass nor a
+    skip."""
+    XPASSED = "xpassed"
+    """Marked ``xfail`` (not strict) and passed. The JUnit report cannot tell it from a pass:
+    only :func:`summary`'s counts, from pytest's own summary line, have it."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,35 @@ def _nodeid(path: str, classname: str, name: str, files: Collection[str] | None 
 def _failure_line(text: str, path: str) -> int | None:
     lines = [int(m.group("line")) for m in _CRASH_LINE.finditer(text) if m.group("path") == path]
     return lines[-1] if lines else None
+
+
+_SHORTENED = re.compile(
+    r"\n\[(?:\+(?P<more>\d{1,7}) more lines?|truncated); full report in element text\]\Z"
+)
+"""The note pytest (9.1 on) ends a ``message`` it shortened with, in JUnit's own words."""
+
+
+def _full_message(message: str, details: str, nodeid: str) -> str:
+    """A failure's message without pytest's note that it was shortened: whole again if it can be.
+
+    The note points to "element text", which no ARK user sees: the lines it
+    dropped are the last ``E`` lines of the traceback, taken from there when
+    they begin as the message does; else the message says how to see them.
+    """
+    note = _SHORTENED.search(message)
+    if note is None:
+        return message
+    kept = message[: note.start()]
+    blocks = _ERROR_BLOCK.findall(details)
+    if blocks:
+        lines = textwrap.dedent("\n".join(line[1:] for line in blocks[-1].splitlines()))
+        full = "\n".join(line.rstrip() for line in lines.splitlines()).strip("\n")
+        first = kept.split("\n", 1)[0]
+        if first and full.startswith(first):
+            return full
+    more = note.group("more")
+    dropped = f"+{more} more line{'s' * (more != '1')}" if more else "the rest"
+    return f"{kept}\n[{dropped}: `ark test {nodeid}` shows the full report]"
 
 
 class _NoDoctype(ElementTree.TreeBuilder):
@@ -212,17 +248,20 @@ def parse_junit(data: bytes, files: Collection[str] | None = None) -> list[Pytes
         ):
             if child is not None:
                 outcome = kind
+                if kind is CaseOutcome.SKIPPED and child.get("type") == "pytest.xfail":
+                    outcome = CaseOutcome.XFAILED
                 message = clean(child.get("message"), lines=True)
                 details = clean((child.text or "")[-DETAIL_CAP:], DETAIL_CAP, lines=True)
                 break
+        nodeid = _nodeid(path, classname, name, files) if path else f"{classname}::{name}"
         cases.append(
             PytestCase(
-                nodeid=_nodeid(path, classname, name, files) if path else f"{classname}::{name}",
+                nodeid=nodeid,
                 path=path,
                 name=name,
                 line=_line(case.get("line")),
                 outcome=outcome,
-                message=message,
+                message=_full_message(message, details, nodeid),
                 failure_line=_failure_line(details, path) if details and path else None,
                 duration_s=_duration(case.get("time")),
                 details=details,
@@ -447,9 +486,21 @@ def pytest_summary(stdout: str | None) -> str:
     return found[-1].strip() if found else ""
 
 
-def summary(cases: Iterable[PytestCase]) -> dict[str, int]:
-    """Counts per outcome, every outcome present."""
+_XPASSED = re.compile(r"\b(\d{1,9}) xpassed\b")
+
+
+def summary(cases: Iterable[PytestCase], stdout: str | None = None) -> dict[str, int]:
+    """Counts per outcome, every outcome present.
+
+    A test marked ``xfail`` that passed is a pass in the JUnit report; pytest's
+    summary line in ``stdout`` (``3 passed, 2 xfailed, 1 xpassed in 0.05s``)
+    says how many of the passes were, and they are counted as ``xpassed``.
+    """
     counts = {outcome.value: 0 for outcome in CaseOutcome}
     for case in cases:
         counts[case.outcome.value] += 1
+    found = _XPASSED.search(pytest_summary(stdout))
+    xpassed = min(int(found.group(1)), counts[CaseOutcome.PASSED.value]) if found else 0
+    counts[CaseOutcome.PASSED.value] -= xpassed
+    counts[CaseOutcome.XPASSED.value] += xpassed
     return counts

@@ -54,8 +54,8 @@ class PytestRun:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Tests per outcome."""
-        return summary(self.cases)
+        """Tests per outcome (``xpassed`` from pytest's summary line, see :func:`summary`)."""
+        return summary(self.cases, self.result.stdout)
 
     def as_dict(self) -> dict[str, object]:
         """Plain data for ``--format json``."""

@@ -296,7 +296,7 @@ def test_a_change_that_lowers_its_own_bar_is_flagged_in_every_output(
     flags = {(f["kind"], f["path"], f["symbol"]) for f in report["integrity"]}
     assert ("test deleted", "tests/test_pricing.py", "test_discount") in flags
     assert ("configuration edited", "pyproject.toml", "") in flags
-    assert "tests/test_pricing.py: integrity: test deleted: " in text.stdout
+    assert "tests/test_pricing.py::test_discount: integrity: test deleted: " in text.stdout
     sarif = json.loads(gate(repo, env, "--format", "sarif").stdout)
     kinds = {f["kind"] for f in sarif["runs"][0]["invocations"][0]["properties"]["integrity"]}
     assert {"test deleted", "configuration edited"} <= kinds

@@ -95,7 +95,14 @@ def test_ark_test_reports_every_test_with_its_line(shop: Path, docker_setup: Doc
             "test", "tests", "--backend", "docker", "--format", "json", cwd=shop, check=False
         ).stdout
     )
-    assert report["summary"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+    assert report["summary"] == {
+        "passed": 1,
+        "failed": 1,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+    }
     assert [(t["nodeid"], t["line"], t["outcome"], t["failure_line"]) for t in report["tests"]] == [
         ("tests/test_prices.py::test_sum", 4, "passed", None),
         ("tests/test_prices.py::test_wrong", 8, "failed", 10),
@@ -207,8 +214,39 @@ def test_ark_test_runs_pytest_from_arks_environment_on_the_local_backend(shop: P
     report = json.loads(
         ark("test", "--backend", "local", "--format", "json", cwd=shop, check=False).stdout
     )
-    assert report["summary"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+    assert report["summary"] == {
+        "passed": 1,
+        "failed": 1,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+    }
     assert report["backend"] == "local" and "bubblewrap" in report["isolation"]
+
+
+def test_ark_test_counts_xfailed_and_xpassed_as_pytest_does(shop: Path) -> None:
+    (shop / "tests" / "test_marked.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.mark.xfail(reason='known bug')\ndef test_known():\n    assert 0\n\n\n"
+        "@pytest.mark.xfail\ndef test_other():\n    assert 0\n\n\n"
+        "@pytest.mark.xfail\ndef test_fixed():\n    pass\n\n\n"
+        "def test_plain():\n    pass\n"
+    )
+    marked = "tests/test_marked.py"
+
+    text = ark("test", marked, "--backend", "local", cwd=shop, check=False)
+    report = json.loads(
+        ark("test", marked, "--backend", "local", "--format", "json", cwd=shop, check=False).stdout
+    )
+
+    # pytest: "1 passed, 2 xfailed, 1 xpassed"; ARK said "2 passed, ..., 2 skipped".
+    assert "1 passed, 0 failed, 0 errors, 0 skipped, 2 xfailed, 1 xpassed" in text.stdout
+    assert report["summary"] == {
+        "passed": 1, "failed": 0, "error": 0, "skipped": 0, "xfailed": 2, "xpassed": 1
+    }  # fmt: skip
+    outcomes = {t["name"]: t["outcome"] for t in report["tests"]}
+    assert outcomes["test_known"] == outcomes["test_other"] == "xfailed"
 
 
 def test_history_lists_runs_newest_first_and_performance_is_aggregated(shop: Path) -> None:
@@ -313,7 +351,14 @@ def test_mount_workspace_binds_it_read_only_instead_of_copying(
     report = json.loads(
         ark("test", "--backend", "docker", "--format", "json", cwd=shop, check=False).stdout
     )
-    assert report["summary"] == {"passed": 1, "failed": 1, "error": 0, "skipped": 0}
+    assert report["summary"] == {
+        "passed": 1,
+        "failed": 1,
+        "error": 0,
+        "skipped": 0,
+        "xfailed": 0,
+        "xpassed": 0,
+    }
 
 
 def test_history_says_why_each_run_that_did_not_pass_failed(shop: Path) -> None:

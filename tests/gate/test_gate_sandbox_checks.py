@@ -326,6 +326,8 @@ def test_the_checks_share_one_run_of_the_changes_suite(well_tested: Judged) -> N
     # New test modules leave the base's tests as they were: nothing more to run than the
     # change's suite (for all three checks) and one run of all the mutants.
     assert well_tested.runs == ["gate: the change's suite", "gate: mutants of the change"]
+    # The tests check says how long the shared run took, whichever check started it.
+    assert well_tested.tests.measures["suite_ms"] > 0
 
 
 # --- an untested branch, weak tests, a mutant that hangs ------------------------------
@@ -745,3 +747,158 @@ def test_which_files_are_tests() -> None:
     assert is_test_file("conftest.py") and is_test_file("src/pkg/x_test.py")
     assert not is_test_file("pkg/testing_tools.py") and not is_test_file("pytest.ini")
     assert shapes_the_tests("pytest.ini") and not shapes_the_tests("pkg/pytest.ini")
+
+
+NAMESPACES = textwrap.dedent(
+    """\
+    def process_namespace(name, namespaces, ns_sep=":", attr_prefix="@"):
+        if not namespaces:
+            return name
+        ns, sep, rest = name.rpartition(ns_sep)
+        ns_res = namespaces.get(ns.strip(attr_prefix))
+        return ns_res + sep + rest
+
+
+    LIMIT = 3
+    """
+)
+
+
+def test_no_mutants_says_whether_the_change_wrote_code_in_a_function(tmp_path: Path) -> None:
+    # xmltodict's _process_namespace: `namespaces.get(ns.strip(attr_prefix))` became
+    # `namespaces.get(ns)`, a line inside a function no operator mutates; the gate said
+    # "the change wrote no mutable code in a function".
+    changes = ChangeRepository(tmp_path)
+    base = {"xmltodict.py": NAMESPACES}
+    in_function = {"xmltodict.py": NAMESPACES.replace("ns.strip(attr_prefix)", "ns")}
+    gate = changes.change(base, in_function, GateSettings(test_selection="all"))
+    runner = _runner(changes.repo, None)
+    try:
+        inside = check_mutation(gate, SuiteRuns(runner, gate))
+        head = git(changes.repo, "rev-parse", "HEAD").strip()
+        more = changes.commit({"xmltodict.py": in_function["xmltodict.py"] + "LIMIT = 4\n"})
+        outside = changes.gate_input(head, more, GateSettings(test_selection="all"))
+        module_level = check_mutation(outside, SuiteRuns(runner, outside))
+    finally:
+        runner.close()
+
+    assert inside.status is CheckStatus.PASSED
+    assert inside.summary == (
+        "mutation: no mutants: no mutation applies to the 1 changed line(s) in functions"
+    )
+    assert module_level.summary == "mutation: no mutants: the change wrote no code in a function"
+
+
+# --- branches are counted from the code, not from what ran ------------------------------------
+
+COUNT_ITEMS = textwrap.dedent(
+    """\
+    def iteritems(arg):
+        yield from arg
+
+
+    def count_items(arg):
+        n = 0
+        for _ in iteritems(arg):
+            n += 1
+        return n
+    """
+)
+
+
+class _Reported:
+    """The suite runs of a change, as far as the coverage check asks: coverage.py's report."""
+
+    def __init__(self, gate: GateInput, report: dict[str, Any]) -> None:
+        self.measured = ("bidict_iter.py",)
+        self.report = read_coverage(json.dumps(report).encode(), set(self.measured))
+        self.gate = gate
+
+    def head_suite(self) -> Any:
+        return type("Run", (), {"problem": None, "coverage": self.report})()
+
+    def head_files(self) -> dict[str, bytes]:
+        return {"bidict_iter.py": COUNT_ITEMS.encode()}
+
+
+def test_a_lines_branches_are_as_many_whether_or_not_the_tests_took_them(tmp_path: Path) -> None:
+    # bidict's new count_items: "0% of 2 branch(es)" untested, "100% of 3 branch(es)" once
+    # tested (an older coverage.py reports executed arcs it never thought possible), and
+    # "branches never taken at: bidict/_iter.py line(s) 58, 58".
+    changes = ChangeRepository(tmp_path)
+    gate = changes.change(
+        {"bidict_iter.py": "def iteritems(arg):\n    yield from arg\n"},
+        {"bidict_iter.py": COUNT_ITEMS},
+    )
+    possible = [[7, 8], [7, 9]]
+    untested = {
+        "executed": [1, 5],
+        "missing": [2, 6, 7, 8, 9],
+        "executed_branches": [],
+        "missing_branches": possible,
+        "branch_arcs": possible,
+    }
+    tested = {
+        "executed": [1, 2, 5, 6, 7, 8, 9],
+        "missing": [],
+        "executed_branches": [*possible, [7, -5]],  # an arc coverage.py never thought possible
+        "missing_branches": [],
+        "branch_arcs": possible,
+    }
+
+    before = check_coverage(gate, _Reported(gate, {"files": {"bidict_iter.py": untested}}))
+    after = check_coverage(gate, _Reported(gate, {"files": {"bidict_iter.py": tested}}))
+
+    assert "0% of 2 branch(es)" in before.summary
+    assert "branches never taken at: bidict_iter.py line(s) 7 " in before.summary + " "
+    assert "100% of 2 branch(es)" in after.summary
+    assert (before.measures["branches"], after.measures["branches"]) == (2, 2)
+
+
+def test_the_driver_counts_a_files_branches_from_coverage_pys_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    coverage = pytest.importorskip("coverage")
+    from ark_lsp.gate.sandbox_driver import _branch_arcs
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "counting.py").write_text(COUNT_ITEMS)
+    cov = coverage.Coverage(branch=True, config_file=False, data_file=None)
+    cov.start()
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("counting", tmp_path / "counting.py")
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    finally:
+        cov.stop()
+
+    # count_items never ran: its loop's two ways out are there all the same.
+    assert _branch_arcs(cov, ["counting.py"]) == {"counting.py": [[7, 8], [7, 9]]}
+
+
+def test_the_tests_line_counts_xfailed_and_xpassed_apart_from_passes_and_skips(
+    tmp_path: Path, lean_python: Path
+) -> None:
+    # pytest said "2 xfailed, 1 xpassed"; the gate said "2 skipped".
+    changes = ChangeRepository(tmp_path)
+    marked = (
+        "import pytest\n\n\n"
+        "@pytest.mark.xfail\ndef test_known():\n    assert 0\n\n\n"
+        "@pytest.mark.xfail\ndef test_other():\n    assert 0\n\n\n"
+        "@pytest.mark.xfail\ndef test_fixed():\n    pass\n"
+    )
+    gate = changes.change(
+        BASE, {**WELL_TESTED, "tests/test_marked.py": marked}, GateSettings(test_selection="all")
+    )
+    runner = _runner(changes.repo, lean_python)
+    try:
+        tests = check_tests(gate, SuiteRuns(runner, gate))
+    finally:
+        runner.close()
+
+    assert tests.status is CheckStatus.PASSED, tests.summary
+    assert tests.summary == "tests: 3 tests pass on the change, 2 xfailed, 1 xpassed"
+    assert (tests.measures["xfailed"], tests.measures["xpassed"]) == (2, 1)
+    assert tests.measures["skipped"] == 0

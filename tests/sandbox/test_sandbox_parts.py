@@ -141,6 +141,34 @@ def test_a_test_function_imported_into_a_test_module_is_named_by_the_module_coll
     assert own.nodeid == "tests/test_tests.py::TestIn::test_in"
 
 
+SHORTENED = b"""<testsuites><testsuite>
+<testcase classname="tests.test_x" name="test_long" file="tests/test_x.py" line="0" time="0">
+<failure message="ValueError: first line&#10;[+1 more line; full report in element text]"
+>def test_long():
+&gt;       raise ValueError("first line\\n" + "x" * 60)
+E       ValueError: first line
+E       xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+
+tests/test_x.py:2: ValueError</failure></testcase>
+<testcase classname="tests.test_x" name="test_cut" file="tests/test_x.py" line="3" time="0">
+<failure message="AssertionError: a&#10;[+2 more lines; full report in element text]"
+>tests/test_x.py:5: AssertionError</failure></testcase>
+</testsuite></testsuites>"""
+
+
+def test_a_message_pytest_shortened_is_whole_again_or_says_how_to_see_the_rest() -> None:
+    # pytest 9.1 shortens a failure's message to 500 characters and ends it with
+    # "[+1 more line; full report in element text]": a JUnit term no user of ARK sees.
+    whole, cut = parse_junit(SHORTENED)
+
+    assert whole.message == "ValueError: first line\n" + "x" * 60
+    assert cut.message == (
+        "AssertionError: a\n"
+        "[+2 more lines: `ark test tests/test_x.py::test_cut` shows the full report]"
+    )
+    assert "element text" not in whole.message + cut.message
+
+
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY l0 "lol">'
     + b"".join(b'<!ENTITY l%d "%s">' % (n, b"&l%d;" % (n - 1) * 10) for n in range(1, 10))

@@ -63,7 +63,7 @@ def _percent(share: float) -> str:
 def _ranges(lines: Iterable[int]) -> str:
     """``7-8, 12``: sorted lines with runs joined."""
     runs: list[list[int]] = []
-    for line in sorted(lines):
+    for line in sorted(set(lines)):  # two branches of one line name it once
         if runs and line == runs[-1][1] + 1:
             runs[-1][1] = line
         else:
@@ -150,9 +150,7 @@ def _functions(share: _FileShare, spans: tuple[FunctionSpan, ...]) -> list[Funct
 
 def _measure(path: str, changed: frozenset[int], measured: FileCoverage) -> _FileShare:
     lines = changed & measured.statements
-    branches = frozenset(
-        b for b in measured.executed_branches | measured.missing_branches if b[0] in changed
-    )
+    branches = frozenset(b for b in measured.branches if b[0] in changed)
     return _FileShare(
         path, lines, lines & measured.executed, branches, branches & measured.executed_branches
     )

@@ -221,7 +221,7 @@ def check_mutation(gate: GateInput, runs: SuiteRuns) -> CheckResult:
     ]
     chosen = choose(candidates, sources, gate.settings.max_mutants)
     if not chosen:
-        summary = f"{NAME}: no mutants: the change wrote no mutable code in a function"
+        summary = f"{NAME}: no mutants: {_why_none(gate, runs.measured, sources, candidates)}"
         return _timed(CheckResult(NAME, CheckStatus.PASSED, summary), started)
     head = runs.head_suite()
     report, problem = _head_tests(head, runs.limits)
@@ -308,6 +308,35 @@ def _survivor(judged: _Judged) -> Finding:
         severity="error",
         symbol=mutant.qualname,
     )
+
+
+def _why_none(
+    gate: GateInput, measured: Sequence[str], sources: Mapping[str, bytes], candidates: list[Mutant]
+) -> str:
+    """Why the changed code gave no mutant: no code in a function, or none that mutates."""
+    if candidates:
+        return f"none of the {len(candidates)} mutant(s) of the changed lines parses"
+    written = 0
+    for path in measured:
+        changed = gate.changed_lines(path)
+        if path not in sources or not changed:
+            continue
+        try:
+            spans = function_spans(ast.parse(sources[path]))
+        except (SyntaxError, ValueError):
+            continue
+        lines = sources[path].splitlines()
+        written += sum(
+            1
+            for line in changed
+            if 0 < line <= len(lines)
+            and lines[line - 1].strip()
+            and not lines[line - 1].lstrip().startswith(b"#")
+            and any(span.holds(line) for span in spans)
+        )
+    if written:
+        return f"no mutation applies to the {written} changed line(s) in functions"
+    return "the change wrote no code in a function"
 
 
 def _function_lines(sources: Mapping[str, bytes], paths: set[str]) -> dict[tuple[str, str], int]:

@@ -119,12 +119,14 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         kept_failing = [t for t in kept if test_map.outcomes.get(t) == "failed"]
     old += kept_failing
     ran = len(head.tests.cases)
-    skipped = sum(1 for case in head.tests.cases if case.outcome is CaseOutcome.SKIPPED)
+    counts = head.tests.counts
+    skipped, xfailed, xpassed = counts["skipped"], counts["xfailed"], counts["xpassed"]
     if isinstance(test_map, FunctionTestMap):
         skipped += sum(1 for t in kept if test_map.outcomes.get(t) == "skipped")
     measures = {"tests": float(ran + len(kept)), "failed": float(len(new)),
                 "failing_already": float(len(old)), "tests_run": float(ran),
-                "tests_kept": float(len(kept)), "skipped": float(skipped)}  # fmt: skip
+                "tests_kept": float(len(kept)), "skipped": float(skipped),
+                "xfailed": float(xfailed), "xpassed": float(xpassed)}  # fmt: skip
     how = ""  # the user's own choice of the whole suite needs no word
     if isinstance(test_map, FunctionTestMap) and not test_map.known:
         how = (
@@ -141,6 +143,8 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
         how = f" (the whole suite: {chosen.reason})"
     if len(suites) > 1:
         measures["base_tests"] = float(len(suites[1][2].tests.cases))
+    # The runs are shared: the check that asked first (coverage) was timed with them.
+    measures["suite_ms"] = sum(run.result.duration_ms for _, _, run in suites)
     note = f"; {len(old)} failing on the base already: {_named(old)}" if old else ""
     if problems or new:
         why = "; ".join(problems) or None
@@ -158,9 +162,14 @@ def check_tests(gate: GateInput, runs: SuiteRuns) -> CheckResult:
             started,
         )
     also = _base_tests_pass(gate, suites[1][2]) if len(suites) > 1 else ""
-    passed = ran + len(kept) - len(old) - skipped
+    passed = ran + len(kept) - len(old) - skipped - xfailed - xpassed
     passing = "1 test passes" if passed == 1 else f"{passed:,} tests pass"
-    skips = f", {skipped:,} skipped" if skipped else ""
+    # As pytest counts them: an xfail that failed as expected is neither a pass nor a skip.
+    skips = "".join(
+        f", {n:,} {word}"
+        for n, word in ((xfailed, "xfailed"), (xpassed, "xpassed"), (skipped, "skipped"))
+        if n
+    )
     summary = f"{NAME}: {passing} on the change{skips}{also}{note}{how}"
     return _timed(CheckResult(NAME, CheckStatus.PASSED, summary, measures=measures), started)
 
