@@ -1116,6 +1116,32 @@ def test_long_rows_signatures_and_calls_are_split_at_the_projects_line_length(
     assert formatted.returncode == 0, formatted.stdout
 
 
+def test_an_assert_that_fits_inside_its_parentheses_is_kept_on_one_line_there(
+    tmp_path: Path,
+) -> None:
+    # prettytable: `assert PrettyTable([...]).min_table_width == expected` is 89 characters;
+    # ARK split it at `==` as well, and ruff format joined the two halves again.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "scaling"\n')
+    (tmp_path / "scaling.py").write_text(
+        "def scale_the_measured_quantity_by_a_factor(measured_quantity, factor):\n"
+        "    return measured_quantity * factor\n"
+    )
+
+    result = generate(tmp_path, "scaling.py")
+    path = write(tmp_path, result)
+
+    call = "scale_the_measured_quantity_by_a_factor(measured_quantity, factor)"
+    assert f"    assert (\n        {call} == expected\n    )\n" in path.read_text()
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
+
+
 PROPERTIES = """\
 import functools
 
