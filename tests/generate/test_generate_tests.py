@@ -1602,6 +1602,69 @@ def test_new_imports_take_their_places_in_isorts_order(
     assert checked.returncode == 0, checked.stdout
 
 
+RUFF_CONFIGURED = """\
+[project]
+name = "pairs"
+
+[tool.ruff]
+line-length = 121
+
+[tool.ruff.lint]
+extend-select = ["I"]
+
+[tool.ruff.lint.isort]
+force-single-line = true
+
+[tool.ruff.format]
+quote-style = "single"
+"""
+
+PAIRS = """\
+def flipped(pair):
+    \"\"\"The pair the other way round: ("a", "b") gives ("b", "a").\"\"\"
+    first, second = pair
+    return (second, first)
+
+
+def joined(pair):
+    return "-".join(pair)
+"""
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-file", "extended"])
+def test_tests_follow_the_projects_ruff_quote_style_and_single_line_imports(
+    tmp_path: Path, existing: bool
+) -> None:
+    # bidict: tests/test_bidict.py took double quotes from _bidict.py and imported
+    # `from bidict._iter import inverted, iteritems` on one line, under a ruff set to
+    # single quotes and force-single-line: 11 hunks of ruff format and an I001.
+    (tmp_path / "pyproject.toml").write_text(RUFF_CONFIGURED)
+    (tmp_path / "pairs.py").write_text(PAIRS)
+    if existing:
+        (tmp_path / "tests").mkdir()
+        (tmp_path / "tests" / "test_pairs.py").write_text(
+            "import pytest\n\n\ndef test_nothing():\n    assert True\n"
+        )  # no string of its own: PEP 8's double quotes would be the guess
+
+    result = generate(tmp_path, "pairs.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert "from pairs import flipped\nfrom pairs import joined\n" in text
+    assert "    ('pair', 'expected'),\n" in text and "({'k': 1}, 'k')," in text
+    assert result.outcome.passed == result.outcome.written - result.outcome.skeletons > 0
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["format", "--check", "--diff"], ["check", "--select", "I"]):
+        checked = subprocess.run(
+            [str(ruff), *command, str(path.relative_to(tmp_path))],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + ("" if existing else text)
+
+
 def test_a_property_that_raises_is_read_into_a_name_inside_pytest_raises(tmp_path: Path) -> None:
     # click's CompositeParamType.arity: a bare `CompositeParamType().arity` is an expression
     # with no effect to pylint (W0106), which failed the gate.

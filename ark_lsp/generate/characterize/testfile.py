@@ -674,7 +674,14 @@ def _section(module: str, own: str) -> int:
 
 
 def add_imports(
-    text: str, lines: list[str], style: Style, own: str = "", width: int = 100, where: str = ""
+    text: str,
+    lines: list[str],
+    style: Style,
+    own: str = "",
+    width: int = 100,
+    where: str = "",
+    *,
+    single_line: bool = False,
 ) -> str:
     """Add import lines to a test file the way a person would.
 
@@ -684,7 +691,9 @@ def add_imports(
     takes its place in its section (standard library, third party, ``own``
     package, relative imports) in isort's order, a new section goes between
     the others, and a file with no imports gets them after its docstring.
-    A ``from`` import longer than ``width`` takes one name a line.
+    A ``from`` import longer than ``width`` takes one name a line. Names are
+    imported a statement each with ``single_line`` (the project's isort
+    ``force-single-line``) or when the file does so already.
     """
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -698,7 +707,7 @@ def add_imports(
     # Edits from the bottom up, so that earlier line numbers stay valid.
     edits: list[tuple[int, int, list[str]]] = []
     pending: list[str] = []
-    single = _one_name_a_line(imports)
+    single = single_line or _one_name_a_line(imports)
     for line in lines:
         statement = ast.parse(line).body[0]
         if single and isinstance(statement, ast.ImportFrom) and len(statement.names) > 1:
