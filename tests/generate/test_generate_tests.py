@@ -567,6 +567,82 @@ def test_without_a_sandbox_the_tests_are_todo_skeletons(project: Path) -> None:
     assert done.returncode == 0 and " skipped" in done.stdout and "passed" not in done.stdout
 
 
+def test_a_skeleton_ark_wrote_tests_nothing_and_is_replaced_once_observed(
+    project: Path,
+) -> None:
+    # bidict: a second run said `tests/test_base.py already tests ... BidictBase.values`,
+    # though its test was a skipped skeleton with `...` to fill in.
+    unsandboxed = CharacterizationContext(
+        root=project, settings=Settings(), templates=Templates(), runner=None
+    )
+    path = write(project, generate_tests(unsandboxed, "geo/shapes.py", name="area"))
+    sketch = path.read_text()
+    assert "TODO: fill in the expected results" in sketch and "def test_area(" in sketch
+
+    with pytest.raises(NothingToTest) as again:
+        generate_tests(unsandboxed, "geo/shapes.py", name="area")
+    told = str(again.value)
+    assert told == "area has a skeleton to fill in: tests/test_shapes.py::test_area", told
+    assert again.value.nothing_new
+
+    result = generate(project, name="area")
+    write(project, result)
+
+    text = path.read_text()
+    assert result.outcome.already_tested == () and result.outcome.skeletons == 0
+    assert "area: its skeleton test_area is replaced by the tests written now" in (
+        result.generation.notes
+    )
+    assert "skip" not in text and "ARK could not observe" not in text, text
+    assert text.count("def test_area(") == 1 and "test_area_2" not in text, text
+    assert run_pytest(project, str(path)).returncode == 0
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
+
+
+SKETCHED = """\
+import pytest
+
+
+# mine: keep this
+@pytest.mark.skip(reason="TODO: fill in the expected results")
+@pytest.mark.parametrize("expected", [...])
+def test_area(expected):
+    assert area(1) == expected
+
+
+# ARK could not observe words: no reproducible result was observed.
+@pytest.mark.skip(reason="TODO: fill in the expected results")
+@pytest.mark.parametrize(("text", "expected"), [("a", ...)])
+def test_words(text, expected):
+    assert list(words(text)) == expected
+
+
+@pytest.mark.skip(reason="TODO: fill in the expected results")
+@pytest.mark.parametrize("expected", [3])
+def test_roll(expected):
+    assert roll(3) == expected
+"""
+
+
+def test_only_a_skeleton_standing_alone_is_taken_out() -> None:
+    # A user's comment above test_area, and test_roll's row filled in: those stay.
+    assert testfile.skeleton_tests(SKETCHED) == {"test_area", "test_words"}
+
+    kept, removed = testfile.without_skeletons(SKETCHED, {"test_area", "test_words"})
+
+    assert removed == {"test_words"}
+    words = SKETCHED.index("# ARK could not")
+    roll = SKETCHED.index("@pytest", SKETCHED.index("def test_words"))
+    assert kept == SKETCHED[:words] + SKETCHED[roll:]
+    assert "def test_area" in kept and "def test_roll" in kept
+
+
 def test_an_existing_test_file_is_extended_without_repeating_its_tests(project: Path) -> None:
     tests = project / "tests"
     tests.mkdir()

@@ -303,10 +303,18 @@ def generate_tests(
         raise NothingToTest(f"{test_path} leads outside the workspace: ARK writes no tests there")
     old_text = context.read_test(test_path)
     existing = testfile.existing_tests(old_text)
+    # A skeleton ARK wrote, skipped with `...` to fill in, tests nothing: its target is
+    # tested again (bidict's BidictBase.values was "already tested" by one, forever).
+    sketches = testfile.skeleton_tests(old_text)
     stems = {t.test_name for t in every} | {t.test_name for t in targets}
-    already = [(t, testfile.tested_by(t, existing, stems)) for t in targets]
+    already = [(t, testfile.tested_by(t, existing - sketches, stems)) for t in targets]
     own = [f"{t.qualname} ({by})" for t, by in already if by]
     untested = [t for t, by in already if not by]
+    sketched = {
+        t.qualname: sketch
+        for t in untested
+        if (sketch := testfile.tested_by(t, set(sketches), stems)) is not None
+    }
 
     @functools.cache  # a test file using many of the module's functions is read once
     def uses(path: str) -> testfile.FileUses:
@@ -412,16 +420,20 @@ def generate_tests(
     blocks = [
         make_block(results.get(t.qualname), t, p, imports, style, no_sandbox) for t, p in plans
     ]
-    _name_apart(blocks, existing | set(bindings))
+    blocks, kept_text, sketch_notes = _refill_sketches(blocks, sketched, old_text, test_path)
+    targets = [t for t in targets if any(b.qualname == t.qualname for b in blocks)]
+    replaced = sketches - testfile.skeleton_tests(kept_text)
+    _name_apart(blocks, (existing | set(bindings)) - replaced)
     if not any(block.rows for block in blocks):
         # Left alone once observed: returns nothing and takes no argument.
         reasons = [b.reason for b in blocks if b.reason]
         left = all(reason.startswith("left alone: ") for reason in reasons)
-        raise NothingToTest("; ".join([*tested, *clash_notes, *reasons]), nothing_new=left)
+        told = [*tested, *clash_notes, *sketch_notes, *reasons]
+        raise NothingToTest("; ".join(told), nothing_new=left)
     label = f"{relative}::{name}" if name else relative
     compose = _Composer(
         context.templates, style, imports, module, test_path, old_text, context.settings, label,
-        configured,
+        configured, kept_text,
     )  # fmt: skip
     generation = compose(blocks)
     skeletons = sum(len(b.skeleton) for b in blocks)
@@ -440,7 +452,7 @@ def generate_tests(
                 f"{reasons[0] if reasons else 'no call ran'}{more}: nothing could be "
                 "observed, the tests are skipped skeletons with TODOs"
             )
-    notes = [*copy_notes, *clash_notes, *notes]
+    notes = [*copy_notes, *clash_notes, *sketch_notes, *notes]
     outcome = WrittenTests(
         path=test_path,
         targets=tuple(t.qualname for t in targets),
@@ -464,6 +476,41 @@ def generate_tests(
         notes += outcome.notes
     generation = dataclasses.replace(generation, notes=tuple(notes))
     return GeneratedTests(generation, dataclasses.replace(outcome, notes=tuple(notes)))
+
+
+def _refill_sketches(
+    blocks: list[Block], sketched: dict[str, str], old_text: str | None, test_path: str
+) -> tuple[list[Block], str | None, list[str]]:
+    """The blocks to write, the test file less the skeletons they replace, and notes.
+
+    A target whose skeleton (``sketched``: its test's name) nothing observed
+    could fill in again keeps it, and gets no second one; one observed now
+    replaces it, where the file lets it be taken out whole, else the new
+    tests go beside it.
+    """
+    if old_text is None or not sketched:
+        return blocks, old_text, []
+    kept: list[Block] = []
+    notes: list[str] = []
+    refilled: dict[str, str] = {}
+    for block in blocks:
+        name = sketched.get(block.qualname)
+        if name is not None and block.rows == len(block.skeleton) > 0:
+            notes.append(f"{block.qualname} has a skeleton to fill in: {test_path}::{name}")
+            continue
+        if name is not None and block.rows:
+            refilled[name] = block.qualname
+        kept.append(block)
+    kept_text, removed = testfile.without_skeletons(old_text, set(refilled))
+    for name, qualname in refilled.items():
+        if name in removed:
+            notes.append(f"{qualname}: its skeleton {name} is replaced by the tests written now")
+        else:
+            notes.append(
+                f"{qualname} has a skeleton to fill in: {test_path}::{name}, "
+                "left as it is beside the tests written now"
+            )
+    return kept, kept_text, notes
 
 
 def _code(blocks: list[Block]) -> str:
@@ -508,6 +555,8 @@ class _Composer:
     target: str
     configured: CodeStyle
     """What the project's formatter configuration says (its isort's force-single-line)."""
+    kept_text: str | None
+    """``old_text`` less the skeletons the new tests replace: what they are added to."""
 
     def __call__(self, blocks: list[Block]) -> Generation:
         observed = any(not b.skeleton for b in blocks)
@@ -524,10 +573,11 @@ class _Composer:
         else:
             generated, label = render(False, observed)
             width = self.templates.line_length()
+            kept = self.kept_text if self.kept_text is not None else self.old_text
             with_imports = testfile.add_imports(
-                self.old_text,
+                kept,
                 testfile.imports_missing(
-                    self.old_text, self.imports.lines(_code(blocks), width), width, self.test_path
+                    kept, self.imports.lines(_code(blocks), width), width, self.test_path
                 ),
                 self.style,
                 own=self.module.split(".")[0],
