@@ -275,10 +275,13 @@ class Project:
     # --- generation and the sandbox -----------------------------------------------------
 
     def templates(self) -> Templates:
-        """The templates in force: the workspace's ``.ark/templates/`` only when it is trusted."""
+        """The templates in force: the workspace's ``.ark/templates/`` only when it is trusted.
+
+        The line length its configuration sets is kept to either way.
+        """
         from ark_lsp.generate import Templates
 
-        return Templates(self.root if self.loaded.workspace_templates else None)
+        return Templates(self.root if self.loaded.workspace_templates else None, project=self.root)
 
     def sandbox_runner(
         self,

@@ -163,9 +163,15 @@ _BUILTIN_LOADER = jinja2.FileSystemLoader(_BUILTIN_FOLDER)
 class Templates:
     """The templates in force for one workspace (the built-in ones where it has none)."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        """Use ``root``'s ``.ark/templates/`` overrides, if any; built-ins only for ``None``."""
+    def __init__(self, root: Path | None = None, *, project: Path | None = None) -> None:
+        """Use ``root``'s ``.ark/templates/`` overrides, if any; built-ins only for ``None``.
+
+        ``project`` (default ``root``) is the workspace whose formatter's line
+        length the rendered lines keep to: its configuration is data, read
+        even where its templates, code, are not trusted.
+        """
         self.root = root
+        self.project = project if project is not None else root
         self.folder = root / WORKSPACE_TEMPLATES if root is not None else None
         self._builtin = _environment(jinja2.Environment, _BUILTIN_LOADER)
         self._has_overrides = self.folder is not None and self.folder.is_dir()
@@ -183,8 +189,8 @@ class Templates:
         return "builtin"
 
     def line_length(self) -> int:
-        """The workspace's line length (its formatter's), where rendered lines are split."""
-        return line_length(self.root) if self.root is not None else BLACK_LINE_LENGTH
+        """The project's line length (its formatter's), where rendered lines are split."""
+        return line_length(self.project) if self.project is not None else BLACK_LINE_LENGTH
 
     def render(self, name: str, context: Mapping[str, Any], style: Style) -> Rendered:
         """Render template ``name`` and check that the output is Python.

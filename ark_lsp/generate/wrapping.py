@@ -4,8 +4,9 @@ A generated test's table row, signature and call grow with the target's
 parameters (attrs' ``attrs()`` takes 24, and its rows ran to 300
 characters). A line over the limit is split at its last bracket that holds
 something (an earlier one if what comes before it would not fit), and a
-test's ``assert call(...) == expected`` at its comparison, inside
-parentheses: what a bracket holds goes one level in, on one line if it fits
+test's ``assert call(...) == expected`` inside parentheses: on one line
+there when it fits (ruff measures it with its indent), else at its
+comparison. What a bracket holds goes one level in, on one line if it fits
 there, else one item a line with a trailing comma; each new line too long is
 split again. That is black's layout, so a formatter run later leaves the
 lines as they are. A trailing comma is added only where it keeps the code's
@@ -91,6 +92,9 @@ def _split(line: str, limit: int, unit: str) -> list[str]:
         # black's invisible parentheses: the comparison inside them, split at its operator.
         left = line[compared.start("left") : compared.end("left")]
         right = line[compared.start("right") : compared.end("right")]
+        if len(f"{inner}{left} == {right}") <= limit:
+            # Whole inside them when it fits there, as ruff and black keep it.
+            return [f"{lead}assert (", f"{inner}{left} == {right}", f"{lead})"]
         return [
             f"{lead}assert (",
             *_split(inner + left, limit, unit),

@@ -9,6 +9,7 @@ import pytest
 
 from ark_lsp.gate.checks.tool_config import (
     annotations_required,
+    code_style,
     line_length,
     mypy_config,
     pylint_config,
@@ -217,6 +218,12 @@ def test_pylint_reads_pyproject_tables_and_only_the_pylint_sections_of_setup_cfg
             id="ruff-before-black",
         ),
         pytest.param({"setup.cfg": "[flake8]\nmax-line-length = 110\n"}, 110, id="flake8"),
+        pytest.param({".flake8": "[flake8]\nselect = E,W\n"}, 79, id="flake8s-own-79"),
+        pytest.param(
+            {"pyproject.toml": "[tool.ruff.lint]\nselect = ['E']\n", ".flake8": "[flake8]\n"},
+            88,
+            id="ruff-configured-keeps-its-88",
+        ),
         pytest.param({"tox.ini": "[pylint.format]\nmax-line-length = 90\n"}, 90, id="pylint"),
         pytest.param({"pyproject.toml": "[tool.ruff]\nline-length = '5'\n"}, 88, id="implausible"),
         pytest.param({"pyproject.toml": "[tool.ruff\n"}, 88, id="malformed"),
@@ -228,3 +235,42 @@ def test_the_line_length_is_the_projects_formatters(
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     assert line_length(tmp_path) == length
+
+
+@pytest.mark.parametrize(
+    ("files", "quote", "single_line"),
+    [
+        pytest.param({}, None, False, id="nothing-configured"),
+        pytest.param(
+            {
+                "pyproject.toml": "[tool.ruff.format]\nquote-style = 'single'\n\n"
+                "[tool.ruff.lint.isort]\nforce-single-line = true\n"
+            },
+            "'",
+            True,
+            id="bidicts-ruff",
+        ),
+        pytest.param(
+            {"ruff.toml": "format.quote-style = 'preserve'\nisort.force-single-line = true\n"},
+            None,
+            True,
+            id="ruff-toml-preserving-with-the-older-isort-table",
+        ),
+        pytest.param({".ruff.toml": "[format]\nindent-style = 'space'\n"}, '"', False, id="ruff"),
+        pytest.param({"pyproject.toml": "[tool.black]\n"}, '"', False, id="black"),
+        pytest.param(
+            {"pyproject.toml": "[tool.black]\nskip-string-normalization = true\n"},
+            None,
+            False,
+            id="black-leaving-quotes",
+        ),
+        pytest.param({"setup.cfg": "[isort]\nforce_single_line = True\n"}, None, True, id="isort"),
+    ],
+)
+def test_quotes_and_imports_are_the_projects_formatters(
+    tmp_path: Path, files: dict[str, str], quote: str | None, single_line: bool
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    style = code_style(tmp_path)
+    assert (style.quote, style.single_line_imports) == (quote, single_line)

@@ -567,6 +567,82 @@ def test_without_a_sandbox_the_tests_are_todo_skeletons(project: Path) -> None:
     assert done.returncode == 0 and " skipped" in done.stdout and "passed" not in done.stdout
 
 
+def test_a_skeleton_ark_wrote_tests_nothing_and_is_replaced_once_observed(
+    project: Path,
+) -> None:
+    # bidict: a second run said `tests/test_base.py already tests ... BidictBase.values`,
+    # though its test was a skipped skeleton with `...` to fill in.
+    unsandboxed = CharacterizationContext(
+        root=project, settings=Settings(), templates=Templates(), runner=None
+    )
+    path = write(project, generate_tests(unsandboxed, "geo/shapes.py", name="area"))
+    sketch = path.read_text()
+    assert "TODO: fill in the expected results" in sketch and "def test_area(" in sketch
+
+    with pytest.raises(NothingToTest) as again:
+        generate_tests(unsandboxed, "geo/shapes.py", name="area")
+    told = str(again.value)
+    assert told == "area has a skeleton to fill in: tests/test_shapes.py::test_area", told
+    assert again.value.nothing_new
+
+    result = generate(project, name="area")
+    write(project, result)
+
+    text = path.read_text()
+    assert result.outcome.already_tested == () and result.outcome.skeletons == 0
+    assert "area: its skeleton test_area is replaced by the tests written now" in (
+        result.generation.notes
+    )
+    assert "skip" not in text and "ARK could not observe" not in text, text
+    assert text.count("def test_area(") == 1 and "test_area_2" not in text, text
+    assert run_pytest(project, str(path)).returncode == 0
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
+
+
+SKETCHED = """\
+import pytest
+
+
+# mine: keep this
+@pytest.mark.skip(reason="TODO: fill in the expected results")
+@pytest.mark.parametrize("expected", [...])
+def test_area(expected):
+    assert area(1) == expected
+
+
+# ARK could not observe words: no reproducible result was observed.
+@pytest.mark.skip(reason="TODO: fill in the expected results")
+@pytest.mark.parametrize(("text", "expected"), [("a", ...)])
+def test_words(text, expected):
+    assert list(words(text)) == expected
+
+
+@pytest.mark.skip(reason="TODO: fill in the expected results")
+@pytest.mark.parametrize("expected", [3])
+def test_roll(expected):
+    assert roll(3) == expected
+"""
+
+
+def test_only_a_skeleton_standing_alone_is_taken_out() -> None:
+    # A user's comment above test_area, and test_roll's row filled in: those stay.
+    assert testfile.skeleton_tests(SKETCHED) == {"test_area", "test_words"}
+
+    kept, removed = testfile.without_skeletons(SKETCHED, {"test_area", "test_words"})
+
+    assert removed == {"test_words"}
+    words = SKETCHED.index("# ARK could not")
+    roll = SKETCHED.index("@pytest", SKETCHED.index("def test_words"))
+    assert kept == SKETCHED[:words] + SKETCHED[roll:]
+    assert "def test_area" in kept and "def test_roll" in kept
+
+
 def test_an_existing_test_file_is_extended_without_repeating_its_tests(project: Path) -> None:
     tests = project / "tests"
     tests.mkdir()
@@ -1116,6 +1192,32 @@ def test_long_rows_signatures_and_calls_are_split_at_the_projects_line_length(
     assert formatted.returncode == 0, formatted.stdout
 
 
+def test_an_assert_that_fits_inside_its_parentheses_is_kept_on_one_line_there(
+    tmp_path: Path,
+) -> None:
+    # prettytable: `assert PrettyTable([...]).min_table_width == expected` is 89 characters;
+    # ARK split it at `==` as well, and ruff format joined the two halves again.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "scaling"\n')
+    (tmp_path / "scaling.py").write_text(
+        "def scale_the_measured_quantity_by_a_factor(measured_quantity, factor):\n"
+        "    return measured_quantity * factor\n"
+    )
+
+    result = generate(tmp_path, "scaling.py")
+    path = write(tmp_path, result)
+
+    call = "scale_the_measured_quantity_by_a_factor(measured_quantity, factor)"
+    assert f"    assert (\n        {call} == expected\n    )\n" in path.read_text()
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
+
+
 PROPERTIES = """\
 import functools
 
@@ -1574,6 +1676,69 @@ def test_new_imports_take_their_places_in_isorts_order(
         input=added, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stdout
+
+
+RUFF_CONFIGURED = """\
+[project]
+name = "pairs"
+
+[tool.ruff]
+line-length = 121
+
+[tool.ruff.lint]
+extend-select = ["I"]
+
+[tool.ruff.lint.isort]
+force-single-line = true
+
+[tool.ruff.format]
+quote-style = "single"
+"""
+
+PAIRS = """\
+def flipped(pair):
+    \"\"\"The pair the other way round: ("a", "b") gives ("b", "a").\"\"\"
+    first, second = pair
+    return (second, first)
+
+
+def joined(pair):
+    return "-".join(pair)
+"""
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-file", "extended"])
+def test_tests_follow_the_projects_ruff_quote_style_and_single_line_imports(
+    tmp_path: Path, existing: bool
+) -> None:
+    # bidict: tests/test_bidict.py took double quotes from _bidict.py and imported
+    # `from bidict._iter import inverted, iteritems` on one line, under a ruff set to
+    # single quotes and force-single-line: 11 hunks of ruff format and an I001.
+    (tmp_path / "pyproject.toml").write_text(RUFF_CONFIGURED)
+    (tmp_path / "pairs.py").write_text(PAIRS)
+    if existing:
+        (tmp_path / "tests").mkdir()
+        (tmp_path / "tests" / "test_pairs.py").write_text(
+            "import pytest\n\n\ndef test_nothing():\n    assert True\n"
+        )  # no string of its own: PEP 8's double quotes would be the guess
+
+    result = generate(tmp_path, "pairs.py")
+    path = write(tmp_path, result)
+
+    text = path.read_text()
+    assert "from pairs import flipped\nfrom pairs import joined\n" in text
+    assert "    ('pair', 'expected'),\n" in text and "({'k': 1}, 'k')," in text
+    assert result.outcome.passed == result.outcome.written - result.outcome.skeletons > 0
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["format", "--check", "--diff"], ["check", "--select", "I"]):
+        checked = subprocess.run(
+            [str(ruff), *command, str(path.relative_to(tmp_path))],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + ("" if existing else text)
 
 
 def test_a_property_that_raises_is_read_into_a_name_inside_pytest_raises(tmp_path: Path) -> None:

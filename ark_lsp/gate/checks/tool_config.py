@@ -19,6 +19,7 @@ import fnmatch
 import io
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -266,28 +267,104 @@ def _pylint_options(items: Iterable[tuple[str, Any]]) -> dict[str, str]:
     return options
 
 
-# --- line length --------------------------------------------------------------------------------
+# --- code style ---------------------------------------------------------------------------------
 
 BLACK_LINE_LENGTH = 88
+FLAKE8_LINE_LENGTH = 79
+"""pycodestyle's limit: a ``[flake8]`` section that sets no ``max-line-length`` holds to it."""
+
+_QUOTE_STYLES = {"single": "'", "double": '"'}
+
+
+@dataclass(frozen=True)
+class CodeStyle:
+    """How a project's formatter and linters want its code written, where its configuration says.
+
+    Read as data (TOML and INI), never run: a repository's settings say no more
+    than this.
+    """
+
+    line_length: int = BLACK_LINE_LENGTH
+    quote: str | None = None
+    """``'`` or ``"`` when a formatter decides string quotes: ruff's ``format.quote-style``
+    (a ``[format]`` table without it: ruff's double), black's unless
+    ``skip-string-normalization``; ``None`` where the files' own habit decides."""
+    single_line_imports: bool = False
+    """isort's ``force-single-line``: ruff's ``lint.isort`` (or the older ``isort``) table,
+    or isort's own configuration."""
+
+
+def code_style(tree: Path) -> CodeStyle:
+    """What ``tree``'s configuration says of line length, string quotes and imports.
+
+    ruff's settings from the file ruff reads (``.ruff.toml``, ``ruff.toml``,
+    then ``pyproject.toml``'s ``[tool.ruff]``), then black's; either
+    configured without a ``line-length`` means their 88. Else flake8's
+    ``max-line-length`` (``.flake8``, ``setup.cfg``, ``tox.ini``), 79 when its
+    section sets none, then pylint's, then 88.
+    """
+    pyproject = toml_tables(tree, "pyproject.toml")
+    ruff = next(
+        (
+            table
+            for table in (
+                toml_tables(tree, ".ruff.toml"),
+                toml_tables(tree, "ruff.toml"),
+                tool_table(pyproject, "ruff"),
+            )
+            if isinstance(table, dict)
+        ),
+        None,
+    )
+    black = tool_table(pyproject, "black")
+    black = black if isinstance(black, dict) else None
+    found = _length(ruff, "line-length") or _length(black, "line-length")
+    if not found and (ruff is not None or black is not None):
+        found = BLACK_LINE_LENGTH
+    for name in (".flake8", "setup.cfg", "tox.ini"):
+        if not found and (parser := ini_sections(tree, name)) and parser.has_section("flake8"):
+            flake8 = dict(parser["flake8"])
+            found = _length(flake8, "max-line-length") or FLAKE8_LINE_LENGTH
+    found = found or _length(_base_pylint_options(tree), "max-line-length")
+    return CodeStyle(
+        line_length=found or BLACK_LINE_LENGTH,
+        quote=_quote(ruff, black),
+        single_line_imports=_single_line_imports(tree, ruff, pyproject),
+    )
 
 
 def line_length(tree: Path) -> int:
-    """The line length ``tree``'s formatter or linter holds its code to; black's 88 if none.
+    """The line length ``tree``'s formatter or linter holds its code to (see :func:`code_style`)."""
+    return code_style(tree).line_length
 
-    ruff's ``line-length`` (``pyproject.toml``, ``ruff.toml``, ``.ruff.toml``),
-    black's, flake8's ``max-line-length`` (``.flake8``, ``setup.cfg``,
-    ``tox.ini``), then pylint's, the first that is set.
-    """
-    pyproject = toml_tables(tree, "pyproject.toml")
-    found = _length(tool_table(pyproject, "ruff"), "line-length")
-    for name in ("ruff.toml", ".ruff.toml"):
-        found = found or _length(toml_tables(tree, name), "line-length")
-    found = found or _length(tool_table(pyproject, "black"), "line-length")
-    for name in (".flake8", "setup.cfg", "tox.ini"):
-        if not found and (parser := ini_sections(tree, name)) and parser.has_section("flake8"):
-            found = _length(dict(parser["flake8"]), "max-line-length")
-    found = found or _length(_base_pylint_options(tree), "max-line-length")
-    return found or BLACK_LINE_LENGTH
+
+def _quote(ruff: dict[str, Any] | None, black: dict[str, Any] | None) -> str | None:
+    """The string quote a configured formatter writes; ``None`` if none decides it."""
+    formatting = (ruff or {}).get("format")
+    if isinstance(formatting, dict):
+        style = formatting.get("quote-style", "double")
+        return _QUOTE_STYLES.get(style) if isinstance(style, str) else None
+    if black is not None:
+        return None if _flag(black.get("skip-string-normalization")) == "True" else '"'
+    return None
+
+
+def _single_line_imports(
+    tree: Path, ruff: dict[str, Any] | None, pyproject: dict[str, Any] | None
+) -> bool:
+    """Whether ruff's isort settings, or isort's own, force one imported name a statement."""
+    lint = (ruff or {}).get("lint")
+    for isort in (lint.get("isort") if isinstance(lint, dict) else None, (ruff or {}).get("isort")):
+        if isinstance(isort, dict) and "force-single-line" in isort:
+            return _flag(isort["force-single-line"]) == "True"
+    isort = tool_table(pyproject, "isort")
+    if isinstance(isort, dict):
+        return _flag(isort.get("force_single_line")) == "True"
+    for name, section in ((".isort.cfg", "settings"), ("setup.cfg", "isort"), ("tox.ini", "isort")):
+        parser = ini_sections(tree, name)
+        if parser is not None and parser.has_section(section):
+            return _flag(parser[section].get("force_single_line")) == "True"
+    return False
 
 
 def _length(table: object, key: str) -> int | None:

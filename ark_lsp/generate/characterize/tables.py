@@ -202,13 +202,16 @@ class Imports:
             source.rpartition(".")[0] == module for source in self.bindings.values() if source
         )
 
-    def lines(self, used_in: str | None = None, width: int = 100) -> list[str]:
+    def lines(
+        self, used_in: str | None = None, width: int = 100, *, single_line: bool = False
+    ) -> list[str]:
         """The import lines, grouped and sorted as isort and ruff would: stdlib, others, own.
 
         With ``used_in``, the blocks' code (:attr:`Block.code`), only the
         modules and names it uses: a table whose rows the rehearsal dropped
         leaves no import of the class it named behind. A ``from`` import
-        longer than ``width`` takes one name a line.
+        longer than ``width`` takes one name a line; with ``single_line``
+        (isort's ``force-single-line``) each name is a statement of its own.
         """
         own = self.module.split(".")[0]
         groups: list[list[str]] = [[], [], []]
@@ -235,15 +238,22 @@ class Imports:
                 top = module.split(".")[0]
                 section = 0 if top in sys.stdlib_module_names else 2 if top == own else 1
                 names = sorted(joined, key=_by_type)
-                groups[section].append(testfile.import_from(module, names, width))
+                groups[section] += _from_imports(module, names, width, single_line)
         if from_module:
             names = sorted(from_module, key=_by_type)
-            groups[2].append(testfile.import_from(self.module, names, width))
+            groups[2] += _from_imports(self.module, names, width, single_line)
         lines: list[str] = []
         for group in groups:
             if group:
                 lines += [*([""] if lines else []), *group]
         return lines
+
+
+def _from_imports(module: str, names: list[str], width: int, single_line: bool) -> list[str]:
+    """``from module import ...`` of ``names``: one statement, or one a name."""
+    if single_line:
+        return [testfile.import_from(module, [name], width) for name in names]
+    return [testfile.import_from(module, names, width)]
 
 
 def _collected_by_pytest(name: str) -> bool:

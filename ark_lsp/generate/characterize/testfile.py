@@ -394,6 +394,102 @@ def existing_tests(text: str | None) -> set[str]:
     return names
 
 
+SKELETON_REASONS = ("TODO: fill in the expected results", "TODO: check what the call changes")
+"""The skip reasons of the skeletons ARK writes (``test.py.j2``)."""
+
+_ARK_COMMENT = "# ARK could not observe "
+"""How the comment above each skeleton ARK writes begins."""
+
+
+def skeleton_tests(text: str | None) -> frozenset[str]:
+    """The test functions of a file that are skeletons ARK wrote, still to be filled in.
+
+    Skipped with a reason starting ``TODO``, and each of their rows still
+    holds ``...`` (or, for a call that returns nothing, the reason is ARK's
+    ``TODO: check what the call changes``). They test nothing yet.
+    """
+    tree = _tree(text)
+    if tree is None:
+        return frozenset()
+    return frozenset(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_skeleton(node)
+    )
+
+
+def _is_skeleton(node: ast.stmt) -> bool:
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    reason: object = None
+    rows: list[ast.expr] = []
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        called = ast.unparse(decorator.func)
+        if called == "pytest.mark.skip":
+            given = [k.value for k in decorator.keywords if k.arg == "reason"] or decorator.args
+            reason = given[0].value if given and isinstance(given[0], ast.Constant) else None
+        elif called == "pytest.mark.parametrize" and len(decorator.args) > 1:
+            table = decorator.args[1]
+            rows = list(table.elts) if isinstance(table, ast.List | ast.Tuple) else []
+    if not isinstance(reason, str) or not reason.startswith("TODO"):
+        return False
+    if reason == SKELETON_REASONS[1]:
+        return True
+    return bool(rows) and all(
+        any(isinstance(n, ast.Constant) and n.value is Ellipsis for n in ast.walk(row))
+        for row in rows
+    )
+
+
+def without_skeletons(text: str, names: Collection[str]) -> tuple[str, frozenset[str]]:
+    """``text`` without the skeletons ``names``, and the names of those taken out.
+
+    A skeleton goes with ARK's comment above it and the blank lines after it,
+    only when that is all it is: on lines of its own, with a blank line (or
+    the file's start) above it or its ``# ARK could not observe`` comment.
+    One with anything else around it (a comment of the user's) stays.
+    """
+    tree = _tree(text)
+    if tree is None or not names:
+        return text, frozenset()
+    rows = text.split("\n")
+    removed: set[str] = set()
+    nodes = [
+        n
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.name in names
+        and _is_skeleton(n)
+    ]
+    for node in sorted(nodes, key=lambda n: n.lineno, reverse=True):
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        last = node.end_lineno or node.lineno  # one past the last line, 0-based
+        if rows[first][:1] != "@" and not rows[first].startswith(("def ", "async def ")):
+            continue
+        if rows[last - 1][node.end_col_offset or 0 :].strip():
+            continue  # more code on its last line
+        start = first
+        while start > 0 and rows[start - 1].startswith("#"):
+            start -= 1
+        if start < first and not rows[start].startswith(_ARK_COMMENT):
+            continue
+        if start > 0 and rows[start - 1].strip():
+            continue
+        end = last
+        while end < len(rows) and not rows[end].strip():
+            end += 1
+        if end == len(rows):  # the file's last: what was before it ends the file
+            while start > 0 and not rows[start - 1].strip():
+                start -= 1
+            rows[start:end] = [""]
+        else:
+            rows[start:end] = []
+        removed.add(node.name)
+    return "\n".join(rows), frozenset(removed)
+
+
 def module_bindings(text: str | ast.Module | None, where: str = "") -> dict[str, str]:
     """What each top-level name of a test file (its text, or tree) is bound to.
 
@@ -483,6 +579,8 @@ def file_uses(text: str | None, where: str = "") -> FileUses:
         for name, source in module_bindings(tree, where).items()
         if source and not source.startswith(".")
     }
+    # A skeleton to fill in uses nothing yet: BidictBase.values was "already tested" by one.
+    tree = ast.Module([n for n in tree.body if not _is_skeleton(n)], tree.type_ignores)
     tests = tuple((name, _uses(node, bound)) for name, node in _tests_in(tree))
     return dataclasses.replace(_uses(tree, bound), tests=tests)
 
@@ -674,7 +772,14 @@ def _section(module: str, own: str) -> int:
 
 
 def add_imports(
-    text: str, lines: list[str], style: Style, own: str = "", width: int = 100, where: str = ""
+    text: str,
+    lines: list[str],
+    style: Style,
+    own: str = "",
+    width: int = 100,
+    where: str = "",
+    *,
+    single_line: bool = False,
 ) -> str:
     """Add import lines to a test file the way a person would.
 
@@ -684,7 +789,9 @@ def add_imports(
     takes its place in its section (standard library, third party, ``own``
     package, relative imports) in isort's order, a new section goes between
     the others, and a file with no imports gets them after its docstring.
-    A ``from`` import longer than ``width`` takes one name a line.
+    A ``from`` import longer than ``width`` takes one name a line. Names are
+    imported a statement each with ``single_line`` (the project's isort
+    ``force-single-line``) or when the file does so already.
     """
     lines = [line for line in lines if line.strip()]
     if not lines:
@@ -698,7 +805,7 @@ def add_imports(
     # Edits from the bottom up, so that earlier line numbers stay valid.
     edits: list[tuple[int, int, list[str]]] = []
     pending: list[str] = []
-    single = _one_name_a_line(imports)
+    single = single_line or _one_name_a_line(imports)
     for line in lines:
         statement = ast.parse(line).body[0]
         if single and isinstance(statement, ast.ImportFrom) and len(statement.names) > 1:
@@ -823,6 +930,7 @@ def _after_docstring(text: str, tree: ast.Module, block: str, style: Style) -> s
 
 
 __all__ = [
+    "SKELETON_REASONS",
     "FileUses",
     "PytestConfig",
     "Snapshot",
@@ -839,5 +947,7 @@ __all__ = [
     "names_for",
     "read_pytest_config",
     "resolved_name",
+    "skeleton_tests",
     "tested_by",
+    "without_skeletons",
 ]
