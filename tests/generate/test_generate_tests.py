@@ -2441,3 +2441,27 @@ def test_a_method_that_returns_nothing_is_asserted_by_the_state_it_leaves(tmp_pa
     assert result.outcome.passed == result.outcome.written
     done = run_pytest(tmp_path, str(path))
     assert done.returncode == 0, done.stdout
+
+
+def test_a_module_the_test_file_imports_whole_is_called_through(tmp_path: Path) -> None:
+    # sqlparse's tests/test_utils.py does `from sqlparse import utils`; ARK added
+    # `from sqlparse.utils import (...)` beside it.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "units.py").write_text(
+        "def double(n: int) -> int:\n    return n * 2\n\n\n"
+        "def triple(n: int) -> int:\n    return n * 3\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_units.py").write_text(
+        "from shop import units\n\n\ndef test_double():\n    assert units.double(2) == 4\n"
+    )
+
+    result = generate(tmp_path, "shop/units.py")
+    path = write(tmp_path, result)
+    text = path.read_text()
+
+    assert "assert units.triple(n) == expected" in text, text
+    assert "from shop.units import" not in text
+    assert run_pytest(tmp_path, str(path)).returncode == 0

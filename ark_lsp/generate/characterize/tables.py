@@ -129,9 +129,14 @@ class Imports:
         Through the module too when pytest would collect the name imported into the
         test module (jinja2's ``tests.py`` defines ``test_boolean``, ``test_defined``...),
         or when the name is a builtin's, which an import would hide (jmespath's
-        ``ast.slice``: pylint's W0622).
+        ``ast.slice``: pylint's W0622), or when the file imports the module itself under
+        a name and does not import this one (``from sqlparse import utils``: its tests
+        call ``utils.split_unquoted_newlines``, and so do ARK's).
         """
-        if name in self.local or _collected_by_pytest(name) or name in _BUILTINS:
+        through_module = name not in self.present and any(
+            source == self.module for source in self.bindings.values()
+        )
+        if name in self.local or _collected_by_pytest(name) or name in _BUILTINS or through_module:
             return self._qualified(self.module, name)
         if name not in self.from_module and name not in self.present:
             self.from_module.append(name)
