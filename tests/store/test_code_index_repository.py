@@ -17,7 +17,7 @@ from store_samples import (
     violation,
 )
 
-from ark_lsp.models import FileState, IndexedFile, SymbolKind
+from ark_lsp.models import FileState, IndexedFile, SymbolKind, Tier
 from ark_lsp.store import IndexCounts, Store, SymbolRecord
 from ark_lsp.store.rows import prepare_rows
 
@@ -224,6 +224,23 @@ def test_search_prefix_qualname_and_ranking(store: Store) -> None:
     assert [r.name for r in search("database")] == ["open"]
     assert search("parse", limit=1)[0].name == "parse_file"
     assert search("nothing_like_it") == []
+
+
+def test_search_lists_the_code_before_its_tests(store: Store) -> None:
+    # prettytable: `ark search html` listed 25 test methods before get_html_string.
+    store.index.write_files(
+        [
+            make_file(
+                "tests/test_html.py",
+                tier=Tier.TESTING,
+                symbols=[sym("test_html_output", line=1), sym("test_html_escapes", line=5)],
+            ),
+            make_file("webtable/render.py", symbols=[sym("get_html_string", line=3)]),
+        ]
+    )
+    names = [r.name for r in store.index.search("html")]
+    assert names[0] == "get_html_string", names
+    assert set(names[1:]) == {"test_html_output", "test_html_escapes"}
 
 
 def _camel_case_files() -> list[IndexedFile]:
