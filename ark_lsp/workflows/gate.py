@@ -22,6 +22,7 @@ and the run is kept in ``code_quality_reports``.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -118,15 +119,28 @@ def _repository(root: Path) -> tuple[Path, str]:
 
 def _commit(repo: Path, revision: str) -> str:
     """The full id of the commit ``revision`` names; :class:`GateError` when none."""
+    found = _commit_or_none(repo, revision)
+    if not found:
+        if revision == "HEAD":
+            raise GateError(f"{repo} has no commits yet: the gate judges changes to a commit")
+        parent = _PARENT.fullmatch(revision)
+        if parent and _commit_or_none(repo, parent[1]):
+            # `HEAD~1` of a repository's first commit: say why, not "unknown".
+            raise GateError(f"unknown commit {revision!r}: {parent[1]} has no parent that far back")
+        raise GateError(f"unknown commit {revision!r}")
+    return found
+
+
+_PARENT = re.compile(r"(.+?)(?:[~^]\d*)+")
+"""A revision that names an ancestor of another: ``HEAD~1``, ``main^^``."""
+
+
+def _commit_or_none(repo: Path, revision: str) -> str | None:
     found = git(
         repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}",
         check=False,
     ).strip()  # fmt: skip
-    if not found:
-        if revision == "HEAD":
-            raise GateError(f"{repo} has no commits yet: the gate judges changes to a commit")
-        raise GateError(f"unknown commit {revision!r}")
-    return found
+    return found or None
 
 
 def resolve_target(project: Project, repo: Path, target: str | None) -> GateTarget:

@@ -201,6 +201,8 @@ def test_the_history_lists_the_runs_kept(repo: Path, env: dict[str, str]) -> Non
         (["--format", "xml"], 2, "Invalid value for '--format'"),
         (["--history", "--format", "sarif"], 2, "--history lists runs as text or json"),
         (["nothere..HEAD"], 4, "unknown commit 'nothere'"),
+        # The repository's first commit: bidict's user read "unknown" as a typo of theirs.
+        (["HEAD~1..HEAD"], 4, "unknown commit 'HEAD~1': HEAD has no parent that far back"),
     ],
 )
 def test_what_cannot_be_judged_exits_with_its_code_and_one_line(
