@@ -136,6 +136,7 @@ _PARENT = re.compile(r"(.+?)(?:[~^]\d*)+")
 
 
 def _commit_or_none(repo: Path, revision: str) -> str | None:
+    """The full id of the commit ``revision`` names, if it names one."""
     found = git(
         repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}",
         check=False,

@@ -169,7 +169,7 @@ class WrittenTests:
         if self.first_run is not None and self.first_run[1] > self.first_run[0]:
             # "running the 112 generated tests", then 106 of 106: the 6 are said, not lost.
             dropped = self.first_run[1] - self.first_run[0]
-            text += f"; {dropped} row{'s' * (dropped != 1)} that failed with the others left out"
+            text += f"; {dropped} row{'s' * (dropped != 1)} that failed under pytest left out"
         return text
 
 
@@ -647,11 +647,17 @@ def _run_generated(
     # A table whose rows all went is a skipped skeleton now, or gone: run what is left.
     left = [name for b in blocks if not b.skeleton for name in b.test_names]
     if not left:
+        # Nothing that held alone held under pytest: no more than the no-sandbox file.
+        why = (
+            "no observed row held when the tests ran under pytest, the tests are skipped "
+            "skeletons with TODOs"
+        )
         return pruned, dataclasses.replace(
             outcome,
             written=sum(b.rows for b in blocks),
             skeletons=sum(len(b.skeleton) for b in blocks),
             passed=0,
+            problem=why,
         )
     request = generated_tests_request(
         test_path, pruned.change.new_text, runner.suite_limits, only=left

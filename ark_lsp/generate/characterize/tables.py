@@ -630,14 +630,15 @@ def drop_rows(blocks: list[Block], failing: list[tuple[str, int]]) -> int:
         block, rows = tables[function]
         rows[:] = [row for i, row in enumerate(rows) if i not in indices]
         block.notes.append(
-            f"{len(indices)} row(s) of {function} left out: they failed when run with the "
-            "other tests, though each held when observed alone (state the tests share)"
+            f"{len(indices)} row(s) of {function} left out: they failed under pytest, though "
+            "each held when observed alone (state the tests share, or the project's pytest "
+            "settings, such as filterwarnings)"
         )
         if block.rows == 0:
             block.skeleton = block.spare
             block.reason = (
                 f"ARK could not observe {block.qualname}: what it did alone did not hold "
-                "with the other tests (state they share)."
+                "under pytest (state the tests share, or the project's pytest settings)."
             )
     return sum(len(indices) for indices in doomed.values())
 
