@@ -289,11 +289,16 @@ def _call(target: Target, joined: str, imports: Imports, construction: str = "")
         call = f"{owner}.{target.name}"
         if target.binding != "property":
             call += f"({joined})"
-    if target.is_async:
-        if "asyncio" not in imports.modules:
-            imports.modules.append("asyncio")
-        call = f"asyncio.run({call})"
-    return call
+    return _awaited(target, call, imports)
+
+
+def _awaited(target: Target, call: str, imports: Imports) -> str:
+    """``call`` run to its end when the target is a coroutine function (``asyncio.run``)."""
+    if not target.is_async:
+        return call
+    if "asyncio" not in imports.modules:
+        imports.modules.append("asyncio")
+    return f"asyncio.run({call})"
 
 
 _BUILTINS = frozenset(dir(builtins))
@@ -460,12 +465,7 @@ def _compare_state(
     block.after = True
     block.instance = _free("instance", block.columns)
     block.made = f"{imports.own(str(target.class_name))}({construction})"
-    call = f"{block.instance}.{target.name}({passed})"
-    if target.is_async:
-        if "asyncio" not in imports.modules:
-            imports.modules.append("asyncio")
-        call = f"asyncio.run({call})"
-    block.after_call = call
+    block.after_call = _awaited(target, f"{block.instance}.{target.name}({passed})", imports)
 
 
 def _cells(values: Sequence[str], imports: Imports, style: Style) -> list[str]:
